@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/** Thrown by {@link parseEnv}; its message lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ReadonlyArray<{ variable: string; message: string }>) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type EnvShape = Record<string, z.ZodType>;
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Parses environment variables against a shape of zod schemas keyed by variable name.
+ * Empty strings count as unset, so `FOO=` falls back to the default like a missing FOO.
+ */
+export function parseEnv<S extends EnvShape>(shape: S, env: Env = process.env): z.output<z.ZodObject<S>> {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(shape)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== "") input[name] = value.trim();
+  }
+  const result = z.object(shape).safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? "(env)"),
+        message: issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** Common variable types, each reading a string from the environment. */
+export const envTypes = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  nonNegativeInt: (fallback: number) => z.coerce.number().int().nonnegative().default(fallback),
+  positiveNumber: (fallback: number) => z.coerce.number().positive().default(fallback),
+  boolean: (fallback: boolean) =>
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+      .transform((v) => v === "true" || v === "1" || v === "yes")
+      .default(fallback),
+  url: (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback)),
+  list: (fallback: string[]) =>
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string()).min(1, "expected a comma-separated list"))
+      .default(fallback),
+  secret: (minLength: number) =>
+    z.string().min(minLength, `must be at least ${minLength} characters (a secret, not a placeholder)`),
+} as const;

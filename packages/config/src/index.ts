@@ -1,0 +1,14 @@
+export { adminEnv, databaseEnv, kafkaEnv, loggingEnv, rateLimitEnv, redactUrl, redisEnv } from "./common";
+export {
+  type AlertThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  DEFAULT_PORTS,
+  RATE_LIMIT_APPROACHING_RATIO,
+  RATE_LIMIT_WINDOWS,
+  RATE_LIMITS,
+  type RateLimitWindow,
+  RESPONSE_TIME_THRESHOLDS,
+  UNAUTHORIZED_ACCESS_THRESHOLD,
+  WINDOW_SECONDS,
+} from "./defaults";
+export { ConfigError, type Env, type EnvShape, envTypes, parseEnv } from "./env";

@@ -1,0 +1,65 @@
+import { newEventId } from "./ids";
+import { usageEventSchema } from "./schemas";
+import { allTopics, dlqTopic, topics } from "./topics";
+
+const usageEvent = {
+  id: "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c6d",
+  occurredAt: "2026-11-27T12:00:00.000Z",
+  apiKeyId: 7,
+  userId: 3,
+  endpoint: "/users/:id",
+  method: "GET",
+  statusCode: 200,
+  responseTimeMs: 12.5,
+  rateLimited: false,
+  limits: {
+    minute: { limit: 100, remaining: 99, reset: 60 },
+    hour: { limit: 1000, remaining: 999, reset: 3600 },
+    day: { limit: 10000, remaining: 9999, reset: 86400 },
+  },
+  clientIp: "127.0.0.1",
+  edgeInstance: "edge-1",
+};
+
+describe("event contracts", () => {
+  it("accepts a well-formed usage event and keys it by API key", () => {
+    const parsed = usageEventSchema.parse(usageEvent);
+    expect(topics.usageEvents.key(parsed)).toBe("7");
+  });
+
+  it("rejects a usage event with a missing or mistyped field", () => {
+    const { statusCode: _, ...missing } = usageEvent;
+    expect(usageEventSchema.safeParse(missing).success).toBe(false);
+    expect(usageEventSchema.safeParse({ ...usageEvent, apiKeyId: "7" }).success).toBe(false);
+  });
+
+  it("lets only the compacted key registry carry tombstones", () => {
+    expect(topics.keyChanges.cleanupPolicy).toBe("compact");
+    expect(Object.values(topics).filter((t) => t.tombstones)).toEqual([topics.keyChanges]);
+  });
+
+  it("catalogs every DESIGN.md topic and a DLQ for each", () => {
+    expect(allTopics().map((t) => t.name)).toEqual([
+      "usage.events.v1",
+      "auth.failures.v1",
+      "keys.changes.v1",
+      "alerts.signals.v1",
+      "notifications.v1",
+      "usage.events.v1.dlq",
+      "auth.failures.v1.dlq",
+      "keys.changes.v1.dlq",
+      "alerts.signals.v1.dlq",
+      "notifications.v1.dlq",
+    ]);
+    expect(dlqTopic(topics.usageEvents).name).toBe("usage.events.v1.dlq");
+  });
+
+  it("issues uuid v7 event ids in creation order", () => {
+    const ids = Array.from({ length: 50 }, () => newEventId());
+    expect(new Set(ids).size).toBe(50);
+    expect(
+      ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+    ).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});

@@ -1,0 +1,55 @@
+import pino, { type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+/**
+ * Paths whose values never reach a log line: API keys, admin tokens, signing secrets,
+ * passwords. Header names are lower-case in Node and in Hono.
+ */
+export const REDACTED_PATHS = [
+  'req.headers["x-api-key"]',
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'headers["x-api-key"]',
+  "headers.authorization",
+  "headers.cookie",
+  "apiKey",
+  "key",
+  "plaintextKey",
+  "token",
+  "adminToken",
+  "secret",
+  "password",
+  "*.apiKey",
+  "*.key",
+  "*.plaintextKey",
+  "*.token",
+  "*.adminToken",
+  "*.secret",
+  "*.password",
+  "config.ADMIN_TOKEN",
+  "config.KEY_HASH_SECRET",
+  "config.DATABASE_URL",
+  "config.SMTP_URL",
+];
+
+export interface LoggerOptions {
+  service: string;
+  level?: string;
+  /** Where lines go; stdout by default. Tests pass a stream to read them back. */
+  destination?: pino.DestinationStream;
+}
+
+/** A JSON logger on stdout with secrets redacted; one per process, children per request or message. */
+export function createLogger({ service, level = "info", destination }: LoggerOptions): Logger {
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}

@@ -1,0 +1,124 @@
+import { Writable } from "node:stream";
+import { Counter } from "prom-client";
+import { createHealthRoutes } from "./health";
+import { createLogger } from "./logger";
+import { createMetricsRegistry } from "./metrics";
+
+function captureLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger({ service: "test", destination }), lines };
+}
+
+describe("logging", () => {
+  it("writes JSON lines with the service name and a level label", () => {
+    const { logger, lines } = captureLogger();
+    logger.info({ requestId: "r1" }, "hello");
+    expect(lines[0]).toMatchObject({ level: "info", service: "test", requestId: "r1", msg: "hello" });
+    expect(typeof lines[0]?.time).toBe("string");
+  });
+
+  it("redacts API keys, admin tokens and secrets wherever they appear", () => {
+    const { logger, lines } = captureLogger();
+    logger.info(
+      {
+        req: {
+          headers: { "x-api-key": "ak_live_secret", authorization: "Bearer admin-token", host: "edge" },
+        },
+        channel: { secret: "whsec", target: "https://example.test" },
+        apiKey: "ak_other",
+        config: { ADMIN_TOKEN: "t0k3n", DATABASE_URL: "postgresql://u:pw@db/x" },
+      },
+      "request",
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ["ak_live_secret", "admin-token", "whsec", "ak_other", "t0k3n", "pw@db"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      req: { headers: { "x-api-key": "[redacted]", authorization: "[redacted]", host: "edge" } },
+      channel: { secret: "[redacted]", target: "https://example.test" },
+    });
+  });
+});
+
+describe("health routes", () => {
+  it("answers /healthz while alive", async () => {
+    const app = createHealthRoutes({ registry: createMetricsRegistry("t", { defaultMetrics: false }) });
+    const res = await app.request("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("reports ready only when every check passes, with each check's detail", async () => {
+    let redisUp = false;
+    const app = createHealthRoutes({
+      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+      checks: {
+        kafka: () => ({ ok: true }),
+        redis: () => ({ ok: redisUp, detail: redisUp ? undefined : "connection refused" }),
+      },
+    });
+    const down = await app.request("/readyz");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({
+      status: "not_ready",
+      checks: { kafka: { ok: true }, redis: { ok: false, detail: "connection refused" } },
+    });
+    redisUp = true;
+    const up = await app.request("/readyz");
+    expect(up.status).toBe(200);
+    expect(await up.json()).toEqual({
+      status: "ready",
+      checks: { kafka: { ok: true }, redis: { ok: true } },
+    });
+  });
+
+  it("counts a throwing or hanging check as not ready", async () => {
+    const app = createHealthRoutes({
+      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+      checkTimeoutMs: 50,
+      checks: {
+        throws: () => {
+          throw new Error("boom");
+        },
+        hangs: () => new Promise(() => {}),
+      },
+    });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      status: "not_ready",
+      checks: {
+        throws: { ok: false, detail: "boom" },
+        hangs: { ok: false, detail: "timed out after 50 ms" },
+      },
+    });
+  });
+
+  it("fails readiness once shutdown starts", async () => {
+    const app = createHealthRoutes({
+      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+      isShuttingDown: () => true,
+    });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: "shutting_down", checks: {} });
+  });
+
+  it("serves Prometheus text with the service label", async () => {
+    const registry = createMetricsRegistry("demo");
+    new Counter({ name: "demo_things_total", help: "things", registers: [registry] }).inc(3);
+    const res = await createHealthRoutes({ registry }).request("/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toContain('demo_things_total{service="demo"} 3');
+    expect(text).toContain("process_cpu_seconds_total");
+  });
+});
