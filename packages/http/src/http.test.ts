@@ -1,0 +1,139 @@
+import { Writable } from "node:stream";
+import { createLogger } from "@apimon/observability";
+import { z } from "zod";
+import { createHttpApp } from "./app";
+import { conflict } from "./errors";
+import { createShutdown, startServer } from "./server";
+import { readJson, readQuery } from "./validation";
+
+function setup() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const logger = createLogger({ service: "test", destination });
+  const app = createHttpApp({ logger, maxBodyBytes: 1024 });
+  const body = z
+    .object({ name: z.string().max(10), limits: z.object({ minute: z.number().int().positive() }) })
+    .strict();
+  app.post("/things", async (c) => c.json(await readJson(c, body), 201));
+  app.get("/things", (c) => c.json(readQuery(c, z.object({ limit: z.coerce.number().int().max(100) }))));
+  app.get("/conflict", () => {
+    throw conflict("Email already registered");
+  });
+  app.get("/boom", () => {
+    throw new Error("database exploded at 10.0.0.5");
+  });
+  return { app, lines };
+}
+
+const json = (value: unknown) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: typeof value === "string" ? value : JSON.stringify(value),
+});
+
+describe("http conventions", () => {
+  it("accepts a valid body", async () => {
+    const res = await setup().app.request("/things", json({ name: "a", limits: { minute: 5 } }));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ name: "a", limits: { minute: 5 } });
+  });
+
+  it("answers 400 with every offending field for a bad body", async () => {
+    const res = await setup().app.request("/things", json({ name: 5, limits: { minute: -1 }, extra: true }));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { detail: string; errors: { field: string }[] };
+    expect(body.detail).toBe("Invalid body");
+    expect(body.errors.map((e) => e.field).sort()).toEqual(["(body)", "limits.minute", "name"]);
+  });
+
+  it("answers 400 for malformed JSON, a missing content type and a non-object body", async () => {
+    const { app } = setup();
+    const malformed = await app.request("/things", json("{not json"));
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ detail: "Malformed JSON body" });
+    const noType = await app.request("/things", { method: "POST", body: "{}" });
+    expect(noType.status).toBe(400);
+    expect(await noType.json()).toEqual({ detail: "Expected a JSON body (Content-Type: application/json)" });
+    const array = await app.request("/things", json([1, 2]));
+    expect(array.status).toBe(400);
+  });
+
+  it("answers 413 for an oversize body", async () => {
+    const res = await setup().app.request("/things", json({ name: "x".repeat(5000) }));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ detail: "Request body larger than 1024 bytes" });
+  });
+
+  it("validates query strings", async () => {
+    const res = await setup().app.request("/things?limit=500");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ detail: "Invalid query", errors: [{ field: "limit" }] });
+  });
+
+  it("maps typed errors to their status and the spec's detail body", async () => {
+    const res = await setup().app.request("/conflict");
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ detail: "Email already registered" });
+  });
+
+  it("hides unknown errors behind a 500 and logs them with the request id", async () => {
+    const { app, lines } = setup();
+    const res = await app.request("/boom", { headers: { "x-request-id": "req-42" } });
+    expect(res.status).toBe(500);
+    expect(res.headers.get("x-request-id")).toBe("req-42");
+    expect(await res.json()).toEqual({ detail: "Internal server error" });
+    expect(lines.find((l) => l.msg === "unhandled error")).toMatchObject({
+      requestId: "req-42",
+      level: "error",
+    });
+  });
+
+  it("replaces a hostile request id and answers unknown paths with 404", async () => {
+    const res = await setup().app.request("/nowhere", { headers: { "x-request-id": "<script>".repeat(40) } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({ detail: "Not found" });
+  });
+});
+
+describe("server lifecycle", () => {
+  it("serves on a free port and closes", async () => {
+    const { app } = setup();
+    const server = await startServer(app, { port: 0, hostname: "127.0.0.1" });
+    const res = await fetch(`http://127.0.0.1:${server.port}/conflict`);
+    expect(res.status).toBe(409);
+    await server.close();
+    await expect(fetch(`http://127.0.0.1:${server.port}/conflict`)).rejects.toThrow();
+  });
+
+  it("runs shutdown steps in order once, even when one fails, and exits non-zero", async () => {
+    const { lines } = setup();
+    const order: string[] = [];
+    const exits: number[] = [];
+    const shutdown = createShutdown({
+      logger: createLogger({ service: "t", level: "silent" }),
+      timeoutMs: 1000,
+      exit: (code) => exits.push(code),
+      steps: [
+        { name: "readiness", run: () => void order.push("readiness") },
+        {
+          name: "server",
+          run: () => {
+            order.push("server");
+            throw new Error("already closed");
+          },
+        },
+        { name: "producer", run: async () => void order.push("producer") },
+      ],
+    });
+    await Promise.all([shutdown.run("SIGTERM"), shutdown.run("SIGINT")]);
+    expect(order).toEqual(["readiness", "server", "producer"]);
+    expect(exits).toEqual([1]);
+    expect(lines).toEqual([]);
+  });
+});

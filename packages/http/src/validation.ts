@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { badRequest, type FieldError } from "./errors";
+
+/** Turns zod issues into `[{field, message}]`, with dotted paths (`rateLimits.minute`). */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
+    message: issue.message,
+  }));
+}
+
+/** Parses a value or throws a 400 listing the offending fields. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what = "request"): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw badRequest(`Invalid ${what}`, fieldErrors(result.error));
+  return result.data;
+}
+
+/** Reads and validates a JSON body; malformed JSON and schema failures are 400s, never 500s. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw badRequest("Expected a JSON body (Content-Type: application/json)");
+  }
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest("Malformed JSON body");
+  }
+  return parseOr400(schema, body, "body");
+}
+
+/** Validates the query string (every parameter as a string). */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  return parseOr400(schema, c.req.query(), "query");
+}
