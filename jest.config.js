@@ -12,6 +12,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Per-project testTimeout is ignored by Jest 30; integration tests need the longer one.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -23,7 +25,6 @@ module.exports = {
       displayName: "integration",
       testMatch: ["<rootDir>/{packages,services}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.test.ts"],
       globalSetup: "<rootDir>/packages/testkit/src/global-setup.ts",
-      testTimeout: 60_000,
     },
   ],
 };

@@ -1,0 +1,341 @@
+import { dlqTopic, type TopicSpec } from "@apimon/events";
+import type { Logger, Registry } from "@apimon/observability";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
+import { decodeMessage, dlqRecord } from "./decode";
+import { isMarkedRetriable } from "./errors";
+import { Counter, Gauge, Histogram, metric } from "./metrics";
+import { topicName } from "./topics";
+
+export interface ConsumedMessage<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: Record<string, string>;
+  /** Broker timestamp, ms since the epoch, as kafkajs gives it. */
+  timestamp: string;
+}
+
+export interface HandlerContext {
+  topic: string;
+  partition: number;
+  logger: Logger;
+  heartbeat(): Promise<void>;
+}
+
+/** Handles one batch of valid messages of one partition, in offset order; must be idempotent. */
+export type BatchHandler<T> = (messages: ConsumedMessage<T>[], context: HandlerContext) => Promise<void>;
+
+export interface Subscription<T> {
+  topic: TopicSpec<T>;
+  handler: BatchHandler<T>;
+}
+
+/** Pairs a topic with its handler, keeping the message type. */
+export function subscription<T>(topic: TopicSpec<T>, handler: BatchHandler<T>): Subscription<unknown> {
+  return { topic, handler } as Subscription<unknown>;
+}
+
+export interface ConsumerRunnerOptions {
+  kafka: Kafka;
+  groupId: string;
+  logger: Logger;
+  subscriptions: Subscription<unknown>[];
+  topicPrefix?: string;
+  /** Which handler errors to retry; the rest are isolated to their message and dead-lettered. */
+  isRetriable?: (error: unknown) => boolean;
+  retry?: { initialMs?: number; maxMs?: number };
+  /** Largest slice of a fetched batch handed to the handler at once (and committed after it). */
+  maxBatchSize?: number;
+  fromBeginning?: boolean;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  registry?: Registry;
+}
+
+export interface ConsumerRunner {
+  start(): Promise<void>;
+  /** Lets the slice in flight finish and commit, then leaves the group; nothing after it is skipped. */
+  stop(): Promise<void>;
+  /** Running, in its group, and not crashed. */
+  isHealthy(): boolean;
+}
+
+class Stopped extends Error {}
+
+/**
+ * Runs batch handlers over catalog topics with at-least-once delivery: every message is
+ * validated; undecodable ones go to `<topic>.dlq` with the reason and source offset; handler
+ * errors marked retriable are retried with capped exponential backoff until they pass or the
+ * runner stops; offsets are committed only after the handler (and any DLQ write) succeeded.
+ */
+export function createConsumerRunner({
+  kafka,
+  groupId,
+  logger,
+  subscriptions,
+  topicPrefix = "",
+  isRetriable = isMarkedRetriable,
+  retry = {},
+  maxBatchSize = 500,
+  fromBeginning = true,
+  partitionsConsumedConcurrently = 1,
+  sessionTimeoutMs = 30_000,
+  registry,
+}: ConsumerRunnerOptions): ConsumerRunner {
+  const initialMs = retry.initialMs ?? 100;
+  const maxMs = retry.maxMs ?? 5000;
+  const byName = new Map(subscriptions.map((s) => [topicName(s.topic, topicPrefix), s]));
+  const log = logger.child({ component: "consumer", groupId });
+  const consumed = metric(
+    registry,
+    "kafka_consumer_messages_total",
+    (registers) =>
+      new Counter({
+        name: "kafka_consumer_messages_total",
+        help: "Messages consumed, by topic and outcome (ok, dlq)",
+        labelNames: ["topic", "outcome"],
+        registers,
+      }),
+  );
+  const retries = metric(
+    registry,
+    "kafka_consumer_retries_total",
+    (registers) =>
+      new Counter({
+        name: "kafka_consumer_retries_total",
+        help: "Retriable handler failures",
+        labelNames: ["topic"],
+        registers,
+      }),
+  );
+  const batchSize = metric(
+    registry,
+    "kafka_consumer_batch_size",
+    (registers) =>
+      new Histogram({
+        name: "kafka_consumer_batch_size",
+        help: "Messages per handler call",
+        labelNames: ["topic"],
+        buckets: [1, 10, 50, 100, 250, 500, 1000],
+        registers,
+      }),
+  );
+  const lag = metric(
+    registry,
+    "kafka_consumer_lag",
+    (registers) =>
+      new Gauge({
+        name: "kafka_consumer_lag",
+        help: "Messages behind the high watermark when a batch was fetched",
+        labelNames: ["topic", "partition"],
+        registers,
+      }),
+  );
+
+  let consumer: Consumer | undefined;
+  let dlqProducer: Producer | undefined;
+  let running = false;
+  let joined = false;
+  let crashed = false;
+  let wake: () => void = () => {};
+  let stopped = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+
+  /** Waits, unless the runner stops or the partition is taken away first. */
+  async function sleep(ms: number, alive: () => boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+    if (!alive()) throw new Stopped();
+  }
+
+  /** Retries `fn` while it fails retriably (and the partition is ours); other errors propagate. */
+  async function retrying(
+    what: string,
+    topic: string,
+    fn: () => Promise<void>,
+    payload: EachBatchPayload,
+    alive: () => boolean,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (!alive()) throw new Stopped();
+      try {
+        return await fn();
+      } catch (error) {
+        if (error instanceof Stopped || !isRetriable(error)) throw error;
+        retries.inc({ topic });
+        const delay = Math.min(maxMs, initialMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        log.warn({ err: error, topic, attempt, delayMs: Math.round(delay) }, `${what} failed; retrying`);
+        await sleep(delay, alive);
+        await payload.heartbeat();
+      }
+    }
+  }
+
+  async function sendToDlq(
+    spec: TopicSpec<unknown>,
+    topic: string,
+    partition: number,
+    failures: { message: KafkaMessage; reason: string }[],
+  ): Promise<void> {
+    if (failures.length === 0) return;
+    if (!dlqProducer) throw new Error("consumer runner not started");
+    await dlqProducer.send({
+      topic: topicName(dlqTopic(spec), topicPrefix),
+      acks: -1,
+      messages: failures.map(({ message, reason }) => ({
+        key: message.key,
+        value: JSON.stringify(dlqRecord(message, { topic, partition, consumerGroup: groupId }, reason)),
+      })),
+    });
+    consumed.inc({ topic, outcome: "dlq" }, failures.length);
+    for (const { message, reason } of failures)
+      log.warn({ topic, partition, offset: message.offset, reason }, "message sent to DLQ");
+  }
+
+  async function handleSlice(
+    sub: Subscription<unknown>,
+    payload: EachBatchPayload,
+    slice: KafkaMessage[],
+    alive: () => boolean,
+  ): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const context: HandlerContext = {
+      topic,
+      partition,
+      logger: log.child({ topic, partition }),
+      heartbeat: () => payload.heartbeat(),
+    };
+    const valid: ConsumedMessage<unknown>[] = [];
+    const invalid: { message: KafkaMessage; reason: string }[] = [];
+    for (const message of slice) {
+      const decoded = decodeMessage(sub.topic, message.value);
+      if (!decoded.ok) {
+        invalid.push({ message, reason: decoded.reason });
+        continue;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+      valid.push({
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key === null ? null : message.key.toString("utf8"),
+        value: decoded.value,
+        headers,
+        timestamp: message.timestamp,
+      });
+    }
+    // Dead-lettering must succeed before the commit, or the bad message would vanish.
+    await retrying("DLQ write", topic, () => sendToDlq(sub.topic, topic, partition, invalid), payload, alive);
+
+    const runHandler = async (messages: ConsumedMessage<unknown>[]): Promise<void> => {
+      try {
+        await retrying("handler", topic, () => sub.handler(messages, context), payload, alive);
+      } catch (error) {
+        if (error instanceof Stopped) throw error;
+        if (messages.length > 1) {
+          // A non-retriable failure: run the messages one by one so only the culprit is dead-lettered.
+          for (const one of messages) await runHandler([one]);
+          return;
+        }
+        const bad = slice.find((m) => m.offset === messages[0]?.offset);
+        if (!bad) throw error;
+        log.error({ err: error, topic, partition, offset: bad.offset }, "handler failed permanently");
+        await retrying(
+          "DLQ write",
+          topic,
+          () =>
+            sendToDlq(sub.topic, topic, partition, [
+              { message: bad, reason: `handler error: ${(error as Error).message ?? String(error)}` },
+            ]),
+          payload,
+          alive,
+        );
+      }
+    };
+    if (valid.length > 0) {
+      batchSize.observe({ topic }, valid.length);
+      await runHandler(valid);
+      consumed.inc({ topic, outcome: "ok" }, valid.length);
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const sub = byName.get(batch.topic);
+    if (!sub) return;
+    lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    const alive = () => running && payload.isRunning() && !payload.isStale();
+    for (let i = 0; i < batch.messages.length; i += maxBatchSize) {
+      if (!alive()) return;
+      const slice = batch.messages.slice(i, i + maxBatchSize);
+      try {
+        await handleSlice(sub, payload, slice, alive);
+      } catch (error) {
+        // Stopped or revoked mid-retry: leave the slice uncommitted for the next owner.
+        if (error instanceof Stopped) return;
+        throw error;
+      }
+      const last = slice[slice.length - 1] as KafkaMessage;
+      payload.resolveOffset(last.offset);
+      // Through the batch payload, not consumer.commitOffsets: the latter silently skips the
+      // commit once stop() has begun, which would redeliver the slice that just finished.
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+          },
+        ],
+      });
+      await payload.heartbeat();
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      stopped = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      crashed = false;
+      consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, allowAutoTopicCreation: false });
+      dlqProducer = kafka.producer({ allowAutoTopicCreation: false });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        log.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
+        if (!event.payload.restart) crashed = true;
+      });
+      await dlqProducer.connect();
+      await consumer.connect();
+      for (const name of byName.keys()) await consumer.subscribe({ topic: name, fromBeginning });
+      running = true;
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently,
+        eachBatch,
+      });
+      log.info({ topics: [...byName.keys()] }, "consumer started");
+    },
+    async stop() {
+      if (!running && !consumer) return;
+      running = false;
+      wake();
+      // kafkajs' disconnect waits for the batch in flight, which returns at its next slice boundary.
+      await consumer?.disconnect();
+      await dlqProducer?.disconnect();
+      consumer = undefined;
+      dlqProducer = undefined;
+      joined = false;
+      log.info("consumer stopped");
+    },
+    isHealthy: () => running && joined && !crashed,
+  };
+}

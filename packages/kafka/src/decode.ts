@@ -1,0 +1,60 @@
+import type { DlqRecord, TopicSpec } from "@apimon/events";
+import type { KafkaMessage } from "kafkajs";
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Parses a message value as JSON and validates it against its topic's schema. */
+export function decodeMessage<T>(spec: TopicSpec<T>, value: Buffer | null): Decoded<T> {
+  let json: unknown = null;
+  if (value !== null) {
+    try {
+      json = JSON.parse(value.toString("utf8"));
+    } catch (error) {
+      return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+    }
+  } else if (!spec.tombstones) {
+    return { ok: false, reason: "empty message value (tombstone on a topic that takes none)" };
+  }
+  const result = spec.schema.safeParse(json);
+  if (!result.success) {
+    const detail = result.error.issues
+      .slice(0, 10)
+      .map((i) => `${i.path.length ? i.path.join(".") : "(value)"}: ${i.message}`)
+      .join("; ");
+    return { ok: false, reason: `schema ${spec.name}: ${detail}` };
+  }
+  return { ok: true, value: result.data };
+}
+
+function rawText(buffer: Buffer | null): { value: string | null; valueEncoding: "utf8" | "base64" } {
+  if (buffer === null) return { value: null, valueEncoding: "utf8" };
+  const text = buffer.toString("utf8");
+  // A round trip that changes the bytes means they were not valid UTF-8.
+  return Buffer.from(text, "utf8").equals(buffer)
+    ? { value: text, valueEncoding: "utf8" }
+    : { value: buffer.toString("base64"), valueEncoding: "base64" };
+}
+
+/** The dead-letter record for a message: the raw bytes, where it came from and why it failed. */
+export function dlqRecord(
+  message: KafkaMessage,
+  source: { topic: string; partition: number; consumerGroup: string },
+  error: string,
+): DlqRecord {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (value !== undefined)
+      headers[name] = Array.isArray(value) ? value.map(String).join(",") : String(value);
+  }
+  return {
+    sourceTopic: source.topic,
+    partition: source.partition,
+    offset: message.offset,
+    consumerGroup: source.consumerGroup,
+    key: message.key === null ? null : message.key.toString("utf8"),
+    ...rawText(message.value),
+    headers,
+    error: error.slice(0, 4000),
+    failedAt: new Date().toISOString(),
+  };
+}

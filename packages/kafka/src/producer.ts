@@ -1,0 +1,201 @@
+import type { TopicSpec } from "@apimon/events";
+import type { Logger, Registry } from "@apimon/observability";
+import type { Kafka, Message, Producer } from "kafkajs";
+import { ProducerClosedError, ProducerQueueFullError } from "./errors";
+import { Counter, Gauge, Histogram, metric } from "./metrics";
+import { topicName } from "./topics";
+
+export interface PublishOptions {
+  /** Overrides the catalog's key function; required for tombstones. */
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+export interface BatchingProducer {
+  connect(): Promise<void>;
+  /**
+   * Validates `value` against the topic's schema and queues it. The promise settles when the
+   * broker acknowledged the batch (acks=all) or the send failed after kafkajs' retries; callers
+   * on a hot path may leave it unawaited but must handle its rejection.
+   */
+  publish<T>(topic: TopicSpec<T>, value: T, options?: PublishOptions): Promise<void>;
+  /** Sends everything queued so far and waits for the outcome. */
+  flush(): Promise<void>;
+  /** Flushes, then closes the connection; later publishes reject with ProducerClosedError. */
+  disconnect(): Promise<void>;
+  /** Messages queued or in flight. */
+  depth(): number;
+}
+
+export interface BatchingProducerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  topicPrefix?: string;
+  /** How long the first message of a batch may wait for company. */
+  lingerMs?: number;
+  maxBatchMessages?: number;
+  /** Beyond this many waiting messages, publish rejects at once (backpressure, bounded memory). */
+  maxQueuedMessages?: number;
+  registry?: Registry;
+}
+
+interface Pending {
+  topic: string;
+  message: Message;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A producer that groups messages into one `sendBatch` per linger interval or batch size.
+ * One batch is in flight at a time, so messages of one key reach their partition in order.
+ */
+export function createBatchingProducer({
+  kafka,
+  logger,
+  topicPrefix = "",
+  lingerMs = 5,
+  maxBatchMessages = 1000,
+  maxQueuedMessages = 100_000,
+  registry,
+}: BatchingProducerOptions): BatchingProducer {
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+  const log = logger.child({ component: "producer" });
+  const sent = metric(
+    registry,
+    "kafka_producer_messages_total",
+    (registers) =>
+      new Counter({
+        name: "kafka_producer_messages_total",
+        help: "Messages handed to Kafka, by topic and result",
+        labelNames: ["topic", "result"],
+        registers,
+      }),
+  );
+  const sendSeconds = metric(
+    registry,
+    "kafka_producer_send_seconds",
+    (registers) =>
+      new Histogram({
+        name: "kafka_producer_send_seconds",
+        help: "Latency of one batch send (acks=all)",
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+        registers,
+      }),
+  );
+  const depthGauge = metric(
+    registry,
+    "kafka_producer_queue_depth",
+    (registers) =>
+      new Gauge({
+        name: "kafka_producer_queue_depth",
+        help: "Messages waiting in the producer or in flight",
+        registers,
+      }),
+  );
+
+  let queue: Pending[] = [];
+  let inFlight = 0;
+  let sending: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let connected: Promise<void> | undefined;
+  let closed = false;
+
+  const connect = () => {
+    connected ??= producer.connect().catch((error) => {
+      connected = undefined;
+      throw error;
+    });
+    return connected;
+  };
+
+  async function sendBatch(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p.message);
+      byTopic.set(p.topic, list);
+    }
+    const stop = sendSeconds.startTimer();
+    try {
+      await connect();
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      for (const [topic, messages] of byTopic) sent.inc({ topic, result: "ok" }, messages.length);
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      for (const [topic, messages] of byTopic) sent.inc({ topic, result: "error" }, messages.length);
+      log.warn({ err: error, messages: batch.length }, "batch send failed");
+      for (const p of batch) p.reject(error);
+    } finally {
+      stop();
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatchMessages);
+      queue = queue.slice(batch.length);
+      inFlight = batch.length;
+      await sendBatch(batch);
+      inFlight = 0;
+      depthGauge.set(queue.length);
+    }
+  }
+
+  function kick(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    sending ??= drain().finally(() => {
+      sending = undefined;
+      if (queue.length > 0) schedule();
+    });
+  }
+
+  function schedule(): void {
+    if (queue.length >= maxBatchMessages || lingerMs === 0) kick();
+    else timer ??= setTimeout(kick, lingerMs);
+  }
+
+  return {
+    connect,
+    publish<T>(topic: TopicSpec<T>, value: T, options: PublishOptions = {}): Promise<void> {
+      if (closed) return Promise.reject(new ProducerClosedError());
+      if (queue.length + inFlight >= maxQueuedMessages) {
+        return Promise.reject(new ProducerQueueFullError(queue.length + inFlight));
+      }
+      let message: Message;
+      try {
+        const parsed = topic.schema.parse(value);
+        message = {
+          key: options.key ?? topic.key(parsed),
+          value: parsed === null ? null : JSON.stringify(parsed),
+          headers: options.headers,
+        };
+        if (parsed === null && !topic.tombstones) throw new Error(`${topic.name} does not take tombstones`);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ topic: topicName(topic, topicPrefix), message, resolve, reject });
+        depthGauge.set(queue.length + inFlight);
+        schedule();
+      });
+    },
+    async flush() {
+      while (queue.length > 0 || sending) {
+        kick();
+        await sending;
+      }
+    },
+    async disconnect() {
+      closed = true;
+      await this.flush();
+      if (connected) await producer.disconnect();
+      connected = undefined;
+    },
+    depth: () => queue.length + inFlight,
+  };
+}

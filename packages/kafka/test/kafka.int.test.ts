@@ -1,0 +1,275 @@
+import { dlqRecordSchema, dlqTopic, topics, type UsageEvent } from "@apimon/events";
+import { createMetricsRegistry } from "@apimon/observability";
+import {
+  makeUsageEvent,
+  testInfra,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import type { Kafka } from "kafkajs";
+import {
+  type ConsumedMessage,
+  type ConsumerRunner,
+  createBatchingProducer,
+  createConsumerRunner,
+  createKafka,
+  ensureTopics,
+  RetriableError,
+  subscription,
+  topicName,
+} from "../src";
+
+const logger = testLogger("kafka-test");
+const usage = topics.usageEvents;
+const usageDlq = dlqTopic(usage);
+let kafka: Kafka;
+let prefix: string;
+const created: string[] = [];
+const runners: ConsumerRunner[] = [];
+
+beforeAll(() => {
+  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-int", logger });
+});
+
+// Every test gets its own topics, so offsets and DLQ contents are its alone.
+beforeEach(async () => {
+  prefix = uniqueTopicPrefix("kafka");
+  const result = await ensureTopics(kafka, { prefix, specs: [usage, usageDlq] });
+  created.push(...result.created);
+});
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+});
+
+afterAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin.disconnect();
+});
+
+/** Each test reads only its own events, picked out by a per-test edge instance name. */
+function consumeInto(
+  groupId: string,
+  instance: string,
+  handler: (messages: ConsumedMessage<UsageEvent>[]) => Promise<void> | void,
+  options: { maxBatchSize?: number; registry?: ReturnType<typeof createMetricsRegistry> } = {},
+): ConsumerRunner {
+  const runner = createConsumerRunner({
+    kafka,
+    groupId,
+    logger,
+    topicPrefix: prefix,
+    retry: { initialMs: 20, maxMs: 200 },
+    maxBatchSize: options.maxBatchSize ?? 500,
+    registry: options.registry,
+    subscriptions: [
+      subscription(usage, async (messages) => {
+        const mine = messages.filter((m) => m.value.edgeInstance === instance);
+        if (mine.length > 0) await handler(mine);
+      }),
+    ],
+  });
+  runners.push(runner);
+  return runner;
+}
+
+async function readDlq(groupId: string, expected: number, instance: string) {
+  const records: ReturnType<typeof dlqRecordSchema.parse>[] = [];
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topicName(usageDlq, prefix), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const record = dlqRecordSchema.parse(JSON.parse(String(message.value)));
+      if (record.key?.startsWith(instance)) records.push(record);
+    },
+  });
+  await waitFor(() => records.length >= expected, { timeoutMs: 20_000, what: "DLQ records" });
+  await consumer.disconnect();
+  return records;
+}
+
+describe("kafka package on a real broker", () => {
+  it("produces in batches and consumes with a consumer group, in order per key", async () => {
+    const instance = uniqueName("order");
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, lingerMs: 5 });
+    const received: ConsumedMessage<UsageEvent>[] = [];
+    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m)).start();
+
+    const sent = Array.from({ length: 300 }, (_, i) =>
+      makeUsageEvent({ apiKeyId: (i % 5) + 1, edgeInstance: instance, statusCode: 200 + (i % 3) }),
+    );
+    await Promise.all(sent.map((e) => producer.publish(usage, e)));
+    await producer.disconnect();
+
+    await waitFor(() => received.length >= 300, { timeoutMs: 30_000, what: "300 events" });
+    expect(received.map((m) => m.value.id).sort()).toEqual(sent.map((e) => e.id).sort());
+    for (let key = 1; key <= 5; key++) {
+      const order = received.filter((m) => m.value.apiKeyId === key).map((m) => m.value.id);
+      expect(order).toEqual(sent.filter((e) => e.apiKeyId === key).map((e) => e.id));
+      expect(new Set(received.filter((m) => m.value.apiKeyId === key).map((m) => m.partition)).size).toBe(1);
+    }
+    expect(received[0]?.key).toBe(String(received[0]?.value.apiKeyId));
+  });
+
+  it("refuses to publish an event that breaks its contract", async () => {
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+    await expect(producer.publish(usage, { ...makeUsageEvent(), statusCode: 42 })).rejects.toThrow(
+      /statusCode/,
+    );
+    await producer.disconnect();
+    await expect(producer.publish(usage, makeUsageEvent())).rejects.toThrow("producer is closed");
+  });
+
+  it("sends malformed messages to the DLQ with the reason and source offset, and goes on", async () => {
+    const instance = uniqueName("dlq");
+    const received: string[] = [];
+    const groupId = uniqueName("g");
+    await consumeInto(groupId, instance, (m) => void received.push(...m.map((x) => x.value.id))).start();
+
+    const good1 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const good2 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const raw = kafka.producer();
+    await raw.connect();
+    const key = `${instance}-k`;
+    // One partition for all four, so the bad ones sit between the good ones.
+    await raw.send({
+      topic: topicName(usage, prefix),
+      messages: [
+        { key, partition: 0, value: JSON.stringify(good1) },
+        { key, partition: 0, value: "{not json" },
+        { key, partition: 0, value: JSON.stringify({ ...good2, statusCode: "two hundred" }) },
+        { key, partition: 0, value: Buffer.from([0xff, 0xfe, 0x00]) },
+        { key, partition: 0, value: JSON.stringify(good2) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => received.length >= 2, { timeoutMs: 30_000, what: "the valid events" });
+    expect(received).toEqual([good1.id, good2.id]);
+
+    const records = await readDlq(uniqueName("dlq-reader"), 3, instance);
+    expect(records).toHaveLength(3);
+    const [badJson, badSchema, badBytes] = records;
+    expect(badJson).toMatchObject({
+      sourceTopic: topicName(usage, prefix),
+      partition: 0,
+      consumerGroup: groupId,
+      key,
+      value: "{not json",
+      valueEncoding: "utf8",
+    });
+    expect(badJson?.error).toMatch(/^invalid JSON/);
+    expect(badSchema?.error).toMatch(/^schema usage.events.v1: statusCode: /);
+    expect(badBytes).toMatchObject({
+      valueEncoding: "base64",
+      value: Buffer.from([0xff, 0xfe, 0x00]).toString("base64"),
+    });
+    expect(BigInt(badSchema?.offset ?? 0)).toBe(BigInt(badJson?.offset ?? 0) + 1n);
+
+    // The group's committed offset is past all five messages.
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topicName(usage, prefix)] });
+    await admin.disconnect();
+    const p0 = offsets?.partitions.find((p) => p.partition === 0);
+    expect(BigInt(p0?.offset ?? -1)).toBe(BigInt(badJson?.offset ?? 0) + 4n);
+  });
+
+  it("retries a handler error marked retriable and loses nothing; dead-letters only the message that fails for good", async () => {
+    const instance = uniqueName("retry");
+    const registry = createMetricsRegistry("t", { defaultMetrics: false });
+    const events = Array.from({ length: 20 }, (_, i) =>
+      makeUsageEvent({ apiKeyId: 3, edgeInstance: instance, endpoint: `/e/${i}` }),
+    );
+    const poison = events[7]?.id;
+    const flaky = events[12]?.id;
+    let flakyFailures = 0;
+    const handled = new Set<string>();
+    await consumeInto(
+      uniqueName("g"),
+      instance,
+      (messages) => {
+        if (messages.some((m) => m.value.id === flaky) && flakyFailures < 3) {
+          flakyFailures++;
+          throw new RetriableError("database restarting");
+        }
+        if (messages.some((m) => m.value.id === poison)) throw new Error("cannot handle this one");
+        for (const m of messages) handled.add(m.value.id);
+      },
+      { registry },
+    ).start();
+
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, lingerMs: 50 });
+    await Promise.all(events.map((e) => producer.publish(usage, e, { key: `${instance}-k` })));
+    await producer.disconnect();
+
+    await waitFor(() => handled.size >= 19, { timeoutMs: 30_000, what: "19 handled events" });
+    expect(flakyFailures).toBe(3);
+    expect([...handled].sort()).toEqual(
+      events
+        .map((e) => e.id)
+        .filter((id) => id !== poison)
+        .sort(),
+    );
+    const [record] = await readDlq(uniqueName("dlq-reader"), 1, instance);
+    expect(record?.error).toBe("handler error: cannot handle this one");
+    expect(JSON.parse(record?.value ?? "{}").id).toBe(poison);
+    const retried = (await registry.getSingleMetric("kafka_consumer_retries_total")?.get())?.values;
+    expect(retried).toEqual([{ labels: { topic: topicName(usage, prefix) }, value: 3 }]);
+  });
+
+  it("resumes after a stop mid-batch without skipping a message", async () => {
+    const instance = uniqueName("resume");
+    const groupId = uniqueName("g");
+    const events = Array.from({ length: 600 }, (_, i) =>
+      makeUsageEvent({ apiKeyId: 4, edgeInstance: instance, endpoint: `/e/${i}` }),
+    );
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, lingerMs: 20 });
+    await Promise.all(events.map((e) => producer.publish(usage, e, { key: `${instance}-k` })));
+    await producer.disconnect();
+
+    const firstRun: string[] = [];
+    const first = consumeInto(
+      groupId,
+      instance,
+      async (messages) => {
+        await new Promise((r) => setTimeout(r, 40));
+        firstRun.push(...messages.map((m) => m.value.id));
+      },
+      { maxBatchSize: 25 },
+    );
+    await first.start();
+    await waitFor(() => firstRun.length >= 100, { timeoutMs: 30_000, what: "the first 100" });
+    await first.stop();
+    const seenBeforeStop = firstRun.length;
+    expect(seenBeforeStop).toBeLessThan(600);
+
+    // Nothing was committed beyond what the handler finished.
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topicName(usage, prefix)] });
+    await admin.disconnect();
+    const committed = offsets?.partitions.map((p) => Number(p.offset)).filter((o) => o >= 0) ?? [];
+    expect(committed).toEqual([seenBeforeStop]);
+
+    const secondRun: string[] = [];
+    await consumeInto(groupId, instance, (m) => void secondRun.push(...m.map((x) => x.value.id)), {
+      maxBatchSize: 25,
+    }).start();
+    await waitFor(() => new Set([...firstRun, ...secondRun]).size >= 600, {
+      timeoutMs: 30_000,
+      what: "all 600",
+    });
+
+    const all = [...firstRun, ...secondRun];
+    expect(new Set(all).size).toBe(600);
+    // The first run committed every slice it finished, so nothing it handled is handled again.
+    expect(secondRun.filter((id) => firstRun.includes(id))).toEqual([]);
+    expect(all).toEqual(events.map((e) => e.id));
+  });
+});

@@ -1,0 +1,24 @@
+import { newEventId, type UsageEvent } from "@apimon/events";
+
+/** A valid usage event; override what the test is about. */
+export function makeUsageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
+  return {
+    id: newEventId(),
+    occurredAt: new Date().toISOString(),
+    apiKeyId: 1,
+    userId: 1,
+    endpoint: "/users/:id",
+    method: "GET",
+    statusCode: 200,
+    responseTimeMs: 12,
+    rateLimited: false,
+    limits: {
+      minute: { limit: 100, remaining: 99, reset: 60 },
+      hour: { limit: 1000, remaining: 999, reset: 3600 },
+      day: { limit: 10000, remaining: 9999, reset: 86400 },
+    },
+    clientIp: "127.0.0.1",
+    edgeInstance: "test",
+    ...overrides,
+  };
+}

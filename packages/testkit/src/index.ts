@@ -1,0 +1,5 @@
+export { makeUsageEvent } from "./fixtures";
+export { assertInfrastructure, testInfra, testKafka } from "./infra";
+export { testLogger } from "./logger";
+export { uniqueName, uniqueTopicPrefix } from "./names";
+export { waitFor } from "./wait";
