@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLogger } from "@apimon/observability";
+import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { z } from "zod";
 import { createHttpApp } from "./app";
 import { conflict } from "./errors";
@@ -98,6 +98,22 @@ describe("http conventions", () => {
     expect(res.status).toBe(404);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(await res.json()).toEqual({ detail: "Not found" });
+  });
+});
+
+describe("request metrics", () => {
+  it("counts requests by route pattern, not by raw path", async () => {
+    const registry = createMetricsRegistry("t", { defaultMetrics: false });
+    const app = createHttpApp({ logger: createLogger({ service: "t", level: "silent" }), registry });
+    app.get("/users/:id", (c) => c.json({ id: c.req.param("id") }));
+    await app.request("/users/1");
+    await app.request("/users/2");
+    await app.request("/nope");
+    const values = (await registry.getSingleMetric("http_requests_total")?.get())?.values;
+    expect(values).toEqual([
+      { labels: { method: "GET", route: "/users/:id", status: "200" }, value: 2 },
+      { labels: { method: "GET", route: "unmatched", status: "404" }, value: 1 },
+    ]);
   });
 });
 

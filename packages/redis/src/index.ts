@@ -1,0 +1,8 @@
+export {
+  createRedisClient,
+  defineLuaScript,
+  type LuaScript,
+  pingRedis,
+  type Redis,
+  type RedisClientOptions,
+} from "./client";
