@@ -1,0 +1,482 @@
+#!/usr/bin/env bash
+# Single-node Kafka (KRaft, broker+controller in one JVM) for development and tests, without
+# Docker and without the Kafka tarball: the broker's jars come from Maven Central through
+# pom.xml next to this script.
+#
+#   kafka.sh fetch | start | stop | status | logs [-f] [lines] | reset
+#
+# See README.md in this directory for the environment variables. Exit codes of `status`
+# follow LSB: 0 running and answering, 3 stopped, 4 process alive but not answering.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_DIR="$(cd "$SCRIPT_DIR/../.." && pwd -P)"
+
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
+# realpath -m: absolute even when relative or not created yet. The config path derived from it
+# is what identifies "our" broker in /proc/<pid>/cmdline, so it must be canonical.
+RUNTIME_DIR="$(realpath -m -- "${KAFKA_RUNTIME_DIR:-$REPO_DIR/.runtime/kafka}")"
+LIBS_DIR="$(realpath -m -- "${KAFKA_LIBS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/apimon/kafka-$KAFKA_VERSION/libs}")"
+
+HOST=127.0.0.1
+CONFIG="$RUNTIME_DIR/server.properties"
+DATA_DIR="$RUNTIME_DIR/data"
+LOG_DIR="$RUNTIME_DIR/logs"
+PID_FILE="$RUNTIME_DIR/kafka.pid"
+OUT_FILE="$RUNTIME_DIR/kafka.out"
+LOCK_FILE="$RUNTIME_DIR/.lock"
+LIBS_MARKER="$LIBS_DIR/.complete"
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+
+log() { printf 'kafka: %s\n' "$*"; }
+die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
+
+for v in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a number (got '${!v}')"
+done
+[[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+
+# ---------------------------------------------------------------------------------------------
+# fetch
+# ---------------------------------------------------------------------------------------------
+
+libs_complete() { [[ -f "$LIBS_MARKER" ]]; }
+
+cmd_fetch() {
+  if libs_complete; then
+    [[ "${1:-}" == quiet ]] || log "jars for Kafka $KAFKA_VERSION already in $LIBS_DIR"
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn not found (needed once to fetch Kafka's jars from Maven Central)"
+  mkdir -p "$(dirname "$LIBS_DIR")"
+  # The cache is shared by every runtime dir (e.g. a test broker starting next to the main
+  # one), so fetches are serialised and the marker re-checked once we hold the lock.
+  exec 8>"$LIBS_DIR.lock"
+  flock -w 900 8 || die "timed out waiting for another fetch into $LIBS_DIR"
+  if libs_complete; then
+    exec 8>&-
+    return 0
+  fi
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS_DIR ..."
+  # Copy into a temp dir and rename it into place, so an interrupted fetch never leaves a
+  # half-filled libs dir that looks usable. The marker is written last.
+  local tmp
+  tmp="$(mktemp -d "$LIBS_DIR.tmp.XXXXXX")"
+  chmod 755 "$tmp" # mktemp makes it 0700; it becomes the (readable) cache dir
+  # mvn's output is kept aside (Maven 3.8 prints stray ANSI resets even with -q -B) and only
+  # shown when it fails.
+  if ! mvn -q -B -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    die "mvn dependency:copy-dependencies failed for Kafka $KAFKA_VERSION"
+  fi
+  rm -f "$tmp.log"
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after fetch"; }
+  (cd "$tmp" && ls -1 ./*.jar) >"$tmp/.complete"
+  rm -rf "$LIBS_DIR"
+  mv "$tmp" "$LIBS_DIR"
+  exec 8>&- # release the fetch lock (and keep the broker from inheriting it)
+  log "fetched $(($(wc -l <"$LIBS_MARKER"))) jars"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Process identity and the network
+# ---------------------------------------------------------------------------------------------
+
+# True when $1 is a live process whose command line is our broker: java ... kafka.Kafka <CONFIG>.
+# Guards against a stale pid file whose pid was reused by an unrelated process. A zombie has an
+# empty cmdline, so an exited but unreaped JVM counts as gone.
+is_our_broker() {
+  local pid="$1" args first
+  [[ "$pid" =~ ^[0-9]+$ ]] && [[ -r "/proc/$pid/cmdline" ]] || return 1
+  args="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  first="$(head -n1 <<<"$args")"
+  [[ "${first##*/}" == java ]] && grep -qx 'kafka.Kafka' <<<"$args" && grep -qxF "$CONFIG" <<<"$args"
+}
+
+# Prints the pid of our running broker, or fails (and drops a stale pid file).
+our_pid() {
+  local pid
+  [[ -f "$PID_FILE" ]] || return 1
+  pid="$(<"$PID_FILE")"
+  if is_our_broker "$pid"; then
+    printf '%s\n' "$pid"
+    return 0
+  fi
+  rm -f "$PID_FILE"
+  return 1
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# Who listens on a port, for error messages (best effort).
+port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1; }
+
+# ---------------------------------------------------------------------------------------------
+# Kafka wire protocol probe (pure bash)
+#
+# A TCP connect is not readiness: the broker binds its listener early and only starts serving
+# once it has caught up with the metadata log and been unfenced. So we speak the protocol:
+# ApiVersions (must answer error_code 0), then Metadata (must list at least one broker, i.e.
+# this broker is unfenced, and a controller id). Only non-flexible request versions are used,
+# so the framing is the plain one:
+#   request  = int32 size | int16 api_key | int16 api_version | int32 correlation_id
+#              | int16 client_id length | client_id bytes | body
+#   response = int32 size | int32 correlation_id | body
+# ---------------------------------------------------------------------------------------------
+
+CLIENT_ID_HEX="$(printf 'kafka.sh' | od -An -v -tx1 | tr -d ' \n')"
+RESP=()  # response bytes (after the size prefix) as decimal numbers, filled by kafka_rpc
+
+# kafka_rpc <api_key> <api_version> <correlation_id> <body hex>
+kafka_rpc() {
+  local hdr req size out
+  hdr="$(printf '%04x%04x%08x%04x' "$1" "$2" "$3" $((${#CLIENT_ID_HEX} / 2)))$CLIENT_ID_HEX$4"
+  size=$((${#hdr} / 2))
+  req="$(printf '%08x' "$size")$hdr"
+  # Subshell: fd 3 closes with it, and a refused connect only ends the subshell. `timeout`
+  # matters: during startup the kernel accepts connections into the listen backlog before
+  # Kafka reads them, so a read would otherwise block. head -c reads exactly what it is asked.
+  out="$(
+    exec 2>/dev/null # a refused connect is expected while the broker starts
+    exec 3<>"/dev/tcp/$HOST/$KAFKA_PORT" || exit 1
+    printf "$(sed 's/../\\x&/g' <<<"$req")" >&3
+    n=($(timeout 5 head -c 4 <&3 | od -An -v -tu1))
+    [[ ${#n[@]} -eq 4 ]] || exit 1
+    len=$(((n[0] << 24) | (n[1] << 16) | (n[2] << 8) | n[3]))
+    ((len > 0 && len < 10000000)) || exit 1
+    body=($(timeout 5 head -c "$len" <&3 | od -An -v -tu1))
+    [[ ${#body[@]} -eq $len ]] || exit 1
+    echo "${body[*]}"
+  )" || return 1
+  # shellcheck disable=SC2206 # word splitting of decimal byte values is intended
+  RESP=($out)
+  [[ ${#RESP[@]} -ge 4 ]] || return 1
+  i32 0
+  [[ "$V" -eq "$3" ]]
+}
+
+# Signed big-endian integers at byte offset $1 of RESP, returned in V (no subshell: the
+# ApiVersions answer has ~90 entries). Bytes past the end read as 0; callers check lengths,
+# the default only keeps `set -u` from aborting on a truncated answer.
+V=0
+i16() { local o=$1; V=$(((${RESP[o]:-0} << 8) | ${RESP[o + 1]:-0})); ((V < 32768)) || V=$((V - 65536)); }
+i32() {
+  local o=$1
+  V=$(((${RESP[o]:-0} << 24) | (${RESP[o + 1]:-0} << 16) | (${RESP[o + 2]:-0} << 8) | ${RESP[o + 3]:-0}))
+  ((V < 2147483648)) || V=$((V - 4294967296))
+}
+
+# Metadata version to use: the highest non-flexible one (v4..v8) the broker supports, set by
+# probe_api_versions from its ApiVersions answer. Kafka 4.x dropped Metadata v0-v3.
+METADATA_VERSION=""
+
+probe_api_versions() {
+  # ApiVersions v0 (api_key 18): empty body. Answer: corr | int16 error | int32 n | n x (key,min,max)
+  kafka_rpc 18 0 1801 "" || return 1
+  i16 4
+  [[ "$V" -eq 0 ]] || return 1
+  local n i off min max
+  i32 6
+  n=$V
+  ((n >= 0 && n < 10000)) || return 1
+  METADATA_VERSION=""
+  for ((i = 0; i < n; i++)); do
+    off=$((10 + i * 6))
+    ((off + 6 <= ${#RESP[@]})) || return 1
+    i16 "$off"
+    if [[ "$V" -eq 3 ]]; then
+      i16 $((off + 2)); min=$V
+      i16 $((off + 4)); max=$V
+      if ((max > 8)); then max=8; fi
+      if ((min < 4)); then min=4; fi
+      if ((max >= min)); then METADATA_VERSION="$max"; fi
+    fi
+  done
+  return 0
+}
+
+# Prints "<broker count> <controller id>" from a Metadata request for no topics.
+probe_metadata() {
+  local v="$METADATA_VERSION" body
+  # topics: empty array (int32 0, so no topic is listed or auto-created);
+  # allow_auto_topic_creation=false; v8 adds two include_*_authorized_operations booleans.
+  body="0000000000"
+  if [[ "$v" -ge 8 ]]; then body+="0000"; fi
+  kafka_rpc 3 "$v" 303 "$body" || return 1
+  # corr | int32 throttle | int32 nbrokers | brokers... | cluster_id | int32 controller_id
+  local off=12 nb i
+  i32 8
+  nb=$V
+  ((nb >= 0 && nb < 1000)) || return 1
+  for ((i = 0; i < nb; i++)); do
+    ((off + 10 <= ${#RESP[@]})) || return 1
+    off=$((off + 4))                   # node_id
+    i16 "$off"; off=$((off + 2 + V + 4))              # host (string), port
+    i16 "$off"; off=$((off + 2 + (V > 0 ? V : 0)))    # rack (nullable string: -1 = null)
+  done
+  i16 "$off"; off=$((off + 2 + (V > 0 ? V : 0)))      # cluster_id (nullable string)
+  ((off + 4 <= ${#RESP[@]})) || return 1
+  i32 "$off"                                          # controller_id
+  echo "$nb $V"
+}
+
+# True when the broker answers ApiVersions and its metadata shows a broker and a controller,
+# i.e. admin calls such as CreateTopics work right away.
+broker_ready() {
+  probe_api_versions || return 1
+  # A broker without a usable Metadata version would be odd; ApiVersions alone must do then.
+  [[ -n "$METADATA_VERSION" ]] || return 0
+  local md nb ctl
+  md="$(probe_metadata)" || return 1
+  read -r nb ctl <<<"$md"
+  ((nb >= 1 && ctl >= 0))
+}
+
+# ---------------------------------------------------------------------------------------------
+# start / stop / status
+# ---------------------------------------------------------------------------------------------
+
+# Serialises start/stop/reset per runtime dir, so two concurrent `start`s cannot both launch.
+take_lock() {
+  mkdir -p "$RUNTIME_DIR"
+  exec 9>"$LOCK_FILE"
+  flock -w 300 9 || die "another kafka.sh is busy with $RUNTIME_DIR"
+}
+
+print_log_tail() {
+  if [[ -s "$LOG_DIR/server.log" ]]; then
+    echo "---- last 40 lines of $LOG_DIR/server.log ----" >&2
+    tail -n 40 "$LOG_DIR/server.log" >&2
+  fi
+  if [[ -s "$OUT_FILE" ]]; then
+    echo "---- last 40 lines of $OUT_FILE ----" >&2
+    tail -n 40 "$OUT_FILE" >&2
+  fi
+}
+
+java_cmd() {
+  # Same JVM flags as Kafka's kafka-run-class.sh / kafka-server-start.sh.
+  # shellcheck disable=SC2206 # KAFKA_HEAP_OPTS / KAFKA_JVM_OPTS are word lists on purpose
+  JAVA_ARGS=("$JAVA" $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+    -Djava.awt.headless=true ${KAFKA_JVM_OPTS:-}
+    "-Dlog4j2.configurationFile=$SCRIPT_DIR/log4j2.xml" "-Dkafka.logs.dir=$LOG_DIR"
+    -cp "$LIBS_DIR/*")
+}
+
+write_config() {
+  cat >"$CONFIG.tmp" <<EOF
+# Written by deploy/kafka/kafka.sh on every start; edits here are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+
+log.dirs=$DATA_DIR
+num.partitions=3
+auto.create.topics.enable=false
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# A single dev node has no one to wait for; the 3 s default only slows consumer group joins.
+group.initial.rebalance.delay.ms=0
+
+# Dev retention: a day or 1 GiB per partition, in 64 MiB segments.
+log.retention.hours=24
+log.retention.bytes=1073741824
+log.segment.bytes=67108864
+log.retention.check.interval.ms=300000
+EOF
+  mv "$CONFIG.tmp" "$CONFIG"
+}
+
+format_storage() {
+  # meta.properties marks a formatted log dir; formatting again would fail (or, with
+  # --ignore-formatted, hide a cluster id mismatch), so format exactly once.
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then return 0; fi
+  local cluster_id
+  # random-uuid prints the id as its last line (log4j may print warnings before it).
+  cluster_id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>>"$OUT_FILE" | tail -n1)" || true
+  [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || { print_log_tail; die "could not generate a cluster id with kafka.tools.StorageTool"; }
+  log "formatting $DATA_DIR (cluster id $cluster_id)"
+  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$OUT_FILE" 2>&1 ||
+    { print_log_tail; die "storage format failed"; }
+}
+
+# Waits until broker $1 serves requests; on death or timeout prints its log and fails.
+wait_ready() {
+  local pid="$1" deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ! is_our_broker "$pid"; then
+      rm -f "$PID_FILE"
+      print_log_tail
+      die "broker process $pid exited during startup"
+    fi
+    broker_ready && return 0
+    sleep 0.3
+  done
+  print_log_tail
+  die "broker (pid $pid) not ready after ${KAFKA_START_TIMEOUT}s; it is still running, see 'kafka.sh logs' or 'kafka.sh stop'"
+}
+
+cmd_start() {
+  take_lock
+  local pid
+  if pid="$(our_pid)"; then
+    # Ours is running (maybe still starting): wait for it rather than launching a second one.
+    broker_ready || wait_ready "$pid"
+    log "already running (pid $pid, $HOST:$KAFKA_PORT)"
+    return 0
+  fi
+  local p
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$p"; then
+      local owner
+      owner="$(port_owner "$p")"
+      die "port $p on $HOST is already in use by another process${owner:+ ($owner)}; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    fi
+  done
+
+  cmd_fetch quiet
+  command -v "$JAVA" >/dev/null || die "java not found (Kafka $KAFKA_VERSION needs Java 17+)"
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  java_cmd
+  : >"$OUT_FILE"
+  write_config
+  format_storage
+
+  local t0=$SECONDS
+  log "starting broker on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data in $DATA_DIR)"
+  rm -f "$PID_FILE"
+  # setsid: own session, so the broker survives the calling terminal/test runner and gets no
+  # SIGHUP. The inner shell writes its own pid and then execs java, so the recorded pid is the
+  # JVM's even if setsid has to fork. 9>&- keeps the start lock from being inherited (the
+  # JVM would hold it for its whole life). stdin/stdout/stderr are detached so callers that
+  # wait on our output pipes (execFileSync) return.
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" \
+    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
+  local i
+  for ((i = 0; i < 50; i++)); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ -n "$pid" ]] || { print_log_tail; die "broker did not start"; }
+  # The pid file is written just before `exec java`: give the exec a moment to happen so
+  # is_our_broker (which wants java as argv[0]) does not see the wrapper shell.
+  for ((i = 0; i < 50; i++)); do
+    if is_our_broker "$pid" || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  wait_ready "$pid"
+  log "ready (pid $pid, $HOST:$KAFKA_PORT) in $((SECONDS - t0))s"
+}
+
+cmd_stop() {
+  take_lock
+  local pid
+  if ! pid="$(our_pid)"; then
+    log "not running"
+    return 0
+  fi
+  log "stopping broker (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  while is_our_broker "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  if is_our_broker "$pid"; then
+    log "no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while is_our_broker "$pid"; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE"
+  # The process is gone; make sure the listener is too before reporting "stopped", so a
+  # following start (or a test asserting a refused connect) does not race the kernel.
+  deadline=$((SECONDS + 10))
+  local p
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    while port_open "$p" && ((SECONDS < deadline)); do sleep 0.2; done
+    if port_open "$p"; then die "port $p still open after the broker exited"; fi
+  done
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if ! pid="$(our_pid)"; then
+    log "stopped"
+    return 3
+  fi
+  if broker_ready; then
+    log "running (pid $pid, $HOST:$KAFKA_PORT)"
+    return 0
+  fi
+  log "process $pid is alive but not answering on $HOST:$KAFKA_PORT (starting or hung)"
+  return 4
+}
+
+cmd_logs() {
+  local follow="" lines=100 a
+  for a in "$@"; do
+    case "$a" in
+      -f | --follow) follow=1 ;;
+      *[!0-9]* | "") die "usage: kafka.sh logs [-f] [lines]" ;;
+      *) lines="$a" ;;
+    esac
+  done
+  [[ -f "$LOG_DIR/server.log" ]] || die "no log yet at $LOG_DIR/server.log"
+  if [[ -n "$follow" ]]; then
+    exec tail -n "$lines" -F "$LOG_DIR/server.log"
+  fi
+  tail -n "$lines" "$LOG_DIR/server.log"
+}
+
+cmd_reset() {
+  cmd_stop
+  # Remove only what this script creates: KAFKA_RUNTIME_DIR might point somewhere shared.
+  rm -rf "$DATA_DIR" "$LOG_DIR"
+  rm -f "$CONFIG" "$CONFIG.tmp" "$PID_FILE" "$OUT_FILE" "$LOCK_FILE"
+  rmdir "$RUNTIME_DIR" 2>/dev/null || true
+  log "reset: removed data and logs under $RUNTIME_DIR"
+}
+
+usage() {
+  cat <<EOF
+usage: kafka.sh <command>
+  fetch        download Kafka $KAFKA_VERSION jars (once) into $LIBS_DIR
+  start        start the broker on $HOST:$KAFKA_PORT and wait until it serves (idempotent)
+  stop         stop it (SIGTERM, SIGKILL after ${KAFKA_STOP_TIMEOUT}s; idempotent)
+  status       exit 0 running, 3 stopped, 4 alive but not answering
+  logs [-f] [N]  last N lines of the broker log (default 100), -f to follow
+  reset        stop and delete data and logs in $RUNTIME_DIR
+EOF
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    fetch) cmd_fetch ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    logs) cmd_logs "$@" ;;
+    reset) cmd_reset ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
