@@ -74,7 +74,9 @@ export function createShutdown({
       }
       clearTimeout(timer);
       logger.info("shutdown complete");
-      logger.flush?.();
+      // The log destination writes asynchronously; exiting with a write in flight reorders or
+      // loses the last lines, so wait for the flush.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       exit(failed ? 1 : 0);
     })();
     return running;

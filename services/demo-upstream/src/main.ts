@@ -1,3 +1,4 @@
+import { ConfigError } from "@apimon/config";
 import { createShutdown, startServer } from "@apimon/http";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { createApp } from "./app";
