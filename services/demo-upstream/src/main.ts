@@ -29,8 +29,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(
-    `demo-upstream failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
+  // A ConfigError's message already lists every bad variable; a stack would only hide it.
+  const detail =
+    error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
+  process.stderr.write(`demo-upstream failed to start: ${detail}\n`);
   process.exit(1);
 });
