@@ -1,3 +1,4 @@
+export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";

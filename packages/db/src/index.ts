@@ -1,0 +1,36 @@
+// @apimon/db: the Prisma client (generated from prisma/schema.prisma by `pnpm db:generate`),
+// the migration runner and database error classification.
+export { createPrismaClient, type PrismaClientOptions } from "./client";
+export { createDatabase, dropDatabase, withDatabaseName } from "./databases";
+export { isRetriableDbError } from "./errors";
+export {
+  type Alert,
+  type AlertSettings,
+  AlertSeverity,
+  AlertStatus,
+  AlertType,
+  type ApiKey,
+  type ApiUsage,
+  type ConsumerOffset,
+  DeliveryStatus,
+  type NotificationChannel,
+  NotificationChannelType,
+  type NotificationDelivery,
+  type Outbox,
+  Prisma,
+  PrismaClient,
+  type User,
+} from "./generated/client";
+export {
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATION_ADVISORY_LOCK_KEY,
+  type MigrateLogger,
+  type MigrateOptions,
+  type MigrateResult,
+  MigrationError,
+  type MigrationErrorCode,
+  migrate,
+  readMigrations,
+  resolveSchema,
+} from "./migrate";
+export { runMigrateCli } from "./migrate-cli";
