@@ -14,6 +14,8 @@ const common = {
 module.exports = {
   // Per-project testTimeout is ignored by Jest 30; integration tests need the longer one.
   testTimeout: 60_000,
+  // Jest's default on 2 cores is one worker; the integration suites mostly wait on I/O.
+  maxWorkers: 2,
   projects: [
     {
       ...common,

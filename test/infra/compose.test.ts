@@ -1,0 +1,55 @@
+// docker-compose.yml is validated by Debian's docker-compose 1.29, which needs no engine.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+const repo = join(__dirname, "..", "..");
+
+interface Service {
+  image?: string;
+  build?: { dockerfile?: string; args?: Record<string, string> };
+  command?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+  restart?: string;
+}
+
+function compose(...args: string[]) {
+  return spawnSync("docker-compose", ["-f", join(repo, "docker-compose.yml"), ...args], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, ADMIN_TOKEN: "a-test-admin-token-long-enough" },
+  });
+}
+
+describe("docker-compose.yml", () => {
+  it("passes docker-compose config", () => {
+    const result = compose("config", "-q");
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("runs the infrastructure with healthchecks and gates services on the migration and topic jobs", () => {
+    const result = compose("config");
+    expect(result.status).toBe(0);
+    const services = (parse(result.stdout) as { services: Record<string, Service> }).services;
+    expect(Object.keys(services).sort()).toEqual(
+      ["demo-upstream", "kafka", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
+    );
+    expect(services.kafka?.image).toMatch(/^apache\/kafka:4\./);
+    for (const name of ["kafka", "postgres", "redis", "mailpit", "demo-upstream"]) {
+      expect(services[name]?.healthcheck?.test.length).toBeGreaterThan(0);
+    }
+    expect(services.migrate?.command).toEqual(["node", "packages/db/dist/migrate-cli.js"]);
+    expect(services.migrate?.depends_on?.postgres?.condition).toBe("service_healthy");
+    expect(services.migrate?.restart).toBe("no");
+    expect(services.topics?.command).toEqual(["node", "packages/kafka/dist/topics-cli.js"]);
+    expect(services.topics?.depends_on?.kafka?.condition).toBe("service_healthy");
+    for (const name of ["migrate", "topics", "demo-upstream"]) {
+      expect(services[name]?.build?.dockerfile).toBe("deploy/Dockerfile");
+    }
+    expect(services["demo-upstream"]?.build?.args?.SERVICE).toBe("demo-upstream");
+  });
+});
