@@ -9,6 +9,16 @@ import { infraConfig, infraDown, infraUp, repoDir } from "./lib/infra";
 import { services } from "./lib/services";
 
 const colors = [36, 33, 35, 32, 34, 91, 96, 93];
+// STACK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead of the built dist/ files
+// (tsx maps @apimon/* to sources through the root tsconfig); the stack's own test uses it.
+const fromSource = process.env.STACK_FROM_SOURCE === "1";
+
+/** The command that runs one entry point, built or from source. */
+function entryCommand(entry: string): [string, string[]] {
+  if (!fromSource) return [process.execPath, [join(repoDir, entry)]];
+  const source = entry.replace("/dist/", "/src/").replace(/\.js$/, ".ts");
+  return [join(repoDir, "node_modules", ".bin", "tsx"), [join(repoDir, source)]];
+}
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function prefixLines(name: string, color: number, child: ChildProcess): void {
@@ -19,7 +29,8 @@ function prefixLines(name: string, color: number, child: ChildProcess): void {
 }
 
 function runStep(name: string, entry: string, env: NodeJS.ProcessEnv): void {
-  const result = spawnSync(process.execPath, [join(repoDir, entry)], { env, stdio: "inherit" });
+  const [command, args] = entryCommand(entry);
+  const result = spawnSync(command, args, { env, stdio: "inherit" });
   if (result.status !== 0) throw new Error(`${name} failed (exit ${result.status})`);
 }
 
@@ -80,7 +91,8 @@ async function main(): Promise<void> {
     runStep("migrations", "packages/db/dist/migrate-cli.js", env);
     runStep("topics", "packages/kafka/dist/topics-cli.js", env);
     for (const [i, service] of services.entries()) {
-      const child = spawn(process.execPath, [join(repoDir, service.entry)], {
+      const [command, args] = entryCommand(service.entry);
+      const child = spawn(command, args, {
         env,
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -50,6 +50,9 @@ export function createLogger({ service, level = "info", destination }: LoggerOpt
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    // Synchronous on purpose (pino's default): an async destination on the non-blocking socket
+    // a parent process gives as stdout reordered lines, and it loses the last ones on a crash.
+    // Services log events, not every request, so the blocking cost stays off the hot path.
+    destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
