@@ -459,6 +459,7 @@ usage: kafka.sh <command>
   start        start the broker on $HOST:$KAFKA_PORT and wait until it serves (idempotent)
   stop         stop it (SIGTERM, SIGKILL after ${KAFKA_STOP_TIMEOUT}s; idempotent)
   status       exit 0 running, 3 stopped, 4 alive but not answering
+  probe        exit 0 when any Kafka broker (ours or not) serves on $HOST:$KAFKA_PORT
   logs [-f] [N]  last N lines of the broker log (default 100), -f to follow
   reset        stop and delete data and logs in $RUNTIME_DIR
 EOF
@@ -472,6 +473,7 @@ main() {
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    probe) broker_ready ;;
     logs) cmd_logs "$@" ;;
     reset) cmd_reset ;;
     -h | --help | help) usage ;;
