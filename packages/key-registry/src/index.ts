@@ -1,0 +1,1 @@
+export { API_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey } from "./keys";
