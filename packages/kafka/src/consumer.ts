@@ -51,6 +51,8 @@ export interface ConsumerRunnerOptions {
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** Longest fetch long-poll; stop() waits for the poll in flight, so this bounds shutdown too. */
+  maxWaitTimeMs?: number;
   registry?: Registry;
 }
 
@@ -82,6 +84,7 @@ export function createConsumerRunner({
   fromBeginning = true,
   partitionsConsumedConcurrently = 1,
   sessionTimeoutMs = 30_000,
+  maxWaitTimeMs = 1000,
   registry,
 }: ConsumerRunnerOptions): ConsumerRunner {
   const initialMs = retry.initialMs ?? 100;
@@ -303,7 +306,12 @@ export function createConsumerRunner({
         wake = resolve;
       });
       crashed = false;
-      consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, allowAutoTopicCreation: false });
+      consumer = kafka.consumer({
+        groupId,
+        sessionTimeout: sessionTimeoutMs,
+        maxWaitTimeInMs: maxWaitTimeMs,
+        allowAutoTopicCreation: false,
+      });
       dlqProducer = kafka.producer({ allowAutoTopicCreation: false });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joined = true;

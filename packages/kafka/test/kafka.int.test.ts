@@ -116,6 +116,26 @@ describe("kafka package on a real broker", () => {
     expect(received[0]?.key).toBe(String(received[0]?.value.apiKeyId));
   });
 
+  it("creates topics idempotently, even when two processes race to create the same ones", async () => {
+    const racePrefix = uniqueTopicPrefix("race");
+    const specs = [usage, usageDlq];
+    const [a, b] = await Promise.all([
+      ensureTopics(kafka, { prefix: racePrefix, specs }),
+      ensureTopics(kafka, { prefix: racePrefix, specs }),
+    ]);
+    created.push(...(a?.created ?? []), ...(b?.created ?? []));
+    const again = await ensureTopics(kafka, { prefix: racePrefix, specs });
+    expect(again).toEqual({
+      created: [],
+      existing: [topicName(usage, racePrefix), topicName(usageDlq, racePrefix)],
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics: [topicName(usage, racePrefix)] });
+    await admin.disconnect();
+    expect(meta[0]?.partitions).toHaveLength(usage.partitions);
+  });
+
   it("refuses to publish an event that breaks its contract", async () => {
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
     await expect(producer.publish(usage, { ...makeUsageEvent(), statusCode: 42 })).rejects.toThrow(
