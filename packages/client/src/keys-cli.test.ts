@@ -1,0 +1,82 @@
+import { runKeysCommand, UsageError } from "./keys-cli";
+import { createKeysClient } from "./keys-client";
+
+/** A fake keys API that records requests; the real one is exercised in the keys e2e test. */
+function recordingClient() {
+  const requests: { method: string; url: string; body?: unknown; auth?: string | null }[] = [];
+  const client = createKeysClient({
+    baseUrl: "http://keys.test",
+    adminToken: "admin-token-0123456789",
+    fetch: async (input, init) => {
+      const headers = new Headers(init?.headers);
+      requests.push({
+        method: init?.method ?? "GET",
+        url: String(input),
+        body: init?.body ? JSON.parse(String(init.body)) : undefined,
+        auth: headers.get("authorization"),
+      });
+      if (String(input).endsWith("/api/v1/keys/404")) {
+        return new Response(JSON.stringify({ detail: "API key not found" }), { status: 404 });
+      }
+      return new Response(init?.method === "DELETE" ? null : JSON.stringify({ ok: true }), {
+        status: init?.method === "DELETE" ? 204 : 200,
+      });
+    },
+  });
+  return { client, requests };
+}
+
+describe("keys CLI", () => {
+  it("creates a key with limits for a user", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, [
+      "create",
+      "--user",
+      "7",
+      "--name",
+      "billing",
+      "--minute",
+      "50",
+      "--day",
+      "900",
+    ]);
+    expect(requests).toEqual([
+      {
+        method: "POST",
+        url: "http://keys.test/api/v1/keys",
+        body: { userId: 7, name: "billing", rateLimits: { minute: 50, hour: undefined, day: 900 } },
+        auth: "Bearer admin-token-0123456789",
+      },
+    ]);
+  });
+
+  it("lists, rotates with a grace period, deactivates and deletes", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["list", "--user", "3", "--active", "true"]);
+    await runKeysCommand(client, ["rotate", "12", "--grace", "600"]);
+    await runKeysCommand(client, ["deactivate", "12"]);
+    expect(await runKeysCommand(client, ["delete", "12"])).toEqual({ deleted: 12 });
+    expect(requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ["GET", "http://keys.test/api/v1/keys?userId=3&active=true", undefined],
+      ["POST", "http://keys.test/api/v1/keys/12/rotate", { gracePeriodSeconds: 600 }],
+      ["PATCH", "http://keys.test/api/v1/keys/12", { isActive: false }],
+      ["DELETE", "http://keys.test/api/v1/keys/12", undefined],
+    ]);
+  });
+
+  it("refuses bad usage before calling the API", async () => {
+    const { client, requests } = recordingClient();
+    await expect(runKeysCommand(client, ["create", "--name", "x"])).rejects.toThrow(
+      new UsageError("--user is required"),
+    );
+    await expect(runKeysCommand(client, ["get", "abc"])).rejects.toThrow(UsageError);
+    await expect(runKeysCommand(client, ["frobnicate"])).rejects.toThrow("unknown command 'frobnicate'");
+    await expect(runKeysCommand(client, ["list", "--colour", "red"])).rejects.toThrow(/Unknown option/);
+    expect(requests).toEqual([]);
+  });
+
+  it("surfaces the API's error detail", async () => {
+    const { client } = recordingClient();
+    await expect(runKeysCommand(client, ["get", "404"])).rejects.toThrow("HTTP 404: API key not found");
+  });
+});

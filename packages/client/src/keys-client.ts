@@ -1,0 +1,101 @@
+/** What the keys API answers for a key (plaintext `key` only on create and rotate). */
+export interface ApiKeyView {
+  id: number;
+  userId: number;
+  name: string;
+  description: string | null;
+  prefix: string;
+  isActive: boolean;
+  rateLimits: { minute: number; hour: number; day: number };
+  expiresAt: string | null;
+  createdAt: string;
+  key?: string;
+  usageCount?: number;
+  lastUsed?: string | null;
+  rotatedFromId?: number | null;
+}
+
+export interface UserView {
+  id: number;
+  email: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** An error answer of the API: its status and the `{"detail"}` body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    const detail = (body as { detail?: unknown })?.detail;
+    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(body)}`);
+    this.name = "ApiError";
+  }
+}
+
+export interface KeysClientOptions {
+  baseUrl: string;
+  adminToken: string;
+  fetch?: typeof fetch;
+}
+
+/** A typed client of the keys service's admin API. */
+export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: KeysClientOptions) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await doFetch(new URL(path, baseUrl), {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new ApiError(res.status, parsed);
+    return parsed as T;
+  }
+  const query = (params: Record<string, string | number | boolean | undefined>) => {
+    const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string][];
+    return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : "";
+  };
+  return {
+    createUser: (input: { email: string; name: string }) => call<UserView>("POST", "/api/v1/users", input),
+    listUsers: (params: { cursor?: string; limit?: number } = {}) =>
+      call<Page<UserView>>("GET", `/api/v1/users${query(params)}`),
+    createKey: (input: {
+      userId: number;
+      name: string;
+      description?: string;
+      rateLimits?: { minute?: number; hour?: number; day?: number };
+      expiresAt?: string;
+    }) => call<ApiKeyView>("POST", "/api/v1/keys", input),
+    listKeys: (params: { userId?: number; active?: boolean; cursor?: string; limit?: number } = {}) =>
+      call<Page<ApiKeyView>>("GET", `/api/v1/keys${query(params)}`),
+    getKey: (id: number) => call<ApiKeyView>("GET", `/api/v1/keys/${id}`),
+    updateKey: (
+      id: number,
+      patch: {
+        name?: string;
+        description?: string;
+        isActive?: boolean;
+        rateLimits?: { minute?: number | null; hour?: number | null; day?: number | null };
+      },
+    ) => call<ApiKeyView>("PATCH", `/api/v1/keys/${id}`, patch),
+    rotateKey: (id: number, gracePeriodSeconds?: number) =>
+      call<ApiKeyView>(
+        "POST",
+        `/api/v1/keys/${id}/rotate`,
+        gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
+      ),
+    deleteKey: (id: number) => call<void>("DELETE", `/api/v1/keys/${id}`),
+  };
+}
+
+export type KeysClient = ReturnType<typeof createKeysClient>;
