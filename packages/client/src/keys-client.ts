@@ -48,13 +48,16 @@ export interface KeysClientOptions {
 /** A typed client of the keys service's admin API. */
 export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: KeysClientOptions) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await doFetch(new URL(path, baseUrl), {
+    const url = new URL(path, baseUrl);
+    const res = await doFetch(url, {
       method,
       headers: {
         authorization: `Bearer ${adminToken}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch((error: unknown) => {
+      throw new Error(`cannot reach the keys service at ${url.origin}: ${(error as Error).cause ?? error}`);
     });
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
@@ -62,8 +65,10 @@ export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }
     return parsed as T;
   }
   const query = (params: Record<string, string | number | boolean | undefined>) => {
-    const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string][];
-    return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : "";
+    const entries = Object.entries(params)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]): [string, string] => [k, String(v)]);
+    return entries.length ? `?${new URLSearchParams(entries)}` : "";
   };
   return {
     createUser: (input: { email: string; name: string }) => call<UserView>("POST", "/api/v1/users", input),
