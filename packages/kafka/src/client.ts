@@ -7,6 +7,8 @@ export interface KafkaClientOptions {
   logger: Logger;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** kafkajs' retry of each request (connects, sends, metadata): how many times and how far apart. */
+  retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
 }
 
 const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
@@ -23,6 +25,7 @@ export function createKafka({
   logger,
   connectionTimeoutMs = 3000,
   requestTimeoutMs = 30_000,
+  retry = {},
 }: KafkaClientOptions): Kafka {
   const kafkaLogger = logger.child({ component: "kafkajs" });
   return new Kafka({
@@ -37,6 +40,10 @@ export function createKafka({
         const { message, timestamp: _t, logger: _l, ...extra } = log;
         kafkaLogger[levels[level] ?? "info"]({ namespace, ...extra }, message);
       },
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    retry: {
+      initialRetryTime: retry.initialRetryTimeMs ?? 200,
+      retries: retry.retries ?? 8,
+      maxRetryTime: retry.maxRetryTimeMs ?? 10_000,
+    },
   });
 }

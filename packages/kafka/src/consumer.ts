@@ -1,6 +1,13 @@
 import { dlqTopic, type TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
 import { decodeMessage, dlqRecord } from "./decode";
 import { isMarkedRetriable } from "./errors";
 import { Counter, Gauge, Histogram, metric } from "./metrics";
@@ -54,6 +61,19 @@ export interface ConsumerRunnerOptions {
   /** Longest fetch long-poll; stop() waits for the poll in flight, so this bounds shutdown too. */
   maxWaitTimeMs?: number;
   registry?: Registry;
+  /**
+   * Called after each slice of a partition was handled (or dead-lettered) and committed, with
+   * the next offset to read. Unlike the handler it also sees slices that held only invalid
+   * messages, so a reader can tell when it has caught up with an offset.
+   */
+  onProgress?: (progress: ConsumerProgress) => void;
+}
+
+/** How far a runner got in one partition: everything before `nextOffset` is handled and committed. */
+export interface ConsumerProgress {
+  topic: string;
+  partition: number;
+  nextOffset: string;
 }
 
 export interface ConsumerRunner {
@@ -86,6 +106,7 @@ export function createConsumerRunner({
   sessionTimeoutMs = 30_000,
   maxWaitTimeMs = 1000,
   registry,
+  onProgress,
 }: ConsumerRunnerOptions): ConsumerRunner {
   const initialMs = retry.initialMs ?? 100;
   const maxMs = retry.maxMs ?? 5000;
@@ -284,17 +305,14 @@ export function createConsumerRunner({
         throw error;
       }
       const last = slice[slice.length - 1] as KafkaMessage;
+      const nextOffset = (BigInt(last.offset) + 1n).toString();
       payload.resolveOffset(last.offset);
       // Through the batch payload, not consumer.commitOffsets: the latter silently skips the
       // commit once stop() has begun, which would redeliver the slice that just finished.
       await payload.commitOffsetsIfNecessary({
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
-          },
-        ],
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }],
       });
+      onProgress?.({ topic: batch.topic, partition: batch.partition, nextOffset });
       await payload.heartbeat();
     }
   }
@@ -312,7 +330,10 @@ export function createConsumerRunner({
         maxWaitTimeInMs: maxWaitTimeMs,
         allowAutoTopicCreation: false,
       });
-      dlqProducer = kafka.producer({ allowAutoTopicCreation: false });
+      dlqProducer = kafka.producer({
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joined = true;
       });

@@ -1,6 +1,6 @@
 import type { TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import type { Kafka, Message, Producer } from "kafkajs";
+import { type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import { ProducerClosedError, ProducerQueueFullError } from "./errors";
 import { Counter, Gauge, Histogram, metric } from "./metrics";
 import { topicName } from "./topics";
@@ -59,7 +59,12 @@ export function createBatchingProducer({
   maxQueuedMessages = 100_000,
   registry,
 }: BatchingProducerOptions): BatchingProducer {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    maxInFlightRequests: 1,
+    // kafkajs 2's default (Java-compatible murmur2); named so kafkajs stops warning about it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const log = logger.child({ component: "producer" });
   const sent = metric(
     registry,

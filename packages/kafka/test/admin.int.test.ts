@@ -1,0 +1,107 @@
+import { dlqTopic, topics } from "@apimon/events";
+import {
+  makeUsageEvent,
+  testInfra,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import {
+  type ConsumerProgress,
+  createConsumerRunner,
+  createKafka,
+  deleteConsumerGroups,
+  ensureTopics,
+  fetchEndOffsets,
+  type KafkaClient,
+  subscription,
+  topicName,
+} from "../src";
+
+const logger = testLogger("kafka-admin-test");
+const usage = topics.usageEvents;
+let kafka: KafkaClient;
+let prefix: string;
+let created: string[] = [];
+
+beforeAll(async () => {
+  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-admin-int", logger });
+  prefix = uniqueTopicPrefix("kadmin");
+  created = (await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created;
+});
+
+afterAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin.disconnect();
+});
+
+describe("kafka admin helpers and consumer progress", () => {
+  it("reports each partition's start and end offsets, and a runner's progress up to them (invalid messages included)", async () => {
+    const name = topicName(usage, prefix);
+    const empty = await fetchEndOffsets(kafka, name);
+    expect(empty).toHaveLength(usage.partitions);
+    expect(empty.map((p) => p.partition)).toEqual([...Array(usage.partitions).keys()]);
+    expect(empty.every((p) => p.low === 0n && p.high === 0n)).toBe(true);
+
+    const raw = kafka.producer();
+    await raw.connect();
+    // Partition 2 ends with a message that fails the schema: progress must still reach its end.
+    await raw.send({
+      topic: name,
+      messages: [
+        { partition: 0, value: JSON.stringify(makeUsageEvent()) },
+        { partition: 0, value: JSON.stringify(makeUsageEvent()) },
+        { partition: 2, value: JSON.stringify(makeUsageEvent()) },
+        { partition: 2, value: "{not json" },
+      ],
+    });
+    await raw.disconnect();
+    const ends = await fetchEndOffsets(kafka, name);
+    expect(ends.filter((p) => p.high > p.low).map((p) => [p.partition, p.high])).toEqual([
+      [0, 2n],
+      [2, 2n],
+    ]);
+
+    const progress: ConsumerProgress[] = [];
+    const groupId = uniqueName("g");
+    const runner = createConsumerRunner({
+      kafka,
+      groupId,
+      logger,
+      topicPrefix: prefix,
+      subscriptions: [subscription(usage, async () => {})],
+      onProgress: (p) => progress.push(p),
+    });
+    await runner.start();
+    await waitFor(() => progress.filter((p) => p.partition === 2 && p.nextOffset === "2").length > 0, {
+      timeoutMs: 30_000,
+      what: "progress to the end of partition 2",
+    });
+    await waitFor(() => progress.some((p) => p.partition === 0 && p.nextOffset === "2"), {
+      timeoutMs: 30_000,
+      what: "progress to the end of partition 0",
+    });
+    expect(progress.every((p) => p.topic === name)).toBe(true);
+    await runner.stop();
+
+    // The group has no members left, so it can go; an unknown group is reported, not thrown.
+    expect(await deleteConsumerGroups(kafka, [groupId])).toEqual([]);
+    expect(await deleteConsumerGroups(kafka, [uniqueName("never-existed")])).toHaveLength(1);
+  });
+
+  it("fails for a topic that does not exist", async () => {
+    // Few retries: kafkajs retries an unknown topic, in case its metadata is only late.
+    const impatient = createKafka({
+      brokers: testInfra.kafkaBrokers,
+      clientId: "kafka-admin-int",
+      logger,
+      retry: { retries: 1, initialRetryTimeMs: 50 },
+    });
+    await expect(fetchEndOffsets(impatient, `${prefix}no.such.topic`)).rejects.toThrow(
+      /does not host this topic-partition/,
+    );
+  });
+});
