@@ -1,0 +1,54 @@
+import {
+  adminEnv,
+  DEFAULT_PORTS,
+  databaseEnv,
+  envTypes,
+  kafkaEnv,
+  loggingEnv,
+  parseEnv,
+  rateLimitEnv,
+} from "@apimon/config";
+import { z } from "zod";
+import { MAX_GRACE_SECONDS } from "./domain/key-policy";
+
+/** The keys service's settings. Secrets are in here: never log this object. */
+export function loadConfig(env = process.env) {
+  const raw = parseEnv(
+    {
+      ...loggingEnv,
+      ...databaseEnv,
+      ...kafkaEnv,
+      ...adminEnv,
+      // The defaults reported as a key's effective limits; the edge reads the same variables.
+      ...rateLimitEnv,
+      KEYS_PORT: envTypes.port(DEFAULT_PORTS.keys),
+      KEYS_HOST: z.string().default("0.0.0.0"),
+      /** HMAC secret for key hashes; the edge must hold the same one. */
+      KEY_HASH_SECRET: envTypes.secret(32),
+      /** How long a rotated key keeps working unless the rotation asks for another period. */
+      KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(MAX_GRACE_SECONDS).default(86_400),
+      /** How often the outbox relay looks for unpublished changes. */
+      OUTBOX_POLL_MS: envTypes.positiveInt(100),
+    },
+    env,
+  );
+  return {
+    port: raw.KEYS_PORT,
+    host: raw.KEYS_HOST,
+    adminToken: raw.ADMIN_TOKEN,
+    keyHashSecret: raw.KEY_HASH_SECRET,
+    graceSeconds: raw.KEY_ROTATION_GRACE_SECONDS,
+    outboxPollMs: raw.OUTBOX_POLL_MS,
+    defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
+    database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
+    kafka: {
+      brokers: raw.KAFKA_BROKERS,
+      clientId: raw.KAFKA_CLIENT_ID,
+      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
+    },
+    logLevel: raw.LOG_LEVEL,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,125 @@
+// Every input of the API, validated before anything touches the database. Objects are strict
+// (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
+// bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
+// make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
+import { z } from "zod";
+import { MAX_GRACE_SECONDS } from "./domain/key-policy";
+import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_INT, MAX_PAGE_SIZE } from "./domain/pagination";
+
+export const NAME_MAX = 200;
+export const DESCRIPTION_MAX = 2000;
+export const EMAIL_MAX = 320;
+
+/** A single line: no control characters at all. */
+const SINGLE_LINE = /^[^\p{Cc}]*$/u;
+/** Free text: tabs and line breaks, but no other control characters. */
+const FREE_TEXT = /^(?:[^\p{Cc}]|[\t\n\r])*$/u;
+
+const id = z.number().int().positive().max(MAX_INT);
+const name = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(NAME_MAX)
+  .regex(SINGLE_LINE, "must not contain control characters");
+const description = z
+  .string()
+  .max(DESCRIPTION_MAX)
+  .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks");
+// Lower-cased so that one mailbox is one user whatever the capitalisation.
+const email = z
+  .email("must be a valid email address")
+  .max(EMAIL_MAX, `must be at most ${EMAIL_MAX} characters`)
+  .toLowerCase();
+const rateLimit = z.number().int().positive().max(MAX_INT);
+
+/** An integer in a path or query string, e.g. `/keys/42`; `abc`, `-1`, `1e99` and overflows are 400s. */
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be an integer from ${min} to ${max}`)
+        .max(max, `must be an integer from ${min} to ${max}`),
+    );
+
+const idString = intString(1, MAX_INT);
+
+export const idParamSchema = z.object({ id: idString });
+
+const cursor = z
+  .string()
+  .max(128, "Invalid cursor")
+  .transform((value, ctx) => {
+    const afterId = decodeCursor(value);
+    if (afterId === undefined) {
+      ctx.addIssue({ code: "custom", message: "Invalid cursor" });
+      return z.NEVER;
+    }
+    return afterId;
+  });
+
+const pagination = {
+  cursor: cursor.optional(),
+  limit: intString(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+};
+
+export const listUsersQuerySchema = z.object(pagination).strict();
+
+export const listKeysQuerySchema = z
+  .object({
+    ...pagination,
+    userId: idString.optional(),
+    active: z.enum(["true", "false"], "must be true or false").optional(),
+  })
+  .strict();
+
+export const createUserSchema = z.object({ email, name }).strict();
+
+export const createKeySchema = z
+  .object({
+    userId: id,
+    name,
+    description: description.nullable().optional(),
+    rateLimits: z
+      .object({ minute: rateLimit.optional(), hour: rateLimit.optional(), day: rateLimit.optional() })
+      .strict()
+      .optional(),
+    /** Must lie in the future; checked against the service's clock by the handler. */
+    expiresAt: z.iso
+      .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
+      .nullable()
+      .optional(),
+  })
+  .strict();
+
+export const updateKeySchema = z
+  .object({
+    name: name.optional(),
+    description: description.nullable().optional(),
+    isActive: z.boolean().optional(),
+    // null puts a window back on the default limit.
+    rateLimits: z
+      .object({
+        minute: rateLimit.nullable().optional(),
+        hour: rateLimit.nullable().optional(),
+        day: rateLimit.nullable().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, {
+    message: "must change at least one of name, description, isActive, rateLimits",
+  });
+
+export const rotateKeySchema = z
+  .object({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional() })
+  .strict();
+
+export type CreateKeyBody = z.output<typeof createKeySchema>;
+export type UpdateKeyBody = z.output<typeof updateKeySchema>;

@@ -1,0 +1,126 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { topics } from "@apimon/events";
+import { ensureTopics } from "@apimon/kafka";
+import {
+  createTestDatabase,
+  type TestDatabase,
+  testKafka,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+
+const repo = join(__dirname, "..", "..", "..");
+const tsx = join(repo, "node_modules", ".bin", "tsx");
+const entry = join(repo, "services/keys/src/main.ts");
+const ADMIN_TOKEN = "keys-process-admin-token-0123456789";
+
+describe("keys service process", () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("starts from its composition root, relays key changes to Kafka, and shuts down in order", async () => {
+    const prefix = uniqueTopicPrefix("keys-main");
+    await ensureTopics(testKafka(), { prefix, specs: [topics.keyChanges] });
+    const port = 20_000 + Math.floor(Math.random() * 2000);
+    // tsx resolves @apimon/* through the root tsconfig's paths, so no build is needed.
+    const child = spawn(tsx, [entry], {
+      env: {
+        ...process.env,
+        KEYS_PORT: String(port),
+        KEYS_HOST: "127.0.0.1",
+        ADMIN_TOKEN,
+        KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
+        DATABASE_URL: db.url,
+        KAFKA_TOPIC_PREFIX: prefix,
+        OUTBOX_POLL_MS: "50",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+
+    try {
+      const ready = await waitFor(
+        async () => {
+          const res = await fetch(`${base}/readyz`);
+          return res.ok && ((await res.json()) as unknown);
+        },
+        { timeoutMs: 30_000, what: "readiness" },
+      );
+      expect(ready).toEqual({
+        status: "ready",
+        checks: { database: { ok: true }, outboxRelay: { ok: true } },
+      });
+
+      const user = await fetch(`${base}/api/v1/users`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ email: "proc@example.com", name: "Process" }),
+      });
+      expect(user.status).toBe(201);
+      const { id: userId } = (await user.json()) as { id: number };
+      const key = await fetch(`${base}/api/v1/keys`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ userId, name: "relayed" }),
+      });
+      expect(key.status).toBe(201);
+
+      // The relay marks a row only after Kafka acknowledged it.
+      await waitFor(async () => (await db.prisma.outbox.count({ where: { publishedAt: null } })) === 0, {
+        timeoutMs: 15_000,
+        what: "the outbox to drain",
+      });
+      expect(await db.prisma.outbox.count()).toBe(1);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+
+    const messages = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const milestones = [
+      "keys service listening",
+      "shutting down",
+      "outbox relay stopped",
+      "shutdown complete",
+    ];
+    expect(messages.filter((m) => milestones.includes(m))).toEqual(milestones);
+    expect(output).not.toContain(ADMIN_TOKEN);
+  });
+
+  it("refuses to start without its secrets, naming every missing variable", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, KEYS_PORT: "eighty" };
+    delete env.ADMIN_TOKEN;
+    delete env.KEY_HASH_SECRET;
+    const child = spawn(tsx, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain("keys failed to start: Invalid configuration:");
+    for (const variable of ["ADMIN_TOKEN:", "KEY_HASH_SECRET:", "KEYS_PORT:"])
+      expect(stderr).toContain(variable);
+  });
+});
