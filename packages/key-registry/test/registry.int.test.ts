@@ -1,0 +1,272 @@
+import { randomBytes } from "node:crypto";
+import { dlqRecordSchema, dlqTopic, type KeyChange, topics } from "@apimon/events";
+import {
+  type BatchingProducer,
+  createBatchingProducer,
+  createKafka,
+  ensureTopics,
+  type KafkaClient,
+  topicName,
+} from "@apimon/kafka";
+import { testInfra, testLogger, uniqueName, uniqueTopicPrefix, waitFor } from "@apimon/testkit";
+import { createKeyRegistry, type KeyRegistry } from "../src";
+
+const logger = testLogger("key-registry-test");
+const keyChanges = topics.keyChanges;
+let kafka: KafkaClient;
+let producer: BatchingProducer;
+let prefix: string;
+let created: string[] = [];
+const registries: KeyRegistry[] = [];
+
+/** A clock the test moves by hand. */
+let now = Date.now();
+const clock = () => now;
+
+function newHash(): string {
+  return randomBytes(32).toString("hex");
+}
+
+let nextId = 1;
+function keyState(overrides: Partial<KeyChange> = {}): KeyChange {
+  return {
+    id: nextId++,
+    userId: 1,
+    keyHash: newHash(),
+    keyPrefix: "ak_abcdefgh",
+    active: true,
+    expiresAt: null,
+    rateLimits: { minute: null, hour: null, day: null },
+    updatedAt: new Date(now).toISOString(),
+    ...overrides,
+  };
+}
+
+/** Every key hash this file published, to compare whole tables. */
+const everyHash = new Set<string>();
+
+async function publish(...changes: KeyChange[]): Promise<void> {
+  for (const c of changes) everyHash.add(c.keyHash);
+  await Promise.all(changes.map((c) => producer.publish(keyChanges, c)));
+}
+
+async function tombstone(keyHash: string): Promise<void> {
+  await producer.publish(keyChanges, null, { key: keyHash });
+}
+
+function registry(instanceId = uniqueName("edge")): KeyRegistry {
+  const r = createKeyRegistry({ kafka, logger, topicPrefix: prefix, instanceId, clock });
+  registries.push(r);
+  return r;
+}
+
+beforeAll(async () => {
+  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "key-registry-int", logger });
+  prefix = uniqueTopicPrefix("registry");
+  created = (await ensureTopics(kafka, { prefix, specs: [keyChanges, dlqTopic(keyChanges)] })).created;
+  producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+});
+
+afterEach(async () => {
+  await Promise.all(registries.splice(0).map((r) => r.stop()));
+});
+
+afterAll(async () => {
+  await producer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin.disconnect();
+});
+
+describe("key registry on keys.changes.v1", () => {
+  it("has every key the topic held when start() resolves, then follows changes live", async () => {
+    now = Date.now();
+    // Several states per key: the table keeps the last one.
+    const keys = Array.from({ length: 300 }, () =>
+      keyState({ rateLimits: { minute: 1, hour: null, day: null } }),
+    );
+    await publish(...keys);
+    const latest = keys.map((k) => ({ ...k, rateLimits: { minute: 2, hour: 20, day: null } }));
+    await publish(...latest);
+    const deactivated = keyState({ active: false });
+    const expired = keyState({ expiresAt: new Date(now - 1000).toISOString() });
+    const deleted = keyState();
+    await publish(deactivated, expired, deleted);
+    await tombstone(deleted.keyHash);
+
+    const edge = registry();
+    expect(edge.isReady()).toBe(false);
+    await edge.start();
+    expect(edge.isReady()).toBe(true);
+    // Nothing is awaited after start(): the table is complete the moment it resolves.
+    expect(edge.size()).toBe(302);
+    for (const k of latest) expect(edge.lookup(k.keyHash)).toEqual({ status: "active", key: k });
+    expect(edge.lookup(deactivated.keyHash)).toEqual({
+      status: "inactive",
+      key: deactivated,
+      reason: "deactivated",
+    });
+    expect(edge.lookup(expired.keyHash)).toEqual({ status: "inactive", key: expired, reason: "expired" });
+    expect(edge.lookup(deleted.keyHash)).toEqual({ status: "unknown" });
+    expect(edge.lookup(newHash())).toEqual({ status: "unknown" });
+
+    // Live: deactivation.
+    const target = latest[17] as KeyChange;
+    await publish({ ...target, active: false });
+    await waitFor(() => edge.lookup(target.keyHash).status === "inactive", {
+      timeoutMs: 15_000,
+      what: "deactivation",
+    });
+    expect(edge.lookup(target.keyHash)).toMatchObject({ status: "inactive", reason: "deactivated" });
+
+    // Live: a new key, then its deletion (tombstone).
+    const fresh = keyState();
+    await publish(fresh);
+    await waitFor(() => edge.lookup(fresh.keyHash).status === "active", {
+      timeoutMs: 15_000,
+      what: "new key",
+    });
+    await tombstone(fresh.keyHash);
+    await waitFor(() => edge.lookup(fresh.keyHash).status === "unknown", {
+      timeoutMs: 15_000,
+      what: "tombstone",
+    });
+    expect(edge.size()).toBe(302);
+  });
+
+  it("expires keys by the clock, which is how a rotation's grace period ends", async () => {
+    now = Date.now();
+    const edge = registry();
+    await edge.start();
+
+    // Rotation: the old key keeps working for 2 s of grace, the new one from now on.
+    const oldKey = keyState({ expiresAt: new Date(now + 2000).toISOString() });
+    const newKey = keyState({ userId: oldKey.userId });
+    await publish(oldKey, newKey);
+    await waitFor(
+      () =>
+        edge.lookup(oldKey.keyHash).status === "active" && edge.lookup(newKey.keyHash).status === "active",
+      {
+        timeoutMs: 15_000,
+        what: "both keys of the rotation",
+      },
+    );
+
+    now += 2000;
+    expect(edge.lookup(oldKey.keyHash)).toEqual({ status: "inactive", key: oldKey, reason: "expired" });
+    expect(edge.lookup(newKey.keyHash)).toEqual({ status: "active", key: newKey });
+
+    // A key given an expiry in the past is expired at once.
+    const lapsed = keyState();
+    await publish(lapsed);
+    await waitFor(() => edge.lookup(lapsed.keyHash).status === "active", { timeoutMs: 15_000, what: "key" });
+    await publish({ ...lapsed, expiresAt: new Date(now - 1).toISOString() });
+    await waitFor(() => edge.lookup(lapsed.keyHash).status === "inactive", {
+      timeoutMs: 15_000,
+      what: "expiry",
+    });
+    expect(edge.lookup(lapsed.keyHash)).toMatchObject({ status: "inactive", reason: "expired" });
+  });
+
+  it("dead-letters malformed records and goes on", async () => {
+    now = Date.now();
+    const edge = registry();
+    await edge.start();
+
+    const before = keyState();
+    const after = keyState();
+    const impostor = keyState();
+    const raw = kafka.producer();
+    await raw.connect();
+    const name = topicName(keyChanges, prefix);
+    await raw.send({
+      topic: name,
+      messages: [
+        { key: before.keyHash, partition: 1, value: JSON.stringify(before) },
+        { key: after.keyHash, partition: 1, value: "{not json" },
+        { key: after.keyHash, partition: 1, value: JSON.stringify({ ...after, keyHash: "short" }) },
+        // Valid by schema, but filed under another key: applying it would hand that key this state.
+        { key: after.keyHash, partition: 1, value: JSON.stringify(impostor) },
+        { key: after.keyHash, partition: 1, value: JSON.stringify(after) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => edge.lookup(after.keyHash).status === "active", {
+      timeoutMs: 15_000,
+      what: "the record after",
+    });
+    expect(edge.lookup(before.keyHash)).toEqual({ status: "active", key: before });
+    expect(edge.lookup(after.keyHash)).toEqual({ status: "active", key: after });
+    expect(edge.lookup(impostor.keyHash)).toEqual({ status: "unknown" });
+    expect(edge.isReady()).toBe(true);
+
+    // The three bad records are in the DLQ with their reasons.
+    const reasons: string[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName("dlq-reader"), maxWaitTimeInMs: 500 });
+    await reader.connect();
+    await reader.subscribe({ topic: topicName(dlqTopic(keyChanges), prefix), fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const record = dlqRecordSchema.parse(JSON.parse(String(message.value)));
+        if (record.key === after.keyHash) reasons.push(record.error);
+      },
+    });
+    await waitFor(() => reasons.length >= 3, { timeoutMs: 20_000, what: "3 DLQ records" });
+    await reader.disconnect();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^invalid JSON/),
+      expect.stringMatching(/^schema keys.changes.v1: keyHash/),
+      "handler error: keys.changes.v1 message key differs from its keyHash",
+    ]);
+  });
+
+  it("rebuilds the same table on restart, and every instance sees every key", async () => {
+    now = Date.now();
+    await publish(...Array.from({ length: 50 }, () => keyState()));
+    const [idA, idB] = [uniqueName("edge-a"), uniqueName("edge-b")];
+    const [a, b] = [registry(idA), registry(idB)];
+    await Promise.all([a.start(), b.start()]);
+    const table = (r: KeyRegistry) => [...everyHash].map((h) => r.lookup(h));
+    expect(a.size()).toBeGreaterThanOrEqual(50);
+    expect(table(b)).toEqual(table(a));
+
+    // A change after both are up reaches both (each is alone in its own consumer group).
+    const late = keyState();
+    await publish(late);
+    await waitFor(
+      () => a.lookup(late.keyHash).status === "active" && b.lookup(late.keyHash).status === "active",
+      { timeoutMs: 15_000, what: "the late key on both instances" },
+    );
+
+    const before = table(a);
+    await a.stop();
+    expect(a.isReady()).toBe(false);
+    const restarted = registry(idA);
+    await restarted.start();
+    expect(table(restarted)).toEqual(before);
+    expect(restarted.size()).toBe(a.size());
+    expect(table(b)).toEqual(before);
+
+    // The stopped instance's throwaway group is gone from the broker; the running one's is not.
+    const admin = kafka.admin();
+    await admin.connect();
+    const { groups } = await admin.listGroups();
+    await admin.disconnect();
+    const ids = groups.map((g) => g.groupId);
+    expect(ids.filter((g) => g.startsWith(`key-registry-${idA}-`))).toHaveLength(1);
+    expect(ids.filter((g) => g.startsWith(`key-registry-${idB}-`))).toHaveLength(1);
+  });
+
+  it("fails start() when stop() comes first, and can be started again", async () => {
+    const edge = registry();
+    const starting = edge.start();
+    await edge.stop();
+    await expect(starting).rejects.toThrow("key registry stopped before it had read its topic to the end");
+    expect(edge.isReady()).toBe(false);
+    await edge.start();
+    expect(edge.isReady()).toBe(true);
+    expect(edge.size()).toBeGreaterThan(0);
+  });
+});
