@@ -3,8 +3,10 @@
 // logs → "ready" with the URLs. Ctrl-C or SIGTERM stops everything it started, in reverse.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { createKeysClient } from "@apimon/client";
 import { infraConfig, infraDown, infraUp, repoDir } from "./lib/infra";
 import { services } from "./lib/services";
 
@@ -48,6 +50,37 @@ async function waitReady(port: number, child: ChildProcess, timeoutMs = 60_000):
   throw new Error(`not ready after ${timeoutMs} ms`);
 }
 
+/** A development secret, made once per checkout and kept in .runtime/dev-secrets.json. */
+function devSecret(name: string): string {
+  const file = join(repoDir, ".runtime", "dev-secrets.json");
+  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  if (!secrets[name]) {
+    secrets[name] = randomBytes(32).toString("hex");
+    mkdirSync(join(repoDir, ".runtime"), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  return secrets[name] as string;
+}
+
+/** Makes sure the demo user exists and gives it a fresh key, whose plaintext is printed once. */
+async function seedDemoKey(env: NodeJS.ProcessEnv): Promise<{ email: string; userId: number; key: string }> {
+  const client = createKeysClient({
+    baseUrl: `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`,
+    adminToken: env.ADMIN_TOKEN as string,
+  });
+  const email = "demo@example.com";
+  let userId: number | undefined;
+  for (let cursor: string | undefined, page = 0; userId === undefined && page < 100; page++) {
+    const users = await client.listUsers({ cursor, limit: 100 });
+    userId = users.items.find((u) => u.email === email)?.id;
+    if (!users.nextCursor) break;
+    cursor = users.nextCursor;
+  }
+  userId ??= (await client.createUser({ email, name: "Demo user" })).id;
+  const key = await client.createKey({ userId, name: `demo ${new Date().toISOString()}` });
+  return { email, userId, key: key.key as string };
+}
+
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -59,6 +92,9 @@ async function main(): Promise<void> {
     env.ADMIN_TOKEN = `dev-${randomBytes(16).toString("hex")}`;
     out(`stack: ADMIN_TOKEN not set; generated one for this run: ${env.ADMIN_TOKEN}`);
   }
+  // Keys are stored as HMACs under this secret, so it must outlive a restart: a development
+  // secret is made once and kept in .runtime/ (never committed).
+  env.KEY_HASH_SECRET ||= devSecret("KEY_HASH_SECRET");
 
   const { startedKafka } = await infraUp();
   const children: { name: string; child: ChildProcess }[] = [];
@@ -120,6 +156,12 @@ async function main(): Promise<void> {
   out("stack: all services ready");
   for (const service of services)
     out(`stack:   ${service.name.padEnd(18)} http://127.0.0.1:${service.port()}`);
+  try {
+    const demo = await seedDemoKey(env);
+    out(`stack: demo user ${demo.email} (id ${demo.userId}); demo API key (shown once): ${demo.key}`);
+  } catch (error) {
+    out(`stack: could not seed the demo key: ${error instanceof Error ? error.message : String(error)}`);
+  }
   out("stack: Ctrl-C stops everything");
 }
 

@@ -16,4 +16,5 @@ export const services: ServiceEntry[] = [
     entry: "services/demo-upstream/dist/main.js",
     port: envPort("DEMO_UPSTREAM_PORT", 8090),
   },
+  { name: "keys", entry: "services/keys/dist/main.js", port: envPort("KEYS_PORT", 8082) },
 ];

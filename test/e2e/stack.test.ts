@@ -25,6 +25,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
   it("migrates, creates topics, reports every service ready, and stops them all on SIGTERM", async () => {
     const prefix = uniqueTopicPrefix("stack");
     const port = 20_000 + Math.floor(Math.random() * 5000);
+    const keysPort = port + 5000;
     const child = spawn(join(repo, "node_modules", ".bin", "tsx"), [join(repo, "scripts", "stack.ts")], {
       env: {
         ...process.env,
@@ -32,6 +33,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
         DATABASE_URL: db.url,
         KAFKA_TOPIC_PREFIX: prefix,
         DEMO_UPSTREAM_PORT: String(port),
+        KEYS_PORT: String(keysPort),
         ADMIN_TOKEN: "",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -45,13 +47,23 @@ describe("pnpm start (scripts/stack.ts)", () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-    await waitFor(() => output.includes("stack: all services ready"), {
+    await waitFor(() => output.includes("stack: Ctrl-C stops everything"), {
       timeoutMs: 90_000,
       what: `ready; output so far:\n${output}`,
     });
     expect(output).toMatch(/stack: ADMIN_TOKEN not set; generated one for this run: dev-[0-9a-f]{32}/);
     expect(output).toContain(`demo-upstream      http://127.0.0.1:${port}`);
+    expect(output).toContain(`keys               http://127.0.0.1:${keysPort}`);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${keysPort}/readyz`)).status).toBe(200);
+    // The demo user and a demo key were seeded, and the printed key is a real one.
+    const demo = output.match(
+      /demo user demo@example\.com \(id (\d+)\); demo API key \(shown once\): (ak_[\w-]+)/,
+    );
+    expect(demo).not.toBeNull();
+    const keys = await db.prisma.apiKey.findMany({ where: { userId: Number(demo?.[1]) } });
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.keyPrefix).toBe(demo?.[2]?.slice(0, 11));
 
     // The migrations reached the empty database, and the catalog's topics exist under the prefix.
     const tables = await db.prisma.$queryRaw<
@@ -72,5 +84,6 @@ describe("pnpm start (scripts/stack.ts)", () => {
     expect(output).toContain("stack: stopped");
     // The service is gone with the stack.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${keysPort}/healthz`)).rejects.toThrow();
   });
 });

@@ -36,7 +36,7 @@ describe("docker-compose.yml", () => {
     expect(result.status).toBe(0);
     const services = (parse(result.stdout) as { services: Record<string, Service> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      ["demo-upstream", "kafka", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
+      ["demo-upstream", "kafka", "keys", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
     );
     expect(services.kafka?.image).toMatch(/^apache\/kafka:4\./);
     for (const name of ["kafka", "postgres", "redis", "mailpit", "demo-upstream"]) {
@@ -51,5 +51,12 @@ describe("docker-compose.yml", () => {
       expect(services[name]?.build?.dockerfile).toBe("deploy/Dockerfile");
     }
     expect(services["demo-upstream"]?.build?.args?.SERVICE).toBe("demo-upstream");
+    // Application services wait for the jobs and get the shared settings.
+    expect(services.keys?.build?.args?.SERVICE).toBe("keys");
+    expect(services.keys?.depends_on?.migrate?.condition).toBe("service_completed_successfully");
+    expect(services.keys?.depends_on?.topics?.condition).toBe("service_completed_successfully");
+    expect(services.keys?.environment?.KEYS_PORT).toBe("8082");
+    expect(services.keys?.environment?.KAFKA_BROKERS).toBe("kafka:9092");
+    expect(services.keys?.environment?.KEY_HASH_SECRET?.length).toBeGreaterThanOrEqual(32);
   });
 });
