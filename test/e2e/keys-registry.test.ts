@@ -3,7 +3,7 @@
 // the edge runs) follows it. Real Postgres and Kafka; nothing mocked.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { createKeysClient, type KeysClient } from "@apimon/client";
+import { createKeysClient, type KeysClient, runKeysCommand } from "@apimon/client";
 import { topics } from "@apimon/events";
 import { createKafka, ensureTopics, topicName } from "@apimon/kafka";
 import { createKeyRegistry, hashApiKey, type KeyRegistry } from "@apimon/key-registry";
@@ -128,6 +128,52 @@ describe("keys service → keys.changes.v1 → registry reader", () => {
     expect(registry.lookup(hash("ak_never_issued")).status).toBe("unknown");
   });
 
+  it("is operable from the CLI: create, list, deactivate, rotate, delete", async () => {
+    const user = (await runKeysCommand(client, [
+      "create-user",
+      "--email",
+      "cli@example.com",
+      "--name",
+      "CLI",
+    ])) as {
+      id: number;
+    };
+    const created = (await runKeysCommand(client, [
+      "create",
+      "--user",
+      String(user.id),
+      "--name",
+      "cli",
+      "--hour",
+      "50",
+    ])) as {
+      id: number;
+      key: string;
+      rateLimits: { hour: number };
+    };
+    plaintexts.push(created.key);
+    expect(created.rateLimits.hour).toBe(50);
+    await waitFor(() => registry.lookup(hash(created.key)).status === "active", {
+      timeoutMs: 15_000,
+      what: "cli key",
+    });
+    const listed = (await runKeysCommand(client, ["list", "--user", String(user.id)])) as {
+      items: { id: number }[];
+    };
+    expect(listed.items.map((k) => k.id)).toEqual([created.id]);
+    await runKeysCommand(client, ["deactivate", String(created.id)]);
+    await waitFor(() => registry.lookup(hash(created.key)).status === "inactive", {
+      timeoutMs: 15_000,
+      what: "cli deactivation",
+    });
+    await expect(runKeysCommand(client, ["rotate", String(created.id)])).rejects.toThrow(/HTTP 409/);
+    expect(await runKeysCommand(client, ["delete", String(created.id)])).toEqual({ deleted: created.id });
+    await waitFor(() => registry.lookup(hash(created.key)).status === "unknown", {
+      timeoutMs: 15_000,
+      what: "cli deletion",
+    });
+  });
+
   it("never lets the plaintext key reach the database, Kafka or a log line", async () => {
     expect(plaintexts.length).toBeGreaterThan(0);
     const dump = execFileSync("pg_dump", ["--data-only", "--inserts", db.url], {
@@ -147,7 +193,7 @@ describe("keys service → keys.changes.v1 → registry reader", () => {
         messages.push(`${message.key?.toString() ?? ""} ${message.value?.toString() ?? ""}`);
       },
     });
-    await waitFor(() => messages.length >= 6, { timeoutMs: 20_000, what: "the registry topic's messages" });
+    await waitFor(() => messages.length >= 9, { timeoutMs: 20_000, what: "the registry topic's messages" });
     await consumer.disconnect();
 
     expect(serviceOutput.length).toBeGreaterThan(0);
