@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Operator CLI for the keys service: `pnpm keys <command> [options]`.
 import { parseArgs } from "node:util";
+import { DEFAULT_PORTS } from "@apimon/config";
 import { ApiError, createKeysClient, type KeysClient } from "./keys-client";
 
 export const USAGE = `usage: pnpm keys <command> [options]
@@ -15,7 +16,7 @@ export const USAGE = `usage: pnpm keys <command> [options]
   activate <key id>
   delete <key id>
 
-environment: KEYS_URL (default http://127.0.0.1:8082), ADMIN_TOKEN (required)`;
+environment: KEYS_URL (default http://127.0.0.1:${DEFAULT_PORTS.keys}), ADMIN_TOKEN (required)`;
 
 export class UsageError extends Error {}
 
@@ -105,7 +106,10 @@ async function main(): Promise<number> {
     process.stderr.write(`ADMIN_TOKEN is not set\n\n${USAGE}\n`);
     return 2;
   }
-  const client = createKeysClient({ baseUrl: process.env.KEYS_URL ?? "http://127.0.0.1:8082", adminToken });
+  const client = createKeysClient({
+    baseUrl: process.env.KEYS_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.keys}`,
+    adminToken,
+  });
   try {
     const result = await runKeysCommand(client, process.argv.slice(2));
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
