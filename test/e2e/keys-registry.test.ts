@@ -1,15 +1,16 @@
 // Issue 3 end to end: the keys service (its real composition root, as a process) writes every
 // change to the outbox, its relay publishes it to keys.changes.v1, and a registry reader (what
 // the edge runs) follows it. Real Postgres and Kafka; nothing mocked.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import { createKeysClient, type KeysClient, runKeysCommand } from "@apimon/client";
 import { topics } from "@apimon/events";
 import { createKafka, ensureTopics, topicName } from "@apimon/kafka";
 import { createKeyRegistry, hashApiKey, type KeyRegistry } from "@apimon/key-registry";
 import {
   createTestDatabase,
+  spawnTsx,
   type TestDatabase,
+  type TsxProcess,
   testInfra,
   testKafka,
   testLogger,
@@ -17,14 +18,12 @@ import {
   waitFor,
 } from "@apimon/testkit";
 
-const repo = join(__dirname, "..", "..");
 const ADMIN_TOKEN = "e2e-admin-token-0123456789";
 const KEY_HASH_SECRET = "e2e-key-hash-secret-0123456789abcdef";
 const logger = testLogger("keys-e2e");
 
 let db: TestDatabase;
-let service: ChildProcess;
-let serviceOutput = "";
+let service: TsxProcess;
 let registry: KeyRegistry;
 let client: KeysClient;
 const prefix = uniqueTopicPrefix("keys-e2e");
@@ -42,23 +41,14 @@ beforeAll(async () => {
   const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "keys-e2e", logger });
   await ensureTopics(kafka, { prefix, specs: [topics.keyChanges] });
   const port = 21_000 + Math.floor(Math.random() * 5000);
-  service = spawn(join(repo, "node_modules", ".bin", "tsx"), [join(repo, "services/keys/src/main.ts")], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      KEYS_PORT: String(port),
-      ADMIN_TOKEN,
-      KEY_HASH_SECRET,
-      LOG_LEVEL: "debug",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  service.stdout?.on("data", (d) => {
-    serviceOutput += d;
-  });
-  service.stderr?.on("data", (d) => {
-    serviceOutput += d;
+  service = spawnTsx("services/keys/src/main.ts", {
+    ...process.env,
+    DATABASE_URL: db.url,
+    KAFKA_TOPIC_PREFIX: prefix,
+    KEYS_PORT: String(port),
+    ADMIN_TOKEN,
+    KEY_HASH_SECRET,
+    LOG_LEVEL: "debug",
   });
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
     timeoutMs: 60_000,
@@ -71,11 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
-  if (service && service.exitCode === null) {
-    const exited = new Promise((r) => service.once("exit", r));
-    service.kill("SIGTERM");
-    await exited;
-  }
+  await service?.stop("SIGTERM");
   process.stdout.write(`keys → registry propagation (ms): ${JSON.stringify(propagationMs)}\n`);
   await db?.drop();
 });
@@ -196,6 +182,7 @@ describe("keys service → keys.changes.v1 → registry reader", () => {
     await waitFor(() => messages.length >= 9, { timeoutMs: 20_000, what: "the registry topic's messages" });
     await consumer.disconnect();
 
+    const serviceOutput = service.output();
     expect(serviceOutput.length).toBeGreaterThan(0);
     for (const plaintext of plaintexts) {
       expect(dump).not.toContain(plaintext);

@@ -1,16 +1,14 @@
 // `pnpm start`'s runner, end to end on the real infrastructure: migrations into an empty
 // database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM.
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import {
   createTestDatabase,
+  spawnTsx,
   type TestDatabase,
   testKafka,
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 
-const repo = join(__dirname, "..", "..");
 let db: TestDatabase;
 
 beforeAll(async () => {
@@ -26,40 +24,31 @@ describe("pnpm start (scripts/stack.ts)", () => {
     const prefix = uniqueTopicPrefix("stack");
     const port = 20_000 + Math.floor(Math.random() * 5000);
     const keysPort = port + 5000;
-    const child = spawn(join(repo, "node_modules", ".bin", "tsx"), [join(repo, "scripts", "stack.ts")], {
-      env: {
-        ...process.env,
-        STACK_FROM_SOURCE: "1",
-        DATABASE_URL: db.url,
-        KAFKA_TOPIC_PREFIX: prefix,
-        DEMO_UPSTREAM_PORT: String(port),
-        KEYS_PORT: String(keysPort),
-        ADMIN_TOKEN: "",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const stack = spawnTsx("scripts/stack.ts", {
+      ...process.env,
+      STACK_FROM_SOURCE: "1",
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      DEMO_UPSTREAM_PORT: String(port),
+      KEYS_PORT: String(keysPort),
+      ADMIN_TOKEN: "",
     });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-    await waitFor(() => output.includes("stack: Ctrl-C stops everything"), {
+    await waitFor(() => stack.output().includes("stack: Ctrl-C stops everything"), {
       timeoutMs: 90_000,
-      what: `ready; output so far:\n${output}`,
+      what: `ready; output so far:\n${stack.output()}`,
     });
-    expect(output).toMatch(/stack: ADMIN_TOKEN not set; generated one for this run: dev-[0-9a-f]{32}/);
-    expect(output).toContain(`demo-upstream      http://127.0.0.1:${port}`);
-    expect(output).toContain(`keys               http://127.0.0.1:${keysPort}`);
+    expect(stack.output()).toMatch(
+      /stack: ADMIN_TOKEN not set; generated one for this run: dev-[0-9a-f]{32}/,
+    );
+    expect(stack.output()).toContain(`demo-upstream      http://127.0.0.1:${port}`);
+    expect(stack.output()).toContain(`keys               http://127.0.0.1:${keysPort}`);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${keysPort}/readyz`)).status).toBe(200);
     // The demo user and a demo key were seeded, and the printed key is a real one.
-    const demo = output.match(
-      /demo user demo@example\.com \(id (\d+)\); demo API key \(shown once\): (ak_[\w-]+)/,
-    );
+    const demo = stack
+      .output()
+      .match(/demo user demo@example\.com \(id (\d+)\); demo API key \(shown once\): (ak_[\w-]+)/);
     expect(demo).not.toBeNull();
     const keys = await db.prisma.apiKey.findMany({ where: { userId: Number(demo?.[1]) } });
     expect(keys).toHaveLength(1);
@@ -79,9 +68,8 @@ describe("pnpm start (scripts/stack.ts)", () => {
     expect(topics).toContain(`${prefix}keys.changes.v1.dlq`);
     expect(topics).toHaveLength(10);
 
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(output).toContain("stack: stopped");
+    expect(await stack.stop("SIGTERM")).toBe(0);
+    expect(stack.output()).toContain("stack: stopped");
     // The service is gone with the stack.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${keysPort}/healthz`)).rejects.toThrow();

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { privateBrokerEnv } from "@apimon/testkit";
 import { Kafka, logLevel } from "kafkajs";
 
 const SCRIPT = path.resolve(__dirname, "../../deploy/kafka/kafka.sh");
@@ -17,18 +18,6 @@ interface RunResult {
   status: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** A port nobody listens on right now (the kernel picks it, we release it at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves to the connect error code, or "connected". */
@@ -102,20 +91,9 @@ describe("deploy/kafka/kafka.sh", () => {
   const readPid = (): number => Number(fs.readFileSync(path.join(runtimeDir, "kafka.pid"), "utf8").trim());
 
   beforeAll(async () => {
-    runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-kafka-test-"));
+    ({ runtimeDir, port, env } = await privateBrokerEnv("kafka-test"));
     // The script identifies its broker by this exact (canonical) path in /proc/<pid>/cmdline.
     configPath = path.join(fs.realpathSync(runtimeDir), "server.properties");
-    port = await freePort();
-    let controllerPort = await freePort();
-    while (controllerPort === port) controllerPort = await freePort();
-    env = {
-      ...process.env,
-      KAFKA_RUNTIME_DIR: runtimeDir,
-      KAFKA_PORT: String(port),
-      KAFKA_CONTROLLER_PORT: String(controllerPort),
-      KAFKA_HEAP_OPTS: "-Xms128m -Xmx384m",
-      KAFKA_START_TIMEOUT: "150",
-    };
   });
 
   afterAll(() => {

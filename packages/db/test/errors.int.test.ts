@@ -1,30 +1,12 @@
-import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
 import { Client } from "pg";
 import { createPrismaClient, isRetriableDbError, type PrismaClient } from "../src";
+import { useTestDatabase } from "./support/database";
+import { failure } from "./support/failure";
 
 // Real failures from a real Postgres, as pg and as Prisma report them.
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the operation to fail");
-}
-
 describe("isRetriableDbError on real database errors", () => {
-  let db: TestDatabase;
-  let prisma: PrismaClient;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = db.prisma;
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it("retries when the server refuses connections", async () => {
     const nowhere = createPrismaClient({ connectionString: "postgresql://postgres@127.0.0.1:1/none" });
@@ -42,7 +24,7 @@ describe("isRetriableDbError on real database errors", () => {
     victim.on("error", () => {});
     await victim.connect();
     const { rows } = await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    await prisma.$executeRaw`SELECT pg_terminate_backend(${rows[0]?.pid}::int)`;
+    await db.prisma.$executeRaw`SELECT pg_terminate_backend(${rows[0]?.pid}::int)`;
 
     const error = await failure(victim.query("SELECT 1"));
 
@@ -51,7 +33,7 @@ describe("isRetriableDbError on real database errors", () => {
   });
 
   it("retries a Prisma query whose connection the server terminated mid-flight", async () => {
-    const sleeping = failure(prisma.$queryRawUnsafe("SELECT pg_sleep(30) /* terminate-me */"));
+    const sleeping = failure(db.prisma.$queryRawUnsafe("SELECT pg_sleep(30) /* terminate-me */"));
     const admin = new Client({ connectionString: db.url });
     await admin.connect();
     try {
@@ -76,7 +58,7 @@ describe("isRetriableDbError on real database errors", () => {
   });
 
   it("retries a serializable transaction that lost a write conflict (40001, P2034)", async () => {
-    const user = await prisma.user.create({ data: { email: "race@example.com", name: "0" } });
+    const user = await db.prisma.user.create({ data: { email: "race@example.com", name: "0" } });
     const other = createPrismaClient({ connectionString: db.url });
     try {
       let release: () => void = () => {};
@@ -95,7 +77,7 @@ describe("isRetriableDbError on real database errors", () => {
           },
           { isolationLevel: "Serializable" },
         );
-      const results = await Promise.allSettled([bump(prisma, "a"), bump(other, "b")]);
+      const results = await Promise.allSettled([bump(db.prisma, "a"), bump(other, "b")]);
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
 
       expect(rejected).toHaveLength(1);
@@ -107,14 +89,16 @@ describe("isRetriableDbError on real database errors", () => {
   });
 
   it("does not retry a unique violation or a bad query", async () => {
-    await prisma.user.create({ data: { email: "once@example.com", name: "x" } });
-    const duplicate = await failure(prisma.user.create({ data: { email: "once@example.com", name: "y" } }));
+    await db.prisma.user.create({ data: { email: "once@example.com", name: "x" } });
+    const duplicate = await failure(
+      db.prisma.user.create({ data: { email: "once@example.com", name: "y" } }),
+    );
     expect(duplicate).toMatchObject({ code: "P2002" });
     expect(isRetriableDbError(duplicate)).toBe(false);
 
-    expect(isRetriableDbError(await failure(prisma.$queryRawUnsafe("SELECT * FROM no_such_table")))).toBe(
+    expect(isRetriableDbError(await failure(db.prisma.$queryRawUnsafe("SELECT * FROM no_such_table")))).toBe(
       false,
     );
-    expect(isRetriableDbError(await failure(prisma.$queryRawUnsafe("SELEKT 1")))).toBe(false);
+    expect(isRetriableDbError(await failure(db.prisma.$queryRawUnsafe("SELEKT 1")))).toBe(false);
   });
 });

@@ -1,38 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
-import { Prisma, type PrismaClient } from "../src";
+import { Prisma } from "../src";
+import { useTestDatabase } from "./support/database";
+import { failure } from "./support/failure";
 
 // Every model written and read through the generated client on a freshly migrated database.
 
 async function prismaErrorCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code;
-    throw error;
-  }
-  throw new Error("expected the operation to fail");
+  const error = await failure(promise);
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code;
+  throw error;
 }
 
 describe("database models through the Prisma client", () => {
-  let db: TestDatabase;
-  let prisma: PrismaClient;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = db.prisma;
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   async function createUser(email = `${randomUUID()}@example.com`) {
-    return prisma.user.create({ data: { email, name: "Ada" } });
+    return db.prisma.user.create({ data: { email, name: "Ada" } });
   }
 
   async function createKey(userId: number, overrides: Partial<Prisma.ApiKeyUncheckedCreateInput> = {}) {
-    return prisma.apiKey.create({
+    return db.prisma.apiKey.create({
       data: {
         userId,
         name: "ci",
@@ -78,7 +65,7 @@ describe("database models through the Prisma client", () => {
     it("counts usage in a BigInt beyond 2^53", async () => {
       const key = await createKey((await createUser()).id, { usageCount: 2n ** 53n });
       const lastUsed = new Date("2026-01-02T03:04:05.678Z");
-      const updated = await prisma.apiKey.update({
+      const updated = await db.prisma.apiKey.update({
         where: { id: key.id },
         data: { usageCount: { increment: 3n }, lastUsed },
       });
@@ -91,24 +78,26 @@ describe("database models through the Prisma client", () => {
       const old = await createKey(user.id);
       const next = await createKey(user.id, { rotatedFromId: old.id });
 
-      expect(await prisma.apiKey.findUnique({ where: { id: old.id }, select: { rotatedTo: true } })).toEqual({
+      expect(
+        await db.prisma.apiKey.findUnique({ where: { id: old.id }, select: { rotatedTo: true } }),
+      ).toEqual({
         rotatedTo: next,
       });
       expect(await prismaErrorCode(createKey(user.id, { rotatedFromId: old.id }))).toBe("P2002");
 
-      await prisma.apiKey.delete({ where: { id: old.id } });
-      expect((await prisma.apiKey.findUniqueOrThrow({ where: { id: next.id } })).rotatedFromId).toBeNull();
+      await db.prisma.apiKey.delete({ where: { id: old.id } });
+      expect((await db.prisma.apiKey.findUniqueOrThrow({ where: { id: next.id } })).rotatedFromId).toBeNull();
     });
 
     it("deletes a user's keys with the user", async () => {
       const user = await createUser();
       await createKey(user.id);
       await createKey(user.id);
-      expect(await prisma.apiKey.count({ where: { userId: user.id } })).toBe(2);
+      expect(await db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(2);
 
-      await prisma.user.delete({ where: { id: user.id } });
+      await db.prisma.user.delete({ where: { id: user.id } });
 
-      expect(await prisma.apiKey.count({ where: { userId: user.id } })).toBe(0);
+      expect(await db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(0);
     });
   });
 
@@ -127,23 +116,27 @@ describe("database models through the Prisma client", () => {
         createdAt: occurredAt,
       }));
 
-      expect(await prisma.apiUsage.createMany({ data: events, skipDuplicates: true })).toEqual({ count: 3 });
-      expect(await prisma.apiUsage.createMany({ data: events, skipDuplicates: true })).toEqual({ count: 0 });
+      expect(await db.prisma.apiUsage.createMany({ data: events, skipDuplicates: true })).toEqual({
+        count: 3,
+      });
+      expect(await db.prisma.apiUsage.createMany({ data: events, skipDuplicates: true })).toEqual({
+        count: 0,
+      });
       expect(
-        await prisma.apiUsage.createMany({
+        await db.prisma.apiUsage.createMany({
           data: [...events, { ...events[0], eventId: randomUUID() } as (typeof events)[number]],
           skipDuplicates: true,
         }),
       ).toEqual({ count: 1 });
 
-      const rows = await prisma.apiUsage.findMany({ where: { apiKeyId: 42 }, orderBy: { id: "asc" } });
+      const rows = await db.prisma.apiUsage.findMany({ where: { apiKeyId: 42 }, orderBy: { id: "asc" } });
       expect(rows).toHaveLength(4);
       expect(rows[0]).toEqual({ id: expect.any(BigInt), ...events[0] });
       expect(rows[2]?.rateLimited).toBe(true);
     });
 
     it("lands rows in the default partition until day partitions exist", async () => {
-      const rows = await prisma.$queryRaw<Array<{ partition: string; rows: bigint }>>`
+      const rows = await db.prisma.$queryRaw<Array<{ partition: string; rows: bigint }>>`
         SELECT tableoid::regclass::text AS partition, count(*) AS rows FROM api_usage GROUP BY 1`;
       expect(rows).toEqual([{ partition: "api_usage_default", rows: 4n }]);
     });
@@ -162,7 +155,7 @@ describe("database models through the Prisma client", () => {
     } as const;
 
     it("keeps at most one open alert per fingerprint, and any number of resolved ones", async () => {
-      const first = await prisma.alert.create({ data: base });
+      const first = await db.prisma.alert.create({ data: base });
       expect(first).toMatchObject({
         status: "firing",
         occurrences: 1,
@@ -170,28 +163,28 @@ describe("database models through the Prisma client", () => {
         resolvedAt: null,
       });
 
-      expect(await prismaErrorCode(prisma.alert.create({ data: base }))).toBe("P2002");
-      await prisma.alert.update({
+      expect(await prismaErrorCode(db.prisma.alert.create({ data: base }))).toBe("P2002");
+      await db.prisma.alert.update({
         where: { id: first.id },
         data: { status: "acknowledged", acknowledgedBy: "ops" },
       });
-      expect(await prismaErrorCode(prisma.alert.create({ data: base }))).toBe("P2002");
+      expect(await prismaErrorCode(db.prisma.alert.create({ data: base }))).toBe("P2002");
 
-      await prisma.alert.update({
+      await db.prisma.alert.update({
         where: { id: first.id },
         data: { status: "resolved", resolvedAt: new Date() },
       });
-      const second = await prisma.alert.create({
+      const second = await db.prisma.alert.create({
         data: { ...base, severity: "critical", observedValue: 2.5 },
       });
-      await prisma.alert.update({
+      await db.prisma.alert.update({
         where: { id: second.id },
         data: { status: "resolved", resolvedAt: new Date() },
       });
-      await prisma.alert.create({ data: base });
+      await db.prisma.alert.create({ data: base });
 
       expect(
-        await prisma.alert.groupBy({
+        await db.prisma.alert.groupBy({
           by: ["status"],
           where: { fingerprint: base.fingerprint },
           _count: true,
@@ -212,9 +205,9 @@ describe("database models through the Prisma client", () => {
         "rate_limit_approaching",
       ] as const;
       for (const type of types) {
-        await prisma.alert.create({ data: { ...base, type, fingerprint: `${type}:all` } });
+        await db.prisma.alert.create({ data: { ...base, type, fingerprint: `${type}:all` } });
       }
-      const stored = await prisma.alert.findMany({
+      const stored = await db.prisma.alert.findMany({
         where: { fingerprint: { endsWith: ":all" } },
         select: { type: true },
       });
@@ -232,14 +225,14 @@ describe("database models through the Prisma client", () => {
     it("is one row of JSON settings, created or replaced by upsert", async () => {
       const escalation = { afterSeconds: 900, to: ["oncall@example.com"] };
       const create = { alertThresholds: thresholds, repeatIntervalSeconds: 3600, escalation };
-      await prisma.alertSettings.upsert({ where: { id: 1 }, create, update: create });
-      await prisma.alertSettings.upsert({
+      await db.prisma.alertSettings.upsert({ where: { id: 1 }, create, update: create });
+      await db.prisma.alertSettings.upsert({
         where: { id: 1 },
         create,
         update: { repeatIntervalSeconds: 600 },
       });
 
-      expect(await prisma.alertSettings.findMany()).toEqual([
+      expect(await db.prisma.alertSettings.findMany()).toEqual([
         {
           id: 1,
           alertThresholds: thresholds,
@@ -252,7 +245,7 @@ describe("database models through the Prisma client", () => {
 
     it("refuses a second row", async () => {
       await expect(
-        prisma.alertSettings.create({
+        db.prisma.alertSettings.create({
           data: { id: 2, alertThresholds: thresholds, repeatIntervalSeconds: 1, escalation: {} },
         }),
       ).rejects.toThrow(/alert_settings_single_row/);
@@ -261,11 +254,11 @@ describe("database models through the Prisma client", () => {
 
   describe("notification channels and deliveries", () => {
     it("logs every attempt per channel, with the defaults and cascades of a channel", async () => {
-      const channel = await prisma.notificationChannel.create({
+      const channel = await db.prisma.notificationChannel.create({
         data: { name: "ops hook", type: "webhook", target: "http://127.0.0.1:9/hook", secret: "s3cret" },
       });
       expect(channel).toMatchObject({ minSeverity: "warning", enabled: true, secret: "s3cret" });
-      const alert = await prisma.alert.create({
+      const alert = await db.prisma.alert.create({
         data: {
           fingerprint: "error_rate:key=9",
           type: "error_rate",
@@ -277,19 +270,19 @@ describe("database models through the Prisma client", () => {
       });
 
       const attempt = (n: number, status: "failed" | "retrying" | "succeeded", alertId: number | null) =>
-        prisma.notificationDelivery.create({
+        db.prisma.notificationDelivery.create({
           data: { deliveryId: randomUUID(), alertId, channelId: channel.id, attempt: n, status },
         });
       await attempt(1, "retrying", alert.id);
       const last = await attempt(2, "succeeded", alert.id);
       await attempt(1, "succeeded", null); // the channel's test message
-      await prisma.notificationDelivery.update({
+      await db.prisma.notificationDelivery.update({
         where: { id: last.id },
         data: { responseCode: 200, latencyMs: 35 },
       });
 
       expect(
-        await prisma.alert.findUniqueOrThrow({
+        await db.prisma.alert.findUniqueOrThrow({
           where: { id: alert.id },
           select: {
             deliveries: {
@@ -307,30 +300,30 @@ describe("database models through the Prisma client", () => {
       expect(typeof last.id).toBe("bigint");
       expect(
         await prismaErrorCode(
-          prisma.notificationDelivery.create({
+          db.prisma.notificationDelivery.create({
             data: { deliveryId: last.deliveryId, channelId: channel.id, attempt: 3, status: "pending" },
           }),
         ),
       ).toBe("P2002");
 
-      await prisma.alert.delete({ where: { id: alert.id } });
-      expect(await prisma.notificationDelivery.count({ where: { channelId: channel.id } })).toBe(1);
-      await prisma.notificationChannel.delete({ where: { id: channel.id } });
-      expect(await prisma.notificationDelivery.count({ where: { channelId: channel.id } })).toBe(0);
+      await db.prisma.alert.delete({ where: { id: alert.id } });
+      expect(await db.prisma.notificationDelivery.count({ where: { channelId: channel.id } })).toBe(1);
+      await db.prisma.notificationChannel.delete({ where: { id: channel.id } });
+      expect(await db.prisma.notificationDelivery.count({ where: { channelId: channel.id } })).toBe(0);
     });
   });
 
   describe("outbox", () => {
     it("keeps messages in id order, with null payloads as tombstones, until published", async () => {
       const headers = { "content-type": "application/json" };
-      await prisma.outbox.create({
+      await db.prisma.outbox.create({
         data: { topic: "keys.changes.v1", messageKey: "h1", payload: { active: true }, headers },
       });
-      await prisma.outbox.create({
+      await db.prisma.outbox.create({
         data: { topic: "keys.changes.v1", messageKey: "h1", payload: Prisma.DbNull },
       });
 
-      const unpublished = await prisma.outbox.findMany({
+      const unpublished = await db.prisma.outbox.findMany({
         where: { publishedAt: null },
         orderBy: { id: "asc" },
       });
@@ -342,8 +335,8 @@ describe("database models through the Prisma client", () => {
       ]);
       expect((unpublished[1]?.id ?? 0n) > (unpublished[0]?.id ?? 0n)).toBe(true);
 
-      await prisma.outbox.updateMany({ where: { publishedAt: null }, data: { publishedAt: new Date() } });
-      expect(await prisma.outbox.count({ where: { publishedAt: null } })).toBe(0);
+      await db.prisma.outbox.updateMany({ where: { publishedAt: null }, data: { publishedAt: new Date() } });
+      expect(await db.prisma.outbox.count({ where: { publishedAt: null } })).toBe(0);
     });
   });
 
@@ -351,17 +344,17 @@ describe("database models through the Prisma client", () => {
     it("stores the next offset per group, topic and partition, as an exact BigInt", async () => {
       const id = { groupId: "key-stats", topic: "usage.events.v1", partition: 3 };
       const at = (nextOffset: bigint) =>
-        prisma.consumerOffset.upsert({
+        db.prisma.consumerOffset.upsert({
           where: { groupId_topic_partition: id },
           create: { ...id, nextOffset },
           update: { nextOffset },
         });
       await at(10n);
       await at(2n ** 62n + 1n);
-      await prisma.consumerOffset.create({ data: { ...id, partition: 4, nextOffset: 0n } });
+      await db.prisma.consumerOffset.create({ data: { ...id, partition: 4, nextOffset: 0n } });
 
       expect(
-        await prisma.consumerOffset.findMany({
+        await db.prisma.consumerOffset.findMany({
           orderBy: { partition: "asc" },
           select: { partition: true, nextOffset: true },
         }),

@@ -1,6 +1,8 @@
+export { freePort, type PrivateBroker, privateBrokerEnv } from "./broker";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
+export { repoRoot, spawnTsx, type TsxProcess } from "./process";
 export { waitFor } from "./wait";

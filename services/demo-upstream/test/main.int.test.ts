@@ -1,29 +1,11 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { waitFor } from "@apimon/testkit";
+import { spawnTsx, waitFor } from "@apimon/testkit";
 
-const repo = join(__dirname, "..", "..", "..");
+const entry = "services/demo-upstream/src/main.ts";
 
 describe("demo upstream process", () => {
   it("starts from its composition root, serves, and shuts down in order on SIGTERM", async () => {
     const port = 18_000 + Math.floor(Math.random() * 2000);
-    // tsx resolves @apimon/* through the root tsconfig's paths, so no build is needed.
-    const child = spawn(
-      join(repo, "node_modules", ".bin", "tsx"),
-      [join(repo, "services/demo-upstream/src/main.ts")],
-      {
-        env: { ...process.env, DEMO_UPSTREAM_PORT: String(port), LOG_LEVEL: "info" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const upstream = spawnTsx(entry, { ...process.env, DEMO_UPSTREAM_PORT: String(port), LOG_LEVEL: "info" });
 
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
       timeoutMs: 30_000,
@@ -34,10 +16,10 @@ describe("demo upstream process", () => {
       name: "Alan Turing",
       email: "alan@example.com",
     });
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await upstream.stop("SIGTERM")).toBe(0);
 
-    const lines = output
+    const lines = upstream
+      .output()
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as { msg: string; service: string; level: string });
@@ -50,20 +32,9 @@ describe("demo upstream process", () => {
   });
 
   it("refuses to start with a bad variable, naming it", async () => {
-    const child = spawn(
-      join(repo, "node_modules", ".bin", "tsx"),
-      [join(repo, "services/demo-upstream/src/main.ts")],
-      {
-        env: { ...process.env, DEMO_UPSTREAM_PORT: "eighty", LOG_LEVEL: "loud" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    expect(code).toBe(1);
+    const upstream = spawnTsx(entry, { ...process.env, DEMO_UPSTREAM_PORT: "eighty", LOG_LEVEL: "loud" });
+    expect(await upstream.exited).toBe(1);
+    const stderr = upstream.stderr();
     expect(stderr).toContain("Invalid configuration:");
     expect(stderr).toContain("DEMO_UPSTREAM_PORT:");
     expect(stderr).toContain("LOG_LEVEL:");

@@ -1,18 +1,15 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { topics } from "@apimon/events";
 import { ensureTopics } from "@apimon/kafka";
 import {
   createTestDatabase,
+  spawnTsx,
   type TestDatabase,
   testKafka,
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 
-const repo = join(__dirname, "..", "..", "..");
-const tsx = join(repo, "node_modules", ".bin", "tsx");
-const entry = join(repo, "services/keys/src/main.ts");
+const entry = "services/keys/src/main.ts";
 const ADMIN_TOKEN = "keys-process-admin-token-0123456789";
 
 describe("keys service process", () => {
@@ -30,29 +27,17 @@ describe("keys service process", () => {
     const prefix = uniqueTopicPrefix("keys-main");
     await ensureTopics(testKafka(), { prefix, specs: [topics.keyChanges] });
     const port = 20_000 + Math.floor(Math.random() * 2000);
-    // tsx resolves @apimon/* through the root tsconfig's paths, so no build is needed.
-    const child = spawn(tsx, [entry], {
-      env: {
-        ...process.env,
-        KEYS_PORT: String(port),
-        KEYS_HOST: "127.0.0.1",
-        ADMIN_TOKEN,
-        KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
-        DATABASE_URL: db.url,
-        KAFKA_TOPIC_PREFIX: prefix,
-        OUTBOX_POLL_MS: "50",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const keys = spawnTsx(entry, {
+      ...process.env,
+      KEYS_PORT: String(port),
+      KEYS_HOST: "127.0.0.1",
+      ADMIN_TOKEN,
+      KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      OUTBOX_POLL_MS: "50",
+      LOG_LEVEL: "info",
     });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 
@@ -90,10 +75,11 @@ describe("keys service process", () => {
       });
       expect(await db.prisma.outbox.count()).toBe(1);
     } finally {
-      child.kill("SIGTERM");
+      keys.child.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
+    expect(await keys.exited).toBe(0);
 
+    const output = keys.output();
     const messages = output
       .split("\n")
       .filter((l) => l.startsWith("{"))
@@ -112,13 +98,9 @@ describe("keys service process", () => {
     const env: NodeJS.ProcessEnv = { ...process.env, KEYS_PORT: "eighty" };
     delete env.ADMIN_TOKEN;
     delete env.KEY_HASH_SECRET;
-    const child = spawn(tsx, [entry], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    expect(code).toBe(1);
+    const keys = spawnTsx(entry, env);
+    expect(await keys.exited).toBe(1);
+    const stderr = keys.stderr();
     expect(stderr).toContain("keys failed to start: Invalid configuration:");
     for (const variable of ["ADMIN_TOKEN:", "KEY_HASH_SECRET:", "KEYS_PORT:"])
       expect(stderr).toContain(variable);

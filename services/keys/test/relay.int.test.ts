@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { ApiKey, Prisma, PrismaClient } from "@apimon/db";
 import { type KeyChange, topics } from "@apimon/events";
@@ -20,6 +18,7 @@ import {
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTestDatabase,
+  privateBrokerEnv,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -412,18 +411,6 @@ describe("outbox relay", () => {
   });
 });
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 describe("outbox relay through a Kafka outage", () => {
   const script = path.join(repo, "deploy", "kafka", "kafka.sh");
   let runtimeDir: string;
@@ -437,18 +424,7 @@ describe("outbox relay through a Kafka outage", () => {
 
   beforeAll(async () => {
     // A private broker (own runtime dir, free ports, small heap), so stopping it harms no one.
-    runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-relay-kafka-"));
-    port = await freePort();
-    let controllerPort = await freePort();
-    while (controllerPort === port) controllerPort = await freePort();
-    env = {
-      ...process.env,
-      KAFKA_RUNTIME_DIR: runtimeDir,
-      KAFKA_PORT: String(port),
-      KAFKA_CONTROLLER_PORT: String(controllerPort),
-      KAFKA_HEAP_OPTS: "-Xms128m -Xmx384m",
-      KAFKA_START_TIMEOUT: "150",
-    };
+    ({ runtimeDir, port, env } = await privateBrokerEnv("relay-kafka"));
     broker("start");
   }, 180_000);
 

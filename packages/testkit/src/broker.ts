@@ -1,0 +1,45 @@
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** A port nobody listens on right now (the kernel picks it, we release it at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PrivateBroker {
+  /** A fresh temp dir (`apimon-<label>-…`); the caller removes it. */
+  runtimeDir: string;
+  port: number;
+  controllerPort: number;
+  /** The environment for deploy/kafka/kafka.sh to run this broker. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Settings for a private broker run by deploy/kafka/kafka.sh: its own runtime dir, two distinct
+ * free ports and a small heap, so starting and stopping it harms no one.
+ */
+export async function privateBrokerEnv(label: string): Promise<PrivateBroker> {
+  const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
+  const port = await freePort();
+  let controllerPort = await freePort();
+  while (controllerPort === port) controllerPort = await freePort();
+  const env = {
+    ...process.env,
+    KAFKA_RUNTIME_DIR: runtimeDir,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_HEAP_OPTS: "-Xms128m -Xmx384m",
+    KAFKA_START_TIMEOUT: "150",
+  };
+  return { runtimeDir, port, controllerPort, env };
+}

@@ -1,0 +1,50 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+
+/** The repository root (this file is packages/testkit/src/process.ts). */
+export const repoRoot = join(__dirname, "..", "..", "..");
+
+export interface TsxProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Everything the process wrote so far, stdout and stderr interleaved as they arrived. */
+  output(): string;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
+  /** The exit code (null when a signal ended the process). */
+  exited: Promise<number | null>;
+  /** Sends `signal` (SIGTERM by default) unless the process has ended, and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs a TypeScript entry point (relative to the repository root) with tsx, capturing its output.
+ * `env` is the child's whole environment. tsx resolves @apimon/* through the root tsconfig's
+ * paths, so no build is needed.
+ */
+export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
+  const child = spawn(join(repoRoot, "node_modules", ".bin", "tsx"), [join(repoRoot, entry)], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    stderr: () => stderr,
+    exited,
+    stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
