@@ -27,6 +27,7 @@ module.exports = {
       displayName: "integration",
       testMatch: ["<rootDir>/{packages,services}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.test.ts"],
       globalSetup: "<rootDir>/packages/testkit/src/global-setup.ts",
+      setupFilesAfterEnv: ["<rootDir>/packages/testkit/src/cleanup.ts"],
     },
   ],
 };

@@ -4,5 +4,5 @@ export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
-export { repoRoot, spawnTsx, type TsxProcess } from "./process";
+export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
 export { waitFor } from "./wait";

@@ -17,6 +17,24 @@ export interface TsxProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Processes spawned by this test file and not yet exited; stopAllSpawned() ends them. */
+const live = new Set<TsxProcess>();
+
+/**
+ * Stops every process this test file spawned that is still running: SIGTERM, then SIGKILL after
+ * `graceMs`. The integration project calls it after each file, so a failed assertion never leaves
+ * a service running (or Jest waiting on its pipes).
+ */
+export async function stopAllSpawned(graceMs = 10_000): Promise<void> {
+  await Promise.all(
+    [...live].map(async (p) => {
+      const timer = setTimeout(() => p.child.kill("SIGKILL"), graceMs);
+      await p.stop("SIGTERM");
+      clearTimeout(timer);
+    }),
+  );
+}
+
 /**
  * Runs a TypeScript entry point (relative to the repository root) with tsx, capturing its output.
  * `env` is the child's whole environment. tsx resolves @apimon/* through the root tsconfig's
@@ -37,7 +55,7 @@ export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
     stderr += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
+  const handle: TsxProcess = {
     child,
     output: () => output,
     stderr: () => stderr,
@@ -47,4 +65,7 @@ export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
       return exited;
     },
   };
+  live.add(handle);
+  void exited.then(() => live.delete(handle));
+  return handle;
 }

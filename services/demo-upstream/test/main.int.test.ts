@@ -1,4 +1,4 @@
-import { spawnTsx, waitFor } from "@apimon/testkit";
+import { spawnTsx, stopAllSpawned, waitFor } from "@apimon/testkit";
 
 const entry = "services/demo-upstream/src/main.ts";
 
@@ -38,5 +38,17 @@ describe("demo upstream process", () => {
     expect(stderr).toContain("Invalid configuration:");
     expect(stderr).toContain("DEMO_UPSTREAM_PORT:");
     expect(stderr).toContain("LOG_LEVEL:");
+  });
+
+  it("is stopped by the test harness when a test leaves it running", async () => {
+    const port = 18_000 + Math.floor(Math.random() * 2000);
+    const upstream = spawnTsx(entry, { ...process.env, DEMO_UPSTREAM_PORT: String(port) });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      timeoutMs: 30_000,
+      what: "readiness",
+    });
+    await stopAllSpawned();
+    expect(await upstream.exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 });
