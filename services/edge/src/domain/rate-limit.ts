@@ -1,0 +1,167 @@
+// The rate-limit rules of the edge, pure: no I/O, the time is always an argument (ms since epoch).
+// Fixed windows aligned to the clock: a window starts at floor(now / size) * size, so every edge
+// (and Redis) agrees on where a minute, an hour and a day begin and end (UTC).
+import { RATE_LIMIT_WINDOWS, type RateLimitWindow, WINDOW_SECONDS } from "@apimon/config";
+
+export type Window = RateLimitWindow;
+export const WINDOWS: readonly Window[] = RATE_LIMIT_WINDOWS;
+
+/** Requests allowed per window. */
+export interface Limits {
+  minute: number;
+  hour: number;
+  day: number;
+}
+
+/** A key's own limits; `null` or a missing field means "use the default". */
+export type LimitOverrides = { [W in Window]?: number | null } | null | undefined;
+
+export interface WindowState {
+  limit: number;
+  remaining: number;
+  /** Whole seconds until this window resets, at least 1. */
+  reset: number;
+}
+
+export interface Decision {
+  allowed: boolean;
+  windows: Record<Window, WindowState>;
+  /** Seconds to wait; set when denied (the `Retry-After` value). */
+  retryAfter?: number;
+  /** The exhausted window whose reset is furthest away; set when denied by a limit. */
+  blockedWindow?: Window;
+  /** The limiter could not decide (Redis down and failure mode `closed`): answer 503. */
+  unavailable?: boolean;
+}
+
+/** Counters of one API key, per window. */
+export type WindowCounts = Record<Window, number>;
+
+/** The per-key overrides on top of the defaults. */
+export function effectiveLimits(defaults: Limits, overrides: LimitOverrides): Limits {
+  return {
+    minute: overrides?.minute ?? defaults.minute,
+    hour: overrides?.hour ?? defaults.hour,
+    day: overrides?.day ?? defaults.day,
+  };
+}
+
+/** Start of the window containing `nowMs`, in ms. */
+export function windowStartMs(window: Window, nowMs: number): number {
+  const sizeMs = WINDOW_SECONDS[window] * 1000;
+  return Math.floor(nowMs / sizeMs) * sizeMs;
+}
+
+/** End (exclusive) of the window containing `nowMs`, in ms: when its counter expires. */
+export function windowEndMs(window: Window, nowMs: number): number {
+  return windowStartMs(window, nowMs) + WINDOW_SECONDS[window] * 1000;
+}
+
+/** Whole seconds until the window containing `nowMs` resets: ceil, at least 1. */
+export function secondsUntilReset(window: Window, nowMs: number): number {
+  return Math.max(1, Math.ceil((windowEndMs(window, nowMs) - nowMs) / 1000));
+}
+
+/**
+ * The decision for one request given the counters *before* it: allowed when every window is
+ * below its limit (the request then counts in all three); a denied request consumes nothing.
+ * The Redis Lua script applies the same rule atomically; this builds the answer from its counts.
+ */
+export function decide(limits: Limits, before: WindowCounts, nowMs: number): Decision {
+  const allowed = WINDOWS.every((w) => before[w] < limits[w]);
+  const windows = {} as Record<Window, WindowState>;
+  for (const w of WINDOWS) {
+    const used = allowed ? before[w] + 1 : before[w];
+    windows[w] = {
+      limit: limits[w],
+      remaining: Math.max(0, limits[w] - used),
+      reset: secondsUntilReset(w, nowMs),
+    };
+  }
+  if (allowed) return { allowed, windows };
+  const blockedWindow = furthestExhausted(limits, before, windows);
+  return { allowed, windows, blockedWindow, retryAfter: windows[blockedWindow].reset };
+}
+
+/** Among the exhausted windows, the one whose reset is furthest away (a later one wins ties). */
+function furthestExhausted(
+  limits: Limits,
+  before: WindowCounts,
+  windows: Record<Window, WindowState>,
+): Window {
+  let blocked: Window | undefined;
+  for (const w of WINDOWS) {
+    if (before[w] < limits[w]) continue;
+    if (blocked === undefined || windows[w].reset >= windows[blocked].reset) blocked = w;
+  }
+  // decide() only calls this when some window is exhausted.
+  if (blocked === undefined) throw new Error("no exhausted window in a denied decision");
+  return blocked;
+}
+
+/** The answer when no limiter could decide (failure mode `closed`): deny with 503, retry soon. */
+export function unavailableDecision(limits: Limits, nowMs: number, retryAfter = 1): Decision {
+  const windows = {} as Record<Window, WindowState>;
+  for (const w of WINDOWS) {
+    windows[w] = { limit: limits[w], remaining: 0, reset: secondsUntilReset(w, nowMs) };
+  }
+  return { allowed: false, unavailable: true, windows, retryAfter };
+}
+
+/** The spec's 429 `detail` text, exactly. */
+export function rateLimitExceededMessage(window: Window, seconds: number): string {
+  return `Rate limit exceeded for ${window}. Try again in ${seconds} seconds`;
+}
+
+/** The 429 body's `detail` for a denied decision. */
+export function deniedDetail(decision: Decision): string {
+  if (decision.allowed || decision.blockedWindow === undefined || decision.retryAfter === undefined) {
+    throw new Error("deniedDetail needs a decision denied by a rate limit");
+  }
+  return rateLimitExceededMessage(decision.blockedWindow, decision.retryAfter);
+}
+
+const HEADER_WINDOW: Record<Window, string> = { minute: "Minute", hour: "Hour", day: "Day" };
+
+/** The window a client should watch: fewest remaining, then the furthest reset. */
+export function mostConstrainedWindow(decision: Decision): Window {
+  if (decision.blockedWindow !== undefined) return decision.blockedWindow;
+  let best: Window = "minute";
+  for (const w of WINDOWS) {
+    const a = decision.windows[w];
+    const b = decision.windows[best];
+    if (a.remaining < b.remaining || (a.remaining === b.remaining && a.reset > b.reset)) best = w;
+  }
+  return best;
+}
+
+/**
+ * Headers for every authenticated response, 429 included:
+ * - the spec's `X-RateLimit-{Minute,Hour,Day}-{Limit,Remaining,Reset}` (Reset in seconds);
+ * - the IETF httpapi draft "RateLimit header fields for HTTP" in its current structured-field
+ *   form (draft-ietf-httpapi-ratelimit-headers-08 and later): `RateLimit-Policy` lists one named
+ *   policy per window with its quota `q` and window `w` in seconds,
+ *   `"minute";q=100;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400`, and `RateLimit` names the
+ *   most constrained policy with its remaining quota `r` and seconds to reset `t`,
+ *   `"minute";r=95;t=42`;
+ * - `Retry-After` (seconds) when denied.
+ */
+export function rateLimitHeaders(decision: Decision): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const w of WINDOWS) {
+    const state = decision.windows[w];
+    headers[`X-RateLimit-${HEADER_WINDOW[w]}-Limit`] = String(state.limit);
+    headers[`X-RateLimit-${HEADER_WINDOW[w]}-Remaining`] = String(state.remaining);
+    headers[`X-RateLimit-${HEADER_WINDOW[w]}-Reset`] = String(state.reset);
+  }
+  headers["RateLimit-Policy"] = WINDOWS.map(
+    (w) => `"${w}";q=${decision.windows[w].limit};w=${WINDOW_SECONDS[w]}`,
+  ).join(", ");
+  const constrained = mostConstrainedWindow(decision);
+  const state = decision.windows[constrained];
+  headers.RateLimit = `"${constrained}";r=${state.remaining};t=${state.reset}`;
+  if (!decision.allowed && decision.retryAfter !== undefined) {
+    headers["Retry-After"] = String(decision.retryAfter);
+  }
+  return headers;
+}

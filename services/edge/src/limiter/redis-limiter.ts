@@ -1,0 +1,86 @@
+// The shared limiter: one Redis round trip per decision.
+//
+// Keys: `<prefix>{ak:<apiKeyId>}:<window>:<windowStartSeconds>`. The hash tag `{ak:<id>}` puts
+// the three counters of a key in one Redis Cluster slot, so one script may touch them all.
+// The window start in the name means a new window is a new key: no reset logic, and an old
+// counter simply expires at its window's end (PEXPIREAT).
+//
+// Time comes from the edge (`clock`), not from Redis: the edge computes the window starts and
+// ends and passes them in. That keeps the script deterministic and lets tests inject a clock.
+// The trade-off is clock skew: edges whose clocks disagree near a boundary may briefly count
+// into different windows (an edge running s seconds late keeps using the old window for s
+// seconds, so a key can get up to one extra window's worth of requests around the boundary),
+// and the expiry itself is enforced by Redis's clock (a counter may vanish up to the skew early
+// or late). With NTP-synchronised hosts (skew of milliseconds) this is negligible next to
+// one-second `Reset` granularity; the alternative (Redis `TIME`) would make tests unable to move
+// time and still not remove the skew between the edge's headers and Redis.
+import type { LuaScript, Redis } from "@apimon/redis";
+import { defineLuaScript } from "@apimon/redis";
+import {
+  type Decision,
+  decide,
+  type Limits,
+  WINDOWS,
+  type Window,
+  type WindowCounts,
+  windowEndMs,
+  windowStartMs,
+} from "../domain/rate-limit";
+import type { Clock, Limiter } from "./limiter";
+
+/**
+ * KEYS: minute, hour, day counters. ARGV: the three limits, then the three window ends (ms).
+ * Reads all three counters; when every one is below its limit, increments all three and sets
+ * each to expire at its window's end; otherwise changes nothing. Returns
+ * {allowed (1|0), minute, hour, day} with the counts *before* this request.
+ */
+export const CHECK_AND_INCREMENT_LUA = `
+local counts = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+local allowed = 1
+for i = 1, 3 do
+  counts[i] = tonumber(counts[i]) or 0
+  if counts[i] >= tonumber(ARGV[i]) then allowed = 0 end
+end
+if allowed == 1 then
+  for i = 1, 3 do
+    redis.call('INCR', KEYS[i])
+    redis.call('PEXPIREAT', KEYS[i], ARGV[i + 3])
+  end
+end
+return {allowed, counts[1], counts[2], counts[3]}
+`;
+
+const script: LuaScript = defineLuaScript(CHECK_AND_INCREMENT_LUA);
+
+export interface RedisLimiterOptions {
+  redis: Redis;
+  /** Prepended to every key, e.g. `apimon:rl:`; must not contain `{` or `}`. */
+  keyPrefix: string;
+  clock?: Clock;
+}
+
+/** The Redis key of one API key's counter for the window starting at `windowStartMs`. */
+export function counterKey(keyPrefix: string, apiKeyId: string, window: Window, startMs: number): string {
+  return `${keyPrefix}{ak:${apiKeyId}}:${window}:${Math.floor(startMs / 1000)}`;
+}
+
+export function createRedisLimiter({ redis, keyPrefix, clock = Date.now }: RedisLimiterOptions): Limiter {
+  if (/[{}]/.test(keyPrefix)) throw new Error("keyPrefix must not contain '{' or '}' (hash tag)");
+  return {
+    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+      const nowMs = clock();
+      const keys = WINDOWS.map((w) => counterKey(keyPrefix, apiKeyId, w, windowStartMs(w, nowMs)));
+      const args = [...WINDOWS.map((w) => limits[w]), ...WINDOWS.map((w) => windowEndMs(w, nowMs))];
+      const reply = await script.run(redis, keys, args);
+      return decide(limits, parseCounts(reply), nowMs);
+    },
+  };
+}
+
+function parseCounts(reply: unknown): WindowCounts {
+  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((n) => typeof n === "number")) {
+    throw new Error(`unexpected rate-limit script reply: ${JSON.stringify(reply)}`);
+  }
+  const [, minute, hour, day] = reply as number[];
+  return { minute: minute ?? 0, hour: hour ?? 0, day: day ?? 0 };
+}

@@ -1,0 +1,111 @@
+// The limiter the edge uses: Redis first, with a hard deadline; process memory when Redis is
+// slow or down. While degraded it does not wait on Redis for every request: it answers from
+// memory and tries Redis again after `retryIntervalMs`.
+//
+// A Redis call that timed out may still have been applied by Redis later; the request was then
+// counted in Redis and in memory. Over-counting by a few requests at the edge of an outage is
+// accepted; under-counting is bounded by per-instance limits.
+import { Counter, Gauge, type Registry } from "@apimon/observability";
+import { type Decision, type Limits, unavailableDecision } from "../domain/rate-limit";
+import type { Clock, Limiter } from "./limiter";
+
+export type FailureMode = "open" | "closed";
+
+export interface ResilientLimiterOptions {
+  primary: Limiter;
+  fallback: Limiter;
+  /** Hard deadline for one primary decision. */
+  timeoutMs?: number;
+  /** `open`: answer from the fallback; `closed`: answer `unavailable` (the edge sends 503). */
+  failureMode?: FailureMode;
+  /** While degraded, how long to skip the primary before trying it again. */
+  retryIntervalMs?: number;
+  clock?: Clock;
+  /** Registers `edge_limiter_fallback_total` and `edge_limiter_degraded`. */
+  registry?: Registry;
+  /** Called when the limiter becomes degraded (with the cause) or recovers: raise/clear an alert. */
+  onDegradedChange?: (degraded: boolean, cause?: unknown) => void;
+}
+
+export interface ResilientLimiter extends Limiter {
+  isDegraded(): boolean;
+}
+
+export class LimiterTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`rate limiter did not answer within ${timeoutMs} ms`);
+    this.name = "LimiterTimeoutError";
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new LimiterTimeoutError(timeoutMs)), timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function createResilientLimiter({
+  primary,
+  fallback,
+  timeoutMs = 50,
+  failureMode = "open",
+  retryIntervalMs = 1000,
+  clock = Date.now,
+  registry,
+  onDegradedChange,
+}: ResilientLimiterOptions): ResilientLimiter {
+  const registers = registry ? [registry] : [];
+  const fallbacks = new Counter({
+    name: "edge_limiter_fallback_total",
+    help: "Rate-limit decisions not taken by Redis (timeout or error), by reason",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  const degradedGauge = new Gauge({
+    name: "edge_limiter_degraded",
+    help: "1 while the rate limiter answers without Redis",
+    registers,
+  });
+
+  let degraded = false;
+  let retryAt = 0;
+
+  function setDegraded(value: boolean, cause?: unknown): void {
+    if (value === degraded) return;
+    degraded = value;
+    degradedGauge.set(value ? 1 : 0);
+    onDegradedChange?.(value, cause);
+  }
+
+  async function degradedAnswer(apiKeyId: string, limits: Limits, reason: string): Promise<Decision> {
+    fallbacks.inc({ reason });
+    if (failureMode === "closed") return unavailableDecision(limits, clock());
+    return fallback.check(apiKeyId, limits);
+  }
+
+  return {
+    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+      if (degraded && clock() < retryAt) return degradedAnswer(apiKeyId, limits, "degraded");
+      try {
+        const decision = await withTimeout(primary.check(apiKeyId, limits), timeoutMs);
+        setDegraded(false);
+        return decision;
+      } catch (error) {
+        retryAt = clock() + retryIntervalMs;
+        setDegraded(true, error);
+        return degradedAnswer(apiKeyId, limits, error instanceof LimiterTimeoutError ? "timeout" : "error");
+      }
+    },
+    isDegraded: () => degraded,
+  };
+}

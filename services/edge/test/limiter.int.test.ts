@@ -1,0 +1,192 @@
+import { createRedisClient, type Redis } from "@apimon/redis";
+import { freePort, testInfra, uniqueName } from "@apimon/testkit";
+import type { Limits, Window } from "../src/domain/rate-limit";
+import { windowStartMs } from "../src/domain/rate-limit";
+import { createMemoryLimiter } from "../src/limiter/memory-limiter";
+import { counterKey, createRedisLimiter } from "../src/limiter/redis-limiter";
+import { createResilientLimiter } from "../src/limiter/resilient-limiter";
+
+const DEFAULTS: Limits = { minute: 100, hour: 1000, day: 10000 };
+
+/**
+ * An injected time two days ahead of the real one, at 10:20:30.250 UTC: the counters' PEXPIREAT
+ * (enforced by Redis's own clock) must lie in Redis's future, or Redis would drop them at once.
+ */
+function futureTime(): number {
+  const day = 86_400_000;
+  return Math.floor(Date.now() / day) * day + 2 * day + (10 * 3600 + 20 * 60 + 30) * 1000 + 250;
+}
+
+let redis: Redis;
+const prefixes: string[] = [];
+
+function newPrefix(): string {
+  const prefix = `${uniqueName("rl-test")}:`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+function fakeClock(start: number) {
+  let now = start;
+  return {
+    clock: () => now,
+    set: (ms: number) => {
+      now = ms;
+    },
+  };
+}
+
+/** Redis Cluster's rule: the slot is computed from what lies between the first `{` and the next `}`. */
+function hashTag(key: string): string {
+  const open = key.indexOf("{");
+  const close = key.indexOf("}", open + 1);
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+async function counter(prefix: string, apiKeyId: string, window: Window, nowMs: number): Promise<number> {
+  return Number((await redis.get(counterKey(prefix, apiKeyId, window, windowStartMs(window, nowMs)))) ?? 0);
+}
+
+async function counters(prefix: string, apiKeyId: string, nowMs: number) {
+  return {
+    minute: await counter(prefix, apiKeyId, "minute", nowMs),
+    hour: await counter(prefix, apiKeyId, "hour", nowMs),
+    day: await counter(prefix, apiKeyId, "day", nowMs),
+  };
+}
+
+beforeAll(() => {
+  redis = createRedisClient({ url: testInfra.redisUrl });
+});
+
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await redis.quit();
+});
+
+describe("Redis limiter against real Redis", () => {
+  it("lets exactly 100 of 300 concurrent requests through and counts only those", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const decisions = await Promise.all(Array.from({ length: 300 }, () => limiter.check("key-1", DEFAULTS)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(100);
+    expect(decisions.filter((d) => !d.allowed)).toHaveLength(200);
+    expect(await counters(prefix, "key-1", now)).toEqual({ minute: 100, hour: 100, day: 100 });
+    const denied = decisions.find((d) => !d.allowed);
+    expect(denied).toMatchObject({ blockedWindow: "minute", retryAfter: 30 });
+  });
+
+  it("keeps all three counters of a key in one cluster slot and expiring at their window's end", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    await limiter.check("key-slot", DEFAULTS);
+    const keys = (["minute", "hour", "day"] as const).map((w) =>
+      counterKey(prefix, "key-slot", w, windowStartMs(w, now)),
+    );
+    // Redis Cluster hashes only the hash tag, so the three keys share a slot.
+    expect(keys.map(hashTag)).toEqual(["ak:key-slot", "ak:key-slot", "ak:key-slot"]);
+    const expireAt = await Promise.all(keys.map((k) => redis.pexpiretime(k)));
+    const dayStart = windowStartMs("day", now);
+    expect(expireAt).toEqual([
+      windowStartMs("minute", now) + 60_000,
+      windowStartMs("hour", now) + 3_600_000,
+      dayStart + 86_400_000,
+    ]);
+  });
+
+  it("gives exact remaining and reset values for the injected time", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const first = await limiter.check("key-exact", DEFAULTS);
+    expect(first).toEqual({
+      allowed: true,
+      windows: {
+        minute: { limit: 100, remaining: 99, reset: 30 },
+        hour: { limit: 1000, remaining: 999, reset: 39 * 60 + 30 },
+        day: { limit: 10000, remaining: 9999, reset: 13 * 3600 + 39 * 60 + 30 },
+      },
+    });
+    const second = await limiter.check("key-exact", DEFAULTS);
+    expect(second.windows.minute.remaining).toBe(98);
+  });
+
+  it("honours a per-key override and a denied request changes no counter", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const limits = { ...DEFAULTS, minute: 5 };
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await limiter.check("key-5", limits));
+    expect(results.every((d) => d.allowed)).toBe(true);
+    const before = await counters(prefix, "key-5", now);
+    expect(before).toEqual({ minute: 5, hour: 5, day: 5 });
+    const denied = await limiter.check("key-5", limits);
+    expect(denied).toMatchObject({ allowed: false, blockedWindow: "minute", retryAfter: 30 });
+    expect(denied.windows.minute).toEqual({ limit: 5, remaining: 0, reset: 30 });
+    expect(await counters(prefix, "key-5", now)).toEqual(before);
+    // Another key is not affected.
+    expect((await limiter.check("key-other", limits)).allowed).toBe(true);
+  });
+
+  it("allows again in the next minute while the hour keeps counting", async () => {
+    const prefix = newPrefix();
+    const start = futureTime();
+    const time = fakeClock(start);
+    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: time.clock });
+    const limits = { minute: 3, hour: 5, day: 100 };
+    for (let i = 0; i < 3; i++) await limiter.check("key-roll", limits);
+    expect((await limiter.check("key-roll", limits)).allowed).toBe(false);
+
+    const nextMinute = windowStartMs("minute", start) + 60_000;
+    time.set(nextMinute);
+    const next = await limiter.check("key-roll", limits);
+    expect(next.allowed).toBe(true);
+    expect(next.windows.minute).toEqual({ limit: 3, remaining: 2, reset: 60 });
+    expect(next.windows.hour.remaining).toBe(1);
+    expect(await counters(prefix, "key-roll", nextMinute)).toEqual({ minute: 1, hour: 4, day: 4 });
+
+    await limiter.check("key-roll", limits);
+    const hourOut = await limiter.check("key-roll", limits);
+    expect(hourOut).toMatchObject({ allowed: false, blockedWindow: "hour", retryAfter: 39 * 60 });
+    expect(await counters(prefix, "key-roll", nextMinute)).toEqual({ minute: 2, hour: 5, day: 5 });
+  });
+});
+
+describe("resilient limiter with Redis unreachable", () => {
+  it("answers from memory and reports degraded", async () => {
+    const port = await freePort();
+    const dead = createRedisClient({
+      url: `redis://127.0.0.1:${port}`,
+      commandTimeoutMs: 20,
+      connectTimeoutMs: 20,
+      offlineQueue: false,
+    });
+    dead.on("error", () => {});
+    try {
+      const now = futureTime();
+      const changes: boolean[] = [];
+      const limiter = createResilientLimiter({
+        primary: createRedisLimiter({ redis: dead, keyPrefix: newPrefix(), clock: () => now }),
+        fallback: createMemoryLimiter({ clock: () => now }),
+        timeoutMs: 50,
+        clock: () => now,
+        onDegradedChange: (degraded) => changes.push(degraded),
+      });
+      const limits = { ...DEFAULTS, minute: 2 };
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await limiter.check("key-down", limits));
+      expect(results.map((d) => d.allowed)).toEqual([true, true, false]);
+      expect(results[2]).toMatchObject({ blockedWindow: "minute", retryAfter: 30 });
+      expect(limiter.isDegraded()).toBe(true);
+      expect(changes).toEqual([true]);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});
