@@ -1,0 +1,211 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { topics, type UsageEvent } from "@apimon/events";
+import {
+  type BatchingProducer,
+  createBatchingProducer,
+  createConsumerRunner,
+  createKafka,
+  ensureTopics,
+  fetchEndOffsets,
+  type KafkaClient,
+  subscription,
+  topicName,
+} from "@apimon/kafka";
+import { createMetricsRegistry } from "@apimon/observability";
+import {
+  makeUsageEvent,
+  privateBrokerEnv,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import { openUsageSpool } from "../src/usage/spool";
+import { createUsagePublisher, type UsagePublisher } from "../src/usage/usage-publisher";
+
+const repo = path.join(__dirname, "..", "..", "..");
+const script = path.join(repo, "deploy", "kafka", "kafka.sh");
+const logger = testLogger("usage-publisher-int");
+const KEYS = 12;
+
+let runtimeDir: string;
+let env: NodeJS.ProcessEnv;
+let port: number;
+let kafka: KafkaClient;
+let spoolDir: string;
+const producers: BatchingProducer[] = [];
+
+const broker = (command: "start" | "stop") => {
+  const r = spawnSync("bash", [script, command], { env, encoding: "utf8", timeout: 170_000 });
+  if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
+};
+
+beforeAll(async () => {
+  // A private broker (own runtime dir, free ports, small heap), so stopping it harms no one.
+  ({ runtimeDir, port, env } = await privateBrokerEnv("usage-kafka"));
+  broker("start");
+  // Short kafkajs retries, so that a failed send surfaces in seconds rather than a minute.
+  kafka = createKafka({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: "usage-outage",
+    logger,
+    connectionTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 500 },
+  });
+}, 180_000);
+
+beforeEach(() => {
+  spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-usage-spool-"));
+});
+
+afterEach(async () => {
+  await Promise.all(producers.splice(0).map((p) => p.disconnect().catch(() => {})));
+  fs.rmSync(spoolDir, { recursive: true, force: true });
+});
+
+afterAll(() => {
+  if (!runtimeDir) return;
+  try {
+    broker("stop");
+  } finally {
+    fs.rmSync(runtimeDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+function publisherFor(prefix: string) {
+  const registry = createMetricsRegistry("edge", { defaultMetrics: false });
+  // A producer of its own, with chunkSize ≤ maxBatchMessages: one sendBatch per chunk.
+  const producer = createBatchingProducer({
+    kafka,
+    logger,
+    topicPrefix: prefix,
+    maxBatchMessages: 500,
+    registry,
+  });
+  producers.push(producer);
+  const spool = openUsageSpool({ dir: spoolDir, logger, registry, maxSegmentBytes: 256 * 1024 });
+  const publisher = createUsagePublisher({ producer, spool, logger, registry, retryMs: 200, chunkSize: 500 });
+  return { publisher, spool, registry };
+}
+
+/** Records `count` events over keys 1..KEYS, a few per tick, never awaiting the publisher. */
+async function recordSteadily(
+  publisher: UsagePublisher,
+  count: number,
+  recorded: UsageEvent[],
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const event = makeUsageEvent({ apiKeyId: (i % KEYS) + 1 });
+    recorded.push(event);
+    const started = performance.now();
+    publisher.record(event);
+    // record() must not block on Kafka (a generous bound, not a latency assertion).
+    expect(performance.now() - started).toBeLessThan(250);
+    if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Every usage event on the topic (as of now), in offset order per partition. */
+async function readTopic(prefix: string): Promise<UsageEvent[]> {
+  const ends = await fetchEndOffsets(kafka, topicName(topics.usageEvents, prefix));
+  const total = ends.reduce((sum, p) => sum + Number(p.high - p.low), 0);
+  const seen: UsageEvent[] = [];
+  const runner = createConsumerRunner({
+    kafka,
+    groupId: uniqueName("usage-reader"),
+    logger,
+    topicPrefix: prefix,
+    subscriptions: [
+      subscription(topics.usageEvents, async (messages) => {
+        for (const m of messages) seen.push(m.value);
+      }),
+    ],
+  });
+  await runner.start();
+  try {
+    await waitFor(() => seen.length >= total, {
+      timeoutMs: 60_000,
+      what: `${total} usage events on the topic`,
+    });
+  } finally {
+    await runner.stop();
+  }
+  return seen;
+}
+
+/** No loss (by event id) and per-key order by first occurrence; returns how many duplicates Kafka holds. */
+function reconcile(consumed: UsageEvent[], recorded: UsageEvent[]): number {
+  const firstSeen = new Map<string, UsageEvent>();
+  for (const e of consumed) if (!firstSeen.has(e.id)) firstSeen.set(e.id, e);
+  expect([...firstSeen.keys()].sort()).toEqual(recorded.map((e) => e.id).sort());
+  const perKey = (list: Iterable<UsageEvent>) => {
+    const map = new Map<number, string[]>();
+    for (const e of list) map.set(e.apiKeyId, [...(map.get(e.apiKeyId) ?? []), e.id]);
+    return map;
+  };
+  // A key lives in one partition, so its first occurrences come in offset order.
+  const got = perKey(firstSeen.values());
+  for (const [key, ids] of perKey(recorded)) expect({ key, ids: got.get(key) }).toEqual({ key, ids });
+  return consumed.length - firstSeen.size;
+}
+
+describe("usage publisher against a Kafka outage", () => {
+  it("keeps recording while Kafka is down and delivers every event, in order per key", async () => {
+    const prefix = uniqueTopicPrefix("usage");
+    await ensureTopics(kafka, { prefix, specs: [topics.usageEvents] });
+    const { publisher, spool } = publisherFor(prefix);
+    const recorded: UsageEvent[] = [];
+
+    await recordSteadily(publisher, 800, recorded);
+    await waitFor(() => publisher.depth() === 0, { timeoutMs: 60_000, what: "events before the outage" });
+    expect(publisher.isHealthy()).toBe(true);
+
+    broker("stop");
+    await recordSteadily(publisher, 1500, recorded);
+    await waitFor(() => !publisher.isHealthy() && spool.depth() > 0, {
+      timeoutMs: 60_000,
+      what: "the publisher to spool",
+    });
+    await recordSteadily(publisher, 500, recorded);
+
+    broker("start");
+    await recordSteadily(publisher, 700, recorded);
+    await waitFor(() => publisher.depth() === 0 && spool.depth() === 0 && publisher.isHealthy(), {
+      timeoutMs: 120_000,
+      what: "the spool drained",
+    });
+    await publisher.close();
+
+    const duplicates = reconcile(await readTopic(prefix), recorded);
+    process.stdout.write(`usage outage: ${recorded.length} recorded, ${duplicates} duplicates in Kafka\n`);
+  }, 400_000);
+
+  it("leaves events in the spool when closed while Kafka is down; the next publisher replays them", async () => {
+    const prefix = uniqueTopicPrefix("usage-restart");
+    await ensureTopics(kafka, { prefix, specs: [topics.usageEvents] });
+    const recorded: UsageEvent[] = [];
+
+    broker("stop");
+    const first = publisherFor(prefix);
+    await recordSteadily(first.publisher, 600, recorded);
+    await first.publisher.close();
+    expect(first.spool.depth()).toBe(600);
+
+    broker("start");
+    const second = publisherFor(prefix);
+    expect(second.spool.depth()).toBe(600);
+    await recordSteadily(second.publisher, 200, recorded);
+    await waitFor(() => second.publisher.depth() === 0 && second.publisher.isHealthy(), {
+      timeoutMs: 120_000,
+      what: "the replay after a restart",
+    });
+    await second.publisher.close();
+
+    const duplicates = reconcile(await readTopic(prefix), recorded);
+    process.stdout.write(`usage restart: ${recorded.length} recorded, ${duplicates} duplicates in Kafka\n`);
+  }, 400_000);
+});
