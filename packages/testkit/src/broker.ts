@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -42,4 +43,32 @@ export async function privateBrokerEnv(label: string): Promise<PrivateBroker> {
     KAFKA_START_TIMEOUT: "150",
   };
   return { runtimeDir, port, controllerPort, env };
+}
+
+export interface ControlledBroker extends PrivateBroker {
+  /** Runs deploy/kafka/kafka.sh start|stop for this broker; throws with its output on failure. */
+  control(command: "start" | "stop"): void;
+  /** Stops the broker (if running) and removes its runtime dir. */
+  dispose(): void;
+}
+
+/** A private broker with its controls: for tests that stop and start Kafka under a component. */
+export async function privateBroker(label: string): Promise<ControlledBroker> {
+  const settings = await privateBrokerEnv(label);
+  const script = path.join(__dirname, "..", "..", "..", "deploy", "kafka", "kafka.sh");
+  const control = (command: "start" | "stop") => {
+    const r = spawnSync("bash", [script, command], { env: settings.env, encoding: "utf8", timeout: 170_000 });
+    if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
+  };
+  return {
+    ...settings,
+    control,
+    dispose() {
+      try {
+        control("stop");
+      } finally {
+        fs.rmSync(settings.runtimeDir, { recursive: true, force: true });
+      }
+    },
+  };
 }

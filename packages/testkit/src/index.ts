@@ -1,4 +1,10 @@
-export { freePort, type PrivateBroker, privateBrokerEnv } from "./broker";
+export {
+  type ControlledBroker,
+  freePort,
+  type PrivateBroker,
+  privateBroker,
+  privateBrokerEnv,
+} from "./broker";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,8 +15,9 @@ import {
 } from "@apimon/kafka";
 import { createMetricsRegistry } from "@apimon/observability";
 import {
+  type ControlledBroker,
   makeUsageEvent,
-  privateBrokerEnv,
+  privateBroker,
   testLogger,
   uniqueName,
   uniqueTopicPrefix,
@@ -26,30 +26,21 @@ import {
 import { openUsageSpool } from "../src/usage/spool";
 import { createUsagePublisher, type UsagePublisher } from "../src/usage/usage-publisher";
 
-const repo = path.join(__dirname, "..", "..", "..");
-const script = path.join(repo, "deploy", "kafka", "kafka.sh");
 const logger = testLogger("usage-publisher-int");
 const KEYS = 12;
 
-let runtimeDir: string;
-let env: NodeJS.ProcessEnv;
-let port: number;
+let broker: ControlledBroker | undefined;
 let kafka: KafkaClient;
 let spoolDir: string;
 const producers: BatchingProducer[] = [];
 
-const broker = (command: "start" | "stop") => {
-  const r = spawnSync("bash", [script, command], { env, encoding: "utf8", timeout: 170_000 });
-  if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
-};
-
 beforeAll(async () => {
   // A private broker (own runtime dir, free ports, small heap), so stopping it harms no one.
-  ({ runtimeDir, port, env } = await privateBrokerEnv("usage-kafka"));
-  broker("start");
+  broker = await privateBroker("usage-kafka");
+  broker.control("start");
   // Short kafkajs retries, so that a failed send surfaces in seconds rather than a minute.
   kafka = createKafka({
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [`127.0.0.1:${broker.port}`],
     clientId: "usage-outage",
     logger,
     connectionTimeoutMs: 1000,
@@ -67,14 +58,7 @@ afterEach(async () => {
   fs.rmSync(spoolDir, { recursive: true, force: true });
 });
 
-afterAll(() => {
-  if (!runtimeDir) return;
-  try {
-    broker("stop");
-  } finally {
-    fs.rmSync(runtimeDir, { recursive: true, force: true });
-  }
-}, 60_000);
+afterAll(() => broker?.dispose(), 60_000);
 
 function publisherFor(prefix: string) {
   const registry = createMetricsRegistry("edge", { defaultMetrics: false });
@@ -164,7 +148,7 @@ describe("usage publisher against a Kafka outage", () => {
     await waitFor(() => publisher.depth() === 0, { timeoutMs: 60_000, what: "events before the outage" });
     expect(publisher.isHealthy()).toBe(true);
 
-    broker("stop");
+    broker?.control("stop");
     await recordSteadily(publisher, 1500, recorded);
     await waitFor(() => !publisher.isHealthy() && spool.depth() > 0, {
       timeoutMs: 60_000,
@@ -172,7 +156,7 @@ describe("usage publisher against a Kafka outage", () => {
     });
     await recordSteadily(publisher, 500, recorded);
 
-    broker("start");
+    broker?.control("start");
     await recordSteadily(publisher, 700, recorded);
     await waitFor(() => publisher.depth() === 0 && spool.depth() === 0 && publisher.isHealthy(), {
       timeoutMs: 120_000,
@@ -189,13 +173,13 @@ describe("usage publisher against a Kafka outage", () => {
     await ensureTopics(kafka, { prefix, specs: [topics.usageEvents] });
     const recorded: UsageEvent[] = [];
 
-    broker("stop");
+    broker?.control("stop");
     const first = publisherFor(prefix);
     await recordSteadily(first.publisher, 600, recorded);
     await first.publisher.close();
     expect(first.spool.depth()).toBe(600);
 
-    broker("start");
+    broker?.control("start");
     const second = publisherFor(prefix);
     expect(second.spool.depth()).toBe(600);
     await recordSteadily(second.publisher, 200, recorded);

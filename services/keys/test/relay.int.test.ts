@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ApiKey, Prisma, PrismaClient } from "@apimon/db";
 import { type KeyChange, topics } from "@apimon/events";
@@ -17,8 +16,9 @@ import {
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
+  type ControlledBroker,
   createTestDatabase,
-  privateBrokerEnv,
+  privateBroker,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -412,35 +412,20 @@ describe("outbox relay", () => {
 });
 
 describe("outbox relay through a Kafka outage", () => {
-  const script = path.join(repo, "deploy", "kafka", "kafka.sh");
-  let runtimeDir: string;
-  let env: NodeJS.ProcessEnv;
-  let port: number;
-
-  const broker = (command: "start" | "stop") => {
-    const r = spawnSync("bash", [script, command], { env, encoding: "utf8", timeout: 170_000 });
-    if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
-  };
+  let broker: ControlledBroker | undefined;
 
   beforeAll(async () => {
     // A private broker (own runtime dir, free ports, small heap), so stopping it harms no one.
-    ({ runtimeDir, port, env } = await privateBrokerEnv("relay-kafka"));
-    broker("start");
+    broker = await privateBroker("relay-kafka");
+    broker.control("start");
   }, 180_000);
 
-  afterAll(() => {
-    if (!runtimeDir) return;
-    try {
-      broker("stop");
-    } finally {
-      fs.rmSync(runtimeDir, { recursive: true, force: true });
-    }
-  }, 60_000);
+  afterAll(() => broker?.dispose(), 60_000);
 
   it("keeps changes written while Kafka is down and publishes them in order when it is back", async () => {
     // Short kafkajs retries, so that a failed publish surfaces in seconds rather than a minute.
     const kafka = createKafka({
-      brokers: [`127.0.0.1:${port}`],
+      brokers: [`127.0.0.1:${broker?.port}`],
       clientId: "relay-outage",
       logger,
       connectionTimeoutMs: 1000,
@@ -463,7 +448,7 @@ describe("outbox relay through a Kafka outage", () => {
       what: "rows before the outage",
     });
 
-    broker("stop");
+    broker?.control("stop");
     await writeChanges(keys, 20, written);
     await waitFor(() => !r.isHealthy(), { timeoutMs: 60_000, what: "the relay to report unhealthy" });
     await waitFor(async () => (await metricValue(registry, "outbox_relay_unpublished")) > 0, {
@@ -473,7 +458,7 @@ describe("outbox relay through a Kafka outage", () => {
     expect(await metricValue(registry, "outbox_relay_errors_total", { kind: "kafka" })).toBeGreaterThan(0);
     expect(await unpublishedRows()).toBeGreaterThan(0);
 
-    broker("start");
+    broker?.control("start");
     await waitFor(async () => (await unpublishedRows()) === 0, {
       timeoutMs: 120_000,
       what: "the backlog published",
