@@ -35,4 +35,14 @@ export const UNAUTHORIZED_ACCESS_THRESHOLD = 5;
 export const RATE_LIMIT_APPROACHING_RATIO = 0.8;
 
 /** Default ports (DESIGN.md § Public API shapes). */
-export const DEFAULT_PORTS = { edge: 8080, alerts: 8081, keys: 8082, demoUpstream: 8090 } as const;
+export const DEFAULT_PORTS = {
+  edge: 8080,
+  alerts: 8081,
+  keys: 8082,
+  demoUpstream: 8090,
+  // Beyond the spec: the consumers' health and metrics endpoints.
+  usageRecorder: 8083,
+  keyStats: 8084,
+  anomalyDetector: 8085,
+  notifier: 8086,
+} as const;

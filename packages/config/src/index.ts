@@ -1,3 +1,11 @@
+export {
+  type AlertSettings,
+  type AlertThresholdSettings,
+  alertSettingsSchema,
+  alertThresholdsSchema,
+  DEFAULT_ALERT_SETTINGS,
+  escalationSchema,
+} from "./alert-settings";
 export { adminEnv, databaseEnv, kafkaEnv, loggingEnv, rateLimitEnv, redactUrl, redisEnv } from "./common";
 export {
   type AlertThresholds,
