@@ -11,4 +11,5 @@ export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
+export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
 export { waitFor } from "./wait";

@@ -47,6 +47,16 @@ describe("demo upstream", () => {
     expect((await bytes.arrayBuffer()).byteLength).toBe(200000);
   });
 
+  it("shows the request headers it received", async () => {
+    const res = await app.request("/api/headers", { headers: { "x-apimon-key-id": "7" } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      method: "GET",
+      path: "/api/headers",
+      headers: expect.objectContaining({ "x-apimon-key-id": "7" }),
+    });
+  });
+
   it("serves health and metrics", async () => {
     expect((await app.request("/healthz")).status).toBe(200);
     expect((await app.request("/readyz")).status).toBe(200);

@@ -12,7 +12,7 @@ const USERS = [
 const MAX_DOWNLOAD = 256 * 1024 * 1024;
 const MAX_DELAY_MS = 30_000;
 
-/** A few JSON endpoints: fast, slow, failing, echo and a streamed download. */
+/** A few JSON endpoints: fast, slow, failing, headers, echo and a streamed download. */
 export function createDemoRoutes({ slowMs }: { slowMs: number }): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
@@ -43,6 +43,9 @@ export function createDemoRoutes({ slowMs }: { slowMs: number }): Hono<AppEnv> {
     );
     return c.json({ status: code }, code as 200);
   });
+
+  // What the upstream was sent: lets a user (and the tests) see what the edge forwards.
+  routes.get("/api/headers", (c) => c.json({ method: c.req.method, path: c.req.path, headers: c.req.header() }));
 
   // Streams the request body back without holding it in memory.
   routes.post("/api/echo", (c) => {

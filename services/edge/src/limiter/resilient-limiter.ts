@@ -38,9 +38,16 @@ export class LimiterTimeoutError extends Error {
   }
 }
 
+/**
+ * Rejects when `promise` has not settled `timeoutMs` after the call. A busy event loop must not
+ * pass for a slow Redis: node runs due timers *before* it reads sockets in the same loop turn,
+ * so under load the timer would win against a reply that already sits in the socket buffer. The
+ * expired timer therefore waits one setImmediate (which runs after the poll phase) before it
+ * gives up, letting a reply that arrived in time be read first.
+ */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LimiterTimeoutError(timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => setImmediate(() => reject(new LimiterTimeoutError(timeoutMs))), timeoutMs);
     promise.then(
       (value) => {
         clearTimeout(timer);

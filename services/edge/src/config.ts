@@ -1,0 +1,108 @@
+import { hostname } from "node:os";
+import * as path from "node:path";
+import {
+  DEFAULT_PORTS,
+  envTypes,
+  kafkaEnv,
+  loggingEnv,
+  parseEnv,
+  rateLimitEnv,
+  redisEnv,
+} from "@apimon/config";
+import { z } from "zod";
+import type { EndpointPattern } from "./usage/endpoint";
+
+/** `[{"pattern": "^/files/.+$", "replacement": "/files/:path"}]`: extra endpoint normalisation rules. */
+const endpointPatterns = z
+  .string()
+  .default("[]")
+  .transform((text, ctx): EndpointPattern[] => {
+    try {
+      const parsed = z
+        .array(z.object({ pattern: z.string().min(1).max(500), replacement: z.string().min(1).max(200) }))
+        .max(100)
+        .parse(JSON.parse(text));
+      return parsed.map((p) => ({ regex: new RegExp(p.pattern), replacement: p.replacement }));
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a JSON list of {pattern, replacement}: ${error instanceof Error ? error.message.split("\n")[0] : error}`,
+      });
+      return z.NEVER;
+    }
+  });
+
+/** The edge's settings. Secrets are in here: never log this object. */
+export function loadConfig(env = process.env) {
+  const raw = parseEnv(
+    {
+      ...loggingEnv,
+      ...kafkaEnv,
+      ...redisEnv,
+      ...rateLimitEnv,
+      EDGE_PORT: envTypes.port(DEFAULT_PORTS.edge),
+      EDGE_HOST: z.string().default("0.0.0.0"),
+      /** Names this instance in usage events and in its key-registry consumer group. */
+      EDGE_INSTANCE_ID: z
+        .string()
+        .regex(/^[a-zA-Z0-9._-]{1,100}$/)
+        .default(
+          `${hostname()
+            .replace(/[^a-zA-Z0-9._-]/g, "-")
+            .slice(0, 60)}-${process.pid}`,
+        ),
+      /** Trust X-Forwarded-For from the client side (only behind a load balancer you control). */
+      EDGE_TRUST_PROXY: envTypes.boolean(false),
+      UPSTREAM_URL: envTypes.url(`http://127.0.0.1:${DEFAULT_PORTS.demoUpstream}`),
+      /** Until the upstream's response headers arrive (and between body chunks): then 504. */
+      UPSTREAM_TIMEOUT_MS: envTypes.positiveInt(30_000),
+      UPSTREAM_CONNECTIONS: envTypes.positiveInt(128),
+      /** HMAC secret for key hashes; the keys service must hold the same one. */
+      KEY_HASH_SECRET: envTypes.secret(32),
+      /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
+      RATE_LIMIT_FAILURE_MODE: z.enum(["open", "closed"]).default("open"),
+      /** Longest wait for Redis's decision before falling back. */
+      RATE_LIMIT_TIMEOUT_MS: envTypes.positiveInt(50),
+      /** Prefix of the counters' Redis keys. */
+      RATE_LIMIT_REDIS_PREFIX: z
+        .string()
+        .regex(/^[^{}]*$/, "must not contain '{' or '}'")
+        .default("rl:"),
+      /** The on-disk journal for usage events while Kafka is unreachable. */
+      USAGE_SPOOL_DIR: z.string().default(path.join(process.cwd(), ".runtime", "edge-spool")),
+      USAGE_SPOOL_MAX_BYTES: envTypes.positiveInt(256 * 1024 * 1024),
+      EDGE_ENDPOINT_PATTERNS: endpointPatterns,
+    },
+    env,
+  );
+  return {
+    port: raw.EDGE_PORT,
+    host: raw.EDGE_HOST,
+    instanceId: raw.EDGE_INSTANCE_ID,
+    trustProxy: raw.EDGE_TRUST_PROXY,
+    upstream: {
+      url: raw.UPSTREAM_URL,
+      timeoutMs: raw.UPSTREAM_TIMEOUT_MS,
+      connections: raw.UPSTREAM_CONNECTIONS,
+    },
+    keyHashSecret: raw.KEY_HASH_SECRET,
+    rateLimits: {
+      defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
+      failureMode: raw.RATE_LIMIT_FAILURE_MODE,
+      timeoutMs: raw.RATE_LIMIT_TIMEOUT_MS,
+      redisPrefix: raw.RATE_LIMIT_REDIS_PREFIX,
+    },
+    redisUrl: raw.REDIS_URL,
+    kafka: {
+      brokers: raw.KAFKA_BROKERS,
+      clientId: raw.KAFKA_CLIENT_ID,
+      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
+    },
+    spool: { dir: raw.USAGE_SPOOL_DIR, maxBytes: raw.USAGE_SPOOL_MAX_BYTES },
+    endpointPatterns: raw.EDGE_ENDPOINT_PATTERNS,
+    logLevel: raw.LOG_LEVEL,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

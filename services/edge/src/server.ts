@@ -1,0 +1,60 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import type { Hono } from "hono";
+
+/** Paths the edge answers itself (health and metrics); every other path goes upstream. */
+export const CONTROL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export interface EdgeServer {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "/";
+  const cut = url.indexOf("?");
+  return cut === -1 ? url : url.slice(0, cut);
+}
+
+/**
+ * One listener for both planes: the control paths go to a small Hono app, everything else to
+ * the data-plane handler on node's own objects (no fetch Request/Response on the hot path).
+ */
+export function startEdgeServer(
+  control: Hono,
+  dataPlane: (req: IncomingMessage, res: ServerResponse) => void,
+  { port, host }: { port: number; host: string },
+): Promise<EdgeServer> {
+  const controlListener = getRequestListener(control.fetch);
+  const server = createServer(
+    // Bounded header size: oversize headers get node's own 431 before any of our code runs.
+    { maxHeaderSize: 16 * 1024, requestTimeout: 300_000, headersTimeout: 30_000 },
+    (req, res) => {
+      if (CONTROL_PATHS.has(pathOf(req.url)) && (req.method === "GET" || req.method === "HEAD")) {
+        void controlListener(req, res);
+        return;
+      }
+      dataPlane(req, res);
+    },
+  );
+  // Keep-alive sockets would hold close() open for their whole idle timeout; clients of a proxy
+  // reuse connections heavily, so keep them a little longer than node's 5 s default.
+  server.keepAliveTimeout = 10_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve({
+        server,
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((err) => (err ? fail(err) : done()));
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
