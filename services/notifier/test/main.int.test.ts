@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import { dlqTopic, topics } from "@apimon/events";
+import { createBatchingProducer, createKafka, deleteConsumerGroups, ensureTopics } from "@apimon/kafka";
+import {
+  createTestDatabase,
+  freePort,
+  spawnTsx,
+  type TestDatabase,
+  testInfra,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import { makeJob } from "./fixtures";
+import { type SmtpReceiver, startSmtpReceiver } from "./receivers";
+
+const entry = "services/notifier/src/main.ts";
+const SMTP_PASSWORD = "smtp-secret-password-0123";
+const logger = testLogger("notifier-main");
+
+describe("notifier process", () => {
+  let db: TestDatabase;
+  let smtp: SmtpReceiver;
+
+  beforeAll(async () => {
+    [db, smtp] = await Promise.all([
+      createTestDatabase(),
+      startSmtpReceiver({ user: "apimon", pass: SMTP_PASSWORD }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await smtp?.close();
+    await db?.drop();
+  });
+
+  it("starts from its composition root, delivers email over authenticated SMTP, and shuts down in order", async () => {
+    const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "notifier-main-test", logger });
+    const prefix = uniqueTopicPrefix("notifier-main");
+    await ensureTopics(kafka, { prefix, specs: [topics.notifications, dlqTopic(topics.notifications)] });
+    const channel = await db.prisma.notificationChannel.create({
+      data: { name: "ops mail", type: "email", target: "ops@example.com" },
+    });
+    const port = await freePort();
+    const groupPrefix = uniqueName("notifier-main");
+    const notifier = spawnTsx(entry, {
+      ...process.env,
+      NOTIFIER_PORT: String(port),
+      NOTIFIER_HOST: "127.0.0.1",
+      NOTIFIER_GROUP_PREFIX: groupPrefix,
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      SMTP_URL: `smtp://apimon:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}`,
+      LOG_LEVEL: "info",
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+    try {
+      const ready = await waitFor(
+        async () => {
+          const res = await fetch(`${base}/readyz`);
+          return res.ok && ((await res.json()) as unknown);
+        },
+        { timeoutMs: 45_000, intervalMs: 200, what: "readiness" },
+      );
+      expect(ready).toEqual({
+        status: "ready",
+        checks: {
+          database: { ok: true },
+          emailConsumer: { ok: true },
+          slackConsumer: { ok: true },
+          webhookConsumer: { ok: true },
+        },
+      });
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: "ok" });
+
+      const job = makeJob({
+        deliveryId: randomUUID(),
+        reason: "test",
+        channel: { id: channel.id, type: "email" },
+        target: "ops@example.com",
+        alert: { ...makeJob().alert, id: null },
+      });
+      await producer.publish(topics.notifications, job);
+      const row = await waitFor(
+        async () =>
+          (await db.prisma.notificationDelivery.findUnique({ where: { deliveryId: job.deliveryId } })) ??
+          undefined,
+        { timeoutMs: 30_000, intervalMs: 100, what: "the delivery row" },
+      );
+      expect(row).toMatchObject({
+        status: "succeeded",
+        attempt: 1,
+        alertId: null,
+        channelId: channel.id,
+        responseCode: 250,
+      });
+      expect(smtp.messages).toHaveLength(1);
+      expect(smtp.messages[0]?.user).toBe("apimon");
+      expect(smtp.messages[0]?.raw).toContain("Subject: [TEST] response_time on key 7 /users/:id");
+
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(
+        /notifier_deliveries_total\{channel_type="email",outcome="succeeded",service="notifier"\} 1/,
+      );
+      expect(metrics).toMatch(
+        /notifier_attempt_duration_seconds_count\{service="notifier",channel_type="email",outcome="succeeded"\} 1/,
+      );
+      expect(metrics).toContain("kafka_consumer_messages_total");
+    } finally {
+      await producer.disconnect();
+      notifier.child.kill("SIGTERM");
+    }
+    expect(await notifier.exited).toBe(0);
+    await deleteConsumerGroups(
+      kafka,
+      ["email", "slack", "webhook"].map((t) => `${groupPrefix}-${t}`),
+    );
+
+    const output = notifier.output();
+    const lines = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg: string; smtp?: string });
+    const milestones = ["notifier listening", "shutting down", "consumer stopped", "shutdown complete"];
+    expect(lines.map((l) => l.msg).filter((m) => milestones.includes(m))).toEqual([
+      "notifier listening",
+      "shutting down",
+      "consumer stopped",
+      "consumer stopped",
+      "consumer stopped",
+      "shutdown complete",
+    ]);
+    expect(lines.find((l) => l.msg === "notifier listening")?.smtp).toBe(
+      `smtp://apimon:***@127.0.0.1:${smtp.port}`,
+    );
+    expect(output).not.toContain(SMTP_PASSWORD);
+  });
+
+  it("refuses to start with bad settings, naming every variable", async () => {
+    const notifier = spawnTsx(entry, {
+      ...process.env,
+      NOTIFIER_PORT: "eighty",
+      NOTIFIER_CHANNEL_TYPES: "email,fax",
+      NOTIFIER_TARGET_ALLOWLIST: "10.0.0.0/99",
+    });
+    expect(await notifier.exited).toBe(1);
+    const stderr = notifier.stderr();
+    expect(stderr).toContain("notifier failed to start: Invalid configuration:");
+    for (const variable of ["NOTIFIER_PORT:", "NOTIFIER_CHANNEL_TYPES:", "NOTIFIER_TARGET_ALLOWLIST:"]) {
+      expect(stderr).toContain(variable);
+    }
+  });
+});
