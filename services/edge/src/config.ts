@@ -61,6 +61,8 @@ export function loadConfig(env = process.env) {
       KEY_HASH_SECRET: envTypes.secret(32),
       /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
       RATE_LIMIT_FAILURE_MODE: z.enum(["open", "closed"]).default("open"),
+      /** `fixed` windows aligned to the clock (the spec's), or the `sliding` window counter. */
+      RATE_LIMIT_ALGORITHM: z.enum(["fixed", "sliding"]).default("fixed"),
       /** Longest wait for Redis's decision before falling back. */
       RATE_LIMIT_TIMEOUT_MS: envTypes.positiveInt(50),
       /** Prefix of the counters' Redis keys. */
@@ -89,6 +91,7 @@ export function loadConfig(env = process.env) {
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
       failureMode: raw.RATE_LIMIT_FAILURE_MODE,
+      algorithm: raw.RATE_LIMIT_ALGORITHM,
       timeoutMs: raw.RATE_LIMIT_TIMEOUT_MS,
       redisPrefix: raw.RATE_LIMIT_REDIS_PREFIX,
     },

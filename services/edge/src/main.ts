@@ -70,7 +70,11 @@ async function main(): Promise<void> {
   redis.on("error", () => {}); // reconnects by itself; the limiter reports what it means
   let redisAnswered = false;
   const limiter = createResilientLimiter({
-    primary: createRedisLimiter({ redis, keyPrefix: config.rateLimits.redisPrefix }),
+    primary: createRedisLimiter({
+      redis,
+      keyPrefix: config.rateLimits.redisPrefix,
+      algorithm: config.rateLimits.algorithm,
+    }),
     fallback: createMemoryLimiter(),
     timeoutMs: config.rateLimits.timeoutMs,
     failureMode: config.rateLimits.failureMode,

@@ -158,6 +158,40 @@ describe("Redis limiter against real Redis", () => {
   });
 });
 
+describe("sliding-window Redis limiter", () => {
+  it("weighs the previous minute in, so a full minute cannot be followed by a full burst", async () => {
+    const prefix = newPrefix();
+    const minuteStart = windowStartMs("minute", futureTime());
+    const time = fakeClock(minuteStart + 50_000);
+    const sliding = createRedisLimiter({ redis, keyPrefix: prefix, clock: time.clock, algorithm: "sliding" });
+    const fixed = createRedisLimiter({ redis, keyPrefix: newPrefix(), clock: time.clock });
+    const limits = { minute: 10, hour: 1000, day: 10000 };
+    for (let i = 0; i < 10; i++) {
+      expect((await sliding.check("k", limits)).allowed).toBe(true);
+      expect((await fixed.check("k", limits)).allowed).toBe(true);
+    }
+    expect((await sliding.check("k", limits)).allowed).toBe(false);
+
+    // 15 s into the next minute, 45 s of the previous one are still inside the sliding minute:
+    // 10 × 0.75 = 7.5 counts, so 3 more requests fit (7 + 3 = 10); the fixed window allows 10.
+    time.set(minuteStart + 75_000);
+    const slid: boolean[] = [];
+    const fix: boolean[] = [];
+    for (let i = 0; i < 11; i++) {
+      slid.push((await sliding.check("k", limits)).allowed);
+      fix.push((await fixed.check("k", limits)).allowed);
+    }
+    expect(slid.filter(Boolean)).toHaveLength(3);
+    expect(fix.filter(Boolean)).toHaveLength(10);
+
+    // A rejected request consumed nothing: the current minute holds exactly the 3.
+    expect(await counter(prefix, "k", "minute", minuteStart + 75_000)).toBe(3);
+    // The hour is a sliding window too, over the same 13 requests.
+    const decision = await sliding.check("k", limits);
+    expect(decision.windows.hour.remaining).toBe(1000 - 13);
+  });
+});
+
 describe("resilient limiter with Redis unreachable", () => {
   it("answers from memory and reports degraded", async () => {
     const port = await freePort();

@@ -14,6 +14,8 @@
 // or late). With NTP-synchronised hosts (skew of milliseconds) this is negligible next to
 // one-second `Reset` granularity; the alternative (Redis `TIME`) would make tests unable to move
 // time and still not remove the skew between the edge's headers and Redis.
+
+import { WINDOW_SECONDS } from "@apimon/config";
 import type { LuaScript, Redis } from "@apimon/redis";
 import { defineLuaScript } from "@apimon/redis";
 import {
@@ -50,12 +52,49 @@ end
 return {allowed, counts[1], counts[2], counts[3]}
 `;
 
+/**
+ * The sliding-window variant (the "sliding window counter" of Cloudflare and others): a window's
+ * count is the current fixed window's counter plus the previous one's, weighted by how much of
+ * the previous window still lies inside the sliding window ending now. That smooths the burst a
+ * fixed window allows at its boundary (up to 2x the limit within one window's length), at the
+ * cost of one more counter per window.
+ *
+ * KEYS: for each of minute, hour, day: the current then the previous window's counter (6 keys,
+ * one hash tag). ARGV: the three limits, the three current windows' ends (ms), the three weights
+ * of the previous windows (0..1). A current counter lives until the end of the window after its
+ * own, where it serves as "previous". Returns {allowed, minute, hour, day}: the estimates before
+ * this request, rounded down.
+ */
+export const SLIDING_CHECK_AND_INCREMENT_LUA = `
+local counts = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+local estimates = {}
+local allowed = 1
+for i = 1, 3 do
+  local current = tonumber(counts[2 * i - 1]) or 0
+  local previous = tonumber(counts[2 * i]) or 0
+  estimates[i] = math.floor(previous * tonumber(ARGV[i + 6]) + current)
+  if estimates[i] >= tonumber(ARGV[i]) then allowed = 0 end
+end
+if allowed == 1 then
+  for i = 1, 3 do
+    redis.call('INCR', KEYS[2 * i - 1])
+    redis.call('PEXPIREAT', KEYS[2 * i - 1], ARGV[i + 3])
+  end
+end
+return {allowed, estimates[1], estimates[2], estimates[3]}
+`;
+
 const script: LuaScript = defineLuaScript(CHECK_AND_INCREMENT_LUA);
+const slidingScript: LuaScript = defineLuaScript(SLIDING_CHECK_AND_INCREMENT_LUA);
+
+/** `fixed`: windows aligned to the clock (the default); `sliding`: the sliding window counter. */
+export type RateLimitAlgorithm = "fixed" | "sliding";
 
 export interface RedisLimiterOptions {
   redis: Redis;
   /** Prepended to every key, e.g. `apimon:rl:`; must not contain `{` or `}`. */
   keyPrefix: string;
+  algorithm?: RateLimitAlgorithm;
   clock?: Clock;
 }
 
@@ -64,8 +103,39 @@ export function counterKey(keyPrefix: string, apiKeyId: string, window: Window, 
   return `${keyPrefix}{ak:${apiKeyId}}:${window}:${Math.floor(startMs / 1000)}`;
 }
 
-export function createRedisLimiter({ redis, keyPrefix, clock = Date.now }: RedisLimiterOptions): Limiter {
+export function createRedisLimiter({
+  redis,
+  keyPrefix,
+  algorithm = "fixed",
+  clock = Date.now,
+}: RedisLimiterOptions): Limiter {
   if (/[{}]/.test(keyPrefix)) throw new Error("keyPrefix must not contain '{' or '}' (hash tag)");
+  if (algorithm === "sliding") {
+    return {
+      async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+        const nowMs = clock();
+        const keys: string[] = [];
+        const weights: number[] = [];
+        for (const w of WINDOWS) {
+          const start = windowStartMs(w, nowMs);
+          const sizeMs = WINDOW_SECONDS[w] * 1000;
+          keys.push(
+            counterKey(keyPrefix, apiKeyId, w, start),
+            counterKey(keyPrefix, apiKeyId, w, start - sizeMs),
+          );
+          weights.push(1 - (nowMs - start) / sizeMs);
+        }
+        const args = [
+          ...WINDOWS.map((w) => limits[w]),
+          // Kept one window longer: the next window reads it as its "previous".
+          ...WINDOWS.map((w) => windowEndMs(w, nowMs) + WINDOW_SECONDS[w] * 1000),
+          ...weights.map((x) => x.toFixed(6)),
+        ];
+        const reply = await slidingScript.run(redis, keys, args);
+        return decide(limits, parseCounts(reply), nowMs);
+      },
+    };
+  }
   return {
     async check(apiKeyId: string, limits: Limits): Promise<Decision> {
       const nowMs = clock();
