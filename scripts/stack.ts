@@ -159,6 +159,9 @@ async function main(): Promise<void> {
   try {
     const demo = await seedDemoKey(env);
     out(`stack: demo user ${demo.email} (id ${demo.userId}); demo API key (shown once): ${demo.key}`);
+    out(
+      `stack: try it:  curl -i -H "X-API-Key: ${demo.key}" http://127.0.0.1:${env.EDGE_PORT ?? 8080}/api/users`,
+    );
   } catch (error) {
     out(`stack: could not seed the demo key: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -17,4 +17,5 @@ export const services: ServiceEntry[] = [
     port: envPort("DEMO_UPSTREAM_PORT", 8090),
   },
   { name: "keys", entry: "services/keys/dist/main.js", port: envPort("KEYS_PORT", 8082) },
+  { name: "edge", entry: "services/edge/dist/main.js", port: envPort("EDGE_PORT", 8080) },
 ];

@@ -36,7 +36,7 @@ describe("docker-compose.yml", () => {
     expect(result.status).toBe(0);
     const services = (parse(result.stdout) as { services: Record<string, Service> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      ["demo-upstream", "kafka", "keys", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
+      ["demo-upstream", "edge", "kafka", "keys", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
     );
     expect(services.kafka?.image).toMatch(/^apache\/kafka:4\./);
     for (const name of ["kafka", "postgres", "redis", "mailpit", "demo-upstream"]) {
@@ -58,5 +58,24 @@ describe("docker-compose.yml", () => {
     expect(services.keys?.environment?.KEYS_PORT).toBe("8082");
     expect(services.keys?.environment?.KAFKA_BROKERS).toBe("kafka:9092");
     expect(services.keys?.environment?.KEY_HASH_SECRET?.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("runs the edge in front of the demo upstream with Redis, the shared key secret and a spool volume", () => {
+    const result = compose("config");
+    const parsed = parse(result.stdout) as {
+      services: Record<string, Service & { volumes?: unknown[] }>;
+      volumes: Record<string, unknown>;
+    };
+    const edge = parsed.services.edge;
+    expect(edge?.build?.args?.SERVICE).toBe("edge");
+    expect(edge?.environment?.EDGE_PORT).toBe("8080");
+    expect(edge?.environment?.UPSTREAM_URL).toBe("http://demo-upstream:8090");
+    expect(edge?.environment?.KEY_HASH_SECRET).toBe(parsed.services.keys?.environment?.KEY_HASH_SECRET);
+    expect(edge?.environment?.USAGE_SPOOL_DIR).toBe("/var/lib/apimon/usage-spool");
+    expect(edge?.depends_on?.redis?.condition).toBe("service_healthy");
+    expect(edge?.depends_on?.["demo-upstream"]?.condition).toBe("service_healthy");
+    expect(edge?.depends_on?.topics?.condition).toBe("service_completed_successfully");
+    expect(edge?.healthcheck?.test).toContain("http://127.0.0.1:8080/readyz");
+    expect(Object.keys(parsed.volumes)).toContain("edge-spool");
   });
 });

@@ -7,7 +7,14 @@ import { type EdgeStack, startEdgeStack } from "./harness";
 let stack: EdgeStack;
 
 beforeAll(async () => {
-  stack = await startEdgeStack({ label: "edge-int", edges: 2 });
+  stack = await startEdgeStack({
+    label: "edge-int",
+    edges: 2,
+    // These tests are about exact global counting: a generous Redis deadline keeps a CI machine
+    // under load from pushing a decision into the per-instance fallback (tested on its own in
+    // edge-outages.int.test.ts with the default 50 ms).
+    edgeEnv: { RATE_LIMIT_TIMEOUT_MS: "1000" },
+  });
 }, 180_000);
 
 afterAll(async () => {
