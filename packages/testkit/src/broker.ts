@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -48,6 +48,12 @@ export async function privateBrokerEnv(label: string): Promise<PrivateBroker> {
 export interface ControlledBroker extends PrivateBroker {
   /** Runs deploy/kafka/kafka.sh start|stop for this broker; throws with its output on failure. */
   control(command: "start" | "stop"): void;
+  /**
+   * The same without blocking this process: use it while the test drives traffic, since a
+   * blocked event loop leaves the test's own keep-alive sockets idle long enough for a server to
+   * close them, which the test would then misread as a failure of the component under test.
+   */
+  controlAsync(command: "start" | "stop"): Promise<void>;
   /** Stops the broker (if running) and removes its runtime dir. */
   dispose(): void;
 }
@@ -60,9 +66,30 @@ export async function privateBroker(label: string): Promise<ControlledBroker> {
     const r = spawnSync("bash", [script, command], { env: settings.env, encoding: "utf8", timeout: 170_000 });
     if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
   };
+  const controlAsync = (command: "start" | "stop") =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn("bash", [script, command], {
+        env: settings.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d) => {
+        output += d;
+      });
+      child.stderr.on("data", (d) => {
+        output += d;
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`kafka.sh ${command} exited ${code}\n${output}`));
+      });
+    });
   return {
     ...settings,
     control,
+    controlAsync,
     dispose() {
       try {
         control("stop");
