@@ -11,5 +11,15 @@ export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
+export {
+  type HttpReceiver,
+  mailParts,
+  type ReceivedMail,
+  type ReceivedRequest,
+  type ScriptedAnswer,
+  type SmtpReceiver,
+  startHttpReceiver,
+  startSmtpReceiver,
+} from "./receivers";
 export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
 export { waitFor } from "./wait";

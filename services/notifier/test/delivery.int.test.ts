@@ -12,6 +12,11 @@ import {
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTestDatabase,
+  type HttpReceiver,
+  mailParts,
+  type SmtpReceiver,
+  startHttpReceiver,
+  startSmtpReceiver,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -28,13 +33,6 @@ import { createEmailSender } from "../src/senders/email-sender";
 import { createSlackSender } from "../src/senders/slack-sender";
 import { createWebhookSender } from "../src/senders/webhook-sender";
 import { makeJob } from "./fixtures";
-import {
-  type HttpReceiver,
-  mailParts,
-  type SmtpReceiver,
-  startHttpReceiver,
-  startSmtpReceiver,
-} from "./receivers";
 
 // The notifier against real Kafka, Postgres, an HTTP receiver (Slack-compatible and webhook
 // paths) and a real SMTP server. One notifier (three consumer groups) serves every test; each

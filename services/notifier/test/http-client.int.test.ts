@@ -1,7 +1,7 @@
 import type { LookupAddress } from "node:dns";
+import { type HttpReceiver, startHttpReceiver } from "@apimon/testkit";
 import { createHttpClient, TargetRefusedError } from "../src/delivery/http-client";
 import { createTargetPolicy } from "../src/domain/target-policy";
-import { type HttpReceiver, startHttpReceiver } from "./receivers";
 
 // The policy-checked HTTP client against a real socket: the checks must be wired into undici's
 // connections, not only into the up-front test.

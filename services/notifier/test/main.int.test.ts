@@ -4,7 +4,9 @@ import { createBatchingProducer, createKafka, deleteConsumerGroups, ensureTopics
 import {
   createTestDatabase,
   freePort,
+  type SmtpReceiver,
   spawnTsx,
+  startSmtpReceiver,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -13,7 +15,6 @@ import {
   waitFor,
 } from "@apimon/testkit";
 import { makeJob } from "./fixtures";
-import { type SmtpReceiver, startSmtpReceiver } from "./receivers";
 
 const entry = "services/notifier/src/main.ts";
 const SMTP_PASSWORD = "smtp-secret-password-0123";
