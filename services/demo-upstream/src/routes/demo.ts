@@ -45,7 +45,9 @@ export function createDemoRoutes({ slowMs }: { slowMs: number }): Hono<AppEnv> {
   });
 
   // What the upstream was sent: lets a user (and the tests) see what the edge forwards.
-  routes.get("/api/headers", (c) => c.json({ method: c.req.method, path: c.req.path, headers: c.req.header() }));
+  routes.get("/api/headers", (c) =>
+    c.json({ method: c.req.method, path: c.req.path, headers: c.req.header() }),
+  );
 
   // Streams the request body back without holding it in memory.
   routes.post("/api/echo", (c) => {

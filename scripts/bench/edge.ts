@@ -1,0 +1,542 @@
+// `pnpm bench:edge`: what the edge costs over a bare proxy, in one run with one load generator.
+//
+//   (a) the demo upstream directly
+//   (b) a bare proxy to it: the edge's own createUpstreamProxy behind a plain node server
+//       (scripts/bench/bare-proxy.ts), no auth, no limits, no events
+//   (c) the edge (services/edge/src/main.ts) with a real key, real Redis limits and real usage
+//       events on Kafka
+//
+// Peak: autocannon, closed loop, BENCH_CONNECTIONS connections, pipelining 1, BENCH_WARMUP_S of
+// warm-up then BENCH_DURATION_S measured, the same for a, b and c. Then at half of (b)'s peak
+// rate against (b) and (c): once with autocannon's overallRate (bursty: see http-load.ts) and
+// once with evenly spaced requests (open loop). Goals: c/b ≥ 0.80 in throughput; at half of
+// (b)'s peak, ≤ 0.5 ms p50 and ≤ 2 ms p99 added over (b).
+//
+// Needs `pnpm infra up` (Kafka, Redis). Every run uses its own topics, Redis key prefix and spool
+// directory, and removes them at the end. Exits 1 when a run is invalid (any non-2xx answer,
+// connection error or timeout), or when the infrastructure is missing.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
+import { type KeyChange, topics } from "@apimon/events";
+import {
+  createBatchingProducer,
+  createKafka,
+  ensureTopics,
+  fetchEndOffsets,
+  type KafkaClient,
+  topicName,
+} from "@apimon/kafka";
+import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
+import { createLogger } from "@apimon/observability";
+import { createRedisClient, type Redis } from "@apimon/redis";
+import { type LoadResult, type LoadTarget, runAutocannon, runPaced } from "./http-load";
+
+const repoDir = join(__dirname, "..", "..");
+const BENCH_PATH = "/api/users/1";
+const GOALS = { throughputRatio: 0.8, addedP50Ms: 0.5, addedP99Ms: 2 };
+const TARGET_IDS = ["a", "b", "c"] as const;
+type TargetId = (typeof TARGET_IDS)[number];
+const HALF_MODES = ["burst", "paced"] as const;
+type HalfMode = (typeof HALF_MODES)[number];
+
+function loadConfig(env = process.env) {
+  const raw = parseEnv(
+    {
+      ...kafkaEnv,
+      ...redisEnv,
+      BENCH_DURATION_S: envTypes.positiveInt(10),
+      BENCH_WARMUP_S: envTypes.nonNegativeInt(3),
+      BENCH_CONNECTIONS: envTypes.positiveInt(50),
+      /** Rounds of a, b, c (then of b, c at half rate), interleaved; figures are medians. */
+      BENCH_ROUNDS: envTypes.positiveInt(1),
+    },
+    env,
+  );
+  return {
+    brokers: raw.KAFKA_BROKERS,
+    redisUrl: raw.REDIS_URL,
+    durationS: raw.BENCH_DURATION_S,
+    warmupS: raw.BENCH_WARMUP_S,
+    connections: raw.BENCH_CONNECTIONS,
+    rounds: raw.BENCH_ROUNDS,
+  };
+}
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+// Silent: every Kafka failure that matters here also rejects the call that hit it.
+const logger = createLogger({ service: "bench-edge", level: "silent" });
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  /** The last lines it wrote, shown when it fails. */
+  tail(): string;
+  exited: Promise<number | null>;
+}
+
+/** Runs a TypeScript entry point in one node process (tsx as a loader, so a kill reaches it). */
+function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoDir, entry)], {
+    cwd: repoDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...String(chunk).split("\n").filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { name, child, tail: () => lines.join("\n"), exited };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null: killed by a signal). */
+async function stopService(service: Service, graceMs = 15_000): Promise<number | null> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  const code = await service.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function waitReady(service: Service, url: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) {
+      throw new Error(
+        `${service.name} exited (${service.child.exitCode}) before it was ready:\n${service.tail()}`,
+      );
+    }
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${service.name} was not ready after ${timeoutMs} ms:\n${service.tail()}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Infrastructure
+
+async function checkInfrastructure(kafka: KafkaClient, redis: Redis, config: ReturnType<typeof loadConfig>) {
+  const checkRedis = async () => {
+    try {
+      if ((await redis.ping()) !== "PONG") return `Redis at ${config.redisUrl} did not answer PING`;
+    } catch (error) {
+      return `Redis is not reachable at ${config.redisUrl} (${(error as Error).message})`;
+    }
+    return undefined;
+  };
+  const checkKafka = async () => {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+    } catch (error) {
+      return `Kafka is not reachable at ${config.brokers.join(",")} (${(error as Error).message})`;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    return undefined;
+  };
+  const problems = (await Promise.all([checkRedis(), checkKafka()])).filter((p) => p !== undefined);
+  if (problems.length > 0) {
+    throw new Error(`${problems.join("\n")}\nStart the infrastructure with \`pnpm infra up\` and run again.`);
+  }
+}
+
+async function deleteRedisKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== "0");
+  return deleted;
+}
+
+async function countMessages(kafka: KafkaClient, topic: string): Promise<number> {
+  const offsets = await fetchEndOffsets(kafka, topic);
+  return Number(offsets.reduce((sum, p) => sum + (p.high - p.low), 0n));
+}
+
+/** The sum of every series of a counter in a Prometheus text exposition (0 when absent). */
+function counterSum(metrics: string, name: string): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    if (!line.startsWith(name) || (line[name.length] !== "{" && line[name.length] !== " ")) continue;
+    total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const stat = statSync(join(dir, name));
+    total += stat.isDirectory() ? dirBytes(join(dir, name)) : stat.size;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
+const pad = (cells: string[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  return [
+    pad(header, widths),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map((r) => pad(r, widths)),
+  ]
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
+
+function problemsOf(label: string, r: LoadResult): string[] {
+  const problems: string[] = [];
+  if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx answers ${JSON.stringify(r.statusCodes)}`);
+  if (r.errors > 0) problems.push(`${label}: ${r.errors} connection errors`);
+  if (r.timeouts > 0) problems.push(`${label}: ${r.timeouts} timeouts`);
+  if (r.responses === 0) problems.push(`${label}: no responses`);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const topicPrefix = `bench-edge-${runId}.`;
+  const redisPrefix = `bench-edge-${runId}:`;
+  const keyHashSecret = randomBytes(32).toString("hex");
+  const spoolDir = mkdtempSync(join(tmpdir(), "apimon-bench-edge-spool-"));
+
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: "apimon-bench-edge",
+    logger,
+    connectionTimeoutMs: 2000,
+    retry: { retries: 2, initialRetryTimeMs: 200, maxRetryTimeMs: 1000 },
+  });
+  const redis = createRedisClient({ url: config.redisUrl, commandTimeoutMs: 5000, connectTimeoutMs: 2000 });
+  redis.on("error", () => {}); // reported by checkInfrastructure
+  const services: Service[] = [];
+  const createdTopics: string[] = [];
+  let exitCode = 0;
+  let infrastructureOk = false;
+
+  const cleanUp = async () => {
+    await Promise.all(services.map((s) => stopService(s)));
+    if (createdTopics.length > 0) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteTopics({ topics: createdTopics });
+      } catch (error) {
+        out(`bench: could not delete the topics ${createdTopics.join(", ")}: ${(error as Error).message}`);
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    }
+    if (infrastructureOk) {
+      await deleteRedisKeys(redis, redisPrefix).catch((error: Error) =>
+        out(`bench: could not delete the Redis keys ${redisPrefix}*: ${error.message}`),
+      );
+    }
+    redis.disconnect();
+    rmSync(spoolDir, { recursive: true, force: true });
+  };
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    out(`bench: ${signal}: stopping the services and cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  try {
+    await checkInfrastructure(kafka, redis, config);
+    infrastructureOk = true;
+
+    // Topics of this run, and one key the edge learns from keys.changes.v1 at start-up, with
+    // limits no run can reach (the limiter still does its full Redis round trip per request).
+    const { created } = await ensureTopics(kafka, {
+      prefix: topicPrefix,
+      specs: [topics.keyChanges, topics.usageEvents, topics.authFailures],
+    });
+    createdTopics.push(...created);
+    const apiKey = generateApiKey();
+    const now = new Date().toISOString();
+    const keyChange: KeyChange = {
+      id: 1,
+      userId: 1,
+      keyHash: hashApiKey(keyHashSecret, apiKey),
+      keyPrefix: displayPrefix(apiKey),
+      active: true,
+      expiresAt: null,
+      rateLimits: { minute: 1_000_000_000, hour: 1_000_000_000, day: 1_000_000_000 },
+      updatedAt: now,
+    };
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix });
+    await producer.publish(topics.keyChanges, keyChange);
+    await producer.disconnect();
+
+    const ports = new Set<number>();
+    while (ports.size < 3) ports.add(await freePort());
+    const [upstreamPort, bareProxyPort, edgePort] = [...ports];
+    const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+    const upstream = spawnService("demo-upstream", "services/demo-upstream/src/main.ts", {
+      ...baseEnv,
+      DEMO_UPSTREAM_PORT: String(upstreamPort),
+      DEMO_UPSTREAM_HOST: "127.0.0.1",
+    });
+    const bareProxy = spawnService("bare-proxy", "scripts/bench/bare-proxy.ts", {
+      ...baseEnv,
+      BARE_PROXY_PORT: String(bareProxyPort),
+      UPSTREAM_URL: upstreamUrl,
+    });
+    const edge = spawnService("edge", "services/edge/src/main.ts", {
+      ...baseEnv,
+      EDGE_PORT: String(edgePort),
+      EDGE_HOST: "127.0.0.1",
+      EDGE_INSTANCE_ID: `bench-edge-${runId}`,
+      UPSTREAM_URL: upstreamUrl,
+      KEY_HASH_SECRET: keyHashSecret,
+      REDIS_URL: config.redisUrl,
+      RATE_LIMIT_REDIS_PREFIX: redisPrefix,
+      KAFKA_BROKERS: config.brokers.join(","),
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      USAGE_SPOOL_DIR: spoolDir,
+    });
+    services.push(upstream, bareProxy, edge);
+    const urls = {
+      a: `http://127.0.0.1:${upstreamPort}`,
+      b: `http://127.0.0.1:${bareProxyPort}`,
+      c: `http://127.0.0.1:${edgePort}`,
+    };
+    await Promise.all([
+      waitReady(upstream, urls.a),
+      waitReady(bareProxy, urls.b),
+      waitReady(edge, urls.c, 120_000),
+    ]);
+
+    const targets: Record<TargetId, LoadTarget & { name: string }> = {
+      a: { name: "(a) upstream direct", url: `${urls.a}${BENCH_PATH}` },
+      b: { name: "(b) bare proxy", url: `${urls.b}${BENCH_PATH}` },
+      c: { name: "(c) edge", url: `${urls.c}${BENCH_PATH}`, headers: { "x-api-key": apiKey } },
+    };
+    // Every target answers the same thing before the load starts (the edge: the key works).
+    let edgeRequests = 0;
+    for (const [id, target] of Object.entries(targets)) {
+      const res = await fetch(target.url, { headers: target.headers ?? {} });
+      const body = await res.text();
+      if (id === "c") edgeRequests++;
+      if (res.status !== 200) throw new Error(`${target.name} answered ${res.status} ${body}`);
+    }
+
+    const { connections, durationS, warmupS, rounds } = config;
+    out(
+      `bench: GET ${BENCH_PATH}; autocannon ${connections} connections, pipelining 1, ` +
+        `${warmupS} s warm-up + ${durationS} s measured per target` +
+        `${rounds > 1 ? `; ${rounds} rounds of a, b, c (medians reported)` : ""}`,
+    );
+    const problems: string[] = [];
+    const run = async (id: TargetId, label: string, load: () => Promise<LoadResult>) => {
+      const result = await load();
+      problems.push(...problemsOf(`${targets[id].name} ${label}`, result));
+      if (id === "c") edgeRequests += result.responses;
+      return result;
+    };
+
+    // Rounds interleave the targets, so that a burst of foreign load on a shared machine hits
+    // each of them rather than one; every figure reported is the median over the rounds.
+    const peak: Record<TargetId, LoadResult[]> = { a: [], b: [], c: [] };
+    for (let round = 1; round <= rounds; round++) {
+      for (const id of TARGET_IDS) {
+        if (round === 1 && warmupS > 0) {
+          await run(id, "warm-up", () => runAutocannon(targets[id], { connections, durationS: warmupS }));
+        }
+        const result = await run(id, "peak", () => runAutocannon(targets[id], { connections, durationS }));
+        peak[id].push(result);
+        out(
+          `bench: ${rounds > 1 ? `round ${round}: ` : ""}${targets[id].name}: ${result.rps.toFixed(0)} rps, ` +
+            `p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms`,
+        );
+      }
+    }
+
+    const halfRate = Math.max(1, Math.round(median(peak.b.map((r) => r.rps)) / 2));
+    out(`bench: at half of (b)'s peak: ${halfRate} rps for ${durationS} s per target and load`);
+    const half: Record<HalfMode, Record<"b" | "c", LoadResult[]>> = {
+      burst: { b: [], c: [] },
+      paced: { b: [], c: [] },
+    };
+    for (let round = 1; round <= rounds; round++) {
+      for (const id of ["b", "c"] as const) {
+        half.burst[id].push(
+          await run(id, "half rate (autocannon)", () =>
+            runAutocannon(targets[id], { connections, durationS, overallRate: halfRate }),
+          ),
+        );
+      }
+      for (const id of ["b", "c"] as const) {
+        half.paced[id].push(
+          await run(id, "half rate (paced)", () =>
+            runPaced(targets[id], { rate: halfRate, durationS, connections }),
+          ),
+        );
+      }
+    }
+
+    // What the edge itself counted (autocannon abandons the requests in flight when a run ends,
+    // so the edge handled a few more than the generator saw answered).
+    const edgeMetrics = await (await fetch(`${urls.c}/metrics`)).text();
+    const handled = counterSum(edgeMetrics, "edge_requests_total");
+    // Decisions Redis did not take in time (the limiter answered from memory instead).
+    const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");
+    // A graceful stop drains the edge's usage events to Kafka (or to the spool when it cannot).
+    const edgeExit = await stopService(edge);
+    const usageEvents = await countMessages(kafka, topicName(topics.usageEvents, topicPrefix));
+    const authFailures = await countMessages(kafka, topicName(topics.authFailures, topicPrefix));
+    const spooledBytes = dirBytes(spoolDir);
+
+    // ---- the report
+    const med = (results: LoadResult[], pick: (r: LoadResult) => number) => median(results.map(pick));
+    const ratio = (num: LoadResult[], den: LoadResult[]) =>
+      median(num.map((r, i) => r.rps / (den[i]?.rps ?? 0)));
+    const throughputRatio = ratio(peak.c, peak.b);
+    out();
+    out(
+      `Edge benchmark (GET ${BENCH_PATH}, ${connections} connections, pipelining 1, ${durationS} s per run` +
+        `${rounds > 1 ? `, median of ${rounds} rounds` : ""})`,
+    );
+    out();
+    out("Peak (autocannon, closed loop):");
+    out(
+      table(
+        ["target", "rps", "p50 ms", "p99 ms", "non-2xx", "errors"],
+        TARGET_IDS.map((id) => [
+          targets[id].name,
+          med(peak[id], (r) => r.rps).toFixed(0),
+          ms(med(peak[id], (r) => r.p50)),
+          ms(med(peak[id], (r) => r.p99)),
+          String(peak[id].reduce((n, r) => n + r.non2xx, 0)),
+          String(peak[id].reduce((n, r) => n + r.errors + r.timeouts, 0)),
+        ]),
+      ),
+    );
+    out(
+      `  throughput c/b = ${throughputRatio.toFixed(3)}  (goal ≥ ${GOALS.throughputRatio})  ` +
+        `${verdict(throughputRatio >= GOALS.throughputRatio)}` +
+        `   [b/a = ${ratio(peak.b, peak.a).toFixed(3)}, c/a = ${ratio(peak.c, peak.a).toFixed(3)}]`,
+    );
+    const latencyRows = HALF_MODES.map((mode) => {
+      const { b, c } = half[mode];
+      // Added latency per round (b and c ran back to back), then the median over the rounds.
+      const addedP50 = median(c.map((r, i) => r.p50 - (b[i]?.p50 ?? Number.NaN)));
+      const addedP99 = median(c.map((r, i) => r.p99 - (b[i]?.p99 ?? Number.NaN)));
+      const signed = (v: number) => `${v >= 0 ? "+" : ""}${ms(v)}`;
+      return [
+        mode === "burst" ? "autocannon overallRate" : "paced (even spacing)",
+        `${med(b, (r) => r.rps).toFixed(0)} / ${med(c, (r) => r.rps).toFixed(0)}`,
+        ms(med(b, (r) => r.p50)),
+        ms(med(c, (r) => r.p50)),
+        `${signed(addedP50)} ${verdict(addedP50 <= GOALS.addedP50Ms)}`,
+        ms(med(b, (r) => r.p99)),
+        ms(med(c, (r) => r.p99)),
+        `${signed(addedP99)} ${verdict(addedP99 <= GOALS.addedP99Ms)}`,
+      ];
+    });
+    out();
+    out(
+      `At half of (b)'s peak, ${halfRate} rps (goals: added p50 ≤ ${GOALS.addedP50Ms} ms, ` +
+        `added p99 ≤ ${GOALS.addedP99Ms} ms):`,
+    );
+    out(
+      table(["load", "rps b / c", "b p50", "c p50", "added p50", "b p99", "c p99", "added p99"], latencyRows),
+    );
+    out(
+      "  autocannon's overallRate spends each connection's per-second budget back to back at the start of\n" +
+        "  every second, so its latencies are those of bursts at full concurrency; the paced rows send one\n" +
+        "  request every 1/rate s (1 ms timer granularity) and show the per-request cost at that rate.",
+    );
+    out();
+    out(
+      `Usage events on ${topicName(topics.usageEvents, topicPrefix)}: ${usageEvents}; ` +
+        `requests the edge counted (edge_requests_total): ${handled}; ` +
+        `answers the load generator saw from the edge: ${edgeRequests}` +
+        `${spooledBytes > 0 ? `; ${spooledBytes} bytes left in the spool` : ""}; ` +
+        `auth failures: ${authFailures}; limiter decisions not taken by Redis: ${limiterFallbacks}; ` +
+        `edge exit code ${edgeExit}.`,
+    );
+    if (usageEvents !== handled) {
+      out(`  note: ${handled - usageEvents} of the edge's requests have no usage event on Kafka.`);
+    }
+
+    if (problems.length > 0) {
+      out();
+      out("INVALID RUN: every answer must be a 2xx without errors:");
+      for (const p of problems) out(`  ${p}`);
+      exitCode = 1;
+    }
+  } catch (error) {
+    out(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    exitCode = 1;
+  } finally {
+    if (!interrupted) await cleanUp();
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    out(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
