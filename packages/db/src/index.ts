@@ -5,6 +5,8 @@ export { createDatabase, dropDatabase, withDatabaseName } from "./databases";
 export { isRetriableDbError } from "./errors";
 export {
   type Alert,
+  type AlertEvent,
+  AlertEventKind,
   type AlertSettings,
   AlertSeverity,
   AlertStatus,

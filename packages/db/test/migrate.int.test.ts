@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,6 +19,11 @@ import {
 import { diagnoseMigrationHistory, MIGRATIONS_DIR, prismaMigrateDeploy } from "./support/schema-engine-cli";
 
 const INIT = "20261127000000_init";
+/** Every migration of prisma/migrations, in order (INIT first): what a full run applies. */
+const ALL = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
 async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -86,9 +92,10 @@ describe("migration runner", () => {
   it("applies pending migrations once: a second run applies nothing", async () => {
     const db = await emptyDatabase();
 
-    expect(await migrate({ connectionString: db.url })).toEqual({ applied: [INIT], alreadyApplied: [] });
-    expect(await migrate({ connectionString: db.url })).toEqual({ applied: [], alreadyApplied: [INIT] });
-    expect(await migrationRows(db.url)).toHaveLength(1);
+    expect(ALL[0]).toBe(INIT);
+    expect(await migrate({ connectionString: db.url })).toEqual({ applied: ALL, alreadyApplied: [] });
+    expect(await migrate({ connectionString: db.url })).toEqual({ applied: [], alreadyApplied: ALL });
+    expect(await migrationRows(db.url)).toHaveLength(ALL.length);
   });
 
   it("keeps Prisma's _prisma_migrations bookkeeping, which Prisma's engine reads as in sync", async () => {
@@ -187,10 +194,10 @@ describe("migration runner", () => {
     await mkdir(path.join(scratch, "first-only"));
     const firstOnly = path.join(scratch, "first-only", "migrations");
     await cp(MIGRATIONS_DIR, firstOnly, { recursive: true });
-    expect(await prismaMigrateDeploy(byPrisma.url, firstOnly)).toEqual([INIT]);
+    expect(await prismaMigrateDeploy(byPrisma.url, firstOnly)).toEqual(ALL);
     expect(await migrate({ connectionString: byPrisma.url, migrationsDir: dir })).toEqual({
       applied: [second],
-      alreadyApplied: [INIT],
+      alreadyApplied: ALL,
     });
 
     const byUs = await emptyDatabase();
@@ -223,7 +230,7 @@ describe("migration runner", () => {
     await writeFile(sqlFile, original.replaceAll("\n", "\r\n"));
     expect(await migrate({ connectionString: db.url, migrationsDir: dir })).toEqual({
       applied: [],
-      alreadyApplied: [INIT],
+      alreadyApplied: ALL,
     });
 
     await writeFile(sqlFile, `${original}\nCREATE TABLE "sneaky" ("id" INTEGER);\n`);
@@ -250,16 +257,16 @@ describe("migration runner", () => {
     expect(failure.message).toContain(`migration ${broken} failed and was rolled back`);
     expect(failure.message).toContain(`relation "nowhere" does not exist`);
 
-    // The first migration stays applied; nothing of the broken one is left behind.
+    // The earlier migrations stay applied; nothing of the broken one is left behind.
     expect(
       await withClient(db.url, async (c) => (await c.query(`SELECT to_regclass('half') AS t`)).rows),
     ).toEqual([{ t: null }]);
     const rows = await migrationRows(db.url);
     expect(rows.map((r) => [r.migration_name, r.finished_at !== null, r.applied_steps_count])).toEqual([
-      [INIT, true, 1],
+      ...ALL.map((name) => [name, true, 1]),
       [broken, false, 0],
     ]);
-    expect(rows[1]?.logs).toContain("SQLSTATE 42P01");
+    expect(rows[ALL.length]?.logs).toContain("SQLSTATE 42P01");
     expect((await diagnoseMigrationHistory(db.url, dir)).failedMigrationNames).toEqual([broken]);
 
     // Fixing the file is not enough: the failure must be resolved explicitly, as with Prisma.
@@ -274,7 +281,7 @@ describe("migration runner", () => {
     );
     expect(await migrate({ connectionString: db.url, migrationsDir: dir })).toEqual({
       applied: [broken],
-      alreadyApplied: [INIT],
+      alreadyApplied: ALL,
     });
   });
 
@@ -283,9 +290,9 @@ describe("migration runner", () => {
 
     const results = await Promise.all(Array.from({ length: 4 }, () => migrate({ connectionString: db.url })));
 
-    expect(results.flatMap((r) => r.applied)).toEqual([INIT]);
-    expect(results.filter((r) => r.alreadyApplied.length === 1)).toHaveLength(3);
-    expect(await migrationRows(db.url)).toHaveLength(1);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
+    expect(results.filter((r) => r.alreadyApplied.length === ALL.length)).toHaveLength(3);
+    expect(await migrationRows(db.url)).toHaveLength(ALL.length);
   });
 
   it("waits for Prisma's advisory lock, and gives up after lockTimeoutMs", async () => {
@@ -298,18 +305,18 @@ describe("migration runner", () => {
       const waiting = migrate({ connectionString: db.url });
       await new Promise((resolve) => setTimeout(resolve, 200));
       await holder.query("SELECT pg_advisory_unlock($1)", [MIGRATION_ADVISORY_LOCK_KEY]);
-      expect(await waiting).toEqual({ applied: [INIT], alreadyApplied: [] });
+      expect(await waiting).toEqual({ applied: ALL, alreadyApplied: [] });
     });
   });
 
   it("migrates into a given Postgres schema, which the Prisma client then uses", async () => {
     const db = await emptyDatabase();
     const options: MigrateOptions = { connectionString: db.url, schema: "tenant_a" };
-    expect((await migrate(options)).applied).toEqual([INIT]);
+    expect((await migrate(options)).applied).toEqual(ALL);
     // The url's ?schema= (Prisma's convention) means the same.
     expect(await migrate({ connectionString: `${db.url}?schema=tenant_a` })).toEqual({
       applied: [],
-      alreadyApplied: [INIT],
+      alreadyApplied: ALL,
     });
 
     const tables = await withClient(db.url, async (c) => {
@@ -319,7 +326,7 @@ describe("migration runner", () => {
       );
       return rows;
     });
-    expect(tables).toEqual([{ table_schema: "tenant_a", n: 11 }]);
+    expect(tables).toEqual([{ table_schema: "tenant_a", n: 12 }]);
 
     const prisma = createPrismaClient({ connectionString: db.url, schema: "tenant_a" });
     try {
@@ -344,8 +351,8 @@ describe("migration runner", () => {
     const db = await emptyDatabase();
     const env = { DATABASE_URL: db.url, DATABASE_SCHEMA: "cli", MIGRATIONS_DIR, LOG_LEVEL: "silent" };
 
-    expect(await runMigrateCli(env)).toEqual({ applied: [INIT], alreadyApplied: [] });
-    expect((await migrationRows(db.url, "cli")).map((r) => r.migration_name)).toEqual([INIT]);
+    expect(await runMigrateCli(env)).toEqual({ applied: ALL, alreadyApplied: [] });
+    expect((await migrationRows(db.url, "cli")).map((r) => r.migration_name)).toEqual(ALL);
   });
 
   it("creates the database first when asked to and it does not exist", async () => {
@@ -355,7 +362,7 @@ describe("migration runner", () => {
     try {
       await expect(migrate({ connectionString: url })).rejects.toMatchObject({ code: "3D000" });
       expect(await migrate({ connectionString: url, createDatabase: true })).toEqual({
-        applied: [INIT],
+        applied: ALL,
         alreadyApplied: [],
       });
     } finally {

@@ -95,6 +95,8 @@ export const notificationJobSchema = z.object({
   channel: z.object({ id, type: z.enum(["email", "slack", "webhook"]) }),
   target: z.string().min(1).max(2048),
   attempt: z.number().int().positive(),
+  /** Optional link for the message: the alert in the alerts service (its API or console). */
+  alertUrl: z.url().max(2048).optional(),
   alert: z.object({
     id: id.nullable(),
     fingerprint: z.string(),

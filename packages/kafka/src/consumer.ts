@@ -67,6 +67,23 @@ export interface ConsumerRunnerOptions {
    * messages, so a reader can tell when it has caught up with an offset.
    */
   onProgress?: (progress: ConsumerProgress) => void;
+  /**
+   * Where to start reading a partition, asked each time the runner is assigned it, before the
+   * first batch fetched after the assignment is handled (so a partition with nothing new to read
+   * is asked once something arrives). For consumers that store their offsets beside their
+   * effect, in the same transaction, so that the database, not the group's commit, says what
+   * was applied. `undefined` keeps the group's committed offset. The runner seeks at most once
+   * per partition per assignment (an offset out of range falls back to the earliest one, or to
+   * the latest without `fromBeginning`); handlers must still skip what they already applied,
+   * since a batch may be in flight when a seek lands.
+   */
+  initialOffset?: (topic: string, partition: number) => Promise<string | undefined>;
+  /**
+   * Called synchronously each time the consumer (re)joins its group, before it fetches, with the
+   * partitions it now owns per broker-side topic name; whatever is not listed was revoked. For
+   * consumers that keep per-partition state in memory (drop revoked state, rebuild new state).
+   */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
 }
 
 /** How far a runner got in one partition: everything before `nextOffset` is handled and committed. */
@@ -107,6 +124,8 @@ export function createConsumerRunner({
   maxWaitTimeMs = 1000,
   registry,
   onProgress,
+  initialOffset,
+  onAssignment,
 }: ConsumerRunnerOptions): ConsumerRunner {
   const initialMs = retry.initialMs ?? 100;
   const maxMs = retry.maxMs ?? 5000;
@@ -163,6 +182,8 @@ export function createConsumerRunner({
   let running = false;
   let joined = false;
   let crashed = false;
+  /** `topic:partition` of the partitions positioned by `initialOffset` since the last group join. */
+  const positioned = new Set<string>();
   let wake: () => void = () => {};
   let stopped = new Promise<void>((resolve) => {
     wake = resolve;
@@ -288,12 +309,47 @@ export function createConsumerRunner({
     }
   }
 
+  /**
+   * On a partition's first batch since the group join, asks `initialOffset` where to read from
+   * and seeks there when the batch starts elsewhere. True when the batch must be dropped: kafkajs
+   * applies the seek on its next fetch and marks this batch stale.
+   */
+  async function seekToInitialOffset(payload: EachBatchPayload, alive: () => boolean): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const id = `${topic}:${partition}`;
+    if (!initialOffset || positioned.has(id) || !consumer) return false;
+    let offset: string | undefined;
+    try {
+      await retrying(
+        "initial offset lookup",
+        topic,
+        async () => {
+          offset = await initialOffset(topic, partition);
+        },
+        payload,
+        alive,
+      );
+    } catch (error) {
+      if (error instanceof Stopped) return true;
+      throw error;
+    }
+    // Once per assignment, whatever happens next: an offset that is out of range comes back as
+    // the earliest one, and seeking again would loop.
+    positioned.add(id);
+    const first = payload.batch.firstOffset();
+    if (offset === undefined || offset === first) return false;
+    log.info({ topic, partition, from: first, to: offset }, "seeking to the initial offset");
+    consumer.seek({ topic, partition, offset });
+    return true;
+  }
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const sub = byName.get(batch.topic);
     if (!sub) return;
     lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     const alive = () => running && payload.isRunning() && !payload.isStale();
+    if (await seekToInitialOffset(payload, alive)) return;
     for (let i = 0; i < batch.messages.length; i += maxBatchSize) {
       if (!alive()) return;
       const slice = batch.messages.slice(i, i + maxBatchSize);
@@ -334,8 +390,11 @@ export function createConsumerRunner({
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
         joined = true;
+        onAssignment?.(event.payload.memberAssignment);
+        // A new assignment: every partition is positioned again before its next batch.
+        positioned.clear();
       });
       consumer.on(consumer.events.CRASH, (event) => {
         log.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");

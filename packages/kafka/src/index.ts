@@ -1,6 +1,12 @@
 /** The client type other packages hold (built by createKafka), so that none of them imports kafkajs. */
 export type { Kafka as KafkaClient } from "kafkajs";
-export { deleteConsumerGroups, fetchEndOffsets, type PartitionOffsets } from "./admin";
+export {
+  deleteConsumerGroups,
+  fetchConsumerLag,
+  fetchEndOffsets,
+  type PartitionLag,
+  type PartitionOffsets,
+} from "./admin";
 export { createKafka, type KafkaClientOptions } from "./client";
 export {
   type BatchHandler,
@@ -15,10 +21,26 @@ export {
 } from "./consumer";
 export { decodeMessage, dlqRecord } from "./decode";
 export { isMarkedRetriable, ProducerClosedError, ProducerQueueFullError, RetriableError } from "./errors";
+export { type BatchPlan, backoffMs, type OutboxRow, planBatch } from "./outbox-batch";
+export {
+  createOutboxRelay,
+  OUTBOX_RELAY_LOCK_KEY,
+  type OutboxDatabase,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+  type OutboxSqlClient,
+} from "./outbox-relay";
 export {
   type BatchingProducer,
   type BatchingProducerOptions,
   createBatchingProducer,
   type PublishOptions,
 } from "./producer";
+export {
+  fetchCommittedOffsets,
+  fetchOffsetsByTimestamp,
+  type ReplayOptions,
+  type ReplayRange,
+  replayPartitions,
+} from "./replay";
 export { ensureTopics, topicName } from "./topics";

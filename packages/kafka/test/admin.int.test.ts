@@ -13,6 +13,7 @@ import {
   createKafka,
   deleteConsumerGroups,
   ensureTopics,
+  fetchConsumerLag,
   fetchEndOffsets,
   type KafkaClient,
   subscription,
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 describe("kafka admin helpers and consumer progress", () => {
-  it("reports each partition's start and end offsets, and a runner's progress up to them (invalid messages included)", async () => {
+  it("reports each partition's start and end offsets, a runner's progress up to them (invalid messages included) and the group's lag", async () => {
     const name = topicName(usage, prefix);
     const empty = await fetchEndOffsets(kafka, name);
     expect(empty).toHaveLength(usage.partitions);
@@ -85,6 +86,20 @@ describe("kafka admin helpers and consumer progress", () => {
       what: "progress to the end of partition 0",
     });
     expect(progress.every((p) => p.topic === name)).toBe(true);
+
+    // The group committed to the end of both partitions; a group that never read lags by all.
+    const lag = await fetchConsumerLag(kafka, groupId, name);
+    expect(lag).toHaveLength(usage.partitions);
+    expect(lag.filter((p) => p.committed !== null).map((p) => [p.partition, p.committed, p.lag])).toEqual([
+      [0, 2n, 0n],
+      [2, 2n, 0n],
+    ]);
+    expect(lag.every((p) => p.lag === 0n)).toBe(true);
+    const idle = await fetchConsumerLag(kafka, uniqueName("never-read"), name);
+    expect(idle.filter((p) => p.lag > 0n).map((p) => [p.partition, p.committed, p.lag])).toEqual([
+      [0, null, 2n],
+      [2, null, 2n],
+    ]);
     await runner.stop();
 
     // The group has no members left, so it can go; an unknown group is reported, not thrown.

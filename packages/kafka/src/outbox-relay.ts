@@ -1,0 +1,448 @@
+import { type TopicSpec, topics } from "@apimon/events";
+import type { Logger, Registry } from "@apimon/observability";
+import { Counter, Gauge, metric } from "./metrics";
+import { backoffMs, planBatch, streamOf } from "./outbox-batch";
+import type { BatchingProducer } from "./producer";
+
+/**
+ * The advisory lock that makes one relay the publisher of a database's outbox, across every
+ * replica of every service that runs one (keys, alerts). The value is the one the keys
+ * service's own relay used, so an older keys build and this relay still exclude each other.
+ * (The migration runner uses 72707369.)
+ */
+export const OUTBOX_RELAY_LOCK_KEY = 72_707_370n;
+
+/** A tagged-template SQL query, as Prisma's `$queryRaw` / `$executeRaw` take it. */
+type SqlTag<R> = (query: TemplateStringsArray, ...values: unknown[]) => PromiseLike<R>;
+
+/** What the relay needs of a transaction: raw queries (a Prisma transaction client fits). */
+export interface OutboxSqlClient {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+  $executeRaw: SqlTag<number>;
+}
+
+/**
+ * What the relay needs of the database: raw queries and interactive transactions. A
+ * PrismaClient from @apimon/db fits; the structural type keeps this package free of Prisma.
+ */
+export interface OutboxDatabase extends OutboxSqlClient {
+  $transaction<R>(
+    fn: (tx: OutboxSqlClient) => Promise<R>,
+    options?: { timeout?: number; maxWait?: number },
+  ): Promise<R>;
+}
+
+export interface OutboxRelayOptions {
+  prisma: OutboxDatabase;
+  producer: BatchingProducer;
+  logger: Logger;
+  registry?: Registry;
+  /** Pause between polls when there is nothing to publish (or another replica publishes). */
+  pollMs: number;
+  /** Informational: the producer already applies it; logged so an operator sees where rows go. */
+  topicPrefix?: string;
+  /** Rows read per batch (at most one per key is published from them). */
+  batchSize?: number;
+  /** ms since the epoch: backoff, hold re-checks and pruning. */
+  clock?: () => number;
+  /** Backoff after failures (Kafka or Postgres): doubling from initialMs, capped at maxMs. */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** Consecutive failed batches after which isHealthy() turns false. */
+  unhealthyAfterFailures?: number;
+  /** How long one batch may hold its transaction (and the lock) while Kafka acknowledges. */
+  transactionTimeoutMs?: number;
+  /** How long an invalid row's key stays held before its oldest row is looked at again. */
+  holdRecheckMs?: number;
+  /** Published rows older than this are deleted; 0 keeps them. Default 7 days. */
+  pruneAfterMs?: number;
+  /** How often pruning runs. */
+  pruneEveryMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Starts the polling loop in the background and returns at once. */
+  start(): Promise<void>;
+  /** Lets the batch in flight finish (published and marked, or rolled back), then stops. */
+  stop(): Promise<void>;
+  /** Running, and fewer than `unhealthyAfterFailures` batches in a row have failed. */
+  isHealthy(): boolean;
+  /** One batch: the number of rows published and marked (0 when idle or not the lock holder). */
+  runOnce(): Promise<number>;
+  /**
+   * Cuts the current idle pause short, so rows committed just now go out without waiting for
+   * the next poll (call it after a commit that wrote outbox rows). A no-op while backing off.
+   */
+  nudge(): void;
+}
+
+interface RawRow {
+  id: bigint | string | number;
+  topic: string;
+  message_key: string;
+  payload: unknown;
+  tombstone: boolean;
+  headers: unknown;
+}
+
+interface Held {
+  topic: string;
+  messageKey: string;
+  rowId: bigint;
+  reason: string;
+}
+
+/** A publish that Kafka did not acknowledge; the batch is marked only as far as it was acked. */
+class PublishFailed extends Error {
+  constructor(cause: unknown) {
+    super(`publish failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "PublishFailed";
+  }
+}
+
+const DAY_MS = 86_400_000;
+const PRUNE_CHUNK = 5000;
+
+/**
+ * Publishes the outbox (rows written in the same transactions as the changes they announce:
+ * key states, notification jobs) to Kafka. Moved here from the keys service so that every
+ * service with an outbox runs the same relay under the same lock.
+ *
+ * - Nothing lost: a row is marked published only after Kafka acknowledged its message
+ *   (acks=all); a failure rolls the marks back and the next batch starts again from the oldest
+ *   unpublished row.
+ * - Per-key order: each batch publishes, per (topic, key), only that key's oldest unpublished
+ *   row, through one FIFO producer. So a key's messages reach Kafka in id order, and a crash
+ *   between ack and mark only repeats a message right after itself (at-least-once; consumers
+ *   apply messages idempotently). This relies on writers of one key committing in id order:
+ *   each writer must hold a lock on the key's row (api_keys, alerts) while it inserts its
+ *   outbox rows.
+ * - One publisher: every batch runs in a transaction that first takes
+ *   pg_try_advisory_xact_lock(OUTBOX_RELAY_LOCK_KEY); another replica skips its turn. The lock
+ *   lives exactly as long as the transaction that marks the rows, so a replica can never mark
+ *   while another publishes, and a dead connection frees it with the rollback. A session lock
+ *   would need a dedicated connection outside Prisma's pool, and losing that connection would
+ *   free the lock while this replica keeps publishing. Residual risk, as with any lease: if
+ *   this replica's connection dies (or its transaction outlives transactionTimeoutMs) while
+ *   its batch waits for acks, another replica may publish the same rows meanwhile. That gives
+ *   duplicates; an older state landing after a newer one would further need this replica's
+ *   send to stall past a whole batch of the other's. Ruling that out takes Kafka's
+ *   transactional producer (fencing), which the batching producer does not use.
+ * - Rows whose topic is not in this version's catalog are left alone (a newer version may
+ *   know them), counted in outbox_relay_unroutable. Rows that fail their topic's schema hold
+ *   back their key only (logged, outbox_relay_held_keys), and are looked at again every
+ *   holdRecheckMs, so a corrected row goes out without a restart.
+ */
+export function createOutboxRelay({
+  prisma,
+  producer,
+  logger,
+  registry,
+  pollMs,
+  topicPrefix = "",
+  batchSize = 500,
+  clock = Date.now,
+  retry = {},
+  unhealthyAfterFailures = 3,
+  transactionTimeoutMs = 120_000,
+  holdRecheckMs = 60_000,
+  pruneAfterMs = 7 * DAY_MS,
+  pruneEveryMs = 3_600_000,
+}: OutboxRelayOptions): OutboxRelay {
+  const log = logger.child({ component: "outbox-relay", topicPrefix });
+  const catalog = new Map<string, TopicSpec<unknown>>(
+    (Object.values(topics) as TopicSpec<unknown>[]).map((t) => [t.name, t]),
+  );
+  const knownTopics = [...catalog.keys()];
+  const backoff = { initialMs: retry.initialMs ?? 200, maxMs: retry.maxMs ?? 30_000 };
+
+  const unpublished = metric(
+    registry,
+    "outbox_relay_unpublished",
+    (registers) =>
+      new Gauge({ name: "outbox_relay_unpublished", help: "Outbox rows waiting to be published", registers }),
+  );
+  const unroutable = metric(
+    registry,
+    "outbox_relay_unroutable",
+    (registers) =>
+      new Gauge({
+        name: "outbox_relay_unroutable",
+        help: "Unpublished outbox rows whose topic this version does not know (left in place)",
+        registers,
+      }),
+  );
+  const heldKeys = metric(
+    registry,
+    "outbox_relay_held_keys",
+    (registers) =>
+      new Gauge({
+        name: "outbox_relay_held_keys",
+        help: "Keys whose oldest outbox row is invalid, holding back that key's changes",
+        registers,
+      }),
+  );
+  const leader = metric(
+    registry,
+    "outbox_relay_leader",
+    (registers) =>
+      new Gauge({
+        name: "outbox_relay_leader",
+        help: "1 when this replica held the relay lock in its last batch",
+        registers,
+      }),
+  );
+  const published = metric(
+    registry,
+    "outbox_relay_published_total",
+    (registers) =>
+      new Counter({
+        name: "outbox_relay_published_total",
+        help: "Outbox rows published to Kafka and marked",
+        labelNames: ["topic"],
+        registers,
+      }),
+  );
+  const errors = metric(
+    registry,
+    "outbox_relay_errors_total",
+    (registers) =>
+      new Counter({
+        name: "outbox_relay_errors_total",
+        help: "Relay failures: kafka (publish not acked), database, invalid_row, prune",
+        labelNames: ["kind"],
+        registers,
+      }),
+  );
+
+  const held = new Map<string, Held>();
+  let holdsClearedAt = clock();
+  let nextPruneAt = clock();
+  let failures = 0;
+  let lastUnroutable = 0;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: () => void = () => {};
+
+  /** Forgets held keys now and then, so their rows are read and validated again. */
+  function recheckHolds(): void {
+    if (held.size === 0 || clock() - holdsClearedAt < holdRecheckMs) return;
+    held.clear();
+    heldKeys.set(0);
+    holdsClearedAt = clock();
+  }
+
+  interface BatchOutcome {
+    fetched: number;
+    /** Rows acked by Kafka and marked in the transaction, by topic. */
+    marked: Map<string, number>;
+    failed: boolean;
+    reason?: unknown;
+  }
+
+  /** One batch in one transaction: lock, read, publish, await acks, mark what was acked. */
+  function publishBatch(): Promise<BatchOutcome> {
+    const heldList = [...held.values()];
+    return prisma.$transaction(
+      async (tx): Promise<BatchOutcome> => {
+        const outcome: BatchOutcome = { fetched: 0, marked: new Map(), failed: false };
+        const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`
+          SELECT pg_try_advisory_xact_lock(${OUTBOX_RELAY_LOCK_KEY}) AS locked`;
+        leader.set(lock?.locked ? 1 : 0);
+        if (!lock?.locked) return outcome;
+
+        // Served by the partial index on id WHERE published_at IS NULL.
+        const raw = await tx.$queryRaw<RawRow[]>`
+          SELECT id, topic, message_key, payload, payload IS NULL AS tombstone, headers
+          FROM outbox
+          WHERE published_at IS NULL
+            AND topic = ANY(${knownTopics}::text[])
+            AND (topic, message_key) NOT IN (
+              SELECT * FROM unnest(${heldList.map((h) => h.topic)}::text[], ${heldList.map((h) => h.messageKey)}::text[])
+            )
+          ORDER BY id
+          LIMIT ${batchSize}`;
+        outcome.fetched = raw.length;
+        const plan = planBatch(
+          raw.map((r) => ({
+            id: BigInt(r.id),
+            topic: r.topic,
+            messageKey: r.message_key,
+            payload: r.payload,
+            tombstone: r.tombstone,
+            headers: r.headers,
+          })),
+          catalog,
+        );
+        for (const { row, reason } of plan.invalid) {
+          held.set(streamOf(row), { topic: row.topic, messageKey: row.messageKey, rowId: row.id, reason });
+          errors.inc({ kind: "invalid_row" });
+          log.error(
+            { outboxId: row.id.toString(), topic: row.topic, messageKey: row.messageKey, reason },
+            "outbox row cannot be published; holding back its key's changes until it is fixed",
+          );
+        }
+        heldKeys.set(held.size);
+        if (plan.publish.length === 0) return outcome;
+
+        // The whole batch is queued at once, in id order, so the producer sends it together;
+        // every outcome is awaited before anything is marked.
+        const results = await Promise.allSettled(
+          plan.publish.map((m) =>
+            producer.publish(m.topic, m.value, { key: m.row.messageKey, headers: m.headers }),
+          ),
+        );
+        // A batch holds one row per key, so marking only the acked rows keeps every key in order.
+        const acked = plan.publish.filter((_, i) => results[i]?.status === "fulfilled");
+        if (acked.length > 0) {
+          await tx.$executeRaw`
+            UPDATE outbox SET published_at = now()
+            WHERE id = ANY(${acked.map((m) => m.row.id)}::bigint[])`;
+        }
+        for (const m of acked) outcome.marked.set(m.topic.name, (outcome.marked.get(m.topic.name) ?? 0) + 1);
+        const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (rejected) {
+          outcome.failed = true;
+          outcome.reason = rejected.reason;
+        }
+        return outcome;
+      },
+      { timeout: transactionTimeoutMs, maxWait: 10_000 },
+    );
+  }
+
+  let publishedSinceLog = 0;
+
+  async function refreshBacklog(): Promise<void> {
+    const [counts] = await prisma.$queryRaw<{ routable: bigint; unroutable: bigint }[]>`
+      SELECT count(*) FILTER (WHERE topic = ANY(${knownTopics}::text[])) AS routable,
+             count(*) FILTER (WHERE NOT (topic = ANY(${knownTopics}::text[]))) AS unroutable
+      FROM outbox WHERE published_at IS NULL`;
+    unpublished.set(Number(counts?.routable ?? 0));
+    const stray = Number(counts?.unroutable ?? 0);
+    unroutable.set(stray);
+    if (stray !== lastUnroutable && stray > 0) {
+      const names = await prisma.$queryRaw<{ topic: string }[]>`
+        SELECT DISTINCT topic FROM outbox
+        WHERE published_at IS NULL AND NOT (topic = ANY(${knownTopics}::text[])) LIMIT 20`;
+      log.warn(
+        { rows: stray, topics: names.map((n) => n.topic) },
+        "outbox rows for topics this version does not know; left unpublished",
+      );
+    }
+    lastUnroutable = stray;
+  }
+
+  async function prune(): Promise<void> {
+    if (pruneAfterMs <= 0 || clock() < nextPruneAt) return;
+    nextPruneAt = clock() + pruneEveryMs;
+    const cutoff = new Date(clock() - pruneAfterMs);
+    let total = 0;
+    try {
+      // In chunks, so no single statement locks or rewrites much at once.
+      for (let i = 0; i < 100; i++) {
+        const n = await prisma.$executeRaw`
+          DELETE FROM outbox WHERE id IN (
+            SELECT id FROM outbox WHERE published_at < ${cutoff} ORDER BY id LIMIT ${PRUNE_CHUNK})`;
+        total += n;
+        if (n < PRUNE_CHUNK) break;
+      }
+      if (total > 0) log.info({ rows: total, before: cutoff.toISOString() }, "pruned published outbox rows");
+    } catch (error) {
+      errors.inc({ kind: "prune" });
+      log.warn({ err: error }, "pruning the outbox failed; trying again later");
+    }
+  }
+
+  async function runOnce(): Promise<number> {
+    recheckHolds();
+    let count = 0;
+    try {
+      const outcome = await publishBatch();
+      // Counted once the marks are committed.
+      for (const [topic, n] of outcome.marked) {
+        published.inc({ topic }, n);
+        count += n;
+      }
+      if (outcome.failed) throw new PublishFailed(outcome.reason);
+    } catch (error) {
+      failures++;
+      const kind = error instanceof PublishFailed ? "kafka" : "database";
+      errors.inc({ kind });
+      log.warn(
+        { err: error, kind, failures },
+        "outbox batch failed; retrying from the oldest unpublished row",
+      );
+      await refreshBacklog().catch(() => {});
+      throw error;
+    }
+    if (failures > 0) log.info({ failures }, "outbox relay recovered");
+    failures = 0;
+    publishedSinceLog += count;
+    await refreshBacklog().catch((error: unknown) => log.warn({ err: error }, "could not count the backlog"));
+    if (count === 0) {
+      if (publishedSinceLog > 0) log.info({ rows: publishedSinceLog }, "outbox drained");
+      publishedSinceLog = 0;
+      await prune();
+    }
+    return count;
+  }
+
+  /** A nudge arrived since the last batch began: its rows may not have been visible to it. */
+  let nudged = false;
+  /** Sleeping between polls with nothing to do (not backing off after a failure). */
+  let idle = false;
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let delay = pollMs;
+      nudged = false;
+      let failed = false;
+      try {
+        // While there is backlog, the next batch follows at once.
+        if ((await runOnce()) > 0) delay = 0;
+      } catch {
+        failed = true;
+        delay = backoffMs(failures, backoff);
+      }
+      if (!failed && nudged) delay = 0;
+      if (running && delay > 0) {
+        idle = !failed;
+        await sleep(delay);
+        idle = false;
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      log.info({ pollMs, batchSize }, "outbox relay started");
+      loop = run();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      wake();
+      await loop;
+      loop = undefined;
+      log.info("outbox relay stopped");
+    },
+    isHealthy: () => running && failures < unhealthyAfterFailures,
+    runOnce,
+    nudge() {
+      nudged = true;
+      if (idle) wake();
+    },
+  };
+}
