@@ -1,0 +1,77 @@
+import { Writable } from "node:stream";
+import type { Alert } from "@apimon/db";
+import { createLogger } from "@apimon/observability";
+import { createAlertLog } from "./alert-log";
+
+function capture(level = "info") {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, log: createAlertLog(createLogger({ service: "alerts", level, destination })) };
+}
+
+const alert = (severity: "warning" | "critical"): Alert => ({
+  id: 3,
+  fingerprint: "response_time:key=7",
+  type: "response_time",
+  severity,
+  status: "firing",
+  apiKeyId: 7,
+  endpoint: "/users/:id",
+  clientIp: null,
+  message: "Response time 2.5 s above 2 s",
+  observedValue: 2.5,
+  threshold: 2,
+  occurrences: 1,
+  firstSeenAt: new Date(),
+  lastSeenAt: new Date(),
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  ackNote: null,
+  resolvedAt: null,
+  lastNotifiedAt: null,
+  escalatedAt: null,
+  criticalAt: null,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+});
+
+describe("the alert log (spec: warnings at level WARNING, critical alerts at level CRITICAL)", () => {
+  it("logs a warning alert at level warn with severity WARNING", () => {
+    const { lines, log } = capture();
+    log.firing(alert("warning"));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        severity: "WARNING",
+        service: "alerts",
+        alertId: 3,
+        type: "response_time",
+        apiKeyId: 7,
+        msg: "alert firing: Response time 2.5 s above 2 s",
+      }),
+    ]);
+  });
+
+  it("logs a critical alert at level critical with severity CRITICAL, escalations included", () => {
+    const { lines, log } = capture();
+    log.firing(alert("critical"));
+    log.escalated(alert("critical"), "warning");
+    expect(lines.map((l) => [l.level, l.severity, l.msg])).toEqual([
+      ["critical", "CRITICAL", "alert firing: Response time 2.5 s above 2 s"],
+      ["critical", "CRITICAL", "alert escalated from warning to critical: Response time 2.5 s above 2 s"],
+    ]);
+  });
+
+  it("keeps critical lines when LOG_LEVEL is error (critical ranks between error and fatal)", () => {
+    const { lines, log } = capture("error");
+    log.firing(alert("warning"));
+    log.firing(alert("critical"));
+    log.resolved(alert("critical"));
+    expect(lines.map((l) => l.severity)).toEqual(["CRITICAL"]);
+  });
+});

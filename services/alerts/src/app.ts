@@ -1,0 +1,92 @@
+import type { PrismaClient } from "@apimon/db";
+import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
+import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
+import { Hono } from "hono";
+import type { AlertLog } from "./alert-log";
+import { CONSOLE_HEADERS, CONSOLE_HTML } from "./console";
+import { toHttpError } from "./errors";
+import { openApiDocument } from "./openapi";
+import { createAlertRoutes } from "./routes/alerts";
+import { createChannelRoutes } from "./routes/channels";
+import { createReportRoutes } from "./routes/report";
+import { createSettingsRoutes } from "./routes/settings";
+
+/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  prisma: PrismaClient;
+  alertLog: AlertLog;
+  config: {
+    adminToken: string;
+    publicUrl: string;
+    /** How long a channel test waits for the notifier's delivery record. */
+    testTimeoutMs: number;
+  };
+  clock?: () => Date;
+  /** Called after a request committed notification jobs (main.ts wakes the outbox relay). */
+  onJobsQueued?: () => void;
+  /** Readiness checks besides the database's (consumer, relay, scheduler, from main.ts). */
+  checks?: Record<string, ReadinessCheck>;
+  isShuttingDown: () => boolean;
+  /** How often a channel test looks for its delivery record. */
+  testPollMs?: number;
+}
+
+/** The alerts service: the admin API under /api/v1/alerts, the console, health, metrics and OpenAPI. */
+export function createApp({
+  logger,
+  registry,
+  prisma,
+  alertLog,
+  config,
+  clock = () => new Date(),
+  onJobsQueued,
+  checks = {},
+  isShuttingDown,
+  testPollMs,
+}: AppDeps): Hono<AppEnv> {
+  const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
+
+  const database: ReadinessCheck = async () => {
+    try {
+      await prisma.$queryRaw`select 1`;
+      return { ok: true };
+    } catch (err) {
+      // The error may name hosts or users; the unauthenticated probe only learns that it failed.
+      logger.warn({ err }, "database readiness check failed");
+      return { ok: false, detail: "database unreachable" };
+    }
+  };
+  app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/console", (c) => c.body(CONSOLE_HTML, 200, CONSOLE_HEADERS));
+  app.get("/", (c) => c.redirect("/console", 302));
+
+  const api = new Hono<AppEnv>();
+  api.use(requireAdminToken(config.adminToken));
+  // The fixed paths first: /alerts/:id would otherwise take "settings", "channels"...
+  api.route("/alerts/settings", createSettingsRoutes({ prisma, logger }));
+  api.route(
+    "/alerts/channels",
+    createChannelRoutes({
+      prisma,
+      clock,
+      publicUrl: config.publicUrl,
+      testTimeoutMs: config.testTimeoutMs,
+      testPollMs,
+      onJobsQueued,
+    }),
+  );
+  api.route("/alerts/report", createReportRoutes({ prisma, clock }));
+  api.route("/alerts", createAlertRoutes({ prisma, alertLog, clock, registry }));
+  // Database errors become HTTP errors in this one place (errors.ts); rethrown, they reach the
+  // shared handler of createHttpApp, which renders every error as {"detail": ...}.
+  api.onError((error) => {
+    throw toHttpError(error);
+  });
+  app.route("/api/v1", api);
+  return app;
+}

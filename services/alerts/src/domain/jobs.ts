@@ -1,0 +1,110 @@
+import type { NotificationJob } from "@apimon/events";
+import type { AlertStatus, AlertType, Severity } from "./severity";
+
+/** An alert as a notification job carries it. */
+export interface AlertSnapshotSource {
+  id: number;
+  fingerprint: string;
+  type: AlertType;
+  severity: Severity;
+  status: AlertStatus;
+  message: string;
+  apiKeyId: number | null;
+  endpoint: string | null;
+  clientIp: string | null;
+  observedValue: number;
+  threshold: number;
+  occurrences: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface JobChannel {
+  id: number;
+  type: NotificationJob["channel"]["type"];
+  target: string;
+}
+
+/** One job for one channel. `deliveryId` is the job's idempotency key (the notifier's X-Delivery-Id). */
+export function notificationJob({
+  deliveryId,
+  reason,
+  channel,
+  alert,
+  alertUrl,
+}: {
+  deliveryId: string;
+  reason: Exclude<NotificationJob["reason"], "test">;
+  channel: JobChannel;
+  alert: AlertSnapshotSource;
+  alertUrl?: string;
+}): NotificationJob {
+  return {
+    deliveryId,
+    reason,
+    channel: { id: channel.id, type: channel.type },
+    target: channel.target,
+    attempt: 1,
+    ...(alertUrl !== undefined && { alertUrl }),
+    alert: {
+      id: alert.id,
+      fingerprint: alert.fingerprint,
+      type: alert.type,
+      severity: alert.severity,
+      status: alert.status,
+      message: alert.message,
+      apiKeyId: alert.apiKeyId,
+      endpoint: alert.endpoint,
+      clientIp: alert.clientIp,
+      observedValue: alert.observedValue,
+      threshold: alert.threshold,
+      occurrences: alert.occurrences,
+      firstSeenAt: alert.firstSeenAt.toISOString(),
+      lastSeenAt: alert.lastSeenAt.toISOString(),
+    },
+  };
+}
+
+/**
+ * A channel's test message: reason "test" and no alert id (its delivery row has alert_id null).
+ * The snapshot is a placeholder at the channel's minimum severity, so any filter lets it through.
+ */
+export function testJob({
+  deliveryId,
+  channel,
+  minSeverity,
+  now,
+  alertUrl,
+}: {
+  deliveryId: string;
+  channel: JobChannel;
+  minSeverity: Severity;
+  now: Date;
+  alertUrl?: string;
+}): NotificationJob {
+  const at = now.toISOString();
+  return {
+    deliveryId,
+    reason: "test",
+    channel: { id: channel.id, type: channel.type },
+    target: channel.target,
+    attempt: 1,
+    ...(alertUrl !== undefined && { alertUrl }),
+    alert: {
+      id: null,
+      fingerprint: `test:channel:${channel.id}`,
+      type: "response_time",
+      severity: minSeverity,
+      status: "firing",
+      message: `Test notification from apimon for channel ${channel.id}`,
+      apiKeyId: null,
+      endpoint: null,
+      clientIp: null,
+      observedValue: 0,
+      threshold: 0,
+      occurrences: 0,
+      firstSeenAt: at,
+      lastSeenAt: at,
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import { notificationJobSchema } from "@apimon/events";
+import { notificationJob, testJob } from "./jobs";
+import { channelsFor, escalationChannels, isEscalationDue, isReminderDue } from "./routing";
+
+const channels = [
+  { id: 1, minSeverity: "warning" as const, enabled: true },
+  { id: 2, minSeverity: "critical" as const, enabled: true },
+  { id: 3, minSeverity: "warning" as const, enabled: false },
+];
+const now = new Date("2026-11-27T12:00:00.000Z");
+const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+
+describe("notification routing", () => {
+  it("sends warnings to enabled channels whose minimum severity is warning", () => {
+    expect(channelsFor("warning", channels).map((c) => c.id)).toEqual([1]);
+  });
+
+  it("sends critical alerts to every enabled channel", () => {
+    expect(channelsFor("critical", channels).map((c) => c.id)).toEqual([1, 2]);
+  });
+
+  it("escalates to the policy's enabled channels whatever their minimum severity, only when enabled", () => {
+    const policy = { enabled: true, afterSeconds: 900, channelIds: [2, 3] };
+    expect(escalationChannels(policy, channels).map((c) => c.id)).toEqual([2]);
+    expect(escalationChannels({ ...policy, enabled: false }, channels)).toEqual([]);
+  });
+});
+
+describe("reminders", () => {
+  const alert = { status: "firing", lastNotifiedAt: ago(3600), createdAt: ago(7200) };
+
+  it("are due once the repeat interval passed since the last notification", () => {
+    expect(isReminderDue(alert, now, 3600)).toBe(true);
+    expect(isReminderDue({ ...alert, lastNotifiedAt: ago(3599) }, now, 3600)).toBe(false);
+  });
+
+  it("stop once the alert is acknowledged or resolved", () => {
+    expect(isReminderDue({ ...alert, status: "acknowledged" }, now, 3600)).toBe(false);
+    expect(isReminderDue({ ...alert, status: "resolved" }, now, 3600)).toBe(false);
+  });
+});
+
+describe("the escalation policy", () => {
+  const policy = { enabled: true, afterSeconds: 900, channelIds: [2] };
+  const alert = { status: "firing", severity: "critical" as const, escalatedAt: null, criticalAt: ago(900) };
+
+  it("takes a critical alert still unacknowledged afterSeconds after it became critical", () => {
+    expect(isEscalationDue(alert, now, policy)).toBe(true);
+    expect(isEscalationDue({ ...alert, criticalAt: ago(899) }, now, policy)).toBe(false);
+  });
+
+  it("takes it once, never acknowledged or warning alerts, and nothing while disabled", () => {
+    expect(isEscalationDue({ ...alert, escalatedAt: ago(1) }, now, policy)).toBe(false);
+    expect(isEscalationDue({ ...alert, status: "acknowledged" }, now, policy)).toBe(false);
+    expect(isEscalationDue({ ...alert, severity: "warning", criticalAt: null }, now, policy)).toBe(false);
+    expect(isEscalationDue(alert, now, DEFAULT_ALERT_SETTINGS.escalation)).toBe(false);
+  });
+});
+
+describe("notification jobs", () => {
+  const deliveryId = "0190f5c4-7a8b-7c3d-9e0f-123456789abc";
+  const channel = { id: 4, type: "webhook" as const, target: "https://hooks.example.com/x" };
+
+  it("carries the alert's snapshot, the channel and attempt 1, and passes the topic's schema", () => {
+    const job = notificationJob({
+      deliveryId,
+      reason: "escalated",
+      channel,
+      alertUrl: "http://localhost:8081/api/v1/alerts/9",
+      alert: {
+        id: 9,
+        fingerprint: "fp",
+        type: "error_rate",
+        severity: "critical",
+        status: "firing",
+        message: "Error rate 12 %",
+        apiKeyId: 7,
+        endpoint: "/users/:id",
+        clientIp: null,
+        observedValue: 0.12,
+        threshold: 0.1,
+        occurrences: 3,
+        firstSeenAt: ago(60),
+        lastSeenAt: now,
+      },
+    });
+    expect(notificationJobSchema.parse(job)).toEqual({
+      deliveryId,
+      reason: "escalated",
+      channel: { id: 4, type: "webhook" },
+      target: "https://hooks.example.com/x",
+      attempt: 1,
+      alertUrl: "http://localhost:8081/api/v1/alerts/9",
+      alert: {
+        id: 9,
+        fingerprint: "fp",
+        type: "error_rate",
+        severity: "critical",
+        status: "firing",
+        message: "Error rate 12 %",
+        apiKeyId: 7,
+        endpoint: "/users/:id",
+        clientIp: null,
+        observedValue: 0.12,
+        threshold: 0.1,
+        occurrences: 3,
+        firstSeenAt: "2026-11-27T11:59:00.000Z",
+        lastSeenAt: "2026-11-27T12:00:00.000Z",
+      },
+    });
+  });
+
+  it("makes a channel test a job with reason test and no alert id", () => {
+    const job = testJob({ deliveryId, channel, minSeverity: "critical", now });
+    expect(notificationJobSchema.parse(job)).toMatchObject({
+      reason: "test",
+      alert: { id: null, severity: "critical", fingerprint: "test:channel:4" },
+    });
+  });
+});

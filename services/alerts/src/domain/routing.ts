@@ -1,0 +1,66 @@
+import type { AlertSettings } from "@apimon/config";
+import { isAtLeast, type Severity } from "./severity";
+
+/** What routing needs of a notification channel. */
+export interface RoutableChannel {
+  id: number;
+  minSeverity: Severity;
+  enabled: boolean;
+}
+
+/** Channels that hear about an alert of `severity` (firing, escalation, resolution, reminders). */
+export function channelsFor<C extends RoutableChannel>(severity: Severity, channels: readonly C[]): C[] {
+  return channels.filter((c) => c.enabled && isAtLeast(severity, c.minSeverity));
+}
+
+/**
+ * The escalation policy's channels: the enabled ones it names. They get the alert whatever their
+ * minimum severity, since the policy names them for critical alerts on purpose.
+ */
+export function escalationChannels<C extends RoutableChannel>(
+  policy: AlertSettings["escalation"],
+  channels: readonly C[],
+): C[] {
+  if (!policy.enabled) return [];
+  const wanted = new Set(policy.channelIds);
+  return channels.filter((c) => c.enabled && wanted.has(c.id));
+}
+
+/** Alerts last notified at or before this instant are due a reminder. */
+export function reminderCutoff(now: Date, repeatIntervalSeconds: number): Date {
+  return new Date(now.getTime() - repeatIntervalSeconds * 1000);
+}
+
+/** Whether an alert is due a reminder: firing (not acknowledged) and quiet for the repeat interval. */
+export function isReminderDue(
+  alert: { status: string; lastNotifiedAt: Date | null; createdAt: Date },
+  now: Date,
+  repeatIntervalSeconds: number,
+): boolean {
+  if (alert.status !== "firing") return false;
+  return (alert.lastNotifiedAt ?? alert.createdAt) <= reminderCutoff(now, repeatIntervalSeconds);
+}
+
+/** Critical since at or before this instant: due to the escalation policy. */
+export function escalationCutoff(now: Date, afterSeconds: number): Date {
+  return new Date(now.getTime() - afterSeconds * 1000);
+}
+
+/**
+ * Whether the escalation policy takes an alert now: enabled, and the alert is critical, firing
+ * (not acknowledged), not yet escalated, and critical for at least `afterSeconds`.
+ */
+export function isEscalationDue(
+  alert: { status: string; severity: Severity; escalatedAt: Date | null; criticalAt: Date | null },
+  now: Date,
+  policy: AlertSettings["escalation"],
+): boolean {
+  return (
+    policy.enabled &&
+    alert.status === "firing" &&
+    alert.severity === "critical" &&
+    alert.escalatedAt === null &&
+    alert.criticalAt !== null &&
+    alert.criticalAt <= escalationCutoff(now, policy.afterSeconds)
+  );
+}

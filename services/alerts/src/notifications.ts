@@ -1,0 +1,62 @@
+import { randomUUID } from "node:crypto";
+import type { Alert, NotificationChannel, Prisma } from "@apimon/db";
+import { type NotificationJob, topics } from "@apimon/events";
+import { notificationJob } from "./domain/jobs";
+
+/** The transaction a change is written in; its notification jobs commit or roll back with it. */
+export type Tx = Prisma.TransactionClient;
+
+export type JobReason = Exclude<NotificationJob["reason"], "test">;
+
+/** The link a notification gives for an alert. */
+export function alertUrl(publicUrl: string, alertId: number): string {
+  return `${publicUrl}/api/v1/alerts/${alertId}`;
+}
+
+/**
+ * Writes notification jobs to the outbox in the caller's transaction: they reach
+ * notifications.v1 if and only if the change commits (the relay publishes them, at least once).
+ * The caller must hold the alert's row lock, so that one alert's jobs commit in id order and
+ * the relay keeps them in order on the topic (they are keyed by alert id).
+ */
+export async function enqueueJobs(tx: Tx, jobs: NotificationJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.outbox.createMany({
+    data: jobs.map((job) => {
+      const valid = topics.notifications.schema.parse(job);
+      return {
+        topic: topics.notifications.name,
+        messageKey: topics.notifications.key(valid),
+        payload: valid as unknown as Prisma.InputJsonObject,
+      };
+    }),
+  });
+}
+
+/** One job per channel about `alert`, enqueued in `tx`; returns the channel ids. */
+export async function notifyChannels(
+  tx: Tx,
+  alert: Alert,
+  channels: readonly NotificationChannel[],
+  reason: JobReason,
+  publicUrl: string,
+): Promise<number[]> {
+  await enqueueJobs(
+    tx,
+    channels.map((channel) =>
+      notificationJob({
+        deliveryId: randomUUID(),
+        reason,
+        channel,
+        alert,
+        alertUrl: alertUrl(publicUrl, alert.id),
+      }),
+    ),
+  );
+  return channels.map((c) => c.id);
+}
+
+/** The channels that may receive anything: every enabled one, in id order. */
+export function enabledChannels(tx: Tx): Promise<NotificationChannel[]> {
+  return tx.notificationChannel.findMany({ where: { enabled: true }, orderBy: { id: "asc" } });
+}

@@ -1,0 +1,117 @@
+import type { Prisma, PrismaClient } from "@apimon/db";
+import { type AppEnv, conflict, notFound, parseOr400, readQuery, toPage } from "@apimon/http";
+import type { Registry } from "@apimon/observability";
+import { type Context, Hono } from "hono";
+import type { AlertLog } from "../alert-log";
+import { counter } from "../metrics";
+import { acknowledgeSchema, activeAlertsQuerySchema, historyQuerySchema, idParamSchema } from "../schemas";
+import { alertDetailView, alertView } from "../views";
+import { readOptionalJson } from "./optional-json";
+
+/** Most recent timeline events and deliveries shown with an alert. */
+export const DETAIL_LIMIT = 500;
+
+export interface AlertRoutesDeps {
+  prisma: PrismaClient;
+  alertLog: AlertLog;
+  clock: () => Date;
+  registry?: Registry;
+}
+
+/**
+ * `/alerts`: active alerts, history, one alert with its timeline and deliveries, and
+ * acknowledgement. Lists are newest first, paginated by id.
+ */
+export function createAlertRoutes({ prisma, alertLog, clock, registry }: AlertRoutesDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
+  const acknowledged = counter(registry, "alerts_acknowledged_total", "Alerts acknowledged through the API");
+
+  async function detail(id: number) {
+    const alert = await prisma.alert.findUnique({ where: { id } });
+    if (!alert) throw notFound("Alert not found");
+    const [events, deliveries] = await Promise.all([
+      prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "desc" }, take: DETAIL_LIMIT }),
+      prisma.notificationDelivery.findMany({
+        where: { alertId: id },
+        orderBy: { id: "desc" },
+        take: DETAIL_LIMIT,
+      }),
+    ]);
+    return alertDetailView(alert, events.reverse(), deliveries.reverse());
+  }
+
+  routes.get("/", async (c) => {
+    const query = readQuery(c, activeAlertsQuerySchema);
+    const where: Prisma.AlertWhereInput = {
+      status: query.status ?? { in: ["firing", "acknowledged"] },
+      type: query.type,
+      severity: query.severity,
+      apiKeyId: query.apiKeyId,
+      ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
+    };
+    const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
+    const page = toPage(rows, query.limit);
+    return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
+  });
+
+  routes.get("/history", async (c) => {
+    const query = readQuery(c, historyQuerySchema);
+    const where: Prisma.AlertWhereInput = {
+      status: query.status,
+      type: query.type,
+      severity: query.severity,
+      apiKeyId: query.apiKeyId,
+      createdAt: { gte: query.from, lt: query.to },
+      ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
+    };
+    const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
+    const page = toPage(rows, query.limit);
+    return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
+  });
+
+  routes.get("/:id", async (c) => c.json(await detail(pathId(c))));
+
+  routes.post("/:id/acknowledge", async (c) => {
+    const id = pathId(c);
+    const body = await readOptionalJson(c, acknowledgeSchema);
+    const now = clock();
+    const changed = await prisma.$transaction(async (tx) => {
+      // The row lock orders this against signals and the scheduler: a reminder either went out
+      // before the acknowledgement, or finds the alert acknowledged.
+      const [row] = await tx.$queryRaw<{ status: string }[]>`
+        SELECT status::text AS status FROM alerts WHERE id = ${id} FOR UPDATE`;
+      if (!row) throw notFound("Alert not found");
+      if (row.status === "resolved") throw conflict("Alert is resolved and cannot be acknowledged");
+      // Acknowledging twice is harmless: the first acknowledgement stands.
+      if (row.status === "acknowledged") return undefined;
+      const alert = await tx.alert.update({
+        where: { id },
+        data: {
+          status: "acknowledged",
+          acknowledgedAt: now,
+          acknowledgedBy: body.by ?? null,
+          ackNote: body.note ?? null,
+        },
+      });
+      await tx.alertEvent.create({
+        data: {
+          alertId: id,
+          kind: "acknowledged",
+          severity: alert.severity,
+          actor: body.by ?? null,
+          note: body.note ?? null,
+          occurredAt: now,
+        },
+      });
+      return alert;
+    });
+    if (changed) {
+      acknowledged.inc();
+      alertLog.acknowledged(changed);
+    }
+    return c.json(await detail(id));
+  });
+
+  return routes;
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from "node:crypto";
+import type { NotificationDelivery, PrismaClient } from "@apimon/db";
+import {
+  type AppEnv,
+  badRequest,
+  HttpError,
+  notFound,
+  paginationQuery,
+  parseOr400,
+  readJson,
+  readQuery,
+  toPage,
+} from "@apimon/http";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { testJob } from "../domain/jobs";
+import { enqueueJobs } from "../notifications";
+import {
+  checkChannelTarget,
+  createChannelSchema,
+  idParamSchema,
+  NAME_MAX,
+  updateChannelSchema,
+} from "../schemas";
+import { readSettings, writeSettings } from "../settings";
+import { channelView, deliveryView } from "../views";
+
+export interface ChannelRoutesDeps {
+  prisma: PrismaClient;
+  clock: () => Date;
+  publicUrl: string;
+  /** How long a test waits for the notifier's final delivery record before answering 504. */
+  testTimeoutMs: number;
+  /** How often a test looks for that record. */
+  testPollMs?: number;
+  /** Called after a test job was committed to the outbox (wakes the relay). */
+  onJobsQueued?: () => void;
+}
+
+const listQuerySchema = z.object(paginationQuery).strict();
+
+const FINAL: ReadonlySet<NotificationDelivery["status"]> = new Set(["succeeded", "failed"]);
+
+/**
+ * `/alerts/channels`: notification channels (email, slack, webhook) with a minimum severity,
+ * and `POST /:id/test`, which sends a test message through the notifier and answers with the
+ * notifier's delivery record.
+ */
+export function createChannelRoutes({
+  prisma,
+  clock,
+  publicUrl,
+  testTimeoutMs,
+  testPollMs = 100,
+  onJobsQueued,
+}: ChannelRoutesDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
+
+  function checkedTarget(channel: Parameters<typeof checkChannelTarget>[0]): string {
+    const checked = checkChannelTarget(channel);
+    if ("errors" in checked) throw badRequest("Invalid body", checked.errors);
+    return checked.target;
+  }
+
+  routes.post("/", async (c) => {
+    const body = await readJson(c, createChannelSchema);
+    const target = checkedTarget(body);
+    const channel = await prisma.notificationChannel.create({
+      data: {
+        name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
+        type: body.type,
+        target,
+        secret: body.secret ?? null,
+        minSeverity: body.minSeverity ?? "warning",
+        enabled: body.enabled ?? true,
+      },
+    });
+    c.get("logger").info({ channelId: channel.id, type: channel.type }, "notification channel created");
+    return c.json(channelView(channel), 201);
+  });
+
+  routes.get("/", async (c) => {
+    const query = readQuery(c, listQuerySchema);
+    const rows = await prisma.notificationChannel.findMany({
+      where: query.cursor !== undefined ? { id: { gt: query.cursor } } : {},
+      orderBy: { id: "asc" },
+      take: query.limit + 1,
+    });
+    const page = toPage(rows, query.limit);
+    return c.json({ items: page.items.map(channelView), nextCursor: page.nextCursor });
+  });
+
+  routes.get("/:id", async (c) => {
+    const channel = await prisma.notificationChannel.findUnique({ where: { id: pathId(c) } });
+    if (!channel) throw notFound("Channel not found");
+    return c.json(channelView(channel));
+  });
+
+  routes.patch("/:id", async (c) => {
+    const id = pathId(c);
+    const body = await readJson(c, updateChannelSchema);
+    const channel = await prisma.$transaction(async (tx) => {
+      const current = await tx.notificationChannel.findUnique({ where: { id } });
+      if (!current) throw notFound("Channel not found");
+      const type = body.type ?? current.type;
+      // A new type re-checks the stored target and secret, so no change can leave a bad pair.
+      const target = checkedTarget({
+        type,
+        target: body.target ?? current.target,
+        secret: body.secret === undefined ? current.secret : body.secret,
+      });
+      return tx.notificationChannel.update({
+        where: { id },
+        data: {
+          name: body.name,
+          type,
+          target,
+          secret: body.secret,
+          minSeverity: body.minSeverity,
+          enabled: body.enabled,
+        },
+      });
+    });
+    c.get("logger").info({ channelId: id, changed: Object.keys(body) }, "notification channel updated");
+    return c.json(channelView(channel));
+  });
+
+  routes.delete("/:id", async (c) => {
+    const id = pathId(c);
+    await prisma.$transaction(async (tx) => {
+      await tx.notificationChannel.delete({ where: { id } });
+      // An escalation policy naming a deleted channel would only confuse whoever reads it.
+      const { settings, updatedAt } = await readSettings(tx);
+      if (updatedAt !== null && settings.escalation.channelIds.includes(id)) {
+        await writeSettings(tx, {
+          ...settings,
+          escalation: {
+            ...settings.escalation,
+            channelIds: settings.escalation.channelIds.filter((x) => x !== id),
+          },
+        });
+      }
+    });
+    c.get("logger").info({ channelId: id }, "notification channel deleted");
+    return c.body(null, 204);
+  });
+
+  routes.post("/:id/test", async (c) => {
+    const id = pathId(c);
+    const channel = await prisma.notificationChannel.findUnique({ where: { id } });
+    if (!channel) throw notFound("Channel not found");
+    const deliveryId = randomUUID();
+    // Through the outbox like every job, so a test exercises the same path as an alert. A
+    // disabled channel can be tested too: that is how one checks it before enabling it.
+    await prisma.$transaction((tx) =>
+      enqueueJobs(tx, [
+        testJob({
+          deliveryId,
+          channel,
+          minSeverity: channel.minSeverity,
+          now: clock(),
+          alertUrl: `${publicUrl}/console`,
+        }),
+      ]),
+    );
+    onJobsQueued?.();
+    c.get("logger").info({ channelId: id, deliveryId }, "test notification queued");
+
+    // The notifier records the job's first attempt under the job's deliveryId; a final status
+    // (succeeded or failed) is the answer. A failed delivery is still a 200: the record says why.
+    const deadline = Date.now() + testTimeoutMs;
+    let last: NotificationDelivery | null = null;
+    for (;;) {
+      last = await prisma.notificationDelivery.findUnique({ where: { deliveryId } });
+      if (last && FINAL.has(last.status)) return c.json(deliveryView(last));
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(testPollMs, Math.max(1, deadline - Date.now()))),
+      );
+    }
+    throw new HttpError(
+      504,
+      `No delivery record for test message ${deliveryId} within ${testTimeoutMs} ms` +
+        (last ? ` (last status: ${last.status})` : "; is the notifier running?"),
+    );
+  });
+
+  return routes;
+}

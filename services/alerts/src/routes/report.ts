@@ -1,0 +1,92 @@
+import type { PrismaClient } from "@apimon/db";
+import { alertSeverities, alertTypes } from "@apimon/events";
+import { type AppEnv, badRequest, readQuery } from "@apimon/http";
+import { Hono } from "hono";
+import { countsByKey, fillDays } from "../domain/report";
+import { DEFAULT_REPORT_DAYS, reportQuerySchema } from "../schemas";
+
+/** Keys listed in `byApiKey`, the busiest first. */
+export const REPORT_TOP_KEYS = 50;
+
+const STATUSES = ["firing", "acknowledged", "resolved"] as const;
+
+interface Durations {
+  count: number;
+  mean: number | null;
+  median: number | null;
+}
+
+/**
+ * `/alerts/report`: the alerts opened in [from, to) (default: the last 30 days), counted by
+ * type, severity, status, API key and UTC day, with the mean and median time to acknowledge
+ * (acknowledgement − opening, by the service's clock) and to resolve (resolution − first
+ * signal, by the detector's clock), in seconds.
+ */
+export function createReportRoutes({
+  prisma,
+  clock,
+}: {
+  prisma: PrismaClient;
+  clock: () => Date;
+}): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.get("/", async (c) => {
+    const query = readQuery(c, reportQuerySchema);
+    const to = query.to ?? clock();
+    const from = query.from ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * 86_400_000);
+    if (from >= to) {
+      // Only one end given, on the wrong side of the other's default.
+      throw badRequest("Invalid query", [{ field: "from", message: "must be before to" }]);
+    }
+    const [byType, bySeverity, byStatus, byKey, byDay, durations] = await Promise.all([
+      prisma.$queryRaw<{ key: string; count: number }[]>`
+        SELECT type::text AS key, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY type`,
+      prisma.$queryRaw<{ key: string; count: number }[]>`
+        SELECT severity::text AS key, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY severity`,
+      prisma.$queryRaw<{ key: string; count: number }[]>`
+        SELECT status::text AS key, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY status`,
+      prisma.$queryRaw<{ api_key_id: number | null; count: number }[]>`
+        SELECT api_key_id, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to}
+        GROUP BY api_key_id ORDER BY count(*) DESC, api_key_id NULLS LAST LIMIT ${REPORT_TOP_KEYS}`,
+      prisma.$queryRaw<{ day: string; count: number }[]>`
+        SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY 1`,
+      prisma.$queryRaw<{ kind: string; count: number; mean: number | null; median: number | null }[]>`
+        WITH d AS (
+          SELECT extract(epoch FROM acknowledged_at - created_at)::float8 AS ack,
+                 extract(epoch FROM resolved_at - first_seen_at)::float8 AS res
+          FROM alerts WHERE created_at >= ${from} AND created_at < ${to}
+        )
+        SELECT 'ack' AS kind, count(ack)::int AS count, avg(ack) AS mean,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY ack) AS median FROM d
+        UNION ALL
+        SELECT 'res', count(res)::int, avg(res), percentile_cont(0.5) WITHIN GROUP (ORDER BY res) FROM d`,
+    ]);
+    const duration = (
+      kind: string,
+    ): { count: number; meanSeconds: number | null; medianSeconds: number | null } => {
+      const row: Durations | undefined = durations.find((d) => d.kind === kind);
+      return { count: row?.count ?? 0, meanSeconds: row?.mean ?? null, medianSeconds: row?.median ?? null };
+    };
+    const types = countsByKey(alertTypes, byType);
+    return c.json({
+      from: from.toISOString(),
+      to: to.toISOString(),
+      total: Object.values(types).reduce((a, b) => a + b, 0),
+      byType: types,
+      bySeverity: countsByKey(alertSeverities, bySeverity),
+      byStatus: countsByKey(STATUSES, byStatus),
+      byApiKey: byKey.map((k) => ({ apiKeyId: k.api_key_id, count: k.count })),
+      byDay: fillDays(from, to, new Map(byDay.map((d) => [d.day, d.count]))),
+      timeToAcknowledge: duration("ack"),
+      timeToResolve: duration("res"),
+    });
+  });
+
+  return routes;
+}

@@ -1,0 +1,229 @@
+import type { AlertSettings } from "@apimon/config";
+import type { Alert, PrismaClient } from "@apimon/db";
+import type { Logger, Registry } from "@apimon/observability";
+import type { AlertLog } from "./alert-log";
+import {
+  channelsFor,
+  escalationChannels,
+  escalationCutoff,
+  isEscalationDue,
+  isReminderDue,
+  reminderCutoff,
+} from "./domain/routing";
+import { counter } from "./metrics";
+import { enabledChannels, notifyChannels } from "./notifications";
+import { readSettings } from "./settings";
+
+/** A batch of up to `batchSize` alerts, a few statements each, in one transaction. */
+const TRANSACTION = { timeout: 30_000, maxWait: 10_000 };
+
+export interface SchedulerRun {
+  /** Alerts reminded about. */
+  reminders: number;
+  /** Alerts the escalation policy sent to its channels. */
+  escalations: number;
+}
+
+export interface Scheduler {
+  /** Starts the loop in the background and returns at once. */
+  start(): void;
+  /** Lets the run in flight finish, then stops. */
+  stop(): Promise<void>;
+  /** One pass: reminders, then the escalation policy (tests call it with their own clock). */
+  runOnce(): Promise<SchedulerRun>;
+  /** Running, and fewer than three passes in a row have failed. */
+  isHealthy(): boolean;
+}
+
+export interface SchedulerDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  alertLog: AlertLog;
+  publicUrl: string;
+  intervalMs: number;
+  registry?: Registry;
+  clock?: () => Date;
+  /** Alerts locked and handled per transaction. */
+  batchSize?: number;
+  /** Called after a transaction that queued notification jobs (wakes the outbox relay). */
+  onJobsQueued?: () => void;
+}
+
+/**
+ * Reminders and the escalation policy, on a timer:
+ * - a firing (unacknowledged) alert whose last notification is older than the repeat interval
+ *   gets a reminder on every channel that routes its severity; acknowledging stops them;
+ * - a critical alert still firing unacknowledged `escalation.afterSeconds` after it became
+ *   critical goes, once, to the escalation channels.
+ * Safe with several replicas: each pass locks the due alerts with FOR UPDATE SKIP LOCKED and
+ * moves them out of the due set (last_notified_at, escalated_at) in the same transaction as
+ * their jobs, so another replica either skips them or no longer finds them due.
+ */
+export function createScheduler({
+  prisma,
+  logger,
+  alertLog,
+  publicUrl,
+  intervalMs,
+  registry,
+  clock = () => new Date(),
+  batchSize = 100,
+  onJobsQueued,
+}: SchedulerDeps): Scheduler {
+  const log = logger.child({ component: "scheduler" });
+  const runs = counter(registry, "alerts_scheduler_runs_total", "Scheduler passes, by result (ok, error)", [
+    "result",
+  ]);
+  const sent = counter(
+    registry,
+    "alerts_scheduled_notifications_total",
+    "Alerts reminded about or escalated by the scheduler, by kind (reminder, escalation)",
+    ["kind"],
+  );
+
+  async function remind(now: Date, repeatIntervalSeconds: number): Promise<number> {
+    const cutoff = reminderCutoff(now, repeatIntervalSeconds);
+    let total = 0;
+    for (;;) {
+      const { locked, reminded } = await prisma.$transaction(async (tx) => {
+        const due = await tx.$queryRaw<{ id: number }[]>`
+          SELECT id FROM alerts
+          WHERE status = 'firing' AND COALESCE(last_notified_at, created_at) <= ${cutoff}
+          ORDER BY id LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED`;
+        if (due.length === 0) return { locked: 0, reminded: 0 };
+        const alerts = await tx.alert.findMany({
+          where: { id: { in: due.map((d) => d.id) } },
+          orderBy: { id: "asc" },
+        });
+        const channels = await enabledChannels(tx);
+        let count = 0;
+        for (const alert of alerts) {
+          if (!isReminderDue(alert, now, repeatIntervalSeconds)) continue;
+          const routed = channelsFor(alert.severity, channels);
+          const channelIds = await notifyChannels(tx, alert, routed, "reminder", publicUrl);
+          await tx.alert.update({ where: { id: alert.id }, data: { lastNotifiedAt: now } });
+          await tx.alertEvent.create({
+            data: {
+              alertId: alert.id,
+              kind: "reminded",
+              severity: alert.severity,
+              channelIds,
+              occurredAt: now,
+            },
+          });
+          count++;
+        }
+        return { locked: due.length, reminded: count };
+      }, TRANSACTION);
+      if (reminded > 0) onJobsQueued?.();
+      total += reminded;
+      // A full batch that was all handled may have more behind it; anything else ends the pass.
+      if (locked < batchSize || reminded < locked) return total;
+    }
+  }
+
+  async function escalate(now: Date, policy: AlertSettings["escalation"]): Promise<number> {
+    if (!policy.enabled || policy.channelIds.length === 0) return 0;
+    const cutoff = escalationCutoff(now, policy.afterSeconds);
+    let total = 0;
+    for (;;) {
+      const { locked, escalated } = await prisma.$transaction(async (tx) => {
+        const done: { alert: Alert; channelIds: number[] }[] = [];
+        const channels = escalationChannels(policy, await enabledChannels(tx));
+        // Without an enabled channel there is nowhere to escalate to: leave the alerts
+        // unescalated, so that they go out once a channel is enabled.
+        if (channels.length === 0) return { locked: 0, escalated: done };
+        const due = await tx.$queryRaw<{ id: number }[]>`
+          SELECT id FROM alerts
+          WHERE status = 'firing' AND severity = 'critical' AND escalated_at IS NULL
+            AND critical_at <= ${cutoff}
+          ORDER BY id LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED`;
+        if (due.length === 0) return { locked: 0, escalated: done };
+        const alerts = await tx.alert.findMany({
+          where: { id: { in: due.map((d) => d.id) } },
+          orderBy: { id: "asc" },
+        });
+        for (const alert of alerts) {
+          if (!isEscalationDue(alert, now, policy)) continue;
+          const channelIds = await notifyChannels(tx, alert, channels, "escalated", publicUrl);
+          const updated = await tx.alert.update({ where: { id: alert.id }, data: { escalatedAt: now } });
+          await tx.alertEvent.create({
+            data: {
+              alertId: alert.id,
+              kind: "escalation_policy",
+              severity: alert.severity,
+              channelIds,
+              occurredAt: now,
+            },
+          });
+          done.push({ alert: updated, channelIds });
+        }
+        return { locked: due.length, escalated: done };
+      }, TRANSACTION);
+      if (escalated.length > 0) onJobsQueued?.();
+      for (const { alert, channelIds } of escalated) alertLog.escalationPolicy(alert, channelIds);
+      total += escalated.length;
+      if (locked < batchSize || escalated.length < locked) return total;
+    }
+  }
+
+  async function runOnce(): Promise<SchedulerRun> {
+    const now = clock();
+    const { settings } = await readSettings(prisma, log);
+    const reminders = await remind(now, settings.repeatIntervalSeconds);
+    const escalations = await escalate(now, settings.escalation);
+    if (reminders > 0) sent.inc({ kind: "reminder" }, reminders);
+    if (escalations > 0) sent.inc({ kind: "escalation" }, escalations);
+    if (reminders + escalations > 0) log.info({ reminders, escalations }, "scheduled notifications queued");
+    return { reminders, escalations };
+  }
+
+  let running = false;
+  let failures = 0;
+  let loop: Promise<void> | undefined;
+  let wake: () => void = () => {};
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        await runOnce();
+        runs.inc({ result: "ok" });
+        if (failures > 0) log.info({ failures }, "scheduler recovered");
+        failures = 0;
+      } catch (error) {
+        failures++;
+        runs.inc({ result: "error" });
+        log.warn({ err: error, failures }, "scheduler pass failed; trying again at the next tick");
+      }
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      log.info({ intervalMs }, "scheduler started");
+      loop = run();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      wake();
+      await loop;
+      loop = undefined;
+      log.info("scheduler stopped");
+    },
+    runOnce,
+    isHealthy: () => running && failures < 3,
+  };
+}

@@ -1,0 +1,187 @@
+// Every input of the API, validated before anything touches the database. Objects are strict
+// (an unknown field is a 400 naming it), strings are bounded and free of NUL (Postgres text
+// cannot hold it), ids are bounded by the integer columns they name.
+import { alertSeverities, alertTypes } from "@apimon/events";
+import { type FieldError, idString, paginationQuery } from "@apimon/http";
+import { z } from "zod";
+
+export const NAME_MAX = 200;
+export const NOTE_MAX = 2000;
+export const TARGET_MAX = 2048;
+export const MAX_EMAIL_RECIPIENTS = 50;
+/** Longest date range of history and report queries. */
+export const MAX_RANGE_DAYS = 366;
+/** The report's range when the query names none: the last 30 days. */
+export const DEFAULT_REPORT_DAYS = 30;
+
+/** A single line: no control characters at all. */
+const SINGLE_LINE = /^[^\p{Cc}]*$/u;
+/** Free text: tabs and line breaks, but no other control characters. */
+const FREE_TEXT = /^(?:[^\p{Cc}]|[\t\n\r])*$/u;
+
+const singleLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max)
+    .regex(SINGLE_LINE, "must not contain control characters");
+
+const isoDateTime = z.iso
+  .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
+  .transform((value) => new Date(value));
+
+export const idParamSchema = z.object({ id: idString });
+
+const filters = {
+  type: z.enum(alertTypes, `must be one of ${alertTypes.join(", ")}`).optional(),
+  severity: z.enum(alertSeverities, `must be one of ${alertSeverities.join(", ")}`).optional(),
+  apiKeyId: idString.optional(),
+};
+
+const rangeChecks = (q: { from?: Date; to?: Date }, ctx: z.RefinementCtx) => {
+  if (q.from && q.to && q.from >= q.to)
+    ctx.addIssue({ code: "custom", path: ["from"], message: "must be before to" });
+  if (q.from && q.to && q.to.getTime() - q.from.getTime() > MAX_RANGE_DAYS * 86_400_000)
+    ctx.addIssue({
+      code: "custom",
+      path: ["to"],
+      message: `the range may span at most ${MAX_RANGE_DAYS} days`,
+    });
+};
+
+/** `GET /alerts`: active alerts (firing or acknowledged). */
+export const activeAlertsQuerySchema = z
+  .object({
+    ...paginationQuery,
+    ...filters,
+    status: z
+      .enum(
+        ["firing", "acknowledged"],
+        "must be firing or acknowledged (resolved alerts are listed by /api/v1/alerts/history)",
+      )
+      .optional(),
+  })
+  .strict();
+
+/** `GET /alerts/history`: every alert opened in [from, to), any status unless filtered. */
+export const historyQuerySchema = z
+  .object({
+    ...paginationQuery,
+    ...filters,
+    status: z
+      .enum(["firing", "acknowledged", "resolved"], "must be firing, acknowledged or resolved")
+      .optional(),
+    from: isoDateTime.optional(),
+    to: isoDateTime.optional(),
+  })
+  .strict()
+  .superRefine(rangeChecks);
+
+/** `GET /alerts/report`: alerts opened in [from, to); by default the last 30 days. */
+export const reportQuerySchema = z
+  .object({ from: isoDateTime.optional(), to: isoDateTime.optional() })
+  .strict()
+  .superRefine(rangeChecks);
+
+/** `POST /alerts/:id/acknowledge`; the body may be left out. */
+export const acknowledgeSchema = z
+  .object({
+    by: singleLine(NAME_MAX).optional(),
+    note: z
+      .string()
+      .max(NOTE_MAX)
+      .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks")
+      .optional(),
+  })
+  .strict();
+
+export const channelTypes = ["email", "slack", "webhook"] as const;
+export type ChannelType = (typeof channelTypes)[number];
+
+const channelFields = {
+  name: singleLine(NAME_MAX),
+  type: z.enum(channelTypes, "must be email, slack or webhook"),
+  /** Email: a comma-separated address list. Slack and webhook: an http(s) URL. Checked by type. */
+  target: z.string().trim().min(1, "must not be empty").max(TARGET_MAX),
+  /** Webhook signing secret (HMAC); null removes it. Never answered back. */
+  secret: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .max(256)
+    .regex(SINGLE_LINE, "must not contain control characters")
+    .nullable(),
+  minSeverity: z.enum(alertSeverities, "must be warning or critical"),
+  enabled: z.boolean(),
+};
+
+export const createChannelSchema = z
+  .object({
+    name: channelFields.name.optional(),
+    type: channelFields.type,
+    target: channelFields.target,
+    secret: channelFields.secret.optional(),
+    minSeverity: channelFields.minSeverity.optional(),
+    enabled: channelFields.enabled.optional(),
+  })
+  .strict();
+
+export const updateChannelSchema = z
+  .object({
+    name: channelFields.name.optional(),
+    type: channelFields.type.optional(),
+    target: channelFields.target.optional(),
+    secret: channelFields.secret.optional(),
+    minSeverity: channelFields.minSeverity.optional(),
+    enabled: channelFields.enabled.optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, {
+    message: "must change at least one of name, type, target, secret, minSeverity, enabled",
+  });
+
+export type CreateChannelBody = z.output<typeof createChannelSchema>;
+export type UpdateChannelBody = z.output<typeof updateChannelSchema>;
+
+const emailAddress = z.email();
+
+/**
+ * The checks that depend on the channel's type, run on the channel as it will be stored (so an
+ * update that changes only the type re-checks the old target). Returns the normalised target
+ * (email lists without blanks) or the problems.
+ */
+export function checkChannelTarget(channel: {
+  type: ChannelType;
+  target: string;
+  secret?: string | null;
+}): { target: string } | { errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  let target = channel.target.trim();
+  if (channel.type === "email") {
+    const addresses = target
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean);
+    if (addresses.length === 0 || addresses.length > MAX_EMAIL_RECIPIENTS) {
+      errors.push({ field: "target", message: `must list 1 to ${MAX_EMAIL_RECIPIENTS} email addresses` });
+    }
+    const bad = addresses.filter((a) => !emailAddress.safeParse(a).success);
+    if (bad.length > 0)
+      errors.push({ field: "target", message: `not an email address: ${bad.slice(0, 3).join(", ")}` });
+    target = addresses.join(",");
+  } else {
+    let url: URL | undefined;
+    try {
+      url = new URL(target);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      errors.push({ field: "target", message: `must be an http(s) URL for a ${channel.type} channel` });
+    }
+  }
+  if (channel.secret != null && channel.type !== "webhook") {
+    errors.push({ field: "secret", message: "only webhook channels take a signing secret" });
+  }
+  return errors.length > 0 ? { errors } : { target };
+}

@@ -1,0 +1,45 @@
+import { type AlertSettings, alertSettingsSchema, DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import type { Prisma, PrismaClient } from "@apimon/db";
+import type { Logger } from "@apimon/observability";
+
+/** The settings in force and when they were last changed (null: never, the defaults apply). */
+export interface EffectiveSettings {
+  settings: AlertSettings;
+  updatedAt: Date | null;
+}
+
+type Db = Pick<PrismaClient, "alertSettings"> | Prisma.TransactionClient;
+
+/**
+ * Reads the single alert_settings row. No row means the defaults. A row that no longer parses
+ * (written by another version, or by hand) is logged and replaced by the defaults, rather than
+ * stopping reminders and escalation altogether.
+ */
+export async function readSettings(db: Db, logger?: Logger): Promise<EffectiveSettings> {
+  const row = await db.alertSettings.findUnique({ where: { id: 1 } });
+  if (!row) return { settings: DEFAULT_ALERT_SETTINGS, updatedAt: null };
+  const parsed = alertSettingsSchema.safeParse({
+    alertThresholds: row.alertThresholds,
+    repeatIntervalSeconds: row.repeatIntervalSeconds,
+    escalation: row.escalation,
+  });
+  if (!parsed.success) {
+    logger?.error(
+      { issues: parsed.error.issues.slice(0, 5) },
+      "alert_settings row is invalid; using the default settings",
+    );
+    return { settings: DEFAULT_ALERT_SETTINGS, updatedAt: row.updatedAt };
+  }
+  return { settings: parsed.data, updatedAt: row.updatedAt };
+}
+
+/** Replaces the settings row (every field: what PUT takes is the whole document). */
+export async function writeSettings(db: Db, settings: AlertSettings): Promise<EffectiveSettings> {
+  const data = {
+    alertThresholds: settings.alertThresholds as unknown as Prisma.InputJsonObject,
+    repeatIntervalSeconds: settings.repeatIntervalSeconds,
+    escalation: settings.escalation as unknown as Prisma.InputJsonObject,
+  };
+  const row = await db.alertSettings.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });
+  return { settings, updatedAt: row.updatedAt };
+}

@@ -1,0 +1,268 @@
+import type { Alert, PrismaClient } from "@apimon/db";
+import type { AlertSignal } from "@apimon/events";
+import type { Logger, Registry } from "@apimon/observability";
+import type { AlertLog } from "./alert-log";
+import { decideSignal, type SignalDecision } from "./domain/lifecycle";
+import { channelsFor } from "./domain/routing";
+import type { Severity } from "./domain/severity";
+import { counter } from "./metrics";
+import { enabledChannels, notifyChannels, type Tx } from "./notifications";
+
+export interface SignalOutcome {
+  decision: SignalDecision;
+  /** The alert after the signal (null when the signal was ignored with nothing open). */
+  alert: Alert | null;
+  /** The severity before an escalation. */
+  previousSeverity?: Severity;
+  /** Channels that notification jobs were queued for. */
+  channelIds: number[];
+}
+
+/** Where a signal came from: its Kafka message, for exactly-once application. */
+export interface SignalPosition {
+  groupId: string;
+  /** The topic's name on the broker (with any prefix). */
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface SignalProcessor {
+  /**
+   * Applies one signal in one transaction, with its notification jobs and, given its position,
+   * the partition's next offset: a message at an offset already applied changes nothing.
+   */
+  apply(signal: AlertSignal, position?: SignalPosition): Promise<SignalOutcome>;
+}
+
+export interface SignalProcessorDeps {
+  prisma: PrismaClient;
+  alertLog: AlertLog;
+  logger: Logger;
+  publicUrl: string;
+  registry?: Registry;
+  /** The service's clock: created_at, last_notified_at, critical_at. Signal times come from signals. */
+  clock?: () => Date;
+}
+
+/** Concurrent openers of one fingerprint: the loser re-reads the winner's alert. Twice suffices. */
+const MAX_ROUNDS = 3;
+
+/**
+ * Applies alert signals to the alerts table, each exactly once: the consumer's position is
+ * stored with the change (consumer_offsets), so a redelivered message is skipped. Per
+ * fingerprint, at most one alert is open: the
+ * partial unique index alerts_open_fingerprint_key enforces it, the open alert's row lock
+ * (SELECT … FOR UPDATE) serialises every change to it, and a new alert is inserted with
+ * INSERT … ON CONFLICT DO NOTHING, so that two replicas opening the same fingerprint at once
+ * end with one alert, the loser applying its signal to the winner's row.
+ */
+export function createSignalProcessor({
+  prisma,
+  alertLog,
+  logger,
+  publicUrl,
+  registry,
+  clock = () => new Date(),
+}: SignalProcessorDeps): SignalProcessor {
+  const signals = counter(
+    registry,
+    "alerts_signals_total",
+    "Alert signals applied, by outcome (opened, updated, escalated, resolved, ignored, redelivered)",
+    ["outcome"],
+  );
+
+  /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
+  async function insertIfAbsent(tx: Tx, signal: AlertSignal, now: Date): Promise<number | undefined> {
+    const observedAt = new Date(signal.observedAt);
+    const criticalAt = signal.severity === "critical" ? now : null;
+    const rows = await tx.$queryRaw<{ id: number }[]>`
+      INSERT INTO alerts (fingerprint, type, severity, status, api_key_id, endpoint, client_ip, message,
+                          observed_value, threshold, occurrences, first_seen_at, last_seen_at,
+                          last_notified_at, critical_at, created_at, updated_at)
+      VALUES (${signal.fingerprint}, ${signal.type}::alert_type, ${signal.severity}::alert_severity,
+              'firing', ${signal.scope.apiKeyId ?? null}::integer, ${signal.scope.endpoint ?? null},
+              ${signal.scope.clientIp ?? null}, ${signal.message}, ${signal.observedValue}, ${signal.threshold},
+              1, ${observedAt}, ${observedAt}, ${now}, ${criticalAt}, ${now}, ${now})
+      ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO NOTHING
+      RETURNING id`;
+    return rows[0]?.id;
+  }
+
+  async function applyInTransaction(tx: Tx, signal: AlertSignal): Promise<SignalOutcome> {
+    const now = clock();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const [locked] = await tx.$queryRaw<{ id: number }[]>`
+        SELECT id FROM alerts WHERE fingerprint = ${signal.fingerprint} AND status <> 'resolved' FOR UPDATE`;
+      const open = locked ? await tx.alert.findUniqueOrThrow({ where: { id: locked.id } }) : null;
+      let resolvedLastSeenAt: Date | null = null;
+      if (open === null && signal.state === "firing") {
+        const resolved = await tx.alert.aggregate({
+          where: { fingerprint: signal.fingerprint, status: "resolved" },
+          _max: { lastSeenAt: true },
+        });
+        resolvedLastSeenAt = resolved._max.lastSeenAt;
+      }
+      const decision = decideSignal(
+        open && {
+          severity: open.severity,
+          // The lock query selects open alerts only.
+          status: open.status as "firing" | "acknowledged",
+          occurrences: open.occurrences,
+          lastSeenAt: open.lastSeenAt,
+        },
+        resolvedLastSeenAt,
+        signal,
+      );
+
+      switch (decision.kind) {
+        case "ignore":
+          return { decision, alert: open, channelIds: [] };
+
+        case "open": {
+          const id = await insertIfAbsent(tx, signal, now);
+          // Another transaction opened this fingerprint meanwhile (and has committed: ON CONFLICT
+          // waited for it). Go round again: the signal now applies to that alert.
+          if (id === undefined) continue;
+          const alert = await tx.alert.findUniqueOrThrow({ where: { id } });
+          const channelIds = await notifyChannels(
+            tx,
+            alert,
+            channelsFor(alert.severity, await enabledChannels(tx)),
+            "firing",
+            publicUrl,
+          );
+          await tx.alertEvent.create({
+            data: {
+              alertId: id,
+              kind: "opened",
+              severity: alert.severity,
+              observedValue: alert.observedValue,
+              channelIds,
+              occurredAt: alert.firstSeenAt,
+            },
+          });
+          return { decision, alert, channelIds };
+        }
+
+        case "update": {
+          const current = open as Alert;
+          const { update, escalated } = decision;
+          const alert = await tx.alert.update({
+            where: { id: current.id },
+            data: {
+              ...update,
+              ...(escalated && {
+                lastNotifiedAt: now,
+                ...(update.severity === "critical" && current.criticalAt === null && { criticalAt: now }),
+              }),
+            },
+          });
+          if (!escalated) return { decision, alert, channelIds: [] };
+          const channelIds = await notifyChannels(
+            tx,
+            alert,
+            channelsFor(alert.severity, await enabledChannels(tx)),
+            "escalated",
+            publicUrl,
+          );
+          await tx.alertEvent.create({
+            data: {
+              alertId: alert.id,
+              kind: "escalated",
+              severity: alert.severity,
+              observedValue: update.observedValue,
+              channelIds,
+              occurredAt: new Date(signal.observedAt),
+            },
+          });
+          return { decision, alert, previousSeverity: current.severity, channelIds };
+        }
+
+        case "resolve": {
+          const current = open as Alert;
+          const alert = await tx.alert.update({
+            where: { id: current.id },
+            data: { status: "resolved", resolvedAt: decision.resolvedAt },
+          });
+          const channelIds = await notifyChannels(
+            tx,
+            alert,
+            channelsFor(alert.severity, await enabledChannels(tx)),
+            "resolved",
+            publicUrl,
+          );
+          await tx.alertEvent.create({
+            data: {
+              alertId: alert.id,
+              kind: "resolved",
+              severity: alert.severity,
+              observedValue: signal.observedValue,
+              channelIds,
+              occurredAt: decision.resolvedAt,
+            },
+          });
+          return { decision, alert, channelIds };
+        }
+      }
+    }
+    throw new Error(`fingerprint ${signal.fingerprint}: the open alert kept changing; giving up this round`);
+  }
+
+  /**
+   * Locks the partition's row in consumer_offsets (creating it on first use) and answers the
+   * next offset to apply. A second consumer of the partition (a replica during a rebalance)
+   * waits here, then sees the offset this transaction stores.
+   */
+  async function lockNextOffset(tx: Tx, { groupId, topic, partition }: SignalPosition): Promise<bigint> {
+    const [row] = await tx.$queryRaw<{ next_offset: bigint }[]>`
+      INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at)
+      VALUES (${groupId}, ${topic}, ${partition}, 0, now())
+      ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = consumer_offsets.next_offset
+      RETURNING next_offset`;
+    return BigInt(row?.next_offset ?? 0);
+  }
+
+  return {
+    async apply(signal, position) {
+      const outcome = await prisma.$transaction(
+        async (tx): Promise<SignalOutcome> => {
+          if (position === undefined) return applyInTransaction(tx, signal);
+          const offset = BigInt(position.offset);
+          if (offset < (await lockNextOffset(tx, position))) {
+            return { decision: { kind: "ignore", reason: "redelivered" }, alert: null, channelIds: [] };
+          }
+          const applied = await applyInTransaction(tx, signal);
+          await tx.$executeRaw`
+            UPDATE consumer_offsets SET next_offset = ${offset + 1n}, updated_at = now()
+            WHERE group_id = ${position.groupId} AND topic = ${position.topic} AND partition = ${position.partition}`;
+          return applied;
+        },
+        { timeout: 15_000, maxWait: 10_000 },
+      );
+      // Logged after the commit, so a line never announces a change that rolled back.
+      const { decision, alert } = outcome;
+      switch (decision.kind) {
+        case "open":
+          signals.inc({ outcome: "opened" });
+          if (alert) alertLog.firing(alert);
+          break;
+        case "update":
+          signals.inc({ outcome: decision.escalated ? "escalated" : "updated" });
+          if (alert && decision.escalated && outcome.previousSeverity)
+            alertLog.escalated(alert, outcome.previousSeverity);
+          else logger.debug({ alertId: alert?.id, occurrences: alert?.occurrences }, "alert repeated");
+          break;
+        case "resolve":
+          signals.inc({ outcome: "resolved" });
+          if (alert) alertLog.resolved(alert);
+          break;
+        case "ignore":
+          signals.inc({ outcome: decision.reason === "redelivered" ? "redelivered" : "ignored" });
+          logger.debug({ fingerprint: signal.fingerprint, reason: decision.reason }, "alert signal ignored");
+          break;
+      }
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,821 @@
+import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import type { PrismaClient } from "@apimon/db";
+import type { AlertSignal, NotificationJob } from "@apimon/events";
+import { encodeCursor } from "@apimon/http";
+import {
+  type BatchingProducer,
+  type ConsumerRunner,
+  createBatchingProducer,
+  createOutboxRelay,
+  type KafkaClient,
+  type OutboxRelay,
+} from "@apimon/kafka";
+import { createTestDatabase, type TestDatabase, testLogger, uniqueTopicPrefix } from "@apimon/testkit";
+import { buildApp, call, collectJobs, createTopics, ISO, PUBLIC_URL, processorOn, UUID } from "./support";
+
+// Every endpoint of the alerts API on a real database, with whole bodies. Channel tests go
+// through the real outbox, relay and Kafka to a stand-in for the notifier.
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let now = new Date("2026-11-26T10:00:00.000Z");
+const clock = () => now;
+const setNow = (iso: string) => {
+  now = new Date(iso);
+};
+let app: ReturnType<typeof buildApp>;
+
+const api = (method: string, path: string, body?: unknown) =>
+  call(app, method, `/api/v1/alerts${path}`, body);
+
+async function fire(
+  signal: Partial<AlertSignal> & Pick<AlertSignal, "fingerprint" | "type">,
+): Promise<number> {
+  const outcome = await processorOn(prisma, clock).apply({
+    severity: "warning",
+    state: "firing",
+    scope: {},
+    observedValue: 1,
+    threshold: 1,
+    message: "m",
+    observedAt: now.toISOString(),
+    ...signal,
+  });
+  return outcome.alert?.id as number;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = db.prisma;
+  app = buildApp(prisma, { clock });
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("authentication", () => {
+  it.each([
+    ["GET", "/api/v1/alerts"],
+    ["GET", "/api/v1/alerts/history"],
+    ["GET", "/api/v1/alerts/report"],
+    ["GET", "/api/v1/alerts/settings"],
+    ["PUT", "/api/v1/alerts/settings"],
+    ["GET", "/api/v1/alerts/channels"],
+    ["POST", "/api/v1/alerts/channels"],
+    ["GET", "/api/v1/alerts/channels/1"],
+    ["PATCH", "/api/v1/alerts/channels/1"],
+    ["DELETE", "/api/v1/alerts/channels/1"],
+    ["POST", "/api/v1/alerts/channels/1/test"],
+    ["GET", "/api/v1/alerts/1"],
+    ["POST", "/api/v1/alerts/1/acknowledge"],
+  ])("%s %s answers 401 without the admin token, or with a wrong one", async (method, path) => {
+    const variants: Record<string, string>[] = [{}, { authorization: "Bearer not-the-admin-token" }];
+    for (const headers of variants) {
+      const res = await call(app, method, path, undefined, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe("Bearer");
+      expect(res.body).toEqual({ detail: "Not authenticated" });
+    }
+  });
+});
+
+describe("alerts", () => {
+  const ids = { slow: 0, errors: 0, spike: 0, brute: 0 };
+
+  beforeAll(async () => {
+    setNow("2026-11-26T10:00:00.000Z");
+    ids.slow = await fire({
+      fingerprint: "response_time:key=7:endpoint=/users/:id",
+      type: "response_time",
+      scope: { apiKeyId: 7, endpoint: "/users/:id" },
+      observedValue: 1.4,
+      threshold: 1,
+      message: "Response time 1.4 s above 1 s on /users/:id",
+    });
+    setNow("2026-11-26T10:01:00.000Z");
+    ids.errors = await fire({
+      fingerprint: "error_rate:key=8",
+      type: "error_rate",
+      severity: "critical",
+      scope: { apiKeyId: 8 },
+      observedValue: 0.12,
+      threshold: 0.1,
+    });
+    setNow("2026-11-26T10:02:00.000Z");
+    ids.spike = await fire({ fingerprint: "usage_spike:key=7", type: "usage_spike", scope: { apiKeyId: 7 } });
+    setNow("2026-11-26T10:03:00.000Z");
+    expect((await api("POST", `/${ids.spike}/acknowledge`, { by: "ada", note: "looking" })).status).toBe(200);
+    setNow("2026-11-27T09:00:00.000Z");
+    ids.brute = await fire({
+      fingerprint: "unauthorized_access:ip=10.0.0.9",
+      type: "unauthorized_access",
+      severity: "critical",
+      scope: { clientIp: "10.0.0.9" },
+    });
+    setNow("2026-11-27T09:01:40.000Z");
+    await api("POST", `/${ids.brute}/acknowledge`);
+    setNow("2026-11-27T09:05:00.000Z");
+    await processorOn(prisma, clock).apply({
+      fingerprint: "unauthorized_access:ip=10.0.0.9",
+      type: "unauthorized_access",
+      severity: "critical",
+      state: "resolved",
+      scope: { clientIp: "10.0.0.9" },
+      observedValue: 0,
+      threshold: 5,
+      message: "m",
+      observedAt: now.toISOString(),
+    });
+    setNow("2026-11-27T12:00:00.000Z");
+  });
+
+  const listIds = (res: { body: { items: { id: number }[] } }) => res.body.items.map((a) => a.id);
+
+  it("lists active alerts (firing or acknowledged), newest first, as whole alerts", async () => {
+    const res = await api("GET", "");
+    expect(res.status).toBe(200);
+    expect(listIds(res)).toEqual([ids.spike, ids.errors, ids.slow]);
+    expect(res.body.nextCursor).toBeNull();
+    expect(res.body.items[2]).toEqual({
+      id: ids.slow,
+      fingerprint: "response_time:key=7:endpoint=/users/:id",
+      type: "response_time",
+      severity: "warning",
+      status: "firing",
+      apiKeyId: 7,
+      endpoint: "/users/:id",
+      clientIp: null,
+      message: "Response time 1.4 s above 1 s on /users/:id",
+      observedValue: 1.4,
+      threshold: 1,
+      occurrences: 1,
+      firstSeenAt: "2026-11-26T10:00:00.000Z",
+      lastSeenAt: "2026-11-26T10:00:00.000Z",
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      acknowledgementNote: null,
+      resolvedAt: null,
+      lastNotifiedAt: "2026-11-26T10:00:00.000Z",
+      escalatedAt: null,
+      createdAt: "2026-11-26T10:00:00.000Z",
+      updatedAt: ISO,
+    });
+  });
+
+  it("filters active alerts by type, severity, status and API key", async () => {
+    expect(listIds(await api("GET", "?type=error_rate"))).toEqual([ids.errors]);
+    expect(listIds(await api("GET", "?severity=warning"))).toEqual([ids.spike, ids.slow]);
+    expect(listIds(await api("GET", "?status=acknowledged"))).toEqual([ids.spike]);
+    expect(listIds(await api("GET", "?apiKeyId=7&severity=warning"))).toEqual([ids.spike, ids.slow]);
+    expect(listIds(await api("GET", "?type=rate_limit_approaching"))).toEqual([]);
+  });
+
+  it("pages with an opaque cursor", async () => {
+    const first = await api("GET", "?limit=2");
+    expect(listIds(first)).toEqual([ids.spike, ids.errors]);
+    expect(first.body.nextCursor).toBe(encodeCursor(ids.errors));
+    const second = await api("GET", `?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body).toMatchObject({ nextCursor: null });
+    expect(listIds(second)).toEqual([ids.slow]);
+  });
+
+  it("refuses bad filters with 400 naming each field", async () => {
+    const res = await api(
+      "GET",
+      "?status=resolved&type=slowness&severity=info&apiKeyId=0&limit=500&cursor=x&x=1",
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      detail: "Invalid query",
+      errors: expect.arrayContaining([
+        {
+          field: "status",
+          message: "must be firing or acknowledged (resolved alerts are listed by /api/v1/alerts/history)",
+        },
+        {
+          field: "type",
+          message:
+            "must be one of response_time, error_rate, usage_spike, unauthorized_access, rate_limit_approaching",
+        },
+        { field: "severity", message: "must be one of warning, critical" },
+        { field: "apiKeyId", message: "must be an integer from 1 to 2147483647" },
+        { field: "limit", message: "must be an integer from 1 to 100" },
+        { field: "cursor", message: "Invalid cursor" },
+        { field: "(body)", message: 'Unrecognized key: "x"' },
+      ]),
+    });
+    expect(res.body.errors).toHaveLength(7);
+  });
+
+  it("lists history in a date range, resolved alerts included", async () => {
+    const all = await api("GET", "/history");
+    expect(all.status).toBe(200);
+    expect(listIds(all)).toEqual([ids.brute, ids.spike, ids.errors, ids.slow]);
+    const resolved = await api("GET", "/history?status=resolved");
+    expect(resolved.body.items).toEqual([
+      expect.objectContaining({
+        id: ids.brute,
+        status: "resolved",
+        clientIp: "10.0.0.9",
+        acknowledgedAt: "2026-11-27T09:01:40.000Z",
+        resolvedAt: "2026-11-27T09:05:00.000Z",
+      }),
+    ]);
+    const day = await api(
+      "GET",
+      "/history?from=2026-11-26T00:00:00Z&to=2026-11-27T00:00:00Z&severity=warning",
+    );
+    expect(listIds(day)).toEqual([ids.spike, ids.slow]);
+    const paged = await api("GET", "/history?limit=3");
+    expect(paged.body.nextCursor).toBe(encodeCursor(ids.errors));
+  });
+
+  it("refuses a backwards or too long history range", async () => {
+    expect((await api("GET", "/history?from=2026-11-27T00:00:00Z&to=2026-11-26T00:00:00Z")).body).toEqual({
+      detail: "Invalid query",
+      errors: [{ field: "from", message: "must be before to" }],
+    });
+    expect((await api("GET", "/history?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")).body).toEqual({
+      detail: "Invalid query",
+      errors: [{ field: "to", message: "the range may span at most 366 days" }],
+    });
+    expect((await api("GET", "/history?from=yesterday")).body).toEqual({
+      detail: "Invalid query",
+      errors: [{ field: "from", message: "must be an ISO-8601 date-time" }],
+    });
+  });
+
+  it("shows one alert with its timeline and deliveries", async () => {
+    const channel = await prisma.notificationChannel.create({
+      data: { name: "pager", type: "webhook", target: "https://pager.example.com/h" },
+    });
+    await prisma.notificationDelivery.create({
+      data: {
+        deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
+        alertId: ids.brute,
+        channelId: channel.id,
+        attempt: 1,
+        status: "failed",
+        responseCode: 503,
+        error: "HTTP 503",
+        latencyMs: 40,
+        createdAt: new Date("2026-11-27T09:00:01.000Z"),
+      },
+    });
+    const res = await api("GET", `/${ids.brute}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      id: ids.brute,
+      fingerprint: "unauthorized_access:ip=10.0.0.9",
+      type: "unauthorized_access",
+      severity: "critical",
+      status: "resolved",
+      apiKeyId: null,
+      endpoint: null,
+      clientIp: "10.0.0.9",
+      message: "m",
+      observedValue: 1,
+      threshold: 1,
+      occurrences: 1,
+      firstSeenAt: "2026-11-27T09:00:00.000Z",
+      lastSeenAt: "2026-11-27T09:00:00.000Z",
+      acknowledgedAt: "2026-11-27T09:01:40.000Z",
+      acknowledgedBy: null,
+      acknowledgementNote: null,
+      resolvedAt: "2026-11-27T09:05:00.000Z",
+      lastNotifiedAt: "2026-11-27T09:00:00.000Z",
+      escalatedAt: null,
+      createdAt: "2026-11-27T09:00:00.000Z",
+      updatedAt: ISO,
+      timeline: [
+        {
+          id: expect.any(Number),
+          kind: "opened",
+          at: "2026-11-27T09:00:00.000Z",
+          severity: "critical",
+          observedValue: 1,
+          by: null,
+          note: null,
+          channelIds: [],
+        },
+        {
+          id: expect.any(Number),
+          kind: "acknowledged",
+          at: "2026-11-27T09:01:40.000Z",
+          severity: "critical",
+          observedValue: null,
+          by: null,
+          note: null,
+          channelIds: [],
+        },
+        {
+          id: expect.any(Number),
+          kind: "resolved",
+          at: "2026-11-27T09:05:00.000Z",
+          severity: "critical",
+          observedValue: 0,
+          by: null,
+          note: null,
+          // No channel existed yet.
+          channelIds: [],
+        },
+      ],
+      deliveries: [
+        {
+          id: expect.any(Number),
+          deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
+          alertId: ids.brute,
+          channelId: channel.id,
+          attempt: 1,
+          status: "failed",
+          responseCode: 503,
+          error: "HTTP 503",
+          latencyMs: 40,
+          createdAt: "2026-11-27T09:00:01.000Z",
+        },
+      ],
+    });
+    await prisma.notificationChannel.delete({ where: { id: channel.id } });
+  });
+
+  it("acknowledges a firing alert once, with who and why; again changes nothing", async () => {
+    setNow("2026-11-27T12:00:00.000Z");
+    const res = await api("POST", `/${ids.errors}/acknowledge`, { by: "grace", note: "deploy rolled back" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id: ids.errors,
+      status: "acknowledged",
+      acknowledgedAt: "2026-11-27T12:00:00.000Z",
+      acknowledgedBy: "grace",
+      acknowledgementNote: "deploy rolled back",
+    });
+    expect(res.body.timeline.at(-1)).toEqual({
+      id: expect.any(Number),
+      kind: "acknowledged",
+      at: "2026-11-27T12:00:00.000Z",
+      severity: "critical",
+      observedValue: null,
+      by: "grace",
+      note: "deploy rolled back",
+      channelIds: [],
+    });
+    setNow("2026-11-27T12:05:00.000Z");
+    const again = await api("POST", `/${ids.errors}/acknowledge`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ acknowledgedAt: "2026-11-27T12:00:00.000Z", acknowledgedBy: "grace" });
+    expect(again.body.timeline).toHaveLength(res.body.timeline.length);
+  });
+
+  it("refuses to acknowledge a resolved alert (409), a missing one (404), and bad input (400)", async () => {
+    expect(await api("POST", `/${ids.brute}/acknowledge`)).toMatchObject({
+      status: 409,
+      body: { detail: "Alert is resolved and cannot be acknowledged" },
+    });
+    expect(await api("POST", "/999999/acknowledge")).toMatchObject({
+      status: 404,
+      body: { detail: "Alert not found" },
+    });
+    expect(await api("POST", `/${ids.slow}/acknowledge`, { by: "x".repeat(201), mood: "sad" })).toMatchObject(
+      {
+        status: 400,
+        body: {
+          detail: "Invalid body",
+          errors: [
+            { field: "by", message: "Too big: expected string to have <=200 characters" },
+            { field: "(body)", message: 'Unrecognized key: "mood"' },
+          ],
+        },
+      },
+    );
+    expect(await api("POST", `/${ids.slow}/acknowledge`, "{not json")).toMatchObject({
+      status: 400,
+      body: { detail: "Malformed JSON body" },
+    });
+  });
+
+  it("answers 404 for a missing alert and 400 for an id that is not one", async () => {
+    expect(await api("GET", "/424242")).toMatchObject({ status: 404, body: { detail: "Alert not found" } });
+    expect(await api("GET", "/abc")).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid path",
+        errors: [{ field: "id", message: "must be an integer from 1 to 2147483647" }],
+      },
+    });
+  });
+
+  it("reports counts by type, severity, status, key and day, and times to acknowledge and resolve", async () => {
+    const res = await api("GET", "/report?from=2026-11-26T00:00:00Z&to=2026-11-28T00:00:00Z");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      from: "2026-11-26T00:00:00.000Z",
+      to: "2026-11-28T00:00:00.000Z",
+      total: 4,
+      byType: {
+        response_time: 1,
+        error_rate: 1,
+        usage_spike: 1,
+        unauthorized_access: 1,
+        rate_limit_approaching: 0,
+      },
+      bySeverity: { warning: 2, critical: 2 },
+      byStatus: { firing: 1, acknowledged: 2, resolved: 1 },
+      byApiKey: [
+        { apiKeyId: 7, count: 2 },
+        { apiKeyId: 8, count: 1 },
+        { apiKeyId: null, count: 1 },
+      ],
+      byDay: [
+        { day: "2026-11-26", count: 3 },
+        { day: "2026-11-27", count: 1 },
+      ],
+      // spike: 60 s; brute: 100 s; errors: acknowledged 1 day 1 h 59 min after opening.
+      timeToAcknowledge: { count: 3, meanSeconds: (60 + 100 + 93_540) / 3, medianSeconds: 100 },
+      timeToResolve: { count: 1, meanSeconds: 300, medianSeconds: 300 },
+    });
+  });
+
+  it("reports the last 30 days by default, and refuses a backwards range", async () => {
+    const res = await api("GET", "/report");
+    expect(res.body).toMatchObject({
+      from: "2026-10-28T12:05:00.000Z",
+      to: "2026-11-27T12:05:00.000Z",
+      total: 4,
+    });
+    expect(res.body.byDay).toHaveLength(31);
+    expect(await api("GET", "/report?from=2026-12-01T00:00:00Z")).toMatchObject({
+      status: 400,
+      body: { detail: "Invalid query", errors: [{ field: "from", message: "must be before to" }] },
+    });
+  });
+});
+
+describe("settings", () => {
+  it("answers the defaults while nothing was saved", async () => {
+    const res = await api("GET", "/settings");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...DEFAULT_ALERT_SETTINGS, updatedAt: null });
+    expect(res.body.alertThresholds).toMatchObject({
+      response_time: { warning: 1, critical: 2 },
+      error_rate: { warning: 0.05, critical: 0.1 },
+      usage_spike: { warning: 2, critical: 3 },
+    });
+  });
+
+  it("replaces the settings with PUT, defaults filling what is omitted, and answers them", async () => {
+    const channel = await prisma.notificationChannel.create({
+      data: { name: "cto", type: "email", target: "cto@example.com" },
+    });
+    const body = {
+      alertThresholds: {
+        response_time: { warning: 0.5, critical: 1.5 },
+        error_rate: { warning: 0.02, critical: 0.2 },
+      },
+      repeatIntervalSeconds: 900,
+      escalation: { enabled: true, afterSeconds: 600, channelIds: [channel.id] },
+    };
+    const res = await api("PUT", "/settings", body);
+    expect(res.status).toBe(200);
+    const expected = {
+      alertThresholds: {
+        ...DEFAULT_ALERT_SETTINGS.alertThresholds,
+        response_time: { warning: 0.5, critical: 1.5 },
+        error_rate: { warning: 0.02, critical: 0.2, windowSeconds: 300, minRequests: 20 },
+      },
+      repeatIntervalSeconds: 900,
+      escalation: { enabled: true, afterSeconds: 600, channelIds: [channel.id] },
+      updatedAt: ISO,
+    };
+    expect(res.body).toEqual(expected);
+    expect((await api("GET", "/settings")).body).toEqual(expected);
+    // Stored in the spec's shape, which the anomaly detector reads.
+    const row = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
+    expect(row.alertThresholds).toEqual(expected.alertThresholds);
+
+    // Deleting the escalation channel takes it out of the policy.
+    expect((await api("DELETE", `/channels/${channel.id}`)).status).toBe(204);
+    expect((await api("GET", "/settings")).body.escalation).toEqual({
+      enabled: true,
+      afterSeconds: 600,
+      channelIds: [],
+    });
+  });
+
+  it("refuses invalid settings with 400 listing every field, and keeps the saved ones", async () => {
+    const before = (await api("GET", "/settings")).body;
+    const res = await api("PUT", "/settings", {
+      alertThresholds: {
+        response_time: { warning: 3, critical: 2 },
+        error_rate: { warning: 5, critical: 10 },
+      },
+      repeatIntervalSeconds: 0,
+      escalation: { enabled: "yes" },
+      colour: "red",
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toBe("Invalid body");
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      "(body)",
+      "alertThresholds.error_rate.critical",
+      "alertThresholds.error_rate.warning",
+      "alertThresholds.response_time",
+      "escalation.enabled",
+      "repeatIntervalSeconds",
+    ]);
+    expect(
+      await api("PUT", "/settings", { escalation: { enabled: true, channelIds: [4242] } }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [{ field: "escalation.channelIds.0", message: "no channel with id 4242" }],
+      },
+    });
+    expect((await api("GET", "/settings")).body).toEqual(before);
+  });
+});
+
+describe("channels", () => {
+  beforeAll(async () => {
+    await prisma.notificationChannel.deleteMany();
+  });
+
+  it("creates, lists, reads, updates and deletes channels, never answering the secret", async () => {
+    const created = await api("POST", "/channels", {
+      name: "signed hook",
+      type: "webhook",
+      target: "https://hooks.example.com/apimon",
+      secret: "webhook-signing-secret-123",
+      minSeverity: "critical",
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      name: "signed hook",
+      type: "webhook",
+      target: "https://hooks.example.com/apimon",
+      hasSecret: true,
+      minSeverity: "critical",
+      enabled: true,
+      createdAt: ISO,
+      updatedAt: ISO,
+    });
+    const id = created.body.id as number;
+    const mail = await api("POST", "/channels", { type: "email", target: "a@example.com, b@example.com" });
+    expect(mail.body).toMatchObject({
+      name: "email a@example.com,b@example.com",
+      target: "a@example.com,b@example.com",
+      hasSecret: false,
+      minSeverity: "warning",
+      enabled: true,
+    });
+
+    expect((await api("GET", `/channels/${id}`)).body).toEqual(created.body);
+    const list = await api("GET", "/channels?limit=1");
+    expect(list.body).toEqual({ items: [created.body], nextCursor: encodeCursor(id) });
+    const rest = await api("GET", `/channels?cursor=${list.body.nextCursor}`);
+    expect(rest.body).toEqual({ items: [mail.body], nextCursor: null });
+
+    const updated = await api("PATCH", `/channels/${id}`, {
+      enabled: false,
+      secret: null,
+      minSeverity: "warning",
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toEqual({
+      ...created.body,
+      enabled: false,
+      hasSecret: false,
+      minSeverity: "warning",
+      updatedAt: ISO,
+    });
+    const retyped = await api("PATCH", `/channels/${id}`, { type: "slack" });
+    expect(retyped.body).toMatchObject({ type: "slack", target: "https://hooks.example.com/apimon" });
+
+    expect(await api("DELETE", `/channels/${id}`)).toMatchObject({ status: 204, body: undefined });
+    expect(await api("GET", `/channels/${id}`)).toMatchObject({
+      status: 404,
+      body: { detail: "Channel not found" },
+    });
+    expect(await api("DELETE", `/channels/${id}`)).toMatchObject({
+      status: 404,
+      body: { detail: "Channel not found" },
+    });
+    expect(await api("PATCH", `/channels/${id}`, { enabled: true })).toMatchObject({
+      status: 404,
+      body: { detail: "Channel not found" },
+    });
+    await api("DELETE", `/channels/${mail.body.id}`);
+  });
+
+  it("refuses invalid channels with 400 naming the fields", async () => {
+    expect(await api("POST", "/channels", { type: "pager", target: "", extra: 1 })).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [
+          { field: "type", message: "must be email, slack or webhook" },
+          { field: "target", message: "must not be empty" },
+          { field: "(body)", message: 'Unrecognized key: "extra"' },
+        ],
+      },
+    });
+    expect(
+      await api("POST", "/channels", { type: "email", target: "ops@example.com, nobody" }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [{ field: "target", message: "not an email address: nobody" }],
+      },
+    });
+    expect(
+      await api("POST", "/channels", {
+        type: "slack",
+        target: "https://hooks.slack.com/x",
+        secret: "s".repeat(20),
+      }),
+    ).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [{ field: "secret", message: "only webhook channels take a signing secret" }],
+      },
+    });
+    const mail = await api("POST", "/channels", { type: "email", target: "ops@example.com" });
+    // Changing only the type re-checks the stored target.
+    expect(await api("PATCH", `/channels/${mail.body.id}`, { type: "webhook" })).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [{ field: "target", message: "must be an http(s) URL for a webhook channel" }],
+      },
+    });
+    expect(await api("PATCH", `/channels/${mail.body.id}`, {})).toMatchObject({
+      status: 400,
+      body: {
+        detail: "Invalid body",
+        errors: [
+          {
+            field: "(body)",
+            message: "must change at least one of name, type, target, secret, minSeverity, enabled",
+          },
+        ],
+      },
+    });
+    await api("DELETE", `/channels/${mail.body.id}`);
+  });
+});
+
+describe("channel tests through the notifier", () => {
+  const prefix = uniqueTopicPrefix("alerts-api");
+  let kafka: KafkaClient;
+  let cleanupTopics: () => Promise<void>;
+  let producer: BatchingProducer;
+  let relay: OutboxRelay;
+  let notifier: ConsumerRunner;
+  let channels: { ok: number; broken: number; silent: number };
+
+  beforeAll(async () => {
+    ({ kafka, cleanup: cleanupTopics } = await createTopics(prefix));
+    producer = createBatchingProducer({ kafka, logger: testLogger(), topicPrefix: prefix });
+    relay = createOutboxRelay({ prisma, producer, logger: testLogger(), pollMs: 1000, topicPrefix: prefix });
+    await relay.start();
+    const create = (name: string) =>
+      prisma.notificationChannel.create({
+        data: { name, type: "webhook", target: `https://${name}.example.com/h` },
+      });
+    channels = {
+      ok: (await create("ok")).id,
+      broken: (await create("broken")).id,
+      silent: (await create("silent")).id,
+    };
+    // A stand-in for the notifier, keeping its contract: the first attempt of a job is
+    // recorded under the job's deliveryId, with a final status.
+    ({ runner: notifier } = await collectJobs(kafka, prefix, async (job: NotificationJob) => {
+      if (job.channel.id === channels.silent) return;
+      const ok = job.channel.id === channels.ok;
+      await prisma.notificationDelivery.create({
+        data: {
+          deliveryId: job.deliveryId,
+          alertId: job.alert.id,
+          channelId: job.channel.id,
+          attempt: job.attempt,
+          status: ok ? "succeeded" : "failed",
+          responseCode: ok ? 200 : 500,
+          error: ok ? null : "HTTP 500 from receiver",
+          latencyMs: 12,
+        },
+      });
+    }));
+    // Answers only once the relay was nudged: its poll is 1 s, the test waits for far less.
+    app = buildApp(prisma, { clock, onJobsQueued: () => relay.nudge() });
+  });
+
+  afterAll(async () => {
+    await notifier?.stop();
+    await relay?.stop();
+    await producer?.disconnect();
+    await cleanupTopics?.();
+  });
+
+  it("delivers a test message and answers with its delivery record", async () => {
+    const res = await api("POST", `/channels/${channels.ok}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      id: expect.any(Number),
+      deliveryId: UUID,
+      alertId: null,
+      channelId: channels.ok,
+      attempt: 1,
+      status: "succeeded",
+      responseCode: 200,
+      error: null,
+      latencyMs: 12,
+      createdAt: ISO,
+    });
+    const job = (await prisma.outbox.findFirstOrThrow({ orderBy: { id: "desc" } }))
+      .payload as NotificationJob;
+    expect(job).toMatchObject({
+      deliveryId: res.body.deliveryId,
+      reason: "test",
+      channel: { id: channels.ok, type: "webhook" },
+      target: "https://ok.example.com/h",
+      attempt: 1,
+      alertUrl: `${PUBLIC_URL}/console`,
+      alert: { id: null, message: `Test notification from apimon for channel ${channels.ok}` },
+    });
+  });
+
+  it("answers a failed delivery's record too", async () => {
+    const res = await api("POST", `/channels/${channels.broken}/test`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "failed", responseCode: 500, error: "HTTP 500 from receiver" });
+  });
+
+  it("answers 504 when no delivery record appears in time, and 404 for a missing channel", async () => {
+    const impatient = buildApp(prisma, {
+      clock,
+      onJobsQueued: () => relay.nudge(),
+      config: { adminToken: "alerts-test-admin-token-0123456789", publicUrl: PUBLIC_URL, testTimeoutMs: 300 },
+    });
+    const res = await call(impatient, "POST", `/api/v1/alerts/channels/${channels.silent}/test`);
+    expect(res.status).toBe(504);
+    expect(res.body).toEqual({
+      detail: expect.stringMatching(
+        /^No delivery record for test message [0-9a-f-]{36} within 300 ms; is the notifier running\?$/,
+      ),
+    });
+    expect(await api("POST", "/channels/424242/test")).toMatchObject({
+      status: 404,
+      body: { detail: "Channel not found" },
+    });
+  });
+});
+
+describe("console, health, metrics and OpenAPI", () => {
+  it("serves the console page with a strict content security policy; / leads there", async () => {
+    const res = await app.request("/console");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toMatch(
+      /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; style-src 'sha256-[A-Za-z0-9+/]+=*'; connect-src 'self'/,
+    );
+    const html = await res.text();
+    expect(html).toContain("<title>apimon alerts</title>");
+    expect(html).toContain("/api/v1/alerts?limit=100");
+    expect(html).toContain("/acknowledge");
+    expect(html).not.toContain("innerHTML");
+    const root = await app.request("/");
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/console");
+  });
+
+  it("answers /healthz, /readyz with its checks, /metrics and /openapi.json without a token", async () => {
+    const ready = buildApp(prisma, { checks: { consumer: () => ({ ok: true }) } });
+    expect(await call(ready, "GET", "/healthz", undefined, {})).toMatchObject({
+      status: 200,
+      body: { status: "ok" },
+    });
+    expect(await call(ready, "GET", "/readyz", undefined, {})).toMatchObject({
+      status: 200,
+      body: { status: "ready", checks: { database: { ok: true }, consumer: { ok: true } } },
+    });
+    const notReady = buildApp(prisma, { checks: { consumer: () => ({ ok: false }) } });
+    expect((await call(notReady, "GET", "/readyz", undefined, {})).status).toBe(503);
+    await call(ready, "GET", "/api/v1/alerts");
+    const metrics = await call(ready, "GET", "/metrics", undefined, {});
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('http_requests_total{method="GET",route="/api/v1/alerts",status="200"');
+    const doc = await call(ready, "GET", "/openapi.json", undefined, {});
+    expect(doc.body).toMatchObject({ openapi: "3.1.0", info: { title: "apimon alerts service" } });
+  });
+
+  it("answers unknown paths with 404 and a JSON detail", async () => {
+    expect(await api("GET", "/channels/1/nothing")).toMatchObject({
+      status: 404,
+      body: { detail: "Not found" },
+    });
+  });
+});

@@ -1,0 +1,141 @@
+// Shared by the alerts integration tests: building the service's parts on a test database,
+// reading log lines and notification jobs back, and calling the API.
+import { Writable } from "node:stream";
+import type { PrismaClient } from "@apimon/db";
+import { dlqTopic, type NotificationJob, type TopicSpec, topics } from "@apimon/events";
+import {
+  type ConsumerRunner,
+  createConsumerRunner,
+  createKafka,
+  ensureTopics,
+  type KafkaClient,
+  subscription,
+} from "@apimon/kafka";
+import { createLogger, createMetricsRegistry, type Logger } from "@apimon/observability";
+import { testInfra, testLogger, uniqueName } from "@apimon/testkit";
+import { createAlertLog } from "../src/alert-log";
+import { type AppDeps, createApp } from "../src/app";
+import { createSignalProcessor } from "../src/signals";
+
+export const ADMIN_TOKEN = "alerts-test-admin-token-0123456789";
+export const PUBLIC_URL = "http://alerts.test:8081";
+export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+export const UUID = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+
+/** A logger whose JSON lines are kept for assertions. */
+export function capturingLogger(level = "info"): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger({ service: "alerts", level, destination }), lines };
+}
+
+/** A signal processor on `prisma` (a second client makes a second "replica"). */
+export function processorOn(prisma: PrismaClient, clock: () => Date, logger: Logger = testLogger("alerts")) {
+  return createSignalProcessor({
+    prisma,
+    alertLog: createAlertLog(logger),
+    logger,
+    publicUrl: PUBLIC_URL,
+    clock,
+  });
+}
+
+/** The app on a test database, with a quiet logger unless one is given. */
+export function buildApp(prisma: PrismaClient, overrides: Partial<AppDeps> = {}) {
+  const logger = overrides.logger ?? testLogger("alerts");
+  return createApp({
+    logger,
+    registry: createMetricsRegistry("alerts", { defaultMetrics: false }),
+    prisma,
+    alertLog: createAlertLog(logger),
+    config: { adminToken: ADMIN_TOKEN, publicUrl: PUBLIC_URL, testTimeoutMs: 10_000 },
+    isShuttingDown: () => false,
+    testPollMs: 25,
+    ...overrides,
+  });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted whole
+  body: any;
+}
+
+/** An authenticated request to an app (no port); `body` is JSON unless already a string. */
+export async function call(
+  app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = auth,
+): Promise<Answer> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.headers = { ...headers, "content-type": "application/json" };
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const res = await app.request(path, init);
+  const text = await res.text();
+  let parsed: unknown = text === "" ? undefined : text;
+  if (text !== "" && res.headers.get("content-type")?.startsWith("application/json"))
+    parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** Topics of one test file under its own prefix: signals, notifications and their DLQs. */
+export async function createTopics(
+  prefix: string,
+): Promise<{ kafka: KafkaClient; cleanup: () => Promise<void> }> {
+  const kafka = createKafka({
+    brokers: testInfra.kafkaBrokers,
+    clientId: "alerts-test",
+    logger: testLogger(),
+  });
+  const specs = [topics.alertSignals, topics.notifications] as TopicSpec<unknown>[];
+  const { created } = await ensureTopics(kafka, {
+    prefix,
+    specs: [...specs, ...specs.map((s) => dlqTopic(s))],
+  });
+  return {
+    kafka,
+    async cleanup() {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: created }).catch(() => {});
+      await admin.disconnect();
+    },
+  };
+}
+
+/** Reads notifications.v1 under `prefix` into `jobs`, as the notifier would (its own group). */
+export async function collectJobs(
+  kafka: KafkaClient,
+  prefix: string,
+  onJob?: (job: NotificationJob) => Promise<void>,
+): Promise<{ jobs: NotificationJob[]; runner: ConsumerRunner }> {
+  const jobs: NotificationJob[] = [];
+  const runner = createConsumerRunner({
+    kafka,
+    groupId: uniqueName("alerts-test-jobs"),
+    logger: testLogger(),
+    topicPrefix: prefix,
+    maxWaitTimeMs: 100,
+    subscriptions: [
+      subscription(topics.notifications, async (messages) => {
+        for (const m of messages) {
+          await onJob?.(m.value);
+          jobs.push(m.value);
+        }
+      }),
+    ],
+  });
+  await runner.start();
+  return { jobs, runner };
+}
