@@ -1,0 +1,45 @@
+import { DEFAULT_PORTS, databaseEnv, envTypes, kafkaEnv, loggingEnv, parseEnv } from "@apimon/config";
+import { z } from "zod";
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from "./detector-service";
+
+/** The anomaly detector's settings (the alert thresholds themselves live in Postgres). */
+export function loadConfig(env = process.env) {
+  const raw = parseEnv(
+    {
+      ...loggingEnv,
+      ...databaseEnv,
+      ...kafkaEnv,
+      DETECTOR_PORT: envTypes.port(DEFAULT_PORTS.anomalyDetector),
+      DETECTOR_HOST: z.string().default("0.0.0.0"),
+      DETECTOR_GROUP_ID: z.string().min(1).default("anomaly-detector"),
+      /** How often the alert_settings row is checked for changes. */
+      DETECTOR_SETTINGS_POLL_MS: envTypes.positiveInt(2000),
+      /** How often quiet periods are checked (resolution, de-escalation). */
+      DETECTOR_TICK_MS: envTypes.positiveInt(1000),
+      /** Largest slice of a partition handled (and its signals flushed) at once. */
+      DETECTOR_MAX_BATCH_SIZE: envTypes.positiveInt(DEFAULT_MAX_BATCH_SIZE),
+      /** Partitions handled concurrently. */
+      DETECTOR_PARTITIONS_CONCURRENTLY: envTypes.positiveInt(DEFAULT_PARTITIONS_CONCURRENTLY),
+    },
+    env,
+  );
+  return {
+    port: raw.DETECTOR_PORT,
+    host: raw.DETECTOR_HOST,
+    groupId: raw.DETECTOR_GROUP_ID,
+    settingsPollMs: raw.DETECTOR_SETTINGS_POLL_MS,
+    tickMs: raw.DETECTOR_TICK_MS,
+    maxBatchSize: raw.DETECTOR_MAX_BATCH_SIZE,
+    partitionsConcurrently: raw.DETECTOR_PARTITIONS_CONCURRENTLY,
+    database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
+    kafka: {
+      brokers: raw.KAFKA_BROKERS,
+      clientId: raw.KAFKA_CLIENT_ID,
+      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
+    },
+    logLevel: raw.LOG_LEVEL,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,174 @@
+import { topics } from "@apimon/events";
+import {
+  type BatchingProducer,
+  type ConsumerProgress,
+  type ConsumerRunner,
+  createConsumerRunner,
+  type KafkaClient,
+  subscription,
+} from "@apimon/kafka";
+import { Gauge, type Logger, type Registry } from "@apimon/observability";
+import { createDetector, type Detector } from "./domain/detector";
+import { handleAuthFailures } from "./handlers/auth-failures";
+import { handleUsageEvents } from "./handlers/usage-events";
+import { createStateRebuilder, type StateRebuilder } from "./rebuild";
+import type { SettingsSource } from "./settings-source";
+import { createSignalOutbox, type SignalOutbox } from "./signal-outbox";
+
+export interface DetectorService {
+  start(): Promise<void>;
+  /** Stops the tick and the consumer (letting the batch in flight finish), then flushes signals. */
+  stop(): Promise<void>;
+  /** Consuming in its group, with every assigned partition's state rebuilt. */
+  isReady(): boolean;
+  /** One tick now (also run every tickMs): resolution and de-escalation at the clock's time. */
+  tick(): Promise<void>;
+  readonly detector: Detector;
+  readonly outbox: SignalOutbox;
+  readonly rebuilder: StateRebuilder;
+  readonly runner: ConsumerRunner;
+}
+
+export interface DetectorServiceDeps {
+  kafka: KafkaClient;
+  producer: BatchingProducer;
+  settings: SettingsSource;
+  logger: Logger;
+  registry?: Registry;
+  groupId: string;
+  topicPrefix?: string;
+  tickMs: number;
+  /** The clock of quiet-period resolution (windows use the events' own occurredAt). */
+  clock?: () => number;
+  /** Largest slice handed to the rules at once: one signal flush (broker round trip) per slice. */
+  maxBatchSize?: number;
+  /** Partitions handled at once: their signal flushes share broker round trips instead of queueing. */
+  partitionsConsumedConcurrently?: number;
+  /** Told after each slice was handled, its signals published and its offset committed. */
+  onProgress?: (progress: ConsumerProgress) => void;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+export const DEFAULT_MAX_BATCH_SIZE = 2000;
+export const DEFAULT_PARTITIONS_CONCURRENTLY = 12;
+
+/**
+ * The detector's moving parts: a consumer runner over usage.events.v1 and auth.failures.v1
+ * feeding the rules, the state rebuild on assignment, the signal outbox, and the periodic tick.
+ */
+export function createDetectorService({
+  kafka,
+  producer,
+  settings,
+  logger,
+  registry,
+  groupId,
+  topicPrefix = "",
+  tickMs,
+  clock = Date.now,
+  maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+  partitionsConsumedConcurrently = DEFAULT_PARTITIONS_CONCURRENTLY,
+  onProgress,
+}: DetectorServiceDeps): DetectorService {
+  const log = logger.child({ component: "detector" });
+  const detector = createDetector({ thresholds: settings.current, clock });
+  const outbox = createSignalOutbox({ producer, logger: log, registry });
+  const rebuilder = createStateRebuilder({
+    kafka,
+    groupId,
+    topicPrefix,
+    logger,
+    detector,
+    thresholds: settings.current,
+    registry,
+  });
+  const deps = { detector, outbox, rebuilder };
+  const runner = createConsumerRunner({
+    kafka,
+    groupId,
+    logger,
+    registry,
+    topicPrefix,
+    maxBatchSize,
+    partitionsConsumedConcurrently,
+    subscriptions: [
+      subscription(topics.usageEvents, handleUsageEvents(deps)),
+      subscription(topics.authFailures, handleAuthFailures(deps)),
+    ],
+    onProgress,
+    onAssignment: (assignment) => rebuilder.onAssignment(assignment),
+    initialOffset: (topic, partition) => rebuilder.initialOffset(topic, partition),
+  });
+  if (registry) {
+    new Gauge({
+      name: "detector_conditions",
+      help: "Conditions by state: firing, or pending (matching but damped)",
+      labelNames: ["state"],
+      registers: [registry],
+      collect() {
+        let firing = 0;
+        let pending = 0;
+        for (const c of detector.conditions()) {
+          if (c.firing !== null) firing++;
+          else if (c.consecutive > 0) pending++;
+        }
+        this.set({ state: "firing" }, firing);
+        this.set({ state: "pending" }, pending);
+      },
+    });
+    new Gauge({
+      name: "detector_keys",
+      help: "API keys with usage state in memory",
+      registers: [registry],
+      collect() {
+        this.set(detector.keyCount());
+      },
+    });
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let lastSweep = 0;
+  let ticking: Promise<void> | undefined;
+
+  async function tick(): Promise<void> {
+    const now = clock();
+    outbox.push(detector.tick(now));
+    if (now - lastSweep >= SWEEP_EVERY_MS) {
+      detector.sweep(now);
+      lastSweep = now;
+    }
+    try {
+      await outbox.flush();
+    } catch (err) {
+      // Kept queued; the next tick or batch sends them.
+      log.warn({ err }, "tick could not publish its signals");
+    }
+  }
+
+  return {
+    async start() {
+      await runner.start();
+      timer = setInterval(() => {
+        ticking ??= tick().finally(() => {
+          ticking = undefined;
+        });
+      }, tickMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await ticking;
+      await runner.stop();
+      await outbox
+        .flush()
+        .catch((err) => log.error({ err, left: outbox.depth() }, "signals left unpublished"));
+    },
+    isReady: () => runner.isHealthy() && rebuilder.isIdle(),
+    tick,
+    detector,
+    outbox,
+    rebuilder,
+    runner,
+  };
+}
