@@ -4,6 +4,8 @@ export {
   type ApiKeyView,
   createKeysClient,
   type KeysClient,
+  type KeyUsageView,
   type Page,
+  type UsageSummaryView,
   type UserView,
 } from "./keys-client";

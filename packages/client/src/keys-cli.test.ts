@@ -64,6 +64,19 @@ describe("keys CLI", () => {
     ]);
   });
 
+  it("asks for a key's usage and the account-wide summary", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["usage", "12", "--from", "2026-01-01T00:00:00Z", "--granularity", "day"]);
+    await runKeysCommand(client, ["usage", "12"]);
+    await runKeysCommand(client, ["summary", "--user", "3", "--limit", "5"]);
+    expect(requests.map((r) => [r.method, r.url])).toEqual([
+      ["GET", "http://keys.test/api/v1/keys/12/usage?from=2026-01-01T00%3A00%3A00Z&granularity=day"],
+      ["GET", "http://keys.test/api/v1/keys/12/usage"],
+      ["GET", "http://keys.test/api/v1/usage/summary?userId=3&limit=5"],
+    ]);
+    await expect(runKeysCommand(client, ["summary", "--limit", "many"])).rejects.toThrow(UsageError);
+  });
+
   it("refuses bad usage before calling the API", async () => {
     const { client, requests } = recordingClient();
     await expect(runKeysCommand(client, ["create", "--name", "x"])).rejects.toThrow(

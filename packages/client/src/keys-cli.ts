@@ -15,6 +15,8 @@ export const USAGE = `usage: pnpm keys <command> [options]
   deactivate <key id>
   activate <key id>
   delete <key id>
+  usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
+  summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
 
 environment: KEYS_URL (default http://127.0.0.1:${DEFAULT_PORTS.keys}), ADMIN_TOKEN (required)`;
 
@@ -48,6 +50,10 @@ export async function runKeysCommand(client: KeysClient, argv: string[]): Promis
       "expires-at": { type: "string" },
       active: { type: "string" },
       grace: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      granularity: { type: "string" },
+      limit: { type: "string" },
     },
   });
   const [command, idArg] = positionals;
@@ -95,6 +101,16 @@ export async function runKeysCommand(client: KeysClient, argv: string[]): Promis
     case "delete":
       await client.deleteKey(id());
       return { deleted: id() };
+    case "usage":
+      // The service validates the times and the granularity, and says what is wrong.
+      return client.keyUsage(id(), { from: values.from, to: values.to, granularity: values.granularity });
+    case "summary":
+      return client.usageSummary({
+        from: values.from,
+        to: values.to,
+        userId: int(values.user, "--user"),
+        limit: int(values.limit, "--limit"),
+      });
     default:
       throw new UsageError(command ? `unknown command '${command}'` : "a command is required");
   }

@@ -22,6 +22,42 @@ export interface UserView {
   createdAt: string;
 }
 
+/** `GET /api/v1/keys/:id/usage`: a key's requests per minute, hour or day. */
+export interface KeyUsageView {
+  keyId: number;
+  from: string;
+  to: string;
+  granularity: "minute" | "hour" | "day";
+  buckets: {
+    start: string;
+    requests: number;
+    errors: number;
+    clientErrors: number;
+    rateLimited: number;
+    p50ResponseTimeMs: number | null;
+    p95ResponseTimeMs: number | null;
+  }[];
+}
+
+/** `GET /api/v1/usage/summary`. */
+export interface UsageSummaryView {
+  from: string;
+  to: string;
+  userId?: number;
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  errorRate: number;
+  topKeys: { keyId: number; name: string | null; requests: number; errors: number }[];
+  topEndpoints: {
+    endpoint: string;
+    method: string;
+    requests: number;
+    errors: number;
+    p95ResponseTimeMs: number | null;
+  }[];
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -100,6 +136,10 @@ export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }
         gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
       ),
     deleteKey: (id: number) => call<void>("DELETE", `/api/v1/keys/${id}`),
+    keyUsage: (id: number, params: { from?: string; to?: string; granularity?: string } = {}) =>
+      call<KeyUsageView>("GET", `/api/v1/keys/${id}/usage${query(params)}`),
+    usageSummary: (params: { from?: string; to?: string; userId?: number; limit?: number } = {}) =>
+      call<UsageSummaryView>("GET", `/api/v1/usage/summary${query(params)}`),
   };
 }
 

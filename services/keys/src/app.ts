@@ -7,7 +7,9 @@ import type { RateLimits } from "./domain/key-policy";
 import { toHttpError } from "./errors";
 import { openApiDocument } from "./openapi";
 import { createKeyRoutes } from "./routes/keys";
+import { createUsageRoutes } from "./routes/usage";
 import { createUserRoutes } from "./routes/users";
+import { createUsageQueries } from "./usage-queries";
 
 /** Admin requests are small JSON documents; anything bigger is refused before it is read. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -68,6 +70,7 @@ export function createApp({
       clock,
     }),
   );
+  api.route("/", createUsageRoutes({ prisma, queries: createUsageQueries({ prisma }), clock }));
   // Database errors become HTTP errors in this one place (errors.ts); rethrown, they reach the
   // shared handler of createHttpApp, which renders every error as {"detail": ...}.
   api.onError((error) => {

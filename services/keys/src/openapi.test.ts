@@ -20,6 +20,8 @@ describe("OpenAPI document", () => {
       "PATCH /api/v1/keys/{id}",
       "DELETE /api/v1/keys/{id}",
       "POST /api/v1/keys/{id}/rotate",
+      "GET /api/v1/keys/{id}/usage",
+      "GET /api/v1/usage/summary",
       "GET /healthz",
       "GET /readyz",
       "GET /metrics",

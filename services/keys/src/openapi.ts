@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { DEFAULT_PAGE_SIZE, MAX_INT, MAX_PAGE_SIZE } from "./domain/pagination";
-import { createKeySchema, createUserSchema, rotateKeySchema, updateKeySchema } from "./schemas";
+import { GRANULARITIES, MAX_BUCKETS } from "./domain/usage-range";
+import {
+  createKeySchema,
+  createUserSchema,
+  DEFAULT_SUMMARY_LIMIT,
+  MAX_SUMMARY_LIMIT,
+  rotateKeySchema,
+  updateKeySchema,
+} from "./schemas";
 
 // The service's OpenAPI 3.1 document. Request bodies are generated from the zod schemas that
 // validate them, so the document cannot drift from what the handlers accept; responses are
@@ -50,6 +58,20 @@ const pageParameters = [
     schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
   },
 ];
+const timeParameter = (name: "from" | "to", description: string) => ({
+  name,
+  in: "query",
+  description,
+  schema: { type: "string", format: "date-time" },
+});
+const ERROR_DEFINITION =
+  "`errors` counts responses with status >= 500 (upstream and edge failures); `clientErrors` those from 400 to 499, 429s included";
+const count = { type: "integer", minimum: 0 };
+const responseTimeMs = (what: string) => ({
+  ...nullable({ type: "number" }),
+  description: `${what} response time in milliseconds (interpolated, percentile_cont); null without requests`,
+});
+
 const listOf = (item: string) => ({
   type: "object",
   required: ["items", "nextCursor"],
@@ -202,6 +224,61 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/keys/{id}/usage": {
+      get: {
+        summary: "A key's usage per minute, hour or day",
+        description:
+          "Requests, errors and response-time percentiles per bucket, from the recorded requests " +
+          "(api_usage). Buckets are aligned to UTC: `from` is rounded down and `to` up to the " +
+          "granularity, and the answer gives the range it covers. Every bucket of the range is " +
+          `listed, empty ones with zeros; at most ${MAX_BUCKETS} buckets. ${ERROR_DEFINITION}.`,
+        parameters: [
+          idParameter,
+          timeParameter("from", "Start (inclusive); default `to` minus 24 hours"),
+          timeParameter("to", "End (exclusive); default now"),
+          {
+            name: "granularity",
+            in: "query",
+            schema: { type: "string", enum: [...GRANULARITIES], default: "hour" },
+          },
+        ],
+        responses: {
+          200: { description: "The key's usage", ...json(ref("KeyUsage")) },
+          400: error(`Invalid input, \`from\` not before \`to\`, or more than ${MAX_BUCKETS} buckets`),
+          401: errors[401],
+          404: errors[404],
+        },
+      },
+    },
+    "/api/v1/usage/summary": {
+      get: {
+        summary: "Account-wide usage summary",
+        description:
+          "Totals, error rate, busiest keys and busiest endpoints over a span of at most 31 days, " +
+          `optionally of one user's keys. ${ERROR_DEFINITION}; \`errorRate\` is errors / requests.`,
+        parameters: [
+          timeParameter("from", "Start (inclusive); default `to` minus 24 hours"),
+          timeParameter("to", "End (exclusive); default now"),
+          { name: "userId", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_INT } },
+          {
+            name: "limit",
+            in: "query",
+            description: "Entries in topKeys and in topEndpoints",
+            schema: {
+              type: "integer",
+              minimum: 1,
+              maximum: MAX_SUMMARY_LIMIT,
+              default: DEFAULT_SUMMARY_LIMIT,
+            },
+          },
+        ],
+        responses: {
+          200: { description: "The summary", ...json(ref("UsageSummary")) },
+          400: error("Invalid input, `from` not before `to`, or a span over 31 days"),
+          401: errors[401],
+        },
+      },
+    },
     "/healthz": {
       get: { summary: "Liveness", security: [], responses: { 200: { description: "The process is alive" } } },
     },
@@ -268,6 +345,94 @@ export const openApiDocument = {
         type: "object",
         required: [...Object.keys(newKeyProperties), "rotatedFromId"],
         properties: { ...newKeyProperties, rotatedFromId: { type: "integer" } },
+      },
+      UsageBucket: {
+        type: "object",
+        required: [
+          "start",
+          "requests",
+          "errors",
+          "clientErrors",
+          "rateLimited",
+          "p50ResponseTimeMs",
+          "p95ResponseTimeMs",
+        ],
+        properties: {
+          start: time,
+          requests: count,
+          errors: count,
+          clientErrors: count,
+          rateLimited: { ...count, description: "Requests refused with 429 by the edge's rate limiter" },
+          p50ResponseTimeMs: responseTimeMs("Median"),
+          p95ResponseTimeMs: responseTimeMs("95th percentile"),
+        },
+      },
+      KeyUsage: {
+        type: "object",
+        required: ["keyId", "from", "to", "granularity", "buckets"],
+        properties: {
+          keyId: { type: "integer" },
+          from: { ...time, description: "The first bucket's start" },
+          to: { ...time, description: "The last bucket's end (exclusive)" },
+          granularity: { type: "string", enum: [...GRANULARITIES] },
+          buckets: { type: "array", items: ref("UsageBucket") },
+        },
+      },
+      UsageSummary: {
+        type: "object",
+        required: [
+          "from",
+          "to",
+          "requests",
+          "errors",
+          "clientErrors",
+          "errorRate",
+          "topKeys",
+          "topEndpoints",
+        ],
+        properties: {
+          from: time,
+          to: time,
+          userId: { type: "integer", description: "Present when the summary is of one user's keys" },
+          requests: count,
+          errors: count,
+          clientErrors: count,
+          errorRate: {
+            type: "number",
+            minimum: 0,
+            maximum: 1,
+            description: "errors / requests; 0 without requests",
+          },
+          topKeys: {
+            type: "array",
+            description: "By requests, most first",
+            items: {
+              type: "object",
+              required: ["keyId", "name", "requests", "errors"],
+              properties: {
+                keyId: { type: "integer" },
+                name: { ...nullable({ type: "string" }), description: "null for a key deleted since" },
+                requests: count,
+                errors: count,
+              },
+            },
+          },
+          topEndpoints: {
+            type: "array",
+            description: "By requests, most first",
+            items: {
+              type: "object",
+              required: ["endpoint", "method", "requests", "errors", "p95ResponseTimeMs"],
+              properties: {
+                endpoint: { type: "string", description: "The normalised route, e.g. /users/:id" },
+                method: { type: "string" },
+                requests: count,
+                errors: count,
+                p95ResponseTimeMs: responseTimeMs("95th percentile"),
+              },
+            },
+          },
+        },
       },
       ApiKey: {
         type: "object",

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
 import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_INT, MAX_PAGE_SIZE } from "./domain/pagination";
+import { GRANULARITIES } from "./domain/usage-range";
 
 export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
@@ -119,6 +120,31 @@ export const updateKeySchema = z
 
 export const rotateKeySchema = z
   .object({ gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional() })
+  .strict();
+
+/** A point in time in a query string; ISO-8601 with a zone (`Z` or an offset). */
+const queryTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a time zone" });
+
+/** `GET /keys/:id/usage`; the range itself (order, number of buckets) is checked by the handler. */
+export const keyUsageQuerySchema = z
+  .object({
+    from: queryTime.optional(),
+    to: queryTime.optional(),
+    granularity: z.enum(GRANULARITIES, "must be minute, hour or day").default("hour"),
+  })
+  .strict();
+
+export const MAX_SUMMARY_LIMIT = 100;
+export const DEFAULT_SUMMARY_LIMIT = 10;
+
+/** `GET /usage/summary`. */
+export const usageSummaryQuerySchema = z
+  .object({
+    from: queryTime.optional(),
+    to: queryTime.optional(),
+    userId: idString.optional(),
+    limit: intString(1, MAX_SUMMARY_LIMIT).default(DEFAULT_SUMMARY_LIMIT),
+  })
   .strict();
 
 export type CreateKeyBody = z.output<typeof createKeySchema>;

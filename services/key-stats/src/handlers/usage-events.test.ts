@@ -1,0 +1,158 @@
+import type { UsageEvent } from "@apimon/events";
+import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
+import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import type { BatchPlan } from "../domain/batch-plan";
+import { createKeyStatsMetrics } from "../metrics";
+import type { AppliedBatch, KeyStatsStore, PartitionRef } from "../stats-store";
+import { createUsageEventsHandler } from "./usage-events";
+
+const TOPIC = "usage.events.v1";
+const logger = createLogger({ service: "key-stats", level: "silent" });
+const context: HandlerContext = { topic: TOPIC, partition: 0, logger, heartbeat: async () => {} };
+
+/** The store's contract in memory: counts and the offset change together, or not at all. */
+function memoryStore(existingKeys: number[]) {
+  const counts = new Map<number, number>(existingKeys.map((k) => [k, 0]));
+  let nextOffset: bigint | undefined;
+  let failNext: "before-commit" | "after-commit" | undefined;
+  let transactions = 0;
+  const store: KeyStatsStore = {
+    async readNextOffset(_ref: PartitionRef) {
+      return nextOffset;
+    },
+    async applyBatch(_ref: PartitionRef, makePlan: (stored: bigint) => BatchPlan): Promise<AppliedBatch> {
+      transactions++;
+      if (failNext === "before-commit") {
+        failNext = undefined;
+        throw new Error("connection terminated");
+      }
+      const plan = makePlan(nextOffset ?? 0n);
+      for (const i of plan.increments)
+        if (counts.has(i.apiKeyId)) counts.set(i.apiKeyId, (counts.get(i.apiKeyId) ?? 0) + i.count);
+      nextOffset = plan.nextOffset;
+      const unknownKeys = plan.increments.map((i) => i.apiKeyId).filter((k) => !counts.has(k));
+      if (failNext === "after-commit") {
+        // The COMMIT reached the database but its answer was lost.
+        failNext = undefined;
+        throw new Error("connection terminated");
+      }
+      return { plan, unknownKeys };
+    },
+  };
+  return {
+    store,
+    counts: () => Object.fromEntries(counts),
+    failNext: (when: "before-commit" | "after-commit") => {
+      failNext = when;
+    },
+    transactions: () => transactions,
+  };
+}
+
+let offset = 0;
+function message(
+  apiKeyId: number,
+  id: string = crypto.randomUUID(),
+  at = offset,
+): ConsumedMessage<UsageEvent> {
+  return {
+    topic: TOPIC,
+    partition: 0,
+    offset: String(at),
+    key: String(apiKeyId),
+    headers: {},
+    timestamp: "0",
+    value: {
+      id,
+      apiKeyId,
+      occurredAt: new Date(Date.UTC(2026, 0, 1) + at * 1000).toISOString(),
+    } as UsageEvent,
+  };
+}
+/** Messages at the next offsets, for the given keys. */
+function next(...keys: number[]): ConsumedMessage<UsageEvent>[] {
+  return keys.map((k) => message(k, crypto.randomUUID(), offset++));
+}
+
+function setup(existingKeys = [1, 2], dedupWindow = 100) {
+  offset = 0;
+  const memory = memoryStore(existingKeys);
+  const registry = createMetricsRegistry("key-stats", { defaultMetrics: false });
+  const handler = createUsageEventsHandler({
+    store: memory.store,
+    groupId: "key-stats",
+    dedupWindow,
+    metrics: createKeyStatsMetrics(registry),
+    logger,
+  });
+  const outcomes = async () =>
+    Object.fromEntries(
+      ((await registry.getSingleMetric("key_stats_events_total")?.get())?.values ?? []).map((v) => [
+        v.labels.outcome,
+        v.value,
+      ]),
+    );
+  return { ...memory, handler, outcomes };
+}
+
+describe("counting usage events", () => {
+  it("counts each key's events once, however often a batch is delivered", async () => {
+    const { handler, counts, outcomes } = setup();
+    const batch = next(1, 2, 1);
+    await handler.handle(batch, context);
+    await handler.handle(batch, context);
+    expect(counts()).toEqual({ 1: 2, 2: 1 });
+    expect(await outcomes()).toEqual({ counted: 3, redelivered: 3 });
+  });
+
+  it("counts a batch whose transaction failed when it is retried, and not twice when the commit had landed", async () => {
+    const { handler, counts, failNext } = setup();
+    const first = next(1, 1);
+    failNext("before-commit");
+    await expect(handler.handle(first, context)).rejects.toThrow("connection terminated");
+    await handler.handle(first, context);
+    expect(counts()).toEqual({ 1: 2, 2: 0 });
+
+    const second = next(2, 2);
+    failNext("after-commit");
+    await expect(handler.handle(second, context)).rejects.toThrow("connection terminated");
+    await handler.handle(second, context);
+    expect(counts()).toEqual({ 1: 2, 2: 2 });
+  });
+
+  it("counts an event published twice once, in the same batch or a later one", async () => {
+    const { handler, counts, outcomes } = setup();
+    const [a, b] = next(1, 2);
+    const again = message(1, a?.value.id, offset++);
+    await handler.handle([a, b, again] as ConsumedMessage<UsageEvent>[], context);
+    await handler.handle([message(2, b?.value.id, offset++), ...next(2)], context);
+    expect(counts()).toEqual({ 1: 1, 2: 2 });
+    expect(await outcomes()).toEqual({ counted: 3, duplicate: 2 });
+  });
+
+  it("skips events of deleted keys but moves on past them", async () => {
+    const { handler, counts, outcomes, store } = setup([1]);
+    await handler.handle(next(1, 7, 7), context);
+    expect(counts()).toEqual({ 1: 1 });
+    expect(await store.readNextOffset({ groupId: "key-stats", topic: TOPIC, partition: 0 })).toBe(3n);
+    expect(await outcomes()).toEqual({ counted: 1, unknown_key: 2 });
+  });
+
+  it("on assignment, re-reads the window before the stored offset without writing, and then knows those events", async () => {
+    const { handler, counts, transactions } = setup([1], 3);
+    expect(await handler.initialOffset(TOPIC, 0)).toBeUndefined();
+    const history = next(1, 1, 1, 1, 1);
+    await handler.handle(history, context);
+    expect(transactions()).toBe(1);
+
+    // Reassigned (after a restart, say): stored next offset 5, window 3, so reading resumes at 2.
+    expect(await handler.initialOffset(TOPIC, 0)).toBe("2");
+    await handler.handle(history.slice(2), context);
+    expect(transactions()).toBe(1);
+
+    // A copy of offset 3's event arrives: recognised. Offset 0's copy is beyond the window.
+    const copies = [message(1, history[3]?.value.id, offset++), message(1, history[0]?.value.id, offset++)];
+    await handler.handle(copies, context);
+    expect(counts()).toEqual({ 1: 6 });
+  });
+});

@@ -1,0 +1,222 @@
+import { createPrismaClient, isRetriableDbError, type PrismaClient } from "@apimon/db";
+import { dlqTopic } from "@apimon/events";
+import {
+  type BatchingProducer,
+  type ConsumerRunner,
+  createBatchingProducer,
+  createConsumerRunner,
+  createKafka,
+  deleteConsumerGroups,
+  ensureTopics,
+  fetchEndOffsets,
+  isMarkedRetriable,
+  type KafkaClient,
+  subscription,
+  topicName,
+} from "@apimon/kafka";
+import { createMetricsRegistry, type Registry } from "@apimon/observability";
+import {
+  createTcpProxy,
+  createTestDatabase,
+  makeUsageEvent,
+  type TestDatabase,
+  testInfra,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import { createUsageEventsHandler } from "../src/handlers/usage-events";
+import { createKeyStatsMetrics } from "../src/metrics";
+import { createKeyStatsStore } from "../src/stats-store";
+import {
+  expectedStats,
+  keyStats,
+  publishInChunks,
+  seedKeys,
+  storedAndEndOffsets,
+  streamWithDuplicates,
+  totalUsage,
+  usage,
+} from "./support";
+
+const logger = testLogger("key-stats-test");
+let db: TestDatabase;
+let kafka: KafkaClient;
+const createdTopics: string[] = [];
+const groups: string[] = [];
+const runners: ConsumerRunner[] = [];
+const clients: PrismaClient[] = [];
+const producers: BatchingProducer[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "key-stats-int", logger });
+});
+
+afterAll(async () => {
+  await Promise.all(producers.map((p) => p.disconnect()));
+  await Promise.all(runners.splice(0).map((r) => r.stop()));
+  await Promise.all(clients.map((c) => c.$disconnect()));
+  await deleteConsumerGroups(kafka, groups);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
+  await admin.disconnect();
+  await db?.drop();
+});
+
+async function freshTopics(label: string): Promise<string> {
+  const prefix = uniqueTopicPrefix(label);
+  const result = await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] });
+  createdTopics.push(...result.created);
+  return prefix;
+}
+
+/** key-stats as main.ts wires it, on the given database url. */
+async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniqueName("key-stats")) {
+  const prisma = createPrismaClient({ connectionString: databaseUrl, connectionTimeoutMs: 2000 });
+  clients.push(prisma);
+  const registry = createMetricsRegistry("key-stats", { defaultMetrics: false });
+  const handler = createUsageEventsHandler({
+    store: createKeyStatsStore({ prisma }),
+    groupId,
+    dedupWindow: 20_000,
+    metrics: createKeyStatsMetrics(registry),
+    logger,
+  });
+  const runner = createConsumerRunner({
+    kafka,
+    groupId,
+    logger,
+    registry,
+    topicPrefix: prefix,
+    maxBatchSize: 200,
+    maxWaitTimeMs: 200,
+    subscriptions: [subscription(usage, handler.handle)],
+    initialOffset: handler.initialOffset,
+    isRetriable: (error) => isMarkedRetriable(error) || isRetriableDbError(error),
+    retry: { initialMs: 50, maxMs: 500 },
+  });
+  runners.push(runner);
+  groups.push(groupId);
+  await runner.start();
+  return { runner, registry, groupId };
+}
+
+function newProducer(prefix: string): BatchingProducer {
+  const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+  producers.push(producer);
+  return producer;
+}
+
+async function metricValues(registry: Registry, name: string) {
+  const metric = registry.getSingleMetric(name);
+  return metric ? (await metric.get()).values : [];
+}
+
+async function outcomes(registry: Registry): Promise<Record<string, number>> {
+  const values = await metricValues(registry, "key_stats_events_total");
+  return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
+}
+
+async function dlqDepth(prefix: string): Promise<number> {
+  const offsets = await fetchEndOffsets(kafka, topicName(dlqTopic(usage), prefix));
+  return offsets.reduce((sum, p) => sum + Number(p.high - p.low), 0);
+}
+
+// Generous: the outcome is asserted, never the speed, and the test machine is shared.
+jest.setTimeout(300_000);
+
+describe("key-stats counting usage events into api_keys", () => {
+  it("counts 10,000 events of which 5 % were published twice as exactly 10,000, with each key's latest use", async () => {
+    const prefix = await freshTopics("ks-dups");
+    const keyIds = await seedKeys(db, uniqueName("dups"), 40);
+    const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
+    expect(publishOrder).toHaveLength(10_500);
+    // Events of a key that was deleted meanwhile: skipped, but they still move the offset on.
+    const orphans = Array.from({ length: 30 }, () => makeUsageEvent({ apiKeyId: 999_999 }));
+
+    const { registry, groupId } = await startKeyStats(prefix, db.url);
+    const producer = newProducer(prefix);
+    await publishInChunks(producer, [...publishOrder, ...orphans], { chunk: 1000 });
+    await producer.disconnect();
+
+    await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
+      timeoutMs: 120_000,
+      what: "usage_count to reach 10,000",
+    });
+    await waitFor(
+      async () => {
+        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
+        return JSON.stringify(stored) === JSON.stringify(end);
+      },
+      { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
+    );
+
+    expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
+    expect(await totalUsage(db, keyIds)).toBe(10_000);
+    expect(await outcomes(registry)).toEqual({ counted: 10_000, duplicate: 500, unknown_key: 30 });
+    expect(await dlqDepth(prefix)).toBe(0);
+    const writes = (await metricValues(registry, "key_stats_write_duration_seconds")) as {
+      metricName?: string;
+      value: number;
+    }[];
+    const committed = writes.find((v) => v.metricName === "key_stats_write_duration_seconds_count");
+    expect(committed?.value).toBeGreaterThan(0);
+    const lag = await metricValues(registry, "kafka_consumer_lag");
+    expect(lag.length).toBeGreaterThan(0);
+  });
+
+  it("loses and repeats nothing when Postgres goes away mid-stream and comes back", async () => {
+    const prefix = await freshTopics("ks-pg");
+    const keyIds = await seedKeys(db, uniqueName("pg"), 25);
+    const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
+    const target = new URL(db.url);
+    const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(db.url);
+    viaProxy.port = String(proxy.port);
+    try {
+      const { registry } = await startKeyStats(prefix, viaProxy.toString());
+      const producer = newProducer(prefix);
+      const firstPart = publishOrder.slice(0, 4000);
+      await publishInChunks(producer, firstPart, { chunk: 500 });
+      await waitFor(async () => (await totalUsage(db, keyIds)) > 0, {
+        timeoutMs: 120_000,
+        what: "first counts",
+      });
+
+      // Postgres "restarts": every connection is cut and new ones are refused for a while,
+      // while events keep coming. A COMMIT already on the wire may still land (the client then
+      // sees an error and retries a batch that did commit: the stored offset makes it a no-op).
+      await proxy.interrupt();
+      await publishInChunks(producer, publishOrder.slice(4000, 8000), { chunk: 500 });
+      const retries = async () =>
+        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
+      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      const countedDuringOutage = await totalUsage(db, keyIds);
+      const retriesSoFar = await retries();
+      await waitFor(async () => (await retries()) >= retriesSoFar + 2, {
+        timeoutMs: 120_000,
+        what: "more retries",
+      });
+      expect(await totalUsage(db, keyIds)).toBe(countedDuringOutage);
+      expect(countedDuringOutage).toBeLessThan(10_000);
+
+      await proxy.resume();
+      await publishInChunks(producer, publishOrder.slice(8000), { chunk: 500 });
+      await producer.disconnect();
+      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
+        timeoutMs: 120_000,
+        what: "usage_count to reach 10,000",
+      });
+      // Give a wrongly repeated batch the chance to show up before asserting the exact sum.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
+      expect(await totalUsage(db, keyIds)).toBe(10_000);
+      expect(await dlqDepth(prefix)).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

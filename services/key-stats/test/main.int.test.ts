@@ -1,0 +1,222 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { dlqTopic } from "@apimon/events";
+import {
+  createBatchingProducer,
+  createKafka,
+  deleteConsumerGroups,
+  ensureTopics,
+  type KafkaClient,
+} from "@apimon/kafka";
+import {
+  createTestDatabase,
+  freePort,
+  repoRoot,
+  spawnTsx,
+  type TestDatabase,
+  testInfra,
+  testLogger,
+  uniqueName,
+  uniqueTopicPrefix,
+  waitFor,
+} from "@apimon/testkit";
+import {
+  expectedStats,
+  keyStats,
+  publishInChunks,
+  seedKeys,
+  storedAndEndOffsets,
+  streamWithDuplicates,
+  totalUsage,
+  usage,
+} from "./support";
+
+const entry = "services/key-stats/src/main.ts";
+const logger = testLogger("key-stats-main");
+let db: TestDatabase;
+let kafka: KafkaClient;
+let prefix: string;
+const created: string[] = [];
+const groups: string[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "key-stats-main", logger });
+  prefix = uniqueTopicPrefix("ks-main");
+  created.push(...(await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created);
+});
+
+afterAll(async () => {
+  for (const p of processes)
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  await Promise.all(processes.map((p) => p.exited));
+  await deleteConsumerGroups(kafka, groups);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin.disconnect();
+  await db?.drop();
+});
+
+interface ServiceProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  output(): string;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | NodeJS.Signals | null>;
+}
+const processes: ServiceProcess[] = [];
+
+/**
+ * The real main.ts, run by node itself with tsx's loader rather than through the tsx CLI: the
+ * CLI runs the script in a child process, which a SIGKILL of the CLI would leave running.
+ */
+function start(port: number, groupId: string): ServiceProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      KEY_STATS_PORT: String(port),
+      KEY_STATS_HOST: "127.0.0.1",
+      KEY_STATS_GROUP_ID: groupId,
+      // Small transactions, so that the kill is likely to land between a database commit and
+      // the Kafka commit that follows it.
+      KEY_STATS_MAX_BATCH_SIZE: "50",
+      // The killed member gives up its partitions after this long (the broker's minimum).
+      KEY_STATS_SESSION_TIMEOUT_MS: "6000",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal)),
+  );
+  const handle = { child, output: () => output, exited };
+  processes.push(handle);
+  return handle;
+}
+
+async function ready(port: number) {
+  return waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return res.ok && ((await res.json()) as unknown);
+    },
+    { timeoutMs: 120_000, what: "readiness" },
+  );
+}
+
+function logMessages(service: ServiceProcess): string[] {
+  return service
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+}
+
+// Generous: the outcome is asserted, never the speed, and the test machine is shared.
+jest.setTimeout(300_000);
+
+describe("key-stats process", () => {
+  it("counts exactly 10,000 of 10,500 publishes (5 % twice) although it is SIGKILLed mid-stream and restarted", async () => {
+    const groupId = uniqueName("key-stats");
+    groups.push(groupId);
+    const keyIds = await seedKeys(db, uniqueName("main"), 30);
+    const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
+    const port = await freePort();
+
+    const first = start(port, groupId);
+    expect(await ready(port)).toEqual({
+      status: "ready",
+      checks: { database: { ok: true }, consumer: { ok: true } },
+    });
+
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+    let second: ServiceProcess | undefined;
+    try {
+      let killedAt = -1;
+      // The stream keeps flowing while the process is killed and while it is down.
+      await publishInChunks(producer, publishOrder, {
+        chunk: 500,
+        pauseMs: 100,
+        afterChunk: async (sent) => {
+          if (killedAt < 0 && sent >= 3000) {
+            await waitFor(async () => (await totalUsage(db, keyIds)) > 0, {
+              timeoutMs: 120_000,
+              what: "counts",
+            });
+            first.child.kill("SIGKILL");
+            expect(await first.exited).toBe("SIGKILL");
+            killedAt = await totalUsage(db, keyIds);
+          }
+          if (sent >= 6000 && !second) second = start(port, groupId);
+        },
+      });
+      expect(killedAt).toBeGreaterThan(0);
+      expect(killedAt).toBeLessThan(10_000);
+
+      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
+        timeoutMs: 120_000,
+        what: "usage_count to reach 10,000",
+      });
+      await waitFor(
+        async () => {
+          const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
+          return JSON.stringify(stored) === JSON.stringify(end);
+        },
+        { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
+      );
+      expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
+      expect(await totalUsage(db, keyIds)).toBe(10_000);
+
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const series of [
+        'key_stats_events_total{outcome="counted",service="key-stats"}',
+        // The restarted process met copies of events its predecessor had counted, and re-read
+        // what was stored before it to know them.
+        'key_stats_events_total{outcome="duplicate",service="key-stats"}',
+        'key_stats_events_total{outcome="redelivered",service="key-stats"}',
+        "key_stats_write_duration_seconds_count",
+        "kafka_consumer_lag{",
+        "kafka_consumer_batch_size_count",
+      ]) {
+        expect(metrics).toContain(series);
+      }
+    } finally {
+      await producer.disconnect();
+      second?.child.kill("SIGTERM");
+    }
+    expect(await second?.exited).toBe(0);
+    const milestones = ["key-stats listening", "shutting down", "consumer stopped", "shutdown complete"];
+    expect(logMessages(second as ServiceProcess).filter((m) => milestones.includes(m))).toEqual(milestones);
+    // The restarted process rebuilt its duplicate memory from before the stored offsets.
+    expect(logMessages(second as ServiceProcess)).toContain(
+      "partition assigned; replaying the duplicate window before the stored offset",
+    );
+  });
+
+  it("refuses to start with bad settings, naming every bad variable", async () => {
+    const child = spawnTsx(entry, {
+      ...process.env,
+      KEY_STATS_PORT: "eighty",
+      KEY_STATS_DEDUP_WINDOW: "-1",
+      DATABASE_URL: "not a url",
+    });
+    expect(await child.exited).toBe(1);
+    const stderr = child.stderr();
+    expect(stderr).toContain("key-stats failed to start: Invalid configuration:");
+    for (const variable of ["KEY_STATS_PORT:", "KEY_STATS_DEDUP_WINDOW:", "DATABASE_URL:"]) {
+      expect(stderr).toContain(variable);
+    }
+  });
+});
