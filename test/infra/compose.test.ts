@@ -36,7 +36,22 @@ describe("docker-compose.yml", () => {
     expect(result.status).toBe(0);
     const services = (parse(result.stdout) as { services: Record<string, Service> }).services;
     expect(Object.keys(services).sort()).toEqual(
-      ["demo-upstream", "edge", "kafka", "keys", "mailpit", "migrate", "postgres", "redis", "topics"].sort(),
+      [
+        "alerts",
+        "anomaly-detector",
+        "demo-upstream",
+        "edge",
+        "kafka",
+        "key-stats",
+        "keys",
+        "mailpit",
+        "migrate",
+        "notifier",
+        "postgres",
+        "redis",
+        "topics",
+        "usage-recorder",
+      ].sort(),
     );
     expect(services.kafka?.image).toMatch(/^apache\/kafka:4\./);
     for (const name of ["kafka", "postgres", "redis", "mailpit", "demo-upstream"]) {
@@ -77,5 +92,27 @@ describe("docker-compose.yml", () => {
     expect(edge?.depends_on?.topics?.condition).toBe("service_completed_successfully");
     expect(edge?.healthcheck?.test).toContain("http://127.0.0.1:8080/readyz");
     expect(Object.keys(parsed.volumes)).toContain("edge-spool");
+  });
+
+  it("runs every consumer and the alerts service after the jobs, each checked on its /readyz", () => {
+    const parsed = parse(compose("config").stdout) as { services: Record<string, Service> };
+    const ports: Record<string, [string, string]> = {
+      "usage-recorder": ["USAGE_RECORDER_PORT", "8083"],
+      "key-stats": ["KEY_STATS_PORT", "8084"],
+      "anomaly-detector": ["DETECTOR_PORT", "8085"],
+      alerts: ["ALERTS_PORT", "8081"],
+      notifier: ["NOTIFIER_PORT", "8086"],
+    };
+    for (const [name, [variable, port]] of Object.entries(ports)) {
+      const service = parsed.services[name];
+      expect(service?.build?.args?.SERVICE).toBe(name);
+      expect(service?.environment?.[variable]).toBe(port);
+      expect(service?.environment?.DATABASE_URL).toMatch(/^postgresql:\/\/.*@postgres:5432\//);
+      expect(service?.depends_on?.migrate?.condition).toBe("service_completed_successfully");
+      expect(service?.healthcheck?.test).toContain(`http://127.0.0.1:${port}/readyz`);
+    }
+    // The notifier mails the catcher, which must be up first.
+    expect(parsed.services.notifier?.environment?.SMTP_URL).toBe("smtp://mailpit:1025");
+    expect(parsed.services.notifier?.depends_on?.mailpit?.condition).toBe("service_healthy");
   });
 });

@@ -1,0 +1,283 @@
+// Issue 7 end to end, through the whole product: slow calls through the edge → anomaly detector →
+// alerts service → notifier → a real SMTP server, a Slack-compatible receiver and a signed
+// webhook receiver. Every service runs as its own process on real Kafka, Postgres and Redis.
+import { createHmac } from "node:crypto";
+import { dlqTopic, topics } from "@apimon/events";
+import { type ConsumerRunner, createConsumerRunner, subscription } from "@apimon/kafka";
+import {
+  type HttpReceiver,
+  type SmtpReceiver,
+  startHttpReceiver,
+  startSmtpReceiver,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "@apimon/testkit";
+import { type FullStack, startFullStack } from "./lib/full-stack";
+
+const WEBHOOK_SECRET = "e2e-webhook-signing-secret-0123";
+
+interface AlertView {
+  id: number;
+  type: string;
+  severity: string;
+  status: string;
+  apiKeyId: number | null;
+  endpoint: string | null;
+  occurrences: number;
+  observedValue: number;
+}
+interface DeliveryView {
+  deliveryId: string;
+  channelId: number;
+  attempt: number;
+  status: string;
+  responseCode: number | null;
+}
+
+let stack: FullStack;
+let smtp: SmtpReceiver;
+let http: HttpReceiver;
+let dlq: ConsumerRunner;
+const dlqRecords: string[] = [];
+
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  http = await startHttpReceiver();
+  stack = await startFullStack({
+    label: "alerts-e2e",
+    services: ["demo-upstream", "keys", "edge", "anomaly-detector", "alerts", "notifier"],
+    env: {
+      "anomaly-detector": { DETECTOR_SETTINGS_POLL_MS: "300", DETECTOR_TICK_MS: "300" },
+      alerts: { ALERTS_SCHEDULER_MS: "300" },
+      notifier: {
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        NOTIFIER_ALLOW_PRIVATE_TARGETS: "true",
+        NOTIFIER_MAX_ATTEMPTS: "3",
+        NOTIFIER_BACKOFF_BASE_MS: "100",
+        NOTIFIER_BACKOFF_CAP_MS: "400",
+      },
+    },
+  });
+  dlq = createConsumerRunner({
+    kafka: stack.kafka,
+    groupId: uniqueName("alerts-e2e-dlq"),
+    logger: testLogger("alerts-e2e"),
+    topicPrefix: stack.prefix,
+    maxWaitTimeMs: 200,
+    subscriptions: [
+      subscription(dlqTopic(topics.notifications), async (messages) => {
+        for (const m of messages) dlqRecords.push(JSON.stringify(m.value));
+      }),
+    ],
+  });
+  await dlq.start();
+}, 240_000);
+
+afterAll(async () => {
+  await dlq?.stop();
+  await stack?.stop();
+  await http?.close();
+  await smtp?.close();
+});
+
+const alertsFor = async (apiKeyId: number) =>
+  (await stack.admin<{ items: AlertView[] }>("alerts", "GET", `/api/v1/alerts?apiKeyId=${apiKeyId}`)).items;
+
+const webhookBodies = () =>
+  http.requests("/hook").map((r) => JSON.parse(r.body) as { reason: string; alert: { id: number | null } });
+
+describe("alerts end to end", () => {
+  it("raises, deduplicates, escalates, reminds, acknowledges and resolves a response-time alert", async () => {
+    // Reminders every 2 s, resolution after 4 quiet seconds: the test's clock, not production's.
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", {
+      alertThresholds: { quietPeriodSeconds: 4 },
+      repeatIntervalSeconds: 2,
+      escalation: { enabled: false },
+    });
+    await stack.admin("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "ops mail",
+      type: "email",
+      target: "ops@example.com",
+    });
+    await stack.admin("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "slack",
+      type: "slack",
+      target: http.url("/slack"),
+    });
+    await stack.admin("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "hook",
+      type: "webhook",
+      target: http.url("/hook"),
+      secret: WEBHOOK_SECRET,
+    });
+    // The detector polls the settings: give it a moment to see the short quiet period.
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const { key, id } = await stack.newKey();
+    const call = (ms: number) =>
+      fetch(`${stack.url("edge")}/api/slow?ms=${ms}`, { headers: { "x-api-key": key } }).then(
+        (r) => r.status,
+      );
+
+    // 1. A slow call (1.2 s > 1.0 s) opens a warning alert, visible in the API within seconds.
+    expect(await call(1200)).toBe(200);
+    const answeredAt = Date.now();
+    await waitFor(async () => (await alertsFor(id)).length === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the response_time alert",
+    });
+    const visibleAfter = Date.now() - answeredAt;
+    const [alert] = await alertsFor(id);
+    expect(alert).toMatchObject({
+      type: "response_time",
+      severity: "warning",
+      status: "firing",
+      apiKeyId: id,
+      endpoint: expect.stringContaining("/api/slow"),
+      occurrences: 1,
+    });
+    if (!alert) throw new Error("no alert");
+
+    // 2. Email, Slack and the signed webhook all hear about it.
+    await waitFor(() => smtp.messages.length >= 1, { timeoutMs: 30_000, what: "the alert email" });
+    const mail = smtp.messages[0];
+    expect(mail?.to).toContain("ops@example.com");
+    expect(mail?.raw).toContain("response_time");
+    await waitFor(() => http.requests("/slack").length >= 1, {
+      timeoutMs: 30_000,
+      what: "the Slack message",
+    });
+    expect(JSON.parse(http.requests("/slack")[0]?.body ?? "{}")).toHaveProperty("blocks");
+    await waitFor(() => http.requests("/hook").length >= 1, { timeoutMs: 30_000, what: "the webhook" });
+    const hook = http.requests("/hook")[0];
+    if (!hook) throw new Error("no webhook");
+    const expected = `sha256=${createHmac("sha256", WEBHOOK_SECRET)
+      .update(`${hook.headers["x-timestamp"]}.${hook.body}`)
+      .digest("hex")}`;
+    expect(hook.headers["x-signature"]).toBe(expected);
+    expect(hook.headers["x-delivery-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(webhookBodies()[0]).toMatchObject({ reason: "firing", alert: { id: alert.id } });
+
+    // 3. A second slow call does not open another alert. (The detector signals changes of a
+    // condition, not every matching event, so the open alert simply stays as it is.)
+    expect(await call(1200)).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000)); // several detector ticks
+    expect((await alertsFor(id)).map((a) => [a.id, a.severity])).toEqual([[alert.id, "warning"]]);
+    expect(webhookBodies().filter((b) => b.reason === "firing")).toHaveLength(1);
+
+    // 4. A slower call (2.2 s > 2.0 s) escalates the same alert in place and notifies again.
+    expect(await call(2200)).toBe(200);
+    await waitFor(async () => (await alertsFor(id))[0]?.severity === "critical", {
+      timeoutMs: 30_000,
+      what: "the escalation",
+    });
+    const escalated = await alertsFor(id);
+    expect(escalated).toHaveLength(1);
+    expect(escalated[0]?.id).toBe(alert.id);
+    await waitFor(() => webhookBodies().some((b) => b.reason === "escalated"), {
+      timeoutMs: 30_000,
+      what: "the escalation notice",
+    });
+
+    // 5. Reminders while it fires unacknowledged; none once acknowledged.
+    await waitFor(() => webhookBodies().some((b) => b.reason === "reminder"), {
+      timeoutMs: 30_000,
+      what: "a reminder",
+    });
+    const acked = await stack.admin<AlertView>("alerts", "POST", `/api/v1/alerts/${alert.id}/acknowledge`, {
+      by: "e2e",
+      note: "looking",
+    });
+    expect(acked.status).toBe("acknowledged");
+    await new Promise((r) => setTimeout(r, 1000)); // a reminder already in flight may land
+    const remindersAtAck = webhookBodies().filter((b) => b.reason === "reminder").length;
+    await new Promise((r) => setTimeout(r, 5000)); // more than two repeat intervals
+    expect(webhookBodies().filter((b) => b.reason === "reminder").length).toBe(remindersAtAck);
+
+    // 6. No slow call for the quiet period: resolved, and listed in the history.
+    await waitFor(async () => (await alertsFor(id)).length === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: "the alert to resolve",
+    });
+    const history = await stack.admin<{ items: AlertView[] }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/history?apiKeyId=${id}&status=resolved`,
+    );
+    expect(history.items.map((a) => [a.id, a.status])).toEqual([[alert.id, "resolved"]]);
+    const detail = await stack.admin<{ timeline: { kind: string }[]; deliveries: DeliveryView[] }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/${alert.id}`,
+    );
+    expect(detail.deliveries.length).toBeGreaterThanOrEqual(3);
+    expect(detail.timeline.length).toBeGreaterThanOrEqual(3);
+    process.stdout.write(`slow call → alert in GET /api/v1/alerts after ${visibleAfter} ms\n`);
+  });
+
+  it("retries a flaky receiver to one success, dead-letters a dead one, and never lets it delay email", async () => {
+    // A receiver answering 500 twice, then 200: the channel test returns its successful record.
+    http.script("/flaky", [{ status: 500 }, { status: 500 }, { status: 200 }]);
+    const flaky = await stack.admin<{ id: number }>("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "flaky",
+      type: "webhook",
+      target: http.url("/flaky"),
+      secret: WEBHOOK_SECRET,
+    });
+    const record = await stack.admin<DeliveryView>(
+      "alerts",
+      "POST",
+      `/api/v1/alerts/channels/${flaky.id}/test`,
+    );
+    expect(record).toMatchObject({ channelId: flaky.id, attempt: 3, status: "succeeded", responseCode: 200 });
+    const attempts = await stack.db.prisma.notificationDelivery.findMany({
+      where: { channelId: flaky.id },
+      orderBy: { attempt: "asc" },
+    });
+    expect(attempts.map((a) => [a.attempt, a.status, a.responseCode])).toEqual([
+      [1, "retrying", 500],
+      [2, "retrying", 500],
+      [3, "succeeded", 200],
+    ]);
+    expect(http.requests("/flaky")).toHaveLength(3);
+
+    // A receiver that always fails, held on its first request: an email test meanwhile completes.
+    http.script("/dead", [{ status: 503 }]);
+    const release = http.hold("/dead");
+    const dead = await stack.admin<{ id: number }>("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "dead",
+      type: "webhook",
+      target: http.url("/dead"),
+    });
+    const email = await stack.admin<{ id: number }>("alerts", "POST", "/api/v1/alerts/channels", {
+      name: "mail 2",
+      type: "email",
+      target: "oncall@example.com",
+    });
+    let deadDone = false;
+    const deadTest = stack
+      .admin<DeliveryView>("alerts", "POST", `/api/v1/alerts/channels/${dead.id}/test`)
+      .finally(() => {
+        deadDone = true;
+      });
+    await waitFor(() => http.requests("/dead").length === 1, { what: "the dead receiver's first request" });
+    const emailRecord = await stack.admin<DeliveryView>(
+      "alerts",
+      "POST",
+      `/api/v1/alerts/channels/${email.id}/test`,
+    );
+    expect(emailRecord).toMatchObject({ channelId: email.id, status: "succeeded" });
+    expect(deadDone).toBe(false); // the webhook was still stuck on its first attempt
+    release();
+
+    const deadRecord = await deadTest;
+    expect(deadRecord).toMatchObject({ channelId: dead.id, attempt: 3, status: "failed", responseCode: 503 });
+    await waitFor(() => dlqRecords.some((r) => r.includes(deadRecord.deliveryId)), {
+      timeoutMs: 30_000,
+      what: "the job in notifications.v1.dlq",
+    });
+  });
+});
