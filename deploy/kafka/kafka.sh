@@ -290,6 +290,9 @@ auto.create.topics.enable=false
 default.replication.factor=1
 min.insync.replicas=1
 offsets.topic.replication.factor=1
+# One node does not need Kafka's 50 group-offset partitions; creating them (at the first group
+# join on a fresh broker) took long enough on a busy 2-core machine to stall tests.
+offsets.topic.num.partitions=5
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1

@@ -112,7 +112,8 @@ async function readTopic(prefix: string): Promise<UsageEvent[]> {
   await runner.start();
   try {
     await waitFor(() => seen.length >= total, {
-      timeoutMs: 60_000,
+      // A fresh group on a broker that just restarted can take a while to join on a busy machine.
+      timeoutMs: 150_000,
       what: `${total} usage events on the topic`,
     });
   } finally {

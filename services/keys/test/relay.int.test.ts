@@ -150,7 +150,8 @@ async function readTopic(
   });
   await runner.start();
   try {
-    await waitFor(() => seen >= total, { timeoutMs: 60_000, what: `${total} messages on the topic` });
+    // A fresh group on a broker that just restarted can take a while to join on a busy machine.
+    await waitFor(() => seen >= total, { timeoutMs: 150_000, what: `${total} messages on the topic` });
   } finally {
     await runner.stop();
   }
