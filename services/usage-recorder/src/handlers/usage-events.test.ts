@@ -1,0 +1,99 @@
+import type { UsageEvent } from "@apimon/events";
+import { type ConsumedMessage, type HandlerContext, isMarkedRetriable } from "@apimon/kafka";
+import { createLogger } from "@apimon/observability";
+import type { UsageRow } from "../domain/usage-row";
+import type { UsageWriter } from "../usage-writer";
+import { createUsageEventsHandler } from "./usage-events";
+
+const context: HandlerContext = {
+  topic: "usage.events.v1",
+  partition: 0,
+  logger: createLogger({ service: "test", level: "silent" }),
+  heartbeat: async () => {},
+};
+
+function message(id: string, offset: string): ConsumedMessage<UsageEvent> {
+  return {
+    topic: "usage.events.v1",
+    partition: 0,
+    offset,
+    key: "7",
+    headers: {},
+    timestamp: "0",
+    value: {
+      id,
+      occurredAt: "2026-11-27T12:00:00.000Z",
+      apiKeyId: 7,
+      userId: 3,
+      endpoint: "/users/:id",
+      method: "POST",
+      statusCode: 201,
+      responseTimeMs: 40,
+      rateLimited: false,
+      limits: {
+        minute: { limit: 100, remaining: 99, reset: 60 },
+        hour: { limit: 1000, remaining: 999, reset: 3600 },
+        day: { limit: 10000, remaining: 9999, reset: 86400 },
+      },
+      clientIp: "127.0.0.1",
+      edgeInstance: "edge-1",
+    },
+  };
+}
+
+const ids = ["0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c01", "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c02"];
+
+describe("usage events handler", () => {
+  it("writes the whole batch with one call, in offset order", async () => {
+    const calls: UsageRow[][] = [];
+    const writer: UsageWriter = {
+      write: async (rows) => {
+        calls.push([...rows]);
+        return { inserted: rows.length, duplicates: 0 };
+      },
+    };
+    await createUsageEventsHandler({ writer })(
+      [message(ids[0] as string, "4"), message(ids[1] as string, "5")],
+      context,
+    );
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.map((r) => [r.eventId, r.responseTime, r.createdAt])).toEqual([
+      [ids[0], 0.04, "2026-11-27T12:00:00.000Z"],
+      [ids[1], 0.04, "2026-11-27T12:00:00.000Z"],
+    ]);
+  });
+
+  it("marks a database outage retriable, so the batch is retried and not committed", async () => {
+    const outage = Object.assign(new Error("Can't reach database server"), {
+      code: "P2010",
+      meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } },
+    });
+    const handler = createUsageEventsHandler({
+      writer: {
+        write: async () => {
+          throw outage;
+        },
+      },
+    });
+    const error = await handler([message(ids[0] as string, "1")], context).catch((e: unknown) => e);
+    expect(isMarkedRetriable(error)).toBe(true);
+    expect((error as Error).cause).toBe(outage);
+  });
+
+  it("lets a value the database refuses fail for good, so the runner dead-letters that event", async () => {
+    const refused = Object.assign(new Error("Raw query failed"), {
+      code: "P2010",
+      meta: { driverAdapterError: { cause: { originalCode: "22003", kind: "ValueOutOfRange" } } },
+    });
+    const handler = createUsageEventsHandler({
+      writer: {
+        write: async () => {
+          throw refused;
+        },
+      },
+    });
+    const error = await handler([message(ids[0] as string, "1")], context).catch((e: unknown) => e);
+    expect(error).toBe(refused);
+    expect(isMarkedRetriable(error)).toBe(false);
+  });
+});

@@ -1,0 +1,278 @@
+import type { Prisma, PrismaClient } from "@apimon/db";
+import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import {
+  type DailyPartition,
+  type PartitionPolicy,
+  parsePartitionName,
+  planPartitions,
+} from "./domain/partitions";
+import { metric } from "./metrics";
+
+/**
+ * The advisory lock that serialises partition maintenance across recorder instances on a
+ * database. (The migration runner holds 72707369, the keys outbox relay 72707370.)
+ */
+export const PARTITION_MAINTENANCE_LOCK_KEY = 72_707_380n;
+
+export interface PartitionMaintainerOptions extends PartitionPolicy {
+  prisma: PrismaClient;
+  logger: Logger;
+  registry?: Registry;
+  /** Pause between runs. */
+  intervalMs: number;
+  clock?: () => Date;
+  /** How long a DDL statement may wait for its table lock before the run gives up (and retries later). */
+  lockTimeoutMs?: number;
+  /** Pause before the next attempt after a failed run (at most intervalMs). */
+  retryAfterFailureMs?: number;
+}
+
+export interface MaintenanceResult {
+  /** Partitions this run created, with how many rows each took over from the default partition. */
+  created: { name: string; movedRows: number }[];
+  dropped: string[];
+  /** Rows past retention deleted from the default partition. */
+  expiredDefaultRows: number;
+}
+
+export interface PartitionMaintainer {
+  /** Runs once (a failure is logged, not thrown), then every intervalMs in the background (a minute after a failure). */
+  start(): Promise<void>;
+  /** Waits for a run in flight, then stops. */
+  stop(): Promise<void>;
+  /** One run; throws when the database refuses. */
+  runOnce(): Promise<MaintenanceResult>;
+}
+
+type Tx = Prisma.TransactionClient;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (at: Date) => `'${at.toISOString()}'`;
+
+/**
+ * Keeps api_usage's daily partitions: creates yesterday's, today's and `daysAhead` more
+ * (`api_usage_pYYYYMMDD`), drops those older than `retentionDays` and deletes expired rows
+ * from the DEFAULT partition.
+ *
+ * Creating a partition for a range that the DEFAULT partition already holds rows of fails in
+ * Postgres, so then the rows move: in one transaction the new table is created standalone,
+ * the rows are copied into it and deleted from the default, and it is attached. Each change
+ * runs in its own transaction under a transaction-scoped advisory lock, so two instances never
+ * race (the second finds the partition made and skips it), and a crash rolls a half-done move
+ * back. The parent table is locked first, in the order inserts take their locks, so a writer
+ * waits for the change rather than deadlocking with it.
+ */
+export function createPartitionMaintainer({
+  prisma,
+  logger,
+  registry,
+  daysAhead,
+  retentionDays,
+  intervalMs,
+  clock = () => new Date(),
+  lockTimeoutMs = 5000,
+  retryAfterFailureMs = 60_000,
+}: PartitionMaintainerOptions): PartitionMaintainer {
+  const log = logger.child({ component: "partition-maintainer" });
+  const partitionsGauge = metric(
+    registry,
+    "usage_recorder_partitions",
+    (registers) =>
+      new Gauge({
+        name: "usage_recorder_partitions",
+        help: "Daily partitions of api_usage after the last maintenance run",
+        registers,
+      }),
+  );
+  const changes = metric(
+    registry,
+    "usage_recorder_partition_changes_total",
+    (registers) =>
+      new Counter({
+        name: "usage_recorder_partition_changes_total",
+        help: "Partition changes: created, created_with_move (rows taken from the default partition), dropped",
+        labelNames: ["action"],
+        registers,
+      }),
+  );
+  const runs = metric(
+    registry,
+    "usage_recorder_partition_runs_total",
+    (registers) =>
+      new Counter({
+        name: "usage_recorder_partition_runs_total",
+        help: "Partition maintenance runs, by outcome (ok, error)",
+        labelNames: ["outcome"],
+        registers,
+      }),
+  );
+  const lastSuccess = metric(
+    registry,
+    "usage_recorder_partition_last_success_timestamp_seconds",
+    (registers) =>
+      new Gauge({
+        name: "usage_recorder_partition_last_success_timestamp_seconds",
+        help: "When partition maintenance last succeeded (alert if it falls behind)",
+        registers,
+      }),
+  );
+
+  /** One change in its own transaction, serialised across instances by the advisory lock. */
+  function locked<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(lockTimeoutMs))}ms'`);
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PARTITION_MAINTENANCE_LOCK_KEY})`);
+        return fn(tx);
+      },
+      { maxWait: 10_000, timeout: 10 * 60_000 },
+    );
+  }
+
+  async function listPartitions(tx: Tx | PrismaClient): Promise<string[]> {
+    const rows = await tx.$queryRawUnsafe<{ name: string }[]>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = to_regclass('api_usage')`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  /** The DEFAULT partition's name as a usable identifier (schema-qualified when needed), if any. */
+  async function defaultPartition(tx: Tx): Promise<string | undefined> {
+    const [row] = await tx.$queryRawUnsafe<{ name: string | null }[]>(
+      `SELECT CASE WHEN partdefid = 0 THEN NULL ELSE partdefid::regclass::text END AS name
+       FROM pg_partitioned_table WHERE partrelid = to_regclass('api_usage')`,
+    );
+    return row?.name ?? undefined;
+  }
+
+  async function create(partition: DailyPartition): Promise<{ movedRows: number } | undefined> {
+    return locked(async (tx) => {
+      if ((await listPartitions(tx)).includes(partition.name)) return undefined;
+      // Writers take the parent's lock before the default partition's; so does this.
+      await tx.$executeRawUnsafe("LOCK TABLE api_usage IN SHARE ROW EXCLUSIVE MODE");
+      const name = quoteIdent(partition.name);
+      const range = `FROM (${literal(partition.from)}) TO (${literal(partition.to)})`;
+      const where = `created_at >= ${literal(partition.from)} AND created_at < ${literal(partition.to)}`;
+      const fallback = await defaultPartition(tx);
+      const [held] = fallback
+        ? await tx.$queryRawUnsafe<{ any: boolean }[]>(
+            `SELECT EXISTS (SELECT 1 FROM ${fallback} WHERE ${where}) AS any`,
+          )
+        : [{ any: false }];
+      if (!fallback || !held?.any) {
+        await tx.$executeRawUnsafe(`CREATE TABLE ${name} PARTITION OF api_usage FOR VALUES ${range}`);
+        return { movedRows: 0 };
+      }
+      // Rows for this day already sit in the default partition (late events, or a partition
+      // made late): Postgres refuses to create the partition over them, so move them.
+      await tx.$executeRawUnsafe(
+        `CREATE TABLE ${name} (LIKE api_usage INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+      );
+      const movedRows = await tx.$executeRawUnsafe(
+        `INSERT INTO ${name} SELECT * FROM ${fallback} WHERE ${where}`,
+      );
+      await tx.$executeRawUnsafe(`DELETE FROM ${fallback} WHERE ${where}`);
+      await tx.$executeRawUnsafe(`ALTER TABLE api_usage ATTACH PARTITION ${name} FOR VALUES ${range}`);
+      return { movedRows };
+    });
+  }
+
+  async function drop(name: string): Promise<boolean> {
+    return locked(async (tx) => {
+      if (!(await listPartitions(tx)).includes(name)) return false;
+      await tx.$executeRawUnsafe(`DROP TABLE ${quoteIdent(name)}`);
+      return true;
+    });
+  }
+
+  async function expireDefaultRows(cutoff: Date): Promise<number> {
+    return locked(async (tx) => {
+      const fallback = await defaultPartition(tx);
+      if (!fallback) return 0;
+      return tx.$executeRawUnsafe(`DELETE FROM ${fallback} WHERE created_at < ${literal(cutoff)}`);
+    });
+  }
+
+  let inFlight: Promise<MaintenanceResult> | undefined;
+
+  async function run(): Promise<MaintenanceResult> {
+    const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0 };
+    try {
+      const plan = planPartitions(clock(), await listPartitions(prisma), { daysAhead, retentionDays });
+      for (const partition of plan.create) {
+        const made = await create(partition);
+        if (!made) continue;
+        result.created.push({ name: partition.name, movedRows: made.movedRows });
+        changes.inc({ action: made.movedRows > 0 ? "created_with_move" : "created" });
+        log.info({ partition: partition.name, movedRows: made.movedRows }, "created api_usage partition");
+      }
+      for (const name of plan.drop) {
+        if (!(await drop(name))) continue;
+        result.dropped.push(name);
+        changes.inc({ action: "dropped" });
+        log.info({ partition: name, retentionDays }, "dropped api_usage partition past retention");
+      }
+      result.expiredDefaultRows = await expireDefaultRows(plan.cutoff);
+      if (result.expiredDefaultRows > 0) {
+        log.info({ rows: result.expiredDefaultRows }, "deleted expired rows from the default partition");
+      }
+      const present = await listPartitions(prisma);
+      partitionsGauge.set(present.filter((n) => parsePartitionName(n) !== undefined).length);
+      runs.inc({ outcome: "ok" });
+      lastSuccess.set(clock().getTime() / 1000);
+      return result;
+    } catch (error) {
+      runs.inc({ outcome: "error" });
+      throw error;
+    }
+  }
+
+  function runOnce(): Promise<MaintenanceResult> {
+    inFlight ??= run().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+
+  /** Runs once and says when to run next: after intervalMs, or sooner after a failure. */
+  async function runLogged(): Promise<number> {
+    try {
+      await runOnce();
+      return intervalMs;
+    } catch (error) {
+      // Writes go on meanwhile: rows of a day without its partition land in the default one,
+      // and the run that creates the partition moves them.
+      const retryMs = Math.min(intervalMs, retryAfterFailureMs);
+      log.warn({ err: error, retryMs }, "api_usage partition maintenance failed; retrying");
+      return retryMs;
+    }
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void runLogged().then(schedule);
+    }, delayMs);
+    timer.unref();
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(await runLogged());
+      log.info({ intervalMs, daysAhead, retentionDays }, "partition maintenance scheduled");
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      await inFlight?.catch(() => {});
+    },
+    runOnce,
+  };
+}
