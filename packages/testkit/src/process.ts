@@ -11,10 +11,10 @@ export interface TsxProcess {
   output(): string;
   /** What the process wrote to stderr so far. */
   stderr(): string;
-  /** The exit code (null when a signal ended the process). */
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that ended the process. */
+  exited: Promise<number | NodeJS.Signals | null>;
   /** Sends `signal` (SIGTERM by default) unless the process has ended, and waits for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 /** Processes spawned by this test file and not yet exited; stopAllSpawned() ends them. */
@@ -36,12 +36,14 @@ export async function stopAllSpawned(graceMs = 10_000): Promise<void> {
 }
 
 /**
- * Runs a TypeScript entry point (relative to the repository root) with tsx, capturing its output.
- * `env` is the child's whole environment. tsx resolves @apimon/* through the root tsconfig's
- * paths, so no build is needed.
+ * Runs a TypeScript entry point (relative to the repository root) with node and tsx's loader,
+ * capturing its output. `env` is the child's whole environment. tsx resolves @apimon/* through
+ * the root tsconfig's paths, so no build is needed. Node runs the service itself (not the tsx
+ * CLI, which runs it in a grandchild): a SIGKILL reaches the service instead of orphaning it.
  */
 export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
-  const child = spawn(join(repoRoot, "node_modules", ".bin", "tsx"), [join(repoRoot, entry)], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
+    cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -54,7 +56,9 @@ export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
     output += d;
     stderr += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal)),
+  );
   const handle: TsxProcess = {
     child,
     output: () => output,

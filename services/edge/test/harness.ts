@@ -59,7 +59,7 @@ export interface EdgeStack {
   /** Starts one more edge on these settings (plus `env`) and waits until it is ready. */
   startEdge(env?: Record<string, string>): Promise<EdgeProcess>;
   /** Stops an edge (SIGTERM, a graceful shutdown) and forgets it. */
-  stopEdge(edge: EdgeProcess): Promise<number | null>;
+  stopEdge(edge: EdgeProcess): Promise<number | NodeJS.Signals | null>;
   /** A user and an active key for it; returns the plaintext key and its id. */
   newKey(rateLimits?: { minute?: number; hour?: number; day?: number }): Promise<{ key: string; id: number }>;
   /** Every usage and auth-failure event read so far (by a consumer started with the stack). */

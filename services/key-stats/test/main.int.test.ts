@@ -1,6 +1,3 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { dlqTopic } from "@apimon/events";
 import {
   createBatchingProducer,
@@ -12,9 +9,9 @@ import {
 import {
   createTestDatabase,
   freePort,
-  repoRoot,
   spawnTsx,
   type TestDatabase,
+  type TsxProcess,
   testInfra,
   testLogger,
   uniqueName,
@@ -59,49 +56,25 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface ServiceProcess {
-  child: ChildProcessByStdio<null, Readable, Readable>;
-  output(): string;
-  /** The exit code, or the signal that ended it. */
-  exited: Promise<number | NodeJS.Signals | null>;
-}
-const processes: ServiceProcess[] = [];
+const processes: TsxProcess[] = [];
 
-/**
- * The real main.ts, run by node itself with tsx's loader rather than through the tsx CLI: the
- * CLI runs the script in a child process, which a SIGKILL of the CLI would leave running.
- */
-function start(port: number, groupId: string): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KEY_STATS_PORT: String(port),
-      KEY_STATS_HOST: "127.0.0.1",
-      KEY_STATS_GROUP_ID: groupId,
-      // Small transactions, so that the kill is likely to land between a database commit and
-      // the Kafka commit that follows it.
-      KEY_STATS_MAX_BATCH_SIZE: "50",
-      // The killed member gives up its partitions after this long (the broker's minimum).
-      KEY_STATS_SESSION_TIMEOUT_MS: "6000",
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+/** The real main.ts (spawnTsx runs it under node itself, so a SIGKILL really kills it). */
+function start(port: number, groupId: string): TsxProcess {
+  const handle = spawnTsx(entry, {
+    ...process.env,
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KEY_STATS_PORT: String(port),
+    KEY_STATS_HOST: "127.0.0.1",
+    KEY_STATS_GROUP_ID: groupId,
+    // Small transactions, so that the kill is likely to land between a database commit and
+    // the Kafka commit that follows it.
+    KEY_STATS_MAX_BATCH_SIZE: "50",
+    // The killed member gives up its partitions after this long (the broker's minimum).
+    KEY_STATS_SESSION_TIMEOUT_MS: "6000",
+    LOG_LEVEL: "info",
   });
-  let output = "";
-  child.stdout.on("data", (d) => {
-    output += d;
-  });
-  child.stderr.on("data", (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal)),
-  );
-  const handle = { child, output: () => output, exited };
   processes.push(handle);
   return handle;
 }
@@ -116,7 +89,7 @@ async function ready(port: number) {
   );
 }
 
-function logMessages(service: ServiceProcess): string[] {
+function logMessages(service: TsxProcess): string[] {
   return service
     .output()
     .split("\n")
@@ -142,7 +115,7 @@ describe("key-stats process", () => {
     });
 
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
-    let second: ServiceProcess | undefined;
+    let second: TsxProcess | undefined;
     try {
       let killedAt = -1;
       // The stream keeps flowing while the process is killed and while it is down.
@@ -198,9 +171,9 @@ describe("key-stats process", () => {
     }
     expect(await second?.exited).toBe(0);
     const milestones = ["key-stats listening", "shutting down", "consumer stopped", "shutdown complete"];
-    expect(logMessages(second as ServiceProcess).filter((m) => milestones.includes(m))).toEqual(milestones);
+    expect(logMessages(second as TsxProcess).filter((m) => milestones.includes(m))).toEqual(milestones);
     // The restarted process rebuilt its duplicate memory from before the stored offsets.
-    expect(logMessages(second as ServiceProcess)).toContain(
+    expect(logMessages(second as TsxProcess)).toContain(
       "partition assigned; replaying the duplicate window before the stored offset",
     );
   });

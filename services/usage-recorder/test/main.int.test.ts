@@ -11,6 +11,8 @@ import {
 import {
   createTestDatabase,
   freePort,
+  spawnTsx,
+  stopAllSpawned,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -19,7 +21,6 @@ import {
   waitFor,
 } from "@apimon/testkit";
 import { eventsWithDuplicates } from "./support/events";
-import { killAllServices, startService } from "./support/process";
 
 const entry = "services/usage-recorder/src/main.ts";
 const logger = testLogger("usage-recorder-main");
@@ -39,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await killAllServices();
+  await stopAllSpawned(0); // SIGKILL whatever a failed assertion left running
   await db?.drop();
   await deleteConsumerGroups(kafka, [groupId]).catch(() => {});
   const admin = kafka.admin();
@@ -60,7 +61,7 @@ async function rowCount(): Promise<number> {
 }
 
 function startRecorder(port: number) {
-  return startService(entry, {
+  return spawnTsx(entry, {
     ...process.env,
     DATABASE_URL: db.url,
     KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
@@ -154,7 +155,7 @@ describe("usage recorder process", () => {
   }, 120_000);
 
   it("refuses to start with bad settings, naming every bad variable", async () => {
-    const recorder = startService(entry, {
+    const recorder = spawnTsx(entry, {
       ...process.env,
       USAGE_RECORDER_PORT: "eighty",
       USAGE_RETENTION_DAYS: "0",

@@ -13,8 +13,10 @@ import {
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
+  createTcpProxy,
   createTestDatabase,
   makeUsageEvent,
+  type TcpProxy,
   type TestDatabase,
   testInfra,
   testLogger,
@@ -24,7 +26,6 @@ import {
 } from "@apimon/testkit";
 import { createUsageRecorder, type UsageRecorder } from "../src/usage-recorder";
 import { eventsWithDuplicates } from "./support/events";
-import { createTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 
 const logger = testLogger("usage-recorder");
 const usage = topics.usageEvents;
@@ -50,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await proxy.restore().catch(() => {});
+  await proxy.resume().catch(() => {});
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
 
@@ -200,7 +201,7 @@ describe("usage recorder", () => {
       intervalMs: 5,
       what: "first rows",
     });
-    await proxy.cut();
+    await proxy.interrupt();
     // The stream goes on while the database is away.
     await publish(prefix, published.slice(half));
 
@@ -222,7 +223,7 @@ describe("usage recorder", () => {
     expect(await rowsOf(events)).toBe(writtenBefore);
     expect(writtenBefore).toBeLessThan(10_000);
 
-    await proxy.restore();
+    await proxy.resume();
     await waitFor(async () => (await committed(groupId, prefix)) === BigInt(published.length), {
       timeoutMs: 40_000,
       what: "every offset committed",
