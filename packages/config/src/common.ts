@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { RATE_LIMITS } from "./defaults";
-import { envTypes } from "./env";
+import { ConfigError, envTypes } from "./env";
 
 /** Variables every service reads. Compose a service's own shape from these. */
 export const loggingEnv = {
@@ -17,7 +18,113 @@ export const kafkaEnv = {
     .regex(/^[a-zA-Z0-9._-]*$/, "only letters, digits, '.', '_' and '-'")
     .default(""),
   KAFKA_REPLICATION_FACTOR: envTypes.positiveInt(1),
+  /** TLS to the brokers; the CA file is optional (the system's trust store when unset). */
+  KAFKA_SSL: envTypes.boolean(false),
+  KAFKA_SSL_CA_FILE: z.string().optional(),
+  /** A client certificate and its key (PEM), for brokers that ask for one. */
+  KAFKA_SSL_CERT_FILE: z.string().optional(),
+  KAFKA_SSL_KEY_FILE: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
 };
+
+type KafkaEnv = z.output<z.ZodObject<typeof kafkaEnv>>;
+
+/** How a Kafka client proves who it is and protects the connection; secrets are in here. */
+export interface KafkaSecurity {
+  /** TLS with these PEM contents (each optional: no CA means the system's trust store). */
+  ssl?: { ca?: string; cert?: string; key?: string };
+  sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
+}
+
+/**
+ * The TLS and SASL settings from parsed {@link kafkaEnv} variables, checked together and with
+ * the PEM files read now, so a typo fails at startup rather than at the first connection.
+ * Throws a ConfigError naming every bad variable.
+ */
+export function kafkaSecurity(
+  raw: Pick<
+    KafkaEnv,
+    | "KAFKA_SSL"
+    | "KAFKA_SSL_CA_FILE"
+    | "KAFKA_SSL_CERT_FILE"
+    | "KAFKA_SSL_KEY_FILE"
+    | "KAFKA_SASL_MECHANISM"
+    | "KAFKA_SASL_USERNAME"
+    | "KAFKA_SASL_PASSWORD"
+  >,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): KafkaSecurity {
+  const issues: { variable: string; message: string }[] = [];
+  const pem = (variable: "KAFKA_SSL_CA_FILE" | "KAFKA_SSL_CERT_FILE" | "KAFKA_SSL_KEY_FILE") => {
+    const path = raw[variable];
+    if (path === undefined) return undefined;
+    if (!raw.KAFKA_SSL) {
+      issues.push({ variable, message: "set only with KAFKA_SSL=true" });
+      return undefined;
+    }
+    try {
+      const text = readFile(path);
+      if (!text.includes("-----BEGIN ")) issues.push({ variable, message: `${path} is not a PEM file` });
+      return text;
+    } catch (error) {
+      issues.push({
+        variable,
+        message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      });
+      return undefined;
+    }
+  };
+  const ca = pem("KAFKA_SSL_CA_FILE");
+  const cert = pem("KAFKA_SSL_CERT_FILE");
+  const key = pem("KAFKA_SSL_KEY_FILE");
+  if ((raw.KAFKA_SSL_CERT_FILE === undefined) !== (raw.KAFKA_SSL_KEY_FILE === undefined)) {
+    const missing = raw.KAFKA_SSL_CERT_FILE === undefined ? "KAFKA_SSL_CERT_FILE" : "KAFKA_SSL_KEY_FILE";
+    issues.push({
+      variable: missing,
+      message: "a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE",
+    });
+  }
+  const mechanism = raw.KAFKA_SASL_MECHANISM;
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = raw;
+  if (mechanism !== undefined) {
+    if (username === undefined)
+      issues.push({
+        variable: "KAFKA_SASL_USERNAME",
+        message: `required with KAFKA_SASL_MECHANISM=${mechanism}`,
+      });
+    if (password === undefined)
+      issues.push({
+        variable: "KAFKA_SASL_PASSWORD",
+        message: `required with KAFKA_SASL_MECHANISM=${mechanism}`,
+      });
+    // PLAIN sends the password as it is: only over TLS.
+    if (mechanism === "plain" && !raw.KAFKA_SSL) {
+      issues.push({
+        variable: "KAFKA_SASL_MECHANISM",
+        message: "plain sends the password in clear text: set KAFKA_SSL=true",
+      });
+    }
+  } else {
+    for (const variable of ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"] as const) {
+      if (raw[variable] !== undefined)
+        issues.push({ variable, message: "set only with KAFKA_SASL_MECHANISM" });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  const security: KafkaSecurity = {};
+  if (raw.KAFKA_SSL) {
+    security.ssl = {};
+    if (ca !== undefined) security.ssl.ca = ca;
+    if (cert !== undefined) security.ssl.cert = cert;
+    if (key !== undefined) security.ssl.key = key;
+  }
+  if (mechanism !== undefined && username !== undefined && password !== undefined) {
+    security.sasl = { mechanism, username, password };
+  }
+  return security;
+}
 
 export const databaseEnv = {
   DATABASE_URL: envTypes.url("postgresql://postgres@127.0.0.1:5432/apimon"),

@@ -13,6 +13,7 @@ describe("config loading", () => {
       KAFKA_CLIENT_ID: "apimon",
       KAFKA_TOPIC_PREFIX: "",
       KAFKA_REPLICATION_FACTOR: 1,
+      KAFKA_SSL: false,
       DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/apimon",
       LOG_LEVEL: "info",
       SHUTDOWN_TIMEOUT_MS: 10000,

@@ -6,7 +6,17 @@ export {
   DEFAULT_ALERT_SETTINGS,
   escalationSchema,
 } from "./alert-settings";
-export { adminEnv, databaseEnv, kafkaEnv, loggingEnv, rateLimitEnv, redactUrl, redisEnv } from "./common";
+export {
+  adminEnv,
+  databaseEnv,
+  type KafkaSecurity,
+  kafkaEnv,
+  kafkaSecurity,
+  loggingEnv,
+  rateLimitEnv,
+  redactUrl,
+  redisEnv,
+} from "./common";
 export {
   type AlertThresholds,
   DEFAULT_ALERT_THRESHOLDS,

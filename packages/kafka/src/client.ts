@@ -1,5 +1,6 @@
+import type { KafkaSecurity } from "@apimon/config";
 import type { Logger } from "@apimon/observability";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -9,6 +10,29 @@ export interface KafkaClientOptions {
   requestTimeoutMs?: number;
   /** kafkajs' retry of each request (connects, sends, metadata): how many times and how far apart. */
   retry?: { retries?: number; initialRetryTimeMs?: number; maxRetryTimeMs?: number };
+  /** TLS and SASL (from @apimon/config's kafkaSecurity); plaintext without it. */
+  security?: KafkaSecurity;
+}
+
+/** kafkajs' `ssl` and `sasl` settings for our security settings. */
+export function connectionSecurity(security: KafkaSecurity = {}): Pick<KafkaConfig, "ssl" | "sasl"> {
+  const config: Pick<KafkaConfig, "ssl" | "sasl"> = {};
+  if (security.ssl) {
+    const { ca, cert, key } = security.ssl;
+    // Without options kafkajs still verifies the broker against Node's trust store.
+    config.ssl = ca === undefined && cert === undefined ? true : { ca, cert, key };
+  }
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    // One branch per mechanism: kafkajs types SASL options as a union keyed by mechanism.
+    config.sasl =
+      mechanism === "plain"
+        ? { mechanism, username, password }
+        : mechanism === "scram-sha-256"
+          ? { mechanism, username, password }
+          : { mechanism, username, password };
+  }
+  return config;
 }
 
 const levels: Record<number, "error" | "warn" | "info" | "debug"> = {
@@ -26,11 +50,13 @@ export function createKafka({
   connectionTimeoutMs = 3000,
   requestTimeoutMs = 30_000,
   retry = {},
+  security,
 }: KafkaClientOptions): Kafka {
   const kafkaLogger = logger.child({ component: "kafkajs" });
   return new Kafka({
     brokers,
     clientId,
+    ...connectionSecurity(security),
     connectionTimeout: connectionTimeoutMs,
     requestTimeout: requestTimeoutMs,
     logLevel: logLevel.WARN,

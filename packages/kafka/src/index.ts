@@ -7,7 +7,7 @@ export {
   type PartitionLag,
   type PartitionOffsets,
 } from "./admin";
-export { createKafka, type KafkaClientOptions } from "./client";
+export { connectionSecurity, createKafka, type KafkaClientOptions } from "./client";
 export {
   type BatchHandler,
   type ConsumedMessage,

@@ -1,5 +1,5 @@
 // One-shot job: create every catalog topic (docker compose `topics` service, `pnpm start`).
-import { kafkaEnv, loggingEnv, parseEnv } from "@apimon/config";
+import { kafkaEnv, kafkaSecurity, loggingEnv, parseEnv } from "@apimon/config";
 import { createLogger } from "@apimon/observability";
 import { createKafka } from "./client";
 import { ensureTopics } from "./topics";
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: `${config.KAFKA_CLIENT_ID}-topics`,
+    security: kafkaSecurity(config),
     logger,
   });
   const result = await ensureTopics(kafka, {

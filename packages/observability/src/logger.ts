@@ -31,6 +31,17 @@ export const REDACTED_PATHS = [
   "config.KEY_HASH_SECRET",
   "config.DATABASE_URL",
   "config.SMTP_URL",
+  "config.KAFKA_SASL_PASSWORD",
+  "config.KEY_CHANGES_SIGNING_SECRET",
+  "signingSecret",
+  "*.signingSecret",
+  // Kafka credentials and client TLS keys (a config's kafka.security, a client's sasl).
+  "security",
+  "*.security",
+  "*.*.security",
+  "sasl",
+  "*.sasl",
+  "*.*.sasl",
 ];
 
 export interface LoggerOptions {

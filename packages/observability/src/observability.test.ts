@@ -32,12 +32,31 @@ describe("logging", () => {
         },
         channel: { secret: "whsec", target: "https://example.test" },
         apiKey: "ak_other",
-        config: { ADMIN_TOKEN: "t0k3n", DATABASE_URL: "postgresql://u:pw@db/x" },
+        config: {
+          ADMIN_TOKEN: "t0k3n",
+          DATABASE_URL: "postgresql://u:pw@db/x",
+          KAFKA_SASL_PASSWORD: "scram-pw",
+          KEY_CHANGES_SIGNING_SECRET: "hmac-secret",
+          kafka: { security: { ssl: { key: "PRIVATE KEY" }, sasl: { password: "nested-pw" } } },
+        },
+        kafka: { sasl: { mechanism: "scram-sha-512", username: "edge", password: "sasl-pw" } },
       },
       "request",
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ["ak_live_secret", "admin-token", "whsec", "ak_other", "t0k3n", "pw@db"]) {
+    for (const secret of [
+      "ak_live_secret",
+      "admin-token",
+      "whsec",
+      "ak_other",
+      "t0k3n",
+      "pw@db",
+      "scram-pw",
+      "hmac-secret",
+      "sasl-pw",
+      "PRIVATE KEY",
+      "nested-pw",
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(lines[0]).toMatchObject({

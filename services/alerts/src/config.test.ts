@@ -15,7 +15,7 @@ describe("alerts configuration", () => {
       testTimeoutMs: 10_000,
       outboxPollMs: 100,
       database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined },
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", topicPrefix: "" },
+      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
       logLevel: "info",
       shutdownTimeoutMs: 10_000,
     });

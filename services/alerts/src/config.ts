@@ -4,6 +4,7 @@ import {
   databaseEnv,
   envTypes,
   kafkaEnv,
+  kafkaSecurity,
   loggingEnv,
   parseEnv,
 } from "@apimon/config";
@@ -46,6 +47,7 @@ export function loadConfig(env = process.env) {
     kafka: {
       brokers: raw.KAFKA_BROKERS,
       clientId: raw.KAFKA_CLIENT_ID,
+      security: kafkaSecurity(raw),
       topicPrefix: raw.KAFKA_TOPIC_PREFIX,
     },
     logLevel: raw.LOG_LEVEL,

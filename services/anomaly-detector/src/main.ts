@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     connectionString: config.database.url,
     schema: config.database.schema,
   });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    security: config.kafka.security,
+    logger,
+  });
   const producer = createBatchingProducer({ kafka, logger, registry, topicPrefix: config.kafka.topicPrefix });
   const settings = createSettingsSource({
     store: createPrismaSettingsStore(prisma),

@@ -4,6 +4,7 @@ import {
   DEFAULT_PORTS,
   envTypes,
   kafkaEnv,
+  kafkaSecurity,
   loggingEnv,
   parseEnv,
   rateLimitEnv,
@@ -99,6 +100,7 @@ export function loadConfig(env = process.env) {
     kafka: {
       brokers: raw.KAFKA_BROKERS,
       clientId: raw.KAFKA_CLIENT_ID,
+      security: kafkaSecurity(raw),
       topicPrefix: raw.KAFKA_TOPIC_PREFIX,
     },
     spool: { dir: raw.USAGE_SPOOL_DIR, maxBytes: raw.USAGE_SPOOL_MAX_BYTES },

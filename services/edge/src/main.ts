@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const usageKafka = createKafka({
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-edge-usage`,
+    security: config.kafka.security,
     logger,
     connectionTimeoutMs: 1000,
     requestTimeoutMs: 5000,
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-edge`,
+    security: config.kafka.security,
     logger,
   });
   const authProducer = createBatchingProducer({

@@ -11,7 +11,7 @@ describe("key-stats configuration", () => {
       dedupWindow: 20_000,
       sessionTimeoutMs: 30_000,
       database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined },
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", topicPrefix: "" },
+      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
       logLevel: "info",
       shutdownTimeoutMs: 10_000,
     });

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
     schema: config.database.schema,
     poolSize: 3,
   });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    security: config.kafka.security,
+    logger,
+  });
   const handler = createUsageEventsHandler({
     store: createKeyStatsStore({ prisma }),
     groupId: config.groupId,

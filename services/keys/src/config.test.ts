@@ -14,7 +14,7 @@ describe("keys configuration", () => {
       outboxPollMs: 100,
       defaults: { minute: 100, hour: 1000, day: 10000 },
       database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined },
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", topicPrefix: "" },
+      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
       logLevel: "info",
       shutdownTimeoutMs: 10_000,
     });

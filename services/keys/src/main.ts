@@ -15,7 +15,12 @@ async function main(): Promise<void> {
     connectionString: config.database.url,
     schema: config.database.schema,
   });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    security: config.kafka.security,
+    logger,
+  });
   const producer = createBatchingProducer({
     kafka,
     logger,

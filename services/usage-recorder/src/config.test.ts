@@ -13,7 +13,7 @@ describe("usage recorder configuration", () => {
       lagIntervalMs: 10_000,
       partitions: { daysAhead: 3, retentionDays: 30, intervalMs: 3_600_000 },
       database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined, poolSize: 5 },
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", topicPrefix: "" },
+      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
       logLevel: "info",
       shutdownTimeoutMs: 10_000,
     });

@@ -1,4 +1,12 @@
-import { DEFAULT_PORTS, databaseEnv, envTypes, kafkaEnv, loggingEnv, parseEnv } from "@apimon/config";
+import {
+  DEFAULT_PORTS,
+  databaseEnv,
+  envTypes,
+  kafkaEnv,
+  kafkaSecurity,
+  loggingEnv,
+  parseEnv,
+} from "@apimon/config";
 import { z } from "zod";
 
 /** The usage recorder's settings. DATABASE_URL may hold a password: never log this object. */
@@ -51,6 +59,7 @@ export function loadConfig(env = process.env) {
     kafka: {
       brokers: raw.KAFKA_BROKERS,
       clientId: raw.KAFKA_CLIENT_ID,
+      security: kafkaSecurity(raw),
       topicPrefix: raw.KAFKA_TOPIC_PREFIX,
     },
     logLevel: raw.LOG_LEVEL,

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     schema: config.database.schema,
     poolSize: config.database.poolSize,
   });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    security: config.kafka.security,
+    logger,
+  });
   const recorder = createUsageRecorder({
     prisma,
     kafka,
