@@ -3,7 +3,7 @@
 # Docker and without the Kafka tarball: the broker's jars come from Maven Central through
 # pom.xml next to this script.
 #
-#   kafka.sh fetch | start | stop | status | logs [-f] [lines] | reset
+#   kafka.sh fetch | start [--secure] | stop | status | logs [-f] [lines] | reset
 #
 # See README.md in this directory for the environment variables. Exit codes of `status`
 # follow LSB: 0 running and answering, 3 stopped, 4 process alive but not answering.
@@ -231,6 +231,7 @@ probe_metadata() {
 # True when the broker answers ApiVersions and its metadata shows a broker and a controller,
 # i.e. admin calls such as CreateTopics work right away.
 broker_ready() {
+  if secure_mode; then secure_broker_ready; return; fi
   probe_api_versions || return 1
   # A broker without a usable Metadata version would be odd; ApiVersions alone must do then.
   [[ -n "$METADATA_VERSION" ]] || return 0
@@ -318,7 +319,7 @@ format_storage() {
   cluster_id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>>"$OUT_FILE" | tail -n1)" || true
   [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || { print_log_tail; die "could not generate a cluster id with kafka.tools.StorageTool"; }
   log "formatting $DATA_DIR (cluster id $cluster_id)"
-  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$OUT_FILE" 2>&1 ||
+  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" "${FORMAT_EXTRA_ARGS[@]}" >>"$OUT_FILE" 2>&1 ||
     { print_log_tail; die "storage format failed"; }
 }
 
@@ -339,9 +340,16 @@ wait_ready() {
 }
 
 cmd_start() {
+  local secure=""
+  case "${1:-}" in
+    --secure) secure=1 ;;
+    "") ;;
+    *) die "usage: kafka.sh start [--secure]" ;;
+  esac
   take_lock
   local pid
   if pid="$(our_pid)"; then
+    secure_check_running_mode "$secure"
     # Ours is running (maybe still starting): wait for it rather than launching a second one.
     broker_ready || wait_ready "$pid"
     log "already running (pid $pid, $HOST:$KAFKA_PORT)"
@@ -362,6 +370,7 @@ cmd_start() {
   java_cmd
   : >"$OUT_FILE"
   write_config
+  secure_configure "$secure"
   format_storage
 
   local t0=$SECONDS
@@ -385,7 +394,8 @@ cmd_start() {
     sleep 0.1
   done
   wait_ready "$pid"
-  log "ready (pid $pid, $HOST:$KAFKA_PORT) in $((SECONDS - t0))s"
+  if secure_mode; then secure_apply_acls; fi
+  log "ready (pid $pid, $HOST:$KAFKA_PORT${secure:+, SASL_SSL}) in $((SECONDS - t0))s"
 }
 
 cmd_stop() {
@@ -455,11 +465,159 @@ cmd_reset() {
   log "reset: removed data and logs under $RUNTIME_DIR"
 }
 
+# ---------------------------------------------------------------------------------------------
+# --secure: SASL_SSL for clients, mutual TLS on the controller listener, SCRAM users per
+# service and the standard authorizer with the ACLs of packages/kafka/src/acls.ts
+# ---------------------------------------------------------------------------------------------
+
+SECURE_DIR="$RUNTIME_DIR/secure"
+# Every service's SCRAM user; `admin` is the broker's own (inter-broker) user and a super user.
+SECURE_USERS=(admin keys edge usage-recorder key-stats anomaly-detector alerts notifier)
+# The broker's certificate subject: as a TLS client of the controller listener it is this principal.
+BROKER_PRINCIPAL="User:CN=kafka-broker"
+FORMAT_EXTRA_ARGS=()
+
+# True when this runtime dir's broker was started with --secure.
+secure_mode() { [[ -f "$SECURE_DIR/enabled" ]]; }
+
+# A running broker keeps its mode: switching needs a stop first.
+secure_check_running_mode() {
+  if [[ -n "$1" ]] && ! secure_mode; then die "the running broker is not secure; stop it first"; fi
+  if [[ -z "$1" ]] && secure_mode; then die "the running broker is secure (started with --secure); stop it first"; fi
+  return 0
+}
+
+# The password of SCRAM user $1 (generated on the first secure start).
+secure_password() { sed -n "s/^$1=//p" "$SECURE_DIR/users.properties"; }
+
+# A CA, the broker's key pair signed by it (PKCS12 keystore) and a truststore holding the CA;
+# made once per runtime dir, so clients keep their CA file across restarts.
+secure_make_certs() {
+  [[ -f "$SECURE_DIR/broker.p12" && -f "$SECURE_DIR/truststore.p12" ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found (needed by --secure)"
+  command -v keytool >/dev/null || die "keytool not found (needed by --secure; it comes with the JDK)"
+  local d="$SECURE_DIR" pass
+  pass="$(<"$d/store.password")"
+  (
+    set -e
+    exec >>"$OUT_FILE" 2>&1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=apimon dev Kafka CA" \
+      -keyout "$d/ca.key" -out "$d/ca.pem"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=kafka-broker" -keyout "$d/broker.key" -out "$d/broker.csr"
+    printf 'subjectAltName=IP:%s,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' "$HOST" >"$d/broker.ext"
+    openssl x509 -req -days 825 -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+      -extfile "$d/broker.ext" -out "$d/broker.pem"
+    openssl pkcs12 -export -name broker -in "$d/broker.pem" -inkey "$d/broker.key" -certfile "$d/ca.pem" \
+      -passout "pass:$pass" -out "$d/broker.p12.tmp"
+    rm -f "$d/truststore.p12"
+    keytool -importcert -noprompt -alias ca -file "$d/ca.pem" -storetype PKCS12 \
+      -keystore "$d/truststore.p12" -storepass "$pass"
+    mv "$d/broker.p12.tmp" "$d/broker.p12"
+    rm -f "$d/broker.csr" "$d/broker.ext"
+  ) || { print_log_tail; die "could not make the CA and broker keystore in $SECURE_DIR"; }
+  chmod 600 "$d"/*.key
+  log "made a CA ($d/ca.pem) and a broker keystore"
+}
+
+# With $1 set: appends the secure listeners and settings to server.properties (later keys
+# override the PLAINTEXT ones above) and prepares the SCRAM users for the first format.
+secure_configure() {
+  if [[ -z "$1" ]]; then
+    rm -f "$SECURE_DIR/enabled"
+    return 0
+  fi
+  if [[ -f "$DATA_DIR/meta.properties" && ! -f "$SECURE_DIR/users.properties" ]]; then
+    die "$DATA_DIR was formatted without --secure (no SCRAM users); run 'kafka.sh reset' or use another KAFKA_RUNTIME_DIR"
+  fi
+  mkdir -p "$SECURE_DIR"
+  chmod 700 "$SECURE_DIR"
+  [[ -f "$SECURE_DIR/store.password" ]] || openssl rand -hex 16 >"$SECURE_DIR/store.password"
+  if [[ ! -f "$SECURE_DIR/users.properties" ]]; then
+    local u
+    for u in "${SECURE_USERS[@]}"; do printf '%s=%s\n' "$u" "$(openssl rand -hex 16)"; done >"$SECURE_DIR/users.properties.tmp"
+    mv "$SECURE_DIR/users.properties.tmp" "$SECURE_DIR/users.properties"
+  fi
+  chmod 600 "$SECURE_DIR/store.password" "$SECURE_DIR/users.properties"
+  secure_make_certs
+  local pass admin u pw plain_users=""
+  pass="$(<"$SECURE_DIR/store.password")"
+  admin="$(secure_password admin)"
+  FORMAT_EXTRA_ARGS=()
+  for u in "${SECURE_USERS[@]}"; do
+    pw="$(secure_password "$u")"
+    # SCRAM credentials live in the metadata log; formatting adds them without a running broker
+    # (format_storage skips a formatted dir, so this happens once per runtime dir).
+    FORMAT_EXTRA_ARGS+=(--add-scram "SCRAM-SHA-256=[name=$u,password=$pw]")
+    FORMAT_EXTRA_ARGS+=(--add-scram "SCRAM-SHA-512=[name=$u,password=$pw]")
+    plain_users+=" user_$u=\"$pw\""
+  done
+  cat >>"$CONFIG" <<EOF
+
+# --secure: these override the PLAINTEXT listeners above.
+listeners=SASL_SSL://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://$HOST:$KAFKA_PORT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL
+# Only holders of a certificate from our CA (the broker itself) may talk to the controller.
+listener.name.controller.ssl.client.auth=required
+
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$SECURE_DIR/broker.p12
+ssl.keystore.password=$pass
+ssl.key.password=$pass
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$SECURE_DIR/truststore.p12
+ssl.truststore.password=$pass
+
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin";
+# PLAIN checks these static users (the SCRAM passwords); it is only offered over TLS.
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin"$plain_users;
+
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;$BROKER_PRINCIPAL
+allow.everyone.if.no.acl.found=false
+EOF
+  chmod 600 "$CONFIG"
+  touch "$SECURE_DIR/enabled"
+}
+
+# ApiVersions over TLS (Kafka answers it before SASL authentication). Metadata would need a
+# login, so the ACL step that follows start is what waits for a fully serving broker.
+secure_broker_ready() {
+  local hdr req n
+  hdr="$(printf '%04x%04x%08x%04x' 18 0 1801 $((${#CLIENT_ID_HEX} / 2)))$CLIENT_ID_HEX"
+  req="$(printf '%08x' $((${#hdr} / 2)))$hdr"
+  # The sleep keeps s_client's stdin open until the answer is in; head takes only its start.
+  # shellcheck disable=SC2207 # word splitting of decimal byte values is intended
+  n=($({ printf "$(sed 's/../\\x&/g' <<<"$req")"; sleep 1; } |
+    timeout 5 openssl s_client -quiet -verify_return_error -CAfile "$SECURE_DIR/ca.pem" \
+      -connect "$HOST:$KAFKA_PORT" 2>/dev/null | head -c 10 | od -An -v -tu1))
+  # size (4) | correlation id 1801 = 0x0709 (4) | error code 0 (2)
+  [[ ${#n[@]} -eq 10 && "${n[4]} ${n[5]} ${n[6]} ${n[7]} ${n[8]} ${n[9]}" == "0 0 7 9 0 0" ]]
+}
+
+# Applies the services' ACLs (packages/kafka/src/acls.ts) as the admin user; kafkajs retries
+# until the broker serves Metadata, so this is also the last readiness check.
+secure_apply_acls() {
+  local tsx="$REPO_DIR/node_modules/.bin/tsx"
+  [[ -x "$tsx" ]] || die "$tsx not found: run 'pnpm install' (--secure applies its ACLs with Node)"
+  KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_SSL=true KAFKA_SSL_CA_FILE="$SECURE_DIR/ca.pem" \
+    KAFKA_SSL_CERT_FILE="" KAFKA_SSL_KEY_FILE="" KAFKA_SASL_MECHANISM=scram-sha-512 \
+    KAFKA_SASL_USERNAME=admin KAFKA_SASL_PASSWORD="$(secure_password admin)" LOG_LEVEL=warn \
+    "$tsx" "$REPO_DIR/packages/kafka/src/acls-cli.ts" </dev/null >>"$OUT_FILE" 2>&1 ||
+    { tail -n 20 "$OUT_FILE" >&2; die "could not apply the ACLs (the broker is still running; see $OUT_FILE)"; }
+  log "ACLs applied; SCRAM passwords in $SECURE_DIR/users.properties, CA in $SECURE_DIR/ca.pem"
+}
+
 usage() {
   cat <<EOF
 usage: kafka.sh <command>
   fetch        download Kafka $KAFKA_VERSION jars (once) into $LIBS_DIR
   start        start the broker on $HOST:$KAFKA_PORT and wait until it serves (idempotent)
+  start --secure  the same with SASL_SSL, SCRAM users per service and ACLs (see README.md)
   stop         stop it (SIGTERM, SIGKILL after ${KAFKA_STOP_TIMEOUT}s; idempotent)
   status       exit 0 running, 3 stopped, 4 alive but not answering
   probe        exit 0 when any Kafka broker (ours or not) serves on $HOST:$KAFKA_PORT
@@ -473,7 +631,7 @@ main() {
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
     fetch) cmd_fetch ;;
-    start) cmd_start ;;
+    start) cmd_start "$@" ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     probe) broker_ready ;;

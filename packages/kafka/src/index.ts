@@ -1,5 +1,6 @@
 /** The client type other packages hold (built by createKafka), so that none of them imports kafkajs. */
 export type { Kafka as KafkaClient } from "kafkajs";
+export { applyServiceAcls, SERVICE_ACCESS, type ServiceAccess, serviceAclEntries } from "./acls";
 export {
   deleteConsumerGroups,
   fetchConsumerLag,

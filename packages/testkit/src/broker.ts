@@ -58,17 +58,29 @@ export interface ControlledBroker extends PrivateBroker {
   dispose(): void;
 }
 
-/** A private broker with its controls: for tests that stop and start Kafka under a component. */
-export async function privateBroker(label: string): Promise<ControlledBroker> {
+/**
+ * A private broker with its controls: for tests that stop and start Kafka under a component.
+ * `secure` starts it with `kafka.sh start --secure` (SASL_SSL, SCRAM users, ACLs).
+ */
+export async function privateBroker(
+  label: string,
+  { secure = false }: { secure?: boolean } = {},
+): Promise<ControlledBroker> {
   const settings = await privateBrokerEnv(label);
   const script = path.join(__dirname, "..", "..", "..", "deploy", "kafka", "kafka.sh");
+  const argsOf = (command: "start" | "stop") =>
+    secure && command === "start" ? [command, "--secure"] : [command];
   const control = (command: "start" | "stop") => {
-    const r = spawnSync("bash", [script, command], { env: settings.env, encoding: "utf8", timeout: 170_000 });
+    const r = spawnSync("bash", [script, ...argsOf(command)], {
+      env: settings.env,
+      encoding: "utf8",
+      timeout: 170_000,
+    });
     if (r.status !== 0) throw new Error(`kafka.sh ${command} exited ${r.status}\n${r.stdout}${r.stderr}`);
   };
   const controlAsync = (command: "start" | "stop") =>
     new Promise<void>((resolve, reject) => {
-      const child = spawn("bash", [script, command], {
+      const child = spawn("bash", [script, ...argsOf(command)], {
         env: settings.env,
         stdio: ["ignore", "pipe", "pipe"],
       });
@@ -96,6 +108,42 @@ export async function privateBroker(label: string): Promise<ControlledBroker> {
       } finally {
         fs.rmSync(settings.runtimeDir, { recursive: true, force: true });
       }
+    },
+  };
+}
+
+/** A user of a broker started with `kafka.sh start --secure`, as a service's environment. */
+export interface SecureBrokerAccess {
+  /** The CA that signed the broker's certificate. */
+  caFile: string;
+  /** SCRAM (and PLAIN) password of each user: admin and one per service. */
+  passwords: Record<string, string>;
+  /** KAFKA_SSL / KAFKA_SSL_CA_FILE / KAFKA_SASL_* for `user` (scram-sha-512 unless told). */
+  env(user: string, mechanism?: "scram-sha-256" | "scram-sha-512" | "plain"): Record<string, string>;
+}
+
+/** The CA and the users' passwords of a secure broker's runtime dir. */
+export function secureBrokerAccess(runtimeDir: string): SecureBrokerAccess {
+  const dir = path.join(runtimeDir, "secure");
+  const passwords: Record<string, string> = {};
+  for (const line of fs.readFileSync(path.join(dir, "users.properties"), "utf8").split("\n")) {
+    const at = line.indexOf("=");
+    if (at > 0) passwords[line.slice(0, at)] = line.slice(at + 1);
+  }
+  const caFile = path.join(dir, "ca.pem");
+  return {
+    caFile,
+    passwords,
+    env(user, mechanism = "scram-sha-512") {
+      const password = passwords[user];
+      if (password === undefined) throw new Error(`no user ${user} on the secure broker`);
+      return {
+        KAFKA_SSL: "true",
+        KAFKA_SSL_CA_FILE: caFile,
+        KAFKA_SASL_MECHANISM: mechanism,
+        KAFKA_SASL_USERNAME: user,
+        KAFKA_SASL_PASSWORD: password,
+      };
     },
   };
 }

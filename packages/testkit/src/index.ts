@@ -4,6 +4,8 @@ export {
   type PrivateBroker,
   privateBroker,
   privateBrokerEnv,
+  type SecureBrokerAccess,
+  secureBrokerAccess,
 } from "./broker";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
