@@ -135,6 +135,15 @@ export const redisEnv = {
   REDIS_URL: envTypes.url("redis://127.0.0.1:6379"),
 };
 
+/**
+ * The HMAC secret of keys.changes.v1 messages, shared by the keys service (signs) and the edge
+ * (drops a change whose signature fails). Optional so that a deployment upgrades without
+ * downtime; each service warns at startup while it is unset.
+ */
+export const keyChangesEnv = {
+  KEY_CHANGES_SIGNING_SECRET: envTypes.secret(32).optional(),
+};
+
 export const adminEnv = {
   /** Required: admin endpoints have no default credential. */
   ADMIN_TOKEN: envTypes.secret(16),

@@ -12,6 +12,7 @@ export {
   type KafkaSecurity,
   kafkaEnv,
   kafkaSecurity,
+  keyChangesEnv,
   loggingEnv,
   rateLimitEnv,
   redactUrl,

@@ -1,5 +1,13 @@
 export { newEventId } from "./ids";
 export {
+  canonicalJson,
+  KEY_CHANGE_SIGNATURE_HEADER,
+  type KeyChangeSignatureCheck,
+  keyChangeSigner,
+  signKeyChange,
+  verifyKeyChange,
+} from "./key-change-signature";
+export {
   type AlertSignal,
   type AuthFailure,
   alertSeverities,

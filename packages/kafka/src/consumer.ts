@@ -19,6 +19,11 @@ export interface ConsumedMessage<T> {
   offset: string;
   key: string | null;
   value: T;
+  /**
+   * The value's bytes as they arrived (null for a tombstone), for checks over exactly what was
+   * sent, such as a signature. Set by the consumer runner.
+   */
+  raw?: Buffer | null;
   headers: Record<string, string>;
   /** Broker timestamp, ms since the epoch, as kafkajs gives it. */
   timestamp: string;
@@ -270,6 +275,7 @@ export function createConsumerRunner({
         offset: message.offset,
         key: message.key === null ? null : message.key.toString("utf8"),
         value: decoded.value,
+        raw: message.value,
         headers,
         timestamp: message.timestamp,
       });

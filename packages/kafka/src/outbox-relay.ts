@@ -57,6 +57,15 @@ export interface OutboxRelayOptions {
   pruneAfterMs?: number;
   /** How often pruning runs. */
   pruneEveryMs?: number;
+  /**
+   * Extra headers for a message, computed as it is published (e.g. a signature over the value
+   * exactly as validated here), added to the row's own headers.
+   */
+  sign?: (message: {
+    topic: TopicSpec<unknown>;
+    key: string;
+    value: unknown;
+  }) => Record<string, string> | undefined;
 }
 
 export interface OutboxRelay {
@@ -147,6 +156,7 @@ export function createOutboxRelay({
   holdRecheckMs = 60_000,
   pruneAfterMs = 7 * DAY_MS,
   pruneEveryMs = 3_600_000,
+  sign,
 }: OutboxRelayOptions): OutboxRelay {
   const log = logger.child({ component: "outbox-relay", topicPrefix });
   const catalog = new Map<string, TopicSpec<unknown>>(
@@ -287,9 +297,11 @@ export function createOutboxRelay({
         // The whole batch is queued at once, in id order, so the producer sends it together;
         // every outcome is awaited before anything is marked.
         const results = await Promise.allSettled(
-          plan.publish.map((m) =>
-            producer.publish(m.topic, m.value, { key: m.row.messageKey, headers: m.headers }),
-          ),
+          plan.publish.map((m) => {
+            const signature = sign?.({ topic: m.topic, key: m.row.messageKey, value: m.value });
+            const headers = signature ? { ...m.headers, ...signature } : m.headers;
+            return producer.publish(m.topic, m.value, { key: m.row.messageKey, headers });
+          }),
         );
         // A batch holds one row per key, so marking only the acked rows keeps every key in order.
         const acked = plan.publish.filter((_, i) => results[i]?.status === "fulfilled");

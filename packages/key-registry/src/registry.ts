@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type KeyChange, topics } from "@apimon/events";
+import { KEY_CHANGE_SIGNATURE_HEADER, type KeyChange, topics, verifyKeyChange } from "@apimon/events";
 import {
   type ConsumedMessage,
   type ConsumerProgress,
@@ -11,7 +11,7 @@ import {
   subscription,
   topicName,
 } from "@apimon/kafka";
-import { Gauge, type Logger, type Registry } from "@apimon/observability";
+import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
 import { keyStatus, type LookupResult, type RegistryEntry, registryEntry } from "./key-status";
 
 export interface KeyRegistryOptions {
@@ -27,6 +27,13 @@ export interface KeyRegistryOptions {
   registry?: Registry;
   /** Messages per handler call and offset commit (the initial load reads whole fetches at once). */
   maxBatchSize?: number;
+  /**
+   * The keys service's KEY_CHANGES_SIGNING_SECRET: with it, a change whose signature is missing
+   * or wrong is dropped (counted and logged); without it every change is applied.
+   */
+  signingSecret?: string;
+  /** How often the topic's end offsets are read to measure how current the table is. */
+  lagCheckMs?: number;
 }
 
 export interface KeyRegistry {
@@ -43,6 +50,12 @@ export interface KeyRegistry {
   size(): number;
   /** The status of a key hash now (by the clock): active, inactive (deactivated/expired) or unknown. */
   lookup(keyHash: string): LookupResult;
+  /**
+   * How stale the table may be, in ms by the clock: the time since the last moment the table
+   * was seen to hold everything the topic held (the end offsets read every lagCheckMs). Grows
+   * while the consumer is stuck or Kafka cannot be reached; null before the first load.
+   */
+  lagMs(): number | null;
 }
 
 function gauge(registry: Registry | undefined, name: string, help: string): Gauge {
@@ -69,6 +82,8 @@ export function createKeyRegistry({
   clock = Date.now,
   registry,
   maxBatchSize = 5000,
+  signingSecret,
+  lagCheckMs = 5000,
 }: KeyRegistryOptions): KeyRegistry {
   const topic = topicName(topics.keyChanges, topicPrefix);
   const log = logger.child({ component: "key-registry", topic });
@@ -80,6 +95,16 @@ export function createKeyRegistry({
     "1 once the key registry has read its topic to the end",
   );
 
+  const rejectedName = "key_registry_rejected_changes_total";
+  const rejected =
+    (registry?.getSingleMetric(rejectedName) as Counter | undefined) ??
+    new Counter({
+      name: rejectedName,
+      help: "Key changes dropped because their signature was missing or wrong",
+      labelNames: ["reason"],
+      registers: registry ? [registry] : [],
+    });
+
   let runner: ConsumerRunner | undefined;
   /** Between start() and stop(). */
   let active = false;
@@ -90,6 +115,14 @@ export function createKeyRegistry({
   /** Partitions not yet read up to their end offset as of start(), with that offset. */
   let behind = new Map<number, bigint>();
   let settleLoad: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  /** The next offset to apply per partition, as the runner reports progress. */
+  const positions = new Map<number, bigint>();
+  /** When (by the clock) the table last held everything the topic held. */
+  let caughtUpAt: number | undefined;
+  /** An end-offset reading the table has not reached yet: caught up as of `at` once it does. */
+  let pendingCheck: { at: number; ends: Map<number, bigint> } | undefined;
+  let lagTimer: NodeJS.Timeout | undefined;
+  let lagCheckInFlight: Promise<void> | undefined;
 
   function finishLoad(): void {
     if (loaded) return;
@@ -111,13 +144,60 @@ export function createKeyRegistry({
     }
     for (const m of messages) {
       const hash = m.key as string;
+      if (signingSecret !== undefined) {
+        const raw = m.raw === undefined ? (m.value === null ? null : JSON.stringify(m.value)) : m.raw;
+        const check = verifyKeyChange(
+          signingSecret,
+          hash,
+          raw === null ? null : raw.toString("utf8"),
+          m.headers[KEY_CHANGE_SIGNATURE_HEADER],
+        );
+        if (check !== "valid") {
+          // Dropped, not dead-lettered: the DLQ is for messages to fix and replay, and a forged
+          // change must never be applied. The next signed change of the key overwrites it.
+          rejected.inc({ reason: check });
+          log.warn(
+            { partition: m.partition, offset: m.offset, keyHash: hash, reason: check },
+            "dropped a key change whose signature is not valid",
+          );
+          continue;
+        }
+      }
       if (m.value === null) table.delete(hash);
       else table.set(hash, registryEntry(m.value));
     }
     keysGauge.set(table.size);
   }
 
+  /** True when the table has applied every partition up to `ends`. */
+  function reached(ends: Map<number, bigint>): boolean {
+    for (const [partition, end] of ends) if ((positions.get(partition) ?? 0n) < end) return false;
+    return true;
+  }
+
+  async function checkLag(): Promise<void> {
+    if (pendingCheck !== undefined || !loaded) return;
+    const at = clock();
+    try {
+      const ends = await fetchEndOffsets(kafka, topic);
+      const check = {
+        at,
+        ends: new Map(ends.filter((p) => p.high > p.low).map((p) => [p.partition, p.high])),
+      };
+      if (reached(check.ends)) caughtUpAt = Math.max(caughtUpAt ?? at, at);
+      else pendingCheck = check;
+    } catch (error) {
+      // The lag keeps growing from the last good reading, which is what readiness should see.
+      log.warn({ err: error }, "could not read the key topic's end offsets");
+    }
+  }
+
   function progress({ partition, nextOffset }: ConsumerProgress): void {
+    positions.set(partition, BigInt(nextOffset));
+    if (pendingCheck !== undefined && reached(pendingCheck.ends)) {
+      caughtUpAt = Math.max(caughtUpAt ?? pendingCheck.at, pendingCheck.at);
+      pendingCheck = undefined;
+    }
     const end = behind.get(partition);
     if (end === undefined || BigInt(nextOffset) < end) return;
     behind.delete(partition);
@@ -130,7 +210,11 @@ export function createKeyRegistry({
     const generation = ++generations;
     const stopped = () => generation !== generations;
     const startedAt = Date.now();
+    const readAt = clock();
     table.clear();
+    positions.clear();
+    caughtUpAt = undefined;
+    pendingCheck = undefined;
     keysGauge.set(0);
     loaded = false;
     readyGauge.set(0);
@@ -166,6 +250,14 @@ export function createKeyRegistry({
       }
       if (behind.size === 0) finishLoad();
       await load;
+      // Loaded means everything the topic held when start() read its end offsets.
+      caughtUpAt = readAt;
+      lagTimer = setInterval(() => {
+        lagCheckInFlight ??= checkLag().finally(() => {
+          lagCheckInFlight = undefined;
+        });
+      }, lagCheckMs);
+      lagTimer.unref();
       log.info(
         { groupId, keys: table.size, partitions: ends.length, ms: Date.now() - startedAt },
         "key registry loaded",
@@ -184,6 +276,9 @@ export function createKeyRegistry({
     readyGauge.set(0);
     settleLoad?.reject(new Error("key registry stopped before it had read its topic to the end"));
     settleLoad = undefined;
+    clearInterval(lagTimer);
+    lagTimer = undefined;
+    await lagCheckInFlight;
     const current = runner;
     runner = undefined;
     if (!current) return;
@@ -201,5 +296,6 @@ export function createKeyRegistry({
     isReady: () => loaded && runner?.isHealthy() === true,
     size: () => table.size,
     lookup: (keyHash) => keyStatus(table.get(keyHash), clock()),
+    lagMs: () => (caughtUpAt === undefined ? null : Math.max(0, clock() - caughtUpAt)),
   };
 }

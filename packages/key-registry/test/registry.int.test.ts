@@ -1,5 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { dlqRecordSchema, dlqTopic, type KeyChange, topics } from "@apimon/events";
+import {
+  dlqRecordSchema,
+  dlqTopic,
+  KEY_CHANGE_SIGNATURE_HEADER,
+  type KeyChange,
+  signKeyChange,
+  topics,
+} from "@apimon/events";
 import {
   type BatchingProducer,
   createBatchingProducer,
@@ -8,6 +15,7 @@ import {
   type KafkaClient,
   topicName,
 } from "@apimon/kafka";
+import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import { testInfra, testLogger, uniqueName, uniqueTopicPrefix, waitFor } from "@apimon/testkit";
 import { createKeyRegistry, type KeyRegistry } from "../src";
 
@@ -54,8 +62,11 @@ async function tombstone(keyHash: string): Promise<void> {
   await producer.publish(keyChanges, null, { key: keyHash });
 }
 
-function registry(instanceId = uniqueName("edge")): KeyRegistry {
-  const r = createKeyRegistry({ kafka, logger, topicPrefix: prefix, instanceId, clock });
+function registry(
+  instanceId = uniqueName("edge"),
+  options: { signingSecret?: string; registry?: Registry; lagCheckMs?: number } = {},
+): KeyRegistry {
+  const r = createKeyRegistry({ kafka, logger, topicPrefix: prefix, instanceId, clock, ...options });
   registries.push(r);
   return r;
 }
@@ -268,5 +279,91 @@ describe("key registry on keys.changes.v1", () => {
     await edge.start();
     expect(edge.isReady()).toBe(true);
     expect(edge.size()).toBeGreaterThan(0);
+  });
+
+  it("with a signing secret, applies signed changes and drops forged or unsigned ones, counting them", async () => {
+    now = Date.now();
+    const secret = "registry-signing-secret-0123456789abcdef";
+    const metrics = createMetricsRegistry("registry_test", { defaultMetrics: false });
+    const edge = registry(uniqueName("edge"), { signingSecret: secret, registry: metrics });
+    const rejected = async () => {
+      const counted = await metrics.getSingleMetric("key_registry_rejected_changes_total")?.get();
+      const by = Object.fromEntries((counted?.values ?? []).map((v) => [v.labels.reason, v.value]));
+      return { missing: by.missing ?? 0, invalid: by.invalid ?? 0 };
+    };
+    await edge.start();
+    // The earlier tests' unsigned changes on this topic were dropped while loading.
+    const before = await rejected();
+
+    const signed = keyState();
+    const forged = keyState();
+    const foreign = keyState();
+    const deactivated = keyState();
+    const signature = (k: KeyChange | null, hash: string, key = secret) => ({
+      [KEY_CHANGE_SIGNATURE_HEADER]: signKeyChange(key, hash, k),
+    });
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: topicName(keyChanges, prefix),
+      messages: [
+        { key: signed.keyHash, value: JSON.stringify(signed), headers: signature(signed, signed.keyHash) },
+        {
+          key: deactivated.keyHash,
+          value: JSON.stringify(deactivated),
+          headers: signature(deactivated, deactivated.keyHash),
+        },
+        // Forged: an activation without a signature, one signed with another secret, and an
+        // unsigned tombstone and a raised limit for keys that hold signed states.
+        { key: forged.keyHash, value: JSON.stringify(forged) },
+        {
+          key: foreign.keyHash,
+          value: JSON.stringify(foreign),
+          headers: signature(foreign, foreign.keyHash, "another-secret-0123456789abcdef"),
+        },
+        { key: signed.keyHash, value: null },
+        {
+          key: deactivated.keyHash,
+          value: JSON.stringify({
+            ...deactivated,
+            active: true,
+            rateLimits: { minute: 1e6, hour: null, day: null },
+          }),
+          headers: signature(deactivated, deactivated.keyHash),
+        },
+      ],
+    });
+    // A signed deactivation after the forgeries shows they were all read.
+    const off = { ...deactivated, active: false };
+    await raw.send({
+      topic: topicName(keyChanges, prefix),
+      messages: [{ key: off.keyHash, value: JSON.stringify(off), headers: signature(off, off.keyHash) }],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => edge.lookup(deactivated.keyHash).status === "inactive", {
+      timeoutMs: 15_000,
+      what: "the signed deactivation",
+    });
+    expect(edge.lookup(signed.keyHash)).toEqual({ status: "active", key: signed });
+    expect(edge.lookup(forged.keyHash)).toEqual({ status: "unknown" });
+    expect(edge.lookup(foreign.keyHash)).toEqual({ status: "unknown" });
+    expect(await rejected()).toEqual({ missing: before.missing + 2, invalid: before.invalid + 2 });
+  });
+
+  it("reports how far behind its topic the table may be, from end offsets it reads periodically", async () => {
+    now = Date.now();
+    const edge = registry(uniqueName("edge"), { lagCheckMs: 50 });
+    expect(edge.lagMs()).toBeNull();
+    await edge.start();
+    expect(edge.lagMs()).toBe(0);
+    // By the clock, a minute passes without a reading...
+    now += 60_000;
+    const stale = edge.lagMs();
+    // ...and the next reading, with the table at the end of the topic, brings the lag back to 0.
+    await waitFor(() => edge.lagMs() === 0, { timeoutMs: 15_000, what: "a lag reading" });
+    expect(stale).toBeGreaterThan(0);
+    await edge.stop();
+    expect(edge.isReady()).toBe(false);
   });
 });

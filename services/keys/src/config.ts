@@ -5,6 +5,7 @@ import {
   envTypes,
   kafkaEnv,
   kafkaSecurity,
+  keyChangesEnv,
   loggingEnv,
   parseEnv,
   rateLimitEnv,
@@ -19,6 +20,7 @@ export function loadConfig(env = process.env) {
       ...loggingEnv,
       ...databaseEnv,
       ...kafkaEnv,
+      ...keyChangesEnv,
       ...adminEnv,
       // The defaults reported as a key's effective limits; the edge reads the same variables.
       ...rateLimitEnv,
@@ -38,6 +40,8 @@ export function loadConfig(env = process.env) {
     host: raw.KEYS_HOST,
     adminToken: raw.ADMIN_TOKEN,
     keyHashSecret: raw.KEY_HASH_SECRET,
+    /** Signs every key change the relay publishes; unset publishes them unsigned (with a warning). */
+    keyChangesSigningSecret: raw.KEY_CHANGES_SIGNING_SECRET,
     graceSeconds: raw.KEY_ROTATION_GRACE_SECONDS,
     outboxPollMs: raw.OUTBOX_POLL_MS,
     defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },

@@ -1,5 +1,6 @@
 import { ConfigError, redactUrl } from "@apimon/config";
 import { createPrismaClient } from "@apimon/db";
+import { keyChangeSigner } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
 import { createBatchingProducer, createKafka } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
@@ -34,7 +35,13 @@ async function main(): Promise<void> {
     registry,
     pollMs: config.outboxPollMs,
     topicPrefix: config.kafka.topicPrefix,
+    sign: config.keyChangesSigningSecret ? keyChangeSigner(config.keyChangesSigningSecret) : undefined,
   });
+  if (!config.keyChangesSigningSecret) {
+    logger.warn(
+      "KEY_CHANGES_SIGNING_SECRET is not set: key changes are published unsigned, and an edge that has the secret drops them",
+    );
+  }
 
   let shuttingDown = false;
   const app = createApp({
