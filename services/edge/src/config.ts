@@ -5,6 +5,7 @@ import {
   envTypes,
   kafkaEnv,
   kafkaSecurity,
+  keyChangesEnv,
   loggingEnv,
   parseEnv,
   rateLimitEnv,
@@ -39,6 +40,7 @@ export function loadConfig(env = process.env) {
     {
       ...loggingEnv,
       ...kafkaEnv,
+      ...keyChangesEnv,
       ...redisEnv,
       ...rateLimitEnv,
       EDGE_PORT: envTypes.port(DEFAULT_PORTS.edge),
@@ -75,6 +77,8 @@ export function loadConfig(env = process.env) {
       USAGE_SPOOL_DIR: z.string().default(path.join(process.cwd(), ".runtime", "edge-spool")),
       USAGE_SPOOL_MAX_BYTES: envTypes.positiveInt(256 * 1024 * 1024),
       EDGE_ENDPOINT_PATTERNS: endpointPatterns,
+      /** Readiness fails once the key table may be this far behind keys.changes.v1. */
+      EDGE_REGISTRY_MAX_LAG_MS: envTypes.positiveInt(60_000),
     },
     env,
   );
@@ -89,6 +93,9 @@ export function loadConfig(env = process.env) {
       connections: raw.UPSTREAM_CONNECTIONS,
     },
     keyHashSecret: raw.KEY_HASH_SECRET,
+    /** Verifies key changes; unset applies every change (with a warning at startup). */
+    keyChangesSigningSecret: raw.KEY_CHANGES_SIGNING_SECRET,
+    registryMaxLagMs: raw.EDGE_REGISTRY_MAX_LAG_MS,
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
       failureMode: raw.RATE_LIMIT_FAILURE_MODE,

@@ -11,6 +11,7 @@ import { createMemoryLimiter } from "./limiter/memory-limiter";
 import { createRedisLimiter } from "./limiter/redis-limiter";
 import { createResilientLimiter } from "./limiter/resilient-limiter";
 import { createUpstreamProxy } from "./proxy/upstream-proxy";
+import { registryReadiness } from "./registry-readiness";
 import { startEdgeServer } from "./server";
 import { createAuthFailureRecorder } from "./usage/auth-failures";
 import { createEndpointNormaliser } from "./usage/endpoint";
@@ -61,7 +62,13 @@ async function main(): Promise<void> {
     registry,
     topicPrefix: config.kafka.topicPrefix,
     instanceId: config.instanceId,
+    signingSecret: config.keyChangesSigningSecret,
   });
+  if (!config.keyChangesSigningSecret) {
+    logger.warn(
+      "KEY_CHANGES_SIGNING_SECRET is not set: key changes are applied without checking their signature",
+    );
+  }
 
   const redis = createRedisClient({
     url: config.redisUrl,
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
     registry,
     isShuttingDown: () => shuttingDown,
     checks: {
-      keyRegistry: () => ({ ok: keys.isReady(), detail: { keys: keys.size() } }),
+      keyRegistry: registryReadiness({ keys, maxLagMs: config.registryMaxLagMs }),
       redis: async () => {
         if (!redisAnswered) redisAnswered = await pingRedis(redis);
         return {

@@ -1,0 +1,29 @@
+import { registryReadiness } from "./registry-readiness";
+
+function table(state: { ready: boolean; lagMs: number | null; size?: number }) {
+  return { isReady: () => state.ready, size: () => state.size ?? 3, lagMs: () => state.lagMs };
+}
+
+describe("edge key table readiness", () => {
+  it("is ready while the table is loaded and at most the allowed lag behind its topic", async () => {
+    const check = registryReadiness({ keys: table({ ready: true, lagMs: 60_000 }), maxLagMs: 60_000 });
+    expect(await check()).toEqual({ ok: true, detail: { keys: 3, lagMs: 60_000, maxLagMs: 60_000 } });
+  });
+
+  it("fails once the table may be further behind than allowed, and reports the lag", async () => {
+    const check = registryReadiness({ keys: table({ ready: true, lagMs: 60_001 }), maxLagMs: 60_000 });
+    expect(await check()).toEqual({ ok: false, detail: { keys: 3, lagMs: 60_001, maxLagMs: 60_000 } });
+  });
+
+  it("fails before the first load and when the registry stopped following the topic", async () => {
+    expect(await registryReadiness({ keys: table({ ready: false, lagMs: null }), maxLagMs: 1 })()).toEqual({
+      ok: false,
+      detail: { keys: 3, lagMs: null, maxLagMs: 1 },
+    });
+    expect(await registryReadiness({ keys: table({ ready: false, lagMs: 0 }), maxLagMs: 1 })()).toMatchObject(
+      {
+        ok: false,
+      },
+    );
+  });
+});
