@@ -1,4 +1,4 @@
-import { type ApiKey, Prisma } from "@apimon/db";
+import { type ApiKey, Prisma, type PrismaClient } from "@apimon/db";
 import { topics } from "@apimon/events";
 import { keyChangeOf } from "./domain/key-state";
 
@@ -25,4 +25,32 @@ export async function enqueueKeyTombstone(tx: Tx, keyHash: string): Promise<void
   await tx.outbox.create({
     data: { topic: topics.keyChanges.name, messageKey: keyHash, payload: Prisma.DbNull },
   });
+}
+
+/**
+ * Enqueues the current state of every key again (in id order, `chunkSize` keys per
+ * transaction, each key's row locked while its outbox row is written, as every writer does).
+ * Run once after KEY_CHANGES_SIGNING_SECRET is first set: the relay then publishes every key's
+ * state signed, so that the compacted topic's latest message of every key carries a signature
+ * before the edges get the secret. Returns the number of keys enqueued.
+ */
+export async function enqueueAllKeyStates(prisma: PrismaClient, { chunkSize = 500 } = {}): Promise<number> {
+  let after = 0;
+  let total = 0;
+  for (;;) {
+    const count = await prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: number }[]>`
+        select id from api_keys where id > ${after} order by id limit ${chunkSize} for update`;
+      if (locked.length === 0) return 0;
+      const keys = await tx.apiKey.findMany({
+        where: { id: { in: locked.map((k) => k.id) } },
+        orderBy: { id: "asc" },
+      });
+      for (const key of keys) await enqueueKeyState(tx, key);
+      after = locked[locked.length - 1]?.id ?? after;
+      return keys.length;
+    });
+    if (count === 0) return total;
+    total += count;
+  }
 }

@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { ApiKey, Prisma, PrismaClient } from "@apimon/db";
-import { type KeyChange, topics } from "@apimon/events";
+import {
+  KEY_CHANGE_SIGNATURE_HEADER,
+  type KeyChange,
+  keyChangeSigner,
+  topics,
+  verifyKeyChange,
+} from "@apimon/events";
 import {
   type BatchingProducer,
   createBatchingProducer,
@@ -26,7 +32,7 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import { enqueueKeyState, enqueueKeyTombstone } from "../src/outbox";
+import { enqueueAllKeyStates, enqueueKeyState, enqueueKeyTombstone } from "../src/outbox";
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "../src/relay";
 
 const repo = path.join(__dirname, "..", "..", "..");
@@ -238,6 +244,44 @@ describe("outbox relay", () => {
     const deleted = keys.filter((k) => k.id % 3 === 0).map((k) => k.keyHash);
     expect(deleted.length).toBeGreaterThan(0);
     for (const hash of deleted) expect(perKey.get(hash)?.at(-1)).toBe("T");
+  });
+
+  it("signs what it publishes, and every key's state can be enqueued again to be signed", async () => {
+    const prefix = await freshTopic(kafka);
+    const secret = "relay-signing-secret-0123456789abcdef";
+    await createKeys(5);
+    const keyCount = await prisma.apiKey.count();
+    expect(await enqueueAllKeyStates(prisma, { chunkSize: 2 })).toBe(keyCount);
+    expect(await countRows()).toBe(keyCount);
+    const { relay: r } = relay(kafka, prefix, { sign: keyChangeSigner(secret) });
+    await r.start();
+    await waitFor(async () => (await unpublishedRows()) === 0, {
+      timeoutMs: 60_000,
+      what: "every row marked",
+    });
+
+    const checks: string[] = [];
+    const runner = createConsumerRunner({
+      kafka,
+      groupId: uniqueName("signature-reader"),
+      logger,
+      topicPrefix: prefix,
+      subscriptions: [
+        subscription(keyChanges, async (messages) => {
+          for (const m of messages) {
+            const raw = m.raw === undefined || m.raw === null ? null : m.raw.toString("utf8");
+            checks.push(verifyKeyChange(secret, m.key ?? "", raw, m.headers[KEY_CHANGE_SIGNATURE_HEADER]));
+          }
+        }),
+      ],
+    });
+    await runner.start();
+    try {
+      await waitFor(() => checks.length >= keyCount, { timeoutMs: 60_000, what: `${keyCount} messages` });
+    } finally {
+      await runner.stop();
+    }
+    expect(checks).toEqual(Array.from({ length: keyCount }, () => "valid"));
   });
 
   it("leaves rows of unknown topics alone, and holds back only the key of an invalid row until it is fixed", async () => {
