@@ -2,15 +2,18 @@
 // service, the standard authorizer and the services' ACLs): its own broker on free ports, never
 // the shared one.
 import { type KafkaSecurity, kafkaEnv, kafkaSecurity, parseEnv } from "@apimon/config";
-import { allTopics, topics } from "@apimon/events";
+import { allTopics, type KeyChange, topics } from "@apimon/events";
 import { createKafka, ensureTopics, type KafkaClient, SERVICE_ACCESS, topicName } from "@apimon/kafka";
+import { generateApiKey, hashApiKey } from "@apimon/key-registry";
 import {
   type ControlledBroker,
   privateBroker,
   type SecureBrokerAccess,
   secureBrokerAccess,
   testLogger,
+  waitFor,
 } from "@apimon/testkit";
+import { type FullStack, KEY_HASH_SECRET, startFullStack } from "./lib/full-stack";
 
 jest.setTimeout(240_000);
 
@@ -33,11 +36,15 @@ function client(security: KafkaSecurity | undefined, clientId: string, retries =
   return createKafka({ brokers, clientId, logger, security, connectionTimeoutMs: 5000, retry: { retries } });
 }
 
-async function produceOne(kafka: KafkaClient, topic: string): Promise<void> {
+async function produceOne(
+  kafka: KafkaClient,
+  topic: string,
+  message: { key: string; value: string } = { key: "k", value: "{}" },
+): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
-    await producer.send({ topic, messages: [{ key: "k", value: "{}" }] });
+    await producer.send({ topic, messages: [message] });
   } finally {
     await producer.disconnect();
   }
@@ -56,9 +63,9 @@ afterAll(() => {
   broker?.dispose();
 });
 
-describe("a secure broker", () => {
-  const keyChanges = topicName(topics.keyChanges, "");
+const keyChanges = topicName(topics.keyChanges, "");
 
+describe("a secure broker", () => {
   it("refuses a client without credentials, in plaintext and over TLS", async () => {
     const plaintext = client(undefined, "no-tls", 0);
     await expect(plaintext.admin().connect()).rejects.toThrow();
@@ -95,5 +102,94 @@ describe("a secure broker", () => {
         ),
       ).resolves.toBeUndefined();
     }
+  });
+});
+
+describe("the stack over SASL_SSL", () => {
+  const SIGNING_SECRET = "e2e-key-changes-signing-secret-0123456789";
+  let stack: FullStack;
+
+  beforeAll(async () => {
+    stack = await startFullStack({
+      label: "secure-stack",
+      services: ["demo-upstream", "keys", "edge", "usage-recorder"],
+      kafka: { brokers, security: securityOf("admin"), topicPrefix: "" },
+      env: {
+        keys: { ...access.env("keys"), KEY_CHANGES_SIGNING_SECRET: SIGNING_SECRET },
+        edge: { ...access.env("edge", "scram-sha-256"), KEY_CHANGES_SIGNING_SECRET: SIGNING_SECRET },
+        "usage-recorder": access.env("usage-recorder"),
+      },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** The edge's count of key changes it dropped for a missing signature. */
+  async function droppedUnsigned(): Promise<number> {
+    const text = await (await fetch(`${stack.url("edge")}/metrics`)).text();
+    const line = text
+      .split("\n")
+      .find((l) => /^key_registry_rejected_changes_total\{[^}]*reason="missing"/.test(l));
+    return line === undefined ? 0 : Number(line.split(" ").pop());
+  }
+
+  it("carries keys → keys.changes.v1 → the edge's registry, and edge → usage.events.v1 → usage-recorder", async () => {
+    // newKey() resolves once the edge's registry holds the key: signed by keys, verified by the edge.
+    const { key, id } = await stack.newKey();
+    const N = 5;
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${stack.url("edge")}/api/users/${(i % 3) + 1}`, {
+        headers: { "x-api-key": key },
+      });
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+    }
+    await waitFor(
+      async () => {
+        const [row] = await stack.db.prisma.$queryRaw<{ n: bigint }[]>`
+          SELECT count(*) AS n FROM api_usage WHERE api_key_id = ${id}`;
+        return Number(row?.n) === N;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: `${N} api_usage rows` },
+    );
+    const ready = await fetch(`${stack.url("edge")}/readyz`);
+    const body = (await ready.json()) as {
+      checks: { keyRegistry: { ok: boolean; detail: Record<string, unknown> } };
+    };
+    expect(ready.status).toBe(200);
+    expect(body.checks.keyRegistry).toEqual({
+      ok: true,
+      detail: { keys: 1, lagMs: expect.any(Number), maxLagMs: 60_000 },
+    });
+  });
+
+  it("drops a forged, unsigned key change at the edge: the forged key is refused", async () => {
+    const before = await droppedUnsigned();
+    const plaintext = generateApiKey();
+    const keyHash = hashApiKey(KEY_HASH_SECRET, plaintext);
+    const forged: KeyChange = {
+      id: 999_999,
+      userId: 1,
+      keyHash,
+      keyPrefix: plaintext.slice(0, 11),
+      active: true,
+      expiresAt: null,
+      rateLimits: { minute: null, hour: null, day: null },
+      updatedAt: new Date().toISOString(),
+    };
+    // The admin user stands in for a writer that got past the ACLs: only the signature is left.
+    await produceOne(client(securityOf("admin"), "forger"), keyChanges, {
+      key: keyHash,
+      value: JSON.stringify(forged),
+    });
+    await waitFor(async () => (await droppedUnsigned()) > before, {
+      timeoutMs: 30_000,
+      what: "the edge to drop the forged change",
+    });
+    const res = await fetch(`${stack.url("edge")}/api/users/1`, { headers: { "x-api-key": plaintext } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ detail: "Invalid API key" });
   });
 });

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createKeysClient, type KeysClient } from "@apimon/client";
+import type { KafkaSecurity } from "@apimon/config";
 import { allTopics } from "@apimon/events";
 import { createKafka, ensureTopics, type KafkaClient } from "@apimon/kafka";
 import {
@@ -75,6 +76,12 @@ export interface FullStackOptions {
   services: ServiceName[];
   /** Extra environment per service. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /**
+   * Another broker than the test infrastructure's: the test's own client connects with
+   * `security`, and the topics get `topicPrefix` (its ACLs are granted for that prefix). Each
+   * service's credentials go in `env`.
+   */
+  kafka?: { brokers: string[]; security: KafkaSecurity; topicPrefix: string };
 }
 
 const logger = testLogger("full-stack");
@@ -83,10 +90,12 @@ export async function startFullStack({
   label,
   services: names,
   env = {},
+  kafka: broker,
 }: FullStackOptions): Promise<FullStack> {
   const db = await createTestDatabase();
-  const prefix = uniqueTopicPrefix(label);
-  const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: `${label}-e2e`, logger });
+  const prefix = broker?.topicPrefix ?? uniqueTopicPrefix(label);
+  const brokers = broker?.brokers ?? testInfra.kafkaBrokers;
+  const kafka = createKafka({ brokers, clientId: `${label}-e2e`, logger, security: broker?.security });
   await ensureTopics(kafka, { prefix, specs: allTopics() });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
 
@@ -101,7 +110,7 @@ export async function startFullStack({
     ...process.env,
     DATABASE_URL: db.url,
     REDIS_URL: testInfra.redisUrl,
-    KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
+    KAFKA_BROKERS: brokers.join(","),
     KAFKA_TOPIC_PREFIX: prefix,
     ADMIN_TOKEN,
     KEY_HASH_SECRET,
