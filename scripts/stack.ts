@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   // Keys are stored as HMACs under this secret, so it must outlive a restart: a development
   // secret is made once and kept in .runtime/ (never committed).
   env.KEY_HASH_SECRET ||= devSecret("KEY_HASH_SECRET");
+  // keys signs key changes under it and the edge verifies them; kept like the hash secret.
+  env.KEY_CHANGES_SIGNING_SECRET ||= devSecret("KEY_CHANGES_SIGNING_SECRET");
   // Development: webhooks to receivers on this machine are allowed (refused by default).
   env.NOTIFIER_ALLOW_PRIVATE_TARGETS ||= "true";
 

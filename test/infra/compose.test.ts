@@ -86,6 +86,10 @@ describe("docker-compose.yml", () => {
     expect(edge?.environment?.EDGE_PORT).toBe("8080");
     expect(edge?.environment?.UPSTREAM_URL).toBe("http://demo-upstream:8090");
     expect(edge?.environment?.KEY_HASH_SECRET).toBe(parsed.services.keys?.environment?.KEY_HASH_SECRET);
+    expect(edge?.environment?.KEY_CHANGES_SIGNING_SECRET?.length).toBeGreaterThanOrEqual(32);
+    expect(edge?.environment?.KEY_CHANGES_SIGNING_SECRET).toBe(
+      parsed.services.keys?.environment?.KEY_CHANGES_SIGNING_SECRET,
+    );
     expect(edge?.environment?.USAGE_SPOOL_DIR).toBe("/var/lib/apimon/usage-spool");
     expect(edge?.depends_on?.redis?.condition).toBe("service_healthy");
     expect(edge?.depends_on?.["demo-upstream"]?.condition).toBe("service_healthy");
