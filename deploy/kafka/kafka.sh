@@ -372,6 +372,7 @@ cmd_start() {
   write_config
   secure_configure "$secure"
   format_storage
+  if secure_mode; then secure_record_format; fi
 
   local t0=$SECONDS
   log "starting broker on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data in $DATA_DIR)"
@@ -487,6 +488,13 @@ secure_check_running_mode() {
   return 0
 }
 
+# The cluster id of the formatted storage, and the one whose storage got the SCRAM users.
+data_cluster_id() { sed -n 's/^cluster.id=//p' "$DATA_DIR/meta.properties" 2>/dev/null; }
+secure_formatted_cluster() { cat "$SECURE_DIR/users.cluster" 2>/dev/null || true; }
+
+# Called after format_storage: this storage was formatted with the SCRAM users (or checked to be).
+secure_record_format() { data_cluster_id >"$SECURE_DIR/users.cluster"; }
+
 # The password of SCRAM user $1 (generated on the first secure start).
 secure_password() { sed -n "s/^$1=//p" "$SECURE_DIR/users.properties"; }
 
@@ -526,8 +534,9 @@ secure_configure() {
     rm -f "$SECURE_DIR/enabled"
     return 0
   fi
-  if [[ -f "$DATA_DIR/meta.properties" && ! -f "$SECURE_DIR/users.properties" ]]; then
-    die "$DATA_DIR was formatted without --secure (no SCRAM users); run 'kafka.sh reset' or use another KAFKA_RUNTIME_DIR"
+  # SCRAM users exist only in storage formatted by a secure start: the cluster id it recorded.
+  if [[ -f "$DATA_DIR/meta.properties" && "$(secure_formatted_cluster)" != "$(data_cluster_id)" ]]; then
+    die "$DATA_DIR was not formatted by a secure start (it has no SCRAM users); run 'kafka.sh reset' or use another KAFKA_RUNTIME_DIR"
   fi
   mkdir -p "$SECURE_DIR"
   chmod 700 "$SECURE_DIR"
