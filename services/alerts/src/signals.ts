@@ -39,7 +39,7 @@ export interface SignalProcessorDeps {
   prisma: PrismaClient;
   alertLog: AlertLog;
   logger: Logger;
-  publicUrl: string;
+  consoleUrl: string;
   registry?: Registry;
   /** The service's clock: created_at, last_notified_at, critical_at. Signal times come from signals. */
   clock?: () => Date;
@@ -61,7 +61,7 @@ export function createSignalProcessor({
   prisma,
   alertLog,
   logger,
-  publicUrl,
+  consoleUrl,
   registry,
   clock = () => new Date(),
 }: SignalProcessorDeps): SignalProcessor {
@@ -130,7 +130,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "firing",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
@@ -164,7 +164,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "escalated",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
@@ -190,7 +190,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "resolved",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
