@@ -254,6 +254,24 @@ describe("alert lifecycle through Kafka", () => {
   });
 });
 
+describe("alert messages", () => {
+  it("name the API key by its name and display prefix, not only its id", async () => {
+    const user = await prisma.user.create({ data: { email: "named-key@example.com", name: "Named" } });
+    const key = await prisma.apiKey.create({
+      data: { userId: user.id, name: "billing export", keyHash: "named-key-hash", keyPrefix: "ak_Named123" },
+    });
+    const outcome = await processorOn(prisma, () => new Date()).apply(
+      signal("response_time:named-key", 1, {
+        scope: { apiKeyId: key.id, endpoint: "/users/:id" },
+        message: `key ${key.id}, GET /users/:id: response time 1.3 s above 1 s`,
+      }),
+    );
+    expect(outcome.alert?.message).toBe(
+      `key "billing export" (ak_Named123…, #${key.id}), GET /users/:id: response time 1.3 s above 1 s`,
+    );
+  });
+});
+
 describe("idempotent and race-safe signal handling", () => {
   let second: PrismaClient;
 
