@@ -103,7 +103,7 @@ export function createAlertPages({ alerts, refreshSeconds, clock }: PageDeps): H
     const stat = (cls: string, n: number, label: string, href: string) =>
       html`<a class="stat ${cls}" href="${href}"><div class="n">${n}</div><div class="l">${label}</div></a>`;
     const body = html`<h1>Active alerts</h1>
-<div class="cards">
+<div class="cards" id="live-counts" data-live>
 ${stat("critical", counts.bySeverity.critical ?? 0, "critical", "/alerts?severity=critical")}
 ${stat("warning", counts.bySeverity.warning ?? 0, "warning", "/alerts?severity=warning")}
 ${stat("", counts.byStatus.firing ?? 0, "firing", "/alerts?status=firing")}
@@ -111,7 +111,7 @@ ${stat("", counts.byStatus.acknowledged ?? 0, "acknowledged", "/alerts?status=ac
 </div>
 ${filterForm("/alerts", q, ["firing", "acknowledged"])}
 ${errorBox(error)}
-<div id="live">
+<div id="live" data-live>
 ${alertTable(list.items, "No active alerts match.")}
 ${pager("/alerts", { ...q }, list)}
 <p class="muted small">Refreshes every ${refreshSeconds} s · updated ${time(clock().toISOString())}</p>

@@ -36,7 +36,7 @@ const severitySelect = (current: string) =>
 function createForm(csrf: string, values: Record<string, string>, errors: Record<string, string[]>) {
   const type = values.type ?? "webhook";
   return html`<div class="card"><h2>New channel</h2>
-<form method="post" action="/channels">${csrfField(csrf)}
+<form method="post" action="/channels" id="create-channel">${csrfField(csrf)}
 <div class="grid">
 <div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ""}" maxlength="200" placeholder="on-call webhook">${fieldError(errors, "name")}</div>
 <div class="field"><label for="ch-type">Type</label><select id="ch-type" name="type">${[

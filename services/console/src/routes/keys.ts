@@ -136,7 +136,7 @@ ${
 ${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearchParams({ ...(data.userId && { userId: data.userId }), cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>New key</h2>
-<form method="post" action="/keys">${csrfField(csrf)}
+<form method="post" action="/keys" id="create-key">${csrfField(csrf)}
 <div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${data.users.map(
       (u) =>
         html`<option value="${u.id}" ${String(u.id) === (v.userId ?? data.userId) ? "selected" : ""}>${u.name} (${u.email})</option>`,
@@ -150,7 +150,7 @@ ${limitFields(v, opts.keyErrors ?? {})}
       (u) =>
         html`<tr><td>${u.id}</td><td><a href="/keys?userId=${u.id}">${u.name}</a></td><td>${u.email}</td><td>${time(u.createdAt)}</td></tr>`,
     )}</tbody></table></div>
-<form method="post" action="/users">${csrfField(csrf)}
+<form method="post" action="/users" id="create-user">${csrfField(csrf)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.userName ?? ""}" required>${fieldError(opts.userErrors ?? {}, "name")}</div>
 <div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? ""}" required>${fieldError(opts.userErrors ?? {}, "email")}</div>
 <button type="submit" class="secondary">Add user</button></form></div>

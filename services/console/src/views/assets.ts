@@ -20,6 +20,7 @@ main { max-width:1280px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
 h1 { font-size:22px; margin:.2rem 0 1rem; } h2 { font-size:16px; margin:1.5rem 0 .6rem; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1rem 1.2rem; margin-bottom:1rem; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:.8rem; margin-bottom:1rem; }
+a.stat { color:inherit; text-decoration:none; } a.stat:hover { border-color:var(--accent); }
 .stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:.8rem 1rem; }
 .stat .n { font-size:26px; font-weight:700; } .stat .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.05em; }
 .stat.critical .n { color:var(--crit); } .stat.warning .n { color:var(--warn); }
@@ -67,7 +68,7 @@ dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; 
 
 export const CONSOLE_JS = `
 "use strict";
-// Copy buttons, confirmations, local times, auto-refresh of the live region, and charts.
+// Copy buttons, confirmations, local times, auto-refresh of the live regions, and charts.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
@@ -87,15 +88,17 @@ function localTimes(root) {
 localTimes(document);
 const refresh = Number(document.body.dataset.refresh || 0);
 if (refresh > 0) {
+  // Regions marked data-live are replaced by their fresh copies; forms outside them keep their input.
   setInterval(async () => {
-    const live = document.getElementById("live");
-    if (!live || document.hidden) return;
+    if (document.hidden) return;
     try {
       const res = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
       if (!res.ok || res.redirected) return;
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      const fresh = doc.getElementById("live");
-      if (fresh) { live.replaceWith(document.adoptNode(fresh)); localTimes(document.getElementById("live")); }
+      for (const live of document.querySelectorAll("[data-live][id]")) {
+        const fresh = doc.getElementById(live.id);
+        if (fresh) { live.replaceWith(document.adoptNode(fresh)); localTimes(fresh); }
+      }
     } catch (e) { /* the next tick tries again */ }
   }, refresh * 1000);
 }
