@@ -60,7 +60,8 @@ export async function openBrowser(): Promise<BrowserSession> {
     }
   });
   page.on("requestfailed", (request) => {
-    if (request.resourceType() !== "document") {
+    // Leaving a page aborts what it still had in flight (an auto-refresh, say): not a failure.
+    if (request.resourceType() !== "document" && request.failure()?.errorText !== "net::ERR_ABORTED") {
       errors.push(`${page.url()}: request failed: ${request.url()} (${request.failure()?.errorText})`);
     }
   });

@@ -50,7 +50,7 @@ export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
         color: "#2f5bd3",
       },
       {
-        label: "4xx (429s included)",
+        label: "other 4xx",
         data: usage.buckets.map((b) => b.clientErrors - b.rateLimited),
         color: "#b26a00",
       },

@@ -19,7 +19,10 @@ header.top form { margin:0; }
 main { max-width:1280px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
 h1 { font-size:22px; margin:.2rem 0 1rem; } h2 { font-size:16px; margin:1.5rem 0 .6rem; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1rem 1.2rem; margin-bottom:1rem; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(170px,1fr)); gap:.8rem; margin-bottom:1rem; }
+.card > h2:first-child { margin-top:0; }
+.grid .field input:not([type=checkbox]):not([type=number]), .grid .field select { width:100%; }
+td.message a { color:inherit; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(140px,1fr)); gap:.8rem; margin-bottom:1rem; }
 a.stat { color:inherit; text-decoration:none; } a.stat:hover { border-color:var(--accent); }
 .stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:.8rem 1rem; }
 .stat .n { font-size:26px; font-weight:700; } .stat .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.05em; }
@@ -113,7 +116,7 @@ for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
       datasets: spec.datasets.map((d, i) => ({
         label: d.label, data: d.data, borderColor: d.color || palette[i % palette.length],
         backgroundColor: (d.color || palette[i % palette.length]) + (spec.type === "line" ? "22" : "cc"),
-        borderWidth: spec.type === "line" ? 2 : 0, pointRadius: 0, tension: 0.25, fill: spec.type === "line" && !stacked ? false : undefined,
+        borderWidth: spec.type === "line" ? 2 : 0, pointRadius: spec.type === "line" ? 2.5 : 0, tension: 0.25, fill: spec.type === "line" && !stacked ? false : undefined,
         spanGaps: true,
       })),
     },
