@@ -358,6 +358,37 @@ describe("keys pages", () => {
   });
 });
 
+describe("alerts page", () => {
+  const counts = async () => ({ total: 0, bySeverity: {}, byStatus: {}, byType: {} });
+
+  it("pages on with the API's cursor, keeping the filters, and back to the first page", async () => {
+    const t = build({
+      alerts: { counts, listActive: async () => ({ items: [], nextCursor: "c2" }) } as Partial<AlertsClient>,
+    });
+    const first = await t.get("/alerts?severity=critical&apiKeyId=9");
+    expect(first.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9&amp;cursor=c2" rel="next"');
+    const second = await t.get("/alerts?severity=critical&apiKeyId=9&cursor=c2");
+    expect(second.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9">« First page</a>');
+  });
+
+  it("shows the API's refusal of a filter instead of failing the page", async () => {
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid query",
+            errors: [{ field: "type", message: "must be one of …" }],
+          });
+        },
+      } as Partial<AlertsClient>,
+    });
+    const res = await t.get("/alerts?type=nonsense");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<div class="alert-box" role="alert">type: must be one of …</div>');
+  });
+});
+
 describe("history, reports and failures", () => {
   it("asks for whole UTC days, the end day included, resolved alerts by default", async () => {
     const t = build();
