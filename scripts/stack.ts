@@ -36,7 +36,9 @@ function runStep(name: string, entry: string, env: NodeJS.ProcessEnv): void {
   if (result.status !== 0) throw new Error(`${name} failed (exit ${result.status})`);
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+// Every service starts at once; on a busy two-core machine the last of nine may need well over a
+// minute to join its consumer group, and waiting is kinder than stopping the whole stack.
+async function waitReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
@@ -99,6 +101,10 @@ async function main(): Promise<void> {
   env.KEY_CHANGES_SIGNING_SECRET ||= devSecret("KEY_CHANGES_SIGNING_SECRET");
   // Development: webhooks to receivers on this machine are allowed (refused by default).
   env.NOTIFIER_ALLOW_PRIVATE_TARGETS ||= "true";
+  // The console calls the APIs where this run puts them, and notifications link to it.
+  env.ALERTS_URL ||= `http://127.0.0.1:${env.ALERTS_PORT ?? 8081}`;
+  env.KEYS_URL ||= `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`;
+  env.CONSOLE_PUBLIC_URL ||= `http://127.0.0.1:${env.CONSOLE_PORT ?? 8087}`;
 
   const { startedKafka } = await infraUp();
   const children: { name: string; child: ChildProcess }[] = [];
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
   } catch (error) {
     out(`stack: could not seed the demo key: ${error instanceof Error ? error.message : String(error)}`);
   }
+  out(`stack: operator console: http://127.0.0.1:${env.CONSOLE_PORT ?? 8087} (sign in with ADMIN_TOKEN)`);
   out("stack: Ctrl-C stops everything");
 }
 

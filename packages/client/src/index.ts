@@ -1,6 +1,19 @@
+export {
+  type AlertCountsView,
+  type AlertDetailView,
+  type AlertFilters,
+  type AlertReportView,
+  type AlertsClient,
+  type AlertView,
+  type ChannelInput,
+  type ChannelView,
+  createAlertsClient,
+  type DeliveryView,
+  type SettingsView,
+} from "./alerts-client";
+export { type ApiClientOptions, ApiError } from "./api-call";
 export { runKeysCommand, USAGE, UsageError } from "./keys-cli";
 export {
-  ApiError,
   type ApiKeyView,
   createKeysClient,
   type KeysClient,

@@ -1,3 +1,5 @@
+import { type ApiClientOptions, createApiCaller, query } from "./api-call";
+
 /** What the keys API answers for a key (plaintext `key` only on create and rotate). */
 export interface ApiKeyView {
   id: number;
@@ -63,49 +65,9 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** An error answer of the API: its status and the `{"detail"}` body. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    const detail = (body as { detail?: unknown })?.detail;
-    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(body)}`);
-    this.name = "ApiError";
-  }
-}
-
-export interface KeysClientOptions {
-  baseUrl: string;
-  adminToken: string;
-  fetch?: typeof fetch;
-}
-
 /** A typed client of the keys service's admin API. */
-export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: KeysClientOptions) {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = new URL(path, baseUrl);
-    const res = await doFetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminToken}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((error: unknown) => {
-      throw new Error(`cannot reach the keys service at ${url.origin}: ${(error as Error).cause ?? error}`);
-    });
-    const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ApiError(res.status, parsed);
-    return parsed as T;
-  }
-  const query = (params: Record<string, string | number | boolean | undefined>) => {
-    const entries = Object.entries(params)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]): [string, string] => [k, String(v)]);
-    return entries.length ? `?${new URLSearchParams(entries)}` : "";
-  };
+export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: ApiClientOptions) {
+  const call = createApiCaller({ baseUrl, adminToken, fetch: doFetch, service: "keys" });
   return {
     createUser: (input: { email: string; name: string }) => call<UserView>("POST", "/api/v1/users", input),
     listUsers: (params: { cursor?: string; limit?: number } = {}) =>
@@ -124,7 +86,7 @@ export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }
       id: number,
       patch: {
         name?: string;
-        description?: string;
+        description?: string | null;
         isActive?: boolean;
         rateLimits?: { minute?: number | null; hour?: number | null; day?: number | null };
       },

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     prisma,
     alertLog,
     logger,
-    publicUrl: config.publicUrl,
+    consoleUrl: config.consoleUrl,
     registry,
   });
   const consumer = createConsumerRunner({
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     prisma,
     logger,
     alertLog,
-    publicUrl: config.publicUrl,
+    consoleUrl: config.consoleUrl,
     intervalMs: config.schedulerMs,
     registry,
     onJobsQueued,
