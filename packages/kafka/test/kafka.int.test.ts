@@ -8,7 +8,7 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import type { Kafka } from "kafkajs";
+import { ConfigResourceTypes, type Kafka } from "kafkajs";
 import {
   type ConsumedMessage,
   type ConsumerRunner,
@@ -153,7 +153,8 @@ describe("kafka package on a real broker", () => {
 
     const good1 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
     const good2 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     const key = `${instance}-k`;
     // One partition for all four, so the bad ones sit between the good ones.
@@ -198,6 +199,70 @@ describe("kafka package on a real broker", () => {
     await admin.disconnect();
     const p0 = offsets?.partitions.find((p) => p.partition === 0);
     expect(BigInt(p0?.offset ?? -1)).toBe(BigInt(badJson?.offset ?? 0) + 4n);
+  });
+
+  it("dead-letters a message the DLQ topic refuses as too large as a summary, and goes on", async () => {
+    const instance = uniqueName("toolarge");
+    const dlqName = topicName(usageDlq, prefix);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: dlqName,
+          configEntries: [{ name: "max.message.bytes", value: "20000" }],
+        },
+      ],
+    });
+    await waitFor(
+      async () => {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqName, configNames: ["max.message.bytes"] }],
+        });
+        return resources[0]?.configEntries[0]?.configValue === "20000";
+      },
+      { what: "the DLQ's size limit" },
+    );
+    await admin.disconnect();
+
+    const received: string[] = [];
+    await consumeInto(
+      uniqueName("g"),
+      instance,
+      (m) => void received.push(...m.map((x) => x.value.id)),
+    ).start();
+    const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const key = `${instance}-k`;
+    const huge = `{not json ${"x".repeat(50_000)}`;
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+    await raw.send({
+      topic: topicName(usage, prefix),
+      messages: [
+        { key, partition: 0, value: huge, headers: { trace: "t-1" } },
+        { key, partition: 0, value: "{small" },
+        { key, partition: 0, value: JSON.stringify(good) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
+    expect(received).toEqual([good.id]);
+    const records = await readDlq(uniqueName("dlq-reader"), 2, instance);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({
+      key,
+      value: null,
+      headers: {},
+      truncated: true,
+      valueBytes: Buffer.byteLength(huge),
+    });
+    expect(records[0]?.error).toMatch(/^invalid JSON/);
+    expect(records[1]).toMatchObject({ key, value: "{small" });
+    expect(records[1]?.truncated).toBeUndefined();
   });
 
   it("retries a handler error marked retriable and loses nothing; dead-letters only the message that fails for good", async () => {
