@@ -87,7 +87,11 @@ export async function startFullStack({
   const db = await createTestDatabase();
   const prefix = uniqueTopicPrefix(label);
   const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: `${label}-e2e`, logger });
-  await ensureTopics(kafka, { prefix, specs: allTopics() });
+  await ensureTopics(kafka, {
+    prefix,
+    specs: allTopics(),
+    replicationFactor: testInfra.kafkaReplicationFactor,
+  });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
 
   const ports = new Map<ServiceName, number>();
