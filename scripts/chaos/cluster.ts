@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       if (![1, 2, 3].includes(node)) throw new Error("no leader for __consumer_offsets partition 0");
     }
 
+    let slowAnsweredAt = 0;
     const t0 = Date.now();
     const killAt = ((seconds - outage) / 2) * 1000;
     const intervalMs = 200;
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
       await sleep(5000);
       const slowStatus = await call(slowKey, "/api/slow?ms=1200");
       out(`${since(t0)}  slow call (1.2 s) while node ${node} is down: ${slowStatus}`);
+      slowAnsweredAt = Date.now();
       await sleep(Math.max(0, killAt + outage * 1000 - (Date.now() - t0)));
       out(`${since(t0)}  starting node ${node} again`);
       const started = await cluster(["start-node", String(node)]);
@@ -154,8 +156,8 @@ async function main(): Promise<void> {
       );
     })();
     await Promise.all(traffic);
+    const trafficDone = Date.now();
     out(`${since(t0)}  traffic done`);
-    await chaos;
 
     const total = [...calls.values()].reduce((a, b) => a + b, 0);
     out(`calls: ${total} (${[...calls].map(([id, n]) => `key ${id}: ${n}`).join(", ")})`);
@@ -179,13 +181,15 @@ async function main(): Promise<void> {
           })
         ).map((k) => [k.id, Number(k.usageCount)]),
       );
-    const settled = Date.now();
     await waitFor(
       async () =>
         (await rows()) >= total && [...(await counts()).values()].reduce((a, b) => a + b, 0) >= total,
       { timeoutMs: 300_000, intervalMs: 500, what: "api_usage and usage_count to catch up" },
     ).catch((error: unknown) => out(`(${error instanceof Error ? error.message : String(error)})`));
-    out(`caught up ${((Date.now() - settled) / 1000).toFixed(1)} s after the traffic`);
+    out(
+      `${since(t0)}  api_usage and usage_count caught up, ${((Date.now() - trafficDone) / 1000).toFixed(1)} s after the traffic`,
+    );
+    await chaos;
     await sleep(2000); // a wrongly repeated batch would show up now
     const finalRows = await rows();
     const finalCounts = await counts();
@@ -194,6 +198,7 @@ async function main(): Promise<void> {
       check(finalCounts.get(id) === n, `key ${id}: usage_count ${finalCounts.get(id)} = calls ${n}`);
     }
 
+    const alertSeenAt = Date.now();
     const alerts = await waitFor(
       async () => {
         const { items } = await stack.admin<{ items: { type: string; endpoint: string | null }[] }>(
@@ -203,8 +208,19 @@ async function main(): Promise<void> {
         );
         return items.length > 0 && items;
       },
-      { timeoutMs: 60_000, intervalMs: 300, what: "the response_time alert" },
+      { timeoutMs: 120_000, intervalMs: 300, what: "the response_time alert" },
     ).catch(() => []);
+    if (alerts.length > 0 && slowAnsweredAt > 0) {
+      out(
+        `alert listed by ${((Date.now() - slowAnsweredAt) / 1000).toFixed(1)} s after the slow call (checked from ${((alertSeenAt - slowAnsweredAt) / 1000).toFixed(1)} s)`,
+      );
+    }
+    if (!alerts.some((a) => a.type === "response_time")) {
+      for (const name of ["anomaly-detector", "alerts"] as const) {
+        const lines = stack.services.get(name)?.process.output().trim().split("\n") ?? [];
+        out(`--- last lines of ${name} ---\n${lines.slice(-25).join("\n")}`);
+      }
+    }
     check(
       alerts.some((a) => a.type === "response_time"),
       `response_time alert raised for the slow call (${alerts.map((a) => `${a.type} ${a.endpoint}`).join(", ") || "none"})`,
