@@ -16,6 +16,7 @@ import {
   createConsumerRunner,
   createKafka,
   ensureTopics,
+  fetchEndOffsets,
   RetriableError,
   subscription,
   topicName,
@@ -91,6 +92,37 @@ async function readDlq(groupId: string, expected: number, instance: string) {
   await waitFor(() => records.length >= expected, { timeoutMs: 20_000, what: "DLQ records" });
   await consumer.disconnect();
   return records;
+}
+
+/** Lowers the DLQ topic's max.message.bytes and waits until the broker applies it. */
+async function limitDlqRecordSize(bytes: number): Promise<void> {
+  const dlqName = topicName(usageDlq, prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: dlqName,
+          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+        },
+      ],
+    });
+    await waitFor(
+      async () => {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqName, configNames: ["max.message.bytes"] }],
+        });
+        return resources[0]?.configEntries[0]?.configValue === String(bytes);
+      },
+      { what: "the DLQ's size limit" },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 describe("kafka package on a real broker", () => {
@@ -203,30 +235,7 @@ describe("kafka package on a real broker", () => {
 
   it("dead-letters a message the DLQ topic refuses as too large as a summary, and goes on", async () => {
     const instance = uniqueName("toolarge");
-    const dlqName = topicName(usageDlq, prefix);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {
-          type: ConfigResourceTypes.TOPIC,
-          name: dlqName,
-          configEntries: [{ name: "max.message.bytes", value: "20000" }],
-        },
-      ],
-    });
-    await waitFor(
-      async () => {
-        const { resources } = await admin.describeConfigs({
-          includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqName, configNames: ["max.message.bytes"] }],
-        });
-        return resources[0]?.configEntries[0]?.configValue === "20000";
-      },
-      { what: "the DLQ's size limit" },
-    );
-    await admin.disconnect();
+    await limitDlqRecordSize(20_000);
 
     const received: string[] = [];
     await consumeInto(
@@ -263,6 +272,34 @@ describe("kafka package on a real broker", () => {
     expect(records[0]?.error).toMatch(/^invalid JSON/);
     expect(records[1]).toMatchObject({ key, value: "{small" });
     expect(records[1]?.truncated).toBeUndefined();
+  });
+
+  it("skips, logs and counts a failed message the DLQ refuses even as a summary, and goes on", async () => {
+    const instance = uniqueName("refused");
+    await limitDlqRecordSize(100);
+    const registry = createMetricsRegistry("t", { defaultMetrics: false });
+    const received: string[] = [];
+    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m.map((x) => x.value.id)), {
+      registry,
+    }).start();
+    const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+    await raw.send({
+      topic: topicName(usage, prefix),
+      messages: [
+        { key: `${instance}-k`, partition: 0, value: "{not json" },
+        { key: `${instance}-k`, partition: 0, value: JSON.stringify(good) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
+    expect(received).toEqual([good.id]);
+    const dropped = (await registry.getSingleMetric("kafka_consumer_dlq_dropped_total")?.get())?.values;
+    expect(dropped?.map((v) => v.value)).toEqual([1]);
+    const offsets = await fetchEndOffsets(kafka, topicName(usageDlq, prefix));
+    expect(offsets.reduce((n, p) => n + Number(p.high - p.low), 0)).toBe(0);
   });
 
   it("retries a handler error marked retriable and loses nothing; dead-letters only the message that fails for good", async () => {
