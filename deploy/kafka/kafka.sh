@@ -679,7 +679,13 @@ cmd_cluster_stop_node() {
 cmd_cluster_stop() {
   cluster_take_lock
   cluster_check_settings
-  local n
+  local n pid
+  # SIGTERM to all at once: a node stopped after the others has no controller quorum left to
+  # finish its controlled shutdown with, and would sit out KAFKA_STOP_TIMEOUT before SIGKILL.
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    cluster_select "$n"
+    if pid="$(our_pid)"; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
   for ((n = CLUSTER_NODES; n >= 1; n--)); do cluster_select "$n"; cluster_stop_selected 0; done
 }
 
