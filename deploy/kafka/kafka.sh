@@ -621,6 +621,308 @@ secure_apply_acls() {
   log "ACLs applied; SCRAM passwords in $SECURE_DIR/users.properties, CA in $SECURE_DIR/ca.pem"
 }
 
+# ---------------------------------------------------------------------------------------------
+# cluster: three KRaft nodes (each broker and controller) on one machine
+#
+#   kafka.sh cluster start | stop | status | stop-node <n> [--kill] | start-node <n> | logs <n> | reset
+#
+# Node n (1..3) serves clients on the n-th of KAFKA_CLUSTER_PORTS and votes in the controller
+# quorum on the n-th of KAFKA_CLUSTER_CONTROLLER_PORTS; its files live in
+# KAFKA_CLUSTER_RUNTIME_DIR/node-<n>. The single-node helpers above (pid check, wire probe,
+# readiness wait) work on whichever node cluster_select last picked.
+# ---------------------------------------------------------------------------------------------
+
+CLUSTER_DIR="$(realpath -m -- "${KAFKA_CLUSTER_RUNTIME_DIR:-$REPO_DIR/.runtime/kafka-cluster}")"
+IFS=, read -r -a CLUSTER_PORTS <<<"${KAFKA_CLUSTER_PORTS:-9192,9193,9194}"
+IFS=, read -r -a CLUSTER_CONTROLLER_PORTS <<<"${KAFKA_CLUSTER_CONTROLLER_PORTS:-9195,9196,9197}"
+CLUSTER_HEAP_OPTS="${KAFKA_CLUSTER_HEAP_OPTS:--Xms256m -Xmx512m}"
+CLUSTER_NODES=3
+
+cluster_check_settings() {
+  ((${#CLUSTER_PORTS[@]} == CLUSTER_NODES && ${#CLUSTER_CONTROLLER_PORTS[@]} == CLUSTER_NODES)) ||
+    die "KAFKA_CLUSTER_PORTS and KAFKA_CLUSTER_CONTROLLER_PORTS need $CLUSTER_NODES comma-separated ports each"
+  local p seen=" "
+  for p in "${CLUSTER_PORTS[@]}" "${CLUSTER_CONTROLLER_PORTS[@]}"; do
+    [[ "$p" =~ ^[0-9]+$ ]] || die "cluster port '$p' is not a number"
+    [[ "$seen" != *" $p "* ]] || die "cluster port $p is listed twice"
+    seen+="$p "
+  done
+}
+
+# Points the single-node globals (ports, config, pid file, dirs) at node $1.
+cluster_select() {
+  local n="$1"
+  [[ "$n" =~ ^[1-3]$ ]] || die "node must be 1, 2 or 3 (got '$n')"
+  NODE="$n"
+  RUNTIME_DIR="$CLUSTER_DIR/node-$n"
+  KAFKA_PORT="${CLUSTER_PORTS[n - 1]}"
+  KAFKA_CONTROLLER_PORT="${CLUSTER_CONTROLLER_PORTS[n - 1]}"
+  CONFIG="$RUNTIME_DIR/server.properties"
+  DATA_DIR="$RUNTIME_DIR/data"
+  LOG_DIR="$RUNTIME_DIR/logs"
+  PID_FILE="$RUNTIME_DIR/kafka.pid"
+  OUT_FILE="$RUNTIME_DIR/kafka.out"
+  # Cluster nodes are plaintext: a secure dev broker's marker must not switch their probes to TLS.
+  SECURE_DIR="$RUNTIME_DIR/secure"
+}
+
+cluster_take_lock() {
+  mkdir -p "$CLUSTER_DIR"
+  exec 9>"$CLUSTER_DIR/.lock"
+  flock -w 300 9 || die "another kafka.sh is busy with $CLUSTER_DIR"
+}
+
+cluster_brokers() {
+  local out="" p
+  for p in "${CLUSTER_PORTS[@]}"; do out+="${out:+,}$HOST:$p"; done
+  printf '%s\n' "$out"
+}
+
+cluster_write_config() {
+  local voters="" i
+  for ((i = 1; i <= CLUSTER_NODES; i++)); do
+    voters+="${voters:+,}$i@$HOST:${CLUSTER_CONTROLLER_PORTS[i - 1]}"
+  done
+  cat >"$CONFIG.tmp" <<CONF
+# Written by deploy/kafka/kafka.sh cluster on every start of this node; edits here are overwritten.
+process.roles=broker,controller
+node.id=$NODE
+controller.quorum.voters=$voters
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+
+log.dirs=$DATA_DIR
+num.partitions=3
+auto.create.topics.enable=false
+# Every record on all three nodes; a write (acks=all) needs two of them, so one node may be lost.
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+
+log.retention.hours=24
+log.retention.bytes=1073741824
+log.segment.bytes=67108864
+log.retention.check.interval.ms=300000
+CONF
+  mv "$CONFIG.tmp" "$CONFIG"
+}
+
+# One cluster id for all three nodes, made on the first start and kept beside them.
+cluster_id() {
+  local file="$CLUSTER_DIR/cluster.id" id
+  if [[ ! -s "$file" ]]; then
+    id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" || true
+    [[ "$id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id with kafka.tools.StorageTool"
+    printf '%s\n' "$id" >"$file"
+  fi
+  cat "$file"
+}
+
+cluster_format() {
+  if [[ -f "$DATA_DIR/meta.properties" ]]; then return 0; fi
+  local id
+  id="$(cluster_id)"
+  log "node $NODE: formatting $DATA_DIR (cluster id $id)"
+  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$id" -c "$CONFIG" >>"$OUT_FILE" 2>&1 ||
+    { print_log_tail; die "node $NODE: storage format failed"; }
+}
+
+# Launches node $NODE detached (without waiting for it); no-op when it runs already.
+cluster_launch() {
+  local pid p i
+  if pid="$(our_pid)"; then return 0; fi
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$p"; then
+      local owner
+      owner="$(port_owner "$p")"
+      die "node $NODE: port $p on $HOST is already in use${owner:+ ($owner)}; set KAFKA_CLUSTER_PORTS / KAFKA_CLUSTER_CONTROLLER_PORTS"
+    fi
+  done
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  : >"$OUT_FILE"
+  cluster_write_config
+  cluster_format
+  log "node $NODE: starting on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+  rm -f "$PID_FILE"
+  # Detached as in cmd_start: own session, pid written just before exec, no inherited lock.
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" \
+    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
+  for ((i = 0; i < 50; i++)); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ -n "$pid" ]] || { print_log_tail; die "node $NODE did not start"; }
+  for ((i = 0; i < 50; i++)); do
+    if is_our_broker "$pid" || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+}
+
+cluster_prepare() {
+  cluster_check_settings
+  cmd_fetch quiet
+  command -v "$JAVA" >/dev/null || die "java not found (Kafka $KAFKA_VERSION needs Java 17+)"
+  KAFKA_HEAP_OPTS="$CLUSTER_HEAP_OPTS"
+  java_cmd
+}
+
+cluster_wait_node() {
+  local pid
+  pid="$(our_pid)" || { print_log_tail; die "node $NODE exited during startup"; }
+  broker_ready || wait_ready "$pid"
+}
+
+cmd_cluster_start() {
+  cluster_take_lock
+  cluster_prepare
+  local n t0=$SECONDS
+  # All nodes first, then the waits: none is ready before a quorum of controllers runs.
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do cluster_select "$n"; cluster_launch; done
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do cluster_select "$n"; cluster_wait_node; done
+  log "cluster ready in $((SECONDS - t0))s: KAFKA_BROKERS=$(cluster_brokers)"
+}
+
+cmd_cluster_start_node() {
+  cluster_take_lock
+  cluster_prepare
+  cluster_select "${1:-}"
+  local t0=$SECONDS
+  cluster_launch
+  cluster_wait_node
+  log "node $NODE ready (pid $(our_pid), $HOST:$KAFKA_PORT) in $((SECONDS - t0))s"
+}
+
+# Stops node $NODE: SIGTERM (SIGKILL after KAFKA_STOP_TIMEOUT), or at once with kill=1.
+cluster_stop_selected() {
+  local kill_now="$1" pid deadline p
+  if ! pid="$(our_pid)"; then
+    log "node $NODE: not running"
+    return 0
+  fi
+  if [[ "$kill_now" == 1 ]]; then
+    log "node $NODE: SIGKILL (pid $pid)"
+    kill -KILL "$pid" 2>/dev/null || true
+  else
+    log "node $NODE: stopping (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+    while is_our_broker "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if is_our_broker "$pid"; then
+      log "node $NODE: no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  while is_our_broker "$pid"; do sleep 0.1; done
+  rm -f "$PID_FILE"
+  deadline=$((SECONDS + 10))
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    while port_open "$p" && ((SECONDS < deadline)); do sleep 0.2; done
+    if port_open "$p"; then die "node $NODE: port $p still open after it exited"; fi
+  done
+  log "node $NODE: stopped"
+}
+
+cmd_cluster_stop_node() {
+  local n="" kill_now=0 a
+  for a in "$@"; do
+    case "$a" in
+      --kill) kill_now=1 ;;
+      *) n="$a" ;;
+    esac
+  done
+  cluster_take_lock
+  cluster_check_settings
+  cluster_select "$n"
+  cluster_stop_selected "$kill_now"
+}
+
+cmd_cluster_stop() {
+  cluster_take_lock
+  cluster_check_settings
+  local n pid
+  # SIGTERM to all at once: a node stopped after the others has no controller quorum left to
+  # finish its controlled shutdown with, and would sit out KAFKA_STOP_TIMEOUT before SIGKILL.
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    cluster_select "$n"
+    if pid="$(our_pid)"; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for ((n = CLUSTER_NODES; n >= 1; n--)); do cluster_select "$n"; cluster_stop_selected 0; done
+}
+
+# Exit 0 when all nodes serve, 3 when none runs, 4 otherwise; one line per node.
+cmd_cluster_status() {
+  cluster_check_settings
+  local n pid up=0 down=0
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    cluster_select "$n"
+    if ! pid="$(our_pid)"; then
+      log "node $n: stopped"
+      down=$((down + 1))
+    elif broker_ready; then
+      log "node $n: running (pid $pid, $HOST:$KAFKA_PORT)"
+      up=$((up + 1))
+    else
+      log "node $n: process $pid alive but not answering on $HOST:$KAFKA_PORT"
+    fi
+  done
+  if ((up == CLUSTER_NODES)); then return 0; fi
+  if ((down == CLUSTER_NODES)); then return 3; fi
+  return 4
+}
+
+cmd_cluster_reset() {
+  cmd_cluster_stop
+  local n
+  for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    cluster_select "$n"
+    rm -rf "$DATA_DIR" "$LOG_DIR"
+    rm -f "$CONFIG" "$CONFIG.tmp" "$PID_FILE" "$OUT_FILE"
+    rmdir "$RUNTIME_DIR" 2>/dev/null || true
+  done
+  rm -f "$CLUSTER_DIR/cluster.id" "$CLUSTER_DIR/.lock"
+  rmdir "$CLUSTER_DIR" 2>/dev/null || true
+  log "cluster reset: removed data and logs under $CLUSTER_DIR"
+}
+
+cluster_usage() {
+  cat <<USAGE
+usage: kafka.sh cluster <command>
+  start              start nodes 1-3 (client ports ${CLUSTER_PORTS[*]}) and wait until all serve
+  stop               stop every node (idempotent)
+  status             one line per node; exit 0 all serve, 3 none runs, 4 otherwise
+  stop-node <n> [--kill]  stop node n (SIGTERM; --kill: SIGKILL at once)
+  start-node <n>     start node n and wait until it serves
+  logs <n> [-f] [N]  the broker log of node n
+  brokers            print the KAFKA_BROKERS value for the cluster
+  reset              stop and delete every node's data and logs
+USAGE
+}
+
+cmd_cluster() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    start) cmd_cluster_start ;;
+    stop) cmd_cluster_stop ;;
+    status) cmd_cluster_status ;;
+    stop-node) cmd_cluster_stop_node "$@" ;;
+    start-node) cmd_cluster_start_node "$@" ;;
+    logs) cluster_check_settings; cluster_select "${1:-}"; shift || true; cmd_logs "$@" ;;
+    brokers) cluster_check_settings; cluster_brokers ;;
+    reset) cmd_cluster_reset ;;
+    -h | --help | help) cluster_usage ;;
+    *) cluster_usage >&2; exit 2 ;;
+  esac
+}
+
 usage() {
   cat <<EOF
 usage: kafka.sh <command>
@@ -632,6 +934,7 @@ usage: kafka.sh <command>
   probe        exit 0 when any Kafka broker (ours or not) serves on $HOST:$KAFKA_PORT
   logs [-f] [N]  last N lines of the broker log (default 100), -f to follow
   reset        stop and delete data and logs in $RUNTIME_DIR
+  cluster ...  a three-node cluster on ports 9192-9194 (kafka.sh cluster help)
 EOF
 }
 
@@ -646,6 +949,7 @@ main() {
     probe) broker_ready ;;
     logs) cmd_logs "$@" ;;
     reset) cmd_reset ;;
+    cluster) cmd_cluster "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

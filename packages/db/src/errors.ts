@@ -115,3 +115,65 @@ export function isRetriableDbError(error: unknown): boolean {
   }
   return false;
 }
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). */
+const ROW_DATA_SQLSTATE = /^2[23][0-9A-Z]{3}$/;
+
+/** Walks an error's layers (itself, `cause`, Prisma's `meta.driverAdapterError`, `errors`) until `test` holds. */
+function someLayer(error: unknown, test: (layer: Record<string, unknown>) => boolean): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && seen.size < 20) {
+    const layer = queue.shift();
+    if (!isRecord(layer) || seen.has(layer)) continue;
+    seen.add(layer);
+    if (test(layer)) return true;
+    queue.push(layer.cause);
+    if (isRecord(layer.meta)) queue.push(layer.meta.driverAdapterError);
+    if (Array.isArray(layer.errors)) queue.push(...layer.errors);
+  }
+  return false;
+}
+
+/**
+ * True when the database refused the data itself (a value out of range, a NUL byte in a text,
+ * a constraint), so that the same rows would fail again however often they are retried.
+ */
+export function isRowDataError(error: unknown): boolean {
+  return someLayer(error, (layer) =>
+    (["originalCode", "code"] as const).some((key) => {
+      const value = layer[key];
+      return typeof value === "string" && ROW_DATA_SQLSTATE.test(value);
+    }),
+  );
+}
+
+/**
+ * True when the error came from the database or its client: Prisma's request and connection
+ * errors, the driver adapter's, or pg's (a SQLSTATE with a severity). Not Prisma's validation
+ * errors, which are bugs in the query, not answers of the database.
+ */
+function isDatabaseError(error: unknown): boolean {
+  return someLayer(error, (layer) => {
+    const name = typeof layer.name === "string" ? layer.name : "";
+    if (name === "PrismaClientValidationError") return false;
+    return (
+      name.startsWith("PrismaClient") ||
+      name === "DriverAdapterError" ||
+      name === "DatabaseError" ||
+      (typeof layer.severity === "string" &&
+        typeof layer.code === "string" &&
+        /^[0-9A-Z]{5}$/.test(layer.code))
+    );
+  });
+}
+
+/**
+ * The consumers' retry policy for database errors: retry until the database answers, whether
+ * it was down, a table is missing or a privilege was revoked, since the same message succeeds
+ * once that is mended and dead-lettering it would lose it for good; except errors the row
+ * itself caused (data exceptions, constraint violations), which go to the DLQ per message.
+ */
+export function shouldRetryDbError(error: unknown): boolean {
+  return isRetriableDbError(error) || (isDatabaseError(error) && !isRowDataError(error));
+}

@@ -2,7 +2,7 @@
 // the migration runner and database error classification.
 export { createPrismaClient, type PrismaClientOptions } from "./client";
 export { createDatabase, dropDatabase, withDatabaseName } from "./databases";
-export { isRetriableDbError } from "./errors";
+export { isRetriableDbError, isRowDataError, shouldRetryDbError } from "./errors";
 export {
   type Alert,
   type AlertEvent,

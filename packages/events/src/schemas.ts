@@ -129,5 +129,11 @@ export const dlqRecordSchema = z.object({
   headers: z.record(z.string(), z.string()),
   error: z.string(),
   failedAt: isoTime,
+  /**
+   * Set when the record would not fit the dead-letter topic: `value` (and maybe `key` and
+   * `headers`) is cut short or left out, and `valueBytes` is the original value's size.
+   */
+  truncated: z.boolean().optional(),
+  valueBytes: z.number().int().nonnegative().optional(),
 });
 export type DlqRecord = z.infer<typeof dlqRecordSchema>;

@@ -1,15 +1,9 @@
-import { dlqTopic, type TopicSpec } from "@apimon/events";
+import { type DlqRecord, dlqTopic, type TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import {
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type KafkaMessage,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
-import { decodeMessage, dlqRecord } from "./decode";
-import { isMarkedRetriable } from "./errors";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import { decodeMessage, dlqRecord, dlqSummary, truncateDlqRecord } from "./decode";
+import { isMarkedRetriable, isRecordTooLarge } from "./errors";
+import { createIdempotentSender, type IdempotentSender } from "./idempotent-sender";
 import { Counter, Gauge, Histogram, metric } from "./metrics";
 import { topicName } from "./topics";
 
@@ -89,6 +83,11 @@ export interface ConsumerRunnerOptions {
    * consumers that keep per-partition state in memory (drop revoked state, rebuild new state).
    */
   onAssignment?: (assignment: Record<string, number[]>) => void;
+  /**
+   * Dead-letter records are cut to this many bytes of JSON (below the broker's default 1 MiB
+   * `max.message.bytes`); one the topic still refuses as too large is sent as a summary.
+   */
+  maxDlqRecordBytes?: number;
 }
 
 /** How far a runner got in one partition: everything before `nextOffset` is handled and committed. */
@@ -107,6 +106,9 @@ export interface ConsumerRunner {
 }
 
 class Stopped extends Error {}
+
+/** sendToDlq lets only broker trouble escape, and that passes once the brokers answer. */
+const anyError = () => true;
 
 /**
  * Runs batch handlers over catalog topics with at-least-once delivery: every message is
@@ -131,6 +133,7 @@ export function createConsumerRunner({
   onProgress,
   initialOffset,
   onAssignment,
+  maxDlqRecordBytes = 900_000,
 }: ConsumerRunnerOptions): ConsumerRunner {
   const initialMs = retry.initialMs ?? 100;
   const maxMs = retry.maxMs ?? 5000;
@@ -170,6 +173,17 @@ export function createConsumerRunner({
         registers,
       }),
   );
+  const dlqDropped = metric(
+    registry,
+    "kafka_consumer_dlq_dropped_total",
+    (registers) =>
+      new Counter({
+        name: "kafka_consumer_dlq_dropped_total",
+        help: "Failed messages the DLQ refused even as a summary (logged, then skipped)",
+        labelNames: ["topic"],
+        registers,
+      }),
+  );
   const lag = metric(
     registry,
     "kafka_consumer_lag",
@@ -183,7 +197,7 @@ export function createConsumerRunner({
   );
 
   let consumer: Consumer | undefined;
-  let dlqProducer: Producer | undefined;
+  let dlqProducer: IdempotentSender | undefined;
   let running = false;
   let joined = false;
   let crashed = false;
@@ -209,13 +223,14 @@ export function createConsumerRunner({
     fn: () => Promise<void>,
     payload: EachBatchPayload,
     alive: () => boolean,
+    retriable: (error: unknown) => boolean = isRetriable,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (!alive()) throw new Stopped();
       try {
         return await fn();
       } catch (error) {
-        if (error instanceof Stopped || !isRetriable(error)) throw error;
+        if (error instanceof Stopped || !retriable(error)) throw error;
         retries.inc({ topic });
         const delay = Math.min(maxMs, initialMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
         log.warn({ err: error, topic, attempt, delayMs: Math.round(delay) }, `${what} failed; retrying`);
@@ -225,6 +240,11 @@ export function createConsumerRunner({
     }
   }
 
+  /**
+   * Writes dead-letter records. Only broker trouble escapes (and is retried by the caller until
+   * the brokers answer): a record the topic refuses as too large is sent alone, then as a
+   * summary, and if even that is refused it is logged and counted, so the partition moves on.
+   */
   async function sendToDlq(
     spec: TopicSpec<unknown>,
     topic: string,
@@ -232,15 +252,51 @@ export function createConsumerRunner({
     failures: { message: KafkaMessage; reason: string }[],
   ): Promise<void> {
     if (failures.length === 0) return;
-    if (!dlqProducer) throw new Error("consumer runner not started");
-    await dlqProducer.send({
-      topic: topicName(dlqTopic(spec), topicPrefix),
-      acks: -1,
-      messages: failures.map(({ message, reason }) => ({
+    const sender = dlqProducer;
+    if (!sender) throw new Error("consumer runner not started");
+    const dlqName = topicName(dlqTopic(spec), topicPrefix);
+    const records: { key: Buffer | string | null; record: DlqRecord }[] = failures.map(
+      ({ message, reason }) => ({
         key: message.key,
-        value: JSON.stringify(dlqRecord(message, { topic, partition, consumerGroup: groupId }, reason)),
-      })),
-    });
+        record: truncateDlqRecord(
+          dlqRecord(message, { topic, partition, consumerGroup: groupId }, reason),
+          maxDlqRecordBytes,
+        ),
+      }),
+    );
+    const send = (batch: typeof records) =>
+      sender.sendBatch({
+        topicMessages: [
+          { topic: dlqName, messages: batch.map((r) => ({ key: r.key, value: JSON.stringify(r.record) })) },
+        ],
+      });
+    try {
+      await send(records);
+    } catch (error) {
+      if (!isRecordTooLarge(error)) throw error;
+      for (const one of records) {
+        if (records.length > 1) {
+          try {
+            await send([one]);
+            continue;
+          } catch (alone) {
+            if (!isRecordTooLarge(alone)) throw alone;
+          }
+        }
+        try {
+          const summary = dlqSummary(one.record);
+          await send([{ key: summary.key, record: summary }]);
+          log.warn({ topic, partition, offset: one.record.offset }, "DLQ record too large; sent a summary");
+        } catch (summary) {
+          if (!isRecordTooLarge(summary)) throw summary;
+          dlqDropped.inc({ topic });
+          log.error(
+            { err: summary, topic, partition, offset: one.record.offset, reason: one.record.error },
+            "the DLQ refuses even a summary of this message; skipping it",
+          );
+        }
+      }
+    }
     consumed.inc({ topic, outcome: "dlq" }, failures.length);
     for (const { message, reason } of failures)
       log.warn({ topic, partition, offset: message.offset, reason }, "message sent to DLQ");
@@ -281,7 +337,14 @@ export function createConsumerRunner({
       });
     }
     // Dead-lettering must succeed before the commit, or the bad message would vanish.
-    await retrying("DLQ write", topic, () => sendToDlq(sub.topic, topic, partition, invalid), payload, alive);
+    await retrying(
+      "DLQ write",
+      topic,
+      () => sendToDlq(sub.topic, topic, partition, invalid),
+      payload,
+      alive,
+      anyError,
+    );
 
     const runHandler = async (messages: ConsumedMessage<unknown>[]): Promise<void> => {
       try {
@@ -305,6 +368,7 @@ export function createConsumerRunner({
             ]),
           payload,
           alive,
+          anyError,
         );
       }
     };
@@ -392,10 +456,7 @@ export function createConsumerRunner({
         maxWaitTimeInMs: maxWaitTimeMs,
         allowAutoTopicCreation: false,
       });
-      dlqProducer = kafka.producer({
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      dlqProducer = createIdempotentSender(kafka, log);
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         joined = true;
         onAssignment?.(event.payload.memberAssignment);

@@ -58,3 +58,38 @@ export function dlqRecord(
     failedAt: new Date().toISOString(),
   };
 }
+
+/** The size of a record as the DLQ writer sends it (JSON, UTF-8). */
+export function dlqRecordBytes(record: DlqRecord): number {
+  return Buffer.byteLength(JSON.stringify(record));
+}
+
+/**
+ * The record cut down to at most `maxBytes` of JSON: the value is shortened (halving until it
+ * fits), then key and headers go too. Records that already fit come back unchanged.
+ */
+export function truncateDlqRecord(record: DlqRecord, maxBytes: number): DlqRecord {
+  if (dlqRecordBytes(record) <= maxBytes) return record;
+  const valueBytes = record.value === null ? 0 : Buffer.byteLength(record.value, record.valueEncoding);
+  let cut: DlqRecord = { ...record, truncated: true, valueBytes };
+  for (let chars = Math.floor((record.value?.length ?? 0) / 2); chars > 0; chars = Math.floor(chars / 2)) {
+    cut = { ...cut, value: (record.value ?? "").slice(0, chars) };
+    if (dlqRecordBytes(cut) <= maxBytes) return cut;
+  }
+  return dlqSummary(record);
+}
+
+/** The smallest useful record: where the message came from and why it failed, without its data. */
+export function dlqSummary(record: DlqRecord): DlqRecord {
+  return {
+    ...record,
+    key: record.key === null ? null : record.key.slice(0, 200),
+    value: null,
+    headers: {},
+    error: record.error.slice(0, 500),
+    truncated: true,
+    valueBytes:
+      record.valueBytes ??
+      (record.value === null ? 0 : Buffer.byteLength(record.value, record.valueEncoding)),
+  };
+}

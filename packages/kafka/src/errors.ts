@@ -34,3 +34,13 @@ export class ProducerClosedError extends Error {
     this.name = "ProducerClosedError";
   }
 }
+
+/** The broker refused a produce because a record or batch exceeds its size limit. */
+export function isRecordTooLarge(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (type === "MESSAGE_TOO_LARGE" || type === "RECORD_LIST_TOO_LARGE") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,7 +1,8 @@
 import type { TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import { type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
+import type { Kafka, Message } from "kafkajs";
 import { ProducerClosedError, ProducerQueueFullError } from "./errors";
+import { createIdempotentSender } from "./idempotent-sender";
 import { Counter, Gauge, Histogram, metric } from "./metrics";
 import { topicName } from "./topics";
 
@@ -48,7 +49,8 @@ interface Pending {
 
 /**
  * A producer that groups messages into one `sendBatch` per linger interval or batch size.
- * One batch is in flight at a time, so messages of one key reach their partition in order.
+ * One batch is in flight at a time, so messages of one key reach their partition in order, and
+ * the producer is idempotent, so a retried batch is written once.
  */
 export function createBatchingProducer({
   kafka,
@@ -59,13 +61,8 @@ export function createBatchingProducer({
   maxQueuedMessages = 100_000,
   registry,
 }: BatchingProducerOptions): BatchingProducer {
-  const producer: Producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    maxInFlightRequests: 1,
-    // kafkajs 2's default (Java-compatible murmur2); named so kafkajs stops warning about it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
   const log = logger.child({ component: "producer" });
+  const producer = createIdempotentSender(kafka, log);
   const sent = metric(
     registry,
     "kafka_producer_messages_total",
@@ -103,16 +100,7 @@ export function createBatchingProducer({
   let inFlight = 0;
   let sending: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let connected: Promise<void> | undefined;
   let closed = false;
-
-  const connect = () => {
-    connected ??= producer.connect().catch((error) => {
-      connected = undefined;
-      throw error;
-    });
-    return connected;
-  };
 
   async function sendBatch(batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
@@ -123,9 +111,7 @@ export function createBatchingProducer({
     }
     const stop = sendSeconds.startTimer();
     try {
-      await connect();
       await producer.sendBatch({
-        acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
       for (const [topic, messages] of byTopic) sent.inc({ topic, result: "ok" }, messages.length);
@@ -165,7 +151,7 @@ export function createBatchingProducer({
   }
 
   return {
-    connect,
+    connect: () => producer.connect(),
     publish<T>(topic: TopicSpec<T>, value: T, options: PublishOptions = {}): Promise<void> {
       if (closed) return Promise.reject(new ProducerClosedError());
       if (queue.length + inFlight >= maxQueuedMessages) {
@@ -198,8 +184,7 @@ export function createBatchingProducer({
     async disconnect() {
       closed = true;
       await this.flush();
-      if (connected) await producer.disconnect();
-      connected = undefined;
+      await producer.disconnect();
     },
     depth: () => queue.length + inFlight,
   };

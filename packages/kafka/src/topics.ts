@@ -37,6 +37,9 @@ export async function ensureTopics(
             replicationFactor,
             configEntries: [
               { name: "cleanup.policy", value: spec.cleanupPolicy },
+              // With three copies an acks=all write needs two: one node may be lost, no write is
+              // acknowledged by a lone replica. (Fewer copies keep the broker's default.)
+              ...(replicationFactor >= 3 ? [{ name: "min.insync.replicas", value: "2" }] : []),
               ...(spec.retentionMs ? [{ name: "retention.ms", value: String(spec.retentionMs) }] : []),
             ],
           })),

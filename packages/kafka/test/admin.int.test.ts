@@ -47,7 +47,8 @@ describe("kafka admin helpers and consumer progress", () => {
     expect(empty.map((p) => p.partition)).toEqual([...Array(usage.partitions).keys()]);
     expect(empty.every((p) => p.low === 0n && p.high === 0n)).toBe(true);
 
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     // Partition 2 ends with a message that fails the schema: progress must still reach its end.
     await raw.send({

@@ -38,7 +38,8 @@ beforeAll(async () => {
 
 /** Appends `count` events to partition 0. */
 async function send(count: number): Promise<void> {
-  const raw = kafka.producer();
+  // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await raw.connect();
   await raw.send({
     topic,

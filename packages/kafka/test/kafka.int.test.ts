@@ -8,7 +8,7 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import type { Kafka } from "kafkajs";
+import { ConfigResourceTypes, type Kafka } from "kafkajs";
 import {
   type ConsumedMessage,
   type ConsumerRunner,
@@ -16,6 +16,7 @@ import {
   createConsumerRunner,
   createKafka,
   ensureTopics,
+  fetchEndOffsets,
   RetriableError,
   subscription,
   topicName,
@@ -93,6 +94,37 @@ async function readDlq(groupId: string, expected: number, instance: string) {
   return records;
 }
 
+/** Lowers the DLQ topic's max.message.bytes and waits until the broker applies it. */
+async function limitDlqRecordSize(bytes: number): Promise<void> {
+  const dlqName = topicName(usageDlq, prefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: dlqName,
+          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+        },
+      ],
+    });
+    await waitFor(
+      async () => {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqName, configNames: ["max.message.bytes"] }],
+        });
+        return resources[0]?.configEntries[0]?.configValue === String(bytes);
+      },
+      { what: "the DLQ's size limit" },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 describe("kafka package on a real broker", () => {
   it("produces in batches and consumes with a consumer group, in order per key", async () => {
     const instance = uniqueName("order");
@@ -153,7 +185,8 @@ describe("kafka package on a real broker", () => {
 
     const good1 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
     const good2 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     const key = `${instance}-k`;
     // One partition for all four, so the bad ones sit between the good ones.
@@ -198,6 +231,75 @@ describe("kafka package on a real broker", () => {
     await admin.disconnect();
     const p0 = offsets?.partitions.find((p) => p.partition === 0);
     expect(BigInt(p0?.offset ?? -1)).toBe(BigInt(badJson?.offset ?? 0) + 4n);
+  });
+
+  it("dead-letters a message the DLQ topic refuses as too large as a summary, and goes on", async () => {
+    const instance = uniqueName("toolarge");
+    await limitDlqRecordSize(20_000);
+
+    const received: string[] = [];
+    await consumeInto(
+      uniqueName("g"),
+      instance,
+      (m) => void received.push(...m.map((x) => x.value.id)),
+    ).start();
+    const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const key = `${instance}-k`;
+    const huge = `{not json ${"x".repeat(50_000)}`;
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+    await raw.send({
+      topic: topicName(usage, prefix),
+      messages: [
+        { key, partition: 0, value: huge, headers: { trace: "t-1" } },
+        { key, partition: 0, value: "{small" },
+        { key, partition: 0, value: JSON.stringify(good) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
+    expect(received).toEqual([good.id]);
+    const records = await readDlq(uniqueName("dlq-reader"), 2, instance);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({
+      key,
+      value: null,
+      headers: {},
+      truncated: true,
+      valueBytes: Buffer.byteLength(huge),
+    });
+    expect(records[0]?.error).toMatch(/^invalid JSON/);
+    expect(records[1]).toMatchObject({ key, value: "{small" });
+    expect(records[1]?.truncated).toBeUndefined();
+  });
+
+  it("skips, logs and counts a failed message the DLQ refuses even as a summary, and goes on", async () => {
+    const instance = uniqueName("refused");
+    await limitDlqRecordSize(100);
+    const registry = createMetricsRegistry("t", { defaultMetrics: false });
+    const received: string[] = [];
+    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m.map((x) => x.value.id)), {
+      registry,
+    }).start();
+    const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await raw.connect();
+    await raw.send({
+      topic: topicName(usage, prefix),
+      messages: [
+        { key: `${instance}-k`, partition: 0, value: "{not json" },
+        { key: `${instance}-k`, partition: 0, value: JSON.stringify(good) },
+      ],
+    });
+    await raw.disconnect();
+
+    await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
+    expect(received).toEqual([good.id]);
+    const dropped = (await registry.getSingleMetric("kafka_consumer_dlq_dropped_total")?.get())?.values;
+    expect(dropped?.map((v) => v.value)).toEqual([1]);
+    const offsets = await fetchEndOffsets(kafka, topicName(usageDlq, prefix));
+    expect(offsets.reduce((n, p) => n + Number(p.high - p.low), 0)).toBe(0);
   });
 
   it("retries a handler error marked retriable and loses nothing; dead-letters only the message that fails for good", async () => {

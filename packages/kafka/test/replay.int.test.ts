@@ -32,7 +32,8 @@ afterAll(async () => {
 describe("partition replay", () => {
   it("re-reads offset ranges by partition, skipping invalid messages, and finds offsets by timestamp", async () => {
     const name = topicName(usage, prefix);
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     const before = Date.now();
     const event = (i: number) => JSON.stringify(makeUsageEvent({ apiKeyId: i + 1 }));

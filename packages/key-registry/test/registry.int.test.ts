@@ -188,7 +188,8 @@ describe("key registry on keys.changes.v1", () => {
     const before = keyState();
     const after = keyState();
     const impostor = keyState();
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     const name = topicName(keyChanges, prefix);
     await raw.send({

@@ -7,6 +7,8 @@ export const testInfra = {
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((s) => s.trim()),
   databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
   redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  /** 3 on a three-node cluster (`pnpm kafka cluster start`). */
+  kafkaReplicationFactor: Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1),
 };
 
 /** A kafkajs client for tests (quiet, quick to give up). */

@@ -7,6 +7,11 @@ export interface TcpProxy {
   readonly address: string;
   /** Stops accepting and cuts every open connection: to the client the target "went away". */
   interrupt(): Promise<void>;
+  /**
+   * Keeps forwarding what clients send but holds back what the target answers, until the next
+   * interrupt() drops it: a request that reached the target whose response was lost.
+   */
+  holdResponses(): void;
   /** Accepts and forwards again, on the same port. */
   resume(): Promise<void>;
   /** Like interrupt(), for good. */
@@ -22,22 +27,27 @@ export async function createTcpProxy(target: { host: string; port: number }, por
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let boundPort = port;
+  const upstreams = new Map<net.Socket, net.Socket>();
+  let holding = false;
 
   function listen(): Promise<void> {
     const srv = net.createServer((client) => {
       const upstream = net.connect(target.port, target.host);
       sockets.add(client);
       sockets.add(upstream);
+      upstreams.set(upstream, client);
       const cleanup = () => {
         client.destroy();
         upstream.destroy();
         sockets.delete(client);
         sockets.delete(upstream);
+        upstreams.delete(upstream);
       };
       client.on("error", cleanup).on("close", cleanup);
       upstream.on("error", cleanup).on("close", cleanup);
       client.pipe(upstream);
-      upstream.pipe(client);
+      if (holding) upstream.pause();
+      else upstream.pipe(client);
     });
     server = srv;
     return new Promise((resolve, reject) => {
@@ -53,8 +63,10 @@ export async function createTcpProxy(target: { host: string; port: number }, por
   async function interrupt(): Promise<void> {
     const srv = server;
     server = undefined;
+    holding = false;
     for (const socket of sockets) socket.destroy();
     sockets.clear();
+    upstreams.clear();
     if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
   }
 
@@ -67,6 +79,13 @@ export async function createTcpProxy(target: { host: string; port: number }, por
       return `127.0.0.1:${boundPort}`;
     },
     interrupt,
+    holdResponses() {
+      holding = true;
+      for (const [upstream, client] of upstreams) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
     async resume() {
       if (!server) await listen();
     },

@@ -1,5 +1,5 @@
 import { ConfigError, redactUrl } from "@apimon/config";
-import { createPrismaClient, isRetriableDbError } from "@apimon/db";
+import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
 import {
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         createAlertSignalHandler({ processor, groupId: config.groupId, onJobsQueued }),
       ),
     ],
-    isRetriable: (error) => isMarkedRetriable(error) || isRetriableDbError(error),
+    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
   });
   const scheduler = createScheduler({
     prisma,

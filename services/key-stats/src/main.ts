@@ -1,5 +1,5 @@
 import { ConfigError, redactUrl } from "@apimon/config";
-import { createPrismaClient, isRetriableDbError } from "@apimon/db";
+import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
 import { createConsumerRunner, createKafka, isMarkedRetriable, subscription } from "@apimon/kafka";
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     // The database, not the group's commit, says what was counted.
     initialOffset: handler.initialOffset,
     // A database outage pauses the partitions (nothing committed) until Postgres is back.
-    isRetriable: (error) => isMarkedRetriable(error) || isRetriableDbError(error),
+    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
     retry: { initialMs: 200, maxMs: 5000 },
   });
 

@@ -1,4 +1,4 @@
-import { createPrismaClient, isRetriableDbError, type PrismaClient } from "@apimon/db";
+import { createPrismaClient, type PrismaClient, shouldRetryDbError } from "@apimon/db";
 import { dlqTopic } from "@apimon/events";
 import {
   type BatchingProducer,
@@ -95,7 +95,7 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     maxWaitTimeMs: 200,
     subscriptions: [subscription(usage, handler.handle)],
     initialOffset: handler.initialOffset,
-    isRetriable: (error) => isMarkedRetriable(error) || isRetriableDbError(error),
+    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
     retry: { initialMs: 50, maxMs: 500 },
   });
   runners.push(runner);
@@ -217,6 +217,60 @@ describe("key-stats counting usage events into api_keys", () => {
       expect(await dlqDepth(prefix)).toBe(0);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("counts exactly when its privileges on api_keys are revoked for 10 s and then restored", async () => {
+    const prefix = await freshTopics("ks-grant");
+    const keyIds = await seedKeys(db, uniqueName("grant"), 10);
+    const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 3000, duplicateShare: 0.05 });
+    // The test database belongs to a superuser, whom no REVOKE stops: key-stats runs as its own role.
+    const role = uniqueName("key_stats").replaceAll("-", "_");
+    const admin = db.prisma;
+    await admin.$executeRawUnsafe(`create role "${role}" login`);
+    try {
+      await admin.$executeRawUnsafe(`grant usage on schema public to "${role}"`);
+      await admin.$executeRawUnsafe(
+        `grant select, insert, update on all tables in schema public to "${role}"`,
+      );
+      const asRole = new URL(db.url);
+      asRole.username = role;
+      asRole.password = "";
+      const { registry } = await startKeyStats(prefix, asRole.toString());
+      const producer = newProducer(prefix);
+      await publishInChunks(producer, publishOrder.slice(0, 1000), { chunk: 250 });
+      await waitFor(async () => (await totalUsage(db, keyIds)) > 0, {
+        timeoutMs: 120_000,
+        what: "first counts",
+      });
+
+      await admin.$executeRawUnsafe(`revoke update on api_keys from "${role}"`);
+      const revokedAt = Date.now();
+      await publishInChunks(producer, publishOrder.slice(1000, 2000), { chunk: 250 });
+      const retries = async () =>
+        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
+      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      const countedWhileRevoked = await totalUsage(db, keyIds);
+      await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - revokedAt))));
+      expect(await totalUsage(db, keyIds)).toBe(countedWhileRevoked);
+      expect(countedWhileRevoked).toBeLessThan(3000);
+      expect(await dlqDepth(prefix)).toBe(0);
+
+      await admin.$executeRawUnsafe(`grant update on api_keys to "${role}"`);
+      await publishInChunks(producer, publishOrder.slice(2000), { chunk: 250 });
+      await producer.disconnect();
+      await waitFor(async () => (await totalUsage(db, keyIds)) >= 3000, {
+        timeoutMs: 120_000,
+        what: "usage_count to reach 3,000",
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
+      expect(await totalUsage(db, keyIds)).toBe(3000);
+      expect(await dlqDepth(prefix)).toBe(0);
+    } finally {
+      await Promise.all(runners.splice(0).map((r) => r.stop()));
+      await admin.$executeRawUnsafe(`drop owned by "${role}"`);
+      await admin.$executeRawUnsafe(`drop role "${role}"`);
     }
   });
 });

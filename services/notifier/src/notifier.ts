@@ -1,4 +1,4 @@
-import { isRetriableDbError, type PrismaClient } from "@apimon/db";
+import { type PrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import {
   type BatchingProducer,
@@ -86,7 +86,7 @@ export function createNotifier({
       logger: logger.child({ channelType }),
       topicPrefix: settings.topicPrefix,
       subscriptions: [subscription(topics.notifications, handler)],
-      isRetriable: (error) => isMarkedRetriable(error) || isRetriableDbError(error),
+      isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
       retry: { initialMs: 200, maxMs: 5000 },
       // Small slices: a slice is committed only when all its jobs are done.
       maxBatchSize: settings.maxBatchSize ?? 50,

@@ -238,7 +238,8 @@ describe("usage recorder", () => {
     const good = [makeUsageEvent({ apiKeyId: 9, endpoint: tricky }), makeUsageEvent({ apiKeyId: 9 })];
     // Valid by the schema (a positive integer) but beyond Postgres' integer: the database refuses it.
     const outOfRange = makeUsageEvent({ apiKeyId: 3_000_000_000 });
-    const raw = kafka.producer();
+    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
+    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await raw.connect();
     await raw.send({
       topic: topicName(usage, prefix),

@@ -98,7 +98,11 @@ export async function startFullStack({
   const prefix = broker?.topicPrefix ?? uniqueTopicPrefix(label);
   const brokers = broker?.brokers ?? testInfra.kafkaBrokers;
   const kafka = createKafka({ brokers, clientId: `${label}-e2e`, logger, security: broker?.security });
-  await ensureTopics(kafka, { prefix, specs: allTopics() });
+  await ensureTopics(kafka, {
+    prefix,
+    specs: allTopics(),
+    replicationFactor: testInfra.kafkaReplicationFactor,
+  });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
 
   const ports = new Map<ServiceName, number>();

@@ -1,4 +1,4 @@
-import { isRetriableDbError } from "@apimon/db";
+import { shouldRetryDbError } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import { type BatchHandler, RetriableError } from "@apimon/kafka";
 import type { SignalProcessor } from "../signals";
@@ -33,7 +33,7 @@ export function createAlertSignalHandler({
         if (outcome.channelIds.length > 0) queued = true;
       }
     } catch (error) {
-      if (isRetriableDbError(error)) throw new RetriableError("database unavailable", { cause: error });
+      if (shouldRetryDbError(error)) throw new RetriableError("database unavailable", { cause: error });
       throw error;
     } finally {
       if (queued) onJobsQueued?.();

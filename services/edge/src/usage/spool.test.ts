@@ -137,6 +137,38 @@ describe("usage spool", () => {
     third.close();
   });
 
+  it("cuts a short write back to the last whole line and refuses that chunk", async () => {
+    let short = false;
+    const spool = open({
+      write: (fd, data) => fs.writeSync(fd, short ? data.subarray(0, Math.floor(data.length / 2)) : data),
+    });
+    const first = events(3);
+    expect(spool.append(first)).toBe(3);
+    short = true;
+    expect(spool.append(events(4))).toBe(0);
+    short = false;
+    const last = events(2);
+    expect(spool.append(last)).toBe(2);
+    expect(spool.depth()).toBe(5);
+    spool.close();
+    expect(await metricValue("edge_usage_spool_refused_total")).toBe(4);
+
+    const reopened = open();
+    expect(ids(await collect(reopened))).toEqual(ids([...first, ...last]));
+    expect(await metricValue("edge_usage_spool_corrupt_lines_total")).toBe(0);
+  });
+
+  it("cuts the segment back when a write fails outright", () => {
+    const spool = open({
+      write: () => {
+        throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+      },
+    });
+    expect(spool.append(events(3))).toBe(0);
+    expect(spool.depth()).toBe(0);
+    expect(spool.bytes()).toBe(0);
+  });
+
   it("refuses events beyond maxBytes, keeping the oldest, and counts them", async () => {
     const lineBytes = Buffer.byteLength(`${JSON.stringify(makeUsageEvent())}\n`);
     const spool = open({ maxBytes: lineBytes * 10 + lineBytes / 2, maxSegmentBytes: lineBytes * 3 });

@@ -22,7 +22,8 @@ import { Counter, Gauge, type Logger, type Registry } from "@apimon/observabilit
  * loses nothing that `append` returned for); the active segment is fsynced at most every
  * `fsyncIntervalMs` (default 1 s) on append, on rotation and on close, so an OS crash or power
  * loss may lose up to that interval. `fsyncIntervalMs: 0` fsyncs every append.
- * A torn last line (crash mid-write) is truncated away on reopen; a line that does not parse
+ * A short or failed write (full disk) is cut back to the last whole line at once and its events
+ * refused; a torn last line (crash mid-write) is truncated away on reopen; a line that does not parse
  * elsewhere is skipped and counted.
  *
  * All file operations are synchronous: the journal is used only while Kafka is down, off the
@@ -55,6 +56,8 @@ export interface UsageSpoolOptions {
   /** A segment is rotated once it holds this many bytes. */
   maxSegmentBytes?: number;
   fsyncIntervalMs?: number;
+  /** Writes to a segment and returns the bytes written (fs.writeSync); a seam for short-write tests. */
+  write?: (fd: number, data: Buffer) => number;
 }
 
 interface Segment {
@@ -82,6 +85,7 @@ export function openUsageSpool({
   maxBytes = 256 * 1024 * 1024,
   maxSegmentBytes = 4 * 1024 * 1024,
   fsyncIntervalMs = 1000,
+  write = (fd, data) => fs.writeSync(fd, data),
 }: UsageSpoolOptions): UsageSpool {
   const log = logger.child({ component: "usage-spool", dir });
   const refused = metric(
@@ -185,6 +189,28 @@ export function openUsageSpool({
     return active;
   }
 
+  /**
+   * Writes `data` at the end of a segment of `size` bytes. A short write (a full disk) or a
+   * failed one would leave a torn line inside the segment, which later appends would follow:
+   * the segment is cut back to `size` and the chunk refused.
+   */
+  function writeWhole(fd: number, data: Buffer, size: number): boolean {
+    let written = 0;
+    let failure: unknown;
+    try {
+      written = write(fd, data);
+    } catch (error) {
+      failure = error;
+    }
+    if (written === data.length) return true;
+    log.error(
+      { err: failure, written, bytes: data.length },
+      "short write to the usage spool; cutting it back",
+    );
+    fs.ftruncateSync(fd, size);
+    return false;
+  }
+
   return {
     append(events) {
       let accepted = 0;
@@ -205,7 +231,7 @@ export function openUsageSpool({
           chunkBytes += size;
         }
         if (lines.length > 0) {
-          fs.writeSync(target.fd, lines.join(""));
+          if (!writeWhole(target.fd, Buffer.from(lines.join("")), target.segment.bytes)) break;
           target.segment.bytes += chunkBytes;
           target.segment.events += lines.length;
           target.dirty = true;

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { isRetriableDbError } from "@apimon/db";
+import { shouldRetryDbError } from "@apimon/db";
 import type { NotificationJob } from "@apimon/events";
 import { type BatchHandler, type ConsumedMessage, isMarkedRetriable, RetriableError } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
@@ -50,7 +50,7 @@ function interrupted(signal: AbortSignal): RetriableError {
 /** Database and Kafka hiccups retry the slice (rows already written make the rerun skip ahead). */
 function asHandlerError(error: unknown): unknown {
   if (error instanceof RetriableError) return error;
-  if (isMarkedRetriable(error) || isRetriableDbError(error)) {
+  if (isMarkedRetriable(error) || shouldRetryDbError(error)) {
     return new RetriableError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   return error;

@@ -1,7 +1,7 @@
+import { isRowDataError } from "@apimon/db";
 import type { UsageEvent } from "@apimon/events";
 import { type BatchHandler, RetriableError } from "@apimon/kafka";
 import { toUsageRow } from "../domain/usage-row";
-import { isRowDataError } from "../domain/write-errors";
 import type { UsageWriter } from "../usage-writer";
 
 export interface UsageEventsHandlerDeps {
