@@ -34,6 +34,9 @@ interface DeliveryView {
   status: string;
   responseCode: number | null;
 }
+interface TestDeliveryView extends DeliveryView {
+  attempts: DeliveryView[];
+}
 
 let stack: FullStack;
 let smtp: SmtpReceiver;
@@ -227,12 +230,17 @@ describe("alerts end to end", () => {
       target: http.url("/flaky"),
       secret: WEBHOOK_SECRET,
     });
-    const record = await stack.admin<DeliveryView>(
+    const record = await stack.admin<TestDeliveryView>(
       "alerts",
       "POST",
       `/api/v1/alerts/channels/${flaky.id}/test`,
     );
     expect(record).toMatchObject({ channelId: flaky.id, attempt: 3, status: "succeeded", responseCode: 200 });
+    expect(record.attempts.map((a) => [a.attempt, a.status, a.responseCode])).toEqual([
+      [1, "retrying", 500],
+      [2, "retrying", 500],
+      [3, "succeeded", 200],
+    ]);
     const attempts = await stack.db.prisma.notificationDelivery.findMany({
       where: { channelId: flaky.id },
       orderBy: { attempt: "asc" },

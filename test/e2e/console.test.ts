@@ -181,8 +181,9 @@ describe("the operator console in a browser", () => {
     await page.waitForSelector(`#live tr:has(a[href="/keys/${id}"])`);
   });
 
-  it("creates a webhook channel to a local receiver and shows the Test delivery", async () => {
+  it("creates a webhook channel to a local receiver and shows each attempt of a Test", async () => {
     const { page } = browser;
+    receiver.script("/console-hook", [{ status: 500 }, { status: 200 }]);
     await page.goto(`${consoleUrl}/channels`);
     await page.fill("#ch-name", "on-call hook");
     await page.selectOption("#ch-type", "webhook");
@@ -192,9 +193,12 @@ describe("the operator console in a browser", () => {
     const row = page.locator("tr", { hasText: "on-call hook" });
     expect(await row.textContent()).toContain("set");
     await Promise.all([page.waitForSelector("#test-result"), row.locator("text=Test").click()]);
-    expect(await page.textContent("#test-result")).toContain("succeeded");
-    expect(receiver.requests("/console-hook")).toHaveLength(1);
-    const body = JSON.parse(receiver.requests("/console-hook")[0]?.body ?? "{}");
+    const attempts = await page.locator("#test-result tbody tr").allTextContents();
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]).toContain("retrying");
+    expect(attempts[1]).toContain("succeeded");
+    expect(receiver.requests("/console-hook")).toHaveLength(2);
+    const body = JSON.parse(receiver.requests("/console-hook")[1]?.body ?? "{}");
     expect(body.alertUrl).toMatch(new RegExp(`^${consoleUrl}/channels/\\d+$`));
     await browser.screenshot("channels");
   });

@@ -42,6 +42,11 @@ export interface DeliveryView {
   createdAt: string;
 }
 
+/** A channel test's answer: the final delivery record with every attempt, first to final. */
+export interface TestDeliveryView extends DeliveryView {
+  attempts: DeliveryView[];
+}
+
 export interface AlertDetailView extends AlertView {
   timeline: {
     id: number;
@@ -139,7 +144,7 @@ export function createAlertsClient(options: ApiClientOptions) {
     updateChannel: (id: number, patch: ChannelInput) =>
       call<ChannelView>("PATCH", `/api/v1/alerts/channels/${id}`, patch),
     deleteChannel: (id: number) => call<void>("DELETE", `/api/v1/alerts/channels/${id}`),
-    testChannel: (id: number) => call<DeliveryView>("POST", `/api/v1/alerts/channels/${id}/test`),
+    testChannel: (id: number) => call<TestDeliveryView>("POST", `/api/v1/alerts/channels/${id}/test`),
   };
 }
 

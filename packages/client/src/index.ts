@@ -10,6 +10,7 @@ export {
   createAlertsClient,
   type DeliveryView,
   type SettingsView,
+  type TestDeliveryView,
 } from "./alerts-client";
 export { type ApiClientOptions, ApiError } from "./api-call";
 export { runKeysCommand, USAGE, UsageError } from "./keys-cli";

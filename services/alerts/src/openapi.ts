@@ -304,14 +304,14 @@ export const openApiDocument = {
     },
     "/api/v1/alerts/channels/{id}/test": {
       post: {
-        summary: "Send a test message and answer with its delivery record",
+        summary: "Send a test message and answer with its delivery records",
         description:
           "Queues a job with reason `test` for the notifier and waits (ALERTS_TEST_TIMEOUT_MS, default 10 s) " +
-          "for the notifier's record of its first attempt with a final status. A failed delivery is a 200 " +
-          "whose record says why; no final record in time is a 504.",
+          "for the notifier's record of its final attempt, which it answers with every attempt's record. " +
+          "A failed delivery is a 200 whose records say why; no final record in time is a 504.",
         parameters: [idParameter],
         responses: {
-          200: { description: "The delivery record", ...json(ref("Delivery")) },
+          200: { description: "The final delivery record and every attempt", ...json(ref("TestDelivery")) },
           400: errors[400],
           401: errors[401],
           404: errors[404],
@@ -404,6 +404,14 @@ export const openApiDocument = {
         latencyMs: nullable(int),
         createdAt: time,
       }),
+      TestDelivery: {
+        allOf: [
+          ref("Delivery"),
+          object({
+            attempts: { type: "array", items: ref("Delivery"), description: "Every attempt, first to final" },
+          }),
+        ],
+      },
       Channel: object({
         id: int,
         name: { type: "string" },

@@ -781,7 +781,7 @@ describe("channel tests through the notifier", () => {
   it("delivers a test message and answers with its delivery record", async () => {
     const res = await api("POST", `/channels/${channels.ok}/test`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
+    const record = {
       id: expect.any(Number),
       deliveryId: UUID,
       alertId: null,
@@ -792,7 +792,8 @@ describe("channel tests through the notifier", () => {
       error: null,
       latencyMs: 12,
       createdAt: ISO,
-    });
+    };
+    expect(res.body).toEqual({ ...record, attempts: [record] });
     const job = (await prisma.outbox.findFirstOrThrow({ orderBy: { id: "desc" } }))
       .payload as NotificationJob;
     expect(job).toMatchObject({

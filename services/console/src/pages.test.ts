@@ -92,6 +92,18 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
       error: "HTTP 500 from receiver",
       latencyMs: 31,
       createdAt: NOW.toISOString(),
+      attempts: [1, 2].map((attempt) => ({
+        id: attempt,
+        deliveryId: `d-${attempt}`,
+        alertId: null,
+        channelId: 4,
+        attempt,
+        status: attempt === 1 ? "retrying" : "failed",
+        responseCode: 500,
+        error: `HTTP 500 from receiver (attempt ${attempt})`,
+        latencyMs: 31,
+        createdAt: NOW.toISOString(),
+      })),
     }),
     getSettings: async () => ({ ...DEFAULT_ALERT_SETTINGS, updatedAt: null }),
     putSettings: record("putSettings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: NOW.toISOString() }),
@@ -244,12 +256,14 @@ describe("channels pages", () => {
     ]);
   });
 
-  it("shows a failed test delivery with its attempt, code and error", async () => {
+  it("shows every attempt of a failed test delivery with its code and error", async () => {
     const t = build();
     const res = await t.post("/channels/4/test", {});
     expect(res.status).toBe(200);
-    expect(res.text).toContain("HTTP 500 from receiver");
-    expect(res.text).toContain("after 2 attempt(s)");
+    expect(res.text).toContain("HTTP 500 from receiver (attempt 1)");
+    expect(res.text).toContain("HTTP 500 from receiver (attempt 2)");
+    expect(res.text).toContain("retrying");
+    expect(res.text).toContain("2 attempt(s), the last failed");
   });
 
   it("shows the API's 504 when the notifier does not answer a test", async () => {

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { type DlqRecord, dlqTopic, type NotificationJob, topics } from "@apimon/events";
+import { attemptDeliveryId, type DlqRecord, dlqTopic, type NotificationJob, topics } from "@apimon/events";
 import {
   type BatchingProducer,
   createBatchingProducer,
@@ -26,7 +26,6 @@ import {
 } from "@apimon/testkit";
 import { createTransport } from "nodemailer";
 import { createHttpClient, type HttpClient } from "../src/delivery/http-client";
-import { attemptDeliveryId } from "../src/domain/delivery-ids";
 import { createTargetPolicy } from "../src/domain/target-policy";
 import { createNotifier, type Notifier, type NotifierSettings } from "../src/notifier";
 import { createEmailSender } from "../src/senders/email-sender";

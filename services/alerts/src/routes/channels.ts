@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { NotificationDelivery, PrismaClient } from "@apimon/db";
+import { attemptDeliveryId } from "@apimon/events";
 import {
   type AppEnv,
   badRequest,
@@ -167,13 +168,23 @@ export function createChannelRoutes({
     onJobsQueued?.();
     c.get("logger").info({ channelId: id, deliveryId }, "test notification queued");
 
-    // The notifier records the job's first attempt under the job's deliveryId; a final status
-    // (succeeded or failed) is the answer. A failed delivery is still a 200: the record says why.
+    // The notifier records the final attempt under the job's deliveryId and the earlier ones
+    // under ids derived from it; the final record is the answer, with every attempt beside it.
+    // A failed delivery is still a 200: the records say why.
     const deadline = Date.now() + testTimeoutMs;
     let last: NotificationDelivery | null = null;
     for (;;) {
       last = await prisma.notificationDelivery.findUnique({ where: { deliveryId } });
-      if (last && FINAL.has(last.status)) return c.json(deliveryView(last));
+      if (last && FINAL.has(last.status)) {
+        const earlier = Array.from({ length: last.attempt - 1 }, (_, i) =>
+          attemptDeliveryId(deliveryId, i + 1),
+        );
+        const attempts = await prisma.notificationDelivery.findMany({
+          where: { deliveryId: { in: [...earlier, deliveryId] } },
+          orderBy: { attempt: "asc" },
+        });
+        return c.json({ ...deliveryView(last), attempts: attempts.map(deliveryView) });
+      }
       if (Date.now() >= deadline) break;
       await new Promise((resolve) =>
         setTimeout(resolve, Math.min(testPollMs, Math.max(1, deadline - Date.now()))),

@@ -1,4 +1,4 @@
-import { ApiError, type ChannelInput, type ChannelView, type DeliveryView } from "@apimon/client";
+import { ApiError, type ChannelInput, type ChannelView, type TestDeliveryView } from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
@@ -56,7 +56,7 @@ function createForm(csrf: string, values: Record<string, string>, errors: Record
 
 function testResult(
   channel: ChannelView,
-  delivery: DeliveryView | undefined,
+  delivery: TestDeliveryView | undefined,
   error: string | undefined,
 ): Html | string {
   if (!delivery && !error) return "";
@@ -65,9 +65,13 @@ ${error ? errorBox(error) : ""}
 ${
   delivery
     ? html`<div class="table"><table><thead><tr><th>Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th><th>When</th></tr></thead>
-<tbody><tr><td>${delivery.attempt}</td><td>${badge(delivery.status)}</td><td class="num">${delivery.responseCode ?? ""}</td>
-<td class="num">${delivery.latencyMs === null ? "" : `${delivery.latencyMs} ms`}</td><td class="message">${delivery.error ?? ""}</td><td>${time(delivery.createdAt)}</td></tr></tbody></table></div>
-<p class="muted small">Delivery ${delivery.deliveryId}: the notifier's final record after ${delivery.attempt} attempt(s).</p>`
+<tbody>${delivery.attempts.map(
+        (
+          a,
+        ) => html`<tr><td>${a.attempt}</td><td>${badge(a.status)}</td><td class="num">${a.responseCode ?? ""}</td>
+<td class="num">${a.latencyMs === null ? "" : `${a.latencyMs} ms`}</td><td class="message">${a.error ?? ""}</td><td>${time(a.createdAt)}</td></tr>`,
+      )}</tbody></table></div>
+<p class="muted small">Delivery ${delivery.deliveryId}: ${delivery.attempt} attempt(s), the last ${delivery.status}.</p>`
     : ""
 }</div>`;
 }
@@ -213,7 +217,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
 
   routes.post("/channels/:id{[0-9]+}/test", async (c) => {
     const channel = await alerts.getChannel(id(c.req.param("id")));
-    let delivery: DeliveryView | undefined;
+    let delivery: TestDeliveryView | undefined;
     let error: string | undefined;
     try {
       delivery = await alerts.testChannel(channel.id);

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@apimon/db";
-import { attemptDeliveryId } from "../domain/delivery-ids";
+import { attemptDeliveryId } from "@apimon/events";
 
 export type AttemptStatus = "succeeded" | "failed" | "retrying";
 

@@ -1,11 +1,10 @@
-import type { NotificationJob } from "@apimon/events";
+import { attemptDeliveryId, type NotificationJob } from "@apimon/events";
 import { type ConsumedMessage, type HandlerContext, RetriableError } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
 import { makeJob } from "../../test/fixtures";
 import type { DeadLetters } from "../delivery/dead-letters";
 import type { AttemptRow, DeliveryLog } from "../delivery/delivery-log";
 import type { AttemptResult } from "../domain/attempt-result";
-import { attemptDeliveryId } from "../domain/delivery-ids";
 import type { NotifierMetrics } from "../metrics";
 import type { ChannelInfo, ChannelSender } from "../senders/sender";
 import { createNotificationJobHandler, type JobHandlerOptions } from "./notification-jobs";

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { shouldRetryDbError } from "@apimon/db";
-import type { NotificationJob } from "@apimon/events";
+import { attemptDeliveryId, type NotificationJob } from "@apimon/events";
 import { type BatchHandler, type ConsumedMessage, isMarkedRetriable, RetriableError } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
 import type { ChannelDirectory } from "../delivery/channel-directory";
@@ -8,7 +8,6 @@ import type { DeadLetters } from "../delivery/dead-letters";
 import type { DeliveryLog } from "../delivery/delivery-log";
 import type { AttemptResult } from "../domain/attempt-result";
 import { type BackoffPolicy, retryDelayMs } from "../domain/backoff";
-import { attemptDeliveryId } from "../domain/delivery-ids";
 import type { NotifierMetrics } from "../metrics";
 import type { ChannelSender, ChannelType } from "../senders/sender";
 
