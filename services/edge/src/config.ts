@@ -57,6 +57,14 @@ export function loadConfig(env = process.env) {
       /** Until the upstream's response headers arrive (and between body chunks): then 504. */
       UPSTREAM_TIMEOUT_MS: envTypes.positiveInt(30_000),
       UPSTREAM_CONNECTIONS: envTypes.positiveInt(128),
+      /** Longest wait for a free upstream connection when all are busy: then 503 Upstream busy. */
+      UPSTREAM_POOL_WAIT_MS: envTypes.positiveInt(5_000),
+      /** One deadline for a whole exchange, slow uploads and slow readers included: then 504 or a cut. */
+      EDGE_EXCHANGE_TIMEOUT_MS: envTypes.positiveInt(60_000),
+      /** Requests of one API key in flight at once; more get 429. */
+      EDGE_MAX_INFLIGHT_PER_KEY: envTypes.positiveInt(32),
+      /** Largest request body; a larger one gets 413 without the rest being read. */
+      EDGE_MAX_BODY_BYTES: envTypes.positiveInt(10 * 1024 * 1024),
       /** HMAC secret for key hashes; the keys service must hold the same one. */
       KEY_HASH_SECRET: envTypes.secret(32),
       /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
@@ -86,7 +94,11 @@ export function loadConfig(env = process.env) {
       url: raw.UPSTREAM_URL,
       timeoutMs: raw.UPSTREAM_TIMEOUT_MS,
       connections: raw.UPSTREAM_CONNECTIONS,
+      poolWaitMs: raw.UPSTREAM_POOL_WAIT_MS,
     },
+    exchangeTimeoutMs: raw.EDGE_EXCHANGE_TIMEOUT_MS,
+    maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
+    maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
     keyHashSecret: raw.KEY_HASH_SECRET,
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },

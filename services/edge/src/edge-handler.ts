@@ -15,7 +15,12 @@ import {
   rateLimitHeaders,
 } from "./domain/rate-limit";
 import type { Limiter } from "./limiter/limiter";
-import { sendJsonError, type UpstreamProxy } from "./proxy/upstream-proxy";
+import {
+  BODY_TOO_LARGE_DETAIL,
+  sendJsonError,
+  sendJsonErrorAndClose,
+  type UpstreamProxy,
+} from "./proxy/upstream-proxy";
 
 /** The spec's error bodies, exactly. */
 export const AUTH_ERRORS = {
@@ -42,6 +47,10 @@ export interface EdgeHandlerDeps {
   recordAuthFailure: (event: AuthFailure) => void;
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
+  /** Requests of one key in flight at once; the next gets 429 until one finishes. */
+  maxInflightPerKey?: number;
+  /** A declared Content-Length above this gets 413 before anything else happens. */
+  maxBodyBytes?: number;
   /** Take the client IP from the left-most X-Forwarded-For entry (only behind a trusted proxy). */
   trustProxy?: boolean;
   logger: Logger;
@@ -86,11 +95,16 @@ export function createEdgeHandler(
     normaliseEndpoint,
     instanceId,
     trustProxy = false,
+    maxInflightPerKey = 32,
+    maxBodyBytes = Number.POSITIVE_INFINITY,
     logger,
     registry,
     clock = Date.now,
   } = deps;
   const log = logger.child({ component: "edge" });
+  const inflightDetail = `Too many concurrent requests for this API key: at most ${maxInflightPerKey} in flight`;
+  /** API key id → requests of that key in flight; keys with none are absent. */
+  const inflight = new Map<number, number>();
 
   const requests = metric(
     registry,
@@ -179,6 +193,12 @@ export function createEdgeHandler(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     const startedAt = clock();
+    const declaredLength = req.headers["content-length"];
+    if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
+      sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);
+      requests.inc({ status: "413", outcome: "too_large" });
+      return;
+    }
     const clientIp = clientIpOf(req, trustProxy);
     const key = presentedKey(req);
     if (key === undefined) return refuseAuth(req, res, "missing", clientIp, undefined);
@@ -211,16 +231,36 @@ export function createEdgeHandler(
       return;
     }
 
+    // Counted after the limiter, so that the refusal carries the windows like any other 429.
+    const running = inflight.get(apiKeyId) ?? 0;
+    if (running >= maxInflightPerKey) {
+      headers["Retry-After"] = "1";
+      sendJsonError(res, 429, inflightDetail, headers);
+      requests.inc({ status: "429", outcome: "inflight_limited" });
+      const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
+      event.rateLimited = true;
+      recordUsage(event);
+      return;
+    }
+    inflight.set(apiKeyId, running + 1);
+
     const forwardStart = performance.now();
-    const outcome = await proxy.forward(req, res, {
-      clientIp,
-      responseHeaders: headers,
-      requestHeaders: {
-        [IDENTITY_HEADERS.keyId]: String(apiKeyId),
-        [IDENTITY_HEADERS.userId]: String(userId),
-      },
-      onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
-    });
+    let outcome: Awaited<ReturnType<UpstreamProxy["forward"]>>;
+    try {
+      outcome = await proxy.forward(req, res, {
+        clientIp,
+        responseHeaders: headers,
+        requestHeaders: {
+          [IDENTITY_HEADERS.keyId]: String(apiKeyId),
+          [IDENTITY_HEADERS.userId]: String(userId),
+        },
+        onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
+      });
+    } finally {
+      const left = (inflight.get(apiKeyId) ?? 1) - 1;
+      if (left === 0) inflight.delete(apiKeyId);
+      else inflight.set(apiKeyId, left);
+    }
     if (outcome.kind !== "response") {
       log.warn({ err: outcome.error, outcome: outcome.kind, apiKeyId }, "upstream exchange failed");
     }

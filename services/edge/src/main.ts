@@ -98,6 +98,9 @@ async function main(): Promise<void> {
     upstreamUrl: config.upstream.url,
     timeoutMs: config.upstream.timeoutMs,
     connections: config.upstream.connections,
+    poolWaitMs: config.upstream.poolWaitMs,
+    exchangeTimeoutMs: config.exchangeTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
   });
   const handler = createEdgeHandler({
     lookup: (hash) => keys.lookup(hash),
@@ -110,6 +113,8 @@ async function main(): Promise<void> {
     normaliseEndpoint: createEndpointNormaliser({ patterns: config.endpointPatterns }),
     instanceId: config.instanceId,
     trustProxy: config.trustProxy,
+    maxInflightPerKey: config.maxInflightPerKey,
+    maxBodyBytes: config.maxBodyBytes,
     logger,
     registry,
   });
@@ -131,7 +136,11 @@ async function main(): Promise<void> {
       usageEvents: () => ({ ok: true, detail: usage.health() }),
     },
   });
-  const server = await startEdgeServer(control, handler, { port: config.port, host: config.host });
+  const server = await startEdgeServer(control, handler, {
+    port: config.port,
+    host: config.host,
+    exchangeTimeoutMs: config.exchangeTimeoutMs,
+  });
 
   const shutdown = createShutdown({
     logger,

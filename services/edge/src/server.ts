@@ -25,12 +25,18 @@ function pathOf(url: string | undefined): string {
 export function startEdgeServer(
   control: Hono,
   dataPlane: (req: IncomingMessage, res: ServerResponse) => void,
-  { port, host }: { port: number; host: string },
+  { port, host, exchangeTimeoutMs }: { port: number; host: string; exchangeTimeoutMs: number },
 ): Promise<EdgeServer> {
   const controlListener = getRequestListener(control.fetch);
   const server = createServer(
     // Bounded header size: oversize headers get node's own 431 before any of our code runs.
-    { maxHeaderSize: 16 * 1024, requestTimeout: 300_000, headersTimeout: 30_000 },
+    // node's own clocks are backstops: a request must arrive whole within the exchange deadline
+    // (plus a second, so that the edge's own 504 comes first), its headers within 10 s.
+    {
+      maxHeaderSize: 16 * 1024,
+      requestTimeout: exchangeTimeoutMs + 1000,
+      headersTimeout: Math.min(10_000, exchangeTimeoutMs + 1000),
+    },
     (req, res) => {
       if (CONTROL_PATHS.has(pathOf(req.url)) && (req.method === "GET" || req.method === "HEAD")) {
         void controlListener(req, res);
