@@ -14,6 +14,7 @@ import {
   type Limits,
   rateLimitHeaders,
 } from "./domain/rate-limit";
+import { isForwardableTarget } from "./domain/request-target";
 import type { Limiter } from "./limiter/limiter";
 import {
   BODY_TOO_LARGE_DETAIL,
@@ -30,6 +31,7 @@ export const AUTH_ERRORS = {
 } as const;
 
 export const LIMITER_UNAVAILABLE_DETAIL = "Rate limiter unavailable";
+export const INVALID_TARGET_DETAIL = "Invalid request target";
 
 /** Identity headers the upstream receives instead of the key (clients cannot set them). */
 export const IDENTITY_HEADERS = { keyId: "x-apimon-key-id", userId: "x-apimon-user-id" } as const;
@@ -193,6 +195,11 @@ export function createEdgeHandler(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     const startedAt = clock();
+    if (!isForwardableTarget(req.url)) {
+      sendJsonError(res, 400, INVALID_TARGET_DETAIL);
+      requests.inc({ status: "400", outcome: "invalid_target" });
+      return;
+    }
     const declaredLength = req.headers["content-length"];
     if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
       sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 
 /** Paths the edge answers itself (health and metrics); every other path goes upstream. */
 export const CONTROL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+const INVALID_TARGET_BODY = JSON.stringify({ detail: "Invalid request target" });
 
 export interface EdgeServer {
   readonly server: Server;
@@ -45,6 +48,14 @@ export function startEdgeServer(
       dataPlane(req, res);
     },
   );
+  // CONNECT asks for a tunnel, which the edge never opens; node hands it to this event, not to
+  // the request listener, and would drop the connection without an answer.
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    socket.on("error", () => {});
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${INVALID_TARGET_BODY.length}\r\nConnection: close\r\n\r\n${INVALID_TARGET_BODY}`,
+    );
+  });
   // Keep-alive sockets would hold close() open for their whole idle timeout; clients of a proxy
   // reuse connections heavily, so keep them a little longer than node's 5 s default.
   server.keepAliveTimeout = 10_000;

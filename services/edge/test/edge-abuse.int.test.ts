@@ -44,6 +44,8 @@ interface RawExchange {
   status?: number;
   /** Response bytes read so far, head included. */
   bytes: number;
+  /** The first 64 KiB of the response, head included. */
+  text: string;
   closed: boolean;
   socket: net.Socket;
   done: Promise<void>;
@@ -66,6 +68,7 @@ function rawExchange(
   let ticker: NodeJS.Timeout | undefined;
   const exchange: RawExchange = {
     bytes: 0,
+    text: "",
     closed: false,
     socket,
     done: Promise.resolve(),
@@ -88,6 +91,7 @@ function rawExchange(
   const onData = (chunk: Buffer) => {
     if (exchange.status === undefined) exchange.status = Number(chunk.toString("latin1", 9, 12));
     exchange.bytes += chunk.length;
+    if (exchange.text.length < 65_536) exchange.text += chunk.toString("latin1");
     if (slowRead) {
       socket.off("data", onData);
       socket.pause();
@@ -294,4 +298,48 @@ describe("edge request body limit", () => {
     expect(result.status).toBe(200);
     expect(result.body.length).toBe(10 * MB);
   });
+});
+
+describe("edge request targets", () => {
+  it("answers /../, %2e%2e/, absolute-form, asterisk-form and CONNECT with 400 and never forwards them", async () => {
+    // An upstream with a base path that records every request it sees.
+    const seen: string[] = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const upstreamPort = (upstream.address() as net.AddressInfo).port;
+    const based = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}/v2` });
+    try {
+      const { key } = await stack.newKey();
+      const crafted = [
+        "GET /api/../admin HTTP/1.1",
+        "GET /../admin HTTP/1.1",
+        "GET /api/%2e%2e/admin HTTP/1.1",
+        "GET /api/%2E%2E/admin HTTP/1.1",
+        "GET /api/..%2fadmin HTTP/1.1",
+        "GET /api/./users HTTP/1.1",
+        `GET http://127.0.0.1:${upstreamPort}/admin HTTP/1.1`,
+        "OPTIONS * HTTP/1.1",
+        `CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1`,
+      ];
+      for (const line of crafted) {
+        const x = rawExchange(based.port, `${line}\r\nX-API-Key: ${key}`);
+        await x.done;
+        expect({ line, status: x.status }).toEqual({ line, status: 400 });
+        expect(x.text.slice(x.text.indexOf("\r\n\r\n") + 4)).toBe('{"detail":"Invalid request target"}');
+        expect(x.text.toLowerCase()).toContain("content-type: application/json");
+      }
+      expect(seen).toEqual([]);
+
+      // A plain target still goes to the upstream, under its base path.
+      const ok = await fetch(`${based.url}/api/users?x=1`, { headers: { "x-api-key": key } });
+      expect(ok.status).toBe(200);
+      expect(seen).toEqual(["GET /v2/api/users?x=1"]);
+    } finally {
+      await stack.stopEdge(based);
+      await new Promise((r) => upstream.close(r));
+    }
+  }, 120_000);
 });
