@@ -42,6 +42,8 @@ export function loadConfig(env = process.env) {
       ...rateLimitEnv,
       EDGE_PORT: envTypes.port(DEFAULT_PORTS.edge),
       EDGE_HOST: z.string().default("0.0.0.0"),
+      /** /metrics and detailed /readyz; keep it off the clients' network. */
+      EDGE_ADMIN_PORT: envTypes.port(DEFAULT_PORTS.edgeAdmin),
       /** Names this instance in usage events and in its key-registry consumer group. */
       EDGE_INSTANCE_ID: z
         .string()
@@ -88,6 +90,7 @@ export function loadConfig(env = process.env) {
   return {
     port: raw.EDGE_PORT,
     host: raw.EDGE_HOST,
+    adminPort: raw.EDGE_ADMIN_PORT,
     instanceId: raw.EDGE_INSTANCE_ID,
     trustProxy: raw.EDGE_TRUST_PROXY,
     upstream: {

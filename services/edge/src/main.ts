@@ -11,7 +11,7 @@ import { createMemoryLimiter } from "./limiter/memory-limiter";
 import { createRedisLimiter } from "./limiter/redis-limiter";
 import { createResilientLimiter } from "./limiter/resilient-limiter";
 import { createUpstreamProxy } from "./proxy/upstream-proxy";
-import { startEdgeServer } from "./server";
+import { startAdminServer, startEdgeServer } from "./server";
 import { createAuthFailureRecorder } from "./usage/auth-failures";
 import { createEndpointNormaliser } from "./usage/endpoint";
 import { openUsageSpool } from "./usage/spool";
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
       usageEvents: () => ({ ok: true, detail: usage.health() }),
     },
   });
-  const server = await startEdgeServer(control, handler, {
+  const admin = await startAdminServer(control, { port: config.adminPort, host: config.host });
+  const server = await startEdgeServer(handler, {
     port: config.port,
     host: config.host,
     exchangeTimeoutMs: config.exchangeTimeoutMs,
@@ -160,12 +161,18 @@ async function main(): Promise<void> {
       { name: "disconnect usage producer", run: () => usageProducer.disconnect() },
       { name: "disconnect auth-failure producer", run: () => authProducer.disconnect() },
       { name: "close redis", run: () => void redis.disconnect() },
+      { name: "close admin server", run: () => admin.close() },
     ],
   });
   shutdown.installSignalHandlers();
 
   logger.info(
-    { port: server.port, upstream: redactUrl(config.upstream.url), instance: config.instanceId },
+    {
+      port: server.port,
+      adminPort: admin.port,
+      upstream: redactUrl(config.upstream.url),
+      instance: config.instanceId,
+    },
     "edge listening; loading the key registry",
   );
   await keys.start();

@@ -343,3 +343,32 @@ describe("edge request targets", () => {
     }
   }, 120_000);
 });
+
+describe("edge control paths", () => {
+  it("keeps /metrics and detailed /readyz on the admin port and passes the upstream's own through", async () => {
+    const { key } = await stack.newKey();
+    const metrics = await fetch(`${edge.adminUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("edge_requests_total");
+    const ready = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as { checks: object };
+    expect(Object.keys(ready.checks).sort()).toEqual(["keyRegistry", "redis", "usageEvents"]);
+
+    // The client port answers a bare /healthz and nothing else of its own.
+    const health = await fetch(`${edge.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+    for (const path of ["/metrics", "/readyz"]) {
+      const anonymous = await fetch(`${edge.url}${path}`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toEqual({ detail: "Missing API key" });
+    }
+    // With a key they are the upstream's: the demo upstream has no key registry and no edge metrics.
+    const upstreamReady = await fetch(`${edge.url}/readyz`, { headers: { "x-api-key": key } });
+    expect(upstreamReady.status).toBe(200);
+    expect(upstreamReady.headers.get("x-ratelimit-minute-limit")).toBe("100");
+    expect(JSON.stringify(await upstreamReady.json())).not.toContain("keyRegistry");
+    const upstreamMetrics = await fetch(`${edge.url}/metrics`, { headers: { "x-api-key": key } });
+    expect(upstreamMetrics.status).toBe(200);
+    expect(await upstreamMetrics.text()).not.toContain("edge_requests_total");
+  });
+});

@@ -279,7 +279,7 @@ describe("edge proxying", () => {
     const { key } = await stack.newKey();
     const MB = 1024 * 1024;
     const rss = async () => {
-      const text = await (await fetch(`${edge().url}/metrics`)).text();
+      const text = await (await fetch(`${edge().adminUrl}/metrics`)).text();
       return Number(/^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(text)?.[1]);
     };
     /** Runs `work` while sampling the edge's RSS; returns its result and the peak growth. */

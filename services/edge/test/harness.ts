@@ -33,6 +33,8 @@ export const KEY_HASH_SECRET = "edge-test-key-hash-secret-0123456789abcdef";
 export interface EdgeProcess {
   url: string;
   port: number;
+  /** The admin port: /readyz with every check, /metrics. */
+  adminUrl: string;
   instanceId: string;
   process: TsxProcess;
   spoolDir: string;
@@ -87,7 +89,7 @@ async function ready(url: string, what: string, timeoutMs = 90_000): Promise<voi
 export async function knowsKeys(edge: EdgeProcess, count: number): Promise<void> {
   await waitFor(
     async () => {
-      const body = (await (await fetch(`${edge.url}/readyz`)).json()) as {
+      const body = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as {
         checks?: { keyRegistry?: { detail?: { keys?: number } } };
       };
       return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= count;
@@ -161,12 +163,14 @@ export async function startEdgeStack({
   const edges: EdgeProcess[] = [];
   async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
     const port = await freePort();
+    const adminPort = await freePort();
     const instanceId = `${label}-edge-${edges.length + 1}`;
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-spool-`));
     spoolDirs.push(spoolDir);
     const proc = spawnTsx("services/edge/src/main.ts", {
       ...baseEnv,
       EDGE_PORT: String(port),
+      EDGE_ADMIN_PORT: String(adminPort),
       EDGE_HOST: "127.0.0.1",
       EDGE_INSTANCE_ID: instanceId,
       UPSTREAM_URL: upstreamUrl,
@@ -177,8 +181,15 @@ export async function startEdgeStack({
       ...env,
     });
     processes.push(proc);
-    const edge = { url: `http://127.0.0.1:${port}`, port, instanceId, process: proc, spoolDir };
-    await ready(edge.url, `edge ${instanceId} to be ready`).catch((error: unknown) => {
+    const edge = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      adminUrl: `http://127.0.0.1:${adminPort}`,
+      instanceId,
+      process: proc,
+      spoolDir,
+    };
+    await ready(edge.adminUrl, `edge ${instanceId} to be ready`).catch((error: unknown) => {
       throw new Error(
         `${error instanceof Error ? error.message : error}\n--- edge output ---\n${proc.output()}`,
       );
