@@ -32,6 +32,7 @@ export const AUTH_ERRORS = {
 
 export const LIMITER_UNAVAILABLE_DETAIL = "Rate limiter unavailable";
 export const INVALID_TARGET_DETAIL = "Invalid request target";
+export const STARTING_DETAIL = "Edge starting";
 
 /** Identity headers the upstream receives instead of the key (clients cannot set them). */
 export const IDENTITY_HEADERS = { keyId: "x-apimon-key-id", userId: "x-apimon-user-id" } as const;
@@ -49,6 +50,8 @@ export interface EdgeHandlerDeps {
   recordAuthFailure: (event: AuthFailure) => void;
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
+  /** False until the key table has loaded: requests then get 503, not a false 401. */
+  isReady?: () => boolean;
   /** Requests of one key in flight at once; the next gets 429 until one finishes. */
   maxInflightPerKey?: number;
   /** A declared Content-Length above this gets 413 before anything else happens. */
@@ -96,6 +99,7 @@ export function createEdgeHandler(
     recordAuthFailure,
     normaliseEndpoint,
     instanceId,
+    isReady = () => true,
     trustProxy = false,
     maxInflightPerKey = 32,
     maxBodyBytes = Number.POSITIVE_INFINITY,
@@ -204,6 +208,11 @@ export function createEdgeHandler(
     if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
       sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);
       requests.inc({ status: "413", outcome: "too_large" });
+      return;
+    }
+    if (!isReady()) {
+      sendJsonError(res, 503, STARTING_DETAIL, { "Retry-After": "1" });
+      requests.inc({ status: "503", outcome: "starting" });
       return;
     }
     const clientIp = clientIpOf(req, trustProxy);

@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     recordAuthFailure: createAuthFailureRecorder({ producer: authProducer, logger, registry }),
     normaliseEndpoint: createEndpointNormaliser({ patterns: config.endpointPatterns }),
     instanceId: config.instanceId,
+    isReady: () => keys.isReady(),
     trustProxy: config.trustProxy,
     maxInflightPerKey: config.maxInflightPerKey,
     maxBodyBytes: config.maxBodyBytes,
@@ -127,8 +128,12 @@ async function main(): Promise<void> {
       keyRegistry: () => ({ ok: keys.isReady(), detail: { keys: keys.size() } }),
       redis: async () => {
         if (!redisAnswered) redisAnswered = await pingRedis(redis);
+        // In closed mode a degraded limiter refuses every request: not ready. The limiter itself
+        // notices recovery only on a decision, which a load balancer withholding traffic from an
+        // unready edge would never send, so readiness asks Redis directly.
+        const refusing = config.rateLimits.failureMode === "closed" && limiter.isDegraded();
         return {
-          ok: redisAnswered,
+          ok: refusing ? await pingRedis(redis) : redisAnswered,
           detail: { degraded: limiter.isDegraded(), failureMode: config.rateLimits.failureMode },
         };
       },

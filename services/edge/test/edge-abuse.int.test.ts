@@ -2,7 +2,8 @@
 // targets. Real HTTP into edge processes with real Redis and Kafka behind them.
 import * as http from "node:http";
 import * as net from "node:net";
-import { waitFor } from "@apimon/testkit";
+import * as path from "node:path";
+import { freePort, waitFor } from "@apimon/testkit";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 const MB = 1024 * 1024;
@@ -371,4 +372,51 @@ describe("edge control paths", () => {
     expect(upstreamMetrics.status).toBe(200);
     expect(await upstreamMetrics.text()).not.toContain("edge_requests_total");
   });
+});
+
+describe("edge clocks and readiness", () => {
+  it("keeps limiting on an edge whose clock runs ten minutes behind Redis's", async () => {
+    const skewed = await stack.startEdge({
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(__dirname, "fixtures", "skewed-clock.cjs")}`,
+      EDGE_TEST_CLOCK_SKEW_MS: String(-10 * 60_000),
+    });
+    try {
+      const { key } = await stack.newKey({ minute: 3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${skewed.url}/api/users`, { headers: { "x-api-key": key } });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await stack.stopEdge(skewed);
+    }
+  }, 120_000);
+
+  it("answers 503 Edge starting, not 401, until its key table has loaded", async () => {
+    const { key } = await stack.newKey();
+    // Kafka unreachable: the key table cannot load, the client port is up all the same.
+    const starting = await stack.spawnEdge({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+    try {
+      const headerSets: Record<string, string>[] = [
+        { "x-api-key": key },
+        { "x-api-key": "ak_unknown0123456789" },
+        {},
+      ];
+      for (const headers of headerSets) {
+        const res = await fetch(`${starting.url}/api/users`, { headers });
+        expect(res.status).toBe(503);
+        expect(res.headers.get("retry-after")).toBe("1");
+        expect(await res.json()).toEqual({ detail: "Edge starting" });
+      }
+      const ready = await fetch(`${starting.adminUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { keyRegistry: { ok: false } } });
+    } finally {
+      await stack.stopEdge(starting);
+    }
+    // No auth-failure event came from it (the stack's edge raised none for these keys either).
+    expect(stack.authFailures.filter((f) => f.keyPrefix === "ak_unknown0")).toEqual([]);
+  }, 120_000);
 });

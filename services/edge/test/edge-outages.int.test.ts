@@ -170,6 +170,13 @@ describe("edge with Redis unreachable", () => {
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ detail: "Rate limiter unavailable" });
     expect(refused.headers.get("retry-after")).toBe("1");
+    // A closed-mode edge that refuses everything is not ready; an open-mode one still serves.
+    const closedReady = await fetch(`${closed.adminUrl}/readyz`);
+    expect(closedReady.status).toBe(503);
+    expect(await closedReady.json()).toMatchObject({
+      checks: { redis: { ok: false, detail: { degraded: true, failureMode: "closed" } } },
+    });
+    expect((await fetch(`${open.adminUrl}/readyz`)).status).toBe(200);
 
     // How long decisions waited while Redis was away (the limiter gives up after
     // RATE_LIMIT_TIMEOUT_MS, 50 ms). Printed, not asserted: tests never assert on timing, and a
@@ -190,6 +197,7 @@ describe("edge with Redis unreachable", () => {
       },
       { timeoutMs: 15_000, intervalMs: 200, what: "the closed edge to decide again" },
     );
+    expect((await fetch(`${closed.adminUrl}/readyz`)).status).toBe(200);
     await waitFor(
       async () => {
         await get(open.url); // a decision is what notices Redis is back

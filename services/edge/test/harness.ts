@@ -60,6 +60,8 @@ export interface EdgeStack {
   edges: EdgeProcess[];
   /** Starts one more edge on these settings (plus `env`) and waits until it is ready. */
   startEdge(env?: Record<string, string>): Promise<EdgeProcess>;
+  /** Starts one more edge and waits only until its client port answers /healthz, not for readiness. */
+  spawnEdge(env?: Record<string, string>): Promise<EdgeProcess>;
   /** Stops an edge (SIGTERM, a graceful shutdown) and forgets it. */
   stopEdge(edge: EdgeProcess): Promise<number | NodeJS.Signals | null>;
   /** A user and an active key for it; returns the plaintext key and its id. */
@@ -161,7 +163,7 @@ export async function startEdgeStack({
   await consumer.start();
 
   const edges: EdgeProcess[] = [];
-  async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
+  async function spawnEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
     const port = await freePort();
     const adminPort = await freePort();
     const instanceId = `${label}-edge-${edges.length + 1}`;
@@ -189,12 +191,31 @@ export async function startEdgeStack({
       process: proc,
       spoolDir,
     };
-    await ready(edge.adminUrl, `edge ${instanceId} to be ready`).catch((error: unknown) => {
+    edges.push(edge);
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`${edge.url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 90_000, intervalMs: 100, what: `edge ${instanceId} to listen` },
+    ).catch((error: unknown) => {
       throw new Error(
         `${error instanceof Error ? error.message : error}\n--- edge output ---\n${proc.output()}`,
       );
     });
-    edges.push(edge);
+    return edge;
+  }
+
+  async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
+    const edge = await spawnEdge(env);
+    await ready(edge.adminUrl, `edge ${edge.instanceId} to be ready`).catch((error: unknown) => {
+      throw new Error(
+        `${error instanceof Error ? error.message : error}\n--- edge output ---\n${edge.process.output()}`,
+      );
+    });
     return edge;
   }
 
@@ -213,6 +234,7 @@ export async function startEdgeStack({
     upstreamUrl,
     edges,
     startEdge,
+    spawnEdge,
     async stopEdge(edge) {
       edges.splice(edges.indexOf(edge), 1);
       return edge.process.stop("SIGTERM");
