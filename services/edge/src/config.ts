@@ -67,6 +67,8 @@ export function loadConfig(env = process.env) {
       EDGE_MAX_INFLIGHT_PER_KEY: envTypes.positiveInt(32),
       /** Largest request body; a larger one gets 413 without the rest being read. */
       EDGE_MAX_BODY_BYTES: envTypes.positiveInt(10 * 1024 * 1024),
+      /** Failed authentications per client IP and minute; beyond it 429 before the key is hashed. */
+      EDGE_AUTH_FAILURES_PER_MINUTE: envTypes.positiveInt(60),
       /** HMAC secret for key hashes; the keys service must hold the same one. */
       KEY_HASH_SECRET: envTypes.secret(32),
       /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
@@ -102,6 +104,7 @@ export function loadConfig(env = process.env) {
     exchangeTimeoutMs: raw.EDGE_EXCHANGE_TIMEOUT_MS,
     maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
     maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
+    authFailuresPerMinute: raw.EDGE_AUTH_FAILURES_PER_MINUTE,
     keyHashSecret: raw.KEY_HASH_SECRET,
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },

@@ -14,6 +14,7 @@ import {
   type Limits,
   rateLimitHeaders,
 } from "./domain/rate-limit";
+import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import { isForwardableTarget } from "./domain/request-target";
 import type { Limiter } from "./limiter/limiter";
 import {
@@ -33,6 +34,7 @@ export const AUTH_ERRORS = {
 export const LIMITER_UNAVAILABLE_DETAIL = "Rate limiter unavailable";
 export const INVALID_TARGET_DETAIL = "Invalid request target";
 export const STARTING_DETAIL = "Edge starting";
+export const AUTH_THROTTLED_DETAIL = "Too many failed authentications from this address";
 
 /** Identity headers the upstream receives instead of the key (clients cannot set them). */
 export const IDENTITY_HEADERS = { keyId: "x-apimon-key-id", userId: "x-apimon-user-id" } as const;
@@ -50,6 +52,8 @@ export interface EdgeHandlerDeps {
   recordAuthFailure: (event: AuthFailure) => void;
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
+  /** Failed authentications per client IP; an IP past its limit is refused before hashing. */
+  authFailureLimit?: AuthFailureLimit;
   /** False until the key table has loaded: requests then get 503, not a false 401. */
   isReady?: () => boolean;
   /** Requests of one key in flight at once; the next gets 429 until one finishes. */
@@ -86,6 +90,22 @@ function presentedKey(req: IncomingMessage): string | undefined {
   return key === undefined || key.trim() === "" ? undefined : key.trim();
 }
 
+/** The one auth-failure event that stands for an IP's refused attempts in a minute. */
+export function refusalSummaryEvent(
+  summary: RefusalSummary,
+  normaliseEndpoint: (path: string) => string,
+): AuthFailure {
+  return {
+    id: newEventId(),
+    occurredAt: new Date(summary.minuteStartMs).toISOString(),
+    reason: "invalid",
+    clientIp: summary.clientIp,
+    endpoint: normaliseEndpoint(summary.path),
+    method: summary.method.slice(0, 16),
+    count: summary.refused,
+  };
+}
+
 export function createEdgeHandler(
   deps: EdgeHandlerDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -100,6 +120,7 @@ export function createEdgeHandler(
     normaliseEndpoint,
     instanceId,
     isReady = () => true,
+    authFailureLimit,
     trustProxy = false,
     maxInflightPerKey = 32,
     maxBodyBytes = Number.POSITIVE_INFINITY,
@@ -156,6 +177,7 @@ export function createEdgeHandler(
   ): void {
     const { status, detail } = AUTH_ERRORS[reason];
     sendJsonError(res, status, detail);
+    authFailureLimit?.failed(clientIp, clock());
     requests.inc({ status: String(status), outcome: `auth_${reason}` });
     const path = req.url ?? "/";
     recordAuthFailure({
@@ -216,6 +238,13 @@ export function createEdgeHandler(
       return;
     }
     const clientIp = clientIpOf(req, trustProxy);
+    if (authFailureLimit?.refuses(clientIp, startedAt, req.url ?? "/", req.method ?? "GET")) {
+      sendJsonError(res, 429, AUTH_THROTTLED_DETAIL, {
+        "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),
+      });
+      requests.inc({ status: "429", outcome: "auth_throttled" });
+      return;
+    }
     const key = presentedKey(req);
     if (key === undefined) return refuseAuth(req, res, "missing", clientIp, undefined);
     if (key.length > MAX_KEY_LENGTH) return refuseAuth(req, res, "invalid", clientIp, key);

@@ -6,7 +6,8 @@ import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { createRedisClient, pingRedis } from "@apimon/redis";
 import { createControlApp } from "./app";
 import { loadConfig } from "./config";
-import { createEdgeHandler } from "./edge-handler";
+import { createAuthFailureLimit } from "./domain/auth-failure-limit";
+import { createEdgeHandler, refusalSummaryEvent } from "./edge-handler";
 import { createMemoryLimiter } from "./limiter/memory-limiter";
 import { createRedisLimiter } from "./limiter/redis-limiter";
 import { createResilientLimiter } from "./limiter/resilient-limiter";
@@ -102,6 +103,16 @@ async function main(): Promise<void> {
     exchangeTimeoutMs: config.exchangeTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
   });
+  const recordAuthFailure = createAuthFailureRecorder({ producer: authProducer, logger, registry });
+  const normaliseEndpoint = createEndpointNormaliser({ patterns: config.endpointPatterns });
+  const authFailureLimit = createAuthFailureLimit({ perMinute: config.authFailuresPerMinute });
+  // Refused attempts are reported once their minute has ended: one event per IP and minute.
+  const summaries = setInterval(() => {
+    for (const summary of authFailureLimit.takeEnded(Date.now())) {
+      recordAuthFailure(refusalSummaryEvent(summary, normaliseEndpoint));
+    }
+  }, 1000);
+  summaries.unref();
   const handler = createEdgeHandler({
     lookup: (hash) => keys.lookup(hash),
     keyHashSecret: config.keyHashSecret,
@@ -109,8 +120,9 @@ async function main(): Promise<void> {
     defaults: config.rateLimits.defaults,
     proxy,
     recordUsage: (event) => usage.record(event),
-    recordAuthFailure: createAuthFailureRecorder({ producer: authProducer, logger, registry }),
-    normaliseEndpoint: createEndpointNormaliser({ patterns: config.endpointPatterns }),
+    recordAuthFailure,
+    normaliseEndpoint,
+    authFailureLimit,
     instanceId: config.instanceId,
     isReady: () => keys.isReady(),
     trustProxy: config.trustProxy,
@@ -160,6 +172,16 @@ async function main(): Promise<void> {
       },
       { name: "close server", run: () => server.close() },
       { name: "close upstream pool", run: () => proxy.close() },
+      {
+        name: "report refused authentications",
+        run: () => {
+          clearInterval(summaries);
+          // The current minute too: its refusals would otherwise go unreported.
+          for (const summary of authFailureLimit.takeEnded(Date.now() + 60_000)) {
+            recordAuthFailure(refusalSummaryEvent(summary, normaliseEndpoint));
+          }
+        },
+      },
       { name: "stop key registry", run: () => keys.stop() },
       // Memory goes to Kafka, or to the spool when Kafka is unreachable: nothing is dropped.
       { name: "drain usage events", run: () => usage.close() },

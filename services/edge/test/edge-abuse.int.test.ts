@@ -420,3 +420,82 @@ describe("edge clocks and readiness", () => {
     expect(stack.authFailures.filter((f) => f.keyPrefix === "ak_unknown0")).toEqual([]);
   }, 120_000);
 });
+
+/** A GET from a chosen loopback address (Linux routes all of 127/8 to lo). */
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+  agent: http.Agent,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers, localAddress, agent }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("edge under a flood of bad keys", () => {
+  it("hashes at most 60 bad keys of one IP a minute and reports the rest in one summary event", async () => {
+    const guarded = await stack.startEdge({ EDGE_AUTH_FAILURES_PER_MINUTE: "60" });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+    try {
+      const { key } = await stack.newKey();
+      // All in one minute, so that exactly one limit and one summary apply.
+      const left = 60 - ((Date.now() / 1000) % 60);
+      if (left < 25) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          getFrom(
+            "127.0.0.3",
+            `${guarded.url}/api/users/${i}`,
+            { "x-api-key": `ak_bad${i}xxxxxxxxxxxxxxxxxx` },
+            agent,
+          ),
+        ),
+      );
+      const unauthorized = results.filter((r) => r.status === 401);
+      const throttled = results.filter((r) => r.status === 429);
+      expect(unauthorized).toHaveLength(60);
+      expect(throttled).toHaveLength(940);
+      expect(JSON.parse(throttled[0]?.body ?? "")).toEqual({
+        detail: "Too many failed authentications from this address",
+      });
+
+      // A good key from another address is unaffected.
+      const good = await getFrom("127.0.0.2", `${guarded.url}/api/users/1`, { "x-api-key": key }, agent);
+      expect(good.status).toBe(200);
+
+      // 60 events for the attempts that were checked, then one for the 940 that were not, once
+      // the minute is over.
+      const fromFlood = () => stack.authFailures.filter((f) => f.clientIp === "127.0.0.3");
+      await waitFor(() => fromFlood().some((f) => f.count !== undefined), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: "the summary event",
+      });
+      await new Promise((r) => setTimeout(r, 2000)); // nothing more may follow
+      const events = fromFlood();
+      expect(events.filter((f) => f.count === undefined)).toHaveLength(60);
+      const summaries = events.filter((f) => f.count !== undefined);
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({
+        reason: "invalid",
+        count: 940,
+        clientIp: "127.0.0.3",
+        method: "GET",
+      });
+    } finally {
+      agent.destroy();
+      await stack.stopEdge(guarded);
+    }
+  }, 180_000);
+});
