@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
 import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
+import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import {
   type Decision,
   deniedDetail,
@@ -14,7 +15,6 @@ import {
   type Limits,
   rateLimitHeaders,
 } from "./domain/rate-limit";
-import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import { isForwardableTarget } from "./domain/request-target";
 import type { Limiter } from "./limiter/limiter";
 import {

@@ -17,9 +17,8 @@ export interface EdgeServer {
 }
 
 function isLiveness(req: IncomingMessage): boolean {
-  const url = req.url;
+  const url = req.url ?? "";
   return (
-    url !== undefined &&
     url.startsWith(LIVENESS_PATH) &&
     (url.length === LIVENESS_PATH.length || url.charCodeAt(LIVENESS_PATH.length) === 0x3f) /* "?" */ &&
     (req.method === "GET" || req.method === "HEAD")

@@ -1,8 +1,8 @@
 import { alertThresholdsSchema } from "@apimon/config";
 import type { AlertSignal, AuthFailure } from "@apimon/events";
 import { AuthFailureState } from "./auth-state";
-import { ruleSettings } from "./usage-state";
 import { createDetector } from "./detector";
+import { ruleSettings } from "./usage-state";
 
 const T0 = Date.parse("2026-11-27T12:00:00.000Z");
 
