@@ -53,8 +53,11 @@ export function loadConfig(env = process.env) {
             .replace(/[^a-zA-Z0-9._-]/g, "-")
             .slice(0, 60)}-${process.pid}`,
         ),
-      /** Trust X-Forwarded-For from the client side (only behind a load balancer you control). */
-      EDGE_TRUST_PROXY: envTypes.boolean(false),
+      /**
+       * Proxies you run in front of the edge: the client IP is the N-th X-Forwarded-For entry from
+       * the right, and X-Forwarded-Proto is kept. 0: the socket's address, client headers ignored.
+       */
+      EDGE_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(16).default(0),
       UPSTREAM_URL: envTypes.url(`http://127.0.0.1:${DEFAULT_PORTS.demoUpstream}`),
       /** Until the upstream's response headers arrive (and between body chunks): then 504. */
       UPSTREAM_TIMEOUT_MS: envTypes.positiveInt(30_000),
@@ -94,7 +97,7 @@ export function loadConfig(env = process.env) {
     host: raw.EDGE_HOST,
     adminPort: raw.EDGE_ADMIN_PORT,
     instanceId: raw.EDGE_INSTANCE_ID,
-    trustProxy: raw.EDGE_TRUST_PROXY,
+    trustedProxyHops: raw.EDGE_TRUSTED_PROXY_HOPS,
     upstream: {
       url: raw.UPSTREAM_URL,
       timeoutMs: raw.UPSTREAM_TIMEOUT_MS,

@@ -3,6 +3,7 @@
 // Plain node request/response objects: no body is ever buffered and nothing but the limiter is
 // awaited before the upstream sees the request.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
@@ -60,8 +61,8 @@ export interface EdgeHandlerDeps {
   maxInflightPerKey?: number;
   /** A declared Content-Length above this gets 413 before anything else happens. */
   maxBodyBytes?: number;
-  /** Take the client IP from the left-most X-Forwarded-For entry (only behind a trusted proxy). */
-  trustProxy?: boolean;
+  /** Proxies in front of the edge: the client IP is the N-th X-Forwarded-For entry from the right. */
+  trustedProxyHops?: number;
   logger: Logger;
   registry?: Registry;
   clock?: () => number;
@@ -72,15 +73,30 @@ function metric<M>(registry: Registry | undefined, name: string, create: (regist
   return existing ? (existing as M) : create(registry ? [registry] : []);
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return first.slice(0, 64);
-  }
+function socketAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "unknown";
   return (address.startsWith("::ffff:") ? address.slice(7) : address).slice(0, 64);
+}
+
+/**
+ * The client's address. Behind `hops` trusted proxies it is the `hops`-th X-Forwarded-For entry
+ * from the right: the address the outermost trusted proxy saw. Entries further left were written
+ * by the client and prove nothing. Anything that is not an IP falls back to the socket's address.
+ */
+export function clientIpOf(req: IncomingMessage, hops: number): string {
+  if (hops === 0) return socketAddress(req);
+  const raw = req.headers["x-forwarded-for"];
+  if (raw === undefined) return socketAddress(req);
+  const header = Array.isArray(raw) ? raw.join(",") : raw;
+  let end = header.length;
+  let start = header.lastIndexOf(",", end - 1) + 1;
+  for (let i = 1; i < hops; i++) {
+    if (start === 0) return socketAddress(req);
+    end = start - 1;
+    start = header.lastIndexOf(",", end - 1) + 1;
+  }
+  const entry = header.slice(start, end).trim();
+  return isIP(entry) === 0 ? socketAddress(req) : entry;
 }
 
 function presentedKey(req: IncomingMessage): string | undefined {
@@ -121,7 +137,7 @@ export function createEdgeHandler(
     instanceId,
     isReady = () => true,
     authFailureLimit,
-    trustProxy = false,
+    trustedProxyHops = 0,
     maxInflightPerKey = 32,
     maxBodyBytes = Number.POSITIVE_INFINITY,
     logger,
@@ -237,7 +253,7 @@ export function createEdgeHandler(
       requests.inc({ status: "503", outcome: "starting" });
       return;
     }
-    const clientIp = clientIpOf(req, trustProxy);
+    const clientIp = clientIpOf(req, trustedProxyHops);
     if (authFailureLimit?.refuses(clientIp, startedAt, req.url ?? "/", req.method ?? "GET")) {
       sendJsonError(res, 429, AUTH_THROTTLED_DETAIL, {
         "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),

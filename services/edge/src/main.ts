@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     poolWaitMs: config.upstream.poolWaitMs,
     exchangeTimeoutMs: config.exchangeTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
+    trustForwardedProto: config.trustedProxyHops > 0,
   });
   const recordAuthFailure = createAuthFailureRecorder({ producer: authProducer, logger, registry });
   const normaliseEndpoint = createEndpointNormaliser({ patterns: config.endpointPatterns });
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     authFailureLimit,
     instanceId: config.instanceId,
     isReady: () => keys.isReady(),
-    trustProxy: config.trustProxy,
+    trustedProxyHops: config.trustedProxyHops,
     maxInflightPerKey: config.maxInflightPerKey,
     maxBodyBytes: config.maxBodyBytes,
     logger,

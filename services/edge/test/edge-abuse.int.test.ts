@@ -499,3 +499,47 @@ describe("edge under a flood of bad keys", () => {
     }
   }, 180_000);
 });
+
+describe("edge client address behind proxies", () => {
+  it("takes the client IP from the trusted hop, never from what the client wrote", async () => {
+    const behindOne = await stack.startEdge({ EDGE_TRUSTED_PROXY_HOPS: "1" });
+    try {
+      const { key, id } = await stack.newKey();
+      const seenBy = async (url: string, headers: Record<string, string>) => {
+        const res = await fetch(`${url}/api/headers`, { headers: { "x-api-key": key, ...headers } });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { headers: Record<string, string> }).headers;
+      };
+      const spoof = {
+        "x-forwarded-for": "6.6.6.6, 198.51.100.7",
+        forwarded: "for=6.6.6.6;proto=https",
+        "x-real-ip": "6.6.6.6",
+        "x-forwarded-proto": "https",
+      };
+      // Behind one trusted proxy: the right-most entry is what that proxy saw.
+      const trusted = await seenBy(behindOne.url, spoof);
+      expect(trusted.forwarded).toBeUndefined();
+      expect(trusted["x-real-ip"]).toBeUndefined();
+      expect(trusted["x-forwarded-proto"]).toBe("https");
+      // Without trusted proxies: the socket's address, and the client's X-Forwarded-Proto is ignored.
+      const direct = await seenBy(edge.url, spoof);
+      expect(direct.forwarded).toBeUndefined();
+      expect(direct["x-real-ip"]).toBeUndefined();
+      expect(direct["x-forwarded-proto"]).toBe("http");
+      // An entry that is not an IP falls back to the socket's address.
+      await seenBy(behindOne.url, { "x-forwarded-for": "6.6.6.6, not-an-ip" });
+
+      await waitFor(() => [...stack.usage.values()].filter((e) => e[0]?.apiKeyId === id).length === 3, {
+        what: "three usage events",
+      });
+      const ips = [...stack.usage.values()]
+        .map((e) => e[0])
+        .filter((e) => e?.apiKeyId === id)
+        .map((e) => `${e?.edgeInstance === behindOne.instanceId ? "behind" : "direct"} ${e?.clientIp}`)
+        .sort();
+      expect(ips).toEqual(["behind 127.0.0.1", "behind 198.51.100.7", "direct 127.0.0.1"]);
+    } finally {
+      await stack.stopEdge(behindOne);
+    }
+  }, 120_000);
+});

@@ -24,6 +24,8 @@ export interface UpstreamProxyOptions {
   exchangeTimeoutMs?: number;
   /** Largest request body streamed upstream; a larger chunked body ends the exchange with 413. */
   maxBodyBytes?: number;
+  /** Keep an incoming X-Forwarded-Proto: only behind proxies the edge trusts. */
+  trustForwardedProto?: boolean;
 }
 
 export type ProxyOutcome =
@@ -75,6 +77,9 @@ const DROPPED_REQUEST = new Set([
   "host",
   // The credential stays at the edge: the upstream gets identity headers instead.
   "x-api-key",
+  // Client-written claims about the client's address; the edge sends X-Forwarded-For instead.
+  "forwarded",
+  "x-real-ip",
   // node answers 100-continue itself; undici refuses the field.
   "expect",
 ]);
@@ -298,6 +303,7 @@ export function createUpstreamProxy({
   poolWaitMs = 5_000,
   exchangeTimeoutMs = 60_000,
   maxBodyBytes = Number.POSITIVE_INFINITY,
+  trustForwardedProto = false,
 }: UpstreamProxyOptions): UpstreamProxy {
   const slots = createSlots(connections, poolWaitMs);
   const base = new URL(upstreamUrl);
@@ -315,7 +321,13 @@ export function createUpstreamProxy({
       const chunked = req.headers["transfer-encoding"] !== undefined;
       const hasBody =
         chunked || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-      const proto = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+      const forwardedProto = trustForwardedProto ? req.headers["x-forwarded-proto"] : undefined;
+      const proto =
+        forwardedProto === "https" || forwardedProto === "http"
+          ? forwardedProto
+          : (req.socket as { encrypted?: boolean }).encrypted
+            ? "https"
+            : "http";
       const abort = new AbortController();
       // The client hung up: stop talking to the upstream too.
       const onClientClose = () => {
