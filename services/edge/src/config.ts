@@ -72,6 +72,16 @@ export function loadConfig(env = process.env) {
       EDGE_MAX_BODY_BYTES: envTypes.positiveInt(10 * 1024 * 1024),
       /** Failed authentications per client IP and minute; beyond it 429 before the key is hashed. */
       EDGE_AUTH_FAILURES_PER_MINUTE: envTypes.positiveInt(60),
+      /** Origins whose pages may call the edge (comma list, or `*`); empty: no CORS headers at all. */
+      EDGE_CORS_ORIGINS: z
+        .string()
+        .default("")
+        .transform((text) =>
+          text
+            .split(",")
+            .map((o) => o.trim())
+            .filter((o) => o !== ""),
+        ),
       /** HMAC secret for key hashes; the keys service must hold the same one. */
       KEY_HASH_SECRET: envTypes.secret(32),
       /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
@@ -108,6 +118,7 @@ export function loadConfig(env = process.env) {
     maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
     maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
     authFailuresPerMinute: raw.EDGE_AUTH_FAILURES_PER_MINUTE,
+    corsOrigins: raw.EDGE_CORS_ORIGINS,
     keyHashSecret: raw.KEY_HASH_SECRET,
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },

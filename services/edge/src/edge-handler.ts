@@ -40,6 +40,17 @@ export const AUTH_THROTTLED_DETAIL = "Too many failed authentications from this 
 /** Identity headers the upstream receives instead of the key (clients cannot set them). */
 export const IDENTITY_HEADERS = { keyId: "x-apimon-key-id", userId: "x-apimon-user-id" } as const;
 
+const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
+/** Every field a page's script needs to read: the rate-limit headers and Retry-After. */
+const CORS_EXPOSED_HEADERS = [
+  ...["Minute", "Hour", "Day"].flatMap((w) =>
+    ["Limit", "Remaining", "Reset"].map((f) => `X-RateLimit-${w}-${f}`),
+  ),
+  "RateLimit",
+  "RateLimit-Policy",
+  "Retry-After",
+].join(", ");
+
 /** Keys longer than this are refused without hashing: real keys are 35 characters. */
 const MAX_KEY_LENGTH = 256;
 
@@ -53,6 +64,8 @@ export interface EdgeHandlerDeps {
   recordAuthFailure: (event: AuthFailure) => void;
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
+  /** Origins whose pages may call the edge, or `*`; empty: CORS off. */
+  corsOrigins?: readonly string[];
   /** Failed authentications per client IP; an IP past its limit is refused before hashing. */
   authFailureLimit?: AuthFailureLimit;
   /** False until the key table has loaded: requests then get 503, not a false 401. */
@@ -137,6 +150,7 @@ export function createEdgeHandler(
     instanceId,
     isReady = () => true,
     authFailureLimit,
+    corsOrigins = [],
     trustedProxyHops = 0,
     maxInflightPerKey = 32,
     maxBodyBytes = Number.POSITIVE_INFINITY,
@@ -145,6 +159,9 @@ export function createEdgeHandler(
     clock = Date.now,
   } = deps;
   const log = logger.child({ component: "edge" });
+  const corsAnyOrigin = corsOrigins.includes("*");
+  const corsAllowed = new Set(corsOrigins);
+  const corsEnabled = corsOrigins.length > 0;
   const inflightDetail = `Too many concurrent requests for this API key: at most ${maxInflightPerKey} in flight`;
   /** API key id → requests of that key in flight; keys with none are absent. */
   const inflight = new Map<number, number>();
@@ -182,6 +199,35 @@ export function createEdgeHandler(
         registers,
       }),
   );
+
+  /**
+   * Adds the CORS response fields for an allowed Origin; answers a preflight itself (it carries
+   * no key) and returns true then.
+   */
+  function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || !(corsAnyOrigin || corsAllowed.has(origin))) return false;
+    const requestedMethod = req.headers["access-control-request-method"];
+    if (req.method === "OPTIONS" && requestedMethod !== undefined) {
+      const requestedHeaders = req.headers["access-control-request-headers"];
+      res.writeHead(204, {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": CORS_METHODS,
+        "Access-Control-Allow-Headers": requestedHeaders
+          ? `X-API-Key, ${requestedHeaders}`
+          : "X-API-Key, Content-Type",
+        "Access-Control-Max-Age": "600",
+        Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+      });
+      res.end();
+      requests.inc({ status: "204", outcome: "preflight" });
+      return true;
+    }
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS);
+    res.setHeader("Vary", "Origin");
+    return false;
+  }
 
   function refuseAuth(
     req: IncomingMessage,
@@ -237,6 +283,7 @@ export function createEdgeHandler(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     const startedAt = clock();
+    if (corsEnabled && applyCors(req, res)) return;
     if (!isForwardableTarget(req.url)) {
       sendJsonError(res, 400, INVALID_TARGET_DETAIL);
       requests.inc({ status: "400", outcome: "invalid_target" });

@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     recordAuthFailure,
     normaliseEndpoint,
     authFailureLimit,
+    corsOrigins: config.corsOrigins,
     instanceId: config.instanceId,
     isReady: () => keys.isReady(),
     trustedProxyHops: config.trustedProxyHops,
