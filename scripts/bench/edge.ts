@@ -326,8 +326,8 @@ async function main(): Promise<number> {
     await producer.disconnect();
 
     const ports = new Set<number>();
-    while (ports.size < 3) ports.add(await freePort());
-    const [upstreamPort, bareProxyPort, edgePort] = [...ports];
+    while (ports.size < 4) ports.add(await freePort());
+    const [upstreamPort, bareProxyPort, edgePort, edgeAdminPort] = [...ports];
     const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
     const upstream = spawnService("demo-upstream", "services/demo-upstream/src/main.ts", {
@@ -343,6 +343,7 @@ async function main(): Promise<number> {
     const edge = spawnService("edge", "services/edge/src/main.ts", {
       ...baseEnv,
       EDGE_PORT: String(edgePort),
+      EDGE_ADMIN_PORT: String(edgeAdminPort),
       EDGE_HOST: "127.0.0.1",
       EDGE_INSTANCE_ID: `bench-edge-${runId}`,
       UPSTREAM_URL: upstreamUrl,
@@ -362,7 +363,7 @@ async function main(): Promise<number> {
     await Promise.all([
       waitReady(upstream, urls.a),
       waitReady(bareProxy, urls.b),
-      waitReady(edge, urls.c, 120_000),
+      waitReady(edge, `http://127.0.0.1:${edgeAdminPort}`, 120_000),
     ]);
 
     const targets: Record<TargetId, LoadTarget & { name: string }> = {
@@ -435,7 +436,7 @@ async function main(): Promise<number> {
 
     // What the edge itself counted (autocannon abandons the requests in flight when a run ends,
     // so the edge handled a few more than the generator saw answered).
-    const edgeMetrics = await (await fetch(`${urls.c}/metrics`)).text();
+    const edgeMetrics = await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
     const handled = counterSum(edgeMetrics, "edge_requests_total");
     // Decisions Redis did not take in time (the limiter answered from memory instead).
     const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");

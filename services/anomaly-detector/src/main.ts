@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     tickMs: config.tickMs,
     maxBatchSize: config.maxBatchSize,
     partitionsConsumedConcurrently: config.partitionsConcurrently,
+    maxTrackedIps: config.maxTrackedIps,
   });
 
   let shuttingDown = false;
