@@ -128,7 +128,7 @@ describe("the stack over SASL_SSL", () => {
 
   /** The edge's count of key changes it dropped for a missing signature. */
   async function droppedUnsigned(): Promise<number> {
-    const text = await (await fetch(`${stack.url("edge")}/metrics`)).text();
+    const text = await (await fetch(`${stack.readyUrl("edge")}/metrics`)).text();
     const line = text
       .split("\n")
       .find((l) => /^key_registry_rejected_changes_total\{[^}]*reason="missing"/.test(l));
@@ -154,7 +154,7 @@ describe("the stack over SASL_SSL", () => {
       },
       { timeoutMs: 60_000, intervalMs: 100, what: `${N} api_usage rows` },
     );
-    const ready = await fetch(`${stack.url("edge")}/readyz`);
+    const ready = await fetch(`${stack.readyUrl("edge")}/readyz`);
     const body = (await ready.json()) as {
       checks: { keyRegistry: { ok: boolean; detail: Record<string, unknown> } };
     };

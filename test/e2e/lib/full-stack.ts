@@ -60,6 +60,8 @@ export interface FullStack {
   keys: KeysClient;
   services: Map<ServiceName, RunningService>;
   url(name: ServiceName): string;
+  /** Where a service answers /readyz and /metrics (the edge's admin port, or `url`). */
+  readyUrl(name: ServiceName): string;
   /** An admin call to a service's API; throws with the body on an unexpected status. */
   admin<T = unknown>(
     name: ServiceName,
@@ -196,6 +198,7 @@ export async function startFullStack({
     keys,
     services,
     url,
+    readyUrl,
     async admin<T>(name: ServiceName, method: string, pathname: string, body?: unknown, expect?: number) {
       const res = await fetch(`${url(name)}${pathname}`, {
         method,
