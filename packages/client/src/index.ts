@@ -1,6 +1,8 @@
-export { runKeysCommand, USAGE, UsageError } from "./keys-cli";
+export { ApiError } from "./admin-http";
+export { type AlertsClient, type ChannelView, createAlertsClient } from "./alerts-client";
+export { APIMON_USAGE, apimonMain, seedReport } from "./apimon-cli";
+export { keysCliMain, runKeysCommand, USAGE, UsageError } from "./keys-cli";
 export {
-  ApiError,
   type ApiKeyView,
   createKeysClient,
   type KeysClient,
@@ -9,3 +11,4 @@ export {
   type UsageSummaryView,
   type UserView,
 } from "./keys-client";
+export { type DemoSeed, seedDemo } from "./seed";

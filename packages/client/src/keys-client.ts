@@ -1,3 +1,5 @@
+import { type AdminClientOptions, createAdminCall } from "./admin-http";
+
 /** What the keys API answers for a key (plaintext `key` only on create and rotate). */
 export interface ApiKeyView {
   id: number;
@@ -63,43 +65,11 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** An error answer of the API: its status and the `{"detail"}` body. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    const detail = (body as { detail?: unknown })?.detail;
-    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(body)}`);
-    this.name = "ApiError";
-  }
-}
-
-export interface KeysClientOptions {
-  baseUrl: string;
-  adminToken: string;
-  fetch?: typeof fetch;
-}
+export type KeysClientOptions = AdminClientOptions;
 
 /** A typed client of the keys service's admin API. */
 export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: KeysClientOptions) {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = new URL(path, baseUrl);
-    const res = await doFetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminToken}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((error: unknown) => {
-      throw new Error(`cannot reach the keys service at ${url.origin}: ${(error as Error).cause ?? error}`);
-    });
-    const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ApiError(res.status, parsed);
-    return parsed as T;
-  }
+  const call = createAdminCall({ service: "the keys service", baseUrl, adminToken, fetch: doFetch });
   const query = (params: Record<string, string | number | boolean | undefined>) => {
     const entries = Object.entries(params)
       .filter(([, v]) => v !== undefined)
