@@ -364,6 +364,14 @@ async function main() {
     return { keyId, key, alertId: 0, rows: 0 } as Checked;
   });
 
+  await step("the operator CLI inside compose lists the key (docker-compose run --rm cli keys list)", () => {
+    const listed = JSON.parse(compose("--profile", "cli", "run", "--rm", "-T", "cli", "keys", "list")) as {
+      items: Array<{ id: number }>;
+    };
+    if (!listed.items.some((k) => k.id === state.keyId))
+      fail(`key ${state.keyId} missing from: ${JSON.stringify(listed)}`);
+  });
+
   await step("the call is a row in api_usage", async () => {
     state.rows = await waitFor("the call in api_usage", 120_000, async () => {
       const n = await usageRows(state.keyId);

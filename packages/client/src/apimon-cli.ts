@@ -10,7 +10,7 @@ import { seedDemo } from "./seed";
 
 export const APIMON_USAGE = `usage: apimon <command>
 
-  keys <command> [options]   the keys API: create-user, users, create, list, get, rotate, ... (apimon keys --help)
+  keys <command> [options]   the keys API: create-user, users, create, list, get, rotate, ... ('apimon keys' lists them)
   seed                       makes sure the demo user and an email channel exist, creates a demo key, prints it
 
 environment: ADMIN_TOKEN (required), KEYS_URL (http://127.0.0.1:${DEFAULT_PORTS.keys}), ALERTS_URL (http://127.0.0.1:${DEFAULT_PORTS.alerts}),
