@@ -36,6 +36,7 @@ const env: NodeJS.ProcessEnv = {
 };
 
 const APP_SERVICES = [
+  "console",
   "demo-upstream",
   "keys",
   "edge",
@@ -50,6 +51,7 @@ const EDGE = "http://127.0.0.1:8080";
 const KEYS = "http://127.0.0.1:8082";
 const ALERTS = "http://127.0.0.1:8081";
 const MAIL = "http://127.0.0.1:8025";
+const CONSOLE = "http://127.0.0.1:8087";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 function say(line: string) {
@@ -316,7 +318,7 @@ async function main() {
   const seedKey = /demo API key:\s+(ak_[A-Za-z0-9_-]+)/.exec(seedLog)?.[1];
   await step("seed job printed a working demo key and the URLs", async () => {
     if (!seedKey) fail(`no demo key in the seed job's log:\n${seedLog}`);
-    for (const url of [`${EDGE}/api/users`, "http://127.0.0.1:8081/console", "http://127.0.0.1:8025"]) {
+    for (const url of [`${EDGE}/api/users`, CONSOLE, "http://127.0.0.1:8025"]) {
       if (!seedLog.includes(url)) fail(`the seed log does not mention ${url}:\n${seedLog}`);
     }
     const res = await waitFor("the demo key to work through the edge", 60_000, async () => {
@@ -324,6 +326,12 @@ async function main() {
       return r.status === 200 ? r : undefined;
     });
     expectEqual("demo key status", res.status, 200);
+  });
+
+  await step("the console serves its sign-in page", async () => {
+    const res = await http(`${CONSOLE}/sign-in`);
+    expectEqual("status", res.status, 200);
+    if (!String(res.body).includes("<form")) fail("the console's /sign-in has no form");
   });
 
   await step("the edge refuses a missing key", async () => {

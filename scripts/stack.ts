@@ -78,6 +78,10 @@ async function main(): Promise<void> {
   env.KEY_HASH_SECRET ||= devSecret("KEY_HASH_SECRET");
   // Development: webhooks to receivers on this machine are allowed (refused by default).
   env.NOTIFIER_ALLOW_PRIVATE_TARGETS ||= "true";
+  // The console calls the APIs where this run puts them, and notifications link to it.
+  env.ALERTS_URL ||= `http://127.0.0.1:${env.ALERTS_PORT ?? 8081}`;
+  env.KEYS_URL ||= `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`;
+  env.CONSOLE_PUBLIC_URL ||= `http://127.0.0.1:${env.CONSOLE_PORT ?? 8087}`;
 
   const { startedKafka } = await infraUp();
   const children: { name: string; child: ChildProcess }[] = [];
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
   } catch (error) {
     out(`stack: could not seed the demo key: ${error instanceof Error ? error.message : String(error)}`);
   }
+  out(`stack: operator console: http://127.0.0.1:${env.CONSOLE_PORT ?? 8087} (sign in with ADMIN_TOKEN)`);
   out("stack: Ctrl-C stops everything");
 }
 

@@ -31,4 +31,5 @@ export const services: ServiceEntry[] = [
   { name: "alerts", entry: "services/alerts/dist/main.js", port: envPort("ALERTS_PORT", 8081) },
   { name: "notifier", entry: "services/notifier/dist/main.js", port: envPort("NOTIFIER_PORT", 8086) },
   { name: "edge", entry: "services/edge/dist/main.js", port: envPort("EDGE_PORT", 8080) },
+  { name: "console", entry: "services/console/dist/main.js", port: envPort("CONSOLE_PORT", 8087) },
 ];

@@ -24,6 +24,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
     const prefix = uniqueTopicPrefix("stack");
     const port = 20_000 + Math.floor(Math.random() * 5000);
     const keysPort = port + 5000;
+    const consolePort = port + 10_000;
     const stack = spawnTsx("scripts/stack.ts", {
       ...process.env,
       STACK_FROM_SOURCE: "1",
@@ -31,11 +32,12 @@ describe("pnpm start (scripts/stack.ts)", () => {
       KAFKA_TOPIC_PREFIX: prefix,
       DEMO_UPSTREAM_PORT: String(port),
       KEYS_PORT: String(keysPort),
+      CONSOLE_PORT: String(consolePort),
       ADMIN_TOKEN: "",
     });
 
     await waitFor(() => stack.output().includes("stack: Ctrl-C stops everything"), {
-      timeoutMs: 90_000,
+      timeoutMs: 150_000,
       what: `ready; output so far:\n${stack.output()}`,
     });
     expect(stack.output()).toMatch(
@@ -45,6 +47,9 @@ describe("pnpm start (scripts/stack.ts)", () => {
     expect(stack.output()).toContain(`keys               http://127.0.0.1:${keysPort}`);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${keysPort}/readyz`)).status).toBe(200);
+    // The console found the keys service on this run's port, and says where it is.
+    expect(stack.output()).toContain(`stack: operator console: http://127.0.0.1:${consolePort}`);
+    expect((await fetch(`http://127.0.0.1:${consolePort}/readyz`)).status).toBe(200);
     // The demo user and a demo key were seeded, and the printed key is a real one.
     const demo = stack
       .output()
@@ -73,5 +78,6 @@ describe("pnpm start (scripts/stack.ts)", () => {
     // The service is gone with the stack.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${keysPort}/healthz`)).rejects.toThrow();
-  });
+    // Nine services start from source; the wait for them alone may take 90 s on a busy machine.
+  }, 180_000);
 });

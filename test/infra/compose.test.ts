@@ -89,6 +89,7 @@ describe("docker-compose.yml", () => {
       [
         "alerts",
         "anomaly-detector",
+        "console",
         "demo-upstream",
         "edge",
         "kafka",
@@ -165,5 +166,22 @@ describe("docker-compose.yml", () => {
     // The notifier mails the catcher, which must be up first.
     expect(parsed.services.notifier?.environment?.SMTP_URL).toBe("smtp://mailpit:1025");
     expect(parsed.services.notifier?.depends_on?.mailpit?.condition).toBe("service_healthy");
+  });
+
+  it("runs the console after the alerts and keys services, which it calls by their compose names", () => {
+    const parsed = parse(compose("config").stdout) as { services: Record<string, Service> };
+    const console = parsed.services.console;
+    expect(console?.build?.args?.SERVICE).toBe("console");
+    expect(console?.environment?.CONSOLE_PORT).toBe("8087");
+    expect(console?.environment?.ALERTS_URL).toBe("http://alerts:8081");
+    expect(console?.environment?.KEYS_URL).toBe("http://keys:8082");
+    expect(console?.environment?.ADMIN_TOKEN).toBe(parsed.services.alerts?.environment?.ADMIN_TOKEN);
+    expect(console?.depends_on?.alerts?.condition).toBe("service_healthy");
+    expect(console?.depends_on?.keys?.condition).toBe("service_healthy");
+    expect(console?.healthcheck?.test).toContain("http://127.0.0.1:8087/readyz");
+    // Notification links lead to the console's alert pages.
+    for (const name of ["alerts", "notifier"]) {
+      expect(parsed.services[name]?.environment?.CONSOLE_PUBLIC_URL).toBe("http://127.0.0.1:8087");
+    }
   });
 });

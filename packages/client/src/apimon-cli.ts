@@ -38,8 +38,10 @@ export function seedReport(
   ];
   if (seed.channel)
     lines.push(`email channel:  ${seed.channel.target} (id ${seed.channel.id}), alerts of warning and above`);
-  if (env.CONSOLE_PUBLIC_URL) lines.push(`console:        ${env.CONSOLE_PUBLIC_URL}`);
-  lines.push(`alerts console: ${alerts}/console`, `alerts API:     ${alerts}/api/v1/alerts`);
+  lines.push(
+    `console:        ${env.CONSOLE_PUBLIC_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.console}`}   (sign in with the admin token)`,
+    `alerts API:     ${alerts}/api/v1/alerts`,
+  );
   if (env.MAIL_PUBLIC_URL) lines.push(`mail catcher:   ${env.MAIL_PUBLIC_URL}`);
   return lines;
 }

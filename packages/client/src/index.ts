@@ -1,5 +1,17 @@
-export { ApiError } from "./admin-http";
-export { type AlertsClient, type ChannelView, createAlertsClient } from "./alerts-client";
+export {
+  type AlertCountsView,
+  type AlertDetailView,
+  type AlertFilters,
+  type AlertReportView,
+  type AlertsClient,
+  type AlertView,
+  type ChannelInput,
+  type ChannelView,
+  createAlertsClient,
+  type DeliveryView,
+  type SettingsView,
+} from "./alerts-client";
+export { type ApiClientOptions, ApiError } from "./api-call";
 export { APIMON_USAGE, apimonMain, seedReport } from "./apimon-cli";
 export { keysCliMain, runKeysCommand, USAGE, UsageError } from "./keys-cli";
 export {

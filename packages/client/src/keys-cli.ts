@@ -2,7 +2,7 @@
 // Operator CLI for the keys service: `pnpm keys <command> [options]`.
 import { parseArgs } from "node:util";
 import { DEFAULT_PORTS } from "@apimon/config";
-import { ApiError } from "./admin-http";
+import { ApiError } from "./api-call";
 import { createKeysClient, type KeysClient } from "./keys-client";
 
 export const USAGE = `usage: pnpm keys <command> [options]

@@ -1,4 +1,4 @@
-import { type AdminClientOptions, createAdminCall } from "./admin-http";
+import { type ApiClientOptions, createApiCaller, query } from "./api-call";
 
 /** What the keys API answers for a key (plaintext `key` only on create and rotate). */
 export interface ApiKeyView {
@@ -65,17 +65,9 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type KeysClientOptions = AdminClientOptions;
-
 /** A typed client of the keys service's admin API. */
-export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: KeysClientOptions) {
-  const call = createAdminCall({ service: "the keys service", baseUrl, adminToken, fetch: doFetch });
-  const query = (params: Record<string, string | number | boolean | undefined>) => {
-    const entries = Object.entries(params)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]): [string, string] => [k, String(v)]);
-    return entries.length ? `?${new URLSearchParams(entries)}` : "";
-  };
+export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: ApiClientOptions) {
+  const call = createApiCaller({ baseUrl, adminToken, fetch: doFetch, service: "keys" });
   return {
     createUser: (input: { email: string; name: string }) => call<UserView>("POST", "/api/v1/users", input),
     listUsers: (params: { cursor?: string; limit?: number } = {}) =>
@@ -94,7 +86,7 @@ export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }
       id: number,
       patch: {
         name?: string;
-        description?: string;
+        description?: string | null;
         isActive?: boolean;
         rateLimits?: { minute?: number | null; hour?: number | null; day?: number | null };
       },

@@ -30,7 +30,7 @@ function fakeApis(existing: { users?: Array<{ id: number; email: string }>; chan
     },
   } as unknown as KeysClient;
   const alertsClient = {
-    listChannels: async (cursor?: string) => page(channels, cursor),
+    listChannels: async ({ cursor }: { cursor?: string } = {}) => page(channels, cursor),
     createChannel: async (
       input: Omit<ChannelView, "id" | "enabled" | "name" | "minSeverity"> & Partial<ChannelView>,
     ) => {
@@ -46,6 +46,21 @@ function fakeApis(existing: { users?: Array<{ id: number; email: string }>; chan
     },
   } as unknown as AlertsClient;
   return { keysClient, alertsClient, users, channels, keys };
+}
+
+function channel(id: number, type: ChannelView["type"], target: string): ChannelView {
+  const at = "2026-01-01T00:00:00.000Z";
+  return {
+    id,
+    name: `${type} ${id}`,
+    type,
+    target,
+    hasSecret: false,
+    minSeverity: "critical",
+    enabled: true,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
 
 const now = () => new Date("2026-12-03T10:00:00.000Z");
@@ -79,16 +94,9 @@ describe("demo seed", () => {
         { id: 3, email: "ops@example.com" },
       ],
       channels: [
-        { id: 1, name: "w", type: "webhook", target: "https://x", minSeverity: "info", enabled: true },
-        { id: 2, name: "s", type: "slack", target: "https://y", minSeverity: "info", enabled: true },
-        {
-          id: 3,
-          name: "e",
-          type: "email",
-          target: "oncall@example.com",
-          minSeverity: "critical",
-          enabled: true,
-        },
+        channel(1, "webhook", "https://x"),
+        channel(2, "slack", "https://y"),
+        channel(3, "email", "oncall@example.com"),
       ],
     });
     const seed = await seedDemo({
@@ -129,8 +137,7 @@ describe("demo seed", () => {
       'try it:         curl -i -H "X-API-Key: ak_x" http://127.0.0.1:8080/api/users',
       'a slow call:    curl -i -H "X-API-Key: ak_x" "http://127.0.0.1:8080/api/slow?ms=1500"   (raises a response-time alert)',
       "email channel:  alerts@example.com (id 1), alerts of warning and above",
-      "console:        http://127.0.0.1:8087",
-      "alerts console: http://127.0.0.1:8081/console",
+      "console:        http://127.0.0.1:8087   (sign in with the admin token)",
       "alerts API:     http://127.0.0.1:8081/api/v1/alerts",
       "mail catcher:   http://127.0.0.1:8025",
     ]);

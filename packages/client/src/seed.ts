@@ -45,7 +45,7 @@ export async function seedDemo({
   if (!alerts) return seed;
 
   for (let cursor: string | undefined, page = 0; seed.channel === undefined && page < MAX_PAGES; page++) {
-    const channels = await alerts.listChannels(cursor);
+    const channels = await alerts.listChannels({ cursor, limit: 100 });
     seed.channel = channels.items.find((c) => c.type === "email" && c.target === channelEmail);
     if (!channels.nextCursor) break;
     cursor = channels.nextCursor;

@@ -45,4 +45,5 @@ export const DEFAULT_PORTS = {
   keyStats: 8084,
   anomalyDetector: 8085,
   notifier: 8086,
+  console: 8087,
 } as const;

@@ -95,6 +95,16 @@ describe("config loading", () => {
     ]);
   });
 
+  it("refuses a placeholder in an optional secret too", () => {
+    expect(() =>
+      parseEnv(
+        { SESSION_SECRET: envTypes.secret(32).optional() },
+        { SESSION_SECRET: "change-me-session-secret-0123456789" },
+      ),
+    ).toThrow(/SESSION_SECRET: is the example placeholder/);
+    expect(parseEnv({ SESSION_SECRET: envTypes.secret(32).optional() }, {})).toEqual({});
+  });
+
   it("accepts the placeholders on a local stack that says APIMON_INSECURE_DEV=true", () => {
     const config = parseEnv(adminEnv, { ADMIN_TOKEN: "change-me-admin-token", APIMON_INSECURE_DEV: "true" });
     expect(config).toEqual({ ADMIN_TOKEN: "change-me-admin-token" });

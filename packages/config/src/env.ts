@@ -14,6 +14,14 @@ export type Env = Record<string, string | undefined>;
 /** The schemas made by `envTypes.secret`, whose values parseEnv checks for placeholders. */
 const secretSchemas = new WeakSet<z.ZodType>();
 
+/** A secret, also when wrapped: `envTypes.secret(32).optional()`. */
+function isSecretSchema(schema: z.ZodType): boolean {
+  if (secretSchemas.has(schema)) return true;
+  return schema instanceof z.ZodOptional || schema instanceof z.ZodDefault
+    ? isSecretSchema(schema.unwrap() as z.ZodType)
+    : false;
+}
+
 /**
  * The sample secrets shipped in `.env.example` and docker-compose.yml all start with "change-me".
  * A stack that kept one would accept anybody who read our README, so they are refused unless
@@ -37,7 +45,7 @@ export function parseEnv<S extends EnvShape>(shape: S, env: Env = process.env): 
   const insecureDev = env.APIMON_INSECURE_DEV?.trim() === "true";
   for (const [name, schema] of Object.entries(shape)) {
     const value = input[name];
-    if (!insecureDev && secretSchemas.has(schema) && value !== undefined && isPlaceholderSecret(value)) {
+    if (!insecureDev && isSecretSchema(schema) && value !== undefined && isPlaceholderSecret(value)) {
       issues.push({
         variable: name,
         message:

@@ -3,7 +3,6 @@ import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { Hono } from "hono";
 import type { AlertLog } from "./alert-log";
-import { CONSOLE_HEADERS, CONSOLE_HTML } from "./console";
 import { toHttpError } from "./errors";
 import { openApiDocument } from "./openapi";
 import { createAlertRoutes } from "./routes/alerts";
@@ -21,7 +20,7 @@ export interface AppDeps {
   alertLog: AlertLog;
   config: {
     adminToken: string;
-    publicUrl: string;
+    consoleUrl: string;
     /** How long a channel test waits for the notifier's delivery record. */
     testTimeoutMs: number;
   };
@@ -35,7 +34,7 @@ export interface AppDeps {
   testPollMs?: number;
 }
 
-/** The alerts service: the admin API under /api/v1/alerts, the console, health, metrics and OpenAPI. */
+/** The alerts service: the admin API under /api/v1/alerts, health, metrics, OpenAPI and a redirect to the console. */
 export function createApp({
   logger,
   registry,
@@ -62,8 +61,9 @@ export function createApp({
   };
   app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
-  app.get("/console", (c) => c.body(CONSOLE_HTML, 200, CONSOLE_HEADERS));
-  app.get("/", (c) => c.redirect("/console", 302));
+  // The operator console is its own service; old bookmarks of this one lead there.
+  app.get("/console", (c) => c.redirect(`${config.consoleUrl}/alerts`, 302));
+  app.get("/", (c) => c.redirect(`${config.consoleUrl}/alerts`, 302));
 
   const api = new Hono<AppEnv>();
   api.use(requireAdminToken(config.adminToken));
@@ -74,7 +74,7 @@ export function createApp({
     createChannelRoutes({
       prisma,
       clock,
-      publicUrl: config.publicUrl,
+      consoleUrl: config.consoleUrl,
       testTimeoutMs: config.testTimeoutMs,
       testPollMs,
       onJobsQueued,

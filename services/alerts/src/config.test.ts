@@ -10,7 +10,7 @@ describe("alerts configuration", () => {
       host: "0.0.0.0",
       adminToken: "a".repeat(16),
       groupId: "alerts",
-      publicUrl: "http://localhost:8081",
+      consoleUrl: "http://localhost:8087",
       schedulerMs: 5000,
       testTimeoutMs: 10_000,
       outboxPollMs: 100,
@@ -28,7 +28,7 @@ describe("alerts configuration", () => {
         ALERTS_PORT: "9001",
         ALERTS_HOST: "127.0.0.1",
         ALERTS_GROUP_ID: "alerts-blue",
-        ALERTS_PUBLIC_URL: "https://alerts.example.com/",
+        CONSOLE_PUBLIC_URL: "https://console.example.com/",
         ALERTS_SCHEDULER_MS: "250",
         ALERTS_TEST_TIMEOUT_MS: "3000",
         OUTBOX_POLL_MS: "50",
@@ -38,7 +38,7 @@ describe("alerts configuration", () => {
       port: 9001,
       host: "127.0.0.1",
       groupId: "alerts-blue",
-      publicUrl: "https://alerts.example.com",
+      consoleUrl: "https://console.example.com",
       schedulerMs: 250,
       testTimeoutMs: 3000,
       outboxPollMs: 50,
@@ -49,7 +49,7 @@ describe("alerts configuration", () => {
   it("refuses to start without the admin token or with bad values, naming every variable", () => {
     let error: unknown;
     try {
-      loadConfig({ ALERTS_PORT: "http", ALERTS_SCHEDULER_MS: "0", ALERTS_PUBLIC_URL: "not a url" });
+      loadConfig({ ALERTS_PORT: "http", ALERTS_SCHEDULER_MS: "0", CONSOLE_PUBLIC_URL: "not a url" });
     } catch (e) {
       error = e;
     }
@@ -57,8 +57,8 @@ describe("alerts configuration", () => {
     expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
       "ADMIN_TOKEN",
       "ALERTS_PORT",
-      "ALERTS_PUBLIC_URL",
       "ALERTS_SCHEDULER_MS",
+      "CONSOLE_PUBLIC_URL",
     ]);
   });
 });

@@ -21,8 +21,8 @@ export function loadConfig(env = process.env) {
       ALERTS_HOST: z.string().default("0.0.0.0"),
       /** Consumer group of alerts.signals.v1; every replica of the service shares it. */
       ALERTS_GROUP_ID: z.string().min(1).default("alerts"),
-      /** Where people reach this service: links in notifications point here. */
-      ALERTS_PUBLIC_URL: envTypes.url(`http://localhost:${DEFAULT_PORTS.alerts}`),
+      /** Where people reach the operator console: links in notifications and /console point there. */
+      CONSOLE_PUBLIC_URL: envTypes.url(`http://localhost:${DEFAULT_PORTS.console}`),
       /** How often reminders and the escalation policy are looked at. */
       ALERTS_SCHEDULER_MS: envTypes.positiveInt(5000),
       /** How long `POST /channels/:id/test` waits for the notifier's delivery record. */
@@ -38,7 +38,7 @@ export function loadConfig(env = process.env) {
     adminToken: raw.ADMIN_TOKEN,
     groupId: raw.ALERTS_GROUP_ID,
     // Without a trailing slash, so that paths append cleanly.
-    publicUrl: raw.ALERTS_PUBLIC_URL.replace(/\/+$/, ""),
+    consoleUrl: raw.CONSOLE_PUBLIC_URL.replace(/\/+$/, ""),
     schedulerMs: raw.ALERTS_SCHEDULER_MS,
     testTimeoutMs: raw.ALERTS_TEST_TIMEOUT_MS,
     outboxPollMs: raw.OUTBOX_POLL_MS,

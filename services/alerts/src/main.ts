@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     prisma,
     alertLog,
     logger,
-    publicUrl: config.publicUrl,
+    consoleUrl: config.consoleUrl,
     registry,
   });
   const consumer = createConsumerRunner({
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     prisma,
     logger,
     alertLog,
-    publicUrl: config.publicUrl,
+    consoleUrl: config.consoleUrl,
     intervalMs: config.schedulerMs,
     registry,
     onJobsQueued,

@@ -9,8 +9,8 @@ export type Tx = Prisma.TransactionClient;
 export type JobReason = Exclude<NotificationJob["reason"], "test">;
 
 /** The link a notification gives for an alert. */
-export function alertUrl(publicUrl: string, alertId: number): string {
-  return `${publicUrl}/api/v1/alerts/${alertId}`;
+export function alertUrl(consoleUrl: string, alertId: number): string {
+  return `${consoleUrl}/alerts/${alertId}`;
 }
 
 /**
@@ -39,7 +39,7 @@ export async function notifyChannels(
   alert: Alert,
   channels: readonly NotificationChannel[],
   reason: JobReason,
-  publicUrl: string,
+  consoleUrl: string,
 ): Promise<number[]> {
   await enqueueJobs(
     tx,
@@ -49,7 +49,7 @@ export async function notifyChannels(
         reason,
         channel,
         alert,
-        alertUrl: alertUrl(publicUrl, alert.id),
+        alertUrl: alertUrl(consoleUrl, alert.id),
       }),
     ),
   );

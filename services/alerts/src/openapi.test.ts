@@ -12,6 +12,7 @@ describe("OpenAPI document", () => {
   it("describes every endpoint of the service", () => {
     expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`)).toEqual([
       "GET /api/v1/alerts",
+      "GET /api/v1/alerts/counts",
       "GET /api/v1/alerts/history",
       "GET /api/v1/alerts/report",
       "GET /api/v1/alerts/settings",
@@ -46,7 +47,13 @@ describe("OpenAPI document", () => {
   it("generates the settings body from the shared settings contract (the spec's alert_thresholds shape)", () => {
     const body = openApiDocument.paths["/api/v1/alerts/settings"].put.requestBody.content["application/json"]
       .schema as { properties: Record<string, { properties?: Record<string, unknown> }> };
-    expect(Object.keys(body.properties)).toEqual(["alertThresholds", "repeatIntervalSeconds", "escalation"]);
+    // updatedAt: what GET answers goes back unchanged; the field is read-only and ignored.
+    expect(Object.keys(body.properties)).toEqual([
+      "alertThresholds",
+      "repeatIntervalSeconds",
+      "escalation",
+      "updatedAt",
+    ]);
     expect(Object.keys(body.properties.alertThresholds?.properties ?? {})).toEqual(
       expect.arrayContaining(["response_time", "error_rate", "usage_spike"]),
     );

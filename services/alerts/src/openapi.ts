@@ -9,6 +9,7 @@ import {
   createChannelSchema,
   DEFAULT_REPORT_DAYS,
   MAX_RANGE_DAYS,
+  putSettingsSchema,
   updateChannelSchema,
 } from "./schemas";
 
@@ -138,9 +139,9 @@ const health = {
   },
   "/console": {
     get: {
-      summary: "The web console: active alerts, with acknowledge buttons (`/` redirects here)",
+      summary: "Redirects to the operator console (`CONSOLE_PUBLIC_URL`); `/` redirects here",
       security: [],
-      responses: { 200: { description: "An HTML page; it asks for the admin token" } },
+      responses: { 302: { description: "To the console service's alerts page" } },
     },
   },
 };
@@ -170,6 +171,25 @@ export const openApiDocument = {
         responses: {
           200: { description: "A page of alerts, newest first", ...json(listOf("Alert")) },
           400: errors[400],
+          401: errors[401],
+        },
+      },
+    },
+    "/api/v1/alerts/counts": {
+      get: {
+        summary: "Count the active alerts (firing or acknowledged) by severity, status and type",
+        responses: {
+          200: {
+            description: "Every severity, status and type present, 0 when none",
+            ...json(
+              object({
+                total: int,
+                bySeverity: object(Object.fromEntries(alertSeverities.map((s) => [s, int]))),
+                byStatus: object({ firing: int, acknowledged: int }),
+                byType: object(Object.fromEntries(alertTypes.map((t) => [t, int]))),
+              }),
+            ),
+          },
           401: errors[401],
         },
       },
@@ -219,7 +239,7 @@ export const openApiDocument = {
         description:
           "Thresholds keep the spec's `alert_thresholds` shape; every omitted field takes its default. " +
           "The anomaly detector applies new thresholds without a restart. Escalation channels must exist.",
-        requestBody: { required: true, ...json(jsonSchema(alertSettingsSchema)) },
+        requestBody: { required: true, ...json(jsonSchema(putSettingsSchema)) },
         responses: {
           200: { description: "The saved settings", ...json(ref("Settings")) },
           400: errors[400],
@@ -417,7 +437,12 @@ export const openApiDocument = {
         byDay: {
           type: "array",
           description: "Every UTC day of the range, oldest first",
-          items: object({ day: { type: "string", format: "date" }, count: int }),
+          items: object({
+            day: { type: "string", format: "date" },
+            count: int,
+            byType: object(Object.fromEntries(alertTypes.map((t) => [t, int]))),
+            bySeverity: object(Object.fromEntries(alertSeverities.map((s) => [s, int]))),
+          }),
         },
         timeToAcknowledge: durations,
         timeToResolve: durations,

@@ -39,7 +39,7 @@ export interface SchedulerDeps {
   prisma: PrismaClient;
   logger: Logger;
   alertLog: AlertLog;
-  publicUrl: string;
+  consoleUrl: string;
   intervalMs: number;
   registry?: Registry;
   clock?: () => Date;
@@ -63,7 +63,7 @@ export function createScheduler({
   prisma,
   logger,
   alertLog,
-  publicUrl,
+  consoleUrl,
   intervalMs,
   registry,
   clock = () => new Date(),
@@ -101,7 +101,7 @@ export function createScheduler({
         for (const alert of alerts) {
           if (!isReminderDue(alert, now, repeatIntervalSeconds)) continue;
           const routed = channelsFor(alert.severity, channels);
-          const channelIds = await notifyChannels(tx, alert, routed, "reminder", publicUrl);
+          const channelIds = await notifyChannels(tx, alert, routed, "reminder", consoleUrl);
           await tx.alert.update({ where: { id: alert.id }, data: { lastNotifiedAt: now } });
           await tx.alertEvent.create({
             data: {
@@ -147,7 +147,7 @@ export function createScheduler({
         });
         for (const alert of alerts) {
           if (!isEscalationDue(alert, now, policy)) continue;
-          const channelIds = await notifyChannels(tx, alert, channels, "escalated", publicUrl);
+          const channelIds = await notifyChannels(tx, alert, channels, "escalated", consoleUrl);
           const updated = await tx.alert.update({ where: { id: alert.id }, data: { escalatedAt: now } });
           await tx.alertEvent.create({
             data: {

@@ -1,6 +1,7 @@
 // Every input of the API, validated before anything touches the database. Objects are strict
 // (an unknown field is a 400 naming it), strings are bounded and free of NUL (Postgres text
 // cannot hold it), ids are bounded by the integer columns they name.
+import { alertSettingsSchema } from "@apimon/config";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { type FieldError, idString, paginationQuery } from "@apimon/http";
 import { z } from "zod";
@@ -185,3 +186,17 @@ export function checkChannelTarget(channel: {
   }
   return errors.length > 0 ? { errors } : { target };
 }
+
+/**
+ * `PUT /alerts/settings`: the settings document, as GET answers it. Its read-only `updatedAt` is
+ * accepted and ignored, so a GET → edit → PUT round trip works; every other unknown field is a 400.
+ */
+export const putSettingsSchema = alertSettingsSchema
+  .extend({
+    updatedAt: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("Read-only: accepted as GET answers it, and ignored"),
+  })
+  .transform(({ updatedAt: _readOnly, ...settings }) => settings);

@@ -2,6 +2,7 @@ import type { Alert, PrismaClient } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
+import { nameKeyInMessage } from "./domain/key-names";
 import { decideSignal, type SignalDecision } from "./domain/lifecycle";
 import { channelsFor } from "./domain/routing";
 import type { Severity } from "./domain/severity";
@@ -39,7 +40,7 @@ export interface SignalProcessorDeps {
   prisma: PrismaClient;
   alertLog: AlertLog;
   logger: Logger;
-  publicUrl: string;
+  consoleUrl: string;
   registry?: Registry;
   /** The service's clock: created_at, last_notified_at, critical_at. Signal times come from signals. */
   clock?: () => Date;
@@ -61,7 +62,7 @@ export function createSignalProcessor({
   prisma,
   alertLog,
   logger,
-  publicUrl,
+  consoleUrl,
   registry,
   clock = () => new Date(),
 }: SignalProcessorDeps): SignalProcessor {
@@ -87,6 +88,24 @@ export function createSignalProcessor({
       ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO NOTHING
       RETURNING id`;
     return rows[0]?.id;
+  }
+
+  /**
+   * The detector knows keys by id; people know them by name. The key's name and display prefix
+   * go into the message (read from api_keys; a deleted key keeps the detector's wording).
+   */
+  async function withKeyNamed(signal: AlertSignal): Promise<AlertSignal> {
+    const apiKeyId = signal.scope.apiKeyId;
+    if (apiKeyId === undefined || apiKeyId === null) return signal;
+    const key = await prisma.apiKey.findUnique({
+      where: { id: apiKeyId },
+      select: { name: true, keyPrefix: true },
+    });
+    if (!key) return signal;
+    return {
+      ...signal,
+      message: nameKeyInMessage(signal.message, apiKeyId, { name: key.name, prefix: key.keyPrefix }),
+    };
   }
 
   async function applyInTransaction(tx: Tx, signal: AlertSignal): Promise<SignalOutcome> {
@@ -130,7 +149,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "firing",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
@@ -164,7 +183,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "escalated",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
@@ -190,7 +209,7 @@ export function createSignalProcessor({
             alert,
             channelsFor(alert.severity, await enabledChannels(tx)),
             "resolved",
-            publicUrl,
+            consoleUrl,
           );
           await tx.alertEvent.create({
             data: {
@@ -224,7 +243,8 @@ export function createSignalProcessor({
   }
 
   return {
-    async apply(signal, position) {
+    async apply(received, position) {
+      const signal = await withKeyNamed(received);
       const outcome = await prisma.$transaction(
         async (tx): Promise<SignalOutcome> => {
           if (position === undefined) return applyInTransaction(tx, signal);

@@ -1,5 +1,6 @@
 import type { AlertSettings } from "@apimon/config";
 import type { Alert, AlertEvent, NotificationChannel, NotificationDelivery } from "@apimon/db";
+import { alertSeverities, alertTypes } from "@apimon/events";
 
 // What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret.
 
@@ -80,6 +81,25 @@ export function channelView(channel: NotificationChannel) {
     createdAt: channel.createdAt.toISOString(),
     updatedAt: channel.updatedAt.toISOString(),
   };
+}
+
+/** The active alerts counted by severity, status and type; every value present, 0 when absent. */
+export function activeCountsView(rows: { severity: string; status: string; type: string; count: number }[]) {
+  const zero = (keys: readonly string[]) =>
+    Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
+  const view = {
+    total: 0,
+    bySeverity: zero(alertSeverities),
+    byStatus: zero(["firing", "acknowledged"]),
+    byType: zero(alertTypes),
+  };
+  for (const row of rows) {
+    view.total += row.count;
+    view.bySeverity[row.severity] = (view.bySeverity[row.severity] ?? 0) + row.count;
+    view.byStatus[row.status] = (view.byStatus[row.status] ?? 0) + row.count;
+    view.byType[row.type] = (view.byType[row.type] ?? 0) + row.count;
+  }
+  return view;
 }
 
 export function settingsView(settings: AlertSettings, updatedAt: Date | null) {

@@ -22,7 +22,7 @@ import {
 import { createAlertLog } from "../src/alert-log";
 import { createAlertSignalHandler } from "../src/handlers/alert-signals";
 import { createSignalProcessor } from "../src/signals";
-import { capturingLogger, collectJobs, createTopics, PUBLIC_URL, processorOn, UUID } from "./support";
+import { CONSOLE_URL, capturingLogger, collectJobs, createTopics, processorOn, UUID } from "./support";
 
 // The signal path end to end on real Kafka and Postgres: alerts.signals.v1 → the consumer →
 // alerts (dedup, escalation, resolution, reopening) → outbox → relay → notifications.v1.
@@ -81,7 +81,7 @@ beforeAll(async () => {
     prisma,
     alertLog: createAlertLog(logger),
     logger,
-    publicUrl: PUBLIC_URL,
+    consoleUrl: CONSOLE_URL,
   });
   const groupId = uniqueName("alerts-life");
   consumer = createConsumerRunner({
@@ -185,7 +185,7 @@ describe("alert lifecycle through Kafka", () => {
       channel: { id: channels.critical, type: "webhook" },
       target: "https://pager.example.com/hook",
       attempt: 1,
-      alertUrl: `${PUBLIC_URL}/api/v1/alerts/${first.id}`,
+      alertUrl: `${CONSOLE_URL}/alerts/${first.id}`,
       alert: {
         id: first.id,
         fingerprint: fp,
@@ -250,6 +250,24 @@ describe("alert lifecycle through Kafka", () => {
       {
         what: "the resolution",
       },
+    );
+  });
+});
+
+describe("alert messages", () => {
+  it("name the API key by its name and display prefix, not only its id", async () => {
+    const user = await prisma.user.create({ data: { email: "named-key@example.com", name: "Named" } });
+    const key = await prisma.apiKey.create({
+      data: { userId: user.id, name: "billing export", keyHash: "named-key-hash", keyPrefix: "ak_Named123" },
+    });
+    const outcome = await processorOn(prisma, () => new Date()).apply(
+      signal("response_time:named-key", 1, {
+        scope: { apiKeyId: key.id, endpoint: "/users/:id" },
+        message: `key ${key.id}, GET /users/:id: response time 1.3 s above 1 s`,
+      }),
+    );
+    expect(outcome.alert?.message).toBe(
+      `key "billing export" (ak_Named123…, #${key.id}), GET /users/:id: response time 1.3 s above 1 s`,
     );
   });
 });

@@ -41,7 +41,7 @@ describe("alerts service process", () => {
       ALERTS_PORT: String(port),
       ALERTS_HOST: "127.0.0.1",
       ALERTS_GROUP_ID: uniqueName("alerts-main"),
-      ALERTS_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CONSOLE_PUBLIC_URL: "http://127.0.0.1:8087",
       ALERTS_SCHEDULER_MS: "200",
       ADMIN_TOKEN,
       DATABASE_URL: db.url,

@@ -3,7 +3,7 @@ import type { AlertSignal, NotificationJob } from "@apimon/events";
 import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
 import { createAlertLog } from "../src/alert-log";
 import { createScheduler, type Scheduler } from "../src/scheduler";
-import { buildApp, call, capturingLogger, PUBLIC_URL, processorOn } from "./support";
+import { buildApp, CONSOLE_URL, call, capturingLogger, processorOn } from "./support";
 
 // Reminders and the escalation policy on Postgres, with a clock the test moves. Jobs are read
 // from the outbox (what the relay publishes; the Kafka leg is lifecycle.int.test.ts's).
@@ -24,7 +24,7 @@ function schedulerOn(client: PrismaClient): Scheduler {
     prisma: client,
     logger: testLogger(),
     alertLog: createAlertLog(logger),
-    publicUrl: PUBLIC_URL,
+    consoleUrl: CONSOLE_URL,
     intervalMs: 60_000,
     clock,
   });

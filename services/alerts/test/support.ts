@@ -18,7 +18,7 @@ import { type AppDeps, createApp } from "../src/app";
 import { createSignalProcessor } from "../src/signals";
 
 export const ADMIN_TOKEN = "alerts-test-admin-token-0123456789";
-export const PUBLIC_URL = "http://alerts.test:8081";
+export const CONSOLE_URL = "http://console.test:8087";
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 export const UUID = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -41,7 +41,7 @@ export function processorOn(prisma: PrismaClient, clock: () => Date, logger: Log
     prisma,
     alertLog: createAlertLog(logger),
     logger,
-    publicUrl: PUBLIC_URL,
+    consoleUrl: CONSOLE_URL,
     clock,
   });
 }
@@ -54,7 +54,7 @@ export function buildApp(prisma: PrismaClient, overrides: Partial<AppDeps> = {})
     registry: createMetricsRegistry("alerts", { defaultMetrics: false }),
     prisma,
     alertLog: createAlertLog(logger),
-    config: { adminToken: ADMIN_TOKEN, publicUrl: PUBLIC_URL, testTimeoutMs: 10_000 },
+    config: { adminToken: ADMIN_TOKEN, consoleUrl: CONSOLE_URL, testTimeoutMs: 10_000 },
     isShuttingDown: () => false,
     testPollMs: 25,
     ...overrides,

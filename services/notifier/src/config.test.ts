@@ -14,7 +14,7 @@ describe("notifier configuration", () => {
       targets: { allowPrivate: false, allowlist: [], denylist: [] },
       smtpUrl: "smtp://localhost:1025",
       emailFrom: "apimon <alerts@apimon.local>",
-      alertsPublicUrl: "http://localhost:8081",
+      consolePublicUrl: "http://localhost:8087",
     });
   });
 

@@ -60,8 +60,8 @@ export function loadConfig(env = process.env) {
       NOTIFIER_PARTITIONS_CONCURRENCY: envTypes.positiveInt(3),
       SMTP_URL: envTypes.url("smtp://localhost:1025"),
       NOTIFIER_EMAIL_FROM: z.string().min(3).default("apimon <alerts@apimon.local>"),
-      /** Base of the alert links in messages. */
-      ALERTS_PUBLIC_URL: envTypes.url("http://localhost:8081"),
+      /** The operator console: alert links in messages point to its alert pages. */
+      CONSOLE_PUBLIC_URL: envTypes.url("http://localhost:8087"),
     },
     env,
   );
@@ -83,7 +83,7 @@ export function loadConfig(env = process.env) {
     partitionsConcurrency: raw.NOTIFIER_PARTITIONS_CONCURRENCY,
     smtpUrl: raw.SMTP_URL,
     emailFrom: raw.NOTIFIER_EMAIL_FROM,
-    alertsPublicUrl: raw.ALERTS_PUBLIC_URL,
+    consolePublicUrl: raw.CONSOLE_PUBLIC_URL,
     database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
     kafka: {
       brokers: raw.KAFKA_BROKERS,

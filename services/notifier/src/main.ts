@@ -46,9 +46,9 @@ async function main(): Promise<void> {
       email: createEmailSender({
         transport: mail,
         from: config.emailFrom,
-        publicUrl: config.alertsPublicUrl,
+        publicUrl: config.consolePublicUrl,
       }),
-      slack: createSlackSender({ http, publicUrl: config.alertsPublicUrl }),
+      slack: createSlackSender({ http, publicUrl: config.consolePublicUrl }),
       webhook: createWebhookSender({ http }),
     },
     settings: {

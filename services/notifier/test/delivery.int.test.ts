@@ -39,7 +39,7 @@ import { makeJob } from "./fixtures";
 // test uses its own alert, so its jobs have their own key.
 
 const logger = testLogger("notifier-int");
-const PUBLIC_URL = "http://alerts.test:8081";
+const PUBLIC_URL = "http://console.test:8087";
 const WEBHOOK_SECRET = "whsec-integration-0123456789";
 
 let db: TestDatabase;
@@ -261,9 +261,9 @@ describe("notifier deliveries", () => {
     expect(text).toContain("Endpoint:     /users/:id");
     expect(text).toContain("Value:        2.35 s");
     expect(text).toContain("Threshold:    2 s");
-    expect(text).toContain(`Details: ${PUBLIC_URL}/api/v1/alerts/${email.alert.id}`);
+    expect(text).toContain(`Details: ${PUBLIC_URL}/alerts/${email.alert.id}`);
     expect(html).toContain(
-      `<a href="${PUBLIC_URL}/api/v1/alerts/${email.alert.id}">View alert #${email.alert.id}</a>`,
+      `<a href="${PUBLIC_URL}/alerts/${email.alert.id}">View alert #${email.alert.id}</a>`,
     );
     expect(html).toContain("<td>/users/:id</td>");
   });
@@ -281,7 +281,7 @@ describe("notifier deliveries", () => {
     const posted = receiver.requests("/slack/T000/B000/XXXX").map((r) => JSON.parse(r.body));
     const mine = posted.find((p) => JSON.stringify(p).includes(`alerts/${slack.alert.id}`));
     expect(mine.text).toBe(
-      `[CRITICAL] response_time on key 7 /users/:id – ${PUBLIC_URL}/api/v1/alerts/${slack.alert.id}`,
+      `[CRITICAL] response_time on key 7 /users/:id – ${PUBLIC_URL}/alerts/${slack.alert.id}`,
     );
     expect(mine.blocks[0]).toEqual({
       type: "header",
@@ -297,7 +297,7 @@ describe("notifier deliveries", () => {
       type: "section",
       text: {
         type: "mrkdwn",
-        text: `<${PUBLIC_URL}/api/v1/alerts/${slack.alert.id}|View alert #${slack.alert.id}>`,
+        text: `<${PUBLIC_URL}/alerts/${slack.alert.id}|View alert #${slack.alert.id}>`,
       },
     });
   });

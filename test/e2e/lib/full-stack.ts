@@ -30,7 +30,8 @@ export type ServiceName =
   | "key-stats"
   | "anomaly-detector"
   | "alerts"
-  | "notifier";
+  | "notifier"
+  | "console";
 
 /** The port variable of each service. */
 const PORT_VARIABLE: Record<ServiceName, string> = {
@@ -42,6 +43,7 @@ const PORT_VARIABLE: Record<ServiceName, string> = {
   "anomaly-detector": "DETECTOR_PORT",
   alerts: "ALERTS_PORT",
   notifier: "NOTIFIER_PORT",
+  console: "CONSOLE_PORT",
 };
 
 export interface RunningService {
@@ -108,14 +110,22 @@ export async function startFullStack({
     LOG_LEVEL: "info",
     // Every service of this stack binds to loopback only.
     ...Object.fromEntries(
-      ["EDGE_HOST", "KEYS_HOST", "ALERTS_HOST", "NOTIFIER_HOST", "DETECTOR_HOST", "KEY_STATS_HOST"].map(
-        (v) => [v, "127.0.0.1"],
-      ),
+      [
+        "EDGE_HOST",
+        "KEYS_HOST",
+        "ALERTS_HOST",
+        "NOTIFIER_HOST",
+        "DETECTOR_HOST",
+        "KEY_STATS_HOST",
+        "CONSOLE_HOST",
+      ].map((v) => [v, "127.0.0.1"]),
     ),
     USAGE_RECORDER_HOST: "127.0.0.1",
     DEMO_UPSTREAM_HOST: "127.0.0.1",
     UPSTREAM_URL: ports.has("demo-upstream") ? url("demo-upstream") : "http://127.0.0.1:9",
-    ALERTS_PUBLIC_URL: ports.has("alerts") ? url("alerts") : "http://127.0.0.1:8081",
+    ALERTS_URL: ports.has("alerts") ? url("alerts") : "http://127.0.0.1:9",
+    KEYS_URL: ports.has("keys") ? url("keys") : "http://127.0.0.1:9",
+    CONSOLE_PUBLIC_URL: ports.has("console") ? url("console") : "http://127.0.0.1:8087",
     USAGE_SPOOL_DIR: spoolDir,
     RATE_LIMIT_REDIS_PREFIX: `${uniqueName("rl")}:`,
     OUTBOX_POLL_MS: "20",

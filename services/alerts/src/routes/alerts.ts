@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import type { AlertLog } from "../alert-log";
 import { counter } from "../metrics";
 import { acknowledgeSchema, activeAlertsQuerySchema, historyQuerySchema, idParamSchema } from "../schemas";
-import { alertDetailView, alertView } from "../views";
+import { activeCountsView, alertDetailView, alertView } from "../views";
 import { readOptionalJson } from "./optional-json";
 
 /** Most recent timeline events and deliveries shown with an alert. */
@@ -53,6 +53,16 @@ export function createAlertRoutes({ prisma, alertLog, clock, registry }: AlertRo
     const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
     const page = toPage(rows, query.limit);
     return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
+  });
+
+  // Before /:id, which would take "counts" for an id.
+  routes.get("/counts", async (c) => {
+    const rows = await prisma.alert.groupBy({
+      by: ["severity", "status", "type"],
+      where: { status: { in: ["firing", "acknowledged"] } },
+      _count: { _all: true },
+    });
+    return c.json(activeCountsView(rows.map((r) => ({ ...r, count: r._count._all }))));
   });
 
   routes.get("/history", async (c) => {

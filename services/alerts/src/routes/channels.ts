@@ -28,7 +28,7 @@ import { channelView, deliveryView } from "../views";
 export interface ChannelRoutesDeps {
   prisma: PrismaClient;
   clock: () => Date;
-  publicUrl: string;
+  consoleUrl: string;
   /** How long a test waits for the notifier's final delivery record before answering 504. */
   testTimeoutMs: number;
   /** How often a test looks for that record. */
@@ -49,7 +49,7 @@ const FINAL: ReadonlySet<NotificationDelivery["status"]> = new Set(["succeeded",
 export function createChannelRoutes({
   prisma,
   clock,
-  publicUrl,
+  consoleUrl,
   testTimeoutMs,
   testPollMs = 100,
   onJobsQueued,
@@ -160,7 +160,7 @@ export function createChannelRoutes({
           channel,
           minSeverity: channel.minSeverity,
           now: clock(),
-          alertUrl: `${publicUrl}/console`,
+          alertUrl: `${consoleUrl}/channels/${id}`,
         }),
       ]),
     );

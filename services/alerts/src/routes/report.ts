@@ -53,9 +53,10 @@ export function createReportRoutes({
         SELECT api_key_id, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to}
         GROUP BY api_key_id ORDER BY count(*) DESC, api_key_id NULLS LAST LIMIT ${REPORT_TOP_KEYS}`,
-      prisma.$queryRaw<{ day: string; count: number }[]>`
-        SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS count FROM alerts
-        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY 1`,
+      prisma.$queryRaw<{ day: string; type: string; severity: string; count: number }[]>`
+        SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, type::text AS type,
+               severity::text AS severity, count(*)::int AS count FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} GROUP BY 1, 2, 3`,
       prisma.$queryRaw<{ kind: string; count: number; mean: number | null; median: number | null }[]>`
         WITH d AS (
           SELECT extract(epoch FROM acknowledged_at - created_at)::float8 AS ack,
@@ -82,7 +83,7 @@ export function createReportRoutes({
       bySeverity: countsByKey(alertSeverities, bySeverity),
       byStatus: countsByKey(STATUSES, byStatus),
       byApiKey: byKey.map((k) => ({ apiKeyId: k.api_key_id, count: k.count })),
-      byDay: fillDays(from, to, new Map(byDay.map((d) => [d.day, d.count]))),
+      byDay: fillDays(from, to, byDay, alertTypes, alertSeverities),
       timeToAcknowledge: duration("ack"),
       timeToResolve: duration("res"),
     });

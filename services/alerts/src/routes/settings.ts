@@ -1,8 +1,8 @@
-import { alertSettingsSchema } from "@apimon/config";
 import type { PrismaClient } from "@apimon/db";
 import { type AppEnv, badRequest, readJson } from "@apimon/http";
 import type { Logger } from "@apimon/observability";
 import { Hono } from "hono";
+import { putSettingsSchema } from "../schemas";
 import { readSettings, writeSettings } from "../settings";
 import { settingsView } from "../views";
 
@@ -10,7 +10,7 @@ import { settingsView } from "../views";
  * `/alerts/settings`: the thresholds (the spec's `alert_thresholds` shape, which the anomaly
  * detector applies live), the reminder interval and the escalation policy. GET answers the
  * settings in force (the defaults while nothing was saved); PUT replaces the whole document,
- * every omitted field taking its default.
+ * every omitted field taking its default, and takes what GET answered (`updatedAt` ignored).
  */
 export function createSettingsRoutes({
   prisma,
@@ -27,7 +27,7 @@ export function createSettingsRoutes({
   });
 
   routes.put("/", async (c) => {
-    const settings = await readJson(c, alertSettingsSchema);
+    const settings = await readJson(c, putSettingsSchema);
     const saved = await prisma.$transaction(async (tx) => {
       const ids = settings.escalation.channelIds;
       if (ids.length > 0) {

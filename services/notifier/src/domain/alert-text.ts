@@ -5,10 +5,10 @@ import type { NotificationJob } from "@apimon/events";
 export type JobAlert = NotificationJob["alert"];
 export type NotificationReason = NotificationJob["reason"];
 
-/** Where an alert is shown: the alerts service's API (its console links from there). */
+/** Where an alert is shown: its page in the operator console (`publicUrl` is the console's). */
 export function alertLink(publicUrl: string, alertId: number | null): string | null {
   if (alertId === null) return null;
-  return `${publicUrl.replace(/\/+$/, "")}/api/v1/alerts/${alertId}`;
+  return `${publicUrl.replace(/\/+$/, "")}/alerts/${alertId}`;
 }
 
 /** "CRITICAL", "WARNING", or "RESOLVED" / "TEST" when the reason says more than the severity. */

@@ -42,7 +42,7 @@ describe("email rendering", () => {
         "First seen:   2026-11-27T11:58:00.000Z",
         "Last seen:    2026-11-27T12:00:00.000Z",
         "",
-        "Details: http://alerts.example.com:8081/api/v1/alerts/12",
+        "Details: http://alerts.example.com:8081/alerts/12",
         "",
         "-- apimon",
         "",
@@ -57,7 +57,7 @@ describe("email rendering", () => {
     expect(html).not.toContain("/a/<b>");
     expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co");
     expect(html).toContain("<td>/a/&lt;b&gt;</td>");
-    expect(html).toContain('<a href="http://alerts.example.com:8081/api/v1/alerts/12">View alert #12</a>');
+    expect(html).toContain('<a href="http://alerts.example.com:8081/alerts/12">View alert #12</a>');
     expect(escapeHtml(`'"&<>`)).toBe("&#39;&quot;&amp;&lt;&gt;");
   });
 
@@ -90,7 +90,7 @@ describe("Slack rendering", () => {
   it("posts a header with the severity, the facts as fields, and a link", () => {
     const message = renderSlack({ reason: "firing", alert, publicUrl });
     expect(message).toEqual({
-      text: "[CRITICAL] response_time on key 7 /users/:id – http://alerts.example.com:8081/api/v1/alerts/12",
+      text: "[CRITICAL] response_time on key 7 /users/:id – http://alerts.example.com:8081/alerts/12",
       blocks: [
         {
           type: "header",
@@ -129,7 +129,7 @@ describe("Slack rendering", () => {
         },
         {
           type: "section",
-          text: { type: "mrkdwn", text: "<http://alerts.example.com:8081/api/v1/alerts/12|View alert #12>" },
+          text: { type: "mrkdwn", text: "<http://alerts.example.com:8081/alerts/12|View alert #12>" },
         },
       ],
     });

@@ -28,9 +28,9 @@ function scriptedHttp(answers: Array<HttpAnswer | Error>) {
 }
 
 describe("webhook sender", () => {
-  it("POSTs the signed JSON body with delivery id and timestamp headers", async () => {
+  it("POSTs the signed JSON body, with the alert's console link, and delivery id and timestamp headers", async () => {
     const { http, requests } = scriptedHttp([{ status: 204, headers: {}, body: "" }]);
-    const job = makeJob();
+    const job = { ...makeJob(), alertUrl: "http://console.example.com/alerts/12" };
     const result = await createWebhookSender({ http, clock: () => now }).send({
       job,
       channel: webhookChannel,
@@ -43,6 +43,7 @@ describe("webhook sender", () => {
       deliveryId: job.deliveryId,
       reason: "firing",
       alert: job.alert,
+      alertUrl: "http://console.example.com/alerts/12",
       sentAt: "2026-11-27T12:00:05.000Z",
     });
     expect(req?.headers).toEqual({
@@ -119,9 +120,7 @@ describe("Slack sender", () => {
     expect(result).toEqual({ ok: true, responseCode: 200 });
     expect(requests[0]?.url).toBe(job.target);
     const payload = JSON.parse(requests[0]?.body ?? "") as { text: string; blocks: Array<{ type: string }> };
-    expect(payload.text).toBe(
-      "[CRITICAL] response_time on key 7 /users/:id – http://alerts/api/v1/alerts/12",
-    );
+    expect(payload.text).toBe("[CRITICAL] response_time on key 7 /users/:id – http://alerts/alerts/12");
     expect(payload.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "context", "section"]);
   });
 
@@ -202,8 +201,8 @@ describe("email sender", () => {
       subject: "[CRITICAL] response_time on key 7 /users/:id",
       headers: { "X-Apimon-Delivery-Id": job.deliveryId },
     });
-    expect(sent[0]?.text).toContain("Details: http://alerts/api/v1/alerts/12");
-    expect(sent[0]?.html).toContain('<a href="http://alerts/api/v1/alerts/12">');
+    expect(sent[0]?.text).toContain("Details: http://alerts/alerts/12");
+    expect(sent[0]?.html).toContain('<a href="http://alerts/alerts/12">');
   });
 
   it("treats SMTP 5xx as permanent, 4xx and connection failures as retriable", async () => {

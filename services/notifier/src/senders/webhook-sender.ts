@@ -23,6 +23,8 @@ export function createWebhookSender({
         deliveryId: job.deliveryId,
         reason: job.reason,
         alert: job.alert,
+        // The alert's console page, as the alerts service named it.
+        ...(job.alertUrl !== undefined && { alertUrl: job.alertUrl }),
         sentAt: sentAt.toISOString(),
       });
       const headers: Record<string, string> = {

@@ -1,0 +1,156 @@
+import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
+import { type AppEnv, createHttpApp, tokenMatches } from "@apimon/http";
+import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
+import { type Context, Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { html } from "hono/html";
+import type { ConsoleEnv, PageDeps } from "./context";
+import { createAlertPages } from "./routes/alerts";
+import { createAuthRoutes } from "./routes/auth";
+import { createChannelPages } from "./routes/channels";
+import { createKeyPages } from "./routes/keys";
+import { createReportPages } from "./routes/reports";
+import { createSettingsPages } from "./routes/settings";
+import { SESSION_COOKIE, type SessionManager } from "./session";
+import { CONSOLE_CSS, CONSOLE_JS } from "./views/assets";
+import { page } from "./views/layout";
+
+/** Forms are small; a larger body is refused before it is read. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Scripts and styles only from this origin; no inline script, no framing, forms only to here. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  alerts: AlertsClient;
+  keys: KeysClient;
+  sessions: SessionManager;
+  /** Chart.js's browser build, served at /assets/chart.umd.min.js. */
+  chartJs: string;
+  config: {
+    adminToken: string;
+    sessionTtlSeconds: number;
+    secureCookie: boolean;
+    refreshSeconds: number;
+  };
+  checks?: Record<string, ReadinessCheck>;
+  isShuttingDown: () => boolean;
+  clock?: () => Date;
+}
+
+/** The operator console: server-rendered pages over the alerts and keys APIs, behind a session. */
+export function createApp({
+  logger,
+  registry,
+  alerts,
+  keys,
+  sessions,
+  chartJs,
+  config,
+  checks = {},
+  isShuttingDown,
+  clock = () => new Date(),
+}: AppDeps): Hono<AppEnv> {
+  const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
+  app.route("/", createHealthRoutes({ registry, checks, isShuttingDown }));
+
+  app.use(async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+    c.header("X-Frame-Options", "DENY");
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+  });
+
+  const asset = (body: string, type: string) => (c: Context) =>
+    c.body(body, 200, { "Content-Type": type, "Cache-Control": "public, max-age=3600" });
+  app.get("/assets/console.css", asset(CONSOLE_CSS, "text/css; charset=utf-8"));
+  app.get("/assets/console.js", asset(CONSOLE_JS, "text/javascript; charset=utf-8"));
+  app.get("/assets/chart.umd.min.js", asset(chartJs, "text/javascript; charset=utf-8"));
+
+  app.route(
+    "/",
+    createAuthRoutes({
+      sessions,
+      verify: (token) => tokenMatches(config.adminToken, token),
+      ttlSeconds: config.sessionTtlSeconds,
+      secureCookie: config.secureCookie,
+    }),
+  );
+
+  const pages = new Hono<ConsoleEnv>();
+  // Every page needs a session: a page request without one goes to sign-in, anything else is 401.
+  pages.use(async (c, next) => {
+    const session = sessions.read(getCookie(c, SESSION_COOKIE));
+    if (!session) {
+      if (c.req.method === "GET" || c.req.method === "HEAD") {
+        const url = new URL(c.req.url);
+        return c.redirect(`/sign-in?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
+      return c.html(errorPage("Not signed in", "Your session has ended. Sign in again."), 401);
+    }
+    c.set("session", session);
+    c.set("csrf", sessions.csrfToken(session));
+    return next();
+  });
+  // Every state change is a POST carrying the session's CSRF token (SameSite=Strict is the
+  // first line; the token also covers browsers that ignore SameSite).
+  pages.use(async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = typeof form._csrf === "string" ? form._csrf : undefined;
+    if (!sessions.csrfMatches(c.get("session"), token)) {
+      c.get("logger").warn({ path: c.req.path }, "form refused: missing or wrong CSRF token");
+      return c.html(
+        errorPage(
+          "Form refused",
+          "The form's security token is missing or stale. Reload the page and try again.",
+        ),
+        403,
+      );
+    }
+    return next();
+  });
+
+  const deps: PageDeps = { alerts, keys, sessions, refreshSeconds: config.refreshSeconds, clock };
+  pages.get("/", (c) => c.redirect("/alerts", 302));
+  pages.route("/", createAlertPages(deps));
+  pages.route("/", createReportPages(deps));
+  pages.route("/", createSettingsPages(deps));
+  pages.route("/", createChannelPages(deps));
+  pages.route("/", createKeyPages(deps));
+  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page."), 404));
+  pages.onError((error, c) => {
+    if (error instanceof ApiError && error.status === 404) {
+      return c.html(
+        errorPage("Not found", String((error.body as { detail?: string })?.detail ?? "Not found")),
+        404,
+      );
+    }
+    if (error instanceof ApiError) {
+      c.get("logger").warn({ status: error.status, body: error.body }, "an API refused a console request");
+      return c.html(errorPage("Request failed", error.message), 502);
+    }
+    if (error instanceof Error && error.message.startsWith("cannot reach")) {
+      c.get("logger").error({ err: error }, "an API is unreachable");
+      return c.html(errorPage("Service unavailable", error.message), 502);
+    }
+    c.get("logger").error({ err: error, path: c.req.path }, "unhandled console error");
+    return c.html(errorPage("Something went wrong", "The error was logged. Try again in a moment."), 500);
+  });
+  app.route("/", pages);
+  return app;
+}
+
+/** A page for errors: a title and a sentence, never a stack. */
+export function errorPage(title: string, detail: string) {
+  return page(
+    { title },
+    html`<div class="card"><h1>${title}</h1><p>${detail}</p><p><a href="/alerts">Back to the console</a></p></div>`,
+  );
+}

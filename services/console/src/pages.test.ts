@@ -1,0 +1,449 @@
+import {
+  type AlertReportView,
+  type AlertsClient,
+  ApiError,
+  type ApiKeyView,
+  type ChannelView,
+  type KeysClient,
+  type KeyUsageView,
+} from "@apimon/client";
+import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { createApp } from "./app";
+import { maskTarget } from "./routes/channels";
+import { SETTINGS_GROUPS, settingsFromForm } from "./routes/settings";
+import { createSessionManager } from "./session";
+
+// The pages over in-memory fakes of the two API clients: what each page sends, and how it shows
+// the APIs' refusals and failures.
+
+const ADMIN_TOKEN = "console-pages-admin-token-0123456789";
+const NOW = new Date("2026-12-03T12:00:00.000Z");
+
+const channel: ChannelView = {
+  id: 4,
+  name: "ops slack",
+  type: "slack",
+  target: "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXXabcd",
+  hasSecret: false,
+  minSeverity: "warning",
+  enabled: true,
+  createdAt: NOW.toISOString(),
+  updatedAt: NOW.toISOString(),
+};
+
+const key: ApiKeyView = {
+  id: 9,
+  userId: 2,
+  name: "billing",
+  description: null,
+  prefix: "ak_Xy12abcd",
+  isActive: true,
+  rateLimits: { minute: 100, hour: 1000, day: 10000 },
+  expiresAt: null,
+  createdAt: NOW.toISOString(),
+  usageCount: 3,
+  lastUsed: null,
+};
+
+const usage: KeyUsageView = {
+  keyId: 9,
+  from: "2026-12-03T11:00:00.000Z",
+  to: "2026-12-03T12:00:00.000Z",
+  granularity: "minute",
+  buckets: [
+    {
+      start: "2026-12-03T11:58:00.000Z",
+      requests: 10,
+      errors: 2,
+      clientErrors: 3,
+      rateLimited: 1,
+      p50ResponseTimeMs: 12,
+      p95ResponseTimeMs: 80,
+    },
+  ],
+};
+
+const fieldError = (field: string, message: string) =>
+  new ApiError(400, { detail: "Invalid body", errors: [{ field, message }] });
+
+function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysClient> } = {}) {
+  const calls: [string, unknown][] = [];
+  const record =
+    <T>(name: string, answer: T) =>
+    async (...args: unknown[]) => {
+      calls.push([name, args.length === 1 ? args[0] : args]);
+      return answer;
+    };
+  const alerts = {
+    listChannels: async () => ({ items: [channel], nextCursor: null }),
+    getChannel: async () => channel,
+    createChannel: record("createChannel", channel),
+    updateChannel: record("updateChannel", channel),
+    deleteChannel: record("deleteChannel", undefined),
+    testChannel: record("testChannel", {
+      id: 1,
+      deliveryId: "d-1",
+      alertId: null,
+      channelId: 4,
+      attempt: 2,
+      status: "failed",
+      responseCode: 500,
+      error: "HTTP 500 from receiver",
+      latencyMs: 31,
+      createdAt: NOW.toISOString(),
+    }),
+    getSettings: async () => ({ ...DEFAULT_ALERT_SETTINGS, updatedAt: null }),
+    putSettings: record("putSettings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: NOW.toISOString() }),
+    report: async (): Promise<AlertReportView> => ({
+      from: "2026-11-04T00:00:00.000Z",
+      to: "2026-12-04T00:00:00.000Z",
+      total: 3,
+      byType: { response_time: 3 },
+      bySeverity: { warning: 2, critical: 1 },
+      byStatus: { firing: 1, acknowledged: 1, resolved: 1 },
+      byApiKey: [{ apiKeyId: 9, count: 3 }],
+      byDay: [
+        {
+          day: "2026-12-03",
+          count: 3,
+          byType: { response_time: 3 },
+          bySeverity: { warning: 2, critical: 1 },
+        },
+      ],
+      timeToAcknowledge: { count: 1, meanSeconds: 90, medianSeconds: 90 },
+      timeToResolve: { count: 1, meanSeconds: 7200, medianSeconds: 7200 },
+    }),
+    history: record("history", { items: [], nextCursor: null }),
+    ...overrides.alerts,
+  } as unknown as AlertsClient;
+  const keys = {
+    listUsers: async () => ({
+      items: [{ id: 2, email: "ada@example.com", name: "Ada", createdAt: NOW.toISOString() }],
+      nextCursor: null,
+    }),
+    listKeys: record("listKeys", { items: [key], nextCursor: null }),
+    getKey: async () => key,
+    keyUsage: record("keyUsage", usage),
+    createKey: record("createKey", { ...key, id: 10, key: "ak_Xy12abcdPLAINTEXT" }),
+    rotateKey: record("rotateKey", { ...key, id: 11, key: "ak_RotatedPLAINTEXT", rotatedFromId: 9 }),
+    updateKey: record("updateKey", key),
+    createUser: record("createUser", {}),
+    usageSummary: record("usageSummary", {
+      from: "",
+      to: "",
+      requests: 0,
+      errors: 0,
+      clientErrors: 0,
+      errorRate: 0,
+      topKeys: [],
+      topEndpoints: [],
+    }),
+    ...overrides.keys,
+  } as unknown as KeysClient;
+  const app = createApp({
+    logger: createLogger({ service: "console-test", level: "silent" }),
+    registry: createMetricsRegistry("console-test", { defaultMetrics: false }),
+    alerts,
+    keys,
+    sessions: createSessionManager({ secret: "p".repeat(40), ttlSeconds: 3600 }),
+    chartJs: "",
+    config: { adminToken: ADMIN_TOKEN, sessionTtlSeconds: 3600, secureCookie: false, refreshSeconds: 15 },
+    isShuttingDown: () => false,
+    clock: () => NOW,
+  });
+  let session: { cookie: string; csrf: string } | undefined;
+  async function signedIn() {
+    if (session) return session;
+    const res = await app.request("/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+    });
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const page = await (await app.request("/channels", { headers: { cookie } })).text();
+    session = { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string };
+    return session;
+  }
+  return {
+    calls,
+    async get(path: string) {
+      const { cookie } = await signedIn();
+      const res = await app.request(path, { headers: { cookie } });
+      return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+    },
+    async post(path: string, fields: Record<string, string | string[]>) {
+      const { cookie, csrf } = await signedIn();
+      const body = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...fields, _csrf: csrf })) {
+        for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+      }
+      const res = await app.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+        body: body.toString(),
+      });
+      return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+    },
+  };
+}
+
+describe("channels pages", () => {
+  it("masks Slack URLs and webhook query strings", () => {
+    expect(maskTarget(channel)).toBe("https://hooks.slack.com/…abcd");
+    expect(maskTarget({ type: "webhook", target: "https://h.example.com/in?token=abc" })).toBe(
+      "https://h.example.com/in?…",
+    );
+    expect(maskTarget({ type: "email", target: "a@b.c" })).toBe("a@b.c");
+  });
+
+  it("never shows a Slack URL in the list or the edit form", async () => {
+    const t = build();
+    for (const path of ["/channels", "/channels/4"]) {
+      expect((await t.get(path)).text).not.toContain("XXXXsecret");
+    }
+  });
+
+  it("shows the API's refusal next to the field and keeps what was typed", async () => {
+    const t = build({
+      alerts: {
+        createChannel: async () => {
+          throw fieldError("target", "must be an http(s) URL for a webhook channel");
+        },
+      },
+    });
+    const res = await t.post("/channels", {
+      name: "hook",
+      type: "webhook",
+      target: "ftp://x",
+      minSeverity: "warning",
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="error" data-field="target">must be an http(s) URL for a webhook channel</div>',
+    );
+    expect(res.text).toContain('value="ftp://x"');
+  });
+
+  it("keeps the stored target when the edit form leaves it blank, and removes a secret on request", async () => {
+    const t = build();
+    expect(
+      (
+        await t.post("/channels/4", {
+          name: "ops",
+          target: "",
+          minSeverity: "critical",
+          enabled: "on",
+          removeSecret: "on",
+        })
+      ).location,
+    ).toBe("/channels?done=saved");
+    expect(t.calls).toContainEqual([
+      "updateChannel",
+      [4, { name: "ops", minSeverity: "critical", enabled: true, secret: null }],
+    ]);
+  });
+
+  it("shows a failed test delivery with its attempt, code and error", async () => {
+    const t = build();
+    const res = await t.post("/channels/4/test", {});
+    expect(res.status).toBe(200);
+    expect(res.text).toContain("HTTP 500 from receiver");
+    expect(res.text).toContain("after 2 attempt(s)");
+  });
+
+  it("shows the API's 504 when the notifier does not answer a test", async () => {
+    const t = build({
+      alerts: {
+        testChannel: async () => {
+          throw new ApiError(504, { detail: "No delivery record for test message d-2 within 10000 ms" });
+        },
+      },
+    });
+    expect((await t.post("/channels/4/test", {})).text).toContain("No delivery record for test message d-2");
+  });
+
+  it("enables, disables and deletes through the API", async () => {
+    const t = build();
+    expect((await t.post("/channels/4/disable", {})).location).toBe("/channels?done=disabled");
+    expect((await t.post("/channels/4/delete", {})).location).toBe("/channels?done=deleted");
+    expect(t.calls).toEqual([
+      ["updateChannel", [4, { enabled: false }]],
+      ["deleteChannel", 4],
+    ]);
+  });
+});
+
+describe("settings page", () => {
+  it("turns the form into the whole settings document", () => {
+    const form: Record<string, unknown> = {};
+    for (const g of SETTINGS_GROUPS) for (const f of g.fields) form[f.path] = "7";
+    form["escalation.enabled"] = "on";
+    form["escalation.channelIds"] = ["4", "5"];
+    const { document, errors } = settingsFromForm(form);
+    expect(errors).toEqual([]);
+    expect(document).toMatchObject({
+      alertThresholds: { response_time: { warning: 7, critical: 7 }, quietPeriodSeconds: 7 },
+      repeatIntervalSeconds: 7,
+      escalation: { enabled: true, afterSeconds: 7, channelIds: [4, 5] },
+    });
+  });
+
+  it("refuses a field that is not a number without calling the API", async () => {
+    const t = build();
+    const res = await t.post("/settings", { "alertThresholds.response_time.warning": "fast" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="alertThresholds.response_time.warning">must be a number');
+    expect(t.calls.filter(([name]) => name === "putSettings")).toEqual([]);
+  });
+});
+
+describe("keys pages", () => {
+  it("shows a new key's plaintext once, on the answer to the form, never in a URL", async () => {
+    const t = build();
+    const res = await t.post("/keys", { userId: "2", name: "new", minute: "50", hour: "", day: "" });
+    expect(res.status).toBe(200);
+    expect(res.location).toBeNull();
+    expect(res.text).toContain('<code id="plaintext-key">ak_Xy12abcdPLAINTEXT</code>');
+    expect(t.calls).toContainEqual(["createKey", { userId: 2, name: "new", rateLimits: { minute: 50 } }]);
+    expect((await t.get("/keys")).text).not.toContain("PLAINTEXT");
+  });
+
+  it("shows the keys API's refusal next to the field", async () => {
+    const t = build({
+      keys: {
+        createKey: async () => {
+          throw fieldError("rateLimits.minute", "must be at most 1000000");
+        },
+      },
+    });
+    const res = await t.post("/keys", { userId: "2", name: "x", minute: "99999999" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="rateLimits.minute">must be at most 1000000');
+  });
+
+  it("rotates a key and shows the new plaintext", async () => {
+    const t = build();
+    const res = await t.post("/keys/9/rotate", {});
+    expect(res.text).toContain("ak_RotatedPLAINTEXT");
+    expect(res.text).toContain("Key rotated");
+  });
+
+  it("deactivates a key, and saves limits with blanks back to the default", async () => {
+    const t = build();
+    expect((await t.post("/keys/9/deactivate", {})).location).toBe("/keys/9?done=deactivated");
+    await t.post("/keys/9", { name: "billing", description: "", minute: "10", hour: "", day: "" });
+    expect(t.calls).toEqual([
+      ["updateKey", [9, { isActive: false }]],
+      [
+        "updateKey",
+        [9, { name: "billing", description: null, rateLimits: { minute: 10, hour: null, day: null } }],
+      ],
+    ]);
+  });
+
+  it("charts a key's usage per minute over an hour, per hour over a day or a week", async () => {
+    const t = build();
+    const page = await t.get("/keys/9?range=1h");
+    expect(page.text).toContain('<div class="n" id="usage-requests">10</div>');
+    expect(page.text).toContain('<script src="/assets/chart.umd.min.js"></script>');
+    // Chart data is inert JSON: labels, and succeeded = 10 - 2 errors - 3 client errors.
+    expect(page.text).toContain('"labels":["11:58"]');
+    expect(page.text).toContain('{"label":"succeeded","data":[5]');
+    await t.get("/keys/9?range=7d");
+    expect(t.calls.filter(([name]) => name === "keyUsage").map(([, args]) => args)).toEqual([
+      [9, { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute" }],
+      [9, { from: "2026-11-26T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour" }],
+    ]);
+  });
+});
+
+describe("alerts page", () => {
+  const counts = async () => ({ total: 0, bySeverity: {}, byStatus: {}, byType: {} });
+
+  it("pages on with the API's cursor, keeping the filters, and back to the first page", async () => {
+    const t = build({
+      alerts: { counts, listActive: async () => ({ items: [], nextCursor: "c2" }) } as Partial<AlertsClient>,
+    });
+    const first = await t.get("/alerts?severity=critical&apiKeyId=9");
+    expect(first.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9&amp;cursor=c2" rel="next"');
+    const second = await t.get("/alerts?severity=critical&apiKeyId=9&cursor=c2");
+    expect(second.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9">« First page</a>');
+  });
+
+  it("shows the API's refusal of a filter instead of failing the page", async () => {
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid query",
+            errors: [{ field: "type", message: "must be one of …" }],
+          });
+        },
+      } as Partial<AlertsClient>,
+    });
+    const res = await t.get("/alerts?type=nonsense");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<div class="alert-box" role="alert">type: must be one of …</div>');
+  });
+});
+
+describe("history, reports and failures", () => {
+  it("asks for whole UTC days, the end day included, resolved alerts by default", async () => {
+    const t = build();
+    await t.get("/history?from=2026-12-01&to=2026-12-02&type=error_rate");
+    expect(t.calls).toEqual([
+      [
+        "history",
+        {
+          type: "error_rate",
+          severity: undefined,
+          status: "resolved",
+          apiKeyId: undefined,
+          cursor: undefined,
+          limit: 50,
+          from: "2026-12-01T00:00:00.000Z",
+          to: "2026-12-03T00:00:00.000Z",
+        },
+      ],
+    ]);
+  });
+
+  it("reports durations in words and charts alerts per day by type and severity", async () => {
+    const t = build();
+    const page = await t.get("/reports");
+    expect(page.text).toContain("90 s");
+    expect(page.text).toContain("2.0 h");
+    expect(page.text).toContain('id="chart-by-type"');
+    expect(page.text).toContain('{"label":"critical","data":[1],"color":"#c62828"}');
+  });
+
+  it("answers 502 with the reason, never a stack, when an API cannot be reached", async () => {
+    const t = build({
+      keys: {
+        listKeys: async () => {
+          throw new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED");
+        },
+      },
+    });
+    const res = await t.get("/keys");
+    expect(res.status).toBe(502);
+    expect(res.text).toContain("cannot reach the keys service");
+    expect(res.text).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it("answers 500 with a plain sentence for an unexpected error", async () => {
+    const t = build({
+      alerts: {
+        report: async () => {
+          throw new TypeError("boom");
+        },
+      },
+    });
+    const res = await t.get("/reports");
+    expect(res.status).toBe(500);
+    expect(res.text).toContain("Something went wrong");
+    expect(res.text).not.toContain("boom");
+  });
+});

@@ -1,0 +1,240 @@
+import { type AlertDetailView, type AlertFilters, type AlertView, ApiError, type Page } from "@apimon/client";
+import { alertSeverities, alertTypes } from "@apimon/events";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { type ConsoleEnv, field, type PageDeps } from "../context";
+import { formatValue, typeLabel } from "../views/format";
+import { badge, csrfField, errorBox, type Html, noticeBox, page, time } from "../views/layout";
+
+/** Alerts per page of the lists. */
+export const PAGE_SIZE = 50;
+
+const DAY_MS = 86_400_000;
+
+interface ListQuery {
+  type?: string;
+  severity?: string;
+  status?: string;
+  apiKeyId?: string;
+  cursor?: string;
+}
+
+/** The filters as the API takes them; unknown values are passed on for the API to refuse. */
+function apiFilters(q: ListQuery): AlertFilters {
+  const id = q.apiKeyId ? Number(q.apiKeyId) : undefined;
+  return {
+    type: q.type || undefined,
+    severity: q.severity || undefined,
+    status: q.status || undefined,
+    apiKeyId: id !== undefined && Number.isInteger(id) && id > 0 ? id : undefined,
+    cursor: q.cursor || undefined,
+    limit: PAGE_SIZE,
+  };
+}
+
+/** The current URL with some parameters changed (empty values dropped). */
+function withParams(path: string, params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params).filter((e): e is [string, string] => !!e[1]);
+  return entries.length ? `${path}?${new URLSearchParams(entries)}` : path;
+}
+
+const select = (name: string, label: string, values: readonly string[], current: string | undefined) =>
+  html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}">
+<option value="">any</option>${values.map(
+    (v) => html`<option value="${v}" ${v === current ? "selected" : ""}>${typeLabel(v)}</option>`,
+  )}</select></div>`;
+
+function filterForm(action: string, q: ListQuery, statuses: readonly string[], extra: Html | string = "") {
+  return html`<form class="filters" method="get" action="${action}">
+${extra}
+${select("type", "Type", alertTypes, q.type)}
+${select("severity", "Severity", alertSeverities, q.severity)}
+${select("status", "Status", statuses, q.status)}
+<div><label for="f-key">API key id</label><input id="f-key" name="apiKeyId" type="number" min="1" value="${q.apiKeyId ?? ""}" placeholder="any"></div>
+<div><button type="submit">Filter</button> <a class="button secondary" href="${action}">Clear</a></div>
+</form>`;
+}
+
+function alertTable(items: AlertView[], emptyText: string, resolvedColumn = false) {
+  if (items.length === 0) return html`<div class="card muted">${emptyText}</div>`;
+  return html`<div class="table"><table>
+<thead><tr><th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
+<tbody>${items.map(
+    (a) => html`<tr data-alert-id="${a.id}">
+<td><a href="/alerts/${a.id}">${a.id}</a></td>
+<td>${badge(a.severity)}</td>
+<td>${typeLabel(a.type)}</td>
+<td>${badge(a.status)}</td>
+<td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
+<td>${a.apiKeyId === null ? html`<span class="muted">—</span>` : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</td>
+<td class="num">${a.occurrences}</td>
+<td>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
+</tr>`,
+  )}</tbody></table></div>`;
+}
+
+function pager(path: string, q: ListQuery & Record<string, string | undefined>, result: Page<AlertView>) {
+  const first = q.cursor
+    ? html`<a class="button secondary" href="${withParams(path, { ...q, cursor: undefined })}">« First page</a>`
+    : "";
+  const next = result.nextCursor
+    ? html`<a class="button secondary" href="${withParams(path, { ...q, cursor: result.nextCursor })}" rel="next">Next page »</a>`
+    : "";
+  return html`<div class="pager">${first}${next}<span class="muted small">${result.items.length} shown, ${PAGE_SIZE} per page</span></div>`;
+}
+
+const NOTICES: Record<string, string> = { acknowledged: "Alert acknowledged." };
+
+/** Alerts, alert detail with acknowledgement, and history. */
+export function createAlertPages({ alerts, refreshSeconds, clock }: PageDeps): Hono<ConsoleEnv> {
+  const routes = new Hono<ConsoleEnv>();
+
+  routes.get("/alerts", async (c) => {
+    const q: ListQuery = c.req.query();
+    let list: Page<AlertView> = { items: [], nextCursor: null };
+    let error: string | undefined;
+    try {
+      list = await alerts.listActive(apiFilters(q));
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      error = err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") || err.message;
+    }
+    const counts = await alerts.counts();
+    const stat = (cls: string, n: number, label: string, href: string) =>
+      html`<a class="stat ${cls}" href="${href}"><div class="n">${n}</div><div class="l">${label}</div></a>`;
+    const body = html`<h1>Active alerts</h1>
+<div class="cards" id="live-counts" data-live>
+${stat("critical", counts.bySeverity.critical ?? 0, "critical", "/alerts?severity=critical")}
+${stat("warning", counts.bySeverity.warning ?? 0, "warning", "/alerts?severity=warning")}
+${stat("", counts.byStatus.firing ?? 0, "firing", "/alerts?status=firing")}
+${stat("", counts.byStatus.acknowledged ?? 0, "acknowledged", "/alerts?status=acknowledged")}
+</div>
+${filterForm("/alerts", q, ["firing", "acknowledged"])}
+${errorBox(error)}
+<div id="live" data-live>
+${alertTable(list.items, "No active alerts match.")}
+${pager("/alerts", { ...q }, list)}
+<p class="muted small">Refreshes every ${refreshSeconds} s · updated ${time(clock().toISOString())}</p>
+</div>`;
+    return c.html(page({ title: "Alerts", section: "/alerts", csrf: c.get("csrf"), refreshSeconds }, body));
+  });
+
+  routes.get("/alerts/:id{[0-9]+}", async (c) => {
+    const alert = await alerts.get(Number(c.req.param("id")));
+    const notice = NOTICES[c.req.query("done") ?? ""];
+    return c.html(
+      page(
+        { title: `Alert ${alert.id}`, section: "/alerts", csrf: c.get("csrf") },
+        detail(alert, c.get("csrf"), notice),
+      ),
+    );
+  });
+
+  routes.post("/alerts/:id{[0-9]+}/acknowledge", async (c) => {
+    const id = Number(c.req.param("id"));
+    const form = await c.req.parseBody();
+    const by = field(form, "by");
+    const note = typeof form.note === "string" ? form.note.trim() : "";
+    try {
+      await alerts.acknowledge(id, { ...(by && { by }), ...(note && { note }) });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 409)) throw err;
+      const alert = await alerts.get(id);
+      const message =
+        err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") ||
+        String((err.body as { detail?: string })?.detail);
+      return c.html(
+        page(
+          { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
+          detail(alert, c.get("csrf"), undefined, message),
+        ),
+        400,
+      );
+    }
+    return c.redirect(`/alerts/${id}?done=acknowledged`, 303);
+  });
+
+  routes.get("/history", async (c) => {
+    const q: ListQuery & { from?: string; to?: string } = c.req.query();
+    const today = clock().toISOString().slice(0, 10);
+    const from = /^\d{4}-\d{2}-\d{2}$/.test(q.from ?? "")
+      ? (q.from as string)
+      : new Date(clock().getTime() - 6 * DAY_MS).toISOString().slice(0, 10);
+    const to = /^\d{4}-\d{2}-\d{2}$/.test(q.to ?? "") ? (q.to as string) : today;
+    const status = q.status ?? "resolved";
+    let list: Page<AlertView> = { items: [], nextCursor: null };
+    let error: string | undefined;
+    try {
+      list = await alerts.history({
+        ...apiFilters({ ...q, status }),
+        from: `${from}T00:00:00.000Z`,
+        // The form's "to" is a whole day, included.
+        to: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString(),
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      error = err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") || err.message;
+    }
+    const range = html`<div><label for="f-from">From</label><input id="f-from" type="date" name="from" value="${from}"></div>
+<div><label for="f-to">To</label><input id="f-to" type="date" name="to" value="${to}"></div>`;
+    const body = html`<h1>History</h1>
+<p class="muted">Alerts opened between the two days (UTC, both included); resolved ones unless another status is chosen.</p>
+${filterForm("/history", { ...q, status }, ["resolved", "acknowledged", "firing"], range)}
+${errorBox(error)}
+${alertTable(list.items, "No alerts in this range match.", status === "resolved")}
+${pager("/history", { ...q, status, from, to }, list)}`;
+    return c.html(page({ title: "History", section: "/history", csrf: c.get("csrf") }, body));
+  });
+
+  return routes;
+}
+
+function detail(a: AlertDetailView, csrf: string, notice?: string, error?: string) {
+  const ackForm =
+    a.status === "firing"
+      ? html`<div class="card"><h2>Acknowledge</h2>
+${errorBox(error)}
+<form method="post" action="/alerts/${a.id}/acknowledge">${csrfField(csrf)}
+<div class="grid"><div class="field"><label for="ack-by">Your name (optional)</label><input id="ack-by" name="by" maxlength="200"></div></div>
+<div class="field"><label for="ack-note">Note (optional)</label><textarea id="ack-note" name="note" maxlength="2000" placeholder="What you found, what you did"></textarea></div>
+<button type="submit">Acknowledge</button>
+</form></div>`
+      : errorBox(error);
+  return html`<p><a href="/alerts">« Alerts</a></p>
+<h1>Alert #${a.id} · ${typeLabel(a.type)} ${badge(a.severity)} ${badge(a.status)}</h1>
+${noticeBox(notice)}
+<div class="card"><p class="message" id="alert-message">${a.message}</p>
+<dl class="facts">
+<dt>Observed</dt><dd><strong>${formatValue(a.type, a.observedValue)}</strong> against a threshold of ${formatValue(a.type, a.threshold)}</dd>
+<dt>API key</dt><dd>${a.apiKeyId === null ? "—" : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</dd>
+<dt>Endpoint</dt><dd class="mono">${a.endpoint ?? "—"}</dd>
+<dt>Client IP</dt><dd class="mono">${a.clientIp ?? "—"}</dd>
+<dt>Occurrences</dt><dd>${a.occurrences}</dd>
+<dt>First seen</dt><dd>${time(a.firstSeenAt)}</dd>
+<dt>Last seen</dt><dd>${time(a.lastSeenAt)}</dd>
+<dt>Acknowledged</dt><dd>${a.acknowledgedAt ? html`${time(a.acknowledgedAt)}${a.acknowledgedBy ? html` by ${a.acknowledgedBy}` : ""}` : "—"}</dd>
+${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-text">${a.acknowledgementNote}</dd>` : ""}
+<dt>Escalated</dt><dd>${time(a.escalatedAt)}</dd>
+<dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
+</dl></div>
+${ackForm}
+<h2>Timeline</h2>
+<div class="table"><table><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>
+<tbody>${a.timeline.map(
+    (e) => html`<tr><td>${time(e.at)}</td><td>${e.kind}</td><td>${e.severity ? badge(e.severity) : ""}</td>
+<td class="num">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td>${e.by ?? ""}</td><td class="message">${e.note ?? ""}</td>
+<td>${e.channelIds.map((id) => html`<a href="/channels/${id}">#${id}</a> `)}</td></tr>`,
+  )}</tbody></table></div>
+<h2>Deliveries</h2>
+${
+  a.deliveries.length === 0
+    ? html`<div class="card muted">No notification was sent for this alert (no channel matched, or none is configured).</div>`
+    : html`<div class="table"><table><thead><tr><th>When</th><th>Channel</th><th class="num">Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th></tr></thead>
+<tbody>${a.deliveries.map(
+        (
+          d,
+        ) => html`<tr><td>${time(d.createdAt)}</td><td><a href="/channels/${d.channelId}">#${d.channelId}</a></td><td class="num">${d.attempt}</td>
+<td>${badge(d.status)}</td><td class="num">${d.responseCode ?? ""}</td><td class="num">${d.latencyMs === null ? "" : `${d.latencyMs} ms`}</td><td class="message">${d.error ?? ""}</td></tr>`,
+      )}</tbody></table></div>`
+}`;
+}

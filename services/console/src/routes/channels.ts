@@ -1,0 +1,234 @@
+import { ApiError, type ChannelInput, type ChannelView, type DeliveryView } from "@apimon/client";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { type ConsoleEnv, field, groupErrors, type PageDeps } from "../context";
+import { badge, csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
+
+/**
+ * A channel's target as the console shows it. A Slack incoming-webhook URL is a credential (its
+ * path is the secret), so only its host and last characters are shown; a webhook URL loses its
+ * query string and credentials, which may carry tokens.
+ */
+export function maskTarget(channel: Pick<ChannelView, "type" | "target">): string {
+  if (channel.type === "email") return channel.target;
+  try {
+    const url = new URL(channel.target);
+    if (channel.type === "slack") return `${url.protocol}//${url.host}/…${channel.target.slice(-4)}`;
+    return `${url.protocol}//${url.host}${url.pathname}${url.search ? "?…" : ""}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+const NOTICES: Record<string, string> = {
+  created: "Channel created.",
+  saved: "Channel saved.",
+  deleted: "Channel deleted.",
+  enabled: "Channel enabled.",
+  disabled: "Channel disabled.",
+};
+
+const severitySelect = (current: string) =>
+  html`<select id="ch-sev" name="minSeverity">${["warning", "critical"].map(
+    (s) => html`<option value="${s}" ${s === current ? "selected" : ""}>${s} and above</option>`,
+  )}</select>`;
+
+function createForm(csrf: string, values: Record<string, string>, errors: Record<string, string[]>) {
+  const type = values.type ?? "webhook";
+  return html`<div class="card"><h2>New channel</h2>
+<form method="post" action="/channels" id="create-channel">${csrfField(csrf)}
+<div class="grid">
+<div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ""}" maxlength="200" placeholder="on-call webhook">${fieldError(errors, "name")}</div>
+<div class="field"><label for="ch-type">Type</label><select id="ch-type" name="type">${[
+    "email",
+    "slack",
+    "webhook",
+  ].map(
+    (t) => html`<option value="${t}" ${t === type ? "selected" : ""}>${t}</option>`,
+  )}</select>${fieldError(errors, "type")}</div>
+<div class="field"><label for="ch-target">Target (addresses, comma-separated, or URL)</label><input id="ch-target" name="target" value="${values.target ?? ""}" size="40" required>${fieldError(errors, "target")}</div>
+<div class="field"><label for="ch-secret">Signing secret (webhook only, 16+ characters)</label><input id="ch-secret" name="secret" type="password" autocomplete="off">${fieldError(errors, "secret")}</div>
+<div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? "warning")}${fieldError(errors, "minSeverity")}</div>
+</div>
+<button type="submit">Create channel</button>
+</form></div>`;
+}
+
+function testResult(
+  channel: ChannelView,
+  delivery: DeliveryView | undefined,
+  error: string | undefined,
+): Html | string {
+  if (!delivery && !error) return "";
+  return html`<div class="card" id="test-result"><h2>Test of ${channel.name}</h2>
+${error ? errorBox(error) : ""}
+${
+  delivery
+    ? html`<div class="table"><table><thead><tr><th>Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th><th>When</th></tr></thead>
+<tbody><tr><td>${delivery.attempt}</td><td>${badge(delivery.status)}</td><td class="num">${delivery.responseCode ?? ""}</td>
+<td class="num">${delivery.latencyMs === null ? "" : `${delivery.latencyMs} ms`}</td><td class="message">${delivery.error ?? ""}</td><td>${time(delivery.createdAt)}</td></tr></tbody></table></div>
+<p class="muted small">Delivery ${delivery.deliveryId}: the notifier's final record after ${delivery.attempt} attempt(s).</p>`
+    : ""
+}</div>`;
+}
+
+function listPage(
+  csrf: string,
+  channels: ChannelView[],
+  opts: {
+    notice?: string;
+    values?: Record<string, string>;
+    errors?: Record<string, string[]>;
+    test?: Html | string;
+  },
+) {
+  return page(
+    { title: "Channels", section: "/channels", csrf },
+    html`<h1>Notification channels</h1>
+${noticeBox(opts.notice)}
+${opts.test ?? ""}
+${
+  channels.length === 0
+    ? html`<div class="card muted">No channels yet: alerts are only shown here until one is created.</div>`
+    : html`<div class="table"><table><thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Secret</th><th>Min severity</th><th>State</th><th></th></tr></thead>
+<tbody>${channels.map(
+        (
+          ch,
+        ) => html`<tr data-channel-id="${ch.id}"><td><a href="/channels/${ch.id}">${ch.name}</a></td><td>${ch.type}</td>
+<td class="mono">${maskTarget(ch)}</td><td>${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
+<td>${badge(ch.minSeverity)}</td><td>${badge(ch.enabled ? "on" : "off")}</td>
+<td><div class="actions">
+<form method="post" action="/channels/${ch.id}/test">${csrfField(csrf)}<button type="submit" class="secondary">Test</button></form>
+<form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(csrf)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
+<a class="button secondary" href="/channels/${ch.id}">Edit</a>
+<form method="post" action="/channels/${ch.id}/delete" data-confirm="Delete this channel?">${csrfField(csrf)}<button type="submit" class="danger">Delete</button></form>
+</div></td></tr>`,
+      )}</tbody></table></div>`
+}
+${createForm(csrf, opts.values ?? {}, opts.errors ?? {})}`,
+  );
+}
+
+function editPage(
+  csrf: string,
+  ch: ChannelView,
+  errors: Record<string, string[]> = {},
+  values: Record<string, string> = {},
+) {
+  return page(
+    { title: ch.name, section: "/channels", csrf },
+    html`<p><a href="/channels">« Channels</a></p><h1>${ch.name} ${badge(ch.enabled ? "on" : "off")}</h1>
+<div class="card"><form method="post" action="/channels/${ch.id}">${csrfField(csrf)}
+<div class="grid">
+<div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ch.name}" maxlength="200">${fieldError(errors, "name")}</div>
+<div class="field"><label>Type</label><div>${ch.type}</div></div>
+<div class="field"><label for="ch-target">Target</label>
+<input id="ch-target" name="target" value="${values.target ?? (ch.type === "slack" ? "" : ch.target)}" size="40" placeholder="${ch.type === "slack" ? `unchanged: ${maskTarget(ch)}` : ""}">${fieldError(errors, "target")}</div>
+${
+  ch.type === "webhook"
+    ? html`<div class="field"><label for="ch-secret">Signing secret</label><input id="ch-secret" name="secret" type="password" autocomplete="off" placeholder="${ch.hasSecret ? "unchanged (set)" : "none"}">
+<label><input type="checkbox" name="removeSecret"> remove the secret</label>${fieldError(errors, "secret")}</div>`
+    : ""
+}
+<div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? ch.minSeverity)}</div>
+<div class="field"><label><input type="checkbox" name="enabled" ${ch.enabled ? "checked" : ""}> Enabled</label></div>
+</div>
+<button type="submit">Save</button></form></div>
+<p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)}</p>`,
+  );
+}
+
+/** Notification channels: list, create, edit, enable/disable, delete and test. */
+export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
+  const routes = new Hono<ConsoleEnv>();
+  const all = async () => (await alerts.listChannels({ limit: 100 })).items;
+  const id = (param: string) => Number(param);
+
+  routes.get("/channels", async (c) => {
+    const notice = NOTICES[c.req.query("done") ?? ""];
+    return c.html(listPage(c.get("csrf"), await all(), { notice }));
+  });
+
+  routes.post("/channels", async (c) => {
+    const form = await c.req.parseBody();
+    const values = Object.fromEntries(
+      ["name", "type", "target", "minSeverity"].map((k) => [k, field(form, k)]),
+    );
+    const secret = typeof form.secret === "string" && form.secret !== "" ? form.secret : undefined;
+    const input: ChannelInput = {
+      ...(values.name && { name: values.name }),
+      type: values.type as ChannelInput["type"],
+      target: values.target,
+      minSeverity: values.minSeverity as ChannelInput["minSeverity"],
+      ...(secret !== undefined && { secret }),
+    };
+    try {
+      await alerts.createChannel(input);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      const errors = groupErrors(
+        err.fieldErrors.length ? err.fieldErrors : [{ field: "target", message: err.message }],
+      );
+      return c.html(listPage(c.get("csrf"), await all(), { values, errors }), 400);
+    }
+    return c.redirect("/channels?done=created", 303);
+  });
+
+  routes.get("/channels/:id{[0-9]+}", async (c) =>
+    c.html(editPage(c.get("csrf"), await alerts.getChannel(id(c.req.param("id"))))),
+  );
+
+  routes.post("/channels/:id{[0-9]+}", async (c) => {
+    const channelId = id(c.req.param("id"));
+    const current = await alerts.getChannel(channelId);
+    const form = await c.req.parseBody();
+    const values = Object.fromEntries(["name", "target", "minSeverity"].map((k) => [k, field(form, k)]));
+    const patch: ChannelInput = {
+      name: values.name || current.name,
+      minSeverity: values.minSeverity as ChannelInput["minSeverity"],
+      enabled: form.enabled === "on",
+      // A blank target keeps the stored one (a Slack URL is never shown, so it cannot be resent).
+      ...(values.target && { target: values.target }),
+      ...(form.removeSecret === "on"
+        ? { secret: null }
+        : typeof form.secret === "string" && form.secret !== "" && { secret: form.secret }),
+    };
+    try {
+      await alerts.updateChannel(channelId, patch);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      const errors = groupErrors(
+        err.fieldErrors.length ? err.fieldErrors : [{ field: "name", message: err.message }],
+      );
+      return c.html(editPage(c.get("csrf"), current, errors, values), 400);
+    }
+    return c.redirect("/channels?done=saved", 303);
+  });
+
+  for (const action of ["enable", "disable"] as const) {
+    routes.post(`/channels/:id{[0-9]+}/${action}`, async (c) => {
+      await alerts.updateChannel(id(c.req.param("id")), { enabled: action === "enable" });
+      return c.redirect(`/channels?done=${action}d`, 303);
+    });
+  }
+
+  routes.post("/channels/:id{[0-9]+}/delete", async (c) => {
+    await alerts.deleteChannel(id(c.req.param("id")));
+    return c.redirect("/channels?done=deleted", 303);
+  });
+
+  routes.post("/channels/:id{[0-9]+}/test", async (c) => {
+    const channel = await alerts.getChannel(id(c.req.param("id")));
+    let delivery: DeliveryView | undefined;
+    let error: string | undefined;
+    try {
+      delivery = await alerts.testChannel(channel.id);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      error = String((err.body as { detail?: string })?.detail ?? err.message);
+    }
+    return c.html(listPage(c.get("csrf"), await all(), { test: testResult(channel, delivery, error) }));
+  });
+
+  return routes;
+}

@@ -1,0 +1,360 @@
+import { ApiError, type ApiKeyView, type KeyUsageView, type UserView } from "@apimon/client";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { type ConsoleEnv, field, groupErrors, type PageDeps } from "../context";
+import {
+  badge,
+  type ChartSpec,
+  chart,
+  csrfField,
+  fieldError,
+  type Html,
+  noticeBox,
+  page,
+  time,
+} from "../views/layout";
+
+/** The usage ranges offered, with the bucket size that keeps each chart readable. */
+export const USAGE_RANGES = {
+  "1h": { ms: 3_600_000, granularity: "minute" },
+  "24h": { ms: 86_400_000, granularity: "hour" },
+  "7d": { ms: 7 * 86_400_000, granularity: "hour" },
+} as const;
+export type UsageRange = keyof typeof USAGE_RANGES;
+
+export const rangeOf = (value: string | undefined): UsageRange =>
+  value !== undefined && value in USAGE_RANGES ? (value as UsageRange) : "24h";
+
+/** Links to the same page over 1 h, 24 h and 7 d. */
+export function rangeTabs(path: string, current: UsageRange) {
+  return html`<div class="tabs">${Object.keys(USAGE_RANGES).map(
+    (r) => html`<a href="${path}?range=${r}" class="${r === current ? "active" : ""}">${r}</a>`,
+  )}</div>`;
+}
+
+const bucketLabel = (iso: string, range: UsageRange) =>
+  range === "7d" ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+
+/** The two charts of a key's usage: traffic by outcome, and latency percentiles. */
+export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
+  const labels = usage.buckets.map((b) => bucketLabel(b.start, range));
+  const traffic: ChartSpec = {
+    type: "bar",
+    stacked: true,
+    labels,
+    yTitle: "requests",
+    datasets: [
+      {
+        label: "succeeded",
+        data: usage.buckets.map((b) => b.requests - b.errors - b.clientErrors),
+        color: "#2f5bd3",
+      },
+      {
+        label: "other 4xx",
+        data: usage.buckets.map((b) => b.clientErrors - b.rateLimited),
+        color: "#b26a00",
+      },
+      { label: "429 rate limited", data: usage.buckets.map((b) => b.rateLimited), color: "#7b1fa2" },
+      { label: "5xx errors", data: usage.buckets.map((b) => b.errors), color: "#c62828" },
+    ],
+  };
+  const latency: ChartSpec = {
+    type: "line",
+    labels,
+    yTitle: "ms",
+    datasets: [
+      { label: "p50", data: usage.buckets.map((b) => b.p50ResponseTimeMs), color: "#2e7d32" },
+      { label: "p95", data: usage.buckets.map((b) => b.p95ResponseTimeMs), color: "#c62828" },
+    ],
+  };
+  const sum = (k: "requests" | "errors" | "rateLimited" | "clientErrors") =>
+    usage.buckets.reduce((a, b) => a + b[k], 0);
+  const requests = sum("requests");
+  return html`<div class="cards">
+<div class="stat"><div class="n" id="usage-requests">${requests}</div><div class="l">requests</div></div>
+<div class="stat critical"><div class="n">${sum("errors")}</div><div class="l">5xx errors</div></div>
+<div class="stat warning"><div class="n">${sum("rateLimited")}</div><div class="l">429 rate limited</div></div>
+<div class="stat"><div class="n">${requests === 0 ? "—" : `${((sum("errors") / requests) * 100).toFixed(1)} %`}</div><div class="l">error rate</div></div>
+</div>
+<div class="grid">${chart("chart-traffic", "Requests by outcome", traffic)}${chart("chart-latency", "Response time (p50 / p95)", latency)}</div>`;
+}
+
+const limitsText = (k: ApiKeyView) => `${k.rateLimits.minute} / ${k.rateLimits.hour} / ${k.rateLimits.day}`;
+
+/** A key's plaintext, shown once after create or rotate, with a copy button. */
+function plaintextCard(key: ApiKeyView) {
+  return html`<div class="card" id="new-key"><h2>The new key (shown once)</h2>
+<p class="muted">Copy it now: only its hash is stored, it cannot be shown again.</p>
+<div class="secret"><code id="plaintext-key">${key.key ?? ""}</code><button type="button" data-copy="plaintext-key">Copy</button></div>
+<p class="small">Key #${key.id} · ${key.name} · prefix <code>${key.prefix}</code> · <a href="/keys/${key.id}">usage and settings</a></p></div>`;
+}
+
+function keysPage(
+  csrf: string,
+  data: {
+    users: UserView[];
+    keys: ApiKeyView[];
+    nextCursor: string | null;
+    userId?: string;
+    cursor?: string;
+  },
+  opts: {
+    notice?: string;
+    created?: ApiKeyView;
+    userErrors?: Record<string, string[]>;
+    keyErrors?: Record<string, string[]>;
+    values?: Record<string, string>;
+  } = {},
+) {
+  const v = opts.values ?? {};
+  const userName = new Map(data.users.map((u) => [u.id, u.name]));
+  return page(
+    { title: "Keys", section: "/keys", csrf },
+    html`<h1>API keys</h1>
+${noticeBox(opts.notice)}
+${opts.created ? plaintextCard(opts.created) : ""}
+<form class="filters" method="get" action="/keys">
+<div><label for="f-user">User</label><select id="f-user" name="userId"><option value="">all users</option>${data.users.map(
+      (u) =>
+        html`<option value="${u.id}" ${String(u.id) === data.userId ? "selected" : ""}>${u.name} (${u.email})</option>`,
+    )}</select></div><div><button type="submit">Show</button></div></form>
+${
+  data.keys.length === 0
+    ? html`<div class="card muted">No keys yet.</div>`
+    : html`<div class="table"><table><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
+<tbody>${data.keys.map(
+        (
+          k,
+        ) => html`<tr data-key-id="${k.id}"><td><a href="/keys/${k.id}">${k.id}</a></td><td><a href="/keys/${k.id}">${k.name}</a></td><td class="mono">${k.prefix}</td>
+<td>${userName.get(k.userId) ?? `#${k.userId}`}</td><td>${badge(k.isActive ? "on" : "off")}</td><td class="num">${limitsText(k)}</td>
+<td class="num">${k.usageCount ?? 0}</td><td>${time(k.lastUsed)}</td>
+<td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
+<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
+      )}</tbody></table></div>`
+}
+<div class="pager">${data.cursor ? html`<a class="button secondary" href="/keys${data.userId ? `?userId=${data.userId}` : ""}">« First page</a>` : ""}
+${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearchParams({ ...(data.userId && { userId: data.userId }), cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
+<div class="grid">
+<div class="card"><h2>New key</h2>
+<form method="post" action="/keys" id="create-key">${csrfField(csrf)}
+<div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${data.users.map(
+      (u) =>
+        html`<option value="${u.id}" ${String(u.id) === (v.userId ?? data.userId) ? "selected" : ""}>${u.name} (${u.email})</option>`,
+    )}</select>${fieldError(opts.keyErrors ?? {}, "userId")}</div>
+<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}" required>${fieldError(opts.keyErrors ?? {}, "name")}</div>
+<div class="field"><label for="k-desc">Description (optional)</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(opts.keyErrors ?? {}, "description")}</div>
+${limitFields(v, opts.keyErrors ?? {})}
+<button type="submit">Create key</button></form></div>
+<div class="card"><h2>Users</h2>
+<div class="table"><table><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
+      (u) =>
+        html`<tr><td>${u.id}</td><td><a href="/keys?userId=${u.id}">${u.name}</a></td><td>${u.email}</td><td>${time(u.createdAt)}</td></tr>`,
+    )}</tbody></table></div>
+<form method="post" action="/users" id="create-user">${csrfField(csrf)}
+<div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.userName ?? ""}" required>${fieldError(opts.userErrors ?? {}, "name")}</div>
+<div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? ""}" required>${fieldError(opts.userErrors ?? {}, "email")}</div>
+<button type="submit" class="secondary">Add user</button></form></div>
+</div>`,
+  );
+}
+
+function limitFields(v: Record<string, string>, errors: Record<string, string[]>, placeholder = "default") {
+  return html`<div class="actions">${(["minute", "hour", "day"] as const).map(
+    (w) =>
+      html`<div class="field"><label for="k-${w}">Per ${w}</label><input id="k-${w}" name="${w}" type="number" min="1" value="${v[w] ?? ""}" placeholder="${placeholder}">${fieldError(errors, `rateLimits.${w}`)}</div>`,
+  )}</div>`;
+}
+
+/** Limits from the form: a number sets a window, blank leaves it (create) or resets it to the default (edit). */
+function limitsFrom(form: Record<string, unknown>, blank: null | undefined) {
+  const out: Record<string, number | null> = {};
+  for (const w of ["minute", "hour", "day"] as const) {
+    const raw = field(form, w);
+    if (raw !== "") out[w] = Number(raw);
+    else if (blank === null) out[w] = null;
+  }
+  return out;
+}
+
+function keyPage(
+  csrf: string,
+  key: ApiKeyView,
+  usage: KeyUsageView,
+  range: UsageRange,
+  opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
+) {
+  const errors = opts.errors ?? {};
+  return page(
+    { title: key.name, section: "/keys", csrf, charts: true },
+    html`<p><a href="/keys">« Keys</a></p>
+<h1>${key.name} <span class="mono muted">${key.prefix}</span> ${badge(key.isActive ? "on" : "off")}</h1>
+${noticeBox(opts.notice)}
+${opts.created ? plaintextCard(opts.created) : ""}
+${rangeTabs(`/keys/${key.id}`, range)}
+${usageCharts(usage, range)}
+<div class="grid">
+<div class="card"><h2>Key</h2><dl class="facts">
+<dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/keys?userId=${key.userId}">#${key.userId}</a></dd>
+<dt>Description</dt><dd>${key.description ?? "—"}</dd>
+<dt>Limits</dt><dd>${limitsText(key)} (minute / hour / day)</dd>
+<dt>Calls</dt><dd>${key.usageCount ?? 0}</dd><dt>Last used</dt><dd>${time(key.lastUsed)}</dd>
+<dt>Created</dt><dd>${time(key.createdAt)}</dd><dt>Expires</dt><dd>${time(key.expiresAt)}</dd>
+${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotatedFromId}">#${key.rotatedFromId}</a></dd>` : ""}
+</dl>
+<div class="actions spaced">
+<form method="post" action="/keys/${key.id}/rotate" data-confirm="Rotate this key? The old key keeps working for the grace period.">${csrfField(csrf)}<button type="submit" class="secondary">Rotate</button></form>
+<form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
+</div></div>
+<div class="card"><h2>Edit</h2>
+<form method="post" action="/keys/${key.id}">${csrfField(csrf)}
+<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
+<div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
+${limitFields(
+  Object.fromEntries(Object.entries(key.rateLimits).map(([k, n]) => [k, String(n)])),
+  errors,
+  "default",
+)}
+<p class="muted small">Blank resets a window to the default limit.</p>
+${fieldError(errors, "(body)")}
+<button type="submit">Save</button></form></div>
+</div>`,
+  );
+}
+
+const KEY_NOTICES: Record<string, string> = {
+  saved: "Key saved.",
+  activated: "Key activated.",
+  deactivated: "Key deactivated: the edge refuses it from now on.",
+  user: "User added.",
+};
+
+/** Users and keys: list, create (plaintext once), rotate, activate/deactivate, limits, usage charts. */
+export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
+  const routes = new Hono<ConsoleEnv>();
+
+  async function listData(userId?: string, cursor?: string) {
+    const uid = userId && /^\d+$/.test(userId) ? Number(userId) : undefined;
+    const [users, list] = await Promise.all([
+      keys.listUsers({ limit: 100 }),
+      keys.listKeys({ userId: uid, cursor: cursor || undefined, limit: 50 }),
+    ]);
+    return {
+      users: users.items,
+      keys: list.items,
+      nextCursor: list.nextCursor,
+      userId: uid === undefined ? undefined : String(uid),
+      cursor,
+    };
+  }
+
+  async function usageOf(id: number, range: UsageRange) {
+    const { ms, granularity } = USAGE_RANGES[range];
+    const now = clock().getTime();
+    return keys.keyUsage(id, {
+      from: new Date(now - ms).toISOString(),
+      to: new Date(now).toISOString(),
+      granularity,
+    });
+  }
+
+  routes.get("/keys", async (c) => {
+    const notice = KEY_NOTICES[c.req.query("done") ?? ""];
+    return c.html(
+      keysPage(c.get("csrf"), await listData(c.req.query("userId"), c.req.query("cursor")), { notice }),
+    );
+  });
+
+  routes.post("/users", async (c) => {
+    const form = await c.req.parseBody();
+    const values = { userName: field(form, "name"), email: field(form, "email") };
+    try {
+      await keys.createUser({ name: values.userName, email: values.email });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 409)) throw err;
+      const userErrors = groupErrors(
+        err.fieldErrors.length
+          ? err.fieldErrors
+          : [{ field: "email", message: String((err.body as { detail?: string })?.detail) }],
+      );
+      return c.html(keysPage(c.get("csrf"), await listData(), { userErrors, values }), 400);
+    }
+    return c.redirect("/keys?done=user", 303);
+  });
+
+  routes.post("/keys", async (c) => {
+    const form = await c.req.parseBody();
+    const values = Object.fromEntries(
+      ["userId", "name", "description", "minute", "hour", "day"].map((k) => [k, field(form, k)]),
+    );
+    let created: ApiKeyView;
+    try {
+      created = await keys.createKey({
+        userId: Number(values.userId),
+        name: values.name as string,
+        ...(values.description && { description: values.description }),
+        rateLimits: limitsFrom(form, undefined) as { minute?: number; hour?: number; day?: number },
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 404)) throw err;
+      const keyErrors = groupErrors(
+        err.fieldErrors.length
+          ? err.fieldErrors
+          : [{ field: "userId", message: String((err.body as { detail?: string })?.detail) }],
+      );
+      return c.html(keysPage(c.get("csrf"), await listData(values.userId), { keyErrors, values }), 400);
+    }
+    // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice.
+    return c.html(keysPage(c.get("csrf"), await listData(), { created, notice: "Key created." }));
+  });
+
+  routes.get("/keys/:id{[0-9]+}", async (c) => {
+    const id = Number(c.req.param("id"));
+    const range = rangeOf(c.req.query("range"));
+    const [key, usage] = await Promise.all([keys.getKey(id), usageOf(id, range)]);
+    return c.html(
+      keyPage(c.get("csrf"), key, usage, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }),
+    );
+  });
+
+  routes.post("/keys/:id{[0-9]+}", async (c) => {
+    const id = Number(c.req.param("id"));
+    const form = await c.req.parseBody();
+    const description = field(form, "description");
+    try {
+      await keys.updateKey(id, {
+        name: field(form, "name"),
+        description: description === "" ? null : description,
+        rateLimits: limitsFrom(form, null),
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      const [key, usage] = await Promise.all([keys.getKey(id), usageOf(id, "24h")]);
+      const errors = groupErrors(
+        err.fieldErrors.length ? err.fieldErrors : [{ field: "(body)", message: err.message }],
+      );
+      return c.html(keyPage(c.get("csrf"), key, usage, "24h", { errors }), 400);
+    }
+    return c.redirect(`/keys/${id}?done=saved`, 303);
+  });
+
+  for (const action of ["activate", "deactivate"] as const) {
+    routes.post(`/keys/:id{[0-9]+}/${action}`, async (c) => {
+      const id = Number(c.req.param("id"));
+      await keys.updateKey(id, { isActive: action === "activate" });
+      return c.redirect(`/keys/${id}?done=${action}d`, 303);
+    });
+  }
+
+  routes.post("/keys/:id{[0-9]+}/rotate", async (c) => {
+    const created = await keys.rotateKey(Number(c.req.param("id")));
+    const usage = await usageOf(created.id, "24h");
+    return c.html(
+      keyPage(c.get("csrf"), created, usage, "24h", {
+        created,
+        notice: "Key rotated: the old key keeps working for the grace period.",
+      }),
+    );
+  });
+
+  return routes;
+}

@@ -1,0 +1,124 @@
+import { alertSeverities, alertTypes } from "@apimon/events";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import type { ConsoleEnv, PageDeps } from "../context";
+import { typeLabel } from "../views/format";
+import { chart, duration, page } from "../views/layout";
+import { rangeOf, rangeTabs, USAGE_RANGES } from "./keys";
+
+const DAY_MS = 86_400_000;
+const SEVERITY_COLORS: Record<string, string> = { warning: "#b26a00", critical: "#c62828" };
+const isDay = (v: string | undefined): v is string => /^\d{4}-\d{2}-\d{2}$/.test(v ?? "");
+
+/** Alert reports (per day by type and severity, time to acknowledge and resolve) and the usage summary. */
+export function createReportPages({ alerts, keys, clock }: PageDeps): Hono<ConsoleEnv> {
+  const routes = new Hono<ConsoleEnv>();
+
+  routes.get("/reports", async (c) => {
+    const now = clock();
+    const from = isDay(c.req.query("from"))
+      ? (c.req.query("from") as string)
+      : new Date(now.getTime() - 29 * DAY_MS).toISOString().slice(0, 10);
+    const to = isDay(c.req.query("to")) ? (c.req.query("to") as string) : now.toISOString().slice(0, 10);
+    const report = await alerts.report({
+      from: `${from}T00:00:00.000Z`,
+      to: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString(),
+    });
+    const labels = report.byDay.map((d) => d.day.slice(5));
+    const stat = (n: string | number, label: string, cls = "") =>
+      html`<div class="stat ${cls}"><div class="n">${n}</div><div class="l">${label}</div></div>`;
+    const body = html`<h1>Reports</h1>
+<form class="filters" method="get" action="/reports">
+<div><label for="f-from">From</label><input id="f-from" type="date" name="from" value="${from}"></div>
+<div><label for="f-to">To</label><input id="f-to" type="date" name="to" value="${to}"></div>
+<div><button type="submit">Show</button></div></form>
+<div class="cards">
+${stat(report.total, "alerts opened")}
+${stat(report.bySeverity.critical ?? 0, "critical", "critical")}
+${stat(report.bySeverity.warning ?? 0, "warning", "warning")}
+${stat(duration(report.timeToAcknowledge.medianSeconds), `median time to acknowledge (${report.timeToAcknowledge.count})`)}
+${stat(duration(report.timeToAcknowledge.meanSeconds), "mean time to acknowledge")}
+${stat(duration(report.timeToResolve.medianSeconds), `median time to resolve (${report.timeToResolve.count})`)}
+${stat(duration(report.timeToResolve.meanSeconds), "mean time to resolve")}
+</div>
+<div class="grid">
+${chart("chart-by-type", "Alerts per day by type", {
+  type: "bar",
+  stacked: true,
+  labels,
+  datasets: alertTypes.map((t) => ({ label: typeLabel(t), data: report.byDay.map((d) => d.byType[t] ?? 0) })),
+})}
+${chart("chart-by-severity", "Alerts per day by severity", {
+  type: "bar",
+  stacked: true,
+  labels,
+  datasets: alertSeverities.map((s) => ({
+    label: s,
+    data: report.byDay.map((d) => d.bySeverity[s] ?? 0),
+    color: SEVERITY_COLORS[s],
+  })),
+})}
+</div>
+<div class="grid">
+<div class="card"><h2>By type</h2><table>${alertTypes.map(
+      (t) =>
+        html`<tr><td><a href="/history?${new URLSearchParams({ type: t, from, to, status: "resolved" })}">${typeLabel(t)}</a></td><td class="num">${report.byType[t] ?? 0}</td></tr>`,
+    )}</table></div>
+<div class="card"><h2>By status</h2><table>${Object.entries(report.byStatus).map(
+      ([s, n]) => html`<tr><td>${s}</td><td class="num">${n}</td></tr>`,
+    )}</table></div>
+<div class="card"><h2>Keys with most alerts</h2>${
+      report.byApiKey.length === 0
+        ? html`<p class="muted">None.</p>`
+        : html`<table>${report.byApiKey
+            .slice(0, 10)
+            .map(
+              (k) =>
+                html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : html`<a href="/keys/${k.apiKeyId}">key #${k.apiKeyId}</a>`}</td><td class="num">${k.count}</td></tr>`,
+            )}</table>`
+    }</div>
+</div>`;
+    return c.html(page({ title: "Reports", section: "/reports", csrf: c.get("csrf"), charts: true }, body));
+  });
+
+  routes.get("/usage", async (c) => {
+    const range = rangeOf(c.req.query("range"));
+    const now = clock().getTime();
+    const summary = await keys.usageSummary({
+      from: new Date(now - USAGE_RANGES[range].ms).toISOString(),
+      to: new Date(now).toISOString(),
+      limit: 20,
+    });
+    const stat = (n: string | number, label: string, cls = "") =>
+      html`<div class="stat ${cls}"><div class="n">${n}</div><div class="l">${label}</div></div>`;
+    const body = html`<h1>Usage across the stack</h1>
+${rangeTabs("/usage", range)}
+<div class="cards">
+${stat(summary.requests, "requests")}
+${stat(summary.errors, "5xx errors", "critical")}
+${stat(summary.clientErrors, "4xx (429s included)", "warning")}
+${stat(`${(summary.errorRate * 100).toFixed(2)} %`, "error rate")}
+</div>
+<div class="grid">
+<div class="card"><h2>Busiest keys</h2>${
+      summary.topKeys.length === 0
+        ? html`<p class="muted">No traffic in this range.</p>`
+        : html`<table><thead><tr><th>Key</th><th class="num">Requests</th><th class="num">5xx</th></tr></thead><tbody>${summary.topKeys.map(
+            (k) =>
+              html`<tr><td><a href="/keys/${k.keyId}?range=${range}">${k.name ?? `#${k.keyId}`}</a></td><td class="num">${k.requests}</td><td class="num">${k.errors}</td></tr>`,
+          )}</tbody></table>`
+    }</div>
+<div class="card"><h2>Busiest endpoints</h2>${
+      summary.topEndpoints.length === 0
+        ? html`<p class="muted">No traffic in this range.</p>`
+        : html`<table><thead><tr><th>Endpoint</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topEndpoints.map(
+            (e) =>
+              html`<tr><td class="mono">${e.method} ${e.endpoint}</td><td class="num">${e.requests}</td><td class="num">${e.errors}</td><td class="num">${e.p95ResponseTimeMs === null ? "—" : `${Math.round(e.p95ResponseTimeMs)} ms`}</td></tr>`,
+          )}</tbody></table>`
+    }</div>
+</div>`;
+    return c.html(page({ title: "Usage", section: "/usage", csrf: c.get("csrf") }, body));
+  });
+
+  return routes;
+}

@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+// The console's own stylesheet and script, and Chart.js from node_modules: everything is served
+// from this origin (air-gapped installs work, and the CSP can say 'self' and nothing else).
+
+export const CONSOLE_CSS = `
+:root { --fg:#1d2330; --muted:#5b6475; --line:#e3e6ec; --bg:#f5f6f8; --card:#fff; --accent:#2f5bd3;
+  --crit:#c62828; --warn:#b26a00; --ok:#2e7d32; --info:#455a64; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
+a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
+header.top { display:flex; align-items:center; gap:1.5rem; padding:.6rem 1.5rem; background:#1d2330; color:#fff; }
+header.top .brand { font-weight:700; font-size:16px; color:#fff; letter-spacing:.02em; }
+header.top nav { display:flex; gap:.2rem; flex:1; flex-wrap:wrap; }
+header.top nav a { color:#c9d1e3; padding:.35rem .7rem; border-radius:6px; }
+header.top nav a.active, header.top nav a:hover { background:#323b50; color:#fff; text-decoration:none; }
+header.top form { margin:0; }
+main { max-width:1280px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
+h1 { font-size:22px; margin:.2rem 0 1rem; } h2 { font-size:16px; margin:1.5rem 0 .6rem; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1rem 1.2rem; margin-bottom:1rem; }
+.card > h2:first-child { margin-top:0; }
+.grid .field input:not([type=checkbox]):not([type=number]), .grid .field select { width:100%; }
+td.message a { color:inherit; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(140px,1fr)); gap:.8rem; margin-bottom:1rem; }
+a.stat { color:inherit; text-decoration:none; } a.stat:hover { border-color:var(--accent); }
+.stat { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:.8rem 1rem; }
+.stat .n { font-size:26px; font-weight:700; } .stat .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.05em; }
+.stat.critical .n { color:var(--crit); } .stat.warning .n { color:var(--warn); }
+table { border-collapse:collapse; width:100%; background:var(--card); }
+.table { border:1px solid var(--line); border-radius:10px; overflow:auto; margin-bottom:1rem; }
+th, td { text-align:left; padding:.5rem .7rem; border-bottom:1px solid var(--line); vertical-align:top; }
+th { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); background:#fafbfc; }
+tr:last-child td { border-bottom:0; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+.badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:12px; font-weight:600; border:1px solid transparent; white-space:nowrap; }
+.badge.critical { background:#fdecea; color:var(--crit); border-color:#f5c2bd; }
+.badge.warning { background:#fff4e0; color:var(--warn); border-color:#f3d7a6; }
+.badge.firing { background:#fdecea; color:var(--crit); } .badge.acknowledged { background:#e8eefc; color:var(--accent); }
+.badge.resolved, .badge.succeeded, .badge.on { background:#e7f4e8; color:var(--ok); }
+.badge.failed, .badge.off { background:#eceff1; color:var(--info); }
+.muted { color:var(--muted); } .small { font-size:12px; }
+.mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
+form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; }
+label { display:block; font-size:12px; color:var(--muted); margin-bottom:.2rem; }
+input, select, textarea { font:inherit; padding:.4rem .5rem; border:1px solid #c9cfd9; border-radius:6px; background:#fff; color:var(--fg); }
+input[type=number] { width:8rem; } textarea { width:100%; min-height:4rem; }
+button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; display:inline-block; }
+button.secondary, .button.secondary { background:#fff; color:var(--accent); }
+button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }
+header.top button { background:transparent; border-color:#59627a; color:#c9d1e3; padding:.3rem .7rem; }
+.field { margin-bottom:.8rem; }
+.field .error, .error { color:var(--crit); font-size:12.5px; margin-top:.2rem; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit,minmax(260px,1fr)); gap:1rem; }
+fieldset { border:1px solid var(--line); border-radius:10px; padding:.6rem 1rem .2rem; margin:0 0 1rem; background:var(--card); }
+legend { font-weight:600; padding:0 .3rem; }
+.notice { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#e7f4e8; border:1px solid #b9dfbc; }
+.alert-box { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fdecea; border:1px solid #f5c2bd; }
+.secret { display:flex; gap:.5rem; align-items:center; } .secret code { padding:.4rem .6rem; background:#f0f2f6; border-radius:6px; word-break:break-all; }
+.pager { display:flex; gap:.6rem; align-items:center; }
+.spaced { margin-top:.8rem; }
+.actions { display:flex; gap:.4rem; flex-wrap:wrap; } .actions form { margin:0; }
+.chart { position:relative; height:240px; }
+dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; } dl.facts dt { color:var(--muted); }
+.signin { max-width:380px; margin:10vh auto; }
+.signin h1 { text-align:center; } .signin input { width:100%; } .signin button { width:100%; margin-top:.6rem; }
+.tabs { display:flex; gap:.3rem; margin-bottom:1rem; } .tabs a { padding:.3rem .8rem; border:1px solid var(--line); border-radius:6px; background:#fff; }
+.tabs a.active { background:var(--accent); color:#fff; border-color:var(--accent); }
+.message { white-space:pre-wrap; word-break:break-word; }
+`;
+
+export const CONSOLE_JS = `
+"use strict";
+// Copy buttons, confirmations, local times, auto-refresh of the live regions, and charts.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = document.getElementById(button.dataset.copy).textContent;
+  navigator.clipboard.writeText(text).then(() => { button.textContent = "Copied"; }, () => { button.textContent = "Select and copy"; });
+});
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+function localTimes(root) {
+  for (const el of root.querySelectorAll("time[datetime]")) {
+    const d = new Date(el.getAttribute("datetime"));
+    if (!Number.isNaN(d.getTime())) { el.title = el.textContent; el.textContent = d.toLocaleString(); }
+  }
+}
+localTimes(document);
+const refresh = Number(document.body.dataset.refresh || 0);
+if (refresh > 0) {
+  // Regions marked data-live are replaced by their fresh copies; forms outside them keep their input.
+  setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      const res = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
+      if (!res.ok || res.redirected) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      for (const live of document.querySelectorAll("[data-live][id]")) {
+        const fresh = doc.getElementById(live.id);
+        if (fresh) { live.replaceWith(document.adoptNode(fresh)); localTimes(fresh); }
+      }
+    } catch (e) { /* the next tick tries again */ }
+  }, refresh * 1000);
+}
+const palette = ["#2f5bd3", "#c62828", "#b26a00", "#2e7d32", "#7b1fa2", "#00838f", "#6d4c41"];
+for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
+  const spec = JSON.parse(document.getElementById(canvas.dataset.chart).textContent);
+  const stacked = spec.stacked === true;
+  new Chart(canvas, {
+    type: spec.type,
+    data: {
+      labels: spec.labels,
+      datasets: spec.datasets.map((d, i) => ({
+        label: d.label, data: d.data, borderColor: d.color || palette[i % palette.length],
+        backgroundColor: (d.color || palette[i % palette.length]) + (spec.type === "line" ? "22" : "cc"),
+        borderWidth: spec.type === "line" ? 2 : 0, pointRadius: spec.type === "line" ? 2.5 : 0, tension: 0.25, fill: spec.type === "line" && !stacked ? false : undefined,
+        spanGaps: true,
+      })),
+    },
+    options: {
+      animation: false, responsive: true, maintainAspectRatio: false,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        x: { stacked, ticks: { maxTicksLimit: 12, autoSkip: true } },
+        y: { stacked, beginAtZero: true, title: { display: !!spec.yTitle, text: spec.yTitle || "" } },
+      },
+      plugins: { legend: { position: "bottom" } },
+    },
+  });
+}
+`;
+
+/** Chart.js's UMD build from this service's node_modules (read once at startup). */
+export function loadChartJs(): string {
+  const entry = require.resolve("chart.js");
+  return readFileSync(join(dirname(entry), "chart.umd.min.js"), "utf8");
+}

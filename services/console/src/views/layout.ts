@@ -1,0 +1,120 @@
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+
+// Server-rendered pages. Every interpolation in html`` is escaped unless it is itself html``
+// (or raw(), used only for JSON made safe by safeJson); nothing the APIs answer becomes markup.
+
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export const NAV = [
+  ["/alerts", "Alerts"],
+  ["/history", "History"],
+  ["/reports", "Reports"],
+  ["/keys", "Keys"],
+  ["/usage", "Usage"],
+  ["/channels", "Channels"],
+  ["/settings", "Settings"],
+] as const;
+
+export interface PageOptions {
+  title: string;
+  /** The nav entry to highlight. */
+  section?: string;
+  /** The CSRF token for forms (sign-out included); absent on the sign-in page. */
+  csrf?: string;
+  /** Seconds between refreshes of the element with id "live". */
+  refreshSeconds?: number;
+  /** Load Chart.js. */
+  charts?: boolean;
+}
+
+export function page(options: PageOptions, body: Html): Html {
+  const { title, section, csrf, refreshSeconds, charts } = options;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · apimon console</title>
+<link rel="stylesheet" href="/assets/console.css">
+<link rel="icon" href="data:,">
+</head>
+<body data-refresh="${refreshSeconds ?? 0}">
+${
+  csrf === undefined
+    ? ""
+    : html`<header class="top">
+  <a class="brand" href="/alerts">apimon</a>
+  <nav>${NAV.map(([href, label]) => html`<a href="${href}" class="${section === href ? "active" : ""}">${label}</a>`)}</nav>
+  <form method="post" action="/sign-out">${csrfField(csrf)}<button type="submit">Sign out</button></form>
+</header>`
+}
+<main>
+${body}
+</main>
+${charts ? html`<script src="/assets/chart.umd.min.js"></script>` : ""}
+<script src="/assets/console.js"></script>
+</body>
+</html>`;
+}
+
+export const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}">`;
+
+/** An ISO time as UTC text; the browser script rewrites it to local time. */
+export function time(iso: string | null | undefined): Html | string {
+  if (!iso) return "—";
+  return html`<time datetime="${iso}">${iso
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
+    .replace("Z", " UTC")}</time>`;
+}
+
+export const badge = (value: string) => html`<span class="badge ${value}">${value}</span>`;
+
+/** The field's error messages, shown next to it. */
+export function fieldError(errors: Record<string, string[]>, field: string): Html | string {
+  const messages = errors[field];
+  return messages?.length ? html`<div class="error" data-field="${field}">${messages.join("; ")}</div>` : "";
+}
+
+export function noticeBox(text: string | undefined): Html | string {
+  return text ? html`<div class="notice" role="status">${text}</div>` : "";
+}
+
+export function errorBox(text: string | undefined): Html | string {
+  return text ? html`<div class="alert-box" role="alert">${text}</div>` : "";
+}
+
+/** JSON inside <script type="application/json">: `<` escaped so no tag can end the element early. */
+export function safeJson(value: unknown): HtmlEscapedString {
+  return raw(
+    JSON.stringify(value)
+      .replace(/</g, "\\u003c")
+      .replace(/>/g, "\\u003e")
+      .replace(/&/g, "\\u0026")
+      .replace(/\u2028/g, "\\u2028")
+      .replace(/\u2029/g, "\\u2029"),
+  );
+}
+
+export interface ChartSpec {
+  type: "line" | "bar";
+  labels: string[];
+  datasets: { label: string; data: (number | null)[]; color?: string }[];
+  stacked?: boolean;
+  yTitle?: string;
+}
+
+/** A chart drawn by the console script from JSON data (no inline script: the CSP forbids it). */
+export function chart(id: string, title: string, spec: ChartSpec): Html {
+  return html`<div class="card"><h2>${title}</h2><div class="chart"><canvas data-chart="${id}" aria-label="${title}"></canvas></div>
+<script type="application/json" id="${id}">${safeJson(spec)}</script></div>`;
+}
+
+/** Seconds as "42 s", "3.5 min", "2.1 h". */
+export function duration(seconds: number | null): string {
+  if (seconds === null) return "—";
+  if (seconds < 120) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,355 @@
+// The operator console in a real browser (Debian's chromium through playwright-core), against
+// the whole product started from each service's main.ts on real Kafka, Postgres and Redis. One
+// stack and one browser for the whole file: the steps build on each other as an operator's
+// session would. Each step saves a screenshot under .runtime/screenshots/.
+import { type HttpReceiver, startHttpReceiver, waitFor } from "@apimon/testkit";
+import { type BrowserSession, openBrowser } from "./lib/browser";
+import { ADMIN_TOKEN, type FullStack, startFullStack } from "./lib/full-stack";
+
+interface AlertView {
+  id: number;
+  type: string;
+  apiKeyId: number | null;
+  message: string;
+  status: string;
+  acknowledgementNote: string | null;
+  acknowledgedBy: string | null;
+}
+
+let stack: FullStack;
+let receiver: HttpReceiver;
+let browser: BrowserSession;
+let consoleUrl: string;
+
+beforeAll(async () => {
+  receiver = await startHttpReceiver();
+  stack = await startFullStack({
+    label: "console-e2e",
+    services: [
+      "demo-upstream",
+      "keys",
+      "edge",
+      "usage-recorder",
+      "anomaly-detector",
+      "alerts",
+      "notifier",
+      "console",
+    ],
+    env: {
+      "anomaly-detector": { DETECTOR_SETTINGS_POLL_MS: "300", DETECTOR_TICK_MS: "300" },
+      notifier: { NOTIFIER_ALLOW_PRIVATE_TARGETS: "true", NOTIFIER_BACKOFF_BASE_MS: "100" },
+      console: { CONSOLE_REFRESH_SECONDS: "1" },
+    },
+  });
+  consoleUrl = stack.url("console");
+  browser = await openBrowser();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const alertsOfKey = async (apiKeyId: number) =>
+  (await stack.admin<{ items: AlertView[] }>("alerts", "GET", `/api/v1/alerts?apiKeyId=${apiKeyId}`)).items;
+
+const slowCall = async (key: string, ms: number, endpoint = "/api/slow") => {
+  const res = await fetch(`${stack.url("edge")}${endpoint}?ms=${ms}`, { headers: { "x-api-key": key } });
+  expect(res.status).toBe(200);
+};
+
+describe("the operator console in a browser", () => {
+  const state: { alertId: number; keyId: number; plaintext: string } = {
+    alertId: 0,
+    keyId: 0,
+    plaintext: "",
+  };
+
+  it("sends an unauthenticated visitor to sign-in, refuses a wrong token, and signs in with the admin token", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/alerts`);
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    await page.fill("#token", "not-the-admin-token-at-all");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("text=That is not the admin token.");
+    await browser.screenshot("sign-in");
+    await page.fill("#token", ADMIN_TOKEN);
+    await Promise.all([page.waitForURL(`${consoleUrl}/alerts`), page.click("button[type=submit]")]);
+    await page.waitForSelector("h1:has-text('Active alerts')");
+    const [cookie] = await browser.context.cookies(consoleUrl);
+    expect(cookie).toMatchObject({ name: "apimon_session", httpOnly: true, sameSite: "Strict" });
+    expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it("shows a 1.3 s call through the edge as an alert within 5 s, naming the key", async () => {
+    const { page } = browser;
+    const { key, id } = await stack.newKey();
+    state.keyId = id;
+    await page.goto(`${consoleUrl}/alerts`);
+    await slowCall(key, 1300);
+    // The page refreshes itself (every second in this stack): no reload here.
+    const row = page.locator(`#live tr:has(a[href="/keys/${id}"])`);
+    await row.first().waitFor({ timeout: 5000 });
+    await expect(row.first().textContent()).resolves.toContain("Response time");
+    const [alert] = await alertsOfKey(id);
+    state.alertId = alert?.id ?? 0;
+    expect(alert?.message).toMatch(new RegExp(`key "key-\\d+" \\(ak_[\\w-]+…, #${id}\\)`));
+    await expect(page.locator(".stat.warning .n").textContent()).resolves.not.toBe("0");
+    await browser.screenshot("alerts");
+  });
+
+  it("filters by type, reflected in the URL", async () => {
+    const { page } = browser;
+    await page.selectOption("#f-type", "response_time");
+    await Promise.all([
+      page.waitForURL(/type=response_time/),
+      page.click("form.filters button[type=submit]"),
+    ]);
+    expect(await page.locator(`tr[data-alert-id="${state.alertId}"]`).count()).toBe(1);
+    await page.selectOption("#f-type", "error_rate");
+    await Promise.all([page.waitForURL(/type=error_rate/), page.click("form.filters button[type=submit]")]);
+    expect(await page.locator(`tr[data-alert-id="${state.alertId}"]`).count()).toBe(0);
+    await page.waitForSelector("text=No active alerts match.");
+    // The filtered URL survives a reload.
+    await page.reload();
+    expect(await page.inputValue("#f-type")).toBe("error_rate");
+  });
+
+  it("opens the alert's detail and acknowledges it with a note that the API then answers", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/alerts?type=response_time`);
+    await Promise.all([
+      page.waitForURL(`${consoleUrl}/alerts/${state.alertId}`),
+      page.click(`tr[data-alert-id="${state.alertId}"] td a >> nth=0`),
+    ]);
+    await page.waitForSelector("text=Observed");
+    expect(await page.textContent("dl.facts")).toMatch(/1\.\d\d s\s+against a threshold of 1\.00 s/);
+    await browser.screenshot("alert-detail");
+    const note = "Upstream GC pause; watching <b>it</b>";
+    await page.fill("#ack-by", "ada");
+    await page.fill("#ack-note", note);
+    await Promise.all([
+      page.waitForURL(/done=acknowledged/),
+      page.click("form[action$='/acknowledge'] button"),
+    ]);
+    await page.waitForSelector("text=Alert acknowledged.");
+    expect(await page.textContent("#ack-note-text")).toBe(note);
+    const alert = await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${state.alertId}`);
+    expect(alert).toMatchObject({ status: "acknowledged", acknowledgedBy: "ada", acknowledgementNote: note });
+    await browser.screenshot("alert-acknowledged");
+  });
+
+  it("lowers the response-time warning threshold in the settings form, and a 0.8 s call then alerts", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/settings`);
+    // A value the API refuses is shown next to its field, and nothing is saved.
+    await page.fill('[id="alertThresholds.response_time.critical"]', "0.2");
+    await page.click("form[action='/settings'] button[type=submit]");
+    await page.waitForSelector('[data-field="alertThresholds.response_time"]');
+    await browser.screenshot("settings-error");
+    await page.fill('[id="alertThresholds.response_time.warning"]', "0.5");
+    await page.fill('[id="alertThresholds.response_time.critical"]', "2");
+    await Promise.all([
+      page.waitForURL(/done=saved/),
+      page.click("form[action='/settings'] button[type=submit]"),
+    ]);
+    expect(await page.inputValue('[id="alertThresholds.response_time.warning"]')).toBe("0.5");
+    await browser.screenshot("settings");
+    const settings = await stack.admin<{ alertThresholds: { response_time: { warning: number } } }>(
+      "alerts",
+      "GET",
+      "/api/v1/alerts/settings",
+    );
+    expect(settings.alertThresholds.response_time.warning).toBe(0.5);
+
+    const { key, id } = await stack.newKey();
+    // The detector polls the settings (every 300 ms here).
+    await waitFor(
+      async () => {
+        await slowCall(key, 800);
+        return (await alertsOfKey(id)).length > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "an alert for the 0.8 s call" },
+    );
+    await page.goto(`${consoleUrl}/alerts?apiKeyId=${id}`);
+    await page.waitForSelector(`#live tr:has(a[href="/keys/${id}"])`);
+  });
+
+  it("creates a webhook channel to a local receiver and shows the Test delivery", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/channels`);
+    await page.fill("#ch-name", "on-call hook");
+    await page.selectOption("#ch-type", "webhook");
+    await page.fill("#ch-target", receiver.url("/console-hook"));
+    await page.fill("#ch-secret", "console-e2e-signing-secret-0123");
+    await Promise.all([page.waitForURL(/done=created/), page.click("#create-channel button[type=submit]")]);
+    const row = page.locator("tr", { hasText: "on-call hook" });
+    expect(await row.textContent()).toContain("set");
+    await Promise.all([page.waitForSelector("#test-result"), row.locator("text=Test").click()]);
+    expect(await page.textContent("#test-result")).toContain("succeeded");
+    expect(receiver.requests("/console-hook")).toHaveLength(1);
+    const body = JSON.parse(receiver.requests("/console-hook")[0]?.body ?? "{}");
+    expect(body.alertUrl).toMatch(new RegExp(`^${consoleUrl}/channels/\\d+$`));
+    await browser.screenshot("channels");
+  });
+
+  it("creates a key (plaintext shown once), sends traffic with it, and shows non-empty usage charts", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/keys`);
+    await page.fill("#u-name", "Console User");
+    await page.fill("#u-email", `console-${Date.now()}@example.com`);
+    await Promise.all([page.waitForURL(/done=user/), page.click("#create-user button")]);
+    await page.selectOption("#k-user", {
+      label: (await page.locator("#k-user option", { hasText: "Console User" }).first().textContent()) ?? "",
+    });
+    await page.fill("#k-name", "console-made key");
+    await page.fill("#k-minute", "500");
+    await page.click("#create-key button[type=submit]");
+    await page.waitForSelector("#plaintext-key");
+    state.plaintext = (await page.textContent("#plaintext-key")) ?? "";
+    expect(state.plaintext).toMatch(/^ak_/);
+    await browser.screenshot("key-created");
+    const keyPath = await page.getAttribute("#new-key a", "href");
+    const keyId = Number(keyPath?.split("/").pop());
+
+    await waitFor(
+      async () =>
+        (await fetch(`${stack.url("edge")}/api/users`, { headers: { "x-api-key": state.plaintext } }))
+          .status === 200,
+      { timeoutMs: 15_000, intervalMs: 100, what: "the edge to know the console-made key" },
+    );
+    for (let i = 0; i < 8; i++) {
+      await fetch(`${stack.url("edge")}/api/users`, { headers: { "x-api-key": state.plaintext } });
+      await fetch(`${stack.url("edge")}/api/status/500`, { headers: { "x-api-key": state.plaintext } });
+    }
+    await waitFor(
+      async () => {
+        await page.goto(`${consoleUrl}/keys/${keyId}?range=1h`);
+        return Number(await page.textContent("#usage-requests")) >= 17;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "the key's usage to be recorded" },
+    );
+    // What Chart.js holds for each canvas: proof that the charts were drawn with data.
+    const drawn = (await page.evaluate(`(() => {
+      const sum = (id) => Chart.getChart(document.querySelector('canvas[data-chart="' + id + '"]'))
+        .data.datasets.flatMap((d) => d.data).reduce((a, v) => a + (v ?? 0), 0);
+      return { traffic: sum("chart-traffic"), latency: sum("chart-latency") };
+    })()`)) as { traffic: number; latency: number };
+    expect(drawn.traffic).toBeGreaterThanOrEqual(17);
+    expect(drawn.latency).toBeGreaterThan(0);
+    await browser.screenshot("key-usage");
+    for (const range of ["24h", "7d"]) {
+      await page.goto(`${consoleUrl}/keys/${keyId}?range=${range}`);
+      expect(Number(await page.textContent("#usage-requests"))).toBeGreaterThanOrEqual(17);
+    }
+  });
+
+  it("shows history, reports and the stack-wide usage summary", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/history?status=acknowledged`);
+    await page.waitForSelector(`tr[data-alert-id="${state.alertId}"]`);
+    await browser.screenshot("history");
+    await page.goto(`${consoleUrl}/reports`);
+    await page.waitForSelector("canvas[data-chart='chart-by-type']");
+    expect(Number(await page.textContent(".cards .stat .n"))).toBeGreaterThanOrEqual(2);
+    await browser.screenshot("reports");
+    await page.goto(`${consoleUrl}/usage?range=1h`);
+    expect(await page.textContent("main")).toContain("console-made key");
+    await browser.screenshot("usage");
+  });
+
+  it("shows alert text containing <script> as text", async () => {
+    const { page } = browser;
+    const user = await stack.keys.createUser({ email: `xss-${Date.now()}@example.com`, name: "X" });
+    const created = await stack.keys.createKey({
+      userId: user.id,
+      name: "<script>window.__pwned=1</script>",
+    });
+    await waitFor(
+      async () => {
+        await slowCall(created.key as string, 800);
+        return (await alertsOfKey(created.id)).length > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "an alert about the hostile key" },
+    );
+    const [alert] = await alertsOfKey(created.id);
+    expect(alert?.message).toContain("<script>window.__pwned=1</script>");
+    for (const path of [
+      `/alerts/${alert?.id}`,
+      `/alerts?apiKeyId=${created.id}`,
+      `/keys?userId=${user.id}`,
+    ]) {
+      await page.goto(`${consoleUrl}${path}`);
+      expect(await page.textContent("main")).toContain("<script>window.__pwned=1</script>");
+      expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    }
+  });
+
+  it("refuses a form POST without the CSRF token, even with the session cookie", async () => {
+    // The browser context's own request client: it sends the session cookie as the page would.
+    const res = await browser.context.request.post(`${consoleUrl}/channels`, {
+      form: { name: "sneaky", type: "webhook", target: "http://127.0.0.1:9/x" },
+      maxRedirects: 0,
+    });
+    expect(res.status()).toBe(403);
+    expect(await res.text()).toContain("security token");
+    const channels = await stack.admin<{ items: { name: string }[] }>(
+      "alerts",
+      "GET",
+      "/api/v1/alerts/channels",
+    );
+    expect(channels.items.map((c) => c.name)).not.toContain("sneaky");
+  });
+
+  it("signs out: the pages are then closed to the same browser", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/alerts`);
+    await Promise.all([page.waitForURL(`${consoleUrl}/sign-in`), page.click("header.top button")]);
+    for (const path of ["/alerts", "/settings", "/keys", "/usage"]) {
+      await page.goto(`${consoleUrl}${path}`);
+      expect(new URL(page.url()).pathname).toBe("/sign-in");
+    }
+  });
+
+  it("answers no page without a session", async () => {
+    const paths = [
+      "/",
+      "/alerts",
+      `/alerts/${state.alertId}`,
+      "/history",
+      "/reports",
+      "/settings",
+      "/channels",
+      "/channels/1",
+      "/keys",
+      `/keys/${state.keyId}`,
+      "/usage",
+    ];
+    for (const path of paths) {
+      const res = await fetch(`${consoleUrl}${path}`, { redirect: "manual" });
+      expect([path, res.status]).toEqual([path, 303]);
+      expect(res.headers.get("location")).toMatch(/^\/sign-in\?next=/);
+      expect(await res.text()).toBe("");
+    }
+    for (const path of [
+      `/alerts/${state.alertId}/acknowledge`,
+      "/settings",
+      "/channels",
+      "/keys",
+      "/users",
+    ]) {
+      const res = await fetch(`${consoleUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "note=x",
+        redirect: "manual",
+      });
+      expect([path, res.status]).toEqual([path, 401]);
+    }
+  });
+
+  it("logged no console error and no page error on any page", () => {
+    expect(browser.errors).toEqual([]);
+  });
+});
