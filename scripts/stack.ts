@@ -36,7 +36,9 @@ function runStep(name: string, entry: string, env: NodeJS.ProcessEnv): void {
   if (result.status !== 0) throw new Error(`${name} failed (exit ${result.status})`);
 }
 
-async function waitReady(port: number, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+// Every service starts at once; on a busy two-core machine the last of nine may need well over a
+// minute to join its consumer group, and waiting is kinder than stopping the whole stack.
+async function waitReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);

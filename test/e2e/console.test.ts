@@ -9,6 +9,7 @@ import { ADMIN_TOKEN, type FullStack, startFullStack } from "./lib/full-stack";
 interface AlertView {
   id: number;
   type: string;
+  severity: "warning" | "critical";
   apiKeyId: number | null;
   message: string;
   status: string;
@@ -88,14 +89,17 @@ describe("the operator console in a browser", () => {
     state.keyId = id;
     await page.goto(`${consoleUrl}/alerts`);
     await slowCall(key, 1300);
+    const answeredAt = Date.now();
     // The page refreshes itself (every second in this stack): no reload here.
     const row = page.locator(`#live tr:has(a[href="/keys/${id}"])`);
     await row.first().waitFor({ timeout: 5000 });
+    process.stdout.write(`slow call → alert row on the console page after ${Date.now() - answeredAt} ms\n`);
     await expect(row.first().textContent()).resolves.toContain("Response time");
     const [alert] = await alertsOfKey(id);
     state.alertId = alert?.id ?? 0;
     expect(alert?.message).toMatch(new RegExp(`key "key-\\d+" \\(ak_[\\w-]+…, #${id}\\)`));
-    await expect(page.locator(".stat.warning .n").textContent()).resolves.not.toBe("0");
+    // Warning (over 1 s) or, on a machine slow enough to stretch the call past 2 s, critical.
+    await expect(page.locator(`.stat.${alert?.severity} .n`).textContent()).resolves.not.toBe("0");
     await browser.screenshot("alerts");
   });
 
@@ -124,7 +128,7 @@ describe("the operator console in a browser", () => {
       page.click(`tr[data-alert-id="${state.alertId}"] td a >> nth=0`),
     ]);
     await page.waitForSelector("text=Observed");
-    expect(await page.textContent("dl.facts")).toMatch(/1\.\d\d s\s+against a threshold of 1\.00 s/);
+    expect(await page.textContent("dl.facts")).toMatch(/\d\.\d\d s\s+against a threshold of [12]\.00 s/);
     await browser.screenshot("alert-detail");
     const note = "Upstream GC pause; watching <b>it</b>";
     await page.fill("#ack-by", "ada");

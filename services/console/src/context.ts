@@ -1,4 +1,4 @@
-import type { AlertsClient, KeysClient } from "@apimon/client";
+import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
 import type { AppVariables } from "@apimon/http";
 import type { Session, SessionManager } from "./session";
 
@@ -25,4 +25,23 @@ export function groupErrors(errors: { field: string; message: string }[]): Recor
   const out: Record<string, string[]> = {};
   for (const e of errors) out[e.field] = [...(out[e.field] ?? []), e.message];
   return out;
+}
+
+/** The `detail` of an API's error answer (the error's own message when the body has none). */
+export function apiDetail(err: ApiError): string {
+  const detail = (err.body as { detail?: unknown } | undefined)?.detail;
+  return typeof detail === "string" ? detail : err.message;
+}
+
+/**
+ * The problems of an API refusal to show on a form: its field errors, or its detail under
+ * `fallbackField`. Anything but an ApiError with one of `statuses` is rethrown for the error page.
+ */
+export function refusal(err: unknown, fallbackField: string, statuses: readonly number[] = [400]) {
+  if (!(err instanceof ApiError) || !statuses.includes(err.status)) throw err;
+  const list = err.fieldErrors.length ? err.fieldErrors : [{ field: fallbackField, message: apiDetail(err) }];
+  const text = err.fieldErrors.length
+    ? err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ")
+    : apiDetail(err);
+  return { list, byField: groupErrors(list), text };
 }

@@ -371,6 +371,33 @@ describe("alerts page", () => {
     expect(second.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9">« First page</a>');
   });
 
+  it("shows why an acknowledgement was refused on the alert's page", async () => {
+    const resolved = {
+      id: 5,
+      type: "error_rate",
+      severity: "critical",
+      status: "resolved",
+      message: "m",
+      observedValue: 0.2,
+      threshold: 0.1,
+      timeline: [],
+      deliveries: [],
+    };
+    const t = build({
+      alerts: {
+        get: async () => resolved,
+        acknowledge: async () => {
+          throw new ApiError(409, { detail: "Alert is resolved and cannot be acknowledged" });
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const res = await t.post("/alerts/5/acknowledge", { note: "late" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="alert-box" role="alert">Alert is resolved and cannot be acknowledged</div>',
+    );
+  });
+
   it("shows the API's refusal of a filter instead of failing the page", async () => {
     const t = build({
       alerts: {

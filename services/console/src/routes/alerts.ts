@@ -1,8 +1,8 @@
-import { type AlertDetailView, type AlertFilters, type AlertView, ApiError, type Page } from "@apimon/client";
+import type { AlertDetailView, AlertFilters, AlertView, Page } from "@apimon/client";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, type PageDeps } from "../context";
+import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import { formatValue, typeLabel } from "../views/format";
 import { badge, csrfField, errorBox, type Html, noticeBox, page, time } from "../views/layout";
 
@@ -96,8 +96,7 @@ export function createAlertPages({ alerts, refreshSeconds, clock }: PageDeps): H
     try {
       list = await alerts.listActive(apiFilters(q));
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
-      error = err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") || err.message;
+      error = refusal(err, "query").text;
     }
     const counts = await alerts.counts();
     const stat = (cls: string, n: number, label: string, href: string) =>
@@ -138,11 +137,8 @@ ${pager("/alerts", { ...q }, list)}
     try {
       await alerts.acknowledge(id, { ...(by && { by }), ...(note && { note }) });
     } catch (err) {
-      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 409)) throw err;
+      const message = refusal(err, "alert", [400, 409]).text;
       const alert = await alerts.get(id);
-      const message =
-        err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") ||
-        String((err.body as { detail?: string })?.detail);
       return c.html(
         page(
           { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
@@ -172,8 +168,7 @@ ${pager("/alerts", { ...q }, list)}
         to: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString(),
       });
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
-      error = err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join("; ") || err.message;
+      error = refusal(err, "query").text;
     }
     const range = html`<div><label for="f-from">From</label><input id="f-from" type="date" name="from" value="${from}"></div>
 <div><label for="f-to">To</label><input id="f-to" type="date" name="to" value="${to}"></div>`;

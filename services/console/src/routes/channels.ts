@@ -1,7 +1,7 @@
 import { ApiError, type ChannelInput, type ChannelView, type DeliveryView } from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, groupErrors, type PageDeps } from "../context";
+import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import { badge, csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
 
 /**
@@ -165,10 +165,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     try {
       await alerts.createChannel(input);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
-      const errors = groupErrors(
-        err.fieldErrors.length ? err.fieldErrors : [{ field: "target", message: err.message }],
-      );
+      const errors = refusal(err, "target").byField;
       return c.html(listPage(c.get("csrf"), await all(), { values, errors }), 400);
     }
     return c.redirect("/channels?done=created", 303);
@@ -196,10 +193,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     try {
       await alerts.updateChannel(channelId, patch);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
-      const errors = groupErrors(
-        err.fieldErrors.length ? err.fieldErrors : [{ field: "name", message: err.message }],
-      );
+      const errors = refusal(err, "name").byField;
       return c.html(editPage(c.get("csrf"), current, errors, values), 400);
     }
     return c.redirect("/channels?done=saved", 303);
@@ -225,7 +219,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       delivery = await alerts.testChannel(channel.id);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      error = String((err.body as { detail?: string })?.detail ?? err.message);
+      error = apiDetail(err);
     }
     return c.html(listPage(c.get("csrf"), await all(), { test: testResult(channel, delivery, error) }));
   });

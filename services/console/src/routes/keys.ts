@@ -1,7 +1,7 @@
-import { ApiError, type ApiKeyView, type KeyUsageView, type UserView } from "@apimon/client";
+import type { ApiKeyView, KeyUsageView, UserView } from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, groupErrors, type PageDeps } from "../context";
+import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import {
   badge,
   type ChartSpec,
@@ -270,12 +270,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     try {
       await keys.createUser({ name: values.userName, email: values.email });
     } catch (err) {
-      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 409)) throw err;
-      const userErrors = groupErrors(
-        err.fieldErrors.length
-          ? err.fieldErrors
-          : [{ field: "email", message: String((err.body as { detail?: string })?.detail) }],
-      );
+      const userErrors = refusal(err, "email", [400, 409]).byField;
       return c.html(keysPage(c.get("csrf"), await listData(), { userErrors, values }), 400);
     }
     return c.redirect("/keys?done=user", 303);
@@ -295,12 +290,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
         rateLimits: limitsFrom(form, undefined) as { minute?: number; hour?: number; day?: number },
       });
     } catch (err) {
-      if (!(err instanceof ApiError) || (err.status !== 400 && err.status !== 404)) throw err;
-      const keyErrors = groupErrors(
-        err.fieldErrors.length
-          ? err.fieldErrors
-          : [{ field: "userId", message: String((err.body as { detail?: string })?.detail) }],
-      );
+      const keyErrors = refusal(err, "userId", [400, 404]).byField;
       return c.html(keysPage(c.get("csrf"), await listData(values.userId), { keyErrors, values }), 400);
     }
     // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice.
@@ -327,11 +317,8 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
         rateLimits: limitsFrom(form, null),
       });
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
+      const errors = refusal(err, "(body)").byField;
       const [key, usage] = await Promise.all([keys.getKey(id), usageOf(id, "24h")]);
-      const errors = groupErrors(
-        err.fieldErrors.length ? err.fieldErrors : [{ field: "(body)", message: err.message }],
-      );
       return c.html(keyPage(c.get("csrf"), key, usage, "24h", { errors }), 400);
     }
     return c.redirect(`/keys/${id}?done=saved`, 303);

@@ -1,7 +1,7 @@
-import { ApiError, type ChannelView, type SettingsView } from "@apimon/client";
+import type { ChannelView, SettingsView } from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, groupErrors, type PageDeps } from "../context";
+import { type ConsoleEnv, groupErrors, type PageDeps, refusal } from "../context";
 import { csrfField, errorBox, fieldError, noticeBox, page, time } from "../views/layout";
 
 interface NumberField {
@@ -177,8 +177,7 @@ export function createSettingsPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       try {
         saved = await alerts.putSettings(document);
       } catch (err) {
-        if (!(err instanceof ApiError && err.status === 400)) throw err;
-        failure = err.fieldErrors.length ? err.fieldErrors : [{ field: "(body)", message: err.message }];
+        failure = refusal(err, "(body)").list;
       }
     }
     if (saved) return c.redirect("/settings?done=saved", 303);
