@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createKeysClient } from "@apimon/client";
+import { createKeysClient, seedDemo } from "@apimon/client";
 import { infraConfig, infraDown, infraUp, repoDir } from "./lib/infra";
 import { services } from "./lib/services";
 
@@ -62,25 +62,6 @@ function devSecret(name: string): string {
     writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return secrets[name] as string;
-}
-
-/** Makes sure the demo user exists and gives it a fresh key, whose plaintext is printed once. */
-async function seedDemoKey(env: NodeJS.ProcessEnv): Promise<{ email: string; userId: number; key: string }> {
-  const client = createKeysClient({
-    baseUrl: `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`,
-    adminToken: env.ADMIN_TOKEN as string,
-  });
-  const email = "demo@example.com";
-  let userId: number | undefined;
-  for (let cursor: string | undefined, page = 0; userId === undefined && page < 100; page++) {
-    const users = await client.listUsers({ cursor, limit: 100 });
-    userId = users.items.find((u) => u.email === email)?.id;
-    if (!users.nextCursor) break;
-    cursor = users.nextCursor;
-  }
-  userId ??= (await client.createUser({ email, name: "Demo user" })).id;
-  const key = await client.createKey({ userId, name: `demo ${new Date().toISOString()}` });
-  return { email, userId, key: key.key as string };
 }
 
 async function main(): Promise<void> {
@@ -169,7 +150,12 @@ async function main(): Promise<void> {
   for (const service of services)
     out(`stack:   ${service.name.padEnd(18)} http://127.0.0.1:${service.port()}`);
   try {
-    const demo = await seedDemoKey(env);
+    const demo = await seedDemo({
+      keys: createKeysClient({
+        baseUrl: `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`,
+        adminToken: env.ADMIN_TOKEN as string,
+      }),
+    });
     out(`stack: demo user ${demo.email} (id ${demo.userId}); demo API key (shown once): ${demo.key}`);
     out(
       `stack: try it:  curl -i -H "X-API-Key: ${demo.key}" http://127.0.0.1:${env.EDGE_PORT ?? 8080}/api/users`,

@@ -4,11 +4,13 @@
 #
 #   deploy.sh <service> [out]   services/<service> and its production dependencies:
 #                               <out>/package.json, <out>/dist/main.js, <out>/node_modules
-#   deploy.sh tools [out]       the one-shot jobs: @apimon/db (migration CLI) and @apimon/kafka
-#                               (topic CLI) at <out>/packages/{db,kafka}, migrations at
-#                               <out>/prisma, so the CLIs run as in the repository:
+#   deploy.sh tools [out]       the one-shot jobs: @apimon/db (migration CLI), @apimon/kafka
+#                               (topic CLI) and @apimon/client (the operator CLI and the seed)
+#                               at <out>/packages/{db,kafka,client}, migrations at <out>/prisma,
+#                               so the CLIs run as in the repository:
 #                               node packages/db/dist/migrate-cli.js
 #                               node packages/kafka/dist/topics-cli.js
+#                               apimon keys list | apimon seed   (<out>/bin/apimon, on PATH)
 set -eu
 
 target="${1:-}"
@@ -39,7 +41,11 @@ case "$target" in
     }
     deploy ./packages/db "$out/packages/db"
     deploy ./packages/kafka "$out/packages/kafka"
-    for cli in packages/db/dist/migrate-cli.js packages/kafka/dist/topics-cli.js; do
+    deploy ./packages/client "$out/packages/client"
+    mkdir -p "$out/bin"
+    printf '#!/bin/sh\nexec node /app/packages/client/dist/apimon-cli.js "$@"\n' >"$out/bin/apimon"
+    chmod 755 "$out/bin/apimon"
+    for cli in packages/db/dist/migrate-cli.js packages/kafka/dist/topics-cli.js packages/client/dist/apimon-cli.js; do
       [ -f "$out/$cli" ] || { echo "deploy.sh: $cli is missing; did 'pnpm build' compile it?" >&2; exit 1; }
     done
     mkdir -p "$out/prisma"

@@ -1,5 +1,7 @@
 // docker-compose.yml is validated by Debian's docker-compose 1.29, which needs no engine.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 
@@ -13,6 +15,13 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
   restart?: string;
+}
+
+/** An empty env file, so that a developer's .env (from .env.example) does not change the answer. */
+function emptyEnvFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "apimon-compose-")), "empty.env");
+  writeFileSync(file, "");
+  return file;
 }
 
 function compose(...args: string[]) {
@@ -31,11 +40,52 @@ describe("docker-compose.yml", () => {
     expect(result.status).toBe(0);
   });
 
+  it("passes docker-compose config with the monitoring and cli profiles", () => {
+    const result = compose("--profile", "monitoring", "--profile", "cli", "config");
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const services = (
+      parse(result.stdout) as { services: Record<string, Service & { entrypoint?: string[] }> }
+    ).services;
+    expect(services.prometheus?.image).toMatch(/^prom\/prometheus:v3\./);
+    expect(services.grafana?.image).toMatch(/^grafana\/grafana:/);
+    // The operator CLI of the tools image, against the keys service inside the network.
+    expect(services.cli?.entrypoint).toEqual(["apimon"]);
+    expect(services.cli?.environment?.KEYS_URL).toBe("http://keys:8082");
+  });
+
+  it("seeds the demo after keys and alerts are ready, and keeps the secrets placeholders refusable", () => {
+    const parsed = parse(compose("config").stdout) as { services: Record<string, Service> };
+    const seed = parsed.services.seed;
+    expect(seed?.command).toEqual(["apimon", "seed"]);
+    expect(seed?.depends_on?.keys?.condition).toBe("service_healthy");
+    expect(seed?.depends_on?.alerts?.condition).toBe("service_healthy");
+    expect(seed?.restart).toBe("no");
+    expect(seed?.environment?.ADMIN_TOKEN).toBe(parsed.services.keys?.environment?.ADMIN_TOKEN);
+    // Without .env the placeholders stay, and the services refuse them (APIMON_INSECURE_DEV is off).
+    const bare = spawnSync(
+      "docker-compose",
+      ["-f", join(repo, "docker-compose.yml"), "--env-file", emptyEnvFile(), "config"],
+      {
+        cwd: "/",
+        encoding: "utf8",
+        env: { PATH: process.env.PATH },
+      },
+    );
+    const keys = (parse(bare.stdout) as { services: Record<string, Service> }).services.keys;
+    expect(keys?.environment?.ADMIN_TOKEN).toMatch(/^change-me/);
+    expect(keys?.environment?.APIMON_INSECURE_DEV).toBe("false");
+    expect(parsed.services.notifier?.environment?.NOTIFIER_ALLOW_PRIVATE_TARGETS).toBe("false");
+  });
+
   it("runs the infrastructure with healthchecks and gates services on the migration and topic jobs", () => {
     const result = compose("config");
     expect(result.status).toBe(0);
-    const services = (parse(result.stdout) as { services: Record<string, Service> }).services;
-    expect(Object.keys(services).sort()).toEqual(
+    const services = (parse(result.stdout) as { services: Record<string, Service & { profiles?: string[] }> })
+      .services;
+    // docker-compose 1.29 lists every service; those of a profile start only when it is asked for.
+    const started = Object.keys(services).filter((name) => services[name]?.profiles === undefined);
+    expect(started.sort()).toEqual(
       [
         "alerts",
         "anomaly-detector",
@@ -50,6 +100,7 @@ describe("docker-compose.yml", () => {
         "notifier",
         "postgres",
         "redis",
+        "seed",
         "topics",
         "usage-recorder",
       ].sort(),

@@ -13,7 +13,8 @@ export {
   type TestDeliveryView,
 } from "./alerts-client";
 export { type ApiClientOptions, ApiError } from "./api-call";
-export { runKeysCommand, USAGE, UsageError } from "./keys-cli";
+export { APIMON_USAGE, apimonMain, seedReport } from "./apimon-cli";
+export { keysCliMain, runKeysCommand, USAGE, UsageError } from "./keys-cli";
 export {
   type ApiKeyView,
   createKeysClient,
@@ -23,3 +24,4 @@ export {
   type UsageSummaryView,
   type UserView,
 } from "./keys-client";
+export { type DemoSeed, seedDemo } from "./seed";

@@ -117,18 +117,19 @@ export async function runKeysCommand(client: KeysClient, argv: string[]): Promis
   }
 }
 
-async function main(): Promise<number> {
-  const adminToken = process.env.ADMIN_TOKEN;
+/** The whole CLI: runs `argv` against KEYS_URL with ADMIN_TOKEN, prints, returns the exit code. */
+export async function keysCliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const adminToken = env.ADMIN_TOKEN;
   if (!adminToken) {
     process.stderr.write(`ADMIN_TOKEN is not set\n\n${USAGE}\n`);
     return 2;
   }
   const client = createKeysClient({
-    baseUrl: process.env.KEYS_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.keys}`,
+    baseUrl: env.KEYS_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.keys}`,
     adminToken,
   });
   try {
-    const result = await runKeysCommand(client, process.argv.slice(2));
+    const result = await runKeysCommand(client, argv);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (error) {
@@ -146,5 +147,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  void main().then((code) => process.exit(code));
+  void keysCliMain(process.argv.slice(2)).then((code) => process.exit(code));
 }

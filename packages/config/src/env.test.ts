@@ -1,6 +1,6 @@
 import { adminEnv, databaseEnv, kafkaEnv, loggingEnv, rateLimitEnv, redactUrl } from "./common";
 import { DEFAULT_ALERT_THRESHOLDS, RATE_LIMITS, RESPONSE_TIME_THRESHOLDS } from "./defaults";
-import { ConfigError, envTypes, parseEnv } from "./env";
+import { ConfigError, envTypes, isPlaceholderSecret, parseEnv } from "./env";
 
 describe("config loading", () => {
   it("uses the spec's rate limits and local infrastructure when nothing is set", () => {
@@ -62,6 +62,70 @@ describe("config loading", () => {
 
   it("rejects a short admin token", () => {
     expect(() => parseEnv(adminEnv, { ADMIN_TOKEN: "short" })).toThrow(/ADMIN_TOKEN: must be at least 16/);
+  });
+
+  it("refuses the example placeholder secrets, listing each one", () => {
+    const shape = {
+      ...adminEnv,
+      KEY_HASH_SECRET: envTypes.secret(32),
+      RATE_LIMIT_MINUTE: rateLimitEnv.RATE_LIMIT_MINUTE,
+    };
+    let error: unknown;
+    try {
+      parseEnv(shape, {
+        ADMIN_TOKEN: "change-me-admin-token",
+        KEY_HASH_SECRET: "change-me-key-hash-secret-0123456789",
+        RATE_LIMIT_MINUTE: "-1",
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      {
+        variable: "ADMIN_TOKEN",
+        message:
+          "is the example placeholder; set a secret of your own (APIMON_INSECURE_DEV=true allows it on a local stack)",
+      },
+      {
+        variable: "KEY_HASH_SECRET",
+        message:
+          "is the example placeholder; set a secret of your own (APIMON_INSECURE_DEV=true allows it on a local stack)",
+      },
+      { variable: "RATE_LIMIT_MINUTE", message: expect.any(String) },
+    ]);
+  });
+
+  it("refuses a placeholder in an optional secret too", () => {
+    expect(() =>
+      parseEnv(
+        { SESSION_SECRET: envTypes.secret(32).optional() },
+        { SESSION_SECRET: "change-me-session-secret-0123456789" },
+      ),
+    ).toThrow(/SESSION_SECRET: is the example placeholder/);
+    expect(parseEnv({ SESSION_SECRET: envTypes.secret(32).optional() }, {})).toEqual({});
+  });
+
+  it("accepts the placeholders on a local stack that says APIMON_INSECURE_DEV=true", () => {
+    const config = parseEnv(adminEnv, { ADMIN_TOKEN: "change-me-admin-token", APIMON_INSECURE_DEV: "true" });
+    expect(config).toEqual({ ADMIN_TOKEN: "change-me-admin-token" });
+    expect(() =>
+      parseEnv(adminEnv, { ADMIN_TOKEN: "change-me-admin-token", APIMON_INSECURE_DEV: "1" }),
+    ).toThrow(/ADMIN_TOKEN: is the example placeholder/);
+  });
+
+  it("does not treat an ordinary secret or a non-secret variable as a placeholder", () => {
+    expect(isPlaceholderSecret("Change-Me-please-0123456789")).toBe(true);
+    expect(isPlaceholderSecret("a-real-token-that-mentions-change-me")).toBe(false);
+    expect(
+      parseEnv(
+        { ...adminEnv, NAME: envTypes.url() },
+        { ADMIN_TOKEN: "s3cret-admin-token-0123", NAME: "http://change-me.example" },
+      ),
+    ).toEqual({
+      ADMIN_TOKEN: "s3cret-admin-token-0123",
+      NAME: "http://change-me.example",
+    });
   });
 
   it("redacts passwords from connection URLs", () => {

@@ -30,4 +30,4 @@ export {
   UNAUTHORIZED_ACCESS_THRESHOLD,
   WINDOW_SECONDS,
 } from "./defaults";
-export { ConfigError, type Env, type EnvShape, envTypes, parseEnv } from "./env";
+export { ConfigError, type Env, type EnvShape, envTypes, isPlaceholderSecret, parseEnv } from "./env";
