@@ -134,6 +134,7 @@ describe("monitoring profile", () => {
       "anomaly-detector": ["anomaly-detector:8085"],
       alerts: ["alerts:8081"],
       notifier: ["notifier:8086"],
+      console: ["console:8087"],
     });
   });
 
