@@ -86,6 +86,8 @@ async function main(): Promise<void> {
   env.ALERTS_URL ||= `http://127.0.0.1:${env.ALERTS_PORT ?? 8081}`;
   env.KEYS_URL ||= `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`;
   env.CONSOLE_PUBLIC_URL ||= `http://127.0.0.1:${env.CONSOLE_PORT ?? 8087}`;
+  // The edge proxies to the demo upstream wherever this run puts it.
+  env.UPSTREAM_URL ||= `http://127.0.0.1:${env.DEMO_UPSTREAM_PORT ?? 8090}`;
 
   const { startedKafka } = await infraUp();
   const children: { name: string; child: ChildProcess }[] = [];

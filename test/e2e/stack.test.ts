@@ -2,6 +2,7 @@
 // database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM.
 import {
   createTestDatabase,
+  freePort,
   spawnTsx,
   type TestDatabase,
   testKafka,
@@ -22,17 +23,31 @@ afterAll(async () => {
 describe("pnpm start (scripts/stack.ts)", () => {
   it("migrates, creates topics, reports every service ready, and stops them all on SIGTERM", async () => {
     const prefix = uniqueTopicPrefix("stack");
-    const port = 20_000 + Math.floor(Math.random() * 5000);
-    const keysPort = port + 5000;
-    const consolePort = port + 10_000;
+    // Every service on a free port, so that the run never meets a stack already on this machine.
+    const ports: Record<string, string> = {};
+    for (const name of [
+      "DEMO_UPSTREAM_PORT",
+      "KEYS_PORT",
+      "USAGE_RECORDER_PORT",
+      "KEY_STATS_PORT",
+      "DETECTOR_PORT",
+      "ALERTS_PORT",
+      "NOTIFIER_PORT",
+      "EDGE_PORT",
+      "EDGE_ADMIN_PORT",
+      "CONSOLE_PORT",
+    ]) {
+      ports[name] = String(await freePort());
+    }
+    const port = Number(ports.DEMO_UPSTREAM_PORT);
+    const keysPort = Number(ports.KEYS_PORT);
+    const consolePort = Number(ports.CONSOLE_PORT);
     const stack = spawnTsx("scripts/stack.ts", {
       ...process.env,
+      ...ports,
       STACK_FROM_SOURCE: "1",
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: prefix,
-      DEMO_UPSTREAM_PORT: String(port),
-      KEYS_PORT: String(keysPort),
-      CONSOLE_PORT: String(consolePort),
       ADMIN_TOKEN: "",
     });
 
@@ -58,6 +73,19 @@ describe("pnpm start (scripts/stack.ts)", () => {
     const keys = await db.prisma.apiKey.findMany({ where: { userId: Number(demo?.[1]) } });
     expect(keys).toHaveLength(1);
     expect(keys[0]?.keyPrefix).toBe(demo?.[2]?.slice(0, 11));
+    // The printed curl works: the edge knows the key and proxies to this run's demo upstream.
+    const edgeUrl = `http://127.0.0.1:${ports.EDGE_PORT}`;
+    expect(stack.output()).toContain(`${edgeUrl}/api/users`);
+    let answer: Response | undefined;
+    await waitFor(
+      async () => {
+        answer = await fetch(`${edgeUrl}/api/users`, { headers: { "x-api-key": demo?.[2] ?? "" } });
+        return answer.status !== 401;
+      },
+      { timeoutMs: 15_000, what: "the edge to know the demo key" },
+    );
+    expect(answer?.status).toBe(200);
+    expect(answer?.headers.get("x-ratelimit-minute-remaining")).toBe("99");
 
     // The migrations reached the empty database, and the catalog's topics exist under the prefix.
     const tables = await db.prisma.$queryRaw<
