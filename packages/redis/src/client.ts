@@ -11,12 +11,6 @@ export interface RedisClientOptions {
   /** Queue commands while disconnected (false: fail them at once, the hot path's choice). */
   offlineQueue?: boolean;
   lazyConnect?: boolean;
-  /**
-   * Send the commands issued within one event-loop turn in one write (ioredis auto-pipelining):
-   * under load, one syscall and one reply read for many callers instead of one each. Every
-   * command is still its own command with its own answer.
-   */
-  autoPipelining?: boolean;
 }
 
 /** An ioredis client with bounded waits: a dead Redis is an error, never a hang. */
@@ -26,7 +20,6 @@ export function createRedisClient({
   connectTimeoutMs = 2000,
   offlineQueue = true,
   lazyConnect = false,
-  autoPipelining = false,
 }: RedisClientOptions): Redis {
   const options: RedisOptions = {
     commandTimeout: commandTimeoutMs,
@@ -34,7 +27,6 @@ export function createRedisClient({
     enableOfflineQueue: offlineQueue,
     maxRetriesPerRequest: offlineQueue ? 1 : 0,
     lazyConnect,
-    enableAutoPipelining: autoPipelining,
     // Reconnect forever with a capped delay; callers decide what a failed command means.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
   };

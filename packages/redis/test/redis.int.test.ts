@@ -54,24 +54,6 @@ describe("redis package on a real Redis", () => {
     expect(await redis.get(key[0] as string)).toBe("20");
   });
 
-  it("gives every caller its own answer when one turn's commands share a write (auto-pipelining)", async () => {
-    const pipelined = createRedisClient({ url: testInfra.redisUrl, autoPipelining: true });
-    const key = [`{${prefix}}:d`];
-    keys.push(key[0] as string);
-    try {
-      const results = await Promise.all(
-        Array.from({ length: 50 }, () => incrementAllOrNone.run(pipelined, key, [20])),
-      );
-      expect(results.filter((r) => (r as number[])[0] === 1)).toHaveLength(20);
-      expect(results.filter((r) => (r as number[])[0] === 0)).toEqual(
-        Array.from({ length: 30 }, () => [0, 1]),
-      );
-      expect(await pipelined.get(key[0] as string)).toBe("20");
-    } finally {
-      pipelined.disconnect();
-    }
-  });
-
   it("answers a failed ping, not a hang, when Redis is unreachable", async () => {
     // A port nothing listens on: the client must give up within its bounds.
     const dead = createRedisClient({

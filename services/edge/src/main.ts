@@ -70,8 +70,6 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.rateLimits.timeoutMs * 4,
     connectTimeoutMs: 1000,
     offlineQueue: false,
-    // Every request's decision is one EVALSHA: under load, one write carries many of them.
-    autoPipelining: true,
   });
   redis.on("error", () => {}); // reconnects by itself; the limiter reports what it means
   let redisAnswered = false;
