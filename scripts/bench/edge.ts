@@ -18,8 +18,8 @@
 // authenticated request from `INFO commandstats` around the edge's peak windows (goal 1.00).
 // Goal: the edge's CPU per request ≤ 1.25x the bare proxy's.
 //
-// `pnpm bench:edge --profile` runs the edge under `node --cpu-prof` and prints its top functions
-// by self time at the end (the profile stays in .runtime/bench-edge-profile/); the sampling costs
+// `pnpm bench:edge --profile` runs the edge and the bare proxy under `node --cpu-prof` and prints
+// their top functions by self time at the end (the profile stays in .runtime/bench-edge-profile/); the sampling costs
 // the edge some throughput, so compare figures of runs without it.
 //
 // Needs `pnpm infra up` (Kafka, Redis). Every run uses its own topics, Redis key prefix and spool
@@ -466,12 +466,16 @@ async function main(): Promise<number> {
       DEMO_UPSTREAM_PORT: String(upstreamPort),
       DEMO_UPSTREAM_HOST: "127.0.0.1",
     });
-    const bareProxy = spawnService("bare-proxy", "scripts/bench/bare-proxy.ts", {
-      ...baseEnv,
-      BARE_PROXY_PORT: String(bareProxyPort),
-      UPSTREAM_URL: upstreamUrl,
-    });
-    if (profile) mkdirSync(profileDir, { recursive: true });
+    // One file per thread (tsx's loader runs in a worker): the main thread's is the largest.
+    const profileFlags = (name: string) =>
+      profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+    if (profile) for (const name of ["edge", "bare"]) mkdirSync(join(profileDir, name), { recursive: true });
+    const bareProxy = spawnService(
+      "bare-proxy",
+      "scripts/bench/bare-proxy.ts",
+      { ...baseEnv, BARE_PROXY_PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
+      profileFlags("bare"),
+    );
     const edge = spawnService(
       "edge",
       "services/edge/src/main.ts",
@@ -488,8 +492,7 @@ async function main(): Promise<number> {
         KAFKA_TOPIC_PREFIX: topicPrefix,
         USAGE_SPOOL_DIR: spoolDir,
       },
-      // One file per thread (tsx's loader runs in a worker): the main thread's is the largest.
-      profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+      profileFlags("edge"),
     );
     services.push(upstream, bareProxy, edge);
     const urls = {
@@ -770,14 +773,21 @@ async function main(): Promise<number> {
     );
 
     if (profile) {
-      const files = readdirSync(profileDir).map((name) => join(profileDir, name));
-      const file = files.sort((x, y) => statSync(y).size - statSync(x).size)[0] ?? profileDir;
-      out();
-      out(`Edge CPU profile (node --cpu-prof over the whole run; sampling slows the edge): ${file}`);
-      try {
-        out(formatSummary(summariseProfile(readProfile(file), 20)));
-      } catch (error) {
-        out(`  no profile: ${(error as Error).message}`);
+      await stopService(bareProxy); // node writes the profile on exit
+      for (const [name, label] of [
+        ["edge", "Edge"],
+        ["bare", "Bare proxy"],
+      ] as const) {
+        const dir = join(profileDir, name);
+        const files = readdirSync(dir).map((file) => join(dir, file));
+        const file = files.sort((x, y) => statSync(y).size - statSync(x).size)[0] ?? dir;
+        out();
+        out(`${label} CPU profile (node --cpu-prof over the whole run; sampling slows it): ${file}`);
+        try {
+          out(formatSummary(summariseProfile(readProfile(file), 20)));
+        } catch (error) {
+          out(`  no profile: ${(error as Error).message}`);
+        }
       }
     }
 
