@@ -65,13 +65,21 @@ function shortUrl(url: string): string {
   return path;
 }
 
-/** Self time per function and per origin, largest first. */
-export function summariseProfile(profile: CpuProfile, top = 20): ProfileSummary {
+/**
+ * Self time per function and per origin, largest first. `fromUs`: only samples taken from then
+ * on (V8's timestamps are CLOCK_MONOTONIC µs, the clock of `process.hrtime` in any process on
+ * the machine), e.g. to leave start-up out.
+ */
+export function summariseProfile(profile: CpuProfile, top = 20, fromUs = 0): ProfileSummary {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at < fromUs) continue;
     const id = profile.samples[i] as number;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
   }
   const byFunction = new Map<string, number>();
   const byOrigin = new Map<string, number>();

@@ -557,6 +557,8 @@ async function main(): Promise<number> {
 
     // Rounds interleave the targets, so that a burst of foreign load on a shared machine hits
     // each of them rather than one; every figure reported is the median over the rounds.
+    // The profiles are summarised from here on: start-up (tsx compiling every module) left out.
+    const loadStartedUs = Number(process.hrtime.bigint() / 1000n);
     const peak: Record<TargetId, Measured[]> = { a: [], b: [], c: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const id of TARGET_IDS) {
@@ -782,9 +784,9 @@ async function main(): Promise<number> {
         const files = readdirSync(dir).map((file) => join(dir, file));
         const file = files.sort((x, y) => statSync(y).size - statSync(x).size)[0] ?? dir;
         out();
-        out(`${label} CPU profile (node --cpu-prof over the whole run; sampling slows it): ${file}`);
+        out(`${label} CPU profile under the bench's load (node --cpu-prof; sampling slows it): ${file}`);
         try {
-          out(formatSummary(summariseProfile(readProfile(file), 20)));
+          out(formatSummary(summariseProfile(readProfile(file), 20, loadStartedUs)));
         } catch (error) {
           out(`  no profile: ${(error as Error).message}`);
         }
