@@ -2,7 +2,7 @@
 // figure that says where a process' own CPU goes, as opposed to total time, which every caller
 // up the stack shares.
 //
-//   tsx scripts/bench/cpu-profile.ts <file.cpuprofile> [top=20]
+//   tsx scripts/bench/cpu-profile.ts <file.cpuprofile> [top=20] [fromUs=0]
 //
 // `pnpm bench:edge --profile` profiles the edge and prints the same table at the end.
 import { readFileSync } from "node:fs";
@@ -130,10 +130,12 @@ export function formatSummary(summary: ProfileSummary): string {
 }
 
 if (require.main === module) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, fromUs] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write("usage: tsx scripts/bench/cpu-profile.ts <file.cpuprofile> [top]\n");
+    process.stderr.write("usage: tsx scripts/bench/cpu-profile.ts <file.cpuprofile> [top] [fromUs]\n");
     process.exit(2);
   }
-  process.stdout.write(`${formatSummary(summariseProfile(readProfile(file), Number(top ?? 20)))}\n`);
+  process.stdout.write(
+    `${formatSummary(summariseProfile(readProfile(file), Number(top ?? 20), Number(fromUs ?? 0)))}\n`,
+  );
 }
