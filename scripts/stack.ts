@@ -144,9 +144,11 @@ async function main(): Promise<void> {
     }
     await Promise.all(
       services.map((service, i) =>
-        waitReady(service.port(), children[i]?.child as ChildProcess).catch((error: Error) => {
-          throw new Error(`${service.name}: ${error.message}`);
-        }),
+        waitReady((service.readyPort ?? service.port)(), children[i]?.child as ChildProcess).catch(
+          (error: Error) => {
+            throw new Error(`${service.name}: ${error.message}`);
+          },
+        ),
       ),
     );
   } catch (error) {

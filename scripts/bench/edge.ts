@@ -457,8 +457,8 @@ async function main(): Promise<number> {
     await producer.disconnect();
 
     const ports = new Set<number>();
-    while (ports.size < 3) ports.add(await freePort());
-    const [upstreamPort, bareProxyPort, edgePort] = [...ports];
+    while (ports.size < 4) ports.add(await freePort());
+    const [upstreamPort, bareProxyPort, edgePort, edgeAdminPort] = [...ports];
     const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
     const upstream = spawnService("demo-upstream", "services/demo-upstream/src/main.ts", {
@@ -482,6 +482,10 @@ async function main(): Promise<number> {
       {
         ...baseEnv,
         EDGE_PORT: String(edgePort),
+        EDGE_ADMIN_PORT: String(edgeAdminPort),
+        // The bench loads one key from every connection: the per-key in-flight cap (a protection
+        // against one client hogging the edge) must not turn the peak into 429s.
+        EDGE_MAX_INFLIGHT_PER_KEY: String(Math.max(1000, config.connections * 2)),
         EDGE_HOST: "127.0.0.1",
         EDGE_INSTANCE_ID: `bench-edge-${runId}`,
         UPSTREAM_URL: upstreamUrl,
@@ -503,7 +507,7 @@ async function main(): Promise<number> {
     await Promise.all([
       waitReady(upstream, urls.a),
       waitReady(bareProxy, urls.b),
-      waitReady(edge, urls.c, 120_000),
+      waitReady(edge, `http://127.0.0.1:${edgeAdminPort}`, 120_000),
     ]);
 
     const targets: Record<TargetId, LoadTarget & { name: string }> = {
@@ -551,7 +555,10 @@ async function main(): Promise<number> {
     // Around the edge's peak windows: Redis commands (all clients: Redis is shared) and the
     // requests the edge itself counted, which include the few autocannon abandons at the end.
     const edgeCounted = async () =>
-      counterSum(await (await fetch(`${urls.c}/metrics`)).text(), "edge_requests_total");
+      counterSum(
+        await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text(),
+        "edge_requests_total",
+      );
     const redisCalls = new Map<string, number>();
     let edgeCountedInWindows = 0;
 
@@ -609,7 +616,7 @@ async function main(): Promise<number> {
 
     // What the edge itself counted (autocannon abandons the requests in flight when a run ends,
     // so the edge handled a few more than the generator saw answered).
-    const edgeMetrics = await (await fetch(`${urls.c}/metrics`)).text();
+    const edgeMetrics = await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
     const handled = counterSum(edgeMetrics, "edge_requests_total");
     // Decisions Redis did not take in time (the limiter answered from memory instead).
     const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");

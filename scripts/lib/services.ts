@@ -4,8 +4,10 @@ export interface ServiceEntry {
   name: string;
   /** Built entry point, relative to the repo. */
   entry: string;
-  /** Where its /readyz answers. */
+  /** Its port. */
   port: () => number;
+  /** Where its /readyz answers, when not on `port`. */
+  readyPort?: () => number;
 }
 
 const envPort = (name: string, fallback: number) => () => Number(process.env[name] ?? fallback);
@@ -30,5 +32,10 @@ export const services: ServiceEntry[] = [
   },
   { name: "alerts", entry: "services/alerts/dist/main.js", port: envPort("ALERTS_PORT", 8081) },
   { name: "notifier", entry: "services/notifier/dist/main.js", port: envPort("NOTIFIER_PORT", 8086) },
-  { name: "edge", entry: "services/edge/dist/main.js", port: envPort("EDGE_PORT", 8080) },
+  {
+    name: "edge",
+    entry: "services/edge/dist/main.js",
+    port: envPort("EDGE_PORT", 8080),
+    readyPort: envPort("EDGE_ADMIN_PORT", 9080),
+  },
 ];

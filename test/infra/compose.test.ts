@@ -90,7 +90,7 @@ describe("docker-compose.yml", () => {
     expect(edge?.depends_on?.redis?.condition).toBe("service_healthy");
     expect(edge?.depends_on?.["demo-upstream"]?.condition).toBe("service_healthy");
     expect(edge?.depends_on?.topics?.condition).toBe("service_completed_successfully");
-    expect(edge?.healthcheck?.test).toContain("http://127.0.0.1:8080/readyz");
+    expect(edge?.healthcheck?.test).toContain("http://127.0.0.1:9080/readyz");
     expect(Object.keys(parsed.volumes)).toContain("edge-spool");
   });
 

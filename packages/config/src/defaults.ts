@@ -37,6 +37,8 @@ export const RATE_LIMIT_APPROACHING_RATIO = 0.8;
 /** Default ports (DESIGN.md § Public API shapes). */
 export const DEFAULT_PORTS = {
   edge: 8080,
+  /** The edge's own /metrics and detailed /readyz, apart from the client port. */
+  edgeAdmin: 9080,
   alerts: 8081,
   keys: 8082,
   demoUpstream: 8090,

@@ -49,6 +49,11 @@ export const authFailureSchema = z.object({
   clientIp: z.string().max(64),
   endpoint: z.string().max(512),
   method: z.string().max(16),
+  /**
+   * Attempts this event stands for (absent: one). The edge refuses an IP's attempts beyond its
+   * per-minute limit without checking them and reports them in one event per IP and minute.
+   */
+  count: z.number().int().positive().optional(),
 });
 export type AuthFailure = z.infer<typeof authFailureSchema>;
 

@@ -1,6 +1,7 @@
 import { DEFAULT_PORTS, databaseEnv, envTypes, kafkaEnv, loggingEnv, parseEnv } from "@apimon/config";
 import { z } from "zod";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from "./detector-service";
+import { DEFAULT_MAX_TRACKED_IPS } from "./domain/auth-state";
 
 /** The anomaly detector's settings (the alert thresholds themselves live in Postgres). */
 export function loadConfig(env = process.env) {
@@ -20,6 +21,8 @@ export function loadConfig(env = process.env) {
       DETECTOR_MAX_BATCH_SIZE: envTypes.positiveInt(DEFAULT_MAX_BATCH_SIZE),
       /** Partitions handled concurrently. */
       DETECTOR_PARTITIONS_CONCURRENTLY: envTypes.positiveInt(DEFAULT_PARTITIONS_CONCURRENTLY),
+      /** Client IPs with auth failures tracked per partition; past it the least recently failing are dropped. */
+      DETECTOR_MAX_TRACKED_IPS: envTypes.positiveInt(DEFAULT_MAX_TRACKED_IPS),
     },
     env,
   );
@@ -31,6 +34,7 @@ export function loadConfig(env = process.env) {
     tickMs: raw.DETECTOR_TICK_MS,
     maxBatchSize: raw.DETECTOR_MAX_BATCH_SIZE,
     partitionsConcurrently: raw.DETECTOR_PARTITIONS_CONCURRENTLY,
+    maxTrackedIps: raw.DETECTOR_MAX_TRACKED_IPS,
     database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
     kafka: {
       brokers: raw.KAFKA_BROKERS,

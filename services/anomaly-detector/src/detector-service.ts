@@ -38,6 +38,8 @@ export interface DetectorServiceDeps {
   groupId: string;
   topicPrefix?: string;
   tickMs: number;
+  /** Client IPs whose auth failures are tracked per partition; the least recently failing go first. */
+  maxTrackedIps?: number;
   /** The clock of quiet-period resolution (windows use the events' own occurredAt). */
   clock?: () => number;
   /** Largest slice handed to the rules at once: one signal flush (broker round trip) per slice. */
@@ -68,10 +70,11 @@ export function createDetectorService({
   clock = Date.now,
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   partitionsConsumedConcurrently = DEFAULT_PARTITIONS_CONCURRENTLY,
+  maxTrackedIps,
   onProgress,
 }: DetectorServiceDeps): DetectorService {
   const log = logger.child({ component: "detector" });
-  const detector = createDetector({ thresholds: settings.current, clock });
+  const detector = createDetector({ thresholds: settings.current, clock, maxTrackedIps });
   const outbox = createSignalOutbox({ producer, logger: log, registry });
   const rebuilder = createStateRebuilder({
     kafka,

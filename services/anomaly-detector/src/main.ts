@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     tickMs: config.tickMs,
     maxBatchSize: config.maxBatchSize,
     partitionsConsumedConcurrently: config.partitionsConcurrently,
+    maxTrackedIps: config.maxTrackedIps,
   });
 
   let shuttingDown = false;

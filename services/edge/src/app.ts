@@ -7,7 +7,7 @@ export interface ControlAppDeps {
   isShuttingDown: () => boolean;
 }
 
-/** The edge's own endpoints: /healthz, /readyz, /metrics. Everything else is proxied. */
+/** The edge's admin endpoints, on their own port: /healthz, /readyz with every check, /metrics. */
 export function createControlApp({ registry, checks, isShuttingDown }: ControlAppDeps): Hono {
   const app = new Hono();
   app.route("/", createHealthRoutes({ registry, checks, isShuttingDown }));

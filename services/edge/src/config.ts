@@ -42,6 +42,8 @@ export function loadConfig(env = process.env) {
       ...rateLimitEnv,
       EDGE_PORT: envTypes.port(DEFAULT_PORTS.edge),
       EDGE_HOST: z.string().default("0.0.0.0"),
+      /** /metrics and detailed /readyz; keep it off the clients' network. */
+      EDGE_ADMIN_PORT: envTypes.port(DEFAULT_PORTS.edgeAdmin),
       /** Names this instance in usage events and in its key-registry consumer group. */
       EDGE_INSTANCE_ID: z
         .string()
@@ -51,12 +53,35 @@ export function loadConfig(env = process.env) {
             .replace(/[^a-zA-Z0-9._-]/g, "-")
             .slice(0, 60)}-${process.pid}`,
         ),
-      /** Trust X-Forwarded-For from the client side (only behind a load balancer you control). */
-      EDGE_TRUST_PROXY: envTypes.boolean(false),
+      /**
+       * Proxies you run in front of the edge: the client IP is the N-th X-Forwarded-For entry from
+       * the right, and X-Forwarded-Proto is kept. 0: the socket's address, client headers ignored.
+       */
+      EDGE_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(16).default(0),
       UPSTREAM_URL: envTypes.url(`http://127.0.0.1:${DEFAULT_PORTS.demoUpstream}`),
       /** Until the upstream's response headers arrive (and between body chunks): then 504. */
       UPSTREAM_TIMEOUT_MS: envTypes.positiveInt(30_000),
       UPSTREAM_CONNECTIONS: envTypes.positiveInt(128),
+      /** Longest wait for a free upstream connection when all are busy: then 503 Upstream busy. */
+      UPSTREAM_POOL_WAIT_MS: envTypes.positiveInt(5_000),
+      /** One deadline for a whole exchange, slow uploads and slow readers included: then 504 or a cut. */
+      EDGE_EXCHANGE_TIMEOUT_MS: envTypes.positiveInt(60_000),
+      /** Requests of one API key in flight at once; more get 429. */
+      EDGE_MAX_INFLIGHT_PER_KEY: envTypes.positiveInt(32),
+      /** Largest request body; a larger one gets 413 without the rest being read. */
+      EDGE_MAX_BODY_BYTES: envTypes.positiveInt(10 * 1024 * 1024),
+      /** Failed authentications per client IP and minute; beyond it 429 before the key is hashed. */
+      EDGE_AUTH_FAILURES_PER_MINUTE: envTypes.positiveInt(60),
+      /** Origins whose pages may call the edge (comma list, or `*`); empty: no CORS headers at all. */
+      EDGE_CORS_ORIGINS: z
+        .string()
+        .default("")
+        .transform((text) =>
+          text
+            .split(",")
+            .map((o) => o.trim())
+            .filter((o) => o !== ""),
+        ),
       /** HMAC secret for key hashes; the keys service must hold the same one. */
       KEY_HASH_SECRET: envTypes.secret(32),
       /** What the edge does when Redis cannot decide: per-instance limits (open) or 503 (closed). */
@@ -80,13 +105,20 @@ export function loadConfig(env = process.env) {
   return {
     port: raw.EDGE_PORT,
     host: raw.EDGE_HOST,
+    adminPort: raw.EDGE_ADMIN_PORT,
     instanceId: raw.EDGE_INSTANCE_ID,
-    trustProxy: raw.EDGE_TRUST_PROXY,
+    trustedProxyHops: raw.EDGE_TRUSTED_PROXY_HOPS,
     upstream: {
       url: raw.UPSTREAM_URL,
       timeoutMs: raw.UPSTREAM_TIMEOUT_MS,
       connections: raw.UPSTREAM_CONNECTIONS,
+      poolWaitMs: raw.UPSTREAM_POOL_WAIT_MS,
     },
+    exchangeTimeoutMs: raw.EDGE_EXCHANGE_TIMEOUT_MS,
+    maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
+    maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
+    authFailuresPerMinute: raw.EDGE_AUTH_FAILURES_PER_MINUTE,
+    corsOrigins: raw.EDGE_CORS_ORIGINS,
     keyHashSecret: raw.KEY_HASH_SECRET,
     rateLimits: {
       defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },

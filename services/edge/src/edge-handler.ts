@@ -3,11 +3,13 @@
 // Plain node request/response objects: no body is ever buffered and nothing but the limiter is
 // awaited before the upstream sees the request.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
 import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
 import { memoizeBounded } from "./bounded-memo";
+import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import {
   type Decision,
   deniedDetail,
@@ -15,8 +17,14 @@ import {
   type Limits,
   rateLimitHeaders,
 } from "./domain/rate-limit";
+import { isForwardableTarget } from "./domain/request-target";
 import type { Limiter } from "./limiter/limiter";
-import { sendJsonError, type UpstreamProxy } from "./proxy/upstream-proxy";
+import {
+  BODY_TOO_LARGE_DETAIL,
+  sendJsonError,
+  sendJsonErrorAndClose,
+  type UpstreamProxy,
+} from "./proxy/upstream-proxy";
 
 /** The spec's error bodies, exactly. */
 export const AUTH_ERRORS = {
@@ -26,9 +34,23 @@ export const AUTH_ERRORS = {
 } as const;
 
 export const LIMITER_UNAVAILABLE_DETAIL = "Rate limiter unavailable";
+export const INVALID_TARGET_DETAIL = "Invalid request target";
+export const STARTING_DETAIL = "Edge starting";
+export const AUTH_THROTTLED_DETAIL = "Too many failed authentications from this address";
 
 /** Identity headers the upstream receives instead of the key (clients cannot set them). */
 export const IDENTITY_HEADERS = { keyId: "x-apimon-key-id", userId: "x-apimon-user-id" } as const;
+
+const CORS_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
+/** Every field a page's script needs to read: the rate-limit headers and Retry-After. */
+const CORS_EXPOSED_HEADERS = [
+  ...["Minute", "Hour", "Day"].flatMap((w) =>
+    ["Limit", "Remaining", "Reset"].map((f) => `X-RateLimit-${w}-${f}`),
+  ),
+  "RateLimit",
+  "RateLimit-Policy",
+  "Retry-After",
+].join(", ");
 
 /** Keys longer than this are refused without hashing: real keys are 35 characters. */
 const MAX_KEY_LENGTH = 256;
@@ -45,8 +67,18 @@ export interface EdgeHandlerDeps {
   recordAuthFailure: (event: AuthFailure) => void;
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
-  /** Take the client IP from the left-most X-Forwarded-For entry (only behind a trusted proxy). */
-  trustProxy?: boolean;
+  /** Origins whose pages may call the edge, or `*`; empty: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Failed authentications per client IP; an IP past its limit is refused before hashing. */
+  authFailureLimit?: AuthFailureLimit;
+  /** False until the key table has loaded: requests then get 503, not a false 401. */
+  isReady?: () => boolean;
+  /** Requests of one key in flight at once; the next gets 429 until one finishes. */
+  maxInflightPerKey?: number;
+  /** A declared Content-Length above this gets 413 before anything else happens. */
+  maxBodyBytes?: number;
+  /** Proxies in front of the edge: the client IP is the N-th X-Forwarded-For entry from the right. */
+  trustedProxyHops?: number;
   logger: Logger;
   registry?: Registry;
   clock?: () => number;
@@ -57,15 +89,30 @@ function metric<M>(registry: Registry | undefined, name: string, create: (regist
   return existing ? (existing as M) : create(registry ? [registry] : []);
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return first.slice(0, 64);
-  }
+function socketAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "unknown";
   return (address.startsWith("::ffff:") ? address.slice(7) : address).slice(0, 64);
+}
+
+/**
+ * The client's address. Behind `hops` trusted proxies it is the `hops`-th X-Forwarded-For entry
+ * from the right: the address the outermost trusted proxy saw. Entries further left were written
+ * by the client and prove nothing. Anything that is not an IP falls back to the socket's address.
+ */
+export function clientIpOf(req: IncomingMessage, hops: number): string {
+  if (hops === 0) return socketAddress(req);
+  const raw = req.headers["x-forwarded-for"];
+  if (raw === undefined) return socketAddress(req);
+  const header = Array.isArray(raw) ? raw.join(",") : raw;
+  let end = header.length;
+  let start = header.lastIndexOf(",", end - 1) + 1;
+  for (let i = 1; i < hops; i++) {
+    if (start === 0) return socketAddress(req);
+    end = start - 1;
+    start = header.lastIndexOf(",", end - 1) + 1;
+  }
+  const entry = header.slice(start, end).trim();
+  return isIP(entry) === 0 ? socketAddress(req) : entry;
 }
 
 function presentedKey(req: IncomingMessage): string | undefined {
@@ -73,6 +120,22 @@ function presentedKey(req: IncomingMessage): string | undefined {
   // node joins repeated X-API-Key fields with ", "; a key never contains one, so that is invalid.
   const key = Array.isArray(value) ? value[0] : value;
   return key === undefined || key.trim() === "" ? undefined : key.trim();
+}
+
+/** The one auth-failure event that stands for an IP's refused attempts in a minute. */
+export function refusalSummaryEvent(
+  summary: RefusalSummary,
+  normaliseEndpoint: (path: string) => string,
+): AuthFailure {
+  return {
+    id: newEventId(),
+    occurredAt: new Date(summary.minuteStartMs).toISOString(),
+    reason: "invalid",
+    clientIp: summary.clientIp,
+    endpoint: normaliseEndpoint(summary.path),
+    method: summary.method.slice(0, 16),
+    count: summary.refused,
+  };
 }
 
 export function createEdgeHandler(
@@ -88,7 +151,12 @@ export function createEdgeHandler(
     recordAuthFailure,
     normaliseEndpoint,
     instanceId,
-    trustProxy = false,
+    isReady = () => true,
+    authFailureLimit,
+    corsOrigins = [],
+    trustedProxyHops = 0,
+    maxInflightPerKey = 32,
+    maxBodyBytes = Number.POSITIVE_INFINITY,
     logger,
     registry,
     clock = Date.now,
@@ -101,6 +169,12 @@ export function createEdgeHandler(
     maxEntries: KEY_HASH_CACHE_ENTRIES,
     maxKeyLength: MAX_KEY_LENGTH,
   });
+  const corsAnyOrigin = corsOrigins.includes("*");
+  const corsAllowed = new Set(corsOrigins);
+  const corsEnabled = corsOrigins.length > 0;
+  const inflightDetail = `Too many concurrent requests for this API key: at most ${maxInflightPerKey} in flight`;
+  /** API key id → requests of that key in flight; keys with none are absent. */
+  const inflight = new Map<number, number>();
 
   const requests = metric(
     registry,
@@ -136,6 +210,35 @@ export function createEdgeHandler(
       }),
   );
 
+  /**
+   * Adds the CORS response fields for an allowed Origin; answers a preflight itself (it carries
+   * no key) and returns true then.
+   */
+  function applyCors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || !(corsAnyOrigin || corsAllowed.has(origin))) return false;
+    const requestedMethod = req.headers["access-control-request-method"];
+    if (req.method === "OPTIONS" && requestedMethod !== undefined) {
+      const requestedHeaders = req.headers["access-control-request-headers"];
+      res.writeHead(204, {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": CORS_METHODS,
+        "Access-Control-Allow-Headers": requestedHeaders
+          ? `X-API-Key, ${requestedHeaders}`
+          : "X-API-Key, Content-Type",
+        "Access-Control-Max-Age": "600",
+        Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+      });
+      res.end();
+      requests.inc({ status: "204", outcome: "preflight" });
+      return true;
+    }
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS);
+    res.setHeader("Vary", "Origin");
+    return false;
+  }
+
   function refuseAuth(
     req: IncomingMessage,
     res: ServerResponse,
@@ -146,6 +249,7 @@ export function createEdgeHandler(
   ): void {
     const { status, detail } = AUTH_ERRORS[reason];
     sendJsonError(res, status, detail);
+    authFailureLimit?.failed(clientIp, clock());
     requests.inc({ status: String(status), outcome: `auth_${reason}` });
     const path = req.url ?? "/";
     recordAuthFailure({
@@ -189,7 +293,31 @@ export function createEdgeHandler(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     const startedAt = clock();
-    const clientIp = clientIpOf(req, trustProxy);
+    if (corsEnabled && applyCors(req, res)) return;
+    if (!isForwardableTarget(req.url)) {
+      sendJsonError(res, 400, INVALID_TARGET_DETAIL);
+      requests.inc({ status: "400", outcome: "invalid_target" });
+      return;
+    }
+    const declaredLength = req.headers["content-length"];
+    if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
+      sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);
+      requests.inc({ status: "413", outcome: "too_large" });
+      return;
+    }
+    if (!isReady()) {
+      sendJsonError(res, 503, STARTING_DETAIL, { "Retry-After": "1" });
+      requests.inc({ status: "503", outcome: "starting" });
+      return;
+    }
+    const clientIp = clientIpOf(req, trustedProxyHops);
+    if (authFailureLimit?.refuses(clientIp, startedAt, req.url ?? "/", req.method ?? "GET")) {
+      sendJsonError(res, 429, AUTH_THROTTLED_DETAIL, {
+        "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),
+      });
+      requests.inc({ status: "429", outcome: "auth_throttled" });
+      return;
+    }
     const key = presentedKey(req);
     if (key === undefined) return refuseAuth(req, res, "missing", clientIp, undefined);
     if (key.length > MAX_KEY_LENGTH) return refuseAuth(req, res, "invalid", clientIp, key);
@@ -221,16 +349,36 @@ export function createEdgeHandler(
       return;
     }
 
+    // Counted after the limiter, so that the refusal carries the windows like any other 429.
+    const running = inflight.get(apiKeyId) ?? 0;
+    if (running >= maxInflightPerKey) {
+      headers["Retry-After"] = "1";
+      sendJsonError(res, 429, inflightDetail, headers);
+      requests.inc({ status: "429", outcome: "inflight_limited" });
+      const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
+      event.rateLimited = true;
+      recordUsage(event);
+      return;
+    }
+    inflight.set(apiKeyId, running + 1);
+
     const forwardStart = performance.now();
-    const outcome = await proxy.forward(req, res, {
-      clientIp,
-      responseHeaders: headers,
-      requestHeaders: {
-        [IDENTITY_HEADERS.keyId]: String(apiKeyId),
-        [IDENTITY_HEADERS.userId]: String(userId),
-      },
-      onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
-    });
+    let outcome: Awaited<ReturnType<UpstreamProxy["forward"]>>;
+    try {
+      outcome = await proxy.forward(req, res, {
+        clientIp,
+        responseHeaders: headers,
+        requestHeaders: {
+          [IDENTITY_HEADERS.keyId]: String(apiKeyId),
+          [IDENTITY_HEADERS.userId]: String(userId),
+        },
+        onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
+      });
+    } finally {
+      const left = (inflight.get(apiKeyId) ?? 1) - 1;
+      if (left === 0) inflight.delete(apiKeyId);
+      else inflight.set(apiKeyId, left);
+    }
     if (outcome.kind !== "response") {
       log.warn({ err: outcome.error, outcome: outcome.kind, apiKeyId }, "upstream exchange failed");
     }

@@ -6,12 +6,13 @@ import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { createRedisClient, pingRedis } from "@apimon/redis";
 import { createControlApp } from "./app";
 import { loadConfig } from "./config";
-import { createEdgeHandler } from "./edge-handler";
+import { createAuthFailureLimit } from "./domain/auth-failure-limit";
+import { createEdgeHandler, refusalSummaryEvent } from "./edge-handler";
 import { createMemoryLimiter } from "./limiter/memory-limiter";
 import { createRedisLimiter } from "./limiter/redis-limiter";
 import { createResilientLimiter } from "./limiter/resilient-limiter";
 import { createUpstreamProxy } from "./proxy/upstream-proxy";
-import { startEdgeServer } from "./server";
+import { startAdminServer, startEdgeServer } from "./server";
 import { createAuthFailureRecorder } from "./usage/auth-failures";
 import { createEndpointNormaliser } from "./usage/endpoint";
 import { openUsageSpool } from "./usage/spool";
@@ -102,7 +103,21 @@ async function main(): Promise<void> {
     upstreamUrl: config.upstream.url,
     timeoutMs: config.upstream.timeoutMs,
     connections: config.upstream.connections,
+    poolWaitMs: config.upstream.poolWaitMs,
+    exchangeTimeoutMs: config.exchangeTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    trustForwardedProto: config.trustedProxyHops > 0,
   });
+  const recordAuthFailure = createAuthFailureRecorder({ producer: authProducer, logger, registry });
+  const normaliseEndpoint = createEndpointNormaliser({ patterns: config.endpointPatterns });
+  const authFailureLimit = createAuthFailureLimit({ perMinute: config.authFailuresPerMinute });
+  // Refused attempts are reported once their minute has ended: one event per IP and minute.
+  const summaries = setInterval(() => {
+    for (const summary of authFailureLimit.takeEnded(Date.now())) {
+      recordAuthFailure(refusalSummaryEvent(summary, normaliseEndpoint));
+    }
+  }, 1000);
+  summaries.unref();
   const handler = createEdgeHandler({
     lookup: (hash) => keys.lookup(hash),
     keyHashSecret: config.keyHashSecret,
@@ -110,10 +125,15 @@ async function main(): Promise<void> {
     defaults: config.rateLimits.defaults,
     proxy,
     recordUsage: (event) => usage.record(event),
-    recordAuthFailure: createAuthFailureRecorder({ producer: authProducer, logger, registry }),
-    normaliseEndpoint: createEndpointNormaliser({ patterns: config.endpointPatterns }),
+    recordAuthFailure,
+    normaliseEndpoint,
+    authFailureLimit,
+    corsOrigins: config.corsOrigins,
     instanceId: config.instanceId,
-    trustProxy: config.trustProxy,
+    isReady: () => keys.isReady(),
+    trustedProxyHops: config.trustedProxyHops,
+    maxInflightPerKey: config.maxInflightPerKey,
+    maxBodyBytes: config.maxBodyBytes,
     logger,
     registry,
   });
@@ -126,8 +146,12 @@ async function main(): Promise<void> {
       keyRegistry: () => ({ ok: keys.isReady(), detail: { keys: keys.size() } }),
       redis: async () => {
         if (!redisAnswered) redisAnswered = await pingRedis(redis);
+        // In closed mode a degraded limiter refuses every request: not ready. The limiter itself
+        // notices recovery only on a decision, which a load balancer withholding traffic from an
+        // unready edge would never send, so readiness asks Redis directly.
+        const refusing = config.rateLimits.failureMode === "closed" && limiter.isDegraded();
         return {
-          ok: redisAnswered,
+          ok: refusing ? await pingRedis(redis) : redisAnswered,
           detail: { degraded: limiter.isDegraded(), failureMode: config.rateLimits.failureMode },
         };
       },
@@ -135,7 +159,12 @@ async function main(): Promise<void> {
       usageEvents: () => ({ ok: true, detail: usage.health() }),
     },
   });
-  const server = await startEdgeServer(control, handler, { port: config.port, host: config.host });
+  const admin = await startAdminServer(control, { port: config.adminPort, host: config.host });
+  const server = await startEdgeServer(handler, {
+    port: config.port,
+    host: config.host,
+    exchangeTimeoutMs: config.exchangeTimeoutMs,
+  });
 
   const shutdown = createShutdown({
     logger,
@@ -149,18 +178,34 @@ async function main(): Promise<void> {
       },
       { name: "close server", run: () => server.close() },
       { name: "close upstream pool", run: () => proxy.close() },
+      {
+        name: "report refused authentications",
+        run: () => {
+          clearInterval(summaries);
+          // The current minute too: its refusals would otherwise go unreported.
+          for (const summary of authFailureLimit.takeEnded(Date.now() + 60_000)) {
+            recordAuthFailure(refusalSummaryEvent(summary, normaliseEndpoint));
+          }
+        },
+      },
       { name: "stop key registry", run: () => keys.stop() },
       // Memory goes to Kafka, or to the spool when Kafka is unreachable: nothing is dropped.
       { name: "drain usage events", run: () => usage.close() },
       { name: "disconnect usage producer", run: () => usageProducer.disconnect() },
       { name: "disconnect auth-failure producer", run: () => authProducer.disconnect() },
       { name: "close redis", run: () => void redis.disconnect() },
+      { name: "close admin server", run: () => admin.close() },
     ],
   });
   shutdown.installSignalHandlers();
 
   logger.info(
-    { port: server.port, upstream: redactUrl(config.upstream.url), instance: config.instanceId },
+    {
+      port: server.port,
+      adminPort: admin.port,
+      upstream: redactUrl(config.upstream.url),
+      instance: config.instanceId,
+    },
     "edge listening; loading the key registry",
   );
   await keys.start();

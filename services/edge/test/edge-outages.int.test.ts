@@ -72,14 +72,14 @@ describe("edge with Kafka stopped for 30 s", () => {
     // Kafka down: the edge spools to disk and says so in /readyz, still answering clients.
     await waitFor(
       async () => {
-        const body = (await (await fetch(`${edge.url}/readyz`)).json()) as {
+        const body = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as {
           checks: { usageEvents: { detail: { mode: string; spooled: number } } };
         };
         return body.checks.usageEvents.detail.mode === "spool" && body.checks.usageEvents.detail.spooled > 0;
       },
       { timeoutMs: 30_000, intervalMs: 200, what: "the edge to spool usage events" },
     );
-    const spoolDepth = await metricValue(edge.url, "edge_usage_spool_depth");
+    const spoolDepth = await metricValue(edge.adminUrl, "edge_usage_spool_depth");
     expect(spoolDepth).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
     await broker.controlAsync("start");
@@ -162,21 +162,28 @@ describe("edge with Redis unreachable", () => {
     expect(await last?.json()).toEqual({
       detail: `Rate limit exceeded for minute. Try again in ${last?.headers.get("retry-after")} seconds`,
     });
-    expect(await metricValue(open.url, "edge_limiter_degraded")).toBe(1);
-    expect(await metricValue(open.url, "edge_limiter_fallback_total")).toBeGreaterThan(0);
+    expect(await metricValue(open.adminUrl, "edge_limiter_degraded")).toBe(1);
+    expect(await metricValue(open.adminUrl, "edge_limiter_fallback_total")).toBeGreaterThan(0);
 
     // Closed mode: refuse rather than let traffic through unlimited.
     const refused = await get(closed.url);
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ detail: "Rate limiter unavailable" });
     expect(refused.headers.get("retry-after")).toBe("1");
+    // A closed-mode edge that refuses everything is not ready; an open-mode one still serves.
+    const closedReady = await fetch(`${closed.adminUrl}/readyz`);
+    expect(closedReady.status).toBe(503);
+    expect(await closedReady.json()).toMatchObject({
+      checks: { redis: { ok: false, detail: { degraded: true, failureMode: "closed" } } },
+    });
+    expect((await fetch(`${open.adminUrl}/readyz`)).status).toBe(200);
 
     // How long decisions waited while Redis was away (the limiter gives up after
     // RATE_LIMIT_TIMEOUT_MS, 50 ms). Printed, not asserted: tests never assert on timing, and a
     // loaded CI machine can stall any event loop.
-    const total = await metricValue(open.url, "edge_limiter_decision_seconds_count");
-    const within = await metricValue(open.url, "edge_limiter_decision_seconds_bucket", 'le="0.1"');
-    const within10 = await metricValue(open.url, "edge_limiter_decision_seconds_bucket", 'le="0.01"');
+    const total = await metricValue(open.adminUrl, "edge_limiter_decision_seconds_count");
+    const within = await metricValue(open.adminUrl, "edge_limiter_decision_seconds_bucket", 'le="0.1"');
+    const within10 = await metricValue(open.adminUrl, "edge_limiter_decision_seconds_bucket", 'le="0.01"');
     process.stdout.write(
       `Redis outage: ${total} limiter decisions, ${within10} within 10 ms, ${within} within 100 ms\n`,
     );
@@ -190,10 +197,11 @@ describe("edge with Redis unreachable", () => {
       },
       { timeoutMs: 15_000, intervalMs: 200, what: "the closed edge to decide again" },
     );
+    expect((await fetch(`${closed.adminUrl}/readyz`)).status).toBe(200);
     await waitFor(
       async () => {
         await get(open.url); // a decision is what notices Redis is back
-        return (await metricValue(open.url, "edge_limiter_degraded")) === 0;
+        return (await metricValue(open.adminUrl, "edge_limiter_degraded")) === 0;
       },
       { timeoutMs: 15_000, intervalMs: 300, what: "the open edge to leave degraded mode" },
     );

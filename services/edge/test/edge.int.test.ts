@@ -13,7 +13,13 @@ beforeAll(async () => {
     // These tests are about exact global counting: a generous Redis deadline keeps a CI machine
     // under load from pushing a decision into the per-instance fallback (tested on its own in
     // edge-outages.int.test.ts with the default 50 ms).
-    edgeEnv: { RATE_LIMIT_TIMEOUT_MS: "1000" },
+    // The 300 concurrent requests of one key and the 200 MB uploads are above the per-key
+    // in-flight cap and the body limit on purpose (those are tested in edge-abuse.int.test.ts).
+    edgeEnv: {
+      RATE_LIMIT_TIMEOUT_MS: "1000",
+      EDGE_MAX_INFLIGHT_PER_KEY: "1000",
+      EDGE_MAX_BODY_BYTES: String(512 * 1024 * 1024),
+    },
   });
 }, 180_000);
 
@@ -279,7 +285,7 @@ describe("edge proxying", () => {
     const { key } = await stack.newKey();
     const MB = 1024 * 1024;
     const rss = async () => {
-      const text = await (await fetch(`${edge().url}/metrics`)).text();
+      const text = await (await fetch(`${edge().adminUrl}/metrics`)).text();
       return Number(/^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(text)?.[1]);
     };
     /** Runs `work` while sampling the edge's RSS; returns its result and the peak growth. */

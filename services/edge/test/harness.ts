@@ -33,6 +33,8 @@ export const KEY_HASH_SECRET = "edge-test-key-hash-secret-0123456789abcdef";
 export interface EdgeProcess {
   url: string;
   port: number;
+  /** The admin port: /readyz with every check, /metrics. */
+  adminUrl: string;
   instanceId: string;
   process: TsxProcess;
   spoolDir: string;
@@ -58,6 +60,8 @@ export interface EdgeStack {
   edges: EdgeProcess[];
   /** Starts one more edge on these settings (plus `env`) and waits until it is ready. */
   startEdge(env?: Record<string, string>): Promise<EdgeProcess>;
+  /** Starts one more edge and waits only until its client port answers /healthz, not for readiness. */
+  spawnEdge(env?: Record<string, string>): Promise<EdgeProcess>;
   /** Stops an edge (SIGTERM, a graceful shutdown) and forgets it. */
   stopEdge(edge: EdgeProcess): Promise<number | NodeJS.Signals | null>;
   /** A user and an active key for it; returns the plaintext key and its id. */
@@ -87,7 +91,7 @@ async function ready(url: string, what: string, timeoutMs = 90_000): Promise<voi
 export async function knowsKeys(edge: EdgeProcess, count: number): Promise<void> {
   await waitFor(
     async () => {
-      const body = (await (await fetch(`${edge.url}/readyz`)).json()) as {
+      const body = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as {
         checks?: { keyRegistry?: { detail?: { keys?: number } } };
       };
       return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= count;
@@ -159,14 +163,16 @@ export async function startEdgeStack({
   await consumer.start();
 
   const edges: EdgeProcess[] = [];
-  async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
+  async function spawnEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
     const port = await freePort();
+    const adminPort = await freePort();
     const instanceId = `${label}-edge-${edges.length + 1}`;
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-spool-`));
     spoolDirs.push(spoolDir);
     const proc = spawnTsx("services/edge/src/main.ts", {
       ...baseEnv,
       EDGE_PORT: String(port),
+      EDGE_ADMIN_PORT: String(adminPort),
       EDGE_HOST: "127.0.0.1",
       EDGE_INSTANCE_ID: instanceId,
       UPSTREAM_URL: upstreamUrl,
@@ -177,13 +183,39 @@ export async function startEdgeStack({
       ...env,
     });
     processes.push(proc);
-    const edge = { url: `http://127.0.0.1:${port}`, port, instanceId, process: proc, spoolDir };
-    await ready(edge.url, `edge ${instanceId} to be ready`).catch((error: unknown) => {
+    const edge = {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      adminUrl: `http://127.0.0.1:${adminPort}`,
+      instanceId,
+      process: proc,
+      spoolDir,
+    };
+    edges.push(edge);
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`${edge.url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 90_000, intervalMs: 100, what: `edge ${instanceId} to listen` },
+    ).catch((error: unknown) => {
       throw new Error(
         `${error instanceof Error ? error.message : error}\n--- edge output ---\n${proc.output()}`,
       );
     });
-    edges.push(edge);
+    return edge;
+  }
+
+  async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
+    const edge = await spawnEdge(env);
+    await ready(edge.adminUrl, `edge ${edge.instanceId} to be ready`).catch((error: unknown) => {
+      throw new Error(
+        `${error instanceof Error ? error.message : error}\n--- edge output ---\n${edge.process.output()}`,
+      );
+    });
     return edge;
   }
 
@@ -202,6 +234,7 @@ export async function startEdgeStack({
     upstreamUrl,
     edges,
     startEdge,
+    spawnEdge,
     async stopEdge(edge) {
       edges.splice(edges.indexOf(edge), 1);
       return edge.process.stop("SIGTERM");

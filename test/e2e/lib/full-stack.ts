@@ -92,11 +92,14 @@ export async function startFullStack({
 
   const ports = new Map<ServiceName, number>();
   for (const name of names) ports.set(name, await freePort());
+  // The edge answers /readyz and /metrics on its admin port; its client port passes them upstream.
+  const edgeAdminUrl = `http://127.0.0.1:${await freePort()}`;
   const url = (name: ServiceName) => {
     const port = ports.get(name);
     if (port === undefined) throw new Error(`${name} is not part of this stack`);
     return `http://127.0.0.1:${port}`;
   };
+  const readyUrl = (name: ServiceName) => (name === "edge" ? edgeAdminUrl : url(name));
   const common: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
@@ -119,6 +122,7 @@ export async function startFullStack({
     USAGE_SPOOL_DIR: spoolDir,
     RATE_LIMIT_REDIS_PREFIX: `${uniqueName("rl")}:`,
     OUTBOX_POLL_MS: "20",
+    EDGE_ADMIN_PORT: new URL(edgeAdminUrl).port,
   };
 
   const services = new Map<ServiceName, RunningService>();
@@ -141,7 +145,7 @@ export async function startFullStack({
         waitFor(
           async () => {
             try {
-              return (await fetch(`${s.url}/readyz`)).ok;
+              return (await fetch(`${readyUrl(s.name)}/readyz`)).ok;
             } catch {
               return false;
             }
@@ -193,7 +197,7 @@ export async function startFullStack({
         // A probe request would count against the key: watch the registry's size instead.
         await waitFor(
           async () => {
-            const body = (await (await fetch(`${url("edge")}/readyz`)).json()) as {
+            const body = (await (await fetch(`${edgeAdminUrl}/readyz`)).json()) as {
               checks?: { keyRegistry?: { detail?: { keys?: number } } };
             };
             return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= keyCount;

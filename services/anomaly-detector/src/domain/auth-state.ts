@@ -22,8 +22,18 @@ interface KeyFailures {
  * partitions: they are counted per partition and summed over the partitions this instance owns
  * (exact with one detector instance; with several, each sees its own share).
  */
+/** Client IPs tracked per partition unless the detector is told otherwise. */
+export const DEFAULT_MAX_TRACKED_IPS = 100_000;
+
 export class AuthFailureState {
   private readonly ips = new Map<number, Map<string, Counted>>();
+
+  /**
+   * `maxIpsPerPartition` bounds the per-IP table of each partition: past it, the least recently
+   * failing IP without an open condition is forgotten, so a flood from many addresses cannot grow
+   * the detector without bound (a forgotten IP starts counting from zero if it comes back).
+   */
+  constructor(private readonly maxIpsPerPartition = DEFAULT_MAX_TRACKED_IPS) {}
   private readonly keys = new Map<number, KeyFailures>();
   private readonly activeByPartition = new Map<number, Set<Condition>>();
   private readonly activeKeys = new Set<Condition>();
@@ -41,10 +51,13 @@ export class AuthFailureState {
     let ip = ips.get(failure.clientIp);
     if (ip === undefined) {
       ip = { failures: new SlidingCounter(windowMs, bucketMs(t.windowSeconds)) };
-      ips.set(failure.clientIp, ip);
+      this.evictLeastRecent(ips);
+    } else {
+      ips.delete(failure.clientIp); // re-inserted below: the Map's order is the order of last failure
     }
+    ips.set(failure.clientIp, ip);
     ip.failures.resize(windowMs);
-    ip.failures.add(at);
+    ip.failures.add(at, false, failure.count ?? 1);
     const fromIp = judgeUnauthorized(ip.failures.total, t, `client ${failure.clientIp}`);
     if (fromIp !== null || ip.condition !== undefined) {
       ip.condition ??= new Condition(
@@ -69,7 +82,7 @@ export class AuthFailureState {
       key.byPartition.set(partition, counter);
     }
     counter.resize(windowMs);
-    counter.add(at);
+    counter.add(at, false, failure.count ?? 1);
     let total = 0;
     for (const c of key.byPartition.values()) {
       c.advance(at);
@@ -140,6 +153,22 @@ export class AuthFailureState {
 
   conditions(): Condition[] {
     return [...this.activeKeys, ...[...this.activeByPartition.values()].flatMap((set) => [...set])];
+  }
+
+  /** IPs tracked in a partition. */
+  trackedIps(partition: number): number {
+    return this.ips.get(partition)?.size ?? 0;
+  }
+
+  /** Makes room for one more IP: drops the least recently failing one without an open condition. */
+  private evictLeastRecent(ips: Map<string, Counted>): void {
+    if (ips.size < this.maxIpsPerPartition) return;
+    for (const [address, ip] of ips) {
+      if (ip.condition === undefined) {
+        ips.delete(address);
+        return;
+      }
+    }
   }
 
   private activeFor(partition: number): Set<Condition> {

@@ -47,6 +47,8 @@ export interface DetectorOptions {
   thresholds: () => AlertThresholdSettings;
   /** The same clock as the tick's; it tells a partition that is being read from an idle one. */
   clock?: () => number;
+  /** Client IPs whose auth failures are tracked per partition (least recently failing dropped). */
+  maxTrackedIps?: number;
 }
 
 /** A partition that got events this recently (on the clock) is being read: its event time counts. */
@@ -59,9 +61,9 @@ const REPLAY_TICK_MS = 1000;
  * The anomaly detector's pure core: per-partition rule state for usage events and auth
  * failures, the conditions' lifecycle, replay without signals, and partition ownership.
  */
-export function createDetector({ thresholds, clock = Date.now }: DetectorOptions): Detector {
+export function createDetector({ thresholds, clock = Date.now, maxTrackedIps }: DetectorOptions): Detector {
   const usage = new Map<number, UsagePartitionState>();
-  const auth = new AuthFailureState();
+  const auth = new AuthFailureState(maxTrackedIps);
   const authPartitions = new Set<number>();
   const applied: Record<StreamKind, Map<number, number>> = { usage: new Map(), auth: new Map() };
   const rebuilding: Record<StreamKind, Set<number>> = { usage: new Set(), auth: new Set() };

@@ -22,27 +22,27 @@ export class SlidingCounter {
     private readonly bucketMs = 1000,
   ) {}
 
-  /** Counts an event at `atMs`; returns false when it was too old to count. */
-  add(atMs: number, hit = false): boolean {
+  /** Counts `count` events at `atMs`; returns false when they were too old to count. */
+  add(atMs: number, hit = false, count = 1): boolean {
     const id = Math.floor(atMs / this.bucketMs);
     if (id > this.newest) {
       this.newest = id;
       this.prune();
     }
     if (id <= this.cutoff()) return false;
-    const h = hit ? 1 : 0;
+    const h = hit ? count : 0;
     const last = this.ids.length - 1;
     if (last >= this.head && this.ids[last] === id) {
-      this.totals[last] = (this.totals[last] as number) + 1;
+      this.totals[last] = (this.totals[last] as number) + count;
       this.hitCounts[last] = (this.hitCounts[last] as number) + h;
     } else if (last < this.head || (this.ids[last] as number) < id) {
       this.ids.push(id);
-      this.totals.push(1);
+      this.totals.push(count);
       this.hitCounts.push(h);
     } else {
-      this.addLate(id, h);
+      this.addLate(id, h, count);
     }
-    this.total++;
+    this.total += count;
     this.hits += h;
     return true;
   }
@@ -96,16 +96,16 @@ export class SlidingCounter {
     }
   }
 
-  private addLate(id: number, h: number): void {
+  private addLate(id: number, h: number, count: number): void {
     let i = this.ids.length - 1;
     while (i >= this.head && (this.ids[i] as number) > id) i--;
     if (i >= this.head && this.ids[i] === id) {
-      this.totals[i] = (this.totals[i] as number) + 1;
+      this.totals[i] = (this.totals[i] as number) + count;
       this.hitCounts[i] = (this.hitCounts[i] as number) + h;
       return;
     }
     this.ids.splice(i + 1, 0, id);
-    this.totals.splice(i + 1, 0, 1);
+    this.totals.splice(i + 1, 0, count);
     this.hitCounts.splice(i + 1, 0, h);
   }
 }

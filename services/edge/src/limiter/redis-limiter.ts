@@ -3,17 +3,16 @@
 // Keys: `<prefix>{ak:<apiKeyId>}:<window>:<windowStartSeconds>`. The hash tag `{ak:<id>}` puts
 // the three counters of a key in one Redis Cluster slot, so one script may touch them all.
 // The window start in the name means a new window is a new key: no reset logic, and an old
-// counter simply expires at its window's end (PEXPIREAT).
+// counter simply expires when its window ends.
 //
-// Time comes from the edge (`clock`), not from Redis: the edge computes the window starts and
-// ends and passes them in. That keeps the script deterministic and lets tests inject a clock.
-// The trade-off is clock skew: edges whose clocks disagree near a boundary may briefly count
-// into different windows (an edge running s seconds late keeps using the old window for s
-// seconds, so a key can get up to one extra window's worth of requests around the boundary),
-// and the expiry itself is enforced by Redis's clock (a counter may vanish up to the skew early
-// or late). With NTP-synchronised hosts (skew of milliseconds) this is negligible next to
-// one-second `Reset` granularity; the alternative (Redis `TIME`) would make tests unable to move
-// time and still not remove the skew between the edge's headers and Redis.
+// The window a request counts in comes from the edge's clock (`clock`), which tests can move;
+// how long a counter lives is relative (PEXPIRE, the time left in its window by that same clock),
+// so Redis's own clock never enters. An absolute expiry would mix the two clocks: an edge running
+// late would set expiry times already past on Redis's clock, its counters would vanish as soon
+// as they were written, and its keys would go unlimited for as long as the skew. With relative
+// expiry a skewed edge still counts every request; edges whose clocks disagree near a boundary
+// may briefly count into different windows (a key can get up to one extra window's worth of
+// requests around the boundary), which NTP-synchronised hosts make negligible.
 
 import { WINDOW_SECONDS } from "@apimon/config";
 import type { LuaScript, Redis } from "@apimon/redis";
@@ -31,9 +30,9 @@ import {
 import type { Clock, Limiter } from "./limiter";
 
 /**
- * KEYS: minute, hour, day counters. ARGV: the three limits, then the three window ends (ms).
+ * KEYS: minute, hour, day counters. ARGV: the three limits, then the ms left in each window.
  * Reads all three counters; when every one is below its limit, increments all three and sets
- * each to expire at its window's end; otherwise changes nothing. Returns
+ * each to expire when its window ends; otherwise changes nothing. Returns
  * {allowed (1|0), minute, hour, day} with the counts *before* this request.
  */
 export const CHECK_AND_INCREMENT_LUA = `
@@ -46,7 +45,7 @@ end
 if allowed == 1 then
   for i = 1, 3 do
     redis.call('INCR', KEYS[i])
-    redis.call('PEXPIREAT', KEYS[i], ARGV[i + 3])
+    redis.call('PEXPIRE', KEYS[i], ARGV[i + 3])
   end
 end
 return {allowed, counts[1], counts[2], counts[3]}
@@ -60,7 +59,7 @@ return {allowed, counts[1], counts[2], counts[3]}
  * cost of one more counter per window.
  *
  * KEYS: for each of minute, hour, day: the current then the previous window's counter (6 keys,
- * one hash tag). ARGV: the three limits, the three current windows' ends (ms), the three weights
+ * one hash tag). ARGV: the three limits, the ms each current counter must live, the three weights
  * of the previous windows (0..1). A current counter lives until the end of the window after its
  * own, where it serves as "previous". Returns {allowed, minute, hour, day}: the estimates before
  * this request, rounded down.
@@ -78,7 +77,7 @@ end
 if allowed == 1 then
   for i = 1, 3 do
     redis.call('INCR', KEYS[2 * i - 1])
-    redis.call('PEXPIREAT', KEYS[2 * i - 1], ARGV[i + 3])
+    redis.call('PEXPIRE', KEYS[2 * i - 1], ARGV[i + 3])
   end
 end
 return {allowed, estimates[1], estimates[2], estimates[3]}
@@ -128,7 +127,7 @@ export function createRedisLimiter({
         const args = [
           ...WINDOWS.map((w) => limits[w]),
           // Kept one window longer: the next window reads it as its "previous".
-          ...WINDOWS.map((w) => windowEndMs(w, nowMs) + WINDOW_SECONDS[w] * 1000),
+          ...WINDOWS.map((w) => windowEndMs(w, nowMs) + WINDOW_SECONDS[w] * 1000 - nowMs),
           ...weights.map((x) => x.toFixed(6)),
         ];
         const reply = await slidingScript.run(redis, keys, args);
@@ -140,7 +139,7 @@ export function createRedisLimiter({
     async check(apiKeyId: string, limits: Limits): Promise<Decision> {
       const nowMs = clock();
       const keys = WINDOWS.map((w) => counterKey(keyPrefix, apiKeyId, w, windowStartMs(w, nowMs)));
-      const args = [...WINDOWS.map((w) => limits[w]), ...WINDOWS.map((w) => windowEndMs(w, nowMs))];
+      const args = [...WINDOWS.map((w) => limits[w]), ...WINDOWS.map((w) => windowEndMs(w, nowMs) - nowMs)];
       const reply = await script.run(redis, keys, args);
       return decide(limits, parseCounts(reply), nowMs);
     },

@@ -5,6 +5,7 @@
 // incoming socket is piped straight into undici and undici's body straight into the socket, which
 // is what keeps a 20 MB upload or download from ever sitting in the edge's memory.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pool, errors as undiciErrors } from "undici";
 
@@ -17,6 +18,14 @@ export interface UpstreamProxyOptions {
   connections?: number;
   /** Idle keep-alive sockets are closed after this long. */
   keepAliveTimeoutMs?: number;
+  /** Longest wait for a free connection when every one is busy: then 503 Upstream busy. */
+  poolWaitMs?: number;
+  /** One deadline for the whole exchange, from forwarding to the last byte sent to the client. */
+  exchangeTimeoutMs?: number;
+  /** Largest request body streamed upstream; a larger chunked body ends the exchange with 413. */
+  maxBodyBytes?: number;
+  /** Keep an incoming X-Forwarded-Proto: only behind proxies the edge trusts. */
+  trustForwardedProto?: boolean;
 }
 
 export type ProxyOutcome =
@@ -26,7 +35,11 @@ export type ProxyOutcome =
   /** The upstream did not answer in time: 504. */
   | { kind: "timeout"; statusCode: 504; error: Error }
   /** The client went away before the exchange finished. */
-  | { kind: "aborted"; statusCode: number; error?: Error };
+  | { kind: "aborted"; statusCode: number; error?: Error }
+  /** No upstream connection became free within the pool wait: 503. */
+  | { kind: "busy"; statusCode: 503; error?: Error }
+  /** The request body grew past the limit while streaming: 413. */
+  | { kind: "too_large"; statusCode: 413; error?: Error };
 
 export interface ForwardOptions {
   /** Added to (and replacing) the request headers sent upstream, e.g. identity headers. */
@@ -64,6 +77,9 @@ const DROPPED_REQUEST = new Set([
   "host",
   // The credential stays at the edge: the upstream gets identity headers instead.
   "x-api-key",
+  // Client-written claims about the client's address; the edge sends X-Forwarded-For instead.
+  "forwarded",
+  "x-real-ip",
   // node answers 100-continue itself; undici refuses the field.
   "expect",
 ]);
@@ -148,12 +164,148 @@ export function sendJsonError(
   res.end(body);
 }
 
+/**
+ * Answers while the request body may still be arriving, then closes the connection instead of
+ * reading the rest. Reading stops at once (node would otherwise drain the body to reuse the
+ * connection); the close waits a moment so that the client reads the answer before the reset
+ * that unread data causes.
+ */
+export function sendJsonErrorAndClose(
+  req: IncomingMessage,
+  res: ServerResponse,
+  statusCode: number,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  const socket = res.socket ?? req.socket;
+  if (!socket) return void res.destroy();
+  socket.pause();
+  if (!res.headersSent && !res.destroyed) res.setHeader("connection", "close");
+  // node destroys the socket as soon as a closing answer is written; with request bytes unread
+  // that is a TCP reset, which can reach the client before it reads the answer. Half-close
+  // instead (the client sees the answer, then the end), and destroy after a grace period.
+  (socket as { destroySoon?: () => void }).destroySoon = () => socket.end();
+  sendJsonError(res, statusCode, detail, headers);
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
+
+const CLOSE_GRACE_MS = 1000;
+
+export const UPSTREAM_TIMEOUT_DETAIL = "Upstream timed out";
+export const UPSTREAM_BUSY_DETAIL = "Upstream busy";
+export const BODY_TOO_LARGE_DETAIL = "Request body too large";
+
+class ExchangeTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`exchange exceeded ${timeoutMs} ms`);
+    this.name = "ExchangeTimeoutError";
+  }
+}
+
+class BodyTooLargeError extends Error {
+  constructor(maxBytes: number) {
+    super(`request body exceeds ${maxBytes} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** The exchange was cut short: 504 when the deadline passed (the client is told), else 499. */
+function abortedOrTimedOut(
+  req: IncomingMessage,
+  res: ServerResponse,
+  timedOut: boolean,
+  statusCode: number,
+  responseHeaders: Record<string, string>,
+  error?: Error,
+): ProxyOutcome {
+  if (timedOut) {
+    // The body may still be arriving (a slow upload): answer, then close.
+    sendJsonErrorAndClose(req, res, 504, UPSTREAM_TIMEOUT_DETAIL, responseHeaders);
+    return { kind: "timeout", statusCode: 504, error: error ?? new Error("exchange deadline") };
+  }
+  res.destroy();
+  return { kind: "aborted", statusCode, error };
+}
+
+/** A chunked body passed on chunk by chunk until it grows past `maxBytes`. */
+function boundedBody(req: IncomingMessage, maxBytes: number): { body: Readable; tooLarge(): boolean } {
+  let exceeded = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let total = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        exceeded = true;
+        throw new BodyTooLargeError(maxBytes);
+      }
+      yield chunk;
+    }
+  }
+  return { body: Readable.from(chunks()), tooLarge: () => exceeded };
+}
+
+/**
+ * At most `size` holders at once; the rest wait in FIFO order for at most `waitMs`. The common
+ * case (a free slot) is a counter increment. undici queues without bound when every connection
+ * is busy, so the edge keeps its own count of the pool's connections in use.
+ */
+function createSlots(size: number, waitMs: number) {
+  let inUse = 0;
+  const waiting: Array<{ grant: (ok: boolean) => void; done: boolean }> = [];
+  let head = 0;
+  return {
+    /** Resolves true once a slot is held, false when none freed up in time. */
+    acquire(): boolean | Promise<boolean> {
+      if (inUse < size && head === waiting.length) {
+        inUse += 1;
+        return true;
+      }
+      return new Promise<boolean>((resolve) => {
+        const waiter = {
+          done: false,
+          grant: (ok: boolean) => {
+            if (waiter.done) return;
+            waiter.done = true;
+            clearTimeout(timer);
+            resolve(ok);
+          },
+        };
+        const timer = setTimeout(() => waiter.grant(false), waitMs);
+        waiting.push(waiter);
+      });
+    },
+    release(): void {
+      while (head < waiting.length) {
+        const next = waiting[head] as (typeof waiting)[number];
+        waiting[head] = undefined as never;
+        head += 1;
+        if (!next.done) {
+          next.grant(true);
+          if (head > 1024 && head * 2 > waiting.length) {
+            waiting.splice(0, head);
+            head = 0;
+          }
+          return;
+        }
+      }
+      waiting.length = 0;
+      head = 0;
+      inUse -= 1;
+    },
+  };
+}
+
 export function createUpstreamProxy({
   upstreamUrl,
   timeoutMs = 30_000,
   connections = 128,
   keepAliveTimeoutMs = 4_000,
+  poolWaitMs = 5_000,
+  exchangeTimeoutMs = 60_000,
+  maxBodyBytes = Number.POSITIVE_INFINITY,
+  trustForwardedProto = false,
 }: UpstreamProxyOptions): UpstreamProxy {
+  const slots = createSlots(connections, poolWaitMs);
   const base = new URL(upstreamUrl);
   const basePath = base.pathname.replace(/\/+$/, "");
   const pool = new Pool(base.origin, {
@@ -166,31 +318,60 @@ export function createUpstreamProxy({
 
   return {
     async forward(req, res, { requestHeaders, responseHeaders = {}, clientIp, onUpstreamHeaders }) {
+      const chunked = req.headers["transfer-encoding"] !== undefined;
       const hasBody =
-        req.headers["transfer-encoding"] !== undefined ||
-        (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-      const proto = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+        chunked || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+      const forwardedProto = trustForwardedProto ? req.headers["x-forwarded-proto"] : undefined;
+      const proto =
+        forwardedProto === "https" || forwardedProto === "http"
+          ? forwardedProto
+          : (req.socket as { encrypted?: boolean }).encrypted
+            ? "https"
+            : "http";
       const abort = new AbortController();
       // The client hung up: stop talking to the upstream too.
       const onClientClose = () => {
         if (!res.writableFinished) abort.abort(new Error("client closed the connection"));
       };
       res.once("close", onClientClose);
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        abort.abort(new ExchangeTimeoutError(exchangeTimeoutMs));
+      }, exchangeTimeoutMs);
+      let holdsSlot = false;
+      let bounded: ReturnType<typeof boundedBody> | undefined;
       try {
+        const granted = slots.acquire();
+        holdsSlot = granted === true || (await granted);
+        if (!holdsSlot) {
+          if (abort.signal.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders);
+          sendJsonErrorAndClose(req, res, 503, UPSTREAM_BUSY_DETAIL, responseHeaders);
+          return { kind: "busy", statusCode: 503 };
+        }
+        bounded = chunked ? boundedBody(req, maxBodyBytes) : undefined;
         const upstream = await pool.request({
           path: basePath + (req.url ?? "/"),
           method: req.method as "GET",
           headers: upstreamRequestHeaders(req.headers, { clientIp, proto, extra: requestHeaders }),
-          body: hasBody ? req : null,
+          body: bounded ? bounded.body : hasBody ? req : null,
           signal: abort.signal,
         });
         onUpstreamHeaders?.(upstream.statusCode);
+        if (bounded?.tooLarge()) {
+          // The upstream answered a body cut short (often with an error of its own): not its fault.
+          upstream.body.destroy();
+          sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL, responseHeaders);
+          return { kind: "too_large", statusCode: 413 };
+        }
         res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, responseHeaders));
         try {
           await pipeline(upstream.body, res);
         } catch (error) {
           // Headers are out: all that is left is to cut the connection so the client sees it.
           res.destroy();
+          if (bounded?.tooLarge()) return { kind: "too_large", statusCode: 413, error: error as Error };
+          if (timedOut) return { kind: "timeout", statusCode: 504, error: error as Error };
           if (abort.signal.aborted) return { kind: "aborted", statusCode: upstream.statusCode };
           if (isTimeout(error)) return { kind: "timeout", statusCode: 504, error: error as Error };
           return { kind: "unreachable", statusCode: 502, error: error as Error };
@@ -198,18 +379,21 @@ export function createUpstreamProxy({
         return { kind: "response", statusCode: upstream.statusCode };
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        if (abort.signal.aborted) {
-          res.destroy();
-          return { kind: "aborted", statusCode: 499, error: err };
+        if (abort.signal.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders, err);
+        if (bounded?.tooLarge()) {
+          sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL, responseHeaders);
+          return { kind: "too_large", statusCode: 413, error: err };
         }
         if (isTimeout(error)) {
-          sendJsonError(res, 504, "Upstream timed out", responseHeaders);
+          sendJsonError(res, 504, UPSTREAM_TIMEOUT_DETAIL, responseHeaders);
           return { kind: "timeout", statusCode: 504, error: err };
         }
         sendJsonError(res, 502, "Upstream unavailable", responseHeaders);
         return { kind: "unreachable", statusCode: 502, error: err };
       } finally {
+        clearTimeout(deadline);
         res.off("close", onClientClose);
+        if (holdsSlot) slots.release();
       }
     },
     close: () => pool.close(),

@@ -100,5 +100,6 @@ export function renderSlack({
   if (link) {
     blocks.push({ type: "section", text: { type: "mrkdwn", text: `<${link}|View alert #${alert.id}>` } });
   }
-  return { text: link ? `${subject} – ${link}` : subject, blocks };
+  // Slack renders the fallback text as mrkdwn too (in notifications and in clients without blocks).
+  return { text: link ? `${escapeMrkdwn(subject)} – ${link}` : escapeMrkdwn(subject), blocks };
 }

@@ -147,4 +147,20 @@ describe("Slack rendering", () => {
     });
     expect(JSON.stringify(hostile.blocks[1])).toContain("&lt;!channel&gt; &amp; &lt;http://x|y&gt;");
   });
+
+  it("escapes every interpolated value in mrkdwn, the fallback text included", () => {
+    const hostile = renderSlack({
+      reason: "firing",
+      alert: { ...alert, endpoint: "/<!here>/<http://evil|x>&", clientIp: "<!channel>", message: "<@U1>" },
+      publicUrl,
+    });
+    expect(hostile.text).not.toMatch(/<(?!http:\/\/alerts)/);
+    expect(hostile.text).toContain("/&lt;!here&gt;/&lt;http://evil|x&gt;&amp;");
+    // Every mrkdwn text (the header is plain_text, which Slack does not parse; the last block is
+    // the notifier's own link) is free of Slack's control sequences.
+    const mrkdwn = JSON.stringify(hostile.blocks.slice(1, -1));
+    expect(mrkdwn).not.toContain("<!");
+    expect(mrkdwn).not.toContain("<http://evil");
+    expect(mrkdwn).not.toContain("<@");
+  });
 });

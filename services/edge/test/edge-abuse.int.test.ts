@@ -1,0 +1,546 @@
+// The edge under abuse: clients that read or upload slowly, oversize bodies, crafted request
+// targets. Real HTTP into edge processes with real Redis and Kafka behind them.
+import * as http from "node:http";
+import * as net from "node:net";
+import * as path from "node:path";
+import { freePort, waitFor } from "@apimon/testkit";
+import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
+
+const MB = 1024 * 1024;
+/** Short enough that the test takes seconds; node's own request timeout follows it. */
+const EXCHANGE_TIMEOUT_MS = 3000;
+/** Fewer than the default 32, so that the slow exchanges admitted move little data on a busy machine. */
+const MAX_INFLIGHT_PER_KEY = 8;
+
+let stack: EdgeStack;
+let edge: EdgeProcess;
+
+beforeAll(async () => {
+  stack = await startEdgeStack({
+    label: "edge-abuse",
+    edges: 1,
+    edgeEnv: {
+      RATE_LIMIT_TIMEOUT_MS: "1000",
+      EDGE_EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS),
+      EDGE_MAX_INFLIGHT_PER_KEY: String(MAX_INFLIGHT_PER_KEY),
+    },
+  });
+  edge = stack.edges[0] as EdgeProcess;
+}, 180_000);
+
+/** Every raw socket a test opened, destroyed after each test so that none outlives it. */
+const openSockets = new Set<net.Socket>();
+
+afterEach(() => {
+  for (const socket of openSockets) socket.destroy();
+  openSockets.clear();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface RawExchange {
+  /** The status line's code, once the head arrived. */
+  status?: number;
+  /** Response bytes read so far, head included. */
+  bytes: number;
+  /** The first 64 KiB of the response, head included. */
+  text: string;
+  closed: boolean;
+  socket: net.Socket;
+  done: Promise<void>;
+  /** Stops reading slowly: reads what is left at full speed. */
+  drain(): void;
+}
+
+/**
+ * A raw HTTP/1.1 exchange over its own socket. `slowRead`: after the head, the client reads one
+ * byte a second. `slowUploadBytes`: the request declares that many body bytes and sends one a
+ * second. `Connection: close`, so a refused exchange ends its socket.
+ */
+function rawExchange(
+  port: number,
+  head: string,
+  { slowRead = false, slowUploadBytes = 0 }: { slowRead?: boolean; slowUploadBytes?: number } = {},
+): RawExchange {
+  const socket = net.connect(port, "127.0.0.1");
+  openSockets.add(socket);
+  let ticker: NodeJS.Timeout | undefined;
+  const exchange: RawExchange = {
+    bytes: 0,
+    text: "",
+    closed: false,
+    socket,
+    done: Promise.resolve(),
+    drain() {
+      clearInterval(ticker);
+      socket.on("data", (chunk: Buffer) => {
+        exchange.bytes += chunk.length;
+      });
+      socket.resume();
+    },
+  };
+  exchange.done = new Promise<void>((resolve) => {
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearInterval(ticker);
+      exchange.closed = true;
+      resolve();
+    });
+  });
+  const onData = (chunk: Buffer) => {
+    if (exchange.status === undefined) exchange.status = Number(chunk.toString("latin1", 9, 12));
+    exchange.bytes += chunk.length;
+    if (exchange.text.length < 65_536) exchange.text += chunk.toString("latin1");
+    if (slowRead) {
+      socket.off("data", onData);
+      socket.pause();
+      ticker = setInterval(() => {
+        const byte = socket.read(1) as Buffer | null;
+        if (byte) exchange.bytes += byte.length;
+      }, 1000);
+    }
+  };
+  socket.on("data", onData);
+  socket.write(
+    `${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+      (slowUploadBytes > 0
+        ? `Content-Type: application/octet-stream\r\nContent-Length: ${slowUploadBytes}\r\n`
+        : "") +
+      "\r\n",
+  );
+  if (slowUploadBytes > 0) {
+    let sent = 0;
+    ticker = setInterval(() => {
+      if (sent < slowUploadBytes && !socket.destroyed) {
+        socket.write("x");
+        sent += 1;
+      }
+    }, 1000);
+  }
+  return exchange;
+}
+
+/** Sends `total` body bytes as fast as the connection takes them; resolves on the answer. */
+function bigUpload(
+  url: string,
+  key: string,
+  total: number,
+  { chunked }: { chunked: boolean },
+): Promise<{ status: number; body: string; sent: number; aborted: boolean }> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    let answered = false;
+    const headers: http.OutgoingHttpHeaders = {
+      "x-api-key": key,
+      "content-type": "application/octet-stream",
+    };
+    if (!chunked) headers["content-length"] = total;
+    const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
+      answered = true;
+      let body = "";
+      let aborted = false;
+      res.setEncoding("latin1");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("aborted", () => {
+        aborted = true;
+      });
+      res.on("close", () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body, sent, aborted: aborted || !res.complete });
+      });
+    });
+    req.on("error", () => {
+      if (!answered) resolve({ status: 0, body: "", sent, aborted: true });
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x62);
+    const write = () => {
+      while (sent < total && !req.destroyed) {
+        const n = Math.min(total - sent, chunk.length);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+          return void req.once("drain", write);
+      }
+      if (!req.destroyed) req.end();
+    };
+    write();
+  });
+}
+
+describe("edge under slow clients", () => {
+  it("keeps answering other keys while 200 slow readers and 50 slow uploaders are cut at the deadline", async () => {
+    const reader = await stack.newKey({ minute: 1000, hour: 10_000 });
+    const uploader = await stack.newKey({ minute: 1000, hour: 10_000 });
+    const other = await stack.newKey();
+
+    // 8 MB is more than the socket buffers between the edge and a client that reads nothing.
+    const size = 8 * MB;
+    const readers = Array.from({ length: 200 }, () =>
+      rawExchange(edge.port, `GET /api/bytes/${size} HTTP/1.1\r\nX-API-Key: ${reader.key}`, {
+        slowRead: true,
+      }),
+    );
+    const uploads = Array.from({ length: 50 }, () =>
+      rawExchange(edge.port, `POST /api/echo HTTP/1.1\r\nX-API-Key: ${uploader.key}`, {
+        slowUploadBytes: 1024,
+      }),
+    );
+    const all = [...readers, ...uploads];
+    await waitFor(() => all.every((x) => x.status !== undefined), {
+      timeoutMs: 30_000,
+      what: "every slow exchange to get its response head",
+    });
+
+    // The per-key cap admits 8 of each key at a time; the rest are refused at once. (On a busy
+    // machine a late connection may find a slot that an earlier one freed at the deadline, and an
+    // admitted one may meet the deadline before the upstream answered: 504.)
+    const admittedReaders = readers.filter((x) => x.status !== 429);
+    const admittedUploads = uploads.filter((x) => x.status !== 429);
+    expect(admittedReaders.length).toBeGreaterThanOrEqual(MAX_INFLIGHT_PER_KEY);
+    expect(admittedUploads.length).toBeGreaterThanOrEqual(MAX_INFLIGHT_PER_KEY);
+    expect(readers.filter((x) => x.status === 429).length).toBeGreaterThanOrEqual(150);
+    for (const x of [...admittedReaders, ...admittedUploads]) expect([200, 504]).toContain(x.status);
+
+    // A normal request of another key is answered while the slow exchanges hold their connections.
+    const asked = Date.now();
+    const res = await fetch(`${edge.url}/api/users/1`, { headers: { "x-api-key": other.key } });
+    const answeredMs = Date.now() - asked;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: 1 });
+    const stillOpen = [...admittedReaders, ...admittedUploads].filter((x) => x.status === 200 && !x.closed);
+    expect(stillOpen.length).toBeGreaterThan(0);
+    process.stdout.write(
+      `normal request answered in ${answeredMs} ms while ${stillOpen.length} slow exchanges were open\n`,
+    );
+
+    // Every admitted exchange ends by the deadline: the connection is cut mid-body. A client that
+    // reads nothing does not notice a closed connection, so once the deadline has passed the
+    // readers read what is left at full speed: a cut exchange ends short of the body.
+    await new Promise((r) => setTimeout(r, EXCHANGE_TIMEOUT_MS + 1000));
+    for (const x of readers) x.drain();
+    await Promise.all(all.map((x) => x.done));
+    for (const x of admittedReaders) expect(x.bytes).toBeLessThan(size);
+  }, 60_000);
+
+  it("refuses a key's request beyond its in-flight cap with 429 and the rate-limit headers", async () => {
+    const { key } = await stack.newKey({ minute: 1000, hour: 10_000 });
+    const held = Array.from({ length: MAX_INFLIGHT_PER_KEY }, () =>
+      rawExchange(edge.port, `GET /api/slow?ms=2000 HTTP/1.1\r\nX-API-Key: ${key}`),
+    );
+    await waitFor(
+      async () => {
+        // Until all are in flight the probe passes; each probe also takes one slot for its time.
+        const probe = await fetch(`${edge.url}/api/users/1`, { headers: { "x-api-key": key } });
+        if (probe.status !== 429) {
+          await probe.arrayBuffer();
+          return false;
+        }
+        expect(await probe.json()).toEqual({
+          detail: `Too many concurrent requests for this API key: at most ${MAX_INFLIGHT_PER_KEY} in flight`,
+        });
+        expect(probe.headers.get("retry-after")).toBe("1");
+        expect(probe.headers.get("x-ratelimit-minute-limit")).toBe("1000");
+        return true;
+      },
+      { timeoutMs: 10_000, intervalMs: 20, what: "the in-flight cap" },
+    );
+    await Promise.all(held.map((x) => x.done));
+    expect(held.every((x) => x.status === 200)).toBe(true);
+    // Once they finish, the key is served again.
+    expect((await fetch(`${edge.url}/api/users/1`, { headers: { "x-api-key": key } })).status).toBe(200);
+  }, 30_000);
+
+  it("answers 503 Upstream busy when no upstream connection frees up within the pool wait", async () => {
+    const small = await stack.startEdge({ UPSTREAM_CONNECTIONS: "2", UPSTREAM_POOL_WAIT_MS: "200" });
+    try {
+      const { key } = await stack.newKey();
+      const held = [0, 1].map(() =>
+        rawExchange(small.port, `GET /api/slow?ms=2000 HTTP/1.1\r\nX-API-Key: ${key}`),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await fetch(`${small.url}/api/users/1`, { headers: { "x-api-key": key } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ detail: "Upstream busy" });
+      expect(res.headers.get("x-ratelimit-minute-limit")).toBe("100");
+      await Promise.all(held.map((x) => x.done));
+      expect(held.map((x) => x.status)).toEqual([200, 200]);
+      expect((await fetch(`${small.url}/api/users/1`, { headers: { "x-api-key": key } })).status).toBe(200);
+    } finally {
+      await stack.stopEdge(small);
+    }
+  }, 120_000);
+});
+
+describe("edge request body limit", () => {
+  it("answers a declared 20 MiB upload with 413 before reading it", async () => {
+    const { key } = await stack.newKey();
+    const result = await bigUpload(`${edge.url}/api/echo`, key, 20 * MB, { chunked: false });
+    expect(result.status).toBe(413);
+    expect(JSON.parse(result.body)).toEqual({ detail: "Request body too large" });
+    // How much the client could hand over before the answer depends on socket buffers, so the
+    // test does not assert on it.
+  });
+
+  it("cuts a chunked upload once it passes 10 MiB", async () => {
+    const { key } = await stack.newKey();
+    const result = await bigUpload(`${edge.url}/api/echo`, key, 20 * MB, { chunked: true });
+    // The echo answers once the first chunk arrived, so the limit is usually met mid-response and
+    // the connection is cut; when the upstream had not answered yet, the client gets the 413.
+    if (result.status === 413) expect(JSON.parse(result.body)).toEqual({ detail: "Request body too large" });
+    else expect(result.aborted).toBe(true);
+    expect(result.body.length).toBeLessThanOrEqual(10 * MB);
+  });
+
+  it("still passes a body just under the limit", async () => {
+    const { key } = await stack.newKey();
+    const result = await bigUpload(`${edge.url}/api/echo`, key, 10 * MB, { chunked: false });
+    expect(result.status).toBe(200);
+    expect(result.body.length).toBe(10 * MB);
+  });
+});
+
+describe("edge request targets", () => {
+  it("answers /../, %2e%2e/, absolute-form, asterisk-form and CONNECT with 400 and never forwards them", async () => {
+    // An upstream with a base path that records every request it sees.
+    const seen: string[] = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const upstreamPort = (upstream.address() as net.AddressInfo).port;
+    const based = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}/v2` });
+    try {
+      const { key } = await stack.newKey();
+      const crafted = [
+        "GET /api/../admin HTTP/1.1",
+        "GET /../admin HTTP/1.1",
+        "GET /api/%2e%2e/admin HTTP/1.1",
+        "GET /api/%2E%2E/admin HTTP/1.1",
+        "GET /api/..%2fadmin HTTP/1.1",
+        "GET /api/./users HTTP/1.1",
+        `GET http://127.0.0.1:${upstreamPort}/admin HTTP/1.1`,
+        "OPTIONS * HTTP/1.1",
+        `CONNECT 127.0.0.1:${upstreamPort} HTTP/1.1`,
+      ];
+      for (const line of crafted) {
+        const x = rawExchange(based.port, `${line}\r\nX-API-Key: ${key}`);
+        await x.done;
+        expect({ line, status: x.status }).toEqual({ line, status: 400 });
+        expect(x.text.slice(x.text.indexOf("\r\n\r\n") + 4)).toBe('{"detail":"Invalid request target"}');
+        expect(x.text.toLowerCase()).toContain("content-type: application/json");
+      }
+      expect(seen).toEqual([]);
+
+      // A plain target still goes to the upstream, under its base path.
+      const ok = await fetch(`${based.url}/api/users?x=1`, { headers: { "x-api-key": key } });
+      expect(ok.status).toBe(200);
+      expect(seen).toEqual(["GET /v2/api/users?x=1"]);
+    } finally {
+      await stack.stopEdge(based);
+      await new Promise((r) => upstream.close(r));
+    }
+  }, 120_000);
+});
+
+describe("edge control paths", () => {
+  it("keeps /metrics and detailed /readyz on the admin port and passes the upstream's own through", async () => {
+    const { key } = await stack.newKey();
+    const metrics = await fetch(`${edge.adminUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("edge_requests_total");
+    const ready = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as { checks: object };
+    expect(Object.keys(ready.checks).sort()).toEqual(["keyRegistry", "redis", "usageEvents"]);
+
+    // The client port answers a bare /healthz and nothing else of its own.
+    const health = await fetch(`${edge.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+    for (const path of ["/metrics", "/readyz"]) {
+      const anonymous = await fetch(`${edge.url}${path}`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toEqual({ detail: "Missing API key" });
+    }
+    // With a key they are the upstream's: the demo upstream has no key registry and no edge metrics.
+    const upstreamReady = await fetch(`${edge.url}/readyz`, { headers: { "x-api-key": key } });
+    expect(upstreamReady.status).toBe(200);
+    expect(upstreamReady.headers.get("x-ratelimit-minute-limit")).toBe("100");
+    expect(JSON.stringify(await upstreamReady.json())).not.toContain("keyRegistry");
+    const upstreamMetrics = await fetch(`${edge.url}/metrics`, { headers: { "x-api-key": key } });
+    expect(upstreamMetrics.status).toBe(200);
+    expect(await upstreamMetrics.text()).not.toContain("edge_requests_total");
+  });
+});
+
+describe("edge clocks and readiness", () => {
+  it("keeps limiting on an edge whose clock runs ten minutes behind Redis's", async () => {
+    const skewed = await stack.startEdge({
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(__dirname, "fixtures", "skewed-clock.cjs")}`,
+      EDGE_TEST_CLOCK_SKEW_MS: String(-10 * 60_000),
+    });
+    try {
+      const { key } = await stack.newKey({ minute: 3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${skewed.url}/api/users`, { headers: { "x-api-key": key } });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await stack.stopEdge(skewed);
+    }
+  }, 120_000);
+
+  it("answers 503 Edge starting, not 401, until its key table has loaded", async () => {
+    const { key } = await stack.newKey();
+    // Kafka unreachable: the key table cannot load, the client port is up all the same.
+    const starting = await stack.spawnEdge({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+    try {
+      const headerSets: Record<string, string>[] = [
+        { "x-api-key": key },
+        { "x-api-key": "ak_unknown0123456789" },
+        {},
+      ];
+      for (const headers of headerSets) {
+        const res = await fetch(`${starting.url}/api/users`, { headers });
+        expect(res.status).toBe(503);
+        expect(res.headers.get("retry-after")).toBe("1");
+        expect(await res.json()).toEqual({ detail: "Edge starting" });
+      }
+      const ready = await fetch(`${starting.adminUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { keyRegistry: { ok: false } } });
+    } finally {
+      await stack.stopEdge(starting);
+    }
+    // No auth-failure event came from it (the stack's edge raised none for these keys either).
+    expect(stack.authFailures.filter((f) => f.keyPrefix === "ak_unknown0")).toEqual([]);
+  }, 120_000);
+});
+
+/** A GET from a chosen loopback address (Linux routes all of 127/8 to lo). */
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+  agent: http.Agent,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers, localAddress, agent }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("edge under a flood of bad keys", () => {
+  it("hashes at most 60 bad keys of one IP a minute and reports the rest in one summary event", async () => {
+    const guarded = await stack.startEdge({ EDGE_AUTH_FAILURES_PER_MINUTE: "60" });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+    try {
+      const { key } = await stack.newKey();
+      // All in one minute, so that exactly one limit and one summary apply.
+      const left = 60 - ((Date.now() / 1000) % 60);
+      if (left < 25) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          getFrom(
+            "127.0.0.3",
+            `${guarded.url}/api/users/${i}`,
+            { "x-api-key": `ak_bad${i}xxxxxxxxxxxxxxxxxx` },
+            agent,
+          ),
+        ),
+      );
+      const unauthorized = results.filter((r) => r.status === 401);
+      const throttled = results.filter((r) => r.status === 429);
+      expect(unauthorized).toHaveLength(60);
+      expect(throttled).toHaveLength(940);
+      expect(JSON.parse(throttled[0]?.body ?? "")).toEqual({
+        detail: "Too many failed authentications from this address",
+      });
+
+      // A good key from another address is unaffected.
+      const good = await getFrom("127.0.0.2", `${guarded.url}/api/users/1`, { "x-api-key": key }, agent);
+      expect(good.status).toBe(200);
+
+      // 60 events for the attempts that were checked, then one for the 940 that were not, once
+      // the minute is over.
+      const fromFlood = () => stack.authFailures.filter((f) => f.clientIp === "127.0.0.3");
+      await waitFor(() => fromFlood().some((f) => f.count !== undefined), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: "the summary event",
+      });
+      await new Promise((r) => setTimeout(r, 2000)); // nothing more may follow
+      const events = fromFlood();
+      expect(events.filter((f) => f.count === undefined)).toHaveLength(60);
+      const summaries = events.filter((f) => f.count !== undefined);
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({
+        reason: "invalid",
+        count: 940,
+        clientIp: "127.0.0.3",
+        method: "GET",
+      });
+    } finally {
+      agent.destroy();
+      await stack.stopEdge(guarded);
+    }
+  }, 180_000);
+});
+
+describe("edge client address behind proxies", () => {
+  it("takes the client IP from the trusted hop, never from what the client wrote", async () => {
+    const behindOne = await stack.startEdge({ EDGE_TRUSTED_PROXY_HOPS: "1" });
+    try {
+      const { key, id } = await stack.newKey();
+      const seenBy = async (url: string, headers: Record<string, string>) => {
+        const res = await fetch(`${url}/api/headers`, { headers: { "x-api-key": key, ...headers } });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { headers: Record<string, string> }).headers;
+      };
+      const spoof = {
+        "x-forwarded-for": "6.6.6.6, 198.51.100.7",
+        forwarded: "for=6.6.6.6;proto=https",
+        "x-real-ip": "6.6.6.6",
+        "x-forwarded-proto": "https",
+      };
+      // Behind one trusted proxy: the right-most entry is what that proxy saw.
+      const trusted = await seenBy(behindOne.url, spoof);
+      expect(trusted.forwarded).toBeUndefined();
+      expect(trusted["x-real-ip"]).toBeUndefined();
+      expect(trusted["x-forwarded-proto"]).toBe("https");
+      // Without trusted proxies: the socket's address, and the client's X-Forwarded-Proto is ignored.
+      const direct = await seenBy(edge.url, spoof);
+      expect(direct.forwarded).toBeUndefined();
+      expect(direct["x-real-ip"]).toBeUndefined();
+      expect(direct["x-forwarded-proto"]).toBe("http");
+      // An entry that is not an IP falls back to the socket's address.
+      await seenBy(behindOne.url, { "x-forwarded-for": "6.6.6.6, not-an-ip" });
+
+      await waitFor(() => [...stack.usage.values()].filter((e) => e[0]?.apiKeyId === id).length === 3, {
+        what: "three usage events",
+      });
+      const ips = [...stack.usage.values()]
+        .map((e) => e[0])
+        .filter((e) => e?.apiKeyId === id)
+        .map((e) => `${e?.edgeInstance === behindOne.instanceId ? "behind" : "direct"} ${e?.clientIp}`)
+        .sort();
+      expect(ips).toEqual(["behind 127.0.0.1", "behind 198.51.100.7", "direct 127.0.0.1"]);
+    } finally {
+      await stack.stopEdge(behindOne);
+    }
+  }, 120_000);
+});
