@@ -12,12 +12,22 @@
 // once with evenly spaced requests (open loop). Goals: c/b ≥ 0.80 in throughput; at half of
 // (b)'s peak, ≤ 0.5 ms p50 and ≤ 2 ms p99 added over (b).
 //
+// Cost per request: the CPU time each process used over the measured windows only (utime + stime
+// from /proc/<pid>/stat: the bare proxy, the edge, redis-server and the Kafka broker, found by
+// the port they listen on) divided by the answers of that window; and Redis round trips per
+// authenticated request from `INFO commandstats` around the edge's peak windows (goal 1.00).
+// Goal: the edge's CPU per request ≤ 1.25x the bare proxy's.
+//
+// `pnpm bench:edge --profile` runs the edge and the bare proxy under `node --cpu-prof` and prints
+// their top functions by self time at the end (the profile stays in .runtime/bench-edge-profile/); the sampling costs
+// the edge some throughput, so compare figures of runs without it.
+//
 // Needs `pnpm infra up` (Kafka, Redis). Every run uses its own topics, Redis key prefix and spool
 // directory, and removes them at the end. Exits 1 when a run is invalid (any non-2xx answer,
 // connection error or timeout), or when the infrastructure is missing.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,11 +44,18 @@ import {
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
 import { createLogger } from "@apimon/observability";
 import { createRedisClient, type Redis } from "@apimon/redis";
+import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
 import { type LoadResult, type LoadTarget, runAutocannon, runPaced } from "./http-load";
 
 const repoDir = join(__dirname, "..", "..");
 const BENCH_PATH = "/api/users/1";
-const GOALS = { throughputRatio: 0.8, addedP50Ms: 0.5, addedP99Ms: 2 };
+const GOALS = {
+  throughputRatio: 0.8,
+  addedP50Ms: 0.5,
+  addedP99Ms: 2,
+  cpuRatio: 1.25,
+  redisCallsPerRequest: 1,
+};
 const TARGET_IDS = ["a", "b", "c"] as const;
 type TargetId = (typeof TARGET_IDS)[number];
 const HALF_MODES = ["burst", "paced"] as const;
@@ -74,6 +91,9 @@ const logger = createLogger({ service: "bench-edge", level: "silent" });
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
+/** A load run with the CPU seconds each probed process used during it. */
+type Measured = LoadResult & { cpuS: Record<Probed, number> };
+
 interface Service {
   name: string;
   child: ChildProcess;
@@ -83,8 +103,14 @@ interface Service {
 }
 
 /** Runs a TypeScript entry point in one node process (tsx as a loader, so a kill reaches it). */
-function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoDir, entry)], {
+function spawnService(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): Service {
+  // Flags such as --cpu-prof go on node's command line: NODE_OPTIONS refuses them.
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(repoDir, entry)], {
     cwd: repoDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -207,6 +233,108 @@ function dirBytes(dir: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU and Redis probes
+
+const CLOCK_TICKS_PER_S = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A process' name and CPU time so far (user + system, all threads), or undefined if unreadable. */
+function processCpu(pid: number): { comm: string; seconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return { comm: stat.slice(stat.indexOf("(") + 1, close), seconds: ticks / CLOCK_TICKS_PER_S };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process listening on a local TCP port (from /proc/net/tcp*), if this user can see it. */
+function pidListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1];
+      if (cols[3] !== "0A" || !local) continue; // 0A: LISTEN
+      if (Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port && cols[9])
+        inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (target.startsWith("socket:[") && inodes.has(target.slice(8, -1))) return Number(entry);
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+const PROBED = ["bare", "edge", "redis", "broker"] as const;
+type Probed = (typeof PROBED)[number];
+const PROBE_NAMES: Record<Probed, string> = {
+  bare: "bare proxy",
+  edge: "edge",
+  redis: "Redis",
+  broker: "Kafka broker",
+};
+
+/** CPU seconds of every probed process now (NaN where unreadable). */
+function cpuSnapshot(pids: Record<Probed, number | undefined>): Record<Probed, number> {
+  const snap = {} as Record<Probed, number>;
+  for (const p of PROBED) {
+    const pid = pids[p];
+    snap[p] = pid === undefined ? Number.NaN : (processCpu(pid)?.seconds ?? Number.NaN);
+  }
+  return snap;
+}
+
+/** `INFO commandstats` as command → calls. */
+async function redisCommandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const line of (await redis.info("commandstats")).split("\n")) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (match?.[1] && match[2]) calls.set(match[1], Number(match[2]));
+  }
+  return calls;
+}
+
+function callsDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const [command, calls] of after) {
+    const d = calls - (before.get(command) ?? 0);
+    if (d > 0) delta.set(command, d);
+  }
+  return delta;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function median(values: number[]): number {
@@ -247,10 +375,13 @@ function problemsOf(label: string, r: LoadResult): string[] {
 
 async function main(): Promise<number> {
   const config = loadConfig();
+  const profile = process.argv.includes("--profile");
+  const profileRoot = join(repoDir, ".runtime", "bench-edge-profile");
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   const topicPrefix = `bench-edge-${runId}.`;
   const redisPrefix = `bench-edge-${runId}:`;
   const keyHashSecret = randomBytes(32).toString("hex");
+  const profileDir = join(profileRoot, runId);
   const spoolDir = mkdtempSync(join(tmpdir(), "apimon-bench-edge-spool-"));
 
   const kafka = createKafka({
@@ -335,25 +466,38 @@ async function main(): Promise<number> {
       DEMO_UPSTREAM_PORT: String(upstreamPort),
       DEMO_UPSTREAM_HOST: "127.0.0.1",
     });
-    const bareProxy = spawnService("bare-proxy", "scripts/bench/bare-proxy.ts", {
-      ...baseEnv,
-      BARE_PROXY_PORT: String(bareProxyPort),
-      UPSTREAM_URL: upstreamUrl,
-    });
-    const edge = spawnService("edge", "services/edge/src/main.ts", {
-      ...baseEnv,
-      EDGE_PORT: String(edgePort),
-      EDGE_ADMIN_PORT: String(edgeAdminPort),
-      EDGE_HOST: "127.0.0.1",
-      EDGE_INSTANCE_ID: `bench-edge-${runId}`,
-      UPSTREAM_URL: upstreamUrl,
-      KEY_HASH_SECRET: keyHashSecret,
-      REDIS_URL: config.redisUrl,
-      RATE_LIMIT_REDIS_PREFIX: redisPrefix,
-      KAFKA_BROKERS: config.brokers.join(","),
-      KAFKA_TOPIC_PREFIX: topicPrefix,
-      USAGE_SPOOL_DIR: spoolDir,
-    });
+    // One file per thread (tsx's loader runs in a worker): the main thread's is the largest.
+    const profileFlags = (name: string) =>
+      profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+    if (profile) for (const name of ["edge", "bare"]) mkdirSync(join(profileDir, name), { recursive: true });
+    const bareProxy = spawnService(
+      "bare-proxy",
+      "scripts/bench/bare-proxy.ts",
+      { ...baseEnv, BARE_PROXY_PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
+      profileFlags("bare"),
+    );
+    const edge = spawnService(
+      "edge",
+      "services/edge/src/main.ts",
+      {
+        ...baseEnv,
+        EDGE_PORT: String(edgePort),
+        EDGE_ADMIN_PORT: String(edgeAdminPort),
+        // The bench loads one key from every connection: the per-key in-flight cap (a protection
+        // against one client hogging the edge) must not turn the peak into 429s.
+        EDGE_MAX_INFLIGHT_PER_KEY: String(Math.max(1000, config.connections * 2)),
+        EDGE_HOST: "127.0.0.1",
+        EDGE_INSTANCE_ID: `bench-edge-${runId}`,
+        UPSTREAM_URL: upstreamUrl,
+        KEY_HASH_SECRET: keyHashSecret,
+        REDIS_URL: config.redisUrl,
+        RATE_LIMIT_REDIS_PREFIX: redisPrefix,
+        KAFKA_BROKERS: config.brokers.join(","),
+        KAFKA_TOPIC_PREFIX: topicPrefix,
+        USAGE_SPOOL_DIR: spoolDir,
+      },
+      profileFlags("edge"),
+    );
     services.push(upstream, bareProxy, edge);
     const urls = {
       a: `http://127.0.0.1:${upstreamPort}`,
@@ -386,23 +530,59 @@ async function main(): Promise<number> {
         `${warmupS} s warm-up + ${durationS} s measured per target` +
         `${rounds > 1 ? `; ${rounds} rounds of a, b, c (medians reported)` : ""}`,
     );
+    // The processes whose CPU time is read around each measured window (Redis and the broker
+    // by the port they listen on: they must run on this machine for their figures).
+    const pids: Record<Probed, number | undefined> = {
+      bare: bareProxy.child.pid,
+      edge: edge.child.pid,
+      redis: pidListeningOn(Number(new URL(config.redisUrl).port || 6379)),
+      broker: pidListeningOn(Number(config.brokers[0]?.split(":").pop() ?? 9092)),
+    };
+    const comms = {} as Record<Probed, string | undefined>;
+    for (const p of PROBED)
+      comms[p] = pids[p] === undefined ? undefined : processCpu(pids[p] as number)?.comm;
     const problems: string[] = [];
-    const run = async (id: TargetId, label: string, load: () => Promise<LoadResult>) => {
+    const run = async (id: TargetId, label: string, load: () => Promise<LoadResult>): Promise<Measured> => {
+      const before = cpuSnapshot(pids);
       const result = await load();
+      const after = cpuSnapshot(pids);
       problems.push(...problemsOf(`${targets[id].name} ${label}`, result));
       if (id === "c") edgeRequests += result.responses;
-      return result;
+      const cpuS = {} as Record<Probed, number>;
+      for (const p of PROBED) cpuS[p] = after[p] - before[p];
+      return { ...result, cpuS };
     };
+    // Around the edge's peak windows: Redis commands (all clients: Redis is shared) and the
+    // requests the edge itself counted, which include the few autocannon abandons at the end.
+    const edgeCounted = async () =>
+      counterSum(
+        await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text(),
+        "edge_requests_total",
+      );
+    const redisCalls = new Map<string, number>();
+    let edgeCountedInWindows = 0;
 
     // Rounds interleave the targets, so that a burst of foreign load on a shared machine hits
     // each of them rather than one; every figure reported is the median over the rounds.
-    const peak: Record<TargetId, LoadResult[]> = { a: [], b: [], c: [] };
+    // The profiles are summarised from here on: start-up (tsx compiling every module) left out.
+    const loadStartedUs = Number(process.hrtime.bigint() / 1000n);
+    const peak: Record<TargetId, Measured[]> = { a: [], b: [], c: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const id of TARGET_IDS) {
         if (round === 1 && warmupS > 0) {
           await run(id, "warm-up", () => runAutocannon(targets[id], { connections, durationS: warmupS }));
         }
+        const callsBefore = id === "c" ? await redisCommandCalls(redis) : undefined;
+        const countedBefore = id === "c" ? await edgeCounted() : 0;
         const result = await run(id, "peak", () => runAutocannon(targets[id], { connections, durationS }));
+        if (callsBefore) {
+          // Requests abandoned at the end of the run finish (or fail) within moments.
+          await new Promise((r) => setTimeout(r, 500));
+          edgeCountedInWindows += (await edgeCounted()) - countedBefore;
+          for (const [command, calls] of callsDelta(callsBefore, await redisCommandCalls(redis))) {
+            redisCalls.set(command, (redisCalls.get(command) ?? 0) + calls);
+          }
+        }
         peak[id].push(result);
         out(
           `bench: ${rounds > 1 ? `round ${round}: ` : ""}${targets[id].name}: ${result.rps.toFixed(0)} rps, ` +
@@ -413,7 +593,7 @@ async function main(): Promise<number> {
 
     const halfRate = Math.max(1, Math.round(median(peak.b.map((r) => r.rps)) / 2));
     out(`bench: at half of (b)'s peak: ${halfRate} rps for ${durationS} s per target and load`);
-    const half: Record<HalfMode, Record<"b" | "c", LoadResult[]>> = {
+    const half: Record<HalfMode, Record<"b" | "c", Measured[]>> = {
       burst: { b: [], c: [] },
       paced: { b: [], c: [] },
     };
@@ -440,6 +620,8 @@ async function main(): Promise<number> {
     const handled = counterSum(edgeMetrics, "edge_requests_total");
     // Decisions Redis did not take in time (the limiter answered from memory instead).
     const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");
+    // How the usage events travelled: Kafka produce requests (acks=all batches) of the edge.
+    const produceRequests = counterSum(edgeMetrics, "kafka_producer_send_seconds_count");
     // A graceful stop drains the edge's usage events to Kafka (or to the spool when it cannot).
     const edgeExit = await stopService(edge);
     const usageEvents = await countMessages(kafka, topicName(topics.usageEvents, topicPrefix));
@@ -476,6 +658,43 @@ async function main(): Promise<number> {
         `${verdict(throughputRatio >= GOALS.throughputRatio)}` +
         `   [b/a = ${ratio(peak.b, peak.a).toFixed(3)}, c/a = ${ratio(peak.c, peak.a).toFixed(3)}]`,
     );
+    // CPU per request of one process over a set of windows: medians of the per-round figures.
+    const cpuPerRequestUs = (runs: Measured[], p: Probed) =>
+      median(runs.map((r) => (r.cpuS[p] / r.responses) * 1e6));
+    const cores = (runs: Measured[], p: Probed) => median(runs.map((r) => r.cpuS[p] / r.durationS));
+    const us = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : "n/a");
+    const bareUs = cpuPerRequestUs(peak.b, "bare");
+    const edgeUs = cpuPerRequestUs(peak.c, "edge");
+    const cpuRatio = edgeUs / bareUs;
+    out();
+    out(
+      `cpu per request: bare ${us(bareUs)} µs, edge ${us(edgeUs)} µs, ratio ${cpuRatio.toFixed(2)}  ` +
+        `(goal ≤ ${GOALS.cpuRatio})  ${verdict(cpuRatio <= GOALS.cpuRatio)}`,
+    );
+    out(
+      table(
+        ["process", "pid", "(b) cores", "(b) µs/req", "(c) cores", "(c) µs/req"],
+        PROBED.map((p) => {
+          const pid = pids[p];
+          const comm = comms[p];
+          return [
+            `${PROBE_NAMES[p]}${comm ? ` (${comm})` : ""}`,
+            pid === undefined ? "not found" : String(pid),
+            cores(peak.b, p).toFixed(2),
+            us(cpuPerRequestUs(peak.b, p)),
+            cores(peak.c, p).toFixed(2),
+            us(cpuPerRequestUs(peak.c, p)),
+          ];
+        }),
+      ),
+    );
+    out(
+      "  CPU time (user + system, every thread) from /proc/<pid>/stat over the peak windows only, per\n" +
+        "  answer of that window; clock tick 1/" +
+        `${CLOCK_TICKS_PER_S} s. Redis and the broker are shared with everything else on the machine:\n` +
+        "  their (b) column (no Redis or Kafka traffic from the bench) is the background to subtract.",
+    );
+
     const latencyRows = HALF_MODES.map((mode) => {
       const { b, c } = half[mode];
       // Added latency per round (b and c ran back to back), then the median over the rounds.
@@ -506,6 +725,51 @@ async function main(): Promise<number> {
         "  every second, so its latencies are those of bursts at full concurrency; the paced rows send one\n" +
         "  request every 1/rate s (1 ms timer granularity) and show the per-request cost at that rate.",
     );
+    const pacedBareUs = cpuPerRequestUs(half.paced.b, "bare");
+    const pacedEdgeUs = cpuPerRequestUs(half.paced.c, "edge");
+    out(
+      `  cpu per request at half rate (paced): bare ${us(pacedBareUs)} µs, edge ${us(pacedEdgeUs)} µs, ` +
+        `ratio ${(pacedEdgeUs / pacedBareUs).toFixed(2)}`,
+    );
+
+    // commandstats also counts the commands a script runs inside Redis: the rate-limit scripts
+    // run one MGET and, when they allow, an INCR and an expiry (PEXPIRE or PEXPIREAT) per window.
+    // Those are no round trips; any other command is (an MGET beyond one per script run included).
+    const calls = (command: string) => redisCalls.get(command) ?? 0;
+    const scriptRuns = calls("evalsha") + calls("eval");
+    const inScripts = new Map([
+      ["incr", calls("incr")],
+      ["pexpireat", calls("pexpireat")],
+      ["pexpire", calls("pexpire")],
+      ["mget", Math.min(calls("mget"), scriptRuns)],
+    ]);
+    const roundTrips = [...redisCalls]
+      .filter(([command]) => command !== "info")
+      .map(([command, n]) => [command, n - (inScripts.get(command) ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    const redisTotal = roundTrips.reduce((n, [, c]) => n + c, 0);
+    const perRequest = redisTotal / edgeCountedInWindows;
+    out();
+    out(
+      `Redis round trips per authenticated request: ${perRequest.toFixed(2)}  ` +
+        `(goal ${GOALS.redisCallsPerRequest.toFixed(2)})  ` +
+        `${verdict(perRequest.toFixed(2) === GOALS.redisCallsPerRequest.toFixed(2))}`,
+    );
+    out(
+      `  INFO commandstats over the (c) peak windows: ${redisTotal} commands sent ` +
+        `(${
+          roundTrips
+            .sort((x, y) => y[1] - x[1])
+            .map(([command, calls]) => `${command} ${calls}`)
+            .join(", ") || "none"
+        }) for ${edgeCountedInWindows} requests the edge counted; not counted: the bench's own INFO\n` +
+        `  calls and the commands run inside the scripts (${[...inScripts]
+          .filter(([, n]) => n > 0)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(", ")}).\n` +
+        "  Redis is shared: another client's commands in that window count too (look for commands the edge\n" +
+        "  does not send: the edge sends one EVALSHA per decision, EVAL after a NOSCRIPT).",
+    );
     out();
     out(
       `Usage events on ${topicName(topics.usageEvents, topicPrefix)}: ${usageEvents}; ` +
@@ -513,10 +777,31 @@ async function main(): Promise<number> {
         `answers the load generator saw from the edge: ${edgeRequests}` +
         `${spooledBytes > 0 ? `; ${spooledBytes} bytes left in the spool` : ""}; ` +
         `auth failures: ${authFailures}; limiter decisions not taken by Redis: ${limiterFallbacks}; ` +
+        `Kafka produce requests: ${produceRequests} (${(usageEvents / produceRequests).toFixed(1)} events each); ` +
         `edge exit code ${edgeExit}.`,
     );
-    if (usageEvents !== handled) {
-      out(`  note: ${handled - usageEvents} of the edge's requests have no usage event on Kafka.`);
+    out(
+      `  usage events on the topic = requests the edge counted: ${verdict(usageEvents === handled)}` +
+        `${usageEvents !== handled ? ` (${handled - usageEvents} of the edge's requests have no usage event on Kafka)` : ""}`,
+    );
+
+    if (profile) {
+      await stopService(bareProxy); // node writes the profile on exit
+      for (const [name, label] of [
+        ["edge", "Edge"],
+        ["bare", "Bare proxy"],
+      ] as const) {
+        const dir = join(profileDir, name);
+        const files = readdirSync(dir).map((file) => join(dir, file));
+        const file = files.sort((x, y) => statSync(y).size - statSync(x).size)[0] ?? dir;
+        out();
+        out(`${label} CPU profile under the bench's load (node --cpu-prof; sampling slows it): ${file}`);
+        try {
+          out(formatSummary(summariseProfile(readProfile(file), 20, loadStartedUs)));
+        } catch (error) {
+          out(`  no profile: ${(error as Error).message}`);
+        }
+      }
     }
 
     if (problems.length > 0) {

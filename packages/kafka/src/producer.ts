@@ -20,6 +20,12 @@ export interface BatchingProducer {
    * on a hot path may leave it unawaited but must handle its rejection.
    */
   publish<T>(topic: TopicSpec<T>, value: T, options?: PublishOptions): Promise<void>;
+  /**
+   * Validates every value, then queues them all (or, when one is invalid or the queue is full,
+   * none) in order. Settles once: when the broker acknowledged all of them, or with the first
+   * failure. One promise for many messages: what a hot path that publishes in chunks wants.
+   */
+  publishAll<T>(topic: TopicSpec<T>, values: readonly T[]): Promise<void>;
   /** Sends everything queued so far and waits for the outcome. */
   flush(): Promise<void>;
   /** Flushes, then closes the connection; later publishes reject with ProducerClosedError. */
@@ -150,27 +156,69 @@ export function createBatchingProducer({
     else timer ??= setTimeout(kick, lingerMs);
   }
 
+  /** The Kafka message of a value, validated against the topic's schema (throws when invalid). */
+  function toMessage<T>(topic: TopicSpec<T>, value: T, options: PublishOptions): Message {
+    const parsed = topic.schema.parse(value);
+    if (parsed === null && !topic.tombstones) throw new Error(`${topic.name} does not take tombstones`);
+    return {
+      key: options.key ?? topic.key(parsed),
+      value: parsed === null ? null : JSON.stringify(parsed),
+      headers: options.headers,
+    };
+  }
+
+  /** Why nothing more can be queued now (closed, or `count` more would overflow), if so. */
+  function refusal(count: number): Error | undefined {
+    if (closed) return new ProducerClosedError();
+    if (queue.length + inFlight + count > maxQueuedMessages)
+      return new ProducerQueueFullError(queue.length + inFlight);
+    return undefined;
+  }
+
   return {
     connect: () => producer.connect(),
     publish<T>(topic: TopicSpec<T>, value: T, options: PublishOptions = {}): Promise<void> {
-      if (closed) return Promise.reject(new ProducerClosedError());
-      if (queue.length + inFlight >= maxQueuedMessages) {
-        return Promise.reject(new ProducerQueueFullError(queue.length + inFlight));
-      }
+      const refused = refusal(1);
+      if (refused) return Promise.reject(refused);
       let message: Message;
       try {
-        const parsed = topic.schema.parse(value);
-        message = {
-          key: options.key ?? topic.key(parsed),
-          value: parsed === null ? null : JSON.stringify(parsed),
-          headers: options.headers,
-        };
-        if (parsed === null && !topic.tombstones) throw new Error(`${topic.name} does not take tombstones`);
+        message = toMessage(topic, value, options);
       } catch (error) {
         return Promise.reject(error);
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ topic: topicName(topic, topicPrefix), message, resolve, reject });
+        depthGauge.set(queue.length + inFlight);
+        schedule();
+      });
+    },
+    publishAll<T>(topic: TopicSpec<T>, values: readonly T[]): Promise<void> {
+      const refused = refusal(values.length);
+      if (refused) return Promise.reject(refused);
+      if (values.length === 0) return Promise.resolve();
+      let messages: Message[];
+      try {
+        messages = values.map((value) => toMessage(topic, value, {}));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const name = topicName(topic, topicPrefix);
+      return new Promise<void>((resolve, reject) => {
+        let waiting = messages.length;
+        let settled = false;
+        const acknowledged = () => {
+          if (--waiting === 0 && !settled) {
+            settled = true;
+            resolve();
+          }
+        };
+        const failed = (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        };
+        for (const message of messages)
+          queue.push({ topic: name, message, resolve: acknowledged, reject: failed });
         depthGauge.set(queue.length + inFlight);
         schedule();
       });

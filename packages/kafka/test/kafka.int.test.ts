@@ -177,6 +177,41 @@ describe("kafka package on a real broker", () => {
     await expect(producer.publish(usage, makeUsageEvent())).rejects.toThrow("producer is closed");
   });
 
+  it("publishes a chunk with one promise, in order per key, or nothing when one event breaks the contract", async () => {
+    const instance = uniqueName("all");
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, maxQueuedMessages: 250 });
+    const received: ConsumedMessage<UsageEvent>[] = [];
+    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m)).start();
+
+    const chunk = Array.from({ length: 200 }, (_, i) =>
+      makeUsageEvent({ apiKeyId: (i % 3) + 1, edgeInstance: instance }),
+    );
+    const broken = [
+      makeUsageEvent({ edgeInstance: instance }),
+      { ...makeUsageEvent({ edgeInstance: instance }), statusCode: 42 },
+    ];
+    await expect(producer.publishAll(usage, broken)).rejects.toThrow(/statusCode/);
+    // Over maxQueuedMessages: refused whole, nothing queued.
+    await expect(
+      producer.publishAll(
+        usage,
+        Array.from({ length: 251 }, () => makeUsageEvent({ edgeInstance: instance })),
+      ),
+    ).rejects.toThrow(/queue/i);
+    expect(producer.depth()).toBe(0); // the refused chunks queued nothing
+    await producer.publishAll(usage, chunk);
+    await producer.disconnect();
+    await expect(producer.publishAll(usage, chunk)).rejects.toThrow("producer is closed");
+
+    await waitFor(() => received.length >= 200, { timeoutMs: 30_000, what: "200 events" });
+    expect(received.map((m) => m.value.id).sort()).toEqual(chunk.map((e) => e.id).sort());
+    for (let key = 1; key <= 3; key++) {
+      expect(received.filter((m) => m.value.apiKeyId === key).map((m) => m.value.id)).toEqual(
+        chunk.filter((e) => e.apiKeyId === key).map((e) => e.id),
+      );
+    }
+  });
+
   it("sends malformed messages to the DLQ with the reason and source offset, and goes on", async () => {
     const instance = uniqueName("dlq");
     const received: string[] = [];

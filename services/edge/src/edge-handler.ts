@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
 import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
+import { memoizeBounded } from "./bounded-memo";
 import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import {
   type Decision,
@@ -53,6 +54,8 @@ const CORS_EXPOSED_HEADERS = [
 
 /** Keys longer than this are refused without hashing: real keys are 35 characters. */
 const MAX_KEY_LENGTH = 256;
+/** Presented keys whose hash is remembered (about 10 MB at most). */
+const KEY_HASH_CACHE_ENTRIES = 50_000;
 
 export interface EdgeHandlerDeps {
   lookup: (keyHash: string) => LookupResult;
@@ -159,6 +162,13 @@ export function createEdgeHandler(
     clock = Date.now,
   } = deps;
   const log = logger.child({ component: "edge" });
+  // The HMAC is the costliest step of authentication and clients present the same key again and
+  // again. The cache holds presented keys in this process' memory, where each request's key is
+  // anyway; bounded, so a flood of random keys only churns it.
+  const keyHash = memoizeBounded((key) => hashApiKey(keyHashSecret, key), {
+    maxEntries: KEY_HASH_CACHE_ENTRIES,
+    maxKeyLength: MAX_KEY_LENGTH,
+  });
   const corsAnyOrigin = corsOrigins.includes("*");
   const corsAllowed = new Set(corsOrigins);
   const corsEnabled = corsOrigins.length > 0;
@@ -312,7 +322,7 @@ export function createEdgeHandler(
     if (key === undefined) return refuseAuth(req, res, "missing", clientIp, undefined);
     if (key.length > MAX_KEY_LENGTH) return refuseAuth(req, res, "invalid", clientIp, key);
 
-    const found = lookup(hashApiKey(keyHashSecret, key));
+    const found = lookup(keyHash(key));
     if (found.status === "unknown") return refuseAuth(req, res, "invalid", clientIp, key);
     if (found.status === "inactive") return refuseAuth(req, res, "inactive", clientIp, key, found.key.id);
     const { id: apiKeyId, userId } = found.key;

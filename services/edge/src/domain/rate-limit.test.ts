@@ -134,6 +134,14 @@ describe("rateLimitHeaders", () => {
       "RateLimit-Policy": '"minute";q=100;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400',
       RateLimit: '"minute";r=95;t=30',
     });
+    // The order on the wire: the spec's fields per window, then the draft's.
+    expect(Object.keys(headers)).toEqual([
+      ...["Minute", "Hour", "Day"].flatMap((w) =>
+        ["Limit", "Remaining", "Reset"].map((f) => `X-RateLimit-${w}-${f}`),
+      ),
+      "RateLimit-Policy",
+      "RateLimit",
+    ]);
   });
 
   it("points RateLimit at the window with the fewest remaining", () => {

@@ -21,6 +21,27 @@ describe("endpoint normaliser", () => {
     expect(normalise(input)).toBe(expected);
   });
 
+  it("answers a repeated path the same from memory, whatever its query", () => {
+    const cached = createEndpointNormaliser({ cacheEntries: 2 });
+    const inputs = [
+      "/users/1?a=1",
+      "/users/1?b=2",
+      "/files/x/..",
+      "/users/1",
+      "/orders/9/items/3",
+      "/users/1#x",
+    ];
+    expect(inputs.map(cached)).toEqual(inputs.map((input) => normalise(input)));
+    expect(inputs.map(cached)).toEqual([
+      "/users/:id",
+      "/users/:id",
+      "/files/x/:dot",
+      "/users/:id",
+      "/orders/:id/items/:id",
+      "/users/:id",
+    ]);
+  });
+
   it("neither resolves nor keeps dot segments", () => {
     expect(normalise("/a/../../etc/passwd")).toBe("/a/:dot/:dot/etc/passwd");
     expect(normalise("/a/%2e%2e/b")).toBe("/a/:dot/b");

@@ -1,3 +1,5 @@
+import { memoizeBounded } from "../bounded-memo";
+
 /**
  * Turns a request path into a bounded route label (`/users/42/orders?x=1` → `/users/:id/orders`)
  * for usage events, so that per-endpoint statistics have a bounded number of series.
@@ -18,6 +20,8 @@ export interface EndpointNormaliserOptions {
   maxSegments?: number;
   /** Longest single segment kept as is; longer ones become `:long`. */
   maxSegmentLength?: number;
+  /** Paths (without query) whose result is remembered: clients repeat paths all the time. */
+  cacheEntries?: number;
 }
 
 const NUMERIC = /^[0-9]+$/;
@@ -57,28 +61,34 @@ export function createEndpointNormaliser({
   maxLength = 512,
   maxSegments = 16,
   maxSegmentLength = 64,
+  cacheEntries = 10_000,
 }: EndpointNormaliserOptions = {}): (path: string) => string {
+  const normalisePath = memoizeBounded(
+    (withoutQuery: string): string => {
+      let path = withoutQuery.replace(/\/{2,}/g, "/");
+      if (!path.startsWith("/")) path = `/${path}`;
+
+      for (const { regex, replacement } of patterns) path = path.replace(regex, replacement);
+
+      const raw = path.split("/").filter((s) => s.length > 0);
+      const segments = raw
+        .slice(0, maxSegments)
+        .map((s) => (PLACEHOLDER.test(s) ? s : normaliseSegment(s, maxSegmentLength)));
+      if (raw.length > maxSegments) segments.push(":rest");
+
+      let result = `/${segments.join("/")}`;
+      if (result.length > maxLength) {
+        // Drop whole segments from the end until it fits, marking the cut.
+        while (segments.length > 0 && `/${segments.join("/")}/:rest`.length > maxLength) segments.pop();
+        result = `/${[...segments, ":rest"].join("/")}`.slice(0, maxLength);
+      }
+      return result;
+    },
+    { maxEntries: cacheEntries },
+  );
   return (input: string): string => {
-    let path = input.slice(0, MAX_INPUT);
+    const path = input.slice(0, MAX_INPUT);
     const cut = path.search(/[?#]/);
-    if (cut >= 0) path = path.slice(0, cut);
-    path = path.replace(/\/{2,}/g, "/");
-    if (!path.startsWith("/")) path = `/${path}`;
-
-    for (const { regex, replacement } of patterns) path = path.replace(regex, replacement);
-
-    const raw = path.split("/").filter((s) => s.length > 0);
-    const segments = raw
-      .slice(0, maxSegments)
-      .map((s) => (PLACEHOLDER.test(s) ? s : normaliseSegment(s, maxSegmentLength)));
-    if (raw.length > maxSegments) segments.push(":rest");
-
-    let result = `/${segments.join("/")}`;
-    if (result.length > maxLength) {
-      // Drop whole segments from the end until it fits, marking the cut.
-      while (segments.length > 0 && `/${segments.join("/")}/:rest`.length > maxLength) segments.pop();
-      result = `/${[...segments, ":rest"].join("/")}`.slice(0, maxLength);
-    }
-    return result;
+    return normalisePath(cut >= 0 ? path.slice(0, cut) : path);
   };
 }

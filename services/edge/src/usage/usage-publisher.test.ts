@@ -22,6 +22,11 @@ function fakeProducer() {
       if (state.down) throw new Error("kafka down");
       state.delivered.push((value as UsageEvent).id);
     },
+    publishAll: async <T>(_topic: TopicSpec<T>, values: readonly T[]) => {
+      await new Promise((r) => setImmediate(r));
+      if (state.down) throw new Error("kafka down");
+      for (const value of values) state.delivered.push((value as UsageEvent).id);
+    },
     flush: async () => {},
     disconnect: async () => {},
     depth: () => 0,

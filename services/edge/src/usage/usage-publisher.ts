@@ -129,9 +129,7 @@ export function createUsagePublisher({
   }
 
   async function send(batch: UsageEvent[]): Promise<void> {
-    const results = await Promise.allSettled(batch.map((e) => producer.publish(topics.usageEvents, e)));
-    const failure = results.find((r) => r.status === "rejected");
-    if (failure) throw (failure as PromiseRejectedResult).reason;
+    await producer.publishAll(topics.usageEvents, batch);
     eventsTotal.inc({ result: "published" }, batch.length);
   }
 
