@@ -7,6 +7,7 @@ export {
   type SecureBrokerAccess,
   secureBrokerAccess,
 } from "./broker";
+export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";

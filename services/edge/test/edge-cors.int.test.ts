@@ -2,7 +2,8 @@
 // a different port, calls the edge and reads the rate-limit headers.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import { launchChromium } from "@apimon/testkit";
+import type { Browser } from "playwright-core";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 let stack: EdgeStack;
@@ -92,18 +93,7 @@ describe("edge CORS", () => {
 
   it("lets the spec's JavaScript client in chromium, on another origin, read X-RateLimit-Minute-Remaining", async () => {
     const { key } = await stack.newKey();
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const tab = await browser.newPage();
     await tab.goto(pageOrigin);
     const seen = await tab.evaluate(

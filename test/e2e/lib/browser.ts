@@ -3,9 +3,9 @@
 // test can require that no page of a run logged one.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { launchChromium } from "@apimon/testkit";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = path.join(__dirname, "..", "..", "..", ".runtime", "screenshots");
 
 export interface BrowserSession {
@@ -21,23 +21,7 @@ export interface BrowserSession {
 
 /** Launches chromium; a missing browser is an error (run `.ci/run`, or apt-get install chromium). */
 export async function openBrowser(): Promise<BrowserSession> {
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`,
-    );
-  }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   const context = await browser.newContext({
     viewport: { width: 1360, height: 900 },
     locale: "en-GB",
