@@ -58,6 +58,12 @@ export interface OutboxRelayOptions {
   /** How often pruning runs. */
   pruneEveryMs?: number;
   /**
+   * The topics this relay publishes (default: every topic of the catalog). Services that share
+   * the outbox table each name their own, so that one never publishes another's rows without
+   * what only the owner adds (the keys service's signatures).
+   */
+  topics?: readonly TopicSpec<unknown>[];
+  /**
    * Extra headers for a message, computed as it is published (e.g. a signature over the value
    * exactly as validated here), added to the row's own headers.
    */
@@ -156,13 +162,14 @@ export function createOutboxRelay({
   holdRecheckMs = 60_000,
   pruneAfterMs = 7 * DAY_MS,
   pruneEveryMs = 3_600_000,
+  topics: relayed = Object.values(topics) as TopicSpec<unknown>[],
   sign,
 }: OutboxRelayOptions): OutboxRelay {
   const log = logger.child({ component: "outbox-relay", topicPrefix });
-  const catalog = new Map<string, TopicSpec<unknown>>(
-    (Object.values(topics) as TopicSpec<unknown>[]).map((t) => [t.name, t]),
-  );
+  const catalog = new Map<string, TopicSpec<unknown>>(relayed.map((t) => [t.name, t]));
   const knownTopics = [...catalog.keys()];
+  // Unroutable means unknown to this version's catalog, not merely another relay's topic.
+  const catalogTopics = (Object.values(topics) as TopicSpec<unknown>[]).map((t) => t.name);
   const backoff = { initialMs: retry.initialMs ?? 200, maxMs: retry.maxMs ?? 30_000 };
 
   const unpublished = metric(
@@ -327,7 +334,7 @@ export function createOutboxRelay({
   async function refreshBacklog(): Promise<void> {
     const [counts] = await prisma.$queryRaw<{ routable: bigint; unroutable: bigint }[]>`
       SELECT count(*) FILTER (WHERE topic = ANY(${knownTopics}::text[])) AS routable,
-             count(*) FILTER (WHERE NOT (topic = ANY(${knownTopics}::text[]))) AS unroutable
+             count(*) FILTER (WHERE NOT (topic = ANY(${catalogTopics}::text[]))) AS unroutable
       FROM outbox WHERE published_at IS NULL`;
     unpublished.set(Number(counts?.routable ?? 0));
     const stray = Number(counts?.unroutable ?? 0);
@@ -335,7 +342,7 @@ export function createOutboxRelay({
     if (stray !== lastUnroutable && stray > 0) {
       const names = await prisma.$queryRaw<{ topic: string }[]>`
         SELECT DISTINCT topic FROM outbox
-        WHERE published_at IS NULL AND NOT (topic = ANY(${knownTopics}::text[])) LIMIT 20`;
+        WHERE published_at IS NULL AND NOT (topic = ANY(${catalogTopics}::text[])) LIMIT 20`;
       log.warn(
         { rows: stray, topics: names.map((n) => n.topic) },
         "outbox rows for topics this version does not know; left unpublished",

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     registry,
     pollMs: config.outboxPollMs,
     topicPrefix: config.kafka.topicPrefix,
+    topics: [topics.notifications],
   });
   const onJobsQueued = () => relay.nudge();
   const processor = createSignalProcessor({

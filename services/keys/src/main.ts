@@ -1,6 +1,6 @@
 import { ConfigError, redactUrl } from "@apimon/config";
 import { createPrismaClient } from "@apimon/db";
-import { keyChangeSigner } from "@apimon/events";
+import { keyChangeSigner, topics } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
 import { createBatchingProducer, createKafka } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     registry,
     pollMs: config.outboxPollMs,
     topicPrefix: config.kafka.topicPrefix,
+    topics: [topics.keyChanges],
     sign: config.keyChangesSigningSecret ? keyChangeSigner(config.keyChangesSigningSecret) : undefined,
   });
   if (!config.keyChangesSigningSecret) {

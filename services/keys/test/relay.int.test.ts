@@ -284,6 +284,23 @@ describe("outbox relay", () => {
     expect(checks).toEqual(Array.from({ length: keyCount }, () => "valid"));
   });
 
+  it("publishes only its own topics: another service's relay on the same outbox leaves key changes to this one", async () => {
+    const prefix = await freshTopic(kafka);
+    const keys = await createKeys(3);
+    await writeChanges(keys, 2, new Map());
+    const rows = await unpublishedRows();
+    expect(rows).toBe(6);
+    // The alerts service's relay shares the table (and the lock) but publishes notifications only.
+    const { relay: other } = relay(kafka, prefix, { topics: [topics.notifications] });
+    expect(await other.runOnce()).toBe(0);
+    expect(await unpublishedRows()).toBe(rows);
+    const { relay: own } = relay(kafka, prefix, { topics: [keyChanges] });
+    let published = 0;
+    for (let n = await own.runOnce(); n > 0; n = await own.runOnce()) published += n;
+    expect(published).toBe(rows);
+    expect(await unpublishedRows()).toBe(0);
+  });
+
   it("leaves rows of unknown topics alone, and holds back only the key of an invalid row until it is fixed", async () => {
     const prefix = await freshTopic(kafka);
     const [good, bad] = await createKeys(2);
