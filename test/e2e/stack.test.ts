@@ -48,6 +48,8 @@ describe("pnpm start (scripts/stack.ts)", () => {
       STACK_FROM_SOURCE: "1",
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: prefix,
+      // Key ids restart at 1 in every test database, and Redis is shared: counters of their own.
+      RATE_LIMIT_REDIS_PREFIX: `${prefix}rl:`,
       ADMIN_TOKEN: "",
     });
 
@@ -76,16 +78,20 @@ describe("pnpm start (scripts/stack.ts)", () => {
     // The printed curl works: the edge knows the key and proxies to this run's demo upstream.
     const edgeUrl = `http://127.0.0.1:${ports.EDGE_PORT}`;
     expect(stack.output()).toContain(`${edgeUrl}/api/users`);
-    let answer: Response | undefined;
+    // Wait on the edge's key table (its admin port), not by calling: failed calls count against
+    // the address's failed-authentication limit.
     await waitFor(
       async () => {
-        answer = await fetch(`${edgeUrl}/api/users`, { headers: { "x-api-key": demo?.[2] ?? "" } });
-        return answer.status !== 401;
+        const ready = (await (await fetch(`http://127.0.0.1:${ports.EDGE_ADMIN_PORT}/readyz`)).json()) as {
+          checks?: { keyRegistry?: { detail?: { keys?: number } } };
+        };
+        return (ready.checks?.keyRegistry?.detail?.keys ?? 0) >= 1;
       },
-      { timeoutMs: 15_000, what: "the edge to know the demo key" },
+      { timeoutMs: 15_000, intervalMs: 100, what: "the edge to know the demo key" },
     );
-    expect(answer?.status).toBe(200);
-    expect(answer?.headers.get("x-ratelimit-minute-remaining")).toBe("99");
+    const answer = await fetch(`${edgeUrl}/api/users`, { headers: { "x-api-key": demo?.[2] ?? "" } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-ratelimit-minute-remaining")).toBe("99");
 
     // The migrations reached the empty database, and the catalog's topics exist under the prefix.
     const tables = await db.prisma.$queryRaw<
