@@ -7,7 +7,7 @@
 // accepted; under-counting is bounded by per-instance limits.
 import { Counter, Gauge, type Registry } from "@apimon/observability";
 import { type Decision, type Limits, unavailableDecision } from "../domain/rate-limit";
-import type { Clock, Limiter } from "./limiter";
+import type { CheckOptions, Clock, Limiter } from "./limiter";
 
 export type FailureMode = "open" | "closed";
 
@@ -94,23 +94,33 @@ export function createResilientLimiter({
     onDegradedChange?.(value, cause);
   }
 
-  async function degradedAnswer(apiKeyId: string, limits: Limits, reason: string): Promise<Decision> {
+  async function degradedAnswer(
+    apiKeyId: string,
+    limits: Limits,
+    options: CheckOptions | undefined,
+    reason: string,
+  ): Promise<Decision> {
     fallbacks.inc({ reason });
     if (failureMode === "closed") return unavailableDecision(limits, clock());
-    return fallback.check(apiKeyId, limits);
+    return fallback.check(apiKeyId, limits, options);
   }
 
   return {
-    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
-      if (degraded && clock() < retryAt) return degradedAnswer(apiKeyId, limits, "degraded");
+    async check(apiKeyId: string, limits: Limits, options?: CheckOptions): Promise<Decision> {
+      if (degraded && clock() < retryAt) return degradedAnswer(apiKeyId, limits, options, "degraded");
       try {
-        const decision = await withTimeout(primary.check(apiKeyId, limits), timeoutMs);
+        const decision = await withTimeout(primary.check(apiKeyId, limits, options), timeoutMs);
         setDegraded(false);
         return decision;
       } catch (error) {
         retryAt = clock() + retryIntervalMs;
         setDegraded(true, error);
-        return degradedAnswer(apiKeyId, limits, error instanceof LimiterTimeoutError ? "timeout" : "error");
+        return degradedAnswer(
+          apiKeyId,
+          limits,
+          options,
+          error instanceof LimiterTimeoutError ? "timeout" : "error",
+        );
       }
     },
     isDegraded: () => degraded,
