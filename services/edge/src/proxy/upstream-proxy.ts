@@ -6,7 +6,6 @@
 // is what keeps a 20 MB upload or download from ever sitting in the edge's memory.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { Pool, errors as undiciErrors } from "undici";
 
 export interface UpstreamProxyOptions {
@@ -245,6 +244,38 @@ function boundedBody(req: IncomingMessage, maxBytes: number): { body: Readable; 
 }
 
 /**
+ * Streams the upstream's body into the client's response; settles when the response finished
+ * (resolves) or when either side failed or the client went away first (rejects; the body is
+ * destroyed). What `stream/promises` `pipeline` does for two streams, without the AbortController
+ * it creates and aborts for every call, whose DOMException cost more than the rest of the piping.
+ */
+function streamBody(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      reject(error);
+    };
+    // Both listeners stay: an error after settling is already accounted for.
+    body.on("error", fail);
+    res.on("error", fail);
+    body.on("close", () => {
+      if (!body.readableEnded) fail(new Error("upstream body closed before its end"));
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) fail(new Error("client connection closed before the response ended"));
+    });
+    res.on("finish", () => {
+      settled = true;
+      resolve();
+    });
+    body.pipe(res);
+  });
+}
+
+/**
  * At most `size` holders at once; the rest wait in FIFO order for at most `waitMs`. The common
  * case (a free slot) is a counter increment. undici queues without bound when every connection
  * is busy, so the edge keeps its own count of the pool's connections in use.
@@ -366,7 +397,7 @@ export function createUpstreamProxy({
         }
         res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, responseHeaders));
         try {
-          await pipeline(upstream.body, res);
+          await streamBody(upstream.body, res);
         } catch (error) {
           // Headers are out: all that is left is to cut the connection so the client sees it.
           res.destroy();
