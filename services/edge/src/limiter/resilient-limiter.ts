@@ -39,22 +39,33 @@ export class LimiterTimeoutError extends Error {
 }
 
 /**
- * Rejects when `promise` has not settled `timeoutMs` after the call. A busy event loop must not
- * pass for a slow Redis: node runs due timers *before* it reads sockets in the same loop turn,
- * so under load the timer would win against a reply that already sits in the socket buffer. The
- * expired timer therefore waits one setImmediate (which runs after the poll phase) before it
- * gives up, letting a reply that arrived in time be read first.
+ * Rejects when `promise` has not settled `timeoutMs` after the end of the current event-loop
+ * turn. A busy event loop must not pass for a slow Redis:
+ *  - the clock starts in a setImmediate, which runs after this turn's I/O callbacks: that is
+ *    when an auto-pipelined Redis client writes the commands of the turn, so the deadline counts
+ *    from the write, not from the call, however many requests the turn still had to parse;
+ *  - node runs due timers *before* it reads sockets in the same loop turn, so under load the
+ *    timer would win against a reply that already sits in the socket buffer. The expired timer
+ *    therefore waits one setImmediate (which runs after the poll phase) before it gives up,
+ *    letting a reply that arrived in time be read first.
  */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => setImmediate(() => reject(new LimiterTimeoutError(timeoutMs))), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const start = setImmediate(() => {
+      timer = setTimeout(() => setImmediate(() => reject(new LimiterTimeoutError(timeoutMs))), timeoutMs);
+    });
+    const stop = () => {
+      clearImmediate(start);
+      clearTimeout(timer);
+    };
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        stop();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        stop();
         reject(error);
       },
     );
