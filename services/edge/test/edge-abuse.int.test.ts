@@ -275,6 +275,25 @@ describe("edge under slow clients", () => {
       const after = await fetch(`${capped.url}/api/users/1`, { headers: { "x-api-key": key } });
       expect(after.status).toBe(200);
       expect(after.headers.get("x-ratelimit-hour-remaining")).toBe(String(10_000 - MAX_INFLIGHT_PER_KEY - 1));
+
+      // A key over its cap and out of quota too gets the limit's answer: it says how long to wait.
+      const spent = await stack.newKey({ minute: 1000, hour: MAX_INFLIGHT_PER_KEY });
+      const spending = Array.from({ length: MAX_INFLIGHT_PER_KEY }, () =>
+        rawExchange(capped.port, `GET /hold HTTP/1.1\r\nX-API-Key: ${spent.key}`),
+      );
+      await waitFor(
+        () => holding.length === MAX_INFLIGHT_PER_KEY || spending.some((x) => x.status !== undefined),
+        { what: "every held request of the spent key to reach the upstream" },
+      );
+      const overBoth = await fetch(`${capped.url}/api/users/1`, { headers: { "x-api-key": spent.key } });
+      expect(overBoth.status).toBe(429);
+      expect(((await overBoth.json()) as { detail: string }).detail).toMatch(
+        /^Rate limit exceeded for hour\. Try again in \d+ seconds$/,
+      );
+      expect(overBoth.headers.get("x-ratelimit-hour-remaining")).toBe("0");
+      release();
+      await Promise.all(spending.map((x) => x.done));
+      expect(spending.map((x) => x.status)).toEqual(spending.map(() => 200));
     } finally {
       release();
       await stack.stopEdge(capped);
