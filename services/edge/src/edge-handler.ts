@@ -328,44 +328,25 @@ export function createEdgeHandler(
     const { id: apiKeyId, userId } = found.key;
 
     const limits = effectiveLimits(defaults, found.key.rateLimits);
-    const decideStart = performance.now();
-    const decision = await limiter.check(String(apiKeyId), limits);
-    limiterSeconds.observe((performance.now() - decideStart) / 1000);
-    const headers = rateLimitHeaders(decision);
-
-    if (!decision.allowed) {
-      const status = decision.unavailable ? 503 : 429;
-      sendJsonError(
-        res,
-        status,
-        decision.unavailable ? LIMITER_UNAVAILABLE_DETAIL : deniedDetail(decision),
-        headers,
-      );
-      requests.inc({
-        status: String(status),
-        outcome: decision.unavailable ? "limiter_unavailable" : "rate_limited",
-      });
-      recordUsage(usageEvent(req, apiKeyId, userId, decision, status, startedAt, startedMs, clientIp));
-      return;
-    }
-
-    // Counted after the limiter, so that the refusal carries the windows like any other 429.
+    // The slot is taken before the limiter is awaited, so that requests arriving together see
+    // each other. A request over the cap is refused uncounted, like one the limiter refuses: it
+    // asks the limiter for the windows only, to answer with them.
     const running = inflight.get(apiKeyId) ?? 0;
-    if (running >= maxInflightPerKey) {
-      headers["Retry-After"] = "1";
-      sendJsonError(res, 429, inflightDetail, headers);
-      requests.inc({ status: "429", outcome: "inflight_limited" });
-      const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
-      event.rateLimited = true;
-      recordUsage(event);
-      return;
-    }
+    if (running >= maxInflightPerKey)
+      return refuseOverCap(req, res, apiKeyId, userId, limits, startedAt, startedMs, clientIp);
     inflight.set(apiKeyId, running + 1);
-
-    const forwardStart = performance.now();
-    let outcome: Awaited<ReturnType<UpstreamProxy["forward"]>>;
     try {
-      outcome = await proxy.forward(req, res, {
+      const decideStart = performance.now();
+      const decision = await limiter.check(String(apiKeyId), limits);
+      limiterSeconds.observe((performance.now() - decideStart) / 1000);
+      const headers = rateLimitHeaders(decision);
+
+      if (!decision.allowed) {
+        return refuseDenied(req, res, apiKeyId, userId, decision, headers, startedAt, startedMs, clientIp);
+      }
+
+      const forwardStart = performance.now();
+      const outcome = await proxy.forward(req, res, {
         clientIp,
         responseHeaders: headers,
         requestHeaders: {
@@ -374,18 +355,68 @@ export function createEdgeHandler(
         },
         onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
       });
+      if (outcome.kind !== "response") {
+        log.warn({ err: outcome.error, outcome: outcome.kind, apiKeyId }, "upstream exchange failed");
+      }
+      requests.inc({ status: String(outcome.statusCode), outcome: outcome.kind });
+      recordUsage(
+        usageEvent(req, apiKeyId, userId, decision, outcome.statusCode, startedAt, startedMs, clientIp),
+      );
     } finally {
       const left = (inflight.get(apiKeyId) ?? 1) - 1;
       if (left === 0) inflight.delete(apiKeyId);
       else inflight.set(apiKeyId, left);
     }
-    if (outcome.kind !== "response") {
-      log.warn({ err: outcome.error, outcome: outcome.kind, apiKeyId }, "upstream exchange failed");
-    }
-    requests.inc({ status: String(outcome.statusCode), outcome: outcome.kind });
-    recordUsage(
-      usageEvent(req, apiKeyId, userId, decision, outcome.statusCode, startedAt, startedMs, clientIp),
+  }
+
+  /** Answers a request the limiter denied (429) or could not decide (503). */
+  function refuseDenied(
+    req: IncomingMessage,
+    res: ServerResponse,
+    apiKeyId: number,
+    userId: number,
+    decision: Decision,
+    headers: Record<string, string>,
+    startedAt: number,
+    startedMs: number,
+    clientIp: string,
+  ): void {
+    const status = decision.unavailable ? 503 : 429;
+    sendJsonError(
+      res,
+      status,
+      decision.unavailable ? LIMITER_UNAVAILABLE_DETAIL : deniedDetail(decision),
+      headers,
     );
+    requests.inc({
+      status: String(status),
+      outcome: decision.unavailable ? "limiter_unavailable" : "rate_limited",
+    });
+    recordUsage(usageEvent(req, apiKeyId, userId, decision, status, startedAt, startedMs, clientIp));
+  }
+
+  async function refuseOverCap(
+    req: IncomingMessage,
+    res: ServerResponse,
+    apiKeyId: number,
+    userId: number,
+    limits: Limits,
+    startedAt: number,
+    startedMs: number,
+    clientIp: string,
+  ): Promise<void> {
+    const decision = await limiter.check(String(apiKeyId), limits, { count: false });
+    const headers = rateLimitHeaders(decision);
+    // Out of quota as well: the limit's answer says how long to wait, which is the longer story.
+    if (!decision.allowed) {
+      return refuseDenied(req, res, apiKeyId, userId, decision, headers, startedAt, startedMs, clientIp);
+    }
+    headers["Retry-After"] = "1";
+    sendJsonError(res, 429, inflightDetail, headers);
+    requests.inc({ status: "429", outcome: "inflight_limited" });
+    const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
+    event.rateLimited = true;
+    recordUsage(event);
   }
 
   return (req, res) => {

@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.rateLimits.timeoutMs * 4,
     connectTimeoutMs: 1000,
     offlineQueue: false,
+    // Every request makes one decision: under load many in one turn, which then share a write.
+    // The limiter's deadline counts from that write (resilient-limiter.ts).
+    autoPipelining: true,
   });
   redis.on("error", () => {}); // reconnects by itself; the limiter reports what it means
   let redisAnswered = false;

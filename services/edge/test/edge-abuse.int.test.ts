@@ -225,6 +225,82 @@ describe("edge under slow clients", () => {
     for (const x of admittedReaders) expect(x.bytes).toBeLessThan(size);
   }, 60_000);
 
+  it("refuses a key's request beyond its in-flight cap with 429 and the rate-limit headers, uncounted", async () => {
+    // An upstream that holds every /hold request until the test lets go: once it has seen the
+    // cap's worth, that many requests of the key are in flight at the edge, and no sooner.
+    const holding: http.ServerResponse[] = [];
+    const upstream = http.createServer((req, res) => {
+      if (req.url === "/hold") holding.push(res);
+      else res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const upstreamPort = (upstream.address() as net.AddressInfo).port;
+    const capped = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}` });
+    const release = () => {
+      for (const res of holding.splice(0))
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    };
+    try {
+      // The quota is read in the hour window: not one that may end while the test runs.
+      const leftInHour = 3_600_000 - (Date.now() % 3_600_000);
+      if (leftInHour < 30_000) await new Promise((r) => setTimeout(r, leftInHour + 200));
+      const { key } = await stack.newKey({ minute: 1000, hour: 10_000 });
+      const held = Array.from({ length: MAX_INFLIGHT_PER_KEY }, () =>
+        rawExchange(capped.port, `GET /hold HTTP/1.1\r\nX-API-Key: ${key}`),
+      );
+      await waitFor(
+        () => holding.length === MAX_INFLIGHT_PER_KEY || held.some((x) => x.status !== undefined),
+        {
+          what: "every held request to reach the upstream",
+        },
+      );
+      expect(held.map((x) => x.status)).toEqual(held.map(() => undefined));
+
+      for (let i = 0; i < 3; i++) {
+        const probe = await fetch(`${capped.url}/api/users/1`, { headers: { "x-api-key": key } });
+        expect(probe.status).toBe(429);
+        expect(await probe.json()).toEqual({
+          detail: `Too many concurrent requests for this API key: at most ${MAX_INFLIGHT_PER_KEY} in flight`,
+        });
+        expect(probe.headers.get("retry-after")).toBe("1");
+        expect(probe.headers.get("x-ratelimit-hour-limit")).toBe("10000");
+        // The refusal shows the quota the held requests used, and uses none itself.
+        expect(probe.headers.get("x-ratelimit-hour-remaining")).toBe(String(10_000 - MAX_INFLIGHT_PER_KEY));
+      }
+
+      release();
+      await Promise.all(held.map((x) => x.done));
+      expect(held.map((x) => x.status)).toEqual(held.map(() => 200));
+      // Once they finish, the key is served again, and the refused requests were not counted.
+      const after = await fetch(`${capped.url}/api/users/1`, { headers: { "x-api-key": key } });
+      expect(after.status).toBe(200);
+      expect(after.headers.get("x-ratelimit-hour-remaining")).toBe(String(10_000 - MAX_INFLIGHT_PER_KEY - 1));
+
+      // A key over its cap and out of quota too gets the limit's answer: it says how long to wait.
+      const spent = await stack.newKey({ minute: 1000, hour: MAX_INFLIGHT_PER_KEY });
+      const spending = Array.from({ length: MAX_INFLIGHT_PER_KEY }, () =>
+        rawExchange(capped.port, `GET /hold HTTP/1.1\r\nX-API-Key: ${spent.key}`),
+      );
+      await waitFor(
+        () => holding.length === MAX_INFLIGHT_PER_KEY || spending.some((x) => x.status !== undefined),
+        { what: "every held request of the spent key to reach the upstream" },
+      );
+      const overBoth = await fetch(`${capped.url}/api/users/1`, { headers: { "x-api-key": spent.key } });
+      expect(overBoth.status).toBe(429);
+      expect(((await overBoth.json()) as { detail: string }).detail).toMatch(
+        /^Rate limit exceeded for hour\. Try again in \d+ seconds$/,
+      );
+      expect(overBoth.headers.get("x-ratelimit-hour-remaining")).toBe("0");
+      release();
+      await Promise.all(spending.map((x) => x.done));
+      expect(spending.map((x) => x.status)).toEqual(spending.map(() => 200));
+    } finally {
+      release();
+      await stack.stopEdge(capped);
+      await new Promise((r) => upstream.close(r));
+    }
+  }, 120_000);
+
   it("answers 503 Upstream busy when no upstream connection frees up within the pool wait", async () => {
     const small = await stack.startEdge({ UPSTREAM_CONNECTIONS: "2", UPSTREAM_POOL_WAIT_MS: "200" });
     try {

@@ -132,6 +132,27 @@ describe("Redis limiter against real Redis", () => {
     expect((await limiter.check("key-other", limits)).allowed).toBe(true);
   });
 
+  it("decides without counting when asked not to count, in both algorithms", async () => {
+    const now = futureTime();
+    for (const algorithm of ["fixed", "sliding"] as const) {
+      const prefix = newPrefix();
+      const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now, algorithm });
+      const limits = { ...DEFAULTS, minute: 3 };
+      await limiter.check("key-u", limits);
+      const uncounted = await limiter.check("key-u", limits, { count: false });
+      expect({ algorithm, allowed: uncounted.allowed }).toEqual({ algorithm, allowed: true });
+      expect(uncounted.windows.minute).toEqual({ limit: 3, remaining: 2, reset: 30 });
+      expect(await counter(prefix, "key-u", "minute", now)).toBe(1);
+      await limiter.check("key-u", limits);
+      await limiter.check("key-u", limits);
+      expect(await limiter.check("key-u", limits, { count: false })).toMatchObject({
+        allowed: false,
+        blockedWindow: "minute",
+      });
+      expect(await counter(prefix, "key-u", "minute", now)).toBe(3);
+    }
+  });
+
   it("allows again in the next minute while the hour keeps counting", async () => {
     const prefix = newPrefix();
     const start = futureTime();

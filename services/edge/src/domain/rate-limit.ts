@@ -66,12 +66,14 @@ export function secondsUntilReset(window: Window, nowMs: number): number {
  * The decision for one request given the counters *before* it: allowed when every window is
  * below its limit (the request then counts in all three); a denied request consumes nothing.
  * The Redis Lua script applies the same rule atomically; this builds the answer from its counts.
+ * `counted: false` is the same decision for a request that is not counted even when allowed
+ * (refused for another reason): its windows show what is left without it.
  */
-export function decide(limits: Limits, before: WindowCounts, nowMs: number): Decision {
+export function decide(limits: Limits, before: WindowCounts, nowMs: number, counted = true): Decision {
   const allowed = WINDOWS.every((w) => before[w] < limits[w]);
   const windows = {} as Record<Window, WindowState>;
   for (const w of WINDOWS) {
-    const used = allowed ? before[w] + 1 : before[w];
+    const used = allowed && counted ? before[w] + 1 : before[w];
     windows[w] = {
       limit: limits[w],
       remaining: Math.max(0, limits[w] - used),

@@ -30,6 +30,20 @@ describe("memory limiter", () => {
     expect(results[4]).toMatchObject({ blockedWindow: "minute", retryAfter: 30 });
   });
 
+  it("decides without counting when asked not to count", async () => {
+    const limiter = createMemoryLimiter({ clock: fakeClock().clock });
+    await limiter.check("k1", LIMITS);
+    const uncounted = await limiter.check("k1", LIMITS, { count: false });
+    expect(uncounted.allowed).toBe(true);
+    expect(uncounted.windows.minute.remaining).toBe(2);
+    expect((await limiter.check("k1", LIMITS)).windows.minute.remaining).toBe(1);
+    await limiter.check("k1", LIMITS);
+    expect(await limiter.check("k1", LIMITS, { count: false })).toMatchObject({
+      allowed: false,
+      blockedWindow: "minute",
+    });
+  });
+
   it("counts each API key on its own", async () => {
     const limiter = createMemoryLimiter({ clock: fakeClock().clock });
     for (let i = 0; i < 3; i++) await limiter.check("a", LIMITS);

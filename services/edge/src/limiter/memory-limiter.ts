@@ -11,7 +11,7 @@ import {
   windowEndMs,
   windowStartMs,
 } from "../domain/rate-limit";
-import type { Clock, Limiter } from "./limiter";
+import type { CheckOptions, Clock, Limiter } from "./limiter";
 
 export interface MemoryLimiterOptions {
   clock?: Clock;
@@ -55,7 +55,7 @@ export function createMemoryLimiter({
   }
 
   return {
-    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+    async check(apiKeyId: string, limits: Limits, { count = true }: CheckOptions = {}): Promise<Decision> {
       const nowMs = clock();
       // Drop keys whose day ended, at most once a minute (amortised O(1) per check).
       if (nowMs >= nextSweepAt) {
@@ -84,8 +84,8 @@ export function createMemoryLimiter({
         }
       }
 
-      const decision = decide(limits, countsOf(entry, nowMs), nowMs);
-      if (decision.allowed) {
+      const decision = decide(limits, countsOf(entry, nowMs), nowMs, count);
+      if (decision.allowed && count) {
         for (const w of WINDOWS) entry.windows[w].count += 1;
         entry.expiresAt = windowEndMs("day", nowMs);
       }

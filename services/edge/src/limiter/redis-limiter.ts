@@ -27,12 +27,13 @@ import {
   windowEndMs,
   windowStartMs,
 } from "../domain/rate-limit";
-import type { Clock, Limiter } from "./limiter";
+import type { CheckOptions, Clock, Limiter } from "./limiter";
 
 /**
- * KEYS: minute, hour, day counters. ARGV: the three limits, then the ms left in each window.
- * Reads all three counters; when every one is below its limit, increments all three and sets
- * each to expire when its window ends; otherwise changes nothing. Returns
+ * KEYS: minute, hour, day counters. ARGV: the three limits, the ms left in each window, then
+ * 1 to count or 0 not to. Reads all three counters; when every one is below its limit (and
+ * counting), increments all three and sets each to expire when its window ends; otherwise
+ * changes nothing. Returns
  * {allowed (1|0), minute, hour, day} with the counts *before* this request.
  */
 export const CHECK_AND_INCREMENT_LUA = `
@@ -42,7 +43,7 @@ for i = 1, 3 do
   counts[i] = tonumber(counts[i]) or 0
   if counts[i] >= tonumber(ARGV[i]) then allowed = 0 end
 end
-if allowed == 1 then
+if allowed == 1 and ARGV[7] == '1' then
   for i = 1, 3 do
     redis.call('INCR', KEYS[i])
     redis.call('PEXPIRE', KEYS[i], ARGV[i + 3])
@@ -60,7 +61,7 @@ return {allowed, counts[1], counts[2], counts[3]}
  *
  * KEYS: for each of minute, hour, day: the current then the previous window's counter (6 keys,
  * one hash tag). ARGV: the three limits, the ms each current counter must live, the three weights
- * of the previous windows (0..1). A current counter lives until the end of the window after its
+ * of the previous windows (0..1), then 1 to count or 0 not to. A current counter lives until the end of the window after its
  * own, where it serves as "previous". Returns {allowed, minute, hour, day}: the estimates before
  * this request, rounded down.
  */
@@ -74,7 +75,7 @@ for i = 1, 3 do
   estimates[i] = math.floor(previous * tonumber(ARGV[i + 6]) + current)
   if estimates[i] >= tonumber(ARGV[i]) then allowed = 0 end
 end
-if allowed == 1 then
+if allowed == 1 and ARGV[10] == '1' then
   for i = 1, 3 do
     redis.call('INCR', KEYS[2 * i - 1])
     redis.call('PEXPIRE', KEYS[2 * i - 1], ARGV[i + 3])
@@ -111,7 +112,7 @@ export function createRedisLimiter({
   if (/[{}]/.test(keyPrefix)) throw new Error("keyPrefix must not contain '{' or '}' (hash tag)");
   if (algorithm === "sliding") {
     return {
-      async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+      async check(apiKeyId: string, limits: Limits, { count = true }: CheckOptions = {}): Promise<Decision> {
         const nowMs = clock();
         const keys: string[] = [];
         const weights: number[] = [];
@@ -129,19 +130,24 @@ export function createRedisLimiter({
           // Kept one window longer: the next window reads it as its "previous".
           ...WINDOWS.map((w) => windowEndMs(w, nowMs) + WINDOW_SECONDS[w] * 1000 - nowMs),
           ...weights.map((x) => x.toFixed(6)),
+          count ? 1 : 0,
         ];
         const reply = await slidingScript.run(redis, keys, args);
-        return decide(limits, parseCounts(reply), nowMs);
+        return decide(limits, parseCounts(reply), nowMs, count);
       },
     };
   }
   return {
-    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
+    async check(apiKeyId: string, limits: Limits, { count = true }: CheckOptions = {}): Promise<Decision> {
       const nowMs = clock();
       const keys = WINDOWS.map((w) => counterKey(keyPrefix, apiKeyId, w, windowStartMs(w, nowMs)));
-      const args = [...WINDOWS.map((w) => limits[w]), ...WINDOWS.map((w) => windowEndMs(w, nowMs) - nowMs)];
+      const args = [
+        ...WINDOWS.map((w) => limits[w]),
+        ...WINDOWS.map((w) => windowEndMs(w, nowMs) - nowMs),
+        count ? 1 : 0,
+      ];
       const reply = await script.run(redis, keys, args);
-      return decide(limits, parseCounts(reply), nowMs);
+      return decide(limits, parseCounts(reply), nowMs, count);
     },
   };
 }

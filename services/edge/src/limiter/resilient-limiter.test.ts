@@ -85,6 +85,15 @@ describe("resilient limiter", () => {
     expect(await fallbackCount(registry, "degraded")).toBe(2);
   });
 
+  it("passes a request that must not count on to the fallback uncounted", async () => {
+    const { limiter, primary } = setup();
+    primary.set("fail");
+    await limiter.check("k", LIMITS);
+    for (let i = 0; i < 3; i++)
+      expect((await limiter.check("k", LIMITS, { count: false })).allowed).toBe(true);
+    expect((await limiter.check("k", LIMITS)).windows.minute.remaining).toBe(0);
+  });
+
   it("falls back when the primary does not answer before the deadline", async () => {
     const { limiter, primary, registry } = setup();
     primary.set("hang");

@@ -7,7 +7,7 @@
 // accepted; under-counting is bounded by per-instance limits.
 import { Counter, Gauge, type Registry } from "@apimon/observability";
 import { type Decision, type Limits, unavailableDecision } from "../domain/rate-limit";
-import type { Clock, Limiter } from "./limiter";
+import type { CheckOptions, Clock, Limiter } from "./limiter";
 
 export type FailureMode = "open" | "closed";
 
@@ -39,22 +39,33 @@ export class LimiterTimeoutError extends Error {
 }
 
 /**
- * Rejects when `promise` has not settled `timeoutMs` after the call. A busy event loop must not
- * pass for a slow Redis: node runs due timers *before* it reads sockets in the same loop turn,
- * so under load the timer would win against a reply that already sits in the socket buffer. The
- * expired timer therefore waits one setImmediate (which runs after the poll phase) before it
- * gives up, letting a reply that arrived in time be read first.
+ * Rejects when `promise` has not settled `timeoutMs` after the end of the current event-loop
+ * turn. A busy event loop must not pass for a slow Redis:
+ *  - the clock starts in a setImmediate, which runs after this turn's I/O callbacks: that is
+ *    when an auto-pipelined Redis client writes the commands of the turn, so the deadline counts
+ *    from the write, not from the call, however many requests the turn still had to parse;
+ *  - node runs due timers *before* it reads sockets in the same loop turn, so under load the
+ *    timer would win against a reply that already sits in the socket buffer. The expired timer
+ *    therefore waits one setImmediate (which runs after the poll phase) before it gives up,
+ *    letting a reply that arrived in time be read first.
  */
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => setImmediate(() => reject(new LimiterTimeoutError(timeoutMs))), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const start = setImmediate(() => {
+      timer = setTimeout(() => setImmediate(() => reject(new LimiterTimeoutError(timeoutMs))), timeoutMs);
+    });
+    const stop = () => {
+      clearImmediate(start);
+      clearTimeout(timer);
+    };
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        stop();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        stop();
         reject(error);
       },
     );
@@ -94,23 +105,33 @@ export function createResilientLimiter({
     onDegradedChange?.(value, cause);
   }
 
-  async function degradedAnswer(apiKeyId: string, limits: Limits, reason: string): Promise<Decision> {
+  async function degradedAnswer(
+    apiKeyId: string,
+    limits: Limits,
+    options: CheckOptions | undefined,
+    reason: string,
+  ): Promise<Decision> {
     fallbacks.inc({ reason });
     if (failureMode === "closed") return unavailableDecision(limits, clock());
-    return fallback.check(apiKeyId, limits);
+    return fallback.check(apiKeyId, limits, options);
   }
 
   return {
-    async check(apiKeyId: string, limits: Limits): Promise<Decision> {
-      if (degraded && clock() < retryAt) return degradedAnswer(apiKeyId, limits, "degraded");
+    async check(apiKeyId: string, limits: Limits, options?: CheckOptions): Promise<Decision> {
+      if (degraded && clock() < retryAt) return degradedAnswer(apiKeyId, limits, options, "degraded");
       try {
-        const decision = await withTimeout(primary.check(apiKeyId, limits), timeoutMs);
+        const decision = await withTimeout(primary.check(apiKeyId, limits, options), timeoutMs);
         setDegraded(false);
         return decision;
       } catch (error) {
         retryAt = clock() + retryIntervalMs;
         setDegraded(true, error);
-        return degradedAnswer(apiKeyId, limits, error instanceof LimiterTimeoutError ? "timeout" : "error");
+        return degradedAnswer(
+          apiKeyId,
+          limits,
+          options,
+          error instanceof LimiterTimeoutError ? "timeout" : "error",
+        );
       }
     },
     isDegraded: () => degraded,

@@ -4,9 +4,9 @@
 // It works on node's own request/response objects rather than on fetch Request/Response: the
 // incoming socket is piped straight into undici and undici's body straight into the socket, which
 // is what keeps a 20 MB upload or download from ever sitting in the edge's memory.
+import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { Pool, errors as undiciErrors } from "undici";
 
 export interface UpstreamProxyOptions {
@@ -245,6 +245,55 @@ function boundedBody(req: IncomingMessage, maxBytes: number): { body: Readable; 
 }
 
 /**
+ * The abort signal of one exchange in the form undici also accepts: an EventEmitter with
+ * `aborted` and `reason`. An AbortController builds an EventTarget per request, with the
+ * listener bookkeeping that goes with it; nothing here needs more than one event.
+ */
+class ExchangeAbort extends EventEmitter {
+  aborted = false;
+  reason: Error | undefined;
+
+  abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit("abort");
+  }
+}
+
+/**
+ * Streams the upstream's body into the client's response; settles when the response finished
+ * (resolves) or when either side failed or the client went away first (rejects; the body is
+ * destroyed). What `stream/promises` `pipeline` does for two streams, without the AbortController
+ * it creates and aborts for every call, whose DOMException cost more than the rest of the piping.
+ */
+function streamBody(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      reject(error);
+    };
+    // Both listeners stay: an error after settling is already accounted for.
+    body.on("error", fail);
+    res.on("error", fail);
+    body.on("close", () => {
+      if (!body.readableEnded) fail(new Error("upstream body closed before its end"));
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) fail(new Error("client connection closed before the response ended"));
+    });
+    res.on("finish", () => {
+      settled = true;
+      resolve();
+    });
+    body.pipe(res);
+  });
+}
+
+/**
  * At most `size` holders at once; the rest wait in FIFO order for at most `waitMs`. The common
  * case (a free slot) is a counter increment. undici queues without bound when every connection
  * is busy, so the edge keeps its own count of the pool's connections in use.
@@ -328,7 +377,7 @@ export function createUpstreamProxy({
           : (req.socket as { encrypted?: boolean }).encrypted
             ? "https"
             : "http";
-      const abort = new AbortController();
+      const abort = new ExchangeAbort();
       // The client hung up: stop talking to the upstream too.
       const onClientClose = () => {
         if (!res.writableFinished) abort.abort(new Error("client closed the connection"));
@@ -345,7 +394,7 @@ export function createUpstreamProxy({
         const granted = slots.acquire();
         holdsSlot = granted === true || (await granted);
         if (!holdsSlot) {
-          if (abort.signal.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders);
+          if (abort.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders);
           sendJsonErrorAndClose(req, res, 503, UPSTREAM_BUSY_DETAIL, responseHeaders);
           return { kind: "busy", statusCode: 503 };
         }
@@ -355,7 +404,7 @@ export function createUpstreamProxy({
           method: req.method as "GET",
           headers: upstreamRequestHeaders(req.headers, { clientIp, proto, extra: requestHeaders }),
           body: bounded ? bounded.body : hasBody ? req : null,
-          signal: abort.signal,
+          signal: abort,
         });
         onUpstreamHeaders?.(upstream.statusCode);
         if (bounded?.tooLarge()) {
@@ -366,20 +415,20 @@ export function createUpstreamProxy({
         }
         res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, responseHeaders));
         try {
-          await pipeline(upstream.body, res);
+          await streamBody(upstream.body, res);
         } catch (error) {
           // Headers are out: all that is left is to cut the connection so the client sees it.
           res.destroy();
           if (bounded?.tooLarge()) return { kind: "too_large", statusCode: 413, error: error as Error };
           if (timedOut) return { kind: "timeout", statusCode: 504, error: error as Error };
-          if (abort.signal.aborted) return { kind: "aborted", statusCode: upstream.statusCode };
+          if (abort.aborted) return { kind: "aborted", statusCode: upstream.statusCode };
           if (isTimeout(error)) return { kind: "timeout", statusCode: 504, error: error as Error };
           return { kind: "unreachable", statusCode: 502, error: error as Error };
         }
         return { kind: "response", statusCode: upstream.statusCode };
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        if (abort.signal.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders, err);
+        if (abort.aborted) return abortedOrTimedOut(req, res, timedOut, 499, responseHeaders, err);
         if (bounded?.tooLarge()) {
           sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL, responseHeaders);
           return { kind: "too_large", statusCode: 413, error: err };
