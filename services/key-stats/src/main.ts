@@ -2,7 +2,7 @@ import { ConfigError, redactUrl } from "@apimon/config";
 import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
-import { createConsumerRunner, createKafka, isMarkedRetriable, subscription } from "@apimon/kafka";
+import { createConsumerRunner, createKafka, subscription } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     // The database, not the group's commit, says what was counted.
     initialOffset: handler.initialOffset,
     // A database outage pauses the partitions (nothing committed) until Postgres is back.
-    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+    isRetriable: shouldRetryDbError,
     retry: { initialMs: 200, maxMs: 5000 },
   });
 

@@ -9,7 +9,6 @@ import {
   deleteConsumerGroups,
   ensureTopics,
   fetchEndOffsets,
-  isMarkedRetriable,
   type KafkaClient,
   subscription,
   topicName,
@@ -95,7 +94,7 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     maxWaitTimeMs: 200,
     subscriptions: [subscription(usage, handler.handle)],
     initialOffset: handler.initialOffset,
-    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+    isRetriable: shouldRetryDbError,
     retry: { initialMs: 50, maxMs: 500 },
   });
   runners.push(runner);
