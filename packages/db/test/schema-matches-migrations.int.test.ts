@@ -95,6 +95,23 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
     ).toEqual([{ partition: "api_usage_default", bound: "DEFAULT" }]);
   });
 
+  it("partitions counted_events by range of occurred_at, with a default partition likewise", async () => {
+    expect(
+      await query(`
+        SELECT pt.partstrat AS strategy, a.attname AS column
+          FROM pg_partitioned_table pt
+          JOIN pg_class c ON c.oid = pt.partrelid
+          JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+         WHERE c.relname = 'counted_events'`),
+    ).toEqual([{ strategy: "r", column: "occurred_at" }]);
+    expect(
+      await query(`
+        SELECT c.relname AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'counted_events'::regclass`),
+    ).toEqual([{ partition: "counted_events_default", bound: "DEFAULT" }]);
+  });
+
   it("keeps alert_settings to a single row", async () => {
     expect(
       await query(`
@@ -115,12 +132,18 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
          WHERE c.relnamespace = 'public'::regnamespace
            AND (c.relkind IN ('v', 'm', 'f') OR (c.relkind IN ('r', 'p') AND c.relispartition))
          ORDER BY 1`),
-    ).toEqual([{ name: "api_usage_default", kind: "r" }]);
+    ).toEqual([
+      { name: "api_usage_default", kind: "r" },
+      { name: "counted_events_default", kind: "r" },
+    ]);
     expect(
       await query(`SELECT inhrelid::regclass::text AS child, inhparent::regclass::text AS parent
                      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                     WHERE c.relkind IN ('r', 'p') ORDER BY 1`),
-    ).toEqual([{ child: "api_usage_default", parent: "api_usage" }]);
+    ).toEqual([
+      { child: "api_usage_default", parent: "api_usage" },
+      { child: "counted_events_default", parent: "counted_events" },
+    ]);
     expect(await query(`SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace`)).toEqual(
       [],
     );

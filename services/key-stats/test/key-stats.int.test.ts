@@ -80,7 +80,6 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
   const handler = createUsageEventsHandler({
     store: createKeyStatsStore({ prisma }),
     groupId,
-    dedupWindow: 20_000,
     metrics: createKeyStatsMetrics(registry),
     logger,
   });
