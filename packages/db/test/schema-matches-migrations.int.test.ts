@@ -78,39 +78,28 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
     }
   });
 
-  it("partitions api_usage by range of created_at, with a default partition for rows no day partition takes", async () => {
-    expect(
-      await query(`
+  it.each([
+    ["api_usage", "created_at"],
+    ["counted_events", "occurred_at"],
+  ])(
+    "partitions %s by range of %s, with a default partition for rows no day partition takes",
+    async (table, column) => {
+      expect(
+        await query(`
         SELECT pt.partstrat AS strategy, a.attname AS column
           FROM pg_partitioned_table pt
           JOIN pg_class c ON c.oid = pt.partrelid
           JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
-         WHERE c.relname = 'api_usage'`),
-    ).toEqual([{ strategy: "r", column: "created_at" }]);
-    expect(
-      await query(`
+         WHERE c.relname = '${table}'`),
+      ).toEqual([{ strategy: "r", column }]);
+      expect(
+        await query(`
         SELECT c.relname AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'api_usage'::regclass`),
-    ).toEqual([{ partition: "api_usage_default", bound: "DEFAULT" }]);
-  });
-
-  it("partitions counted_events by range of occurred_at, with a default partition likewise", async () => {
-    expect(
-      await query(`
-        SELECT pt.partstrat AS strategy, a.attname AS column
-          FROM pg_partitioned_table pt
-          JOIN pg_class c ON c.oid = pt.partrelid
-          JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
-         WHERE c.relname = 'counted_events'`),
-    ).toEqual([{ strategy: "r", column: "occurred_at" }]);
-    expect(
-      await query(`
-        SELECT c.relname AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
-          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'counted_events'::regclass`),
-    ).toEqual([{ partition: "counted_events_default", bound: "DEFAULT" }]);
-  });
+         WHERE i.inhparent = '${table}'::regclass`),
+      ).toEqual([{ partition: `${table}_default`, bound: "DEFAULT" }]);
+    },
+  );
 
   it("keeps alert_settings to a single row", async () => {
     expect(

@@ -27,9 +27,6 @@ export interface CountedEventsMaintainer {
   runOnce(): Promise<CountedEventsMaintenanceResult>;
 }
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const literal = (at: Date) => `'${at.toISOString()}'`;
-
 /**
  * Keeps counted_events from growing without bound: creates the daily partitions of today and
  * the next days, drops a past day's partition once nothing in it was counted within
@@ -67,37 +64,35 @@ export function createCountedEventsMaintainer({
     );
   }
 
+  /** The partitions' table names (daily ones match a fixed pattern of digits: safe unquoted). */
   async function partitions(tx: Prisma.TransactionClient | PrismaClient): Promise<string[]> {
-    const rows = await tx.$queryRawUnsafe<{ name: string }[]>(
-      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = to_regclass('counted_events')`,
-    );
+    const rows = await tx.$queryRaw<{ name: string }[]>`
+      select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'counted_events'::regclass`;
     return rows.map((r) => r.name);
   }
 
-  async function create(partition: DayPartition): Promise<boolean> {
+  async function create({ name, from, to }: DayPartition): Promise<boolean> {
     return locked(async (tx) => {
-      if ((await partitions(tx)).includes(partition.name)) return false;
-      const range = `occurred_at >= ${literal(partition.from)} AND occurred_at < ${literal(partition.to)}`;
-      const [held] = await tx.$queryRawUnsafe<{ any: boolean }[]>(
-        `SELECT EXISTS (SELECT 1 FROM counted_events_default WHERE ${range}) AS any`,
-      );
+      if ((await partitions(tx)).includes(name)) return false;
+      const [held] = await tx.$queryRaw<{ any: boolean }[]>`
+        select exists (select 1 from counted_events_default where occurred_at >= ${from} and occurred_at < ${to}) as any`;
       // Postgres refuses a partition over rows of the default one; that day stays there.
       if (held?.any) return false;
       await tx.$executeRawUnsafe(
-        `CREATE TABLE ${quoteIdent(partition.name)} PARTITION OF counted_events
-         FOR VALUES FROM (${literal(partition.from)}) TO (${literal(partition.to)})`,
+        `CREATE TABLE ${name} PARTITION OF counted_events
+         FOR VALUES FROM ('${from.toISOString()}') TO ('${to.toISOString()}')`,
       );
       return true;
     });
   }
 
-  async function dropIfExpired(partition: DayPartition, cutoff: Date): Promise<boolean> {
+  async function dropIfExpired({ name }: DayPartition, cutoff: Date): Promise<boolean> {
     return locked(async (tx) => {
-      if (!(await partitions(tx)).includes(partition.name)) return false;
-      const name = quoteIdent(partition.name);
+      if (!(await partitions(tx)).includes(name)) return false;
       const [recent] = await tx.$queryRawUnsafe<{ any: boolean }[]>(
-        `SELECT EXISTS (SELECT 1 FROM ${name} WHERE counted_at >= ${literal(cutoff)}) AS any`,
+        `SELECT EXISTS (SELECT 1 FROM ${name} WHERE counted_at >= $1) AS any`,
+        cutoff,
       );
       if (recent?.any) return false;
       await tx.$executeRawUnsafe(`DROP TABLE ${name}`);
@@ -121,8 +116,8 @@ export function createCountedEventsMaintainer({
       if (await dropIfExpired(partition, plan.cutoff)) result.dropped.push(partition.name);
       else result.kept.push(partition.name);
     }
-    result.expiredDefaultRows = await locked((tx) =>
-      tx.$executeRawUnsafe(`DELETE FROM counted_events_default WHERE counted_at < ${literal(plan.cutoff)}`),
+    result.expiredDefaultRows = await locked(
+      (tx) => tx.$executeRaw`delete from counted_events_default where counted_at < ${plan.cutoff}`,
     );
     if (result.dropped.length > 0)
       metrics.countedEventsExpired.inc({ what: "partition" }, result.dropped.length);
