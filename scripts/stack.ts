@@ -42,7 +42,9 @@ function runStep(name: string, entry: string, env: NodeJS.ProcessEnv): void {
 
 // Every service starts at once; on a busy two-core machine the last of nine may need well over a
 // minute to join its consumer group, and waiting is kinder than stopping the whole stack.
-async function waitReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+const readyTimeoutMs = Number(process.env.STACK_READY_TIMEOUT_MS ?? 120_000);
+
+async function waitReady(port: number, child: ChildProcess, timeoutMs = readyTimeoutMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);

@@ -250,6 +250,8 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
         KAFKA_BROKERS: brokers.join(","),
         KAFKA_TOPIC_PREFIX: prefix,
         STACK_FROM_SOURCE: "1",
+        // Nine services compiled from source at once on a shared machine: time to get ready.
+        STACK_READY_TIMEOUT_MS: "300000",
         DATABASE_URL: db.url,
         RATE_LIMIT_REDIS_PREFIX: `${prefix}rl:`,
         ADMIN_TOKEN: "secure-stack-admin-token",
@@ -258,7 +260,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     );
     // Ready, or given up (a service not ready in the stack's own time): the output tells which.
     await waitFor(() => /stack: (Ctrl-C stops everything|stopped)/.test(stack?.output() ?? ""), {
-      timeoutMs: 280_000,
+      timeoutMs: 360_000,
       what: "the stack to be ready",
     });
     expect(stack.output()).not.toContain("stack: stopped");
@@ -301,5 +303,5 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     const after = client(securityOf("admin"), "after-stack").admin();
     await expect(after.connect()).resolves.toBeUndefined();
     await after.disconnect();
-  }, 400_000);
+  }, 480_000);
 });
