@@ -1,19 +1,23 @@
 // `pnpm start`: the whole stack natively, in the foreground; the no-Docker twin of
 // `docker compose up`. Infrastructure up → migrations → topics → every service with prefixed
 // logs → "ready" with the URLs. Ctrl-C or SIGTERM stops everything it started, in reverse.
+// `pnpm start --secure`: on the project's broker with SASL_SSL and ACLs (`kafka.sh start
+// --secure`): topics are made as its admin user, each service connects as its own SCRAM user.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createKeysClient, seedDemo } from "@apimon/client";
-import { infraConfig, infraDown, infraUp, repoDir } from "./lib/infra";
+import { secureBrokerAccess } from "@apimon/kafka";
+import { infraConfig, infraDown, infraUp, kafkaRuntimeDir, repoDir } from "./lib/infra";
 import { services } from "./lib/services";
 
 const colors = [36, 33, 35, 32, 34, 91, 96, 93];
 // STACK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead of the built dist/ files
 // (tsx maps @apimon/* to sources through the root tsconfig); the stack's own test uses it.
 const fromSource = process.env.STACK_FROM_SOURCE === "1";
+const secure = process.argv.slice(2).includes("--secure");
 
 /** The command that runs one entry point, built or from source. */
 function entryCommand(entry: string): [string, string[]] {
@@ -38,7 +42,9 @@ function runStep(name: string, entry: string, env: NodeJS.ProcessEnv): void {
 
 // Every service starts at once; on a busy two-core machine the last of nine may need well over a
 // minute to join its consumer group, and waiting is kinder than stopping the whole stack.
-async function waitReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+const readyTimeoutMs = Number(process.env.STACK_READY_TIMEOUT_MS ?? 120_000);
+
+async function waitReady(port: number, child: ChildProcess, timeoutMs = readyTimeoutMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before it was ready`);
@@ -89,7 +95,15 @@ async function main(): Promise<void> {
   // The edge proxies to the demo upstream wherever this run puts it.
   env.UPSTREAM_URL ||= `http://127.0.0.1:${env.DEMO_UPSTREAM_PORT ?? 8090}`;
 
-  const { startedKafka } = await infraUp();
+  const { startedKafka } = await infraUp({ secureKafka: secure });
+  // A service's Kafka credentials on the secure broker: its own user, if it uses Kafka at all.
+  const access = secure ? secureBrokerAccess(kafkaRuntimeDir) : undefined;
+  const kafkaUser = (user: string): NodeJS.ProcessEnv =>
+    access && access.passwords[user] !== undefined ? access.env(user) : {};
+  if (access) {
+    const users = services.map((s) => s.name).filter((name) => access.passwords[name] !== undefined);
+    out(`stack: Kafka over SASL_SSL (CA ${access.caFile}); topics as admin; services as ${users.join(", ")}`);
+  }
   const children: { name: string; child: ChildProcess }[] = [];
   let stopping = false;
 
@@ -118,11 +132,11 @@ async function main(): Promise<void> {
 
   try {
     runStep("migrations", "packages/db/dist/migrate-cli.js", env);
-    runStep("topics", "packages/kafka/dist/topics-cli.js", env);
+    runStep("topics", "packages/kafka/dist/topics-cli.js", { ...env, ...kafkaUser("admin") });
     for (const [i, service] of services.entries()) {
       const [command, args] = entryCommand(service.entry);
       const child = spawn(command, args, {
-        env,
+        env: { ...env, ...kafkaUser(service.name) },
         stdio: ["ignore", "pipe", "pipe"],
       });
       children.push({ name: service.name, child });

@@ -9,6 +9,8 @@ import { Client } from "pg";
 
 export const repoDir = join(__dirname, "..", "..");
 const kafkaScript = join(repoDir, "deploy", "kafka", "kafka.sh");
+/** The project's broker's runtime dir, as deploy/kafka/kafka.sh resolves it. */
+export const kafkaRuntimeDir = process.env.KAFKA_RUNTIME_DIR ?? join(repoDir, ".runtime", "kafka");
 
 export const infraConfig = {
   kafkaBrokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092",
@@ -132,7 +134,23 @@ async function ensureRedis(): Promise<void> {
   log(`Redis ready (${url.host})`);
 }
 
-async function ensureKafka(): Promise<{ started: boolean }> {
+async function ensureKafka(secure: boolean): Promise<{ started: boolean }> {
+  if (secure) {
+    if (!managesKafka())
+      throw new Error(
+        `a secure stack runs on the project's own broker (kafka.sh start --secure); KAFKA_BROKERS is ${infraConfig.kafkaBrokers}`,
+      );
+    const mode = () => existsSync(join(kafkaRuntimeDir, "secure", "enabled"));
+    if (run("bash", [kafkaScript, "status"]) === 0) {
+      if (!mode()) throw new Error("the project's broker runs without --secure: `pnpm kafka stop` first");
+      return { started: false };
+    }
+    if (spawnSync("bash", [kafkaScript, "probe"]).status === 0)
+      throw new Error(`another broker serves ${infraConfig.kafkaBrokers}; a secure stack needs its own`);
+    if (run("bash", [kafkaScript, "start", "--secure"]) !== 0)
+      throw new Error("the secure Kafka broker did not start");
+    return { started: true };
+  }
   if (!managesKafka()) {
     const [host, port] = (infraConfig.kafkaBrokers.split(",")[0] ?? "").trim().split(":");
     if (!(await tcpOpen(host ?? "", Number(port))))
@@ -151,10 +169,13 @@ async function ensureKafka(): Promise<{ started: boolean }> {
   return { started: true };
 }
 
-/** Starts whatever is missing; resolves to whether it started the Kafka broker itself. */
-export async function infraUp(): Promise<{ startedKafka: boolean }> {
+/**
+ * Starts whatever is missing; resolves to whether it started the Kafka broker itself. `secureKafka`:
+ * the project's broker with SASL_SSL and ACLs (`kafka.sh start --secure`), never a plaintext one.
+ */
+export async function infraUp({ secureKafka = false } = {}): Promise<{ startedKafka: boolean }> {
   await Promise.all([ensurePostgres(), ensureRedis()]);
-  const { started } = await ensureKafka();
+  const { started } = await ensureKafka(secureKafka);
   return { startedKafka: started };
 }
 

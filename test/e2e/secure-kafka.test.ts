@@ -3,14 +3,27 @@
 // the shared one.
 import { type KafkaSecurity, kafkaEnv, kafkaSecurity, parseEnv } from "@apimon/config";
 import { allTopics, type KeyChange, topics } from "@apimon/events";
-import { createKafka, ensureTopics, type KafkaClient, SERVICE_ACCESS, topicName } from "@apimon/kafka";
+import {
+  applyServiceAcls,
+  createKafka,
+  ensureTopics,
+  type KafkaClient,
+  SERVICE_ACCESS,
+  type SecureBrokerAccess,
+  secureBrokerAccess,
+  topicName,
+} from "@apimon/kafka";
 import { generateApiKey, hashApiKey } from "@apimon/key-registry";
 import {
   type ControlledBroker,
+  createTestDatabase,
+  freePort,
   privateBroker,
-  type SecureBrokerAccess,
-  secureBrokerAccess,
+  spawnTsx,
+  type TestDatabase,
+  type TsxProcess,
   testLogger,
+  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { type FullStack, KEY_HASH_SECRET, startFullStack } from "./lib/full-stack";
@@ -192,4 +205,103 @@ describe("the stack over SASL_SSL", () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ detail: "Invalid API key" });
   });
+});
+
+describe("pnpm start --secure (scripts/stack.ts)", () => {
+  let db: TestDatabase;
+  let stack: TsxProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: false });
+  });
+
+  afterAll(async () => {
+    // SIGTERM: the stack stops the services it started (a SIGKILL would orphan them).
+    await stack?.stop("SIGTERM");
+    await db?.drop();
+  });
+
+  it("runs every service on the secure broker, each as its own user, and carries a call through the pipeline", async () => {
+    // Topics of their own (ACLs name topics literally): the broker's admin grants them first.
+    const prefix = uniqueTopicPrefix("secure-stack");
+    await applyServiceAcls(client(securityOf("admin"), "acl-admin"), { topicPrefix: prefix });
+    const ports: Record<string, string> = {};
+    for (const name of [
+      "DEMO_UPSTREAM_PORT",
+      "KEYS_PORT",
+      "USAGE_RECORDER_PORT",
+      "KEY_STATS_PORT",
+      "DETECTOR_PORT",
+      "ALERTS_PORT",
+      "NOTIFIER_PORT",
+      "EDGE_PORT",
+      "EDGE_ADMIN_PORT",
+      "CONSOLE_PORT",
+    ]) {
+      ports[name] = String(await freePort());
+    }
+    stack = spawnTsx(
+      "scripts/stack.ts",
+      {
+        ...process.env,
+        ...ports,
+        // The private broker's own settings: the stack finds it running, secure, and leaves it be.
+        ...broker.env,
+        KAFKA_BROKERS: brokers.join(","),
+        KAFKA_TOPIC_PREFIX: prefix,
+        STACK_FROM_SOURCE: "1",
+        // Nine services compiled from source at once on a shared machine: time to get ready.
+        STACK_READY_TIMEOUT_MS: "300000",
+        DATABASE_URL: db.url,
+        RATE_LIMIT_REDIS_PREFIX: `${prefix}rl:`,
+        ADMIN_TOKEN: "secure-stack-admin-token",
+      },
+      ["--secure"],
+    );
+    // Ready, or given up (a service not ready in the stack's own time): the output tells which.
+    await waitFor(() => /stack: (Ctrl-C stops everything|stopped)/.test(stack?.output() ?? ""), {
+      timeoutMs: 360_000,
+      what: "the stack to be ready",
+    });
+    expect(stack.output()).not.toContain("stack: stopped");
+    expect(stack.output()).toContain(
+      `stack: Kafka over SASL_SSL (CA ${access.caFile}); topics as admin; services as keys, usage-recorder, key-stats, anomaly-detector, alerts, notifier, edge`,
+    );
+
+    // The printed demo key works once the edge's key table holds it (keys → keys.changes.v1 → edge).
+    const demo = stack.output().match(/demo API key \(shown once\): (ak_[\w-]+)/)?.[1] as string;
+    expect(demo).toBeDefined();
+    await waitFor(
+      async () => {
+        const ready = (await (await fetch(`http://127.0.0.1:${ports.EDGE_ADMIN_PORT}/readyz`)).json()) as {
+          checks?: { keyRegistry?: { detail?: { keys?: number } } };
+        };
+        return (ready.checks?.keyRegistry?.detail?.keys ?? 0) >= 1;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "the edge to know the demo key" },
+    );
+    const answer = await fetch(`http://127.0.0.1:${ports.EDGE_PORT}/api/users`, {
+      headers: { "x-api-key": demo },
+    });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(200);
+
+    // edge → usage.events.v1 → usage-recorder and key-stats, each over SASL_SSL as itself.
+    const [key] = await db.prisma.apiKey.findMany({ where: { keyPrefix: demo.slice(0, 11) } });
+    await waitFor(
+      async () => {
+        const rows = await db.prisma.apiUsage.count({ where: { apiKeyId: key?.id } });
+        const stats = await db.prisma.apiKey.findUnique({ where: { id: key?.id } });
+        return rows === 1 && Number(stats?.usageCount) === 1;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: "the call in api_usage and in usage_count" },
+    );
+
+    expect(await stack.stop("SIGTERM")).toBe(0);
+    expect(stack.output()).toContain("stack: stopped");
+    // The broker was not the stack's to stop.
+    const after = client(securityOf("admin"), "after-stack").admin();
+    await expect(after.connect()).resolves.toBeUndefined();
+    await after.disconnect();
+  }, 480_000);
 });

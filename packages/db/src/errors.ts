@@ -95,30 +95,6 @@ function layerIsRetriable(layer: Record<string, unknown>): boolean {
   return typeof message === "string" && RETRIABLE_MESSAGES.some((pattern) => pattern.test(message));
 }
 
-/**
- * True when a database error is transient (connection refused, reset or terminated, server
- * shutting down, too many connections, serialization failure, deadlock, pool timeout...), so
- * that the operation may be retried. Constraint violations, bad SQL and the like are false.
- */
-export function isRetriableDbError(error: unknown): boolean {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0 && seen.size < 20) {
-    const layer = queue.shift();
-    if (!isRecord(layer) || seen.has(layer)) continue;
-    seen.add(layer);
-    if (layerIsRetriable(layer)) return true;
-    queue.push(layer.cause);
-    if (isRecord(layer.meta)) queue.push(layer.meta.driverAdapterError);
-    // AggregateError, e.g. from a dual-stack connect that failed on every address.
-    if (Array.isArray(layer.errors)) queue.push(...layer.errors);
-  }
-  return false;
-}
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). */
-const ROW_DATA_SQLSTATE = /^2[23][0-9A-Z]{3}$/;
-
 /** Walks an error's layers (itself, `cause`, Prisma's `meta.driverAdapterError`, `errors`) until `test` holds. */
 function someLayer(error: unknown, test: (layer: Record<string, unknown>) => boolean): boolean {
   const seen = new Set<unknown>();
@@ -130,10 +106,23 @@ function someLayer(error: unknown, test: (layer: Record<string, unknown>) => boo
     if (test(layer)) return true;
     queue.push(layer.cause);
     if (isRecord(layer.meta)) queue.push(layer.meta.driverAdapterError);
+    // AggregateError, e.g. from a dual-stack connect that failed on every address.
     if (Array.isArray(layer.errors)) queue.push(...layer.errors);
   }
   return false;
 }
+
+/**
+ * True when a database error is transient (connection refused, reset or terminated, server
+ * shutting down, too many connections, serialization failure, deadlock, pool timeout...), so
+ * that the operation may be retried. Constraint violations, bad SQL and the like are false.
+ */
+export function isRetriableDbError(error: unknown): boolean {
+  return someLayer(error, layerIsRetriable);
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). */
+const ROW_DATA_SQLSTATE = /^2[23][0-9A-Z]{3}$/;
 
 /**
  * True when the database refused the data itself (a value out of range, a NUL byte in a text,

@@ -78,22 +78,28 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
     }
   });
 
-  it("partitions api_usage by range of created_at, with a default partition for rows no day partition takes", async () => {
-    expect(
-      await query(`
+  it.each([
+    ["api_usage", "created_at"],
+    ["counted_events", "occurred_at"],
+  ])(
+    "partitions %s by range of %s, with a default partition for rows no day partition takes",
+    async (table, column) => {
+      expect(
+        await query(`
         SELECT pt.partstrat AS strategy, a.attname AS column
           FROM pg_partitioned_table pt
           JOIN pg_class c ON c.oid = pt.partrelid
           JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
-         WHERE c.relname = 'api_usage'`),
-    ).toEqual([{ strategy: "r", column: "created_at" }]);
-    expect(
-      await query(`
+         WHERE c.relname = '${table}'`),
+      ).toEqual([{ strategy: "r", column }]);
+      expect(
+        await query(`
         SELECT c.relname AS partition, pg_get_expr(c.relpartbound, c.oid) AS bound
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'api_usage'::regclass`),
-    ).toEqual([{ partition: "api_usage_default", bound: "DEFAULT" }]);
-  });
+         WHERE i.inhparent = '${table}'::regclass`),
+      ).toEqual([{ partition: `${table}_default`, bound: "DEFAULT" }]);
+    },
+  );
 
   it("keeps alert_settings to a single row", async () => {
     expect(
@@ -115,12 +121,18 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
          WHERE c.relnamespace = 'public'::regnamespace
            AND (c.relkind IN ('v', 'm', 'f') OR (c.relkind IN ('r', 'p') AND c.relispartition))
          ORDER BY 1`),
-    ).toEqual([{ name: "api_usage_default", kind: "r" }]);
+    ).toEqual([
+      { name: "api_usage_default", kind: "r" },
+      { name: "counted_events_default", kind: "r" },
+    ]);
     expect(
       await query(`SELECT inhrelid::regclass::text AS child, inhparent::regclass::text AS parent
                      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                     WHERE c.relkind IN ('r', 'p') ORDER BY 1`),
-    ).toEqual([{ child: "api_usage_default", parent: "api_usage" }]);
+    ).toEqual([
+      { child: "api_usage_default", parent: "api_usage" },
+      { child: "counted_events_default", parent: "counted_events" },
+    ]);
     expect(await query(`SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace`)).toEqual(
       [],
     );

@@ -49,7 +49,10 @@ export interface ConsumerRunnerOptions {
   logger: Logger;
   subscriptions: Subscription<unknown>[];
   topicPrefix?: string;
-  /** Which handler errors to retry; the rest are isolated to their message and dead-lettered. */
+  /**
+   * Which handler errors to retry besides those marked retriable (RetriableError), e.g.
+   * `shouldRetryDbError` from @apimon/db; the rest are isolated to their message and dead-lettered.
+   */
   isRetriable?: (error: unknown) => boolean;
   retry?: { initialMs?: number; maxMs?: number };
   /** Largest slice of a fetched batch handed to the handler at once (and committed after it). */
@@ -113,8 +116,9 @@ const anyError = () => true;
 /**
  * Runs batch handlers over catalog topics with at-least-once delivery: every message is
  * validated; undecodable ones go to `<topic>.dlq` with the reason and source offset; handler
- * errors marked retriable are retried with capped exponential backoff until they pass or the
- * runner stops; offsets are committed only after the handler (and any DLQ write) succeeded.
+ * errors marked retriable (or accepted by `isRetriable`) are retried with capped exponential
+ * backoff until they pass or the runner stops; offsets are committed only after the handler
+ * (and any DLQ write) succeeded.
  */
 export function createConsumerRunner({
   kafka,
@@ -122,7 +126,7 @@ export function createConsumerRunner({
   logger,
   subscriptions,
   topicPrefix = "",
-  isRetriable = isMarkedRetriable,
+  isRetriable: isAlsoRetriable = () => false,
   retry = {},
   maxBatchSize = 500,
   fromBeginning = true,
@@ -135,6 +139,7 @@ export function createConsumerRunner({
   onAssignment,
   maxDlqRecordBytes = 900_000,
 }: ConsumerRunnerOptions): ConsumerRunner {
+  const isRetriable = (error: unknown) => isMarkedRetriable(error) || isAlsoRetriable(error);
   const initialMs = retry.initialMs ?? 100;
   const maxMs = retry.maxMs ?? 5000;
   const byName = new Map(subscriptions.map((s) => [topicName(s.topic, topicPrefix), s]));

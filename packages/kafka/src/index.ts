@@ -44,4 +44,5 @@ export {
   type ReplayRange,
   replayPartitions,
 } from "./replay";
+export { type SecureBrokerAccess, secureBrokerAccess } from "./secure-broker";
 export { ensureTopics, topicName } from "./topics";

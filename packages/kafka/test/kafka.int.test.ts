@@ -57,7 +57,11 @@ function consumeInto(
   groupId: string,
   instance: string,
   handler: (messages: ConsumedMessage<UsageEvent>[]) => Promise<void> | void,
-  options: { maxBatchSize?: number; registry?: ReturnType<typeof createMetricsRegistry> } = {},
+  options: {
+    maxBatchSize?: number;
+    registry?: ReturnType<typeof createMetricsRegistry>;
+    isRetriable?: (error: unknown) => boolean;
+  } = {},
 ): ConsumerRunner {
   const runner = createConsumerRunner({
     kafka,
@@ -67,6 +71,7 @@ function consumeInto(
     retry: { initialMs: 20, maxMs: 200 },
     maxBatchSize: options.maxBatchSize ?? 500,
     registry: options.registry,
+    isRetriable: options.isRetriable,
     subscriptions: [
       subscription(usage, async (messages) => {
         const mine = messages.filter((m) => m.value.edgeInstance === instance);
@@ -337,7 +342,7 @@ describe("kafka package on a real broker", () => {
     expect(offsets.reduce((n, p) => n + Number(p.high - p.low), 0)).toBe(0);
   });
 
-  it("retries a handler error marked retriable and loses nothing; dead-letters only the message that fails for good", async () => {
+  it("retries a handler error marked retriable or accepted by isRetriable and loses nothing; dead-letters only the message that fails for good", async () => {
     const instance = uniqueName("retry");
     const registry = createMetricsRegistry("t", { defaultMetrics: false });
     const events = Array.from({ length: 20 }, (_, i) =>
@@ -345,7 +350,10 @@ describe("kafka package on a real broker", () => {
     );
     const poison = events[7]?.id;
     const flaky = events[12]?.id;
+    const busy = events[15]?.id;
     let flakyFailures = 0;
+    let busyFailures = 0;
+    const isRetriable = (error: unknown) => (error as { code?: unknown }).code === "BUSY";
     const handled = new Set<string>();
     await consumeInto(
       uniqueName("g"),
@@ -355,10 +363,14 @@ describe("kafka package on a real broker", () => {
           flakyFailures++;
           throw new RetriableError("database restarting");
         }
+        if (messages.some((m) => m.value.id === busy) && busyFailures < 2) {
+          busyFailures++;
+          throw Object.assign(new Error("busy"), { code: "BUSY" });
+        }
         if (messages.some((m) => m.value.id === poison)) throw new Error("cannot handle this one");
         for (const m of messages) handled.add(m.value.id);
       },
-      { registry },
+      { registry, isRetriable },
     ).start();
 
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, lingerMs: 50 });
@@ -367,6 +379,7 @@ describe("kafka package on a real broker", () => {
 
     await waitFor(() => handled.size >= 19, { timeoutMs: 30_000, what: "19 handled events" });
     expect(flakyFailures).toBe(3);
+    expect(busyFailures).toBe(2);
     expect([...handled].sort()).toEqual(
       events
         .map((e) => e.id)
@@ -377,7 +390,7 @@ describe("kafka package on a real broker", () => {
     expect(record?.error).toBe("handler error: cannot handle this one");
     expect(JSON.parse(record?.value ?? "{}").id).toBe(poison);
     const retried = (await registry.getSingleMetric("kafka_consumer_retries_total")?.get())?.values;
-    expect(retried).toEqual([{ labels: { topic: topicName(usage, prefix) }, value: 3 }]);
+    expect(retried).toEqual([{ labels: { topic: topicName(usage, prefix) }, value: 5 }]);
   });
 
   it("resumes after a stop mid-batch without skipping a message", async () => {

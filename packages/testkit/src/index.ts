@@ -4,8 +4,6 @@ export {
   type PrivateBroker,
   privateBroker,
   privateBrokerEnv,
-  type SecureBrokerAccess,
-  secureBrokerAccess,
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";

@@ -37,12 +37,12 @@ export async function stopAllSpawned(graceMs = 10_000): Promise<void> {
 
 /**
  * Runs a TypeScript entry point (relative to the repository root) with node and tsx's loader,
- * capturing its output. `env` is the child's whole environment. tsx resolves @apimon/* through
- * the root tsconfig's paths, so no build is needed. Node runs the service itself (not the tsx
+ * capturing its output. `env` is the child's whole environment, `args` its arguments. tsx
+ * resolves @apimon/* through the root tsconfig's paths, so no build is needed. Node runs the service itself (not the tsx
  * CLI, which runs it in a grandchild): a SIGKILL reaches the service instead of orphaning it.
  */
-export function spawnTsx(entry: string, env: NodeJS.ProcessEnv): TsxProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
+export function spawnTsx(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): TsxProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry), ...args], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],

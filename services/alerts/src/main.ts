@@ -7,7 +7,6 @@ import {
   createConsumerRunner,
   createKafka,
   createOutboxRelay,
-  isMarkedRetriable,
   subscription,
 } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
@@ -71,7 +70,7 @@ async function main(): Promise<void> {
         createAlertSignalHandler({ processor, groupId: config.groupId, onJobsQueued }),
       ),
     ],
-    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+    isRetriable: shouldRetryDbError,
   });
   const scheduler = createScheduler({
     prisma,

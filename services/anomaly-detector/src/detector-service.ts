@@ -1,3 +1,4 @@
+import { shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import {
   type BatchingProducer,
@@ -98,6 +99,9 @@ export function createDetectorService({
       subscription(topics.usageEvents, handleUsageEvents(deps)),
       subscription(topics.authFailures, handleAuthFailures(deps)),
     ],
+    // Every consumer's policy: the rules themselves read no table, but a database error on this
+    // path would be retried until the database answers, not dead-lettered.
+    isRetriable: shouldRetryDbError,
     onProgress,
     onAssignment: (assignment) => rebuilder.onAssignment(assignment),
     initialOffset: (topic, partition) => rebuilder.initialOffset(topic, partition),

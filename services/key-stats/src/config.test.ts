@@ -2,13 +2,13 @@ import { ConfigError } from "@apimon/config";
 import { loadConfig } from "./config";
 
 describe("key-stats configuration", () => {
-  it("defaults to the spec's port, its own consumer group and a 20,000-message duplicate window", () => {
+  it("defaults to the spec's port, its own consumer group and counted events kept 8 days", () => {
     expect(loadConfig({})).toEqual({
       port: 8084,
       host: "0.0.0.0",
       groupId: "key-stats",
       maxBatchSize: 500,
-      dedupWindow: 20_000,
+      countedEvents: { retentionDays: 8, intervalMs: 3_600_000 },
       sessionTimeoutMs: 30_000,
       database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined },
       kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
@@ -22,7 +22,8 @@ describe("key-stats configuration", () => {
       KEY_STATS_PORT: "9000",
       KEY_STATS_GROUP_ID: "ks-2",
       KEY_STATS_MAX_BATCH_SIZE: "100",
-      KEY_STATS_DEDUP_WINDOW: "0",
+      KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "30",
+      KEY_STATS_COUNTED_EVENTS_INTERVAL_MS: "60000",
       KEY_STATS_SESSION_TIMEOUT_MS: "6000",
       KAFKA_BROKERS: "a:1, b:2",
       KAFKA_TOPIC_PREFIX: "t.",
@@ -32,7 +33,7 @@ describe("key-stats configuration", () => {
       port: 9000,
       groupId: "ks-2",
       maxBatchSize: 100,
-      dedupWindow: 0,
+      countedEvents: { retentionDays: 30, intervalMs: 60_000 },
       sessionTimeoutMs: 6000,
       kafka: { brokers: ["a:1", "b:2"], topicPrefix: "t." },
       database: { url: "postgresql://u:p@db:5432/x" },
@@ -42,7 +43,11 @@ describe("key-stats configuration", () => {
   it("names every bad variable at once", () => {
     let caught: unknown;
     try {
-      loadConfig({ KEY_STATS_PORT: "eighty", KEY_STATS_DEDUP_WINDOW: "-1", KEY_STATS_MAX_BATCH_SIZE: "0" });
+      loadConfig({
+        KEY_STATS_PORT: "eighty",
+        KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "0",
+        KEY_STATS_MAX_BATCH_SIZE: "0",
+      });
     } catch (error) {
       caught = error;
     }
@@ -50,7 +55,7 @@ describe("key-stats configuration", () => {
     expect((caught as ConfigError).issues.map((i) => i.variable)).toEqual([
       "KEY_STATS_PORT",
       "KEY_STATS_MAX_BATCH_SIZE",
-      "KEY_STATS_DEDUP_WINDOW",
+      "KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS",
     ]);
   });
 });

@@ -24,11 +24,13 @@ export function loadConfig(env = process.env) {
       /** Events per transaction at most. */
       KEY_STATS_MAX_BATCH_SIZE: envTypes.positiveInt(500),
       /**
-       * Messages per partition whose event ids are remembered, so that an event published twice
-       * is counted once; also how far before the stored offset a newly assigned partition is
-       * re-read to rebuild that memory. 0 turns the duplicate check off.
+       * Days a counted event's id is kept (in counted_events, after it was counted) so that a
+       * copy of it is not counted again: at least the usage topic's retention (7 days), plus a
+       * margin for a copy published late (an edge's spool sent again after a restart).
        */
-      KEY_STATS_DEDUP_WINDOW: envTypes.nonNegativeInt(20_000),
+      KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: envTypes.positiveInt(8),
+      /** Pause between runs that create counted_events' daily partitions and drop expired ones. */
+      KEY_STATS_COUNTED_EVENTS_INTERVAL_MS: envTypes.positiveInt(3_600_000),
       /** How long a member that died silently keeps its partitions (Kafka's minimum is 6000). */
       KEY_STATS_SESSION_TIMEOUT_MS: envTypes.positiveInt(30_000),
     },
@@ -39,7 +41,10 @@ export function loadConfig(env = process.env) {
     host: raw.KEY_STATS_HOST,
     groupId: raw.KEY_STATS_GROUP_ID,
     maxBatchSize: raw.KEY_STATS_MAX_BATCH_SIZE,
-    dedupWindow: raw.KEY_STATS_DEDUP_WINDOW,
+    countedEvents: {
+      retentionDays: raw.KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS,
+      intervalMs: raw.KEY_STATS_COUNTED_EVENTS_INTERVAL_MS,
+    },
     sessionTimeoutMs: raw.KEY_STATS_SESSION_TIMEOUT_MS,
     database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
     kafka: {

@@ -2,10 +2,11 @@ import { ConfigError, redactUrl } from "@apimon/config";
 import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import { createShutdown, startServer } from "@apimon/http";
-import { createConsumerRunner, createKafka, isMarkedRetriable, subscription } from "@apimon/kafka";
+import { createConsumerRunner, createKafka, subscription } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
+import { createCountedEventsMaintainer } from "./counted-events-maintainer";
 import { createUsageEventsHandler } from "./handlers/usage-events";
 import { createKeyStatsMetrics } from "./metrics";
 import { createKeyStatsStore } from "./stats-store";
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ service: "key-stats", level: config.logLevel });
   const registry = createMetricsRegistry("key-stats");
-  // One transaction at a time (one partition at a time), plus the readiness probe.
+  // One transaction at a time (one partition at a time), the readiness probe and maintenance.
   const prisma = createPrismaClient({
     connectionString: config.database.url,
     schema: config.database.schema,
@@ -26,12 +27,19 @@ async function main(): Promise<void> {
     security: config.kafka.security,
     logger,
   });
+  const metrics = createKeyStatsMetrics(registry);
   const handler = createUsageEventsHandler({
     store: createKeyStatsStore({ prisma }),
     groupId: config.groupId,
-    dedupWindow: config.dedupWindow,
-    metrics: createKeyStatsMetrics(registry),
+    metrics,
     logger,
+  });
+  const maintainer = createCountedEventsMaintainer({
+    prisma,
+    logger,
+    metrics,
+    retentionDays: config.countedEvents.retentionDays,
+    intervalMs: config.countedEvents.intervalMs,
   });
   const runner = createConsumerRunner({
     kafka,
@@ -45,7 +53,7 @@ async function main(): Promise<void> {
     // The database, not the group's commit, says what was counted.
     initialOffset: handler.initialOffset,
     // A database outage pauses the partitions (nothing committed) until Postgres is back.
-    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+    isRetriable: shouldRetryDbError,
     retry: { initialMs: 200, maxMs: 5000 },
   });
 
@@ -71,10 +79,13 @@ async function main(): Promise<void> {
       { name: "close server", run: () => server.close() },
       // Lets the batch in flight commit; whatever follows is read again by the next owner.
       { name: "stop consumer", run: () => runner.stop() },
+      { name: "stop counted_events maintenance", run: () => maintainer.stop() },
       { name: "disconnect database", run: () => prisma.$disconnect() },
     ],
   });
   shutdown.installSignalHandlers();
+  // Before consuming, so that today's events are recorded in their own partition from the start.
+  await maintainer.start();
   await runner.start();
   logger.info(
     { port: server.port, groupId: config.groupId, database: redactUrl(config.database.url) },

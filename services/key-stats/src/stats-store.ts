@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@apimon/db";
-import type { BatchPlan } from "./domain/batch-plan";
+import { type BatchPlan, planBatch, type UsageRecord } from "./domain/batch-plan";
 
 export interface PartitionRef {
   groupId: string;
@@ -14,16 +14,17 @@ export interface AppliedBatch {
   unknownKeys: number[];
 }
 
-/** key-stats' writes: usage counters and the offsets they were counted up to, always together. */
+/** key-stats' writes: usage counters, the events counted and the offset, always together. */
 export interface KeyStatsStore {
   /** The stored next offset of a partition, if this group ever stored one. */
   readNextOffset(ref: PartitionRef): Promise<bigint | undefined>;
   /**
-   * In one transaction: locks the partition's offset row, plans the batch against the stored
-   * next offset (`plan` runs inside, after the lock), adds the counts to api_keys and stores the
-   * new next offset. Either all of it commits or none.
+   * In one transaction: locks the partition's offset row, records the ids of the batch's events
+   * at or past the stored next offset in counted_events (an id already there was counted
+   * before), adds the events newly recorded to api_keys and stores the new next offset. Either
+   * all of it commits or none.
    */
-  applyBatch(ref: PartitionRef, plan: (storedNextOffset: bigint) => BatchPlan): Promise<AppliedBatch>;
+  applyBatch(ref: PartitionRef, records: readonly UsageRecord[]): Promise<AppliedBatch>;
 }
 
 export function createKeyStatsStore({ prisma }: { prisma: PrismaClient }): KeyStatsStore {
@@ -35,7 +36,7 @@ export function createKeyStatsStore({ prisma }: { prisma: PrismaClient }): KeySt
       return rows[0]?.next_offset;
     },
 
-    applyBatch({ groupId, topic, partition }, makePlan) {
+    applyBatch({ groupId, topic, partition }, records) {
       return prisma.$transaction(async (tx) => {
         // Creates the row on first use and locks it either way (an upsert's update takes the row
         // lock, like SELECT ... FOR UPDATE): a second consumer of this partition, e.g. a zombie
@@ -46,7 +47,23 @@ export function createKeyStatsStore({ prisma }: { prisma: PrismaClient }): KeySt
           on conflict (group_id, topic, partition) do update set next_offset = consumer_offsets.next_offset
           returning next_offset`;
         const stored = row?.next_offset ?? 0n;
-        const plan = makePlan(stored);
+
+        // Every copy of an event carries the same occurred_at, the partition key, so the primary
+        // key finds a copy counted before in any partition and whatever the consumer: only the
+        // ids returned here are new.
+        const fresh = new Map<string, string>();
+        for (const r of records)
+          if (r.offset >= stored) fresh.set(r.eventId, new Date(r.occurredAtMs).toISOString());
+        const recorded =
+          fresh.size === 0
+            ? []
+            : await tx.$queryRaw<{ event_id: string }[]>`
+                insert into counted_events (event_id, occurred_at)
+                select * from unnest(${[...fresh.keys()]}::uuid[], ${[...fresh.values()]}::timestamptz[])
+                on conflict do nothing
+                returning event_id::text`;
+        const counted = new Set(recorded.map((r) => r.event_id));
+        const plan = planBatch(records, stored, (id) => !counted.has(id.toLowerCase()));
 
         let unknownKeys: number[] = [];
         if (plan.increments.length > 0) {

@@ -9,7 +9,6 @@ import {
   deleteConsumerGroups,
   ensureTopics,
   fetchEndOffsets,
-  isMarkedRetriable,
   type KafkaClient,
   subscription,
   topicName,
@@ -81,7 +80,6 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
   const handler = createUsageEventsHandler({
     store: createKeyStatsStore({ prisma }),
     groupId,
-    dedupWindow: 20_000,
     metrics: createKeyStatsMetrics(registry),
     logger,
   });
@@ -95,7 +93,7 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     maxWaitTimeMs: 200,
     subscriptions: [subscription(usage, handler.handle)],
     initialOffset: handler.initialOffset,
-    isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+    isRetriable: shouldRetryDbError,
     retry: { initialMs: 50, maxMs: 500 },
   });
   runners.push(runner);
@@ -166,6 +164,45 @@ describe("key-stats counting usage events into api_keys", () => {
     expect(committed?.value).toBeGreaterThan(0);
     const lag = await metricValues(registry, "kafka_consumer_lag");
     expect(lag.length).toBeGreaterThan(0);
+  });
+
+  it("counts a copy of an event once although 25,000 events of its partition and a restart came between", async () => {
+    const prefix = await freshTopics("ks-late-copy");
+    // One key, so every event lands in the same partition, in publish order.
+    const [keyId] = await seedKeys(db, uniqueName("late"), 1);
+    const original = makeUsageEvent({ apiKeyId: keyId });
+    const between = Array.from({ length: 25_000 }, () => makeUsageEvent({ apiKeyId: keyId }));
+    const after = Array.from({ length: 10 }, () => makeUsageEvent({ apiKeyId: keyId }));
+    const ids = [keyId as number];
+
+    const first = await startKeyStats(prefix, db.url);
+    const producer = newProducer(prefix);
+    await publishInChunks(producer, [original, ...between], { chunk: 1000 });
+    await waitFor(async () => (await totalUsage(db, ids)) >= 25_001, {
+      timeoutMs: 200_000,
+      what: "usage_count to reach 25,001",
+    });
+    await first.runner.stop();
+
+    // A new process of the same group: nothing of the first one's memory survives.
+    const second = await startKeyStats(prefix, db.url, first.groupId);
+    await publishInChunks(producer, [original, ...after], { chunk: 100 });
+    await producer.disconnect();
+    await waitFor(
+      async () => {
+        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, first.groupId);
+        return JSON.stringify(stored) === JSON.stringify(end);
+      },
+      { timeoutMs: 120_000, what: "the stored offsets to reach the end of the partition" },
+    );
+
+    // The copy sits 25,001 offsets behind its original, in the same partition: a window of the
+    // last 20,000 messages would have forgotten the original and counted it twice.
+    const { end } = await storedAndEndOffsets(db, kafka, prefix, first.groupId);
+    expect(Object.values(end)).toEqual([25_012]);
+    expect(await totalUsage(db, ids)).toBe(25_011);
+    expect(await outcomes(second.registry)).toEqual({ counted: 10, duplicate: 1 });
+    expect(await dlqDepth(prefix)).toBe(0);
   });
 
   it("loses and repeats nothing when Postgres goes away mid-stream and comes back", async () => {

@@ -18,6 +18,7 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
+import { dayPartition, parseDayPartition } from "../src/domain/counted-partitions";
 import {
   expectedStats,
   keyStats,
@@ -155,10 +156,9 @@ describe("key-stats process", () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       for (const series of [
         'key_stats_events_total{outcome="counted",service="key-stats"}',
-        // The restarted process met copies of events its predecessor had counted, and re-read
-        // what was stored before it to know them.
+        // The restarted process met copies of events its predecessor had counted.
         'key_stats_events_total{outcome="duplicate",service="key-stats"}',
-        'key_stats_events_total{outcome="redelivered",service="key-stats"}',
+        'key_stats_counted_events_maintenance_runs_total{outcome="ok",service="key-stats"}',
         "key_stats_write_duration_seconds_count",
         "kafka_consumer_lag{",
         "kafka_consumer_batch_size_count",
@@ -172,23 +172,29 @@ describe("key-stats process", () => {
     expect(await second?.exited).toBe(0);
     const milestones = ["key-stats listening", "shutting down", "consumer stopped", "shutdown complete"];
     expect(logMessages(second as TsxProcess).filter((m) => milestones.includes(m))).toEqual(milestones);
-    // The restarted process rebuilt its duplicate memory from before the stored offsets.
-    expect(logMessages(second as TsxProcess)).toContain(
-      "partition assigned; replaying the duplicate window before the stored offset",
-    );
+    // It resumed where the database says the counts stopped, and keeps counted_events' partitions.
+    expect(logMessages(second as TsxProcess)).toContain("partition assigned");
+    const partitions = await db.prisma.$queryRaw<{ name: string }[]>`
+      select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'counted_events'::regclass order by 1`;
+    const names = partitions.map((p) => p.name);
+    // Today's and two days ahead as of its last run, which was at most two days before now.
+    expect(names).toContain("counted_events_default");
+    expect(names).toContain(dayPartition(new Date()).name);
+    expect(names.filter((n) => parseDayPartition(n) !== undefined).length).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses to start with bad settings, naming every bad variable", async () => {
     const child = spawnTsx(entry, {
       ...process.env,
       KEY_STATS_PORT: "eighty",
-      KEY_STATS_DEDUP_WINDOW: "-1",
+      KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "-1",
       DATABASE_URL: "not a url",
     });
     expect(await child.exited).toBe(1);
     const stderr = child.stderr();
     expect(stderr).toContain("key-stats failed to start: Invalid configuration:");
-    for (const variable of ["KEY_STATS_PORT:", "KEY_STATS_DEDUP_WINDOW:", "DATABASE_URL:"]) {
+    for (const variable of ["KEY_STATS_PORT:", "KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS:", "DATABASE_URL:"]) {
       expect(stderr).toContain(variable);
     }
   });

@@ -4,7 +4,6 @@ import {
   type BatchingProducer,
   type ConsumerRunner,
   createConsumerRunner,
-  isMarkedRetriable,
   type KafkaClient,
   subscription,
 } from "@apimon/kafka";
@@ -86,7 +85,7 @@ export function createNotifier({
       logger: logger.child({ channelType }),
       topicPrefix: settings.topicPrefix,
       subscriptions: [subscription(topics.notifications, handler)],
-      isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
+      isRetriable: shouldRetryDbError,
       retry: { initialMs: 200, maxMs: 5000 },
       // Small slices: a slice is committed only when all its jobs are done.
       maxBatchSize: settings.maxBatchSize ?? 50,

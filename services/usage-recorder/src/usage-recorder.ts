@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@apimon/db";
+import { type PrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
 import {
   type ConsumerRunner,
@@ -88,6 +88,7 @@ export function createUsageRecorder({
     registry,
     topicPrefix: settings.topicPrefix,
     subscriptions: [subscription(topics.usageEvents, createUsageEventsHandler({ writer }))],
+    isRetriable: shouldRetryDbError,
     maxBatchSize: settings.batchSize,
     partitionsConsumedConcurrently: settings.concurrency,
     sessionTimeoutMs: settings.sessionTimeoutMs,

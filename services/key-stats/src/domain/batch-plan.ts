@@ -23,14 +23,14 @@ export interface BatchPlan {
   counted: number;
   /** Offsets below the stored next offset: applied before, delivered again. */
   redelivered: number;
-  /** Events published more than once: their id was seen at an earlier offset. */
+  /** Events counted before: their id was seen at an earlier offset. */
   duplicates: number;
 }
 
 /**
  * Plans one batch of one partition (records in offset order) against the partition's stored
  * next offset: records below it were applied already; among the rest, an event id seen before
- * (`seenBefore`: the window of earlier batches) or earlier in this batch is a duplicate publish.
+ * (`seenBefore`: counted by an earlier batch) or earlier in this batch is a copy counted already.
  * Every other record is counted for its key.
  */
 export function planBatch(

@@ -1,24 +1,15 @@
 import type { UsageEvent } from "@apimon/events";
 import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
-import { planBatch, type UsageRecord } from "../domain/batch-plan";
-import { createDedupWindow, type DedupWindow } from "../domain/dedup-window";
+import type { UsageRecord } from "../domain/batch-plan";
 import type { KeyStatsMetrics } from "../metrics";
 import type { KeyStatsStore } from "../stats-store";
 
 export interface UsageEventsHandlerDeps {
   store: KeyStatsStore;
   groupId: string;
-  /** Messages per partition whose event ids are remembered to drop duplicate publishes. */
-  dedupWindow: number;
   metrics: KeyStatsMetrics;
   logger: Logger;
-}
-
-interface PartitionState {
-  window: DedupWindow;
-  /** The stored next offset as last seen by this process; it only ever grows. */
-  knownNextOffset: bigint;
 }
 
 export interface UsageEventsHandler {
@@ -37,74 +28,37 @@ function toRecord(message: ConsumedMessage<UsageEvent>): UsageRecord {
 }
 
 /**
- * Counts usage events into api_keys.usage_count / last_used, exactly once:
- * - a redelivered message (its offset is below the partition's stored next offset) is skipped
- *   inside the transaction that also stores the new offset, so a crash at any point neither
- *   loses nor repeats a count;
- * - an event published twice (same id, new offset) is recognised by a window of the ids of the
- *   partition's last `dedupWindow` messages. On assignment the runner seeks `dedupWindow`
- *   messages before the stored offset, and those messages, already applied, only refill the
- *   window; so a restart does not forget which events it counted recently.
+ * Counts usage events into api_keys.usage_count / last_used, exactly once, in one transaction
+ * per batch that also stores the partition's next offset and records each counted event id in
+ * counted_events:
+ * - a redelivered message (its offset is below the stored next offset) is skipped, so a crash
+ *   at any point neither loses nor repeats a count;
+ * - an event published twice (same id, new offset), however far behind the original and
+ *   across restarts, finds its id in counted_events and is not counted again, for as long as
+ *   counted_events keeps it (the usage topic's retention and a margin).
  */
 export function createUsageEventsHandler({
   store,
   groupId,
-  dedupWindow,
   metrics,
   logger,
 }: UsageEventsHandlerDeps): UsageEventsHandler {
-  const partitions = new Map<string, PartitionState>();
-
-  function stateOf(topic: string, partition: number): PartitionState {
-    const id = `${topic}:${partition}`;
-    let state = partitions.get(id);
-    if (!state) {
-      state = { window: createDedupWindow(dedupWindow), knownNextOffset: -1n };
-      partitions.set(id, state);
-    }
-    return state;
-  }
-
   return {
     async initialOffset(topic, partition) {
-      const state = stateOf(topic, partition);
-      // Another consumer may have owned the partition meanwhile: start the window afresh.
-      state.window.clear();
       const stored = await store.readNextOffset({ groupId, topic, partition });
-      state.knownNextOffset = stored ?? -1n;
       if (stored === undefined) return undefined;
-      const from = stored > BigInt(dedupWindow) ? stored - BigInt(dedupWindow) : 0n;
-      logger.info(
-        { topic, partition, storedNextOffset: String(stored), from: String(from) },
-        "partition assigned; replaying the duplicate window before the stored offset",
-      );
-      return String(from);
+      logger.info({ topic, partition, storedNextOffset: String(stored) }, "partition assigned");
+      return String(stored);
     },
 
     async handle(messages, context) {
       const { topic, partition } = context;
-      const state = stateOf(topic, partition);
       const records = messages.map(toRecord);
-      const last = records[records.length - 1];
-      if (!last) return;
-
-      if (last.offset < state.knownNextOffset) {
-        // The replay after an assignment (or a redelivery): applied before, and the stored offset
-        // only grows, so no transaction is needed. It only refills the duplicate window.
-        for (const record of records) state.window.add(record.eventId);
-        metrics.events.inc({ outcome: "redelivered" }, records.length);
-        return;
-      }
+      if (records.length === 0) return;
 
       const stopTimer = metrics.writeDuration.startTimer();
-      const { plan, unknownKeys } = await store.applyBatch({ groupId, topic, partition }, (stored) =>
-        planBatch(records, stored, state.window.has),
-      );
+      const { plan, unknownKeys } = await store.applyBatch({ groupId, topic, partition }, records);
       stopTimer();
-      // Only after the commit: ids of a batch that rolled back would make its retry look like
-      // a duplicate of itself.
-      for (const record of records) state.window.add(record.eventId);
-      if (plan.nextOffset > state.knownNextOffset) state.knownNextOffset = plan.nextOffset;
 
       const unknownSet = new Set(unknownKeys);
       const unknownEvents = plan.increments

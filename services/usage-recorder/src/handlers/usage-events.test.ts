@@ -1,5 +1,6 @@
+import { shouldRetryDbError } from "@apimon/db";
 import type { UsageEvent } from "@apimon/events";
-import { type ConsumedMessage, type HandlerContext, isMarkedRetriable } from "@apimon/kafka";
+import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
 import type { UsageRow } from "../domain/usage-row";
 import type { UsageWriter } from "../usage-writer";
@@ -63,37 +64,42 @@ describe("usage events handler", () => {
     ]);
   });
 
-  it("marks a database outage retriable, so the batch is retried and not committed", async () => {
-    const outage = Object.assign(new Error("Can't reach database server"), {
-      code: "P2010",
-      meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } },
-    });
+  it.each([
+    [
+      "a database outage, retried until the database answers",
+      Object.assign(new Error("Can't reach database server"), {
+        code: "P2010",
+        meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } },
+      }),
+      true,
+    ],
+    [
+      "a revoked privilege, retried until it is granted again",
+      Object.assign(new Error("permission denied for table api_usage"), {
+        name: "DriverAdapterError",
+        cause: { originalCode: "42501", kind: "postgres" },
+      }),
+      true,
+    ],
+    [
+      "a value the database refuses, dead-lettered alone",
+      Object.assign(new Error("Raw query failed"), {
+        name: "PrismaClientKnownRequestError",
+        code: "P2010",
+        meta: { driverAdapterError: { cause: { originalCode: "22003", kind: "ValueOutOfRange" } } },
+      }),
+      false,
+    ],
+  ])("hands %s to the consumers' retry policy unchanged", async (_name, failure, retried) => {
     const handler = createUsageEventsHandler({
       writer: {
         write: async () => {
-          throw outage;
+          throw failure;
         },
       },
     });
     const error = await handler([message(ids[0] as string, "1")], context).catch((e: unknown) => e);
-    expect(isMarkedRetriable(error)).toBe(true);
-    expect((error as Error).cause).toBe(outage);
-  });
-
-  it("lets a value the database refuses fail for good, so the runner dead-letters that event", async () => {
-    const refused = Object.assign(new Error("Raw query failed"), {
-      code: "P2010",
-      meta: { driverAdapterError: { cause: { originalCode: "22003", kind: "ValueOutOfRange" } } },
-    });
-    const handler = createUsageEventsHandler({
-      writer: {
-        write: async () => {
-          throw refused;
-        },
-      },
-    });
-    const error = await handler([message(ids[0] as string, "1")], context).catch((e: unknown) => e);
-    expect(error).toBe(refused);
-    expect(isMarkedRetriable(error)).toBe(false);
+    expect(error).toBe(failure);
+    expect(shouldRetryDbError(error)).toBe(retried);
   });
 });
