@@ -1,6 +1,6 @@
 import { type TopicSpec, topics } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import { Counter, Gauge, metric } from "./metrics";
+import { Counter, Gauge, metric } from "@apimon/observability";
 import { backoffMs, planBatch, streamOf } from "./outbox-batch";
 import type { BatchingProducer } from "./producer";
 

@@ -11,7 +11,7 @@ import {
   subscription,
   topicName,
 } from "@apimon/kafka";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { counter, gauge, type Logger, type Registry } from "@apimon/observability";
 import { keyStatus, type LookupResult, type RegistryEntry, registryEntry } from "./key-status";
 
 export interface KeyRegistryOptions {
@@ -58,12 +58,6 @@ export interface KeyRegistry {
   lagMs(): number | null;
 }
 
-function gauge(registry: Registry | undefined, name: string, help: string): Gauge {
-  const existing = registry?.getSingleMetric(name);
-  if (existing) return existing as Gauge;
-  return new Gauge({ name, help, registers: registry ? [registry] : [] });
-}
-
 /**
  * The in-memory table of API keys that the edge authenticates against, built from the
  * compacted keys.changes.v1 topic (key hash → latest state; a tombstone deletes it).
@@ -95,15 +89,12 @@ export function createKeyRegistry({
     "1 once the key registry has read its topic to the end",
   );
 
-  const rejectedName = "key_registry_rejected_changes_total";
-  const rejected =
-    (registry?.getSingleMetric(rejectedName) as Counter | undefined) ??
-    new Counter({
-      name: rejectedName,
-      help: "Key changes dropped because their signature was missing or wrong",
-      labelNames: ["reason"],
-      registers: registry ? [registry] : [],
-    });
+  const rejected = counter(
+    registry,
+    "key_registry_rejected_changes_total",
+    "Key changes dropped because their signature was missing or wrong",
+    ["reason"],
+  );
 
   let runner: ConsumerRunner | undefined;
   /** Between start() and stop(). */

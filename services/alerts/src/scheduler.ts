@@ -1,6 +1,7 @@
 import type { AlertSettings } from "@apimon/config";
 import type { Alert, PrismaClient } from "@apimon/db";
 import type { Logger, Registry } from "@apimon/observability";
+import { counter } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
 import {
   channelsFor,
@@ -10,7 +11,6 @@ import {
   isReminderDue,
   reminderCutoff,
 } from "./domain/routing";
-import { counter } from "./metrics";
 import { enabledChannels, notifyChannels } from "./notifications";
 import { readSettings } from "./settings";
 

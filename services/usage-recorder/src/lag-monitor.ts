@@ -1,6 +1,5 @@
 import { type ConsumerProgress, fetchConsumerLag, type KafkaClient } from "@apimon/kafka";
-import { Gauge, type Logger, type Registry } from "@apimon/observability";
-import { metric } from "./metrics";
+import { Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 
 export interface LagMonitorOptions {
   kafka: KafkaClient;

@@ -1,12 +1,11 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { Counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 import {
   type DailyPartition,
   type PartitionPolicy,
   parsePartitionName,
   planPartitions,
 } from "./domain/partitions";
-import { metric } from "./metrics";
 
 /**
  * The advisory lock that serialises partition maintenance across recorder instances on a
