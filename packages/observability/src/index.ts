@@ -1,4 +1,10 @@
-export { type CheckResult, createHealthRoutes, type HealthOptions, type ReadinessCheck } from "./health";
+export {
+  type CheckResult,
+  createHealthRoutes,
+  type HealthOptions,
+  healthChecks,
+  type ReadinessCheck,
+} from "./health";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logger";
 export {
   Counter,
