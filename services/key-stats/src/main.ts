@@ -1,41 +1,29 @@
-import { ConfigError, redactUrl } from "@apimon/config";
+import { redactUrl } from "@apimon/config";
 import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
-import { createShutdown, startServer } from "@apimon/http";
+import { runService } from "@apimon/http";
 import { createConsumerRunner, createKafka, isMarkedRetriable, subscription } from "@apimon/kafka";
-import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { healthChecks } from "@apimon/observability";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createUsageEventsHandler } from "./handlers/usage-events";
 import { createKeyStatsMetrics } from "./metrics";
 import { createKeyStatsStore } from "./stats-store";
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger({ service: "key-stats", level: config.logLevel });
-  const registry = createMetricsRegistry("key-stats");
+runService("key-stats", loadConfig, ({ config, logger, registry, isShuttingDown }) => {
+  const { database, groupId } = config;
   // One transaction at a time (one partition at a time), plus the readiness probe.
-  const prisma = createPrismaClient({
-    connectionString: config.database.url,
-    schema: config.database.schema,
-    poolSize: 3,
-  });
-  const kafka = createKafka({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
-    security: config.kafka.security,
-    logger,
-  });
+  const prisma = createPrismaClient({ connectionString: database.url, schema: database.schema, poolSize: 3 });
   const handler = createUsageEventsHandler({
     store: createKeyStatsStore({ prisma }),
-    groupId: config.groupId,
+    groupId,
     dedupWindow: config.dedupWindow,
     metrics: createKeyStatsMetrics(registry),
     logger,
   });
-  const runner = createConsumerRunner({
-    kafka,
-    groupId: config.groupId,
+  const consumer = createConsumerRunner({
+    kafka: createKafka({ ...config.kafka, logger }),
+    groupId,
     logger,
     registry,
     topicPrefix: config.kafka.topicPrefix,
@@ -48,44 +36,14 @@ async function main(): Promise<void> {
     isRetriable: (error) => isMarkedRetriable(error) || shouldRetryDbError(error),
     retry: { initialMs: 200, maxMs: 5000 },
   });
-
-  let shuttingDown = false;
-  const app = createApp({
-    logger,
-    registry,
-    prisma,
-    checks: { consumer: () => ({ ok: runner.isHealthy() }) },
-    isShuttingDown: () => shuttingDown,
-  });
-  const server = await startServer(app, { port: config.port, hostname: config.host });
-  const shutdown = createShutdown({
-    logger,
-    timeoutMs: config.shutdownTimeoutMs,
-    steps: [
-      {
-        name: "fail readiness",
-        run: () => {
-          shuttingDown = true;
-        },
-      },
-      { name: "close server", run: () => server.close() },
+  return {
+    app: createApp({ logger, registry, prisma, checks: healthChecks({ consumer }), isShuttingDown }),
+    stop: [
       // Lets the batch in flight commit; whatever follows is read again by the next owner.
-      { name: "stop consumer", run: () => runner.stop() },
+      { name: "stop consumer", run: () => consumer.stop() },
       { name: "disconnect database", run: () => prisma.$disconnect() },
     ],
-  });
-  shutdown.installSignalHandlers();
-  await runner.start();
-  logger.info(
-    { port: server.port, groupId: config.groupId, database: redactUrl(config.database.url) },
-    "key-stats listening",
-  );
-}
-
-main().catch((error) => {
-  // A ConfigError's message already lists every bad variable; a stack would only hide it.
-  const detail =
-    error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`key-stats failed to start: ${detail}\n`);
-  process.exit(1);
+    start: () => consumer.start(),
+    started: { message: "key-stats listening", fields: { groupId, database: redactUrl(database.url) } },
+  };
 });
