@@ -6,11 +6,11 @@ import {
   createBatchingProducer,
   createConsumerRunner,
   createKafka,
-  createOutboxRelay,
   isMarkedRetriable,
   subscription,
 } from "@apimon/kafka";
 import { healthChecks } from "@apimon/observability";
+import { createOutboxRelay } from "@apimon/outbox";
 import { createAlertLog } from "./alert-log";
 import { createApp } from "./app";
 import { loadConfig } from "./config";

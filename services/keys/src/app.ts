@@ -1,8 +1,7 @@
 import { databaseReadiness, type PrismaClient } from "@apimon/db";
-import { type AppEnv, createHttpApp } from "@apimon/http";
+import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { Hono } from "hono";
-import { requireAdminToken } from "./auth";
 import type { RateLimits } from "./domain/key-policy";
 import { toHttpError } from "./errors";
 import { openApiDocument } from "./openapi";

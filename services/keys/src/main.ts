@@ -2,8 +2,9 @@ import { redactUrl } from "@apimon/config";
 import { createPrismaClient } from "@apimon/db";
 import { keyChangeSigner, topics } from "@apimon/events";
 import { runService } from "@apimon/http";
-import { createBatchingProducer, createKafka, createOutboxRelay } from "@apimon/kafka";
+import { createBatchingProducer, createKafka } from "@apimon/kafka";
 import { healthChecks } from "@apimon/observability";
+import { createOutboxRelay } from "@apimon/outbox";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
 

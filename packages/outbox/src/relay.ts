@@ -1,8 +1,8 @@
 import { type TopicSpec, topics } from "@apimon/events";
+import type { BatchingProducer } from "@apimon/kafka";
 import type { Logger, Registry } from "@apimon/observability";
 import { Counter, Gauge, metric } from "@apimon/observability";
-import { backoffMs, planBatch, streamOf } from "./outbox-batch";
-import type { BatchingProducer } from "./producer";
+import { backoffMs, planBatch, streamOf } from "./batch";
 
 /**
  * The advisory lock that makes one relay the publisher of a database's outbox, across every
