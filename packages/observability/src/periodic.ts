@@ -15,7 +15,8 @@ export interface PeriodicTaskOptions<R> {
   firstRun?: "await" | "now" | "later";
   /**
    * A failed run: returns the pause before the next one (backoff; default intervalMs). Without
-   * it, a failure is logged at warn with the count of failures in a row.
+   * it, a failure is logged at warn with the count of failures in a row, and the next success
+   * at info; with it, the owner reports both.
    */
   onError?: (error: unknown, failures: number) => number | undefined;
   /** Keep the process alive while paused (default false: the timer does not). */
@@ -73,7 +74,7 @@ export function createPeriodicTask<R = void>({
   async function pass(): Promise<{ pauseMs: number; failed: boolean }> {
     try {
       const result = await runNow();
-      if (failures > 0) logger.info({ task: name, failures }, `${name} recovered`);
+      if (failures > 0 && !onError) logger.info({ task: name, failures }, `${name} recovered`);
       failures = 0;
       return { pauseMs: typeof result === "number" ? result : intervalMs, failed: false };
     } catch (error) {
