@@ -120,125 +120,20 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1; }
 
 # ---------------------------------------------------------------------------------------------
-# Kafka wire protocol probe (pure bash)
-#
-# A TCP connect is not readiness: the broker binds its listener early and only starts serving
-# once it has caught up with the metadata log and been unfenced. So we speak the protocol:
-# ApiVersions (must answer error_code 0), then Metadata (must list at least one broker, i.e.
-# this broker is unfenced, and a controller id). Only non-flexible request versions are used,
-# so the framing is the plain one:
-#   request  = int32 size | int16 api_key | int16 api_version | int32 correlation_id
-#              | int16 client_id length | client_id bytes | body
-#   response = int32 size | int32 correlation_id | body
+# readiness
 # ---------------------------------------------------------------------------------------------
 
-CLIENT_ID_HEX="$(printf 'kafka.sh' | od -An -v -tx1 | tr -d ' \n')"
-RESP=()  # response bytes (after the size prefix) as decimal numbers, filled by kafka_rpc
-
-# kafka_rpc <api_key> <api_version> <correlation_id> <body hex>
-kafka_rpc() {
-  local hdr req size out
-  hdr="$(printf '%04x%04x%08x%04x' "$1" "$2" "$3" $((${#CLIENT_ID_HEX} / 2)))$CLIENT_ID_HEX$4"
-  size=$((${#hdr} / 2))
-  req="$(printf '%08x' "$size")$hdr"
-  # Subshell: fd 3 closes with it, and a refused connect only ends the subshell. `timeout`
-  # matters: during startup the kernel accepts connections into the listen backlog before
-  # Kafka reads them, so a read would otherwise block. head -c reads exactly what it is asked.
-  out="$(
-    exec 2>/dev/null # a refused connect is expected while the broker starts
-    exec 3<>"/dev/tcp/$HOST/$KAFKA_PORT" || exit 1
-    printf "$(sed 's/../\\x&/g' <<<"$req")" >&3
-    n=($(timeout 5 head -c 4 <&3 | od -An -v -tu1))
-    [[ ${#n[@]} -eq 4 ]] || exit 1
-    len=$(((n[0] << 24) | (n[1] << 16) | (n[2] << 8) | n[3]))
-    ((len > 0 && len < 10000000)) || exit 1
-    body=($(timeout 5 head -c "$len" <&3 | od -An -v -tu1))
-    [[ ${#body[@]} -eq $len ]] || exit 1
-    echo "${body[*]}"
-  )" || return 1
-  # shellcheck disable=SC2206 # word splitting of decimal byte values is intended
-  RESP=($out)
-  [[ ${#RESP[@]} -ge 4 ]] || return 1
-  i32 0
-  [[ "$V" -eq "$3" ]]
-}
-
-# Signed big-endian integers at byte offset $1 of RESP, returned in V (no subshell: the
-# ApiVersions answer has ~90 entries). Bytes past the end read as 0; callers check lengths,
-# the default only keeps `set -u` from aborting on a truncated answer.
-V=0
-i16() { local o=$1; V=$(((${RESP[o]:-0} << 8) | ${RESP[o + 1]:-0})); ((V < 32768)) || V=$((V - 65536)); }
-i32() {
-  local o=$1
-  V=$(((${RESP[o]:-0} << 24) | (${RESP[o + 1]:-0} << 16) | (${RESP[o + 2]:-0} << 8) | ${RESP[o + 3]:-0}))
-  ((V < 2147483648)) || V=$((V - 4294967296))
-}
-
-# Metadata version to use: the highest non-flexible one (v4..v8) the broker supports, set by
-# probe_api_versions from its ApiVersions answer. Kafka 4.x dropped Metadata v0-v3.
-METADATA_VERSION=""
-
-probe_api_versions() {
-  # ApiVersions v0 (api_key 18): empty body. Answer: corr | int16 error | int32 n | n x (key,min,max)
-  kafka_rpc 18 0 1801 "" || return 1
-  i16 4
-  [[ "$V" -eq 0 ]] || return 1
-  local n i off min max
-  i32 6
-  n=$V
-  ((n >= 0 && n < 10000)) || return 1
-  METADATA_VERSION=""
-  for ((i = 0; i < n; i++)); do
-    off=$((10 + i * 6))
-    ((off + 6 <= ${#RESP[@]})) || return 1
-    i16 "$off"
-    if [[ "$V" -eq 3 ]]; then
-      i16 $((off + 2)); min=$V
-      i16 $((off + 4)); max=$V
-      if ((max > 8)); then max=8; fi
-      if ((min < 4)); then min=4; fi
-      if ((max >= min)); then METADATA_VERSION="$max"; fi
-    fi
-  done
-  return 0
-}
-
-# Prints "<broker count> <controller id>" from a Metadata request for no topics.
-probe_metadata() {
-  local v="$METADATA_VERSION" body
-  # topics: empty array (int32 0, so no topic is listed or auto-created);
-  # allow_auto_topic_creation=false; v8 adds two include_*_authorized_operations booleans.
-  body="0000000000"
-  if [[ "$v" -ge 8 ]]; then body+="0000"; fi
-  kafka_rpc 3 "$v" 303 "$body" || return 1
-  # corr | int32 throttle | int32 nbrokers | brokers... | cluster_id | int32 controller_id
-  local off=12 nb i
-  i32 8
-  nb=$V
-  ((nb >= 0 && nb < 1000)) || return 1
-  for ((i = 0; i < nb; i++)); do
-    ((off + 10 <= ${#RESP[@]})) || return 1
-    off=$((off + 4))                   # node_id
-    i16 "$off"; off=$((off + 2 + V + 4))              # host (string), port
-    i16 "$off"; off=$((off + 2 + (V > 0 ? V : 0)))    # rack (nullable string: -1 = null)
-  done
-  i16 "$off"; off=$((off + 2 + (V > 0 ? V : 0)))      # cluster_id (nullable string)
-  ((off + 4 <= ${#RESP[@]})) || return 1
-  i32 "$off"                                          # controller_id
-  echo "$nb $V"
-}
-
-# True when the broker answers ApiVersions and its metadata shows a broker and a controller,
-# i.e. admin calls such as CreateTopics work right away.
+# True when the broker serves Metadata with a broker and a controller (probe.cjs, kafkajs), i.e.
+# admin calls such as CreateTopics work right away. A secure broker is asked over TLS, as admin.
 broker_ready() {
-  if secure_mode; then secure_broker_ready; return; fi
-  probe_api_versions || return 1
-  # A broker without a usable Metadata version would be odd; ApiVersions alone must do then.
-  [[ -n "$METADATA_VERSION" ]] || return 0
-  local md nb ctl
-  md="$(probe_metadata)" || return 1
-  read -r nb ctl <<<"$md"
-  ((nb >= 1 && ctl >= 0))
+  local node
+  node="$(command -v node)" || die "node not found (the readiness probe runs on Node)"
+  if secure_mode; then
+    KAFKA_PROBE_PASSWORD="$(secure_password admin)" "$node" "$SCRIPT_DIR/probe.cjs" "$HOST:$KAFKA_PORT" \
+      --ca "$SECURE_DIR/ca.pem" --user admin </dev/null >/dev/null 2>&1
+  else
+    "$node" "$SCRIPT_DIR/probe.cjs" "$HOST:$KAFKA_PORT" </dev/null >/dev/null 2>&1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -310,17 +205,91 @@ EOF
   mv "$CONFIG.tmp" "$CONFIG"
 }
 
+# Fails when something else listens on the broker's or the controller's port; $1 says which
+# variables move them.
+check_ports_free() {
+  local p owner
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$p"; then
+      owner="$(port_owner "$p")"
+      die "${NODE:+node $NODE: }port $p on $HOST is already in use by another process${owner:+ ($owner)}; stop it or set $1"
+    fi
+  done
+}
+
+# Formats $DATA_DIR with cluster id $1 unless it is formatted already. meta.properties marks a
+# formatted log dir; formatting again would fail (or, with --ignore-formatted, hide a cluster
+# id mismatch), so this happens once per data dir.
 format_storage() {
-  # meta.properties marks a formatted log dir; formatting again would fail (or, with
-  # --ignore-formatted, hide a cluster id mismatch), so format exactly once.
   if [[ -f "$DATA_DIR/meta.properties" ]]; then return 0; fi
-  local cluster_id
-  # random-uuid prints the id as its last line (log4j may print warnings before it).
-  cluster_id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>>"$OUT_FILE" | tail -n1)" || true
-  [[ "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]] || { print_log_tail; die "could not generate a cluster id with kafka.tools.StorageTool"; }
-  log "formatting $DATA_DIR (cluster id $cluster_id)"
-  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" "${FORMAT_EXTRA_ARGS[@]}" >>"$OUT_FILE" 2>&1 ||
-    { print_log_tail; die "storage format failed"; }
+  log "${NODE:+node $NODE: }formatting $DATA_DIR (cluster id $1)"
+  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$1" -c "$CONFIG" "${FORMAT_EXTRA_ARGS[@]}" >>"$OUT_FILE" 2>&1 ||
+    { print_log_tail; die "${NODE:+node $NODE: }storage format failed"; }
+}
+
+# A new cluster id from Kafka's StorageTool (it prints the id as its last line; log4j may print
+# warnings before it).
+new_cluster_id() {
+  local id
+  id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>>"$OUT_FILE" | tail -n1)" || true
+  [[ "$id" =~ ^[A-Za-z0-9_-]{22}$ ]] || { print_log_tail; die "could not generate a cluster id with kafka.tools.StorageTool"; }
+  printf '%s\n' "$id"
+}
+
+# Launches the selected broker detached, without waiting for it to serve; sets LAUNCHED_PID.
+launch_broker() {
+  local pid i
+  rm -f "$PID_FILE"
+  # setsid: own session, so the broker survives the calling terminal/test runner and gets no
+  # SIGHUP. The inner shell writes its own pid and then execs java, so the recorded pid is the
+  # JVM's even if setsid has to fork. 9>&- keeps the start lock from being inherited (the
+  # JVM would hold it for its whole life). stdin/stdout/stderr are detached so callers that
+  # wait on our output pipes (execFileSync) return.
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" \
+    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
+  for ((i = 0; i < 50; i++)); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
+  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+  [[ -n "$pid" ]] || { print_log_tail; die "${NODE:+node $NODE: }broker did not start"; }
+  # The pid file is written just before `exec java`: give the exec a moment to happen so
+  # is_our_broker (which wants java as argv[0]) does not see the wrapper shell.
+  for ((i = 0; i < 50; i++)); do
+    if is_our_broker "$pid" || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  LAUNCHED_PID="$pid"
+}
+
+# Stops the selected broker: SIGTERM (SIGKILL after KAFKA_STOP_TIMEOUT), or at once with $1=1.
+# Logs with prefix $2 ("" or "node <n>: ").
+stop_broker() {
+  local kill_now="$1" prefix="$2" pid deadline p
+  if ! pid="$(our_pid)"; then
+    log "${prefix}not running"
+    return 0
+  fi
+  if [[ "$kill_now" == 1 ]]; then
+    log "${prefix}SIGKILL (pid $pid)"
+    kill -KILL "$pid" 2>/dev/null || true
+  else
+    if [[ -n "$prefix" ]]; then log "${prefix}stopping (pid $pid)"; else log "stopping broker (pid $pid)"; fi
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+    while is_our_broker "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if is_our_broker "$pid"; then
+      log "${prefix}no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  while is_our_broker "$pid"; do sleep 0.1; done
+  rm -f "$PID_FILE"
+  # The process is gone; make sure the listener is too before reporting "stopped", so a
+  # following start (or a test asserting a refused connect) does not race the kernel.
+  deadline=$((SECONDS + 10))
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    while port_open "$p" && ((SECONDS < deadline)); do sleep 0.2; done
+    if port_open "$p"; then die "${prefix}port $p still open after the broker exited"; fi
+  done
+  log "${prefix}stopped"
 }
 
 # Waits until broker $1 serves requests; on death or timeout prints its log and fails.
@@ -355,14 +324,7 @@ cmd_start() {
     log "already running (pid $pid, $HOST:$KAFKA_PORT)"
     return 0
   fi
-  local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    if port_open "$p"; then
-      local owner
-      owner="$(port_owner "$p")"
-      die "port $p on $HOST is already in use by another process${owner:+ ($owner)}; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
-    fi
-  done
+  check_ports_free "KAFKA_PORT / KAFKA_CONTROLLER_PORT"
 
   cmd_fetch quiet
   command -v "$JAVA" >/dev/null || die "java not found (Kafka $KAFKA_VERSION needs Java 17+)"
@@ -371,29 +333,17 @@ cmd_start() {
   : >"$OUT_FILE"
   write_config
   secure_configure "$secure"
-  format_storage
+  if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
+    local id
+    id="$(new_cluster_id)" || exit 1
+    format_storage "$id"
+  fi
   if secure_mode; then secure_record_format; fi
 
   local t0=$SECONDS
   log "starting broker on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data in $DATA_DIR)"
-  rm -f "$PID_FILE"
-  # setsid: own session, so the broker survives the calling terminal/test runner and gets no
-  # SIGHUP. The inner shell writes its own pid and then execs java, so the recorded pid is the
-  # JVM's even if setsid has to fork. 9>&- keeps the start lock from being inherited (the
-  # JVM would hold it for its whole life). stdin/stdout/stderr are detached so callers that
-  # wait on our output pipes (execFileSync) return.
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" \
-    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
-  local i
-  for ((i = 0; i < 50; i++)); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ -n "$pid" ]] || { print_log_tail; die "broker did not start"; }
-  # The pid file is written just before `exec java`: give the exec a moment to happen so
-  # is_our_broker (which wants java as argv[0]) does not see the wrapper shell.
-  for ((i = 0; i < 50; i++)); do
-    if is_our_broker "$pid" || ! kill -0 "$pid" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  launch_broker
+  pid="$LAUNCHED_PID"
   wait_ready "$pid"
   if secure_mode; then secure_apply_acls; fi
   log "ready (pid $pid, $HOST:$KAFKA_PORT${secure:+, SASL_SSL}) in $((SECONDS - t0))s"
@@ -401,30 +351,7 @@ cmd_start() {
 
 cmd_stop() {
   take_lock
-  local pid
-  if ! pid="$(our_pid)"; then
-    log "not running"
-    return 0
-  fi
-  log "stopping broker (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-  while is_our_broker "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-  if is_our_broker "$pid"; then
-    log "no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while is_our_broker "$pid"; do sleep 0.1; done
-  fi
-  rm -f "$PID_FILE"
-  # The process is gone; make sure the listener is too before reporting "stopped", so a
-  # following start (or a test asserting a refused connect) does not race the kernel.
-  deadline=$((SECONDS + 10))
-  local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    while port_open "$p" && ((SECONDS < deadline)); do sleep 0.2; done
-    if port_open "$p"; then die "port $p still open after the broker exited"; fi
-  done
-  log "stopped"
+  stop_broker 0 ""
 }
 
 cmd_status() {
@@ -593,23 +520,7 @@ EOF
   touch "$SECURE_DIR/enabled"
 }
 
-# ApiVersions over TLS (Kafka answers it before SASL authentication). Metadata would need a
-# login, so the ACL step that follows start is what waits for a fully serving broker.
-secure_broker_ready() {
-  local hdr req n
-  hdr="$(printf '%04x%04x%08x%04x' 18 0 1801 $((${#CLIENT_ID_HEX} / 2)))$CLIENT_ID_HEX"
-  req="$(printf '%08x' $((${#hdr} / 2)))$hdr"
-  # The sleep keeps s_client's stdin open until the answer is in; head takes only its start.
-  # shellcheck disable=SC2207 # word splitting of decimal byte values is intended
-  n=($({ printf "$(sed 's/../\\x&/g' <<<"$req")"; sleep 1; } |
-    timeout 5 openssl s_client -quiet -verify_return_error -CAfile "$SECURE_DIR/ca.pem" \
-      -connect "$HOST:$KAFKA_PORT" 2>/dev/null | head -c 10 | od -An -v -tu1))
-  # size (4) | correlation id 1801 = 0x0709 (4) | error code 0 (2)
-  [[ ${#n[@]} -eq 10 && "${n[4]} ${n[5]} ${n[6]} ${n[7]} ${n[8]} ${n[9]}" == "0 0 7 9 0 0" ]]
-}
-
-# Applies the services' ACLs (packages/kafka/src/acls.ts) as the admin user; kafkajs retries
-# until the broker serves Metadata, so this is also the last readiness check.
+# Applies the services' ACLs (packages/kafka/src/acls.ts) as the admin user.
 secure_apply_acls() {
   local tsx="$REPO_DIR/node_modules/.bin/tsx"
   [[ -x "$tsx" ]] || die "$tsx not found: run 'pnpm install' (--secure applies its ACLs with Node)"
@@ -628,7 +539,7 @@ secure_apply_acls() {
 #
 # Node n (1..3) serves clients on the n-th of KAFKA_CLUSTER_PORTS and votes in the controller
 # quorum on the n-th of KAFKA_CLUSTER_CONTROLLER_PORTS; its files live in
-# KAFKA_CLUSTER_RUNTIME_DIR/node-<n>. The single-node helpers above (pid check, wire probe,
+# KAFKA_CLUSTER_RUNTIME_DIR/node-<n>. The single-node helpers above (pid check, readiness probe,
 # readiness wait) work on whichever node cluster_select last picked.
 # ---------------------------------------------------------------------------------------------
 
@@ -719,51 +630,28 @@ CONF
 
 # One cluster id for all three nodes, made on the first start and kept beside them.
 cluster_id() {
-  local file="$CLUSTER_DIR/cluster.id" id
+  local file="$CLUSTER_DIR/cluster.id"
   if [[ ! -s "$file" ]]; then
-    id="$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" || true
-    [[ "$id" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id with kafka.tools.StorageTool"
-    printf '%s\n' "$id" >"$file"
+    new_cluster_id >"$file.tmp"
+    mv "$file.tmp" "$file"
   fi
   cat "$file"
 }
 
-cluster_format() {
-  if [[ -f "$DATA_DIR/meta.properties" ]]; then return 0; fi
-  local id
-  id="$(cluster_id)"
-  log "node $NODE: formatting $DATA_DIR (cluster id $id)"
-  "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$id" -c "$CONFIG" >>"$OUT_FILE" 2>&1 ||
-    { print_log_tail; die "node $NODE: storage format failed"; }
-}
-
 # Launches node $NODE detached (without waiting for it); no-op when it runs already.
 cluster_launch() {
-  local pid p i
-  if pid="$(our_pid)"; then return 0; fi
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    if port_open "$p"; then
-      local owner
-      owner="$(port_owner "$p")"
-      die "node $NODE: port $p on $HOST is already in use${owner:+ ($owner)}; set KAFKA_CLUSTER_PORTS / KAFKA_CLUSTER_CONTROLLER_PORTS"
-    fi
-  done
+  if our_pid >/dev/null; then return 0; fi
+  check_ports_free "KAFKA_CLUSTER_PORTS / KAFKA_CLUSTER_CONTROLLER_PORTS"
   mkdir -p "$DATA_DIR" "$LOG_DIR"
   : >"$OUT_FILE"
   cluster_write_config
-  cluster_format
+  if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
+    local id
+    id="$(cluster_id)" || exit 1
+    format_storage "$id"
+  fi
   log "node $NODE: starting on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
-  rm -f "$PID_FILE"
-  # Detached as in cmd_start: own session, pid written just before exec, no inherited lock.
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" \
-    </dev/null >>"$OUT_FILE" 2>&1 9>&- &
-  for ((i = 0; i < 50; i++)); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  [[ -n "$pid" ]] || { print_log_tail; die "node $NODE did not start"; }
-  for ((i = 0; i < 50; i++)); do
-    if is_our_broker "$pid" || ! kill -0 "$pid" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
+  launch_broker
 }
 
 cluster_prepare() {
@@ -800,36 +688,6 @@ cmd_cluster_start_node() {
   log "node $NODE ready (pid $(our_pid), $HOST:$KAFKA_PORT) in $((SECONDS - t0))s"
 }
 
-# Stops node $NODE: SIGTERM (SIGKILL after KAFKA_STOP_TIMEOUT), or at once with kill=1.
-cluster_stop_selected() {
-  local kill_now="$1" pid deadline p
-  if ! pid="$(our_pid)"; then
-    log "node $NODE: not running"
-    return 0
-  fi
-  if [[ "$kill_now" == 1 ]]; then
-    log "node $NODE: SIGKILL (pid $pid)"
-    kill -KILL "$pid" 2>/dev/null || true
-  else
-    log "node $NODE: stopping (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-    while is_our_broker "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-    if is_our_broker "$pid"; then
-      log "node $NODE: no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  while is_our_broker "$pid"; do sleep 0.1; done
-  rm -f "$PID_FILE"
-  deadline=$((SECONDS + 10))
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    while port_open "$p" && ((SECONDS < deadline)); do sleep 0.2; done
-    if port_open "$p"; then die "node $NODE: port $p still open after it exited"; fi
-  done
-  log "node $NODE: stopped"
-}
-
 cmd_cluster_stop_node() {
   local n="" kill_now=0 a
   for a in "$@"; do
@@ -841,7 +699,7 @@ cmd_cluster_stop_node() {
   cluster_take_lock
   cluster_check_settings
   cluster_select "$n"
-  cluster_stop_selected "$kill_now"
+  stop_broker "$kill_now" "node $NODE: "
 }
 
 cmd_cluster_stop() {
@@ -854,7 +712,7 @@ cmd_cluster_stop() {
     cluster_select "$n"
     if pid="$(our_pid)"; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
-  for ((n = CLUSTER_NODES; n >= 1; n--)); do cluster_select "$n"; cluster_stop_selected 0; done
+  for ((n = CLUSTER_NODES; n >= 1; n--)); do cluster_select "$n"; stop_broker 0 "node $NODE: "; done
 }
 
 # Exit 0 when all nodes serve, 3 when none runs, 4 otherwise; one line per node.

@@ -129,7 +129,7 @@ function* usageEvents(count: number): Generator<UsageEvent> {
 const staticSettings: SettingsSource = {
   current: () => DEFAULT_ALERT_SETTINGS.alertThresholds,
   start: async () => {},
-  stop: () => {},
+  stop: async () => {},
   refresh: async () => false,
   isHealthy: () => true,
   version: () => null,

@@ -131,6 +131,29 @@ export const databaseEnv = {
   DATABASE_SCHEMA: z.string().optional(),
 };
 
+type LoggingEnv = z.output<z.ZodObject<typeof loggingEnv>>;
+type DatabaseEnv = z.output<z.ZodObject<typeof databaseEnv>>;
+
+/** The logging and shutdown settings of parsed {@link loggingEnv} variables. */
+export function loggingConfig(raw: LoggingEnv) {
+  return { logLevel: raw.LOG_LEVEL, shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS };
+}
+
+/** The database of parsed {@link databaseEnv} variables; the url may hold a password. */
+export function databaseConfig(raw: DatabaseEnv) {
+  return { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA };
+}
+
+/** The Kafka client settings of parsed {@link kafkaEnv} variables (see {@link kafkaSecurity}). */
+export function kafkaConfig(raw: KafkaEnv) {
+  return {
+    brokers: raw.KAFKA_BROKERS,
+    clientId: raw.KAFKA_CLIENT_ID,
+    security: kafkaSecurity(raw),
+    topicPrefix: raw.KAFKA_TOPIC_PREFIX,
+  };
+}
+
 export const redisEnv = {
   REDIS_URL: envTypes.url("redis://127.0.0.1:6379"),
 };

@@ -8,11 +8,14 @@ export {
 } from "./alert-settings";
 export {
   adminEnv,
+  databaseConfig,
   databaseEnv,
   type KafkaSecurity,
+  kafkaConfig,
   kafkaEnv,
   kafkaSecurity,
   keyChangesEnv,
+  loggingConfig,
   loggingEnv,
   rateLimitEnv,
   redactUrl,

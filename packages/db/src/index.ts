@@ -36,3 +36,4 @@ export {
   resolveSchema,
 } from "./migrate";
 export { runMigrateCli } from "./migrate-cli";
+export { databaseReadiness } from "./readiness";

@@ -15,4 +15,5 @@ export {
   toPage,
 } from "./pagination";
 export { createShutdown, type RunningServer, type ShutdownStep, startServer } from "./server";
+export { runService, type ServiceConfig, type ServiceContext, type ServiceParts } from "./service";
 export { fieldErrors, parseOr400, readJson, readQuery } from "./validation";

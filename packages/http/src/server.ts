@@ -35,7 +35,7 @@ export function startServer(
 
 export interface ShutdownStep {
   name: string;
-  run: () => Promise<void> | void;
+  run: () => unknown;
 }
 
 /**

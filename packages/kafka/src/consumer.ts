@@ -1,10 +1,10 @@
 import { type DlqRecord, dlqTopic, type TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
+import { Counter, Gauge, Histogram, metric } from "@apimon/observability";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { decodeMessage, dlqRecord, dlqSummary, truncateDlqRecord } from "./decode";
 import { isMarkedRetriable, isRecordTooLarge } from "./errors";
 import { createIdempotentSender, type IdempotentSender } from "./idempotent-sender";
-import { Counter, Gauge, Histogram, metric } from "./metrics";
 import { topicName } from "./topics";
 
 export interface ConsumedMessage<T> {

@@ -22,15 +22,6 @@ export {
 } from "./consumer";
 export { decodeMessage, dlqRecord } from "./decode";
 export { isMarkedRetriable, ProducerClosedError, ProducerQueueFullError, RetriableError } from "./errors";
-export { type BatchPlan, backoffMs, type OutboxRow, planBatch } from "./outbox-batch";
-export {
-  createOutboxRelay,
-  OUTBOX_RELAY_LOCK_KEY,
-  type OutboxDatabase,
-  type OutboxRelay,
-  type OutboxRelayOptions,
-  type OutboxSqlClient,
-} from "./outbox-relay";
 export {
   type BatchingProducer,
   type BatchingProducerOptions,

@@ -1,9 +1,9 @@
 import type { TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
+import { Counter, Gauge, Histogram, metric } from "@apimon/observability";
 import type { Kafka, Message } from "kafkajs";
 import { ProducerClosedError, ProducerQueueFullError } from "./errors";
 import { createIdempotentSender } from "./idempotent-sender";
-import { Counter, Gauge, Histogram, metric } from "./metrics";
 import { topicName } from "./topics";
 
 export interface PublishOptions {

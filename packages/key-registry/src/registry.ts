@@ -11,7 +11,7 @@ import {
   subscription,
   topicName,
 } from "@apimon/kafka";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { counter, createPeriodicTask, gauge, type Logger, type Registry } from "@apimon/observability";
 import { keyStatus, type LookupResult, type RegistryEntry, registryEntry } from "./key-status";
 
 export interface KeyRegistryOptions {
@@ -58,12 +58,6 @@ export interface KeyRegistry {
   lagMs(): number | null;
 }
 
-function gauge(registry: Registry | undefined, name: string, help: string): Gauge {
-  const existing = registry?.getSingleMetric(name);
-  if (existing) return existing as Gauge;
-  return new Gauge({ name, help, registers: registry ? [registry] : [] });
-}
-
 /**
  * The in-memory table of API keys that the edge authenticates against, built from the
  * compacted keys.changes.v1 topic (key hash → latest state; a tombstone deletes it).
@@ -95,15 +89,12 @@ export function createKeyRegistry({
     "1 once the key registry has read its topic to the end",
   );
 
-  const rejectedName = "key_registry_rejected_changes_total";
-  const rejected =
-    (registry?.getSingleMetric(rejectedName) as Counter | undefined) ??
-    new Counter({
-      name: rejectedName,
-      help: "Key changes dropped because their signature was missing or wrong",
-      labelNames: ["reason"],
-      registers: registry ? [registry] : [],
-    });
+  const rejected = counter(
+    registry,
+    "key_registry_rejected_changes_total",
+    "Key changes dropped because their signature was missing or wrong",
+    ["reason"],
+  );
 
   let runner: ConsumerRunner | undefined;
   /** Between start() and stop(). */
@@ -121,8 +112,6 @@ export function createKeyRegistry({
   let caughtUpAt: number | undefined;
   /** An end-offset reading the table has not reached yet: caught up as of `at` once it does. */
   let pendingCheck: { at: number; ends: Map<number, bigint> } | undefined;
-  let lagTimer: NodeJS.Timeout | undefined;
-  let lagCheckInFlight: Promise<void> | undefined;
 
   function finishLoad(): void {
     if (loaded) return;
@@ -192,6 +181,13 @@ export function createKeyRegistry({
     }
   }
 
+  const lagChecks = createPeriodicTask({
+    name: "key registry lag check",
+    logger: log,
+    intervalMs: lagCheckMs,
+    run: checkLag,
+  });
+
   function progress({ partition, nextOffset }: ConsumerProgress): void {
     positions.set(partition, BigInt(nextOffset));
     if (pendingCheck !== undefined && reached(pendingCheck.ends)) {
@@ -252,12 +248,7 @@ export function createKeyRegistry({
       await load;
       // Loaded means everything the topic held when start() read its end offsets.
       caughtUpAt = readAt;
-      lagTimer = setInterval(() => {
-        lagCheckInFlight ??= checkLag().finally(() => {
-          lagCheckInFlight = undefined;
-        });
-      }, lagCheckMs);
-      lagTimer.unref();
+      await lagChecks.start();
       log.info(
         { groupId, keys: table.size, partitions: ends.length, ms: Date.now() - startedAt },
         "key registry loaded",
@@ -276,9 +267,7 @@ export function createKeyRegistry({
     readyGauge.set(0);
     settleLoad?.reject(new Error("key registry stopped before it had read its topic to the end"));
     settleLoad = undefined;
-    clearInterval(lagTimer);
-    lagTimer = undefined;
-    await lagCheckInFlight;
+    await lagChecks.stop();
     const current = runner;
     runner = undefined;
     if (!current) return;

@@ -9,6 +9,15 @@ export interface CheckResult {
 /** A named readiness check; it should answer quickly and never throw (a throw counts as not ok). */
 export type ReadinessCheck = () => CheckResult | Promise<CheckResult>;
 
+/** Readiness checks of parts that say themselves whether they are healthy (consumers, loops). */
+export function healthChecks(
+  parts: Record<string, { isHealthy(): boolean }>,
+): Record<string, ReadinessCheck> {
+  return Object.fromEntries(
+    Object.entries(parts).map(([name, part]) => [name, (): CheckResult => ({ ok: part.isHealthy() })]),
+  );
+}
+
 export interface HealthOptions {
   registry: Registry;
   checks?: Record<string, ReadinessCheck>;

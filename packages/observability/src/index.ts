@@ -1,3 +1,19 @@
-export { type CheckResult, createHealthRoutes, type HealthOptions, type ReadinessCheck } from "./health";
+export {
+  type CheckResult,
+  createHealthRoutes,
+  type HealthOptions,
+  healthChecks,
+  type ReadinessCheck,
+} from "./health";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logger";
-export { Counter, createMetricsRegistry, Gauge, Histogram, Registry } from "./metrics";
+export {
+  Counter,
+  counter,
+  createMetricsRegistry,
+  Gauge,
+  gauge,
+  Histogram,
+  metric,
+  Registry,
+} from "./metrics";
+export { createPeriodicTask, type PeriodicTask, type PeriodicTaskOptions } from "./periodic";

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, type Histogram, Registry } from "prom-client";
 
 export { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -8,4 +8,38 @@ export function createMetricsRegistry(service: string, { defaultMetrics = true }
   registry.setDefaultLabels({ service });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/**
+ * The registry's metric of that name, created on first use: several parts (two clients, two
+ * recorders in one test or bench) share its series instead of failing on a duplicate name.
+ * Without a registry the metric is created unregistered.
+ */
+export function metric<M extends Counter | Gauge | Histogram>(
+  registry: Registry | undefined,
+  name: string,
+  create: (registers: Registry[]) => M,
+): M {
+  const existing = registry?.getSingleMetric(name);
+  return existing ? (existing as M) : create(registry ? [registry] : []);
+}
+
+/** {@link metric} for the common case: a counter with a help text and labels. */
+export function counter<L extends string = string>(
+  registry: Registry | undefined,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
+  return metric(registry, name, (registers) => new Counter<L>({ name, help, labelNames, registers }));
+}
+
+/** {@link metric} for the common case: a gauge with a help text and labels. */
+export function gauge<L extends string = string>(
+  registry: Registry | undefined,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Gauge<L> {
+  return metric(registry, name, (registers) => new Gauge<L>({ name, help, labelNames, registers }));
 }

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { Counter } from "prom-client";
-import { createHealthRoutes } from "./health";
+import { createHealthRoutes, healthChecks } from "./health";
 import { createLogger } from "./logger";
 import { createMetricsRegistry } from "./metrics";
 
@@ -117,6 +117,25 @@ describe("health routes", () => {
         throws: { ok: false, detail: "boom" },
         hangs: { ok: false, detail: "timed out after 50 ms" },
       },
+    });
+  });
+
+  it("asks parts that report their own health", async () => {
+    let consumerUp = true;
+    const app = createHealthRoutes({
+      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+      checks: healthChecks({ consumer: { isHealthy: () => consumerUp }, relay: { isHealthy: () => true } }),
+    });
+    expect(await (await app.request("/readyz")).json()).toEqual({
+      status: "ready",
+      checks: { consumer: { ok: true }, relay: { ok: true } },
+    });
+    consumerUp = false;
+    const down = await app.request("/readyz");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({
+      status: "not_ready",
+      checks: { consumer: { ok: false }, relay: { ok: true } },
     });
   });
 

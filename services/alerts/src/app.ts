@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@apimon/db";
+import { databaseReadiness, type PrismaClient } from "@apimon/db";
 import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { Hono } from "hono";
@@ -49,16 +49,7 @@ export function createApp({
 }: AppDeps): Hono<AppEnv> {
   const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
 
-  const database: ReadinessCheck = async () => {
-    try {
-      await prisma.$queryRaw`select 1`;
-      return { ok: true };
-    } catch (err) {
-      // The error may name hosts or users; the unauthenticated probe only learns that it failed.
-      logger.warn({ err }, "database readiness check failed");
-      return { ok: false, detail: "database unreachable" };
-    }
-  };
+  const database = databaseReadiness(prisma, logger);
   app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   // The operator console is its own service; old bookmarks of this one lead there.

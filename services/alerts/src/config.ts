@@ -1,10 +1,12 @@
 import {
   adminEnv,
   DEFAULT_PORTS,
+  databaseConfig,
   databaseEnv,
   envTypes,
+  kafkaConfig,
   kafkaEnv,
-  kafkaSecurity,
+  loggingConfig,
   loggingEnv,
   parseEnv,
 } from "@apimon/config";
@@ -43,15 +45,9 @@ export function loadConfig(env = process.env) {
     schedulerMs: raw.ALERTS_SCHEDULER_MS,
     testTimeoutMs: raw.ALERTS_TEST_TIMEOUT_MS,
     outboxPollMs: raw.OUTBOX_POLL_MS,
-    database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      clientId: raw.KAFKA_CLIENT_ID,
-      security: kafkaSecurity(raw),
-      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
-    },
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    database: databaseConfig(raw),
+    kafka: kafkaConfig(raw),
+    ...loggingConfig(raw),
   };
 }
 

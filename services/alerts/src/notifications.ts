@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Alert, NotificationChannel, Prisma } from "@apimon/db";
 import { type NotificationJob, topics } from "@apimon/events";
+import { writeOutbox } from "@apimon/outbox";
 import { notificationJob } from "./domain/jobs";
 
 /** The transaction a change is written in; its notification jobs commit or roll back with it. */
@@ -20,17 +21,11 @@ export function alertUrl(consoleUrl: string, alertId: number): string {
  * the relay keeps them in order on the topic (they are keyed by alert id).
  */
 export async function enqueueJobs(tx: Tx, jobs: NotificationJob[]): Promise<void> {
-  if (jobs.length === 0) return;
-  await tx.outbox.createMany({
-    data: jobs.map((job) => {
-      const valid = topics.notifications.schema.parse(job);
-      return {
-        topic: topics.notifications.name,
-        messageKey: topics.notifications.key(valid),
-        payload: valid as unknown as Prisma.InputJsonObject,
-      };
-    }),
-  });
+  await writeOutbox(
+    tx,
+    topics.notifications,
+    jobs.map((job) => ({ value: job })),
+  );
 }
 
 /** One job per channel about `alert`, enqueued in `tx`; returns the channel ids. */

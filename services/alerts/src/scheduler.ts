@@ -1,6 +1,6 @@
 import type { AlertSettings } from "@apimon/config";
 import type { Alert, PrismaClient } from "@apimon/db";
-import type { Logger, Registry } from "@apimon/observability";
+import { counter, createPeriodicTask, type Logger, type Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
 import {
   channelsFor,
@@ -10,7 +10,6 @@ import {
   isReminderDue,
   reminderCutoff,
 } from "./domain/routing";
-import { counter } from "./metrics";
 import { enabledChannels, notifyChannels } from "./notifications";
 import { readSettings } from "./settings";
 
@@ -180,50 +179,37 @@ export function createScheduler({
     return { reminders, escalations };
   }
 
-  let running = false;
-  let failures = 0;
-  let loop: Promise<void> | undefined;
-  let wake: () => void = () => {};
-
-  async function run(): Promise<void> {
-    while (running) {
-      try {
-        await runOnce();
-        runs.inc({ result: "ok" });
-        if (failures > 0) log.info({ failures }, "scheduler recovered");
-        failures = 0;
-      } catch (error) {
-        failures++;
-        runs.inc({ result: "error" });
-        log.warn({ err: error, failures }, "scheduler pass failed; trying again at the next tick");
-      }
-      if (!running) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
+  const task = createPeriodicTask({
+    name: "scheduler",
+    logger: log,
+    intervalMs,
+    firstRun: "now",
+    keepAlive: true,
+    run: async () => {
+      await runOnce();
+      runs.inc({ result: "ok" });
+      if (task.failures() > 0) log.info({ failures: task.failures() }, "scheduler recovered");
+    },
+    onError: (error, failures) => {
+      runs.inc({ result: "error" });
+      log.warn({ err: error, failures }, "scheduler pass failed; trying again at the next tick");
+      return undefined;
+    },
+  });
 
   return {
     start() {
-      if (running) return;
-      running = true;
+      if (task.isRunning()) return;
       log.info({ intervalMs }, "scheduler started");
-      loop = run();
+      // The first pass starts at once, in the background.
+      void task.start();
     },
     async stop() {
-      if (!running) return;
-      running = false;
-      wake();
-      await loop;
-      loop = undefined;
+      if (!task.isRunning()) return;
+      await task.stop();
       log.info("scheduler stopped");
     },
     runOnce,
-    isHealthy: () => running && failures < 3,
+    isHealthy: () => task.isRunning() && task.failures() < 3,
   };
 }

@@ -1,12 +1,12 @@
 import type { Alert, PrismaClient } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
+import { counter } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
 import { nameKeyInMessage } from "./domain/key-names";
 import { decideSignal, type SignalDecision } from "./domain/lifecycle";
 import { channelsFor } from "./domain/routing";
 import type { Severity } from "./domain/severity";
-import { counter } from "./metrics";
 import { enabledChannels, notifyChannels, type Tx } from "./notifications";
 
 export interface SignalOutcome {

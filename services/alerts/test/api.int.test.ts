@@ -6,10 +6,9 @@ import {
   type BatchingProducer,
   type ConsumerRunner,
   createBatchingProducer,
-  createOutboxRelay,
   type KafkaClient,
-  type OutboxRelay,
 } from "@apimon/kafka";
+import { createOutboxRelay, type OutboxRelay } from "@apimon/outbox";
 import { createTestDatabase, type TestDatabase, testLogger, uniqueTopicPrefix } from "@apimon/testkit";
 import { buildApp, CONSOLE_URL, call, collectJobs, createTopics, ISO, processorOn, UUID } from "./support";
 

@@ -5,12 +5,11 @@ import {
   type ConsumerRunner,
   createBatchingProducer,
   createConsumerRunner,
-  createOutboxRelay,
   isMarkedRetriable,
   type KafkaClient,
-  type OutboxRelay,
   subscription,
 } from "@apimon/kafka";
+import { createOutboxRelay, type OutboxRelay } from "@apimon/outbox";
 import {
   createTestDatabase,
   type TestDatabase,

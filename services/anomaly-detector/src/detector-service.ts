@@ -8,13 +8,13 @@ import {
   type KafkaClient,
   subscription,
 } from "@apimon/kafka";
-import { Gauge, type Logger, type Registry } from "@apimon/observability";
+import { createPeriodicTask, Gauge, type Logger, type Registry } from "@apimon/observability";
 import { createDetector, type Detector } from "./domain/detector";
 import { handleAuthFailures } from "./handlers/auth-failures";
 import { handleUsageEvents } from "./handlers/usage-events";
 import { createStateRebuilder, type StateRebuilder } from "./rebuild";
 import type { SettingsSource } from "./settings-source";
-import { createSignalOutbox, type SignalOutbox } from "./signal-outbox";
+import { createSignalQueue, type SignalQueue } from "./signal-queue";
 
 export interface DetectorService {
   start(): Promise<void>;
@@ -25,7 +25,7 @@ export interface DetectorService {
   /** One tick now (also run every tickMs): resolution and de-escalation at the clock's time. */
   tick(): Promise<void>;
   readonly detector: Detector;
-  readonly outbox: SignalOutbox;
+  readonly signals: SignalQueue;
   readonly rebuilder: StateRebuilder;
   readonly runner: ConsumerRunner;
 }
@@ -57,7 +57,7 @@ export const DEFAULT_PARTITIONS_CONCURRENTLY = 12;
 
 /**
  * The detector's moving parts: a consumer runner over usage.events.v1 and auth.failures.v1
- * feeding the rules, the state rebuild on assignment, the signal outbox, and the periodic tick.
+ * feeding the rules, the state rebuild on assignment, the signal queue, and the periodic tick.
  */
 export function createDetectorService({
   kafka,
@@ -76,7 +76,7 @@ export function createDetectorService({
 }: DetectorServiceDeps): DetectorService {
   const log = logger.child({ component: "detector" });
   const detector = createDetector({ thresholds: settings.current, clock, maxTrackedIps });
-  const outbox = createSignalOutbox({ producer, logger: log, registry });
+  const signals = createSignalQueue({ producer, logger: log, registry });
   const rebuilder = createStateRebuilder({
     kafka,
     groupId,
@@ -86,7 +86,7 @@ export function createDetectorService({
     thresholds: settings.current,
     registry,
   });
-  const deps = { detector, outbox, rebuilder };
+  const deps = { detector, signals, rebuilder };
   const runner = createConsumerRunner({
     kafka,
     groupId,
@@ -133,48 +133,40 @@ export function createDetectorService({
     });
   }
 
-  let timer: NodeJS.Timeout | undefined;
   let lastSweep = 0;
-  let ticking: Promise<void> | undefined;
 
   async function tick(): Promise<void> {
     const now = clock();
-    outbox.push(detector.tick(now));
+    signals.push(detector.tick(now));
     if (now - lastSweep >= SWEEP_EVERY_MS) {
       detector.sweep(now);
       lastSweep = now;
     }
     try {
-      await outbox.flush();
+      await signals.flush();
     } catch (err) {
       // Kept queued; the next tick or batch sends them.
       log.warn({ err }, "tick could not publish its signals");
     }
   }
+  const ticker = createPeriodicTask({ name: "detector tick", logger: log, intervalMs: tickMs, run: tick });
 
   return {
     async start() {
       await runner.start();
-      timer = setInterval(() => {
-        ticking ??= tick().finally(() => {
-          ticking = undefined;
-        });
-      }, tickMs);
-      timer.unref();
+      await ticker.start();
     },
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await ticking;
+      await ticker.stop();
       await runner.stop();
-      await outbox
+      await signals
         .flush()
-        .catch((err) => log.error({ err, left: outbox.depth() }, "signals left unpublished"));
+        .catch((err) => log.error({ err, left: signals.depth() }, "signals left unpublished"));
     },
     isReady: () => runner.isHealthy() && rebuilder.isIdle(),
     tick,
     detector,
-    outbox,
+    signals,
     rebuilder,
     runner,
   };

@@ -1,6 +1,6 @@
 import { type AlertThresholdSettings, alertThresholdsSchema, DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import type { PrismaClient } from "@apimon/db";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { Counter, createPeriodicTask, Gauge, type Logger, type Registry } from "@apimon/observability";
 
 /** Where the settings row is read from; a seam so unit tests need no database. */
 export interface SettingsStore {
@@ -32,7 +32,7 @@ export interface SettingsSource {
   current(): AlertThresholdSettings;
   /** Loads once (failing soft: defaults until a load succeeds), then polls every pollMs. */
   start(): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
   /** One poll now; resolves true when the thresholds changed. */
   refresh(): Promise<boolean>;
   /** A load has succeeded at least once and the last poll reached the database. */
@@ -75,9 +75,6 @@ export function createSettingsSource({
   let version: Date | null = null;
   let loaded = false;
   let reachable = false;
-  let timer: NodeJS.Timeout | undefined;
-  let polling: Promise<boolean> | undefined;
-  let stopped = false;
 
   async function poll(): Promise<boolean> {
     try {
@@ -120,31 +117,19 @@ export function createSettingsSource({
     }
   }
 
-  const refresh = () => {
-    polling ??= poll().finally(() => {
-      polling = undefined;
-    });
-    return polling;
-  };
+  const task = createPeriodicTask({
+    name: "settings poll",
+    logger: log,
+    intervalMs: pollMs,
+    firstRun: "await",
+    run: poll,
+  });
 
   return {
     current: () => thresholds,
-    async start() {
-      stopped = false;
-      await refresh();
-      const loop = () => {
-        if (stopped) return;
-        timer = setTimeout(() => void refresh().finally(loop), pollMs);
-        timer.unref();
-      };
-      loop();
-    },
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-      timer = undefined;
-    },
-    refresh,
+    start: () => task.start(),
+    stop: () => task.stop(),
+    refresh: () => task.runNow(),
     isHealthy: () => loaded && reachable,
     version: () => version,
   };

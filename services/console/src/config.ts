@@ -1,4 +1,4 @@
-import { adminEnv, DEFAULT_PORTS, envTypes, loggingEnv, parseEnv } from "@apimon/config";
+import { adminEnv, DEFAULT_PORTS, envTypes, loggingConfig, loggingEnv, parseEnv } from "@apimon/config";
 import { z } from "zod";
 
 /** The console's settings. The admin token and session secret are in here: never log this object. */
@@ -34,8 +34,7 @@ export function loadConfig(env = process.env) {
     refreshSeconds: raw.CONSOLE_REFRESH_SECONDS,
     alertsUrl: raw.ALERTS_URL,
     keysUrl: raw.KEYS_URL,
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    ...loggingConfig(raw),
   };
 }
 

@@ -1,7 +1,6 @@
 import { createAlertsClient, createKeysClient } from "@apimon/client";
-import { ConfigError } from "@apimon/config";
-import { createShutdown, startServer } from "@apimon/http";
-import { createLogger, createMetricsRegistry, type ReadinessCheck } from "@apimon/observability";
+import { runService } from "@apimon/http";
+import type { ReadinessCheck } from "@apimon/observability";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createSessionManager, sessionSecret } from "./session";
@@ -19,56 +18,26 @@ function upstreamReady(name: string, baseUrl: string): ReadinessCheck {
   };
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger({ service: "console", level: config.logLevel });
-  const registry = createMetricsRegistry("console");
-  const alerts = createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken });
-  const keys = createKeysClient({ baseUrl: config.keysUrl, adminToken: config.adminToken });
-  const sessions = createSessionManager({
-    secret: sessionSecret(config.sessionSecret, config.adminToken),
-    ttlSeconds: config.sessionTtlSeconds,
-  });
-  let shuttingDown = false;
-  const app = createApp({
+runService("console", loadConfig, ({ config, logger, registry, isShuttingDown }) => ({
+  app: createApp({
     logger,
     registry,
-    alerts,
-    keys,
-    sessions,
+    alerts: createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken }),
+    keys: createKeysClient({ baseUrl: config.keysUrl, adminToken: config.adminToken }),
+    sessions: createSessionManager({
+      secret: sessionSecret(config.sessionSecret, config.adminToken),
+      ttlSeconds: config.sessionTtlSeconds,
+    }),
     chartJs: loadChartJs(),
     config,
     checks: {
       alerts: upstreamReady("alerts", config.alertsUrl),
       keys: upstreamReady("keys", config.keysUrl),
     },
-    isShuttingDown: () => shuttingDown,
-  });
-  const server = await startServer(app, { port: config.port, hostname: config.host });
-  const shutdown = createShutdown({
-    logger,
-    timeoutMs: config.shutdownTimeoutMs,
-    steps: [
-      {
-        name: "fail readiness",
-        run: () => {
-          shuttingDown = true;
-        },
-      },
-      { name: "close server", run: () => server.close() },
-    ],
-  });
-  shutdown.installSignalHandlers();
-  logger.info(
-    { port: server.port, alertsUrl: config.alertsUrl, keysUrl: config.keysUrl, publicUrl: config.publicUrl },
-    "console listening",
-  );
-}
-
-main().catch((error) => {
-  // A ConfigError's message already lists every bad variable; a stack would only hide it.
-  const detail =
-    error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
-  process.stderr.write(`console failed to start: ${detail}\n`);
-  process.exit(1);
-});
+    isShuttingDown,
+  }),
+  started: {
+    message: "console listening",
+    fields: { alertsUrl: config.alertsUrl, keysUrl: config.keysUrl, publicUrl: config.publicUrl },
+  },
+}));

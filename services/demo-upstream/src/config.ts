@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, envTypes, loggingEnv, parseEnv } from "@apimon/config";
+import { DEFAULT_PORTS, envTypes, loggingConfig, loggingEnv, parseEnv } from "@apimon/config";
 import { z } from "zod";
 
 /** The demo upstream's settings; it stands in for the user's API behind the edge. */
@@ -17,8 +17,7 @@ export function loadConfig(env = process.env) {
     port: raw.DEMO_UPSTREAM_PORT,
     host: raw.DEMO_UPSTREAM_HOST,
     slowMs: raw.DEMO_SLOW_MS,
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    ...loggingConfig(raw),
   };
 }
 

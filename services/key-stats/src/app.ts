@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@apimon/db";
+import { databaseReadiness, type PrismaClient } from "@apimon/db";
 import { type AppEnv, createHttpApp } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import type { Hono } from "hono";
@@ -15,15 +15,7 @@ export interface AppDeps {
 /** key-stats serves no API: health, readiness and metrics only. */
 export function createApp({ logger, registry, prisma, checks = {}, isShuttingDown }: AppDeps): Hono<AppEnv> {
   const app = createHttpApp({ logger, registry });
-  const database: ReadinessCheck = async () => {
-    try {
-      await prisma.$queryRaw`select 1`;
-      return { ok: true };
-    } catch (err) {
-      logger.warn({ err }, "database readiness check failed");
-      return { ok: false, detail: "database unreachable" };
-    }
-  };
+  const database = databaseReadiness(prisma, logger);
   app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
   return app;
 }

@@ -1,11 +1,13 @@
 import {
   adminEnv,
   DEFAULT_PORTS,
+  databaseConfig,
   databaseEnv,
   envTypes,
+  kafkaConfig,
   kafkaEnv,
-  kafkaSecurity,
   keyChangesEnv,
+  loggingConfig,
   loggingEnv,
   parseEnv,
   rateLimitEnv,
@@ -45,15 +47,9 @@ export function loadConfig(env = process.env) {
     graceSeconds: raw.KEY_ROTATION_GRACE_SECONDS,
     outboxPollMs: raw.OUTBOX_POLL_MS,
     defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
-    database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      clientId: raw.KAFKA_CLIENT_ID,
-      security: kafkaSecurity(raw),
-      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
-    },
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    database: databaseConfig(raw),
+    kafka: kafkaConfig(raw),
+    ...loggingConfig(raw),
   };
 }
 

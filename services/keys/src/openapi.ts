@@ -1,5 +1,5 @@
+import { DEFAULT_PAGE_SIZE, MAX_INT, MAX_PAGE_SIZE } from "@apimon/http";
 import { z } from "zod";
-import { DEFAULT_PAGE_SIZE, MAX_INT, MAX_PAGE_SIZE } from "./domain/pagination";
 import { GRANULARITIES, MAX_BUCKETS } from "./domain/usage-range";
 import {
   createKeySchema,

@@ -1,5 +1,6 @@
-import { type ApiKey, Prisma, type PrismaClient } from "@apimon/db";
+import type { ApiKey, Prisma, PrismaClient } from "@apimon/db";
 import { topics } from "@apimon/events";
+import { writeOutbox } from "@apimon/outbox";
 import { keyChangeOf } from "./domain/key-state";
 
 /** The transaction client a change is written with; the outbox row commits or rolls back with it. */
@@ -10,21 +11,12 @@ export type Tx = Prisma.TransactionClient;
  * publishes outbox rows in id order, so per key the topic sees changes in commit order.
  */
 export async function enqueueKeyState(tx: Tx, key: ApiKey): Promise<void> {
-  const change = topics.keyChanges.schema.parse(keyChangeOf(key));
-  await tx.outbox.create({
-    data: {
-      topic: topics.keyChanges.name,
-      messageKey: key.keyHash,
-      payload: change as Prisma.InputJsonObject,
-    },
-  });
+  await writeOutbox(tx, topics.keyChanges, [{ value: keyChangeOf(key), key: key.keyHash }]);
 }
 
 /** Records a key's deletion: a tombstone (null value) under its hash on the compacted topic. */
 export async function enqueueKeyTombstone(tx: Tx, keyHash: string): Promise<void> {
-  await tx.outbox.create({
-    data: { topic: topics.keyChanges.name, messageKey: keyHash, payload: Prisma.DbNull },
-  });
+  await writeOutbox(tx, topics.keyChanges, [{ value: null, key: keyHash }]);
 }
 
 /**

@@ -1,6 +1,5 @@
-import { fieldErrors } from "@apimon/http";
+import { encodeCursor, fieldErrors } from "@apimon/http";
 import type { z } from "zod";
-import { encodeCursor } from "./domain/pagination";
 import {
   createKeySchema,
   createUserSchema,

@@ -2,9 +2,10 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
+
+import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_INT, MAX_PAGE_SIZE } from "@apimon/http";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
-import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_INT, MAX_PAGE_SIZE } from "./domain/pagination";
 import { GRANULARITIES } from "./domain/usage-range";
 
 export const NAME_MAX = 200;

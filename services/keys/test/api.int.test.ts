@@ -1,10 +1,9 @@
 import { Writable } from "node:stream";
-import { startServer } from "@apimon/http";
+import { encodeCursor, startServer } from "@apimon/http";
 import { hashApiKey } from "@apimon/key-registry";
 import { createLogger, createMetricsRegistry, type ReadinessCheck } from "@apimon/observability";
 import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
 import { createApp } from "../src/app";
-import { encodeCursor } from "../src/domain/pagination";
 
 const ADMIN_TOKEN = "keys-test-admin-token-0123456789";
 const KEY_HASH_SECRET = "keys-test-hash-secret-0123456789abcdef";

@@ -3,7 +3,7 @@
 import { createPrismaClient } from "@apimon/db";
 import { createBatchingProducer, createKafka } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
-import { createOutboxRelay } from "../src/relay";
+import { createOutboxRelay } from "@apimon/outbox";
 
 const env = (name: string): string => {
   const value = process.env[name];

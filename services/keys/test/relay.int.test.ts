@@ -21,6 +21,7 @@ import {
   topicName,
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "@apimon/outbox";
 import {
   type ControlledBroker,
   createTestDatabase,
@@ -33,7 +34,6 @@ import {
   waitFor,
 } from "@apimon/testkit";
 import { enqueueAllKeyStates, enqueueKeyState, enqueueKeyTombstone } from "../src/outbox";
-import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "../src/relay";
 
 const repo = path.join(__dirname, "..", "..", "..");
 const logger = testLogger("relay-test");

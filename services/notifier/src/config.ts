@@ -1,9 +1,11 @@
 import {
   DEFAULT_PORTS,
+  databaseConfig,
   databaseEnv,
   envTypes,
+  kafkaConfig,
   kafkaEnv,
-  kafkaSecurity,
+  loggingConfig,
   loggingEnv,
   parseEnv,
 } from "@apimon/config";
@@ -92,15 +94,9 @@ export function loadConfig(env = process.env) {
     smtpUrl: raw.SMTP_URL,
     emailFrom: raw.NOTIFIER_EMAIL_FROM,
     consolePublicUrl: raw.CONSOLE_PUBLIC_URL,
-    database: { url: raw.DATABASE_URL, schema: raw.DATABASE_SCHEMA },
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      clientId: raw.KAFKA_CLIENT_ID,
-      security: kafkaSecurity(raw),
-      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
-    },
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    database: databaseConfig(raw),
+    kafka: kafkaConfig(raw),
+    ...loggingConfig(raw),
   };
 }
 

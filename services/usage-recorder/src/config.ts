@@ -2,8 +2,9 @@ import {
   DEFAULT_PORTS,
   databaseEnv,
   envTypes,
+  kafkaConfig,
   kafkaEnv,
-  kafkaSecurity,
+  loggingConfig,
   loggingEnv,
   parseEnv,
 } from "@apimon/config";
@@ -56,14 +57,8 @@ export function loadConfig(env = process.env) {
       schema: raw.DATABASE_SCHEMA,
       poolSize: raw.USAGE_RECORDER_DB_POOL_SIZE,
     },
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      clientId: raw.KAFKA_CLIENT_ID,
-      security: kafkaSecurity(raw),
-      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
-    },
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    kafka: kafkaConfig(raw),
+    ...loggingConfig(raw),
   };
 }
 

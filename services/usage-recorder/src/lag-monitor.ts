@@ -1,6 +1,5 @@
 import { type ConsumerProgress, fetchConsumerLag, type KafkaClient } from "@apimon/kafka";
-import { Gauge, type Logger, type Registry } from "@apimon/observability";
-import { metric } from "./metrics";
+import { createPeriodicTask, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 
 export interface LagMonitorOptions {
   kafka: KafkaClient;
@@ -51,8 +50,6 @@ export function createLagMonitor({
       }),
   );
   const highs = new Map<number, bigint>();
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
   let failing = false;
 
   async function refresh(): Promise<void> {
@@ -70,24 +67,17 @@ export function createLagMonitor({
     }
   }
 
-  function tick(): void {
-    inFlight ??= refresh().finally(() => {
-      inFlight = undefined;
-    });
-  }
+  const task = createPeriodicTask({
+    name: "lag monitor",
+    logger: log,
+    intervalMs,
+    firstRun: "await",
+    run: refresh,
+  });
 
   return {
-    async start() {
-      if (timer) return;
-      await refresh();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await inFlight;
-    },
+    start: () => task.start(),
+    stop: () => task.stop(),
     onProgress({ topic: name, partition, nextOffset }) {
       if (name !== topic) return;
       const high = highs.get(partition);
@@ -95,6 +85,6 @@ export function createLagMonitor({
       const next = BigInt(nextOffset);
       gauge.set({ topic, partition: String(partition) }, Number(high > next ? high - next : 0n));
     },
-    refresh,
+    refresh: () => task.runNow(),
   };
 }

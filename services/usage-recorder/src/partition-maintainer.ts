@@ -1,12 +1,18 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import {
+  Counter,
+  createPeriodicTask,
+  Gauge,
+  type Logger,
+  metric,
+  type Registry,
+} from "@apimon/observability";
 import {
   type DailyPartition,
   type PartitionPolicy,
   parsePartitionName,
   planPartitions,
 } from "./domain/partitions";
-import { metric } from "./metrics";
 
 /**
  * The advisory lock that serialises partition maintenance across recorder instances on a
@@ -194,8 +200,6 @@ export function createPartitionMaintainer({
     });
   }
 
-  let inFlight: Promise<MaintenanceResult> | undefined;
-
   async function run(): Promise<MaintenanceResult> {
     const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0 };
     try {
@@ -228,51 +232,28 @@ export function createPartitionMaintainer({
     }
   }
 
-  function runOnce(): Promise<MaintenanceResult> {
-    inFlight ??= run().finally(() => {
-      inFlight = undefined;
-    });
-    return inFlight;
-  }
-
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
-
-  /** Runs once and says when to run next: after intervalMs, or sooner after a failure. */
-  async function runLogged(): Promise<number> {
-    try {
-      await runOnce();
-      return intervalMs;
-    } catch (error) {
+  const task = createPeriodicTask({
+    name: "partition maintenance",
+    logger: log,
+    intervalMs,
+    firstRun: "await",
+    run,
+    onError: (error) => {
       // Writes go on meanwhile: rows of a day without its partition land in the default one,
       // and the run that creates the partition moves them.
       const retryMs = Math.min(intervalMs, retryAfterFailureMs);
       log.warn({ err: error, retryMs }, "api_usage partition maintenance failed; retrying");
       return retryMs;
-    }
-  }
-
-  function schedule(delayMs: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void runLogged().then(schedule);
-    }, delayMs);
-    timer.unref();
-  }
+    },
+  });
 
   return {
     async start() {
-      if (!stopped) return;
-      stopped = false;
-      schedule(await runLogged());
+      if (task.isRunning()) return;
+      await task.start();
       log.info({ intervalMs, daysAhead, retentionDays }, "partition maintenance scheduled");
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      timer = undefined;
-      await inFlight?.catch(() => {});
-    },
-    runOnce,
+    stop: () => task.stop(),
+    runOnce: () => task.runNow(),
   };
 }

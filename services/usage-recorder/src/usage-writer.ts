@@ -1,7 +1,6 @@
 import type { PrismaClient } from "@apimon/db";
-import { Counter, Histogram, type Registry } from "@apimon/observability";
+import { Counter, Histogram, metric, type Registry } from "@apimon/observability";
 import { INSERT_USAGE_SQL, toArrayLiterals, type UsageRow } from "./domain/usage-row";
-import { metric } from "./metrics";
 
 export interface WriteResult {
   /** Rows new to api_usage. */

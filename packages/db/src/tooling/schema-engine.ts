@@ -1,5 +1,6 @@
 // Prisma's own schema engine, offline: @prisma/schema-engine-wasm is the WebAssembly build of
-// the very engine commit that prisma 7.10.0 ships natively (0edf323e…), driven through
+// the very engine commit that the supported Prisma release ships natively (prisma-pin.ts, whose
+// test fails when package.json moves to another release), driven through
 // @prisma/adapter-pg. The Prisma 7 CLI cannot run it (it downloads the native engine for every
 // migrate command), so this module loads it the way Prisma 6's CLI did for `engine: "js"`.
 //

@@ -2,7 +2,7 @@ import type { UsageEvent } from "@apimon/events";
 import { type BatchHandler, RetriableError } from "@apimon/kafka";
 import type { Detector } from "../domain/detector";
 import type { StateRebuilder } from "../rebuild";
-import type { SignalOutbox } from "../signal-outbox";
+import type { SignalQueue } from "../signal-queue";
 import { awaitRebuild } from "./await-rebuild";
 
 /**
@@ -12,19 +12,19 @@ import { awaitRebuild } from "./await-rebuild";
  */
 export function handleUsageEvents({
   detector,
-  outbox,
+  signals,
   rebuilder,
 }: {
   detector: Detector;
-  outbox: SignalOutbox;
+  signals: SignalQueue;
   rebuilder: StateRebuilder;
 }): BatchHandler<UsageEvent> {
   return async (messages, context) => {
     // Only a partition assigned moments ago waits; the steady state takes no await here.
     await awaitRebuild(rebuilder.ready("usage", context.partition), context);
-    outbox.push(detector.applyUsage(context.partition, messages));
+    signals.push(detector.applyUsage(context.partition, messages));
     try {
-      await outbox.flush();
+      await signals.flush();
     } catch (error) {
       throw new RetriableError("could not publish alert signals", { cause: error });
     }

@@ -1,10 +1,18 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import { type AppEnv, badRequest, conflict, notFound, parseOr400, readJson, readQuery } from "@apimon/http";
+import {
+  type AppEnv,
+  badRequest,
+  conflict,
+  notFound,
+  parseOr400,
+  readJson,
+  readQuery,
+  toPage,
+} from "@apimon/http";
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import { expiryAfterRotation, isKeyUsable, type RateLimits } from "../domain/key-policy";
-import { toPage } from "../domain/pagination";
 import { enqueueKeyState, enqueueKeyTombstone } from "../outbox";
 import {
   createKeySchema,

@@ -1,7 +1,6 @@
 import type { PrismaClient } from "@apimon/db";
-import { type AppEnv, notFound, parseOr400, readJson, readQuery } from "@apimon/http";
+import { type AppEnv, notFound, parseOr400, readJson, readQuery, toPage } from "@apimon/http";
 import { Hono } from "hono";
-import { toPage } from "../domain/pagination";
 import { createUserSchema, idParamSchema, listUsersQuerySchema } from "../schemas";
 import { userView } from "../views";
 

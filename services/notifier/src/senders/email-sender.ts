@@ -1,9 +1,21 @@
-import type { Transporter } from "nodemailer";
+import { createTransport, type Transporter } from "nodemailer";
 import { renderEmail } from "../domain/render-email";
 import { type ChannelSender, describeError } from "./sender";
 
 /** The part of a nodemailer transport the sender uses (a seam for unit tests). */
 export type MailTransport = Pick<Transporter, "sendMail">;
+
+/** A pooled SMTP transport whose connection, greeting and socket waits all end after `timeoutMs`. */
+export function createSmtpTransport(url: string, timeoutMs: number): Transporter {
+  return createTransport({
+    url,
+    pool: true,
+    maxConnections: 4,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+}
 
 /** Splits a channel's comma-separated address list. */
 export function recipients(target: string): string[] {

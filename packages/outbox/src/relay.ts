@@ -1,8 +1,8 @@
 import { type TopicSpec, topics } from "@apimon/events";
+import type { BatchingProducer } from "@apimon/kafka";
 import type { Logger, Registry } from "@apimon/observability";
-import { Counter, Gauge, metric } from "./metrics";
-import { backoffMs, planBatch, streamOf } from "./outbox-batch";
-import type { BatchingProducer } from "./producer";
+import { Counter, createPeriodicTask, Gauge, metric } from "@apimon/observability";
+import { backoffMs, planBatch, streamOf } from "./batch";
 
 /**
  * The advisory lock that makes one relay the publisher of a database's outbox, across every
@@ -236,9 +236,6 @@ export function createOutboxRelay({
   let nextPruneAt = clock();
   let failures = 0;
   let lastUnroutable = 0;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: () => void = () => {};
 
   /** Forgets held keys now and then, so their rows are read and validated again. */
   function recheckHolds(): void {
@@ -406,62 +403,32 @@ export function createOutboxRelay({
     return count;
   }
 
-  /** A nudge arrived since the last batch began: its rows may not have been visible to it. */
-  let nudged = false;
-  /** Sleeping between polls with nothing to do (not backing off after a failure). */
-  let idle = false;
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  async function run(): Promise<void> {
-    while (running) {
-      let delay = pollMs;
-      nudged = false;
-      let failed = false;
-      try {
-        // While there is backlog, the next batch follows at once.
-        if ((await runOnce()) > 0) delay = 0;
-      } catch {
-        failed = true;
-        delay = backoffMs(failures, backoff);
-      }
-      if (!failed && nudged) delay = 0;
-      if (running && delay > 0) {
-        idle = !failed;
-        await sleep(delay);
-        idle = false;
-      }
-    }
-  }
+  // While there is backlog the next batch follows at once; after a failure, backoff (a nudge
+  // does not cut it short); a nudge during a batch means its rows may not have been visible to
+  // it, so the next batch follows at once too.
+  const task = createPeriodicTask({
+    name: "outbox relay",
+    logger: log,
+    intervalMs: pollMs,
+    firstRun: "now",
+    keepAlive: true,
+    run: async () => ((await runOnce()) > 0 ? 0 : pollMs),
+    onError: () => backoffMs(failures, backoff),
+  });
 
   return {
     async start() {
-      if (running) return;
-      running = true;
+      if (task.isRunning()) return;
       log.info({ pollMs, batchSize }, "outbox relay started");
-      loop = run();
+      await task.start();
     },
     async stop() {
-      if (!running) return;
-      running = false;
-      wake();
-      await loop;
-      loop = undefined;
+      if (!task.isRunning()) return;
+      await task.stop();
       log.info("outbox relay stopped");
     },
-    isHealthy: () => running && failures < unhealthyAfterFailures,
+    isHealthy: () => task.isRunning() && failures < unhealthyAfterFailures,
     runOnce,
-    nudge() {
-      nudged = true;
-      if (idle) wake();
-    },
+    nudge: () => task.wake(),
   };
 }

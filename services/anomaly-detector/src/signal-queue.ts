@@ -2,7 +2,7 @@ import { type AlertSignal, topics } from "@apimon/events";
 import type { BatchingProducer } from "@apimon/kafka";
 import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
 
-export interface SignalOutbox {
+export interface SignalQueue {
   /** Queues signals in the order they arose. */
   push(signals: AlertSignal[]): void;
   /**
@@ -19,7 +19,7 @@ export interface SignalOutbox {
  * committed (so a signal is never lost to a crash), the tick flushes what it resolved; a send
  * that failed keeps its signals queued, so they go out with the next flush instead of vanishing.
  */
-export function createSignalOutbox({
+export function createSignalQueue({
   producer,
   logger,
   registry,
@@ -27,7 +27,7 @@ export function createSignalOutbox({
   producer: BatchingProducer;
   logger: Logger;
   registry?: Registry;
-}): SignalOutbox {
+}): SignalQueue {
   const registers = registry ? [registry] : [];
   const published = new Counter({
     name: "detector_signals_total",
@@ -36,7 +36,7 @@ export function createSignalOutbox({
     registers,
   });
   const depth = new Gauge({
-    name: "detector_signal_outbox_depth",
+    name: "detector_signal_queue_depth",
     help: "Signals waiting to be published",
     registers,
   });

@@ -1,5 +1,5 @@
 import { type KeyChange, type TopicSpec, topics } from "@apimon/events";
-import { backoffMs, type OutboxRow, planBatch } from "./outbox-batch";
+import { backoffMs, type OutboxRow, planBatch } from "./batch";
 
 const catalog = new Map<string, TopicSpec<unknown>>(
   (Object.values(topics) as TopicSpec<unknown>[]).map((t) => [t.name, t]),

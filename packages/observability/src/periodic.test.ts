@@ -1,0 +1,182 @@
+import { Writable } from "node:stream";
+import { createLogger } from "./logger";
+import { createPeriodicTask } from "./periodic";
+
+function captureLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger({ service: "test", destination }), lines };
+}
+
+describe("periodic task", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it("runs after each pause, never two runs at once, and stops after the run in flight", async () => {
+    const { logger } = captureLogger();
+    let runs = 0;
+    let release: () => void = () => {};
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 100,
+      run: () => {
+        runs++;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    await task.start();
+    expect(runs).toBe(0);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(runs).toBe(1);
+    // The run is still in flight: pauses pass without a second run.
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(runs).toBe(1);
+    const stopped = task.stop();
+    let done = false;
+    void stopped.then(() => {
+      done = true;
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(done).toBe(false);
+    release();
+    await stopped;
+    expect(task.isRunning()).toBe(false);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(runs).toBe(1);
+  });
+
+  it("waits for the first run inside start() when asked to, and takes the pause a run returns", async () => {
+    const { logger } = captureLogger();
+    const starts: number[] = [];
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 1000,
+      firstRun: "await",
+      run: () => {
+        starts.push(Date.now());
+        return 10;
+      },
+    });
+    const t0 = Date.now();
+    await task.start();
+    expect(starts).toEqual([t0]);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(starts).toEqual([t0, t0 + 10]);
+    await task.stop();
+  });
+
+  it("leaves a failure to onError and backs off as it says", async () => {
+    const { logger, lines } = captureLogger();
+    let fail = true;
+    let runs = 0;
+    const backoffs: number[] = [];
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 100,
+      firstRun: "now",
+      run: () => {
+        runs++;
+        if (fail) throw new Error("boom");
+      },
+      onError: (error, failures) => {
+        logger.warn({ err: error, failures }, "demo failed");
+        backoffs.push(failures);
+        return 500;
+      },
+    });
+    await task.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
+    expect(task.failures()).toBe(1);
+    // A wake does not cut a backoff short.
+    task.wake();
+    await jest.advanceTimersByTimeAsync(499);
+    expect(runs).toBe(1);
+    fail = false;
+    await jest.advanceTimersByTimeAsync(1);
+    expect(runs).toBe(2);
+    expect(task.failures()).toBe(0);
+    expect(backoffs).toEqual([1]);
+    expect(lines.map((l) => l.msg)).toEqual(["demo failed"]);
+    await task.stop();
+  });
+
+  it("logs failures itself without onError, counting them in a row, and the recovery", async () => {
+    const { logger, lines } = captureLogger();
+    let runs = 0;
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 100,
+      firstRun: "now",
+      run: () => {
+        if (++runs <= 2) throw new Error("boom");
+      },
+    });
+    await task.start();
+    await jest.advanceTimersByTimeAsync(200);
+    await task.stop();
+    expect(lines.map((l) => [l.msg, l.failures, l.task])).toEqual([
+      ["demo failed; trying again", 1, "demo"],
+      ["demo failed; trying again", 2, "demo"],
+      ["demo recovered", 2, "demo"],
+    ]);
+  });
+
+  it("cuts a pause short on wake, and skips the next pause when woken during a run", async () => {
+    const { logger } = captureLogger();
+    let runs = 0;
+    let release: () => void = () => {};
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 60_000,
+      run: () => {
+        runs++;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    await task.start();
+    task.wake();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(1);
+    task.wake();
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(2);
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(2);
+    await task.stop();
+  });
+
+  it("shares runNow with the run in flight and passes its error on", async () => {
+    const { logger } = captureLogger();
+    let runs = 0;
+    const task = createPeriodicTask({
+      name: "demo",
+      logger,
+      intervalMs: 100,
+      run: async () => {
+        runs++;
+        if (runs === 2) throw new Error("second");
+        return runs;
+      },
+    });
+    const [a, b] = await Promise.all([task.runNow(), task.runNow()]);
+    expect([a, b, runs]).toEqual([1, 1, 1]);
+    await expect(task.runNow()).rejects.toThrow("second");
+  });
+});
