@@ -17,7 +17,6 @@ import { generateApiKey, hashApiKey } from "@apimon/key-registry";
 import {
   type ControlledBroker,
   createTestDatabase,
-  freePort,
   privateBroker,
   spawnTsx,
   type TestDatabase,
@@ -27,6 +26,7 @@ import {
   waitFor,
 } from "@apimon/testkit";
 import { type FullStack, KEY_HASH_SECRET, startFullStack } from "./lib/full-stack";
+import { edgeKnowsAKey, freeStackPorts } from "./lib/stack-run";
 
 jest.setTimeout(240_000);
 
@@ -225,21 +225,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     // Topics of their own (ACLs name topics literally): the broker's admin grants them first.
     const prefix = uniqueTopicPrefix("secure-stack");
     await applyServiceAcls(client(securityOf("admin"), "acl-admin"), { topicPrefix: prefix });
-    const ports: Record<string, string> = {};
-    for (const name of [
-      "DEMO_UPSTREAM_PORT",
-      "KEYS_PORT",
-      "USAGE_RECORDER_PORT",
-      "KEY_STATS_PORT",
-      "DETECTOR_PORT",
-      "ALERTS_PORT",
-      "NOTIFIER_PORT",
-      "EDGE_PORT",
-      "EDGE_ADMIN_PORT",
-      "CONSOLE_PORT",
-    ]) {
-      ports[name] = String(await freePort());
-    }
+    const ports = await freeStackPorts();
     stack = spawnTsx(
       "scripts/stack.ts",
       {
@@ -271,15 +257,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     // The printed demo key works once the edge's key table holds it (keys → keys.changes.v1 → edge).
     const demo = stack.output().match(/demo API key \(shown once\): (ak_[\w-]+)/)?.[1] as string;
     expect(demo).toBeDefined();
-    await waitFor(
-      async () => {
-        const ready = (await (await fetch(`http://127.0.0.1:${ports.EDGE_ADMIN_PORT}/readyz`)).json()) as {
-          checks?: { keyRegistry?: { detail?: { keys?: number } } };
-        };
-        return (ready.checks?.keyRegistry?.detail?.keys ?? 0) >= 1;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, what: "the edge to know the demo key" },
-    );
+    await edgeKnowsAKey(ports.EDGE_ADMIN_PORT as string, 30_000);
     const answer = await fetch(`http://127.0.0.1:${ports.EDGE_PORT}/api/users`, {
       headers: { "x-api-key": demo },
     });

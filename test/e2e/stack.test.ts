@@ -2,13 +2,13 @@
 // database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM.
 import {
   createTestDatabase,
-  freePort,
   spawnTsx,
   type TestDatabase,
   testKafka,
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
+import { edgeKnowsAKey, freeStackPorts } from "./lib/stack-run";
 
 let db: TestDatabase;
 
@@ -24,21 +24,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
   it("migrates, creates topics, reports every service ready, and stops them all on SIGTERM", async () => {
     const prefix = uniqueTopicPrefix("stack");
     // Every service on a free port, so that the run never meets a stack already on this machine.
-    const ports: Record<string, string> = {};
-    for (const name of [
-      "DEMO_UPSTREAM_PORT",
-      "KEYS_PORT",
-      "USAGE_RECORDER_PORT",
-      "KEY_STATS_PORT",
-      "DETECTOR_PORT",
-      "ALERTS_PORT",
-      "NOTIFIER_PORT",
-      "EDGE_PORT",
-      "EDGE_ADMIN_PORT",
-      "CONSOLE_PORT",
-    ]) {
-      ports[name] = String(await freePort());
-    }
+    const ports = await freeStackPorts();
     const port = Number(ports.DEMO_UPSTREAM_PORT);
     const keysPort = Number(ports.KEYS_PORT);
     const consolePort = Number(ports.CONSOLE_PORT);
@@ -78,17 +64,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
     // The printed curl works: the edge knows the key and proxies to this run's demo upstream.
     const edgeUrl = `http://127.0.0.1:${ports.EDGE_PORT}`;
     expect(stack.output()).toContain(`${edgeUrl}/api/users`);
-    // Wait on the edge's key table (its admin port), not by calling: failed calls count against
-    // the address's failed-authentication limit.
-    await waitFor(
-      async () => {
-        const ready = (await (await fetch(`http://127.0.0.1:${ports.EDGE_ADMIN_PORT}/readyz`)).json()) as {
-          checks?: { keyRegistry?: { detail?: { keys?: number } } };
-        };
-        return (ready.checks?.keyRegistry?.detail?.keys ?? 0) >= 1;
-      },
-      { timeoutMs: 15_000, intervalMs: 100, what: "the edge to know the demo key" },
-    );
+    await edgeKnowsAKey(ports.EDGE_ADMIN_PORT as string, 15_000);
     const answer = await fetch(`${edgeUrl}/api/users`, { headers: { "x-api-key": demo?.[2] ?? "" } });
     expect(answer.status).toBe(200);
     expect(answer.headers.get("x-ratelimit-minute-remaining")).toBe("99");

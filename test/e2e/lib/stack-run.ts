@@ -1,0 +1,38 @@
+// Helpers of the tests that run `pnpm start`'s runner (scripts/stack.ts) itself.
+import { freePort, waitFor } from "@apimon/testkit";
+
+/** A free port for every service the stack runs, as the variables it reads them from. */
+export async function freeStackPorts(): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const name of [
+    "DEMO_UPSTREAM_PORT",
+    "KEYS_PORT",
+    "USAGE_RECORDER_PORT",
+    "KEY_STATS_PORT",
+    "DETECTOR_PORT",
+    "ALERTS_PORT",
+    "NOTIFIER_PORT",
+    "EDGE_PORT",
+    "EDGE_ADMIN_PORT",
+    "CONSOLE_PORT",
+  ]) {
+    ports[name] = String(await freePort());
+  }
+  return ports;
+}
+
+/**
+ * Waits until the edge's key table (its admin port's /readyz) holds a key. Not by calling:
+ * failed calls count against the address's failed-authentication limit.
+ */
+export async function edgeKnowsAKey(edgeAdminPort: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const ready = (await (await fetch(`http://127.0.0.1:${edgeAdminPort}/readyz`)).json()) as {
+        checks?: { keyRegistry?: { detail?: { keys?: number } } };
+      };
+      return (ready.checks?.keyRegistry?.detail?.keys ?? 0) >= 1;
+    },
+    { timeoutMs, intervalMs: 100, what: "the edge to know the demo key" },
+  );
+}
