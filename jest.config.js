@@ -6,7 +6,10 @@ const common = {
   rootDir: __dirname,
   testEnvironment: "node",
   transform: { "^.+\\.tsx?$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }] },
-  moduleNameMapper: { "^@apimon/([a-z-]+)$": "<rootDir>/packages/$1/src/index.ts" },
+  moduleNameMapper: {
+    "^@apimon/client/edge$": "<rootDir>/packages/client/src/edge-client.ts",
+    "^@apimon/([a-z-]+)$": "<rootDir>/packages/$1/src/index.ts",
+  },
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
 };
 

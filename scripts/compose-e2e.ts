@@ -374,7 +374,9 @@ async function main() {
   });
 
   await step("the operator CLI inside compose lists the key (docker-compose run --rm cli keys list)", () => {
-    const listed = JSON.parse(compose("--profile", "cli", "run", "--rm", "-T", "cli", "keys", "list")) as {
+    const listed = JSON.parse(
+      compose("--profile", "cli", "run", "--rm", "-T", "cli", "keys", "list", "--json"),
+    ) as {
       items: Array<{ id: number }>;
     };
     if (!listed.items.some((k) => k.id === state.keyId))

@@ -5,8 +5,8 @@
 #   deploy.sh <service> [out]   services/<service> and its production dependencies:
 #                               <out>/package.json, <out>/dist/main.js, <out>/node_modules
 #   deploy.sh tools [out]       the one-shot jobs: @apimon/db (migration CLI), @apimon/kafka
-#                               (topic CLI) and @apimon/client (the operator CLI and the seed)
-#                               at <out>/packages/{db,kafka,client}, migrations at <out>/prisma,
+#                               (topic CLI) and @apimon/cli (the operator CLI and the seed)
+#                               at <out>/packages/{db,kafka,cli}, migrations at <out>/prisma,
 #                               so the CLIs run as in the repository:
 #                               node packages/db/dist/migrate-cli.js
 #                               node packages/kafka/dist/topics-cli.js
@@ -41,11 +41,11 @@ case "$target" in
     }
     deploy ./packages/db "$out/packages/db"
     deploy ./packages/kafka "$out/packages/kafka"
-    deploy ./packages/client "$out/packages/client"
+    deploy ./packages/cli "$out/packages/cli"
     mkdir -p "$out/bin"
-    printf '#!/bin/sh\nexec node /app/packages/client/dist/apimon-cli.js "$@"\n' >"$out/bin/apimon"
+    printf '#!/bin/sh\nexec node /app/packages/cli/dist/main.js "$@"\n' >"$out/bin/apimon"
     chmod 755 "$out/bin/apimon"
-    for cli in packages/db/dist/migrate-cli.js packages/kafka/dist/topics-cli.js packages/client/dist/apimon-cli.js; do
+    for cli in packages/db/dist/migrate-cli.js packages/kafka/dist/topics-cli.js packages/cli/dist/main.js; do
       [ -f "$out/$cli" ] || { echo "deploy.sh: $cli is missing; did 'pnpm build' compile it?" >&2; exit 1; }
     done
     mkdir -p "$out/prisma"

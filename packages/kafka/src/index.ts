@@ -20,6 +20,16 @@ export {
   type Subscription,
   subscription,
 } from "./consumer";
+export {
+  type DeadLetter,
+  type DeadLetterOptions,
+  type DeadLetterReplay,
+  type DeadLetterSummary,
+  deadLetterReplayGroup,
+  readDeadLetters,
+  replayDeadLetters,
+  summarizeDeadLetters,
+} from "./dead-letters";
 export { decodeMessage, dlqRecord } from "./decode";
 export { isMarkedRetriable, ProducerClosedError, ProducerQueueFullError, RetriableError } from "./errors";
 export {

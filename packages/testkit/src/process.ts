@@ -9,6 +9,8 @@ export interface TsxProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
   /** Everything the process wrote so far, stdout and stderr interleaved as they arrived. */
   output(): string;
+  /** What the process wrote to stdout so far. */
+  stdout(): string;
   /** What the process wrote to stderr so far. */
   stderr(): string;
   /** The exit code, or the signal that ended the process. */
@@ -38,8 +40,9 @@ export async function stopAllSpawned(graceMs = 10_000): Promise<void> {
 /**
  * Runs a TypeScript entry point (relative to the repository root) with node and tsx's loader,
  * capturing its output. `env` is the child's whole environment, `args` its arguments. tsx
- * resolves @apimon/* through the root tsconfig's paths, so no build is needed. Node runs the service itself (not the tsx
- * CLI, which runs it in a grandchild): a SIGKILL reaches the service instead of orphaning it.
+ * resolves @apimon/* through the root tsconfig's paths, so no build is needed. Node runs the
+ * service itself (not the tsx CLI, which runs it in a grandchild): a SIGKILL reaches the service
+ * instead of orphaning it.
  */
 export function spawnTsx(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): TsxProcess {
   const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry), ...args], {
@@ -48,9 +51,11 @@ export function spawnTsx(entry: string, env: NodeJS.ProcessEnv, args: string[] =
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {
     output += d;
+    stdout += d;
   });
   child.stderr.on("data", (d) => {
     output += d;
@@ -62,6 +67,7 @@ export function spawnTsx(entry: string, env: NodeJS.ProcessEnv, args: string[] =
   const handle: TsxProcess = {
     child,
     output: () => output,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
     stop(signal = "SIGTERM") {

@@ -1,0 +1,80 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+/** Wrong usage: the CLI prints the message and exits with 2, without calling any service. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The flags every command takes. */
+const COMMON = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/** Parses a command's arguments strictly; unknown flags and missing values are usage errors. */
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+): ReturnType<
+  typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof COMMON & O }>
+> {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { ...COMMON, ...options },
+    });
+  } catch (error) {
+    // node's own hint about '--' after the first sentence would only confuse here.
+    throw new UsageError((error as Error).message.split(/\n|\. To specify/)[0]);
+  }
+}
+
+/** A whole number ≥ min from a flag or argument; undefined when not given. */
+export function wholeNumber(value: string | undefined, what: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(
+      `${what} must be a whole number${min > 0 ? ` of at least ${min}` : ""} (got '${value}')`,
+    );
+  }
+  return Number(value);
+}
+
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new UsageError(`${what} is required`);
+  return value;
+}
+
+/** The id argument of `<command> <id>`. */
+export function idArg(positionals: string[], index: number, what: string): number {
+  return required(wholeNumber(positionals[index], what, 1), what);
+}
+
+/** `--limit N --cursor C --all`, shared by every list. */
+export const PAGE_OPTIONS = {
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  all: { type: "boolean" },
+} as const satisfies Options;
+
+export function pageArgs(values: { limit?: string; cursor?: string; all?: boolean }) {
+  const limit = wholeNumber(values.limit, "--limit", 1);
+  if (values.all && values.cursor !== undefined)
+    throw new UsageError("--all and --cursor do not go together");
+  return { limit, cursor: values.cursor, all: values.all === true };
+}
+
+/** One of `choices`, or undefined when not given. */
+export function oneOf<T extends string>(
+  value: string | undefined,
+  what: string,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${what} must be one of ${choices.join(", ")} (got '${value}')`);
+  }
+  return value as T;
+}

@@ -1,0 +1,77 @@
+import type { AlertsApi, ChannelRow } from "../alerts-api";
+import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError } from "../args";
+import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
+import { DELIVERY_COLUMNS } from "./alerts";
+
+export const CHANNELS_USAGE = `apimon channels <command>
+  list [--limit N] [--cursor C | --all]
+  test <channel id>           sends a test notification and shows every delivery attempt
+  create --type email|slack|webhook --target <addresses or URL> --name <name> [--secret S] [--min-severity warning|critical]
+  enable <channel id> | disable <channel id>
+  delete <channel id>`;
+
+const CHANNEL_COLUMNS: Column<ChannelRow>[] = [
+  { header: "ID", value: (c) => c.id },
+  { header: "NAME", value: (c) => c.name },
+  { header: "TYPE", value: (c) => c.type },
+  { header: "TARGET", value: (c) => c.target },
+  { header: "MIN SEVERITY", value: (c) => c.minSeverity },
+  { header: "ENABLED", value: (c) => (c.enabled ? "yes" : "no") },
+];
+
+const OPTIONS = {
+  ...PAGE_OPTIONS,
+  type: { type: "string" },
+  target: { type: "string" },
+  name: { type: "string" },
+  secret: { type: "string" },
+  "min-severity": { type: "string" },
+} as const;
+
+export async function runChannels(api: AlertsApi, argv: string[]): Promise<Result> {
+  const { positionals, values } = parse(argv, OPTIONS);
+  const [command] = positionals;
+  const id = () => idArg(positionals, 1, "the channel id");
+  switch (command) {
+    case "list": {
+      const { limit, cursor, all } = pageArgs(values);
+      const page = all
+        ? await allPages((c) => api.listChannels({ cursor: c, limit }))
+        : await api.listChannels({ cursor, limit });
+      return pageResult(page, CHANNEL_COLUMNS);
+    }
+    case "test": {
+      const delivery = await api.testChannel(id());
+      const { attempts, ...final } = delivery;
+      return {
+        data: delivery,
+        text: () => `${record(final)}\n\nattempts\n${table(attempts ?? [], DELIVERY_COLUMNS)}`,
+      };
+    }
+    case "create":
+      return recordResult(
+        await api.createChannel({
+          type: required(oneOf(values.type, "--type", ["email", "slack", "webhook"] as const), "--type"),
+          target: required(values.target, "--target"),
+          name: required(values.name, "--name"),
+          ...(values.secret !== undefined && { secret: values.secret }),
+          ...(values["min-severity"] !== undefined && {
+            minSeverity: oneOf(values["min-severity"], "--min-severity", ["warning", "critical"] as const),
+          }),
+        }),
+      );
+    case "enable":
+      return recordResult(await api.updateChannel(id(), { enabled: true }));
+    case "disable":
+      return recordResult(await api.updateChannel(id(), { enabled: false }));
+    case "delete": {
+      const channelId = id();
+      await api.deleteChannel(channelId);
+      return recordResult({ deleted: channelId });
+    }
+    default:
+      throw new UsageError(
+        command ? `unknown channels command '${command}'` : "a channels command is required",
+      );
+  }
+}

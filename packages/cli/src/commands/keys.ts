@@ -1,0 +1,177 @@
+import type { ApiKeyView, KeysClient, KeyUsageView, UserView } from "@apimon/client";
+import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
+import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
+
+export const KEYS_USAGE = `apimon keys <command>
+  list [--user <id>] [--active true|false] [--limit N] [--cursor C | --all]
+  get <key id>
+  create --user <id> --name <name> [--description <text>] [--minute N] [--hour N] [--day N] [--expires-at <ISO time>]
+  rotate <key id> [--grace <seconds>]
+  deactivate <key id>
+  activate <key id>
+  limits <key id> [--minute N|default] [--hour N|default] [--day N|default]
+  delete <key id>
+  usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
+  summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
+  users [--limit N] [--cursor C | --all]
+  create-user --email <email> --name <name>`;
+
+const KEY_COLUMNS: Column<ApiKeyView>[] = [
+  { header: "ID", value: (k) => k.id },
+  { header: "USER", value: (k) => k.userId },
+  { header: "NAME", value: (k) => k.name },
+  { header: "PREFIX", value: (k) => k.prefix },
+  { header: "ACTIVE", value: (k) => (k.isActive ? "yes" : "no") },
+  { header: "MINUTE", value: (k) => k.rateLimits.minute },
+  { header: "HOUR", value: (k) => k.rateLimits.hour },
+  { header: "DAY", value: (k) => k.rateLimits.day },
+  { header: "EXPIRES", value: (k) => k.expiresAt },
+  { header: "CREATED", value: (k) => k.createdAt },
+];
+
+const USER_COLUMNS: Column<UserView>[] = [
+  { header: "ID", value: (u) => u.id },
+  { header: "EMAIL", value: (u) => u.email },
+  { header: "NAME", value: (u) => u.name },
+  { header: "CREATED", value: (u) => u.createdAt },
+];
+
+const USAGE_COLUMNS: Column<KeyUsageView["buckets"][number]>[] = [
+  { header: "START", value: (b) => b.start },
+  { header: "REQUESTS", value: (b) => b.requests },
+  { header: "5XX", value: (b) => b.errors },
+  { header: "4XX", value: (b) => b.clientErrors },
+  { header: "LIMITED", value: (b) => b.rateLimited },
+  { header: "P50 MS", value: (b) => b.p50ResponseTimeMs },
+  { header: "P95 MS", value: (b) => b.p95ResponseTimeMs },
+];
+
+const OPTIONS = {
+  ...PAGE_OPTIONS,
+  email: { type: "string" },
+  name: { type: "string" },
+  user: { type: "string" },
+  description: { type: "string" },
+  minute: { type: "string" },
+  hour: { type: "string" },
+  day: { type: "string" },
+  "expires-at": { type: "string" },
+  active: { type: "string" },
+  grace: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  granularity: { type: "string" },
+} as const;
+
+/** A key that was just issued: its plaintext is shown this once, so it leads. */
+function issued(key: ApiKeyView): Result {
+  return {
+    data: key,
+    text: () => `${record(key)}\n\nThe key is shown only now; the service keeps only its hash.`,
+  };
+}
+
+/** `--minute N` etc.: a whole number, or `default` (null) to drop the key's own limit. */
+function limitValue(value: string | undefined, what: string): number | null | undefined {
+  if (value === "default") return null;
+  return wholeNumber(value, what, 1);
+}
+
+export async function runKeys(client: KeysClient, argv: string[]): Promise<Result> {
+  const { positionals, values } = parse(argv, OPTIONS);
+  const [command] = positionals;
+  const id = () => idArg(positionals, 1, "the key id");
+  switch (command) {
+    case "list": {
+      const { limit, cursor, all } = pageArgs(values);
+      const active = oneOf(values.active, "--active", ["true", "false"] as const);
+      const filter = {
+        userId: wholeNumber(values.user, "--user", 1),
+        active: active === undefined ? undefined : active === "true",
+      };
+      const page = all
+        ? await allPages((c) => client.listKeys({ ...filter, cursor: c, limit }))
+        : await client.listKeys({ ...filter, cursor, limit });
+      return pageResult(page, KEY_COLUMNS);
+    }
+    case "get":
+      return recordResult(await client.getKey(id()));
+    case "create": {
+      const limits = {
+        minute: wholeNumber(values.minute, "--minute", 1),
+        hour: wholeNumber(values.hour, "--hour", 1),
+        day: wholeNumber(values.day, "--day", 1),
+      };
+      const hasLimits = Object.values(limits).some((v) => v !== undefined);
+      return issued(
+        await client.createKey({
+          userId: required(wholeNumber(values.user, "--user", 1), "--user"),
+          name: required(values.name, "--name"),
+          ...(values.description !== undefined && { description: values.description }),
+          ...(hasLimits && { rateLimits: limits }),
+          ...(values["expires-at"] !== undefined && { expiresAt: values["expires-at"] }),
+        }),
+      );
+    }
+    case "rotate":
+      return issued(await client.rotateKey(id(), wholeNumber(values.grace, "--grace")));
+    case "deactivate":
+      return recordResult(await client.updateKey(id(), { isActive: false }));
+    case "activate":
+      return recordResult(await client.updateKey(id(), { isActive: true }));
+    case "limits": {
+      const keyId = id();
+      const rateLimits = Object.fromEntries(
+        (["minute", "hour", "day"] as const)
+          .map((w) => [w, limitValue(values[w], `--${w}`)] as const)
+          .filter(([, v]) => v !== undefined),
+      );
+      if (Object.keys(rateLimits).length === 0)
+        throw new UsageError("give at least one of --minute, --hour, --day");
+      return recordResult(await client.updateKey(keyId, { rateLimits }));
+    }
+    case "delete": {
+      const keyId = id();
+      await client.deleteKey(keyId);
+      return recordResult({ deleted: keyId });
+    }
+    case "usage": {
+      // The service checks the times and the granularity, and says what is wrong.
+      const usage = await client.keyUsage(id(), {
+        from: values.from,
+        to: values.to,
+        granularity: values.granularity,
+      });
+      return {
+        data: usage,
+        text: () =>
+          `key ${usage.keyId}, ${usage.from} to ${usage.to} by ${usage.granularity}\n${table(usage.buckets, USAGE_COLUMNS)}`,
+      };
+    }
+    case "summary":
+      return recordResult(
+        await client.usageSummary({
+          from: values.from,
+          to: values.to,
+          userId: wholeNumber(values.user, "--user", 1),
+          limit: wholeNumber(values.limit, "--limit", 1),
+        }),
+      );
+    case "users": {
+      const { limit, cursor, all } = pageArgs(values);
+      const page = all
+        ? await allPages((c) => client.listUsers({ cursor: c, limit }))
+        : await client.listUsers({ cursor, limit });
+      return pageResult(page, USER_COLUMNS);
+    }
+    case "create-user":
+      return recordResult(
+        await client.createUser({
+          email: required(values.email, "--email"),
+          name: required(values.name, "--name"),
+        }),
+      );
+    default:
+      throw new UsageError(command ? `unknown keys command '${command}'` : "a keys command is required");
+  }
+}

@@ -1,0 +1,2 @@
+export type { AlertsApi } from "./alerts-api";
+export { apimonMain, type Io, USAGE } from "./main";

@@ -1,0 +1,59 @@
+import { pageArgs, parse, UsageError, wholeNumber } from "./args";
+import { pageResult, record, table } from "./output";
+
+describe("CLI output", () => {
+  it("pads table columns to their widest cell and shows missing values as '-'", () => {
+    const rows = [
+      { id: 1, name: "billing", expires: null },
+      { id: 12, name: "a", expires: "2026-01-01T00:00:00.000Z" },
+    ];
+    const columns = [
+      { header: "ID", value: (r: (typeof rows)[number]) => r.id },
+      { header: "NAME", value: (r: (typeof rows)[number]) => r.name },
+      { header: "EXPIRES", value: (r: (typeof rows)[number]) => r.expires },
+    ];
+    expect(table(rows, columns)).toBe(
+      ["ID  NAME     EXPIRES", "1   billing  -", "12  a        2026-01-01T00:00:00.000Z"].join("\n"),
+    );
+    expect(table([], columns)).toBe("(none)");
+  });
+
+  it("cuts long cells in tables but never in a record, whose nested fields get dotted names", () => {
+    const long = "x".repeat(100);
+    expect(table([{ m: long }], [{ header: "M", value: (r) => r.m }]).split("\n")[1]).toBe(
+      `${"x".repeat(59)}…`,
+    );
+    expect(record({ key: long, rateLimits: { minute: 5, hour: null }, tags: [] })).toBe(
+      [
+        `key                ${long}`,
+        "rateLimits.minute  5",
+        "rateLimits.hour    -",
+        "tags               []",
+      ].join("\n"),
+    );
+  });
+
+  it("names the next page's cursor under a table, and --json keeps the API's page", () => {
+    const page = { items: [{ id: 1 }], nextCursor: "abc" };
+    const result = pageResult(page, [{ header: "ID", value: (r) => r.id }]);
+    expect(result.data).toBe(page);
+    expect(result.text()).toBe("ID\n1\n(more: --cursor abc)");
+  });
+});
+
+describe("CLI arguments", () => {
+  it("takes whole numbers and refuses anything else", () => {
+    expect(wholeNumber("42", "--limit", 1)).toBe(42);
+    expect(wholeNumber(undefined, "--limit")).toBeUndefined();
+    expect(() => wholeNumber("0", "--limit", 1)).toThrow(
+      new UsageError("--limit must be a whole number of at least 1 (got '0')"),
+    );
+    expect(() => wholeNumber("1.5", "--grace")).toThrow(UsageError);
+  });
+
+  it("refuses unknown flags in one sentence, and --all with --cursor", () => {
+    expect(() => parse(["list", "--colour"], {})).toThrow(new UsageError("Unknown option '--colour'"));
+    expect(() => pageArgs({ all: true, cursor: "x" })).toThrow("--all and --cursor do not go together");
+    expect(parse(["list", "--json"], {}).values.json).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+/** What a command produced: the data for `--json`, and how to show it as text. */
+export interface Result {
+  data: unknown;
+  text: () => string;
+}
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => unknown;
+}
+
+/** Widest a table cell gets before it is cut with "…" (`--json` shows everything). */
+const MAX_CELL = 60;
+
+function cell(value: unknown, max = MAX_CELL): string {
+  let text: string;
+  if (value === null || value === undefined || value === "") text = "-";
+  else if (typeof value === "object") text = JSON.stringify(value);
+  else text = String(value);
+  text = text.replace(/\s+/g, " ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Rows under a header, columns padded to their widest cell. */
+export function table<T>(rows: T[], columns: Column<T>[]): string {
+  if (rows.length === 0) return "(none)";
+  const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => cell(c.value(r))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => (line[i] ?? "").length)));
+  return cells
+    .map((line) =>
+      line
+        .map((text, i) => (i === line.length - 1 ? text : text.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** One object as `field  value` lines, nested objects by dotted path; nothing is cut. */
+export function record(value: object): string {
+  const lines: [string, string][] = [];
+  const walk = (prefix: string, v: unknown) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0) {
+      for (const [k, child] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, child);
+    } else {
+      lines.push([prefix, cell(v, Number.POSITIVE_INFINITY)]);
+    }
+  };
+  walk("", value);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+/** A page of a list: the table, and how to ask for the next page when there is one. */
+export function pageResult<T>(page: { items: T[]; nextCursor: string | null }, columns: Column<T>[]): Result {
+  return {
+    data: page,
+    text: () =>
+      page.nextCursor
+        ? `${table(page.items, columns)}\n(more: --cursor ${page.nextCursor})`
+        : table(page.items, columns),
+  };
+}
+
+export function recordResult(value: object): Result {
+  return { data: value, text: () => record(value) };
+}
+
+/** Every page of a cursor-paged list, read to the end. */
+export async function allPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<{ items: T[]; nextCursor: null }> {
+  const items: T[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    if (!page.nextCursor) return { items, nextCursor: null };
+    cursor = page.nextCursor;
+  }
+}

@@ -1,0 +1,457 @@
+// The operator CLI (`pnpm apimon ...`) against the real keys, alerts and notifier services and
+// the real broker: every command group, tables and --json, and its error exits. Most runs call
+// its main function in this process (a node process takes seconds to start on a loaded
+// machine); one test runs every command group as a process of its own.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { apimonMain } from "@apimon/cli";
+import { type AlertSignal, type DlqRecord, dlqTopic, topics } from "@apimon/events";
+import { createBatchingProducer, topicName } from "@apimon/kafka";
+import {
+  freePort,
+  type HttpReceiver,
+  spawnTsx,
+  startHttpReceiver,
+  testLogger,
+  waitFor,
+} from "@apimon/testkit";
+import { ADMIN_TOKEN, type FullStack, startFullStack } from "./lib/full-stack";
+
+let stack: FullStack;
+let receiver: HttpReceiver;
+let tmp: string;
+
+beforeAll(async () => {
+  receiver = await startHttpReceiver();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-cli-"));
+  stack = await startFullStack({
+    label: "cli",
+    services: ["keys", "alerts", "notifier"],
+    env: { notifier: { NOTIFIER_ALLOW_PRIVATE_TARGETS: "true" } },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const stackEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  KEYS_URL: stack.url("keys"),
+  ALERTS_URL: stack.url("alerts"),
+  ADMIN_TOKEN,
+  KAFKA_TOPIC_PREFIX: stack.prefix,
+});
+
+/** Runs `apimon <args>` against this stack's services and topics (in this process). */
+async function apimon(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await apimonMain(
+    args,
+    { ...stackEnv(), ...env },
+    {
+      out: (text) => {
+        stdout += `${text}\n`;
+      },
+      err: (text) => {
+        stderr += `${text}\n`;
+      },
+    },
+  );
+  return { code, stdout, stderr };
+}
+
+/** Runs `apimon <args>` as its own process, as `pnpm apimon` does. */
+async function apimonProcess(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const proc = spawnTsx("packages/cli/src/main.ts", { ...stackEnv(), ...env }, args);
+  const code = await proc.exited;
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/** `apimon <args> --json`, which must succeed; its parsed output. */
+async function json<T>(args: string[]): Promise<T> {
+  const run = await apimon([...args, "--json"]);
+  if (run.code !== 0) throw new Error(`apimon ${args.join(" ")} → ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+}
+
+/** A failed run: the exit code and its single line on stderr, nothing on stdout. */
+function failure(run: Run) {
+  const lines = run.stderr.trimEnd().split("\n");
+  expect({ stdout: run.stdout, lines: lines.length }).toEqual({ stdout: "", lines: 1 });
+  return { code: run.code, message: lines[0] };
+}
+
+/** The rows of a table (header first), each split into its cells. */
+const rows = (text: string) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.split(/ {2,}/));
+
+interface Key {
+  id: number;
+  userId: number;
+  name: string;
+  key?: string;
+  isActive: boolean;
+  rateLimits: { minute: number; hour: number; day: number };
+}
+
+describe("apimon CLI", () => {
+  it("manages keys: create, list with paging, limits, rotate, deactivate and activate", async () => {
+    const user = await json<{ id: number }>([
+      "keys",
+      "create-user",
+      "--email",
+      `cli-${Date.now()}@example.com`,
+      "--name",
+      "CLI",
+    ]);
+    const created = await json<Key>([
+      "keys",
+      "create",
+      "--user",
+      String(user.id),
+      "--name",
+      "first",
+      "--minute",
+      "7",
+    ]);
+    expect(created).toMatchObject({
+      userId: user.id,
+      name: "first",
+      isActive: true,
+      rateLimits: { minute: 7 },
+    });
+    expect(created.key).toMatch(/^ak_/);
+    await json(["keys", "create", "--user", String(user.id), "--name", "second"]);
+    await json(["keys", "create", "--user", String(user.id), "--name", "third"]);
+
+    // The default output is a table; a page short of the whole list names the next cursor.
+    const table = await apimon(["keys", "list", "--user", String(user.id), "--limit", "2"]);
+    expect(table.code).toBe(0);
+    const lines = rows(table.stdout);
+    expect(lines[0]).toEqual([
+      "ID",
+      "USER",
+      "NAME",
+      "PREFIX",
+      "ACTIVE",
+      "MINUTE",
+      "HOUR",
+      "DAY",
+      "EXPIRES",
+      "CREATED",
+    ]);
+    expect(lines.slice(1, 3).map((r) => r[2])).toHaveLength(2);
+    const more = lines[3]?.join(" ").match(/^\(more: --cursor (\S+)\)$/);
+    expect(more).not.toBeNull();
+    const next = await json<{ items: Key[]; nextCursor: string | null }>([
+      "keys",
+      "list",
+      "--user",
+      String(user.id),
+      "--limit",
+      "2",
+      "--cursor",
+      more?.[1] ?? "",
+    ]);
+    expect(next.items).toHaveLength(1);
+    expect(next.nextCursor).toBeNull();
+    const all = await json<{ items: Key[]; nextCursor: null }>([
+      "keys",
+      "list",
+      "--user",
+      String(user.id),
+      "--limit",
+      "1",
+      "--all",
+    ]);
+    expect(all.items.map((k) => k.name).sort()).toEqual(["first", "second", "third"]);
+    expect(all.nextCursor).toBeNull();
+
+    const limited = await json<Key>([
+      "keys",
+      "limits",
+      String(created.id),
+      "--minute",
+      "50",
+      "--hour",
+      "500",
+      "--day",
+      "5000",
+    ]);
+    expect(limited.rateLimits).toEqual({ minute: 50, hour: 500, day: 5000 });
+    const shown = await apimon(["keys", "get", String(created.id)]);
+    expect(shown.stdout).toMatch(/^rateLimits\.minute +50$/m);
+
+    const rotated = await json<Key>(["keys", "rotate", String(created.id), "--grace", "0"]);
+    expect(rotated.key).toMatch(/^ak_/);
+    expect(rotated.key).not.toBe(created.key);
+    expect((await json<Key>(["keys", "deactivate", String(rotated.id)])).isActive).toBe(false);
+    expect((await json<Key>(["keys", "activate", String(rotated.id)])).isActive).toBe(true);
+  });
+
+  it("runs as a process for every command group, with --json output and error exits", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const [keys, alerts, channels, settings, dlq, usage, refused, down] = await Promise.all([
+      apimonProcess(["keys", "users", "--json"]),
+      apimonProcess(["alerts", "list", "--json"]),
+      apimonProcess(["channels", "list", "--json"]),
+      apimonProcess(["settings", "get", "--json"]),
+      apimonProcess(["dlq", "list", "--json"]),
+      apimonProcess(["keys", "limits", "12"]),
+      apimonProcess(["keys", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }),
+      apimonProcess(["alerts", "list"], { ALERTS_URL: closed }),
+    ]);
+    for (const run of [keys, alerts, channels, settings, dlq])
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(keys.stdout)).toMatchObject({ items: expect.any(Array), nextCursor: null });
+    expect(JSON.parse(alerts.stdout)).toMatchObject({ items: expect.any(Array) });
+    expect(JSON.parse(channels.stdout)).toMatchObject({ items: expect.any(Array) });
+    expect(JSON.parse(settings.stdout)).toMatchObject({ repeatIntervalSeconds: expect.any(Number) });
+    expect(JSON.parse(dlq.stdout)).toHaveLength(5);
+    expect(failure(usage)).toEqual({
+      code: 2,
+      message: "apimon keys: give at least one of --minute, --hour, --day (see 'apimon keys --help')",
+    });
+    expect(failure(refused).code).toBe(1);
+    expect(failure(refused).message).toMatch(
+      /^apimon keys: the keys service answered 401: .+; check ADMIN_TOKEN$/,
+    );
+    expect(failure(down).code).toBe(1);
+    expect(failure(down).message).toMatch(
+      new RegExp(`^apimon alerts: cannot reach the alerts service at ${closed}: `),
+    );
+
+    // `pnpm keys` is the keys group of the same program.
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"));
+    expect(pkg.scripts).toMatchObject({
+      apimon: "tsx packages/cli/src/main.ts",
+      keys: "tsx packages/cli/src/main.ts keys",
+    });
+  }, 180_000);
+
+  it("lists, shows and acknowledges alerts", async () => {
+    const producer = createBatchingProducer({
+      kafka: stack.kafka,
+      logger: testLogger("cli-test"),
+      topicPrefix: stack.prefix,
+    });
+    const signal = (apiKeyId: number, severity: "warning" | "critical"): AlertSignal => ({
+      fingerprint: `response_time:key:${apiKeyId}`,
+      type: "response_time",
+      severity,
+      state: "firing",
+      scope: { apiKeyId, endpoint: "/api/slow" },
+      observedValue: severity === "critical" ? 2.5 : 1.5,
+      threshold: severity === "critical" ? 2 : 1,
+      message: `slow responses for key ${apiKeyId}`,
+      observedAt: new Date().toISOString(),
+    });
+    await Promise.all([
+      producer.publish(topics.alertSignals, signal(901, "warning")),
+      producer.publish(topics.alertSignals, signal(902, "critical")),
+      producer.publish(topics.alertSignals, signal(903, "critical")),
+    ]);
+    await producer.disconnect();
+    await waitFor(async () => (await json<{ items: unknown[] }>(["alerts", "list"])).items.length === 3, {
+      timeoutMs: 30_000,
+      intervalMs: 300,
+      what: "three alerts",
+    });
+
+    const critical = await json<{ items: { id: number; apiKeyId: number }[] }>([
+      "alerts",
+      "list",
+      "--severity",
+      "critical",
+    ]);
+    expect(critical.items.map((a) => a.apiKeyId).sort()).toEqual([902, 903]);
+    const paged = await json<{ items: unknown[]; nextCursor: null }>([
+      "alerts",
+      "list",
+      "--limit",
+      "1",
+      "--all",
+    ]);
+    expect(paged.items).toHaveLength(3);
+    const table = rows((await apimon(["alerts", "list", "--api-key", "901"])).stdout);
+    expect(table[0]).toEqual([
+      "ID",
+      "TYPE",
+      "SEVERITY",
+      "STATUS",
+      "KEY",
+      "ENDPOINT",
+      "SEEN",
+      "LAST SEEN",
+      "MESSAGE",
+    ]);
+    expect(table[1]?.slice(1, 6)).toEqual(["response_time", "warning", "firing", "901", "/api/slow"]);
+
+    const id = String(critical.items[0]?.id);
+    const acked = await json<{ status: string; acknowledgementNote: string; timeline: { kind: string }[] }>([
+      "alerts",
+      "ack",
+      id,
+      "--note",
+      "looking into it",
+    ]);
+    expect(acked).toMatchObject({ status: "acknowledged", acknowledgementNote: "looking into it" });
+    expect(acked.timeline.map((e) => e.kind)).toContain("acknowledged");
+    const shown = await apimon(["alerts", "show", id]);
+    expect(shown.stdout).toMatch(/^status +acknowledged$/m);
+    expect(shown.stdout).toMatch(/^acknowledgementNote +looking into it$/m);
+    expect(shown.stdout).toContain("\ntimeline\n");
+    const open = await json<{ items: unknown[] }>(["alerts", "list", "--status", "acknowledged"]);
+    expect(open.items).toHaveLength(1);
+    expect(await json(["alerts", "counts"])).toMatchObject({ total: 3 });
+  });
+
+  it("lists and tests notification channels", async () => {
+    const channel = await json<{ id: number }>([
+      "channels",
+      "create",
+      "--type",
+      "webhook",
+      "--target",
+      receiver.url("/cli-hook"),
+      "--name",
+      "cli hook",
+    ]);
+    const listed = rows((await apimon(["channels", "list"])).stdout);
+    expect(listed[0]).toEqual(["ID", "NAME", "TYPE", "TARGET", "MIN SEVERITY", "ENABLED"]);
+    expect(listed.find((r) => r[0] === String(channel.id))?.slice(1)).toEqual([
+      "cli hook",
+      "webhook",
+      receiver.url("/cli-hook"),
+      "warning",
+      "yes",
+    ]);
+    const tested = await json<{ status: string; channelId: number; attempts: unknown[] }>([
+      "channels",
+      "test",
+      String(channel.id),
+    ]);
+    expect(tested).toMatchObject({ status: "succeeded", channelId: channel.id });
+    expect(receiver.requests("/cli-hook")).toHaveLength(1);
+    const text = await apimon(["channels", "test", String(channel.id)]);
+    expect(text.stdout).toMatch(/^status +succeeded$/m);
+  });
+
+  it("gets and sets the alert settings from a file", async () => {
+    const before = await json<{ repeatIntervalSeconds: number }>(["settings", "get"]);
+    expect(before.repeatIntervalSeconds).toEqual(expect.any(Number));
+    const file = path.join(tmp, "settings.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ repeatIntervalSeconds: 900, alertThresholds: { quietPeriodSeconds: 120 } }),
+    );
+    const saved = await json<{ repeatIntervalSeconds: number }>(["settings", "set", "--file", file]);
+    expect(saved.repeatIntervalSeconds).toBe(900);
+    const table = await apimon(["settings", "get"]);
+    expect(table.stdout).toMatch(/^repeatIntervalSeconds +900$/m);
+    expect(table.stdout).toMatch(/^alertThresholds\.quietPeriodSeconds +120$/m);
+
+    fs.writeFileSync(file, JSON.stringify({ repeatIntervalSeconds: -1 }));
+    const refused = failure(await apimon(["settings", "set", "--file", file]));
+    expect(refused.code).toBe(1);
+    expect(refused.message).toMatch(
+      /^apimon settings: the alerts service answered 400: .*repeatIntervalSeconds/,
+    );
+    fs.writeFileSync(file, "{not json");
+    const bad = failure(await apimon(["settings", "set", "--file", file]));
+    expect(bad.code).toBe(2);
+    expect(bad.message).toMatch(/^apimon settings: .*settings\.json is not JSON/);
+  });
+
+  it("lists dead letters and replays them once", async () => {
+    const dlq = topicName(dlqTopic(topics.authFailures), stack.prefix);
+    const record: DlqRecord = {
+      sourceTopic: topicName(topics.authFailures, stack.prefix),
+      partition: 0,
+      offset: "5",
+      consumerGroup: "anomaly-detector",
+      key: "10.0.0.1",
+      value: '{"broken":true}',
+      valueEncoding: "utf8",
+      headers: {},
+      error: "schema auth.failures.v1: id: Invalid input",
+      failedAt: new Date().toISOString(),
+    };
+    const producer = stack.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: dlq, messages: [{ key: "10.0.0.1", value: JSON.stringify(record) }] });
+    await producer.disconnect();
+
+    const summary = await json<{ topic: string; pending: number; written: number }[]>(["dlq", "list"]);
+    expect(summary.find((s) => s.topic.endsWith("auth.failures.v1"))).toMatchObject({
+      pending: 1,
+      written: 1,
+    });
+    const letters = rows((await apimon(["dlq", "list", "auth.failures.v1"])).stdout);
+    expect(letters[0]).toEqual(["OFFSET", "FROM", "GROUP", "FAILED AT", "WHOLE", "ERROR"]);
+    expect(letters[1]?.slice(0, 3)).toEqual(["0", `${record.sourceTopic}/0/5`, "anomaly-detector"]);
+
+    const replay = await apimon(["dlq", "replay", "auth.failures.v1.dlq"]);
+    expect(replay).toMatchObject({ code: 0, stderr: "" });
+    expect(replay.stdout.trim()).toBe(`replayed 1 dead letter(s) to ${stack.prefix}auth.failures.v1`);
+    expect(await json(["dlq", "replay", "auth.failures.v1"])).toEqual({ replayed: 0, skipped: [] });
+    const after = await json<{ topic: string; pending: number }[]>(["dlq", "list"]);
+    expect(after.find((s) => s.topic.endsWith("auth.failures.v1"))?.pending).toBe(0);
+  });
+
+  it("fails with one line and a non-zero exit for bad input, a refused token and an unreachable service", async () => {
+    const usage = failure(await apimon(["keys", "limits", "12"]));
+    expect(usage).toEqual({
+      code: 2,
+      message: "apimon keys: give at least one of --minute, --hour, --day (see 'apimon keys --help')",
+    });
+    expect(failure(await apimon(["alerts", "list", "--severity", "loud"]))).toEqual({
+      code: 2,
+      message:
+        "apimon alerts: --severity must be one of warning, critical (got 'loud') (see 'apimon alerts --help')",
+    });
+    expect(failure(await apimon(["dlq", "replay", "nowhere.v1"])).code).toBe(2);
+    expect(failure(await apimon(["frobnicate"])).code).toBe(2);
+    expect(failure(await apimon(["keys", "list"], { ADMIN_TOKEN: "" }))).toEqual({
+      code: 2,
+      message: "apimon: invalid configuration: ADMIN_TOKEN is not set",
+    });
+
+    const wrongToken = failure(await apimon(["keys", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }));
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.message).toMatch(/^apimon keys: the keys service answered 401: .+; check ADMIN_TOKEN$/);
+    const alertsToken = failure(
+      await apimon(["channels", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }),
+    );
+    expect(alertsToken.message).toMatch(/^apimon channels: the alerts service answered 401: /);
+    expect(failure(await apimon(["alerts", "show", "999999"]))).toEqual({
+      code: 1,
+      message: "apimon alerts: the alerts service answered 404: Alert not found",
+    });
+
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = failure(await apimon(["alerts", "list"], { ALERTS_URL: closed }));
+    expect(down.code).toBe(1);
+    expect(down.message).toMatch(
+      new RegExp(`^apimon alerts: cannot reach the alerts service at ${closed}: `),
+    );
+    const keysDown = failure(await apimon(["keys", "get", "1"], { KEYS_URL: closed }));
+    expect(keysDown.message).toMatch(
+      new RegExp(`^apimon keys: cannot reach the keys service at ${closed}: `),
+    );
+  });
+});
