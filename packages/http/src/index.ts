@@ -1,6 +1,24 @@
 export { type AppEnv, type AppVariables, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
+export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
+export {
+  type ApiDocumentOptions,
+  adminErrorResponses,
+  describeHealthRoutes,
+  describeRoute,
+  errorResponses,
+  errorSchema,
+  fieldErrorSchema,
+  honoPath,
+  jsonBody,
+  jsonResponse,
+  OpenAPIHono,
+  pageSchema,
+  type RouteConfig,
+  serveOpenApiDocument,
+  undocumentedRoutes,
+} from "./openapi";
 export {
   cursorParam,
   DEFAULT_PAGE_SIZE,
@@ -15,4 +33,4 @@ export {
   toPage,
 } from "./pagination";
 export { createShutdown, type RunningServer, type ShutdownStep, startServer } from "./server";
-export { fieldErrors, parseOr400, readJson, readQuery } from "./validation";
+export { fieldErrors, parseOr400, readJson, readOptionalJson, readQuery } from "./validation";

@@ -1,12 +1,19 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import { type AppEnv, conflict, notFound, parseOr400, readQuery, toPage } from "@apimon/http";
+import {
+  type AppEnv,
+  conflict,
+  notFound,
+  parseOr400,
+  readOptionalJson,
+  readQuery,
+  toPage,
+} from "@apimon/http";
 import type { Registry } from "@apimon/observability";
 import { type Context, Hono } from "hono";
 import type { AlertLog } from "../alert-log";
 import { counter } from "../metrics";
 import { acknowledgeSchema, activeAlertsQuerySchema, historyQuerySchema, idParamSchema } from "../schemas";
 import { activeCountsView, alertDetailView, alertView } from "../views";
-import { readOptionalJson } from "./optional-json";
 
 /** Most recent timeline events and deliveries shown with an alert. */
 export const DETAIL_LIMIT = 500;
