@@ -34,6 +34,7 @@ export function createDocsRoutes({ title }: { title: string }): OpenAPIHono {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title.replaceAll("<", "&lt;")}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>

@@ -7,6 +7,7 @@ export {
   adminErrorResponses,
   describeHealthRoutes,
   describeRoute,
+  documentProblems,
   errorResponses,
   errorSchema,
   fieldErrorSchema,
@@ -17,7 +18,6 @@ export {
   pageSchema,
   type RouteConfig,
   serveOpenApiDocument,
-  undocumentedRoutes,
 } from "./openapi";
 export {
   cursorParam,

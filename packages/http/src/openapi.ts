@@ -171,22 +171,58 @@ export function serveOpenApiDocument<E extends Env>(
   );
 }
 
+type Operation = { security?: unknown[]; responses?: Record<string, unknown> };
+type Document = { security?: unknown; paths?: Record<string, Record<string, Operation>> };
+
 /**
- * The routes of `app.routes` (method and Hono path) that the document does not describe with at
- * least one response, as "METHOD /path"; middleware (`ALL /...*`) is not a route. For tests.
+ * What the document gets wrong about an app, one line each (none: it describes the app): a
+ * route of `app.routes` without a described response (middleware, `ALL /...*`, is not a
+ * route), a described operation the app does not serve, an admin operation (under /api/) that
+ * lacks a success, its 400 or the errors every admin route may answer, or that is not behind
+ * the token while everything else is, and a pattern written with regex flags. For tests.
  */
-export function undocumentedRoutes(
+export function documentProblems(
   routes: readonly { method: string; path: string }[],
-  document: { paths?: Record<string, Record<string, { responses?: Record<string, unknown> } | unknown>> },
+  answered: unknown,
 ): string[] {
-  return routes
-    .filter((route) => !(route.method === "ALL" && route.path.endsWith("*")))
-    .filter((route) => {
-      const path = route.path.replaceAll(/:([^/]+)/g, "{$1}");
-      const operation = document.paths?.[path]?.[route.method.toLowerCase()] as
-        | { responses?: Record<string, unknown> }
-        | undefined;
-      return Object.keys(operation?.responses ?? {}).length === 0;
-    })
-    .map((route) => `${route.method} ${route.path}`);
+  const document = answered as Document;
+  const problems: string[] = [];
+  const served = new Set<string>();
+  for (const route of routes) {
+    if (route.method === "ALL" && route.path.endsWith("*")) continue;
+    const path = route.path.replaceAll(/:([^/]+)/g, "{$1}");
+    served.add(`${route.method} ${path}`);
+    const operation = document.paths?.[path]?.[route.method.toLowerCase()];
+    if (Object.keys(operation?.responses ?? {}).length === 0)
+      problems.push(`undocumented: ${route.method} ${route.path}`);
+  }
+  if (JSON.stringify(document.security) !== JSON.stringify([{ adminToken: [] }])) {
+    problems.push("the document does not put the API behind the admin token");
+  }
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      const name = `${method.toUpperCase()} ${path}`;
+      if (!served.has(name)) problems.push(`not served: ${name}`);
+      const statuses = Object.keys(operation.responses ?? {});
+      if (!path.startsWith("/api/")) {
+        if (JSON.stringify(operation.security) !== "[]") problems.push(`not marked public: ${name}`);
+        continue;
+      }
+      if (operation.security !== undefined) problems.push(`not behind the admin token: ${name}`);
+      if (!statuses.some((s) => s.startsWith("2"))) problems.push(`no success response: ${name}`);
+      for (const status of ["400", "401", "500", "503"]) {
+        if (!statuses.includes(status) && !(status === "400" && !hasInput(operation))) {
+          problems.push(`no ${status} response: ${name}`);
+        }
+      }
+    }
+  }
+  // A pattern is an ECMAScript regular expression's source: `/.../u` would be taken literally.
+  for (const pattern of JSON.stringify(document).match(/"pattern":"(?:[^"\\]|\\.)*"/g) ?? []) {
+    if (/\/[a-z]*"$/.test(pattern)) problems.push(`pattern with regex flags: ${pattern}`);
+  }
+  return problems;
 }
+
+const hasInput = (operation: Operation & { parameters?: unknown[]; requestBody?: unknown }) =>
+  (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
