@@ -75,9 +75,16 @@ describe("the API reference at /docs", () => {
       const res = await page.goto(`${origin}/docs`);
       expect(res?.status()).toBe(200);
       expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
-      await page.waitForFunction((n) => document.querySelectorAll(".opblock").length === n, operations, {
-        timeout: 30_000,
-      });
+      await page.waitForFunction(
+        (n) =>
+          (
+            globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+          ).document.querySelectorAll(".opblock").length === n,
+        operations,
+        {
+          timeout: 30_000,
+        },
+      );
       // Open one operation: the expanded view renders its schemas.
       await page.locator(".opblock-summary").first().click();
       await page.locator(".opblock-body").first().waitFor();
