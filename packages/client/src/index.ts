@@ -6,6 +6,7 @@ export {
   type AlertsClient,
   type AlertView,
   type ChannelInput,
+  type CreateChannelInput,
   type ChannelView,
   createAlertsClient,
   type DeliveryView,

@@ -12,9 +12,9 @@ const time = z.iso.datetime();
 const int = z.number().int();
 const severity = z.enum(alertSeverities);
 const ALERT_STATUSES = ["firing", "acknowledged", "resolved"] as const;
-/** Every key present, 0 when none. */
-const countsOf = <K extends string>(keys: readonly K[]) =>
-  z.object(Object.fromEntries(keys.map((k) => [k, int])) as Record<K, typeof int>);
+/** Counts by key. The service answers every key (0 when none); clients need not count on it. */
+const countsOf = <K extends string>(keys: readonly [K, ...K[]]) =>
+  z.partialRecord(z.enum(keys), int).describe(`Every one of ${keys.join(", ")}, 0 when none`);
 
 const alertShape = {
   id: int,
@@ -99,7 +99,7 @@ export const activeCountsSchema = z
   .object({
     total: int,
     bySeverity: countsOf(alertSeverities),
-    byStatus: countsOf(["firing", "acknowledged"]),
+    byStatus: countsOf(["firing", "acknowledged"] as const),
     byType: countsOf(alertTypes),
   })
   .meta({ id: "ActiveAlertCounts", description: "Every severity, status and type present, 0 when none" });
