@@ -51,7 +51,8 @@ export interface AlertFilters {
 export function createAlertsClient(options: ApiClientOptions) {
   const api = createTypedClient<paths>({ ...options, service: "alerts" });
   // "" is what an empty form field sends: no filter (the query serializer leaves it out).
-  const active = (filter: AlertFilters) => unwrap(api.GET("/api/v1/alerts", { params: { query: filter as ActiveQuery } }));
+  const active = (filter: AlertFilters) =>
+    unwrap(api.GET("/api/v1/alerts", { params: { query: filter as ActiveQuery } }));
   const history = (filter: AlertFilters) =>
     unwrap(api.GET("/api/v1/alerts/history", { params: { query: filter as HistoryQuery } }));
   const listAlerts = (filter: AlertFilters = {}) =>
@@ -90,9 +91,11 @@ export function createAlertsClient(options: ApiClientOptions) {
       (await unwrap(api.PUT("/api/v1/alerts/settings", { body: settings }))) as SettingsView,
     listChannels,
     /** Every channel, by id, page by page. */
-    iterateChannels: (params: { limit?: number } = {}) => paginate((cursor) => listChannels({ ...params, cursor })),
+    iterateChannels: (params: { limit?: number } = {}) =>
+      paginate((cursor) => listChannels({ ...params, cursor })),
     getChannel: (id: number) => unwrap(api.GET("/api/v1/alerts/channels/{id}", byId(id))),
-    createChannel: (input: CreateChannelInput) => unwrap(api.POST("/api/v1/alerts/channels", { body: input })),
+    createChannel: (input: CreateChannelInput) =>
+      unwrap(api.POST("/api/v1/alerts/channels", { body: input })),
     updateChannel: (id: number, patch: ChannelInput) =>
       unwrap(api.PATCH("/api/v1/alerts/channels/{id}", { ...byId(id), body: patch })),
     deleteChannel: async (id: number): Promise<void> => {

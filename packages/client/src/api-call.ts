@@ -100,7 +100,9 @@ export function createApiFetch({
 }
 
 /** A typed client of one service's API (openapi-fetch over the generated `paths`). */
-export function createTypedClient<Paths extends {}>(options: ApiClientOptions & { service: string }): Client<Paths> {
+export function createTypedClient<Paths extends {}>(
+  options: ApiClientOptions & { service: string },
+): Client<Paths> {
   const apiFetch = createApiFetch(options);
   return createClient<Paths>({ baseUrl: options.baseUrl, fetch: apiFetch, querySerializer: queryString });
 }
@@ -129,7 +131,9 @@ export interface Page<T> {
 }
 
 /** Every item of a cursor-paginated list, fetching the next page only when the last one is used up. */
-export async function* paginate<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
+export async function* paginate<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+): AsyncGenerator<T> {
   let cursor: string | undefined;
   do {
     const page = await fetchPage(cursor);

@@ -10,7 +10,8 @@ type Body<P extends keyof paths, M extends "post" | "patch"> = NonNullable<
 export type StoredApiKeyView = Schemas["ApiKey"];
 /** Any answer about a key: a read's, or a creation's or rotation's (with the plaintext `key`). */
 type History = "usageCount" | "lastUsed" | "rotatedFromId" | "updatedAt";
-export type ApiKeyView = Omit<StoredApiKeyView, History> & Partial<Pick<StoredApiKeyView, History>> & { key?: string };
+export type ApiKeyView = Omit<StoredApiKeyView, History> &
+  Partial<Pick<StoredApiKeyView, History>> & { key?: string };
 /** A new key: the only answer that carries the plaintext `key`. */
 export type NewApiKeyView = Schemas["NewApiKey"];
 /** A rotation's successor, with the plaintext `key`. */
@@ -45,7 +46,8 @@ export function createKeysClient(options: ApiClientOptions) {
   const listKeys = (params: ListKeysParams = {}) =>
     unwrap(api.GET("/api/v1/keys", { params: { query: keysQuery(params) } }));
   return {
-    createUser: (input: { email: string; name: string }) => unwrap(api.POST("/api/v1/users", { body: input })),
+    createUser: (input: { email: string; name: string }) =>
+      unwrap(api.POST("/api/v1/users", { body: input })),
     listUsers,
     /** Every user, page by page. */
     iterateUsers: (params: { limit?: number } = {}) => paginate((cursor) => listUsers({ ...params, cursor })),
