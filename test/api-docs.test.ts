@@ -1,38 +1,12 @@
 // The interactive API references of the keys and alerts services, opened as an operator would:
 // in chromium, with the services' CSP, and nothing loaded from anywhere but the service.
-
 import { type RunningServer, startServer } from "@apimon/http";
-import { Registry } from "@apimon/observability";
-import { launchChromium, testLogger } from "@apimon/testkit";
+import { launchChromium } from "@apimon/testkit";
 import type { Browser } from "playwright-core";
-import { createAlertLog } from "../services/alerts/src/alert-log";
-import { createApp as createAlertsApp } from "../services/alerts/src/app";
-import { createApp as createKeysApp } from "../services/keys/src/app";
+import { describedApps } from "../scripts/described-apps";
 
-const logger = testLogger();
 // Opening the reference reads only /openapi.json: no route that needs the database runs.
-const apps = {
-  keys: createKeysApp({
-    logger,
-    registry: new Registry(),
-    prisma: {} as never,
-    config: {
-      adminToken: "t",
-      keyHashSecret: "s",
-      graceSeconds: 60,
-      defaults: { minute: 1, hour: 1, day: 1 },
-    },
-    isShuttingDown: () => false,
-  }),
-  alerts: createAlertsApp({
-    logger,
-    registry: new Registry(),
-    prisma: {} as never,
-    alertLog: createAlertLog(logger),
-    config: { adminToken: "t", consoleUrl: "http://127.0.0.1:1", testTimeoutMs: 1000 },
-    isShuttingDown: () => false,
-  }),
-};
+const apps = describedApps();
 
 describe("the API reference at /docs", () => {
   let browser: Browser;

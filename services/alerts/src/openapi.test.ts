@@ -1,8 +1,5 @@
 import { documentProblems } from "@apimon/http";
-import { Registry } from "@apimon/observability";
-import { testLogger } from "@apimon/testkit";
-import { createAlertLog } from "./alert-log";
-import { createApp } from "./app";
+import { describedApps } from "../../../scripts/described-apps";
 
 type Schema = { properties: Record<string, { properties?: Record<string, unknown> }> };
 type Document = {
@@ -14,15 +11,7 @@ type Document = {
 
 describe("OpenAPI document", () => {
   // The document is made from the routes; nothing here reaches the database.
-  const logger = testLogger();
-  const app = createApp({
-    logger,
-    registry: new Registry(),
-    prisma: {} as never,
-    alertLog: createAlertLog(logger),
-    config: { adminToken: "t", consoleUrl: "http://console.test", testTimeoutMs: 1000 },
-    isShuttingDown: () => false,
-  });
+  const app = describedApps().alerts;
   let document: Document;
 
   beforeAll(async () => {

@@ -1,24 +1,11 @@
 import { documentProblems } from "@apimon/http";
-import { Registry } from "@apimon/observability";
-import { testLogger } from "@apimon/testkit";
-import { createApp } from "./app";
+import { describedApps } from "../../../scripts/described-apps";
 
 type Document = { paths: Record<string, Record<string, { requestBody?: unknown }>> };
 
 describe("OpenAPI document", () => {
   // The document is made from the routes; nothing here reaches the database.
-  const app = createApp({
-    logger: testLogger(),
-    registry: new Registry(),
-    prisma: {} as never,
-    config: {
-      adminToken: "t",
-      keyHashSecret: "s",
-      graceSeconds: 60,
-      defaults: { minute: 1, hour: 1, day: 1 },
-    },
-    isShuttingDown: () => false,
-  });
+  const app = describedApps().keys;
   let document: Document;
 
   beforeAll(async () => {

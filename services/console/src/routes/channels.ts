@@ -1,4 +1,10 @@
-import { ApiError, type ChannelInput, type CreateChannelInput, type ChannelView, type TestDeliveryView } from "@apimon/client";
+import {
+  ApiError,
+  type ChannelInput,
+  type ChannelView,
+  type CreateChannelInput,
+  type TestDeliveryView,
+} from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
