@@ -12,11 +12,15 @@ export {
   errorSchema,
   fieldErrorSchema,
   honoPath,
+  INVALID_PATH,
+  INVALID_QUERY,
   jsonBody,
   jsonResponse,
+  listResponses,
   OpenAPIHono,
   pageSchema,
   type RouteConfig,
+  readResponses,
   serveOpenApiDocument,
 } from "./openapi";
 export {

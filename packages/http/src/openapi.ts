@@ -63,6 +63,22 @@ export function adminErrorResponses(own: Record<number, string>): Responses {
   });
 }
 
+export const INVALID_QUERY = "Invalid query (`errors` lists the fields)";
+export const INVALID_PATH = "Invalid path (`errors` lists the fields)";
+
+/** The responses of a paginated admin list: a page of `item`, or a 400 for its query. */
+export function listResponses(item: z.ZodType, description: string): Responses {
+  return { 200: jsonResponse(pageSchema(item), description), ...adminErrorResponses({ 400: INVALID_QUERY }) };
+}
+
+/** The responses of an admin read by id: the resource, a 400 for the path, a 404 saying what is missing. */
+export function readResponses(schema: z.ZodType, description: string, notFound: string): Responses {
+  return {
+    200: jsonResponse(schema, description),
+    ...adminErrorResponses({ 400: INVALID_PATH, 404: notFound }),
+  };
+}
+
 /** A JSON request body. */
 export function jsonBody(schema: z.ZodType, description?: string, required = true) {
   return { required, ...(description && { description }), content: { "application/json": { schema } } };

@@ -6,12 +6,14 @@ import {
   describeRoute,
   jsonBody,
   jsonResponse,
+  listResponses,
   notFound,
   OpenAPIHono,
   pageSchema,
   parseOr400,
   readOptionalJson,
   readQuery,
+  readResponses,
   toPage,
 } from "@apimon/http";
 import type { Registry } from "@apimon/observability";
@@ -35,7 +37,6 @@ import {
 } from "../views";
 
 const tags = ["Alerts"];
-const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 
 /** Most recent timeline events and deliveries shown with an alert. */
 export const DETAIL_LIMIT = 500;
@@ -61,6 +62,26 @@ export function createAlertRoutes({
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
   const acknowledged = counter(registry, "alerts_acknowledged_total", "Alerts acknowledged through the API");
 
+  const filtered = (query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId">) => ({
+    type: query.type,
+    severity: query.severity,
+    apiKeyId: query.apiKeyId,
+  });
+
+  /** A page of the alerts `where` selects, newest first. */
+  async function newestFirst(
+    where: Prisma.AlertWhereInput,
+    { cursor, limit }: { cursor?: number; limit: number },
+  ) {
+    const rows = await prisma.alert.findMany({
+      where: { ...where, ...(cursor !== undefined && { id: { lt: cursor } }) },
+      orderBy: { id: "desc" },
+      take: limit + 1,
+    });
+    const page = toPage(rows, limit);
+    return { items: page.items.map(alertView), nextCursor: page.nextCursor };
+  }
+
   async function detail(id: number) {
     const alert = await prisma.alert.findUnique({ where: { id } });
     if (!alert) throw notFound("Alert not found");
@@ -83,23 +104,15 @@ export function createAlertRoutes({
       summary: "List active alerts (firing or acknowledged)",
       tags,
       request: { query: activeAlertsQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(alertSchema), "A page of alerts, newest first"),
-        ...adminErrorResponses({ 400: "Invalid query (`errors` lists the fields)" }),
-      },
+      responses: listResponses(alertSchema, "A page of alerts, newest first"),
     },
     async (c) => {
       const query = readQuery(c, activeAlertsQuerySchema);
       const where: Prisma.AlertWhereInput = {
+        ...filtered(query),
         status: query.status ?? { in: ["firing", "acknowledged"] },
-        type: query.type,
-        severity: query.severity,
-        apiKeyId: query.apiKeyId,
-        ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
       };
-      const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
-      const page = toPage(rows, query.limit);
-      return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
+      return c.json(await newestFirst(where, query));
     },
   );
 
@@ -142,16 +155,11 @@ export function createAlertRoutes({
     async (c) => {
       const query = readQuery(c, historyQuerySchema);
       const where: Prisma.AlertWhereInput = {
+        ...filtered(query),
         status: query.status,
-        type: query.type,
-        severity: query.severity,
-        apiKeyId: query.apiKeyId,
         createdAt: { gte: query.from, lt: query.to },
-        ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
       };
-      const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
-      const page = toPage(rows, query.limit);
-      return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
+      return c.json(await newestFirst(where, query));
     },
   );
 
@@ -163,10 +171,7 @@ export function createAlertRoutes({
       summary: "Get an alert with its timeline and notification deliveries",
       tags,
       request: { params: idParamSchema },
-      responses: {
-        200: jsonResponse(alertDetailSchema, "The alert"),
-        ...adminErrorResponses({ 400: INVALID_PATH, 404: "Alert not found" }),
-      },
+      responses: readResponses(alertDetailSchema, "The alert", "Alert not found"),
     },
     async (c) => c.json(await detail(pathId(c))),
   );

@@ -7,15 +7,17 @@ import {
   badRequest,
   describeRoute,
   HttpError,
+  INVALID_PATH,
   jsonBody,
   jsonResponse,
+  listResponses,
   notFound,
   OpenAPIHono,
-  pageSchema,
   paginationQuery,
   parseOr400,
   readJson,
   readQuery,
+  readResponses,
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
@@ -34,7 +36,6 @@ import { channelSchema, channelView, deliveryView, testDeliverySchema } from "..
 
 const tags = ["Notification channels"];
 const BODY_TOO_LARGE = "Request body larger than 64 KiB";
-const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 
 export interface ChannelRoutesDeps {
   prisma: PrismaClient;
@@ -119,10 +120,7 @@ export function createChannelRoutes({
       summary: "List notification channels",
       tags,
       request: { query: listQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(channelSchema), "A page of channels, by id"),
-        ...adminErrorResponses({ 400: "Invalid query (`errors` lists the fields)" }),
-      },
+      responses: listResponses(channelSchema, "A page of channels, by id"),
     },
     async (c) => {
       const query = readQuery(c, listQuerySchema);
@@ -144,10 +142,7 @@ export function createChannelRoutes({
       summary: "Get a notification channel",
       tags,
       request: { params: idParamSchema },
-      responses: {
-        200: jsonResponse(channelSchema, "The channel"),
-        ...adminErrorResponses({ 400: INVALID_PATH, 404: "Channel not found" }),
-      },
+      responses: readResponses(channelSchema, "The channel", "Channel not found"),
     },
     async (c) => {
       const channel = await prisma.notificationChannel.findUnique({ where: { id: pathId(c) } });

@@ -5,15 +5,17 @@ import {
   badRequest,
   conflict,
   describeRoute,
+  INVALID_PATH,
   jsonBody,
   jsonResponse,
+  listResponses,
   notFound,
   OpenAPIHono,
-  pageSchema,
   parseOr400,
   readJson,
   readOptionalJson,
   readQuery,
+  readResponses,
   toPage,
 } from "@apimon/http";
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
@@ -42,7 +44,6 @@ export interface KeyRoutesDeps {
 
 const tags = ["API keys"];
 const BODY_TOO_LARGE = "Request body larger than 64 KiB";
-const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 /** The plaintext key is in the body: no cache may keep it. */
 const noStore = { "Cache-Control": z.literal("no-store") };
 
@@ -129,10 +130,7 @@ export function createKeyRoutes({
         "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others.",
       tags,
       request: { query: listKeysQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(keySchema), "A page of keys, by id"),
-        ...adminErrorResponses({ 400: "Invalid query (`errors` lists the fields)" }),
-      },
+      responses: listResponses(keySchema, "A page of keys, by id"),
     },
     async (c) => {
       const query = readQuery(c, listKeysQuerySchema);
@@ -160,10 +158,7 @@ export function createKeyRoutes({
       summary: "Get an API key with its usage",
       tags,
       request: { params: idParamSchema },
-      responses: {
-        200: jsonResponse(keySchema, "The key"),
-        ...adminErrorResponses({ 400: INVALID_PATH, 404: "API key not found" }),
-      },
+      responses: readResponses(keySchema, "The key", "API key not found"),
     },
     async (c) => {
       const key = await prisma.apiKey.findUnique({ where: { id: pathId(c) } });

@@ -5,9 +5,9 @@ import {
   describeRoute,
   jsonBody,
   jsonResponse,
+  listResponses,
   notFound,
   OpenAPIHono,
-  pageSchema,
   parseOr400,
   readJson,
   readQuery,
@@ -60,10 +60,7 @@ export function createUserRoutes({ prisma }: UserRoutesDeps): OpenAPIHono<AppEnv
       summary: "List users",
       tags,
       request: { query: listUsersQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(userSchema), "A page of users, by id"),
-        ...adminErrorResponses({ 400: "Invalid query (`errors` lists the fields)" }),
-      },
+      responses: listResponses(userSchema, "A page of users, by id"),
     },
     async (c) => {
       const { cursor, limit } = readQuery(c, listUsersQuerySchema);
