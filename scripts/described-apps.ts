@@ -31,3 +31,11 @@ export function describedApps() {
     }),
   };
 }
+
+/** One described app and the document it serves at /openapi.json. */
+export async function describedDocument<D>(name: keyof ReturnType<typeof describedApps>) {
+  const app = describedApps()[name];
+  const res = await app.request("/openapi.json");
+  if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
+  return { routes: app.routes, document: (await res.json()) as D };
+}

@@ -5,6 +5,7 @@ export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorize
 export {
   type ApiDocumentOptions,
   adminErrorResponses,
+  deleteResponses,
   describeHealthRoutes,
   describeRoute,
   documentProblems,

@@ -79,6 +79,11 @@ export function readResponses(schema: z.ZodType, description: string, notFound: 
   };
 }
 
+/** The responses of an admin delete by id: 204, a 400 for the path, a 404 saying what is missing. */
+export function deleteResponses(notFound: string): Responses {
+  return { 204: { description: "Deleted" }, ...adminErrorResponses({ 400: INVALID_PATH, 404: notFound }) };
+}
+
 /** A JSON request body. */
 export function jsonBody(schema: z.ZodType, description?: string, required = true) {
   return { required, ...(description && { description }), content: { "application/json": { schema } } };

@@ -5,6 +5,7 @@ import {
   type AppEnv,
   adminErrorResponses,
   badRequest,
+  deleteResponses,
   describeRoute,
   HttpError,
   INVALID_PATH,
@@ -209,10 +210,7 @@ export function createChannelRoutes({
         "Also deletes its delivery records and removes it from the escalation policy; disable it instead to keep them.",
       tags,
       request: { params: idParamSchema },
-      responses: {
-        204: { description: "Deleted" },
-        ...adminErrorResponses({ 400: INVALID_PATH, 404: "Channel not found" }),
-      },
+      responses: deleteResponses("Channel not found"),
     },
     async (c) => {
       const id = pathId(c);

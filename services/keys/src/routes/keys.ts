@@ -4,8 +4,8 @@ import {
   adminErrorResponses,
   badRequest,
   conflict,
+  deleteResponses,
   describeRoute,
-  INVALID_PATH,
   jsonBody,
   jsonResponse,
   listResponses,
@@ -290,10 +290,7 @@ export function createKeyRoutes({
       description: "The edge stops accepting the key as soon as it reads the tombstone.",
       tags,
       request: { params: idParamSchema },
-      responses: {
-        204: { description: "Deleted" },
-        ...adminErrorResponses({ 400: INVALID_PATH, 404: "API key not found" }),
-      },
+      responses: deleteResponses("API key not found"),
     },
     async (c) => {
       const id = pathId(c);
