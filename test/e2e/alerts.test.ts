@@ -1,4 +1,4 @@
-// Issue 7 end to end, through the whole product: slow calls through the edge → anomaly detector →
+// End to end, through the whole product: slow calls through the edge → anomaly detector →
 // alerts service → notifier → a real SMTP server, a Slack-compatible receiver and a signed
 // webhook receiver. Every service runs as its own process on real Kafka, Postgres and Redis.
 import { createHmac } from "node:crypto";

@@ -1,8 +1,9 @@
-// Issue 3 end to end: the keys service (its real composition root, as a process) writes every
+// End to end: the keys service (its real composition root, as a process) writes every
 // change to the outbox, its relay publishes it to keys.changes.v1, and a registry reader (what
 // the edge runs) follows it. Real Postgres and Kafka; nothing mocked.
 import { execFileSync } from "node:child_process";
-import { createKeysClient, type KeysClient, runKeysCommand } from "@apimon/client";
+import { runKeys } from "@apimon/cli";
+import { createKeysClient, type KeysClient } from "@apimon/client";
 import { topics } from "@apimon/events";
 import { createKafka, ensureTopics, topicName } from "@apimon/kafka";
 import { createKeyRegistry, hashApiKey, type KeyRegistry } from "@apimon/key-registry";
@@ -67,6 +68,9 @@ afterAll(async () => {
 });
 
 const hash = (key: string) => hashApiKey(KEY_HASH_SECRET, key);
+
+/** What an operator's `apimon keys` command answers, as `--json` prints it. */
+const runKeysCommand = async (client: KeysClient, argv: string[]) => (await runKeys(client, argv)).data;
 
 describe("keys service → keys.changes.v1 → registry reader", () => {
   it("shows a created key in the registry, follows deactivation, rotation with grace, and deletion", async () => {

@@ -1,4 +1,4 @@
-// Issue 5 end to end: calls through the real edge become api_usage rows (usage-recorder) and
+// End to end: calls through the real edge become api_usage rows (usage-recorder) and
 // the key's usageCount / lastUsed (key-stats), read back through the keys API.
 import { waitFor } from "@apimon/testkit";
 import { type FullStack, startFullStack } from "./lib/full-stack";

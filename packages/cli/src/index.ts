@@ -1,2 +1,3 @@
 export type { AlertsApi } from "./alerts-api";
+export { runKeys } from "./commands/keys";
 export { apimonMain, type Io, USAGE } from "./main";

@@ -4,7 +4,6 @@ import { createAlertsClient, createKeysClient, seedDemo, seedReport } from "@api
 import { ConfigError, DEFAULT_PORTS } from "@apimon/config";
 import { createKafka } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
-import { createAlertsFetchAdapter } from "./alerts-fetch-adapter";
 import { UsageError } from "./args";
 import { ALERTS_USAGE, runAlerts } from "./commands/alerts";
 import { CHANNELS_USAGE, runChannels } from "./commands/channels";
@@ -111,16 +110,16 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
   const config = loadApiConfig(env);
   const keys = createKeysClient({ baseUrl: config.keysUrl, adminToken: config.adminToken });
   if (group === "keys") return runKeys(keys, argv);
+  const alerts = createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken });
   if (group === "seed") {
     const seed = await seedDemo({
       keys,
-      alerts: createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken }),
+      alerts,
       email: env.SEED_USER_EMAIL || undefined,
       channelEmail: env.SEED_ALERT_EMAIL || undefined,
     });
     return seedReport(seed, env).join("\n");
   }
-  const alerts = createAlertsFetchAdapter({ baseUrl: config.alertsUrl, adminToken: config.adminToken });
   if (group === "alerts") return runAlerts(alerts, argv);
   if (group === "channels") return runChannels(alerts, argv);
   return runSettings(alerts, argv);

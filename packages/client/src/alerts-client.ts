@@ -1,150 +1,107 @@
 import type { AlertSettings } from "@apimon/config";
-import { type ApiClientOptions, createApiCaller, query } from "./api-call";
-import type { Page } from "./keys-client";
+import { type ApiClientOptions, createTypedClient, paginate, unwrap } from "./api-call";
+import type { components, paths } from "./generated/alerts-api";
+
+type Schemas = components["schemas"];
+type Body<P extends keyof paths, M extends "post" | "put" | "patch"> = NonNullable<
+  paths[P][M] extends { requestBody?: { content: { "application/json": infer B } } } ? B : never
+>;
 
 /** What the alerts API answers for an alert. */
-export interface AlertView {
-  id: number;
-  fingerprint: string;
-  type: string;
-  severity: "warning" | "critical";
-  status: "firing" | "acknowledged" | "resolved";
-  apiKeyId: number | null;
-  endpoint: string | null;
-  clientIp: string | null;
-  message: string;
-  observedValue: number;
-  threshold: number;
-  occurrences: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  acknowledgementNote: string | null;
-  resolvedAt: string | null;
-  lastNotifiedAt: string | null;
-  escalatedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
+export type AlertView = Schemas["Alert"];
+/** An alert with its timeline and notification deliveries. */
+export type AlertDetailView = Schemas["AlertDetail"];
 /** One attempt to deliver a notification, as the notifier recorded it. */
-export interface DeliveryView {
-  id: number;
-  deliveryId: string;
-  alertId: number | null;
-  channelId: number;
-  attempt: number;
-  status: string;
-  responseCode: number | null;
-  error: string | null;
-  latencyMs: number | null;
-  createdAt: string;
-}
-
+export type DeliveryView = Schemas["Delivery"];
 /** A channel test's answer: the final delivery record with every attempt, first to final. */
-export interface TestDeliveryView extends DeliveryView {
-  attempts: DeliveryView[];
-}
-
-export interface AlertDetailView extends AlertView {
-  timeline: {
-    id: number;
-    kind: string;
-    at: string;
-    severity: string | null;
-    observedValue: number | null;
-    by: string | null;
-    note: string | null;
-    channelIds: number[];
-  }[];
-  deliveries: DeliveryView[];
-}
-
+export type TestDeliveryView = Schemas["TestDelivery"];
 /** `GET /api/v1/alerts/counts`: the active alerts counted by severity, status and type. */
-export interface AlertCountsView {
-  total: number;
-  bySeverity: Record<string, number>;
-  byStatus: Record<string, number>;
-  byType: Record<string, number>;
-}
-
-export interface ChannelView {
-  id: number;
-  name: string;
-  type: "email" | "slack" | "webhook";
-  target: string;
-  hasSecret: boolean;
-  minSeverity: "warning" | "critical";
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ChannelInput {
-  name?: string;
-  type?: "email" | "slack" | "webhook";
-  target?: string;
-  secret?: string | null;
-  minSeverity?: "warning" | "critical";
-  enabled?: boolean;
-}
-
+export type AlertCountsView = Schemas["ActiveAlertCounts"];
+export type ChannelView = Schemas["Channel"];
 export type SettingsView = AlertSettings & { updatedAt: string | null };
-
-interface Durations {
-  count: number;
-  meanSeconds: number | null;
-  medianSeconds: number | null;
-}
-
 /** `GET /api/v1/alerts/report`. */
-export interface AlertReportView {
-  from: string;
-  to: string;
-  total: number;
-  byType: Record<string, number>;
-  bySeverity: Record<string, number>;
-  byStatus: Record<string, number>;
-  byApiKey: { apiKeyId: number | null; count: number }[];
-  byDay: { day: string; count: number; byType: Record<string, number>; bySeverity: Record<string, number> }[];
-  timeToAcknowledge: Durations;
-  timeToResolve: Durations;
-}
+export type AlertReportView = Schemas["Report"];
 
+export type CreateChannelInput = Body<"/api/v1/alerts/channels", "post">;
+/** A change to a channel: any of its fields (`secret: null` removes the secret). */
+export type ChannelInput = Body<"/api/v1/alerts/channels/{id}", "patch">;
+/** `PUT /api/v1/alerts/settings`: the whole document, as `getSettings` answers it. */
+export type SettingsInput = Body<"/api/v1/alerts/settings", "put">;
+
+type ActiveQuery = NonNullable<paths["/api/v1/alerts"]["get"]["parameters"]["query"]>;
+type HistoryQuery = NonNullable<paths["/api/v1/alerts/history"]["get"]["parameters"]["query"]>;
+
+/**
+ * Which alerts to list. Without `from`, `to` or `status: "resolved"`, the active ones (firing or
+ * acknowledged); with any of them, the history of alerts opened in [from, to).
+ */
 export interface AlertFilters {
+  // Plain strings: a value the API does not know is the API's to refuse (400, naming the field).
   type?: string;
   severity?: string;
   status?: string;
   apiKeyId?: number;
+  from?: string;
+  to?: string;
   cursor?: string;
   limit?: number;
 }
 
-/** A typed client of the alerts service's admin API. */
+/** A client of the alerts service's admin API, typed by the service's own route schemas. */
 export function createAlertsClient(options: ApiClientOptions) {
-  const call = createApiCaller({ ...options, service: "alerts" });
+  const api = createTypedClient<paths>({ ...options, service: "alerts" });
+  // "" is what an empty form field sends: no filter (the query serializer leaves it out).
+  const active = (filter: AlertFilters) =>
+    unwrap(api.GET("/api/v1/alerts", { params: { query: filter as ActiveQuery } }));
+  const history = (filter: AlertFilters) =>
+    unwrap(api.GET("/api/v1/alerts/history", { params: { query: filter as HistoryQuery } }));
+  const listAlerts = (filter: AlertFilters = {}) =>
+    filter.from || filter.to || filter.status === "resolved" ? history(filter) : active(filter);
+  const listChannels = (params: { cursor?: string; limit?: number } = {}) =>
+    unwrap(api.GET("/api/v1/alerts/channels", { params: { query: params } }));
+  const byId = (id: number) => ({ params: { path: { id } } });
+  const counts = () => unwrap(api.GET("/api/v1/alerts/counts"));
+  const getAlert = (id: number) => unwrap(api.GET("/api/v1/alerts/{id}", byId(id)));
+  const acknowledge = (id: number, body: { by?: string; note?: string }) =>
+    unwrap(api.POST("/api/v1/alerts/{id}/acknowledge", { ...byId(id), body }));
+  const report = (range: { from?: string; to?: string } = {}) =>
+    unwrap(api.GET("/api/v1/alerts/report", { params: { query: range } }));
   return {
-    listActive: (filters: AlertFilters = {}) =>
-      call<Page<AlertView>>("GET", `/api/v1/alerts${query({ ...filters })}`),
-    history: (filters: AlertFilters & { from?: string; to?: string } = {}) =>
-      call<Page<AlertView>>("GET", `/api/v1/alerts/history${query({ ...filters })}`),
-    counts: () => call<AlertCountsView>("GET", "/api/v1/alerts/counts"),
-    get: (id: number) => call<AlertDetailView>("GET", `/api/v1/alerts/${id}`),
-    acknowledge: (id: number, body: { by?: string; note?: string }) =>
-      call<AlertDetailView>("POST", `/api/v1/alerts/${id}/acknowledge`, body),
-    report: (range: { from?: string; to?: string } = {}) =>
-      call<AlertReportView>("GET", `/api/v1/alerts/report${query(range)}`),
-    getSettings: () => call<SettingsView>("GET", "/api/v1/alerts/settings"),
-    putSettings: (settings: unknown) => call<SettingsView>("PUT", "/api/v1/alerts/settings", settings),
-    listChannels: (params: { cursor?: string; limit?: number } = {}) =>
-      call<Page<ChannelView>>("GET", `/api/v1/alerts/channels${query(params)}`),
-    getChannel: (id: number) => call<ChannelView>("GET", `/api/v1/alerts/channels/${id}`),
-    createChannel: (input: ChannelInput) => call<ChannelView>("POST", "/api/v1/alerts/channels", input),
+    listAlerts,
+    /** Every alert the filter selects, newest first, page by page. */
+    iterateAlerts: (filter: Omit<AlertFilters, "cursor"> = {}) =>
+      paginate((cursor) => listAlerts({ ...filter, cursor })),
+    /** The active alerts (firing or acknowledged). */
+    listActive: (filter: AlertFilters = {}) => active(filter),
+    /** Alerts opened in [from, to), any status. */
+    history: (filter: AlertFilters = {}) => history(filter),
+    alertCounts: counts,
+    getAlert,
+    acknowledgeAlert: (id: number, note?: string, by?: string) =>
+      acknowledge(id, { ...(note !== undefined && { note }), ...(by !== undefined && { by }) }),
+    alertReport: report,
+    // The console's names of the same calls.
+    counts,
+    get: getAlert,
+    acknowledge,
+    report,
+    getSettings: async (): Promise<SettingsView> =>
+      (await unwrap(api.GET("/api/v1/alerts/settings"))) as SettingsView,
+    putSettings: async (settings: SettingsInput): Promise<SettingsView> =>
+      (await unwrap(api.PUT("/api/v1/alerts/settings", { body: settings }))) as SettingsView,
+    listChannels,
+    /** Every channel, by id, page by page. */
+    iterateChannels: (params: { limit?: number } = {}) =>
+      paginate((cursor) => listChannels({ ...params, cursor })),
+    getChannel: (id: number) => unwrap(api.GET("/api/v1/alerts/channels/{id}", byId(id))),
+    createChannel: (input: CreateChannelInput) =>
+      unwrap(api.POST("/api/v1/alerts/channels", { body: input })),
     updateChannel: (id: number, patch: ChannelInput) =>
-      call<ChannelView>("PATCH", `/api/v1/alerts/channels/${id}`, patch),
-    deleteChannel: (id: number) => call<void>("DELETE", `/api/v1/alerts/channels/${id}`),
-    testChannel: (id: number) => call<TestDeliveryView>("POST", `/api/v1/alerts/channels/${id}/test`),
+      unwrap(api.PATCH("/api/v1/alerts/channels/{id}", { ...byId(id), body: patch })),
+    deleteChannel: async (id: number): Promise<void> => {
+      await unwrap(api.DELETE("/api/v1/alerts/channels/{id}", byId(id)));
+    },
+    testChannel: (id: number) => unwrap(api.POST("/api/v1/alerts/channels/{id}/test", byId(id))),
   };
 }
 

@@ -7,14 +7,13 @@ export {
   type AlertView,
   type ChannelInput,
   type ChannelView,
+  type CreateChannelInput,
   createAlertsClient,
   type DeliveryView,
   type SettingsView,
   type TestDeliveryView,
 } from "./alerts-client";
 export { type ApiClientOptions, ApiError } from "./api-call";
-export { APIMON_USAGE, apimonMain, seedReport } from "./apimon-cli";
-export { keysCliMain, runKeysCommand, USAGE, UsageError } from "./keys-cli";
 export {
   type ApiKeyView,
   createKeysClient,
@@ -24,4 +23,4 @@ export {
   type UsageSummaryView,
   type UserView,
 } from "./keys-client";
-export { type DemoSeed, seedDemo } from "./seed";
+export { type DemoSeed, seedDemo, seedReport } from "./seed";

@@ -1,107 +1,84 @@
-import { type ApiClientOptions, createApiCaller, query } from "./api-call";
+import { type ApiClientOptions, createTypedClient, type Page, paginate, unwrap } from "./api-call";
+import type { components, paths } from "./generated/keys-api";
 
-/** What the keys API answers for a key (plaintext `key` only on create and rotate). */
-export interface ApiKeyView {
-  id: number;
-  userId: number;
-  name: string;
-  description: string | null;
-  prefix: string;
-  isActive: boolean;
-  rateLimits: { minute: number; hour: number; day: number };
-  expiresAt: string | null;
-  createdAt: string;
-  key?: string;
-  usageCount?: number;
-  lastUsed?: string | null;
-  rotatedFromId?: number | null;
-}
+type Schemas = components["schemas"];
+type Body<P extends keyof paths, M extends "post" | "patch"> = NonNullable<
+  paths[P][M] extends { requestBody?: { content: { "application/json": infer B } } } ? B : never
+>;
 
-export interface UserView {
-  id: number;
-  email: string;
-  name: string;
-  createdAt: string;
-}
-
+/** A key as reads and updates answer it. */
+export type StoredApiKeyView = Schemas["ApiKey"];
+/** Any answer about a key: a read's, or a creation's or rotation's (with the plaintext `key`). */
+type History = "usageCount" | "lastUsed" | "rotatedFromId" | "updatedAt";
+export type ApiKeyView = Omit<StoredApiKeyView, History> &
+  Partial<Pick<StoredApiKeyView, History>> & { key?: string };
+/** A new key: the only answer that carries the plaintext `key`. */
+export type NewApiKeyView = Schemas["NewApiKey"];
+/** A rotation's successor, with the plaintext `key`. */
+export type RotatedApiKeyView = Schemas["RotatedApiKey"];
+export type UserView = Schemas["User"];
 /** `GET /api/v1/keys/:id/usage`: a key's requests per minute, hour or day. */
-export interface KeyUsageView {
-  keyId: number;
-  from: string;
-  to: string;
-  granularity: "minute" | "hour" | "day";
-  buckets: {
-    start: string;
-    requests: number;
-    errors: number;
-    clientErrors: number;
-    rateLimited: number;
-    p50ResponseTimeMs: number | null;
-    p95ResponseTimeMs: number | null;
-  }[];
-}
-
+export type KeyUsageView = Schemas["KeyUsage"];
 /** `GET /api/v1/usage/summary`. */
-export interface UsageSummaryView {
-  from: string;
-  to: string;
+export type UsageSummaryView = Schemas["UsageSummary"];
+export type { Page };
+
+export type CreateKeyInput = Body<"/api/v1/keys", "post">;
+export type UpdateKeyInput = Body<"/api/v1/keys/{id}", "patch">;
+export interface ListKeysParams {
   userId?: number;
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  errorRate: number;
-  topKeys: { keyId: number; name: string | null; requests: number; errors: number }[];
-  topEndpoints: {
-    endpoint: string;
-    method: string;
-    requests: number;
-    errors: number;
-    p95ResponseTimeMs: number | null;
-  }[];
+  active?: boolean;
+  cursor?: string;
+  limit?: number;
 }
+type UsageQuery = NonNullable<paths["/api/v1/keys/{id}/usage"]["get"]["parameters"]["query"]>;
+type SummaryQuery = NonNullable<paths["/api/v1/usage/summary"]["get"]["parameters"]["query"]>;
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** A typed client of the keys service's admin API. */
-export function createKeysClient({ baseUrl, adminToken, fetch: doFetch = fetch }: ApiClientOptions) {
-  const call = createApiCaller({ baseUrl, adminToken, fetch: doFetch, service: "keys" });
+/** A client of the keys service's admin API, typed by the service's own route schemas. */
+export function createKeysClient(options: ApiClientOptions) {
+  const api = createTypedClient<paths>({ ...options, service: "keys" });
+  const keysQuery = ({ active, ...rest }: ListKeysParams) => ({
+    ...rest,
+    active: active === undefined ? undefined : (String(active) as "true" | "false"),
+  });
+  const listUsers = (params: { cursor?: string; limit?: number } = {}) =>
+    unwrap(api.GET("/api/v1/users", { params: { query: params } }));
+  const listKeys = (params: ListKeysParams = {}) =>
+    unwrap(api.GET("/api/v1/keys", { params: { query: keysQuery(params) } }));
   return {
-    createUser: (input: { email: string; name: string }) => call<UserView>("POST", "/api/v1/users", input),
-    listUsers: (params: { cursor?: string; limit?: number } = {}) =>
-      call<Page<UserView>>("GET", `/api/v1/users${query(params)}`),
-    createKey: (input: {
-      userId: number;
-      name: string;
-      description?: string;
-      rateLimits?: { minute?: number; hour?: number; day?: number };
-      expiresAt?: string;
-    }) => call<ApiKeyView>("POST", "/api/v1/keys", input),
-    listKeys: (params: { userId?: number; active?: boolean; cursor?: string; limit?: number } = {}) =>
-      call<Page<ApiKeyView>>("GET", `/api/v1/keys${query(params)}`),
-    getKey: (id: number) => call<ApiKeyView>("GET", `/api/v1/keys/${id}`),
-    updateKey: (
-      id: number,
-      patch: {
-        name?: string;
-        description?: string | null;
-        isActive?: boolean;
-        rateLimits?: { minute?: number | null; hour?: number | null; day?: number | null };
-      },
-    ) => call<ApiKeyView>("PATCH", `/api/v1/keys/${id}`, patch),
+    createUser: (input: { email: string; name: string }) =>
+      unwrap(api.POST("/api/v1/users", { body: input })),
+    listUsers,
+    /** Every user, page by page. */
+    iterateUsers: (params: { limit?: number } = {}) => paginate((cursor) => listUsers({ ...params, cursor })),
+    getUser: (id: number) => unwrap(api.GET("/api/v1/users/{id}", { params: { path: { id } } })),
+    createKey: (input: CreateKeyInput) => unwrap(api.POST("/api/v1/keys", { body: input })),
+    listKeys,
+    /** Every key matching the filter, page by page. */
+    iterateKeys: (params: Omit<ListKeysParams, "cursor"> = {}) =>
+      paginate((cursor) => listKeys({ ...params, cursor })),
+    getKey: (id: number) => unwrap(api.GET("/api/v1/keys/{id}", { params: { path: { id } } })),
+    updateKey: (id: number, patch: UpdateKeyInput) =>
+      unwrap(api.PATCH("/api/v1/keys/{id}", { params: { path: { id } }, body: patch })),
     rotateKey: (id: number, gracePeriodSeconds?: number) =>
-      call<ApiKeyView>(
-        "POST",
-        `/api/v1/keys/${id}/rotate`,
-        gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
+      unwrap(
+        api.POST("/api/v1/keys/{id}/rotate", {
+          params: { path: { id } },
+          body: gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds },
+        }),
       ),
-    deleteKey: (id: number) => call<void>("DELETE", `/api/v1/keys/${id}`),
+    deleteKey: async (id: number): Promise<void> => {
+      await unwrap(api.DELETE("/api/v1/keys/{id}", { params: { path: { id } } }));
+    },
     keyUsage: (id: number, params: { from?: string; to?: string; granularity?: string } = {}) =>
-      call<KeyUsageView>("GET", `/api/v1/keys/${id}/usage${query(params)}`),
-    usageSummary: (params: { from?: string; to?: string; userId?: number; limit?: number } = {}) =>
-      call<UsageSummaryView>("GET", `/api/v1/usage/summary${query(params)}`),
+      unwrap(
+        api.GET("/api/v1/keys/{id}/usage", {
+          // An unknown granularity is the service's to refuse (400), with its message.
+          params: { path: { id }, query: params as UsageQuery },
+        }),
+      ),
+    usageSummary: (params: SummaryQuery = {}) =>
+      unwrap(api.GET("/api/v1/usage/summary", { params: { query: params } })),
   };
 }
 

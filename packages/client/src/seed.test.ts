@@ -1,7 +1,6 @@
 import type { AlertsClient, ChannelView } from "./alerts-client";
-import { seedReport } from "./apimon-cli";
 import type { KeysClient } from "./keys-client";
-import { seedDemo } from "./seed";
+import { seedDemo, seedReport } from "./seed";
 
 /** In-memory keys and alerts APIs with the paging the real ones have. */
 function fakeApis(existing: { users?: Array<{ id: number; email: string }>; channels?: ChannelView[] } = {}) {

@@ -1,3 +1,4 @@
+import { DEFAULT_PORTS } from "@apimon/config";
 import type { AlertsClient, ChannelView } from "./alerts-client";
 import type { KeysClient } from "./keys-client";
 
@@ -57,4 +58,33 @@ export async function seedDemo({
     minSeverity: "warning",
   });
   return seed;
+}
+
+/** The lines `apimon seed` prints: the key once, then where to use it and where to look. */
+export function seedReport(
+  seed: {
+    email: string;
+    userId: number;
+    key: string;
+    keyId: number;
+    channel?: { id: number; target: string };
+  },
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const edge = env.EDGE_PUBLIC_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.edge}`;
+  const alerts = env.ALERTS_PUBLIC_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.alerts}`;
+  const lines = [
+    `demo user:      ${seed.email} (id ${seed.userId})`,
+    `demo API key:   ${seed.key}   (key id ${seed.keyId}; shown only here, stored as a hash)`,
+    `try it:         curl -i -H "X-API-Key: ${seed.key}" ${edge}/api/users`,
+    `a slow call:    curl -i -H "X-API-Key: ${seed.key}" "${edge}/api/slow?ms=1500"   (raises a response-time alert)`,
+  ];
+  if (seed.channel)
+    lines.push(`email channel:  ${seed.channel.target} (id ${seed.channel.id}), alerts of warning and above`);
+  lines.push(
+    `console:        ${env.CONSOLE_PUBLIC_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.console}`}   (sign in with the admin token)`,
+    `alerts API:     ${alerts}/api/v1/alerts`,
+  );
+  if (env.MAIL_PUBLIC_URL) lines.push(`mail catcher:   ${env.MAIL_PUBLIC_URL}`);
+  return lines;
 }

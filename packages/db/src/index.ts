@@ -23,6 +23,7 @@ export {
   PrismaClient,
   type User,
 } from "./generated/client";
+export { type DbErrorMessages, describeDbError } from "./http-errors";
 export {
   DEFAULT_MIGRATIONS_DIR,
   MIGRATION_ADVISORY_LOCK_KEY,

@@ -1,6 +1,29 @@
 export { type AppEnv, type AppVariables, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
+export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
+export {
+  type ApiDocumentOptions,
+  adminErrorResponses,
+  deleteResponses,
+  describeHealthRoutes,
+  describeRoute,
+  documentProblems,
+  errorResponses,
+  errorSchema,
+  fieldErrorSchema,
+  honoPath,
+  INVALID_PATH,
+  INVALID_QUERY,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  OpenAPIHono,
+  pageSchema,
+  type RouteConfig,
+  readResponses,
+  serveOpenApiDocument,
+} from "./openapi";
 export {
   cursorParam,
   DEFAULT_PAGE_SIZE,
@@ -16,4 +39,4 @@ export {
 } from "./pagination";
 export { createShutdown, type RunningServer, type ShutdownStep, startServer } from "./server";
 export { runService, type ServiceConfig, type ServiceContext, type ServiceParts } from "./service";
-export { fieldErrors, parseOr400, readJson, readQuery } from "./validation";
+export { fieldErrors, parseOr400, readJson, readOptionalJson, readQuery } from "./validation";

@@ -53,7 +53,9 @@ export const intString = (min: number, max: number) =>
         .int()
         .min(min, `must be an integer from ${min} to ${max}`)
         .max(max, `must be an integer from ${min} to ${max}`),
-    );
+    )
+    // Documented as what it means: the string is only how a path or query string carries it.
+    .meta({ type: "integer", minimum: min, maximum: max });
 
 /** A row id in a path or query string. */
 export const idString = intString(1, MAX_INT);
@@ -62,6 +64,7 @@ export const idString = intString(1, MAX_INT);
 export const cursorParam = z
   .string()
   .max(128, "Invalid cursor")
+  .describe("The `nextCursor` of the previous page (opaque)")
   .transform((value, ctx) => {
     const afterId = decodeCursor(value);
     if (afterId === undefined) {
@@ -74,5 +77,5 @@ export const cursorParam = z
 /** The query parameters of every paginated list: spread into a `z.object({...}).strict()`. */
 export const paginationQuery = {
   cursor: cursorParam.optional(),
-  limit: intString(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  limit: intString(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).meta({ default: DEFAULT_PAGE_SIZE }),
 };

@@ -36,3 +36,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   return parseOr400(schema, c.req.query(), "query");
 }
+
+/** Like readJson, for a body whose fields are all optional: it may be left out entirely (no body, or Content-Length: 0). */
+export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const empty = c.req.raw.body === null || c.req.header("content-length") === "0";
+  return empty ? parseOr400(schema, {}, "body") : readJson(c, schema);
+}

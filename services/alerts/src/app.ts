@@ -1,10 +1,18 @@
 import { databaseReadiness, type PrismaClient } from "@apimon/db";
-import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
+import {
+  type AppEnv,
+  createDocsRoutes,
+  createHttpApp,
+  describeHealthRoutes,
+  describeRoute,
+  OpenAPIHono,
+  requireAdminToken,
+  serveOpenApiDocument,
+} from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { AlertLog } from "./alert-log";
 import { toHttpError } from "./errors";
-import { openApiDocument } from "./openapi";
 import { createAlertRoutes } from "./routes/alerts";
 import { createChannelRoutes } from "./routes/channels";
 import { createReportRoutes } from "./routes/report";
@@ -34,7 +42,11 @@ export interface AppDeps {
   testPollMs?: number;
 }
 
-/** The alerts service: the admin API under /api/v1/alerts, health, metrics, OpenAPI and a redirect to the console. */
+/**
+ * The alerts service: the admin API under /api/v1/alerts, health, metrics, the OpenAPI document
+ * made from the routes' own descriptions (`/openapi.json`), its interactive reference (`/docs`)
+ * and a redirect to the console.
+ */
 export function createApp({
   logger,
   registry,
@@ -51,12 +63,27 @@ export function createApp({
 
   const database = databaseReadiness(prisma, logger);
   app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
-  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
+  const described = new OpenAPIHono<AppEnv>();
+  describeHealthRoutes(described, "database, signal consumer, outbox relay and scheduler");
+  described.route("/", createDocsRoutes({ title: "apimon alerts service" }));
   // The operator console is its own service; old bookmarks of this one lead there.
-  app.get("/console", (c) => c.redirect(`${config.consoleUrl}/alerts`, 302));
-  app.get("/", (c) => c.redirect(`${config.consoleUrl}/alerts`, 302));
+  for (const path of ["/console", "/"]) {
+    describeRoute(
+      described,
+      {
+        method: "get",
+        path,
+        summary: "Redirects to the operator console's alerts page (`CONSOLE_PUBLIC_URL`)",
+        tags: ["Operations"],
+        security: [],
+        responses: { 302: { description: "To the console service's alerts page" } },
+      },
+      (c) => c.redirect(`${config.consoleUrl}/alerts`, 302),
+    );
+  }
 
-  const api = new Hono<AppEnv>();
+  const api = new OpenAPIHono<AppEnv>();
   api.use(requireAdminToken(config.adminToken));
   // The fixed paths first: /alerts/:id would otherwise take "settings", "channels"...
   api.route("/alerts/settings", createSettingsRoutes({ prisma, logger }));
@@ -78,6 +105,15 @@ export function createApp({
   api.onError((error) => {
     throw toHttpError(error);
   });
-  app.route("/api/v1", api);
+  described.route("/api/v1", api);
+  serveOpenApiDocument(described, {
+    title: "apimon alerts service",
+    description:
+      "Alert lifecycle (dedup per fingerprint, escalation in place, resolution, acknowledgement), " +
+      "notification channels and routing, settings and reports. Admin endpoints take " +
+      '`Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{"detail": ...}`; validation errors add ' +
+      "`errors: [{field, message}]`. Lists are newest first (channels: by id) and paginated with an opaque cursor.",
+  });
+  app.route("/", described);
   return app;
 }

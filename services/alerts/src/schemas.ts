@@ -26,7 +26,9 @@ const singleLine = (max: number) =>
     .trim()
     .min(1, "must not be empty")
     .max(max)
-    .regex(SINGLE_LINE, "must not contain control characters");
+    .regex(SINGLE_LINE, "must not contain control characters")
+    // The document's generator writes a regex's flags into the pattern; the source is the pattern.
+    .meta({ pattern: SINGLE_LINE.source });
 
 const isoDateTime = z.iso
   .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
@@ -93,6 +95,7 @@ export const acknowledgeSchema = z
       .string()
       .max(NOTE_MAX)
       .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks")
+      .meta({ pattern: FREE_TEXT.source })
       .optional(),
   })
   .strict();
@@ -111,6 +114,7 @@ const channelFields = {
     .min(16, "must be at least 16 characters")
     .max(256)
     .regex(SINGLE_LINE, "must not contain control characters")
+    .meta({ pattern: SINGLE_LINE.source })
     .nullable(),
   minSeverity: z.enum(alertSeverities, "must be warning or critical"),
   enabled: z.boolean(),

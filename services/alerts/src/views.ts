@@ -1,12 +1,148 @@
-import type { AlertSettings } from "@apimon/config";
+import { type AlertSettings, alertSettingsSchema } from "@apimon/config";
 import type { Alert, AlertEvent, NotificationChannel, NotificationDelivery } from "@apimon/db";
 import { alertSeverities, alertTypes } from "@apimon/events";
+import { z } from "zod";
+import { channelTypes } from "./schemas";
 
-// What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret.
+// What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret. Each shape is
+// a schema: the OpenAPI document and the generated client are made from it, and the view
+// functions below are typed by it.
+
+const time = z.iso.datetime();
+const int = z.number().int();
+const severity = z.enum(alertSeverities);
+const ALERT_STATUSES = ["firing", "acknowledged", "resolved"] as const;
+/** Counts by key. The service answers every key (0 when none); clients need not count on it. */
+const countsOf = <K extends string>(keys: readonly [K, ...K[]]) =>
+  z.partialRecord(z.enum(keys), int).describe(`Every one of ${keys.join(", ")}, 0 when none`);
+
+const alertShape = {
+  id: int,
+  fingerprint: z.string().describe("Type + scope: at most one open alert per fingerprint"),
+  type: z.enum(alertTypes),
+  severity: severity.describe("Only ever goes up while the alert is open"),
+  status: z.enum(ALERT_STATUSES),
+  apiKeyId: int.nullable(),
+  endpoint: z.string().nullable(),
+  clientIp: z.string().nullable(),
+  message: z.string(),
+  observedValue: z.number().describe("The latest signal's value"),
+  threshold: z.number().describe("The threshold of the alert's severity"),
+  occurrences: int.describe("Signals counted into this alert (dedup)"),
+  firstSeenAt: time,
+  lastSeenAt: time,
+  acknowledgedAt: time.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  acknowledgementNote: z.string().nullable(),
+  resolvedAt: time.nullable(),
+  lastNotifiedAt: time.nullable(),
+  escalatedAt: time.nullable().describe("When the escalation policy took the alert"),
+  createdAt: time,
+  updatedAt: time,
+};
+export const alertSchema = z.object(alertShape).meta({ id: "Alert" });
+
+export const timelineEventSchema = z
+  .object({
+    id: int,
+    kind: z.enum(["opened", "escalated", "acknowledged", "resolved", "reminded", "escalation_policy"]),
+    at: time,
+    severity: severity.nullable().describe("The alert's severity after the event"),
+    observedValue: z.number().nullable(),
+    by: z.string().nullable(),
+    note: z.string().nullable(),
+    channelIds: z.array(int).describe("Channels notified by this event"),
+  })
+  .meta({ id: "TimelineEvent" });
+
+const deliveryShape = {
+  id: int,
+  deliveryId: z.string().describe("The attempt's id (sent as X-Delivery-Id)"),
+  alertId: int.nullable().describe("null for a test message"),
+  channelId: int,
+  attempt: int,
+  status: z.enum(["pending", "succeeded", "failed", "retrying"]),
+  responseCode: int.nullable(),
+  error: z.string().nullable(),
+  latencyMs: int.nullable(),
+  createdAt: time,
+};
+export const deliverySchema = z.object(deliveryShape).meta({ id: "Delivery" });
+
+export const testDeliverySchema = z
+  .object({ ...deliveryShape, attempts: z.array(deliverySchema).describe("Every attempt, first to final") })
+  .meta({ id: "TestDelivery" });
+
+export const alertDetailSchema = z
+  .object({
+    ...alertShape,
+    timeline: z.array(timelineEventSchema).describe("Oldest first (at most 500)"),
+    deliveries: z.array(deliverySchema).describe("Oldest first (at most 500)"),
+  })
+  .meta({ id: "AlertDetail" });
+
+export const channelSchema = z
+  .object({
+    id: int,
+    name: z.string(),
+    type: z.enum(channelTypes),
+    target: z.string(),
+    hasSecret: z.boolean().describe("The secret itself is never answered"),
+    minSeverity: severity,
+    enabled: z.boolean(),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: "Channel" });
+
+export const activeCountsSchema = z
+  .object({
+    total: int,
+    bySeverity: countsOf(alertSeverities),
+    byStatus: countsOf(["firing", "acknowledged"] as const),
+    byType: countsOf(alertTypes),
+  })
+  .meta({ id: "ActiveAlertCounts", description: "Every severity, status and type present, 0 when none" });
+
+export const settingsSchema = alertSettingsSchema
+  .extend({ updatedAt: time.nullable().describe("null while the defaults apply") })
+  .meta({ id: "Settings" });
+
+const durations = z.object({
+  count: int.describe("Alerts with this duration"),
+  meanSeconds: z.number().nullable(),
+  medianSeconds: z.number().nullable(),
+});
+
+export const reportSchema = z
+  .object({
+    from: time,
+    to: time,
+    total: int,
+    byType: countsOf(alertTypes),
+    bySeverity: countsOf(alertSeverities),
+    byStatus: countsOf(ALERT_STATUSES),
+    byApiKey: z
+      .array(z.object({ apiKeyId: int.nullable(), count: int }))
+      .describe("The keys with most alerts, the busiest first (null: alerts about no key)"),
+    byDay: z
+      .array(
+        z.object({
+          day: z.iso.date(),
+          count: int,
+          byType: countsOf(alertTypes),
+          bySeverity: countsOf(alertSeverities),
+        }),
+      )
+      .describe("Every UTC day of the range, oldest first"),
+    timeToAcknowledge: durations,
+    timeToResolve: durations,
+  })
+  .meta({ id: "Report" });
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-export function alertView(alert: Alert) {
+export function alertView(alert: Alert): z.output<typeof alertSchema> {
   return {
     id: alert.id,
     fingerprint: alert.fingerprint,
@@ -33,7 +169,7 @@ export function alertView(alert: Alert) {
   };
 }
 
-export function timelineEventView(event: AlertEvent) {
+export function timelineEventView(event: AlertEvent): z.output<typeof timelineEventSchema> {
   return {
     id: Number(event.id),
     kind: event.kind,
@@ -46,7 +182,7 @@ export function timelineEventView(event: AlertEvent) {
   };
 }
 
-export function deliveryView(delivery: NotificationDelivery) {
+export function deliveryView(delivery: NotificationDelivery): z.output<typeof deliverySchema> {
   return {
     id: Number(delivery.id),
     deliveryId: delivery.deliveryId,
@@ -61,7 +197,11 @@ export function deliveryView(delivery: NotificationDelivery) {
   };
 }
 
-export function alertDetailView(alert: Alert, events: AlertEvent[], deliveries: NotificationDelivery[]) {
+export function alertDetailView(
+  alert: Alert,
+  events: AlertEvent[],
+  deliveries: NotificationDelivery[],
+): z.output<typeof alertDetailSchema> {
   return {
     ...alertView(alert),
     timeline: events.map(timelineEventView),
@@ -69,7 +209,7 @@ export function alertDetailView(alert: Alert, events: AlertEvent[], deliveries: 
   };
 }
 
-export function channelView(channel: NotificationChannel) {
+export function channelView(channel: NotificationChannel): z.output<typeof channelSchema> {
   return {
     id: channel.id,
     name: channel.name,
@@ -102,6 +242,9 @@ export function activeCountsView(rows: { severity: string; status: string; type:
   return view;
 }
 
-export function settingsView(settings: AlertSettings, updatedAt: Date | null) {
+export function settingsView(
+  settings: AlertSettings,
+  updatedAt: Date | null,
+): z.output<typeof settingsSchema> {
   return { ...settings, updatedAt: iso(updatedAt) };
 }

@@ -1,10 +1,17 @@
 import { databaseReadiness, type PrismaClient } from "@apimon/db";
-import { type AppEnv, createHttpApp, requireAdminToken } from "@apimon/http";
+import {
+  type AppEnv,
+  createDocsRoutes,
+  createHttpApp,
+  describeHealthRoutes,
+  OpenAPIHono,
+  requireAdminToken,
+  serveOpenApiDocument,
+} from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { RateLimits } from "./domain/key-policy";
 import { toHttpError } from "./errors";
-import { openApiDocument } from "./openapi";
 import { createKeyRoutes } from "./routes/keys";
 import { createUsageRoutes } from "./routes/usage";
 import { createUserRoutes } from "./routes/users";
@@ -31,7 +38,10 @@ export interface AppDeps {
   isShuttingDown: () => boolean;
 }
 
-/** The keys service: the admin API under /api/v1, plus health, metrics and the OpenAPI document. */
+/**
+ * The keys service: the admin API under /api/v1, plus health, metrics, the OpenAPI document
+ * made from the routes' own descriptions (`/openapi.json`) and its interactive reference (`/docs`).
+ */
 export function createApp({
   logger,
   registry,
@@ -45,9 +55,12 @@ export function createApp({
 
   const database = databaseReadiness(prisma, logger);
   app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
-  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
+  const described = new OpenAPIHono<AppEnv>();
+  describeHealthRoutes(described, "database, outbox relay");
+  described.route("/", createDocsRoutes({ title: "apimon keys service" }));
 
-  const api = new Hono<AppEnv>();
+  const api = new OpenAPIHono<AppEnv>();
   api.use(requireAdminToken(config.adminToken));
   api.route("/users", createUserRoutes({ prisma }));
   api.route(
@@ -66,6 +79,14 @@ export function createApp({
   api.onError((error) => {
     throw toHttpError(error);
   });
-  app.route("/api/v1", api);
+  described.route("/api/v1", api);
+  serveOpenApiDocument(described, {
+    title: "apimon keys service",
+    description:
+      "Control plane for users and API keys. Admin endpoints take `Authorization: Bearer <ADMIN_TOKEN>`. " +
+      'Errors are `{"detail": ...}`; validation errors add `errors: [{field, message}]`. ' +
+      "Lists are ordered by id and paginated with an opaque cursor.",
+  });
+  app.route("/", described);
   return app;
 }

@@ -2,8 +2,7 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
-
-import { DEFAULT_PAGE_SIZE, decodeCursor, MAX_INT, MAX_PAGE_SIZE } from "@apimon/http";
+import { idString, intString, MAX_INT, paginationQuery } from "@apimon/http";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
 import { GRANULARITIES } from "./domain/usage-range";
@@ -23,11 +22,14 @@ const name = z
   .trim()
   .min(1, "must not be empty")
   .max(NAME_MAX)
-  .regex(SINGLE_LINE, "must not contain control characters");
+  .regex(SINGLE_LINE, "must not contain control characters")
+  // The document's generator writes a regex's flags into the pattern; the source is the pattern.
+  .meta({ pattern: SINGLE_LINE.source });
 const description = z
   .string()
   .max(DESCRIPTION_MAX)
-  .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks");
+  .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks")
+  .meta({ pattern: FREE_TEXT.source });
 // Lower-cased so that one mailbox is one user whatever the capitalisation.
 const email = z
   .email("must be a valid email address")
@@ -35,46 +37,13 @@ const email = z
   .toLowerCase();
 const rateLimit = z.number().int().positive().max(MAX_INT);
 
-/** An integer in a path or query string, e.g. `/keys/42`; `abc`, `-1`, `1e99` and overflows are 400s. */
-const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,16}$/, `must be an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, `must be an integer from ${min} to ${max}`)
-        .max(max, `must be an integer from ${min} to ${max}`),
-    );
-
-const idString = intString(1, MAX_INT);
-
 export const idParamSchema = z.object({ id: idString });
 
-const cursor = z
-  .string()
-  .max(128, "Invalid cursor")
-  .transform((value, ctx) => {
-    const afterId = decodeCursor(value);
-    if (afterId === undefined) {
-      ctx.addIssue({ code: "custom", message: "Invalid cursor" });
-      return z.NEVER;
-    }
-    return afterId;
-  });
-
-const pagination = {
-  cursor: cursor.optional(),
-  limit: intString(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-};
-
-export const listUsersQuerySchema = z.object(pagination).strict();
+export const listUsersQuerySchema = z.object(paginationQuery).strict();
 
 export const listKeysQuerySchema = z
   .object({
-    ...pagination,
+    ...paginationQuery,
     userId: idString.optional(),
     active: z.enum(["true", "false"], "must be true or false").optional(),
   })
@@ -144,7 +113,9 @@ export const usageSummaryQuerySchema = z
     from: queryTime.optional(),
     to: queryTime.optional(),
     userId: idString.optional(),
-    limit: intString(1, MAX_SUMMARY_LIMIT).default(DEFAULT_SUMMARY_LIMIT),
+    limit: intString(1, MAX_SUMMARY_LIMIT)
+      .default(DEFAULT_SUMMARY_LIMIT)
+      .meta({ default: DEFAULT_SUMMARY_LIMIT }),
   })
   .strict();
 

@@ -1,12 +1,108 @@
 import type { ApiKey, User } from "@apimon/db";
+import { z } from "zod";
 import { effectiveRateLimits, type RateLimits } from "./domain/key-policy";
+import { GRANULARITIES } from "./domain/usage-range";
 
 // What the API answers: camelCase, ISO-8601 UTC times, and never the key material
 // (the plaintext key is added only by the create and rotate handlers; the hash never leaves).
+// Each shape is a schema: the OpenAPI document and the generated client are made from it, and
+// the view functions below are typed by it.
+
+const time = z.iso.datetime();
+const count = z.number().int().min(0);
+
+export const userSchema = z
+  .object({ id: z.number().int(), email: z.string(), name: z.string(), createdAt: time })
+  .meta({ id: "User" });
+
+export const rateLimitsSchema = z
+  .object({ minute: z.number().int(), hour: z.number().int(), day: z.number().int() })
+  .meta({ id: "RateLimits", description: "Requests allowed per window: the key's own or the defaults" });
+
+const keySummaryShape = {
+  id: z.number().int(),
+  userId: z.number().int(),
+  name: z.string(),
+  description: z.string().nullable(),
+  prefix: z.string().describe("The key's first characters, for recognising it"),
+  isActive: z.boolean(),
+  rateLimits: rateLimitsSchema,
+  expiresAt: time.nullable(),
+  createdAt: time,
+};
+const plaintext = z.string().describe("The plaintext key. Shown only in this response; store it now.");
+
+export const keySchema = z
+  .object({
+    ...keySummaryShape,
+    usageCount: count,
+    lastUsed: time.nullable(),
+    rotatedFromId: z.number().int().nullable(),
+    updatedAt: time,
+  })
+  .meta({ id: "ApiKey" });
+
+export const newKeySchema = z.object({ key: plaintext, ...keySummaryShape }).meta({ id: "NewApiKey" });
+
+export const rotatedKeySchema = z
+  .object({ key: plaintext, ...keySummaryShape, rotatedFromId: z.number().int().nullable() })
+  .meta({ id: "RotatedApiKey" });
+
+const ERROR_DEFINITION =
+  "`errors` counts responses with status >= 500 (upstream and edge failures); `clientErrors` those from 400 to 499, 429s included";
+const responseTimeMs = (what: string) =>
+  z
+    .number()
+    .nullable()
+    .describe(`${what} response time in milliseconds (interpolated, percentile_cont); null without requests`);
+
+export const keyUsageSchema = z
+  .object({
+    keyId: z.number().int(),
+    from: time,
+    to: time,
+    granularity: z.enum(GRANULARITIES),
+    buckets: z.array(
+      z.object({
+        start: time,
+        requests: count,
+        errors: count,
+        clientErrors: count,
+        rateLimited: count.describe("Requests the edge refused with 429"),
+        p50ResponseTimeMs: responseTimeMs("Median"),
+        p95ResponseTimeMs: responseTimeMs("95th percentile"),
+      }),
+    ),
+  })
+  .meta({ id: "KeyUsage", description: ERROR_DEFINITION });
+
+export const usageSummarySchema = z
+  .object({
+    from: time,
+    to: time,
+    userId: z.number().int().optional().describe("Present when the query named a user"),
+    requests: count,
+    errors: count,
+    clientErrors: count,
+    errorRate: z.number().min(0).max(1),
+    topKeys: z.array(
+      z.object({ keyId: z.number().int(), name: z.string().nullable(), requests: count, errors: count }),
+    ),
+    topEndpoints: z.array(
+      z.object({
+        endpoint: z.string(),
+        method: z.string(),
+        requests: count,
+        errors: count,
+        p95ResponseTimeMs: responseTimeMs("95th percentile"),
+      }),
+    ),
+  })
+  .meta({ id: "UsageSummary", description: ERROR_DEFINITION });
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-export function userView(user: User) {
+export function userView(user: User): z.output<typeof userSchema> {
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
 }
 
@@ -22,11 +118,11 @@ export function keySummaryView(key: ApiKey, defaults: RateLimits) {
     rateLimits: effectiveRateLimits(key, defaults),
     expiresAt: iso(key.expiresAt),
     createdAt: key.createdAt.toISOString(),
-  };
+  } satisfies Omit<z.output<typeof newKeySchema>, "key">;
 }
 
 /** A key with its usage and history, as reads and updates answer it. */
-export function keyView(key: ApiKey, defaults: RateLimits) {
+export function keyView(key: ApiKey, defaults: RateLimits): z.output<typeof keySchema> {
   return {
     ...keySummaryView(key, defaults),
     // A count beyond 2^53 would take millennia at any plausible rate; JSON numbers suffice.

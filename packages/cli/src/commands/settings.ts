@@ -30,8 +30,11 @@ export async function runSettings(api: AlertsApi, argv: string[]): Promise<Resul
   switch (command) {
     case "get":
       return recordResult((await api.getSettings()) as object);
-    case "set":
-      return recordResult((await api.putSettings(readDocument(required(values.file, "--file")))) as object);
+    case "set": {
+      // The service validates the document and names each bad field; the CLI only reads it.
+      const doc = readDocument(required(values.file, "--file")) as Parameters<AlertsApi["putSettings"]>[0];
+      return recordResult((await api.putSettings(doc)) as object);
+    }
     default:
       throw new UsageError(
         command ? `unknown settings command '${command}'` : "a settings command is required",

@@ -1,12 +1,41 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import { type AppEnv, conflict, notFound, parseOr400, readQuery, toPage } from "@apimon/http";
-import type { Registry } from "@apimon/observability";
-import { counter } from "@apimon/observability";
-import { type Context, Hono } from "hono";
+import {
+  type AppEnv,
+  adminErrorResponses,
+  conflict,
+  describeRoute,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  notFound,
+  OpenAPIHono,
+  pageSchema,
+  parseOr400,
+  readOptionalJson,
+  readQuery,
+  readResponses,
+  toPage,
+} from "@apimon/http";
+import { counter, type Registry } from "@apimon/observability";
+import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
-import { acknowledgeSchema, activeAlertsQuerySchema, historyQuerySchema, idParamSchema } from "../schemas";
-import { activeCountsView, alertDetailView, alertView } from "../views";
-import { readOptionalJson } from "./optional-json";
+import {
+  acknowledgeSchema,
+  activeAlertsQuerySchema,
+  historyQuerySchema,
+  idParamSchema,
+  MAX_RANGE_DAYS,
+} from "../schemas";
+import {
+  activeCountsSchema,
+  activeCountsView,
+  alertDetailSchema,
+  alertDetailView,
+  alertSchema,
+  alertView,
+} from "../views";
+
+const tags = ["Alerts"];
 
 /** Most recent timeline events and deliveries shown with an alert. */
 export const DETAIL_LIMIT = 500;
@@ -22,10 +51,35 @@ export interface AlertRoutesDeps {
  * `/alerts`: active alerts, history, one alert with its timeline and deliveries, and
  * acknowledgement. Lists are newest first, paginated by id.
  */
-export function createAlertRoutes({ prisma, alertLog, clock, registry }: AlertRoutesDeps): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+export function createAlertRoutes({
+  prisma,
+  alertLog,
+  clock,
+  registry,
+}: AlertRoutesDeps): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
   const acknowledged = counter(registry, "alerts_acknowledged_total", "Alerts acknowledged through the API");
+
+  const filtered = (query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId">) => ({
+    type: query.type,
+    severity: query.severity,
+    apiKeyId: query.apiKeyId,
+  });
+
+  /** A page of the alerts `where` selects, newest first. */
+  async function newestFirst(
+    where: Prisma.AlertWhereInput,
+    { cursor, limit }: { cursor?: number; limit: number },
+  ) {
+    const rows = await prisma.alert.findMany({
+      where: { ...where, ...(cursor !== undefined && { id: { lt: cursor } }) },
+      orderBy: { id: "desc" },
+      take: limit + 1,
+    });
+    const page = toPage(rows, limit);
+    return { items: page.items.map(alertView), nextCursor: page.nextCursor };
+  }
 
   async function detail(id: number) {
     const alert = await prisma.alert.findUnique({ where: { id } });
@@ -41,87 +95,148 @@ export function createAlertRoutes({ prisma, alertLog, clock, registry }: AlertRo
     return alertDetailView(alert, events.reverse(), deliveries.reverse());
   }
 
-  routes.get("/", async (c) => {
-    const query = readQuery(c, activeAlertsQuerySchema);
-    const where: Prisma.AlertWhereInput = {
-      status: query.status ?? { in: ["firing", "acknowledged"] },
-      type: query.type,
-      severity: query.severity,
-      apiKeyId: query.apiKeyId,
-      ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
-    };
-    const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
-    const page = toPage(rows, query.limit);
-    return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
-  });
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/",
+      summary: "List active alerts (firing or acknowledged)",
+      tags,
+      request: { query: activeAlertsQuerySchema },
+      responses: listResponses(alertSchema, "A page of alerts, newest first"),
+    },
+    async (c) => {
+      const query = readQuery(c, activeAlertsQuerySchema);
+      const where: Prisma.AlertWhereInput = {
+        ...filtered(query),
+        status: query.status ?? { in: ["firing", "acknowledged"] },
+      };
+      return c.json(await newestFirst(where, query));
+    },
+  );
 
   // Before /:id, which would take "counts" for an id.
-  routes.get("/counts", async (c) => {
-    const rows = await prisma.alert.groupBy({
-      by: ["severity", "status", "type"],
-      where: { status: { in: ["firing", "acknowledged"] } },
-      _count: { _all: true },
-    });
-    return c.json(activeCountsView(rows.map((r) => ({ ...r, count: r._count._all }))));
-  });
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/counts",
+      summary: "Count the active alerts (firing or acknowledged) by severity, status and type",
+      tags,
+      responses: { 200: jsonResponse(activeCountsSchema, "The counts"), ...adminErrorResponses({}) },
+    },
+    async (c) => {
+      const rows = await prisma.alert.groupBy({
+        by: ["severity", "status", "type"],
+        where: { status: { in: ["firing", "acknowledged"] } },
+        _count: { _all: true },
+      });
+      return c.json(activeCountsView(rows.map((r) => ({ ...r, count: r._count._all }))));
+    },
+  );
 
-  routes.get("/history", async (c) => {
-    const query = readQuery(c, historyQuerySchema);
-    const where: Prisma.AlertWhereInput = {
-      status: query.status,
-      type: query.type,
-      severity: query.severity,
-      apiKeyId: query.apiKeyId,
-      createdAt: { gte: query.from, lt: query.to },
-      ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
-    };
-    const rows = await prisma.alert.findMany({ where, orderBy: { id: "desc" }, take: query.limit + 1 });
-    const page = toPage(rows, query.limit);
-    return c.json({ items: page.items.map(alertView), nextCursor: page.nextCursor });
-  });
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/history",
+      summary: "List alerts opened in a date range, any status (resolved included)",
+      description: `The range may span at most ${MAX_RANGE_DAYS} days; without one, every alert.`,
+      tags,
+      request: { query: historyQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(alertSchema), "A page of alerts, newest first"),
+        ...adminErrorResponses({
+          400: "Invalid query, or `from` not before `to` (`errors` lists the fields)",
+        }),
+      },
+    },
+    async (c) => {
+      const query = readQuery(c, historyQuerySchema);
+      const where: Prisma.AlertWhereInput = {
+        ...filtered(query),
+        status: query.status,
+        createdAt: { gte: query.from, lt: query.to },
+      };
+      return c.json(await newestFirst(where, query));
+    },
+  );
 
-  routes.get("/:id", async (c) => c.json(await detail(pathId(c))));
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/{id}",
+      summary: "Get an alert with its timeline and notification deliveries",
+      tags,
+      request: { params: idParamSchema },
+      responses: readResponses(alertDetailSchema, "The alert", "Alert not found"),
+    },
+    async (c) => c.json(await detail(pathId(c))),
+  );
 
-  routes.post("/:id/acknowledge", async (c) => {
-    const id = pathId(c);
-    const body = await readOptionalJson(c, acknowledgeSchema);
-    const now = clock();
-    const changed = await prisma.$transaction(async (tx) => {
-      // The row lock orders this against signals and the scheduler: a reminder either went out
-      // before the acknowledgement, or finds the alert acknowledged.
-      const [row] = await tx.$queryRaw<{ status: string }[]>`
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/{id}/acknowledge",
+      summary: "Acknowledge an alert (stops reminders and the escalation policy)",
+      description:
+        "The body may be omitted. Acknowledging an acknowledged alert changes nothing; a resolved one is a 409. " +
+        "Later firing signals keep counting into the acknowledged alert.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(acknowledgeSchema, undefined, false) },
+      responses: {
+        200: jsonResponse(alertDetailSchema, "The alert"),
+        ...adminErrorResponses({
+          400: "Invalid path or body (`errors` lists the fields)",
+          404: "Alert not found",
+          409: "Alert is resolved and cannot be acknowledged",
+          413: "Request body larger than 64 KiB",
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readOptionalJson(c, acknowledgeSchema);
+      const now = clock();
+      const changed = await prisma.$transaction(async (tx) => {
+        // The row lock orders this against signals and the scheduler: a reminder either went out
+        // before the acknowledgement, or finds the alert acknowledged.
+        const [row] = await tx.$queryRaw<{ status: string }[]>`
         SELECT status::text AS status FROM alerts WHERE id = ${id} FOR UPDATE`;
-      if (!row) throw notFound("Alert not found");
-      if (row.status === "resolved") throw conflict("Alert is resolved and cannot be acknowledged");
-      // Acknowledging twice is harmless: the first acknowledgement stands.
-      if (row.status === "acknowledged") return undefined;
-      const alert = await tx.alert.update({
-        where: { id },
-        data: {
-          status: "acknowledged",
-          acknowledgedAt: now,
-          acknowledgedBy: body.by ?? null,
-          ackNote: body.note ?? null,
-        },
+        if (!row) throw notFound("Alert not found");
+        if (row.status === "resolved") throw conflict("Alert is resolved and cannot be acknowledged");
+        // Acknowledging twice is harmless: the first acknowledgement stands.
+        if (row.status === "acknowledged") return undefined;
+        const alert = await tx.alert.update({
+          where: { id },
+          data: {
+            status: "acknowledged",
+            acknowledgedAt: now,
+            acknowledgedBy: body.by ?? null,
+            ackNote: body.note ?? null,
+          },
+        });
+        await tx.alertEvent.create({
+          data: {
+            alertId: id,
+            kind: "acknowledged",
+            severity: alert.severity,
+            actor: body.by ?? null,
+            note: body.note ?? null,
+            occurredAt: now,
+          },
+        });
+        return alert;
       });
-      await tx.alertEvent.create({
-        data: {
-          alertId: id,
-          kind: "acknowledged",
-          severity: alert.severity,
-          actor: body.by ?? null,
-          note: body.note ?? null,
-          occurredAt: now,
-        },
-      });
-      return alert;
-    });
-    if (changed) {
-      acknowledged.inc();
-      alertLog.acknowledged(changed);
-    }
-    return c.json(await detail(id));
-  });
+      if (changed) {
+        acknowledged.inc();
+        alertLog.acknowledged(changed);
+      }
+      return c.json(await detail(id));
+    },
+  );
 
   return routes;
 }

@@ -3,16 +3,25 @@ import type { NotificationDelivery, PrismaClient } from "@apimon/db";
 import { attemptDeliveryId } from "@apimon/events";
 import {
   type AppEnv,
+  adminErrorResponses,
   badRequest,
+  deleteResponses,
+  describeRoute,
   HttpError,
+  INVALID_PATH,
+  jsonBody,
+  jsonResponse,
+  listResponses,
   notFound,
+  OpenAPIHono,
   paginationQuery,
   parseOr400,
   readJson,
   readQuery,
+  readResponses,
   toPage,
 } from "@apimon/http";
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
 import { testJob } from "../domain/jobs";
 import { enqueueJobs } from "../notifications";
@@ -24,7 +33,10 @@ import {
   updateChannelSchema,
 } from "../schemas";
 import { readSettings, writeSettings } from "../settings";
-import { channelView, deliveryView } from "../views";
+import { channelSchema, channelView, deliveryView, testDeliverySchema } from "../views";
+
+const tags = ["Notification channels"];
+const BODY_TOO_LARGE = "Request body larger than 64 KiB";
 
 export interface ChannelRoutesDeps {
   prisma: PrismaClient;
@@ -54,8 +66,8 @@ export function createChannelRoutes({
   testTimeoutMs,
   testPollMs = 100,
   onJobsQueued,
-}: ChannelRoutesDeps): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+}: ChannelRoutesDeps): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
 
   function checkedTarget(channel: Parameters<typeof checkChannelTarget>[0]): string {
@@ -64,138 +76,234 @@ export function createChannelRoutes({
     return checked.target;
   }
 
-  routes.post("/", async (c) => {
-    const body = await readJson(c, createChannelSchema);
-    const target = checkedTarget(body);
-    const channel = await prisma.notificationChannel.create({
-      data: {
-        name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
-        type: body.type,
-        target,
-        secret: body.secret ?? null,
-        minSeverity: body.minSeverity ?? "warning",
-        enabled: body.enabled ?? true,
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/",
+      summary: "Create a notification channel",
+      description:
+        "Email targets are comma-separated address lists; slack and webhook targets are http(s) URLs. " +
+        "Only webhook channels take a `secret` (for signing). `minSeverity` defaults to warning.",
+      tags,
+      request: { body: jsonBody(createChannelSchema) },
+      responses: {
+        201: jsonResponse(channelSchema, "Created"),
+        ...adminErrorResponses({
+          400: "Invalid body, or a target or secret that does not fit the type (`errors` lists the fields)",
+          413: BODY_TOO_LARGE,
+        }),
       },
-    });
-    c.get("logger").info({ channelId: channel.id, type: channel.type }, "notification channel created");
-    return c.json(channelView(channel), 201);
-  });
-
-  routes.get("/", async (c) => {
-    const query = readQuery(c, listQuerySchema);
-    const rows = await prisma.notificationChannel.findMany({
-      where: query.cursor !== undefined ? { id: { gt: query.cursor } } : {},
-      orderBy: { id: "asc" },
-      take: query.limit + 1,
-    });
-    const page = toPage(rows, query.limit);
-    return c.json({ items: page.items.map(channelView), nextCursor: page.nextCursor });
-  });
-
-  routes.get("/:id", async (c) => {
-    const channel = await prisma.notificationChannel.findUnique({ where: { id: pathId(c) } });
-    if (!channel) throw notFound("Channel not found");
-    return c.json(channelView(channel));
-  });
-
-  routes.patch("/:id", async (c) => {
-    const id = pathId(c);
-    const body = await readJson(c, updateChannelSchema);
-    const channel = await prisma.$transaction(async (tx) => {
-      const current = await tx.notificationChannel.findUnique({ where: { id } });
-      if (!current) throw notFound("Channel not found");
-      const type = body.type ?? current.type;
-      // A new type re-checks the stored target and secret, so no change can leave a bad pair.
-      const target = checkedTarget({
-        type,
-        target: body.target ?? current.target,
-        secret: body.secret === undefined ? current.secret : body.secret,
-      });
-      return tx.notificationChannel.update({
-        where: { id },
+    },
+    async (c) => {
+      const body = await readJson(c, createChannelSchema);
+      const target = checkedTarget(body);
+      const channel = await prisma.notificationChannel.create({
         data: {
-          name: body.name,
-          type,
+          name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
+          type: body.type,
           target,
-          secret: body.secret,
-          minSeverity: body.minSeverity,
-          enabled: body.enabled,
+          secret: body.secret ?? null,
+          minSeverity: body.minSeverity ?? "warning",
+          enabled: body.enabled ?? true,
         },
       });
-    });
-    c.get("logger").info({ channelId: id, changed: Object.keys(body) }, "notification channel updated");
-    return c.json(channelView(channel));
-  });
+      c.get("logger").info({ channelId: channel.id, type: channel.type }, "notification channel created");
+      return c.json(channelView(channel), 201);
+    },
+  );
 
-  routes.delete("/:id", async (c) => {
-    const id = pathId(c);
-    await prisma.$transaction(async (tx) => {
-      await tx.notificationChannel.delete({ where: { id } });
-      // An escalation policy naming a deleted channel would only confuse whoever reads it.
-      const { settings, updatedAt } = await readSettings(tx);
-      if (updatedAt !== null && settings.escalation.channelIds.includes(id)) {
-        await writeSettings(tx, {
-          ...settings,
-          escalation: {
-            ...settings.escalation,
-            channelIds: settings.escalation.channelIds.filter((x) => x !== id),
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/",
+      summary: "List notification channels",
+      tags,
+      request: { query: listQuerySchema },
+      responses: listResponses(channelSchema, "A page of channels, by id"),
+    },
+    async (c) => {
+      const query = readQuery(c, listQuerySchema);
+      const rows = await prisma.notificationChannel.findMany({
+        where: query.cursor !== undefined ? { id: { gt: query.cursor } } : {},
+        orderBy: { id: "asc" },
+        take: query.limit + 1,
+      });
+      const page = toPage(rows, query.limit);
+      return c.json({ items: page.items.map(channelView), nextCursor: page.nextCursor });
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/{id}",
+      summary: "Get a notification channel",
+      tags,
+      request: { params: idParamSchema },
+      responses: readResponses(channelSchema, "The channel", "Channel not found"),
+    },
+    async (c) => {
+      const channel = await prisma.notificationChannel.findUnique({ where: { id: pathId(c) } });
+      if (!channel) throw notFound("Channel not found");
+      return c.json(channelView(channel));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "patch",
+      path: "/{id}",
+      summary: "Update a notification channel",
+      description: "`secret: null` removes the secret. A new type re-checks the target.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(updateChannelSchema) },
+      responses: {
+        200: jsonResponse(channelSchema, "The updated channel"),
+        ...adminErrorResponses({
+          400: "Invalid path or body, or a target or secret that does not fit the type (`errors` lists the fields)",
+          404: "Channel not found",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readJson(c, updateChannelSchema);
+      const channel = await prisma.$transaction(async (tx) => {
+        const current = await tx.notificationChannel.findUnique({ where: { id } });
+        if (!current) throw notFound("Channel not found");
+        const type = body.type ?? current.type;
+        // A new type re-checks the stored target and secret, so no change can leave a bad pair.
+        const target = checkedTarget({
+          type,
+          target: body.target ?? current.target,
+          secret: body.secret === undefined ? current.secret : body.secret,
+        });
+        return tx.notificationChannel.update({
+          where: { id },
+          data: {
+            name: body.name,
+            type,
+            target,
+            secret: body.secret,
+            minSeverity: body.minSeverity,
+            enabled: body.enabled,
           },
         });
-      }
-    });
-    c.get("logger").info({ channelId: id }, "notification channel deleted");
-    return c.body(null, 204);
-  });
+      });
+      c.get("logger").info({ channelId: id, changed: Object.keys(body) }, "notification channel updated");
+      return c.json(channelView(channel));
+    },
+  );
 
-  routes.post("/:id/test", async (c) => {
-    const id = pathId(c);
-    const channel = await prisma.notificationChannel.findUnique({ where: { id } });
-    if (!channel) throw notFound("Channel not found");
-    const deliveryId = randomUUID();
-    // Through the outbox like every job, so a test exercises the same path as an alert. A
-    // disabled channel can be tested too: that is how one checks it before enabling it.
-    await prisma.$transaction((tx) =>
-      enqueueJobs(tx, [
-        testJob({
-          deliveryId,
-          channel,
-          minSeverity: channel.minSeverity,
-          now: clock(),
-          alertUrl: `${consoleUrl}/channels/${id}`,
+  describeRoute(
+    routes,
+    {
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete a notification channel",
+      description:
+        "Also deletes its delivery records and removes it from the escalation policy; disable it instead to keep them.",
+      tags,
+      request: { params: idParamSchema },
+      responses: deleteResponses("Channel not found"),
+    },
+    async (c) => {
+      const id = pathId(c);
+      await prisma.$transaction(async (tx) => {
+        await tx.notificationChannel.delete({ where: { id } });
+        // An escalation policy naming a deleted channel would only confuse whoever reads it.
+        const { settings, updatedAt } = await readSettings(tx);
+        if (updatedAt !== null && settings.escalation.channelIds.includes(id)) {
+          await writeSettings(tx, {
+            ...settings,
+            escalation: {
+              ...settings.escalation,
+              channelIds: settings.escalation.channelIds.filter((x) => x !== id),
+            },
+          });
+        }
+      });
+      c.get("logger").info({ channelId: id }, "notification channel deleted");
+      return c.body(null, 204);
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/{id}/test",
+      summary: "Send a test message and answer with its delivery records",
+      description:
+        "Queues a job with reason `test` for the notifier and waits (ALERTS_TEST_TIMEOUT_MS, default 10 s) " +
+        "for the notifier's record of its final attempt, which it answers with every attempt's record. " +
+        "A failed delivery is a 200 whose records say why; no final record in time is a 504.",
+      tags,
+      request: { params: idParamSchema },
+      responses: {
+        200: jsonResponse(testDeliverySchema, "The final delivery record and every attempt"),
+        ...adminErrorResponses({
+          400: INVALID_PATH,
+          404: "Channel not found",
+          504: "The notifier did not record a final delivery in time",
         }),
-      ]),
-    );
-    onJobsQueued?.();
-    c.get("logger").info({ channelId: id, deliveryId }, "test notification queued");
-
-    // The notifier records the final attempt under the job's deliveryId and the earlier ones
-    // under ids derived from it; the final record is the answer, with every attempt beside it.
-    // A failed delivery is still a 200: the records say why.
-    const deadline = Date.now() + testTimeoutMs;
-    let last: NotificationDelivery | null = null;
-    for (;;) {
-      last = await prisma.notificationDelivery.findUnique({ where: { deliveryId } });
-      if (last && FINAL.has(last.status)) {
-        const earlier = Array.from({ length: last.attempt - 1 }, (_, i) =>
-          attemptDeliveryId(deliveryId, i + 1),
-        );
-        const attempts = await prisma.notificationDelivery.findMany({
-          where: { deliveryId: { in: [...earlier, deliveryId] } },
-          orderBy: { attempt: "asc" },
-        });
-        return c.json({ ...deliveryView(last), attempts: attempts.map(deliveryView) });
-      }
-      if (Date.now() >= deadline) break;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(testPollMs, Math.max(1, deadline - Date.now()))),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const channel = await prisma.notificationChannel.findUnique({ where: { id } });
+      if (!channel) throw notFound("Channel not found");
+      const deliveryId = randomUUID();
+      // Through the outbox like every job, so a test exercises the same path as an alert. A
+      // disabled channel can be tested too: that is how one checks it before enabling it.
+      await prisma.$transaction((tx) =>
+        enqueueJobs(tx, [
+          testJob({
+            deliveryId,
+            channel,
+            minSeverity: channel.minSeverity,
+            now: clock(),
+            alertUrl: `${consoleUrl}/channels/${id}`,
+          }),
+        ]),
       );
-    }
-    throw new HttpError(
-      504,
-      `No delivery record for test message ${deliveryId} within ${testTimeoutMs} ms` +
-        (last ? ` (last status: ${last.status})` : "; is the notifier running?"),
-    );
-  });
+      onJobsQueued?.();
+      c.get("logger").info({ channelId: id, deliveryId }, "test notification queued");
+
+      // The notifier records the final attempt under the job's deliveryId and the earlier ones
+      // under ids derived from it; the final record is the answer, with every attempt beside it.
+      // A failed delivery is still a 200: the records say why.
+      const deadline = Date.now() + testTimeoutMs;
+      let last: NotificationDelivery | null = null;
+      for (;;) {
+        last = await prisma.notificationDelivery.findUnique({ where: { deliveryId } });
+        if (last && FINAL.has(last.status)) {
+          const earlier = Array.from({ length: last.attempt - 1 }, (_, i) =>
+            attemptDeliveryId(deliveryId, i + 1),
+          );
+          const attempts = await prisma.notificationDelivery.findMany({
+            where: { deliveryId: { in: [...earlier, deliveryId] } },
+            orderBy: { attempt: "asc" },
+          });
+          return c.json({ ...deliveryView(last), attempts: attempts.map(deliveryView) });
+        }
+        if (Date.now() >= deadline) break;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(testPollMs, Math.max(1, deadline - Date.now()))),
+        );
+      }
+      throw new HttpError(
+        504,
+        `No delivery record for test message ${deliveryId} within ${testTimeoutMs} ms` +
+          (last ? ` (last status: ${last.status})` : "; is the notifier running?"),
+      );
+    },
+  );
 
   return routes;
 }

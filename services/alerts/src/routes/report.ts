@@ -1,9 +1,17 @@
 import type { PrismaClient } from "@apimon/db";
 import { alertSeverities, alertTypes } from "@apimon/events";
-import { type AppEnv, badRequest, readQuery } from "@apimon/http";
-import { Hono } from "hono";
+import {
+  type AppEnv,
+  adminErrorResponses,
+  badRequest,
+  describeRoute,
+  jsonResponse,
+  OpenAPIHono,
+  readQuery,
+} from "@apimon/http";
 import { countsByKey, fillDays } from "../domain/report";
-import { DEFAULT_REPORT_DAYS, reportQuerySchema } from "../schemas";
+import { DEFAULT_REPORT_DAYS, MAX_RANGE_DAYS, reportQuerySchema } from "../schemas";
+import { reportSchema } from "../views";
 
 /** Keys listed in `byApiKey`, the busiest first. */
 export const REPORT_TOP_KEYS = 50;
@@ -28,36 +36,54 @@ export function createReportRoutes({
 }: {
   prisma: PrismaClient;
   clock: () => Date;
-}): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+}): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>();
 
-  routes.get("/", async (c) => {
-    const query = readQuery(c, reportQuerySchema);
-    const to = query.to ?? clock();
-    const from = query.from ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * 86_400_000);
-    if (from >= to) {
-      // Only one end given, on the wrong side of the other's default.
-      throw badRequest("Invalid query", [{ field: "from", message: "must be before to" }]);
-    }
-    const [byType, bySeverity, byStatus, byKey, byDay, durations] = await Promise.all([
-      prisma.$queryRaw<{ key: string; count: number }[]>`
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/",
+      summary: "Counts and response times of the alerts opened in a date range",
+      description:
+        `Default range: the last ${DEFAULT_REPORT_DAYS} days; at most ${MAX_RANGE_DAYS}. Time to acknowledge is ` +
+        "acknowledgement − opening; time to resolve is resolution − first signal.",
+      tags: ["Alerts"],
+      request: { query: reportQuerySchema },
+      responses: {
+        200: jsonResponse(reportSchema, "The report"),
+        ...adminErrorResponses({
+          400: "Invalid query, or `from` not before `to` (`errors` lists the fields)",
+        }),
+      },
+    },
+    async (c) => {
+      const query = readQuery(c, reportQuerySchema);
+      const to = query.to ?? clock();
+      const from = query.from ?? new Date(to.getTime() - DEFAULT_REPORT_DAYS * 86_400_000);
+      if (from >= to) {
+        // Only one end given, on the wrong side of the other's default.
+        throw badRequest("Invalid query", [{ field: "from", message: "must be before to" }]);
+      }
+      const [byType, bySeverity, byStatus, byKey, byDay, durations] = await Promise.all([
+        prisma.$queryRaw<{ key: string; count: number }[]>`
         SELECT type::text AS key, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to} GROUP BY type`,
-      prisma.$queryRaw<{ key: string; count: number }[]>`
+        prisma.$queryRaw<{ key: string; count: number }[]>`
         SELECT severity::text AS key, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to} GROUP BY severity`,
-      prisma.$queryRaw<{ key: string; count: number }[]>`
+        prisma.$queryRaw<{ key: string; count: number }[]>`
         SELECT status::text AS key, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to} GROUP BY status`,
-      prisma.$queryRaw<{ api_key_id: number | null; count: number }[]>`
+        prisma.$queryRaw<{ api_key_id: number | null; count: number }[]>`
         SELECT api_key_id, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to}
         GROUP BY api_key_id ORDER BY count(*) DESC, api_key_id NULLS LAST LIMIT ${REPORT_TOP_KEYS}`,
-      prisma.$queryRaw<{ day: string; type: string; severity: string; count: number }[]>`
+        prisma.$queryRaw<{ day: string; type: string; severity: string; count: number }[]>`
         SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, type::text AS type,
                severity::text AS severity, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to} GROUP BY 1, 2, 3`,
-      prisma.$queryRaw<{ kind: string; count: number; mean: number | null; median: number | null }[]>`
+        prisma.$queryRaw<{ kind: string; count: number; mean: number | null; median: number | null }[]>`
         WITH d AS (
           SELECT extract(epoch FROM acknowledged_at - created_at)::float8 AS ack,
                  extract(epoch FROM resolved_at - first_seen_at)::float8 AS res
@@ -67,27 +93,28 @@ export function createReportRoutes({
                percentile_cont(0.5) WITHIN GROUP (ORDER BY ack) AS median FROM d
         UNION ALL
         SELECT 'res', count(res)::int, avg(res), percentile_cont(0.5) WITHIN GROUP (ORDER BY res) FROM d`,
-    ]);
-    const duration = (
-      kind: string,
-    ): { count: number; meanSeconds: number | null; medianSeconds: number | null } => {
-      const row: Durations | undefined = durations.find((d) => d.kind === kind);
-      return { count: row?.count ?? 0, meanSeconds: row?.mean ?? null, medianSeconds: row?.median ?? null };
-    };
-    const types = countsByKey(alertTypes, byType);
-    return c.json({
-      from: from.toISOString(),
-      to: to.toISOString(),
-      total: Object.values(types).reduce((a, b) => a + b, 0),
-      byType: types,
-      bySeverity: countsByKey(alertSeverities, bySeverity),
-      byStatus: countsByKey(STATUSES, byStatus),
-      byApiKey: byKey.map((k) => ({ apiKeyId: k.api_key_id, count: k.count })),
-      byDay: fillDays(from, to, byDay, alertTypes, alertSeverities),
-      timeToAcknowledge: duration("ack"),
-      timeToResolve: duration("res"),
-    });
-  });
+      ]);
+      const duration = (
+        kind: string,
+      ): { count: number; meanSeconds: number | null; medianSeconds: number | null } => {
+        const row: Durations | undefined = durations.find((d) => d.kind === kind);
+        return { count: row?.count ?? 0, meanSeconds: row?.mean ?? null, medianSeconds: row?.median ?? null };
+      };
+      const types = countsByKey(alertTypes, byType);
+      return c.json({
+        from: from.toISOString(),
+        to: to.toISOString(),
+        total: Object.values(types).reduce((a, b) => a + b, 0),
+        byType: types,
+        bySeverity: countsByKey(alertSeverities, bySeverity),
+        byStatus: countsByKey(STATUSES, byStatus),
+        byApiKey: byKey.map((k) => ({ apiKeyId: k.api_key_id, count: k.count })),
+        byDay: fillDays(from, to, byDay, alertTypes, alertSeverities),
+        timeToAcknowledge: duration("ack"),
+        timeToResolve: duration("res"),
+      });
+    },
+  );
 
   return routes;
 }

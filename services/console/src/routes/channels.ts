@@ -1,4 +1,10 @@
-import { ApiError, type ChannelInput, type ChannelView, type TestDeliveryView } from "@apimon/client";
+import {
+  ApiError,
+  type ChannelInput,
+  type ChannelView,
+  type CreateChannelInput,
+  type TestDeliveryView,
+} from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
@@ -159,11 +165,12 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       ["name", "type", "target", "minSeverity"].map((k) => [k, field(form, k)]),
     );
     const secret = typeof form.secret === "string" && form.secret !== "" ? form.secret : undefined;
-    const input: ChannelInput = {
+    const input: CreateChannelInput = {
       ...(values.name && { name: values.name }),
-      type: values.type as ChannelInput["type"],
-      target: values.target,
-      minSeverity: values.minSeverity as ChannelInput["minSeverity"],
+      type: values.type as CreateChannelInput["type"],
+      // A missing field is the API's to refuse, naming it.
+      target: values.target as string,
+      minSeverity: values.minSeverity as CreateChannelInput["minSeverity"],
       ...(secret !== undefined && { secret }),
     };
     try {

@@ -1,17 +1,26 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
+  adminErrorResponses,
   badRequest,
   conflict,
+  deleteResponses,
+  describeRoute,
+  jsonBody,
+  jsonResponse,
+  listResponses,
   notFound,
+  OpenAPIHono,
   parseOr400,
   readJson,
+  readOptionalJson,
   readQuery,
+  readResponses,
   toPage,
 } from "@apimon/http";
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
-import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import type { Context } from "hono";
+import { z } from "zod";
 import { expiryAfterRotation, isKeyUsable, type RateLimits } from "../domain/key-policy";
 import { enqueueKeyState, enqueueKeyTombstone } from "../outbox";
 import {
@@ -21,7 +30,7 @@ import {
   rotateKeySchema,
   updateKeySchema,
 } from "../schemas";
-import { keySummaryView, keyView } from "../views";
+import { keySchema, keySummaryView, keyView, newKeySchema, rotatedKeySchema } from "../views";
 
 export interface KeyRoutesDeps {
   prisma: PrismaClient;
@@ -33,11 +42,10 @@ export interface KeyRoutesDeps {
   clock: () => Date;
 }
 
-/** A body whose fields are all optional may be left out entirely (no body, or Content-Length: 0). */
-async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const empty = c.req.raw.body === null || c.req.header("content-length") === "0";
-  return empty ? parseOr400(schema, {}, "body") : readJson(c, schema);
-}
+const tags = ["API keys"];
+const BODY_TOO_LARGE = "Request body larger than 64 KiB";
+/** The plaintext key is in the body: no cache may keep it. */
+const noStore = { "Cache-Control": z.literal("no-store") };
 
 /** Keys the edge accepts at `now`; the query form of isKeyUsable. */
 function usableAt(now: Date): Prisma.ApiKeyWhereInput {
@@ -55,146 +63,245 @@ export function createKeyRoutes({
   graceSeconds,
   defaults,
   clock,
-}: KeyRoutesDeps): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
+}: KeyRoutesDeps): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
 
-  routes.post("/", async (c) => {
-    const body = await readJson(c, createKeySchema);
-    const expiresAt = body.expiresAt == null ? null : new Date(body.expiresAt);
-    if (expiresAt !== null && expiresAt.getTime() <= clock().getTime()) {
-      throw badRequest("Invalid body", [{ field: "expiresAt", message: "must be in the future" }]);
-    }
-    const plaintext = generateApiKey();
-    const key = await prisma.$transaction(async (tx) => {
-      const owner = await tx.user.findUnique({ where: { id: body.userId }, select: { id: true } });
-      if (!owner) throw notFound("User not found");
-      const created = await tx.apiKey.create({
-        data: {
-          userId: body.userId,
-          name: body.name,
-          description: body.description ?? null,
-          keyHash: hashApiKey(keyHashSecret, plaintext),
-          keyPrefix: displayPrefix(plaintext),
-          rateLimitMinute: body.rateLimits?.minute ?? null,
-          rateLimitHour: body.rateLimits?.hour ?? null,
-          rateLimitDay: body.rateLimits?.day ?? null,
-          expiresAt,
-        },
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/",
+      summary: "Create an API key",
+      description:
+        "`expiresAt` must lie in the future. The answer is the only one that carries the plaintext key.",
+      tags,
+      request: { body: jsonBody(createKeySchema) },
+      responses: {
+        201: jsonResponse(newKeySchema, "Created", noStore),
+        ...adminErrorResponses({
+          400: "Invalid body (`errors` lists the fields), or `expiresAt` not in the future",
+          404: "User not found",
+          409: "The user was deleted concurrently; try again",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const body = await readJson(c, createKeySchema);
+      const expiresAt = body.expiresAt == null ? null : new Date(body.expiresAt);
+      if (expiresAt !== null && expiresAt.getTime() <= clock().getTime()) {
+        throw badRequest("Invalid body", [{ field: "expiresAt", message: "must be in the future" }]);
+      }
+      const plaintext = generateApiKey();
+      const key = await prisma.$transaction(async (tx) => {
+        const owner = await tx.user.findUnique({ where: { id: body.userId }, select: { id: true } });
+        if (!owner) throw notFound("User not found");
+        const created = await tx.apiKey.create({
+          data: {
+            userId: body.userId,
+            name: body.name,
+            description: body.description ?? null,
+            keyHash: hashApiKey(keyHashSecret, plaintext),
+            keyPrefix: displayPrefix(plaintext),
+            rateLimitMinute: body.rateLimits?.minute ?? null,
+            rateLimitHour: body.rateLimits?.hour ?? null,
+            rateLimitDay: body.rateLimits?.day ?? null,
+            expiresAt,
+          },
+        });
+        await enqueueKeyState(tx, created);
+        return created;
       });
-      await enqueueKeyState(tx, created);
-      return created;
-    });
-    c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
-    // The only response that ever carries the plaintext: keep it out of every cache.
-    c.header("Cache-Control", "no-store");
-    return c.json({ key: plaintext, ...keySummaryView(key, defaults) }, 201);
-  });
+      c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
+      // The only response that ever carries the plaintext: keep it out of every cache.
+      c.header("Cache-Control", "no-store");
+      return c.json({ key: plaintext, ...keySummaryView(key, defaults) }, 201);
+    },
+  );
 
-  routes.get("/", async (c) => {
-    const query = readQuery(c, listKeysQuerySchema);
-    const now = clock();
-    const filters: Prisma.ApiKeyWhereInput[] = [];
-    if (query.cursor !== undefined) filters.push({ id: { gt: query.cursor } });
-    if (query.userId !== undefined) filters.push({ userId: query.userId });
-    if (query.active === "true") filters.push(usableAt(now));
-    if (query.active === "false") filters.push({ NOT: usableAt(now) });
-    const rows = await prisma.apiKey.findMany({
-      where: { AND: filters },
-      orderBy: { id: "asc" },
-      take: query.limit + 1,
-    });
-    const page = toPage(rows, query.limit);
-    return c.json({ items: page.items.map((key) => keyView(key, defaults)), nextCursor: page.nextCursor });
-  });
-
-  routes.get("/:id", async (c) => {
-    const key = await prisma.apiKey.findUnique({ where: { id: pathId(c) } });
-    if (!key) throw notFound("API key not found");
-    return c.json(keyView(key, defaults));
-  });
-
-  routes.patch("/:id", async (c) => {
-    const id = pathId(c);
-    const body = await readJson(c, updateKeySchema);
-    // undefined leaves a column as it is; null (description, a window's limit) clears it.
-    const key = await prisma.$transaction(async (tx) => {
-      const updated = await tx.apiKey.update({
-        where: { id },
-        data: {
-          name: body.name,
-          description: body.description,
-          isActive: body.isActive,
-          rateLimitMinute: body.rateLimits?.minute,
-          rateLimitHour: body.rateLimits?.hour,
-          rateLimitDay: body.rateLimits?.day,
-        },
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/",
+      summary: "List API keys",
+      description:
+        "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others.",
+      tags,
+      request: { query: listKeysQuerySchema },
+      responses: listResponses(keySchema, "A page of keys, by id"),
+    },
+    async (c) => {
+      const query = readQuery(c, listKeysQuerySchema);
+      const now = clock();
+      const filters: Prisma.ApiKeyWhereInput[] = [];
+      if (query.cursor !== undefined) filters.push({ id: { gt: query.cursor } });
+      if (query.userId !== undefined) filters.push({ userId: query.userId });
+      if (query.active === "true") filters.push(usableAt(now));
+      if (query.active === "false") filters.push({ NOT: usableAt(now) });
+      const rows = await prisma.apiKey.findMany({
+        where: { AND: filters },
+        orderBy: { id: "asc" },
+        take: query.limit + 1,
       });
-      await enqueueKeyState(tx, updated);
-      return updated;
-    });
-    c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
-    return c.json(keyView(key, defaults));
-  });
+      const page = toPage(rows, query.limit);
+      return c.json({ items: page.items.map((key) => keyView(key, defaults)), nextCursor: page.nextCursor });
+    },
+  );
 
-  routes.post("/:id/rotate", async (c) => {
-    const id = pathId(c);
-    const body = await readOptionalJson(c, rotateKeySchema);
-    const grace = body.gracePeriodSeconds ?? graceSeconds;
-    const now = clock();
-    const plaintext = generateApiKey();
-    const key = await prisma.$transaction(async (tx) => {
-      // Lock the row first, so that the usability check below cannot race a concurrent
-      // deactivation, and so that this key's outbox rows commit in id order (the relay
-      // relies on it).
-      await tx.$queryRaw`select id from api_keys where id = ${id} for update`;
-      const old = await tx.apiKey.findUnique({ where: { id } });
-      if (!old) throw notFound("API key not found");
-      if (!isKeyUsable(old, now)) throw conflict("API key is inactive or expired and cannot be rotated");
-      // The successor keeps the key's policy (name, limits, expiry); only the secret changes.
-      // rotated_from_id is unique, so of two concurrent rotations the second fails here (409).
-      const successor = await tx.apiKey.create({
-        data: {
-          userId: old.userId,
-          name: old.name,
-          description: old.description,
-          keyHash: hashApiKey(keyHashSecret, plaintext),
-          keyPrefix: displayPrefix(plaintext),
-          rateLimitMinute: old.rateLimitMinute,
-          rateLimitHour: old.rateLimitHour,
-          rateLimitDay: old.rateLimitDay,
-          expiresAt: old.expiresAt,
-          rotatedFromId: old.id,
-        },
-      });
-      const retiring = await tx.apiKey.update({
-        where: { id: old.id },
-        data: { expiresAt: expiryAfterRotation(old.expiresAt, now, grace) },
-      });
-      await enqueueKeyState(tx, successor);
-      await enqueueKeyState(tx, retiring);
-      return successor;
-    });
-    c.get("logger").info(
-      { keyId: key.id, rotatedFromId: id, prefix: key.keyPrefix, graceSeconds: grace },
-      "api key rotated",
-    );
-    c.header("Cache-Control", "no-store");
-    return c.json(
-      { key: plaintext, ...keySummaryView(key, defaults), rotatedFromId: key.rotatedFromId },
-      201,
-    );
-  });
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/{id}",
+      summary: "Get an API key with its usage",
+      tags,
+      request: { params: idParamSchema },
+      responses: readResponses(keySchema, "The key", "API key not found"),
+    },
+    async (c) => {
+      const key = await prisma.apiKey.findUnique({ where: { id: pathId(c) } });
+      if (!key) throw notFound("API key not found");
+      return c.json(keyView(key, defaults));
+    },
+  );
 
-  routes.delete("/:id", async (c) => {
-    const id = pathId(c);
-    await prisma.$transaction(async (tx) => {
-      const deleted = await tx.apiKey.delete({ where: { id } });
-      await enqueueKeyTombstone(tx, deleted.keyHash);
-    });
-    c.get("logger").info({ keyId: id }, "api key deleted");
-    return c.body(null, 204);
-  });
+  describeRoute(
+    routes,
+    {
+      method: "patch",
+      path: "/{id}",
+      summary: "Update an API key",
+      description: "A `rateLimits` window set to null goes back to the default limit.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(updateKeySchema) },
+      responses: {
+        200: jsonResponse(keySchema, "The updated key"),
+        ...adminErrorResponses({
+          400: "Invalid path or body (`errors` lists the fields)",
+          404: "API key not found",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readJson(c, updateKeySchema);
+      // undefined leaves a column as it is; null (description, a window's limit) clears it.
+      const key = await prisma.$transaction(async (tx) => {
+        const updated = await tx.apiKey.update({
+          where: { id },
+          data: {
+            name: body.name,
+            description: body.description,
+            isActive: body.isActive,
+            rateLimitMinute: body.rateLimits?.minute,
+            rateLimitHour: body.rateLimits?.hour,
+            rateLimitDay: body.rateLimits?.day,
+          },
+        });
+        await enqueueKeyState(tx, updated);
+        return updated;
+      });
+      c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
+      return c.json(keyView(key, defaults));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/{id}/rotate",
+      summary: "Rotate an API key",
+      description:
+        "Issues a successor with the same name, limits and expiry. The old key keeps working for " +
+        "`gracePeriodSeconds` (default KEY_ROTATION_GRACE_SECONDS), or until its own expiry if sooner. " +
+        "The body may be omitted.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(rotateKeySchema, undefined, false) },
+      responses: {
+        201: jsonResponse(rotatedKeySchema, "The successor", noStore),
+        ...adminErrorResponses({
+          400: "Invalid path or body (`errors` lists the fields)",
+          404: "API key not found",
+          409: "The key is inactive or expired, or was already rotated",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readOptionalJson(c, rotateKeySchema);
+      const grace = body.gracePeriodSeconds ?? graceSeconds;
+      const now = clock();
+      const plaintext = generateApiKey();
+      const key = await prisma.$transaction(async (tx) => {
+        // Lock the row first, so that the usability check below cannot race a concurrent
+        // deactivation, and so that this key's outbox rows commit in id order (the relay
+        // relies on it).
+        await tx.$queryRaw`select id from api_keys where id = ${id} for update`;
+        const old = await tx.apiKey.findUnique({ where: { id } });
+        if (!old) throw notFound("API key not found");
+        if (!isKeyUsable(old, now)) throw conflict("API key is inactive or expired and cannot be rotated");
+        // The successor keeps the key's policy (name, limits, expiry); only the secret changes.
+        // rotated_from_id is unique, so of two concurrent rotations the second fails here (409).
+        const successor = await tx.apiKey.create({
+          data: {
+            userId: old.userId,
+            name: old.name,
+            description: old.description,
+            keyHash: hashApiKey(keyHashSecret, plaintext),
+            keyPrefix: displayPrefix(plaintext),
+            rateLimitMinute: old.rateLimitMinute,
+            rateLimitHour: old.rateLimitHour,
+            rateLimitDay: old.rateLimitDay,
+            expiresAt: old.expiresAt,
+            rotatedFromId: old.id,
+          },
+        });
+        const retiring = await tx.apiKey.update({
+          where: { id: old.id },
+          data: { expiresAt: expiryAfterRotation(old.expiresAt, now, grace) },
+        });
+        await enqueueKeyState(tx, successor);
+        await enqueueKeyState(tx, retiring);
+        return successor;
+      });
+      c.get("logger").info(
+        { keyId: key.id, rotatedFromId: id, prefix: key.keyPrefix, graceSeconds: grace },
+        "api key rotated",
+      );
+      c.header("Cache-Control", "no-store");
+      return c.json(
+        { key: plaintext, ...keySummaryView(key, defaults), rotatedFromId: key.rotatedFromId },
+        201,
+      );
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete an API key",
+      description: "The edge stops accepting the key as soon as it reads the tombstone.",
+      tags,
+      request: { params: idParamSchema },
+      responses: deleteResponses("API key not found"),
+    },
+    async (c) => {
+      const id = pathId(c);
+      await prisma.$transaction(async (tx) => {
+        const deleted = await tx.apiKey.delete({ where: { id } });
+        await enqueueKeyTombstone(tx, deleted.keyHash);
+      });
+      c.get("logger").info({ keyId: id }, "api key deleted");
+      return c.body(null, 204);
+    },
+  );
 
   return routes;
 }

@@ -1,5 +1,9 @@
-import { runKeysCommand, UsageError } from "./keys-cli";
-import { createKeysClient } from "./keys-client";
+import { createKeysClient, type KeysClient } from "@apimon/client";
+import { UsageError } from "../args";
+import { runKeys } from "./keys";
+
+/** What a command answers, as `--json` prints it. */
+const runKeysCommand = async (client: KeysClient, argv: string[]) => (await runKeys(client, argv)).data;
 
 /** A fake keys API that records requests; the real one is exercised in the keys e2e test. */
 function recordingClient() {
@@ -83,7 +87,7 @@ describe("keys CLI", () => {
       new UsageError("--user is required"),
     );
     await expect(runKeysCommand(client, ["get", "abc"])).rejects.toThrow(UsageError);
-    await expect(runKeysCommand(client, ["frobnicate"])).rejects.toThrow("unknown command 'frobnicate'");
+    await expect(runKeysCommand(client, ["frobnicate"])).rejects.toThrow("unknown keys command 'frobnicate'");
     await expect(runKeysCommand(client, ["list", "--colour", "red"])).rejects.toThrow(/Unknown option/);
     expect(requests).toEqual([]);
   });
