@@ -41,9 +41,9 @@ export class LimiterTimeoutError extends Error {
 /**
  * Rejects when `promise` has not settled `timeoutMs` after the end of the current event-loop
  * turn. A busy event loop must not pass for a slow Redis:
- *  - the clock starts in a setImmediate, which runs after this turn's I/O callbacks: that is
- *    when an auto-pipelined Redis client writes the commands of the turn, so the deadline counts
- *    from the write, not from the call, however many requests the turn still had to parse;
+ *  - the clock starts in a setImmediate, which runs after this turn's I/O callbacks, so the
+ *    deadline does not count the time the turn still spends parsing other requests (and an
+ *    auto-pipelined client, which writes the turn's commands then, is measured from its write);
  *  - node runs due timers *before* it reads sockets in the same loop turn, so under load the
  *    timer would win against a reply that already sits in the socket buffer. The expired timer
  *    therefore waits one setImmediate (which runs after the poll phase) before it gives up,
