@@ -17,8 +17,8 @@ export interface StateRebuilder {
   /** The runner's onAssignment hook: drops revoked partitions, starts rebuilding new ones. */
   onAssignment(assignment: Record<string, number[]>): void;
   /**
-   * The runner's initialOffset hook: a partition the group never committed starts right after
-   * the replayed range (not at the log start, which would re-alert on days of history).
+   * The runner's initialOffset hook: where the live reading of a partition the group never
+   * committed starts (see the plan in createStateRebuilder); undefined for a committed one.
    */
   initialOffset(topic: string, partition: number): Promise<string | undefined>;
   /** Resolves once the partition's state is rebuilt; undefined when no rebuild of it is under way. */
@@ -28,8 +28,8 @@ export interface StateRebuilder {
 }
 
 interface Job {
-  /** The range replayed and whether the group had committed an offset, per partition. */
-  plan: Promise<Map<number, { range: ReplayRange; committed: boolean }>>;
+  /** Per partition: the range replayed, and where live reading starts when the group never committed it. */
+  plan: Promise<Map<number, { range: ReplayRange; liveFrom?: bigint }>>;
   done: Promise<void>;
   finished: boolean;
 }
@@ -53,8 +53,8 @@ export function lookbackSeconds(kind: StreamKind, t: AlertThresholdSettings): nu
 /**
  * Rebuilds the detector's windows when it is assigned partitions (at start, after a restart or a
  * rebalance): it re-reads each new partition from the first message whose broker timestamp is
- * within the lookback up to the group's committed offset (or the end, for a group without one)
- * and applies it in replay mode (state only, no signals: the previous owner published them).
+ * within the lookback up to the group's committed offset (or the end, for a new group) and
+ * applies it in replay mode (state only, no signals: the previous owner published them).
  * The live handler waits for its partition's rebuild, so a restart does not blind the detector.
  */
 export function createStateRebuilder({
@@ -125,16 +125,26 @@ export function createStateRebuilder({
         fetchOffsetsByTimestamp(kafka, name, now() - lookbackMs),
         fetchEndOffsets(kafka, name),
       ]);
-      const plans = new Map<number, { range: ReplayRange; committed: boolean }>();
+      // A group that has committed no partition of the topic is new: what the lookback holds
+      // happened before it existed, so it is state only (not days of history alerted again)
+      // and live reading starts after it. A partition that an established group never
+      // committed had no messages while the group owned it, so nobody has read what it holds
+      // now: it is read live from the lookback on, and those messages alert.
+      const established = [...committed.values()].some((offset) => offset !== null);
+      const plans = new Map<number, { range: ReplayRange; liveFrom?: bigint }>();
       for (const partition of partitions) {
         const high = ends.find((e) => e.partition === partition)?.high ?? 0n;
+        const inLookback = fromTime.get(partition) ?? high; // the first offset within the lookback
+        const earliest = (to: bigint) => (inLookback >= 0n && inLookback < to ? inLookback : to);
         const done = committed.get(partition) ?? null;
-        const to = done ?? high;
-        const from = fromTime.get(partition) ?? to;
-        plans.set(partition, {
-          range: { partition, from: from < to ? from : to, to },
-          committed: done !== null,
-        });
+        if (done !== null) {
+          plans.set(partition, { range: { partition, from: earliest(done), to: done } });
+        } else if (!established) {
+          plans.set(partition, { range: { partition, from: earliest(high), to: high }, liveFrom: high });
+        } else {
+          const liveFrom = earliest(high);
+          plans.set(partition, { range: { partition, from: liveFrom, to: liveFrom }, liveFrom });
+        }
       }
       return plans;
     })();
@@ -202,7 +212,7 @@ export function createStateRebuilder({
       seeks.delete(key);
       try {
         const plan = (await job.plan).get(partition);
-        return plan && !plan.committed ? plan.range.to.toString() : undefined;
+        return plan?.liveFrom?.toString();
       } catch {
         return undefined;
       }
