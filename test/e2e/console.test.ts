@@ -31,6 +31,7 @@ beforeAll(async () => {
       "keys",
       "edge",
       "usage-recorder",
+      "key-stats",
       "anomaly-detector",
       "alerts",
       "notifier",
@@ -235,9 +236,12 @@ describe("the operator console in a browser", () => {
     await waitFor(
       async () => {
         await page.goto(`${consoleUrl}/keys/${keyId}?range=1h`);
-        return Number(await page.textContent("#usage-requests")) >= 17;
+        const requests = Number(await page.textContent("#usage-requests"));
+        // The key's call count (key-stats) catches up with the recorded calls (usage-recorder).
+        const calls = Number(await page.locator("dt:text-is('Calls') + dd").textContent());
+        return requests >= 17 && calls === requests;
       },
-      { timeoutMs: 30_000, intervalMs: 500, what: "the key's usage to be recorded" },
+      { timeoutMs: 30_000, intervalMs: 500, what: "the key's usage to be recorded and counted" },
     );
     // What Chart.js holds for each canvas: proof that the charts were drawn with data.
     const drawn = (await page.evaluate(`(() => {
