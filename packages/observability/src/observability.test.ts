@@ -1,19 +1,7 @@
-import { Writable } from "node:stream";
+import { captureLogger } from "@apimon/testkit";
 import { Counter } from "prom-client";
 import { createHealthRoutes, healthChecks } from "./health";
-import { createLogger } from "./logger";
 import { createMetricsRegistry } from "./metrics";
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ service: "test", destination }), lines };
-}
 
 describe("logging", () => {
   it("writes JSON lines with the service name and a level label", () => {

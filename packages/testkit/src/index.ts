@@ -9,6 +9,7 @@ export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
+export { type CapturedLogger, captureLogger } from "./log-capture";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
