@@ -2,6 +2,7 @@ import { shouldRetryDbError } from "@apimon/db";
 import type { UsageEvent } from "@apimon/events";
 import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
+import { makeUsageEvent } from "@apimon/testkit";
 import type { UsageRow } from "../domain/usage-row";
 import type { UsageWriter } from "../usage-writer";
 import { createUsageEventsHandler } from "./usage-events";
@@ -21,24 +22,14 @@ function message(id: string, offset: string): ConsumedMessage<UsageEvent> {
     key: "7",
     headers: {},
     timestamp: "0",
-    value: {
+    value: makeUsageEvent({
       id,
       occurredAt: "2026-11-27T12:00:00.000Z",
       apiKeyId: 7,
-      userId: 3,
-      endpoint: "/users/:id",
       method: "POST",
       statusCode: 201,
       responseTimeMs: 40,
-      rateLimited: false,
-      limits: {
-        minute: { limit: 100, remaining: 99, reset: 60 },
-        hour: { limit: 1000, remaining: 999, reset: 3600 },
-        day: { limit: 10000, remaining: 9999, reset: 86400 },
-      },
-      clientIp: "127.0.0.1",
-      edgeInstance: "edge-1",
-    },
+    }),
   };
 }
 
