@@ -1,32 +1,36 @@
-import { captureLogger } from "@apimon/testkit";
+import { captureLogger, testLogger } from "@apimon/testkit";
 import { createPeriodicTask } from "./periodic";
+
+/** A task each of whose runs stays in flight until the test calls `held.release()`. */
+function heldRunsTask(intervalMs: number) {
+  const held = { runs: 0, release: () => {} };
+  const task = createPeriodicTask({
+    name: "demo",
+    logger: testLogger(),
+    intervalMs,
+    run: () => {
+      held.runs++;
+      return new Promise<void>((resolve) => {
+        held.release = resolve;
+      });
+    },
+  });
+  return { task, held };
+}
 
 describe("periodic task", () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
   it("runs after each pause, never two runs at once, and stops after the run in flight", async () => {
-    const { logger } = captureLogger();
-    let runs = 0;
-    let release: () => void = () => {};
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
-      intervalMs: 100,
-      run: () => {
-        runs++;
-        return new Promise<void>((resolve) => {
-          release = resolve;
-        });
-      },
-    });
+    const { task, held } = heldRunsTask(100);
     await task.start();
-    expect(runs).toBe(0);
+    expect(held.runs).toBe(0);
     await jest.advanceTimersByTimeAsync(100);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     // The run is still in flight: pauses pass without a second run.
     await jest.advanceTimersByTimeAsync(1000);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     const stopped = task.stop();
     let done = false;
     void stopped.then(() => {
@@ -34,11 +38,11 @@ describe("periodic task", () => {
     });
     await jest.advanceTimersByTimeAsync(0);
     expect(done).toBe(false);
-    release();
+    held.release();
     await stopped;
     expect(task.isRunning()).toBe(false);
     await jest.advanceTimersByTimeAsync(1000);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
   });
 
   it("waits for the first run inside start() when asked to, and takes the pause a run returns", async () => {
@@ -122,31 +126,18 @@ describe("periodic task", () => {
   });
 
   it("cuts a pause short on wake, and skips the next pause when woken during a run", async () => {
-    const { logger } = captureLogger();
-    let runs = 0;
-    let release: () => void = () => {};
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
-      intervalMs: 60_000,
-      run: () => {
-        runs++;
-        return new Promise<void>((resolve) => {
-          release = resolve;
-        });
-      },
-    });
+    const { task, held } = heldRunsTask(60_000);
     await task.start();
     task.wake();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     task.wake();
-    release();
+    held.release();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(2);
-    release();
+    expect(held.runs).toBe(2);
+    held.release();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(2);
+    expect(held.runs).toBe(2);
     await task.stop();
   });
 
