@@ -22,3 +22,16 @@ export function makeUsageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent 
     ...overrides,
   };
 }
+
+/** A usage bucket of the keys API for a period without traffic: zero counts, no percentiles. */
+export function emptyUsageBucket(start: string) {
+  return {
+    start,
+    requests: 0,
+    errors: 0,
+    clientErrors: 0,
+    rateLimited: 0,
+    p50ResponseTimeMs: null,
+    p95ResponseTimeMs: null,
+  };
+}
