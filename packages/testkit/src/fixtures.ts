@@ -35,3 +35,17 @@ export function emptyUsageBucket(start: string) {
     p95ResponseTimeMs: null,
   };
 }
+
+/** The keys API's usage summary of a range without traffic. */
+export function emptyUsageSummary(from: string, to: string) {
+  return {
+    from,
+    to,
+    requests: 0,
+    errors: 0,
+    clientErrors: 0,
+    errorRate: 0,
+    topKeys: [],
+    topEndpoints: [],
+  };
+}

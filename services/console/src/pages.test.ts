@@ -9,6 +9,7 @@ import {
 } from "@apimon/client";
 import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { emptyUsageSummary } from "@apimon/testkit";
 import { createApp } from "./app";
 import { maskTarget } from "./routes/channels";
 import { SETTINGS_GROUPS, settingsFromForm } from "./routes/settings";
@@ -141,16 +142,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     rotateKey: record("rotateKey", { ...key, id: 11, key: "ak_RotatedPLAINTEXT", rotatedFromId: 9 }),
     updateKey: record("updateKey", key),
     createUser: record("createUser", {}),
-    usageSummary: record("usageSummary", {
-      from: "",
-      to: "",
-      requests: 0,
-      errors: 0,
-      clientErrors: 0,
-      errorRate: 0,
-      topKeys: [],
-      topEndpoints: [],
-    }),
+    usageSummary: record("usageSummary", emptyUsageSummary("", "")),
     ...overrides.keys,
   } as unknown as KeysClient;
   const app = createApp({
@@ -460,31 +452,35 @@ describe("history, reports and failures", () => {
     expect(page.text).toContain('{"label":"critical","data":[1],"color":"#c62828"}');
   });
 
-  it("answers 502 with the reason, never a stack, when an API cannot be reached", async () => {
-    const t = build({
-      keys: {
-        listKeys: async () => {
-          throw new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED");
-        },
-      },
-    });
-    const res = await t.get("/keys");
-    expect(res.status).toBe(502);
-    expect(res.text).toContain("cannot reach the keys service");
-    expect(res.text).not.toMatch(/at .*\.ts:\d+/);
-  });
+  const throws = (error: Error) => async () => {
+    throw error;
+  };
 
-  it("answers 500 with a plain sentence for an unexpected error", async () => {
-    const t = build({
-      alerts: {
-        report: async () => {
-          throw new TypeError("boom");
+  it.each([
+    {
+      name: "answers 502 with the reason, never a stack, when an API cannot be reached",
+      failing: {
+        keys: {
+          listKeys: throws(new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED")),
         },
       },
-    });
-    const res = await t.get("/reports");
-    expect(res.status).toBe(500);
-    expect(res.text).toContain("Something went wrong");
-    expect(res.text).not.toContain("boom");
+      path: "/keys",
+      status: 502,
+      shown: "cannot reach the keys service",
+      hidden: /at .*\.ts:\d+/,
+    },
+    {
+      name: "answers 500 with a plain sentence for an unexpected error",
+      failing: { alerts: { report: throws(new TypeError("boom")) } },
+      path: "/reports",
+      status: 500,
+      shown: "Something went wrong",
+      hidden: "boom",
+    },
+  ])("$name", async ({ failing, path, status, shown, hidden }) => {
+    const res = await build(failing).get(path);
+    expect(res.status).toBe(status);
+    expect(res.text).toContain(shown);
+    expect(res.text).not.toMatch(hidden);
   });
 });
