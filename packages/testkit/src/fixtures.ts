@@ -1,4 +1,4 @@
-import { newEventId, type UsageEvent } from "@apimon/events";
+import { type KeyChange, newEventId, type UsageEvent } from "@apimon/events";
 
 /** A valid usage event; override what the test is about. */
 export function makeUsageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
@@ -19,6 +19,21 @@ export function makeUsageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent 
     },
     clientIp: "127.0.0.1",
     edgeInstance: "test",
+    ...overrides,
+  };
+}
+
+/** A valid key change (a key's state on keys.changes.v1); override what the test is about. */
+export function makeKeyChange(overrides: Partial<KeyChange> = {}): KeyChange {
+  return {
+    id: 7,
+    userId: 3,
+    keyHash: "a".repeat(64),
+    keyPrefix: "ak_abcdefgh",
+    active: true,
+    expiresAt: null,
+    rateLimits: { minute: null, hour: null, day: null },
+    updatedAt: "2026-11-27T12:00:00.000Z",
     ...overrides,
   };
 }
