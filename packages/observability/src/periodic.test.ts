@@ -1,12 +1,19 @@
 import { captureLogger, testLogger } from "@apimon/testkit";
-import { createPeriodicTask } from "./periodic";
+import type { Logger } from "./logger";
+import { createPeriodicTask, type PeriodicTaskOptions } from "./periodic";
+
+/** The task under test, named demo; its log lines go nowhere unless the test passes a logger to read. */
+function demoTask<R>({
+  logger = testLogger(),
+  ...options
+}: Omit<PeriodicTaskOptions<R>, "name" | "logger"> & { logger?: Logger }) {
+  return createPeriodicTask({ name: "demo", logger, ...options });
+}
 
 /** A task each of whose runs stays in flight until the test calls `held.release()`. */
 function heldRunsTask(intervalMs: number) {
   const held = { runs: 0, release: () => {} };
-  const task = createPeriodicTask({
-    name: "demo",
-    logger: testLogger(),
+  const task = demoTask({
     intervalMs,
     run: () => {
       held.runs++;
@@ -46,11 +53,8 @@ describe("periodic task", () => {
   });
 
   it("waits for the first run inside start() when asked to, and takes the pause a run returns", async () => {
-    const { logger } = captureLogger();
     const starts: number[] = [];
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
+    const task = demoTask({
       intervalMs: 1000,
       firstRun: "await",
       run: () => {
@@ -71,8 +75,7 @@ describe("periodic task", () => {
     let fail = true;
     let runs = 0;
     const backoffs: number[] = [];
-    const task = createPeriodicTask({
-      name: "demo",
+    const task = demoTask({
       logger,
       intervalMs: 100,
       firstRun: "now",
@@ -106,8 +109,7 @@ describe("periodic task", () => {
   it("logs failures itself without onError, counting them in a row, and the recovery", async () => {
     const { logger, lines } = captureLogger();
     let runs = 0;
-    const task = createPeriodicTask({
-      name: "demo",
+    const task = demoTask({
       logger,
       intervalMs: 100,
       firstRun: "now",
@@ -142,11 +144,8 @@ describe("periodic task", () => {
   });
 
   it("shares runNow with the run in flight and passes its error on", async () => {
-    const { logger } = captureLogger();
     let runs = 0;
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
+    const task = demoTask({
       intervalMs: 100,
       run: async () => {
         runs++;
