@@ -1,4 +1,4 @@
-import { type KeyChange, newEventId, type UsageEvent } from "@apimon/events";
+import { type AlertSignal, type KeyChange, newEventId, type UsageEvent } from "@apimon/events";
 
 /** A valid usage event; override what the test is about. */
 export function makeUsageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
@@ -34,6 +34,22 @@ export function makeKeyChange(overrides: Partial<KeyChange> = {}): KeyChange {
     expiresAt: null,
     rateLimits: { minute: null, hour: null, day: null },
     updatedAt: "2026-11-27T12:00:00.000Z",
+    ...overrides,
+  };
+}
+
+/** A valid alert signal: a key's slow endpoint at warning; override what the test is about. */
+export function makeAlertSignal(overrides: Partial<AlertSignal> = {}): AlertSignal {
+  return {
+    fingerprint: "response_time:key=7:endpoint=/users/:id",
+    type: "response_time",
+    severity: "warning",
+    state: "firing",
+    scope: { apiKeyId: 7, endpoint: "/users/:id" },
+    observedValue: 1.4,
+    threshold: 1,
+    message: "Response time 1.4 s above 1 s",
+    observedAt: "2026-11-27T12:00:00.000Z",
     ...overrides,
   };
 }

@@ -7,7 +7,13 @@ export {
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
-export { emptyUsageBucket, emptyUsageSummary, makeKeyChange, makeUsageEvent } from "./fixtures";
+export {
+  emptyUsageBucket,
+  emptyUsageSummary,
+  makeAlertSignal,
+  makeKeyChange,
+  makeUsageEvent,
+} from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { type CapturedLogger, captureLogger } from "./log-capture";
 export { testLogger } from "./logger";

@@ -1,6 +1,7 @@
 import type { AlertSignal } from "@apimon/events";
 import { type ConsumedMessage, type HandlerContext, isMarkedRetriable } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
+import { makeAlertSignal } from "@apimon/testkit";
 import type { SignalOutcome, SignalProcessor } from "../signals";
 import { createAlertSignalHandler } from "./alert-signals";
 
@@ -18,17 +19,7 @@ const message = (offset: number): ConsumedMessage<AlertSignal> => ({
   key: "fp",
   headers: {},
   timestamp: "0",
-  value: {
-    fingerprint: "fp",
-    type: "error_rate",
-    severity: "warning",
-    state: "firing",
-    scope: {},
-    observedValue: 0.06,
-    threshold: 0.05,
-    message: "m",
-    observedAt: new Date(offset * 1000).toISOString(),
-  },
+  value: makeAlertSignal({ fingerprint: "fp", observedAt: new Date(offset * 1000).toISOString() }),
 });
 
 const outcome = (channelIds: number[]): SignalOutcome => ({
