@@ -6,6 +6,7 @@ export {
   privateBrokerEnv,
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
+export { type CapturedLogger, captureLogger } from "./capture-logger";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export {
   emptyUsageBucket,
@@ -15,7 +16,6 @@ export {
   makeUsageEvent,
 } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
-export { type CapturedLogger, captureLogger } from "./log-capture";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
