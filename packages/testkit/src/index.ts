@@ -7,6 +7,7 @@ export {
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { type CapturedLogger, captureLogger } from "./capture-logger";
+export { consumedMessage, handlerContext } from "./consumed-message";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export {
   emptyUsageBucket,
