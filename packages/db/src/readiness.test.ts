@@ -1,17 +1,5 @@
-import { Writable } from "node:stream";
-import { createLogger } from "@apimon/observability";
+import { captureLogger } from "@apimon/testkit";
 import { databaseReadiness } from "./readiness";
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ service: "test", destination }), lines };
-}
 
 describe("database readiness", () => {
   it("is ready when the database answers", async () => {

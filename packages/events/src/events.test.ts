@@ -1,25 +1,9 @@
+import { makeUsageEvent } from "@apimon/testkit";
 import { newEventId } from "./ids";
 import { usageEventSchema } from "./schemas";
 import { allTopics, dlqTopic, topics } from "./topics";
 
-const usageEvent = {
-  id: "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c6d",
-  occurredAt: "2026-11-27T12:00:00.000Z",
-  apiKeyId: 7,
-  userId: 3,
-  endpoint: "/users/:id",
-  method: "GET",
-  statusCode: 200,
-  responseTimeMs: 12.5,
-  rateLimited: false,
-  limits: {
-    minute: { limit: 100, remaining: 99, reset: 60 },
-    hour: { limit: 1000, remaining: 999, reset: 3600 },
-    day: { limit: 10000, remaining: 9999, reset: 86400 },
-  },
-  clientIp: "127.0.0.1",
-  edgeInstance: "edge-1",
-};
+const usageEvent = makeUsageEvent({ apiKeyId: 7, responseTimeMs: 12.5 });
 
 describe("event contracts", () => {
   it("accepts a well-formed usage event and keys it by API key", () => {

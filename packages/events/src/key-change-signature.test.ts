@@ -1,3 +1,4 @@
+import { makeKeyChange } from "@apimon/testkit";
 import {
   canonicalJson,
   KEY_CHANGE_SIGNATURE_HEADER,
@@ -9,16 +10,7 @@ import { topics } from "./topics";
 
 const SECRET = "key-changes-signing-secret-0123456789";
 const HASH = "a".repeat(64);
-const change = {
-  id: 7,
-  userId: 1,
-  keyHash: HASH,
-  keyPrefix: "ak_abcdefgh",
-  active: true,
-  expiresAt: null,
-  rateLimits: { minute: 100, hour: null, day: null },
-  updatedAt: "2026-12-03T10:00:00.000Z",
-};
+const change = makeKeyChange({ keyHash: HASH, rateLimits: { minute: 100, hour: null, day: null } });
 
 describe("key change signatures", () => {
   it("verifies the bytes a producer sent, whatever their key order", () => {

@@ -1,5 +1,5 @@
-import { Writable } from "node:stream";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { captureLogger } from "@apimon/testkit";
 import { z } from "zod";
 import { createHttpApp } from "./app";
 import { conflict } from "./errors";
@@ -7,14 +7,7 @@ import { createShutdown, startServer } from "./server";
 import { readJson, readQuery } from "./validation";
 
 function setup() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const logger = createLogger({ service: "test", destination });
+  const { logger, lines } = captureLogger();
   const app = createHttpApp({ logger, maxBodyBytes: 1024 });
   const body = z
     .object({ name: z.string().max(10), limits: z.object({ minute: z.number().int().positive() }) })

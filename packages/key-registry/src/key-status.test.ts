@@ -1,21 +1,7 @@
-import type { KeyChange } from "@apimon/events";
+import { makeKeyChange } from "@apimon/testkit";
 import { keyStatus, registryEntry } from "./key-status";
 
 const NOW = Date.parse("2026-11-27T12:00:00.000Z");
-
-function key(overrides: Partial<KeyChange> = {}): KeyChange {
-  return {
-    id: 7,
-    userId: 3,
-    keyHash: "a".repeat(64),
-    keyPrefix: "ak_abcdefgh",
-    active: true,
-    expiresAt: null,
-    rateLimits: { minute: null, hour: 500, day: null },
-    updatedAt: "2026-11-27T11:00:00.000Z",
-    ...overrides,
-  };
-}
 
 describe("key status at a given time", () => {
   it("reports an unknown hash as unknown", () => {
@@ -23,17 +9,17 @@ describe("key status at a given time", () => {
   });
 
   it("reports an active key without expiry as active, with its state", () => {
-    const k = key();
+    const k = makeKeyChange();
     expect(keyStatus(registryEntry(k), NOW)).toEqual({ status: "active", key: k });
   });
 
   it("reports a deactivated key as inactive (deactivated)", () => {
-    const k = key({ active: false });
+    const k = makeKeyChange({ active: false });
     expect(keyStatus(registryEntry(k), NOW)).toEqual({ status: "inactive", key: k, reason: "deactivated" });
   });
 
   it("reports a key as expired from its expiresAt instant on, and active until then", () => {
-    const k = key({ expiresAt: new Date(NOW).toISOString() });
+    const k = makeKeyChange({ expiresAt: new Date(NOW).toISOString() });
     const entry = registryEntry(k);
     expect(keyStatus(entry, NOW - 1)).toEqual({ status: "active", key: k });
     expect(keyStatus(entry, NOW)).toEqual({ status: "inactive", key: k, reason: "expired" });
@@ -42,8 +28,8 @@ describe("key status at a given time", () => {
 
   it("ends a rotation grace period by the clock alone: old key until now+grace, new key after", () => {
     const grace = 2000;
-    const oldKey = registryEntry(key({ id: 1, expiresAt: new Date(NOW + grace).toISOString() }));
-    const newKey = registryEntry(key({ id: 2, keyHash: "b".repeat(64) }));
+    const oldKey = registryEntry(makeKeyChange({ id: 1, expiresAt: new Date(NOW + grace).toISOString() }));
+    const newKey = registryEntry(makeKeyChange({ id: 2, keyHash: "b".repeat(64) }));
     expect([keyStatus(oldKey, NOW).status, keyStatus(newKey, NOW).status]).toEqual(["active", "active"]);
     expect([keyStatus(oldKey, NOW + grace).status, keyStatus(newKey, NOW + grace).status]).toEqual([
       "inactive",
@@ -52,7 +38,7 @@ describe("key status at a given time", () => {
   });
 
   it("calls a key that is both deactivated and expired deactivated", () => {
-    const k = key({ active: false, expiresAt: new Date(NOW - 1000).toISOString() });
+    const k = makeKeyChange({ active: false, expiresAt: new Date(NOW - 1000).toISOString() });
     expect(keyStatus(registryEntry(k), NOW)).toMatchObject({ status: "inactive", reason: "deactivated" });
   });
 });

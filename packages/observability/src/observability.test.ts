@@ -1,19 +1,8 @@
-import { Writable } from "node:stream";
+import { captureLogger } from "@apimon/testkit";
+import type { Hono } from "hono";
 import { Counter } from "prom-client";
-import { createHealthRoutes, healthChecks } from "./health";
-import { createLogger } from "./logger";
+import { createHealthRoutes, type HealthOptions, healthChecks } from "./health";
 import { createMetricsRegistry } from "./metrics";
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ service: "test", destination }), lines };
-}
 
 describe("logging", () => {
   it("writes JSON lines with the service name and a level label", () => {
@@ -66,41 +55,46 @@ describe("logging", () => {
   });
 });
 
+/** Health routes on a registry of their own, without the default process metrics. */
+const healthApp = (options: Omit<HealthOptions, "registry"> = {}) =>
+  createHealthRoutes({ registry: createMetricsRegistry("t", { defaultMetrics: false }), ...options });
+
+async function readiness(app: Hono) {
+  const res = await app.request("/readyz");
+  return { status: res.status, body: await res.json() };
+}
+
 describe("health routes", () => {
   it("answers /healthz while alive", async () => {
-    const app = createHealthRoutes({ registry: createMetricsRegistry("t", { defaultMetrics: false }) });
-    const res = await app.request("/healthz");
+    const res = await healthApp().request("/healthz");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
   it("reports ready only when every check passes, with each check's detail", async () => {
     let redisUp = false;
-    const app = createHealthRoutes({
-      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+    const app = healthApp({
       checks: {
         kafka: () => ({ ok: true }),
         redis: () => ({ ok: redisUp, detail: redisUp ? undefined : "connection refused" }),
       },
     });
-    const down = await app.request("/readyz");
-    expect(down.status).toBe(503);
-    expect(await down.json()).toEqual({
-      status: "not_ready",
-      checks: { kafka: { ok: true }, redis: { ok: false, detail: "connection refused" } },
+    expect(await readiness(app)).toEqual({
+      status: 503,
+      body: {
+        status: "not_ready",
+        checks: { kafka: { ok: true }, redis: { ok: false, detail: "connection refused" } },
+      },
     });
     redisUp = true;
-    const up = await app.request("/readyz");
-    expect(up.status).toBe(200);
-    expect(await up.json()).toEqual({
-      status: "ready",
-      checks: { kafka: { ok: true }, redis: { ok: true } },
+    expect(await readiness(app)).toEqual({
+      status: 200,
+      body: { status: "ready", checks: { kafka: { ok: true }, redis: { ok: true } } },
     });
   });
 
   it("counts a throwing or hanging check as not ready", async () => {
-    const app = createHealthRoutes({
-      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+    const app = healthApp({
       checkTimeoutMs: 50,
       checks: {
         throws: () => {
@@ -109,44 +103,37 @@ describe("health routes", () => {
         hangs: () => new Promise(() => {}),
       },
     });
-    const res = await app.request("/readyz");
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({
-      status: "not_ready",
-      checks: {
-        throws: { ok: false, detail: "boom" },
-        hangs: { ok: false, detail: "timed out after 50 ms" },
+    expect(await readiness(app)).toEqual({
+      status: 503,
+      body: {
+        status: "not_ready",
+        checks: {
+          throws: { ok: false, detail: "boom" },
+          hangs: { ok: false, detail: "timed out after 50 ms" },
+        },
       },
     });
   });
 
   it("asks parts that report their own health", async () => {
     let consumerUp = true;
-    const app = createHealthRoutes({
-      registry: createMetricsRegistry("t", { defaultMetrics: false }),
+    const app = healthApp({
       checks: healthChecks({ consumer: { isHealthy: () => consumerUp }, relay: { isHealthy: () => true } }),
     });
-    expect(await (await app.request("/readyz")).json()).toEqual({
+    expect((await readiness(app)).body).toEqual({
       status: "ready",
       checks: { consumer: { ok: true }, relay: { ok: true } },
     });
     consumerUp = false;
-    const down = await app.request("/readyz");
-    expect(down.status).toBe(503);
-    expect(await down.json()).toEqual({
-      status: "not_ready",
-      checks: { consumer: { ok: false }, relay: { ok: true } },
+    expect(await readiness(app)).toEqual({
+      status: 503,
+      body: { status: "not_ready", checks: { consumer: { ok: false }, relay: { ok: true } } },
     });
   });
 
   it("fails readiness once shutdown starts", async () => {
-    const app = createHealthRoutes({
-      registry: createMetricsRegistry("t", { defaultMetrics: false }),
-      isShuttingDown: () => true,
-    });
-    const res = await app.request("/readyz");
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: "shutting_down", checks: {} });
+    const app = healthApp({ isShuttingDown: () => true });
+    expect(await readiness(app)).toEqual({ status: 503, body: { status: "shutting_down", checks: {} } });
   });
 
   it("serves Prometheus text with the service label", async () => {

@@ -1,16 +1,28 @@
-import { Writable } from "node:stream";
-import { createLogger } from "./logger";
-import { createPeriodicTask } from "./periodic";
+import { captureLogger, testLogger } from "@apimon/testkit";
+import type { Logger } from "./logger";
+import { createPeriodicTask, type PeriodicTaskOptions } from "./periodic";
 
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
+/** The task under test, named demo; its log lines go nowhere unless the test passes a logger to read. */
+function demoTask<R>({
+  logger = testLogger(),
+  ...options
+}: Omit<PeriodicTaskOptions<R>, "name" | "logger"> & { logger?: Logger }) {
+  return createPeriodicTask({ name: "demo", logger, ...options });
+}
+
+/** A task each of whose runs stays in flight until the test calls `held.release()`. */
+function heldRunsTask(intervalMs: number) {
+  const held = { runs: 0, release: () => {} };
+  const task = demoTask({
+    intervalMs,
+    run: () => {
+      held.runs++;
+      return new Promise<void>((resolve) => {
+        held.release = resolve;
+      });
     },
   });
-  return { logger: createLogger({ service: "test", destination }), lines };
+  return { task, held };
 }
 
 describe("periodic task", () => {
@@ -18,27 +30,14 @@ describe("periodic task", () => {
   afterEach(() => jest.useRealTimers());
 
   it("runs after each pause, never two runs at once, and stops after the run in flight", async () => {
-    const { logger } = captureLogger();
-    let runs = 0;
-    let release: () => void = () => {};
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
-      intervalMs: 100,
-      run: () => {
-        runs++;
-        return new Promise<void>((resolve) => {
-          release = resolve;
-        });
-      },
-    });
+    const { task, held } = heldRunsTask(100);
     await task.start();
-    expect(runs).toBe(0);
+    expect(held.runs).toBe(0);
     await jest.advanceTimersByTimeAsync(100);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     // The run is still in flight: pauses pass without a second run.
     await jest.advanceTimersByTimeAsync(1000);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     const stopped = task.stop();
     let done = false;
     void stopped.then(() => {
@@ -46,19 +45,16 @@ describe("periodic task", () => {
     });
     await jest.advanceTimersByTimeAsync(0);
     expect(done).toBe(false);
-    release();
+    held.release();
     await stopped;
     expect(task.isRunning()).toBe(false);
     await jest.advanceTimersByTimeAsync(1000);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
   });
 
   it("waits for the first run inside start() when asked to, and takes the pause a run returns", async () => {
-    const { logger } = captureLogger();
     const starts: number[] = [];
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
+    const task = demoTask({
       intervalMs: 1000,
       firstRun: "await",
       run: () => {
@@ -79,8 +75,7 @@ describe("periodic task", () => {
     let fail = true;
     let runs = 0;
     const backoffs: number[] = [];
-    const task = createPeriodicTask({
-      name: "demo",
+    const task = demoTask({
       logger,
       intervalMs: 100,
       firstRun: "now",
@@ -114,8 +109,7 @@ describe("periodic task", () => {
   it("logs failures itself without onError, counting them in a row, and the recovery", async () => {
     const { logger, lines } = captureLogger();
     let runs = 0;
-    const task = createPeriodicTask({
-      name: "demo",
+    const task = demoTask({
       logger,
       intervalMs: 100,
       firstRun: "now",
@@ -134,40 +128,24 @@ describe("periodic task", () => {
   });
 
   it("cuts a pause short on wake, and skips the next pause when woken during a run", async () => {
-    const { logger } = captureLogger();
-    let runs = 0;
-    let release: () => void = () => {};
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
-      intervalMs: 60_000,
-      run: () => {
-        runs++;
-        return new Promise<void>((resolve) => {
-          release = resolve;
-        });
-      },
-    });
+    const { task, held } = heldRunsTask(60_000);
     await task.start();
     task.wake();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(1);
+    expect(held.runs).toBe(1);
     task.wake();
-    release();
+    held.release();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(2);
-    release();
+    expect(held.runs).toBe(2);
+    held.release();
     await jest.advanceTimersByTimeAsync(0);
-    expect(runs).toBe(2);
+    expect(held.runs).toBe(2);
     await task.stop();
   });
 
   it("shares runNow with the run in flight and passes its error on", async () => {
-    const { logger } = captureLogger();
     let runs = 0;
-    const task = createPeriodicTask({
-      name: "demo",
-      logger,
+    const task = demoTask({
       intervalMs: 100,
       run: async () => {
         runs++;

@@ -1,22 +1,14 @@
 import { type KeyChange, type TopicSpec, topics } from "@apimon/events";
+import { makeKeyChange } from "@apimon/testkit";
 import { backoffMs, type OutboxRow, planBatch } from "./batch";
 
 const catalog = new Map<string, TopicSpec<unknown>>(
   (Object.values(topics) as TopicSpec<unknown>[]).map((t) => [t.name, t]),
 );
 
-function state(hashChar: string, minute: number): KeyChange {
-  return {
-    id: 1,
-    userId: 1,
-    keyHash: hashChar.repeat(64),
-    keyPrefix: "ak_abcdefgh",
-    active: true,
-    expiresAt: null,
-    rateLimits: { minute, hour: null, day: null },
-    updatedAt: "2026-11-27T12:00:00.000Z",
-  };
-}
+/** A key's state, told apart by its hash and its minute limit. */
+const state = (hashChar: string, minute: number): KeyChange =>
+  makeKeyChange({ keyHash: hashChar.repeat(64), rateLimits: { minute, hour: null, day: null } });
 
 let nextId = 1n;
 function row(overrides: Partial<OutboxRow> & { payload: unknown }): OutboxRow {

@@ -1,5 +1,6 @@
 import { Prisma } from "@apimon/db";
-import { type KeyChange, topics } from "@apimon/events";
+import { topics } from "@apimon/events";
+import { makeKeyChange } from "@apimon/testkit";
 import { type OutboxTx, writeOutbox } from "./writer";
 
 /** A transaction that records what it was asked to insert. */
@@ -16,16 +17,7 @@ function recordingTx() {
   return { tx, rows };
 }
 
-const change: KeyChange = {
-  id: 7,
-  userId: 3,
-  keyHash: "a".repeat(64),
-  keyPrefix: "ak_live_ab",
-  active: true,
-  expiresAt: null,
-  rateLimits: { minute: 10, hour: null, day: null },
-  updatedAt: "2026-12-01T10:00:00.000Z",
-};
+const change = makeKeyChange();
 
 describe("outbox writer", () => {
   it("writes one row per message, keyed by the topic's key unless one is given", async () => {

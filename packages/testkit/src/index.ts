@@ -6,8 +6,16 @@ export {
   privateBrokerEnv,
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
+export { type CapturedLogger, captureLogger } from "./capture-logger";
+export { consumedMessage, handlerContext } from "./consumed-message";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
-export { makeUsageEvent } from "./fixtures";
+export {
+  emptyUsageBucket,
+  emptyUsageSummary,
+  makeAlertSignal,
+  makeKeyChange,
+  makeUsageEvent,
+} from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";

@@ -1,17 +1,10 @@
-import { Writable } from "node:stream";
 import type { Alert } from "@apimon/db";
-import { createLogger } from "@apimon/observability";
+import { captureLogger } from "@apimon/testkit";
 import { createAlertLog } from "./alert-log";
 
 function capture(level = "info") {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, log: createAlertLog(createLogger({ service: "alerts", level, destination })) };
+  const { logger, lines } = captureLogger({ service: "alerts", level });
+  return { lines, log: createAlertLog(logger) };
 }
 
 const alert = (severity: "warning" | "critical"): Alert => ({

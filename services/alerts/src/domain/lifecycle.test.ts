@@ -1,4 +1,5 @@
 import type { AlertSignal } from "@apimon/events";
+import { makeAlertSignal } from "@apimon/testkit";
 import { decideSignal, type OpenAlertState } from "./lifecycle";
 
 const T0 = "2026-11-27T12:00:00.000Z";
@@ -6,18 +7,7 @@ const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000);
 
 function signal(overrides: Partial<AlertSignal> & { seconds?: number } = {}): AlertSignal {
   const { seconds = 0, ...rest } = overrides;
-  return {
-    fingerprint: "response_time:key=7:endpoint=/users/:id",
-    type: "response_time",
-    severity: "warning",
-    state: "firing",
-    scope: { apiKeyId: 7, endpoint: "/users/:id" },
-    observedValue: 1.4,
-    threshold: 1,
-    message: "Response time 1.4 s above 1 s",
-    observedAt: at(seconds).toISOString(),
-    ...rest,
-  };
+  return makeAlertSignal({ observedAt: at(seconds).toISOString(), ...rest });
 }
 
 function open(overrides: Partial<OpenAlertState> = {}): OpenAlertState {

@@ -63,27 +63,26 @@ describe("notification jobs", () => {
   const channel = { id: 4, type: "webhook" as const, target: "https://hooks.example.com/x" };
 
   it("carries the alert's snapshot, the channel and attempt 1, and passes the topic's schema", () => {
+    const alert = {
+      id: 9,
+      fingerprint: "fp",
+      type: "error_rate",
+      severity: "critical",
+      status: "firing",
+      message: "Error rate 12 %",
+      apiKeyId: 7,
+      endpoint: "/users/:id",
+      clientIp: null,
+      observedValue: 0.12,
+      threshold: 0.1,
+      occurrences: 3,
+    } as const;
     const job = notificationJob({
       deliveryId,
       reason: "escalated",
       channel,
       alertUrl: "http://localhost:8081/api/v1/alerts/9",
-      alert: {
-        id: 9,
-        fingerprint: "fp",
-        type: "error_rate",
-        severity: "critical",
-        status: "firing",
-        message: "Error rate 12 %",
-        apiKeyId: 7,
-        endpoint: "/users/:id",
-        clientIp: null,
-        observedValue: 0.12,
-        threshold: 0.1,
-        occurrences: 3,
-        firstSeenAt: ago(60),
-        lastSeenAt: now,
-      },
+      alert: { ...alert, firstSeenAt: ago(60), lastSeenAt: now },
     });
     expect(notificationJobSchema.parse(job)).toEqual({
       deliveryId,
@@ -92,22 +91,7 @@ describe("notification jobs", () => {
       target: "https://hooks.example.com/x",
       attempt: 1,
       alertUrl: "http://localhost:8081/api/v1/alerts/9",
-      alert: {
-        id: 9,
-        fingerprint: "fp",
-        type: "error_rate",
-        severity: "critical",
-        status: "firing",
-        message: "Error rate 12 %",
-        apiKeyId: 7,
-        endpoint: "/users/:id",
-        clientIp: null,
-        observedValue: 0.12,
-        threshold: 0.1,
-        occurrences: 3,
-        firstSeenAt: "2026-11-27T11:59:00.000Z",
-        lastSeenAt: "2026-11-27T12:00:00.000Z",
-      },
+      alert: { ...alert, firstSeenAt: "2026-11-27T11:59:00.000Z", lastSeenAt: "2026-11-27T12:00:00.000Z" },
     });
   });
 

@@ -1,35 +1,17 @@
-import type { AlertSignal } from "@apimon/events";
-import { type ConsumedMessage, type HandlerContext, isMarkedRetriable } from "@apimon/kafka";
-import { createLogger } from "@apimon/observability";
+import { topics } from "@apimon/events";
+import { isMarkedRetriable } from "@apimon/kafka";
+import { consumedMessage, handlerContext, makeAlertSignal } from "@apimon/testkit";
 import type { SignalOutcome, SignalProcessor } from "../signals";
 import { createAlertSignalHandler } from "./alert-signals";
 
-const context: HandlerContext = {
-  topic: "alerts.signals.v1",
-  partition: 0,
-  logger: createLogger({ service: "test", level: "silent" }),
-  heartbeat: async () => {},
-};
+const context = handlerContext(topics.alertSignals);
 
-const message = (offset: number): ConsumedMessage<AlertSignal> => ({
-  topic: "alerts.signals.v1",
-  partition: 0,
-  offset: String(offset),
-  key: "fp",
-  headers: {},
-  timestamp: "0",
-  value: {
-    fingerprint: "fp",
-    type: "error_rate",
-    severity: "warning",
-    state: "firing",
-    scope: {},
-    observedValue: 0.06,
-    threshold: 0.05,
-    message: "m",
-    observedAt: new Date(offset * 1000).toISOString(),
-  },
-});
+const message = (offset: number) =>
+  consumedMessage(
+    topics.alertSignals,
+    makeAlertSignal({ fingerprint: "fp", observedAt: new Date(offset * 1000).toISOString() }),
+    offset,
+  );
 
 const outcome = (channelIds: number[]): SignalOutcome => ({
   decision: { kind: "open" },

@@ -1,31 +1,13 @@
 import { type AlertThresholdSettings, alertThresholdsSchema } from "@apimon/config";
 import type { AlertSignal, AuthFailure, UsageEvent } from "@apimon/events";
+import { makeUsageEvent } from "@apimon/testkit";
 import { createDetector, type Offered } from "./detector";
 
 const T0 = Date.parse("2026-11-27T12:00:00.000Z");
 let seq = 0;
 
-function usage(at: number, overrides: Partial<UsageEvent> = {}): UsageEvent {
-  return {
-    id: "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c6d",
-    occurredAt: new Date(at).toISOString(),
-    apiKeyId: 1,
-    userId: 1,
-    endpoint: "/a",
-    method: "GET",
-    statusCode: 200,
-    responseTimeMs: 10,
-    rateLimited: false,
-    limits: {
-      minute: { limit: 100, remaining: 99, reset: 60 },
-      hour: { limit: 1000, remaining: 999, reset: 3600 },
-      day: { limit: 10000, remaining: 9999, reset: 86400 },
-    },
-    clientIp: "10.0.0.1",
-    edgeInstance: "t",
-    ...overrides,
-  };
-}
+const usage = (at: number, overrides: Partial<UsageEvent> = {}): UsageEvent =>
+  makeUsageEvent({ occurredAt: new Date(at).toISOString(), endpoint: "/a", ...overrides });
 
 function failure(at: number, overrides: Partial<AuthFailure> = {}): AuthFailure {
   return {

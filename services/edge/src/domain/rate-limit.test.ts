@@ -53,16 +53,16 @@ describe("clock-aligned fixed windows", () => {
 });
 
 describe("decide", () => {
+  /** The windows a decision under DEFAULTS reports at NOW, given what remains in each. */
+  const windowsAtNow = (minute: number, hour: number, day: number) => ({
+    minute: { limit: 100, remaining: minute, reset: 30 },
+    hour: { limit: 1000, remaining: hour, reset: 2370 },
+    day: { limit: 10000, remaining: day, reset: 49170 },
+  });
+
   it("allows when every window is below its limit and counts the request in all three", () => {
     const decision = decide(DEFAULTS, { minute: 4, hour: 49, day: 499 }, NOW);
-    expect(decision).toEqual({
-      allowed: true,
-      windows: {
-        minute: { limit: 100, remaining: 95, reset: 30 },
-        hour: { limit: 1000, remaining: 950, reset: 2370 },
-        day: { limit: 10000, remaining: 9500, reset: 49170 },
-      },
-    });
+    expect(decision).toEqual({ allowed: true, windows: windowsAtNow(95, 950, 9500) });
   });
 
   it("allows the last request of a window and leaves remaining at 0", () => {
@@ -77,11 +77,7 @@ describe("decide", () => {
       allowed: false,
       blockedWindow: "minute",
       retryAfter: 30,
-      windows: {
-        minute: { limit: 100, remaining: 0, reset: 30 },
-        hour: { limit: 1000, remaining: 700, reset: 2370 },
-        day: { limit: 10000, remaining: 9700, reset: 49170 },
-      },
+      windows: windowsAtNow(0, 700, 9700),
     });
   });
 

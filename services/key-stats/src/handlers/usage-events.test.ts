@@ -1,14 +1,15 @@
-import type { UsageEvent } from "@apimon/events";
-import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
-import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { topics, type UsageEvent } from "@apimon/events";
+import type { ConsumedMessage } from "@apimon/kafka";
+import { createMetricsRegistry } from "@apimon/observability";
+import { consumedMessage, handlerContext, makeUsageEvent, testLogger } from "@apimon/testkit";
 import { planBatch, type UsageRecord } from "../domain/batch-plan";
 import { createKeyStatsMetrics } from "../metrics";
 import type { AppliedBatch, KeyStatsStore, PartitionRef } from "../stats-store";
 import { createUsageEventsHandler } from "./usage-events";
 
-const TOPIC = "usage.events.v1";
-const logger = createLogger({ service: "key-stats", level: "silent" });
-const context: HandlerContext = { topic: TOPIC, partition: 0, logger, heartbeat: async () => {} };
+const TOPIC = topics.usageEvents.name;
+const logger = testLogger();
+const context = handlerContext(topics.usageEvents, logger);
 
 /** The store's contract in memory: counted ids, counts and the offset change together, or not at all. */
 function memoryStore(existingKeys: number[]) {
@@ -60,19 +61,8 @@ function message(
   id: string = crypto.randomUUID(),
   at = offset,
 ): ConsumedMessage<UsageEvent> {
-  return {
-    topic: TOPIC,
-    partition: 0,
-    offset: String(at),
-    key: String(apiKeyId),
-    headers: {},
-    timestamp: "0",
-    value: {
-      id,
-      apiKeyId,
-      occurredAt: new Date(Date.UTC(2026, 0, 1) + at * 1000).toISOString(),
-    } as UsageEvent,
-  };
+  const occurredAt = new Date(Date.UTC(2026, 0, 1) + at * 1000).toISOString();
+  return consumedMessage(topics.usageEvents, makeUsageEvent({ id, apiKeyId, occurredAt }), at);
 }
 /** Messages at the next offsets, for the given keys. */
 function next(...keys: number[]): ConsumedMessage<UsageEvent>[] {

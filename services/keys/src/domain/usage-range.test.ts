@@ -1,3 +1,4 @@
+import { emptyUsageBucket } from "@apimon/testkit";
 import { bucketRange, fillBuckets, MAX_BUCKETS, secondsToMs, summaryRange } from "./usage-range";
 
 const now = new Date("2026-03-10T15:42:17.123Z");
@@ -94,15 +95,7 @@ describe("filling buckets", () => {
       },
     ]);
     expect(buckets).toEqual([
-      {
-        start: "2026-01-01T00:00:00.000Z",
-        requests: 0,
-        errors: 0,
-        clientErrors: 0,
-        rateLimited: 0,
-        p50ResponseTimeMs: null,
-        p95ResponseTimeMs: null,
-      },
+      emptyUsageBucket("2026-01-01T00:00:00.000Z"),
       {
         start: "2026-01-01T01:00:00.000Z",
         requests: 3,
@@ -112,15 +105,7 @@ describe("filling buckets", () => {
         p50ResponseTimeMs: 12,
         p95ResponseTimeMs: 29.1,
       },
-      {
-        start: "2026-01-01T02:00:00.000Z",
-        requests: 0,
-        errors: 0,
-        clientErrors: 0,
-        rateLimited: 0,
-        p50ResponseTimeMs: null,
-        p95ResponseTimeMs: null,
-      },
+      emptyUsageBucket("2026-01-01T02:00:00.000Z"),
     ]);
     expect(secondsToMs(0.1 + 0.2)).toBe(300);
   });

@@ -1,6 +1,6 @@
-import { attemptDeliveryId, type NotificationJob } from "@apimon/events";
-import { type ConsumedMessage, type HandlerContext, RetriableError } from "@apimon/kafka";
-import { createLogger } from "@apimon/observability";
+import { attemptDeliveryId, type NotificationJob, topics } from "@apimon/events";
+import { type HandlerContext, RetriableError } from "@apimon/kafka";
+import { consumedMessage, handlerContext } from "@apimon/testkit";
 import { makeJob } from "../../test/fixtures";
 import type { DeadLetters } from "../delivery/dead-letters";
 import type { AttemptRow, DeliveryLog } from "../delivery/delivery-log";
@@ -9,26 +9,8 @@ import type { NotifierMetrics } from "../metrics";
 import type { ChannelInfo, ChannelSender } from "../senders/sender";
 import { createNotificationJobHandler, type JobHandlerOptions } from "./notification-jobs";
 
-const logger = createLogger({ service: "notifier-test", level: "silent" });
-
-function message(job: NotificationJob, offset = "0"): ConsumedMessage<NotificationJob> {
-  return {
-    topic: "notifications.v1",
-    partition: 0,
-    offset,
-    key: String(job.alert.id ?? job.deliveryId),
-    value: job,
-    headers: {},
-    timestamp: "0",
-  };
-}
-
-const context: HandlerContext = {
-  topic: "notifications.v1",
-  partition: 0,
-  logger,
-  heartbeat: async () => {},
-};
+const message = (job: NotificationJob, offset = "0") => consumedMessage(topics.notifications, job, offset);
+const context = handlerContext(topics.notifications);
 
 /** In-memory notification_deliveries with the real table's uniqueness rule. */
 function memoryLog(): DeliveryLog & { rows: AttemptRow[] } {

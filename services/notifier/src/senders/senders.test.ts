@@ -27,6 +27,23 @@ function scriptedHttp(answers: Array<HttpAnswer | Error>) {
   return { http, requests };
 }
 
+/** A failed send worth another attempt; toEqual reads an undefined retryAfterMs as absent. */
+const retriableFailure = (responseCode: number | null, error: string, retryAfterMs?: number) => ({
+  ok: false,
+  retriable: true,
+  responseCode,
+  error,
+  retryAfterMs,
+});
+
+/** A failed send that no retry can fix. */
+const permanentFailure = (responseCode: number | null, error: string) => ({
+  ok: false,
+  retriable: false,
+  responseCode,
+  error,
+});
+
 describe("webhook sender", () => {
   it("POSTs the signed JSON body, with the alert's console link, and delivery id and timestamp headers", async () => {
     const { http, requests } = scriptedHttp([{ status: 204, headers: {}, body: "" }]);
@@ -81,25 +98,9 @@ describe("webhook sender", () => {
     ]);
     const sender = createWebhookSender({ http, clock: () => now });
     const send = () => sender.send({ job: makeJob(), channel: webhookChannel, signal });
-    expect(await send()).toEqual({
-      ok: false,
-      retriable: true,
-      responseCode: 429,
-      error: "HTTP 429",
-      retryAfterMs: 2000,
-    });
-    expect(await send()).toEqual({
-      ok: false,
-      retriable: true,
-      responseCode: null,
-      error: "connect ECONNREFUSED 127.0.0.1:9",
-    });
-    expect(await send()).toEqual({
-      ok: false,
-      retriable: false,
-      responseCode: null,
-      error: "target refused: 10.0.0.1 is a private address",
-    });
+    expect(await send()).toEqual(retriableFailure(429, "HTTP 429", 2000));
+    expect(await send()).toEqual(retriableFailure(null, "connect ECONNREFUSED 127.0.0.1:9"));
+    expect(await send()).toEqual(permanentFailure(null, "target refused: 10.0.0.1 is a private address"));
   });
 });
 
@@ -130,19 +131,12 @@ describe("Slack sender", () => {
       { status: 404, headers: {}, body: "no_service" },
     ]);
     const sender = createSlackSender({ http, publicUrl: "http://alerts", clock: () => now });
-    expect(await sender.send({ job, channel: slackChannel, signal })).toEqual({
-      ok: false,
-      retriable: true,
-      responseCode: 429,
-      error: "HTTP 429: rate_limited",
-      retryAfterMs: 7000,
-    });
-    expect(await sender.send({ job, channel: slackChannel, signal })).toEqual({
-      ok: false,
-      retriable: false,
-      responseCode: 404,
-      error: "HTTP 404: no_service",
-    });
+    expect(await sender.send({ job, channel: slackChannel, signal })).toEqual(
+      retriableFailure(429, "HTTP 429: rate_limited", 7000),
+    );
+    expect(await sender.send({ job, channel: slackChannel, signal })).toEqual(
+      permanentFailure(404, "HTTP 404: no_service"),
+    );
   });
 
   it("reports a refused Slack URL as permanent", async () => {
@@ -152,12 +146,7 @@ describe("Slack sender", () => {
       channel: slackChannel,
       signal,
     });
-    expect(result).toEqual({
-      ok: false,
-      retriable: false,
-      responseCode: null,
-      error: "target refused: 127.0.0.1 is a loopback address",
-    });
+    expect(result).toEqual(permanentFailure(null, "target refused: 127.0.0.1 is a loopback address"));
   });
 });
 
@@ -222,19 +211,9 @@ describe("email sender", () => {
     });
     const sender = createEmailSender({ transport, from: "a@b.c", publicUrl: "http://alerts" });
     const send = () => sender.send({ job, channel: emailChannel, signal });
-    expect(await send()).toEqual({
-      ok: false,
-      retriable: false,
-      responseCode: 550,
-      error: "Message failed: 550 mailbox unavailable",
-    });
+    expect(await send()).toEqual(permanentFailure(550, "Message failed: 550 mailbox unavailable"));
     expect(await send()).toMatchObject({ ok: false, retriable: true, responseCode: 451 });
-    expect(await send()).toEqual({
-      ok: false,
-      retriable: true,
-      responseCode: null,
-      error: "ESOCKET: Connection refused",
-    });
+    expect(await send()).toEqual(retriableFailure(null, "ESOCKET: Connection refused"));
   });
 
   it("notes refused recipients when others accepted the message", async () => {

@@ -1,24 +1,15 @@
-import type { UsageEvent } from "@apimon/events";
+import { makeUsageEvent } from "@apimon/testkit";
 import { INSERT_USAGE_SQL, toArrayLiterals, toUsageRow, USAGE_COLUMNS } from "./usage-row";
 
-const event: UsageEvent = {
+const event = makeUsageEvent({
   id: "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c6d",
   occurredAt: "2026-11-27T12:00:00.123Z",
   apiKeyId: 7,
   userId: 3,
-  endpoint: "/users/:id",
-  method: "GET",
   statusCode: 503,
   responseTimeMs: 1250,
   rateLimited: true,
-  limits: {
-    minute: { limit: 100, remaining: 0, reset: 60 },
-    hour: { limit: 1000, remaining: 900, reset: 3600 },
-    day: { limit: 10000, remaining: 9000, reset: 86400 },
-  },
-  clientIp: "10.0.0.1",
-  edgeInstance: "edge-1",
-};
+});
 
 describe("usage row mapping", () => {
   it("keeps the spec's fields plus the event id, with response time in seconds and created_at = occurredAt", () => {

@@ -1,46 +1,25 @@
 import { shouldRetryDbError } from "@apimon/db";
-import type { UsageEvent } from "@apimon/events";
-import type { ConsumedMessage, HandlerContext } from "@apimon/kafka";
-import { createLogger } from "@apimon/observability";
+import { topics } from "@apimon/events";
+import { consumedMessage, handlerContext, makeUsageEvent } from "@apimon/testkit";
 import type { UsageRow } from "../domain/usage-row";
 import type { UsageWriter } from "../usage-writer";
 import { createUsageEventsHandler } from "./usage-events";
 
-const context: HandlerContext = {
-  topic: "usage.events.v1",
-  partition: 0,
-  logger: createLogger({ service: "test", level: "silent" }),
-  heartbeat: async () => {},
-};
+const context = handlerContext(topics.usageEvents);
 
-function message(id: string, offset: string): ConsumedMessage<UsageEvent> {
-  return {
-    topic: "usage.events.v1",
-    partition: 0,
-    offset,
-    key: "7",
-    headers: {},
-    timestamp: "0",
-    value: {
+const message = (id: string, offset: string) =>
+  consumedMessage(
+    topics.usageEvents,
+    makeUsageEvent({
       id,
       occurredAt: "2026-11-27T12:00:00.000Z",
       apiKeyId: 7,
-      userId: 3,
-      endpoint: "/users/:id",
       method: "POST",
       statusCode: 201,
       responseTimeMs: 40,
-      rateLimited: false,
-      limits: {
-        minute: { limit: 100, remaining: 99, reset: 60 },
-        hour: { limit: 1000, remaining: 999, reset: 3600 },
-        day: { limit: 10000, remaining: 9999, reset: 86400 },
-      },
-      clientIp: "127.0.0.1",
-      edgeInstance: "edge-1",
-    },
-  };
-}
+    }),
+    offset,
+  );
 
 const ids = ["0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c01", "0190b2c4-8f1e-7a3b-9c2d-1e2f3a4b5c02"];
 
