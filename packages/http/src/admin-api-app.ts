@@ -5,6 +5,9 @@ import { requireAdminToken } from "./auth";
 import { createDocsRoutes } from "./docs";
 import { type ApiDocumentOptions, describeHealthRoutes, OpenAPIHono, serveOpenApiDocument } from "./openapi";
 
+/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
+export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+
 export type AdminApiAppOptions = HttpAppOptions &
   HealthOptions &
   ApiDocumentOptions & {
@@ -33,9 +36,10 @@ export function createAdminApiApp({
   title,
   description,
   version,
+  maxBodyBytes = ADMIN_MAX_BODY_BYTES,
   ...options
 }: AdminApiAppOptions): Hono<AppEnv> {
-  const app = createHealthApp(options);
+  const app = createHealthApp({ maxBodyBytes, ...options });
   // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
   const described = new OpenAPIHono<AppEnv>();
   describeHealthRoutes(described, readiness);

@@ -1,4 +1,4 @@
-export { type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
+export { ADMIN_MAX_BODY_BYTES, type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
 export { type AppEnv, type AppVariables, createHealthApp, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";

@@ -9,9 +9,6 @@ import { createChannelRoutes } from "./routes/channels";
 import { createReportRoutes } from "./routes/report";
 import { createSettingsRoutes } from "./routes/settings";
 
-/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
 export interface AppDeps {
   logger: Logger;
   registry: Registry;
@@ -39,23 +36,19 @@ export interface AppDeps {
  * and a redirect to the console.
  */
 export function createApp({
-  logger,
-  registry,
   prisma,
   alertLog,
   config,
   clock = () => new Date(),
   onJobsQueued,
   checks = {},
-  isShuttingDown,
   testPollMs,
+  ...base
 }: AppDeps): Hono<AppEnv> {
+  const { logger, registry } = base;
   return createAdminApiApp({
-    logger,
-    registry,
-    maxBodyBytes: MAX_BODY_BYTES,
+    ...base,
     checks: { database: databaseReadiness(prisma, logger), ...checks },
-    isShuttingDown,
     adminToken: config.adminToken,
     readiness: "database, signal consumer, outbox relay and scheduler",
     // The operator console is its own service; old bookmarks of this one lead there.

@@ -9,9 +9,6 @@ import { createUsageRoutes } from "./routes/usage";
 import { createUserRoutes } from "./routes/users";
 import { createUsageQueries } from "./usage-queries";
 
-/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
 export interface AppDeps {
   logger: Logger;
   registry: Registry;
@@ -35,20 +32,15 @@ export interface AppDeps {
  * made from the routes' own descriptions (`/openapi.json`) and its interactive reference (`/docs`).
  */
 export function createApp({
-  logger,
-  registry,
   prisma,
   config,
   clock = () => new Date(),
   checks = {},
-  isShuttingDown,
+  ...base
 }: AppDeps): Hono<AppEnv> {
   return createAdminApiApp({
-    logger,
-    registry,
-    maxBodyBytes: MAX_BODY_BYTES,
-    checks: { database: databaseReadiness(prisma, logger), ...checks },
-    isShuttingDown,
+    ...base,
+    checks: { database: databaseReadiness(prisma, base.logger), ...checks },
     adminToken: config.adminToken,
     readiness: "database, outbox relay",
     routes: (api) => {
