@@ -34,6 +34,13 @@ export interface BatchingProducer {
   depth(): number;
 }
 
+/** What a part that publishes through a shared batching producer is made with. */
+export interface PublisherDeps {
+  producer: BatchingProducer;
+  logger: Logger;
+  registry?: Registry;
+}
+
 export interface BatchingProducerOptions {
   kafka: Kafka;
   logger: Logger;
