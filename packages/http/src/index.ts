@@ -8,6 +8,7 @@ export {
   adminErrorResponses,
   deleteResponses,
   describeHealthRoutes,
+  describeListRoute,
   describeRoute,
   documentProblems,
   errorResponses,
