@@ -10,7 +10,7 @@ import {
   replayPartitions,
   topicName,
 } from "@apimon/kafka";
-import { counter, histogram, type Logger, type Registry } from "@apimon/observability";
+import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
 import type { Detector, StreamKind } from "./domain/detector";
 
 export interface StateRebuilder {
@@ -78,25 +78,26 @@ export function createStateRebuilder({
   registry?: Registry;
 }): StateRebuilder {
   const log = logger.child({ component: "rebuild" });
-  const replayed = counter(
-    registry,
-    "detector_rebuild_messages_total",
-    "Messages re-read to rebuild state after an assignment",
-    ["stream"],
-  );
-  const rebuilds = counter(
-    registry,
-    "detector_rebuilds_total",
-    "State rebuilds after an assignment, by stream and outcome",
-    ["stream", "outcome"],
-  );
-  const seconds = histogram(
-    registry,
-    "detector_rebuild_seconds",
-    "Time to rebuild the state of newly assigned partitions",
-    [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-    ["stream"],
-  );
+  const registers = registry ? [registry] : [];
+  const replayed = new Counter({
+    name: "detector_rebuild_messages_total",
+    help: "Messages re-read to rebuild state after an assignment",
+    labelNames: ["stream"],
+    registers,
+  });
+  const rebuilds = new Counter({
+    name: "detector_rebuilds_total",
+    help: "State rebuilds after an assignment, by stream and outcome",
+    labelNames: ["stream", "outcome"],
+    registers,
+  });
+  const seconds = new Histogram({
+    name: "detector_rebuild_seconds",
+    help: "Time to rebuild the state of newly assigned partitions",
+    labelNames: ["stream"],
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers,
+  });
   const streams: { kind: StreamKind; spec: TopicSpec<unknown>; name: string }[] = [
     {
       kind: "usage",
