@@ -168,12 +168,16 @@ java_cmd() {
     -cp "$LIBS_DIR/*")
 }
 
-write_config() {
+# server.properties of node $1 with the quorum voters $2; $3 copies of every record, $4 of them
+# in sync for a write (acks=all), $5 partitions of the group-offsets topic; $6 says who wrote it.
+# The dev broker and the cluster nodes differ only in these.
+write_server_properties() {
+  local node_id="$1" voters="$2" replicas="$3" min_isr="$4" offsets_partitions="$5" writer="$6"
   cat >"$CONFIG.tmp" <<EOF
-# Written by deploy/kafka/kafka.sh on every start; edits here are overwritten.
+# Written by deploy/kafka/$writer; edits here are overwritten.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+node.id=$node_id
+controller.quorum.voters=$voters
 controller.listener.names=CONTROLLER
 listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
@@ -183,17 +187,17 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA_DIR
 num.partitions=3
 auto.create.topics.enable=false
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-# One node does not need Kafka's 50 group-offset partitions; creating them (at the first group
-# join on a fresh broker) took long enough on a busy 2-core machine to stall tests.
-offsets.topic.num.partitions=5
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-# A single dev node has no one to wait for; the 3 s default only slows consumer group joins.
+default.replication.factor=$replicas
+min.insync.replicas=$min_isr
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=$replicas
+offsets.topic.num.partitions=$offsets_partitions
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_isr
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$min_isr
+# Nobody to wait for on a single node, and a cluster's nodes start together: the 3 s default
+# only slows consumer group joins.
 group.initial.rebalance.delay.ms=0
 
 # Dev retention: a day or 1 GiB per partition, in 64 MiB segments.
@@ -203,6 +207,12 @@ log.segment.bytes=67108864
 log.retention.check.interval.ms=300000
 EOF
   mv "$CONFIG.tmp" "$CONFIG"
+}
+
+# One node does not need Kafka's 50 group-offset partitions; creating them (at the first group
+# join on a fresh broker) took long enough on a busy 2-core machine to stall tests.
+write_config() {
+  write_server_properties 1 "1@$HOST:$KAFKA_CONTROLLER_PORT" 1 1 5 "kafka.sh on every start"
 }
 
 # Fails when something else listens on the broker's or the controller's port; $1 says which
@@ -589,43 +599,13 @@ cluster_brokers() {
   printf '%s\n' "$out"
 }
 
+# Every record on all three nodes; a write (acks=all) needs two of them, so one node may be lost.
 cluster_write_config() {
   local voters="" i
   for ((i = 1; i <= CLUSTER_NODES; i++)); do
     voters+="${voters:+,}$i@$HOST:${CLUSTER_CONTROLLER_PORTS[i - 1]}"
   done
-  cat >"$CONFIG.tmp" <<CONF
-# Written by deploy/kafka/kafka.sh cluster on every start of this node; edits here are overwritten.
-process.roles=broker,controller
-node.id=$NODE
-controller.quorum.voters=$voters
-controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-
-log.dirs=$DATA_DIR
-num.partitions=3
-auto.create.topics.enable=false
-# Every record on all three nodes; a write (acks=all) needs two of them, so one node may be lost.
-default.replication.factor=3
-min.insync.replicas=2
-unclean.leader.election.enable=false
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-group.initial.rebalance.delay.ms=0
-
-log.retention.hours=24
-log.retention.bytes=1073741824
-log.segment.bytes=67108864
-log.retention.check.interval.ms=300000
-CONF
-  mv "$CONFIG.tmp" "$CONFIG"
+  write_server_properties "$NODE" "$voters" 3 2 10 "kafka.sh cluster on every start of this node"
 }
 
 # One cluster id for all three nodes, made on the first start and kept beside them.

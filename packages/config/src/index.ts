@@ -34,3 +34,4 @@ export {
   WINDOW_SECONDS,
 } from "./defaults";
 export { ConfigError, type Env, type EnvShape, envTypes, isPlaceholderSecret, parseEnv } from "./env";
+export { parseServiceEnv, type ServiceEnvOptions, type ServiceSettings } from "./service";

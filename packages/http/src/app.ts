@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
+import {
+  Counter,
+  createHealthRoutes,
+  type HealthOptions,
+  Histogram,
+  type Logger,
+  type Registry,
+} from "@apimon/observability";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -95,5 +102,12 @@ export function createHttpApp({
     return c.json({ detail: "Internal server error" }, 500);
   });
 
+  return app;
+}
+
+/** A service that serves no API: /healthz, /readyz (its checks) and /metrics, on the conventions above. */
+export function createHealthApp(options: HttpAppOptions & HealthOptions): Hono<AppEnv> {
+  const app = createHttpApp(options);
+  app.route("/", createHealthRoutes(options));
   return app;
 }

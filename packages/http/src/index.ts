@@ -1,4 +1,5 @@
-export { type AppEnv, type AppVariables, createHttpApp, type HttpAppOptions } from "./app";
+export { ADMIN_MAX_BODY_BYTES, type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
+export { type AppEnv, type AppVariables, createHealthApp, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
@@ -7,6 +8,7 @@ export {
   adminErrorResponses,
   deleteResponses,
   describeHealthRoutes,
+  describeListRoute,
   describeRoute,
   documentProblems,
   errorResponses,

@@ -1,6 +1,7 @@
 import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
-import type { Env, Handler } from "hono";
+import type { Context, Env, Handler } from "hono";
 import { z } from "zod";
+import { readQuery } from "./validation";
 
 // Routes that describe themselves: each route is declared once, with its request and response
 // schemas, and that declaration both mounts the handler and enters the OpenAPI document.
@@ -67,8 +68,8 @@ export const INVALID_QUERY = "Invalid query (`errors` lists the fields)";
 export const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 
 /** The responses of a paginated admin list: a page of `item`, or a 400 for its query. */
-export function listResponses(item: z.ZodType, description: string): Responses {
-  return { 200: jsonResponse(pageSchema(item), description), ...adminErrorResponses({ 400: INVALID_QUERY }) };
+export function listResponses(item: z.ZodType, description: string, invalidQuery = INVALID_QUERY): Responses {
+  return { 200: jsonResponse(pageSchema(item), description), ...adminErrorResponses({ 400: invalidQuery }) };
 }
 
 /** The responses of an admin read by id: the resource, a 400 for the path, a 404 saying what is missing. */
@@ -106,6 +107,36 @@ export function describeRoute<E extends Env>(
 ) {
   router.openAPIRegistry.registerPath(route);
   router.on(route.method.toUpperCase(), honoPath(route.path), handler);
+}
+
+type QuerySchema = NonNullable<NonNullable<RouteConfig["request"]>["query"]>;
+
+/**
+ * A GET answering a page of `item`s: its query is validated (a 400 names the bad parameters)
+ * and handed to the handler; the responses are {@link listResponses}'.
+ */
+export function describeListRoute<E extends Env, Q extends QuerySchema>(
+  router: OpenAPIHono<E>,
+  {
+    query,
+    item,
+    page,
+    invalidQuery,
+    ...route
+  }: Omit<RouteConfig, "method" | "request" | "responses"> & {
+    query: Q;
+    item: z.ZodType;
+    page: string;
+    /** What a 400 means, when more than a malformed parameter. */
+    invalidQuery?: string;
+  },
+  handler: (c: Context<E>, query: z.output<Q>) => Response | Promise<Response>,
+): void {
+  describeRoute(
+    router,
+    { method: "get", ...route, request: { query }, responses: listResponses(item, page, invalidQuery) },
+    (c) => handler(c, readQuery(c, query as z.ZodType) as z.output<Q>),
+  );
 }
 
 /** Documents the routes of @apimon/observability's health app (mounted at "/"). */

@@ -1,6 +1,6 @@
 import { type DlqRecord, dlqTopic, type TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import { Counter, Gauge, Histogram, metric } from "@apimon/observability";
+import { counter, gauge, histogram } from "@apimon/observability";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { decodeMessage, dlqRecord, dlqSummary, truncateDlqRecord } from "./decode";
 import { isMarkedRetriable, isRecordTooLarge } from "./errors";
@@ -144,61 +144,31 @@ export function createConsumerRunner({
   const maxMs = retry.maxMs ?? 5000;
   const byName = new Map(subscriptions.map((s) => [topicName(s.topic, topicPrefix), s]));
   const log = logger.child({ component: "consumer", groupId });
-  const consumed = metric(
+  const consumed = counter(
     registry,
     "kafka_consumer_messages_total",
-    (registers) =>
-      new Counter({
-        name: "kafka_consumer_messages_total",
-        help: "Messages consumed, by topic and outcome (ok, dlq)",
-        labelNames: ["topic", "outcome"],
-        registers,
-      }),
+    "Messages consumed, by topic and outcome (ok, dlq)",
+    ["topic", "outcome"],
   );
-  const retries = metric(
-    registry,
-    "kafka_consumer_retries_total",
-    (registers) =>
-      new Counter({
-        name: "kafka_consumer_retries_total",
-        help: "Retriable handler failures",
-        labelNames: ["topic"],
-        registers,
-      }),
-  );
-  const batchSize = metric(
+  const retries = counter(registry, "kafka_consumer_retries_total", "Retriable handler failures", ["topic"]);
+  const batchSize = histogram(
     registry,
     "kafka_consumer_batch_size",
-    (registers) =>
-      new Histogram({
-        name: "kafka_consumer_batch_size",
-        help: "Messages per handler call",
-        labelNames: ["topic"],
-        buckets: [1, 10, 50, 100, 250, 500, 1000],
-        registers,
-      }),
+    "Messages per handler call",
+    [1, 10, 50, 100, 250, 500, 1000],
+    ["topic"],
   );
-  const dlqDropped = metric(
+  const dlqDropped = counter(
     registry,
     "kafka_consumer_dlq_dropped_total",
-    (registers) =>
-      new Counter({
-        name: "kafka_consumer_dlq_dropped_total",
-        help: "Failed messages the DLQ refused even as a summary (logged, then skipped)",
-        labelNames: ["topic"],
-        registers,
-      }),
+    "Failed messages the DLQ refused even as a summary (logged, then skipped)",
+    ["topic"],
   );
-  const lag = metric(
+  const lag = gauge(
     registry,
     "kafka_consumer_lag",
-    (registers) =>
-      new Gauge({
-        name: "kafka_consumer_lag",
-        help: "Messages behind the high watermark when a batch was fetched",
-        labelNames: ["topic", "partition"],
-        registers,
-      }),
+    "Messages behind the high watermark when a batch was fetched",
+    ["topic", "partition"],
   );
 
   let consumer: Consumer | undefined;

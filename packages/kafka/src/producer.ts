@@ -1,6 +1,6 @@
 import type { TopicSpec } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
-import { Counter, Gauge, Histogram, metric } from "@apimon/observability";
+import { counter, gauge, histogram } from "@apimon/observability";
 import type { Kafka, Message } from "kafkajs";
 import { ProducerClosedError, ProducerQueueFullError } from "./errors";
 import { createIdempotentSender } from "./idempotent-sender";
@@ -32,6 +32,13 @@ export interface BatchingProducer {
   disconnect(): Promise<void>;
   /** Messages queued or in flight. */
   depth(): number;
+}
+
+/** What a part that publishes through a shared batching producer is made with. */
+export interface PublisherDeps {
+  producer: BatchingProducer;
+  logger: Logger;
+  registry?: Registry;
 }
 
 export interface BatchingProducerOptions {
@@ -69,37 +76,22 @@ export function createBatchingProducer({
 }: BatchingProducerOptions): BatchingProducer {
   const log = logger.child({ component: "producer" });
   const producer = createIdempotentSender(kafka, log);
-  const sent = metric(
+  const sent = counter(
     registry,
     "kafka_producer_messages_total",
-    (registers) =>
-      new Counter({
-        name: "kafka_producer_messages_total",
-        help: "Messages handed to Kafka, by topic and result",
-        labelNames: ["topic", "result"],
-        registers,
-      }),
+    "Messages handed to Kafka, by topic and result",
+    ["topic", "result"],
   );
-  const sendSeconds = metric(
+  const sendSeconds = histogram(
     registry,
     "kafka_producer_send_seconds",
-    (registers) =>
-      new Histogram({
-        name: "kafka_producer_send_seconds",
-        help: "Latency of one batch send (acks=all)",
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-        registers,
-      }),
+    "Latency of one batch send (acks=all)",
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
   );
-  const depthGauge = metric(
+  const depthGauge = gauge(
     registry,
     "kafka_producer_queue_depth",
-    (registers) =>
-      new Gauge({
-        name: "kafka_producer_queue_depth",
-        help: "Messages waiting in the producer or in flight",
-        registers,
-      }),
+    "Messages waiting in the producer or in flight",
   );
 
   let queue: Pending[] = [];

@@ -13,6 +13,7 @@ export {
   Gauge,
   gauge,
   Histogram,
+  histogram,
   metric,
   Registry,
 } from "./metrics";

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, type Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -42,4 +42,19 @@ export function gauge<L extends string = string>(
   labelNames: readonly L[] = [],
 ): Gauge<L> {
   return metric(registry, name, (registers) => new Gauge<L>({ name, help, labelNames, registers }));
+}
+
+/** {@link metric} for the common case: a histogram with a help text, buckets and labels. */
+export function histogram<L extends string = string>(
+  registry: Registry | undefined,
+  name: string,
+  help: string,
+  buckets: number[],
+  labelNames: readonly L[] = [],
+): Histogram<L> {
+  return metric(
+    registry,
+    name,
+    (registers) => new Histogram<L>({ name, help, buckets, labelNames, registers }),
+  );
 }

@@ -1,7 +1,7 @@
 import { type TopicSpec, topics } from "@apimon/events";
 import type { BatchingProducer } from "@apimon/kafka";
 import type { Logger, Registry } from "@apimon/observability";
-import { Counter, createPeriodicTask, Gauge, metric } from "@apimon/observability";
+import { counter, createPeriodicTask, gauge } from "@apimon/observability";
 import { backoffMs, planBatch, streamOf } from "./batch";
 
 /**
@@ -172,63 +172,33 @@ export function createOutboxRelay({
   const catalogTopics = (Object.values(topics) as TopicSpec<unknown>[]).map((t) => t.name);
   const backoff = { initialMs: retry.initialMs ?? 200, maxMs: retry.maxMs ?? 30_000 };
 
-  const unpublished = metric(
-    registry,
-    "outbox_relay_unpublished",
-    (registers) =>
-      new Gauge({ name: "outbox_relay_unpublished", help: "Outbox rows waiting to be published", registers }),
-  );
-  const unroutable = metric(
+  const unpublished = gauge(registry, "outbox_relay_unpublished", "Outbox rows waiting to be published");
+  const unroutable = gauge(
     registry,
     "outbox_relay_unroutable",
-    (registers) =>
-      new Gauge({
-        name: "outbox_relay_unroutable",
-        help: "Unpublished outbox rows whose topic this version does not know (left in place)",
-        registers,
-      }),
+    "Unpublished outbox rows whose topic this version does not know (left in place)",
   );
-  const heldKeys = metric(
+  const heldKeys = gauge(
     registry,
     "outbox_relay_held_keys",
-    (registers) =>
-      new Gauge({
-        name: "outbox_relay_held_keys",
-        help: "Keys whose oldest outbox row is invalid, holding back that key's changes",
-        registers,
-      }),
+    "Keys whose oldest outbox row is invalid, holding back that key's changes",
   );
-  const leader = metric(
+  const leader = gauge(
     registry,
     "outbox_relay_leader",
-    (registers) =>
-      new Gauge({
-        name: "outbox_relay_leader",
-        help: "1 when this replica held the relay lock in its last batch",
-        registers,
-      }),
+    "1 when this replica held the relay lock in its last batch",
   );
-  const published = metric(
+  const published = counter(
     registry,
     "outbox_relay_published_total",
-    (registers) =>
-      new Counter({
-        name: "outbox_relay_published_total",
-        help: "Outbox rows published to Kafka and marked",
-        labelNames: ["topic"],
-        registers,
-      }),
+    "Outbox rows published to Kafka and marked",
+    ["topic"],
   );
-  const errors = metric(
+  const errors = counter(
     registry,
     "outbox_relay_errors_total",
-    (registers) =>
-      new Counter({
-        name: "outbox_relay_errors_total",
-        help: "Relay failures: kafka (publish not acked), database, invalid_row, prune",
-        labelNames: ["kind"],
-        registers,
-      }),
+    "Relay failures: kafka (publish not acked), database, invalid_row, prune",
+    ["kind"],
   );
 
   const held = new Map<string, Held>();

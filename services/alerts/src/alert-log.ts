@@ -1,5 +1,6 @@
 import type { Alert } from "@apimon/db";
 import type { Logger } from "@apimon/observability";
+import { alertObservation } from "./domain/jobs";
 
 /**
  * The spec's alert log: "Warnings are logged with level WARNING, Critical alerts are logged with
@@ -29,12 +30,7 @@ export function createAlertLog(logger: Logger): AlertLog {
     fingerprint: alert.fingerprint,
     type: alert.type,
     status: alert.status,
-    apiKeyId: alert.apiKeyId,
-    endpoint: alert.endpoint,
-    clientIp: alert.clientIp,
-    observedValue: alert.observedValue,
-    threshold: alert.threshold,
-    occurrences: alert.occurrences,
+    ...alertObservation(alert),
   });
   const atSeverity = (alert: Alert, extra: Record<string, unknown>, msg: string) => {
     if (alert.severity === "critical") log.critical({ ...fields(alert), ...extra }, msg);

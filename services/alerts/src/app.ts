@@ -1,15 +1,6 @@
 import { databaseReadiness, type PrismaClient } from "@apimon/db";
-import {
-  type AppEnv,
-  createDocsRoutes,
-  createHttpApp,
-  describeHealthRoutes,
-  describeRoute,
-  OpenAPIHono,
-  requireAdminToken,
-  serveOpenApiDocument,
-} from "@apimon/http";
-import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
+import { type AppEnv, createAdminApiApp, describeRoute } from "@apimon/http";
+import type { Logger, ReadinessCheck, Registry } from "@apimon/observability";
 import type { Hono } from "hono";
 import type { AlertLog } from "./alert-log";
 import { toHttpError } from "./errors";
@@ -17,9 +8,6 @@ import { createAlertRoutes } from "./routes/alerts";
 import { createChannelRoutes } from "./routes/channels";
 import { createReportRoutes } from "./routes/report";
 import { createSettingsRoutes } from "./routes/settings";
-
-/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppDeps {
   logger: Logger;
@@ -48,65 +36,57 @@ export interface AppDeps {
  * and a redirect to the console.
  */
 export function createApp({
-  logger,
-  registry,
   prisma,
   alertLog,
   config,
   clock = () => new Date(),
   onJobsQueued,
   checks = {},
-  isShuttingDown,
   testPollMs,
+  ...base
 }: AppDeps): Hono<AppEnv> {
-  const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
-
-  const database = databaseReadiness(prisma, logger);
-  app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
-  // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
-  const described = new OpenAPIHono<AppEnv>();
-  describeHealthRoutes(described, "database, signal consumer, outbox relay and scheduler");
-  described.route("/", createDocsRoutes({ title: "apimon alerts service" }));
-  // The operator console is its own service; old bookmarks of this one lead there.
-  for (const path of ["/console", "/"]) {
-    describeRoute(
-      described,
-      {
-        method: "get",
-        path,
-        summary: "Redirects to the operator console's alerts page (`CONSOLE_PUBLIC_URL`)",
-        tags: ["Operations"],
-        security: [],
-        responses: { 302: { description: "To the console service's alerts page" } },
-      },
-      (c) => c.redirect(`${config.consoleUrl}/alerts`, 302),
-    );
-  }
-
-  const api = new OpenAPIHono<AppEnv>();
-  api.use(requireAdminToken(config.adminToken));
-  // The fixed paths first: /alerts/:id would otherwise take "settings", "channels"...
-  api.route("/alerts/settings", createSettingsRoutes({ prisma, logger }));
-  api.route(
-    "/alerts/channels",
-    createChannelRoutes({
-      prisma,
-      clock,
-      consoleUrl: config.consoleUrl,
-      testTimeoutMs: config.testTimeoutMs,
-      testPollMs,
-      onJobsQueued,
-    }),
-  );
-  api.route("/alerts/report", createReportRoutes({ prisma, clock }));
-  api.route("/alerts", createAlertRoutes({ prisma, alertLog, clock, registry }));
-  // Database errors become HTTP errors in this one place (errors.ts); rethrown, they reach the
-  // shared handler of createHttpApp, which renders every error as {"detail": ...}.
-  api.onError((error) => {
-    throw toHttpError(error);
-  });
-  described.route("/api/v1", api);
-  serveOpenApiDocument(described, {
+  const { logger, registry } = base;
+  return createAdminApiApp({
+    ...base,
+    checks: { database: databaseReadiness(prisma, logger), ...checks },
+    adminToken: config.adminToken,
+    readiness: "database, signal consumer, outbox relay and scheduler",
+    // The operator console is its own service; old bookmarks of this one lead there.
+    describeRoot: (described) => {
+      for (const path of ["/console", "/"]) {
+        describeRoute(
+          described,
+          {
+            method: "get",
+            path,
+            summary: "Redirects to the operator console's alerts page (`CONSOLE_PUBLIC_URL`)",
+            tags: ["Operations"],
+            security: [],
+            responses: { 302: { description: "To the console service's alerts page" } },
+          },
+          (c) => c.redirect(`${config.consoleUrl}/alerts`, 302),
+        );
+      }
+    },
+    routes: (api) => {
+      // The fixed paths first: /alerts/:id would otherwise take "settings", "channels"...
+      api.route("/alerts/settings", createSettingsRoutes({ prisma, logger }));
+      api.route(
+        "/alerts/channels",
+        createChannelRoutes({
+          prisma,
+          clock,
+          consoleUrl: config.consoleUrl,
+          testTimeoutMs: config.testTimeoutMs,
+          testPollMs,
+          onJobsQueued,
+        }),
+      );
+      api.route("/alerts/report", createReportRoutes({ prisma, clock }));
+      api.route("/alerts", createAlertRoutes({ prisma, alertLog, clock, registry }));
+    },
+    // Database errors as this API's HTTP errors (errors.ts).
+    toHttpError,
     title: "apimon alerts service",
     description:
       "Alert lifecycle (dedup per fingerprint, escalation in place, resolution, acknowledgement), " +
@@ -114,6 +94,4 @@ export function createApp({
       '`Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{"detail": ...}`; validation errors add ' +
       "`errors: [{field, message}]`. Lists are newest first (channels: by id) and paginated with an opaque cursor.",
   });
-  app.route("/", described);
-  return app;
 }

@@ -1,29 +1,18 @@
-import {
-  adminEnv,
-  DEFAULT_PORTS,
-  databaseConfig,
-  databaseEnv,
-  envTypes,
-  kafkaConfig,
-  kafkaEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
-} from "@apimon/config";
-import { z } from "zod";
+import { adminEnv, DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 
 /** The alerts service's settings. The admin token is in here: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
+    // Every replica shares the consumer group of alerts.signals.v1.
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      ...adminEnv,
-      ALERTS_PORT: envTypes.port(DEFAULT_PORTS.alerts),
-      ALERTS_HOST: z.string().default("0.0.0.0"),
-      /** Consumer group of alerts.signals.v1; every replica of the service shares it. */
-      ALERTS_GROUP_ID: z.string().min(1).default("alerts"),
+      prefix: "ALERTS",
+      port: DEFAULT_PORTS.alerts,
+      groupId: "alerts",
+      database: true,
+      kafka: true,
+      shared: adminEnv,
+    },
+    {
       /** Where people reach the operator console: links in notifications and /console point there. */
       CONSOLE_PUBLIC_URL: envTypes.url(`http://localhost:${DEFAULT_PORTS.console}`),
       /** How often reminders and the escalation policy are looked at. */
@@ -36,18 +25,13 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.ALERTS_PORT,
-    host: raw.ALERTS_HOST,
+    ...settings,
     adminToken: raw.ADMIN_TOKEN,
-    groupId: raw.ALERTS_GROUP_ID,
     // Without a trailing slash, so that paths append cleanly.
     consoleUrl: raw.CONSOLE_PUBLIC_URL.replace(/\/+$/, ""),
     schedulerMs: raw.ALERTS_SCHEDULER_MS,
     testTimeoutMs: raw.ALERTS_TEST_TIMEOUT_MS,
     outboxPollMs: raw.OUTBOX_POLL_MS,
-    database: databaseConfig(raw),
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
   };
 }
 

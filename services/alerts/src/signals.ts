@@ -108,6 +108,29 @@ export function createSignalProcessor({
     };
   }
 
+  /**
+   * Queues the alert's notifications to the enabled channels of its severity and records the
+   * timeline event that names them; answers those channels' ids.
+   */
+  async function notifyAndRecord(
+    tx: Tx,
+    alert: Alert,
+    reason: "firing" | "escalated" | "resolved",
+    event: { kind: "opened" | "escalated" | "resolved"; observedValue: number; occurredAt: Date },
+  ): Promise<number[]> {
+    const channelIds = await notifyChannels(
+      tx,
+      alert,
+      channelsFor(alert.severity, await enabledChannels(tx)),
+      reason,
+      consoleUrl,
+    );
+    await tx.alertEvent.create({
+      data: { alertId: alert.id, severity: alert.severity, channelIds, ...event },
+    });
+    return channelIds;
+  }
+
   async function applyInTransaction(tx: Tx, signal: AlertSignal): Promise<SignalOutcome> {
     const now = clock();
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -144,22 +167,10 @@ export function createSignalProcessor({
           // waited for it). Go round again: the signal now applies to that alert.
           if (id === undefined) continue;
           const alert = await tx.alert.findUniqueOrThrow({ where: { id } });
-          const channelIds = await notifyChannels(
-            tx,
-            alert,
-            channelsFor(alert.severity, await enabledChannels(tx)),
-            "firing",
-            consoleUrl,
-          );
-          await tx.alertEvent.create({
-            data: {
-              alertId: id,
-              kind: "opened",
-              severity: alert.severity,
-              observedValue: alert.observedValue,
-              channelIds,
-              occurredAt: alert.firstSeenAt,
-            },
+          const channelIds = await notifyAndRecord(tx, alert, "firing", {
+            kind: "opened",
+            observedValue: alert.observedValue,
+            occurredAt: alert.firstSeenAt,
           });
           return { decision, alert, channelIds };
         }
@@ -178,22 +189,10 @@ export function createSignalProcessor({
             },
           });
           if (!escalated) return { decision, alert, channelIds: [] };
-          const channelIds = await notifyChannels(
-            tx,
-            alert,
-            channelsFor(alert.severity, await enabledChannels(tx)),
-            "escalated",
-            consoleUrl,
-          );
-          await tx.alertEvent.create({
-            data: {
-              alertId: alert.id,
-              kind: "escalated",
-              severity: alert.severity,
-              observedValue: update.observedValue,
-              channelIds,
-              occurredAt: new Date(signal.observedAt),
-            },
+          const channelIds = await notifyAndRecord(tx, alert, "escalated", {
+            kind: "escalated",
+            observedValue: update.observedValue,
+            occurredAt: new Date(signal.observedAt),
           });
           return { decision, alert, previousSeverity: current.severity, channelIds };
         }
@@ -204,22 +203,10 @@ export function createSignalProcessor({
             where: { id: current.id },
             data: { status: "resolved", resolvedAt: decision.resolvedAt },
           });
-          const channelIds = await notifyChannels(
-            tx,
-            alert,
-            channelsFor(alert.severity, await enabledChannels(tx)),
-            "resolved",
-            consoleUrl,
-          );
-          await tx.alertEvent.create({
-            data: {
-              alertId: alert.id,
-              kind: "resolved",
-              severity: alert.severity,
-              observedValue: signal.observedValue,
-              channelIds,
-              occurredAt: decision.resolvedAt,
-            },
+          const channelIds = await notifyAndRecord(tx, alert, "resolved", {
+            kind: "resolved",
+            observedValue: signal.observedValue,
+            occurredAt: decision.resolvedAt,
           });
           return { decision, alert, channelIds };
         }

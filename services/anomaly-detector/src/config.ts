@@ -1,28 +1,18 @@
-import {
-  DEFAULT_PORTS,
-  databaseConfig,
-  databaseEnv,
-  envTypes,
-  kafkaConfig,
-  kafkaEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
-} from "@apimon/config";
-import { z } from "zod";
+import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from "./detector-service";
 import { DEFAULT_MAX_TRACKED_IPS } from "./domain/auth-state";
 
 /** The anomaly detector's settings (the alert thresholds themselves live in Postgres). */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      DETECTOR_PORT: envTypes.port(DEFAULT_PORTS.anomalyDetector),
-      DETECTOR_HOST: z.string().default("0.0.0.0"),
-      DETECTOR_GROUP_ID: z.string().min(1).default("anomaly-detector"),
+      prefix: "DETECTOR",
+      port: DEFAULT_PORTS.anomalyDetector,
+      groupId: "anomaly-detector",
+      database: true,
+      kafka: true,
+    },
+    {
       /** How often the alert_settings row is checked for changes. */
       DETECTOR_SETTINGS_POLL_MS: envTypes.positiveInt(2000),
       /** How often quiet periods are checked (resolution, de-escalation). */
@@ -37,17 +27,12 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.DETECTOR_PORT,
-    host: raw.DETECTOR_HOST,
-    groupId: raw.DETECTOR_GROUP_ID,
+    ...settings,
     settingsPollMs: raw.DETECTOR_SETTINGS_POLL_MS,
     tickMs: raw.DETECTOR_TICK_MS,
     maxBatchSize: raw.DETECTOR_MAX_BATCH_SIZE,
     partitionsConcurrently: raw.DETECTOR_PARTITIONS_CONCURRENTLY,
     maxTrackedIps: raw.DETECTOR_MAX_TRACKED_IPS,
-    database: databaseConfig(raw),
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
   };
 }
 

@@ -1,8 +1,7 @@
 import { redactUrl } from "@apimon/config";
 import { createPrismaClient } from "@apimon/db";
-import { runService } from "@apimon/http";
+import { createHealthApp, runService } from "@apimon/http";
 import { createBatchingProducer, createKafka } from "@apimon/kafka";
-import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createDetectorService } from "./detector-service";
 import { createPrismaSettingsStore, createSettingsSource } from "./settings-source";
@@ -36,7 +35,7 @@ runService("anomaly-detector", loadConfig, ({ config, logger, registry, isShutti
     settings: () => ({ ok: settings.isHealthy() }),
   };
   return {
-    app: createApp({ logger, registry, checks, isShuttingDown }),
+    app: createHealthApp({ logger, registry, maxBodyBytes: 1024, checks, isShuttingDown }),
     stop: [
       { name: "stop settings polling", run: () => settings.stop() },
       // Lets the batch in flight finish and commit, then publishes any signal still queued.

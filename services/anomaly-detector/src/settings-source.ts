@@ -1,6 +1,6 @@
 import { type AlertThresholdSettings, alertThresholdsSchema, DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import type { PrismaClient } from "@apimon/db";
-import { Counter, createPeriodicTask, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { counter, createPeriodicTask, gauge, type Logger, type Registry } from "@apimon/observability";
 
 /** Where the settings row is read from; a seam so unit tests need no database. */
 export interface SettingsStore {
@@ -59,18 +59,17 @@ export function createSettingsSource({
   registry?: Registry;
 }): SettingsSource {
   const log = logger.child({ component: "settings" });
-  const registers = registry ? [registry] : [];
-  const reloads = new Counter({
-    name: "detector_settings_reloads_total",
-    help: "Alert settings loads, by outcome (applied, invalid, error)",
-    labelNames: ["outcome"],
-    registers,
-  });
-  const appliedAt = new Gauge({
-    name: "detector_settings_updated_at_seconds",
-    help: "updated_at of the alert settings in force (0 while the defaults apply)",
-    registers,
-  });
+  const reloads = counter(
+    registry,
+    "detector_settings_reloads_total",
+    "Alert settings loads, by outcome (applied, invalid, error)",
+    ["outcome"],
+  );
+  const appliedAt = gauge(
+    registry,
+    "detector_settings_updated_at_seconds",
+    "updated_at of the alert settings in force (0 while the defaults apply)",
+  );
   let thresholds: AlertThresholdSettings = DEFAULT_ALERT_SETTINGS.alertThresholds;
   let version: Date | null = null;
   let loaded = false;

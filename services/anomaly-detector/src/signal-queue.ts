@@ -1,6 +1,6 @@
 import { type AlertSignal, topics } from "@apimon/events";
-import type { BatchingProducer } from "@apimon/kafka";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import type { PublisherDeps } from "@apimon/kafka";
+import { counter, gauge } from "@apimon/observability";
 
 export interface SignalQueue {
   /** Queues signals in the order they arose. */
@@ -19,27 +19,14 @@ export interface SignalQueue {
  * committed (so a signal is never lost to a crash), the tick flushes what it resolved; a send
  * that failed keeps its signals queued, so they go out with the next flush instead of vanishing.
  */
-export function createSignalQueue({
-  producer,
-  logger,
-  registry,
-}: {
-  producer: BatchingProducer;
-  logger: Logger;
-  registry?: Registry;
-}): SignalQueue {
-  const registers = registry ? [registry] : [];
-  const published = new Counter({
-    name: "detector_signals_total",
-    help: "Alert signals published, by type, severity and state",
-    labelNames: ["type", "severity", "state"],
-    registers,
-  });
-  const depth = new Gauge({
-    name: "detector_signal_queue_depth",
-    help: "Signals waiting to be published",
-    registers,
-  });
+export function createSignalQueue({ producer, logger, registry }: PublisherDeps): SignalQueue {
+  const published = counter(
+    registry,
+    "detector_signals_total",
+    "Alert signals published, by type, severity and state",
+    ["type", "severity", "state"],
+  );
+  const depth = gauge(registry, "detector_signal_queue_depth", "Signals waiting to be published");
   let queue: AlertSignal[] = [];
   let flushing: Promise<void> | undefined;
 

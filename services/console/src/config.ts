@@ -1,14 +1,10 @@
-import { adminEnv, DEFAULT_PORTS, envTypes, loggingConfig, loggingEnv, parseEnv } from "@apimon/config";
-import { z } from "zod";
+import { adminEnv, DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 
 /** The console's settings. The admin token and session secret are in here: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
+    { prefix: "CONSOLE", port: DEFAULT_PORTS.console, shared: adminEnv },
     {
-      ...loggingEnv,
-      ...adminEnv,
-      CONSOLE_PORT: envTypes.port(DEFAULT_PORTS.console),
-      CONSOLE_HOST: z.string().default("0.0.0.0"),
       /** Where people reach the console; an https URL makes the session cookie Secure. */
       CONSOLE_PUBLIC_URL: envTypes.url(`http://localhost:${DEFAULT_PORTS.console}`),
       /** Signs session cookies and CSRF tokens; by default derived from the admin token. */
@@ -24,8 +20,7 @@ export function loadConfig(env = process.env) {
   );
   const publicUrl = raw.CONSOLE_PUBLIC_URL.replace(/\/+$/, "");
   return {
-    port: raw.CONSOLE_PORT,
-    host: raw.CONSOLE_HOST,
+    ...settings,
     adminToken: raw.ADMIN_TOKEN,
     publicUrl,
     sessionSecret: raw.CONSOLE_SESSION_SECRET,
@@ -34,7 +29,6 @@ export function loadConfig(env = process.env) {
     refreshSeconds: raw.CONSOLE_REFRESH_SECONDS,
     alertsUrl: raw.ALERTS_URL,
     keysUrl: raw.KEYS_URL,
-    ...loggingConfig(raw),
   };
 }
 

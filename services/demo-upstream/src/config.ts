@@ -1,23 +1,18 @@
-import { DEFAULT_PORTS, envTypes, loggingConfig, loggingEnv, parseEnv } from "@apimon/config";
-import { z } from "zod";
+import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 
 /** The demo upstream's settings; it stands in for the user's API behind the edge. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
+    { prefix: "DEMO_UPSTREAM", port: DEFAULT_PORTS.demoUpstream },
     {
-      ...loggingEnv,
-      DEMO_UPSTREAM_PORT: envTypes.port(DEFAULT_PORTS.demoUpstream),
-      DEMO_UPSTREAM_HOST: z.string().default("0.0.0.0"),
       /** How long /slow takes unless the request asks for another delay. */
       DEMO_SLOW_MS: envTypes.nonNegativeInt(1500),
     },
     env,
   );
   return {
-    port: raw.DEMO_UPSTREAM_PORT,
-    host: raw.DEMO_UPSTREAM_HOST,
+    ...settings,
     slowMs: raw.DEMO_SLOW_MS,
-    ...loggingConfig(raw),
   };
 }
 

@@ -3,11 +3,8 @@ import * as path from "node:path";
 import {
   DEFAULT_PORTS,
   envTypes,
-  kafkaEnv,
-  kafkaSecurity,
   keyChangesEnv,
-  loggingEnv,
-  parseEnv,
+  parseServiceEnv,
   rateLimitEnv,
   redisEnv,
 } from "@apimon/config";
@@ -36,15 +33,14 @@ const endpointPatterns = z
 
 /** The edge's settings. Secrets are in here: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
     {
-      ...loggingEnv,
-      ...kafkaEnv,
-      ...keyChangesEnv,
-      ...redisEnv,
-      ...rateLimitEnv,
-      EDGE_PORT: envTypes.port(DEFAULT_PORTS.edge),
-      EDGE_HOST: z.string().default("0.0.0.0"),
+      prefix: "EDGE",
+      port: DEFAULT_PORTS.edge,
+      kafka: true,
+      shared: { ...keyChangesEnv, ...redisEnv, ...rateLimitEnv },
+    },
+    {
       /** /metrics and detailed /readyz; keep it off the clients' network. */
       EDGE_ADMIN_PORT: envTypes.port(DEFAULT_PORTS.edgeAdmin),
       /** Names this instance in usage events and in its key-registry consumer group. */
@@ -108,8 +104,7 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.EDGE_PORT,
-    host: raw.EDGE_HOST,
+    ...settings,
     adminPort: raw.EDGE_ADMIN_PORT,
     instanceId: raw.EDGE_INSTANCE_ID,
     trustedProxyHops: raw.EDGE_TRUSTED_PROXY_HOPS,
@@ -136,16 +131,8 @@ export function loadConfig(env = process.env) {
       redisPrefix: raw.RATE_LIMIT_REDIS_PREFIX,
     },
     redisUrl: raw.REDIS_URL,
-    kafka: {
-      brokers: raw.KAFKA_BROKERS,
-      clientId: raw.KAFKA_CLIENT_ID,
-      security: kafkaSecurity(raw),
-      topicPrefix: raw.KAFKA_TOPIC_PREFIX,
-    },
     spool: { dir: raw.USAGE_SPOOL_DIR, maxBytes: raw.USAGE_SPOOL_MAX_BYTES },
     endpointPatterns: raw.EDGE_ENDPOINT_PATTERNS,
-    logLevel: raw.LOG_LEVEL,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
   };
 }
 

@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
-import { Counter, Histogram, type Logger, type Registry } from "@apimon/observability";
+import { counter, histogram, type Logger, type Registry } from "@apimon/observability";
 import { memoizeBounded } from "./bounded-memo";
 import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import {
@@ -82,11 +82,6 @@ export interface EdgeHandlerDeps {
   logger: Logger;
   registry?: Registry;
   clock?: () => number;
-}
-
-function metric<M>(registry: Registry | undefined, name: string, create: (registers: Registry[]) => M): M {
-  const existing = registry?.getSingleMetric(name);
-  return existing ? (existing as M) : create(registry ? [registry] : []);
 }
 
 function socketAddress(req: IncomingMessage): string {
@@ -176,38 +171,23 @@ export function createEdgeHandler(
   /** API key id → requests of that key in flight; keys with none are absent. */
   const inflight = new Map<number, number>();
 
-  const requests = metric(
+  const requests = counter(
     registry,
     "edge_requests_total",
-    (registers) =>
-      new Counter({
-        name: "edge_requests_total",
-        help: "Requests through the edge by status code and outcome",
-        labelNames: ["status", "outcome"] as const,
-        registers,
-      }),
+    "Requests through the edge by status code and outcome",
+    ["status", "outcome"],
   );
-  const limiterSeconds = metric(
+  const limiterSeconds = histogram(
     registry,
     "edge_limiter_decision_seconds",
-    (registers) =>
-      new Histogram({
-        name: "edge_limiter_decision_seconds",
-        help: "Time to a rate-limit decision",
-        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
-        registers,
-      }),
+    "Time to a rate-limit decision",
+    [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
   );
-  const upstreamSeconds = metric(
+  const upstreamSeconds = histogram(
     registry,
     "edge_upstream_seconds",
-    (registers) =>
-      new Histogram({
-        name: "edge_upstream_seconds",
-        help: "Time from forwarding to the upstream's response headers",
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers,
-      }),
+    "Time from forwarding to the upstream's response headers",
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   );
 
   /**

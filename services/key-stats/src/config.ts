@@ -1,28 +1,18 @@
-import {
-  DEFAULT_PORTS,
-  databaseConfig,
-  databaseEnv,
-  envTypes,
-  kafkaConfig,
-  kafkaEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
-} from "@apimon/config";
-import { z } from "zod";
+import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 
 /** key-stats' settings. DATABASE_URL may hold a password: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      /** Health, readiness and metrics. */
-      KEY_STATS_PORT: envTypes.port(DEFAULT_PORTS.keyStats),
-      KEY_STATS_HOST: z.string().default("0.0.0.0"),
-      /** Also the group_id of its rows in consumer_offsets. */
-      KEY_STATS_GROUP_ID: z.string().min(1).max(200).default("key-stats"),
+      prefix: "KEY_STATS",
+      // Health, readiness and metrics.
+      port: DEFAULT_PORTS.keyStats,
+      // Also the group_id of its rows in consumer_offsets.
+      groupId: { fallback: "key-stats", maxLength: 200 },
+      database: true,
+      kafka: true,
+    },
+    {
       /** Events per transaction at most. */
       KEY_STATS_MAX_BATCH_SIZE: envTypes.positiveInt(500),
       /**
@@ -39,18 +29,13 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.KEY_STATS_PORT,
-    host: raw.KEY_STATS_HOST,
-    groupId: raw.KEY_STATS_GROUP_ID,
+    ...settings,
     maxBatchSize: raw.KEY_STATS_MAX_BATCH_SIZE,
     countedEvents: {
       retentionDays: raw.KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS,
       intervalMs: raw.KEY_STATS_COUNTED_EVENTS_INTERVAL_MS,
     },
     sessionTimeoutMs: raw.KEY_STATS_SESSION_TIMEOUT_MS,
-    database: databaseConfig(raw),
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
   };
 }
 

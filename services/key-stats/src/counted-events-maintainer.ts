@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import type { Logger } from "@apimon/observability";
+import { createPeriodicTask, type Logger } from "@apimon/observability";
 import { type DayPartition, planCountedPartitions } from "./domain/counted-partitions";
 import type { KeyStatsMetrics } from "./metrics";
 
@@ -128,10 +128,13 @@ export function createCountedEventsMaintainer({
     return result;
   }
 
-  let inFlight: Promise<CountedEventsMaintenanceResult> | undefined;
-  function runOnce(): Promise<CountedEventsMaintenanceResult> {
-    inFlight ??= run()
-      .then(
+  const task = createPeriodicTask({
+    name: "counted_events maintenance",
+    logger: log,
+    intervalMs,
+    firstRun: "await",
+    run: () =>
+      run().then(
         (result) => {
           metrics.maintenanceRuns.inc({ outcome: "ok" });
           return result;
@@ -140,36 +143,17 @@ export function createCountedEventsMaintainer({
           metrics.maintenanceRuns.inc({ outcome: "error" });
           throw error;
         },
-      )
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  }
-
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
-  async function runLogged(): Promise<void> {
-    try {
-      await runOnce();
-    } catch (err) {
+      ),
+    onError: (err) => {
       // Counting goes on meanwhile: events of a day without a partition land in the default one.
       log.warn({ err }, "counted_events maintenance failed; trying again at the next interval");
-    }
-    if (!stopped) timer = setTimeout(() => void runLogged(), intervalMs).unref();
-  }
+      return intervalMs;
+    },
+  });
 
   return {
-    async start() {
-      if (!stopped) return;
-      stopped = false;
-      await runLogged();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await inFlight?.catch(() => {});
-    },
-    runOnce,
+    start: () => task.start(),
+    stop: () => task.stop(),
+    runOnce: () => task.runNow(),
   };
 }

@@ -1,10 +1,9 @@
 import { redactUrl } from "@apimon/config";
-import { createPrismaClient, shouldRetryDbError } from "@apimon/db";
+import { createPrismaClient, databaseReadiness, shouldRetryDbError } from "@apimon/db";
 import { topics } from "@apimon/events";
-import { runService } from "@apimon/http";
+import { createHealthApp, runService } from "@apimon/http";
 import { createConsumerRunner, createKafka, subscription } from "@apimon/kafka";
 import { healthChecks } from "@apimon/observability";
-import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createCountedEventsMaintainer } from "./counted-events-maintainer";
 import { createUsageEventsHandler } from "./handlers/usage-events";
@@ -37,7 +36,13 @@ runService("key-stats", loadConfig, ({ config, logger, registry, isShuttingDown 
     retry: { initialMs: 200, maxMs: 5000 },
   });
   return {
-    app: createApp({ logger, registry, prisma, checks: healthChecks({ consumer }), isShuttingDown }),
+    // key-stats serves no API: health, readiness and metrics only.
+    app: createHealthApp({
+      logger,
+      registry,
+      checks: { database: databaseReadiness(prisma, logger), ...healthChecks({ consumer }) },
+      isShuttingDown,
+    }),
     stop: [
       // Lets the batch in flight commit; whatever follows is read again by the next owner.
       { name: "stop consumer", run: () => consumer.stop() },

@@ -1,14 +1,6 @@
 import { databaseReadiness, type PrismaClient } from "@apimon/db";
-import {
-  type AppEnv,
-  createDocsRoutes,
-  createHttpApp,
-  describeHealthRoutes,
-  OpenAPIHono,
-  requireAdminToken,
-  serveOpenApiDocument,
-} from "@apimon/http";
-import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
+import { type AppEnv, createAdminApiApp } from "@apimon/http";
+import type { Logger, ReadinessCheck, Registry } from "@apimon/observability";
 import type { Hono } from "hono";
 import type { RateLimits } from "./domain/key-policy";
 import { toHttpError } from "./errors";
@@ -16,9 +8,6 @@ import { createKeyRoutes } from "./routes/keys";
 import { createUsageRoutes } from "./routes/usage";
 import { createUserRoutes } from "./routes/users";
 import { createUsageQueries } from "./usage-queries";
-
-/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppDeps {
   logger: Logger;
@@ -43,50 +32,37 @@ export interface AppDeps {
  * made from the routes' own descriptions (`/openapi.json`) and its interactive reference (`/docs`).
  */
 export function createApp({
-  logger,
-  registry,
   prisma,
   config,
   clock = () => new Date(),
   checks = {},
-  isShuttingDown,
+  ...base
 }: AppDeps): Hono<AppEnv> {
-  const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
-
-  const database = databaseReadiness(prisma, logger);
-  app.route("/", createHealthRoutes({ registry, checks: { database, ...checks }, isShuttingDown }));
-  // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
-  const described = new OpenAPIHono<AppEnv>();
-  describeHealthRoutes(described, "database, outbox relay");
-  described.route("/", createDocsRoutes({ title: "apimon keys service" }));
-
-  const api = new OpenAPIHono<AppEnv>();
-  api.use(requireAdminToken(config.adminToken));
-  api.route("/users", createUserRoutes({ prisma }));
-  api.route(
-    "/keys",
-    createKeyRoutes({
-      prisma,
-      keyHashSecret: config.keyHashSecret,
-      graceSeconds: config.graceSeconds,
-      defaults: config.defaults,
-      clock,
-    }),
-  );
-  api.route("/", createUsageRoutes({ prisma, queries: createUsageQueries({ prisma }), clock }));
-  // Database errors become HTTP errors in this one place (errors.ts); rethrown, they reach the
-  // shared handler of createHttpApp, which renders every error as {"detail": ...}.
-  api.onError((error) => {
-    throw toHttpError(error);
-  });
-  described.route("/api/v1", api);
-  serveOpenApiDocument(described, {
+  return createAdminApiApp({
+    ...base,
+    checks: { database: databaseReadiness(prisma, base.logger), ...checks },
+    adminToken: config.adminToken,
+    readiness: "database, outbox relay",
+    routes: (api) => {
+      api.route("/users", createUserRoutes({ prisma }));
+      api.route(
+        "/keys",
+        createKeyRoutes({
+          prisma,
+          keyHashSecret: config.keyHashSecret,
+          graceSeconds: config.graceSeconds,
+          defaults: config.defaults,
+          clock,
+        }),
+      );
+      api.route("/", createUsageRoutes({ prisma, queries: createUsageQueries({ prisma }), clock }));
+    },
+    // Database errors as this API's HTTP errors (errors.ts).
+    toHttpError,
     title: "apimon keys service",
     description:
       "Control plane for users and API keys. Admin endpoints take `Authorization: Bearer <ADMIN_TOKEN>`. " +
       'Errors are `{"detail": ...}`; validation errors add `errors: [{field, message}]`. ' +
       "Lists are ordered by id and paginated with an opaque cursor.",
   });
-  app.route("/", described);
-  return app;
 }

@@ -1,15 +1,9 @@
 import {
   adminEnv,
   DEFAULT_PORTS,
-  databaseConfig,
-  databaseEnv,
   envTypes,
-  kafkaConfig,
-  kafkaEnv,
   keyChangesEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
+  parseServiceEnv,
   rateLimitEnv,
 } from "@apimon/config";
 import { z } from "zod";
@@ -17,17 +11,16 @@ import { MAX_GRACE_SECONDS } from "./domain/key-policy";
 
 /** The keys service's settings. Secrets are in here: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      ...keyChangesEnv,
-      ...adminEnv,
-      // The defaults reported as a key's effective limits; the edge reads the same variables.
-      ...rateLimitEnv,
-      KEYS_PORT: envTypes.port(DEFAULT_PORTS.keys),
-      KEYS_HOST: z.string().default("0.0.0.0"),
+      prefix: "KEYS",
+      port: DEFAULT_PORTS.keys,
+      database: true,
+      kafka: true,
+      // The rate limits are the defaults reported as a key's effective limits; the edge reads the same variables.
+      shared: { ...keyChangesEnv, ...adminEnv, ...rateLimitEnv },
+    },
+    {
       /** HMAC secret for key hashes; the edge must hold the same one. */
       KEY_HASH_SECRET: envTypes.secret(32),
       /** How long a rotated key keeps working unless the rotation asks for another period. */
@@ -38,8 +31,7 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.KEYS_PORT,
-    host: raw.KEYS_HOST,
+    ...settings,
     adminToken: raw.ADMIN_TOKEN,
     keyHashSecret: raw.KEY_HASH_SECRET,
     /** Signs every key change the relay publishes; unset publishes them unsigned (with a warning). */
@@ -47,9 +39,6 @@ export function loadConfig(env = process.env) {
     graceSeconds: raw.KEY_ROTATION_GRACE_SECONDS,
     outboxPollMs: raw.OUTBOX_POLL_MS,
     defaults: { minute: raw.RATE_LIMIT_MINUTE, hour: raw.RATE_LIMIT_HOUR, day: raw.RATE_LIMIT_DAY },
-    database: databaseConfig(raw),
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
   };
 }
 

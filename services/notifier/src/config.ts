@@ -1,14 +1,4 @@
-import {
-  DEFAULT_PORTS,
-  databaseConfig,
-  databaseEnv,
-  envTypes,
-  kafkaConfig,
-  kafkaEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
-} from "@apimon/config";
+import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 import { z } from "zod";
 import { parseTargetRules } from "./domain/target-policy";
 import { CHANNEL_TYPES, type ChannelType } from "./senders/sender";
@@ -35,13 +25,9 @@ const targetList = optionalList.superRefine((entries, ctx) => {
 
 /** The notifier's settings. SMTP_URL may hold a password: log it only through redactUrl. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
+    { prefix: "NOTIFIER", port: DEFAULT_PORTS.notifier, database: true, kafka: true },
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      NOTIFIER_PORT: envTypes.port(DEFAULT_PORTS.notifier),
-      NOTIFIER_HOST: z.string().default("0.0.0.0"),
       /** Consumer groups are `<prefix>-email`, `<prefix>-slack`, `<prefix>-webhook`. */
       NOTIFIER_GROUP_PREFIX: z
         .string()
@@ -76,8 +62,7 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.NOTIFIER_PORT,
-    host: raw.NOTIFIER_HOST,
+    ...settings,
     groupPrefix: raw.NOTIFIER_GROUP_PREFIX,
     channelTypes: raw.NOTIFIER_CHANNEL_TYPES,
     maxAttempts: raw.NOTIFIER_MAX_ATTEMPTS,
@@ -94,9 +79,6 @@ export function loadConfig(env = process.env) {
     smtpUrl: raw.SMTP_URL,
     emailFrom: raw.NOTIFIER_EMAIL_FROM,
     consolePublicUrl: raw.CONSOLE_PUBLIC_URL,
-    database: databaseConfig(raw),
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
   };
 }
 

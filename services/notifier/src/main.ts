@@ -1,8 +1,7 @@
 import { redactUrl } from "@apimon/config";
-import { createPrismaClient } from "@apimon/db";
-import { runService } from "@apimon/http";
+import { createPrismaClient, databaseReadiness } from "@apimon/db";
+import { createHealthApp, runService } from "@apimon/http";
 import { createBatchingProducer, createKafka } from "@apimon/kafka";
-import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createHttpClient } from "./delivery/http-client";
 import { createTargetPolicy } from "./domain/target-policy";
@@ -33,8 +32,9 @@ runService("notifier", loadConfig, ({ config, logger, registry, isShuttingDown }
     },
     settings: { ...config, topicPrefix: config.kafka.topicPrefix },
   });
+  const checks = { database: databaseReadiness(prisma, logger), ...notifier.checks() };
   return {
-    app: createApp({ logger, registry, prisma, checks: notifier.checks(), isShuttingDown }),
+    app: createHealthApp({ logger, registry, checks, isShuttingDown }),
     stop: [
       // Interrupts backoff waits and requests in flight; their slices stay uncommitted and are
       // redelivered, and the attempts already logged are not repeated.

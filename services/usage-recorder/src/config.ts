@@ -1,25 +1,17 @@
-import {
-  DEFAULT_PORTS,
-  databaseEnv,
-  envTypes,
-  kafkaConfig,
-  kafkaEnv,
-  loggingConfig,
-  loggingEnv,
-  parseEnv,
-} from "@apimon/config";
+import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 import { z } from "zod";
 
 /** The usage recorder's settings. DATABASE_URL may hold a password: never log this object. */
 export function loadConfig(env = process.env) {
-  const raw = parseEnv(
+  const { settings, raw } = parseServiceEnv(
     {
-      ...loggingEnv,
-      ...databaseEnv,
-      ...kafkaEnv,
-      USAGE_RECORDER_PORT: envTypes.port(DEFAULT_PORTS.usageRecorder),
-      USAGE_RECORDER_HOST: z.string().default("0.0.0.0"),
-      USAGE_RECORDER_GROUP_ID: z.string().min(1).default("usage-recorder"),
+      prefix: "USAGE_RECORDER",
+      port: DEFAULT_PORTS.usageRecorder,
+      groupId: "usage-recorder",
+      database: true,
+      kafka: true,
+    },
+    {
       /** Most rows written by one bulk statement (and committed after it). */
       USAGE_RECORDER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
       /** Partitions whose batches are written at the same time (each on its own connection). */
@@ -40,9 +32,7 @@ export function loadConfig(env = process.env) {
     env,
   );
   return {
-    port: raw.USAGE_RECORDER_PORT,
-    host: raw.USAGE_RECORDER_HOST,
-    groupId: raw.USAGE_RECORDER_GROUP_ID,
+    ...settings,
     batchSize: raw.USAGE_RECORDER_BATCH_SIZE,
     concurrency: raw.USAGE_RECORDER_CONCURRENCY,
     sessionTimeoutMs: raw.USAGE_RECORDER_SESSION_TIMEOUT_MS,
@@ -52,13 +42,7 @@ export function loadConfig(env = process.env) {
       retentionDays: raw.USAGE_RETENTION_DAYS,
       intervalMs: raw.USAGE_PARTITION_INTERVAL_MS,
     },
-    database: {
-      url: raw.DATABASE_URL,
-      schema: raw.DATABASE_SCHEMA,
-      poolSize: raw.USAGE_RECORDER_DB_POOL_SIZE,
-    },
-    kafka: kafkaConfig(raw),
-    ...loggingConfig(raw),
+    database: { ...settings.database, poolSize: raw.USAGE_RECORDER_DB_POOL_SIZE },
   };
 }
 

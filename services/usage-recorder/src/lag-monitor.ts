@@ -1,5 +1,5 @@
 import { type ConsumerProgress, fetchConsumerLag, type KafkaClient } from "@apimon/kafka";
-import { createPeriodicTask, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
+import { createPeriodicTask, gauge, type Logger, type Registry } from "@apimon/observability";
 
 export interface LagMonitorOptions {
   kafka: KafkaClient;
@@ -38,16 +38,11 @@ export function createLagMonitor({
   intervalMs,
 }: LagMonitorOptions): LagMonitor {
   const log = logger.child({ component: "lag-monitor" });
-  const gauge = metric(
+  const lag = gauge(
     registry,
     "usage_recorder_consumer_lag",
-    (registers) =>
-      new Gauge({
-        name: "usage_recorder_consumer_lag",
-        help: "Messages per partition not yet written and committed (high watermark - committed offset)",
-        labelNames: ["topic", "partition"],
-        registers,
-      }),
+    "Messages per partition not yet written and committed (high watermark - committed offset)",
+    ["topic", "partition"],
   );
   const highs = new Map<number, bigint>();
   let failing = false;
@@ -56,7 +51,7 @@ export function createLagMonitor({
     try {
       for (const p of await fetchConsumerLag(kafka, groupId, topic)) {
         highs.set(p.partition, p.high);
-        gauge.set({ topic, partition: String(p.partition) }, Number(p.lag));
+        lag.set({ topic, partition: String(p.partition) }, Number(p.lag));
       }
       if (failing) log.info("consumer lag readable again");
       failing = false;
@@ -83,7 +78,7 @@ export function createLagMonitor({
       const high = highs.get(partition);
       if (high === undefined) return;
       const next = BigInt(nextOffset);
-      gauge.set({ topic, partition: String(partition) }, Number(high > next ? high - next : 0n));
+      lag.set({ topic, partition: String(partition) }, Number(high > next ? high - next : 0n));
     },
     refresh: () => task.runNow(),
   };

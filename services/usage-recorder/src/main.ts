@@ -1,9 +1,8 @@
 import { redactUrl } from "@apimon/config";
-import { createPrismaClient } from "@apimon/db";
-import { runService } from "@apimon/http";
+import { createPrismaClient, databaseReadiness } from "@apimon/db";
+import { createHealthApp, runService } from "@apimon/http";
 import { createKafka } from "@apimon/kafka";
 import { healthChecks } from "@apimon/observability";
-import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { createUsageRecorder } from "./usage-recorder";
 
@@ -27,11 +26,11 @@ runService("usage-recorder", loadConfig, ({ config, logger, registry, isShutting
     },
   });
   return {
-    app: createApp({
+    app: createHealthApp({
       logger,
       registry,
-      prisma,
-      checks: healthChecks({ consumer: recorder }),
+      maxBodyBytes: 1024,
+      checks: { database: databaseReadiness(prisma, logger), ...healthChecks({ consumer: recorder }) },
       isShuttingDown,
     }),
     stop: [

@@ -1,12 +1,5 @@
 import type { Prisma, PrismaClient } from "@apimon/db";
-import {
-  Counter,
-  createPeriodicTask,
-  Gauge,
-  type Logger,
-  metric,
-  type Registry,
-} from "@apimon/observability";
+import { counter, createPeriodicTask, gauge, type Logger, type Registry } from "@apimon/observability";
 import {
   type DailyPartition,
   type PartitionPolicy,
@@ -80,47 +73,27 @@ export function createPartitionMaintainer({
   retryAfterFailureMs = 60_000,
 }: PartitionMaintainerOptions): PartitionMaintainer {
   const log = logger.child({ component: "partition-maintainer" });
-  const partitionsGauge = metric(
+  const partitionsGauge = gauge(
     registry,
     "usage_recorder_partitions",
-    (registers) =>
-      new Gauge({
-        name: "usage_recorder_partitions",
-        help: "Daily partitions of api_usage after the last maintenance run",
-        registers,
-      }),
+    "Daily partitions of api_usage after the last maintenance run",
   );
-  const changes = metric(
+  const changes = counter(
     registry,
     "usage_recorder_partition_changes_total",
-    (registers) =>
-      new Counter({
-        name: "usage_recorder_partition_changes_total",
-        help: "Partition changes: created, created_with_move (rows taken from the default partition), dropped",
-        labelNames: ["action"],
-        registers,
-      }),
+    "Partition changes: created, created_with_move (rows taken from the default partition), dropped",
+    ["action"],
   );
-  const runs = metric(
+  const runs = counter(
     registry,
     "usage_recorder_partition_runs_total",
-    (registers) =>
-      new Counter({
-        name: "usage_recorder_partition_runs_total",
-        help: "Partition maintenance runs, by outcome (ok, error)",
-        labelNames: ["outcome"],
-        registers,
-      }),
+    "Partition maintenance runs, by outcome (ok, error)",
+    ["outcome"],
   );
-  const lastSuccess = metric(
+  const lastSuccess = gauge(
     registry,
     "usage_recorder_partition_last_success_timestamp_seconds",
-    (registers) =>
-      new Gauge({
-        name: "usage_recorder_partition_last_success_timestamp_seconds",
-        help: "When partition maintenance last succeeded (alert if it falls behind)",
-        registers,
-      }),
+    "When partition maintenance last succeeded (alert if it falls behind)",
   );
 
   /** One change in its own transaction, serialised across instances by the advisory lock. */

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@apimon/db";
-import { Counter, Histogram, metric, type Registry } from "@apimon/observability";
+import { counter, histogram, type Registry } from "@apimon/observability";
 import { INSERT_USAGE_SQL, toArrayLiterals, type UsageRow } from "./domain/usage-row";
 
 export interface WriteResult {
@@ -26,39 +26,24 @@ export interface UsageWriterOptions {
  * one by one.
  */
 export function createUsageWriter({ prisma, registry }: UsageWriterOptions): UsageWriter {
-  const batchRows = metric(
+  const batchRows = histogram(
     registry,
     "usage_recorder_batch_rows",
-    (registers) =>
-      new Histogram({
-        name: "usage_recorder_batch_rows",
-        help: "Rows per bulk insert into api_usage",
-        buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10_000],
-        registers,
-      }),
+    "Rows per bulk insert into api_usage",
+    [1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10_000],
   );
-  const writeSeconds = metric(
+  const writeSeconds = histogram(
     registry,
     "usage_recorder_write_seconds",
-    (registers) =>
-      new Histogram({
-        name: "usage_recorder_write_seconds",
-        help: "Latency of one bulk insert into api_usage, by outcome (ok, error)",
-        labelNames: ["outcome"],
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-        registers,
-      }),
+    "Latency of one bulk insert into api_usage, by outcome (ok, error)",
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ["outcome"],
   );
-  const rowsTotal = metric(
+  const rowsTotal = counter(
     registry,
     "usage_recorder_rows_total",
-    (registers) =>
-      new Counter({
-        name: "usage_recorder_rows_total",
-        help: "Usage rows handled, by result (inserted, duplicate)",
-        labelNames: ["result"],
-        registers,
-      }),
+    "Usage rows handled, by result (inserted, duplicate)",
+    ["result"],
   );
   // Both series exist from the start, so a rate() over them works before the first duplicate.
   rowsTotal.inc({ result: "inserted" }, 0);

@@ -19,6 +19,21 @@ export interface AlertSnapshotSource {
   lastSeenAt: Date;
 }
 
+/** Whom an alert is about and what was measured, in the order every record of it (job, log line) gives them. */
+export function alertObservation({
+  apiKeyId,
+  endpoint,
+  clientIp,
+  observedValue,
+  threshold,
+  occurrences,
+}: Pick<
+  AlertSnapshotSource,
+  "apiKeyId" | "endpoint" | "clientIp" | "observedValue" | "threshold" | "occurrences"
+>) {
+  return { apiKeyId, endpoint, clientIp, observedValue, threshold, occurrences };
+}
+
 export interface JobChannel {
   id: number;
   type: NotificationJob["channel"]["type"];
@@ -53,12 +68,7 @@ export function notificationJob({
       severity: alert.severity,
       status: alert.status,
       message: alert.message,
-      apiKeyId: alert.apiKeyId,
-      endpoint: alert.endpoint,
-      clientIp: alert.clientIp,
-      observedValue: alert.observedValue,
-      threshold: alert.threshold,
-      occurrences: alert.occurrences,
+      ...alertObservation(alert),
       firstSeenAt: alert.firstSeenAt.toISOString(),
       lastSeenAt: alert.lastSeenAt.toISOString(),
     },

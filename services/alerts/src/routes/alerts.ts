@@ -3,16 +3,14 @@ import {
   type AppEnv,
   adminErrorResponses,
   conflict,
+  describeListRoute,
   describeRoute,
   jsonBody,
   jsonResponse,
-  listResponses,
   notFound,
   OpenAPIHono,
-  pageSchema,
   parseOr400,
   readOptionalJson,
-  readQuery,
   readResponses,
   toPage,
 } from "@apimon/http";
@@ -95,18 +93,17 @@ export function createAlertRoutes({
     return alertDetailView(alert, events.reverse(), deliveries.reverse());
   }
 
-  describeRoute(
+  describeListRoute(
     routes,
     {
-      method: "get",
       path: "/",
       summary: "List active alerts (firing or acknowledged)",
       tags,
-      request: { query: activeAlertsQuerySchema },
-      responses: listResponses(alertSchema, "A page of alerts, newest first"),
+      query: activeAlertsQuerySchema,
+      item: alertSchema,
+      page: "A page of alerts, newest first",
     },
-    async (c) => {
-      const query = readQuery(c, activeAlertsQuerySchema);
+    async (c, query) => {
       const where: Prisma.AlertWhereInput = {
         ...filtered(query),
         status: query.status ?? { in: ["firing", "acknowledged"] },
@@ -135,24 +132,19 @@ export function createAlertRoutes({
     },
   );
 
-  describeRoute(
+  describeListRoute(
     routes,
     {
-      method: "get",
       path: "/history",
       summary: "List alerts opened in a date range, any status (resolved included)",
       description: `The range may span at most ${MAX_RANGE_DAYS} days; without one, every alert.`,
       tags,
-      request: { query: historyQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(alertSchema), "A page of alerts, newest first"),
-        ...adminErrorResponses({
-          400: "Invalid query, or `from` not before `to` (`errors` lists the fields)",
-        }),
-      },
+      query: historyQuerySchema,
+      item: alertSchema,
+      page: "A page of alerts, newest first",
+      invalidQuery: "Invalid query, or `from` not before `to` (`errors` lists the fields)",
     },
-    async (c) => {
-      const query = readQuery(c, historyQuerySchema);
+    async (c, query) => {
       const where: Prisma.AlertWhereInput = {
         ...filtered(query),
         status: query.status,

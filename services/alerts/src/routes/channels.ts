@@ -6,18 +6,17 @@ import {
   adminErrorResponses,
   badRequest,
   deleteResponses,
+  describeListRoute,
   describeRoute,
   HttpError,
   INVALID_PATH,
   jsonBody,
   jsonResponse,
-  listResponses,
   notFound,
   OpenAPIHono,
   paginationQuery,
   parseOr400,
   readJson,
-  readQuery,
   readResponses,
   toPage,
 } from "@apimon/http";
@@ -113,18 +112,17 @@ export function createChannelRoutes({
     },
   );
 
-  describeRoute(
+  describeListRoute(
     routes,
     {
-      method: "get",
       path: "/",
       summary: "List notification channels",
       tags,
-      request: { query: listQuerySchema },
-      responses: listResponses(channelSchema, "A page of channels, by id"),
+      query: listQuerySchema,
+      item: channelSchema,
+      page: "A page of channels, by id",
     },
-    async (c) => {
-      const query = readQuery(c, listQuerySchema);
+    async (c, query) => {
       const rows = await prisma.notificationChannel.findMany({
         where: query.cursor !== undefined ? { id: { gt: query.cursor } } : {},
         orderBy: { id: "asc" },

@@ -5,7 +5,7 @@
 // A Redis call that timed out may still have been applied by Redis later; the request was then
 // counted in Redis and in memory. Over-counting by a few requests at the edge of an outage is
 // accepted; under-counting is bounded by per-instance limits.
-import { Counter, Gauge, type Registry } from "@apimon/observability";
+import { counter, gauge, type Registry } from "@apimon/observability";
 import { type Decision, type Limits, unavailableDecision } from "../domain/rate-limit";
 import type { CheckOptions, Clock, Limiter } from "./limiter";
 
@@ -82,18 +82,17 @@ export function createResilientLimiter({
   registry,
   onDegradedChange,
 }: ResilientLimiterOptions): ResilientLimiter {
-  const registers = registry ? [registry] : [];
-  const fallbacks = new Counter({
-    name: "edge_limiter_fallback_total",
-    help: "Rate-limit decisions not taken by Redis (timeout or error), by reason",
-    labelNames: ["reason"] as const,
-    registers,
-  });
-  const degradedGauge = new Gauge({
-    name: "edge_limiter_degraded",
-    help: "1 while the rate limiter answers without Redis",
-    registers,
-  });
+  const fallbacks = counter(
+    registry,
+    "edge_limiter_fallback_total",
+    "Rate-limit decisions not taken by Redis (timeout or error), by reason",
+    ["reason"],
+  );
+  const degradedGauge = gauge(
+    registry,
+    "edge_limiter_degraded",
+    "1 while the rate limiter answers without Redis",
+  );
 
   let degraded = false;
   let retryAt = 0;

@@ -1,6 +1,6 @@
 import { type AuthFailure, topics } from "@apimon/events";
-import type { BatchingProducer } from "@apimon/kafka";
-import { Counter, type Logger, type Registry } from "@apimon/observability";
+import type { PublisherDeps } from "@apimon/kafka";
+import { counter } from "@apimon/observability";
 
 /**
  * Hands auth-failure events to Kafka without awaiting it. Unlike usage events they are not
@@ -11,20 +11,13 @@ export function createAuthFailureRecorder({
   producer,
   logger,
   registry,
-}: {
-  producer: BatchingProducer;
-  logger: Logger;
-  registry?: Registry;
-}): (event: AuthFailure) => void {
-  const existing = registry?.getSingleMetric("edge_auth_failure_events_total");
-  const total =
-    (existing as Counter<"result"> | undefined) ??
-    new Counter({
-      name: "edge_auth_failure_events_total",
-      help: "Auth-failure events by result: published or dropped",
-      labelNames: ["result"] as const,
-      registers: registry ? [registry] : [],
-    });
+}: PublisherDeps): (event: AuthFailure) => void {
+  const total = counter(
+    registry,
+    "edge_auth_failure_events_total",
+    "Auth-failure events by result: published or dropped",
+    ["result"],
+  );
   let lastLog = 0;
   return (event) => {
     producer.publish(topics.authFailures, event).then(

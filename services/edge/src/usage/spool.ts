@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type UsageEvent, usageEventSchema } from "@apimon/events";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { counter, gauge, type Logger, type Registry } from "@apimon/observability";
 
 /**
  * A bounded on-disk journal of usage events, for while Kafka is unreachable.
@@ -73,11 +73,6 @@ interface Segment {
 const SEGMENT = /^seg-(\d{16})\.jsonl$/;
 const segmentName = (seq: number) => `seg-${String(seq).padStart(16, "0")}.jsonl`;
 
-function metric<M>(registry: Registry | undefined, name: string, create: (registers: Registry[]) => M): M {
-  const existing = registry?.getSingleMetric(name);
-  return existing ? (existing as M) : create(registry ? [registry] : []);
-}
-
 export function openUsageSpool({
   dir,
   logger,
@@ -88,32 +83,13 @@ export function openUsageSpool({
   write = (fd, data) => fs.writeSync(fd, data),
 }: UsageSpoolOptions): UsageSpool {
   const log = logger.child({ component: "usage-spool", dir });
-  const refused = metric(
-    registry,
-    "edge_usage_spool_refused_total",
-    (registers) =>
-      new Counter({
-        name: "edge_usage_spool_refused_total",
-        help: "Usage events refused by a full spool",
-        registers,
-      }),
-  );
-  const corrupt = metric(
+  const refused = counter(registry, "edge_usage_spool_refused_total", "Usage events refused by a full spool");
+  const corrupt = counter(
     registry,
     "edge_usage_spool_corrupt_lines_total",
-    (registers) =>
-      new Counter({
-        name: "edge_usage_spool_corrupt_lines_total",
-        help: "Spool lines skipped because they did not parse (torn writes)",
-        registers,
-      }),
+    "Spool lines skipped because they did not parse (torn writes)",
   );
-  const bytesGauge = metric(
-    registry,
-    "edge_usage_spool_bytes",
-    (registers) =>
-      new Gauge({ name: "edge_usage_spool_bytes", help: "Bytes held by the usage spool", registers }),
-  );
+  const bytesGauge = gauge(registry, "edge_usage_spool_bytes", "Bytes held by the usage spool");
 
   fs.mkdirSync(dir, { recursive: true });
   const segments: Segment[] = [];

@@ -1,6 +1,6 @@
 import { topics, type UsageEvent } from "@apimon/events";
 import type { BatchingProducer } from "@apimon/kafka";
-import { Counter, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 import type { UsageSpool } from "./spool";
 
 /**
@@ -48,11 +48,6 @@ export interface UsagePublisherOptions {
   spoolFlushMs?: number;
 }
 
-function metric<M>(registry: Registry | undefined, name: string, create: (registers: Registry[]) => M): M {
-  const existing = registry?.getSingleMetric(name);
-  return existing ? (existing as M) : create(registry ? [registry] : []);
-}
-
 export function createUsagePublisher({
   producer,
   spool,
@@ -64,16 +59,11 @@ export function createUsagePublisher({
   spoolFlushMs = 50,
 }: UsagePublisherOptions): UsagePublisher {
   const log = logger.child({ component: "usage-publisher" });
-  const eventsTotal = metric(
+  const eventsTotal = counter(
     registry,
     "edge_usage_events_total",
-    (registers) =>
-      new Counter({
-        name: "edge_usage_events_total",
-        help: "Usage events by result: recorded, published, spooled, dropped",
-        labelNames: ["result"],
-        registers,
-      }),
+    "Usage events by result: recorded, published, spooled, dropped",
+    ["result"],
   );
   metric(
     registry,

@@ -5,16 +5,15 @@ import {
   badRequest,
   conflict,
   deleteResponses,
+  describeListRoute,
   describeRoute,
   jsonBody,
   jsonResponse,
-  listResponses,
   notFound,
   OpenAPIHono,
   parseOr400,
   readJson,
   readOptionalJson,
-  readQuery,
   readResponses,
   toPage,
 } from "@apimon/http";
@@ -120,20 +119,19 @@ export function createKeyRoutes({
     },
   );
 
-  describeRoute(
+  describeListRoute(
     routes,
     {
-      method: "get",
       path: "/",
       summary: "List API keys",
       description:
         "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others.",
       tags,
-      request: { query: listKeysQuerySchema },
-      responses: listResponses(keySchema, "A page of keys, by id"),
+      query: listKeysQuerySchema,
+      item: keySchema,
+      page: "A page of keys, by id",
     },
-    async (c) => {
-      const query = readQuery(c, listKeysQuerySchema);
+    async (c, query) => {
       const now = clock();
       const filters: Prisma.ApiKeyWhereInput[] = [];
       if (query.cursor !== undefined) filters.push({ id: { gt: query.cursor } });

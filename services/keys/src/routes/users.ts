@@ -2,15 +2,14 @@ import type { PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  describeListRoute,
   describeRoute,
   jsonBody,
   jsonResponse,
-  listResponses,
   notFound,
   OpenAPIHono,
   parseOr400,
   readJson,
-  readQuery,
   toPage,
 } from "@apimon/http";
 import { createUserSchema, idParamSchema, listUsersQuerySchema } from "../schemas";
@@ -52,18 +51,17 @@ export function createUserRoutes({ prisma }: UserRoutesDeps): OpenAPIHono<AppEnv
     },
   );
 
-  describeRoute(
+  describeListRoute(
     routes,
     {
-      method: "get",
       path: "/",
       summary: "List users",
       tags,
-      request: { query: listUsersQuerySchema },
-      responses: listResponses(userSchema, "A page of users, by id"),
+      query: listUsersQuerySchema,
+      item: userSchema,
+      page: "A page of users, by id",
     },
-    async (c) => {
-      const { cursor, limit } = readQuery(c, listUsersQuerySchema);
+    async (c, { cursor, limit }) => {
       const rows = await prisma.user.findMany({
         where: cursor === undefined ? {} : { id: { gt: cursor } },
         orderBy: { id: "asc" },

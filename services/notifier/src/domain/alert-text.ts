@@ -11,6 +11,22 @@ export function alertLink(publicUrl: string, alertId: number | null): string | n
   return `${publicUrl.replace(/\/+$/, "")}/alerts/${alertId}`;
 }
 
+/** What every channel renders a notification from. */
+export interface RenderInput {
+  reason: NotificationReason;
+  alert: JobAlert;
+  /** The operator console's address, for the alert's link. */
+  publicUrl: string;
+}
+
+/** The one-line subject and the console link of a notification (null: the alert has no page). */
+export function alertHeading({ reason, alert, publicUrl }: RenderInput): {
+  subject: string;
+  link: string | null;
+} {
+  return { subject: alertSubject(reason, alert), link: alertLink(publicUrl, alert.id) };
+}
+
 /** "CRITICAL", "WARNING", or "RESOLVED" / "TEST" when the reason says more than the severity. */
 export function alertTag(reason: NotificationReason, alert: JobAlert): string {
   if (reason === "resolved") return "RESOLVED";

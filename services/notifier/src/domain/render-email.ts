@@ -1,11 +1,4 @@
-import {
-  alertFacts,
-  alertLink,
-  alertSubject,
-  type JobAlert,
-  type NotificationReason,
-  reasonSentence,
-} from "./alert-text";
+import { alertFacts, alertHeading, type RenderInput, reasonSentence } from "./alert-text";
 
 export interface EmailContent {
   subject: string;
@@ -29,17 +22,9 @@ export function escapeHtml(text: string): string {
 const SEVERITY_COLOURS = { critical: "#b91c1c", warning: "#b45309", resolved: "#15803d" } as const;
 
 /** The email for one notification: subject, plain text, and HTML with every value escaped. */
-export function renderEmail({
-  reason,
-  alert,
-  publicUrl,
-}: {
-  reason: NotificationReason;
-  alert: JobAlert;
-  publicUrl: string;
-}): EmailContent {
-  const subject = alertSubject(reason, alert);
-  const link = alertLink(publicUrl, alert.id);
+export function renderEmail(input: RenderInput): EmailContent {
+  const { reason, alert } = input;
+  const { subject, link } = alertHeading(input);
   const facts = alertFacts(alert);
   const width = Math.max(...facts.map(([label]) => label.length));
 

@@ -1,9 +1,9 @@
 import {
-  alertLink,
-  alertSubject,
+  alertHeading,
   formatMeasure,
   type JobAlert,
   type NotificationReason,
+  type RenderInput,
   reasonSentence,
 } from "./alert-text";
 
@@ -49,17 +49,9 @@ function field(label: string, value: string): TextObject {
 }
 
 /** The Slack message for one notification: a header with the severity, the facts, a link. */
-export function renderSlack({
-  reason,
-  alert,
-  publicUrl,
-}: {
-  reason: NotificationReason;
-  alert: JobAlert;
-  publicUrl: string;
-}): SlackMessage {
-  const subject = alertSubject(reason, alert);
-  const link = alertLink(publicUrl, alert.id);
+export function renderSlack(input: RenderInput): SlackMessage {
+  const { reason, alert } = input;
+  const { subject, link } = alertHeading(input);
   const blocks: SlackBlock[] = [
     {
       type: "header",

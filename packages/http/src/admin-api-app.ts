@@ -1,0 +1,61 @@
+import type { HealthOptions } from "@apimon/observability";
+import type { Hono } from "hono";
+import { type AppEnv, createHealthApp, type HttpAppOptions } from "./app";
+import { requireAdminToken } from "./auth";
+import { createDocsRoutes } from "./docs";
+import { type ApiDocumentOptions, describeHealthRoutes, OpenAPIHono, serveOpenApiDocument } from "./openapi";
+
+/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
+export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+
+export type AdminApiAppOptions = HttpAppOptions &
+  HealthOptions &
+  ApiDocumentOptions & {
+    adminToken: string;
+    /** What /readyz checks, as the document tells it. */
+    readiness: string;
+    /** Mounts the service's routers; they are served under /api/v1 behind the admin token. */
+    routes: (api: OpenAPIHono<AppEnv>) => void;
+    /** An error a router threw as an HttpError where it is one (a database error); anything else unchanged. */
+    toHttpError: (error: unknown) => unknown;
+    /** Further described routes outside the API (redirects). */
+    describeRoot?: (described: OpenAPIHono<AppEnv>) => void;
+  };
+
+/**
+ * An admin API service: health and metrics, the routers under /api/v1 behind the admin token,
+ * the OpenAPI document made from the routes' own descriptions (`/openapi.json`) and its
+ * interactive reference (`/docs`).
+ */
+export function createAdminApiApp({
+  adminToken,
+  readiness,
+  routes,
+  toHttpError,
+  describeRoot,
+  title,
+  description,
+  version,
+  maxBodyBytes = ADMIN_MAX_BODY_BYTES,
+  ...options
+}: AdminApiAppOptions): Hono<AppEnv> {
+  const app = createHealthApp({ maxBodyBytes, ...options });
+  // Every route below is described; the walk over app.routes in openapi.test.ts keeps it so.
+  const described = new OpenAPIHono<AppEnv>();
+  describeHealthRoutes(described, readiness);
+  described.route("/", createDocsRoutes({ title }));
+  describeRoot?.(described);
+
+  const api = new OpenAPIHono<AppEnv>();
+  api.use(requireAdminToken(adminToken));
+  routes(api);
+  // Database errors become HTTP errors in this one place; rethrown, they reach the shared
+  // handler of createHttpApp, which renders every error as {"detail": ...}.
+  api.onError((error) => {
+    throw toHttpError(error);
+  });
+  described.route("/api/v1", api);
+  serveOpenApiDocument(described, { title, description, version });
+  app.route("/", described);
+  return app;
+}
