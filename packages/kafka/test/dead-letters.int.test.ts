@@ -1,16 +1,14 @@
 import { type DlqRecord, dlqTopic, type TopicSpec, topics } from "@apimon/events";
 import {
+  createTestTopics,
   makeUsageEvent,
-  testInfra,
+  type TestTopics,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import {
   createConsumerRunner,
-  createKafka,
-  ensureTopics,
   type KafkaClient,
   readDeadLetters,
   replayDeadLetters,
@@ -21,22 +19,16 @@ import {
 
 const logger = testLogger("kafka-dead-letters-test");
 const usage = topics.usageEvents as TopicSpec<unknown>;
+let run: TestTopics;
 let kafka: KafkaClient;
 let prefix: string;
-let created: string[] = [];
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-dead-letters-int", logger });
-  prefix = uniqueTopicPrefix("kdlq");
-  created = (await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created;
+  run = await createTestTopics("kdlq", [usage], { logger, withDlq: true });
+  ({ kafka, prefix } = run);
 });
 
-afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
-});
+afterAll(() => run.cleanup());
 
 interface Read {
   value: string | null;

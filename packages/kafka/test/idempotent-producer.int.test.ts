@@ -3,6 +3,7 @@ import { topics, type UsageEvent } from "@apimon/events";
 import {
   type ControlledBroker,
   createTcpProxy,
+  deleteTopics,
   makeUsageEvent,
   privateBroker,
   type TcpProxy,
@@ -76,12 +77,7 @@ describe("idempotent producer", () => {
       await ensureTopics(direct, { prefix, specs: [usage] });
     });
 
-    afterEach(async () => {
-      const admin = direct.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topicName(usage, prefix)] }).catch(() => {});
-      await admin.disconnect();
-    });
+    afterEach(() => deleteTopics(direct, [topicName(usage, prefix)]));
 
     afterAll(async () => {
       await proxy.close();

@@ -1,64 +1,47 @@
 import { topics } from "@apimon/events";
 import {
+  createTestTopics,
   makeUsageEvent,
-  testInfra,
+  sendRaw,
+  type TestTopics,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import type { Kafka } from "kafkajs";
-import {
-  type ConsumerRunner,
-  createConsumerRunner,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  subscription,
-  topicName,
-} from "../src";
+import { type ConsumerRunner, createConsumerRunner, type KafkaClient, subscription } from "../src";
 
 const logger = testLogger("kafka-initial-offset");
 const usage = topics.usageEvents;
-let kafka: Kafka;
+let run: TestTopics;
+let kafka: KafkaClient;
 let prefix: string;
 let topic: string;
-const created: string[] = [];
-const groups: string[] = [];
 const runners: ConsumerRunner[] = [];
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-initial-offset", logger });
-  prefix = uniqueTopicPrefix("kafka-seek");
-  topic = topicName(usage, prefix);
-  created.push(...(await ensureTopics(kafka, { prefix, specs: [usage] })).created);
+  run = await createTestTopics("kafka-seek", [usage], { logger });
+  ({ kafka, prefix } = run);
+  topic = run.name(usage);
   // Offsets 0..19.
   await send(20);
 });
 
 /** Appends `count` events to partition 0. */
-async function send(count: number): Promise<void> {
-  // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await raw.connect();
-  await raw.send({
+function send(count: number): Promise<void> {
+  return sendRaw(
+    kafka,
     topic,
-    messages: Array.from({ length: count }, (_, i) => ({
+    Array.from({ length: count }, (_, i) => ({
       key: "k",
       partition: 0,
       value: JSON.stringify(makeUsageEvent({ endpoint: `/e/${i}` })),
     })),
-  });
-  await raw.disconnect();
+  );
 }
 
 afterAll(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-  await deleteConsumerGroups(kafka, groups);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
+  await run.cleanup();
 });
 
 /** Runs a group over the topic, recording the offsets handed to the handler and the lookups. */
@@ -83,7 +66,7 @@ async function consume(groupId: string, initialOffset: (partition: number) => st
     },
   });
   runners.push(runner);
-  groups.push(groupId);
+  run.adoptGroups(groupId);
   await runner.start();
   return { runner, offsets, lookups };
 }

@@ -22,5 +22,21 @@ export {
   startHttpReceiver,
   startSmtpReceiver,
 } from "./receivers";
+export {
+  expectConfigRefused,
+  type LogLine,
+  logLines,
+  milestonesLogged,
+  waitReady,
+} from "./service";
 export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
+export {
+  createTestTopics,
+  deleteTopics,
+  readTopic,
+  sendRaw,
+  type TestTopics,
+  type TestTopicsOptions,
+  type TopicReader,
+} from "./test-topics";
 export { waitFor } from "./wait";

@@ -1,0 +1,162 @@
+import { dlqTopic, type TopicSpec } from "@apimon/events";
+import {
+  type ConsumerProgress,
+  type ConsumerRunner,
+  createConsumerRunner,
+  createKafka,
+  deleteConsumerGroups,
+  ensureTopics,
+  type KafkaClient,
+  subscription,
+  topicName,
+} from "@apimon/kafka";
+import type { Logger } from "@apimon/observability";
+import type { Message } from "kafkajs";
+import { testInfra } from "./infra";
+import { testLogger } from "./logger";
+import { uniqueName, uniqueTopicPrefix } from "./names";
+
+/** One test run's own topics and consumer groups on the test broker. */
+export interface TestTopics {
+  kafka: KafkaClient;
+  /** The run's topic prefix (`<label>-…-<random>.`), to hand to producers, consumers and services. */
+  prefix: string;
+  /** The broker-side name of a catalog topic in this run. */
+  name(spec: TopicSpec<unknown> | { name: string }): string;
+  /** Creates more catalog topics under the prefix (deleted by cleanup()). */
+  ensure(specs: TopicSpec<unknown>[]): Promise<void>;
+  /** A fresh consumer-group id, deleted by cleanup(). */
+  group(label: string): string;
+  /** Groups made elsewhere (a service's, from a name of ours) that cleanup() deletes too. */
+  adoptGroups(...groupIds: string[]): void;
+  /** Deletes the groups and the topics this run created; never throws. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestTopicsOptions {
+  /** A client of the caller's (another broker, other retries); one on the test broker otherwise. */
+  kafka?: KafkaClient;
+  logger?: Logger;
+  /** The prefix to use instead of a fresh one (e.g. one an ACL was granted for). */
+  prefix?: string;
+  /** Also create each spec's dead-letter topic. */
+  withDlq?: boolean;
+  replicationFactor?: number;
+}
+
+/**
+ * Creates `specs` under a brand-new prefix, so that offsets, groups and dead letters belong to
+ * this run alone. Call cleanup() in afterAll.
+ */
+export async function createTestTopics(
+  label: string,
+  specs: TopicSpec<unknown>[],
+  {
+    kafka,
+    logger = testLogger(label),
+    prefix = uniqueTopicPrefix(label),
+    withDlq = false,
+    replicationFactor,
+  }: TestTopicsOptions = {},
+): Promise<TestTopics> {
+  const client = kafka ?? createKafka({ brokers: testInfra.kafkaBrokers, clientId: label, logger });
+  const created: string[] = [];
+  const groups: string[] = [];
+  const ensure = async (more: TopicSpec<unknown>[]) => {
+    const all = withDlq ? [...more, ...more.map((s) => dlqTopic(s))] : more;
+    created.push(...(await ensureTopics(client, { prefix, specs: all, replicationFactor })).created);
+  };
+  await ensure(specs);
+  return {
+    kafka: client,
+    prefix,
+    name: (spec) => topicName(spec, prefix),
+    ensure,
+    group(groupLabel) {
+      const id = uniqueName(groupLabel);
+      groups.push(id);
+      return id;
+    },
+    adoptGroups(...groupIds) {
+      groups.push(...groupIds);
+    },
+    async cleanup() {
+      await deleteConsumerGroups(client, groups.splice(0)).catch(() => {});
+      await deleteTopics(client, created.splice(0));
+    },
+  };
+}
+
+/** Deletes topics, ignoring those already gone. */
+export async function deleteTopics(kafka: KafkaClient, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: names }).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Writes raw messages (any bytes, partitions chosen by the caller) with an idempotent producer:
+ * a retried send (the broker wrote it, its answer was lost) must not double the data.
+ */
+export async function sendRaw(kafka: KafkaClient, topic: string, messages: Message[]): Promise<void> {
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await raw.connect();
+  try {
+    await raw.send({ topic, messages });
+  } finally {
+    await raw.disconnect();
+  }
+}
+
+/** What a reader of one topic has collected so far. */
+export interface TopicReader<T> {
+  /** Every valid message's value, in arrival order. */
+  values: T[];
+  runner: ConsumerRunner;
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads a catalog topic of the run into `values` with a consumer group of its own (deleted by
+ * cleanup()), as a downstream service would.
+ */
+export async function readTopic<T>(
+  topics: TestTopics,
+  spec: TopicSpec<T>,
+  {
+    label = "reader",
+    logger = testLogger(label),
+    onValue,
+    onProgress,
+  }: {
+    label?: string;
+    logger?: Logger;
+    onValue?: (value: T) => Promise<void> | void;
+    onProgress?: (progress: ConsumerProgress) => void;
+  } = {},
+): Promise<TopicReader<T>> {
+  const values: T[] = [];
+  const runner = createConsumerRunner({
+    kafka: topics.kafka,
+    groupId: topics.group(label),
+    logger,
+    topicPrefix: topics.prefix,
+    maxWaitTimeMs: 100,
+    subscriptions: [
+      subscription(spec, async (messages) => {
+        for (const m of messages) {
+          await onValue?.(m.value);
+          values.push(m.value);
+        }
+      }),
+    ],
+    onProgress,
+  });
+  await runner.start();
+  return { values, runner, stop: () => runner.stop() };
+}
