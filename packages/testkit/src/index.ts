@@ -27,6 +27,7 @@ export {
   type LogLine,
   logLines,
   milestonesLogged,
+  serviceEnv,
   waitReady,
 } from "./service";
 export { createTcpProxy, type TcpProxy } from "./tcp-proxy";

@@ -1,3 +1,4 @@
+import { testInfra } from "./infra";
 import { spawnTsx, type TsxProcess } from "./process";
 import { waitFor } from "./wait";
 
@@ -61,4 +62,22 @@ export async function expectConfigRefused(
   const stderr = child.stderr();
   expect(stderr).toContain(`${service} failed to start: Invalid configuration:`);
   for (const variable of variables) expect(stderr).toContain(`${variable}:`);
+}
+
+/**
+ * The environment of a service process on a test run's database and topics (the test broker
+ * unless `KAFKA_BROKERS` is among `more`), logging at info so its milestones can be read back.
+ */
+export function serviceEnv(
+  { databaseUrl, topicPrefix }: { databaseUrl: string; topicPrefix: string },
+  more: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    LOG_LEVEL: "info",
+    ...more,
+  };
 }

@@ -78,7 +78,7 @@ export async function createTestTopics(
       return id;
     },
     adoptGroups(...groupIds) {
-      groups.push(...groupIds);
+      for (const id of groupIds) if (!groups.includes(id)) groups.push(id);
     },
     async cleanup() {
       await deleteConsumerGroups(client, groups.splice(0)).catch(() => {});
