@@ -9,6 +9,7 @@ export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
+export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./keys";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
@@ -27,13 +28,16 @@ export {
   type LogLine,
   logLines,
   milestonesLogged,
+  type ServiceProcess,
   serviceEnv,
+  startService,
   waitReady,
 } from "./service";
 export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
 export {
   createTestTopics,
   deleteTopics,
+  readToEnd,
   readTopic,
   sendRaw,
   type TestTopics,

@@ -1,3 +1,4 @@
+import { freePort } from "./broker";
 import { testInfra } from "./infra";
 import { spawnTsx, type TsxProcess } from "./process";
 import { waitFor } from "./wait";
@@ -80,4 +81,32 @@ export function serviceEnv(
     LOG_LEVEL: "info",
     ...more,
   };
+}
+
+/** A service's main.ts running on a loopback port of its own. */
+export type ServiceProcess = TsxProcess & { port: number; url: string };
+
+/**
+ * Starts a service's main.ts on a loopback port (`<envPrefix>_PORT`, a free one unless given;
+ * `<envPrefix>_HOST`) on a test run's database and topics, with `env` settings of its own.
+ */
+export async function startService(
+  entry: string,
+  {
+    envPrefix,
+    databaseUrl,
+    topicPrefix,
+    port,
+    env = {},
+  }: { envPrefix: string; databaseUrl: string; topicPrefix: string; port?: number; env?: NodeJS.ProcessEnv },
+): Promise<ServiceProcess> {
+  const listenOn = port ?? (await freePort());
+  const child = spawnTsx(
+    entry,
+    serviceEnv(
+      { databaseUrl, topicPrefix },
+      { [`${envPrefix}_PORT`]: String(listenOn), [`${envPrefix}_HOST`]: "127.0.0.1", ...env },
+    ),
+  );
+  return Object.assign(child, { port: listenOn, url: `http://127.0.0.1:${listenOn}` });
 }

@@ -1,11 +1,13 @@
 import { dlqTopic, type TopicSpec } from "@apimon/events";
 import {
+  type ConsumedMessage,
   type ConsumerProgress,
   type ConsumerRunner,
   createConsumerRunner,
   createKafka,
   deleteConsumerGroups,
   ensureTopics,
+  fetchEndOffsets,
   type KafkaClient,
   subscription,
   topicName,
@@ -15,6 +17,7 @@ import type { Message } from "kafkajs";
 import { testInfra } from "./infra";
 import { testLogger } from "./logger";
 import { uniqueName, uniqueTopicPrefix } from "./names";
+import { waitFor } from "./wait";
 
 /** One test run's own topics and consumer groups on the test broker. */
 export interface TestTopics {
@@ -82,7 +85,7 @@ export async function createTestTopics(
     },
     async cleanup() {
       await deleteConsumerGroups(client, groups.splice(0)).catch(() => {});
-      await deleteTopics(client, created.splice(0));
+      await deleteTopics(client, created.splice(0)).catch(() => {});
     },
   };
 }
@@ -159,4 +162,34 @@ export async function readTopic<T>(
   });
   await runner.start();
   return { values, runner, stop: () => runner.stop() };
+}
+
+/**
+ * Everything on a catalog topic as of now (up to its end offsets when called), read by a fresh
+ * consumer group. The default wait is long: a fresh group on a broker that just restarted can
+ * take a while to join on a busy machine.
+ */
+export async function readToEnd<T>(
+  kafka: KafkaClient,
+  prefix: string,
+  spec: TopicSpec<T>,
+  { logger = testLogger("read-to-end"), timeoutMs = 150_000 }: { logger?: Logger; timeoutMs?: number } = {},
+): Promise<ConsumedMessage<T>[]> {
+  const ends = await fetchEndOffsets(kafka, topicName(spec, prefix));
+  const total = ends.reduce((sum, p) => sum + Number(p.high - p.low), 0);
+  const seen: ConsumedMessage<T>[] = [];
+  const runner = createConsumerRunner({
+    kafka,
+    groupId: uniqueName(`${spec.name}-reader`),
+    logger,
+    topicPrefix: prefix,
+    subscriptions: [subscription(spec, async (messages) => void seen.push(...messages))],
+  });
+  await runner.start();
+  try {
+    await waitFor(() => seen.length >= total, { timeoutMs, what: `${total} messages on ${spec.name}` });
+  } finally {
+    await runner.stop();
+  }
+  return seen;
 }

@@ -267,18 +267,18 @@ describe("alerts", () => {
     const channel = await prisma.notificationChannel.create({
       data: { name: "pager", type: "webhook", target: "https://pager.example.com/h" },
     });
+    const delivery = {
+      deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
+      alertId: ids.brute,
+      channelId: channel.id,
+      attempt: 1,
+      status: "failed" as const,
+      responseCode: 503,
+      error: "HTTP 503",
+      latencyMs: 40,
+    };
     await prisma.notificationDelivery.create({
-      data: {
-        deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
-        alertId: ids.brute,
-        channelId: channel.id,
-        attempt: 1,
-        status: "failed",
-        responseCode: 503,
-        error: "HTTP 503",
-        latencyMs: 40,
-        createdAt: new Date("2026-11-27T09:00:01.000Z"),
-      },
+      data: { ...delivery, createdAt: new Date("2026-11-27T09:00:01.000Z") },
     });
     const res = await api("GET", `/${ids.brute}`);
     expect(res.status).toBe(200);
@@ -338,20 +338,7 @@ describe("alerts", () => {
           channelIds: [],
         },
       ],
-      deliveries: [
-        {
-          id: expect.any(Number),
-          deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
-          alertId: ids.brute,
-          channelId: channel.id,
-          attempt: 1,
-          status: "failed",
-          responseCode: 503,
-          error: "HTTP 503",
-          latencyMs: 40,
-          createdAt: "2026-11-27T09:00:01.000Z",
-        },
-      ],
+      deliveries: [{ id: expect.any(Number), ...delivery, createdAt: "2026-11-27T09:00:01.000Z" }],
     });
     await prisma.notificationChannel.delete({ where: { id: channel.id } });
   });

@@ -3,10 +3,8 @@ import { type BatchingProducer, createBatchingProducer, type KafkaClient } from 
 import {
   createTestDatabase,
   expectConfigRefused,
-  freePort,
   logLines,
-  serviceEnv,
-  spawnTsx,
+  startService,
   type TestDatabase,
   testLogger,
   uniqueName,
@@ -39,23 +37,19 @@ describe("alerts service process", () => {
   });
 
   it("starts from its composition root, turns signals into alerts and jobs, and shuts down in order", async () => {
-    const port = await freePort();
-    const alerts = spawnTsx(
-      entry,
-      serviceEnv(
-        { databaseUrl: db.url, topicPrefix: prefix },
-        {
-          ALERTS_PORT: String(port),
-          ALERTS_HOST: "127.0.0.1",
-          ALERTS_GROUP_ID: uniqueName("alerts-main"),
-          CONSOLE_PUBLIC_URL: "http://127.0.0.1:8087",
-          ALERTS_SCHEDULER_MS: "200",
-          ADMIN_TOKEN,
-          OUTBOX_POLL_MS: "50",
-        },
-      ),
-    );
-    const base = `http://127.0.0.1:${port}`;
+    const alerts = await startService(entry, {
+      envPrefix: "ALERTS",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        ALERTS_GROUP_ID: uniqueName("alerts-main"),
+        CONSOLE_PUBLIC_URL: "http://127.0.0.1:8087",
+        ALERTS_SCHEDULER_MS: "200",
+        ADMIN_TOKEN,
+        OUTBOX_POLL_MS: "50",
+      },
+    });
+    const base = alerts.url;
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 
     try {

@@ -2,11 +2,9 @@ import { topics } from "@apimon/events";
 import { createBatchingProducer } from "@apimon/kafka";
 import {
   createTestDatabase,
-  freePort,
   makeUsageEvent,
   readTopic,
-  serviceEnv,
-  spawnTsx,
+  startService,
   type TestDatabase,
   waitFor,
   waitReady,
@@ -29,21 +27,17 @@ describe("anomaly detector process", () => {
   it("starts from its composition root, serves health and metrics, signals, and shuts down in order", async () => {
     const run = await createDetectorTopics("detector-main");
     const { kafka, prefix } = run;
-    const port = await freePort();
-    const detector = spawnTsx(
-      entry,
-      serviceEnv(
-        { databaseUrl: db.url, topicPrefix: prefix },
-        {
-          DETECTOR_PORT: String(port),
-          DETECTOR_HOST: "127.0.0.1",
-          DETECTOR_GROUP_ID: run.group("detector-main"),
-          DETECTOR_SETTINGS_POLL_MS: "200",
-          DETECTOR_TICK_MS: "200",
-        },
-      ),
-    );
-    const base = `http://127.0.0.1:${port}`;
+    const detector = await startService(entry, {
+      envPrefix: "DETECTOR",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        DETECTOR_GROUP_ID: run.group("detector-main"),
+        DETECTOR_SETTINGS_POLL_MS: "200",
+        DETECTOR_TICK_MS: "200",
+      },
+    });
+    const base = detector.url;
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
     const reader = await readTopic(run, topics.alertSignals, { label: "detector-main-reader", logger });
     const signals = reader.values;

@@ -7,7 +7,6 @@ import {
   createConsumerRunner,
   createKafka,
   deleteConsumerGroups,
-  ensureTopics,
   fetchEndOffsets,
   type KafkaClient,
   subscription,
@@ -17,12 +16,13 @@ import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTcpProxy,
   createTestDatabase,
+  createTestTopics,
   makeUsageEvent,
   type TestDatabase,
+  type TestTopics,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { createUsageEventsHandler } from "../src/handlers/usage-events";
@@ -37,12 +37,14 @@ import {
   streamWithDuplicates,
   totalUsage,
   usage,
+  waitForStoredOffsetsAtEnd,
+  waitForTotalUsage,
 } from "./support";
 
 const logger = testLogger("key-stats-test");
 let db: TestDatabase;
 let kafka: KafkaClient;
-const createdTopics: string[] = [];
+const runs: TestTopics[] = [];
 const groups: string[] = [];
 const runners: ConsumerRunner[] = [];
 const clients: PrismaClient[] = [];
@@ -58,18 +60,15 @@ afterAll(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
   await Promise.all(clients.map((c) => c.$disconnect()));
   await deleteConsumerGroups(kafka, groups);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
-  await admin.disconnect();
+  await Promise.all(runs.map((run) => run.cleanup()));
   await db?.drop();
 });
 
+/** The usage topic and its DLQ under a new prefix, so that one test's offsets are its own. */
 async function freshTopics(label: string): Promise<string> {
-  const prefix = uniqueTopicPrefix(label);
-  const result = await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] });
-  createdTopics.push(...result.created);
-  return prefix;
+  const run = await createTestTopics(label, [usage], { kafka, logger, withDlq: true });
+  runs.push(run);
+  return run.prefix;
 }
 
 /** key-stats as main.ts wires it, on the given database url. */
@@ -118,6 +117,11 @@ async function outcomes(registry: Registry): Promise<Record<string, number>> {
   return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
 }
 
+/** How many times the runner retried a batch so far. */
+async function retries(registry: Registry): Promise<number> {
+  return (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
+}
+
 async function dlqDepth(prefix: string): Promise<number> {
   const offsets = await fetchEndOffsets(kafka, topicName(dlqTopic(usage), prefix));
   return offsets.reduce((sum, p) => sum + Number(p.high - p.low), 0);
@@ -140,17 +144,8 @@ describe("key-stats counting usage events into api_keys", () => {
     await publishInChunks(producer, [...publishOrder, ...orphans], { chunk: 1000 });
     await producer.disconnect();
 
-    await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-      timeoutMs: 120_000,
-      what: "usage_count to reach 10,000",
-    });
-    await waitFor(
-      async () => {
-        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
-        return JSON.stringify(stored) === JSON.stringify(end);
-      },
-      { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
-    );
+    await waitForTotalUsage(db, keyIds, 10_000);
+    await waitForStoredOffsetsAtEnd(db, kafka, prefix, groupId);
 
     expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
     expect(await totalUsage(db, keyIds)).toBe(10_000);
@@ -178,22 +173,19 @@ describe("key-stats counting usage events into api_keys", () => {
     const first = await startKeyStats(prefix, db.url);
     const producer = newProducer(prefix);
     await publishInChunks(producer, [original, ...between], { chunk: 1000 });
-    await waitFor(async () => (await totalUsage(db, ids)) >= 25_001, {
-      timeoutMs: 200_000,
-      what: "usage_count to reach 25,001",
-    });
+    await waitForTotalUsage(db, ids, 25_001, 200_000);
     await first.runner.stop();
 
     // A new process of the same group: nothing of the first one's memory survives.
     const second = await startKeyStats(prefix, db.url, first.groupId);
     await publishInChunks(producer, [original, ...after], { chunk: 100 });
     await producer.disconnect();
-    await waitFor(
-      async () => {
-        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, first.groupId);
-        return JSON.stringify(stored) === JSON.stringify(end);
-      },
-      { timeoutMs: 120_000, what: "the stored offsets to reach the end of the partition" },
+    await waitForStoredOffsetsAtEnd(
+      db,
+      kafka,
+      prefix,
+      first.groupId,
+      "the stored offsets to reach the end of the partition",
     );
 
     // The copy sits 25,001 offsets behind its original, in the same partition: a window of the
@@ -228,12 +220,10 @@ describe("key-stats counting usage events into api_keys", () => {
       // sees an error and retries a batch that did commit: the stored offset makes it a no-op).
       await proxy.interrupt();
       await publishInChunks(producer, publishOrder.slice(4000, 8000), { chunk: 500 });
-      const retries = async () =>
-        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
-      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      await waitFor(async () => (await retries(registry)) >= 2, { timeoutMs: 120_000, what: "retries" });
       const countedDuringOutage = await totalUsage(db, keyIds);
-      const retriesSoFar = await retries();
-      await waitFor(async () => (await retries()) >= retriesSoFar + 2, {
+      const retriesSoFar = await retries(registry);
+      await waitFor(async () => (await retries(registry)) >= retriesSoFar + 2, {
         timeoutMs: 120_000,
         what: "more retries",
       });
@@ -243,10 +233,7 @@ describe("key-stats counting usage events into api_keys", () => {
       await proxy.resume();
       await publishInChunks(producer, publishOrder.slice(8000), { chunk: 500 });
       await producer.disconnect();
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 10,000",
-      });
+      await waitForTotalUsage(db, keyIds, 10_000);
       // Give a wrongly repeated batch the chance to show up before asserting the exact sum.
       await new Promise((r) => setTimeout(r, 500));
       expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
@@ -284,9 +271,7 @@ describe("key-stats counting usage events into api_keys", () => {
       await admin.$executeRawUnsafe(`revoke update on api_keys from "${role}"`);
       const revokedAt = Date.now();
       await publishInChunks(producer, publishOrder.slice(1000, 2000), { chunk: 250 });
-      const retries = async () =>
-        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
-      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      await waitFor(async () => (await retries(registry)) >= 2, { timeoutMs: 120_000, what: "retries" });
       const countedWhileRevoked = await totalUsage(db, keyIds);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - revokedAt))));
       expect(await totalUsage(db, keyIds)).toBe(countedWhileRevoked);
@@ -296,10 +281,7 @@ describe("key-stats counting usage events into api_keys", () => {
       await admin.$executeRawUnsafe(`grant update on api_keys to "${role}"`);
       await publishInChunks(producer, publishOrder.slice(2000), { chunk: 250 });
       await producer.disconnect();
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 3000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 3,000",
-      });
+      await waitForTotalUsage(db, keyIds, 3000);
       await new Promise((r) => setTimeout(r, 500));
       expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
       expect(await totalUsage(db, keyIds)).toBe(3000);

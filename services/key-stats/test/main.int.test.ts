@@ -6,8 +6,7 @@ import {
   freePort,
   logLines,
   milestonesLogged,
-  serviceEnv,
-  spawnTsx,
+  startService,
   type TestDatabase,
   type TestTopics,
   type TsxProcess,
@@ -22,10 +21,11 @@ import {
   keyStats,
   publishInChunks,
   seedKeys,
-  storedAndEndOffsets,
   streamWithDuplicates,
   totalUsage,
   usage,
+  waitForStoredOffsetsAtEnd,
+  waitForTotalUsage,
 } from "./support";
 
 const entry = "services/key-stats/src/main.ts";
@@ -49,23 +49,21 @@ afterAll(async () => {
 const processes: TsxProcess[] = [];
 
 /** The real main.ts (spawnTsx runs it under node itself, so a SIGKILL really kills it). */
-function start(port: number, groupId: string): TsxProcess {
-  const handle = spawnTsx(
-    entry,
-    serviceEnv(
-      { databaseUrl: db.url, topicPrefix: run.prefix },
-      {
-        KEY_STATS_PORT: String(port),
-        KEY_STATS_HOST: "127.0.0.1",
-        KEY_STATS_GROUP_ID: groupId,
-        // Small transactions, so that the kill is likely to land between a database commit and
-        // the Kafka commit that follows it.
-        KEY_STATS_MAX_BATCH_SIZE: "50",
-        // The killed member gives up its partitions after this long (the broker's minimum).
-        KEY_STATS_SESSION_TIMEOUT_MS: "6000",
-      },
-    ),
-  );
+async function start(port: number, groupId: string): Promise<TsxProcess> {
+  const handle = await startService(entry, {
+    envPrefix: "KEY_STATS",
+    databaseUrl: db.url,
+    topicPrefix: run.prefix,
+    port,
+    env: {
+      KEY_STATS_GROUP_ID: groupId,
+      // Small transactions, so that the kill is likely to land between a database commit and
+      // the Kafka commit that follows it.
+      KEY_STATS_MAX_BATCH_SIZE: "50",
+      // The killed member gives up its partitions after this long (the broker's minimum).
+      KEY_STATS_SESSION_TIMEOUT_MS: "6000",
+    },
+  });
   processes.push(handle);
   return handle;
 }
@@ -82,7 +80,7 @@ describe("key-stats process", () => {
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     const port = await freePort();
 
-    const first = start(port, groupId);
+    const first = await start(port, groupId);
     expect(await ready(port)).toEqual({
       status: "ready",
       checks: { database: { ok: true }, consumer: { ok: true } },
@@ -106,23 +104,14 @@ describe("key-stats process", () => {
             expect(await first.exited).toBe("SIGKILL");
             killedAt = await totalUsage(db, keyIds);
           }
-          if (sent >= 6000 && !second) second = start(port, groupId);
+          if (sent >= 6000 && !second) second = await start(port, groupId);
         },
       });
       expect(killedAt).toBeGreaterThan(0);
       expect(killedAt).toBeLessThan(10_000);
 
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 10,000",
-      });
-      await waitFor(
-        async () => {
-          const { stored, end } = await storedAndEndOffsets(db, run.kafka, run.prefix, groupId);
-          return JSON.stringify(stored) === JSON.stringify(end);
-        },
-        { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
-      );
+      await waitForTotalUsage(db, keyIds, 10_000);
+      await waitForStoredOffsetsAtEnd(db, run.kafka, run.prefix, groupId);
       expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
       expect(await totalUsage(db, keyIds)).toBe(10_000);
 

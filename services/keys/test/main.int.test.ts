@@ -4,8 +4,7 @@ import {
   createTestDatabase,
   expectConfigRefused,
   milestonesLogged,
-  serviceEnv,
-  spawnTsx,
+  startService,
   type TestDatabase,
   testKafka,
   uniqueTopicPrefix,
@@ -30,21 +29,17 @@ describe("keys service process", () => {
   it("starts from its composition root, relays key changes to Kafka, and shuts down in order", async () => {
     const prefix = uniqueTopicPrefix("keys-main");
     await ensureTopics(testKafka(), { prefix, specs: [topics.keyChanges] });
-    const port = 20_000 + Math.floor(Math.random() * 2000);
-    const keys = spawnTsx(
-      entry,
-      serviceEnv(
-        { databaseUrl: db.url, topicPrefix: prefix },
-        {
-          KEYS_PORT: String(port),
-          KEYS_HOST: "127.0.0.1",
-          ADMIN_TOKEN,
-          KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
-          OUTBOX_POLL_MS: "50",
-        },
-      ),
-    );
-    const base = `http://127.0.0.1:${port}`;
+    const keys = await startService(entry, {
+      envPrefix: "KEYS",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        ADMIN_TOKEN,
+        KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
+        OUTBOX_POLL_MS: "50",
+      },
+    });
+    const base = keys.url;
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 
     try {

@@ -5,11 +5,9 @@ import {
   createTestDatabase,
   createTestTopics,
   expectConfigRefused,
-  freePort,
   logLines,
   type SmtpReceiver,
-  serviceEnv,
-  spawnTsx,
+  startService,
   startSmtpReceiver,
   type TestDatabase,
   testLogger,
@@ -45,21 +43,17 @@ describe("notifier process", () => {
     const channel = await db.prisma.notificationChannel.create({
       data: { name: "ops mail", type: "email", target: "ops@example.com" },
     });
-    const port = await freePort();
     const groupPrefix = uniqueName("notifier-main");
-    const notifier = spawnTsx(
-      entry,
-      serviceEnv(
-        { databaseUrl: db.url, topicPrefix: prefix },
-        {
-          NOTIFIER_PORT: String(port),
-          NOTIFIER_HOST: "127.0.0.1",
-          NOTIFIER_GROUP_PREFIX: groupPrefix,
-          SMTP_URL: `smtp://apimon:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}`,
-        },
-      ),
-    );
-    const base = `http://127.0.0.1:${port}`;
+    const notifier = await startService(entry, {
+      envPrefix: "NOTIFIER",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        NOTIFIER_GROUP_PREFIX: groupPrefix,
+        SMTP_URL: `smtp://apimon:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}`,
+      },
+    });
+    const base = notifier.url;
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
     try {
       const ready = await waitReady(base, { timeoutMs: 45_000, intervalMs: 200 });

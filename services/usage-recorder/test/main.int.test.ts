@@ -4,10 +4,8 @@ import {
   createTestDatabase,
   createTestTopics,
   expectConfigRefused,
-  freePort,
   milestonesLogged,
-  serviceEnv,
-  spawnTsx,
+  startService,
   stopAllSpawned,
   type TestDatabase,
   type TestTopics,
@@ -48,24 +46,21 @@ async function rowCount(): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-function startRecorder(port: number) {
-  return spawnTsx(
-    entry,
-    serviceEnv(
-      { databaseUrl: db.url, topicPrefix: run.prefix },
-      {
-        USAGE_RECORDER_PORT: String(port),
-        USAGE_RECORDER_HOST: "127.0.0.1",
-        USAGE_RECORDER_GROUP_ID: groupId,
-        // Small batches, so the first instance is killed with most of the stream still ahead.
-        USAGE_RECORDER_BATCH_SIZE: "100",
-        USAGE_RECORDER_CONCURRENCY: "1",
-        // The killed member leaves the group after this long; the broker's minimum.
-        USAGE_RECORDER_SESSION_TIMEOUT_MS: "6000",
-        USAGE_RECORDER_LAG_INTERVAL_MS: "500",
-      },
-    ),
-  );
+function startRecorder() {
+  return startService(entry, {
+    envPrefix: "USAGE_RECORDER",
+    databaseUrl: db.url,
+    topicPrefix: run.prefix,
+    env: {
+      USAGE_RECORDER_GROUP_ID: groupId,
+      // Small batches, so the first instance is killed with most of the stream still ahead.
+      USAGE_RECORDER_BATCH_SIZE: "100",
+      USAGE_RECORDER_CONCURRENCY: "1",
+      // The killed member leaves the group after this long; the broker's minimum.
+      USAGE_RECORDER_SESSION_TIMEOUT_MS: "6000",
+      USAGE_RECORDER_LAG_INTERVAL_MS: "500",
+    },
+  });
 }
 
 describe("usage recorder process", () => {
@@ -74,7 +69,7 @@ describe("usage recorder process", () => {
     const half = published.length / 2;
     await publish(published.slice(0, half));
 
-    const first = startRecorder(await freePort());
+    const first = await startRecorder();
     await waitFor(async () => (await rowCount()) > 0, {
       timeoutMs: 40_000,
       intervalMs: 5,
@@ -86,9 +81,8 @@ describe("usage recorder process", () => {
     expect(await rowCount()).toBeLessThanOrEqual(5_000);
 
     await publish(published.slice(half));
-    const port = await freePort();
-    const second = startRecorder(port);
-    const base = `http://127.0.0.1:${port}`;
+    const second = await startRecorder();
+    const base = second.url;
     try {
       const ready = await waitReady(base, { timeoutMs: 40_000 });
       expect(ready).toEqual({ status: "ready", checks: { database: { ok: true }, consumer: { ok: true } } });

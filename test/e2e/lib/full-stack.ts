@@ -6,18 +6,20 @@ import * as path from "node:path";
 import { createKeysClient, type KeysClient } from "@apimon/client";
 import type { KafkaSecurity } from "@apimon/config";
 import { allTopics } from "@apimon/events";
-import { createKafka, ensureTopics, type KafkaClient } from "@apimon/kafka";
+import { createKafka, type KafkaClient } from "@apimon/kafka";
 import {
   createTestDatabase,
+  createTestTopics,
   freePort,
+  keyMaker,
   spawnTsx,
   type TestDatabase,
   type TsxProcess,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
-  waitFor,
+  waitForEdgeKeys,
+  waitReady,
 } from "@apimon/testkit";
 
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
@@ -97,12 +99,12 @@ export async function startFullStack({
   kafka: broker,
 }: FullStackOptions): Promise<FullStack> {
   const db = await createTestDatabase();
-  const prefix = broker?.topicPrefix ?? uniqueTopicPrefix(label);
   const brokers = broker?.brokers ?? testInfra.kafkaBrokers;
   const kafka = createKafka({ brokers, clientId: `${label}-e2e`, logger, security: broker?.security });
-  await ensureTopics(kafka, {
-    prefix,
-    specs: allTopics(),
+  const { prefix } = await createTestTopics(label, allTopics(), {
+    kafka,
+    logger,
+    prefix: broker?.topicPrefix,
     replicationFactor: testInfra.kafkaReplicationFactor,
   });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
@@ -167,19 +169,11 @@ export async function startFullStack({
   try {
     await Promise.all(
       [...services.values()].map((s) =>
-        waitFor(
-          async () => {
-            try {
-              return (await fetch(`${readyUrl(s.name)}/readyz`)).ok;
-            } catch {
-              return false;
-            }
-          },
-          { timeoutMs: 120_000, intervalMs: 200, what: `${s.name} to be ready` },
-        ).catch((error: unknown) => {
-          throw new Error(
-            `${error instanceof Error ? error.message : error}\n--- ${s.name} ---\n${s.process.output()}`,
-          );
+        waitReady(readyUrl(s.name), {
+          timeoutMs: 120_000,
+          intervalMs: 200,
+          what: `${s.name} to be ready`,
+          process: s.process,
         }),
       ),
     );
@@ -189,8 +183,6 @@ export async function startFullStack({
   }
 
   const keys = createKeysClient({ baseUrl: url("keys"), adminToken: ADMIN_TOKEN });
-  let users = 0;
-  let keyCount = 0;
   return {
     db,
     prefix,
@@ -211,28 +203,13 @@ export async function startFullStack({
       }
       return (text ? JSON.parse(text) : undefined) as T;
     },
-    async newKey(rateLimits) {
-      users += 1;
-      const user = await keys.createUser({
-        email: `${label}-${users}-${Date.now()}@example.com`,
-        name: "E2E",
-      });
-      const created = await keys.createKey({ userId: user.id, name: `key-${users}`, rateLimits });
-      keyCount += 1;
-      if (services.has("edge")) {
-        // A probe request would count against the key: watch the registry's size instead.
-        await waitFor(
-          async () => {
-            const body = (await (await fetch(`${edgeAdminUrl}/readyz`)).json()) as {
-              checks?: { keyRegistry?: { detail?: { keys?: number } } };
-            };
-            return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= keyCount;
-          },
-          { timeoutMs: 15_000, intervalMs: 10, what: "the edge to know the new key" },
-        );
-      }
-      return { key: created.key as string, id: created.id };
-    },
+    newKey: keyMaker(keys, {
+      label,
+      userName: "E2E",
+      afterCreate: async (count) => {
+        if (services.has("edge")) await waitForEdgeKeys(edgeAdminUrl, count, "the edge to know the new key");
+      },
+    }),
     stop,
   };
 }
