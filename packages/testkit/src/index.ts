@@ -8,6 +8,7 @@ export {
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
 export { makeUsageEvent } from "./fixtures";
+export { type FieldError, invalidRequest } from "./http";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./keys";
 export { testLogger } from "./logger";
