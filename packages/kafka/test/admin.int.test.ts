@@ -1,14 +1,4 @@
-import { topics } from "@apimon/events";
-import {
-  createTestTopics,
-  makeUsageEvent,
-  sendRaw,
-  type TestTopics,
-  testInfra,
-  testLogger,
-  uniqueName,
-  waitFor,
-} from "@apimon/testkit";
+import { makeUsageEvent, sendRaw, testInfra, uniqueName, waitFor } from "@apimon/testkit";
 import {
   type ConsumerProgress,
   createConsumerRunner,
@@ -18,19 +8,13 @@ import {
   fetchEndOffsets,
   subscription,
 } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-admin-test");
-const usage = topics.usageEvents;
-let run: TestTopics;
-
-beforeAll(async () => {
-  run = await createTestTopics("kadmin", [usage], { logger, withDlq: true });
-});
-
-afterAll(() => run.cleanup());
+const topicsOfFile = usageTopicsForFile("kadmin", { withDlq: true });
 
 describe("kafka admin helpers and consumer progress", () => {
   it("reports each partition's start and end offsets, a runner's progress up to them (invalid messages included) and the group's lag", async () => {
+    const run = topicsOfFile();
     const { kafka, prefix } = run;
     const name = run.name(usage);
     const empty = await fetchEndOffsets(kafka, name);
@@ -100,7 +84,7 @@ describe("kafka admin helpers and consumer progress", () => {
       logger,
       retry: { retries: 1, initialRetryTimeMs: 50 },
     });
-    await expect(fetchEndOffsets(impatient, `${run.prefix}no.such.topic`)).rejects.toThrow(
+    await expect(fetchEndOffsets(impatient, `${topicsOfFile().prefix}no.such.topic`)).rejects.toThrow(
       /does not host this topic-partition/,
     );
   });

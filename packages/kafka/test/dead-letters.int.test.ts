@@ -1,12 +1,5 @@
 import { type DlqRecord, dlqTopic, type TopicSpec, topics } from "@apimon/events";
-import {
-  createTestTopics,
-  makeUsageEvent,
-  type TestTopics,
-  testLogger,
-  uniqueName,
-  waitFor,
-} from "@apimon/testkit";
+import { makeUsageEvent, uniqueName, waitFor } from "@apimon/testkit";
 import {
   createConsumerRunner,
   type KafkaClient,
@@ -16,19 +9,17 @@ import {
   summarizeDeadLetters,
   topicName,
 } from "../src";
+import { logger, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-dead-letters-test");
 const usage = topics.usageEvents as TopicSpec<unknown>;
-let run: TestTopics;
+
+const topicsOfFile = usageTopicsForFile("kdlq", { withDlq: true });
 let kafka: KafkaClient;
 let prefix: string;
 
-beforeAll(async () => {
-  run = await createTestTopics("kdlq", [usage], { logger, withDlq: true });
-  ({ kafka, prefix } = run);
+beforeAll(() => {
+  ({ kafka, prefix } = topicsOfFile());
 });
-
-afterAll(() => run.cleanup());
 
 interface Read {
   value: string | null;

@@ -1,5 +1,5 @@
 import * as net from "node:net";
-import { topics, type UsageEvent } from "@apimon/events";
+import type { UsageEvent } from "@apimon/events";
 import {
   type ControlledBroker,
   createTcpProxy,
@@ -8,16 +8,13 @@ import {
   privateBroker,
   type TcpProxy,
   testInfra,
-  testLogger,
   uniqueName,
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { createBatchingProducer, createKafka, ensureTopics, fetchEndOffsets, topicName } from "../src";
-
-const logger = testLogger("idempotent-producer-test");
-const usage = topics.usageEvents;
+import { logger, usage } from "./support";
 
 /** Every record of a topic, read from the start until `expected` arrived (and a moment longer). */
 async function readAll(kafka: Kafka, topic: string, expected: number): Promise<UsageEvent[]> {

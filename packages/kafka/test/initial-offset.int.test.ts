@@ -1,17 +1,8 @@
-import { topics } from "@apimon/events";
-import {
-  createTestTopics,
-  makeUsageEvent,
-  sendRaw,
-  type TestTopics,
-  testLogger,
-  uniqueName,
-  waitFor,
-} from "@apimon/testkit";
+import { makeUsageEvent, sendRaw, type TestTopics, uniqueName, waitFor } from "@apimon/testkit";
 import { type ConsumerRunner, createConsumerRunner, type KafkaClient, subscription } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-initial-offset");
-const usage = topics.usageEvents;
+const topicsOfFile = usageTopicsForFile("kafka-seek");
 let run: TestTopics;
 let kafka: KafkaClient;
 let prefix: string;
@@ -19,7 +10,7 @@ let topic: string;
 const runners: ConsumerRunner[] = [];
 
 beforeAll(async () => {
-  run = await createTestTopics("kafka-seek", [usage], { logger });
+  run = topicsOfFile();
   ({ kafka, prefix } = run);
   topic = run.name(usage);
   // Offsets 0..19.
@@ -39,9 +30,9 @@ function send(count: number): Promise<void> {
   );
 }
 
-afterAll(async () => {
+// Before the file's topics and groups go: a group with members cannot be deleted.
+afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-  await run.cleanup();
 });
 
 /** Runs a group over the topic, recording the offsets handed to the handler and the lookups. */

@@ -1,4 +1,4 @@
-import { dlqRecordSchema, dlqTopic, topics, type UsageEvent } from "@apimon/events";
+import { dlqRecordSchema, dlqTopic, type UsageEvent } from "@apimon/events";
 import { createMetricsRegistry } from "@apimon/observability";
 import {
   createTestTopics,
@@ -7,7 +7,6 @@ import {
   sendRaw,
   type TestTopics,
   testInfra,
-  testLogger,
   uniqueName,
   uniqueTopicPrefix,
   waitFor,
@@ -25,9 +24,8 @@ import {
   subscription,
   topicName,
 } from "../src";
+import { logger, usage } from "./support";
 
-const logger = testLogger("kafka-test");
-const usage = topics.usageEvents;
 const usageDlq = dlqTopic(usage);
 let kafka: Kafka;
 let prefix: string;

@@ -1,26 +1,13 @@
-import { topics, type UsageEvent } from "@apimon/events";
-import {
-  createTestTopics,
-  makeUsageEvent,
-  sendRaw,
-  type TestTopics,
-  testLogger,
-  uniqueName,
-} from "@apimon/testkit";
+import type { UsageEvent } from "@apimon/events";
+import { makeUsageEvent, sendRaw, uniqueName } from "@apimon/testkit";
 import { fetchCommittedOffsets, fetchOffsetsByTimestamp, replayPartitions } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-replay-test");
-const usage = topics.usageEvents;
-let run: TestTopics;
-
-beforeAll(async () => {
-  run = await createTestTopics("kreplay", [usage], { logger });
-});
-
-afterAll(() => run.cleanup());
+const topicsOfFile = usageTopicsForFile("kreplay");
 
 describe("partition replay", () => {
   it("re-reads offset ranges by partition, skipping invalid messages, and finds offsets by timestamp", async () => {
+    const run = topicsOfFile();
     const { kafka, prefix } = run;
     const name = run.name(usage);
     const before = Date.now();

@@ -44,5 +44,6 @@ export {
   type TestTopics,
   type TestTopicsOptions,
   type TopicReader,
+  testTopicsForFile,
 } from "./test-topics";
 export { waitFor } from "./wait";

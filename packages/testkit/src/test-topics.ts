@@ -193,3 +193,26 @@ export async function readToEnd<T>(
   }
   return seen;
 }
+
+/**
+ * The topics of one test file: created in a beforeAll, removed (with the run's groups) in an
+ * afterAll. Returns the run, to call from within tests and later hooks.
+ */
+export function testTopicsForFile(
+  label: string,
+  specs: TopicSpec<unknown>[],
+  options: TestTopicsOptions = {},
+): () => TestTopics {
+  let run: TestTopics | undefined;
+  beforeAll(async () => {
+    run = await createTestTopics(label, specs, options);
+  });
+  afterAll(async () => {
+    await run?.cleanup();
+  });
+  return () => {
+    if (!run)
+      throw new Error(`the topics of ${label} are made in beforeAll; use them in a test or a later hook`);
+    return run;
+  };
+}
