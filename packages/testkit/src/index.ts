@@ -38,12 +38,10 @@ export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
 export {
   createTestTopics,
   deleteTopics,
-  readToEnd,
-  readTopic,
   sendRaw,
   type TestTopics,
   type TestTopicsOptions,
-  type TopicReader,
   testTopicsForFile,
 } from "./test-topics";
+export { readToEnd, readTopic, type TopicReader } from "./topic-readers";
 export { waitFor } from "./wait";
