@@ -6,7 +6,12 @@ export {
   privateBrokerEnv,
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
-export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
+export {
+  createTestDatabase,
+  type TestDatabase,
+  type TestDatabaseOptions,
+  testDatabaseForFile,
+} from "./database";
 export { makeUsageEvent } from "./fixtures";
 export { type FieldError, invalidRequest } from "./http";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";

@@ -1,11 +1,10 @@
 import { topics } from "@apimon/events";
 import { createBatchingProducer } from "@apimon/kafka";
 import {
-  createTestDatabase,
   makeUsageEvent,
   readTopic,
   startService,
-  type TestDatabase,
+  testDatabaseForFile,
   waitFor,
   waitReady,
 } from "@apimon/testkit";
@@ -14,17 +13,10 @@ import { createDetectorTopics, logger } from "./harness";
 const entry = "services/anomaly-detector/src/main.ts";
 
 describe("anomaly detector process", () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const databaseOfFile = testDatabaseForFile();
 
   it("starts from its composition root, serves health and metrics, signals, and shuts down in order", async () => {
+    const db = databaseOfFile();
     const run = await createDetectorTopics("detector-main");
     const { kafka, prefix } = run;
     const detector = await startService(entry, {

@@ -1,13 +1,10 @@
 import { topics } from "@apimon/events";
-import { ensureTopics } from "@apimon/kafka";
 import {
-  createTestDatabase,
+  createTestTopics,
   expectConfigRefused,
   milestonesLogged,
   startService,
-  type TestDatabase,
-  testKafka,
-  uniqueTopicPrefix,
+  testDatabaseForFile,
   waitFor,
   waitReady,
 } from "@apimon/testkit";
@@ -16,19 +13,12 @@ const entry = "services/keys/src/main.ts";
 const ADMIN_TOKEN = "keys-process-admin-token-0123456789";
 
 describe("keys service process", () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const databaseOfFile = testDatabaseForFile();
 
   it("starts from its composition root, relays key changes to Kafka, and shuts down in order", async () => {
-    const prefix = uniqueTopicPrefix("keys-main");
-    await ensureTopics(testKafka(), { prefix, specs: [topics.keyChanges] });
+    const db = databaseOfFile();
+    const run = await createTestTopics("keys-main", [topics.keyChanges]);
+    const { prefix } = run;
     const keys = await startService(entry, {
       envPrefix: "KEYS",
       databaseUrl: db.url,
@@ -73,6 +63,7 @@ describe("keys service process", () => {
       keys.child.kill("SIGTERM");
     }
     expect(await keys.exited).toBe(0);
+    await run.cleanup();
 
     const output = keys.output();
     const milestones = [
