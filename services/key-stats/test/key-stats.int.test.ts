@@ -6,7 +6,6 @@ import {
   createBatchingProducer,
   createConsumerRunner,
   createKafka,
-  deleteConsumerGroups,
   fetchEndOffsets,
   type KafkaClient,
   subscription,
@@ -45,7 +44,6 @@ const logger = testLogger("key-stats-test");
 let db: TestDatabase;
 let kafka: KafkaClient;
 const runs: TestTopics[] = [];
-const groups: string[] = [];
 const runners: ConsumerRunner[] = [];
 const clients: PrismaClient[] = [];
 const producers: BatchingProducer[] = [];
@@ -59,20 +57,19 @@ afterAll(async () => {
   await Promise.all(producers.map((p) => p.disconnect()));
   await Promise.all(runners.splice(0).map((r) => r.stop()));
   await Promise.all(clients.map((c) => c.$disconnect()));
-  await deleteConsumerGroups(kafka, groups);
   await Promise.all(runs.map((run) => run.cleanup()));
   await db?.drop();
 });
 
 /** The usage topic and its DLQ under a new prefix, so that one test's offsets are its own. */
-async function freshTopics(label: string): Promise<string> {
+async function freshTopics(label: string): Promise<TestTopics> {
   const run = await createTestTopics(label, [usage], { kafka, logger, withDlq: true });
   runs.push(run);
-  return run.prefix;
+  return run;
 }
 
 /** key-stats as main.ts wires it, on the given database url. */
-async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniqueName("key-stats")) {
+async function startKeyStats(run: TestTopics, databaseUrl: string, groupId = run.group("key-stats")) {
   const prisma = createPrismaClient({ connectionString: databaseUrl, connectionTimeoutMs: 2000 });
   clients.push(prisma);
   const registry = createMetricsRegistry("key-stats", { defaultMetrics: false });
@@ -87,7 +84,7 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     groupId,
     logger,
     registry,
-    topicPrefix: prefix,
+    topicPrefix: run.prefix,
     maxBatchSize: 200,
     maxWaitTimeMs: 200,
     subscriptions: [subscription(usage, handler.handle)],
@@ -96,7 +93,6 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     retry: { initialMs: 50, maxMs: 500 },
   });
   runners.push(runner);
-  groups.push(groupId);
   await runner.start();
   return { runner, registry, groupId };
 }
@@ -132,14 +128,15 @@ jest.setTimeout(300_000);
 
 describe("key-stats counting usage events into api_keys", () => {
   it("counts 10,000 events of which 5 % were published twice as exactly 10,000, with each key's latest use", async () => {
-    const prefix = await freshTopics("ks-dups");
+    const run = await freshTopics("ks-dups");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("dups"), 40);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     expect(publishOrder).toHaveLength(10_500);
     // Events of a key that was deleted meanwhile: skipped, but they still move the offset on.
     const orphans = Array.from({ length: 30 }, () => makeUsageEvent({ apiKeyId: 999_999 }));
 
-    const { registry, groupId } = await startKeyStats(prefix, db.url);
+    const { registry, groupId } = await startKeyStats(run, db.url);
     const producer = newProducer(prefix);
     await publishInChunks(producer, [...publishOrder, ...orphans], { chunk: 1000 });
     await producer.disconnect();
@@ -162,7 +159,8 @@ describe("key-stats counting usage events into api_keys", () => {
   });
 
   it("counts a copy of an event once although 25,000 events of its partition and a restart came between", async () => {
-    const prefix = await freshTopics("ks-late-copy");
+    const run = await freshTopics("ks-late-copy");
+    const { prefix } = run;
     // One key, so every event lands in the same partition, in publish order.
     const [keyId] = await seedKeys(db, uniqueName("late"), 1);
     const original = makeUsageEvent({ apiKeyId: keyId });
@@ -170,14 +168,14 @@ describe("key-stats counting usage events into api_keys", () => {
     const after = Array.from({ length: 10 }, () => makeUsageEvent({ apiKeyId: keyId }));
     const ids = [keyId as number];
 
-    const first = await startKeyStats(prefix, db.url);
+    const first = await startKeyStats(run, db.url);
     const producer = newProducer(prefix);
     await publishInChunks(producer, [original, ...between], { chunk: 1000 });
     await waitForTotalUsage(db, ids, 25_001, 200_000);
     await first.runner.stop();
 
     // A new process of the same group: nothing of the first one's memory survives.
-    const second = await startKeyStats(prefix, db.url, first.groupId);
+    const second = await startKeyStats(run, db.url, first.groupId);
     await publishInChunks(producer, [original, ...after], { chunk: 100 });
     await producer.disconnect();
     await waitForStoredOffsetsAtEnd(
@@ -198,7 +196,8 @@ describe("key-stats counting usage events into api_keys", () => {
   });
 
   it("loses and repeats nothing when Postgres goes away mid-stream and comes back", async () => {
-    const prefix = await freshTopics("ks-pg");
+    const run = await freshTopics("ks-pg");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("pg"), 25);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     const target = new URL(db.url);
@@ -206,7 +205,7 @@ describe("key-stats counting usage events into api_keys", () => {
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
     try {
-      const { registry } = await startKeyStats(prefix, viaProxy.toString());
+      const { registry } = await startKeyStats(run, viaProxy.toString());
       const producer = newProducer(prefix);
       const firstPart = publishOrder.slice(0, 4000);
       await publishInChunks(producer, firstPart, { chunk: 500 });
@@ -245,7 +244,8 @@ describe("key-stats counting usage events into api_keys", () => {
   });
 
   it("counts exactly when its privileges on api_keys are revoked for 10 s and then restored", async () => {
-    const prefix = await freshTopics("ks-grant");
+    const run = await freshTopics("ks-grant");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("grant"), 10);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 3000, duplicateShare: 0.05 });
     // The test database belongs to a superuser, whom no REVOKE stops: key-stats runs as its own role.
@@ -260,7 +260,7 @@ describe("key-stats counting usage events into api_keys", () => {
       const asRole = new URL(db.url);
       asRole.username = role;
       asRole.password = "";
-      const { registry } = await startKeyStats(prefix, asRole.toString());
+      const { registry } = await startKeyStats(run, asRole.toString());
       const producer = newProducer(prefix);
       await publishInChunks(producer, publishOrder.slice(0, 1000), { chunk: 250 });
       await waitFor(async () => (await totalUsage(db, keyIds)) > 0, {
