@@ -12,7 +12,7 @@ import {
   createTestTopics,
   freePort,
   keyMaker,
-  spawnTsx,
+  startService,
   type TestDatabase,
   type TsxProcess,
   testInfra,
@@ -36,17 +36,17 @@ export type ServiceName =
   | "notifier"
   | "console";
 
-/** The port variable of each service. */
-const PORT_VARIABLE: Record<ServiceName, string> = {
-  "demo-upstream": "DEMO_UPSTREAM_PORT",
-  keys: "KEYS_PORT",
-  edge: "EDGE_PORT",
-  "usage-recorder": "USAGE_RECORDER_PORT",
-  "key-stats": "KEY_STATS_PORT",
-  "anomaly-detector": "DETECTOR_PORT",
-  alerts: "ALERTS_PORT",
-  notifier: "NOTIFIER_PORT",
-  console: "CONSOLE_PORT",
+/** The prefix of each service's own variables (`<prefix>_PORT`, `<prefix>_HOST`). */
+const ENV_PREFIX: Record<ServiceName, string> = {
+  "demo-upstream": "DEMO_UPSTREAM",
+  keys: "KEYS",
+  edge: "EDGE",
+  "usage-recorder": "USAGE_RECORDER",
+  "key-stats": "KEY_STATS",
+  "anomaly-detector": "DETECTOR",
+  alerts: "ALERTS",
+  notifier: "NOTIFIER",
+  console: "CONSOLE",
 };
 
 export interface RunningService {
@@ -119,29 +119,12 @@ export async function startFullStack({
     return `http://127.0.0.1:${port}`;
   };
   const readyUrl = (name: ServiceName) => (name === "edge" ? edgeAdminUrl : url(name));
+  // What every service of the stack gets besides its database, topics, port and loopback host.
   const common: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: db.url,
     REDIS_URL: testInfra.redisUrl,
     KAFKA_BROKERS: brokers.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
     ADMIN_TOKEN,
     KEY_HASH_SECRET,
-    LOG_LEVEL: "info",
-    // Every service of this stack binds to loopback only.
-    ...Object.fromEntries(
-      [
-        "EDGE_HOST",
-        "KEYS_HOST",
-        "ALERTS_HOST",
-        "NOTIFIER_HOST",
-        "DETECTOR_HOST",
-        "KEY_STATS_HOST",
-        "CONSOLE_HOST",
-      ].map((v) => [v, "127.0.0.1"]),
-    ),
-    USAGE_RECORDER_HOST: "127.0.0.1",
-    DEMO_UPSTREAM_HOST: "127.0.0.1",
     UPSTREAM_URL: ports.has("demo-upstream") ? url("demo-upstream") : "http://127.0.0.1:9",
     ALERTS_URL: ports.has("alerts") ? url("alerts") : "http://127.0.0.1:9",
     KEYS_URL: ports.has("keys") ? url("keys") : "http://127.0.0.1:9",
@@ -154,12 +137,14 @@ export async function startFullStack({
 
   const services = new Map<ServiceName, RunningService>();
   for (const name of names) {
-    const proc = spawnTsx(`services/${name}/src/main.ts`, {
-      ...common,
-      [PORT_VARIABLE[name]]: String(ports.get(name)),
-      ...env[name],
+    const proc = await startService(`services/${name}/src/main.ts`, {
+      envPrefix: ENV_PREFIX[name],
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      port: ports.get(name),
+      env: { ...common, ...env[name] },
     });
-    services.set(name, { name, url: url(name), process: proc });
+    services.set(name, { name, url: proc.url, process: proc });
   }
   const stop = async () => {
     await Promise.all([...services.values()].map((s) => s.process.stop("SIGTERM")));
