@@ -5,18 +5,19 @@ import { execFileSync } from "node:child_process";
 import { runKeys } from "@apimon/cli";
 import { createKeysClient, type KeysClient } from "@apimon/client";
 import { topics } from "@apimon/events";
-import { createKafka, ensureTopics, topicName } from "@apimon/kafka";
+import { topicName } from "@apimon/kafka";
 import { createKeyRegistry, hashApiKey, type KeyRegistry } from "@apimon/key-registry";
 import {
   createTestDatabase,
-  spawnTsx,
+  createTestTopics,
+  type ServiceProcess,
+  startService,
   type TestDatabase,
-  type TsxProcess,
-  testInfra,
   testKafka,
   testLogger,
   uniqueTopicPrefix,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789";
@@ -24,7 +25,7 @@ const KEY_HASH_SECRET = "e2e-key-hash-secret-0123456789abcdef";
 const logger = testLogger("keys-e2e");
 
 let db: TestDatabase;
-let service: TsxProcess;
+let service: ServiceProcess;
 let registry: KeyRegistry;
 let client: KeysClient;
 const prefix = uniqueTopicPrefix("keys-e2e");
@@ -39,23 +40,15 @@ async function propagated(label: string, since: number, check: () => boolean): P
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "keys-e2e", logger });
-  await ensureTopics(kafka, { prefix, specs: [topics.keyChanges] });
-  const port = 21_000 + Math.floor(Math.random() * 5000);
-  service = spawnTsx("services/keys/src/main.ts", {
-    ...process.env,
-    DATABASE_URL: db.url,
-    KAFKA_TOPIC_PREFIX: prefix,
-    KEYS_PORT: String(port),
-    ADMIN_TOKEN,
-    KEY_HASH_SECRET,
-    LOG_LEVEL: "debug",
+  const { kafka } = await createTestTopics("keys-e2e", [topics.keyChanges], { logger, prefix });
+  service = await startService("services/keys/src/main.ts", {
+    envPrefix: "KEYS",
+    databaseUrl: db.url,
+    topicPrefix: prefix,
+    env: { ADMIN_TOKEN, KEY_HASH_SECRET, LOG_LEVEL: "debug" },
   });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
-    timeoutMs: 60_000,
-    what: "the keys service to be ready",
-  });
-  client = createKeysClient({ baseUrl: `http://127.0.0.1:${port}`, adminToken: ADMIN_TOKEN });
+  await waitReady(service.url, { timeoutMs: 60_000, what: "the keys service to be ready" });
+  client = createKeysClient({ baseUrl: service.url, adminToken: ADMIN_TOKEN });
   registry = createKeyRegistry({ kafka, logger, topicPrefix: prefix, instanceId: "e2e" });
   await registry.start();
 });

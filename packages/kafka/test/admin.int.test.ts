@@ -1,66 +1,34 @@
-import { dlqTopic, topics } from "@apimon/events";
-import {
-  makeUsageEvent,
-  testInfra,
-  testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
-  waitFor,
-} from "@apimon/testkit";
+import { makeUsageEvent, sendRaw, testInfra, uniqueName, waitFor } from "@apimon/testkit";
 import {
   type ConsumerProgress,
   createConsumerRunner,
   createKafka,
   deleteConsumerGroups,
-  ensureTopics,
   fetchConsumerLag,
   fetchEndOffsets,
-  type KafkaClient,
   subscription,
-  topicName,
 } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-admin-test");
-const usage = topics.usageEvents;
-let kafka: KafkaClient;
-let prefix: string;
-let created: string[] = [];
-
-beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-admin-int", logger });
-  prefix = uniqueTopicPrefix("kadmin");
-  created = (await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created;
-});
-
-afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
-});
+const topicsOfFile = usageTopicsForFile("kadmin", { withDlq: true });
 
 describe("kafka admin helpers and consumer progress", () => {
   it("reports each partition's start and end offsets, a runner's progress up to them (invalid messages included) and the group's lag", async () => {
-    const name = topicName(usage, prefix);
+    const run = topicsOfFile();
+    const { kafka, prefix } = run;
+    const name = run.name(usage);
     const empty = await fetchEndOffsets(kafka, name);
     expect(empty).toHaveLength(usage.partitions);
     expect(empty.map((p) => p.partition)).toEqual([...Array(usage.partitions).keys()]);
     expect(empty.every((p) => p.low === 0n && p.high === 0n)).toBe(true);
 
-    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
     // Partition 2 ends with a message that fails the schema: progress must still reach its end.
-    await raw.send({
-      topic: name,
-      messages: [
-        { partition: 0, value: JSON.stringify(makeUsageEvent()) },
-        { partition: 0, value: JSON.stringify(makeUsageEvent()) },
-        { partition: 2, value: JSON.stringify(makeUsageEvent()) },
-        { partition: 2, value: "{not json" },
-      ],
-    });
-    await raw.disconnect();
+    await sendRaw(kafka, name, [
+      { partition: 0, value: JSON.stringify(makeUsageEvent()) },
+      { partition: 0, value: JSON.stringify(makeUsageEvent()) },
+      { partition: 2, value: JSON.stringify(makeUsageEvent()) },
+      { partition: 2, value: "{not json" },
+    ]);
     const ends = await fetchEndOffsets(kafka, name);
     expect(ends.filter((p) => p.high > p.low).map((p) => [p.partition, p.high])).toEqual([
       [0, 2n],
@@ -116,7 +84,7 @@ describe("kafka admin helpers and consumer progress", () => {
       logger,
       retry: { retries: 1, initialRetryTimeMs: 50 },
     });
-    await expect(fetchEndOffsets(impatient, `${prefix}no.such.topic`)).rejects.toThrow(
+    await expect(fetchEndOffsets(impatient, `${topicsOfFile().prefix}no.such.topic`)).rejects.toThrow(
       /does not host this topic-partition/,
     );
   });

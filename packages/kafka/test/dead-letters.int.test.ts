@@ -1,16 +1,7 @@
 import { type DlqRecord, dlqTopic, type TopicSpec, topics } from "@apimon/events";
-import {
-  makeUsageEvent,
-  testInfra,
-  testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
-  waitFor,
-} from "@apimon/testkit";
+import { makeUsageEvent, uniqueName, waitFor } from "@apimon/testkit";
 import {
   createConsumerRunner,
-  createKafka,
-  ensureTopics,
   type KafkaClient,
   readDeadLetters,
   replayDeadLetters,
@@ -18,24 +9,16 @@ import {
   summarizeDeadLetters,
   topicName,
 } from "../src";
+import { logger, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-dead-letters-test");
 const usage = topics.usageEvents as TopicSpec<unknown>;
+
+const topicsOfFile = usageTopicsForFile("kdlq", { withDlq: true });
 let kafka: KafkaClient;
 let prefix: string;
-let created: string[] = [];
 
-beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-dead-letters-int", logger });
-  prefix = uniqueTopicPrefix("kdlq");
-  created = (await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created;
-});
-
-afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
+beforeAll(() => {
+  ({ kafka, prefix } = topicsOfFile());
 });
 
 interface Read {

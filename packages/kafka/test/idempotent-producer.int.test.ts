@@ -1,22 +1,20 @@
 import * as net from "node:net";
-import { topics, type UsageEvent } from "@apimon/events";
+import type { UsageEvent } from "@apimon/events";
 import {
   type ControlledBroker,
   createTcpProxy,
+  deleteTopics,
   makeUsageEvent,
   privateBroker,
   type TcpProxy,
   testInfra,
-  testLogger,
   uniqueName,
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { createBatchingProducer, createKafka, ensureTopics, fetchEndOffsets, topicName } from "../src";
-
-const logger = testLogger("idempotent-producer-test");
-const usage = topics.usageEvents;
+import { logger, usage } from "./support";
 
 /** Every record of a topic, read from the start until `expected` arrived (and a moment longer). */
 async function readAll(kafka: Kafka, topic: string, expected: number): Promise<UsageEvent[]> {
@@ -76,12 +74,7 @@ describe("idempotent producer", () => {
       await ensureTopics(direct, { prefix, specs: [usage] });
     });
 
-    afterEach(async () => {
-      const admin = direct.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topicName(usage, prefix)] }).catch(() => {});
-      await admin.disconnect();
-    });
+    afterEach(() => deleteTopics(direct, [topicName(usage, prefix)]));
 
     afterAll(async () => {
       await proxy.close();

@@ -1,64 +1,38 @@
-import { topics } from "@apimon/events";
-import {
-  makeUsageEvent,
-  testInfra,
-  testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
-  waitFor,
-} from "@apimon/testkit";
-import type { Kafka } from "kafkajs";
-import {
-  type ConsumerRunner,
-  createConsumerRunner,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  subscription,
-  topicName,
-} from "../src";
+import { makeUsageEvent, sendRaw, type TestTopics, uniqueName, waitFor } from "@apimon/testkit";
+import { type ConsumerRunner, createConsumerRunner, type KafkaClient, subscription } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-initial-offset");
-const usage = topics.usageEvents;
-let kafka: Kafka;
+const topicsOfFile = usageTopicsForFile("kafka-seek");
+let run: TestTopics;
+let kafka: KafkaClient;
 let prefix: string;
 let topic: string;
-const created: string[] = [];
-const groups: string[] = [];
 const runners: ConsumerRunner[] = [];
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-initial-offset", logger });
-  prefix = uniqueTopicPrefix("kafka-seek");
-  topic = topicName(usage, prefix);
-  created.push(...(await ensureTopics(kafka, { prefix, specs: [usage] })).created);
+  run = topicsOfFile();
+  ({ kafka, prefix } = run);
+  topic = run.name(usage);
   // Offsets 0..19.
   await send(20);
 });
 
 /** Appends `count` events to partition 0. */
-async function send(count: number): Promise<void> {
-  // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await raw.connect();
-  await raw.send({
+function send(count: number): Promise<void> {
+  return sendRaw(
+    kafka,
     topic,
-    messages: Array.from({ length: count }, (_, i) => ({
+    Array.from({ length: count }, (_, i) => ({
       key: "k",
       partition: 0,
       value: JSON.stringify(makeUsageEvent({ endpoint: `/e/${i}` })),
     })),
-  });
-  await raw.disconnect();
+  );
 }
 
-afterAll(async () => {
+// Before the file's topics and groups go: a group with members cannot be deleted.
+afterEach(async () => {
   await Promise.all(runners.splice(0).map((r) => r.stop()));
-  await deleteConsumerGroups(kafka, groups);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
 });
 
 /** Runs a group over the topic, recording the offsets handed to the handler and the lookups. */
@@ -83,7 +57,7 @@ async function consume(groupId: string, initialOffset: (partition: number) => st
     },
   });
   runners.push(runner);
-  groups.push(groupId);
+  run.adoptGroups(groupId);
   await runner.start();
   return { runner, offsets, lookups };
 }

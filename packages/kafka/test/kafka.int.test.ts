@@ -1,9 +1,12 @@
-import { dlqRecordSchema, dlqTopic, topics, type UsageEvent } from "@apimon/events";
+import { dlqRecordSchema, dlqTopic, type UsageEvent } from "@apimon/events";
 import { createMetricsRegistry } from "@apimon/observability";
 import {
+  createTestTopics,
+  deleteTopics,
   makeUsageEvent,
+  sendRaw,
+  type TestTopics,
   testInfra,
-  testLogger,
   uniqueName,
   uniqueTopicPrefix,
   waitFor,
@@ -21,12 +24,13 @@ import {
   subscription,
   topicName,
 } from "../src";
+import { logger, usage } from "./support";
 
-const logger = testLogger("kafka-test");
-const usage = topics.usageEvents;
 const usageDlq = dlqTopic(usage);
 let kafka: Kafka;
 let prefix: string;
+const runs: TestTopics[] = [];
+/** Topics a test creates itself, outside its run's. */
 const created: string[] = [];
 const runners: ConsumerRunner[] = [];
 
@@ -36,9 +40,9 @@ beforeAll(() => {
 
 // Every test gets its own topics, so offsets and DLQ contents are its alone.
 beforeEach(async () => {
-  prefix = uniqueTopicPrefix("kafka");
-  const result = await ensureTopics(kafka, { prefix, specs: [usage, usageDlq] });
-  created.push(...result.created);
+  const run = await createTestTopics("kafka", [usage], { kafka, logger, withDlq: true });
+  runs.push(run);
+  prefix = run.prefix;
 });
 
 afterEach(async () => {
@@ -46,10 +50,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
+  await Promise.all(runs.map((run) => run.cleanup()));
+  await deleteTopics(kafka, created);
 });
 
 /** Each test reads only its own events, picked out by a per-test edge instance name. */
@@ -225,22 +227,15 @@ describe("kafka package on a real broker", () => {
 
     const good1 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
     const good2 = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
-    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
     const key = `${instance}-k`;
     // One partition for all four, so the bad ones sit between the good ones.
-    await raw.send({
-      topic: topicName(usage, prefix),
-      messages: [
-        { key, partition: 0, value: JSON.stringify(good1) },
-        { key, partition: 0, value: "{not json" },
-        { key, partition: 0, value: JSON.stringify({ ...good2, statusCode: "two hundred" }) },
-        { key, partition: 0, value: Buffer.from([0xff, 0xfe, 0x00]) },
-        { key, partition: 0, value: JSON.stringify(good2) },
-      ],
-    });
-    await raw.disconnect();
+    await sendRaw(kafka, topicName(usage, prefix), [
+      { key, partition: 0, value: JSON.stringify(good1) },
+      { key, partition: 0, value: "{not json" },
+      { key, partition: 0, value: JSON.stringify({ ...good2, statusCode: "two hundred" }) },
+      { key, partition: 0, value: Buffer.from([0xff, 0xfe, 0x00]) },
+      { key, partition: 0, value: JSON.stringify(good2) },
+    ]);
 
     await waitFor(() => received.length >= 2, { timeoutMs: 30_000, what: "the valid events" });
     expect(received).toEqual([good1.id, good2.id]);
@@ -286,17 +281,11 @@ describe("kafka package on a real broker", () => {
     const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
     const key = `${instance}-k`;
     const huge = `{not json ${"x".repeat(50_000)}`;
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
-    await raw.send({
-      topic: topicName(usage, prefix),
-      messages: [
-        { key, partition: 0, value: huge, headers: { trace: "t-1" } },
-        { key, partition: 0, value: "{small" },
-        { key, partition: 0, value: JSON.stringify(good) },
-      ],
-    });
-    await raw.disconnect();
+    await sendRaw(kafka, topicName(usage, prefix), [
+      { key, partition: 0, value: huge, headers: { trace: "t-1" } },
+      { key, partition: 0, value: "{small" },
+      { key, partition: 0, value: JSON.stringify(good) },
+    ]);
 
     await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
     expect(received).toEqual([good.id]);
@@ -323,16 +312,10 @@ describe("kafka package on a real broker", () => {
       registry,
     }).start();
     const good = makeUsageEvent({ apiKeyId: 9, edgeInstance: instance });
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
-    await raw.send({
-      topic: topicName(usage, prefix),
-      messages: [
-        { key: `${instance}-k`, partition: 0, value: "{not json" },
-        { key: `${instance}-k`, partition: 0, value: JSON.stringify(good) },
-      ],
-    });
-    await raw.disconnect();
+    await sendRaw(kafka, topicName(usage, prefix), [
+      { key: `${instance}-k`, partition: 0, value: "{not json" },
+      { key: `${instance}-k`, partition: 0, value: JSON.stringify(good) },
+    ]);
 
     await waitFor(() => received.length >= 1, { timeoutMs: 30_000, what: "the valid event" });
     expect(received).toEqual([good.id]);

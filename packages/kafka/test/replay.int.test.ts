@@ -1,50 +1,21 @@
-import { topics, type UsageEvent } from "@apimon/events";
-import { makeUsageEvent, testInfra, testLogger, uniqueName, uniqueTopicPrefix } from "@apimon/testkit";
-import {
-  createKafka,
-  ensureTopics,
-  fetchCommittedOffsets,
-  fetchOffsetsByTimestamp,
-  type KafkaClient,
-  replayPartitions,
-  topicName,
-} from "../src";
+import type { UsageEvent } from "@apimon/events";
+import { makeUsageEvent, sendRaw, uniqueName } from "@apimon/testkit";
+import { fetchCommittedOffsets, fetchOffsetsByTimestamp, replayPartitions } from "../src";
+import { logger, usage, usageTopicsForFile } from "./support";
 
-const logger = testLogger("kafka-replay-test");
-const usage = topics.usageEvents;
-let kafka: KafkaClient;
-let prefix: string;
-let created: string[] = [];
-
-beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "kafka-replay-int", logger });
-  prefix = uniqueTopicPrefix("kreplay");
-  created = (await ensureTopics(kafka, { prefix, specs: [usage] })).created;
-});
-
-afterAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
-});
+const topicsOfFile = usageTopicsForFile("kreplay");
 
 describe("partition replay", () => {
   it("re-reads offset ranges by partition, skipping invalid messages, and finds offsets by timestamp", async () => {
-    const name = topicName(usage, prefix);
-    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
+    const run = topicsOfFile();
+    const { kafka, prefix } = run;
+    const name = run.name(usage);
     const before = Date.now();
     const event = (i: number) => JSON.stringify(makeUsageEvent({ apiKeyId: i + 1 }));
-    await raw.send({
-      topic: name,
-      messages: [
-        ...Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: event(i) })),
-        ...Array.from({ length: 5 }, (_, i) => ({ partition: 3, value: i === 2 ? "{not json" : event(i) })),
-      ],
-    });
-    await raw.disconnect();
+    await sendRaw(kafka, name, [
+      ...Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: event(i) })),
+      ...Array.from({ length: 5 }, (_, i) => ({ partition: 3, value: i === 2 ? "{not json" : event(i) })),
+    ]);
 
     const fromStart = await fetchOffsetsByTimestamp(kafka, name, before - 60_000);
     expect(fromStart.get(0)).toBe(0n);

@@ -7,16 +7,9 @@ import {
   signKeyChange,
   topics,
 } from "@apimon/events";
-import {
-  type BatchingProducer,
-  createBatchingProducer,
-  createKafka,
-  ensureTopics,
-  type KafkaClient,
-  topicName,
-} from "@apimon/kafka";
+import { type BatchingProducer, createBatchingProducer, type KafkaClient, topicName } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
-import { testInfra, testLogger, uniqueName, uniqueTopicPrefix, waitFor } from "@apimon/testkit";
+import { createTestTopics, type TestTopics, testLogger, uniqueName, waitFor } from "@apimon/testkit";
 import { createKeyRegistry, type KeyRegistry } from "../src";
 
 const logger = testLogger("key-registry-test");
@@ -24,7 +17,7 @@ const keyChanges = topics.keyChanges;
 let kafka: KafkaClient;
 let producer: BatchingProducer;
 let prefix: string;
-let created: string[] = [];
+let run: TestTopics;
 const registries: KeyRegistry[] = [];
 
 /** A clock the test moves by hand. */
@@ -72,9 +65,8 @@ function registry(
 }
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "key-registry-int", logger });
-  prefix = uniqueTopicPrefix("registry");
-  created = (await ensureTopics(kafka, { prefix, specs: [keyChanges, dlqTopic(keyChanges)] })).created;
+  run = await createTestTopics("registry", [keyChanges], { logger, withDlq: true });
+  ({ kafka, prefix } = run);
   producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
 });
 
@@ -84,10 +76,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await producer.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
+  await run.cleanup();
 });
 
 describe("key registry on keys.changes.v1", () => {

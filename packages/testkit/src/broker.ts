@@ -3,6 +3,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { createKafka, type KafkaClient } from "@apimon/kafka";
+import type { Logger } from "@apimon/observability";
 
 /** A port nobody listens on right now (the kernel picks it, we release it at once). */
 export function freePort(): Promise<number> {
@@ -54,6 +56,11 @@ export interface ControlledBroker extends PrivateBroker {
    * close them, which the test would then misread as a failure of the component under test.
    */
   controlAsync(command: "start" | "stop"): Promise<void>;
+  /**
+   * A client of this broker with short timeouts and retries, so that a send failing while the
+   * broker is down surfaces in seconds rather than a minute.
+   */
+  impatientClient(clientId: string, logger: Logger): KafkaClient;
   /** Stops the broker (if running) and removes its runtime dir. */
   dispose(): void;
 }
@@ -102,6 +109,15 @@ export async function privateBroker(
     ...settings,
     control,
     controlAsync,
+    impatientClient: (clientId, logger) =>
+      createKafka({
+        brokers: [`127.0.0.1:${settings.port}`],
+        clientId,
+        logger,
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 5000,
+        retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 500 },
+      }),
     dispose() {
       try {
         control("stop");

@@ -44,3 +44,21 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     },
   };
 }
+
+/**
+ * A fresh, migrated database for one test file (or describe block): created in a beforeAll,
+ * dropped in an afterAll. Returns it, to call from within tests and later hooks.
+ */
+export function testDatabaseForFile(options: TestDatabaseOptions = {}): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  return () => {
+    if (!db) throw new Error("the test database is made in beforeAll; use it in a test or a later hook");
+    return db;
+  };
+}

@@ -8,7 +8,12 @@ export {
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { type CapturedLogger, captureLogger } from "./capture-logger";
 export { consumedMessage, handlerContext } from "./consumed-message";
-export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./database";
+export {
+  createTestDatabase,
+  type TestDatabase,
+  type TestDatabaseOptions,
+  testDatabaseForFile,
+} from "./database";
 export {
   emptyUsageBucket,
   emptyUsageSummary,
@@ -16,7 +21,9 @@ export {
   makeKeyChange,
   makeUsageEvent,
 } from "./fixtures";
+export { type FieldError, invalidRequest } from "./http";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
+export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./keys";
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
@@ -30,5 +37,24 @@ export {
   startHttpReceiver,
   startSmtpReceiver,
 } from "./receivers";
+export {
+  expectConfigRefused,
+  type LogLine,
+  logLines,
+  milestonesLogged,
+  type ServiceProcess,
+  serviceEnv,
+  startService,
+  waitReady,
+} from "./service";
 export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
+export {
+  createTestTopics,
+  deleteTopics,
+  sendRaw,
+  type TestTopics,
+  type TestTopicsOptions,
+  testTopicsForFile,
+} from "./test-topics";
+export { readToEnd, readTopic, type TopicReader } from "./topic-readers";
 export { waitFor } from "./wait";

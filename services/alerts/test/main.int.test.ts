@@ -2,13 +2,15 @@ import { type AlertSignal, topics } from "@apimon/events";
 import { type BatchingProducer, createBatchingProducer, type KafkaClient } from "@apimon/kafka";
 import {
   createTestDatabase,
-  freePort,
-  spawnTsx,
+  expectConfigRefused,
+  logLines,
+  startService,
   type TestDatabase,
   testLogger,
   uniqueName,
   uniqueTopicPrefix,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 import { createTopics } from "./support";
 
@@ -35,31 +37,23 @@ describe("alerts service process", () => {
   });
 
   it("starts from its composition root, turns signals into alerts and jobs, and shuts down in order", async () => {
-    const port = await freePort();
-    const alerts = spawnTsx(entry, {
-      ...process.env,
-      ALERTS_PORT: String(port),
-      ALERTS_HOST: "127.0.0.1",
-      ALERTS_GROUP_ID: uniqueName("alerts-main"),
-      CONSOLE_PUBLIC_URL: "http://127.0.0.1:8087",
-      ALERTS_SCHEDULER_MS: "200",
-      ADMIN_TOKEN,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      OUTBOX_POLL_MS: "50",
-      LOG_LEVEL: "info",
+    const alerts = await startService(entry, {
+      envPrefix: "ALERTS",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        ALERTS_GROUP_ID: uniqueName("alerts-main"),
+        CONSOLE_PUBLIC_URL: "http://127.0.0.1:8087",
+        ALERTS_SCHEDULER_MS: "200",
+        ADMIN_TOKEN,
+        OUTBOX_POLL_MS: "50",
+      },
     });
-    const base = `http://127.0.0.1:${port}`;
+    const base = alerts.url;
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 
     try {
-      const ready = await waitFor(
-        async () => {
-          const res = await fetch(`${base}/readyz`);
-          return res.ok && ((await res.json()) as unknown);
-        },
-        { timeoutMs: 45_000, what: "readiness" },
-      );
+      const ready = await waitReady(base, { timeoutMs: 45_000 });
       expect(ready).toEqual({
         status: "ready",
         checks: {
@@ -114,10 +108,7 @@ describe("alerts service process", () => {
     expect(await alerts.exited).toBe(0);
 
     const output = alerts.output();
-    const lines = output
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { msg: string; level: string; severity?: string });
+    const lines = logLines(alerts);
     const milestones = [
       "alerts service listening",
       "shutting down",
@@ -138,11 +129,9 @@ describe("alerts service process", () => {
   it("refuses to start without its admin token, naming every bad variable", async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ALERTS_PORT: "eighty", ALERTS_TEST_TIMEOUT_MS: "-1" };
     delete env.ADMIN_TOKEN;
-    const alerts = spawnTsx(entry, env);
-    expect(await alerts.exited).toBe(1);
-    const stderr = alerts.stderr();
-    expect(stderr).toContain("alerts failed to start: Invalid configuration:");
-    for (const variable of ["ADMIN_TOKEN:", "ALERTS_PORT:", "ALERTS_TEST_TIMEOUT_MS:"])
-      expect(stderr).toContain(variable);
+    await expectConfigRefused(entry, env, {
+      service: "alerts",
+      variables: ["ADMIN_TOKEN", "ALERTS_PORT", "ALERTS_TEST_TIMEOUT_MS"],
+    });
   });
 });

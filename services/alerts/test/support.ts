@@ -2,17 +2,10 @@
 // reading log lines and notification jobs back, and calling the API.
 import { Writable } from "node:stream";
 import type { PrismaClient } from "@apimon/db";
-import { dlqTopic, type NotificationJob, type TopicSpec, topics } from "@apimon/events";
-import {
-  type ConsumerRunner,
-  createConsumerRunner,
-  createKafka,
-  ensureTopics,
-  type KafkaClient,
-  subscription,
-} from "@apimon/kafka";
+import { type NotificationJob, type TopicSpec, topics } from "@apimon/events";
+import { type ConsumerRunner, createConsumerRunner, type KafkaClient, subscription } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry, type Logger } from "@apimon/observability";
-import { testInfra, testLogger, uniqueName } from "@apimon/testkit";
+import { createTestTopics, type TestTopics, testLogger, uniqueName } from "@apimon/testkit";
 import { createAlertLog } from "../src/alert-log";
 import { type AppDeps, createApp } from "../src/app";
 import { createSignalProcessor } from "../src/signals";
@@ -90,28 +83,16 @@ export async function call(
 }
 
 /** Topics of one test file under its own prefix: signals, notifications and their DLQs. */
-export async function createTopics(
-  prefix: string,
-): Promise<{ kafka: KafkaClient; cleanup: () => Promise<void> }> {
-  const kafka = createKafka({
-    brokers: testInfra.kafkaBrokers,
-    clientId: "alerts-test",
-    logger: testLogger(),
-  });
-  const specs = [topics.alertSignals, topics.notifications] as TopicSpec<unknown>[];
-  const { created } = await ensureTopics(kafka, {
-    prefix,
-    specs: [...specs, ...specs.map((s) => dlqTopic(s))],
-  });
-  return {
-    kafka,
-    async cleanup() {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: created }).catch(() => {});
-      await admin.disconnect();
+export function createTopics(prefix: string): Promise<TestTopics> {
+  return createTestTopics(
+    "alerts-test",
+    [topics.alertSignals, topics.notifications] as TopicSpec<unknown>[],
+    {
+      prefix,
+      logger: testLogger(),
+      withDlq: true,
     },
-  };
+  );
 }
 
 /** Reads notifications.v1 under `prefix` into `jobs`, as the notifier would (its own group). */

@@ -2,28 +2,22 @@
 // broker, a migrated test database holding alert_settings, a producer of events, and a reader
 // that collects every alert signal the detector publishes.
 import type { Prisma } from "@apimon/db";
-import { type AlertSignal, type AuthFailure, dlqTopic, topics, type UsageEvent } from "@apimon/events";
+import type { AlertSignal, AuthFailure, UsageEvent } from "@apimon/events";
+import { topics } from "@apimon/events";
 import {
   type BatchingProducer,
-  type ConsumerRunner,
   createBatchingProducer,
-  createConsumerRunner,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
   fetchEndOffsets,
   type KafkaClient,
-  subscription,
-  topicName,
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Logger, type Registry } from "@apimon/observability";
 import {
   createTestDatabase,
+  createTestTopics,
+  readTopic,
   type TestDatabase,
-  testInfra,
+  type TestTopics,
   testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { createDetectorService, type DetectorService } from "../src/detector-service";
@@ -53,39 +47,32 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(label: string, thresholds: Record<string, unknown>): Promise<Harness> {
-  const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: label, logger });
-  const prefix = uniqueTopicPrefix(label);
-  const specs = [topics.usageEvents, topics.authFailures, topics.alertSignals];
-  const { created } = await ensureTopics(kafka, {
-    prefix,
-    specs: [...specs, dlqTopic(topics.usageEvents), dlqTopic(topics.authFailures)],
+/** The detector's inputs (with their dead-letter topics) and its output, for one test run. */
+export async function createDetectorTopics(label: string): Promise<TestTopics> {
+  const run = await createTestTopics(label, [topics.usageEvents, topics.authFailures], {
+    logger,
+    withDlq: true,
   });
+  await run.ensure([topics.alertSignals]);
+  return run;
+}
+
+export async function createHarness(label: string, thresholds: Record<string, unknown>): Promise<Harness> {
+  const run = await createDetectorTopics(label);
+  const { kafka, prefix } = run;
   const db = await createTestDatabase();
   const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
-  const groups: string[] = [];
   const stoppers = new Set<() => Promise<void>>();
 
   /** Next offset to handle per `topic:partition`, across the detectors started here. */
   const handled = new Map<string, bigint>();
-  const signals: AlertSignal[] = [];
   const read = new Map<number, bigint>();
-  const readerGroup = uniqueName(`${label}-reader`);
-  groups.push(readerGroup);
-  const reader: ConsumerRunner = createConsumerRunner({
-    kafka,
-    groupId: readerGroup,
+  const reader = await readTopic(run, topics.alertSignals, {
+    label: `${label}-reader`,
     logger,
-    topicPrefix: prefix,
-    maxWaitTimeMs: 100,
-    subscriptions: [
-      subscription(topics.alertSignals, async (messages) => {
-        for (const m of messages) signals.push(m.value);
-      }),
-    ],
     onProgress: (p) => read.set(p.partition, BigInt(p.nextOffset)),
   });
-  await reader.start();
+  const signals = reader.values;
 
   const harness: Harness = {
     kafka,
@@ -111,7 +98,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
       await waitFor(() => probe(signals), { timeoutMs: 30_000, what });
       // Every event sent so far was handled (its signals published) ...
       for (const spec of [topics.usageEvents, topics.authFailures]) {
-        const name = topicName(spec, prefix);
+        const name = run.name(spec);
         const inputs = await fetchEndOffsets(kafka, name);
         await waitFor(
           () => inputs.every((e) => e.high === 0n || (handled.get(`${name}:${e.partition}`) ?? 0n) >= e.high),
@@ -119,7 +106,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
         );
       }
       // ... and every signal published so far was read.
-      const ends = await fetchEndOffsets(kafka, topicName(topics.alertSignals, prefix));
+      const ends = await fetchEndOffsets(kafka, run.name(topics.alertSignals));
       await waitFor(() => ends.every((e) => e.high === 0n || (read.get(e.partition) ?? 0n) >= e.high), {
         timeoutMs: 30_000,
         what: "the signal reader to catch up",
@@ -127,7 +114,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
       return signals;
     },
     async startDetector({ groupId, clock }) {
-      if (!groups.includes(groupId)) groups.push(groupId);
+      run.adoptGroups(groupId);
       const registry = createMetricsRegistry("anomaly-detector", { defaultMetrics: false });
       const settings = createSettingsSource({
         store: createPrismaSettingsStore(db.prisma),
@@ -168,11 +155,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
       await Promise.all([...stoppers].map((stop) => stop()));
       await reader.stop();
       await producer.disconnect();
-      await deleteConsumerGroups(kafka, groups).catch(() => {});
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: created }).catch(() => {});
-      await admin.disconnect();
+      await run.cleanup();
       await db.drop();
     },
   };

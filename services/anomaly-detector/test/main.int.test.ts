@@ -1,80 +1,39 @@
-import { type AlertSignal, dlqTopic, topics } from "@apimon/events";
+import { topics } from "@apimon/events";
+import { createBatchingProducer } from "@apimon/kafka";
 import {
-  createBatchingProducer,
-  createConsumerRunner,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  subscription,
-} from "@apimon/kafka";
-import {
-  createTestDatabase,
-  freePort,
   makeUsageEvent,
-  spawnTsx,
-  type TestDatabase,
-  testInfra,
-  uniqueName,
-  uniqueTopicPrefix,
+  readTopic,
+  startService,
+  testDatabaseForFile,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
-import { logger } from "./harness";
+import { createDetectorTopics, logger } from "./harness";
 
 const entry = "services/anomaly-detector/src/main.ts";
 
 describe("anomaly detector process", () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const databaseOfFile = testDatabaseForFile();
 
   it("starts from its composition root, serves health and metrics, signals, and shuts down in order", async () => {
-    const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "detector-main", logger });
-    const prefix = uniqueTopicPrefix("detector-main");
-    const { created } = await ensureTopics(kafka, {
-      prefix,
-      specs: [
-        topics.usageEvents,
-        topics.authFailures,
-        topics.alertSignals,
-        dlqTopic(topics.usageEvents),
-        dlqTopic(topics.authFailures),
-      ],
-    });
-    const groupId = uniqueName("detector-main");
-    const readerGroup = uniqueName("detector-main-reader");
-    const port = await freePort();
-    const detector = spawnTsx(entry, {
-      ...process.env,
-      DETECTOR_PORT: String(port),
-      DETECTOR_HOST: "127.0.0.1",
-      DETECTOR_GROUP_ID: groupId,
-      DETECTOR_SETTINGS_POLL_MS: "200",
-      DETECTOR_TICK_MS: "200",
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      LOG_LEVEL: "info",
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
-    const signals: AlertSignal[] = [];
-    const reader = createConsumerRunner({
-      kafka,
-      groupId: readerGroup,
-      logger,
+    const db = databaseOfFile();
+    const run = await createDetectorTopics("detector-main");
+    const { kafka, prefix } = run;
+    const detector = await startService(entry, {
+      envPrefix: "DETECTOR",
+      databaseUrl: db.url,
       topicPrefix: prefix,
-      maxWaitTimeMs: 100,
-      subscriptions: [
-        subscription(topics.alertSignals, async (ms) => void signals.push(...ms.map((m) => m.value))),
-      ],
+      env: {
+        DETECTOR_GROUP_ID: run.group("detector-main"),
+        DETECTOR_SETTINGS_POLL_MS: "200",
+        DETECTOR_TICK_MS: "200",
+      },
     });
+    const base = detector.url;
+    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+    const reader = await readTopic(run, topics.alertSignals, { label: "detector-main-reader", logger });
+    const signals = reader.values;
     try {
-      await reader.start();
       expect(
         await (
           await waitFor(() => fetch(`${base}/healthz`).catch(() => undefined), {
@@ -83,13 +42,7 @@ describe("anomaly detector process", () => {
           })
         ).json(),
       ).toEqual({ status: "ok" });
-      const ready = await waitFor(
-        async () => {
-          const res = await fetch(`${base}/readyz`);
-          return res.ok && ((await res.json()) as unknown);
-        },
-        { timeoutMs: 30_000, what: "readiness" },
-      );
+      const ready = await waitReady(base, { timeoutMs: 30_000 });
       expect(ready).toEqual({ status: "ready", checks: { consumer: { ok: true }, settings: { ok: true } } });
 
       await producer.publish(topics.usageEvents, makeUsageEvent({ apiKeyId: 301, responseTimeMs: 2500 }));
@@ -117,11 +70,7 @@ describe("anomaly detector process", () => {
       await detector.stop();
       await reader.stop();
       await producer.disconnect();
-      await deleteConsumerGroups(kafka, [groupId, readerGroup]).catch(() => {});
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: created }).catch(() => {});
-      await admin.disconnect();
+      await run.cleanup();
     }
   });
 });

@@ -17,17 +17,27 @@ afterAll(async () => {
   await h?.close();
 });
 
+const W = 60_000;
+
+/**
+ * One key's usage by minute window, counted from seven windows ago: `window(n, count)` is `count`
+ * requests 100 ms apart at the start of window n.
+ */
+function windowsOf(key: number) {
+  const start = Math.floor(Date.now() / W) * W - 7 * W;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const window = (n: number, count: number, overrides: Partial<UsageEvent> = {}) =>
+    Array.from({ length: count }, (_, i) =>
+      makeUsageEvent({ apiKeyId: key, occurredAt: at(start + n * W + i * 100), ...overrides }),
+    );
+  return { start, at, window };
+}
+
 describe("anomaly detector restart", () => {
   it("rebuilds its windows after a restart in the middle of a window: the baseline holds, nothing is signalled twice", async () => {
     const key = 201;
     const groupId = uniqueName("detector-restart");
-    const W = 60_000;
-    const start = Math.floor(Date.now() / W) * W - 7 * W;
-    const at = (ms: number) => new Date(ms).toISOString();
-    const window = (n: number, count: number, overrides: Partial<UsageEvent> = {}) =>
-      Array.from({ length: count }, (_, i) =>
-        makeUsageEvent({ apiKeyId: key, occurredAt: at(start + n * W + i * 100), ...overrides }),
-      );
+    const { start, at, window } = windowsOf(key);
 
     const first = await h.startDetector({ groupId });
     // Five full windows of 20 (baseline 20), and half of the current window: 30 requests, one slow.
@@ -69,13 +79,7 @@ describe("anomaly detector rebalance", () => {
   it("splits the partitions with a second instance: each rebuilds what it gained and drops what it lost", async () => {
     const key = 202;
     const groupId = uniqueName("detector-rebalance");
-    const W = 60_000;
-    const start = Math.floor(Date.now() / W) * W - 7 * W;
-    const at = (ms: number) => new Date(ms).toISOString();
-    const window = (n: number, count: number) =>
-      Array.from({ length: count }, (_, i) =>
-        makeUsageEvent({ apiKeyId: key, occurredAt: at(start + n * W + i * 100) }),
-      );
+    const { start, at, window } = windowsOf(key);
     const a = await h.startDetector({ groupId });
     await h.sendUsage([...[1, 2, 3, 4, 5].flatMap((n) => window(n, 20)), ...window(6, 30)]);
     // A sentinel key on every partition shows when A handled everything sent so far.

@@ -10,21 +10,23 @@ import {
   type ConsumerRunner,
   createConsumerRunner,
   createKafka,
-  ensureTopics,
   type KafkaClient,
   subscription,
 } from "@apimon/kafka";
 import {
   createTestDatabase,
+  createTestTopics,
   freePort,
+  keyMaker,
   spawnTsx,
   type TestDatabase,
   type TsxProcess,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
+  waitForEdgeKeys,
+  waitReady,
 } from "@apimon/testkit";
 
 export const ADMIN_TOKEN = "edge-test-admin-token-0123456789";
@@ -74,30 +76,9 @@ export interface EdgeStack {
 
 const logger = testLogger("edge-stack");
 
-async function ready(url: string, what: string, timeoutMs = 90_000): Promise<void> {
-  await waitFor(
-    async () => {
-      try {
-        return (await fetch(`${url}/readyz`)).ok;
-      } catch {
-        return false;
-      }
-    },
-    { timeoutMs, intervalMs: 100, what },
-  );
-}
-
 /** Waits until the edge's key registry holds at least `count` keys. */
-export async function knowsKeys(edge: EdgeProcess, count: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const body = (await (await fetch(`${edge.adminUrl}/readyz`)).json()) as {
-        checks?: { keyRegistry?: { detail?: { keys?: number } } };
-      };
-      return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= count;
-    },
-    { timeoutMs: 15_000, intervalMs: 10, what: `edge ${edge.instanceId} to know ${count} keys` },
-  );
+export function knowsKeys(edge: EdgeProcess, count: number): Promise<void> {
+  return waitForEdgeKeys(edge.adminUrl, count, `edge ${edge.instanceId} to know ${count} keys`);
 }
 
 export async function startEdgeStack({
@@ -108,9 +89,12 @@ export async function startEdgeStack({
   edgeEnv = {},
 }: EdgeStackOptions): Promise<EdgeStack> {
   const db = await createTestDatabase();
-  const prefix = uniqueTopicPrefix(label);
   const kafka = createKafka({ brokers, clientId: `${label}-test`, logger });
-  await ensureTopics(kafka, { prefix, specs: [topics.keyChanges, topics.usageEvents, topics.authFailures] });
+  const run = await createTestTopics(label, [topics.keyChanges, topics.usageEvents, topics.authFailures], {
+    kafka,
+    logger,
+  });
+  const { prefix } = run;
   const baseEnv = {
     ...process.env,
     KAFKA_BROKERS: brokers.join(","),
@@ -143,7 +127,7 @@ export async function startEdgeStack({
   const authFailures: AuthFailure[] = [];
   const consumer: ConsumerRunner = createConsumerRunner({
     kafka,
-    groupId: uniqueName(`${label}-reader`),
+    groupId: run.group(`${label}-reader`),
     logger,
     topicPrefix: prefix,
     maxWaitTimeMs: 200,
@@ -211,21 +195,20 @@ export async function startEdgeStack({
 
   async function startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
     const edge = await spawnEdge(env);
-    await ready(edge.adminUrl, `edge ${edge.instanceId} to be ready`).catch((error: unknown) => {
-      throw new Error(
-        `${error instanceof Error ? error.message : error}\n--- edge output ---\n${edge.process.output()}`,
-      );
+    await waitReady(edge.adminUrl, {
+      ...readiness,
+      what: `edge ${edge.instanceId} to be ready`,
+      process: edge.process,
     });
     return edge;
   }
 
-  await ready(upstreamUrl, "the demo upstream");
-  await ready(keysUrl, "the keys service");
+  const readiness = { timeoutMs: 90_000, intervalMs: 100 };
+  await waitReady(upstreamUrl, { ...readiness, what: "the demo upstream" });
+  await waitReady(keysUrl, { ...readiness, what: "the keys service" });
   const keys = createKeysClient({ baseUrl: keysUrl, adminToken: ADMIN_TOKEN });
   await Promise.all(Array.from({ length: edgeCount }, () => startEdge()));
 
-  let users = 0;
-  let createdKeys = 0;
   return {
     db,
     prefix,
@@ -241,23 +224,16 @@ export async function startEdgeStack({
     },
     usage,
     authFailures,
-    async newKey(rateLimits) {
-      users += 1;
-      const user = await keys.createUser({
-        email: `${label}-${users}-${Date.now()}@example.com`,
-        name: "Edge test",
-      });
-      const created = await keys.createKey({ userId: user.id, name: `key-${users}`, rateLimits });
-      const key = created.key as string;
-      // Every edge must know the key before the test uses it. A probe request would count
-      // against the key's limits, so watch the registry's size in /readyz instead.
-      createdKeys += 1;
-      await Promise.all(edges.map((edge) => knowsKeys(edge, createdKeys)));
-      return { key, id: created.id };
-    },
+    // Every edge must know the key before the test uses it.
+    newKey: keyMaker(keys, {
+      label,
+      userName: "Edge test",
+      afterCreate: async (count) => void (await Promise.all(edges.map((edge) => knowsKeys(edge, count)))),
+    }),
     async stop() {
       await consumer.stop();
       await Promise.all(processes.map((p) => p.stop("SIGTERM")));
+      await run.cleanup();
       await db.drop();
       for (const dir of spoolDirs) fs.rmSync(dir, { recursive: true, force: true });
     },

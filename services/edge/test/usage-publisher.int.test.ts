@@ -2,25 +2,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { topics, type UsageEvent } from "@apimon/events";
-import {
-  type BatchingProducer,
-  createBatchingProducer,
-  createConsumerRunner,
-  createKafka,
-  ensureTopics,
-  fetchEndOffsets,
-  type KafkaClient,
-  subscription,
-  topicName,
-} from "@apimon/kafka";
+import { type BatchingProducer, createBatchingProducer, type KafkaClient } from "@apimon/kafka";
 import { createMetricsRegistry } from "@apimon/observability";
 import {
   type ControlledBroker,
+  createTestTopics,
   makeUsageEvent,
   privateBroker,
+  readToEnd,
   testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { openUsageSpool } from "../src/usage/spool";
@@ -38,15 +28,7 @@ beforeAll(async () => {
   // A private broker (own runtime dir, free ports, small heap), so stopping it harms no one.
   broker = await privateBroker("usage-kafka");
   broker.control("start");
-  // Short kafkajs retries, so that a failed send surfaces in seconds rather than a minute.
-  kafka = createKafka({
-    brokers: [`127.0.0.1:${broker.port}`],
-    clientId: "usage-outage",
-    logger,
-    connectionTimeoutMs: 1000,
-    requestTimeoutMs: 5000,
-    retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 500 },
-  });
+  kafka = broker.impatientClient("usage-outage", logger);
 }, 180_000);
 
 beforeEach(() => {
@@ -95,31 +77,7 @@ async function recordSteadily(
 
 /** Every usage event on the topic (as of now), in offset order per partition. */
 async function readTopic(prefix: string): Promise<UsageEvent[]> {
-  const ends = await fetchEndOffsets(kafka, topicName(topics.usageEvents, prefix));
-  const total = ends.reduce((sum, p) => sum + Number(p.high - p.low), 0);
-  const seen: UsageEvent[] = [];
-  const runner = createConsumerRunner({
-    kafka,
-    groupId: uniqueName("usage-reader"),
-    logger,
-    topicPrefix: prefix,
-    subscriptions: [
-      subscription(topics.usageEvents, async (messages) => {
-        for (const m of messages) seen.push(m.value);
-      }),
-    ],
-  });
-  await runner.start();
-  try {
-    await waitFor(() => seen.length >= total, {
-      // A fresh group on a broker that just restarted can take a while to join on a busy machine.
-      timeoutMs: 150_000,
-      what: `${total} usage events on the topic`,
-    });
-  } finally {
-    await runner.stop();
-  }
-  return seen;
+  return (await readToEnd(kafka, prefix, topics.usageEvents, { logger })).map((m) => m.value);
 }
 
 /** No loss (by event id) and per-key order by first occurrence; returns how many duplicates Kafka holds. */
@@ -140,8 +98,8 @@ function reconcile(consumed: UsageEvent[], recorded: UsageEvent[]): number {
 
 describe("usage publisher against a Kafka outage", () => {
   it("keeps recording while Kafka is down and delivers every event, in order per key", async () => {
-    const prefix = uniqueTopicPrefix("usage");
-    await ensureTopics(kafka, { prefix, specs: [topics.usageEvents] });
+    // No cleanup: the private broker is removed with its topics.
+    const { prefix } = await createTestTopics("usage", [topics.usageEvents], { kafka, logger });
     const { publisher, spool } = publisherFor(prefix);
     const recorded: UsageEvent[] = [];
 
@@ -170,8 +128,7 @@ describe("usage publisher against a Kafka outage", () => {
   }, 400_000);
 
   it("leaves events in the spool when closed while Kafka is down; the next publisher replays them", async () => {
-    const prefix = uniqueTopicPrefix("usage-restart");
-    await ensureTopics(kafka, { prefix, specs: [topics.usageEvents] });
+    const { prefix } = await createTestTopics("usage-restart", [topics.usageEvents], { kafka, logger });
     const recorded: UsageEvent[] = [];
 
     broker?.control("stop");

@@ -1,13 +1,11 @@
 import { createPrismaClient, type PrismaClient, shouldRetryDbError } from "@apimon/db";
-import { dlqTopic } from "@apimon/events";
+import { dlqTopic, type UsageEvent } from "@apimon/events";
 import {
   type BatchingProducer,
   type ConsumerRunner,
   createBatchingProducer,
   createConsumerRunner,
   createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
   fetchEndOffsets,
   type KafkaClient,
   subscription,
@@ -17,12 +15,13 @@ import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTcpProxy,
   createTestDatabase,
+  createTestTopics,
   makeUsageEvent,
   type TestDatabase,
+  type TestTopics,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { createUsageEventsHandler } from "../src/handlers/usage-events";
@@ -37,13 +36,14 @@ import {
   streamWithDuplicates,
   totalUsage,
   usage,
+  waitForStoredOffsetsAtEnd,
+  waitForTotalUsage,
 } from "./support";
 
 const logger = testLogger("key-stats-test");
 let db: TestDatabase;
 let kafka: KafkaClient;
-const createdTopics: string[] = [];
-const groups: string[] = [];
+const runs: TestTopics[] = [];
 const runners: ConsumerRunner[] = [];
 const clients: PrismaClient[] = [];
 const producers: BatchingProducer[] = [];
@@ -57,23 +57,19 @@ afterAll(async () => {
   await Promise.all(producers.map((p) => p.disconnect()));
   await Promise.all(runners.splice(0).map((r) => r.stop()));
   await Promise.all(clients.map((c) => c.$disconnect()));
-  await deleteConsumerGroups(kafka, groups);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
-  await admin.disconnect();
+  await Promise.all(runs.map((run) => run.cleanup()));
   await db?.drop();
 });
 
-async function freshTopics(label: string): Promise<string> {
-  const prefix = uniqueTopicPrefix(label);
-  const result = await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] });
-  createdTopics.push(...result.created);
-  return prefix;
+/** The usage topic and its DLQ under a new prefix, so that one test's offsets are its own. */
+async function freshTopics(label: string): Promise<TestTopics> {
+  const run = await createTestTopics(label, [usage], { kafka, logger, withDlq: true });
+  runs.push(run);
+  return run;
 }
 
 /** key-stats as main.ts wires it, on the given database url. */
-async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniqueName("key-stats")) {
+async function startKeyStats(run: TestTopics, databaseUrl: string, groupId = run.group("key-stats")) {
   const prisma = createPrismaClient({ connectionString: databaseUrl, connectionTimeoutMs: 2000 });
   clients.push(prisma);
   const registry = createMetricsRegistry("key-stats", { defaultMetrics: false });
@@ -88,7 +84,7 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     groupId,
     logger,
     registry,
-    topicPrefix: prefix,
+    topicPrefix: run.prefix,
     maxBatchSize: 200,
     maxWaitTimeMs: 200,
     subscriptions: [subscription(usage, handler.handle)],
@@ -97,7 +93,6 @@ async function startKeyStats(prefix: string, databaseUrl: string, groupId = uniq
     retry: { initialMs: 50, maxMs: 500 },
   });
   runners.push(runner);
-  groups.push(groupId);
   await runner.start();
   return { runner, registry, groupId };
 }
@@ -118,9 +113,39 @@ async function outcomes(registry: Registry): Promise<Record<string, number>> {
   return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
 }
 
+/** How many times the runner retried a batch so far. */
+async function retries(registry: Registry): Promise<number> {
+  return (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
+}
+
 async function dlqDepth(prefix: string): Promise<number> {
   const offsets = await fetchEndOffsets(kafka, topicName(dlqTopic(usage), prefix));
   return offsets.reduce((sum, p) => sum + Number(p.high - p.low), 0);
+}
+
+/**
+ * Publishes the rest of a stream, waits for the counts, and expects each key counted exactly and
+ * nothing dead-lettered.
+ */
+async function publishRestAndExpectExactCounts(
+  producer: BatchingProducer,
+  rest: UsageEvent[],
+  {
+    chunk,
+    events,
+    keyIds,
+    total,
+    prefix,
+  }: { chunk: number; events: UsageEvent[]; keyIds: number[]; total: number; prefix: string },
+): Promise<void> {
+  await publishInChunks(producer, rest, { chunk });
+  await producer.disconnect();
+  await waitForTotalUsage(db, keyIds, total);
+  // Give a wrongly repeated batch the chance to show up before asserting the exact sum.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
+  expect(await totalUsage(db, keyIds)).toBe(total);
+  expect(await dlqDepth(prefix)).toBe(0);
 }
 
 // Generous: the outcome is asserted, never the speed, and the test machine is shared.
@@ -128,29 +153,21 @@ jest.setTimeout(300_000);
 
 describe("key-stats counting usage events into api_keys", () => {
   it("counts 10,000 events of which 5 % were published twice as exactly 10,000, with each key's latest use", async () => {
-    const prefix = await freshTopics("ks-dups");
+    const run = await freshTopics("ks-dups");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("dups"), 40);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     expect(publishOrder).toHaveLength(10_500);
     // Events of a key that was deleted meanwhile: skipped, but they still move the offset on.
     const orphans = Array.from({ length: 30 }, () => makeUsageEvent({ apiKeyId: 999_999 }));
 
-    const { registry, groupId } = await startKeyStats(prefix, db.url);
+    const { registry, groupId } = await startKeyStats(run, db.url);
     const producer = newProducer(prefix);
     await publishInChunks(producer, [...publishOrder, ...orphans], { chunk: 1000 });
     await producer.disconnect();
 
-    await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-      timeoutMs: 120_000,
-      what: "usage_count to reach 10,000",
-    });
-    await waitFor(
-      async () => {
-        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
-        return JSON.stringify(stored) === JSON.stringify(end);
-      },
-      { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
-    );
+    await waitForTotalUsage(db, keyIds, 10_000);
+    await waitForStoredOffsetsAtEnd(db, kafka, prefix, groupId);
 
     expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
     expect(await totalUsage(db, keyIds)).toBe(10_000);
@@ -167,7 +184,8 @@ describe("key-stats counting usage events into api_keys", () => {
   });
 
   it("counts a copy of an event once although 25,000 events of its partition and a restart came between", async () => {
-    const prefix = await freshTopics("ks-late-copy");
+    const run = await freshTopics("ks-late-copy");
+    const { prefix } = run;
     // One key, so every event lands in the same partition, in publish order.
     const [keyId] = await seedKeys(db, uniqueName("late"), 1);
     const original = makeUsageEvent({ apiKeyId: keyId });
@@ -175,25 +193,22 @@ describe("key-stats counting usage events into api_keys", () => {
     const after = Array.from({ length: 10 }, () => makeUsageEvent({ apiKeyId: keyId }));
     const ids = [keyId as number];
 
-    const first = await startKeyStats(prefix, db.url);
+    const first = await startKeyStats(run, db.url);
     const producer = newProducer(prefix);
     await publishInChunks(producer, [original, ...between], { chunk: 1000 });
-    await waitFor(async () => (await totalUsage(db, ids)) >= 25_001, {
-      timeoutMs: 200_000,
-      what: "usage_count to reach 25,001",
-    });
+    await waitForTotalUsage(db, ids, 25_001, 200_000);
     await first.runner.stop();
 
     // A new process of the same group: nothing of the first one's memory survives.
-    const second = await startKeyStats(prefix, db.url, first.groupId);
+    const second = await startKeyStats(run, db.url, first.groupId);
     await publishInChunks(producer, [original, ...after], { chunk: 100 });
     await producer.disconnect();
-    await waitFor(
-      async () => {
-        const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, first.groupId);
-        return JSON.stringify(stored) === JSON.stringify(end);
-      },
-      { timeoutMs: 120_000, what: "the stored offsets to reach the end of the partition" },
+    await waitForStoredOffsetsAtEnd(
+      db,
+      kafka,
+      prefix,
+      first.groupId,
+      "the stored offsets to reach the end of the partition",
     );
 
     // The copy sits 25,001 offsets behind its original, in the same partition: a window of the
@@ -206,7 +221,8 @@ describe("key-stats counting usage events into api_keys", () => {
   });
 
   it("loses and repeats nothing when Postgres goes away mid-stream and comes back", async () => {
-    const prefix = await freshTopics("ks-pg");
+    const run = await freshTopics("ks-pg");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("pg"), 25);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     const target = new URL(db.url);
@@ -214,7 +230,7 @@ describe("key-stats counting usage events into api_keys", () => {
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
     try {
-      const { registry } = await startKeyStats(prefix, viaProxy.toString());
+      const { registry } = await startKeyStats(run, viaProxy.toString());
       const producer = newProducer(prefix);
       const firstPart = publishOrder.slice(0, 4000);
       await publishInChunks(producer, firstPart, { chunk: 500 });
@@ -228,12 +244,10 @@ describe("key-stats counting usage events into api_keys", () => {
       // sees an error and retries a batch that did commit: the stored offset makes it a no-op).
       await proxy.interrupt();
       await publishInChunks(producer, publishOrder.slice(4000, 8000), { chunk: 500 });
-      const retries = async () =>
-        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
-      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      await waitFor(async () => (await retries(registry)) >= 2, { timeoutMs: 120_000, what: "retries" });
       const countedDuringOutage = await totalUsage(db, keyIds);
-      const retriesSoFar = await retries();
-      await waitFor(async () => (await retries()) >= retriesSoFar + 2, {
+      const retriesSoFar = await retries(registry);
+      await waitFor(async () => (await retries(registry)) >= retriesSoFar + 2, {
         timeoutMs: 120_000,
         what: "more retries",
       });
@@ -241,24 +255,21 @@ describe("key-stats counting usage events into api_keys", () => {
       expect(countedDuringOutage).toBeLessThan(10_000);
 
       await proxy.resume();
-      await publishInChunks(producer, publishOrder.slice(8000), { chunk: 500 });
-      await producer.disconnect();
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 10,000",
+      await publishRestAndExpectExactCounts(producer, publishOrder.slice(8000), {
+        chunk: 500,
+        events,
+        keyIds,
+        total: 10_000,
+        prefix,
       });
-      // Give a wrongly repeated batch the chance to show up before asserting the exact sum.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
-      expect(await totalUsage(db, keyIds)).toBe(10_000);
-      expect(await dlqDepth(prefix)).toBe(0);
     } finally {
       await proxy.close();
     }
   });
 
   it("counts exactly when its privileges on api_keys are revoked for 10 s and then restored", async () => {
-    const prefix = await freshTopics("ks-grant");
+    const run = await freshTopics("ks-grant");
+    const { prefix } = run;
     const keyIds = await seedKeys(db, uniqueName("grant"), 10);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 3000, duplicateShare: 0.05 });
     // The test database belongs to a superuser, whom no REVOKE stops: key-stats runs as its own role.
@@ -273,7 +284,7 @@ describe("key-stats counting usage events into api_keys", () => {
       const asRole = new URL(db.url);
       asRole.username = role;
       asRole.password = "";
-      const { registry } = await startKeyStats(prefix, asRole.toString());
+      const { registry } = await startKeyStats(run, asRole.toString());
       const producer = newProducer(prefix);
       await publishInChunks(producer, publishOrder.slice(0, 1000), { chunk: 250 });
       await waitFor(async () => (await totalUsage(db, keyIds)) > 0, {
@@ -284,9 +295,7 @@ describe("key-stats counting usage events into api_keys", () => {
       await admin.$executeRawUnsafe(`revoke update on api_keys from "${role}"`);
       const revokedAt = Date.now();
       await publishInChunks(producer, publishOrder.slice(1000, 2000), { chunk: 250 });
-      const retries = async () =>
-        (await metricValues(registry, "kafka_consumer_retries_total")).reduce((sum, v) => sum + v.value, 0);
-      await waitFor(async () => (await retries()) >= 2, { timeoutMs: 120_000, what: "retries" });
+      await waitFor(async () => (await retries(registry)) >= 2, { timeoutMs: 120_000, what: "retries" });
       const countedWhileRevoked = await totalUsage(db, keyIds);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - revokedAt))));
       expect(await totalUsage(db, keyIds)).toBe(countedWhileRevoked);
@@ -294,16 +303,13 @@ describe("key-stats counting usage events into api_keys", () => {
       expect(await dlqDepth(prefix)).toBe(0);
 
       await admin.$executeRawUnsafe(`grant update on api_keys to "${role}"`);
-      await publishInChunks(producer, publishOrder.slice(2000), { chunk: 250 });
-      await producer.disconnect();
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 3000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 3,000",
+      await publishRestAndExpectExactCounts(producer, publishOrder.slice(2000), {
+        chunk: 250,
+        events,
+        keyIds,
+        total: 3000,
+        prefix,
       });
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
-      expect(await totalUsage(db, keyIds)).toBe(3000);
-      expect(await dlqDepth(prefix)).toBe(0);
     } finally {
       await Promise.all(runners.splice(0).map((r) => r.stop()));
       await admin.$executeRawUnsafe(`drop owned by "${role}"`);

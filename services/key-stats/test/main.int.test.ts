@@ -1,22 +1,19 @@
-import { dlqTopic } from "@apimon/events";
-import {
-  createBatchingProducer,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  type KafkaClient,
-} from "@apimon/kafka";
+import { createBatchingProducer } from "@apimon/kafka";
 import {
   createTestDatabase,
+  createTestTopics,
+  expectConfigRefused,
   freePort,
-  spawnTsx,
+  logLines,
+  milestonesLogged,
+  startService,
   type TestDatabase,
+  type TestTopics,
   type TsxProcess,
-  testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 import { dayPartition, parseDayPartition } from "../src/domain/counted-partitions";
 import {
@@ -24,98 +21,72 @@ import {
   keyStats,
   publishInChunks,
   seedKeys,
-  storedAndEndOffsets,
   streamWithDuplicates,
   totalUsage,
   usage,
+  waitForStoredOffsetsAtEnd,
+  waitForTotalUsage,
 } from "./support";
 
 const entry = "services/key-stats/src/main.ts";
 const logger = testLogger("key-stats-main");
 let db: TestDatabase;
-let kafka: KafkaClient;
-let prefix: string;
-const created: string[] = [];
-const groups: string[] = [];
+let run: TestTopics;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "key-stats-main", logger });
-  prefix = uniqueTopicPrefix("ks-main");
-  created.push(...(await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created);
+  run = await createTestTopics("ks-main", [usage], { logger, withDlq: true });
 });
 
 afterAll(async () => {
   for (const p of processes)
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   await Promise.all(processes.map((p) => p.exited));
-  await deleteConsumerGroups(kafka, groups);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.disconnect();
+  await run?.cleanup();
   await db?.drop();
 });
 
 const processes: TsxProcess[] = [];
 
 /** The real main.ts (spawnTsx runs it under node itself, so a SIGKILL really kills it). */
-function start(port: number, groupId: string): TsxProcess {
-  const handle = spawnTsx(entry, {
-    ...process.env,
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
-    KEY_STATS_PORT: String(port),
-    KEY_STATS_HOST: "127.0.0.1",
-    KEY_STATS_GROUP_ID: groupId,
-    // Small transactions, so that the kill is likely to land between a database commit and
-    // the Kafka commit that follows it.
-    KEY_STATS_MAX_BATCH_SIZE: "50",
-    // The killed member gives up its partitions after this long (the broker's minimum).
-    KEY_STATS_SESSION_TIMEOUT_MS: "6000",
-    LOG_LEVEL: "info",
+async function start(port: number, groupId: string): Promise<TsxProcess> {
+  const handle = await startService(entry, {
+    envPrefix: "KEY_STATS",
+    databaseUrl: db.url,
+    topicPrefix: run.prefix,
+    port,
+    env: {
+      KEY_STATS_GROUP_ID: groupId,
+      // Small transactions, so that the kill is likely to land between a database commit and
+      // the Kafka commit that follows it.
+      KEY_STATS_MAX_BATCH_SIZE: "50",
+      // The killed member gives up its partitions after this long (the broker's minimum).
+      KEY_STATS_SESSION_TIMEOUT_MS: "6000",
+    },
   });
   processes.push(handle);
   return handle;
 }
 
-async function ready(port: number) {
-  return waitFor(
-    async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      return res.ok && ((await res.json()) as unknown);
-    },
-    { timeoutMs: 120_000, what: "readiness" },
-  );
-}
-
-function logMessages(service: TsxProcess): string[] {
-  return service
-    .output()
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => (JSON.parse(l) as { msg: string }).msg);
-}
+const ready = (port: number) => waitReady(`http://127.0.0.1:${port}`, { timeoutMs: 120_000 });
 
 // Generous: the outcome is asserted, never the speed, and the test machine is shared.
 jest.setTimeout(300_000);
 
 describe("key-stats process", () => {
   it("counts exactly 10,000 of 10,500 publishes (5 % twice) although it is SIGKILLed mid-stream and restarted", async () => {
-    const groupId = uniqueName("key-stats");
-    groups.push(groupId);
+    const groupId = run.group("key-stats");
     const keyIds = await seedKeys(db, uniqueName("main"), 30);
     const { events, publishOrder } = streamWithDuplicates(keyIds, { total: 10_000, duplicateShare: 0.05 });
     const port = await freePort();
 
-    const first = start(port, groupId);
+    const first = await start(port, groupId);
     expect(await ready(port)).toEqual({
       status: "ready",
       checks: { database: { ok: true }, consumer: { ok: true } },
     });
 
-    const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+    const producer = createBatchingProducer({ kafka: run.kafka, logger, topicPrefix: run.prefix });
     let second: TsxProcess | undefined;
     try {
       let killedAt = -1;
@@ -133,23 +104,14 @@ describe("key-stats process", () => {
             expect(await first.exited).toBe("SIGKILL");
             killedAt = await totalUsage(db, keyIds);
           }
-          if (sent >= 6000 && !second) second = start(port, groupId);
+          if (sent >= 6000 && !second) second = await start(port, groupId);
         },
       });
       expect(killedAt).toBeGreaterThan(0);
       expect(killedAt).toBeLessThan(10_000);
 
-      await waitFor(async () => (await totalUsage(db, keyIds)) >= 10_000, {
-        timeoutMs: 120_000,
-        what: "usage_count to reach 10,000",
-      });
-      await waitFor(
-        async () => {
-          const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
-          return JSON.stringify(stored) === JSON.stringify(end);
-        },
-        { timeoutMs: 120_000, what: "the stored offsets to reach the end of every partition" },
-      );
+      await waitForTotalUsage(db, keyIds, 10_000);
+      await waitForStoredOffsetsAtEnd(db, run.kafka, run.prefix, groupId);
       expect(await keyStats(db, keyIds)).toEqual(expectedStats(events, keyIds));
       expect(await totalUsage(db, keyIds)).toBe(10_000);
 
@@ -171,9 +133,9 @@ describe("key-stats process", () => {
     }
     expect(await second?.exited).toBe(0);
     const milestones = ["key-stats listening", "shutting down", "consumer stopped", "shutdown complete"];
-    expect(logMessages(second as TsxProcess).filter((m) => milestones.includes(m))).toEqual(milestones);
+    expect(milestonesLogged(second as TsxProcess, milestones)).toEqual(milestones);
     // It resumed where the database says the counts stopped, and keeps counted_events' partitions.
-    expect(logMessages(second as TsxProcess)).toContain("partition assigned");
+    expect(logLines(second as TsxProcess).map((l) => l.msg)).toContain("partition assigned");
     const partitions = await db.prisma.$queryRaw<{ name: string }[]>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where i.inhparent = 'counted_events'::regclass order by 1`;
@@ -185,17 +147,18 @@ describe("key-stats process", () => {
   });
 
   it("refuses to start with bad settings, naming every bad variable", async () => {
-    const child = spawnTsx(entry, {
-      ...process.env,
-      KEY_STATS_PORT: "eighty",
-      KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "-1",
-      DATABASE_URL: "not a url",
-    });
-    expect(await child.exited).toBe(1);
-    const stderr = child.stderr();
-    expect(stderr).toContain("key-stats failed to start: Invalid configuration:");
-    for (const variable of ["KEY_STATS_PORT:", "KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS:", "DATABASE_URL:"]) {
-      expect(stderr).toContain(variable);
-    }
+    await expectConfigRefused(
+      entry,
+      {
+        ...process.env,
+        KEY_STATS_PORT: "eighty",
+        KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "-1",
+        DATABASE_URL: "not a url",
+      },
+      {
+        service: "key-stats",
+        variables: ["KEY_STATS_PORT", "KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS", "DATABASE_URL"],
+      },
+    );
   });
 });

@@ -2,7 +2,7 @@
 // the keys they belong to, and what the database says about them.
 import { topics, type UsageEvent } from "@apimon/events";
 import { type BatchingProducer, fetchEndOffsets, type KafkaClient, topicName } from "@apimon/kafka";
-import { makeUsageEvent, type TestDatabase } from "@apimon/testkit";
+import { makeUsageEvent, type TestDatabase, waitFor } from "@apimon/testkit";
 
 export const usage = topics.usageEvents;
 
@@ -122,4 +122,34 @@ export async function storedAndEndOffsets(
       .map((p) => [p.partition, Number(p.high)]),
   );
   return { stored, end };
+}
+
+/** Waits until the offsets the group stored beside its counts reach the end of every partition. */
+export async function waitForStoredOffsetsAtEnd(
+  db: TestDatabase,
+  kafka: KafkaClient,
+  prefix: string,
+  groupId: string,
+  what = "the stored offsets to reach the end of every partition",
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const { stored, end } = await storedAndEndOffsets(db, kafka, prefix, groupId);
+      return JSON.stringify(stored) === JSON.stringify(end);
+    },
+    { timeoutMs: 120_000, what },
+  );
+}
+
+/** Waits until the keys' usage counts add up to `total`. */
+export async function waitForTotalUsage(
+  db: TestDatabase,
+  keyIds: number[],
+  total: number,
+  timeoutMs = 120_000,
+) {
+  await waitFor(async () => (await totalUsage(db, keyIds)) >= total, {
+    timeoutMs,
+    what: `usage_count to reach ${total.toLocaleString("en-US")}`,
+  });
 }

@@ -1,54 +1,39 @@
 import { topics } from "@apimon/events";
-import { ensureTopics } from "@apimon/kafka";
 import {
-  createTestDatabase,
-  spawnTsx,
-  type TestDatabase,
-  testKafka,
-  uniqueTopicPrefix,
+  createTestTopics,
+  expectConfigRefused,
+  milestonesLogged,
+  startService,
+  testDatabaseForFile,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 
 const entry = "services/keys/src/main.ts";
 const ADMIN_TOKEN = "keys-process-admin-token-0123456789";
 
 describe("keys service process", () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const databaseOfFile = testDatabaseForFile();
 
   it("starts from its composition root, relays key changes to Kafka, and shuts down in order", async () => {
-    const prefix = uniqueTopicPrefix("keys-main");
-    await ensureTopics(testKafka(), { prefix, specs: [topics.keyChanges] });
-    const port = 20_000 + Math.floor(Math.random() * 2000);
-    const keys = spawnTsx(entry, {
-      ...process.env,
-      KEYS_PORT: String(port),
-      KEYS_HOST: "127.0.0.1",
-      ADMIN_TOKEN,
-      KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      OUTBOX_POLL_MS: "50",
-      LOG_LEVEL: "info",
+    const db = databaseOfFile();
+    const run = await createTestTopics("keys-main", [topics.keyChanges]);
+    const { prefix } = run;
+    const keys = await startService(entry, {
+      envPrefix: "KEYS",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        ADMIN_TOKEN,
+        KEY_HASH_SECRET: "keys-process-hash-secret-0123456789abcdef",
+        OUTBOX_POLL_MS: "50",
+      },
     });
-    const base = `http://127.0.0.1:${port}`;
+    const base = keys.url;
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 
     try {
-      const ready = await waitFor(
-        async () => {
-          const res = await fetch(`${base}/readyz`);
-          return res.ok && ((await res.json()) as unknown);
-        },
-        { timeoutMs: 30_000, what: "readiness" },
-      );
+      const ready = await waitReady(base, { timeoutMs: 30_000 });
       expect(ready).toEqual({
         status: "ready",
         checks: { database: { ok: true }, outboxRelay: { ok: true } },
@@ -78,19 +63,16 @@ describe("keys service process", () => {
       keys.child.kill("SIGTERM");
     }
     expect(await keys.exited).toBe(0);
+    await run.cleanup();
 
     const output = keys.output();
-    const messages = output
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     const milestones = [
       "keys service listening",
       "shutting down",
       "outbox relay stopped",
       "shutdown complete",
     ];
-    expect(messages.filter((m) => milestones.includes(m))).toEqual(milestones);
+    expect(milestonesLogged(keys, milestones)).toEqual(milestones);
     expect(output).not.toContain(ADMIN_TOKEN);
   });
 
@@ -98,11 +80,9 @@ describe("keys service process", () => {
     const env: NodeJS.ProcessEnv = { ...process.env, KEYS_PORT: "eighty" };
     delete env.ADMIN_TOKEN;
     delete env.KEY_HASH_SECRET;
-    const keys = spawnTsx(entry, env);
-    expect(await keys.exited).toBe(1);
-    const stderr = keys.stderr();
-    expect(stderr).toContain("keys failed to start: Invalid configuration:");
-    for (const variable of ["ADMIN_TOKEN:", "KEY_HASH_SECRET:", "KEYS_PORT:"])
-      expect(stderr).toContain(variable);
+    await expectConfigRefused(entry, env, {
+      service: "keys",
+      variables: ["ADMIN_TOKEN", "KEY_HASH_SECRET", "KEYS_PORT"],
+    });
   });
 });

@@ -14,23 +14,22 @@ import {
   createBatchingProducer,
   createConsumerRunner,
   createKafka,
-  ensureTopics,
-  fetchEndOffsets,
   type KafkaClient,
   subscription,
-  topicName,
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "@apimon/outbox";
 import {
   type ControlledBroker,
   createTestDatabase,
+  createTestTopics,
   privateBroker,
+  readToEnd,
   type TestDatabase,
+  type TestTopics,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { enqueueAllKeyStates, enqueueKeyState, enqueueKeyTombstone } from "../src/outbox";
@@ -43,7 +42,7 @@ let db: TestDatabase;
 let prisma: PrismaClient;
 const relays: OutboxRelay[] = [];
 const producers: BatchingProducer[] = [];
-const topicsToDelete: { kafka: KafkaClient; names: string[] }[] = [];
+const runs: TestTopics[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -57,21 +56,15 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const { kafka, names } of topicsToDelete) {
-    const admin = kafka.admin();
-    await admin.connect().catch(() => {});
-    await admin.deleteTopics({ topics: names }).catch(() => {});
-    await admin.disconnect().catch(() => {});
-  }
+  for (const run of runs) await run.cleanup();
   await db?.drop();
 });
 
 /** A fresh keys.changes.v1 under its own prefix on a broker. */
 async function freshTopic(kafka: KafkaClient): Promise<string> {
-  const prefix = uniqueTopicPrefix("relay");
-  const { created } = await ensureTopics(kafka, { prefix, specs: [keyChanges] });
-  topicsToDelete.push({ kafka, names: created });
-  return prefix;
+  const run = await createTestTopics("relay", [keyChanges], { kafka, logger });
+  runs.push(run);
+  return run.prefix;
 }
 
 async function createKeys(count: number): Promise<ApiKey[]> {
@@ -135,33 +128,13 @@ async function readTopic(
   kafka: KafkaClient,
   prefix: string,
 ): Promise<{ perKey: Map<string, Label[]>; total: number }> {
-  const ends = await fetchEndOffsets(kafka, topicName(keyChanges, prefix));
-  const total = ends.reduce((sum, p) => sum + Number(p.high - p.low), 0);
+  const messages = await readToEnd(kafka, prefix, keyChanges, { logger });
   const perKey = new Map<string, Label[]>();
-  let seen = 0;
-  const runner = createConsumerRunner({
-    kafka,
-    groupId: uniqueName("relay-reader"),
-    logger,
-    topicPrefix: prefix,
-    subscriptions: [
-      subscription(keyChanges, async (messages) => {
-        for (const m of messages) {
-          const key = m.key ?? "";
-          perKey.set(key, [...(perKey.get(key) ?? []), labelOf(m.value)]);
-        }
-        seen += messages.length;
-      }),
-    ],
-  });
-  await runner.start();
-  try {
-    // A fresh group on a broker that just restarted can take a while to join on a busy machine.
-    await waitFor(() => seen >= total, { timeoutMs: 150_000, what: `${total} messages on the topic` });
-  } finally {
-    await runner.stop();
+  for (const m of messages) {
+    const key = m.key ?? "";
+    perKey.set(key, [...(perKey.get(key) ?? []), labelOf(m.value)]);
   }
-  return { perKey, total };
+  return { perKey, total: messages.length };
 }
 
 /** Per key, the topic's sequence with repeats collapsed must be exactly the written sequence. */
@@ -485,17 +458,10 @@ describe("outbox relay through a Kafka outage", () => {
   afterAll(() => broker?.dispose(), 60_000);
 
   it("keeps changes written while Kafka is down and publishes them in order when it is back", async () => {
-    // Short kafkajs retries, so that a failed publish surfaces in seconds rather than a minute.
-    const kafka = createKafka({
-      brokers: [`127.0.0.1:${broker?.port}`],
-      clientId: "relay-outage",
-      logger,
-      connectionTimeoutMs: 1000,
-      requestTimeoutMs: 5000,
-      retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 500 },
-    });
-    const prefix = uniqueTopicPrefix("outage");
-    await ensureTopics(kafka, { prefix, specs: [keyChanges] });
+    if (!broker) throw new Error("the private broker did not start");
+    const kafka = broker.impatientClient("relay-outage", logger);
+    // No cleanup: the private broker is removed with its topics.
+    const { prefix } = await createTestTopics("outage", [keyChanges], { kafka, logger });
     const keys = await createKeys(20);
     const written: Written = new Map();
     const { relay: r, registry } = relay(kafka, prefix, {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
-import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
+import { createTestDatabase, invalidRequest, type TestDatabase } from "@apimon/testkit";
 import { createApp } from "../src/app";
 
 const ADMIN_TOKEN = "keys-usage-admin-token-0123456789";
@@ -60,6 +60,12 @@ const empty = (start: string) => ({
   rateLimited: 0,
   p50ResponseTimeMs: null,
   p95ResponseTimeMs: null,
+});
+
+/** The 200 answer of key A's usage over [from, to) in `granularity` buckets. */
+const usageOfKeyA = (from: string, to: string, granularity: string, buckets: unknown[]) => ({
+  status: 200,
+  body: { keyId: keyA, from, to, granularity, buckets },
 });
 
 beforeAll(async () => {
@@ -131,37 +137,30 @@ describe("GET /api/v1/keys/:id/usage", () => {
     const res = await get(
       `/api/v1/keys/${keyA}/usage?from=2026-01-15T10:00:00Z&to=2026-01-15T13:00:00Z&granularity=hour`,
     );
-    expect(res).toEqual({
-      status: 200,
-      body: {
-        keyId: keyA,
-        from: "2026-01-15T10:00:00.000Z",
-        to: "2026-01-15T13:00:00.000Z",
-        granularity: "hour",
-        buckets: [
-          {
-            start: "2026-01-15T10:00:00.000Z",
-            requests: 5,
-            errors: 2,
-            clientErrors: 1,
-            rateLimited: 1,
-            // Of 1, 10, 20, 40 and 100 ms: the median, and 40 + 0.8 × (100 - 40) interpolated.
-            p50ResponseTimeMs: 20,
-            p95ResponseTimeMs: 88,
-          },
-          empty("2026-01-15T11:00:00.000Z"),
-          {
-            start: "2026-01-15T12:00:00.000Z",
-            requests: 2,
-            errors: 0,
-            clientErrors: 0,
-            rateLimited: 0,
-            p50ResponseTimeMs: 60,
-            p95ResponseTimeMs: 69,
-          },
-        ],
-      },
-    });
+    expect(res).toEqual(
+      usageOfKeyA("2026-01-15T10:00:00.000Z", "2026-01-15T13:00:00.000Z", "hour", [
+        {
+          start: "2026-01-15T10:00:00.000Z",
+          requests: 5,
+          errors: 2,
+          clientErrors: 1,
+          rateLimited: 1,
+          // Of 1, 10, 20, 40 and 100 ms: the median, and 40 + 0.8 × (100 - 40) interpolated.
+          p50ResponseTimeMs: 20,
+          p95ResponseTimeMs: 88,
+        },
+        empty("2026-01-15T11:00:00.000Z"),
+        {
+          start: "2026-01-15T12:00:00.000Z",
+          requests: 2,
+          errors: 0,
+          clientErrors: 0,
+          rateLimited: 0,
+          p50ResponseTimeMs: 60,
+          p95ResponseTimeMs: 69,
+        },
+      ]),
+    );
   });
 
   it("defaults to the last 24 hourly buckets up to the current hour", async () => {
@@ -186,27 +185,20 @@ describe("GET /api/v1/keys/:id/usage", () => {
     const minutes = await get(
       `/api/v1/keys/${keyA}/usage?from=2026-01-15T10:44:10Z&to=2026-01-15T10:45:01Z&granularity=minute`,
     );
-    expect(minutes).toEqual({
-      status: 200,
-      body: {
-        keyId: keyA,
-        from: "2026-01-15T10:44:00.000Z",
-        to: "2026-01-15T10:46:00.000Z",
-        granularity: "minute",
-        buckets: [
-          empty("2026-01-15T10:44:00.000Z"),
-          {
-            start: "2026-01-15T10:45:00.000Z",
-            requests: 1,
-            errors: 1,
-            clientErrors: 0,
-            rateLimited: 0,
-            p50ResponseTimeMs: 100,
-            p95ResponseTimeMs: 100,
-          },
-        ],
-      },
-    });
+    expect(minutes).toEqual(
+      usageOfKeyA("2026-01-15T10:44:00.000Z", "2026-01-15T10:46:00.000Z", "minute", [
+        empty("2026-01-15T10:44:00.000Z"),
+        {
+          start: "2026-01-15T10:45:00.000Z",
+          requests: 1,
+          errors: 1,
+          clientErrors: 0,
+          rateLimited: 0,
+          p50ResponseTimeMs: 100,
+          p95ResponseTimeMs: 100,
+        },
+      ]),
+    );
 
     const days = await get(`/api/v1/keys/${keyA}/usage?from=2026-01-14T08:00:00%2B02:00&granularity=day`);
     expect(days.body).toMatchObject({
@@ -220,47 +212,32 @@ describe("GET /api/v1/keys/:id/usage", () => {
   });
 
   it("answers 400 listing the bad query fields", async () => {
-    expect(await get(`/api/v1/keys/${keyA}/usage?granularity=week&from=yesterday&foo=1`)).toEqual({
-      status: 400,
-      body: {
-        detail: "Invalid query",
-        errors: [
-          { field: "from", message: "must be an ISO-8601 date-time with a time zone" },
-          { field: "granularity", message: "must be minute, hour or day" },
-          { field: "(body)", message: 'Unrecognized key: "foo"' },
-        ],
-      },
-    });
+    expect(await get(`/api/v1/keys/${keyA}/usage?granularity=week&from=yesterday&foo=1`)).toEqual(
+      invalidRequest("query", [
+        { field: "from", message: "must be an ISO-8601 date-time with a time zone" },
+        { field: "granularity", message: "must be minute, hour or day" },
+        { field: "(body)", message: 'Unrecognized key: "foo"' },
+      ]),
+    );
     expect(await get(`/api/v1/keys/${keyA}/usage?from=2026-01-15T10:00:00Z&to=2026-01-15T09:00:00Z`)).toEqual(
-      {
-        status: 400,
-        body: { detail: "Invalid query", errors: [{ field: "from", message: "must be before to" }] },
-      },
+      invalidRequest("query", [{ field: "from", message: "must be before to" }]),
     );
     expect(
       await get(
         `/api/v1/keys/${keyA}/usage?from=2026-01-01T00:00:00Z&to=2026-01-15T00:00:00Z&granularity=minute`,
       ),
-    ).toEqual({
-      status: 400,
-      body: {
-        detail: "Invalid query",
-        errors: [
-          {
-            field: "granularity",
-            message:
-              "the range holds 20160 minute buckets, at most 1500 are allowed: narrow from/to or choose a coarser granularity",
-          },
-        ],
-      },
-    });
-    expect(await get("/api/v1/keys/abc/usage")).toEqual({
-      status: 400,
-      body: {
-        detail: "Invalid path",
-        errors: [{ field: "id", message: "must be an integer from 1 to 2147483647" }],
-      },
-    });
+    ).toEqual(
+      invalidRequest("query", [
+        {
+          field: "granularity",
+          message:
+            "the range holds 20160 minute buckets, at most 1500 are allowed: narrow from/to or choose a coarser granularity",
+        },
+      ]),
+    );
+    expect(await get("/api/v1/keys/abc/usage")).toEqual(
+      invalidRequest("path", [{ field: "id", message: "must be an integer from 1 to 2147483647" }]),
+    );
   });
 
   it("answers 404 for an unknown key and 401 without the admin token", async () => {
@@ -349,23 +326,15 @@ describe("GET /api/v1/usage/summary", () => {
   });
 
   it("answers 400 listing the bad query fields", async () => {
-    expect(await get("/api/v1/usage/summary?limit=0&userId=x&to=noon")).toEqual({
-      status: 400,
-      body: {
-        detail: "Invalid query",
-        errors: [
-          { field: "to", message: "must be an ISO-8601 date-time with a time zone" },
-          { field: "userId", message: "must be an integer from 1 to 2147483647" },
-          { field: "limit", message: "must be an integer from 1 to 100" },
-        ],
-      },
-    });
-    expect(await get("/api/v1/usage/summary?from=2025-01-01T00:00:00Z&to=2025-03-01T00:00:00Z")).toEqual({
-      status: 400,
-      body: {
-        detail: "Invalid query",
-        errors: [{ field: "from", message: "the range must not exceed 31 days" }],
-      },
-    });
+    expect(await get("/api/v1/usage/summary?limit=0&userId=x&to=noon")).toEqual(
+      invalidRequest("query", [
+        { field: "to", message: "must be an ISO-8601 date-time with a time zone" },
+        { field: "userId", message: "must be an integer from 1 to 2147483647" },
+        { field: "limit", message: "must be an integer from 1 to 100" },
+      ]),
+    );
+    expect(await get("/api/v1/usage/summary?from=2025-01-01T00:00:00Z&to=2025-03-01T00:00:00Z")).toEqual(
+      invalidRequest("query", [{ field: "from", message: "the range must not exceed 31 days" }]),
+    );
   });
 });

@@ -1,27 +1,19 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { attemptDeliveryId, type DlqRecord, dlqTopic, type NotificationJob, topics } from "@apimon/events";
-import {
-  type BatchingProducer,
-  createBatchingProducer,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  type KafkaClient,
-  topicName,
-} from "@apimon/kafka";
+import { type BatchingProducer, createBatchingProducer, type KafkaClient, topicName } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTestDatabase,
+  createTestTopics,
   type HttpReceiver,
   mailParts,
   type SmtpReceiver,
   startHttpReceiver,
   startSmtpReceiver,
   type TestDatabase,
-  testInfra,
+  type TestTopics,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { createTransport } from "nodemailer";
@@ -42,6 +34,7 @@ const PUBLIC_URL = "http://console.test:8087";
 const WEBHOOK_SECRET = "whsec-integration-0123456789";
 
 let db: TestDatabase;
+let run: TestTopics;
 let kafka: KafkaClient;
 let prefix: string;
 let producer: BatchingProducer;
@@ -133,8 +126,7 @@ async function publish(...jobs: NotificationJob[]): Promise<void> {
 /** Everything on the notifications DLQ so far. */
 async function readDlq(): Promise<DlqRecord[]> {
   const records: DlqRecord[] = [];
-  const groupId = uniqueName("notifier-dlq-reader");
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({ groupId: run.group("notifier-dlq-reader"), maxWaitTimeInMs: 200 });
   await consumer.connect();
   try {
     await consumer.subscribe({
@@ -156,7 +148,6 @@ async function readDlq(): Promise<DlqRecord[]> {
     await new Promise((r) => setTimeout(r, 500));
   } finally {
     await consumer.disconnect();
-    await deleteConsumerGroups(kafka, [groupId]);
   }
   return records;
 }
@@ -203,9 +194,8 @@ function buildNotifier({
 
 beforeAll(async () => {
   [db, receiver, smtp] = await Promise.all([createTestDatabase(), startHttpReceiver(), startSmtpReceiver()]);
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "notifier-int", logger });
-  prefix = uniqueTopicPrefix("notifier");
-  await ensureTopics(kafka, { prefix, specs: [topics.notifications, dlqTopic(topics.notifications)] });
+  run = await createTestTopics("notifier", [topics.notifications], { logger, withDlq: true });
+  ({ kafka, prefix } = run);
   producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
   dlqProducer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
   channelIds.email = await newChannel("email", "ops@example.com, oncall@example.com");
@@ -225,9 +215,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await notifier?.stop();
-  await deleteConsumerGroups(kafka, notifier?.groupIds() ?? []).catch(() => {});
   await producer?.disconnect();
   await dlqProducer?.disconnect();
+  run?.adoptGroups(...(notifier?.groupIds() ?? []));
+  await run?.cleanup();
   mail?.close();
   await http?.close();
   await receiver?.close();
@@ -496,11 +487,12 @@ describe("notifier deliveries", () => {
 describe("notifier restarts", () => {
   it("resumes a job interrupted in its backoff wait at the next attempt, logging none twice", async () => {
     // Topics of its own, so that the file's main notifier does not take the job too.
-    const topicPrefix = uniqueTopicPrefix("notifier-restart");
-    await ensureTopics(kafka, {
-      prefix: topicPrefix,
-      specs: [topics.notifications, dlqTopic(topics.notifications)],
+    const own = await createTestTopics("notifier-restart", [topics.notifications], {
+      kafka,
+      logger,
+      withDlq: true,
     });
+    const topicPrefix = own.prefix;
     const ownProducer = createBatchingProducer({ kafka, logger, topicPrefix });
     receiver.script("/hook/restart", [{ status: 503, headers: { "retry-after": "30" } }, { status: 200 }]);
     const groupPrefix = uniqueName("notifier-restart");
@@ -532,7 +524,8 @@ describe("notifier restarts", () => {
     } finally {
       await second.stop();
       await ownProducer.disconnect();
-      await deleteConsumerGroups(kafka, second.groupIds()).catch(() => {});
+      own.adoptGroups(...second.groupIds());
+      await own.cleanup();
     }
     expect(receiver.requests("/hook/restart")).toHaveLength(2);
     expect(

@@ -1,18 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { dlqTopic, topics } from "@apimon/events";
-import { createBatchingProducer, createKafka, deleteConsumerGroups, ensureTopics } from "@apimon/kafka";
+import { topics } from "@apimon/events";
+import { createBatchingProducer } from "@apimon/kafka";
 import {
   createTestDatabase,
-  freePort,
+  createTestTopics,
+  expectConfigRefused,
+  logLines,
   type SmtpReceiver,
-  spawnTsx,
+  startService,
   startSmtpReceiver,
   type TestDatabase,
-  testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 import { makeJob } from "./fixtures";
 
@@ -37,34 +38,25 @@ describe("notifier process", () => {
   });
 
   it("starts from its composition root, delivers email over authenticated SMTP, and shuts down in order", async () => {
-    const kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "notifier-main-test", logger });
-    const prefix = uniqueTopicPrefix("notifier-main");
-    await ensureTopics(kafka, { prefix, specs: [topics.notifications, dlqTopic(topics.notifications)] });
+    const run = await createTestTopics("notifier-main", [topics.notifications], { logger, withDlq: true });
+    const { kafka, prefix } = run;
     const channel = await db.prisma.notificationChannel.create({
       data: { name: "ops mail", type: "email", target: "ops@example.com" },
     });
-    const port = await freePort();
     const groupPrefix = uniqueName("notifier-main");
-    const notifier = spawnTsx(entry, {
-      ...process.env,
-      NOTIFIER_PORT: String(port),
-      NOTIFIER_HOST: "127.0.0.1",
-      NOTIFIER_GROUP_PREFIX: groupPrefix,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      SMTP_URL: `smtp://apimon:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}`,
-      LOG_LEVEL: "info",
+    const notifier = await startService(entry, {
+      envPrefix: "NOTIFIER",
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      env: {
+        NOTIFIER_GROUP_PREFIX: groupPrefix,
+        SMTP_URL: `smtp://apimon:${SMTP_PASSWORD}@127.0.0.1:${smtp.port}`,
+      },
     });
-    const base = `http://127.0.0.1:${port}`;
+    const base = notifier.url;
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
     try {
-      const ready = await waitFor(
-        async () => {
-          const res = await fetch(`${base}/readyz`);
-          return res.ok && ((await res.json()) as unknown);
-        },
-        { timeoutMs: 45_000, intervalMs: 200, what: "readiness" },
-      );
+      const ready = await waitReady(base, { timeoutMs: 45_000, intervalMs: 200 });
       expect(ready).toEqual({
         status: "ready",
         checks: {
@@ -114,16 +106,11 @@ describe("notifier process", () => {
       notifier.child.kill("SIGTERM");
     }
     expect(await notifier.exited).toBe(0);
-    await deleteConsumerGroups(
-      kafka,
-      ["email", "slack", "webhook"].map((t) => `${groupPrefix}-${t}`),
-    );
+    run.adoptGroups(...["email", "slack", "webhook"].map((t) => `${groupPrefix}-${t}`));
+    await run.cleanup();
 
     const output = notifier.output();
-    const lines = output
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { msg: string; smtp?: string });
+    const lines = logLines(notifier);
     const milestones = ["notifier listening", "shutting down", "consumer stopped", "shutdown complete"];
     expect(lines.map((l) => l.msg).filter((m) => milestones.includes(m))).toEqual([
       "notifier listening",
@@ -140,17 +127,18 @@ describe("notifier process", () => {
   });
 
   it("refuses to start with bad settings, naming every variable", async () => {
-    const notifier = spawnTsx(entry, {
-      ...process.env,
-      NOTIFIER_PORT: "eighty",
-      NOTIFIER_CHANNEL_TYPES: "email,fax",
-      NOTIFIER_TARGET_ALLOWLIST: "10.0.0.0/99",
-    });
-    expect(await notifier.exited).toBe(1);
-    const stderr = notifier.stderr();
-    expect(stderr).toContain("notifier failed to start: Invalid configuration:");
-    for (const variable of ["NOTIFIER_PORT:", "NOTIFIER_CHANNEL_TYPES:", "NOTIFIER_TARGET_ALLOWLIST:"]) {
-      expect(stderr).toContain(variable);
-    }
+    await expectConfigRefused(
+      entry,
+      {
+        ...process.env,
+        NOTIFIER_PORT: "eighty",
+        NOTIFIER_CHANNEL_TYPES: "email,fax",
+        NOTIFIER_TARGET_ALLOWLIST: "10.0.0.0/99",
+      },
+      {
+        service: "notifier",
+        variables: ["NOTIFIER_PORT", "NOTIFIER_CHANNEL_TYPES", "NOTIFIER_TARGET_ALLOWLIST"],
+      },
+    );
   });
 });

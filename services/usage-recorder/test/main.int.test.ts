@@ -1,24 +1,17 @@
-import { dlqTopic, topics, type UsageEvent } from "@apimon/events";
-import {
-  createBatchingProducer,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  fetchConsumerLag,
-  type KafkaClient,
-  topicName,
-} from "@apimon/kafka";
+import { topics, type UsageEvent } from "@apimon/events";
+import { createBatchingProducer, fetchConsumerLag } from "@apimon/kafka";
 import {
   createTestDatabase,
-  freePort,
-  spawnTsx,
+  createTestTopics,
+  expectConfigRefused,
+  milestonesLogged,
+  startService,
   stopAllSpawned,
   type TestDatabase,
-  testInfra,
+  type TestTopics,
   testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
   waitFor,
+  waitReady,
 } from "@apimon/testkit";
 import { eventsWithDuplicates } from "./support/events";
 
@@ -27,30 +20,23 @@ const logger = testLogger("usage-recorder-main");
 const usage = topics.usageEvents;
 
 let db: TestDatabase;
-let kafka: KafkaClient;
-let prefix: string;
-let createdTopics: string[] = [];
-const groupId = uniqueName("recorder-main");
+let run: TestTopics;
+let groupId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  kafka = createKafka({ brokers: testInfra.kafkaBrokers, clientId: "usage-recorder-main-int", logger });
-  prefix = uniqueTopicPrefix("rec-main");
-  createdTopics = (await ensureTopics(kafka, { prefix, specs: [usage, dlqTopic(usage)] })).created;
+  run = await createTestTopics("rec-main", [usage], { logger, withDlq: true });
+  groupId = run.group("recorder-main");
 });
 
 afterAll(async () => {
   await stopAllSpawned(0); // SIGKILL whatever a failed assertion left running
   await db?.drop();
-  await deleteConsumerGroups(kafka, [groupId]).catch(() => {});
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
-  await admin.disconnect();
+  await run?.cleanup();
 });
 
 async function publish(events: UsageEvent[]): Promise<void> {
-  const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix });
+  const producer = createBatchingProducer({ kafka: run.kafka, logger, topicPrefix: run.prefix });
   await Promise.all(events.map((e) => producer.publish(usage, e)));
   await producer.disconnect();
 }
@@ -60,22 +46,20 @@ async function rowCount(): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-function startRecorder(port: number) {
-  return spawnTsx(entry, {
-    ...process.env,
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: testInfra.kafkaBrokers.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
-    USAGE_RECORDER_PORT: String(port),
-    USAGE_RECORDER_HOST: "127.0.0.1",
-    USAGE_RECORDER_GROUP_ID: groupId,
-    // Small batches, so the first instance is killed with most of the stream still ahead.
-    USAGE_RECORDER_BATCH_SIZE: "100",
-    USAGE_RECORDER_CONCURRENCY: "1",
-    // The killed member leaves the group after this long; the broker's minimum.
-    USAGE_RECORDER_SESSION_TIMEOUT_MS: "6000",
-    USAGE_RECORDER_LAG_INTERVAL_MS: "500",
-    LOG_LEVEL: "info",
+function startRecorder() {
+  return startService(entry, {
+    envPrefix: "USAGE_RECORDER",
+    databaseUrl: db.url,
+    topicPrefix: run.prefix,
+    env: {
+      USAGE_RECORDER_GROUP_ID: groupId,
+      // Small batches, so the first instance is killed with most of the stream still ahead.
+      USAGE_RECORDER_BATCH_SIZE: "100",
+      USAGE_RECORDER_CONCURRENCY: "1",
+      // The killed member leaves the group after this long; the broker's minimum.
+      USAGE_RECORDER_SESSION_TIMEOUT_MS: "6000",
+      USAGE_RECORDER_LAG_INTERVAL_MS: "500",
+    },
   });
 }
 
@@ -85,7 +69,7 @@ describe("usage recorder process", () => {
     const half = published.length / 2;
     await publish(published.slice(0, half));
 
-    const first = startRecorder(await freePort());
+    const first = await startRecorder();
     await waitFor(async () => (await rowCount()) > 0, {
       timeoutMs: 40_000,
       intervalMs: 5,
@@ -97,23 +81,16 @@ describe("usage recorder process", () => {
     expect(await rowCount()).toBeLessThanOrEqual(5_000);
 
     await publish(published.slice(half));
-    const port = await freePort();
-    const second = startRecorder(port);
-    const base = `http://127.0.0.1:${port}`;
+    const second = await startRecorder();
+    const base = second.url;
     try {
-      const ready = await waitFor(
-        async () => {
-          const res = await fetch(`${base}/readyz`);
-          return res.ok && ((await res.json()) as unknown);
-        },
-        { timeoutMs: 40_000, what: "readiness" },
-      );
+      const ready = await waitReady(base, { timeoutMs: 40_000 });
       expect(ready).toEqual({ status: "ready", checks: { database: { ok: true }, consumer: { ok: true } } });
 
-      const topic = topicName(usage, prefix);
+      const topic = run.name(usage);
       await waitFor(
         async () => {
-          const lag = await fetchConsumerLag(kafka, groupId, topic);
+          const lag = await fetchConsumerLag(run.kafka, groupId, topic);
           return lag.reduce((sum, p) => sum + (p.committed ?? 0n), 0n) === BigInt(published.length);
         },
         { timeoutMs: 50_000, what: "every message committed" },
@@ -139,11 +116,6 @@ describe("usage recorder process", () => {
       second.child.kill("SIGTERM");
     }
     expect(await second.exited).toBe(0);
-    const messages = second
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     const milestones = [
       "usage recorder listening",
       "shutting down",
@@ -151,19 +123,14 @@ describe("usage recorder process", () => {
       "usage recorder stopped",
       "shutdown complete",
     ];
-    expect(messages.filter((m) => milestones.includes(m))).toEqual(milestones);
+    expect(milestonesLogged(second, milestones)).toEqual(milestones);
   }, 120_000);
 
   it("refuses to start with bad settings, naming every bad variable", async () => {
-    const recorder = spawnTsx(entry, {
-      ...process.env,
-      USAGE_RECORDER_PORT: "eighty",
-      USAGE_RETENTION_DAYS: "0",
-    });
-    expect(await recorder.exited).toBe(1);
-    const stderr = recorder.stderr();
-    expect(stderr).toContain("usage-recorder failed to start: Invalid configuration:");
-    expect(stderr).toContain("USAGE_RECORDER_PORT:");
-    expect(stderr).toContain("USAGE_RETENTION_DAYS:");
+    await expectConfigRefused(
+      entry,
+      { ...process.env, USAGE_RECORDER_PORT: "eighty", USAGE_RETENTION_DAYS: "0" },
+      { service: "usage-recorder", variables: ["USAGE_RECORDER_PORT", "USAGE_RETENTION_DAYS"] },
+    );
   });
 });

@@ -2,26 +2,24 @@ import { createPrismaClient, type PrismaClient, withDatabaseName } from "@apimon
 import { type DlqRecord, dlqTopic, topics, type UsageEvent } from "@apimon/events";
 import {
   createBatchingProducer,
-  createConsumerRunner,
   createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
   fetchConsumerLag,
   type KafkaClient,
-  subscription,
   topicName,
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTcpProxy,
   createTestDatabase,
+  createTestTopics,
   makeUsageEvent,
+  readTopic,
+  sendRaw,
   type TcpProxy,
   type TestDatabase,
+  type TestTopics,
   testInfra,
   testLogger,
-  uniqueName,
-  uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
 import { createUsageRecorder, type UsageRecorder } from "../src/usage-recorder";
@@ -36,8 +34,7 @@ let proxy: TcpProxy;
 /** The recorder's client reaches Postgres through the proxy; the test's own (db.prisma) does not. */
 let recorderPrisma: PrismaClient;
 let kafka: KafkaClient;
-const createdTopics: string[] = [];
-const groups: string[] = [];
+const runs: TestTopics[] = [];
 const running: { stop(): Promise<void> }[] = [];
 
 beforeAll(async () => {
@@ -56,20 +53,17 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await deleteConsumerGroups(kafka, groups).catch(() => {});
   await recorderPrisma?.$disconnect();
   await proxy?.close();
   await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: createdTopics }).catch(() => {});
-  await admin.disconnect();
+  await Promise.all(runs.map((run) => run.cleanup()));
 });
 
-async function freshTopics(label: string): Promise<string> {
-  const prefix = uniqueTopicPrefix(label);
-  createdTopics.push(...(await ensureTopics(kafka, { prefix, specs: [usage, usageDlq] })).created);
-  return prefix;
+/** The usage topic and its DLQ under a new prefix, so that one test's offsets are its own. */
+async function freshTopics(label: string): Promise<TestTopics> {
+  const run = await createTestTopics(label, [usage], { kafka, logger, withDlq: true });
+  runs.push(run);
+  return run;
 }
 
 async function publish(prefix: string, events: UsageEvent[]): Promise<void> {
@@ -84,7 +78,6 @@ async function startRecorder(
   registry: Registry,
   batchSize = 200,
 ): Promise<UsageRecorder> {
-  groups.push(groupId);
   const recorder = createUsageRecorder({
     prisma: recorderPrisma,
     kafka,
@@ -135,12 +128,13 @@ async function sample(
 
 describe("usage recorder", () => {
   it("records 10,000 events, 5 % of them published twice, as exactly 10,000 rows with the spec's fields", async () => {
-    const prefix = await freshTopics("rec-dup");
+    const run = await freshTopics("rec-dup");
+    const { prefix } = run;
     const { events, published } = eventsWithDuplicates(10_000);
     expect(published).toHaveLength(10_500);
     await publish(prefix, published);
     const registry = createMetricsRegistry("test", { defaultMetrics: false });
-    const recorder = await startRecorder(prefix, uniqueName("rec-dup"), registry, 1000);
+    const recorder = await startRecorder(prefix, run.group("rec-dup"), registry, 1000);
 
     // Each message is counted once it is handled: as a new row, or as a duplicate of one.
     await waitFor(
@@ -187,8 +181,9 @@ describe("usage recorder", () => {
   }, 120_000);
 
   it("pauses through a Postgres outage mid-stream, commits nothing past unwritten rows, and ends with exactly 10,000 rows", async () => {
-    const prefix = await freshTopics("rec-outage");
-    const groupId = uniqueName("rec-outage");
+    const run = await freshTopics("rec-outage");
+    const { prefix } = run;
+    const groupId = run.group("rec-outage");
     const { events, published } = eventsWithDuplicates(10_000);
     const half = published.length / 2;
     await publish(prefix, published.slice(0, half));
@@ -232,45 +227,26 @@ describe("usage recorder", () => {
   }, 120_000);
 
   it("dead-letters messages that fail the schema and rows the database refuses, and writes the rest", async () => {
-    const prefix = await freshTopics("rec-dlq");
+    const run = await freshTopics("rec-dlq");
+    const { prefix } = run;
     // Quotes, backslashes, braces and commas must survive the array literals of the bulk insert.
     const tricky = '/a "b" \\c {d},e, ü/NULL';
     const good = [makeUsageEvent({ apiKeyId: 9, endpoint: tricky }), makeUsageEvent({ apiKeyId: 9 })];
     // Valid by the schema (a positive integer) but beyond Postgres' integer: the database refuses it.
     const outOfRange = makeUsageEvent({ apiKeyId: 3_000_000_000 });
-    // Idempotent: a retried send (the broker wrote it, its answer was lost) must not double the data.
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await raw.connect();
-    await raw.send({
-      topic: topicName(usage, prefix),
-      messages: [
-        { partition: 0, key: "9", value: JSON.stringify(good[0]) },
-        { partition: 0, key: "9", value: "{not json" },
-        { partition: 0, key: "9", value: JSON.stringify({ ...good[1], statusCode: "200" }) },
-        { partition: 0, key: "9", value: JSON.stringify(outOfRange) },
-        { partition: 0, key: "9", value: JSON.stringify(good[1]) },
-      ],
-    });
-    await raw.disconnect();
-    const groupId = uniqueName("rec-dlq");
+    await sendRaw(kafka, run.name(usage), [
+      { partition: 0, key: "9", value: JSON.stringify(good[0]) },
+      { partition: 0, key: "9", value: "{not json" },
+      { partition: 0, key: "9", value: JSON.stringify({ ...good[1], statusCode: "200" }) },
+      { partition: 0, key: "9", value: JSON.stringify(outOfRange) },
+      { partition: 0, key: "9", value: JSON.stringify(good[1]) },
+    ]);
+    const groupId = run.group("rec-dlq");
     await startRecorder(prefix, groupId, createMetricsRegistry("test", { defaultMetrics: false }));
 
-    const dead: DlqRecord[] = [];
-    const readerGroup = uniqueName("rec-dlq-reader");
-    groups.push(readerGroup);
-    const reader = createConsumerRunner({
-      kafka,
-      groupId: readerGroup,
-      logger,
-      topicPrefix: prefix,
-      subscriptions: [
-        subscription(usageDlq, async (messages) => {
-          dead.push(...messages.map((m) => m.value));
-        }),
-      ],
-    });
+    const reader = await readTopic(run, usageDlq, { label: "rec-dlq-reader", logger });
     running.push(reader);
-    await reader.start();
+    const dead: DlqRecord[] = reader.values;
     await waitFor(() => dead.length >= 3, { timeoutMs: 30_000, what: "three dead letters" });
     await waitFor(async () => (await committed(groupId, prefix)) === 5n, {
       timeoutMs: 10_000,

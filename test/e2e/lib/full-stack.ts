@@ -6,18 +6,20 @@ import * as path from "node:path";
 import { createKeysClient, type KeysClient } from "@apimon/client";
 import type { KafkaSecurity } from "@apimon/config";
 import { allTopics } from "@apimon/events";
-import { createKafka, ensureTopics, type KafkaClient } from "@apimon/kafka";
+import { createKafka, type KafkaClient } from "@apimon/kafka";
 import {
   createTestDatabase,
+  createTestTopics,
   freePort,
-  spawnTsx,
+  keyMaker,
+  startService,
   type TestDatabase,
   type TsxProcess,
   testInfra,
   testLogger,
   uniqueName,
-  uniqueTopicPrefix,
-  waitFor,
+  waitForEdgeKeys,
+  waitReady,
 } from "@apimon/testkit";
 
 export const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
@@ -34,17 +36,17 @@ export type ServiceName =
   | "notifier"
   | "console";
 
-/** The port variable of each service. */
-const PORT_VARIABLE: Record<ServiceName, string> = {
-  "demo-upstream": "DEMO_UPSTREAM_PORT",
-  keys: "KEYS_PORT",
-  edge: "EDGE_PORT",
-  "usage-recorder": "USAGE_RECORDER_PORT",
-  "key-stats": "KEY_STATS_PORT",
-  "anomaly-detector": "DETECTOR_PORT",
-  alerts: "ALERTS_PORT",
-  notifier: "NOTIFIER_PORT",
-  console: "CONSOLE_PORT",
+/** The prefix of each service's own variables (`<prefix>_PORT`, `<prefix>_HOST`). */
+const ENV_PREFIX: Record<ServiceName, string> = {
+  "demo-upstream": "DEMO_UPSTREAM",
+  keys: "KEYS",
+  edge: "EDGE",
+  "usage-recorder": "USAGE_RECORDER",
+  "key-stats": "KEY_STATS",
+  "anomaly-detector": "DETECTOR",
+  alerts: "ALERTS",
+  notifier: "NOTIFIER",
+  console: "CONSOLE",
 };
 
 export interface RunningService {
@@ -97,12 +99,12 @@ export async function startFullStack({
   kafka: broker,
 }: FullStackOptions): Promise<FullStack> {
   const db = await createTestDatabase();
-  const prefix = broker?.topicPrefix ?? uniqueTopicPrefix(label);
   const brokers = broker?.brokers ?? testInfra.kafkaBrokers;
   const kafka = createKafka({ brokers, clientId: `${label}-e2e`, logger, security: broker?.security });
-  await ensureTopics(kafka, {
-    prefix,
-    specs: allTopics(),
+  const { prefix } = await createTestTopics(label, allTopics(), {
+    kafka,
+    logger,
+    prefix: broker?.topicPrefix,
     replicationFactor: testInfra.kafkaReplicationFactor,
   });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), `apimon-${label}-`));
@@ -117,29 +119,12 @@ export async function startFullStack({
     return `http://127.0.0.1:${port}`;
   };
   const readyUrl = (name: ServiceName) => (name === "edge" ? edgeAdminUrl : url(name));
+  // What every service of the stack gets besides its database, topics, port and loopback host.
   const common: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: db.url,
     REDIS_URL: testInfra.redisUrl,
     KAFKA_BROKERS: brokers.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
     ADMIN_TOKEN,
     KEY_HASH_SECRET,
-    LOG_LEVEL: "info",
-    // Every service of this stack binds to loopback only.
-    ...Object.fromEntries(
-      [
-        "EDGE_HOST",
-        "KEYS_HOST",
-        "ALERTS_HOST",
-        "NOTIFIER_HOST",
-        "DETECTOR_HOST",
-        "KEY_STATS_HOST",
-        "CONSOLE_HOST",
-      ].map((v) => [v, "127.0.0.1"]),
-    ),
-    USAGE_RECORDER_HOST: "127.0.0.1",
-    DEMO_UPSTREAM_HOST: "127.0.0.1",
     UPSTREAM_URL: ports.has("demo-upstream") ? url("demo-upstream") : "http://127.0.0.1:9",
     ALERTS_URL: ports.has("alerts") ? url("alerts") : "http://127.0.0.1:9",
     KEYS_URL: ports.has("keys") ? url("keys") : "http://127.0.0.1:9",
@@ -152,12 +137,14 @@ export async function startFullStack({
 
   const services = new Map<ServiceName, RunningService>();
   for (const name of names) {
-    const proc = spawnTsx(`services/${name}/src/main.ts`, {
-      ...common,
-      [PORT_VARIABLE[name]]: String(ports.get(name)),
-      ...env[name],
+    const proc = await startService(`services/${name}/src/main.ts`, {
+      envPrefix: ENV_PREFIX[name],
+      databaseUrl: db.url,
+      topicPrefix: prefix,
+      port: ports.get(name),
+      env: { ...common, ...env[name] },
     });
-    services.set(name, { name, url: url(name), process: proc });
+    services.set(name, { name, url: proc.url, process: proc });
   }
   const stop = async () => {
     await Promise.all([...services.values()].map((s) => s.process.stop("SIGTERM")));
@@ -167,19 +154,11 @@ export async function startFullStack({
   try {
     await Promise.all(
       [...services.values()].map((s) =>
-        waitFor(
-          async () => {
-            try {
-              return (await fetch(`${readyUrl(s.name)}/readyz`)).ok;
-            } catch {
-              return false;
-            }
-          },
-          { timeoutMs: 120_000, intervalMs: 200, what: `${s.name} to be ready` },
-        ).catch((error: unknown) => {
-          throw new Error(
-            `${error instanceof Error ? error.message : error}\n--- ${s.name} ---\n${s.process.output()}`,
-          );
+        waitReady(readyUrl(s.name), {
+          timeoutMs: 120_000,
+          intervalMs: 200,
+          what: `${s.name} to be ready`,
+          process: s.process,
         }),
       ),
     );
@@ -189,8 +168,6 @@ export async function startFullStack({
   }
 
   const keys = createKeysClient({ baseUrl: url("keys"), adminToken: ADMIN_TOKEN });
-  let users = 0;
-  let keyCount = 0;
   return {
     db,
     prefix,
@@ -211,28 +188,13 @@ export async function startFullStack({
       }
       return (text ? JSON.parse(text) : undefined) as T;
     },
-    async newKey(rateLimits) {
-      users += 1;
-      const user = await keys.createUser({
-        email: `${label}-${users}-${Date.now()}@example.com`,
-        name: "E2E",
-      });
-      const created = await keys.createKey({ userId: user.id, name: `key-${users}`, rateLimits });
-      keyCount += 1;
-      if (services.has("edge")) {
-        // A probe request would count against the key: watch the registry's size instead.
-        await waitFor(
-          async () => {
-            const body = (await (await fetch(`${edgeAdminUrl}/readyz`)).json()) as {
-              checks?: { keyRegistry?: { detail?: { keys?: number } } };
-            };
-            return (body.checks?.keyRegistry?.detail?.keys ?? 0) >= keyCount;
-          },
-          { timeoutMs: 15_000, intervalMs: 10, what: "the edge to know the new key" },
-        );
-      }
-      return { key: created.key as string, id: created.id };
-    },
+    newKey: keyMaker(keys, {
+      label,
+      userName: "E2E",
+      afterCreate: async (count) => {
+        if (services.has("edge")) await waitForEdgeKeys(edgeAdminUrl, count, "the edge to know the new key");
+      },
+    }),
     stop,
   };
 }
