@@ -36,6 +36,7 @@ import {
   DEFAULT_PARTITIONS_CONCURRENTLY,
 } from "../../services/anomaly-detector/src/detector-service";
 import type { SettingsSource } from "../../services/anomaly-detector/src/settings-source";
+import { prefillUsageTopic } from "./prefill";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const KEYS = 100;
@@ -200,17 +201,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     log(`pre-filling ${usageTopic} with ${EVENTS} usage events ...`);
-    const producer = createBatchingProducer({
-      kafka,
-      logger,
-      topicPrefix: prefix,
-      maxBatchMessages: 5000,
-      maxQueuedMessages: EVENTS + 1,
-    });
-    const pending: Promise<void>[] = [];
-    for (const event of usageEvents(EVENTS)) pending.push(producer.publish(topics.usageEvents, event));
-    await Promise.all(pending);
-    await producer.disconnect();
+    await prefillUsageTopic({ kafka, logger, prefix, events: usageEvents(EVENTS) });
     const ends = new Map((await fetchEndOffsets(kafka, usageTopic)).map((p) => [p.partition, p.high]));
     const stored = [...ends.values()].reduce((a, b) => a + b, 0n);
     log(`pre-filled ${stored} events over ${ends.size} partitions`);

@@ -20,14 +20,7 @@ import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { createDatabase, createPrismaClient, dropDatabase, migrate } from "@apimon/db";
 import { dlqTopic, newEventId, topics, type UsageEvent } from "@apimon/events";
-import {
-  createBatchingProducer,
-  createKafka,
-  deleteConsumerGroups,
-  ensureTopics,
-  fetchEndOffsets,
-  topicName,
-} from "@apimon/kafka";
+import { createKafka, deleteConsumerGroups, ensureTopics, fetchEndOffsets, topicName } from "@apimon/kafka";
 import { type Counter, createLogger, createMetricsRegistry, type Histogram } from "@apimon/observability";
 import { freePort, repoRoot, spawnTsx } from "@apimon/testkit";
 import { Client } from "pg";
@@ -38,6 +31,7 @@ import {
   toUsageRow,
 } from "../../services/usage-recorder/src/domain/usage-row";
 import { createUsageRecorder } from "../../services/usage-recorder/src/usage-recorder";
+import { prefillUsageTopic } from "./prefill";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 50);
@@ -160,17 +154,7 @@ async function main(): Promise<void> {
     // --- pre-fill ----------------------------------------------------------------------------
     say(`pre-filling ${prefix}usage.events.v1 with ${fmt(EVENTS)} events over ${KEYS} keys…`);
     let t = performance.now();
-    const producer = createBatchingProducer({
-      kafka,
-      logger,
-      topicPrefix: prefix,
-      maxBatchMessages: 5000,
-      maxQueuedMessages: EVENTS + 1,
-    });
-    for (let i = 0; i < EVENTS; i += 20_000) {
-      await Promise.all(events.slice(i, i + 20_000).map((e) => producer.publish(topics.usageEvents, e)));
-    }
-    await producer.disconnect();
+    await prefillUsageTopic({ kafka, logger, prefix, events });
     const ends = await fetchEndOffsets(kafka, topicName(topics.usageEvents, prefix));
     const inTopic = ends.reduce((sum, p) => sum + Number(p.high - p.low), 0);
     if (inTopic !== EVENTS) throw new Error(`topic holds ${inTopic} events, expected ${EVENTS}`);

@@ -4,7 +4,7 @@
 // session would. Each step saves a screenshot under .runtime/screenshots/.
 import { type HttpReceiver, startHttpReceiver, waitFor } from "@apimon/testkit";
 import { type BrowserSession, openBrowser } from "./lib/browser";
-import { ADMIN_TOKEN, type FullStack, startFullStack } from "./lib/full-stack";
+import { ADMIN_TOKEN, ALL_SERVICES, type FullStack, startFullStack } from "./lib/full-stack";
 
 interface AlertView {
   id: number;
@@ -26,17 +26,7 @@ beforeAll(async () => {
   receiver = await startHttpReceiver();
   stack = await startFullStack({
     label: "console-e2e",
-    services: [
-      "demo-upstream",
-      "keys",
-      "edge",
-      "usage-recorder",
-      "key-stats",
-      "anomaly-detector",
-      "alerts",
-      "notifier",
-      "console",
-    ],
+    services: ALL_SERVICES,
     env: {
       "anomaly-detector": { DETECTOR_SETTINGS_POLL_MS: "300", DETECTOR_TICK_MS: "300" },
       notifier: { NOTIFIER_ALLOW_PRIVATE_TARGETS: "true", NOTIFIER_BACKOFF_BASE_MS: "100" },

@@ -1,10 +1,7 @@
 // docker-compose.kafka-cluster.yml, validated with the base file by Debian's docker-compose 1.29
 // (no engine needed).
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { parse } from "yaml";
-
-const repo = join(__dirname, "..", "..");
+import { composeOver, expectValidConfig } from "./compose-cli";
 
 interface Service {
   environment?: Record<string, string>;
@@ -12,20 +9,11 @@ interface Service {
   ports?: string[];
 }
 
-function compose(...args: string[]) {
-  return spawnSync(
-    "docker-compose",
-    ["-f", join(repo, "docker-compose.yml"), "-f", join(repo, "docker-compose.kafka-cluster.yml"), ...args],
-    { cwd: repo, encoding: "utf8", env: { ...process.env, ADMIN_TOKEN: "a-test-admin-token-long-enough" } },
-  );
-}
+const compose = composeOver("docker-compose.yml", "docker-compose.kafka-cluster.yml");
 
 describe("docker-compose.kafka-cluster.yml", () => {
   it("passes docker-compose config on top of docker-compose.yml", () => {
-    const result = compose("config", "-q");
-    expect(result.error).toBeUndefined();
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
+    expectValidConfig(compose("config", "-q"));
   });
 
   it("runs three nodes of one cluster, with three copies of everything and two in sync", () => {

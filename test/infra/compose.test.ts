@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-
-const repo = join(__dirname, "..", "..");
+import { composeOver, expectValidConfig, repo } from "./compose-cli";
 
 interface Service {
   image?: string;
@@ -24,20 +23,11 @@ function emptyEnvFile(): string {
   return file;
 }
 
-function compose(...args: string[]) {
-  return spawnSync("docker-compose", ["-f", join(repo, "docker-compose.yml"), ...args], {
-    cwd: repo,
-    encoding: "utf8",
-    env: { ...process.env, ADMIN_TOKEN: "a-test-admin-token-long-enough" },
-  });
-}
+const compose = composeOver("docker-compose.yml");
 
 describe("docker-compose.yml", () => {
   it("passes docker-compose config", () => {
-    const result = compose("config", "-q");
-    expect(result.error).toBeUndefined();
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
+    expectValidConfig(compose("config", "-q"));
   });
 
   it("passes docker-compose config with the monitoring and cli profiles", () => {

@@ -85,6 +85,13 @@ function consumeInto(
   return runner;
 }
 
+/** Starts a consumer of `instance`'s events in a group of its own; answers what it has received so far. */
+async function receiveAll(instance: string): Promise<ConsumedMessage<UsageEvent>[]> {
+  const received: ConsumedMessage<UsageEvent>[] = [];
+  await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m)).start();
+  return received;
+}
+
 async function readDlq(groupId: string, expected: number, instance: string) {
   const records: ReturnType<typeof dlqRecordSchema.parse>[] = [];
   const consumer = kafka.consumer({ groupId });
@@ -136,8 +143,7 @@ describe("kafka package on a real broker", () => {
   it("produces in batches and consumes with a consumer group, in order per key", async () => {
     const instance = uniqueName("order");
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, lingerMs: 5 });
-    const received: ConsumedMessage<UsageEvent>[] = [];
-    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m)).start();
+    const received = await receiveAll(instance);
 
     const sent = Array.from({ length: 300 }, (_, i) =>
       makeUsageEvent({ apiKeyId: (i % 5) + 1, edgeInstance: instance, statusCode: 200 + (i % 3) }),
@@ -187,8 +193,7 @@ describe("kafka package on a real broker", () => {
   it("publishes a chunk with one promise, in order per key, or nothing when one event breaks the contract", async () => {
     const instance = uniqueName("all");
     const producer = createBatchingProducer({ kafka, logger, topicPrefix: prefix, maxQueuedMessages: 250 });
-    const received: ConsumedMessage<UsageEvent>[] = [];
-    await consumeInto(uniqueName("g"), instance, (m) => void received.push(...m)).start();
+    const received = await receiveAll(instance);
 
     const chunk = Array.from({ length: 200 }, (_, i) =>
       makeUsageEvent({ apiKeyId: (i % 3) + 1, edgeInstance: instance }),

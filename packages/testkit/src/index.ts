@@ -7,6 +7,7 @@ export {
 } from "./broker";
 export { CHROMIUM_PATH, launchChromium } from "./browser";
 export { type CapturedLogger, captureLogger } from "./capture-logger";
+export { configRefusal, refusedVariables, sharedServiceDefaults } from "./config";
 export { consumedMessage, handlerContext } from "./consumed-message";
 export {
   createTestDatabase,

@@ -12,6 +12,7 @@ import {
 import { createOutboxRelay, type OutboxRelay } from "@apimon/outbox";
 import {
   createTestDatabase,
+  makeAlertSignal,
   type TestDatabase,
   testLogger,
   uniqueName,
@@ -43,18 +44,12 @@ const T0 = Date.parse("2026-11-27T12:00:00.000Z");
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 
 function signal(fingerprint: string, seconds: number, overrides: Partial<AlertSignal> = {}): AlertSignal {
-  return {
+  return makeAlertSignal({
     fingerprint,
-    type: "response_time",
-    severity: "warning",
-    state: "firing",
-    scope: { apiKeyId: 7, endpoint: "/users/:id" },
-    observedValue: 1.4,
-    threshold: 1,
     message: "Response time 1.4 s above 1 s on /users/:id",
     observedAt: at(seconds),
     ...overrides,
-  };
+  });
 }
 
 async function publish(...signals: AlertSignal[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { ConfigError } from "@apimon/config";
+import { refusedVariables } from "@apimon/testkit";
 import { loadConfig } from "./config";
 
 describe("anomaly detector config", () => {
@@ -13,14 +13,9 @@ describe("anomaly detector config", () => {
   });
 
   it("lists every bad variable at once", () => {
-    expect(() => loadConfig({ DETECTOR_PORT: "x", DETECTOR_TICK_MS: "0" })).toThrow(ConfigError);
-    try {
-      loadConfig({ DETECTOR_PORT: "x", DETECTOR_TICK_MS: "0" });
-    } catch (error) {
-      expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
-        "DETECTOR_PORT",
-        "DETECTOR_TICK_MS",
-      ]);
-    }
+    expect(refusedVariables(() => loadConfig({ DETECTOR_PORT: "x", DETECTOR_TICK_MS: "0" }))).toEqual([
+      "DETECTOR_PORT",
+      "DETECTOR_TICK_MS",
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from "@apimon/config";
+import { configRefusal, sharedServiceDefaults } from "@apimon/testkit";
 import { loadConfig } from "./config";
 
 describe("key-stats configuration", () => {
@@ -10,10 +10,7 @@ describe("key-stats configuration", () => {
       maxBatchSize: 500,
       countedEvents: { retentionDays: 8, intervalMs: 3_600_000 },
       sessionTimeoutMs: 30_000,
-      database: { url: "postgresql://postgres@127.0.0.1:5432/apimon", schema: undefined },
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "apimon", security: {}, topicPrefix: "" },
-      logLevel: "info",
-      shutdownTimeoutMs: 10_000,
+      ...sharedServiceDefaults,
     });
   });
 
@@ -41,18 +38,14 @@ describe("key-stats configuration", () => {
   });
 
   it("names every bad variable at once", () => {
-    let caught: unknown;
-    try {
+    const refusal = configRefusal(() =>
       loadConfig({
         KEY_STATS_PORT: "eighty",
         KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS: "0",
         KEY_STATS_MAX_BATCH_SIZE: "0",
-      });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).issues.map((i) => i.variable)).toEqual([
+      }),
+    );
+    expect(refusal.issues.map((i) => i.variable)).toEqual([
       "KEY_STATS_PORT",
       "KEY_STATS_MAX_BATCH_SIZE",
       "KEY_STATS_COUNTED_EVENTS_RETENTION_DAYS",

@@ -153,6 +153,10 @@ function expectInOrder(perKey: Map<string, Label[]>, written: Written): number {
 const countRows = (where: Prisma.OutboxWhereInput = {}) => prisma.outbox.count({ where });
 const unpublishedRows = () => countRows({ publishedAt: null });
 
+/** Waits until the relay has marked every outbox row published. */
+const everyRowMarked = (timeoutMs = 60_000) =>
+  waitFor(async () => (await unpublishedRows()) === 0, { timeoutMs, what: "every row marked" });
+
 async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}) {
   const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
   return values
@@ -195,10 +199,7 @@ describe("outbox relay", () => {
     // Two replicas on one database: the advisory lock lets one publish at a time.
     const [a, b] = [relay(kafka, prefix, { batchSize: 40 }), relay(kafka, prefix, { batchSize: 40 })];
     await Promise.all([a.relay.start(), b.relay.start()]);
-    await waitFor(async () => (await unpublishedRows()) === 0, {
-      timeoutMs: 60_000,
-      what: "every row marked",
-    });
+    await everyRowMarked();
 
     const { perKey, total } = await readTopic(kafka, prefix);
     // No failure, so no repeat: the lock kept the replicas from publishing a row twice.
@@ -228,10 +229,7 @@ describe("outbox relay", () => {
     expect(await countRows()).toBe(keyCount);
     const { relay: r } = relay(kafka, prefix, { sign: keyChangeSigner(secret) });
     await r.start();
-    await waitFor(async () => (await unpublishedRows()) === 0, {
-      timeoutMs: 60_000,
-      what: "every row marked",
-    });
+    await everyRowMarked();
 
     const checks: string[] = [];
     const runner = createConsumerRunner({
@@ -347,10 +345,7 @@ describe("outbox relay", () => {
         SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid()`;
     }
-    await waitFor(async () => (await unpublishedRows()) === 0, {
-      timeoutMs: 60_000,
-      what: "every row marked",
-    });
+    await everyRowMarked();
     const { perKey, total } = await readTopic(kafka, prefix);
     expect(total).toBeGreaterThanOrEqual(rows);
     expectInOrder(perKey, written);
@@ -436,10 +431,7 @@ describe("outbox relay", () => {
     // A new relay takes over from the oldest unpublished row.
     const { relay: r } = relay(kafka, prefix);
     await r.start();
-    await waitFor(async () => (await unpublishedRows()) === 0, {
-      timeoutMs: 90_000,
-      what: "every row marked",
-    });
+    await everyRowMarked(90_000);
     const { perKey, total } = await readTopic(kafka, prefix);
     expect(total).toBeGreaterThanOrEqual(rows);
     expectInOrder(perKey, written);

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
-import { createTestDatabase, invalidRequest, type TestDatabase } from "@apimon/testkit";
+import {
+  createTestDatabase,
+  emptyUsageBucket,
+  emptyUsageSummary,
+  invalidRequest,
+  type TestDatabase,
+} from "@apimon/testkit";
 import { createApp } from "../src/app";
 
 const ADMIN_TOKEN = "keys-usage-admin-token-0123456789";
@@ -51,16 +57,6 @@ async function get(path: string, headers: Record<string, string> = auth) {
     body: (await res.json()) as Record<string, unknown> & { buckets?: unknown[] },
   };
 }
-
-const empty = (start: string) => ({
-  start,
-  requests: 0,
-  errors: 0,
-  clientErrors: 0,
-  rateLimited: 0,
-  p50ResponseTimeMs: null,
-  p95ResponseTimeMs: null,
-});
 
 /** The 200 answer of key A's usage over [from, to) in `granularity` buckets. */
 const usageOfKeyA = (from: string, to: string, granularity: string, buckets: unknown[]) => ({
@@ -149,7 +145,7 @@ describe("GET /api/v1/keys/:id/usage", () => {
           p50ResponseTimeMs: 20,
           p95ResponseTimeMs: 88,
         },
-        empty("2026-01-15T11:00:00.000Z"),
+        emptyUsageBucket("2026-01-15T11:00:00.000Z"),
         {
           start: "2026-01-15T12:00:00.000Z",
           requests: 2,
@@ -187,7 +183,7 @@ describe("GET /api/v1/keys/:id/usage", () => {
     );
     expect(minutes).toEqual(
       usageOfKeyA("2026-01-15T10:44:00.000Z", "2026-01-15T10:46:00.000Z", "minute", [
-        empty("2026-01-15T10:44:00.000Z"),
+        emptyUsageBucket("2026-01-15T10:44:00.000Z"),
         {
           start: "2026-01-15T10:45:00.000Z",
           requests: 1,
@@ -205,7 +201,7 @@ describe("GET /api/v1/keys/:id/usage", () => {
       from: "2026-01-14T00:00:00.000Z",
       to: "2026-01-16T00:00:00.000Z",
       buckets: [
-        empty("2026-01-14T00:00:00.000Z"),
+        emptyUsageBucket("2026-01-14T00:00:00.000Z"),
         { start: "2026-01-15T00:00:00.000Z", requests: 9, errors: 2 },
       ],
     });
@@ -313,16 +309,7 @@ describe("GET /api/v1/usage/summary", () => {
     });
     expect(
       (await get("/api/v1/usage/summary?from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z")).body,
-    ).toEqual({
-      from: "2025-01-01T00:00:00.000Z",
-      to: "2025-01-02T00:00:00.000Z",
-      requests: 0,
-      errors: 0,
-      clientErrors: 0,
-      errorRate: 0,
-      topKeys: [],
-      topEndpoints: [],
-    });
+    ).toEqual(emptyUsageSummary("2025-01-01T00:00:00.000Z", "2025-01-02T00:00:00.000Z"));
   });
 
   it("answers 400 listing the bad query fields", async () => {

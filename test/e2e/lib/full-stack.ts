@@ -49,6 +49,9 @@ const ENV_PREFIX: Record<ServiceName, string> = {
   console: "CONSOLE",
 };
 
+/** Every service of the product, in an order that starts each after what it calls. */
+export const ALL_SERVICES = Object.keys(ENV_PREFIX) as ServiceName[];
+
 export interface RunningService {
   name: ServiceName;
   url: string;
