@@ -51,8 +51,11 @@ function registeredMetrics(): Set<string> {
       const path = join(dir, entry);
       if (statSync(path).isDirectory()) walk(path);
       else if (path.endsWith(".ts") && !path.endsWith(".test.ts")) {
-        for (const match of readFileSync(path, "utf8").matchAll(/name: "([a-z_]+)"/g))
-          names.add(match[1] as string);
+        // A metric is declared with its name as an option, or as the name argument of the
+        // observability helpers (`counter(registry, "name", …)`).
+        const declared =
+          /(?:name: |\b(?:counter|gauge|histogram|metric)(?:<[^>]*>)?\(\s*[\w.?]+,\s*)"([a-z_]+)"/g;
+        for (const match of readFileSync(path, "utf8").matchAll(declared)) names.add(match[1] as string);
       }
     }
   };
