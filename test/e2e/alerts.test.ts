@@ -93,8 +93,10 @@ const webhookBodies = () =>
 describe("alerts end to end", () => {
   it("raises, deduplicates, escalates, reminds, acknowledges and resolves a response-time alert", async () => {
     // Reminders every 2 s, resolution after 4 quiet seconds: the test's clock, not production's.
+    // Critical from 3 s (not 2 s), so that a loaded machine stretching the 1.2 s call by most of
+    // a second still gives a warning first.
     await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", {
-      alertThresholds: { quietPeriodSeconds: 4 },
+      alertThresholds: { quietPeriodSeconds: 4, response_time: { warning: 1, critical: 3 } },
       repeatIntervalSeconds: 2,
       escalation: { enabled: false },
     });
@@ -170,8 +172,8 @@ describe("alerts end to end", () => {
     expect((await alertsFor(id)).map((a) => [a.id, a.severity])).toEqual([[alert.id, "warning"]]);
     expect(webhookBodies().filter((b) => b.reason === "firing")).toHaveLength(1);
 
-    // 4. A slower call (2.2 s > 2.0 s) escalates the same alert in place and notifies again.
-    expect(await call(2200)).toBe(200);
+    // 4. A slower call (3.2 s > 3.0 s) escalates the same alert in place and notifies again.
+    expect(await call(3200)).toBe(200);
     await waitFor(async () => (await alertsFor(id))[0]?.severity === "critical", {
       timeoutMs: 30_000,
       what: "the escalation",

@@ -138,6 +138,10 @@ export async function startFullStack({
     EDGE_ADMIN_PORT: new URL(edgeAdminUrl).port,
   };
 
+  const runGroups = (name: ServiceName): Record<string, string> =>
+    name === "notifier"
+      ? { NOTIFIER_GROUP_PREFIX: `${prefix}notifier` }
+      : { [`${ENV_PREFIX[name]}_GROUP_ID`]: `${prefix}${name}` };
   const services = new Map<ServiceName, RunningService>();
   for (const name of names) {
     const proc = await startService(`services/${name}/src/main.ts`, {
@@ -145,7 +149,9 @@ export async function startFullStack({
       databaseUrl: db.url,
       topicPrefix: prefix,
       port: ports.get(name),
-      env: { ...common, ...env[name] },
+      // Consumer groups of this run's own: two stacks at once (Jest runs test files side by
+      // side) must not share a group, whose members would be handed each other's partitions.
+      env: { ...common, ...runGroups(name), ...env[name] },
     });
     services.set(name, { name, url: proc.url, process: proc });
   }
