@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
+import type { ScriptRunner } from "./pipelined";
 
 export type { Redis } from "ioredis";
 
@@ -43,7 +44,7 @@ export function createRedisClient({
 /** A Lua script run by EVALSHA, loading it again when Redis answers NOSCRIPT (restart, flush). */
 export interface LuaScript {
   readonly sha1: string;
-  run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown>;
+  run(redis: ScriptRunner, keys: string[], args: (string | number)[]): Promise<unknown>;
 }
 
 /** Prepares a Lua script; all keys must be passed in `keys` (Redis Cluster routes by them). */
@@ -63,7 +64,7 @@ export function defineLuaScript(source: string): LuaScript {
 }
 
 /** Answers whether Redis replies to PING within the client's command timeout. */
-export async function pingRedis(redis: Redis): Promise<boolean> {
+export async function pingRedis(redis: { ping(): Promise<string> }): Promise<boolean> {
   try {
     return (await redis.ping()) === "PONG";
   } catch {

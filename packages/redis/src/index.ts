@@ -6,3 +6,13 @@ export {
   type Redis,
   type RedisClientOptions,
 } from "./client";
+export {
+  createPipelinedRedis,
+  encodeCommand,
+  type PipelinedRedis,
+  type PipelinedRedisOptions,
+  type RedisArg,
+  RedisCommandTimeoutError,
+  RedisUnavailableError,
+  type ScriptRunner,
+} from "./pipelined";
