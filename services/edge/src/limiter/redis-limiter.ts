@@ -15,7 +15,7 @@
 // requests around the boundary), which NTP-synchronised hosts make negligible.
 
 import { WINDOW_SECONDS } from "@apimon/config";
-import type { LuaScript, Redis } from "@apimon/redis";
+import type { LuaScript, ScriptRunner } from "@apimon/redis";
 import { defineLuaScript } from "@apimon/redis";
 import {
   type Decision,
@@ -91,7 +91,8 @@ const slidingScript: LuaScript = defineLuaScript(SLIDING_CHECK_AND_INCREMENT_LUA
 export type RateLimitAlgorithm = "fixed" | "sliding";
 
 export interface RedisLimiterOptions {
-  redis: Redis;
+  /** ioredis, or the edge's pipelined connection. */
+  redis: ScriptRunner;
   /** Prepended to every key, e.g. `apimon:rl:`; must not contain `{` or `}`. */
   keyPrefix: string;
   algorithm?: RateLimitAlgorithm;
