@@ -103,6 +103,29 @@ describe("resilient limiter", () => {
     expect(await fallbackCount(registry, "timeout")).toBe(1);
   });
 
+  it("gives each decision its own deadline: a late answer falls back, one in time does not", async () => {
+    // Answers after the given delay; the limiter's deadline is 5 ms from the end of the turn.
+    const delays = [30, 1, 30, 1];
+    const registry = new Registry();
+    const limiter = createResilientLimiter({
+      primary: {
+        check: (_key, limits) =>
+          new Promise((resolve) =>
+            setTimeout(() => resolve(decide(limits, { minute: 0, hour: 0, day: 0 }, NOW)), delays.shift()),
+          ),
+      },
+      fallback: createMemoryLimiter({ clock: () => NOW }),
+      timeoutMs: 5,
+      clock: () => NOW,
+      registry,
+    });
+    const first = await Promise.all([limiter.check("a", LIMITS), limiter.check("b", LIMITS)]);
+    expect(first.map((d) => d.allowed)).toEqual([true, true]);
+    expect(await fallbackCount(registry, "timeout")).toBe(1);
+    // Degraded now: the next decisions within the retry interval come from memory at once.
+    expect(limiter.isDegraded()).toBe(true);
+  });
+
   it("tries the primary again after the retry interval and recovers", async () => {
     const { limiter, primary, changes, advance } = setup();
     primary.set("fail");
