@@ -1,37 +1,7 @@
-// `pnpm bench:edge`: what the edge costs over a bare proxy, in one run with one load generator.
-//
-//   (a) the demo upstream directly
-//   (b) a bare proxy to it: the edge's own createUpstreamProxy behind a plain node server
-//       (scripts/bench/bare-proxy.ts), no auth, no limits, no events
-//   (c) the edge (services/edge/src/main.ts) with a real key, real Redis limits and real usage
-//       events on Kafka
-//
-// Peak: autocannon, closed loop, BENCH_CONNECTIONS connections, pipelining 1, BENCH_WARMUP_S of
-// warm-up then BENCH_DURATION_S measured, the same for a, b and c. Then at half of (b)'s peak
-// rate against (b) and (c): once with autocannon's overallRate (bursty: see http-load.ts) and
-// once with evenly spaced requests (open loop). Goals: c/b ≥ 0.80 in throughput; at half of
-// (b)'s peak, ≤ 0.5 ms p50 and ≤ 2 ms p99 added over (b).
-//
-// Cost per request: the CPU time each process used over the measured windows only (utime + stime
-// from /proc/<pid>/stat: the bare proxy, the edge, redis-server and the Kafka broker, found by
-// the port they listen on) divided by the answers of that window; and Redis round trips per
-// authenticated request from `INFO commandstats` around the edge's peak windows (goal 1.00).
-// Goal: the edge's CPU per request ≤ 1.25x the bare proxy's.
-//
-// `pnpm bench:edge --profile` runs the edge and the bare proxy under `node --cpu-prof` and prints
-// their top functions by self time at the end (the profile stays in .runtime/bench-edge-profile/); the sampling costs
-// the edge some throughput, so compare figures of runs without it.
-//
-// Needs `pnpm infra up` (Kafka, Redis). Every run uses its own topics, Redis key prefix and spool
-// directory, and removes them at the end. Exits 1 when a run is invalid (any non-2xx answer,
-// connection error or timeout), or when the infrastructure is missing.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
 import { type KeyChange, topics } from "@apimon/events";
 import {
   createBatchingProducer,
@@ -46,6 +16,17 @@ import { createLogger } from "@apimon/observability";
 import { createRedisClient, type Redis } from "@apimon/redis";
 import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
 import { type LoadResult, type LoadTarget, runAutocannon, runPaced } from "./http-load";
+import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
+import {
+  CLOCK_TICKS_PER_S,
+  freePort,
+  processCpu,
+  type Service,
+  spawnService,
+  stopService,
+  waitReady,
+} from "./processes";
+import { median, ms, problemsOf, table, verdict } from "./report";
 
 const repoDir = join(__dirname, "..", "..");
 const BENCH_PATH = "/api/users/1";
@@ -62,26 +43,8 @@ const HALF_MODES = ["burst", "paced"] as const;
 type HalfMode = (typeof HALF_MODES)[number];
 
 function loadConfig(env = process.env) {
-  const raw = parseEnv(
-    {
-      ...kafkaEnv,
-      ...redisEnv,
-      BENCH_DURATION_S: envTypes.positiveInt(10),
-      BENCH_WARMUP_S: envTypes.nonNegativeInt(3),
-      BENCH_CONNECTIONS: envTypes.positiveInt(50),
-      /** Rounds of a, b, c (then of b, c at half rate), interleaved; figures are medians. */
-      BENCH_ROUNDS: envTypes.positiveInt(1),
-    },
-    env,
-  );
-  return {
-    brokers: raw.KAFKA_BROKERS,
-    redisUrl: raw.REDIS_URL,
-    durationS: raw.BENCH_DURATION_S,
-    warmupS: raw.BENCH_WARMUP_S,
-    connections: raw.BENCH_CONNECTIONS,
-    rounds: raw.BENCH_ROUNDS,
-  };
+  // Rounds of a, b, c (then of b, c at half rate), interleaved.
+  return loadHttpBenchConfig({ durationS: 10, rounds: 1 }, env);
 }
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -94,119 +57,8 @@ const logger = createLogger({ service: "bench-edge", level: "silent" });
 /** A load run with the CPU seconds each probed process used during it. */
 type Measured = LoadResult & { cpuS: Record<Probed, number> };
 
-interface Service {
-  name: string;
-  child: ChildProcess;
-  /** The last lines it wrote, shown when it fails. */
-  tail(): string;
-  exited: Promise<number | null>;
-}
-
-/** Runs a TypeScript entry point in one node process (tsx as a loader, so a kill reaches it). */
-function spawnService(
-  name: string,
-  entry: string,
-  env: NodeJS.ProcessEnv,
-  nodeFlags: string[] = [],
-): Service {
-  // Flags such as --cpu-prof go on node's command line: NODE_OPTIONS refuses them.
-  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(repoDir, entry)], {
-    cwd: repoDir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    if (lines.length > 40) lines.splice(0, lines.length - 40);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { name, child, tail: () => lines.join("\n"), exited };
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null: killed by a signal). */
-async function stopService(service: Service, graceMs = 15_000): Promise<number | null> {
-  const { child } = service;
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  const code = await service.exited;
-  clearTimeout(timer);
-  return code;
-}
-
-async function waitReady(service: Service, url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) {
-      throw new Error(
-        `${service.name} exited (${service.child.exitCode}) before it was ready:\n${service.tail()}`,
-      );
-    }
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${service.name} was not ready after ${timeoutMs} ms:\n${service.tail()}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Infrastructure
-
-async function checkInfrastructure(kafka: KafkaClient, redis: Redis, config: ReturnType<typeof loadConfig>) {
-  const checkRedis = async () => {
-    try {
-      if ((await redis.ping()) !== "PONG") return `Redis at ${config.redisUrl} did not answer PING`;
-    } catch (error) {
-      return `Redis is not reachable at ${config.redisUrl} (${(error as Error).message})`;
-    }
-    return undefined;
-  };
-  const checkKafka = async () => {
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      await admin.describeCluster();
-    } catch (error) {
-      return `Kafka is not reachable at ${config.brokers.join(",")} (${(error as Error).message})`;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-    return undefined;
-  };
-  const problems = (await Promise.all([checkRedis(), checkKafka()])).filter((p) => p !== undefined);
-  if (problems.length > 0) {
-    throw new Error(`${problems.join("\n")}\nStart the infrastructure with \`pnpm infra up\` and run again.`);
-  }
-}
-
-async function deleteRedisKeys(redis: Redis, prefix: string): Promise<number> {
-  let deleted = 0;
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== "0");
-  return deleted;
-}
 
 async function countMessages(kafka: KafkaClient, topic: string): Promise<number> {
   const offsets = await fetchEndOffsets(kafka, topic);
@@ -234,28 +86,6 @@ function dirBytes(dir: string): number {
 
 // ---------------------------------------------------------------------------------------------
 // CPU and Redis probes
-
-const CLOCK_TICKS_PER_S = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** A process' name and CPU time so far (user + system, all threads), or undefined if unreadable. */
-function processCpu(pid: number): { comm: string; seconds: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-    return { comm: stat.slice(stat.indexOf("(") + 1, close), seconds: ticks / CLOCK_TICKS_PER_S };
-  } catch {
-    return undefined;
-  }
-}
 
 /** The process listening on a local TCP port (from /proc/net/tcp*), if this user can see it. */
 function pidListeningOn(port: number): number | undefined {
@@ -336,40 +166,6 @@ function callsDelta(before: Map<string, number>, after: Map<string, number>): Ma
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-function median(values: number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
-const pad = (cells: string[], widths: number[]) =>
-  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
-const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  return [
-    pad(header, widths),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...rows.map((r) => pad(r, widths)),
-  ]
-    .map((line) => `  ${line}`)
-    .join("\n");
-}
-
-function problemsOf(label: string, r: LoadResult): string[] {
-  const problems: string[] = [];
-  if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx answers ${JSON.stringify(r.statusCodes)}`);
-  if (r.errors > 0) problems.push(`${label}: ${r.errors} connection errors`);
-  if (r.timeouts > 0) problems.push(`${label}: ${r.timeouts} timeouts`);
-  if (r.responses === 0) problems.push(`${label}: no responses`);
-  return problems;
-}
 
 // ---------------------------------------------------------------------------------------------
 

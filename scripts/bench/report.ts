@@ -1,0 +1,36 @@
+// The benches' report: medians, aligned tables and a run's validity.
+import type { LoadResult } from "./http-load";
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
+export const pad = (cells: string[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+export const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  return [
+    pad(header, widths),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map((r) => pad(r, widths)),
+  ]
+    .map((line) => `  ${line}`)
+    .join("\n");
+}
+
+export function problemsOf(label: string, r: LoadResult): string[] {
+  const problems: string[] = [];
+  if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx answers ${JSON.stringify(r.statusCodes)}`);
+  if (r.errors > 0) problems.push(`${label}: ${r.errors} connection errors`);
+  if (r.timeouts > 0) problems.push(`${label}: ${r.timeouts} timeouts`);
+  if (r.responses === 0) problems.push(`${label}: no responses`);
+  return problems;
+}
