@@ -12,11 +12,6 @@ export interface RedisClientOptions {
   /** Queue commands while disconnected (false: fail them at once, the hot path's choice). */
   offlineQueue?: boolean;
   lazyConnect?: boolean;
-  /**
-   * Commands issued in one event-loop turn go out in one write, at the end of the turn
-   * (ioredis' auto-pipelining): one syscall for many, instead of one each.
-   */
-  autoPipelining?: boolean;
 }
 
 /** An ioredis client with bounded waits: a dead Redis is an error, never a hang. */
@@ -26,7 +21,6 @@ export function createRedisClient({
   connectTimeoutMs = 2000,
   offlineQueue = true,
   lazyConnect = false,
-  autoPipelining = false,
 }: RedisClientOptions): Redis {
   const options: RedisOptions = {
     commandTimeout: commandTimeoutMs,
@@ -34,7 +28,6 @@ export function createRedisClient({
     enableOfflineQueue: offlineQueue,
     maxRetriesPerRequest: offlineQueue ? 1 : 0,
     lazyConnect,
-    enableAutoPipelining: autoPipelining,
     // Reconnect forever with a capped delay; callers decide what a failed command means.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
   };

@@ -1,8 +1,8 @@
 // A Redis connection for a hot path: one socket, commands of an event-loop turn written together
 // in one write, replies matched in order. It speaks only what the edge's limiter needs (scripts,
-// PING) and does it at a fraction of a general client's cost per command: measured beside a bare
-// proxy, one EVALSHA per request through ioredis cost 32 µs of CPU, through this 2 µs at peak
-// (scripts/bench/README.md). It never queues while disconnected: a command then fails at once,
+// PING) and does it at a fraction of a general client's cost per command: beside a bare proxy at
+// peak, one rate-limit script per request cost 33 µs of CPU through ioredis and 8 µs through this
+// (`pnpm bench:edge-parts`, scripts/bench/README.md). It never queues while disconnected: a command then fails at once,
 // and the caller decides what that means (the edge falls back to per-instance limits).
 
 import { connect as connectTcp, type Socket } from "node:net";
