@@ -380,9 +380,14 @@ async function main(): Promise<number> {
           }
         }
         peak[id].push(result);
+        // Each round's own figure: a round the machine slowed shows here, not only in the median.
+        const probed = id === "b" ? "bare" : id === "c" ? "edge" : undefined;
+        const cpu = probed
+          ? `, cpu ${((result.cpuS[probed] / result.responses) * 1e6).toFixed(0)} µs/req`
+          : "";
         out(
           `bench: ${rounds > 1 ? `round ${round}: ` : ""}${targets[id].name}: ${result.rps.toFixed(0)} rps, ` +
-            `p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms`,
+            `p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms${cpu}`,
         );
       }
     }
