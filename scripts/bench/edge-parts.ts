@@ -105,9 +105,10 @@ async function main(): Promise<number> {
         `connections, ${config.warmupS} s warm-up + ${config.durationS} s; paced: ${config.rate} rps for ${config.durationS} s`,
     );
 
-    const peak = new Map<Stage, number[]>();
-    const paced = new Map<Stage, number[]>();
-    const rps = new Map<Stage, number[]>();
+    /** Per stage, one figure per round. */
+    const figures = new Map<Stage, { rps: number[]; peak: number[]; paced: number[] }>(
+      STAGES.map((stage) => [stage, { rps: [], peak: [], paced: [] }]),
+    );
     const problems: string[] = [];
     for (let round = 1; round <= config.rounds; round++) {
       for (const stage of STAGES) {
@@ -124,9 +125,10 @@ async function main(): Promise<number> {
           ...problemsOf(`${stage} peak`, atPeak.result),
           ...problemsOf(`${stage} paced`, atRate.result),
         );
-        (peak.get(stage) ?? peak.set(stage, []).get(stage))?.push(atPeak.us);
-        (paced.get(stage) ?? paced.set(stage, []).get(stage))?.push(atRate.us);
-        (rps.get(stage) ?? rps.set(stage, []).get(stage))?.push(atPeak.result.rps);
+        const f = figures.get(stage) as { rps: number[]; peak: number[]; paced: number[] };
+        f.rps.push(atPeak.result.rps);
+        f.peak.push(atPeak.us);
+        f.paced.push(atRate.us);
         out(
           `bench: round ${round} ${stage}: peak ${atPeak.result.rps.toFixed(0)} rps, ${atPeak.us.toFixed(1)} µs/req; ` +
             `paced ${atRate.result.rps.toFixed(0)} rps, ${atRate.us.toFixed(1)} µs/req`,
@@ -134,21 +136,18 @@ async function main(): Promise<number> {
       }
     }
 
-    const figure = (m: Map<Stage, number[]>, stage: Stage) => median(m.get(stage) ?? []);
+    type Kind = "rps" | "peak" | "paced";
+    const figure = (kind: Kind, stage: Stage) => median((figures.get(stage) as Record<Kind, number[]>)[kind]);
     const rows = STAGES.map((stage) => {
       const base = BASE_OF[stage];
-      const added = (m: Map<Stage, number[]>) =>
-        base === undefined ? "" : `${(figure(m, stage) - figure(m, base)).toFixed(1).replace(/^(?!-)/, "+")}`;
-      return [
-        stage,
-        figure(rps, stage).toFixed(0),
-        figure(peak, stage).toFixed(1),
-        (figure(peak, stage) / figure(peak, "bare")).toFixed(2),
-        added(peak),
-        figure(paced, stage).toFixed(1),
-        (figure(paced, stage) / figure(paced, "bare")).toFixed(2),
-        added(paced),
+      const cost = (kind: Kind) => [
+        figure(kind, stage).toFixed(1),
+        (figure(kind, stage) / figure(kind, "bare")).toFixed(2),
+        base === undefined
+          ? ""
+          : (figure(kind, stage) - figure(kind, base)).toFixed(1).replace(/^(?!-)/, "+"),
       ];
+      return [stage, figure("rps", stage).toFixed(0), ...cost("peak"), ...cost("paced")];
     });
     out();
     out(

@@ -16,14 +16,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_PORTS, envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
-import { newEventId, type UsageEvent, usageEventSchema } from "@apimon/events";
+import { usageEventSchema } from "@apimon/events";
 import { createLogger, Registry } from "@apimon/observability";
 import { createPipelinedRedis, createRedisClient, type ScriptRunner } from "@apimon/redis";
 import type { Config } from "../../services/edge/src/config";
-import type { Decision } from "../../services/edge/src/domain/rate-limit";
 import { createRedisLimiter } from "../../services/edge/src/limiter/redis-limiter";
 import { createUpstreamProxy } from "../../services/edge/src/proxy/upstream-proxy";
 import { createEndpointNormaliser } from "../../services/edge/src/usage/endpoint";
+import { createUsageEventBuilder } from "../../services/edge/src/usage/usage-event";
 import { createUsagePipeline } from "../../services/edge/src/wiring";
 
 export const STAGES = ["bare", "ioredis", "redis", "event", "validated", "kafka"] as const;
@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     timeoutMs: 30_000,
     connections: 128,
   });
-  const normaliseEndpoint = createEndpointNormaliser({});
+  const usageEvent = createUsageEventBuilder({
+    normaliseEndpoint: createEndpointNormaliser({}),
+    instanceId: "bench-parts",
+  });
 
   let redis: (ScriptRunner & { disconnect(): void; readonly status: string }) | undefined;
   if (config.PARTS_STAGE === "ioredis")
@@ -86,24 +89,6 @@ async function main(): Promise<void> {
   }
   let serialised = 0;
 
-  function usageEvent(url: string, method: string, decision: Decision, status: number, startedMs: number) {
-    const event: UsageEvent = {
-      id: newEventId(),
-      occurredAt: new Date().toISOString(),
-      apiKeyId: 1,
-      userId: 1,
-      endpoint: normaliseEndpoint(url),
-      method: method.slice(0, 16),
-      statusCode: status,
-      responseTimeMs: Math.round((performance.now() - startedMs) * 1000) / 1000,
-      rateLimited: false,
-      limits: decision.windows,
-      clientIp: "127.0.0.1",
-      edgeInstance: "bench-parts",
-    };
-    return event;
-  }
-
   const server = createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 300_000, headersTimeout: 30_000 },
     async (req, res) => {
@@ -112,11 +97,12 @@ async function main(): Promise<void> {
         res.writeHead(ready ? 200 : 503, { "content-type": "application/json" }).end(`{"ready":${ready}}`);
         return;
       }
+      const startedAt = Date.now();
       const startedMs = performance.now();
       const decision = limiter ? await limiter.check("1", LIMITS) : undefined;
       const outcome = await proxy.forward(req, res, { clientIp: "127.0.0.1" });
       if (!decision || !has("event")) return;
-      const event = usageEvent(req.url ?? "/", req.method ?? "GET", decision, outcome.statusCode, startedMs);
+      const event = usageEvent(req, 1, 1, decision, outcome.statusCode, startedAt, startedMs, "127.0.0.1");
       if (usage) usage.usage.record(event);
       else serialised += JSON.stringify(has("validated") ? usageEventSchema.parse(event) : event).length;
     },

@@ -8,7 +8,6 @@ export {
 } from "./client";
 export {
   createPipelinedRedis,
-  encodeCommand,
   type PipelinedRedis,
   type PipelinedRedisOptions,
   type RedisArg,

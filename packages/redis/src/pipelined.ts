@@ -2,8 +2,9 @@
 // in one write, replies matched in order. It speaks only what the edge's limiter needs (scripts,
 // PING) and does it at a fraction of a general client's cost per command: beside a bare proxy at
 // peak, one rate-limit script per request cost 33 µs of CPU through ioredis and 8 µs through this
-// (`pnpm bench:edge-parts`, scripts/bench/README.md). It never queues while disconnected: a command then fails at once,
-// and the caller decides what that means (the edge falls back to per-instance limits).
+// (`pnpm bench:edge-parts`, scripts/bench/README.md). It never queues while disconnected: a
+// command then fails at once, and the caller decides what that means (the edge falls back to
+// per-instance limits).
 
 import { connect as connectTcp, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -65,7 +66,7 @@ interface Pending {
 const CRLF = "\r\n";
 
 /** RESP encoding of one command: an array of bulk strings. */
-export function encodeCommand(args: readonly RedisArg[]): string {
+function encodeCommand(args: readonly RedisArg[]): string {
   let out = `*${args.length}${CRLF}`;
   for (const arg of args) {
     const text = typeof arg === "number" ? String(arg) : arg;

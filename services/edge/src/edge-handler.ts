@@ -25,6 +25,7 @@ import {
   sendJsonErrorAndClose,
   type UpstreamProxy,
 } from "./proxy/upstream-proxy";
+import { createUsageEventBuilder } from "./usage/usage-event";
 
 /** The spec's error bodies, exactly. */
 export const AUTH_ERRORS = {
@@ -170,6 +171,7 @@ export function createEdgeHandler(
   const inflightDetail = `Too many concurrent requests for this API key: at most ${maxInflightPerKey} in flight`;
   /** API key id → requests of that key in flight; keys with none are absent. */
   const inflight = new Map<number, number>();
+  const usageEvent = createUsageEventBuilder({ normaliseEndpoint, instanceId });
 
   const requests = counter(
     registry,
@@ -242,32 +244,6 @@ export function createEdgeHandler(
       endpoint: normaliseEndpoint(path),
       method: (req.method ?? "GET").slice(0, 16),
     });
-  }
-
-  function usageEvent(
-    req: IncomingMessage,
-    apiKeyId: number,
-    userId: number,
-    decision: Decision,
-    statusCode: number,
-    startedAt: number,
-    startedMs: number,
-    clientIp: string,
-  ): UsageEvent {
-    return {
-      id: newEventId(),
-      occurredAt: new Date(startedAt).toISOString(),
-      apiKeyId,
-      userId,
-      endpoint: normaliseEndpoint(req.url ?? "/"),
-      method: (req.method ?? "GET").slice(0, 16),
-      statusCode,
-      responseTimeMs: Math.round((performance.now() - startedMs) * 1000) / 1000,
-      rateLimited: !decision.allowed && !decision.unavailable,
-      limits: decision.windows,
-      clientIp,
-      edgeInstance: instanceId,
-    };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

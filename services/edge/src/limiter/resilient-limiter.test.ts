@@ -105,7 +105,7 @@ describe("resilient limiter", () => {
 
   it("gives each decision its own deadline: a late answer falls back, one in time does not", async () => {
     // Answers after the given delay; the limiter's deadline is 5 ms from the end of the turn.
-    const delays = [30, 1, 30, 1];
+    const delays = [30, 1];
     const registry = new Registry();
     const limiter = createResilientLimiter({
       primary: {
