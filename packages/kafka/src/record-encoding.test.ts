@@ -1,0 +1,208 @@
+// kafkajs writes uncompressed produce requests through a one-pass encoder of ours
+// (patches/kafkajs@2.2.4.patch). These tests hold it to the bytes of kafkajs' general encoder,
+// which every broker accepted before, for every shape of message a producer may send.
+
+interface KafkajsEncoder {
+  buffer: Buffer;
+  size(): number;
+  writeInt16(value: number): KafkajsEncoder;
+  writeInt32(value: number): KafkajsEncoder;
+  writeString(value: string | null): KafkajsEncoder;
+  writeArray(values: KafkajsEncoder[]): KafkajsEncoder;
+  writeEncoder(value: KafkajsEncoder): KafkajsEncoder;
+}
+type Long = { readonly value: bigint };
+type Bytes = string | Buffer | null;
+interface TestMessage {
+  key?: Bytes;
+  value: Bytes | number;
+  headers?: Record<string, string | Buffer | (string | Buffer)[]>;
+  timestamp?: string | number;
+}
+interface PartitionArgs {
+  partition: number;
+  messages: TestMessage[];
+  transactionalId: string | null;
+  firstSequence?: number;
+  producerId: Long;
+  producerEpoch: number;
+}
+
+const internal = (path: string) => require(`kafkajs/src/${path}`);
+const Encoder: new () => KafkajsEncoder = internal("protocol/encoder");
+const LongType: { fromValue(value: number | string): Long; fromNumber(value: number): Long } =
+  internal("utils/long");
+const Record: (args: object) => KafkajsEncoder = internal("protocol/recordBatch/record/v0");
+const { RecordBatch }: { RecordBatch: (args: object) => Promise<KafkajsEncoder> } =
+  internal("protocol/recordBatch/v0");
+const encodePartitionData: (args: object) => KafkajsEncoder | undefined = internal(
+  "protocol/recordBatch/v0/partitionData",
+);
+const produceRequest: (args: object) => { encode(): Promise<KafkajsEncoder> } = internal(
+  "protocol/requests/produce/v3/request",
+);
+
+/** One partition's data as kafkajs' general path writes it (Record and RecordBatch). */
+async function generalPartitionData(args: PartitionArgs, dateNow: number) {
+  const { partition, messages } = args;
+  const given = messages
+    .map((m) => m.timestamp)
+    .filter((t) => t != null)
+    .sort();
+  const timestamps = given.length === 0 ? [dateNow] : given;
+  const firstTimestamp = timestamps[0];
+  const maxTimestamp = timestamps[timestamps.length - 1];
+  const records = messages.map((message, i) =>
+    Record({
+      ...message,
+      offsetDelta: i,
+      timestampDelta: Number(message.timestamp || dateNow) - Number(firstTimestamp),
+    }),
+  );
+  const batch = await RecordBatch({
+    compression: 0,
+    records,
+    firstTimestamp,
+    maxTimestamp,
+    producerId: args.producerId,
+    producerEpoch: args.producerEpoch,
+    firstSequence: args.firstSequence,
+    transactional: !!args.transactionalId,
+    lastOffsetDelta: records.length - 1,
+  });
+  const encoded = new Encoder().writeInt32(partition).writeInt32(batch.size()).writeEncoder(batch);
+  return { encoded, firstTimestamp, maxTimestamp };
+}
+
+/** A deterministic source of messages of every shape (mulberry32). */
+function randomSource(seed: number) {
+  let state = seed;
+  const next = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const text = () => {
+    const pieces = ["a", "é", "€", "😀", "{", '"', "0", "\\"];
+    const length = int(3) === 0 ? int(400) : int(20);
+    let out = "";
+    for (let i = 0; i < length; i++) out += pieces[int(pieces.length)];
+    return out;
+  };
+  const bytes = (): Bytes => [null, Buffer.from(text()), text(), text()][int(4)] ?? null;
+  const message = (now: number): TestMessage => {
+    const m: TestMessage = { key: bytes(), value: bytes() };
+    const headers = int(3);
+    if (headers === 1) m.headers = {};
+    if (headers === 2) m.headers = { a: text(), "b€": [text(), Buffer.from(text())], c: Buffer.from("x") };
+    const timestamp = int(6);
+    if (timestamp === 1) m.timestamp = String(now - int(100_000) + int(200_000));
+    if (timestamp === 2) m.timestamp = now - int(1e12);
+    return m;
+  };
+  const partitionArgs = (now: number, maxMessages: number): PartitionArgs => ({
+    partition: int(100),
+    messages: Array.from({ length: 1 + int(maxMessages) }, () => message(now)),
+    transactionalId: int(2) ? null : "tx-1",
+    firstSequence: int(2) ? undefined : int(2 ** 31),
+    producerId: int(2) ? LongType.fromValue(-1) : LongType.fromNumber(int(2 ** 50)),
+    producerEpoch: int(3) ? 0 : int(32_767),
+  });
+  return { int, partitionArgs };
+}
+
+const NOW = Date.parse("2026-12-04T10:00:00.000Z");
+
+describe("kafkajs produce encoding", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("writes one partition's records byte for byte as kafkajs' general encoder does", async () => {
+    const source = randomSource(20261204);
+    for (let run = 0; run < 300; run++) {
+      const args = partitionArgs(source, run);
+      const general = await generalPartitionData(args, NOW);
+      const onePass = encodePartitionData({
+        ...args,
+        firstTimestamp: general.firstTimestamp,
+        maxTimestamp: general.maxTimestamp,
+        dateNow: NOW,
+      });
+      expect(onePass?.buffer.toString("hex")).toBe(general.encoded.buffer.toString("hex"));
+    }
+  });
+
+  it("is what a produce request writes, for several topics and partitions", async () => {
+    jest.spyOn(Date, "now").mockReturnValue(NOW);
+    const source = randomSource(42);
+    for (let run = 0; run < 50; run++) {
+      const topics = Array.from({ length: 1 + source.int(3) }, (_, t) => ({
+        topic: `topic-${t}`,
+        partitions: Array.from({ length: 1 + source.int(4) }, (_, p) => ({
+          ...source.partitionArgs(NOW, 30),
+          partition: p,
+        })),
+      }));
+      const shared = { transactionalId: null, producerId: LongType.fromNumber(7), producerEpoch: 1 };
+      const request = produceRequest({
+        acks: -1,
+        timeout: 30_000,
+        compression: 0,
+        ...shared,
+        topicData: topics.map(({ topic, partitions }) => ({
+          topic,
+          partitions: partitions.map(({ partition, messages, firstSequence }) => ({
+            partition,
+            messages,
+            firstSequence,
+          })),
+        })),
+      });
+      const expected = new Encoder().writeString(null).writeInt16(-1).writeInt32(30_000);
+      const encodedTopics: KafkajsEncoder[] = [];
+      for (const { topic, partitions } of topics) {
+        const encodedPartitions: KafkajsEncoder[] = [];
+        for (const p of partitions) {
+          encodedPartitions.push((await generalPartitionData({ ...p, ...shared }, NOW)).encoded);
+        }
+        encodedTopics.push(new Encoder().writeString(topic).writeArray(encodedPartitions));
+      }
+      expected.writeArray(encodedTopics);
+      expect((await request.encode()).buffer.toString("hex")).toBe(expected.buffer.toString("hex"));
+    }
+  });
+
+  it("leaves what it does not take to the general encoder", async () => {
+    const base = {
+      partition: 0,
+      transactionalId: null,
+      producerId: LongType.fromValue(-1),
+      producerEpoch: 0,
+      firstTimestamp: NOW,
+      maxTimestamp: NOW,
+      dateNow: NOW,
+    };
+    expect(encodePartitionData({ ...base, messages: [] })).toBeUndefined();
+    expect(encodePartitionData({ ...base, messages: [{ key: "k", value: 12 }] })).toBeUndefined();
+    expect(
+      encodePartitionData({ ...base, messages: [{ key: "k", value: "v", headers: { h: null } }] }),
+    ).toBeUndefined();
+    expect(encodePartitionData({ ...base, messages: [{ value: "v", timestamp: "soon" }] })).toBeUndefined();
+
+    // Through the request, such a message fails as it always did.
+    jest.spyOn(Date, "now").mockReturnValue(NOW);
+    const request = produceRequest({
+      acks: -1,
+      timeout: 30_000,
+      compression: 0,
+      topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [{ key: "k", value: 12 }] }] }],
+    });
+    await expect(request.encode()).rejects.toThrow(/must be of type string/);
+  });
+});
+
+function partitionArgs(source: ReturnType<typeof randomSource>, run: number): PartitionArgs {
+  // Every tenth batch is large, as a busy producer's are.
+  return source.partitionArgs(NOW, run % 10 === 0 ? 500 : 8);
+}
