@@ -6,16 +6,47 @@ import * as path from "node:path";
 import { createKafka, type KafkaClient } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
 
-/** A port nobody listens on right now (the kernel picks it, we release it at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for child processes to listen on are taken below the kernel's ephemeral range: a port the
+ * kernel picks for `listen(0)` and that we release comes from the range it also hands out as the
+ * source port of outgoing connections, and with the suite's many connections to Kafka, Postgres
+ * and Redis one of them could take it before the child binds it (EADDRINUSE). Each jest worker
+ * (or, outside jest, each process) hands out ports from a block of its own, in turn, so that two
+ * workers never pick the same port at the same moment.
+ */
+const PORTS_FROM = 10_000;
+const PORTS_PER_BLOCK = 1000;
+let portsHandedOut = 0;
+
+function ephemeralPortsStart(): number {
+  try {
+    const [low] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    const start = Number(low);
+    if (Number.isInteger(start) && start > PORTS_FROM + PORTS_PER_BLOCK) return start;
+  } catch {
+    // Not Linux: the IANA ephemeral range.
+  }
+  return 49_152;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/** A loopback port nobody listens on right now, for a child process to listen on. */
+export async function freePort(): Promise<number> {
+  const blocks = Math.floor((ephemeralPortsStart() - PORTS_FROM) / PORTS_PER_BLOCK);
+  const owner = Number(process.env.JEST_WORKER_ID ?? process.pid);
+  const blockStart = PORTS_FROM + (owner % blocks) * PORTS_PER_BLOCK;
+  for (let tries = 0; tries < PORTS_PER_BLOCK; tries++) {
+    const port = blockStart + (portsHandedOut++ % PORTS_PER_BLOCK);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${blockStart}-${blockStart + PORTS_PER_BLOCK - 1}`);
 }
 
 export interface PrivateBroker {
