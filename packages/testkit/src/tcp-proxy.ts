@@ -1,4 +1,5 @@
 import * as net from "node:net";
+import { freePort } from "./broker";
 
 export interface TcpProxy {
   /** The port clients connect to (on 127.0.0.1). */
@@ -21,12 +22,16 @@ export interface TcpProxy {
 /**
  * A TCP forwarder from a local port to `target` that a test can interrupt and resume, so that a
  * component under test sees Postgres, Redis or an HTTP target go away and come back, without
- * stopping the shared service every other test uses.
+ * stopping the shared service every other test uses. Its port comes from `freePort` unless given:
+ * resume() binds the same port again, so it must be one no outgoing connection can take meanwhile.
  */
-export async function createTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
+export async function createTcpProxy(
+  target: { host: string; port: number },
+  port?: number,
+): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
-  let boundPort = port;
+  let boundPort = port ?? (await freePort());
   const upstreams = new Map<net.Socket, net.Socket>();
   let holding = false;
 
