@@ -37,6 +37,11 @@ const GOALS = {
   cpuRatio: 1.25,
   redisCallsPerRequest: 1,
 };
+/** The edge's latency histograms read around its paced windows. */
+const EDGE_LATENCY_HISTOGRAMS = {
+  limiter: "edge_limiter_decision_seconds",
+  upstream: "edge_upstream_seconds",
+} as const;
 const TARGET_IDS = ["a", "b", "c"] as const;
 type TargetId = (typeof TARGET_IDS)[number];
 const HALF_MODES = ["burst", "paced"] as const;
@@ -73,6 +78,43 @@ function counterSum(metrics: string, name: string): number {
     total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return total;
+}
+
+/** A histogram's cumulative bucket counts by upper bound (`+Inf` as Infinity), summed over labels. */
+function histogramBuckets(metrics: string, name: string): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const prefix = `${name}_bucket{`;
+  for (const line of metrics.split("\n")) {
+    if (!line.startsWith(prefix)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    const bound = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return buckets;
+}
+
+/**
+ * The q-quantile of the observations between two snapshots of a histogram, interpolated within
+ * its bucket as Prometheus' histogram_quantile does; NaN without observations, the highest
+ * finite bound when the quantile falls in the +Inf bucket.
+ */
+function histogramQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((x, y) => x - y);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  if (total <= 0) return Number.NaN;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    if ((counts[i] as number) < rank) continue;
+    const upper = bounds[i] as number;
+    const lower = i === 0 ? 0 : (bounds[i - 1] as number);
+    if (upper === Number.POSITIVE_INFINITY) return lower;
+    const below = i === 0 ? 0 : (counts[i - 1] as number);
+    const inBucket = (counts[i] as number) - below;
+    return inBucket === 0 ? upper : lower + ((upper - lower) * (rank - below)) / inBucket;
+  }
+  return Number.NaN;
 }
 
 function dirBytes(dir: string): number {
@@ -394,6 +436,13 @@ async function main(): Promise<number> {
 
     const halfRate = Math.max(1, Math.round(median(peak.b.map((r) => r.rps)) / 2));
     out(`bench: at half of (b)'s peak: ${halfRate} rps for ${durationS} s per target and load`);
+    const edgeMetricsText = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
+    // The edge's own histograms over its paced windows: how much of a request's time was the
+    // wait for Redis' decision and for the upstream's headers (ms, per round).
+    const pacedParts: Record<keyof typeof EDGE_LATENCY_HISTOGRAMS, { p50: number[]; p99: number[] }> = {
+      limiter: { p50: [], p99: [] },
+      upstream: { p50: [], p99: [] },
+    };
     const half: Record<HalfMode, Record<"b" | "c", Measured[]>> = {
       burst: { b: [], c: [] },
       paced: { b: [], c: [] },
@@ -407,11 +456,22 @@ async function main(): Promise<number> {
         );
       }
       for (const id of ["b", "c"] as const) {
+        const metricsBefore = id === "c" ? await edgeMetricsText() : undefined;
         half.paced[id].push(
           await run(id, "half rate (paced)", () =>
             runPaced(targets[id], { rate: halfRate, durationS, connections }),
           ),
         );
+        if (metricsBefore !== undefined) {
+          const metricsAfter = await edgeMetricsText();
+          for (const part of Object.keys(pacedParts) as (keyof typeof pacedParts)[]) {
+            const name = EDGE_LATENCY_HISTOGRAMS[part];
+            const before = histogramBuckets(metricsBefore, name);
+            const after = histogramBuckets(metricsAfter, name);
+            pacedParts[part].p50.push(histogramQuantile(before, after, 0.5) * 1000);
+            pacedParts[part].p99.push(histogramQuantile(before, after, 0.99) * 1000);
+          }
+        }
       }
     }
 
@@ -525,6 +585,13 @@ async function main(): Promise<number> {
       "  autocannon's overallRate spends each connection's per-second budget back to back at the start of\n" +
         "  every second, so its latencies are those of bursts at full concurrency; the paced rows send one\n" +
         "  request every 1/rate s (1 ms timer granularity) and show the per-request cost at that rate.",
+    );
+    const partMs = (v: number) => (Number.isFinite(v) ? ms(v) : "n/a");
+    out(
+      `  within the edge, paced (its histograms): waiting for the limiter's decision p50 ${partMs(median(pacedParts.limiter.p50))} ms, ` +
+        `p99 ${partMs(median(pacedParts.limiter.p99))} ms;\n` +
+        `  from forwarding to the upstream's headers p50 ${partMs(median(pacedParts.upstream.p50))} ms, ` +
+        `p99 ${partMs(median(pacedParts.upstream.p99))} ms (interpolated within buckets)`,
     );
     const pacedBareUs = cpuPerRequestUs(half.paced.b, "bare");
     const pacedEdgeUs = cpuPerRequestUs(half.paced.c, "edge");
