@@ -20,10 +20,11 @@ import { topics } from "@apimon/events";
 import { createKafka, ensureTopics } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
 import { createRedisClient } from "@apimon/redis";
+import { freePort } from "@apimon/testkit";
 import { type LoadResult, runAutocannon, runPaced } from "./http-load";
 import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
 import { STAGES, type Stage } from "./parts-proxy";
-import { freePort, processCpu, type Service, spawnService, stopService, waitReady } from "./processes";
+import { processCpu, type Service, spawnService, stopService, waitReady } from "./processes";
 import { median, problemsOf, table } from "./report";
 
 const BENCH_PATH = "/api/users/1";

@@ -14,12 +14,12 @@ import {
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
 import { createLogger } from "@apimon/observability";
 import { createRedisClient, type Redis } from "@apimon/redis";
+import { freePort } from "@apimon/testkit";
 import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
 import { type LoadResult, type LoadTarget, runAutocannon, runPaced } from "./http-load";
 import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
 import {
   CLOCK_TICKS_PER_S,
-  freePort,
   processCpu,
   type Service,
   spawnService,

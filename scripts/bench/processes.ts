@@ -2,7 +2,6 @@
 // /readyz, stopped gracefully, and their CPU time read from /proc.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 
 const repoDir = join(__dirname, "..", "..");
@@ -66,18 +65,6 @@ export async function waitReady(service: Service, url: string, timeoutMs = 90_00
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${service.name} was not ready after ${timeoutMs} ms:\n${service.tail()}`);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export const CLOCK_TICKS_PER_S = (() => {
