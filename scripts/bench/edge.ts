@@ -111,8 +111,8 @@ function histogramQuantile(before: Map<number, number>, after: Map<number, numbe
     const lower = i === 0 ? 0 : (bounds[i - 1] as number);
     if (upper === Number.POSITIVE_INFINITY) return lower;
     const below = i === 0 ? 0 : (counts[i - 1] as number);
-    const inBucket = (counts[i] as number) - below;
-    return inBucket === 0 ? upper : lower + ((upper - lower) * (rank - below)) / inBucket;
+    // The counts below this bucket fell short of the rank, so it holds at least one observation.
+    return lower + ((upper - lower) * (rank - below)) / ((counts[i] as number) - below);
   }
   return Number.NaN;
 }
@@ -392,11 +392,8 @@ async function main(): Promise<number> {
     };
     // Around the edge's peak windows: Redis commands (all clients: Redis is shared) and the
     // requests the edge itself counted, which include the few autocannon abandons at the end.
-    const edgeCounted = async () =>
-      counterSum(
-        await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text(),
-        "edge_requests_total",
-      );
+    const edgeMetricsText = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
+    const edgeCounted = async () => counterSum(await edgeMetricsText(), "edge_requests_total");
     const redisCalls = new Map<string, number>();
     let edgeCountedInWindows = 0;
 
@@ -436,7 +433,6 @@ async function main(): Promise<number> {
 
     const halfRate = Math.max(1, Math.round(median(peak.b.map((r) => r.rps)) / 2));
     out(`bench: at half of (b)'s peak: ${halfRate} rps for ${durationS} s per target and load`);
-    const edgeMetricsText = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
     // The edge's own histograms over its paced windows: how much of a request's time was the
     // wait for Redis' decision and for the upstream's headers (ms, per round).
     const pacedParts: Record<keyof typeof EDGE_LATENCY_HISTOGRAMS, { p50: number[]; p99: number[] }> = {
@@ -477,7 +473,7 @@ async function main(): Promise<number> {
 
     // What the edge itself counted (autocannon abandons the requests in flight when a run ends,
     // so the edge handled a few more than the generator saw answered).
-    const edgeMetrics = await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
+    const edgeMetrics = await edgeMetricsText();
     const handled = counterSum(edgeMetrics, "edge_requests_total");
     // Decisions Redis did not take in time (the limiter answered from memory instead).
     const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");
