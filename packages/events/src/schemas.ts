@@ -28,7 +28,8 @@ export const usageEventSchema = z.object({
   /** The normalised route, e.g. /users/:id, so per-endpoint statistics stay bounded. */
   endpoint: z.string().min(1).max(512),
   method: z.string().min(1).max(16),
-  statusCode: z.number().int().min(100).max(599),
+  /** Any three digits (RFC 9110 § 15): upstreams may answer outside the registered 100–599. */
+  statusCode: z.number().int().min(100).max(999),
   responseTimeMs: z.number().nonnegative(),
   rateLimited: z.boolean(),
   limits: z.object({ minute: windowState, hour: windowState, day: windowState }),

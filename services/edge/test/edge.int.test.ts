@@ -1,6 +1,7 @@
 // The edge as a client and an upstream see it: real HTTP into two edge processes, the keys
 // service managing keys, Redis counting and Kafka carrying every event.
 import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import { freePort, waitFor } from "@apimon/testkit";
 import { type EdgeStack, startEdgeStack } from "./harness";
 
@@ -263,6 +264,34 @@ describe("edge proxying", () => {
     expect(await res.json()).toEqual({ detail: "Upstream unavailable" });
     expect(res.headers.get("x-ratelimit-minute-remaining")).toBe("99");
     await stack.stopEdge(broken);
+  });
+
+  it("passes an upstream's status outside 100–599 through and records the call", async () => {
+    // A status code is any three digits (RFC 9110 § 15); node and undici pass 600–999 on.
+    const odd = http.createServer((_req, res) => {
+      res.writeHead(799, { "content-type": "text/plain" });
+      res.end("odd");
+    });
+    await new Promise<void>((resolve) => odd.listen(0, "127.0.0.1", resolve));
+    const port = (odd.address() as AddressInfo).port;
+    const oddEdge = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${port}` });
+    try {
+      const { key, id } = await stack.newKey();
+      const res = await rawRequest(`${oddEdge.url}/api/odd`, { headers: { "x-api-key": key } });
+      expect(res.status).toBe(799);
+      expect(res.body).toBe("odd");
+      await waitFor(() => [...stack.usage.values()].some((e) => e[0]?.apiKeyId === id), {
+        what: "the usage event of the 799",
+      });
+      const event = [...stack.usage.values()].find((e) => e[0]?.apiKeyId === id)?.[0];
+      expect(event).toMatchObject({ apiKeyId: id, statusCode: 799, endpoint: "/api/odd" });
+      // Straight to Kafka: an event the schema refused would have gone through the spool.
+      const metrics = await (await fetch(`${oddEdge.adminUrl}/metrics`)).text();
+      expect(metrics).not.toMatch(/^edge_usage_events_total\{[^}]*result="spooled"[^}]*\} [1-9]/m);
+    } finally {
+      await stack.stopEdge(oddEdge);
+      odd.close();
+    }
   });
 
   it("answers 504 with a JSON detail when the upstream is too slow", async () => {
