@@ -1,6 +1,8 @@
-// kafkajs writes uncompressed produce requests through a one-pass encoder of ours
-// (patches/kafkajs@2.2.4.patch). These tests hold it to the bytes of kafkajs' general encoder,
-// which every broker accepted before, for every shape of message a producer may send.
+// kafkajs writes uncompressed produce requests through a one-pass encoder of ours, checksums
+// them with a slicing-by-8 CRC-32C and frames every request in one buffer of its exact size
+// (patches/kafkajs@2.2.4.patch). These tests hold them to the bytes of kafkajs' general encoder,
+// which every broker accepted before, for every shape of message a producer may send, and the
+// checksum to CRC-32C's definition.
 
 interface KafkajsEncoder {
   buffer: Buffer;
@@ -41,6 +43,22 @@ const encodePartitionData: (args: object) => KafkajsEncoder | undefined = intern
 const produceRequest: (args: object) => { encode(): Promise<KafkajsEncoder> } = internal(
   "protocol/requests/produce/v3/request",
 );
+const frameRequest: (args: {
+  correlationId: number;
+  clientId: string | null;
+  request: { apiKey: number; apiVersion: number; encode(): Promise<KafkajsEncoder> };
+}) => Promise<KafkajsEncoder> = internal("protocol/request");
+const crc32C: (buffer: Buffer) => number = internal("protocol/recordBatch/crc32C");
+
+/** CRC-32C bit by bit (reflected, polynomial 0x82F63B78): the definition, not a table. */
+function crc32CBitwise(buffer: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of buffer) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
 
 /** One partition's data as kafkajs' general path writes it (Record and RecordBatch). */
 async function generalPartitionData(args: PartitionArgs, dateNow: number) {
@@ -170,6 +188,38 @@ describe("kafkajs produce encoding", () => {
       }
       expected.writeArray(encodedTopics);
       expect((await request.encode()).buffer.toString("hex")).toBe(expected.buffer.toString("hex"));
+    }
+  });
+
+  it("checksums record batches with CRC-32C", () => {
+    expect(crc32C(Buffer.from("123456789"))).toBe(0xe3069283);
+    const data = Buffer.from(Array.from({ length: 1100 }, (_, i) => (i * 131 + (i >> 3)) & 0xff));
+    // Every length around the eight-byte steps, from offsets that are not eight-byte aligned.
+    for (let start = 0; start < 9; start++) {
+      for (let length = 0; length < 1090; length += length < 40 ? 1 : 37) {
+        const slice = data.subarray(start, start + length);
+        expect(crc32C(slice)).toBe(crc32CBitwise(slice));
+      }
+    }
+  });
+
+  it("frames a request (size, api key and version, correlation id, client id) around its payload", async () => {
+    const payload = new Encoder().writeString("payload €").writeInt32(7);
+    for (const clientId of ["apimon-edge-usage", "é€😀", "", null]) {
+      const framed = await frameRequest({
+        correlationId: 123_456,
+        clientId,
+        request: { apiKey: 0, apiVersion: 7, encode: async () => payload },
+      });
+      const header = new Encoder()
+        .writeInt16(0)
+        .writeInt16(7)
+        .writeInt32(123_456)
+        .writeString(clientId)
+        .writeEncoder(payload);
+      const expected = new Encoder().writeInt32(header.size()).writeEncoder(header);
+      expect(framed.buffer.toString("hex")).toBe(expected.buffer.toString("hex"));
+      expect(framed.size()).toBe(expected.size());
     }
   });
 
