@@ -188,6 +188,15 @@ describe("kafkajs produce encoding", () => {
       }
       expected.writeArray(encodedTopics);
       expect((await request.encode()).buffer.toString("hex")).toBe(expected.buffer.toString("hex"));
+      // The body, kept as its parts, framed as a whole request: the same bytes as the encoder's.
+      const frame = (encode: () => Promise<KafkajsEncoder>) =>
+        frameRequest({
+          correlationId: run,
+          clientId: "apimon",
+          request: { apiKey: 0, apiVersion: 3, encode },
+        });
+      const framed = await frame(() => request.encode());
+      expect(framed.buffer.toString("hex")).toBe((await frame(async () => expected)).buffer.toString("hex"));
     }
   });
 
