@@ -36,6 +36,7 @@ export {
   type BatchingProducer,
   type BatchingProducerOptions,
   createBatchingProducer,
+  type PublishAllOptions,
   type PublisherDeps,
   type PublishOptions,
 } from "./producer";

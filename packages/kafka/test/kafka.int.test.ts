@@ -211,12 +211,15 @@ describe("kafka package on a real broker", () => {
       ),
     ).rejects.toThrow(/queue/i);
     expect(producer.depth()).toBe(0); // the refused chunks queued nothing
-    await producer.publishAll(usage, chunk);
+    // A chunk its caller already validated goes out unchecked, exactly as given.
+    await producer.publishAll(usage, chunk.slice(0, 100), { validated: true });
+    await producer.publishAll(usage, chunk.slice(100));
     await producer.disconnect();
     await expect(producer.publishAll(usage, chunk)).rejects.toThrow("producer is closed");
 
     await waitFor(() => received.length >= 200, { timeoutMs: 30_000, what: "200 events" });
     expect(received.map((m) => m.value.id).sort()).toEqual(chunk.map((e) => e.id).sort());
+    expect(received.find((m) => m.value.id === chunk[0]?.id)?.value).toEqual(chunk[0]);
     for (let key = 1; key <= 3; key++) {
       expect(received.filter((m) => m.value.apiKeyId === key).map((m) => m.value.id)).toEqual(
         chunk.filter((e) => e.apiKeyId === key).map((e) => e.id),
