@@ -63,16 +63,57 @@ interface Pending {
   settled: boolean;
 }
 
-const CRLF = "\r\n";
+const CR = 0x0d;
+const LF = 0x0a;
 
-/** RESP encoding of one command: an array of bulk strings. */
-function encodeCommand(args: readonly RedisArg[]): string {
-  let out = `*${args.length}${CRLF}`;
-  for (const arg of args) {
-    const text = typeof arg === "number" ? String(arg) : arg;
-    out += `$${Buffer.byteLength(text)}${CRLF}${text}${CRLF}`;
+/**
+ * RESP encoding of a turn's commands (each an array of bulk strings), written straight into one
+ * buffer of their exact size: building each command as a string and the turn's as their
+ * concatenation cost more allocation than the rest of a rate-limit decision.
+ */
+function encodeCommands(commands: readonly (readonly RedisArg[])[]): Buffer {
+  let size = 0;
+  for (const args of commands) {
+    size += 3 + decimalLength(args.length);
+    for (const arg of args) {
+      const length = typeof arg === "number" ? decimalLength(arg) : Buffer.byteLength(arg);
+      size += 5 + decimalLength(length) + length;
+    }
   }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const args of commands) {
+    out[at++] = 0x2a; // "*"
+    at = writeHeaderNumber(out, at, args.length);
+    for (const arg of args) {
+      const text = typeof arg === "number" ? String(arg) : arg;
+      out[at++] = 0x24; // "$"
+      at = writeHeaderNumber(out, at, Buffer.byteLength(text));
+      at += out.write(text, at);
+      out[at++] = CR;
+      out[at++] = LF;
+    }
+  }
+  if (at !== size) throw new Error(`RESP encoding size mismatch: ${at} != ${size}`);
   return out;
+}
+
+/** Characters of a number's decimal form (integers as Redis takes them; others via String). */
+function decimalLength(n: number): number {
+  if (Number.isSafeInteger(n) && n >= 0) {
+    let digits = 1;
+    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    return digits;
+  }
+  return String(n).length;
+}
+
+/** A length or count and its CRLF. */
+function writeHeaderNumber(out: Buffer, at: number, n: number): number {
+  at += out.write(String(n), at, "latin1");
+  out[at++] = CR;
+  out[at++] = LF;
+  return at;
 }
 
 function connectionSettings(url: string) {
@@ -111,7 +152,7 @@ export function createPipelinedRedis({
   let queue: Pending[] = [];
   let head = 0;
   /** Commands of this turn, written together in a setImmediate. */
-  let unwritten = "";
+  let unwritten: (readonly RedisArg[])[] = [];
   let flushScheduled = false;
 
   const parser = new RedisParser({
@@ -138,7 +179,7 @@ export function createPipelinedRedis({
     const waiting = queue.slice(head);
     queue = [];
     head = 0;
-    unwritten = "";
+    unwritten = [];
     for (const p of waiting) {
       if (!p.settled) {
         p.settled = true;
@@ -149,10 +190,10 @@ export function createPipelinedRedis({
 
   function flush(): void {
     flushScheduled = false;
-    if (unwritten === "" || socket === undefined) return;
-    const data = unwritten;
-    unwritten = "";
-    socket.write(data);
+    if (unwritten.length === 0 || socket === undefined) return;
+    const commands = unwritten;
+    unwritten = [];
+    socket.write(encodeCommands(commands));
   }
 
   function send(args: readonly RedisArg[]): Promise<unknown> {
@@ -163,7 +204,7 @@ export function createPipelinedRedis({
   function enqueue(args: readonly RedisArg[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       queue.push({ resolve, reject, sentAt: performance.now(), settled: false });
-      unwritten += encodeCommand(args);
+      unwritten.push(args);
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);

@@ -52,6 +52,20 @@ describe("pipelined Redis connection on a real Redis", () => {
     expect(await pingRedis(redis)).toBe(true);
   });
 
+  it("sends every kind of argument as Redis reads it, many commands to a write", async () => {
+    const redis = open();
+    await ready(redis);
+    const texts = ["", "plain", "é€😀", "line\r\nbreak", "$3\r\nnot a header", "x".repeat(70_000)];
+    const numbers = [0, 7, -1, 1.5, -0.25, 10, 99, 100, 12_345_678_901_234, 1e21, Number.MAX_SAFE_INTEGER];
+    const echoed = await Promise.all([
+      ...texts.map((text) => redis.call("ECHO", text)),
+      ...numbers.map((n) => redis.call("ECHO", n)),
+      ...texts.map((text, i) => redis.call("SET", `${prefix}:arg:${i}`, text)),
+      ...texts.map((_, i) => redis.call("GET", `${prefix}:arg:${i}`)),
+    ]);
+    expect(echoed).toEqual([...texts, ...numbers.map(String), ...texts.map(() => "OK"), ...texts]);
+  });
+
   it("fails only the command Redis refuses; the ones around it are answered", async () => {
     const redis = open();
     await ready(redis);
