@@ -30,6 +30,7 @@ import {
   topicName,
 } from "@apimon/kafka";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
+import { seededRandom } from "@apimon/testkit";
 import {
   createDetectorService,
   DEFAULT_MAX_BATCH_SIZE,
@@ -46,20 +47,8 @@ const GOAL_RATIO = 0.5;
 
 const logger = createLogger({ service: "bench-detector", level: process.env.LOG_LEVEL ?? "warn" });
 
-/** A deterministic pseudo-random sequence, so every run measures the same stream. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function* usageEvents(count: number): Generator<UsageEvent> {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const end = Date.now();
   const start = end - 3_600_000;
   // Zipf-like weights: a few busy keys, a long tail of quiet ones.

@@ -30,6 +30,8 @@ interface PartitionArgs {
   producerEpoch: number;
 }
 
+import { seededRandom } from "@apimon/testkit";
+
 const internal = (path: string) => require(`kafkajs/src/${path}`);
 const Encoder: new () => KafkajsEncoder = internal("protocol/encoder");
 const LongType: { fromValue(value: number | string): Long; fromNumber(value: number): Long } =
@@ -92,15 +94,9 @@ async function generalPartitionData(args: PartitionArgs, dateNow: number) {
   return { encoded, firstTimestamp, maxTimestamp };
 }
 
-/** A deterministic source of messages of every shape (mulberry32). */
+/** A deterministic source of messages of every shape. */
 function randomSource(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const text = () => {
     const pieces = ["a", "é", "€", "😀", "{", '"', "0", "\\"];

@@ -28,6 +28,7 @@ export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./
 export { testLogger } from "./logger";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
+export { seededRandom } from "./random";
 export {
   type HttpReceiver,
   mailParts,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { usageEventSchema } from "@apimon/events";
+import { seededRandom } from "@apimon/testkit";
 import { decide, type Limits, unavailableDecision } from "../domain/rate-limit";
 import { createEndpointNormaliser } from "./endpoint";
 import { createUsageEventBuilder } from "./usage-event";
@@ -8,15 +9,9 @@ import { createUsageEventBuilder } from "./usage-event";
 // The usage publisher sends the builder's events without checking each against the schema again:
 // this is the check, over the whole range of what the edge hands the builder.
 
-/** A deterministic source of hostile and ordinary inputs (mulberry32). */
+/** A deterministic source of hostile and ordinary inputs. */
 function randomSource(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
   const text = (max: number, alphabet: readonly string[]) =>
