@@ -38,6 +38,7 @@ import {
 } from "../../services/anomaly-detector/src/detector-service";
 import type { SettingsSource } from "../../services/anomaly-detector/src/settings-source";
 import { prefillUsageTopic } from "./prefill";
+import { runBench } from "./report";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const KEYS = 100;
@@ -295,10 +296,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`bench:detector failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench("bench:detector", main);

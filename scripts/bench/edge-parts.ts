@@ -25,7 +25,7 @@ import { type LoadResult, runAutocannon, runPaced } from "./http-load";
 import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
 import { STAGES, type Stage } from "./parts-proxy";
 import { processCpu, type Service, spawnService, stopService, waitReady } from "./processes";
-import { median, problemsOf, table } from "./report";
+import { median, problemsOf, runBench, table } from "./report";
 
 const BENCH_PATH = "/api/users/1";
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -184,10 +184,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    out(`bench: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
-  },
-);
+runBench("bench:edge-parts", main);

@@ -27,7 +27,7 @@ import { decide } from "../../services/edge/src/domain/rate-limit";
 import { createEndpointNormaliser } from "../../services/edge/src/usage/endpoint";
 import { createUsageEventBuilder } from "../../services/edge/src/usage/usage-event";
 import { createUsagePipeline } from "../../services/edge/src/wiring";
-import { median, table } from "./report";
+import { median, runBench, table } from "./report";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 
@@ -179,10 +179,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    out(`bench: ${(error as Error).stack ?? String(error)}`);
-    process.exit(1);
-  },
-);
+runBench("bench:edge-usage", main);

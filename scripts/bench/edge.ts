@@ -26,7 +26,7 @@ import {
   stopService,
   waitReady,
 } from "./processes";
-import { median, ms, problemsOf, table, verdict } from "./report";
+import { median, ms, problemsOf, runBench, table, verdict } from "./report";
 
 const repoDir = join(__dirname, "..", "..");
 const BENCH_PATH = "/api/users/1";
@@ -683,10 +683,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    out(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runBench("bench:edge", main);

@@ -32,6 +32,7 @@ import {
 } from "../../services/usage-recorder/src/domain/usage-row";
 import { createUsageRecorder } from "../../services/usage-recorder/src/usage-recorder";
 import { prefillUsageTopic } from "./prefill";
+import { runBench } from "./report";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const KEYS = Number(process.env.BENCH_KEYS ?? 50);
@@ -326,10 +327,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:pipeline failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench("bench:pipeline", main);

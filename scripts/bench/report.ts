@@ -34,3 +34,16 @@ export function problemsOf(label: string, r: LoadResult): string[] {
   if (r.responses === 0) problems.push(`${label}: no responses`);
   return problems;
 }
+
+/** Runs a bench's main: exits with the code it returns (0 for none), or reports why it failed and exits 1. */
+export function runBench(name: string, main: () => Promise<unknown>): void {
+  main().then(
+    (code) => process.exit(typeof code === "number" ? code : 0),
+    (error: unknown) => {
+      process.stdout.write(
+        `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
