@@ -83,7 +83,6 @@ async function main(): Promise<number> {
     const req = { url: "/api/users/1", method: "GET" } as IncomingMessage;
     const limits = { minute: 1_000_000, hour: 10_000_000, day: 100_000_000 };
     let recorded = 0;
-    let dropped = 0;
 
     /** Paces `rate` events a second for `seconds`; the µs of CPU per event. */
     const run = (stage: Stage, seconds: number) =>
@@ -100,8 +99,6 @@ async function main(): Promise<number> {
             if (stage === "pipeline") {
               usage.record(event);
               recorded++;
-            } else {
-              dropped += event.id.length > 0 ? 1 : 0;
             }
           }
           if (now - start < seconds * 1000) setTimeout(tick, 1);
@@ -167,7 +164,6 @@ async function main(): Promise<number> {
     out(`  events per produce request: ${median(perRequest).toFixed(1)}`);
     const complete = onTopic === recorded;
     out(`  events on the topic = events recorded: ${onTopic} = ${recorded}: ${complete ? "PASS" : "FAIL"}`);
-    if (dropped === 0) throw new Error("the baseline built no events");
     return complete ? 0 : 1;
   } finally {
     await close().catch(() => {});

@@ -66,50 +66,42 @@ interface Pending {
 const CR = 0x0d;
 const LF = 0x0a;
 
+/** A RESP header (`*` count or `$` length) and its CRLF: at most this many bytes. */
+const HEADER_BOUND = 24;
+/** A number's decimal form (String) is at most this long, e.g. -1.7976931348623157e+308. */
+const NUMBER_BOUND = 24;
+
 /**
  * RESP encoding of a turn's commands (each an array of bulk strings), written straight into one
- * buffer of their exact size: building each command as a string and the turn's as their
- * concatenation cost more allocation than the rest of a rate-limit decision.
+ * buffer: building each command as a string and the turn's as their concatenation cost more
+ * allocation than the rest of a rate-limit decision. The buffer is sized for the worst case
+ * (3 UTF-8 bytes per UTF-16 unit) and the written part is sent.
  */
 function encodeCommands(commands: readonly (readonly RedisArg[])[]): Buffer {
-  let size = 0;
+  let bound = 0;
   for (const args of commands) {
-    size += 3 + decimalLength(args.length);
-    for (const arg of args) {
-      const length = typeof arg === "number" ? decimalLength(arg) : Buffer.byteLength(arg);
-      size += 5 + decimalLength(length) + length;
-    }
+    bound += HEADER_BOUND;
+    for (const arg of args)
+      bound += HEADER_BOUND + 2 + (typeof arg === "number" ? NUMBER_BOUND : 3 * arg.length);
   }
-  const out = Buffer.allocUnsafe(size);
+  const out = Buffer.allocUnsafe(bound);
   let at = 0;
   for (const args of commands) {
-    out[at++] = 0x2a; // "*"
-    at = writeHeaderNumber(out, at, args.length);
+    at = writeHeader(out, at, 0x2a /* "*" */, args.length);
     for (const arg of args) {
       const text = typeof arg === "number" ? String(arg) : arg;
-      out[at++] = 0x24; // "$"
-      at = writeHeaderNumber(out, at, Buffer.byteLength(text));
+      at = writeHeader(out, at, 0x24 /* "$" */, Buffer.byteLength(text));
       at += out.write(text, at);
       out[at++] = CR;
       out[at++] = LF;
     }
   }
-  if (at !== size) throw new Error(`RESP encoding size mismatch: ${at} != ${size}`);
-  return out;
+  return out.subarray(0, at);
 }
 
-/** Characters of a number's decimal form (integers as Redis takes them; others via String). */
-function decimalLength(n: number): number {
-  if (Number.isSafeInteger(n) && n >= 0) {
-    let digits = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    return digits;
-  }
-  return String(n).length;
-}
-
-/** A length or count and its CRLF. */
-function writeHeaderNumber(out: Buffer, at: number, n: number): number {
+/** `*3\r\n` or `$12\r\n`. */
+function writeHeader(out: Buffer, at: number, marker: number, n: number): number {
+  out[at++] = marker;
   at += out.write(String(n), at, "latin1");
   out[at++] = CR;
   out[at++] = LF;
