@@ -97,6 +97,11 @@ export function loadConfig(env = process.env) {
       /** The on-disk journal for usage events while Kafka is unreachable. */
       USAGE_SPOOL_DIR: z.string().default(path.join(process.cwd(), ".runtime", "edge-spool")),
       USAGE_SPOOL_MAX_BYTES: envTypes.positiveInt(256 * 1024 * 1024),
+      /**
+       * How long usage events wait in memory for company before a produce request. Each request
+       * costs the edge far more than an event in it; a hard kill loses what is waiting.
+       */
+      USAGE_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(100),
       EDGE_ENDPOINT_PATTERNS: endpointPatterns,
       /** Readiness fails once the key table may be this far behind keys.changes.v1. */
       EDGE_REGISTRY_MAX_LAG_MS: envTypes.positiveInt(60_000),
@@ -132,6 +137,7 @@ export function loadConfig(env = process.env) {
     },
     redisUrl: raw.REDIS_URL,
     spool: { dir: raw.USAGE_SPOOL_DIR, maxBytes: raw.USAGE_SPOOL_MAX_BYTES },
+    usageLingerMs: raw.USAGE_LINGER_MS,
     endpointPatterns: raw.EDGE_ENDPOINT_PATTERNS,
   };
 }

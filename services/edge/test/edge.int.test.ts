@@ -294,6 +294,28 @@ describe("edge proxying", () => {
     }
   });
 
+  it("gathers the usage events of calls made within USAGE_LINGER_MS into one produce request", async () => {
+    const patient = await stack.startEdge({ USAGE_LINGER_MS: "5000" });
+    try {
+      const { key, id } = await stack.newKey();
+      // One after another: without the linger each call's event would leave on its own.
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${patient.url}/api/users/1`, { headers: { "x-api-key": key } });
+        expect(res.status).toBe(200);
+      }
+      const ofKey = () => [...stack.usage.values()].filter((e) => e[0]?.apiKeyId === id);
+      await waitFor(() => ofKey().length === 5, { what: "the five usage events", timeoutMs: 30_000 });
+      const metrics = await (await fetch(`${patient.adminUrl}/metrics`)).text();
+      // The edge's only producer that sent anything: no call of this edge was refused.
+      expect(metrics).toMatch(/^kafka_producer_send_seconds_count\{[^}]*\} 1$/m);
+      expect(metrics).toMatch(
+        /^kafka_producer_messages_total\{[^}]*usage\.events\.v1",result="ok"[^}]*\} 5$/m,
+      );
+    } finally {
+      await stack.stopEdge(patient);
+    }
+  });
+
   it("answers 504 with a JSON detail when the upstream is too slow", async () => {
     const impatient = await stack.startEdge({ UPSTREAM_TIMEOUT_MS: "300" });
     const { key } = await stack.newKey();

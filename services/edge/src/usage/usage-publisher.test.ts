@@ -14,7 +14,7 @@ let registry: Registry;
 
 /** A producer port that delivers into `delivered` unless `down` (unit tests may fake a port). */
 function fakeProducer() {
-  const state = { down: false, delivered: [] as string[] };
+  const state = { down: false, delivered: [] as string[], sends: [] as number[] };
   const producer = {
     connect: async () => {},
     publish: async <T>(_topic: TopicSpec<T>, value: T) => {
@@ -25,6 +25,7 @@ function fakeProducer() {
     publishAll: async <T>(_topic: TopicSpec<T>, values: readonly T[]) => {
       await new Promise((r) => setImmediate(r));
       if (state.down) throw new Error("kafka down");
+      state.sends.push(values.length);
       for (const value of values) state.delivered.push((value as UsageEvent).id);
     },
     flush: async () => {},
@@ -109,5 +110,47 @@ describe("usage publisher", () => {
     await waitFor(() => second.depth() === 0 && second.isHealthy(), { what: "the replay" });
     expect(state.delivered).toEqual(recorded.map((e) => e.id));
     await second.close();
+  });
+
+  describe("with a linger", () => {
+    const record = (publisher: ReturnType<typeof createUsagePublisher>, n: number) => {
+      for (let i = 0; i < n; i++) publisher.record(makeUsageEvent());
+    };
+
+    it("sends the events recorded while the oldest waits in one chunk", async () => {
+      const { producer, state } = fakeProducer();
+      const spool = openUsageSpool({ dir, logger, registry });
+      const publisher = createUsagePublisher({ producer, spool, logger, registry, lingerMs: 300 });
+      record(publisher, 3);
+      await new Promise((r) => setTimeout(r, 100));
+      record(publisher, 4);
+      expect(state.sends).toEqual([]);
+      expect(publisher.depth()).toBe(7);
+      await waitFor(() => state.delivered.length === 7, { what: "the lingering chunk" });
+      expect(state.sends).toEqual([7]);
+      await publisher.close();
+    });
+
+    it("sends a full chunk at once, and what waits on flush and on close", async () => {
+      const { producer, state } = fakeProducer();
+      const spool = openUsageSpool({ dir, logger, registry });
+      const publisher = createUsagePublisher({
+        producer,
+        spool,
+        logger,
+        registry,
+        lingerMs: 60_000,
+        chunkSize: 10,
+      });
+      record(publisher, 25);
+      await waitFor(() => state.delivered.length === 20, { what: "the two full chunks" });
+      expect(state.sends).toEqual([10, 10]);
+      await publisher.flush();
+      expect(state.sends).toEqual([10, 10, 5]);
+      record(publisher, 2);
+      await publisher.close();
+      expect(state.sends).toEqual([10, 10, 5, 2]);
+      expect(spool.depth()).toBe(0);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { topics, type UsageEvent } from "@apimon/events";
 import type { BatchingProducer } from "@apimon/kafka";
 import { counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
@@ -8,7 +9,9 @@ import type { UsageSpool } from "./spool";
  *
  * `record` only pushes onto an in-memory buffer. One background loop moves events on:
  *  - direct mode (spool empty): sends the buffer in chunks, one chunk in flight at a time,
- *    so that events reach their partition in record order;
+ *    so that events reach their partition in record order. A chunk leaves once its oldest event
+ *    has waited `lingerMs`, or at once when it is full, on flush and on close: a produce request
+ *    costs the edge far more than an event in it;
  *  - spool mode (after a failed send, or when the process started with a non-empty spool):
  *    the failed chunk and then everything recorded since are appended to the spool, and the
  *    loop retries every `retryMs` to drain the spool, oldest first. New events keep going to
@@ -42,6 +45,8 @@ export interface UsagePublisherOptions {
   retryMs?: number;
   /** Events per send; keep ≤ the producer's maxBatchMessages. */
   chunkSize?: number;
+  /** In direct mode, how long the oldest waiting event waits for company before a send. */
+  lingerMs?: number;
   /** In direct mode, events beyond this many waiting in memory are dropped (counted). */
   maxBuffered?: number;
   /** In spool mode, the buffer is written to disk at this interval. */
@@ -55,6 +60,7 @@ export function createUsagePublisher({
   registry,
   retryMs = 1000,
   chunkSize = 500,
+  lingerMs = 0,
   maxBuffered = 50_000,
   spoolFlushMs = 50,
 }: UsagePublisherOptions): UsagePublisher {
@@ -80,10 +86,13 @@ export function createUsagePublisher({
   );
 
   let buffer: UsageEvent[] = [];
+  /** When the buffer's oldest event was recorded (performance.now()). */
+  let oldestAt = 0;
   let inFlight = 0;
   let mode: "direct" | "spool" = spool.depth() > 0 ? "spool" : "direct";
   let healthy = true;
   let closing = false;
+  let flushing = 0;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
@@ -182,6 +191,11 @@ export function createUsagePublisher({
         healthy = true;
       }
       if (buffer.length === 0) return;
+      const wait = lingerMs - (performance.now() - oldestAt);
+      if (wait > 0 && buffer.length < chunkSize && !closing && flushing === 0) {
+        await sleep(wait); // a full chunk, a flush or close wakes it
+        continue;
+      }
       const chunk = buffer.splice(0, chunkSize);
       try {
         await sendDirect(chunk);
@@ -225,11 +239,12 @@ export function createUsagePublisher({
           drop(1, "memory buffer full");
           return;
         }
+        if (buffer.length === 0) oldestAt = performance.now();
         buffer.push(event);
         if (mode === "spool") {
           if (buffer.length >= chunkSize) setImmediate(() => mode === "spool" && spoolBuffer());
           else flushTimer ??= setTimeout(() => mode === "spool" && spoolBuffer(), spoolFlushMs);
-        }
+        } else if (buffer.length === chunkSize) wake?.();
         kick();
       } catch (error) {
         log.error({ err: error }, "usage record failed");
@@ -237,11 +252,17 @@ export function createUsagePublisher({
     },
     depth: () => buffer.length + inFlight + spool.depth(),
     async flush() {
-      while (mode === "direct" && (buffer.length > 0 || inFlight > 0)) {
-        kick();
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      flushing++;
+      try {
+        while (mode === "direct" && (buffer.length > 0 || inFlight > 0)) {
+          wake?.();
+          kick();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        if (mode === "spool") spoolBuffer();
+      } finally {
+        flushing--;
       }
-      if (mode === "spool") spoolBuffer();
     },
     async close() {
       closing = true;

@@ -1,0 +1,37 @@
+import { refusedVariables } from "@apimon/testkit";
+import { loadConfig } from "./config";
+
+const required = { KEY_HASH_SECRET: "edge-config-test-secret-0123456789abcdef" };
+
+describe("edge config", () => {
+  it("has the documented defaults", () => {
+    expect(loadConfig(required)).toMatchObject({
+      port: 8080,
+      adminPort: 9080,
+      rateLimits: { defaults: { minute: 100, hour: 1000, day: 10_000 }, timeoutMs: 50 },
+      spool: { maxBytes: 256 * 1024 * 1024 },
+      usageLingerMs: 100,
+    });
+  });
+
+  it("takes a usage linger from 0 (send at once) to a minute", () => {
+    expect(loadConfig({ ...required, USAGE_LINGER_MS: "0" }).usageLingerMs).toBe(0);
+    expect(loadConfig({ ...required, USAGE_LINGER_MS: "60000" }).usageLingerMs).toBe(60_000);
+  });
+
+  it("lists every bad variable at once", () => {
+    expect(
+      refusedVariables(() =>
+        loadConfig({
+          ...required,
+          USAGE_LINGER_MS: "60001",
+          USAGE_SPOOL_MAX_BYTES: "0",
+          EDGE_ADMIN_PORT: "x",
+        }),
+      ),
+    ).toEqual(["EDGE_ADMIN_PORT", "USAGE_LINGER_MS", "USAGE_SPOOL_MAX_BYTES"]);
+    expect(refusedVariables(() => loadConfig({ ...required, USAGE_LINGER_MS: "-1" }))).toEqual([
+      "USAGE_LINGER_MS",
+    ]);
+  });
+});
