@@ -22,7 +22,7 @@ import { envTypes, kafkaEnv, parseEnv } from "@apimon/config";
 import { topics } from "@apimon/events";
 import { createKafka, ensureTopics } from "@apimon/kafka";
 import { createLogger, Registry } from "@apimon/observability";
-import type { Config } from "../../services/edge/src/config";
+import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config";
 import { decide } from "../../services/edge/src/domain/rate-limit";
 import { createEndpointNormaliser } from "../../services/edge/src/usage/endpoint";
 import { createUsageEventBuilder } from "../../services/edge/src/usage/usage-event";
@@ -62,10 +62,14 @@ async function main(): Promise<number> {
   const kafka = createKafka({ brokers: config.brokers, clientId: "bench-edge-usage", logger });
   const { created } = await ensureTopics(kafka, { prefix: topicPrefix, specs: [topics.usageEvents] });
   const registry = new Registry();
-  const edgeConfig = {
-    kafka: { brokers: config.brokers, clientId: "bench-edge-usage", topicPrefix },
-    spool: { dir: spoolDir, maxBytes: 1 << 30 },
-  } as unknown as Config;
+  // The edge's own settings and defaults (USAGE_LINGER_MS and the Kafka variables pass through).
+  const edgeConfig = loadEdgeConfig({
+    ...process.env,
+    KEY_HASH_SECRET: randomBytes(32).toString("hex"),
+    KAFKA_CLIENT_ID: "bench-edge-usage",
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    USAGE_SPOOL_DIR: spoolDir,
+  });
   const { usage, producer } = createUsagePipeline({ config: edgeConfig, logger, registry });
   let closed = false;
   const close = async () => {
@@ -117,7 +121,8 @@ async function main(): Promise<number> {
 
     out(
       `bench: the edge's usage pipeline; ${config.rounds} rounds of baseline and pipeline, ` +
-        `${config.rate} events/s paced, ${config.warmupS} s warm-up + ${config.durationS} s measured`,
+        `${config.rate} events/s paced, ${config.warmupS} s warm-up + ${config.durationS} s measured, ` +
+        `USAGE_LINGER_MS=${edgeConfig.usageLingerMs}`,
     );
     const figures: Record<Stage, number[]> = { baseline: [], pipeline: [] };
     const perRequest: number[] = [];

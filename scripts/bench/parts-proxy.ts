@@ -11,6 +11,7 @@
 //
 // Env: PARTS_STAGE, PARTS_PROXY_PORT, UPSTREAM_URL, REDIS_URL, RATE_LIMIT_REDIS_PREFIX,
 // KAFKA_BROKERS, KAFKA_TOPIC_PREFIX, USAGE_SPOOL_DIR.
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ import { DEFAULT_PORTS, envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/c
 import { usageEventSchema } from "@apimon/events";
 import { createLogger, Registry } from "@apimon/observability";
 import { createPipelinedRedis, createRedisClient, type ScriptRunner } from "@apimon/redis";
-import type { Config } from "../../services/edge/src/config";
+import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config";
 import { createRedisLimiter } from "../../services/edge/src/limiter/redis-limiter";
 import { createUpstreamProxy } from "../../services/edge/src/proxy/upstream-proxy";
 import { createEndpointNormaliser } from "../../services/edge/src/usage/endpoint";
@@ -76,14 +77,13 @@ async function main(): Promise<void> {
 
   let usage: ReturnType<typeof createUsagePipeline> | undefined;
   if (has("kafka")) {
-    const edgeConfig = {
-      kafka: {
-        brokers: config.KAFKA_BROKERS,
-        clientId: "bench-parts",
-        topicPrefix: config.KAFKA_TOPIC_PREFIX,
-      },
-      spool: { dir: config.USAGE_SPOOL_DIR, maxBytes: 1 << 30 },
-    } as unknown as Config;
+    // The edge's own settings and defaults (USAGE_LINGER_MS and the Kafka variables pass through).
+    const edgeConfig = loadEdgeConfig({
+      ...process.env,
+      KEY_HASH_SECRET: randomBytes(32).toString("hex"),
+      KAFKA_CLIENT_ID: "bench-parts",
+      USAGE_SPOOL_DIR: config.USAGE_SPOOL_DIR,
+    });
     usage = createUsagePipeline({ config: edgeConfig, logger, registry: new Registry() });
     await usage.producer.connect();
   }
