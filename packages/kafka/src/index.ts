@@ -31,7 +31,13 @@ export {
   summarizeDeadLetters,
 } from "./dead-letters";
 export { decodeMessage, dlqRecord } from "./decode";
-export { isMarkedRetriable, ProducerClosedError, ProducerQueueFullError, RetriableError } from "./errors";
+export {
+  isMarkedRetriable,
+  isRecordTooLarge,
+  ProducerClosedError,
+  ProducerQueueFullError,
+  RetriableError,
+} from "./errors";
 export {
   type BatchingProducer,
   type BatchingProducerOptions,

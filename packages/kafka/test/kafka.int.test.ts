@@ -3,6 +3,7 @@ import { createMetricsRegistry } from "@apimon/observability";
 import {
   createTestTopics,
   deleteTopics,
+  limitRecordSize,
   makeUsageEvent,
   sendRaw,
   type TestTopics,
@@ -11,7 +12,7 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import { ConfigResourceTypes, type Kafka } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import {
   type ConsumedMessage,
   type ConsumerRunner,
@@ -109,35 +110,7 @@ async function readDlq(groupId: string, expected: number, instance: string) {
 }
 
 /** Lowers the DLQ topic's max.message.bytes and waits until the broker applies it. */
-async function limitDlqRecordSize(bytes: number): Promise<void> {
-  const dlqName = topicName(usageDlq, prefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {
-          type: ConfigResourceTypes.TOPIC,
-          name: dlqName,
-          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
-        },
-      ],
-    });
-    await waitFor(
-      async () => {
-        const { resources } = await admin.describeConfigs({
-          includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: dlqName, configNames: ["max.message.bytes"] }],
-        });
-        return resources[0]?.configEntries[0]?.configValue === String(bytes);
-      },
-      { what: "the DLQ's size limit" },
-    );
-  } finally {
-    await admin.disconnect();
-  }
-}
+const limitDlqRecordSize = (bytes: number) => limitRecordSize(kafka, topicName(usageDlq, prefix), bytes);
 
 describe("kafka package on a real broker", () => {
   it("produces in batches and consumes with a consumer group, in order per key", async () => {

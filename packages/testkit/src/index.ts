@@ -53,6 +53,7 @@ export { createTcpProxy, type TcpProxy } from "./tcp-proxy";
 export {
   createTestTopics,
   deleteTopics,
+  limitRecordSize,
   sendRaw,
   type TestTopics,
   type TestTopicsOptions,

@@ -1,10 +1,11 @@
 import { dlqTopic, type TopicSpec } from "@apimon/events";
 import { createKafka, deleteConsumerGroups, ensureTopics, type KafkaClient, topicName } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
-import type { Message } from "kafkajs";
+import { ConfigResourceTypes, type Message } from "kafkajs";
 import { testInfra } from "./infra";
 import { testLogger } from "./logger";
 import { uniqueName, uniqueTopicPrefix } from "./names";
+import { waitFor } from "./wait";
 
 /** One test run's own topics and consumer groups on the test broker. */
 export interface TestTopics {
@@ -124,4 +125,34 @@ export function testTopicsForFile(
       throw new Error(`the topics of ${label} are made in beforeAll; use them in a test or a later hook`);
     return run;
   };
+}
+
+/** Sets a topic's `max.message.bytes` (the largest record batch it takes) and waits until the broker applies it. */
+export async function limitRecordSize(kafka: KafkaClient, topic: string, bytes: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+        },
+      ],
+    });
+    await waitFor(
+      async () => {
+        const { resources } = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["max.message.bytes"] }],
+        });
+        return resources[0]?.configEntries[0]?.configValue === String(bytes);
+      },
+      { what: `${topic}'s size limit` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }

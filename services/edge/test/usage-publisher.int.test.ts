@@ -2,11 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { topics, type UsageEvent } from "@apimon/events";
-import { type BatchingProducer, createBatchingProducer, type KafkaClient } from "@apimon/kafka";
+import { type BatchingProducer, createBatchingProducer, type KafkaClient, topicName } from "@apimon/kafka";
 import { createMetricsRegistry } from "@apimon/observability";
 import {
   type ControlledBroker,
   createTestTopics,
+  limitRecordSize,
   makeUsageEvent,
   privateBroker,
   readToEnd,
@@ -95,6 +96,53 @@ function reconcile(consumed: UsageEvent[], recorded: UsageEvent[]): number {
   for (const [key, ids] of perKey(recorded)) expect({ key, ids: got.get(key) }).toEqual({ key, ids });
   return consumed.length - firstSeen.size;
 }
+
+async function counted(
+  registry: ReturnType<typeof publisherFor>["registry"],
+  result: string,
+): Promise<number> {
+  const values = (await registry.getSingleMetric("edge_usage_events_total")?.get())?.values ?? [];
+  return values.find((v) => v.labels.result === result)?.value ?? 0;
+}
+
+describe("usage publisher against a topic's size limit", () => {
+  it("sends what the topic refuses as too large in smaller pieces and drops only an event too large alone", async () => {
+    const { prefix } = await createTestTopics("usage-size", [topics.usageEvents], { kafka, logger });
+    const topic = topicName(topics.usageEvents, prefix);
+    const eventBytes = JSON.stringify(makeUsageEvent()).length;
+    const { publisher, spool, registry } = publisherFor(prefix);
+
+    // About 30 events to a record batch: a chunk of hundreds is refused whole.
+    await limitRecordSize(kafka, topic, 30 * eventBytes);
+    const recorded: UsageEvent[] = [];
+    for (let i = 0; i < 400; i++) {
+      const event = makeUsageEvent({ apiKeyId: (i % KEYS) + 1 });
+      recorded.push(event);
+      publisher.record(event);
+    }
+    await waitFor(() => publisher.depth() === 0, { timeoutMs: 60_000, what: "the 400 events sent" });
+    // Every event, in order per key. A refused request may have been written for some of its
+    // partitions; those events come again with their half (consumers are idempotent on the id).
+    reconcile(await readTopic(prefix), recorded);
+    expect(spool.depth()).toBe(0);
+    expect(publisher.isHealthy()).toBe(true);
+    expect(await counted(registry, "dropped")).toBe(0);
+
+    // One event alone is more than the topic takes now; the events around it still are not.
+    await limitRecordSize(kafka, topic, eventBytes + 200);
+    const huge = makeUsageEvent({ apiKeyId: 1, endpoint: `/${"x".repeat(511)}` });
+    const after = [makeUsageEvent({ apiKeyId: 1 }), makeUsageEvent({ apiKeyId: 2 })];
+    publisher.record(after[0] as UsageEvent);
+    publisher.record(huge);
+    publisher.record(after[1] as UsageEvent);
+    await waitFor(() => publisher.depth() === 0, { timeoutMs: 60_000, what: "the last three handled" });
+    reconcile(await readTopic(prefix), [...recorded, ...after]);
+    expect(await counted(registry, "dropped")).toBe(1);
+    expect(spool.depth()).toBe(0);
+    expect(publisher.isHealthy()).toBe(true);
+    await publisher.close();
+  }, 120_000);
+});
 
 describe("usage publisher against a Kafka outage", () => {
   it("keeps recording while Kafka is down and delivers every event, in order per key", async () => {

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { topics, type UsageEvent } from "@apimon/events";
-import type { BatchingProducer } from "@apimon/kafka";
+import { type BatchingProducer, isRecordTooLarge } from "@apimon/kafka";
 import { counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 import type { UsageSpool } from "./spool";
 
@@ -127,11 +127,33 @@ export function createUsagePublisher({
     if (accepted < events.length) drop(events.length - accepted, "spool full or failing");
   }
 
+  /**
+   * Sends a batch. One the topic refuses as too large (its `max.message.bytes`) goes again in
+   * halves, in order; an event too large on its own is dropped, counted and logged: no retry
+   * could ever write it, and kept it would hold every later event back.
+   */
   async function send(batch: UsageEvent[]): Promise<void> {
-    // Every event was built by the edge's usage event builder, whose output its tests check
-    // against the schema over the whole range of requests, or read back from the spool, which
-    // parses each line with the schema: checking each again cost more than sending it.
-    await producer.publishAll(topics.usageEvents, batch, { validated: true });
+    try {
+      // Every event was built by the edge's usage event builder, whose output its tests check
+      // against the schema over the whole range of requests, or read back from the spool, which
+      // parses each line with the schema: checking each again cost more than sending it.
+      await producer.publishAll(topics.usageEvents, batch, { validated: true });
+    } catch (error) {
+      if (!isRecordTooLarge(error)) throw error;
+      if (batch.length === 1) {
+        eventsTotal.inc({ result: "dropped" });
+        const [event] = batch as [UsageEvent];
+        log.error(
+          { err: error, eventId: event.id, apiKeyId: event.apiKeyId, bytes: JSON.stringify(event).length },
+          "usage event larger than the topic takes; dropped",
+        );
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await send(batch.slice(0, half));
+      await send(batch.slice(half));
+      return;
+    }
     eventsTotal.inc({ result: "published" }, batch.length);
   }
 
