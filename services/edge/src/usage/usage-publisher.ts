@@ -187,7 +187,9 @@ export function createUsagePublisher({
     });
 
   function failed(error: unknown): void {
-    if (healthy) log.warn({ err: error, spooled: spool.depth() }, "Kafka unreachable; spooling usage events");
+    // Not only an outage: a closed producer or a refused topic ends here too, so say what happened.
+    if (healthy)
+      log.warn({ err: error, spooled: spool.depth() }, "usage events not sent to Kafka; spooling them");
     healthy = false;
   }
 
@@ -209,7 +211,7 @@ export function createUsagePublisher({
         spoolBuffer(); // recorded during the drain's last await
         if (spool.depth() > 0) continue;
         mode = "direct";
-        if (!healthy) log.info("Kafka reachable again; usage spool drained");
+        if (!healthy) log.info("usage events reach Kafka again; usage spool drained");
         healthy = true;
       }
       if (buffer.length === 0) return;
