@@ -26,6 +26,7 @@ export { type FieldError, invalidRequest } from "./http";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./keys";
 export { testLogger } from "./logger";
+export { metricValue } from "./metrics";
 export { uniqueName, uniqueTopicPrefix } from "./names";
 export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
 export { seededRandom } from "./random";

@@ -9,6 +9,7 @@ import {
   createTestTopics,
   limitRecordSize,
   makeUsageEvent,
+  metricValue,
   privateBroker,
   readToEnd,
   testLogger,
@@ -97,14 +98,6 @@ function reconcile(consumed: UsageEvent[], recorded: UsageEvent[]): number {
   return consumed.length - firstSeen.size;
 }
 
-async function counted(
-  registry: ReturnType<typeof publisherFor>["registry"],
-  result: string,
-): Promise<number> {
-  const values = (await registry.getSingleMetric("edge_usage_events_total")?.get())?.values ?? [];
-  return values.find((v) => v.labels.result === result)?.value ?? 0;
-}
-
 describe("usage publisher against a topic's size limit", () => {
   it("sends what the topic refuses as too large in smaller pieces and drops only an event too large alone", async () => {
     const { prefix } = await createTestTopics("usage-size", [topics.usageEvents], { kafka, logger });
@@ -126,7 +119,7 @@ describe("usage publisher against a topic's size limit", () => {
     reconcile(await readTopic(prefix), recorded);
     expect(spool.depth()).toBe(0);
     expect(publisher.isHealthy()).toBe(true);
-    expect(await counted(registry, "dropped")).toBe(0);
+    expect(await metricValue(registry, "edge_usage_events_total", { result: "dropped" })).toBe(0);
 
     // One event alone is more than the topic takes now; the events around it still are not.
     await limitRecordSize(kafka, topic, eventBytes + 200);
@@ -137,7 +130,7 @@ describe("usage publisher against a topic's size limit", () => {
     publisher.record(after[1] as UsageEvent);
     await waitFor(() => publisher.depth() === 0, { timeoutMs: 60_000, what: "the last three handled" });
     reconcile(await readTopic(prefix), [...recorded, ...after]);
-    expect(await counted(registry, "dropped")).toBe(1);
+    expect(await metricValue(registry, "edge_usage_events_total", { result: "dropped" })).toBe(1);
     expect(spool.depth()).toBe(0);
     expect(publisher.isHealthy()).toBe(true);
     await publisher.close();

@@ -17,12 +17,13 @@ import {
   type KafkaClient,
   subscription,
 } from "@apimon/kafka";
-import { createMetricsRegistry, type Registry } from "@apimon/observability";
+import { createMetricsRegistry } from "@apimon/observability";
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "@apimon/outbox";
 import {
   type ControlledBroker,
   createTestDatabase,
   createTestTopics,
+  metricValue,
   privateBroker,
   readToEnd,
   type TestDatabase,
@@ -156,13 +157,6 @@ const unpublishedRows = () => countRows({ publishedAt: null });
 /** Waits until the relay has marked every outbox row published. */
 const everyRowMarked = (timeoutMs = 60_000) =>
   waitFor(async () => (await unpublishedRows()) === 0, { timeoutMs, what: "every row marked" });
-
-async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}) {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 function relay(kafka: KafkaClient, prefix: string, options: Partial<OutboxRelayOptions> = {}) {
   const registry = createMetricsRegistry("keys", { defaultMetrics: false });

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { UsageEvent } from "@apimon/events";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
-import { makeUsageEvent, testLogger } from "@apimon/testkit";
+import { makeUsageEvent, metricValue, testLogger } from "@apimon/testkit";
 import { openUsageSpool, type UsageSpoolOptions } from "./spool";
 
 const logger = testLogger("spool-test");
@@ -35,11 +35,6 @@ async function collect(spool: ReturnType<typeof open>, batchSize = 7): Promise<U
     { batchSize },
   );
   return out;
-}
-
-async function metricValue(name: string): Promise<number> {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values.reduce((sum, v) => sum + v.value, 0);
 }
 
 describe("usage spool", () => {
@@ -127,7 +122,7 @@ describe("usage spool", () => {
     fs.appendFileSync(file, '{"id":"0190a6f2-3c4b-7d8e-9f01-2345');
     const second = open();
     expect(second.depth()).toBe(5);
-    expect(await metricValue("edge_usage_spool_corrupt_lines_total")).toBe(1);
+    expect(await metricValue(registry, "edge_usage_spool_corrupt_lines_total")).toBe(1);
     // The torn tail is gone, so new lines do not glue onto it.
     const more = events(2);
     second.append(more);
@@ -151,11 +146,11 @@ describe("usage spool", () => {
     expect(spool.append(last)).toBe(2);
     expect(spool.depth()).toBe(5);
     spool.close();
-    expect(await metricValue("edge_usage_spool_refused_total")).toBe(4);
+    expect(await metricValue(registry, "edge_usage_spool_refused_total")).toBe(4);
 
     const reopened = open();
     expect(ids(await collect(reopened))).toEqual(ids([...first, ...last]));
-    expect(await metricValue("edge_usage_spool_corrupt_lines_total")).toBe(0);
+    expect(await metricValue(registry, "edge_usage_spool_corrupt_lines_total")).toBe(0);
   });
 
   it("cuts the segment back when a write fails outright", () => {
@@ -176,7 +171,7 @@ describe("usage spool", () => {
     expect(spool.append(written)).toBe(10);
     expect(spool.append(events(1))).toBe(0);
     expect(spool.depth()).toBe(10);
-    expect(await metricValue("edge_usage_spool_refused_total")).toBe(3);
+    expect(await metricValue(registry, "edge_usage_spool_refused_total")).toBe(3);
     expect(ids(await collect(spool))).toEqual(ids(written.slice(0, 10)));
     // Room again once drained.
     expect(spool.append(events(2))).toBe(2);

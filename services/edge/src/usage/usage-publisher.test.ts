@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { TopicSpec, UsageEvent } from "@apimon/events";
 import type { BatchingProducer } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
-import { makeUsageEvent, testLogger, waitFor } from "@apimon/testkit";
+import { makeUsageEvent, metricValue, testLogger, waitFor } from "@apimon/testkit";
 import { openUsageSpool } from "./spool";
 import { createUsagePublisher } from "./usage-publisher";
 
@@ -41,13 +41,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
-}
-
 describe("usage publisher", () => {
   it("sends directly, spools while Kafka fails, and replays in order before new events", async () => {
     const { producer, state } = fakeProducer();
@@ -72,13 +65,13 @@ describe("usage publisher", () => {
     record(40);
     await publisher.flush();
     expect(spool.depth()).toBe(80);
-    expect(await metricValue("edge_usage_spool_depth")).toBe(80);
+    expect(await metricValue(registry, "edge_usage_spool_depth")).toBe(80);
 
     state.down = false;
     record(5);
     await waitFor(() => publisher.isHealthy() && publisher.depth() === 0, { what: "the spool drained" });
     expect(state.delivered).toEqual(recorded);
-    expect(await metricValue("edge_usage_events_total", { result: "published" })).toBe(110);
+    expect(await metricValue(registry, "edge_usage_events_total", { result: "published" })).toBe(110);
     await publisher.close();
   });
 

@@ -98,11 +98,11 @@ export function createUsagePublisher({
   let flushTimer: NodeJS.Timeout | undefined;
   let lastDropLog = 0;
 
-  function drop(count: number, reason: string): void {
+  function drop(count: number, reason: string, details: Record<string, unknown> = {}): void {
     eventsTotal.inc({ result: "dropped" }, count);
     if (Date.now() - lastDropLog > 5000) {
       lastDropLog = Date.now();
-      log.error({ count, reason }, "usage events dropped");
+      log.error({ count, reason, ...details }, "usage events dropped");
     }
   }
 
@@ -141,12 +141,12 @@ export function createUsagePublisher({
     } catch (error) {
       if (!isRecordTooLarge(error)) throw error;
       if (batch.length === 1) {
-        eventsTotal.inc({ result: "dropped" });
         const [event] = batch as [UsageEvent];
-        log.error(
-          { err: error, eventId: event.id, apiKeyId: event.apiKeyId, bytes: JSON.stringify(event).length },
-          "usage event larger than the topic takes; dropped",
-        );
+        drop(1, "larger than the topic takes", {
+          err: error,
+          eventId: event.id,
+          bytes: JSON.stringify(event).length,
+        });
         return;
       }
       const half = Math.ceil(batch.length / 2);
