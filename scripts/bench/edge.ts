@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { envTypes, parseEnv } from "@apimon/config";
 import { type KeyChange, topics } from "@apimon/events";
 import {
   createBatchingProducer,
@@ -16,7 +17,14 @@ import { createLogger } from "@apimon/observability";
 import { createRedisClient, type Redis } from "@apimon/redis";
 import { freePort } from "@apimon/testkit";
 import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
-import { type LoadResult, type LoadTarget, runAutocannon, runPaced } from "./http-load";
+import {
+  createLatencyRecorder,
+  type LatencyRecorder,
+  type LoadResult,
+  type LoadTarget,
+  runAutocannon,
+  runPaced,
+} from "./http-load";
 import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
 import {
   CLOCK_TICKS_PER_S,
@@ -48,8 +56,10 @@ const HALF_MODES = ["burst", "paced"] as const;
 type HalfMode = (typeof HALF_MODES)[number];
 
 function loadConfig(env = process.env) {
-  // Rounds of a, b, c (then of b, c at half rate), interleaved.
-  return loadHttpBenchConfig({ durationS: 10, rounds: 1 }, env);
+  // Rounds of a, b, c (then of b, c at half rate), interleaved; within a round b and c take
+  // turns in slices of BENCH_SLICE_S seconds.
+  const { BENCH_SLICE_S } = parseEnv({ BENCH_SLICE_S: envTypes.positiveInt(2) }, env);
+  return { ...loadHttpBenchConfig({ durationS: 10, rounds: 1 }, env), sliceS: BENCH_SLICE_S };
 }
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -61,6 +71,31 @@ const logger = createLogger({ service: "bench-edge", level: "silent" });
 
 /** A load run with the CPU seconds each probed process used during it. */
 type Measured = LoadResult & { cpuS: Record<Probed, number> };
+
+/** Slices of one target's load as one run: their sums, and the percentiles of all their samples. */
+function mergeSlices(slices: Measured[], latencies: LatencyRecorder): Measured {
+  const sum = (pick: (m: Measured) => number) => slices.reduce((n, m) => n + pick(m), 0);
+  const responses = sum((m) => m.responses);
+  const durationS = sum((m) => m.durationS);
+  const [p50, p99] = latencies.percentiles(50, 99);
+  const statusCodes: Record<string, number> = {};
+  for (const m of slices)
+    for (const [code, n] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const cpuS = {} as Record<Probed, number>;
+  for (const p of PROBED) cpuS[p] = sum((m) => m.cpuS[p]);
+  return {
+    rps: durationS > 0 ? responses / durationS : 0,
+    responses,
+    durationS,
+    p50: p50 as number,
+    p99: p99 as number,
+    non2xx: sum((m) => m.non2xx),
+    errors: sum((m) => m.errors),
+    timeouts: sum((m) => m.timeouts),
+    statusCodes,
+    cpuS,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Infrastructure
@@ -362,10 +397,12 @@ async function main(): Promise<number> {
       if (res.status !== 200) throw new Error(`${target.name} answered ${res.status} ${body}`);
     }
 
-    const { connections, durationS, warmupS, rounds } = config;
+    const { connections, durationS, warmupS, rounds, sliceS } = config;
+    const slices = Math.ceil(durationS / sliceS);
     out(
       `bench: GET ${BENCH_PATH}; autocannon ${connections} connections, pipelining 1, ` +
         `${warmupS} s warm-up + ${durationS} s measured per target` +
+        `${slices > 1 ? `, b and c in turns of ${sliceS} s` : ""}` +
         `${rounds > 1 ? `; ${rounds} rounds of a, b, c (medians reported)` : ""}`,
     );
     // The processes whose CPU time is read around each measured window (Redis and the broker
@@ -390,6 +427,32 @@ async function main(): Promise<number> {
       for (const p of PROBED) cpuS[p] = after[p] - before[p];
       return { ...result, cpuS };
     };
+    /**
+     * (b) and (c) under the same load, taking turns of `sliceS` seconds until each ran
+     * `durationS` (b c, c b, b c, …), each target's slices merged into one run. On a shared
+     * machine a slowdown lasting seconds then falls on both, which one window after the other
+     * would charge to one of them. Also returns the edge's CPU per request over the bare proxy's
+     * for each pair of slices run back to back.
+     */
+    const alternate = async (
+      label: string,
+      load: (id: "b" | "c", seconds: number, latencies: LatencyRecorder) => Promise<LoadResult>,
+    ) => {
+      const parts = { b: [] as Measured[], c: [] as Measured[] };
+      const latencies = { b: createLatencyRecorder(), c: createLatencyRecorder() };
+      for (let i = 0; i < slices; i++) {
+        const seconds = Math.min(sliceS, durationS - i * sliceS);
+        for (const id of i % 2 === 0 ? (["b", "c"] as const) : (["c", "b"] as const)) {
+          parts[id].push(await run(id, label, () => load(id, seconds, latencies[id])));
+        }
+      }
+      const perRequest = (m: Measured, p: Probed) => m.cpuS[p] / m.responses;
+      return {
+        b: mergeSlices(parts.b, latencies.b),
+        c: mergeSlices(parts.c, latencies.c),
+        pairRatios: parts.c.map((c, i) => perRequest(c, "edge") / perRequest(parts.b[i] as Measured, "bare")),
+      };
+    };
     // Around the edge's peak windows: Redis commands (all clients: Redis is shared) and the
     // requests the edge itself counted, which include the few autocannon abandons at the end.
     const edgeMetricsText = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
@@ -402,24 +465,33 @@ async function main(): Promise<number> {
     // The profiles are summarised from here on: start-up (tsx compiling every module) left out.
     const loadStartedUs = Number(process.hrtime.bigint() / 1000n);
     const peak: Record<TargetId, Measured[]> = { a: [], b: [], c: [] };
+    const peakPairRatios: number[] = [];
+    const warmUp = async (id: TargetId) => {
+      if (warmupS > 0)
+        await run(id, "warm-up", () => runAutocannon(targets[id], { connections, durationS: warmupS }));
+    };
     for (let round = 1; round <= rounds; round++) {
+      if (round === 1) await warmUp("a");
+      peak.a.push(await run("a", "peak", () => runAutocannon(targets.a, { connections, durationS })));
+      if (round === 1) for (const id of ["b", "c"] as const) await warmUp(id);
+      // Redis sees only the edge's traffic during the turns: the bare proxy sends it nothing.
+      const callsBefore = await redisCommandCalls(redis);
+      const countedBefore = await edgeCounted();
+      const turns = await alternate("peak", (id, seconds, latencies) =>
+        runAutocannon(targets[id], { connections, durationS: seconds }, latencies),
+      );
+      // Requests abandoned at the end of the run finish (or fail) within moments.
+      await new Promise((r) => setTimeout(r, 500));
+      edgeCountedInWindows += (await edgeCounted()) - countedBefore;
+      for (const [command, calls] of callsDelta(callsBefore, await redisCommandCalls(redis))) {
+        redisCalls.set(command, (redisCalls.get(command) ?? 0) + calls);
+      }
+      peak.b.push(turns.b);
+      peak.c.push(turns.c);
+      peakPairRatios.push(...turns.pairRatios);
+      // Each round's own figure: a round the machine slowed shows here, not only in the median.
       for (const id of TARGET_IDS) {
-        if (round === 1 && warmupS > 0) {
-          await run(id, "warm-up", () => runAutocannon(targets[id], { connections, durationS: warmupS }));
-        }
-        const callsBefore = id === "c" ? await redisCommandCalls(redis) : undefined;
-        const countedBefore = id === "c" ? await edgeCounted() : 0;
-        const result = await run(id, "peak", () => runAutocannon(targets[id], { connections, durationS }));
-        if (callsBefore) {
-          // Requests abandoned at the end of the run finish (or fail) within moments.
-          await new Promise((r) => setTimeout(r, 500));
-          edgeCountedInWindows += (await edgeCounted()) - countedBefore;
-          for (const [command, calls] of callsDelta(callsBefore, await redisCommandCalls(redis))) {
-            redisCalls.set(command, (redisCalls.get(command) ?? 0) + calls);
-          }
-        }
-        peak[id].push(result);
-        // Each round's own figure: a round the machine slowed shows here, not only in the median.
+        const result = peak[id].at(-1) as Measured;
         const probed = id === "b" ? "bare" : id === "c" ? "edge" : undefined;
         const cpu = probed
           ? `, cpu ${((result.cpuS[probed] / result.responses) * 1e6).toFixed(0)} µs/req`
@@ -444,30 +516,25 @@ async function main(): Promise<number> {
       paced: { b: [], c: [] },
     };
     for (let round = 1; round <= rounds; round++) {
+      const burst = await alternate("half rate (autocannon)", (id, seconds, latencies) =>
+        runAutocannon(targets[id], { connections, durationS: seconds, overallRate: halfRate }, latencies),
+      );
+      // The edge's histograms move only during its own turns.
+      const metricsBefore = await edgeMetricsText();
+      const paced = await alternate("half rate (paced)", (id, seconds, latencies) =>
+        runPaced(targets[id], { rate: halfRate, durationS: seconds, connections }, latencies),
+      );
+      const metricsAfter = await edgeMetricsText();
       for (const id of ["b", "c"] as const) {
-        half.burst[id].push(
-          await run(id, "half rate (autocannon)", () =>
-            runAutocannon(targets[id], { connections, durationS, overallRate: halfRate }),
-          ),
-        );
+        half.burst[id].push(burst[id]);
+        half.paced[id].push(paced[id]);
       }
-      for (const id of ["b", "c"] as const) {
-        const metricsBefore = id === "c" ? await edgeMetricsText() : undefined;
-        half.paced[id].push(
-          await run(id, "half rate (paced)", () =>
-            runPaced(targets[id], { rate: halfRate, durationS, connections }),
-          ),
-        );
-        if (metricsBefore !== undefined) {
-          const metricsAfter = await edgeMetricsText();
-          for (const part of Object.keys(pacedParts) as (keyof typeof pacedParts)[]) {
-            const name = EDGE_LATENCY_HISTOGRAMS[part];
-            const before = histogramBuckets(metricsBefore, name);
-            const after = histogramBuckets(metricsAfter, name);
-            pacedParts[part].p50.push(histogramQuantile(before, after, 0.5) * 1000);
-            pacedParts[part].p99.push(histogramQuantile(before, after, 0.99) * 1000);
-          }
-        }
+      for (const part of Object.keys(pacedParts) as (keyof typeof pacedParts)[]) {
+        const name = EDGE_LATENCY_HISTOGRAMS[part];
+        const before = histogramBuckets(metricsBefore, name);
+        const after = histogramBuckets(metricsAfter, name);
+        pacedParts[part].p50.push(histogramQuantile(before, after, 0.5) * 1000);
+        pacedParts[part].p99.push(histogramQuantile(before, after, 0.99) * 1000);
       }
     }
 
@@ -545,6 +612,13 @@ async function main(): Promise<number> {
         }),
       ),
     );
+    if (peakPairRatios.length > 1) {
+      const sorted = [...peakPairRatios].sort((x, y) => x - y);
+      out(
+        `  ratio per pair of ${sliceS} s turns run back to back: median ${median(sorted).toFixed(2)}, ` +
+          `range ${(sorted[0] as number).toFixed(2)}–${(sorted.at(-1) as number).toFixed(2)} (${sorted.length} pairs)`,
+      );
+    }
     out(
       "  CPU time (user + system, every thread) from /proc/<pid>/stat over the peak windows only, per\n" +
         "  answer of that window; clock tick 1/" +

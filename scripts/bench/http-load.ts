@@ -64,6 +64,8 @@ export interface LoadTarget {
   headers?: Record<string, string>;
 }
 
+export type LatencyRecorder = ReturnType<typeof createLatencyRecorder>;
+
 /** Growable store of latency samples (ms) with nearest-rank percentiles. */
 export function createLatencyRecorder() {
   let samples = new Float64Array(1 << 16);
@@ -94,13 +96,14 @@ export function createLatencyRecorder() {
  * One autocannon run. Without `overallRate` every connection sends its next request as soon as
  * the previous one answered (closed loop: the peak). With it, autocannon gives each connection a
  * per-second budget that it spends back to back from the start of each second, then idles: the
- * average rate is `overallRate`, but the load comes in bursts at full concurrency.
+ * average rate is `overallRate`, but the load comes in bursts at full concurrency. The run's
+ * percentiles are those of `latencies`, which may already hold earlier runs' samples.
  */
 export function runAutocannon(
   target: LoadTarget,
   { connections, durationS, overallRate }: { connections: number; durationS: number; overallRate?: number },
+  latencies: LatencyRecorder = createLatencyRecorder(),
 ): Promise<LoadResult> {
-  const latencies = createLatencyRecorder();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -140,15 +143,16 @@ export function runAutocannon(
  * Open loop at a fixed rate: request i is sent at start + i/rate (to the timer's ~1 ms
  * granularity) whether or not earlier ones answered, over at most `connections` keep-alive
  * sockets (a request waits for a free socket, and that wait counts in its latency). Latency runs
- * from handing the request to the agent to the last byte of the answer.
+ * from handing the request to the agent to the last byte of the answer; the percentiles are
+ * those of `latencies`, as in runAutocannon.
  */
 export function runPaced(
   target: LoadTarget,
   { rate, durationS, connections }: { rate: number; durationS: number; connections: number },
+  latencies: LatencyRecorder = createLatencyRecorder(),
 ): Promise<LoadResult> {
   const url = new URL(target.url);
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const latencies = createLatencyRecorder();
   const statusCodes: Record<string, number> = {};
   const total = Math.max(1, Math.round(rate * durationS));
   const intervalMs = 1000 / rate;
