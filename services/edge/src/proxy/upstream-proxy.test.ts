@@ -124,3 +124,54 @@ describe("upstream proxy streaming", () => {
     }
   });
 });
+
+describe("upstream proxy and a client already gone", () => {
+  it("answers nothing upstream and frees its connection when the client left before forwarding", async () => {
+    let upstreamRequests = 0;
+    const upstream = http.createServer((_req, res) => {
+      upstreamRequests++;
+      res.end("ok");
+    });
+    // One connection, a short wait for it: a connection the first exchange kept would turn the
+    // second request into 503 Upstream busy.
+    const proxy = createUpstreamProxy({
+      upstreamUrl: await listen(upstream),
+      connections: 1,
+      poolWaitMs: 200,
+    });
+    let arrived: () => void = () => {};
+    const firstArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let first: Promise<ProxyOutcome> | undefined;
+    const front = http.createServer((req, res) => {
+      if (first === undefined) {
+        // As when the client hangs up while the edge waits for its rate-limit decision.
+        first = new Promise((resolve) =>
+          res.once("close", () => resolve(proxy.forward(req, res, { clientIp: "127.0.0.1" }))),
+        );
+        arrived();
+        return;
+      }
+      void proxy.forward(req, res, { clientIp: "127.0.0.1" });
+    });
+    const frontUrl = await listen(front);
+    try {
+      const gone = http.get(frontUrl, { agent: false });
+      gone.on("error", () => {});
+      await firstArrived;
+      gone.destroy();
+      expect(await first).toMatchObject({ kind: "aborted", statusCode: 499 });
+      expect(upstreamRequests).toBe(0);
+
+      const next = await get(frontUrl);
+      expect(next).toMatchObject({ status: 200, complete: true });
+      expect(upstreamRequests).toBe(1);
+    } finally {
+      await proxy.close();
+      front.closeAllConnections();
+      upstream.closeAllConnections();
+      await Promise.all([front, upstream].map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+});

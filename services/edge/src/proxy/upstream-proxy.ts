@@ -367,6 +367,10 @@ export function createUpstreamProxy({
 
   return {
     async forward(req, res, { requestHeaders, responseHeaders = {}, clientIp, onUpstreamHeaders }) {
+      // The client hung up before the exchange began (while the edge awaited its rate-limit
+      // decision): its 'close' has come and gone, so nothing below would ever hear of it, and an
+      // exchange piped into the dead response would hold its upstream connection for good.
+      if (res.destroyed) return { kind: "aborted", statusCode: 499 };
       const chunked = req.headers["transfer-encoding"] !== undefined;
       const hasBody =
         chunked || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
