@@ -203,21 +203,26 @@ function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
-const PROBED = ["bare", "edge", "redis", "broker"] as const;
+const PROBED = ["bare", "bareMain", "edge", "edgeMain", "redis", "broker"] as const;
 type Probed = (typeof PROBED)[number];
 const PROBE_NAMES: Record<Probed, string> = {
   bare: "bare proxy",
+  bareMain: "  its main thread",
   edge: "edge",
+  edgeMain: "  its main thread",
   redis: "Redis",
   broker: "Kafka broker",
 };
+/** Probes of one thread: a process' main thread, whose id is the process id. */
+const MAIN_THREADS: ReadonlySet<Probed> = new Set(["bareMain", "edgeMain"]);
 
-/** CPU seconds of every probed process now (NaN where unreadable). */
+/** CPU seconds of every probed process or thread now (NaN where unreadable). */
 function cpuSnapshot(pids: Record<Probed, number | undefined>): Record<Probed, number> {
   const snap = {} as Record<Probed, number>;
   for (const p of PROBED) {
     const pid = pids[p];
-    snap[p] = pid === undefined ? Number.NaN : (processCpu(pid)?.seconds ?? Number.NaN);
+    const thread = MAIN_THREADS.has(p) ? pid : undefined;
+    snap[p] = pid === undefined ? Number.NaN : (processCpu(pid, thread)?.seconds ?? Number.NaN);
   }
   return snap;
 }
@@ -409,13 +414,16 @@ async function main(): Promise<number> {
     // by the port they listen on: they must run on this machine for their figures).
     const pids: Record<Probed, number | undefined> = {
       bare: bareProxy.child.pid,
+      bareMain: bareProxy.child.pid,
       edge: edge.child.pid,
+      edgeMain: edge.child.pid,
       redis: pidListeningOn(Number(new URL(config.redisUrl).port || 6379)),
       broker: pidListeningOn(Number(config.brokers[0]?.split(":").pop() ?? 9092)),
     };
     const comms = {} as Record<Probed, string | undefined>;
     for (const p of PROBED)
-      comms[p] = pids[p] === undefined ? undefined : processCpu(pids[p] as number)?.comm;
+      comms[p] =
+        pids[p] === undefined || MAIN_THREADS.has(p) ? undefined : processCpu(pids[p] as number)?.comm;
     const problems: string[] = [];
     const run = async (id: TargetId, label: string, load: () => Promise<LoadResult>): Promise<Measured> => {
       const before = cpuSnapshot(pids);
@@ -623,7 +631,9 @@ async function main(): Promise<number> {
       "  CPU time (user + system, every thread) from /proc/<pid>/stat over the peak windows only, per\n" +
         "  answer of that window; clock tick 1/" +
         `${CLOCK_TICKS_PER_S} s. Redis and the broker are shared with everything else on the machine:\n` +
-        "  their (b) column (no Redis or Kafka traffic from the bench) is the background to subtract.",
+        "  their (b) column (no Redis or Kafka traffic from the bench) is the background to subtract.\n" +
+        "  A node process' main thread runs its JavaScript and system calls; its other threads are V8's\n" +
+        "  (garbage collection helpers, concurrent marking, the optimising compiler) and libuv's.",
     );
 
     const latencyRows = HALF_MODES.map((mode) => {

@@ -75,10 +75,16 @@ export const CLOCK_TICKS_PER_S = (() => {
   }
 })();
 
-/** A process' name and CPU time so far (user + system, all threads), or undefined if unreadable. */
-export function processCpu(pid: number): { comm: string; seconds: number } | undefined {
+/**
+ * A process' name and CPU time so far (user + system, all threads), or undefined if unreadable;
+ * with `thread`, that thread's name and time only.
+ */
+export function processCpu(pid: number, thread?: number): { comm: string; seconds: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(
+      thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+      "utf8",
+    );
     // "pid (comm) state ppid …": comm may hold spaces, so split after its closing parenthesis.
     const close = stat.lastIndexOf(")");
     const fields = stat.slice(close + 2).split(" ");
