@@ -145,7 +145,7 @@ export function createUsagePublisher({
         drop(1, "larger than the topic takes", {
           err: error,
           eventId: event.id,
-          bytes: JSON.stringify(event).length,
+          bytes: Buffer.byteLength(JSON.stringify(event)),
         });
         return;
       }
