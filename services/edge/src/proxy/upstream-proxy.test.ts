@@ -2,6 +2,7 @@
 // test's own, nothing else.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import { createUpstreamProxy, type ProxyOutcome, type UpstreamProxy } from "./upstream-proxy";
 
 const CHUNK = "x".repeat(64 * 1024);
@@ -121,6 +122,40 @@ describe("upstream proxy streaming", () => {
     } finally {
       clearInterval(ticker);
       await s.close();
+    }
+  });
+});
+
+/**
+ * The response to a client that stopped reading once the kernel's buffers are full: it takes
+ * writes into its buffer and never hands them on, so it never finishes.
+ */
+class StalledResponse extends Writable {
+  statusCode = 0;
+  writeHead(statusCode: number): this {
+    this.statusCode = statusCode;
+    return this;
+  }
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, _done: (error?: Error) => void): void {}
+}
+
+describe("upstream proxy and a client that stopped reading", () => {
+  it("ends the exchange at its deadline even when the upstream's whole body has arrived: timeout", async () => {
+    const upstream = http.createServer((_req, res) => res.end("the whole body"));
+    const proxy = createUpstreamProxy({ upstreamUrl: await listen(upstream), exchangeTimeoutMs: 300 });
+    const req = { headers: {}, url: "/", method: "GET", socket: {} } as unknown as http.IncomingMessage;
+    const res = new StalledResponse();
+    try {
+      const outcome = await proxy.forward(req, res as unknown as http.ServerResponse, {
+        clientIp: "127.0.0.1",
+      });
+      expect(outcome).toMatchObject({ kind: "timeout", statusCode: 504 });
+      expect(res.statusCode).toBe(200);
+      expect(res.destroyed).toBe(true);
+    } finally {
+      await proxy.close();
+      upstream.closeAllConnections();
+      await new Promise((r) => upstream.close(r));
     }
   });
 });

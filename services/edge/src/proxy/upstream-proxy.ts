@@ -263,19 +263,27 @@ class ExchangeAbort extends EventEmitter {
 
 /**
  * Streams the upstream's body into the client's response; settles when the response finished
- * (resolves) or when either side failed or the client went away first (rejects; the body is
- * destroyed). What `stream/promises` `pipeline` does for two streams, without the AbortController
- * it creates and aborts for every call, whose DOMException cost more than the rest of the piping.
+ * (resolves) or when either side failed, the client went away or the exchange was aborted first
+ * (rejects; the body is destroyed). What `stream/promises` `pipeline` does for two streams,
+ * without the AbortController it creates and aborts for every call, whose DOMException cost more
+ * than the rest of the piping.
  */
-function streamBody(body: Readable, res: ServerResponse): Promise<void> {
+function streamBody(body: Readable, res: ServerResponse, abort: ExchangeAbort): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
+      abort.off("abort", onAbort);
       body.destroy();
       reject(error);
     };
+    // Aborting the upstream request destroys a body still arriving. A body that has ended may
+    // still sit in the response's buffer behind a client that stopped reading: only the exchange
+    // settling frees its slot then.
+    const onAbort = () => fail(abort.reason ?? new Error("exchange aborted"));
+    if (abort.aborted) return onAbort();
+    abort.on("abort", onAbort);
     // Both listeners stay: an error after settling is already accounted for.
     body.on("error", fail);
     res.on("error", fail);
@@ -286,7 +294,9 @@ function streamBody(body: Readable, res: ServerResponse): Promise<void> {
       if (!res.writableFinished) fail(new Error("client connection closed before the response ended"));
     });
     res.on("finish", () => {
+      if (settled) return;
       settled = true;
+      abort.off("abort", onAbort);
       resolve();
     });
     body.pipe(res);
@@ -419,7 +429,7 @@ export function createUpstreamProxy({
         }
         res.writeHead(upstream.statusCode, clientResponseHeaders(upstream.headers, responseHeaders));
         try {
-          await streamBody(upstream.body, res);
+          await streamBody(upstream.body, res, abort);
         } catch (error) {
           // Headers are out: all that is left is to cut the connection so the client sees it.
           res.destroy();
