@@ -85,6 +85,17 @@ export interface EdgeHandlerDeps {
   clock?: () => number;
 }
 
+type IdentityHeaderName = (typeof IDENTITY_HEADERS)[keyof typeof IDENTITY_HEADERS];
+
+/**
+ * Names spelled out, not computed from IDENTITY_HEADERS (the type holds them equal): V8 builds a
+ * literal with constant names in one step, and one with computed names through a runtime call
+ * per property, on every request.
+ */
+function identityHeaders(apiKeyId: number, userId: number): Record<IdentityHeaderName, string> {
+  return { "x-apimon-key-id": String(apiKeyId), "x-apimon-user-id": String(userId) };
+}
+
 function socketAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "unknown";
   return (address.startsWith("::ffff:") ? address.slice(7) : address).slice(0, 64);
@@ -305,10 +316,7 @@ export function createEdgeHandler(
       const outcome = await proxy.forward(req, res, {
         clientIp,
         responseHeaders: headers,
-        requestHeaders: {
-          [IDENTITY_HEADERS.keyId]: String(apiKeyId),
-          [IDENTITY_HEADERS.userId]: String(userId),
-        },
+        requestHeaders: identityHeaders(apiKeyId, userId),
         onUpstreamHeaders: () => upstreamSeconds.observe((performance.now() - forwardStart) / 1000),
       });
       if (outcome.kind !== "response") {
