@@ -55,7 +55,15 @@ describe("pipelined Redis connection on a real Redis", () => {
   it("sends every kind of argument as Redis reads it, many commands to a write", async () => {
     const redis = open();
     await ready(redis);
-    const texts = ["", "plain", "é€😀", "line\r\nbreak", "$3\r\nnot a header", "x".repeat(70_000)];
+    const texts = [
+      "",
+      "plain",
+      "é€😀",
+      "ascii until é",
+      "line\r\nbreak",
+      "$3\r\nnot a header",
+      "x".repeat(70_000),
+    ];
     const numbers = [0, 7, -1, 1.5, -0.25, 10, 99, 100, 12_345_678_901_234, 1e21, Number.MAX_SAFE_INTEGER];
     const echoed = await Promise.all([
       ...texts.map((text) => redis.call("ECHO", text)),
