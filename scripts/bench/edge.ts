@@ -59,7 +59,11 @@ function loadConfig(env = process.env) {
   // Rounds of a, b, c (then of b, c at half rate), interleaved; within a round b and c take
   // turns in slices of BENCH_SLICE_S seconds.
   const { BENCH_SLICE_S } = parseEnv({ BENCH_SLICE_S: envTypes.positiveInt(2) }, env);
-  return { ...loadHttpBenchConfig({ durationS: 10, rounds: 1 }, env), sliceS: BENCH_SLICE_S };
+  return {
+    ...loadHttpBenchConfig({ durationS: 10, rounds: 1 }, env),
+    sliceS: BENCH_SLICE_S,
+    nodeFlags: (env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+  };
 }
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -344,15 +348,18 @@ async function main(): Promise<number> {
       DEMO_UPSTREAM_PORT: String(upstreamPort),
       DEMO_UPSTREAM_HOST: "127.0.0.1",
     });
-    // One file per thread (tsx's loader runs in a worker): the main thread's is the largest.
-    const profileFlags = (name: string) =>
-      profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+    // BENCH_NODE_FLAGS go to both, e.g. --perf-basic-prof for Linux perf. --profile writes one
+    // file per thread (tsx's loader runs in a worker): the main thread's is the largest.
+    const nodeFlags = (name: string) => [
+      ...config.nodeFlags,
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : []),
+    ];
     if (profile) for (const name of ["edge", "bare"]) mkdirSync(join(profileDir, name), { recursive: true });
     const bareProxy = spawnService(
       "bare-proxy",
       "scripts/bench/bare-proxy.ts",
       { ...baseEnv, BARE_PROXY_PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
-      profileFlags("bare"),
+      nodeFlags("bare"),
     );
     const edge = spawnService(
       "edge",
@@ -374,7 +381,7 @@ async function main(): Promise<number> {
         KAFKA_TOPIC_PREFIX: topicPrefix,
         USAGE_SPOOL_DIR: spoolDir,
       },
-      profileFlags("edge"),
+      nodeFlags("edge"),
     );
     services.push(upstream, bareProxy, edge);
     const urls = {
