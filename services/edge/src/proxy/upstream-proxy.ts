@@ -285,10 +285,11 @@ class ExchangeAbort extends EventEmitter {
 
 /**
  * Streams the upstream's body into the client's response; settles when the response finished
- * (resolves) or when either side failed, the client went away or the exchange was aborted first
- * (rejects; the body is destroyed). What `stream/promises` `pipeline` does for two streams,
- * without the AbortController it creates and aborts for every call, whose DOMException cost more
- * than the rest of the piping.
+ * (resolves) or when either side failed or the exchange was aborted first (rejects; the body is
+ * destroyed). A client going away arrives as the exchange's abort: `forward` aborts on the
+ * response's `close`. What `stream/promises` `pipeline` does for two streams, without the
+ * AbortController it creates and aborts for every call, whose DOMException cost more than the
+ * rest of the piping.
  */
 function streamBody(body: Readable, res: ServerResponse, abort: ExchangeAbort): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -311,9 +312,6 @@ function streamBody(body: Readable, res: ServerResponse, abort: ExchangeAbort): 
     res.on("error", fail);
     body.on("close", () => {
       if (!body.readableEnded) fail(new Error("upstream body closed before its end"));
-    });
-    res.on("close", () => {
-      if (!res.writableFinished) fail(new Error("client connection closed before the response ended"));
     });
     res.on("finish", () => {
       if (settled) return;
