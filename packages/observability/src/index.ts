@@ -5,6 +5,7 @@ export {
   healthChecks,
   type ReadinessCheck,
 } from "./health";
+export { HotCounter, HotHistogram, hotCounter, hotHistogram } from "./hot-metrics";
 export { createLogger, type Logger, type LoggerOptions, REDACTED_PATHS } from "./logger";
 export {
   Counter,

@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
-import { counter, histogram, type Logger, type Registry } from "@apimon/observability";
+import { hotCounter, hotHistogram, type Logger, type Registry } from "@apimon/observability";
 import { memoizeBounded } from "./bounded-memo";
 import type { AuthFailureLimit, RefusalSummary } from "./domain/auth-failure-limit";
 import {
@@ -184,19 +184,19 @@ export function createEdgeHandler(
   const inflight = new Map<number, number>();
   const usageEvent = createUsageEventBuilder({ normaliseEndpoint, instanceId });
 
-  const requests = counter(
+  const requests = hotCounter(
     registry,
     "edge_requests_total",
     "Requests through the edge by status code and outcome",
     ["status", "outcome"],
   );
-  const limiterSeconds = histogram(
+  const limiterSeconds = hotHistogram(
     registry,
     "edge_limiter_decision_seconds",
     "Time to a rate-limit decision",
     [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
   );
-  const upstreamSeconds = histogram(
+  const upstreamSeconds = hotHistogram(
     registry,
     "edge_upstream_seconds",
     "Time from forwarding to the upstream's response headers",
@@ -223,7 +223,7 @@ export function createEdgeHandler(
         Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
       });
       res.end();
-      requests.inc({ status: "204", outcome: "preflight" });
+      requests.inc("204", "preflight");
       return true;
     }
     res.setHeader("Access-Control-Allow-Origin", origin);
@@ -243,7 +243,7 @@ export function createEdgeHandler(
     const { status, detail } = AUTH_ERRORS[reason];
     sendJsonError(res, status, detail);
     authFailureLimit?.failed(clientIp, clock());
-    requests.inc({ status: String(status), outcome: `auth_${reason}` });
+    requests.inc(String(status), `auth_${reason}`);
     const path = req.url ?? "/";
     recordAuthFailure({
       id: newEventId(),
@@ -263,18 +263,18 @@ export function createEdgeHandler(
     if (corsEnabled && applyCors(req, res)) return;
     if (!isForwardableTarget(req.url)) {
       sendJsonError(res, 400, INVALID_TARGET_DETAIL);
-      requests.inc({ status: "400", outcome: "invalid_target" });
+      requests.inc("400", "invalid_target");
       return;
     }
     const declaredLength = req.headers["content-length"];
     if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
       sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);
-      requests.inc({ status: "413", outcome: "too_large" });
+      requests.inc("413", "too_large");
       return;
     }
     if (!isReady()) {
       sendJsonError(res, 503, STARTING_DETAIL, { "Retry-After": "1" });
-      requests.inc({ status: "503", outcome: "starting" });
+      requests.inc("503", "starting");
       return;
     }
     const clientIp = clientIpOf(req, trustedProxyHops);
@@ -282,7 +282,7 @@ export function createEdgeHandler(
       sendJsonError(res, 429, AUTH_THROTTLED_DETAIL, {
         "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),
       });
-      requests.inc({ status: "429", outcome: "auth_throttled" });
+      requests.inc("429", "auth_throttled");
       return;
     }
     const key = presentedKey(req);
@@ -322,7 +322,7 @@ export function createEdgeHandler(
       if (outcome.kind !== "response") {
         log.warn({ err: outcome.error, outcome: outcome.kind, apiKeyId }, "upstream exchange failed");
       }
-      requests.inc({ status: String(outcome.statusCode), outcome: outcome.kind });
+      requests.inc(String(outcome.statusCode), outcome.kind);
       recordUsage(
         usageEvent(req, apiKeyId, userId, decision, outcome.statusCode, startedAt, startedMs, clientIp),
       );
@@ -352,10 +352,7 @@ export function createEdgeHandler(
       decision.unavailable ? LIMITER_UNAVAILABLE_DETAIL : deniedDetail(decision),
       headers,
     );
-    requests.inc({
-      status: String(status),
-      outcome: decision.unavailable ? "limiter_unavailable" : "rate_limited",
-    });
+    requests.inc(String(status), decision.unavailable ? "limiter_unavailable" : "rate_limited");
     recordUsage(usageEvent(req, apiKeyId, userId, decision, status, startedAt, startedMs, clientIp));
   }
 
@@ -377,7 +374,7 @@ export function createEdgeHandler(
     }
     headers["Retry-After"] = "1";
     sendJsonError(res, 429, inflightDetail, headers);
-    requests.inc({ status: "429", outcome: "inflight_limited" });
+    requests.inc("429", "inflight_limited");
     const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
     event.rateLimited = true;
     recordUsage(event);
