@@ -6,6 +6,7 @@
 // is what keeps a 20 MB upload or download from ever sitting in the edge's memory.
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeader, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { Pool, errors as undiciErrors } from "undici";
 
@@ -48,8 +49,11 @@ export interface ForwardOptions {
   responseHeaders?: Record<string, string>;
   /** The client's address, appended to X-Forwarded-For. */
   clientIp: string;
-  /** Called once the upstream answered (headers), before the body streams. */
-  onUpstreamHeaders?: (statusCode: number) => void;
+  /**
+   * Called once the upstream answered (headers), before the body streams, with the seconds since
+   * `forward` was called. One function for every request: nothing is made per call to time it.
+   */
+  onUpstreamHeaders?: (seconds: number, statusCode: number) => void;
 }
 
 export interface UpstreamProxy {
@@ -397,6 +401,7 @@ export function createUpstreamProxy({
 
   return {
     async forward(req, res, { requestHeaders, responseHeaders = {}, clientIp, onUpstreamHeaders }) {
+      const startedMs = onUpstreamHeaders ? performance.now() : 0;
       // The client hung up before the exchange began (while the edge awaited its rate-limit
       // decision): its 'close' has come and gone, so nothing below would ever hear of it, and an
       // exchange piped into the dead response would hold its upstream connection for good.
@@ -440,7 +445,7 @@ export function createUpstreamProxy({
           body: bounded ? bounded.body : hasBody ? req : null,
           signal: abort,
         });
-        onUpstreamHeaders?.(upstream.statusCode);
+        onUpstreamHeaders?.((performance.now() - startedMs) / 1000, upstream.statusCode);
         if (bounded?.tooLarge()) {
           // The upstream answered a body cut short (often with an error of its own): not its fault.
           upstream.body.destroy();
