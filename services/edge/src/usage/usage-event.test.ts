@@ -4,7 +4,7 @@ import { usageEventSchema } from "@apimon/events";
 import { seededRandom } from "@apimon/testkit";
 import { decide, type Limits, unavailableDecision } from "../domain/rate-limit";
 import { createEndpointNormaliser } from "./endpoint";
-import { createUsageEventBuilder } from "./usage-event";
+import { createIsoTimestamp, createUsageEventBuilder } from "./usage-event";
 
 // The usage publisher sends the builder's events without checking each against the schema again:
 // this is the check, over the whole range of what the edge hands the builder.
@@ -91,5 +91,31 @@ describe("usage event builder", () => {
       // Sent as built: the schema has nothing to strip or convert.
       expect(checked.data).toEqual(event);
     }
+  });
+});
+
+describe("usage event timestamps", () => {
+  it("read as Date#toISOString reads, within a second, across seconds and out of order", () => {
+    const isoTimestamp = createIsoTimestamp();
+    const next = seededRandom(4122026);
+    const base = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
+    const instants = [
+      ...Array.from({ length: 3000 }, (_, i) => base + i),
+      ...Array.from({ length: 3000 }, () => Math.floor(next() * 4e12)),
+      0,
+      999,
+      1000,
+      -1,
+      -1001,
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2100, 1, 28, 23, 59, 59, 999),
+      1.5,
+      base + 0.25,
+      -0.5,
+    ];
+    for (const instant of instants) {
+      expect(isoTimestamp(instant)).toBe(new Date(instant).toISOString());
+    }
+    expect(() => isoTimestamp(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -14,6 +14,28 @@ export type UsageEventBuilder = (
   clientIp: string,
 ) => UsageEvent;
 
+/** Each millisecond of a second as the end of an ISO 8601 timestamp: "000Z" to "999Z". */
+const MILLISECOND_SUFFIXES = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, "0")}Z`);
+
+/**
+ * `new Date(epochMs).toISOString()`, with the text up to the second kept from the last call:
+ * requests start many to a second, and V8 formats a date in C++ through the time zone cache.
+ */
+export function createIsoTimestamp(): (epochMs: number) => string {
+  let second = Number.NaN;
+  let prefix = "";
+  return (epochMs) => {
+    const ms = epochMs - Math.floor(epochMs / 1000) * 1000;
+    const suffix = MILLISECOND_SUFFIXES[ms];
+    if (suffix === undefined) return new Date(epochMs).toISOString();
+    if (epochMs - ms !== second) {
+      second = epochMs - ms;
+      prefix = new Date(second).toISOString().slice(0, 20);
+    }
+    return prefix + suffix;
+  };
+}
+
 /**
  * The usage event of one authenticated call: when it started (`startedAt`, epoch ms), how long
  * it took (from `startedMs`, performance.now()), its normalised endpoint and the windows the
@@ -26,9 +48,10 @@ export function createUsageEventBuilder({
   normaliseEndpoint: (path: string) => string;
   instanceId: string;
 }): UsageEventBuilder {
+  const isoTimestamp = createIsoTimestamp();
   return (req, apiKeyId, userId, decision, statusCode, startedAt, startedMs, clientIp) => ({
     id: newEventId(),
-    occurredAt: new Date(startedAt).toISOString(),
+    occurredAt: isoTimestamp(startedAt),
     apiKeyId,
     userId,
     endpoint: normaliseEndpoint(req.url ?? "/"),
