@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { topics, type UsageEvent } from "@apimon/events";
 import { type BatchingProducer, isRecordTooLarge } from "@apimon/kafka";
-import { counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
+import { Gauge, hotCounter, type Logger, metric, type Registry } from "@apimon/observability";
 import type { UsageSpool } from "./spool";
 
 /**
@@ -65,7 +65,8 @@ export function createUsagePublisher({
   spoolFlushMs = 50,
 }: UsagePublisherOptions): UsagePublisher {
   const log = logger.child({ component: "usage-publisher" });
-  const eventsTotal = counter(
+  // Counted on every request (recorded), so a hot counter.
+  const eventsTotal = hotCounter(
     registry,
     "edge_usage_events_total",
     "Usage events by result: recorded, published, spooled, dropped",
@@ -99,7 +100,7 @@ export function createUsagePublisher({
   let lastDropLog = 0;
 
   function drop(count: number, reason: string, details: Record<string, unknown> = {}): void {
-    eventsTotal.inc({ result: "dropped" }, count);
+    eventsTotal.add(count, ["dropped"]);
     if (Date.now() - lastDropLog > 5000) {
       lastDropLog = Date.now();
       log.error({ count, reason, ...details }, "usage events dropped");
@@ -123,7 +124,7 @@ export function createUsagePublisher({
     } catch (error) {
       log.error({ err: error }, "usage spool write failed");
     }
-    eventsTotal.inc({ result: "spooled" }, accepted);
+    eventsTotal.add(accepted, ["spooled"]);
     if (accepted < events.length) drop(events.length - accepted, "spool full or failing");
   }
 
@@ -154,7 +155,7 @@ export function createUsagePublisher({
       await send(batch.slice(half));
       return;
     }
-    eventsTotal.inc({ result: "published" }, batch.length);
+    eventsTotal.add(batch.length, ["published"]);
   }
 
   /** A direct send of events taken from the buffer (counted in depth while in flight). */
@@ -258,7 +259,7 @@ export function createUsagePublisher({
           drop(1, "publisher closed");
           return;
         }
-        eventsTotal.inc({ result: "recorded" });
+        eventsTotal.inc("recorded");
         if (mode === "direct" && buffer.length >= maxBuffered) {
           drop(1, "memory buffer full");
           return;
