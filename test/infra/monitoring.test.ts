@@ -54,7 +54,7 @@ function registeredMetrics(): Set<string> {
         // A metric is declared with its name as an option, or as the name argument of the
         // observability helpers (`counter(registry, "name", …)`).
         const declared =
-          /(?:name: |\b(?:counter|gauge|histogram|metric)(?:<[^>]*>)?\(\s*[\w.?]+,\s*)"([a-z_]+)"/g;
+          /(?:name: |\b(?:counter|gauge|histogram|metric|hotCounter|hotHistogram)(?:<[^>]*>)?\(\s*[\w.?]+,\s*)"([a-z_]+)"/g;
         for (const match of readFileSync(path, "utf8").matchAll(declared)) names.add(match[1] as string);
       }
     }
