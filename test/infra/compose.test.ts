@@ -1,6 +1,6 @@
 // docker-compose.yml is validated by Debian's docker-compose 1.29, which needs no engine.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -16,11 +16,19 @@ interface Service {
   restart?: string;
 }
 
-/** An empty env file, so that a developer's .env (from .env.example) does not change the answer. */
-function emptyEnvFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), "apimon-compose-")), "empty.env");
-  writeFileSync(file, "");
-  return file;
+/**
+ * Runs `use` with an empty env file, so that a developer's .env (from .env.example) does not
+ * change the answer; the file's directory goes afterwards.
+ */
+function withEmptyEnvFile<T>(use: (file: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), "apimon-compose-"));
+  try {
+    const file = join(dir, "empty.env");
+    writeFileSync(file, "");
+    return use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const compose = composeOver("docker-compose.yml");
@@ -53,14 +61,12 @@ describe("docker-compose.yml", () => {
     expect(seed?.restart).toBe("no");
     expect(seed?.environment?.ADMIN_TOKEN).toBe(parsed.services.keys?.environment?.ADMIN_TOKEN);
     // Without .env the placeholders stay, and the services refuse them (APIMON_INSECURE_DEV is off).
-    const bare = spawnSync(
-      "docker-compose",
-      ["-f", join(repo, "docker-compose.yml"), "--env-file", emptyEnvFile(), "config"],
-      {
+    const bare = withEmptyEnvFile((envFile) =>
+      spawnSync("docker-compose", ["-f", join(repo, "docker-compose.yml"), "--env-file", envFile, "config"], {
         cwd: "/",
         encoding: "utf8",
         env: { PATH: process.env.PATH },
-      },
+      }),
     );
     const keys = (parse(bare.stdout) as { services: Record<string, Service> }).services.keys;
     expect(keys?.environment?.ADMIN_TOKEN).toMatch(/^change-me/);

@@ -2,7 +2,7 @@
 // prometheus package; .ci/run provides it and sets PROMTOOL), the Grafana dashboard as JSON, and
 // every metric they name checked against what the services register.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -182,8 +182,13 @@ describe("monitoring profile", () => {
       record: `dashboard:expr_${i}`,
       expr: expr.replaceAll("$__rate_interval", "5m"),
     }));
-    writeFileSync(file, JSON.stringify({ groups: [{ name: "dashboard", rules: recording }] }));
-    const result = runPromtool("check", "rules", file);
+    let result: ReturnType<typeof runPromtool>;
+    try {
+      writeFileSync(file, JSON.stringify({ groups: [{ name: "dashboard", rules: recording }] }));
+      result = runPromtool("check", "rules", file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(result.stdout + result.stderr).toContain(`SUCCESS: ${recording.length} rules found`);
 
     const known = registeredMetrics();
