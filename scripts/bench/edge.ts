@@ -348,7 +348,7 @@ async function main(): Promise<number> {
       DEMO_UPSTREAM_PORT: String(upstreamPort),
       DEMO_UPSTREAM_HOST: "127.0.0.1",
     });
-    // BENCH_NODE_FLAGS go to both, e.g. --perf-basic-prof for Linux perf. --profile writes one
+    // BENCH_NODE_FLAGS go to both, e.g. --perf-prof for Linux perf. --profile writes one
     // file per thread (tsx's loader runs in a worker): the main thread's is the largest.
     const nodeFlags = (name: string) => [
       ...config.nodeFlags,

@@ -27,7 +27,8 @@ abstract class HotMetric {
   abstract reset(): void;
 
   async get(): Promise<Collected> {
-    return { name: this.name, help: this.help, type: this.type, aggregator: "sum", values: this.values() };
+    const { name, help, type, aggregator } = this;
+    return { name, help, type, aggregator, values: this.values() };
   }
 }
 

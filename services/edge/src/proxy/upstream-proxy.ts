@@ -53,7 +53,7 @@ export interface ForwardOptions {
    * Called once the upstream answered (headers), before the body streams, with the seconds since
    * `forward` was called. One function for every request: nothing is made per call to time it.
    */
-  onUpstreamHeaders?: (seconds: number, statusCode: number) => void;
+  onUpstreamHeaders?: (seconds: number) => void;
 }
 
 export interface UpstreamProxy {
@@ -445,7 +445,7 @@ export function createUpstreamProxy({
           body: bounded ? bounded.body : hasBody ? req : null,
           signal: abort,
         });
-        onUpstreamHeaders?.((performance.now() - startedMs) / 1000, upstream.statusCode);
+        onUpstreamHeaders?.((performance.now() - startedMs) / 1000);
         if (bounded?.tooLarge()) {
           // The upstream answered a body cut short (often with an error of its own): not its fault.
           upstream.body.destroy();

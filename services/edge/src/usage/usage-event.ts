@@ -22,15 +22,16 @@ const MILLISECOND_SUFFIXES = Array.from({ length: 1000 }, (_, ms) => `${String(m
  * requests start many to a second, and V8 formats a date in C++ through the time zone cache.
  */
 export function createIsoTimestamp(): (epochMs: number) => string {
-  let second = Number.NaN;
+  /** The epoch ms of the second whose text is kept, and that text: "2026-12-04T23:59:59.". */
+  let secondMs = Number.NaN;
   let prefix = "";
   return (epochMs) => {
-    const ms = epochMs - Math.floor(epochMs / 1000) * 1000;
-    const suffix = MILLISECOND_SUFFIXES[ms];
+    const startMs = Math.floor(epochMs / 1000) * 1000;
+    const suffix = MILLISECOND_SUFFIXES[epochMs - startMs];
     if (suffix === undefined) return new Date(epochMs).toISOString();
-    if (epochMs - ms !== second) {
-      second = epochMs - ms;
-      prefix = new Date(second).toISOString().slice(0, 20);
+    if (startMs !== secondMs) {
+      secondMs = startMs;
+      prefix = new Date(startMs).toISOString().slice(0, 20);
     }
     return prefix + suffix;
   };
