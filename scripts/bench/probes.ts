@@ -6,7 +6,7 @@
 //
 //   BENCH_PROBE_ALLOC=1 BENCH_NODE_FLAGS="--require ./scripts/bench/probes/runtime-probe.cjs" \
 //     BENCH_ROUNDS=1 pnpm bench:edge && pnpm bench:probes
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLOCK_TICKS_PER_S } from "./processes";
@@ -47,8 +47,10 @@ const perRequest = (value: number, requests: number, digits = 1) =>
 
 function main(): void {
   const dir = process.argv[2] ?? process.env.BENCH_PROBE_DIR ?? join(tmpdir(), "apimon-probes");
+  // Oldest first: the probe adds files run after run, and the comparison below takes the newest.
   const names = readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
+    .sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs)
     .map((f) => f.slice(0, -".json".length));
   if (names.length === 0) throw new Error(`no probe reports in ${dir}`);
   const usPerTick = 1e6 / CLOCK_TICKS_PER_S;
@@ -108,8 +110,8 @@ function main(): void {
     );
   }
 
-  const bare = processes.find((p) => p.name.startsWith("bare-proxy-"));
-  const edge = processes.find((p) => p.name.startsWith("edge-"));
+  const bare = processes.findLast((p) => p.name.startsWith("bare-proxy-"));
+  const edge = processes.findLast((p) => p.name.startsWith("edge-"));
   if (bare?.sites && edge?.sites) {
     const b = bare.sites;
     const e = edge.sites;
