@@ -1,43 +1,24 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { envTypes, parseEnv } from "@apimon/config";
-import { type KeyChange, topics } from "@apimon/events";
-import {
-  createBatchingProducer,
-  createKafka,
-  ensureTopics,
-  fetchEndOffsets,
-  type KafkaClient,
-  topicName,
-} from "@apimon/kafka";
-import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
+import { topics } from "@apimon/events";
+import { fetchEndOffsets, type KafkaClient, topicName } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
-import { createRedisClient, type Redis } from "@apimon/redis";
-import { freePort } from "@apimon/testkit";
+import type { Redis } from "@apimon/redis";
 import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
+import { BENCH_PATH, createEdgeStack, TARGET_IDS, type TargetId } from "./edge-stack";
 import {
   createLatencyRecorder,
   type LatencyRecorder,
   type LoadResult,
-  type LoadTarget,
   runAutocannon,
   runPaced,
 } from "./http-load";
-import { checkInfrastructure, deleteRedisKeys, loadHttpBenchConfig } from "./infra";
-import {
-  CLOCK_TICKS_PER_S,
-  processCpu,
-  type Service,
-  spawnService,
-  stopService,
-  waitReady,
-} from "./processes";
-import { median, ms, problemsOf, runBench, table, verdict } from "./report";
+import { loadHttpBenchConfig } from "./infra";
+import { CLOCK_TICKS_PER_S, processCpu, stopService } from "./processes";
+import { median, ms, problemsOf, reportProblems, runBench, table, verdict } from "./report";
 
 const repoDir = join(__dirname, "..", "..");
-const BENCH_PATH = "/api/users/1";
 const GOALS = {
   throughputRatio: 0.8,
   addedP50Ms: 0.5,
@@ -50,8 +31,6 @@ const EDGE_LATENCY_HISTOGRAMS = {
   limiter: "edge_limiter_decision_seconds",
   upstream: "edge_upstream_seconds",
 } as const;
-const TARGET_IDS = ["a", "b", "c"] as const;
-type TargetId = (typeof TARGET_IDS)[number];
 const HALF_MODES = ["burst", "paced"] as const;
 type HalfMode = (typeof HALF_MODES)[number];
 
@@ -251,163 +230,27 @@ function callsDelta(before: Map<string, number>, after: Map<string, number>): Ma
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
   const config = loadConfig();
   const profile = process.argv.includes("--profile");
   const profileRoot = join(repoDir, ".runtime", "bench-edge-profile");
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  const topicPrefix = `bench-edge-${runId}.`;
-  const redisPrefix = `bench-edge-${runId}:`;
-  const keyHashSecret = randomBytes(32).toString("hex");
-  const profileDir = join(profileRoot, runId);
-  const spoolDir = mkdtempSync(join(tmpdir(), "apimon-bench-edge-spool-"));
-
-  const kafka = createKafka({
-    brokers: config.brokers,
-    clientId: "apimon-bench-edge",
-    logger,
-    connectionTimeoutMs: 2000,
-    retry: { retries: 2, initialRetryTimeMs: 200, maxRetryTimeMs: 1000 },
-  });
-  const redis = createRedisClient({ url: config.redisUrl, commandTimeoutMs: 5000, connectTimeoutMs: 2000 });
-  redis.on("error", () => {}); // reported by checkInfrastructure
-  const services: Service[] = [];
-  const createdTopics: string[] = [];
-  let exitCode = 0;
-  let infrastructureOk = false;
-
-  const cleanUp = async () => {
-    await Promise.all(services.map((s) => stopService(s)));
-    if (createdTopics.length > 0) {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await admin.deleteTopics({ topics: createdTopics });
-      } catch (error) {
-        out(`bench: could not delete the topics ${createdTopics.join(", ")}: ${(error as Error).message}`);
-      } finally {
-        await admin.disconnect().catch(() => {});
-      }
-    }
-    if (infrastructureOk) {
-      await deleteRedisKeys(redis, redisPrefix).catch((error: Error) =>
-        out(`bench: could not delete the Redis keys ${redisPrefix}*: ${error.message}`),
-      );
-    }
-    redis.disconnect();
-    rmSync(spoolDir, { recursive: true, force: true });
-  };
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    out(`bench: ${signal}: stopping the services and cleaning up`);
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const stack = createEdgeStack("bench-edge", config, logger, out);
+  const { kafka, redis, topicPrefix, spoolDir } = stack;
+  const profileDir = join(profileRoot, stack.runId);
 
   try {
-    await checkInfrastructure(kafka, redis, config);
-    infrastructureOk = true;
-
-    // Topics of this run, and one key the edge learns from keys.changes.v1 at start-up, with
-    // limits no run can reach (the limiter still does its full Redis round trip per request).
-    const { created } = await ensureTopics(kafka, {
-      prefix: topicPrefix,
-      specs: [topics.keyChanges, topics.usageEvents, topics.authFailures],
-    });
-    createdTopics.push(...created);
-    const apiKey = generateApiKey();
-    const now = new Date().toISOString();
-    const keyChange: KeyChange = {
-      id: 1,
-      userId: 1,
-      keyHash: hashApiKey(keyHashSecret, apiKey),
-      keyPrefix: displayPrefix(apiKey),
-      active: true,
-      expiresAt: null,
-      rateLimits: { minute: 1_000_000_000, hour: 1_000_000_000, day: 1_000_000_000 },
-      updatedAt: now,
-    };
-    const producer = createBatchingProducer({ kafka, logger, topicPrefix });
-    await producer.publish(topics.keyChanges, keyChange);
-    await producer.disconnect();
-
-    const ports = new Set<number>();
-    while (ports.size < 4) ports.add(await freePort());
-    const [upstreamPort, bareProxyPort, edgePort, edgeAdminPort] = [...ports];
-    const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
-    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-    const upstream = spawnService("demo-upstream", "services/demo-upstream/src/main.ts", {
-      ...baseEnv,
-      DEMO_UPSTREAM_PORT: String(upstreamPort),
-      DEMO_UPSTREAM_HOST: "127.0.0.1",
-    });
     // BENCH_NODE_FLAGS go to both, e.g. --perf-prof for Linux perf. --profile writes one
     // file per thread (tsx's loader runs in a worker): the main thread's is the largest.
-    const nodeFlags = (name: string) => [
-      ...config.nodeFlags,
-      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : []),
-    ];
     if (profile) for (const name of ["edge", "bare"]) mkdirSync(join(profileDir, name), { recursive: true });
-    const bareProxy = spawnService(
-      "bare-proxy",
-      "scripts/bench/bare-proxy.ts",
-      { ...baseEnv, BARE_PROXY_PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
-      nodeFlags("bare"),
-    );
-    const edge = spawnService(
-      "edge",
-      "services/edge/src/main.ts",
-      {
-        ...baseEnv,
-        EDGE_PORT: String(edgePort),
-        EDGE_ADMIN_PORT: String(edgeAdminPort),
-        // The bench loads one key from every connection: the per-key in-flight cap (a protection
-        // against one client hogging the edge) must not turn the peak into 429s.
-        EDGE_MAX_INFLIGHT_PER_KEY: String(Math.max(1000, config.connections * 2)),
-        EDGE_HOST: "127.0.0.1",
-        EDGE_INSTANCE_ID: `bench-edge-${runId}`,
-        UPSTREAM_URL: upstreamUrl,
-        KEY_HASH_SECRET: keyHashSecret,
-        REDIS_URL: config.redisUrl,
-        RATE_LIMIT_REDIS_PREFIX: redisPrefix,
-        KAFKA_BROKERS: config.brokers.join(","),
-        KAFKA_TOPIC_PREFIX: topicPrefix,
-        USAGE_SPOOL_DIR: spoolDir,
-      },
-      nodeFlags("edge"),
-    );
-    services.push(upstream, bareProxy, edge);
-    const urls = {
-      a: `http://127.0.0.1:${upstreamPort}`,
-      b: `http://127.0.0.1:${bareProxyPort}`,
-      c: `http://127.0.0.1:${edgePort}`,
-    };
-    await Promise.all([
-      waitReady(upstream, urls.a),
-      waitReady(bareProxy, urls.b),
-      waitReady(edge, `http://127.0.0.1:${edgeAdminPort}`, 120_000),
-    ]);
-
-    const targets: Record<TargetId, LoadTarget & { name: string }> = {
-      a: { name: "(a) upstream direct", url: `${urls.a}${BENCH_PATH}` },
-      b: { name: "(b) bare proxy", url: `${urls.b}${BENCH_PATH}` },
-      c: { name: "(c) edge", url: `${urls.c}${BENCH_PATH}`, headers: { "x-api-key": apiKey } },
-    };
-    // Every target answers the same thing before the load starts (the edge: the key works).
-    let edgeRequests = 0;
-    for (const [id, target] of Object.entries(targets)) {
-      const res = await fetch(target.url, { headers: target.headers ?? {} });
-      const body = await res.text();
-      if (id === "c") edgeRequests++;
-      if (res.status !== 200) throw new Error(`${target.name} answered ${res.status} ${body}`);
-    }
+    const { bareProxy, edge, edgeAdminPort, targets } = await stack.start({
+      nodeFlags: (name) => [
+        ...config.nodeFlags,
+        ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : []),
+      ],
+    });
+    // The answers the edge gave so far: the start's one request.
+    let edgeRequests = 1;
 
     const { connections, durationS, warmupS, rounds, sliceS } = config;
     const slices = Math.ceil(durationS / sliceS);
@@ -759,19 +602,11 @@ async function main(): Promise<number> {
       }
     }
 
-    if (problems.length > 0) {
-      out();
-      out("INVALID RUN: every answer must be a 2xx without errors:");
-      for (const p of problems) out(`  ${p}`);
-      exitCode = 1;
-    }
-  } catch (error) {
-    out(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    exitCode = 1;
+    return reportProblems(problems, out);
   } finally {
-    if (!interrupted) await cleanUp();
+    // A failure reaches runBench, which prints it and exits 1, after the clean-up.
+    await stack.cleanUp();
   }
-  return exitCode;
 }
 
 runBench("bench:edge", main);

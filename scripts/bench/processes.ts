@@ -14,15 +14,22 @@ export interface Service {
   exited: Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point in one node process (tsx as a loader, so a kill reaches it). */
+/**
+ * Runs a TypeScript entry point in one node process (tsx as a loader, so a kill reaches it).
+ * `wrapper` is a command that runs node in the same process, such as valgrind: its process id is
+ * then node's.
+ */
 export function spawnService(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
+  wrapper: string[] = [],
 ): Service {
   // Flags such as --cpu-prof go on node's command line: NODE_OPTIONS refuses them.
-  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(repoDir, entry)], {
+  const args = [...nodeFlags, "--import", "tsx", join(repoDir, entry)];
+  const [command, ...wrapperArgs] = [...wrapper, process.execPath];
+  const child = spawn(command as string, [...wrapperArgs, ...args], {
     cwd: repoDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],

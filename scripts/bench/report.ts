@@ -35,6 +35,15 @@ export function problemsOf(label: string, r: LoadResult): string[] {
   return problems;
 }
 
+/** Prints a run's problems under INVALID RUN; the bench's exit code (1 when there were any). */
+export function reportProblems(problems: string[], out: (line?: string) => void): number {
+  if (problems.length === 0) return 0;
+  out();
+  out("INVALID RUN: every answer must be a 2xx without errors:");
+  for (const p of problems) out(`  ${p}`);
+  return 1;
+}
+
 /** Runs a bench's main: exits with the code it returns (0 for none), or reports why it failed and exits 1. */
 export function runBench(name: string, main: () => Promise<unknown>): void {
   main().then(
