@@ -95,7 +95,7 @@ async function main(): Promise<number> {
 
   try {
     out("bench: starting the bare proxy and the edge under callgrind (a minute or two)");
-    const { bareProxy, edge, edgeAdminPort, targets } = await stack.start({
+    const { bareProxy, edge, targets, edgeRequestsCounted } = await stack.start({
       wrapper: (name) => [
         "valgrind",
         "--tool=callgrind",
@@ -121,13 +121,6 @@ async function main(): Promise<number> {
     // each waits for a free socket, which makes a closed loop of `connections` clients.
     const load = (name: ProxyName, total: number) =>
       runPaced(proxyTarget[name], { rate: total, durationS: 1, connections });
-    const edgeCounted = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
-      let total = 0;
-      for (const line of text.split("\n"))
-        if (line.startsWith("edge_requests_total{")) total += Number(line.slice(line.lastIndexOf(" ") + 1));
-      return total;
-    };
 
     out(
       `bench: GET ${targets.b.url.slice(targets.b.url.indexOf("/", 8))}; ${connections} connections; ` +
@@ -141,13 +134,13 @@ async function main(): Promise<number> {
 
     /** Instructions per request over one window of `requests`; only its dump is kept. */
     const measureWindow = async (name: ProxyName, label: string): Promise<number> => {
-      const countedBefore = name === "edge" ? await edgeCounted() : 0;
+      const countedBefore = name === "edge" ? await edgeRequestsCounted() : 0;
       callgrindControl(pids[name], "--zero");
       const result = await load(name, requests);
       callgrindControl(pids[name], "--dump");
       problems.push(...problemsOf(`${proxyTarget[name].name} ${label}`, result));
       // The edge's own count: a request the load generator gave up on still cost the edge.
-      const served = name === "edge" ? (await edgeCounted()) - countedBefore : result.responses;
+      const served = name === "edge" ? (await edgeRequestsCounted()) - countedBefore : result.responses;
       const file = newestDump(dumpDir, name, pids[name]);
       if (lastDump[name] !== undefined) rmSync(lastDump[name], { force: true });
       lastDump[name] = file;

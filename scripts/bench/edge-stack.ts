@@ -41,8 +41,21 @@ export interface StartedEdgeStack {
   upstream: Service;
   bareProxy: Service;
   edge: Service;
-  edgeAdminPort: number;
   targets: Record<TargetId, LoadTarget & { name: string }>;
+  /** The edge's Prometheus exposition now. */
+  edgeMetrics(): Promise<string>;
+  /** Requests the edge has counted so far (`edge_requests_total`, every series). */
+  edgeRequestsCounted(): Promise<number>;
+}
+
+/** The sum of every series of a counter in a Prometheus text exposition (0 when absent). */
+export function counterSum(metrics: string, name: string): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    if (!line.startsWith(name) || (line[name.length] !== "{" && line[name.length] !== " ")) continue;
+    total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
 }
 
 /**
@@ -202,7 +215,15 @@ export function createEdgeStack(
       const body = await res.text();
       if (res.status !== 200) throw new Error(`${target.name} answered ${res.status} ${body}`);
     }
-    return { upstream, bareProxy, edge, edgeAdminPort: edgeAdminPort as number, targets };
+    const edgeMetrics = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
+    return {
+      upstream,
+      bareProxy,
+      edge,
+      targets,
+      edgeMetrics,
+      edgeRequestsCounted: async () => counterSum(await edgeMetrics(), "edge_requests_total"),
+    };
   }
 
   return { kafka, redis, runId, topicPrefix, spoolDir, start, cleanUp };

@@ -6,7 +6,7 @@ import { fetchEndOffsets, type KafkaClient, topicName } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
 import type { Redis } from "@apimon/redis";
 import { formatSummary, readProfile, summariseProfile } from "./cpu-profile";
-import { BENCH_PATH, createEdgeStack, TARGET_IDS, type TargetId } from "./edge-stack";
+import { BENCH_PATH, counterSum, createEdgeStack, TARGET_IDS, type TargetId } from "./edge-stack";
 import {
   createLatencyRecorder,
   type LatencyRecorder,
@@ -86,16 +86,6 @@ function mergeSlices(slices: Measured[], latencies: LatencyRecorder): Measured {
 async function countMessages(kafka: KafkaClient, topic: string): Promise<number> {
   const offsets = await fetchEndOffsets(kafka, topic);
   return Number(offsets.reduce((sum, p) => sum + (p.high - p.low), 0n));
-}
-
-/** The sum of every series of a counter in a Prometheus text exposition (0 when absent). */
-function counterSum(metrics: string, name: string): number {
-  let total = 0;
-  for (const line of metrics.split("\n")) {
-    if (!line.startsWith(name) || (line[name.length] !== "{" && line[name.length] !== " ")) continue;
-    total += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return total;
 }
 
 /** A histogram's cumulative bucket counts by upper bound (`+Inf` as Infinity), summed over labels. */
@@ -243,7 +233,7 @@ async function main(): Promise<number> {
     // BENCH_NODE_FLAGS go to both, e.g. --perf-prof for Linux perf. --profile writes one
     // file per thread (tsx's loader runs in a worker): the main thread's is the largest.
     if (profile) for (const name of ["edge", "bare"]) mkdirSync(join(profileDir, name), { recursive: true });
-    const { bareProxy, edge, edgeAdminPort, targets } = await stack.start({
+    const { bareProxy, edge, targets, edgeMetrics, edgeRequestsCounted } = await stack.start({
       nodeFlags: (name) => [
         ...config.nodeFlags,
         ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`] : []),
@@ -313,8 +303,6 @@ async function main(): Promise<number> {
     };
     // Around the edge's peak windows: Redis commands (all clients: Redis is shared) and the
     // requests the edge itself counted, which include the few autocannon abandons at the end.
-    const edgeMetricsText = async () => (await fetch(`http://127.0.0.1:${edgeAdminPort}/metrics`)).text();
-    const edgeCounted = async () => counterSum(await edgeMetricsText(), "edge_requests_total");
     const redisCalls = new Map<string, number>();
     let edgeCountedInWindows = 0;
 
@@ -334,13 +322,13 @@ async function main(): Promise<number> {
       if (round === 1) for (const id of ["b", "c"] as const) await warmUp(id);
       // Redis sees only the edge's traffic during the turns: the bare proxy sends it nothing.
       const callsBefore = await redisCommandCalls(redis);
-      const countedBefore = await edgeCounted();
+      const countedBefore = await edgeRequestsCounted();
       const turns = await alternate("peak", (id, seconds, latencies) =>
         runAutocannon(targets[id], { connections, durationS: seconds }, latencies),
       );
       // Requests abandoned at the end of the run finish (or fail) within moments.
       await new Promise((r) => setTimeout(r, 500));
-      edgeCountedInWindows += (await edgeCounted()) - countedBefore;
+      edgeCountedInWindows += (await edgeRequestsCounted()) - countedBefore;
       for (const [command, calls] of callsDelta(callsBefore, await redisCommandCalls(redis))) {
         redisCalls.set(command, (redisCalls.get(command) ?? 0) + calls);
       }
@@ -378,11 +366,11 @@ async function main(): Promise<number> {
         runAutocannon(targets[id], { connections, durationS: seconds, overallRate: halfRate }, latencies),
       );
       // The edge's histograms move only during its own turns.
-      const metricsBefore = await edgeMetricsText();
+      const metricsBefore = await edgeMetrics();
       const paced = await alternate("half rate (paced)", (id, seconds, latencies) =>
         runPaced(targets[id], { rate: halfRate, durationS: seconds, connections }, latencies),
       );
-      const metricsAfter = await edgeMetricsText();
+      const metricsAfter = await edgeMetrics();
       for (const id of ["b", "c"] as const) {
         half.burst[id].push(burst[id]);
         half.paced[id].push(paced[id]);
@@ -398,12 +386,12 @@ async function main(): Promise<number> {
 
     // What the edge itself counted (autocannon abandons the requests in flight when a run ends,
     // so the edge handled a few more than the generator saw answered).
-    const edgeMetrics = await edgeMetricsText();
-    const handled = counterSum(edgeMetrics, "edge_requests_total");
+    const finalMetrics = await edgeMetrics();
+    const handled = counterSum(finalMetrics, "edge_requests_total");
     // Decisions Redis did not take in time (the limiter answered from memory instead).
-    const limiterFallbacks = counterSum(edgeMetrics, "edge_limiter_fallback_total");
+    const limiterFallbacks = counterSum(finalMetrics, "edge_limiter_fallback_total");
     // How the usage events travelled: Kafka produce requests (acks=all batches) of the edge.
-    const produceRequests = counterSum(edgeMetrics, "kafka_producer_send_seconds_count");
+    const produceRequests = counterSum(finalMetrics, "kafka_producer_send_seconds_count");
     // A graceful stop drains the edge's usage events to Kafka (or to the spool when it cannot).
     const edgeExit = await stopService(edge);
     const usageEvents = await countMessages(kafka, topicName(topics.usageEvents, topicPrefix));
