@@ -12,10 +12,11 @@
 // connections, and the edge's usage events wait longer for company (USAGE_LINGER_MS) so that a
 // Kafka produce request still carries hundreds of them.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
 import { createLogger } from "@apimon/observability";
+import { isCompilerWork, nameFunctions, originOf, readDumpCosts, readPerfMap } from "./callgrind-functions";
 import { createEdgeStack, type ProxyName } from "./edge-stack";
 import { type LoadTarget, runPaced } from "./http-load";
 import { median, problemsOf, reportProblems, runBench, table } from "./report";
@@ -76,14 +77,55 @@ function newestDump(dir: string, prefix: string, pid: number): string {
   return join(dir, dumps[0]);
 }
 
-/** A dump's total instructions (its `summary:` line). */
-function dumpTotal(file: string): number {
-  const match = /^summary:\s*(\d+)/m.exec(readFileSync(file, "utf8"));
-  if (!match?.[1]) throw new Error(`${file} has no summary line`);
-  return Number(match[1]);
+/** A window's instructions per request: all of them, and all but V8's compilers' work. */
+interface WindowCount {
+  all: number;
+  steady: number;
 }
 
 const thousands = (v: number) => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} k` : "n/a");
+
+/** V8's perf map of a process (node --perf-basic-prof). */
+const perfMapOf = (pid: number) => `/tmp/perf-${pid}.map`;
+
+/** Instructions by function of each proxy, summed over the measured rounds, and their requests. */
+interface FunctionTotals {
+  instructions: Record<ProxyName, Map<string, number>>;
+  requests: Record<ProxyName, number>;
+}
+
+function addTo(totals: Map<string, number>, costs: Map<string, number>): void {
+  for (const [name, instructions] of costs) totals.set(name, (totals.get(name) ?? 0) + instructions);
+}
+
+/**
+ * The rows of the bare proxy and the edge, per request, with the edge's extra, for the `limit`
+ * keys where the edge does most more; the rest in one row.
+ */
+function extraRows(totals: FunctionTotals, keyOf: (name: string) => string, limit: number): string[][] {
+  const perRequest = (name: ProxyName) => {
+    const byKey = new Map<string, number>();
+    for (const [fn, instructions] of totals.instructions[name]) {
+      const key = keyOf(fn);
+      byKey.set(key, (byKey.get(key) ?? 0) + instructions / totals.requests[name]);
+    }
+    return byKey;
+  };
+  const bare = perRequest("bare");
+  const edge = perRequest("edge");
+  const keys = [...new Set([...bare.keys(), ...edge.keys()])];
+  const extra = (key: string) => (edge.get(key) ?? 0) - (bare.get(key) ?? 0);
+  keys.sort((x, y) => Math.abs(extra(y)) - Math.abs(extra(x)));
+  const shown = keys.slice(0, limit);
+  const rest = keys.slice(limit);
+  const sum = (m: Map<string, number>, ks: string[]) => ks.reduce((total, k) => total + (m.get(k) ?? 0), 0);
+  const row = (label: string, b: number, e: number) => [label, thousands(b), thousands(e), thousands(e - b)];
+  return [
+    ...shown.map((key) => row(key, bare.get(key) ?? 0, edge.get(key) ?? 0)),
+    row(`the other ${rest.length}`, sum(bare, rest), sum(edge, rest)),
+    row("all", sum(bare, keys), sum(edge, keys)),
+  ];
+}
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -92,6 +134,7 @@ async function main(): Promise<number> {
   const dumpDir = join(repoDir, ".runtime", "bench-edge-instructions", stack.runId);
   mkdirSync(dumpDir, { recursive: true });
   const lastDump = {} as Record<ProxyName, string>;
+  let pids: Record<ProxyName, number> | undefined;
 
   try {
     out("bench: starting the bare proxy and the edge under callgrind (a minute or two)");
@@ -104,14 +147,16 @@ async function main(): Promise<number> {
         `--callgrind-out-file=${join(dumpDir, name)}.%p`,
         `--log-file=${join(dumpDir, name)}.valgrind.%p.log`,
       ],
-      nodeFlags: () => ["--predictable", ...config.nodeFlags],
+      // --perf-basic-prof: V8 writes where each function's machine code lies, to name it below.
+      nodeFlags: () => ["--predictable", "--perf-basic-prof", ...config.nodeFlags],
       edgeEnv: { USAGE_LINGER_MS: "2000" },
       readyTimeoutMs: 600_000,
     });
-    const pids: Record<ProxyName, number> = {
+    const started: Record<ProxyName, number> = {
       bare: bareProxy.child.pid as number,
       edge: edge.child.pid as number,
     };
+    pids = started;
     const proxyTarget: Record<ProxyName, LoadTarget & { name: string }> = {
       bare: targets.b,
       edge: targets.c,
@@ -132,29 +177,57 @@ async function main(): Promise<number> {
       problems.push(...problemsOf(`${proxyTarget[name].name} warm-up`, result));
     }
 
-    /** Instructions per request over one window of `requests`; only its dump is kept. */
-    const measureWindow = async (name: ProxyName, label: string): Promise<number> => {
+    const functions: FunctionTotals = {
+      instructions: { bare: new Map(), edge: new Map() },
+      requests: { bare: 0, edge: 0 },
+    };
+    /**
+     * Instructions per request over one window of `requests`; only its dump is kept. A measured
+     * window's functions are named at once, while V8's map still says which code lay where.
+     */
+    const measureWindow = async (
+      name: ProxyName,
+      label: string,
+      measuredRound = false,
+    ): Promise<WindowCount> => {
       const countedBefore = name === "edge" ? await edgeRequestsCounted() : 0;
-      callgrindControl(pids[name], "--zero");
+      callgrindControl(started[name], "--zero");
       const result = await load(name, requests);
-      callgrindControl(pids[name], "--dump");
+      callgrindControl(started[name], "--dump");
       problems.push(...problemsOf(`${proxyTarget[name].name} ${label}`, result));
       // The edge's own count: a request the load generator gave up on still cost the edge.
       const served = name === "edge" ? (await edgeRequestsCounted()) - countedBefore : result.responses;
-      const file = newestDump(dumpDir, name, pids[name]);
+      const file = newestDump(dumpDir, name, started[name]);
       if (lastDump[name] !== undefined) rmSync(lastDump[name], { force: true });
       lastDump[name] = file;
-      const instructions = dumpTotal(file) / served;
+      const costs = readDumpCosts(file);
+      let total = 0;
+      let compiling = 0;
+      for (const [fn, instructions] of costs.self) {
+        total += instructions;
+        if (isCompilerWork(fn)) compiling += instructions;
+      }
+      const count = { all: total / served, steady: (total - compiling) / served };
+      if (measuredRound) {
+        addTo(
+          functions.instructions[name],
+          nameFunctions(costs, readPerfMap(perfMapOf(started[name])), repoDir),
+        );
+        functions.requests[name] += served;
+      }
       out(
-        `bench: ${label}: ${proxyTarget[name].name}: ${served} requests, ${thousands(instructions)} instructions each`,
+        `bench: ${label}: ${proxyTarget[name].name}: ${served} requests, ${thousands(count.all)} ` +
+          `instructions each, ${thousands(count.steady)} without V8's compilers`,
       );
-      return instructions;
+      return count;
     };
     // b and c take turns (b c, c b, …) in every window, so that neither idles longer than the other.
     const turns = (i: number) => (i % 2 === 0 ? PROXIES : [...PROXIES].reverse());
 
     // V8 goes on optimising (and now and then deoptimising) for tens of thousands of requests, at
-    // a cost that dwarfs a request's: windows are warm-up until each proxy's last two agree.
+    // a cost that dwarfs a request's: windows are warm-up until each proxy's last two agree. The
+    // compilers' own work comes in bursts and is left out of that comparison; what it leaves
+    // behind (better code) is not.
     const history: Record<ProxyName, number[]> = { bare: [], edge: [] };
     const settled = (values: number[]) => {
       const [previous, last] = values.slice(-2);
@@ -163,7 +236,7 @@ async function main(): Promise<number> {
     let warmupWindows = 0;
     while (warmupWindows < config.maxWarmupWindows && !PROXIES.every((name) => settled(history[name]))) {
       for (const name of turns(warmupWindows))
-        history[name].push(await measureWindow(name, `warm-up window ${warmupWindows + 1}`));
+        history[name].push((await measureWindow(name, `warm-up window ${warmupWindows + 1}`)).steady);
       warmupWindows++;
     }
     if (!PROXIES.every((name) => settled(history[name]))) {
@@ -173,15 +246,21 @@ async function main(): Promise<number> {
     }
 
     const measured: Record<ProxyName, number[]> = { bare: [], edge: [] };
+    const steady: Record<ProxyName, number[]> = { bare: [], edge: [] };
     for (let round = 1; round <= rounds; round++) {
-      for (const name of turns(warmupWindows + round - 1))
-        measured[name].push(await measureWindow(name, `round ${round}`));
+      for (const name of turns(warmupWindows + round - 1)) {
+        const count = await measureWindow(name, `round ${round}`, true);
+        measured[name].push(count.all);
+        steady[name].push(count.steady);
+      }
     }
 
     const spread = (values: number[]) =>
       `${(((Math.max(...values) - Math.min(...values)) / median(values)) * 100).toFixed(1)}%`;
-    const bare = median(measured.bare);
-    const edgeInstructions = median(measured.edge);
+    const ratioLine = (label: string, counts: Record<ProxyName, number[]>) =>
+      `${label}: bare ${thousands(median(counts.bare))}, edge ${thousands(median(counts.edge))}, ` +
+      `ratio ${(median(counts.edge) / median(counts.bare)).toFixed(3)} (rounds: ` +
+      `${counts.edge.map((e, i) => (e / (counts.bare[i] as number)).toFixed(3)).join(", ")})`;
     out();
     out(
       `Instructions per request under callgrind (${requests} requests per window, ${connections} ` +
@@ -189,35 +268,63 @@ async function main(): Promise<number> {
     );
     out(
       table(
-        ["proxy", "per request", "rounds", "spread"],
-        PROXIES.map((name) => [
-          proxyTarget[name].name,
-          thousands(median(measured[name])),
-          measured[name].map(thousands).join(", "),
-          spread(measured[name]),
-        ]),
+        ["proxy", "counted", "per request", "rounds", "spread"],
+        PROXIES.flatMap((name) =>
+          (
+            [
+              ["all", measured],
+              ["without compilers", steady],
+            ] as const
+          ).map(([what, counts]) => [
+            proxyTarget[name].name,
+            what,
+            thousands(median(counts[name])),
+            counts[name].map(thousands).join(", "),
+            spread(counts[name]),
+          ]),
+        ),
+      ),
+    );
+    out(ratioLine("instructions per request", measured));
+    out(ratioLine("without V8's compilers", steady));
+    out(
+      "  user-space instructions of the whole process (callgrind's Ir) over the measured windows only,\n" +
+        "  node with --predictable; the kernel's work for system calls is not counted. V8's compilers\n" +
+        "  (TurboFan, Maglev, Sparkplug, the parser and bytecode generator) still work in bursts after\n" +
+        "  tens of thousands of requests: the second line leaves their work out. The last round's\n" +
+        "  dumps, for callgrind_annotate (V8's builtins and C++ have symbols there, JIT-compiled\n" +
+        `  JavaScript has none): ${Object.values(lastDump).join(" ")}`,
+    );
+    out();
+    out("Where the instructions go, by origin (k per request over all measured rounds, self cost)");
+    out(table(["origin", "bare", "edge", "edge − bare"], extraRows(functions, originOf, 16)));
+    out();
+    out("The functions where the edge executes most more than the bare proxy (k per request, self cost)");
+    out(
+      table(
+        ["function", "bare", "edge", "edge − bare"],
+        extraRows(functions, (name) => name, 30),
       ),
     );
     out(
-      `instructions per request: bare ${thousands(bare)}, edge ${thousands(edgeInstructions)}, ` +
-        `ratio ${(edgeInstructions / bare).toFixed(3)} (rounds: ` +
-        `${measured.edge.map((e, i) => (e / (measured.bare[i] as number)).toFixed(3)).join(", ")})`,
-    );
-    out(
-      "  user-space instructions of the whole process (callgrind's Ir) over the measured windows only,\n" +
-        "  node with --predictable; the kernel's work for system calls is not counted. The last round's\n" +
-        "  dumps, for callgrind_annotate (V8's builtins and C++ have symbols there, JIT-compiled\n" +
-        `  JavaScript has none): ${Object.values(lastDump).join(" ")}`,
+      "  a function's own instructions, not those of what it calls; JavaScript named from V8's perf\n" +
+        "  map (node --perf-basic-prof), its tiers added up",
     );
 
     return reportProblems(problems, out);
   } finally {
     // A failure reaches runBench, which prints it and exits 1, after the clean-up.
     await stack.cleanUp();
+    // V8's perf maps stay beside the dumps they name.
+    for (const [name, pid] of Object.entries(pids ?? {})) {
+      if (!existsSync(perfMapOf(pid))) continue;
+      copyFileSync(perfMapOf(pid), join(dumpDir, `${name}.perf-${pid}.map`));
+      rmSync(perfMapOf(pid), { force: true });
+    }
     // callgrind also dumps at exit: only the last round's dumps and valgrind's logs stay.
     const kept = new Set(Object.values(lastDump));
     for (const file of readdirSync(dumpDir).map((f) => join(dumpDir, f)))
-      if (!kept.has(file) && !file.endsWith(".log")) rmSync(file, { force: true });
+      if (!kept.has(file) && !file.endsWith(".log") && !file.endsWith(".map")) rmSync(file, { force: true });
   }
 }
 

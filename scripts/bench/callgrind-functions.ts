@@ -1,0 +1,168 @@
+// Where a callgrind dump's instructions went, by function and by origin, JIT-compiled JavaScript
+// included. callgrind knows the functions of the node binary and its libraries from their
+// symbols; V8's machine code has none, so callgrind names each piece of it by its address. node's
+// `--perf-basic-prof` writes every piece of code V8 makes, with its address, size and name (the
+// function, its file, line and column), to /tmp/perf-<pid>.map; the addresses are resolved here.
+//
+// Costs are self costs: the instructions executed in a function's own code, not in what it
+// called. A dump taken while the process runs gives the frames on its stack (main, the event
+// loop) everything below them as inclusive cost, so inclusive figures mislead; self costs do not.
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
+
+export interface DumpCosts {
+  pid: number;
+  /** Instructions by function, self cost; JIT code still as `0x…` addresses. */
+  self: Map<string, number>;
+}
+
+/**
+ * Reads a callgrind dump's self cost per function. The format compresses names (`fn=(12) name`
+ * once, `fn=(12)` after), and each `calls=` line is followed by the cost line of that call,
+ * which is the callee's inclusive cost and is left out here.
+ */
+export function readDumpCosts(file: string): DumpCosts {
+  const names = new Map<string, string>();
+  const self = new Map<string, number>();
+  let pid = 0;
+  let current: string | undefined;
+  let callCost = false;
+  const nameOf = (spec: string): string => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (!match) return spec;
+    const [, id, name] = match as unknown as [string, string, string | undefined];
+    if (name !== undefined) names.set(id, name);
+    return names.get(id) ?? spec;
+  };
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const first = line.charCodeAt(0);
+    // A cost line: a position (number, +n, -n or *) and the instructions.
+    if ((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 42) {
+      if (callCost) {
+        callCost = false;
+        continue;
+      }
+      const space = line.indexOf(" ");
+      if (current !== undefined && space > 0) {
+        self.set(current, (self.get(current) ?? 0) + Number(line.slice(space + 1).split(" ", 1)[0]));
+      }
+    } else if (line.startsWith("fn=")) {
+      // callgrind marks recursion depth with 'N; one function is one function.
+      current = nameOf(line.slice(3)).replace(/'\d+$/, "");
+    } else if (line.startsWith("cfn=")) {
+      nameOf(line.slice(4));
+    } else if (line.startsWith("calls=")) {
+      callCost = true;
+    } else if (line.startsWith("pid:")) {
+      pid = Number(line.slice(4).trim());
+    }
+  }
+  return { pid, self };
+}
+
+interface CodeRange {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** The perf map V8 writes with --perf-basic-prof: code ranges, sorted by start. */
+export function readPerfMap(file: string): CodeRange[] {
+  if (!existsSync(file)) return [];
+  const ranges: CodeRange[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const [start, size, ...name] = line.split(" ");
+    if (!start || !size || name.length === 0) continue;
+    const from = Number.parseInt(start, 16);
+    ranges.push({ start: from, end: from + Number.parseInt(size, 16), name: name.join(" ") });
+  }
+  // Code freed by the collector leaves its range to later code: the later entry wins a tie.
+  return ranges
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => a.r.start - b.r.start || a.i - b.i)
+    .map((x) => x.r);
+}
+
+/** The name of the code at `address`: the last-written range that holds it. */
+function codeAt(ranges: CodeRange[], address: number): string | undefined {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ranges[mid] as CodeRange).start <= address) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  // Ranges overlap where code was replaced: look back for the latest one that holds the address.
+  for (let i = found; i >= 0 && i > found - 64; i--) {
+    const range = ranges[i] as CodeRange;
+    if (address < range.end) return range.name;
+  }
+  return undefined;
+}
+
+export const UNNAMED_JIT = "JIT code without a name";
+
+/**
+ * V8's compilers at work: TurboFan and Turboshaft, Maglev, Sparkplug, the parser and the bytecode
+ * generator, and the zone memory they build in. Warm-up cost that comes in bursts.
+ */
+export function isCompilerWork(name: string): boolean {
+  return /v8::internal::(?:compiler|maglev|baseline|interpreter|Zone|Parser|ParserBase|Scanner|AstValueFactory|Scope|DeclarationScope|Compiler|OptimizingCompileDispatcher|Assembler|CodeGenerator)\b|v8::internal::(?:Pipeline|Turbofan)/.test(
+    name,
+  );
+}
+
+/**
+ * `JS:*handle /work/main/services/edge/src/edge-handler.ts:260:3` → `handle services/edge/src/
+ * edge-handler.ts:260`: the tier marker (*, ~, ^, +) and the column go, so that the tiers of one
+ * function add up, and paths are shown from the repository.
+ */
+function functionName(perfName: string, repoDir: string): string {
+  const match = /^JS:[*~^+]?(.*?) ?(\S*?)(?::(\d+):\d+)?$/.exec(perfName);
+  if (!match) return perfName;
+  const [, name, file, line] = match as unknown as [string, string, string, string | undefined];
+  const path = file.startsWith("file://") ? file.slice(7) : file;
+  const shown = path.startsWith("/") ? relative(repoDir, path) : path;
+  return `${name || "(anonymous)"} ${shown}${line ? `:${line}` : ""}`.trim();
+}
+
+/** Self costs with JIT addresses replaced by the functions' names from the process' perf map. */
+export function nameFunctions(costs: DumpCosts, ranges: CodeRange[], repoDir: string): Map<string, number> {
+  const named = new Map<string, number>();
+  for (const [fn, instructions] of costs.self) {
+    let name = fn;
+    if (/^0x[0-9a-f]+$/.test(fn)) {
+      const code = codeAt(ranges, Number.parseInt(fn, 16));
+      name = code === undefined ? UNNAMED_JIT : functionName(code, repoDir);
+    }
+    named.set(name, (named.get(name) ?? 0) + instructions);
+  }
+  return named;
+}
+
+/**
+ * Which code a function belongs to: a package (`kafkajs`, `undici`), a file of the repository, a
+ * module of node's own JavaScript (`node:_http_outgoing`), or for machine code without a file, V8's
+ * builtins, V8's C++, node and libuv, or the C library.
+ */
+export function originOf(name: string): string {
+  const space = name.indexOf(" ");
+  const file = space >= 0 ? name.slice(space + 1).replace(/:\d+$/, "") : "";
+  if (file.startsWith("node:")) return file.replace(/^node:internal\//, "node:");
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(file);
+  if (pkg) return pkg[1] as string;
+  if (/\.[cm]?[jt]s$/.test(file)) return file;
+  if (name === UNNAMED_JIT) return name;
+  if (name.startsWith("Builtins_") || name.startsWith("Builtin:") || name.startsWith("BytecodeHandler:"))
+    return "V8 builtins";
+  if (name.startsWith("RegExp:")) return "V8 regular expressions";
+  if (isCompilerWork(name)) return "V8 compilers";
+  if (name.includes("v8::") || name.startsWith("Stub:")) return "V8 C++";
+  if (name.includes("node::") || name.startsWith("uv_") || name.startsWith("uv__"))
+    return "node and libuv C++";
+  if (/^(JS|Script|Eval|Function|LazyCompile):/.test(name)) return "other JavaScript";
+  return "libc and others";
+}
