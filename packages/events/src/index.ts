@@ -25,3 +25,4 @@ export {
   usageEventSchema,
 } from "./schemas";
 export { allTopics, dlqTopic, type TopicName, type TopicSpec, topics } from "./topics";
+export { usageEventJson } from "./usage-event-json";

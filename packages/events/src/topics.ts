@@ -7,6 +7,7 @@ import {
   notificationJobSchema,
   usageEventSchema,
 } from "./schemas";
+import { usageEventJson } from "./usage-event-json";
 
 /** A topic's contract: its name, what its messages hold, how they are keyed and how it is kept. */
 export interface TopicSpec<T> {
@@ -15,6 +16,8 @@ export interface TopicSpec<T> {
   /** The message key; per-key order holds within a partition. */
   // Method syntax on purpose: it keeps TopicSpec<Specific> assignable to TopicSpec<unknown>.
   key(value: T): string;
+  /** The message's text for a value the schema accepts; JSON.stringify when absent. */
+  serialize?(value: T): string;
   readonly partitions: number;
   readonly cleanupPolicy: "delete" | "compact";
   readonly retentionMs?: number;
@@ -36,6 +39,7 @@ export const topics = {
     name: "usage.events.v1",
     schema: usageEventSchema,
     key: (e) => String(e.apiKeyId),
+    serialize: usageEventJson,
     partitions: 12,
     cleanupPolicy: "delete",
     retentionMs: 7 * DAY_MS,

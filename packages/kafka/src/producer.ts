@@ -164,7 +164,7 @@ export function createBatchingProducer({
     if (parsed === null && !topic.tombstones) throw new Error(`${topic.name} does not take tombstones`);
     return {
       key: options.key ?? topic.key(parsed),
-      value: parsed === null ? null : JSON.stringify(parsed),
+      value: parsed === null ? null : topic.serialize ? topic.serialize(parsed) : JSON.stringify(parsed),
       headers: options.headers,
     };
   }
