@@ -116,17 +116,25 @@ export function isCompilerWork(name: string): boolean {
 }
 
 /**
- * `JS:*handle /work/main/services/edge/src/edge-handler.ts:260:3` → `handle services/edge/src/
- * edge-handler.ts:260`: the tier marker (*, ~, ^, +) and the column go, so that the tiers of one
- * function add up, and paths are shown from the repository.
+ * `JS:*emit node:events:471:44` → `emit node:events:471`: the tier marker (*, ~, ^, +) and the
+ * column go, so that the tiers of one function add up, and paths are shown from the repository.
  */
 function functionName(perfName: string, repoDir: string): string {
   const match = /^JS:[*~^+]?(.*?) ?(\S*?)(?::(\d+):\d+)?$/.exec(perfName);
   if (!match) return perfName;
   const [, name, file, line] = match as unknown as [string, string, string, string | undefined];
   const path = file.startsWith("file://") ? file.slice(7) : file;
-  const shown = path.startsWith("/") ? relative(repoDir, path) : path;
-  return `${name || "(anonymous)"} ${shown}${line ? `:${line}` : ""}`.trim();
+  // A package's files from the package: kafkajs/src/…, not node_modules/.pnpm/kafkajs@…/node_modules/….
+  const inPackage = path.lastIndexOf("node_modules/");
+  const shown =
+    inPackage >= 0
+      ? path.slice(inPackage + "node_modules/".length)
+      : path.startsWith("/")
+        ? relative(repoDir, path)
+        : path;
+  // tsx compiles TypeScript without keeping its lines: a position there names no source line.
+  const at = line && !/\.[cm]?ts$/.test(path) ? `:${line}` : "";
+  return `${name || "(anonymous)"} ${shown}${at}`.trim();
 }
 
 /** Self costs with JIT addresses replaced by the functions' names from the process' perf map. */
@@ -149,20 +157,45 @@ export function nameFunctions(costs: DumpCosts, ranges: CodeRange[], repoDir: st
  * builtins, V8's C++, node and libuv, or the C library.
  */
 export function originOf(name: string): string {
-  const space = name.indexOf(" ");
-  const file = space >= 0 ? name.slice(space + 1).replace(/:\d+$/, "") : "";
-  if (file.startsWith("node:")) return file.replace(/^node:internal\//, "node:");
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(file);
-  if (pkg) return pkg[1] as string;
-  if (/\.[cm]?[jt]s$/.test(file)) return file;
   if (name === UNNAMED_JIT) return name;
   if (name.startsWith("Builtins_") || name.startsWith("Builtin:") || name.startsWith("BytecodeHandler:"))
     return "V8 builtins";
   if (name.startsWith("RegExp:")) return "V8 regular expressions";
   if (isCompilerWork(name)) return "V8 compilers";
-  if (name.includes("v8::") || name.startsWith("Stub:")) return "V8 C++";
-  if (name.includes("node::") || name.startsWith("uv_") || name.startsWith("uv__"))
-    return "node and libuv C++";
+  if (name.includes("::")) {
+    // A C++ name's namespace is before its parameters, which name other namespaces' types.
+    const qualified = name.split("(", 1)[0] as string;
+    if (qualified.includes("node::")) return "node and libuv C++";
+    if (qualified.includes("v8::") || qualified.includes("heap::")) return "V8 C++";
+    return "libc and others";
+  }
+  if (/^uv_|^uv__/.test(name)) return "node and libuv C++";
+  // JavaScript, named `function file:line` above.
+  const space = name.lastIndexOf(" ");
+  const file = space >= 0 ? name.slice(space + 1).replace(/:\d+$/, "") : "";
+  if (file.startsWith("node:")) return file.replace(/^node:internal\//, "node:");
+  // The repository's files by path; a package's (shown from the package) by its name.
+  if (/^(?:services|packages|scripts)\//.test(file)) return file;
+  const pkg = /^((?:@[^/]+\/)?[^/]+)\//.exec(file);
+  if (pkg && /\.[cm]?js$/.test(file)) return pkg[1] as string;
+  if (name.startsWith("Stub:")) return "V8 C++";
   if (/^(JS|Script|Eval|Function|LazyCompile):/.test(name)) return "other JavaScript";
   return "libc and others";
+}
+
+/** A function's name short enough for a table: C++ without its parameter list. */
+export function shortName(name: string, width = 100): string {
+  let short = name;
+  if (name.includes("::")) {
+    // The parameters are the parenthesised list the name ends with (maybe before " const").
+    let depth = 0;
+    for (let i = name.length - 1; i >= 0; i--) {
+      if (name[i] === ")") depth++;
+      else if (name[i] === "(" && --depth === 0) {
+        short = name.slice(0, i);
+        break;
+      }
+    }
+  }
+  return short.length > width ? `${short.slice(0, width - 1)}…` : short;
 }

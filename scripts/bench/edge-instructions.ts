@@ -16,7 +16,14 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:f
 import { join } from "node:path";
 import { envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
 import { createLogger } from "@apimon/observability";
-import { isCompilerWork, nameFunctions, originOf, readDumpCosts, readPerfMap } from "./callgrind-functions";
+import {
+  isCompilerWork,
+  nameFunctions,
+  originOf,
+  readDumpCosts,
+  readPerfMap,
+  shortName,
+} from "./callgrind-functions";
 import { createEdgeStack, type ProxyName } from "./edge-stack";
 import { type LoadTarget, runPaced } from "./http-load";
 import { median, problemsOf, reportProblems, runBench, table } from "./report";
@@ -303,7 +310,7 @@ async function main(): Promise<number> {
     out(
       table(
         ["function", "bare", "edge", "edge − bare"],
-        extraRows(functions, (name) => name, 30),
+        extraRows(functions, (name) => shortName(name), 30),
       ),
     );
     out(
