@@ -35,7 +35,7 @@ describe("pipelined Redis connection on a real Redis", () => {
   };
 
   afterAll(async () => {
-    const admin = createRedisClient({ url: testInfra.redisUrl });
+    const admin = createRedisClient({ url: testInfra.redisUrl, commandTimeoutMs: 10_000 });
     const keys = await admin.keys(`${prefix}*`);
     if (keys.length > 0) await admin.del(...keys);
     admin.disconnect();
@@ -106,7 +106,10 @@ describe("pipelined Redis connection on a real Redis", () => {
     await ready(redis);
     const key = `${prefix}:db3`;
     await redis.call("SET", key, "in three");
-    const admin = createRedisClient({ url: `${testInfra.redisUrl.replace(/\/\d*$/, "")}/3` });
+    const admin = createRedisClient({
+      url: `${testInfra.redisUrl.replace(/\/\d*$/, "")}/3`,
+      commandTimeoutMs: 10_000,
+    });
     try {
       expect(await admin.get(key)).toBe("in three");
       await admin.del(key);

@@ -21,7 +21,9 @@ describe("redis package on a real Redis", () => {
   const keys = [`{${prefix}}:a`, `{${prefix}}:b`];
 
   beforeAll(() => {
-    redis = createRedisClient({ url: testInfra.redisUrl });
+    // The client's default (1 s, for the edge's hot path) is about timing; these tests are not, and
+    // a loaded CI machine has stalled a test process for longer than that.
+    redis = createRedisClient({ url: testInfra.redisUrl, commandTimeoutMs: 10_000 });
   });
 
   afterAll(async () => {

@@ -53,7 +53,8 @@ async function counters(prefix: string, apiKeyId: string, nowMs: number) {
 }
 
 beforeAll(() => {
-  redis = createRedisClient({ url: testInfra.redisUrl });
+  // Not the hot path's 1 s: a loaded CI machine can stall a test process for longer.
+  redis = createRedisClient({ url: testInfra.redisUrl, commandTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {
