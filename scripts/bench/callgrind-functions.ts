@@ -76,14 +76,12 @@ export function readPerfMap(file: string): CodeRange[] {
     const from = Number.parseInt(start, 16);
     ranges.push({ start: from, end: from + Number.parseInt(size, 16), name: name.join(" ") });
   }
-  // Code freed by the collector leaves its range to later code: the later entry wins a tie.
-  return ranges
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => a.r.start - b.r.start || a.i - b.i)
-    .map((x) => x.r);
+  // Code freed by the collector leaves its range to later code. The sort is stable, so of two
+  // ranges starting at one address the later-written comes last, and codeAt finds it first.
+  return ranges.sort((a, b) => a.start - b.start);
 }
 
-/** The name of the code at `address`: the last-written range that holds it. */
+/** The name of the code at `address`: the range holding it that starts nearest below it. */
 function codeAt(ranges: CodeRange[], address: number): string | undefined {
   let lo = 0;
   let hi = ranges.length - 1;
@@ -95,7 +93,7 @@ function codeAt(ranges: CodeRange[], address: number): string | undefined {
       lo = mid + 1;
     } else hi = mid - 1;
   }
-  // Ranges overlap where code was replaced: look back for the latest one that holds the address.
+  // Ranges overlap where code was replaced: look back past ranges that end before the address.
   for (let i = found; i >= 0 && i > found - 64; i--) {
     const range = ranges[i] as CodeRange;
     if (address < range.end) return range.name;
