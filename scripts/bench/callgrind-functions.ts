@@ -10,6 +10,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 
+/** Adds `n` to the count of `key`. */
+export function addCount(counts: Map<string, number>, key: string, n: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + n);
+}
+
 export interface DumpCosts {
   pid: number;
   /** Instructions by function, self cost; JIT code still as `0x…` addresses. */
@@ -44,7 +49,7 @@ export function readDumpCosts(file: string): DumpCosts {
       }
       const space = line.indexOf(" ");
       if (current !== undefined && space > 0) {
-        self.set(current, (self.get(current) ?? 0) + Number(line.slice(space + 1).split(" ", 1)[0]));
+        addCount(self, current, Number(line.slice(space + 1).split(" ", 1)[0]));
       }
     } else if (line.startsWith("fn=")) {
       // callgrind marks recursion depth with 'N; one function is one function.
@@ -144,7 +149,7 @@ export function nameFunctions(costs: DumpCosts, ranges: CodeRange[], repoDir: st
       const code = codeAt(ranges, Number.parseInt(fn, 16));
       name = code === undefined ? UNNAMED_JIT : functionName(code, repoDir);
     }
-    named.set(name, (named.get(name) ?? 0) + instructions);
+    addCount(named, name, instructions);
   }
   return named;
 }

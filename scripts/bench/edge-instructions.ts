@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { envTypes, kafkaEnv, parseEnv, redisEnv } from "@apimon/config";
 import { createLogger } from "@apimon/observability";
 import {
+  addCount,
   isCompilerWork,
   nameFunctions,
   originOf,
@@ -101,10 +102,6 @@ interface FunctionTotals {
   requests: Record<ProxyName, number>;
 }
 
-function addTo(totals: Map<string, number>, costs: Map<string, number>): void {
-  for (const [name, instructions] of costs) totals.set(name, (totals.get(name) ?? 0) + instructions);
-}
-
 /**
  * The rows of the bare proxy and the edge, per request, with the edge's extra, for the `limit`
  * keys where the edge does most more; the rest in one row.
@@ -113,8 +110,7 @@ function extraRows(totals: FunctionTotals, keyOf: (name: string) => string, limi
   const perRequest = (name: ProxyName) => {
     const byKey = new Map<string, number>();
     for (const [fn, instructions] of totals.instructions[name]) {
-      const key = keyOf(fn);
-      byKey.set(key, (byKey.get(key) ?? 0) + instructions / totals.requests[name]);
+      addCount(byKey, keyOf(fn), instructions / totals.requests[name]);
     }
     return byKey;
   };
@@ -141,7 +137,8 @@ async function main(): Promise<number> {
   const dumpDir = join(repoDir, ".runtime", "bench-edge-instructions", stack.runId);
   mkdirSync(dumpDir, { recursive: true });
   const lastDump = {} as Record<ProxyName, string>;
-  let pids: Record<ProxyName, number> | undefined;
+  /** The started processes' pids; empty until they start. */
+  const pids = {} as Record<ProxyName, number>;
 
   try {
     out("bench: starting the bare proxy and the edge under callgrind (a minute or two)");
@@ -159,11 +156,8 @@ async function main(): Promise<number> {
       edgeEnv: { USAGE_LINGER_MS: "2000" },
       readyTimeoutMs: 600_000,
     });
-    const started: Record<ProxyName, number> = {
-      bare: bareProxy.child.pid as number,
-      edge: edge.child.pid as number,
-    };
-    pids = started;
+    pids.bare = bareProxy.child.pid as number;
+    pids.edge = edge.child.pid as number;
     const proxyTarget: Record<ProxyName, LoadTarget & { name: string }> = {
       bare: targets.b,
       edge: targets.c,
@@ -198,13 +192,13 @@ async function main(): Promise<number> {
       measuredRound = false,
     ): Promise<WindowCount> => {
       const countedBefore = name === "edge" ? await edgeRequestsCounted() : 0;
-      callgrindControl(started[name], "--zero");
+      callgrindControl(pids[name], "--zero");
       const result = await load(name, requests);
-      callgrindControl(started[name], "--dump");
+      callgrindControl(pids[name], "--dump");
       problems.push(...problemsOf(`${proxyTarget[name].name} ${label}`, result));
       // The edge's own count: a request the load generator gave up on still cost the edge.
       const served = name === "edge" ? (await edgeRequestsCounted()) - countedBefore : result.responses;
-      const file = newestDump(dumpDir, name, started[name]);
+      const file = newestDump(dumpDir, name, pids[name]);
       if (lastDump[name] !== undefined) rmSync(lastDump[name], { force: true });
       lastDump[name] = file;
       const costs = readDumpCosts(file);
@@ -216,10 +210,8 @@ async function main(): Promise<number> {
       }
       const count = { all: total / served, steady: (total - compiling) / served };
       if (measuredRound) {
-        addTo(
-          functions.instructions[name],
-          nameFunctions(costs, readPerfMap(perfMapOf(started[name])), repoDir),
-        );
+        const named = nameFunctions(costs, readPerfMap(perfMapOf(pids[name])), repoDir);
+        for (const [fn, instructions] of named) addCount(functions.instructions[name], fn, instructions);
         functions.requests[name] += served;
       }
       out(
@@ -323,7 +315,7 @@ async function main(): Promise<number> {
     // A failure reaches runBench, which prints it and exits 1, after the clean-up.
     await stack.cleanUp();
     // V8's perf maps stay beside the dumps they name.
-    for (const [name, pid] of Object.entries(pids ?? {})) {
+    for (const [name, pid] of Object.entries(pids)) {
       if (!existsSync(perfMapOf(pid))) continue;
       copyFileSync(perfMapOf(pid), join(dumpDir, `${name}.perf-${pid}.map`));
       rmSync(perfMapOf(pid), { force: true });
