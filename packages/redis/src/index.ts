@@ -7,7 +7,10 @@ export {
   type RedisClientOptions,
 } from "./client";
 export {
+  type CommandArgs,
   createPipelinedRedis,
+  EncodedArgs,
+  encodeArgs,
   type PipelinedRedis,
   type PipelinedRedisOptions,
   type RedisArg,

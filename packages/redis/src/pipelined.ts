@@ -23,6 +23,11 @@ export interface PipelinedRedis extends ScriptRunner {
   /** Any command, e.g. `call("SET", "k", 1)`; the reply as Redis sent it. */
   call(command: string, ...args: RedisArg[]): Promise<unknown>;
   ping(): Promise<string>;
+  /**
+   * A command given as one array, e.g. `[head, 1500, 1]` with `head` from `encodeArgs`; the reply
+   * as Redis sent it.
+   */
+  sendEncoded(args: CommandArgs): Promise<unknown>;
   /** "connecting", "ready" (commands are sent), "closed" (waiting to reconnect) or "ended". */
   readonly status: "connecting" | "ready" | "closed" | "ended";
   /** Ends the connection for good; commands waiting for a reply fail. */
@@ -72,43 +77,87 @@ const HEADER_BOUND = 24;
 const NUMBER_BOUND = 24;
 
 /**
+ * Leading arguments of a command, encoded once by `encodeArgs` and copied as they are into every
+ * command that starts with them. A rate-limit decision repeats its script's hash, counter keys
+ * and limits for a whole minute; encoding them byte by byte on every call was the largest single
+ * cost of a decision.
+ */
+export class EncodedArgs {
+  constructor(
+    /** How many arguments the bytes hold. */
+    readonly count: number,
+    readonly bytes: Buffer,
+  ) {}
+}
+
+/** A command's arguments, name first; an EncodedArgs stands for the arguments it was made from. */
+export type CommandArgs = readonly (RedisArg | EncodedArgs)[];
+
+/** The arguments as RESP bulk strings, to start commands sent by `sendEncoded`. */
+export function encodeArgs(args: readonly RedisArg[]): EncodedArgs {
+  const out = Buffer.allocUnsafe(argsBound(args));
+  let at = 0;
+  for (const arg of args) at = writeArg(out, at, arg);
+  return new EncodedArgs(args.length, Buffer.from(out.subarray(0, at)));
+}
+
+/** The most bytes `args` can take as bulk strings, EncodedArgs as their bytes. */
+function argsBound(args: CommandArgs): number {
+  let bound = 0;
+  for (const arg of args) {
+    if (arg instanceof EncodedArgs) bound += arg.bytes.length;
+    else bound += HEADER_BOUND + 2 + (typeof arg === "number" ? NUMBER_BOUND : 3 * arg.length);
+  }
+  return bound;
+}
+
+/**
  * RESP encoding of a turn's commands (each an array of bulk strings), written straight into one
  * buffer: building each command as a string and the turn's as their concatenation cost more
  * allocation than the rest of a rate-limit decision. The buffer is sized for the worst case
  * (3 UTF-8 bytes per UTF-16 unit) and the written part is sent.
- *
- * Every key, number and script hash the limiter sends is ASCII, whose length is its byte count:
- * those are copied here unit by unit. Buffer.byteLength and Buffer.write cross into C++ for each
- * argument, which made encoding a rate-limit decision three times as costly (2.7 µs against
- * 0.9 µs a command in a loop); anything else still takes that path.
  */
-function encodeCommands(commands: readonly (readonly RedisArg[])[]): Buffer {
+function encodeCommands(commands: readonly CommandArgs[]): Buffer {
   let bound = 0;
-  for (const args of commands) {
-    bound += HEADER_BOUND;
-    for (const arg of args)
-      bound += HEADER_BOUND + 2 + (typeof arg === "number" ? NUMBER_BOUND : 3 * arg.length);
-  }
+  for (const args of commands) bound += HEADER_BOUND + argsBound(args);
   const out = Buffer.allocUnsafe(bound);
   let at = 0;
   for (const args of commands) {
-    at = writeHeader(out, at, 0x2a /* "*" */, args.length);
+    let count = 0;
+    for (const arg of args) count += arg instanceof EncodedArgs ? arg.count : 1;
+    at = writeHeader(out, at, 0x2a /* "*" */, count);
     for (const arg of args) {
-      const text = typeof arg === "number" ? String(arg) : arg;
-      // Copied after where its header will go; -1 when a unit is not ASCII.
-      const end = writeAscii(out, at + 3 + decimalDigits(text.length), text);
-      if (end >= 0) {
-        at = writeHeader(out, at, 0x24 /* "$" */, text.length);
-        at = end;
+      if (arg instanceof EncodedArgs) {
+        out.set(arg.bytes, at);
+        at += arg.bytes.length;
       } else {
-        at = writeHeader(out, at, 0x24 /* "$" */, Buffer.byteLength(text));
-        at += out.write(text, at);
+        at = writeArg(out, at, arg);
       }
-      out[at++] = CR;
-      out[at++] = LF;
     }
   }
   return out.subarray(0, at);
+}
+
+/**
+ * One bulk string. Every key, number and script hash the limiter sends is ASCII, whose length is
+ * its byte count: those are copied unit by unit. Buffer.byteLength and Buffer.write cross into
+ * C++ for each argument, which made encoding a rate-limit decision three times as costly (2.7 µs
+ * against 0.9 µs a command in a loop); anything else still takes that path.
+ */
+function writeArg(out: Buffer, at: number, arg: RedisArg): number {
+  const text = typeof arg === "number" ? String(arg) : arg;
+  // Copied after where its header will go; -1 when a unit is not ASCII.
+  const end = writeAscii(out, at + 3 + decimalDigits(text.length), text);
+  if (end >= 0) {
+    at = writeHeader(out, at, 0x24 /* "$" */, text.length);
+    at = end;
+  } else {
+    at = writeHeader(out, at, 0x24 /* "$" */, Buffer.byteLength(text));
+    at += out.write(text, at);
+  }
+  out[at++] = CR;
+  out[at++] = LF;
+  return at;
 }
 
 /** Copies `text` to `at` when every unit is ASCII and returns where it ends; otherwise -1. */
@@ -178,7 +227,7 @@ export function createPipelinedRedis({
   let queue: Pending[] = [];
   let head = 0;
   /** Commands of this turn, written together in a setImmediate. */
-  let unwritten: (readonly RedisArg[])[] = [];
+  let unwritten: CommandArgs[] = [];
   let flushScheduled = false;
 
   const parser = new RedisParser({
@@ -222,12 +271,12 @@ export function createPipelinedRedis({
     socket.write(encodeCommands(commands));
   }
 
-  function send(args: readonly RedisArg[]): Promise<unknown> {
+  function send(args: CommandArgs): Promise<unknown> {
     if (status !== "ready") return Promise.reject(new RedisUnavailableError(status));
     return enqueue(args);
   }
 
-  function enqueue(args: readonly RedisArg[]): Promise<unknown> {
+  function enqueue(args: CommandArgs): Promise<unknown> {
     return new Promise((resolve, reject) => {
       queue.push({ resolve, reject, sentAt: performance.now(), settled: false });
       unwritten.push(args);
@@ -300,6 +349,7 @@ export function createPipelinedRedis({
       return status;
     },
     call: (command, ...args) => send([command, ...args]),
+    sendEncoded: send,
     evalsha: (sha1, numKeys, ...args) => send(["EVALSHA", sha1, numKeys, ...args]),
     eval: (script, numKeys, ...args) => send(["EVAL", script, numKeys, ...args]),
     ping: () => send(["PING"]) as Promise<string>,

@@ -3,6 +3,7 @@ import {
   createPipelinedRedis,
   createRedisClient,
   defineLuaScript,
+  encodeArgs,
   type PipelinedRedis,
   pingRedis,
   RedisCommandTimeoutError,
@@ -72,6 +73,32 @@ describe("pipelined Redis connection on a real Redis", () => {
       ...texts.map((_, i) => redis.call("GET", `${prefix}:arg:${i}`)),
     ]);
     expect(echoed).toEqual([...texts, ...numbers.map(String), ...texts.map(() => "OK"), ...texts]);
+  });
+
+  it("sends commands that start with arguments encoded once, beside others of the same turn", async () => {
+    const redis = open();
+    await ready(redis);
+    const key = `${prefix}:encoded`;
+    const setHead = encodeArgs(["SET", key]);
+    const echoHead = encodeArgs(["ECHO"]);
+    const rpushHead = encodeArgs(["RPUSH", `${key}:list`, "é€😀", 1.5, ""]);
+    expect(rpushHead.count).toBe(5);
+    const replies = await Promise.all([
+      redis.sendEncoded([setHead, "first"]),
+      redis.call("GET", key),
+      redis.sendEncoded([echoHead, "x".repeat(70_000)]),
+      redis.sendEncoded([rpushHead, -1, "tail"]),
+      redis.sendEncoded([encodeArgs(["LRANGE"]), `${key}:list`, 0, -1]),
+      redis.sendEncoded([encodeArgs(["PING"])]),
+    ]);
+    expect(replies).toEqual([
+      "OK",
+      "first",
+      "x".repeat(70_000),
+      5,
+      ["é€😀", "1.5", "", "-1", "tail"],
+      "PONG",
+    ]);
   });
 
   it("fails only the command Redis refuses; the ones around it are answered", async () => {

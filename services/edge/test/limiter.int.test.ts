@@ -1,5 +1,5 @@
-import { createRedisClient, type Redis } from "@apimon/redis";
-import { freePort, testInfra, uniqueName } from "@apimon/testkit";
+import { createPipelinedRedis, createRedisClient, type PipelinedRedis, type Redis } from "@apimon/redis";
+import { freePort, testInfra, uniqueName, waitFor } from "@apimon/testkit";
 import type { Limits, Window } from "../src/domain/rate-limit";
 import { windowStartMs } from "../src/domain/rate-limit";
 import { createMemoryLimiter } from "../src/limiter/memory-limiter";
@@ -15,6 +15,8 @@ function futureTime(): number {
 }
 
 let redis: Redis;
+/** The edge's own connection, which sends a key's script hash, keys and limits encoded once. */
+let pipelined: PipelinedRedis;
 const prefixes: string[] = [];
 
 function newPrefix(): string {
@@ -55,6 +57,8 @@ async function counters(prefix: string, apiKeyId: string, nowMs: number) {
 beforeAll(() => {
   // Not the hot path's 1 s: a loaded CI machine can stall a test process for longer.
   redis = createRedisClient({ url: testInfra.redisUrl, commandTimeoutMs: 10_000 });
+  pipelined = createPipelinedRedis({ url: testInfra.redisUrl, commandTimeoutMs: 10_000 });
+  return waitFor(() => pipelined.status === "ready", { what: "the pipelined connection to be ready" });
 });
 
 afterAll(async () => {
@@ -63,13 +67,17 @@ afterAll(async () => {
     if (keys.length > 0) await redis.del(...keys);
   }
   await redis.quit();
+  pipelined.disconnect();
 });
 
-describe("Redis limiter against real Redis", () => {
+describe.each([
+  ["ioredis", () => redis],
+  ["the pipelined connection", () => pipelined],
+] as const)("Redis limiter against real Redis through %s", (_, connection) => {
   it("lets exactly 100 of 300 concurrent requests through and counts only those", async () => {
     const prefix = newPrefix();
     const now = futureTime();
-    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
     const decisions = await Promise.all(Array.from({ length: 300 }, () => limiter.check("key-1", DEFAULTS)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(100);
     expect(decisions.filter((d) => !d.allowed)).toHaveLength(200);
@@ -81,7 +89,7 @@ describe("Redis limiter against real Redis", () => {
   it("keeps all three counters of a key in one cluster slot and expiring when their window ends", async () => {
     const prefix = newPrefix();
     const now = futureTime();
-    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
     await limiter.check("key-slot", DEFAULTS);
     const keys = (["minute", "hour", "day"] as const).map((w) =>
       counterKey(prefix, "key-slot", w, windowStartMs(w, now)),
@@ -101,7 +109,7 @@ describe("Redis limiter against real Redis", () => {
   it("gives exact remaining and reset values for the injected time", async () => {
     const prefix = newPrefix();
     const now = futureTime();
-    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
     const first = await limiter.check("key-exact", DEFAULTS);
     expect(first).toEqual({
       allowed: true,
@@ -118,7 +126,7 @@ describe("Redis limiter against real Redis", () => {
   it("honours a per-key override and a denied request changes no counter", async () => {
     const prefix = newPrefix();
     const now = futureTime();
-    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now });
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
     const limits = { ...DEFAULTS, minute: 5 };
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await limiter.check("key-5", limits));
@@ -137,7 +145,12 @@ describe("Redis limiter against real Redis", () => {
     const now = futureTime();
     for (const algorithm of ["fixed", "sliding"] as const) {
       const prefix = newPrefix();
-      const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: () => now, algorithm });
+      const limiter = createRedisLimiter({
+        redis: connection(),
+        keyPrefix: prefix,
+        clock: () => now,
+        algorithm,
+      });
       const limits = { ...DEFAULTS, minute: 3 };
       await limiter.check("key-u", limits);
       const uncounted = await limiter.check("key-u", limits, { count: false });
@@ -158,7 +171,7 @@ describe("Redis limiter against real Redis", () => {
     const prefix = newPrefix();
     const start = futureTime();
     const time = fakeClock(start);
-    const limiter = createRedisLimiter({ redis, keyPrefix: prefix, clock: time.clock });
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: time.clock });
     const limits = { minute: 3, hour: 5, day: 100 };
     for (let i = 0; i < 3; i++) await limiter.check("key-roll", limits);
     expect((await limiter.check("key-roll", limits)).allowed).toBe(false);
@@ -175,6 +188,30 @@ describe("Redis limiter against real Redis", () => {
     const hourOut = await limiter.check("key-roll", limits);
     expect(hourOut).toMatchObject({ allowed: false, blockedWindow: "hour", retryAfter: 39 * 60 });
     expect(await counters(prefix, "key-roll", nextMinute)).toEqual({ minute: 2, hour: 5, day: 5 });
+  });
+  it("answers with a key's new limits as soon as they change", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
+    for (let i = 0; i < 2; i++) await limiter.check("key-changed", { ...DEFAULTS, minute: 5 });
+    const lowered = await limiter.check("key-changed", { ...DEFAULTS, minute: 2 });
+    expect(lowered).toMatchObject({ allowed: false, blockedWindow: "minute" });
+    expect(lowered.windows.minute).toEqual({ limit: 2, remaining: 0, reset: 30 });
+    const raised = await limiter.check("key-changed", { ...DEFAULTS, minute: 10 });
+    expect(raised.allowed).toBe(true);
+    expect(raised.windows.minute).toEqual({ limit: 10, remaining: 7, reset: 30 });
+    expect(await counters(prefix, "key-changed", now)).toEqual({ minute: 3, hour: 3, day: 3 });
+  });
+
+  it("loads its script again after Redis forgot it, counting the request once", async () => {
+    const prefix = newPrefix();
+    const now = futureTime();
+    const limiter = createRedisLimiter({ redis: connection(), keyPrefix: prefix, clock: () => now });
+    await limiter.check("key-flush", DEFAULTS);
+    await redis.script("FLUSH");
+    const after = await limiter.check("key-flush", DEFAULTS);
+    expect(after).toMatchObject({ allowed: true, windows: { minute: { remaining: 98 } } });
+    expect(await counters(prefix, "key-flush", now)).toEqual({ minute: 2, hour: 2, day: 2 });
   });
 });
 

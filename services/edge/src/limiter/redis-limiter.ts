@@ -15,8 +15,14 @@
 // requests around the boundary), which NTP-synchronised hosts make negligible.
 
 import { WINDOW_SECONDS } from "@apimon/config";
-import type { LuaScript, ScriptRunner } from "@apimon/redis";
-import { defineLuaScript } from "@apimon/redis";
+import {
+  type CommandArgs,
+  defineLuaScript,
+  type EncodedArgs,
+  encodeArgs,
+  type LuaScript,
+  type ScriptRunner,
+} from "@apimon/redis";
 import {
   type Decision,
   decide,
@@ -90,9 +96,14 @@ const slidingScript: LuaScript = defineLuaScript(SLIDING_CHECK_AND_INCREMENT_LUA
 /** `fixed`: windows aligned to the clock (the default); `sliding`: the sliding window counter. */
 export type RateLimitAlgorithm = "fixed" | "sliding";
 
+/** The edge's pipelined connection: it takes commands whose leading arguments are encoded once. */
+interface EncodedCommandRunner extends ScriptRunner {
+  sendEncoded(args: CommandArgs): Promise<unknown>;
+}
+
 export interface RedisLimiterOptions {
   /** ioredis, or the edge's pipelined connection. */
-  redis: ScriptRunner;
+  redis: ScriptRunner | EncodedCommandRunner;
   /** Prepended to every key, e.g. `apimon:rl:`; must not contain `{` or `}`. */
   keyPrefix: string;
   algorithm?: RateLimitAlgorithm;
@@ -138,38 +149,111 @@ export function createRedisLimiter({
       },
     };
   }
+  const counterKeys = (apiKeyId: string, nowMs: number): string[] => [
+    counterKey(keyPrefix, apiKeyId, "minute", windowStartMs("minute", nowMs)),
+    counterKey(keyPrefix, apiKeyId, "hour", windowStartMs("hour", nowMs)),
+    counterKey(keyPrefix, apiKeyId, "day", windowStartMs("day", nowMs)),
+  ];
+  const scriptArgs = (limits: Limits, nowMs: number, count: boolean): number[] => [
+    limits.minute,
+    limits.hour,
+    limits.day,
+    windowEndMs("minute", nowMs) - nowMs,
+    windowEndMs("hour", nowMs) - nowMs,
+    windowEndMs("day", nowMs) - nowMs,
+    count ? 1 : 0,
+  ];
+  if (!("sendEncoded" in redis)) {
+    return {
+      async check(apiKeyId: string, limits: Limits, options?: CheckOptions): Promise<Decision> {
+        const count = options?.count ?? true;
+        const nowMs = clock();
+        const reply = await script.run(redis, counterKeys(apiKeyId, nowMs), scriptArgs(limits, nowMs, count));
+        return decide(limits, parseCounts(reply), nowMs, count);
+      },
+    };
+  }
+  const heads = createCommandHeads((apiKeyId, limits, nowMs) =>
+    encodeArgs([
+      "EVALSHA",
+      script.sha1,
+      3,
+      ...counterKeys(apiKeyId, nowMs),
+      limits.minute,
+      limits.hour,
+      limits.day,
+    ]),
+  );
   return {
-    // Every request runs this: the keys and arguments are written out rather than mapped and
-    // spread, which allocated several arrays per decision.
+    // Every request runs this: within a minute a key's command differs only in the times left in
+    // its windows, so the rest is encoded once per key and minute.
     async check(apiKeyId: string, limits: Limits, options?: CheckOptions): Promise<Decision> {
       const count = options?.count ?? true;
       const nowMs = clock();
-      const reply = await script.run(
-        redis,
-        [
-          counterKey(keyPrefix, apiKeyId, "minute", windowStartMs("minute", nowMs)),
-          counterKey(keyPrefix, apiKeyId, "hour", windowStartMs("hour", nowMs)),
-          counterKey(keyPrefix, apiKeyId, "day", windowStartMs("day", nowMs)),
-        ],
-        [
-          limits.minute,
-          limits.hour,
-          limits.day,
+      let reply: unknown;
+      try {
+        reply = await redis.sendEncoded([
+          heads.get(apiKeyId, limits, nowMs),
           windowEndMs("minute", nowMs) - nowMs,
           windowEndMs("hour", nowMs) - nowMs,
           windowEndMs("day", nowMs) - nowMs,
           count ? 1 : 0,
-        ],
-      );
+        ]);
+      } catch (error) {
+        // Redis restarted or its script cache was flushed: load the script again.
+        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        reply = await script.run(redis, counterKeys(apiKeyId, nowMs), scriptArgs(limits, nowMs, count));
+      }
       return decide(limits, parseCounts(reply), nowMs, count);
     },
   };
 }
 
+/**
+ * The encoded head of each key's command for the current minute. Every entry is dropped when the
+ * minute turns (its counter keys name the old window), so the map holds only the keys seen in one
+ * minute.
+ */
+function createCommandHeads(encode: (apiKeyId: string, limits: Limits, nowMs: number) => EncodedArgs) {
+  let minuteStartMs = Number.NaN;
+  const heads = new Map<string, { limits: Limits; head: EncodedArgs }>();
+  return {
+    get(apiKeyId: string, limits: Limits, nowMs: number): EncodedArgs {
+      const minute = windowStartMs("minute", nowMs);
+      if (minute !== minuteStartMs) {
+        heads.clear();
+        minuteStartMs = minute;
+      }
+      const kept = heads.get(apiKeyId);
+      if (
+        kept !== undefined &&
+        kept.limits.minute === limits.minute &&
+        kept.limits.hour === limits.hour &&
+        kept.limits.day === limits.day
+      ) {
+        return kept.head;
+      }
+      const head = encode(apiKeyId, limits, nowMs);
+      heads.set(apiKeyId, { limits: { minute: limits.minute, hour: limits.hour, day: limits.day }, head });
+      return head;
+    },
+  };
+}
+
 function parseCounts(reply: unknown): WindowCounts {
-  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((n) => typeof n === "number")) {
-    throw new Error(`unexpected rate-limit script reply: ${JSON.stringify(reply)}`);
+  // Indexed, not destructured or checked with a callback: every request reads a reply.
+  if (Array.isArray(reply) && reply.length === 4) {
+    const minute: unknown = reply[1];
+    const hour: unknown = reply[2];
+    const day: unknown = reply[3];
+    if (
+      typeof reply[0] === "number" &&
+      typeof minute === "number" &&
+      typeof hour === "number" &&
+      typeof day === "number"
+    ) {
+      return { minute, hour, day };
+    }
   }
-  const [, minute, hour, day] = reply as number[];
-  return { minute: minute ?? 0, hour: hour ?? 0, day: day ?? 0 };
+  throw new Error(`unexpected rate-limit script reply: ${JSON.stringify(reply)}`);
 }
