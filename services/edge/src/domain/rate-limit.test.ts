@@ -160,6 +160,24 @@ describe("rateLimitHeaders", () => {
       '"minute";q=5;w=60, "hour";q=1000;w=3600, "day";q=10000;w=86400',
     );
   });
+
+  it("gives each key its own limits when keys with different limits alternate", () => {
+    const tiers = [
+      DEFAULTS,
+      effectiveLimits(DEFAULTS, { hour: 7 }),
+      effectiveLimits(DEFAULTS, { day: 9 }),
+      effectiveLimits(DEFAULTS, { minute: 5 }),
+    ];
+    for (const limits of [...tiers, ...tiers]) {
+      const headers = rateLimitHeaders(decide(limits, { minute: 0, hour: 0, day: 0 }, NOW));
+      expect(headers).toMatchObject({
+        "X-RateLimit-Minute-Limit": String(limits.minute),
+        "X-RateLimit-Hour-Limit": String(limits.hour),
+        "X-RateLimit-Day-Limit": String(limits.day),
+        "RateLimit-Policy": `"minute";q=${limits.minute};w=60, "hour";q=${limits.hour};w=3600, "day";q=${limits.day};w=86400`,
+      });
+    }
+  });
 });
 
 describe("unavailableDecision", () => {

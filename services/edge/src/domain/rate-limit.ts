@@ -154,6 +154,41 @@ export function mostConstrainedWindow(decision: Decision): Window {
   return best;
 }
 
+interface LimitFields {
+  minute: string;
+  hour: string;
+  day: string;
+  /** The `RateLimit-Policy` value. */
+  policy: string;
+}
+
+/** The fields that depend only on the limits, for the limits last asked for. */
+let lastLimitFields = { minute: -1, hour: -1, day: -1, fields: limitFieldsOf(0, 0, 0) };
+
+/**
+ * The limit fields of the three limits. They change only with a key's limits and most keys share
+ * the defaults, so the last answer is kept: the policy is the longest value the edge sends, and
+ * building it, and flattening it for node's check of each value, came on every request.
+ */
+function limitFields(minute: number, hour: number, day: number): LimitFields {
+  const last = lastLimitFields;
+  if (last.minute === minute && last.hour === hour && last.day === day) return last.fields;
+  lastLimitFields = { minute, hour, day, fields: limitFieldsOf(minute, hour, day) };
+  return lastLimitFields.fields;
+}
+
+function limitFieldsOf(minute: number, hour: number, day: number): LimitFields {
+  return {
+    minute: String(minute),
+    hour: String(hour),
+    day: String(day),
+    policy:
+      `"minute";q=${minute};w=${WINDOW_SECONDS.minute}, ` +
+      `"hour";q=${hour};w=${WINDOW_SECONDS.hour}, ` +
+      `"day";q=${day};w=${WINDOW_SECONDS.day}`,
+  };
+}
+
 /**
  * Headers for every authenticated response, 429 included:
  * - the spec's `X-RateLimit-{Minute,Hour,Day}-{Limit,Remaining,Reset}` (Reset in seconds);
@@ -171,20 +206,18 @@ export function rateLimitHeaders(decision: Decision): Record<string, string> {
   const { minute, hour, day } = decision.windows;
   const constrained = mostConstrainedWindow(decision);
   const state = constrained === "minute" ? minute : constrained === "hour" ? hour : day;
+  const fixed = limitFields(minute.limit, hour.limit, day.limit);
   const headers: Record<string, string> = {
-    "X-RateLimit-Minute-Limit": String(minute.limit),
+    "X-RateLimit-Minute-Limit": fixed.minute,
     "X-RateLimit-Minute-Remaining": String(minute.remaining),
     "X-RateLimit-Minute-Reset": String(minute.reset),
-    "X-RateLimit-Hour-Limit": String(hour.limit),
+    "X-RateLimit-Hour-Limit": fixed.hour,
     "X-RateLimit-Hour-Remaining": String(hour.remaining),
     "X-RateLimit-Hour-Reset": String(hour.reset),
-    "X-RateLimit-Day-Limit": String(day.limit),
+    "X-RateLimit-Day-Limit": fixed.day,
     "X-RateLimit-Day-Remaining": String(day.remaining),
     "X-RateLimit-Day-Reset": String(day.reset),
-    "RateLimit-Policy":
-      `"minute";q=${minute.limit};w=${WINDOW_SECONDS.minute}, ` +
-      `"hour";q=${hour.limit};w=${WINDOW_SECONDS.hour}, ` +
-      `"day";q=${day.limit};w=${WINDOW_SECONDS.day}`,
+    "RateLimit-Policy": fixed.policy,
     RateLimit: `"${constrained}";r=${state.remaining};t=${state.reset}`,
   };
   if (!decision.allowed && decision.retryAfter !== undefined) {
