@@ -209,12 +209,18 @@ export function createRedisLimiter({
   };
 }
 
+/** Keys whose encoded command is kept at once (each about 400 bytes). */
+const MAX_COMMAND_HEADS = 50_000;
+
 /**
  * The encoded head of each key's command for the current minute. Every entry is dropped when the
  * minute turns (its counter keys name the old window), so the map holds only the keys seen in one
- * minute.
+ * minute, and at most MAX_COMMAND_HEADS of them: past that it starts over.
  */
-function createCommandHeads(encode: (apiKeyId: string, limits: Limits, nowMs: number) => EncodedArgs) {
+export function createCommandHeads(
+  encode: (apiKeyId: string, limits: Limits, nowMs: number) => EncodedArgs,
+  maxEntries = MAX_COMMAND_HEADS,
+) {
   let minuteStartMs = Number.NaN;
   const heads = new Map<string, { limits: Limits; head: EncodedArgs }>();
   return {
@@ -234,6 +240,7 @@ function createCommandHeads(encode: (apiKeyId: string, limits: Limits, nowMs: nu
         return kept.head;
       }
       const head = encode(apiKeyId, limits, nowMs);
+      if (kept === undefined && heads.size >= maxEntries) heads.clear();
       heads.set(apiKeyId, { limits: { minute: limits.minute, hour: limits.hour, day: limits.day }, head });
       return head;
     },
