@@ -107,7 +107,9 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
  * Both header sets are built as flat [name, value, name, value, …] lists, which undici and node's
  * writeHead take as they are. An object built field by field takes a new hidden class per added
  * name, and its readers look each field up by a name that changes from one field to the next:
- * V8's slowest property paths, on every request.
+ * V8's slowest property paths, on every request. The edge's own fields (`extra`, an object literal
+ * of one shape) are read in a for-in over that object, which V8 turns into loads by position in
+ * its layout instead of lookups by name.
  */
 
 /** The headers sent upstream: hop-by-hop and edge-owned fields removed, forwarding fields added. */
@@ -132,11 +134,7 @@ export function upstreamRequestHeaders(
   out.push("x-forwarded-for", priorList ? `${priorList}, ${clientIp}` : clientIp);
   out.push("x-forwarded-proto", proto);
   if (incoming.host !== undefined) out.push("x-forwarded-host", incoming.host);
-  const extraNames = Object.keys(extra);
-  for (let i = 0; i < extraNames.length; i++) {
-    const name = extraNames[i] as string;
-    out.push(name.toLowerCase(), extra[name] as string);
-  }
+  for (const name in extra) out.push(name.toLowerCase(), extra[name] as string);
   return out;
 }
 
@@ -154,11 +152,7 @@ export function clientResponseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     out.push(name, value);
   }
-  const extraNames = Object.keys(extra);
-  for (let i = 0; i < extraNames.length; i++) {
-    const name = extraNames[i] as string;
-    out.push(name, extra[name] as string);
-  }
+  for (const name in extra) out.push(name, extra[name] as string);
   return out;
 }
 
