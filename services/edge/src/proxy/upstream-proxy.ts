@@ -109,8 +109,12 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
  * name, and its readers look each field up by a name that changes from one field to the next:
  * V8's slowest property paths, on every request. The edge's own fields (`extra`, an object literal
  * of one shape) are read in a for-in over that object, which V8 turns into loads by position in
- * its layout instead of lookups by name.
+ * its layout instead of lookups by name. Only its own fields: a property someone added to
+ * Object.prototype must not become a header (V8 answers hasOwnProperty in a for-in from the same
+ * layout, Object.hasOwn by a lookup).
  */
+
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /** The headers sent upstream: hop-by-hop and edge-owned fields removed, forwarding fields added. */
 export function upstreamRequestHeaders(
@@ -134,7 +138,7 @@ export function upstreamRequestHeaders(
   out.push("x-forwarded-for", priorList ? `${priorList}, ${clientIp}` : clientIp);
   out.push("x-forwarded-proto", proto);
   if (incoming.host !== undefined) out.push("x-forwarded-host", incoming.host);
-  for (const name in extra) out.push(name.toLowerCase(), extra[name] as string);
+  for (const name in extra) if (hasOwn.call(extra, name)) out.push(name.toLowerCase(), extra[name] as string);
   return out;
 }
 
@@ -152,7 +156,7 @@ export function clientResponseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     out.push(name, value);
   }
-  for (const name in extra) out.push(name, extra[name] as string);
+  for (const name in extra) if (hasOwn.call(extra, name)) out.push(name, extra[name] as string);
   return out;
 }
 
