@@ -40,6 +40,11 @@ export interface LuaScript {
   run(redis: ScriptRunner, keys: string[], args: (string | number)[]): Promise<unknown>;
 }
 
+/** Redis does not hold the script a command named by hash (it restarted, or its cache was flushed). */
+export function isNoScriptError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
 /** Prepares a Lua script; all keys must be passed in `keys` (Redis Cluster routes by them). */
 export function defineLuaScript(source: string): LuaScript {
   const sha1 = createHash("sha1").update(source).digest("hex");
@@ -49,7 +54,7 @@ export function defineLuaScript(source: string): LuaScript {
       try {
         return await redis.evalsha(sha1, keys.length, ...keys, ...args);
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        if (!isNoScriptError(error)) throw error;
         return redis.eval(source, keys.length, ...keys, ...args);
       }
     },

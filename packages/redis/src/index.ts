@@ -1,6 +1,7 @@
 export {
   createRedisClient,
   defineLuaScript,
+  isNoScriptError,
   type LuaScript,
   pingRedis,
   type Redis,

@@ -163,7 +163,7 @@ interface LimitFields {
 }
 
 /** The fields that depend only on the limits, for the limits last asked for. */
-let lastLimitFields = { minute: -1, hour: -1, day: -1, fields: limitFieldsOf(0, 0, 0) };
+let lastLimitFields = { minute: 0, hour: 0, day: 0, fields: limitFieldsOf(0, 0, 0) };
 
 /**
  * The limit fields of the three limits. They change only with a key's limits and most keys share

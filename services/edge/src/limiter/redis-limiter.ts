@@ -20,6 +20,7 @@ import {
   defineLuaScript,
   type EncodedArgs,
   encodeArgs,
+  isNoScriptError,
   type LuaScript,
   type ScriptRunner,
 } from "@apimon/redis";
@@ -200,9 +201,14 @@ export function createRedisLimiter({
           count ? 1 : 0,
         ]);
       } catch (error) {
-        // Redis restarted or its script cache was flushed: load the script again.
-        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-        reply = await script.run(redis, counterKeys(apiKeyId, nowMs), scriptArgs(limits, nowMs, count));
+        // Redis restarted or its script cache was flushed: EVAL runs the script and loads it again.
+        if (!isNoScriptError(error)) throw error;
+        reply = await redis.eval(
+          CHECK_AND_INCREMENT_LUA,
+          3,
+          ...counterKeys(apiKeyId, nowMs),
+          ...scriptArgs(limits, nowMs, count),
+        );
       }
       return decide(limits, parseCounts(reply), nowMs, count);
     },

@@ -114,7 +114,7 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
  * layout, Object.hasOwn by a lookup).
  */
 
-const hasOwn = Object.prototype.hasOwnProperty;
+const isOwnProperty = Object.prototype.hasOwnProperty;
 
 /** The headers sent upstream: hop-by-hop and edge-owned fields removed, forwarding fields added. */
 export function upstreamRequestHeaders(
@@ -138,7 +138,8 @@ export function upstreamRequestHeaders(
   out.push("x-forwarded-for", priorList ? `${priorList}, ${clientIp}` : clientIp);
   out.push("x-forwarded-proto", proto);
   if (incoming.host !== undefined) out.push("x-forwarded-host", incoming.host);
-  for (const name in extra) if (hasOwn.call(extra, name)) out.push(name.toLowerCase(), extra[name] as string);
+  for (const name in extra)
+    if (isOwnProperty.call(extra, name)) out.push(name.toLowerCase(), extra[name] as string);
   return out;
 }
 
@@ -156,7 +157,7 @@ export function clientResponseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     out.push(name, value);
   }
-  for (const name in extra) if (hasOwn.call(extra, name)) out.push(name, extra[name] as string);
+  for (const name in extra) if (isOwnProperty.call(extra, name)) out.push(name, extra[name] as string);
   return out;
 }
 
