@@ -176,6 +176,8 @@ export function createConsumerRunner({
   let running = false;
   let joined = false;
   let crashed = false;
+  /** Set by stop(): a consumer that crashes from then on is not restarted. */
+  let stopping = false;
   /** `topic:partition` of the partitions positioned by `initialOffset` since the last group join. */
   const positioned = new Set<string>();
   let wake: () => void = () => {};
@@ -425,11 +427,20 @@ export function createConsumerRunner({
         wake = resolve;
       });
       crashed = false;
+      stopping = false;
       consumer = kafka.consumer({
         groupId,
         sessionTimeout: sessionTimeoutMs,
         maxWaitTimeInMs: maxWaitTimeMs,
         allowAutoTopicCreation: false,
+        retry: {
+          // kafkajs' own default for consumers, which a retry option would otherwise replace.
+          retries: 5,
+          // A disconnect while kafkajs restarts a crashed consumer (the brokers being away) does
+          // not end that restart: it would crash again and restart again, forever, keeping the
+          // process alive after its shutdown.
+          restartOnFailure: async () => !stopping,
+        },
       });
       dlqProducer = createIdempotentSender(kafka, log);
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -457,6 +468,7 @@ export function createConsumerRunner({
     async stop() {
       if (!running && !consumer) return;
       running = false;
+      stopping = true;
       wake();
       // kafkajs' disconnect waits for the batch in flight, which returns at its next slice boundary.
       await consumer?.disconnect();
