@@ -1,7 +1,8 @@
 // The edge when its dependencies go away under traffic: Kafka (a private broker, stopped for
 // 30 s) and Redis (reached through a TCP proxy that the test cuts). Clients must not notice the
 // first; the second degrades to per-instance limits, or to 503 in closed mode.
-import { createTcpProxy, privateBroker, type TcpProxy, testInfra, waitFor } from "@apimon/testkit";
+import { topics, type UsageEvent } from "@apimon/events";
+import { createTcpProxy, privateBroker, readToEnd, type TcpProxy, testInfra, waitFor } from "@apimon/testkit";
 import { type EdgeStack, startEdgeStack } from "./harness";
 
 /** Requests at a steady pace until `stop()`; records every status. */
@@ -100,21 +101,46 @@ describe("edge with Kafka stopped for 30 s", () => {
       errors: [],
     });
 
-    await waitFor(() => [...stack.usage.values()].filter((e) => e[0]?.apiKeyId === id).length >= sent, {
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      what: `${sent} usage events after the outage`,
+    // The edge has handed every call's event to Kafka once it counts them all as published.
+    await waitFor(
+      async () => (await metricValue(edge.adminUrl, "edge_usage_events_total", 'result="published"')) >= sent,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: `the edge to publish ${sent} usage events after the outage`,
+      },
+    ).catch(async (error: unknown) => {
+      const ready = await (await fetch(`${edge.adminUrl}/readyz`)).text().catch(String);
+      const counts = (await (await fetch(`${edge.adminUrl}/metrics`)).text())
+        .split("\n")
+        .filter((l) => l.startsWith("edge_usage_"));
+      const problems = edge.process
+        .output()
+        .split("\n")
+        .filter((l) => /"level":(40|50|60)/.test(l));
+      throw new Error(
+        `${(error as Error).message}\nedge /readyz: ${ready}\n${counts.join("\n")}\n` +
+          `edge warnings and errors:\n${problems.join("\n")}`,
+      );
     });
-    await new Promise((r) => setTimeout(r, 1500)); // anything more would be a duplicate
+    // Read back by a fresh group. Not the stack's reader: it crashed while the broker was down
+    // without leaving its group, and its restart waits for that old member's session (30 s) to
+    // expire before it reads again, longer than that on a busy machine.
+    const copiesById = new Map<string, UsageEvent[]>();
+    for (const { value } of await readToEnd(stack.kafka, stack.prefix, topics.usageEvents, {
+      timeoutMs: 60_000,
+    })) {
+      if (value.apiKeyId === id) copiesById.set(value.id, [...(copiesById.get(value.id) ?? []), value]);
+    }
     // Reconciled by event id: one distinct event per call, none missing, none invented. The topic
     // itself is at-least-once: a batch whose acknowledgement was lost when the broker went away
     // is journalled and sent again, so an id may appear twice there; every consumer is
     // idempotent on the id (api_usage's unique event id, key-stats' offsets and ids).
-    const events = [...stack.usage.entries()].filter(([, copies]) => copies[0]?.apiKeyId === id);
+    const events = [...copiesById.values()];
     expect(events).toHaveLength(sent);
-    const redelivered = events.filter(([, copies]) => copies.length > 1).length;
-    // In record order per key: the spool replays oldest first.
-    const times = events.map(([, copies]) => copies[0]?.occurredAt ?? "");
+    const redelivered = events.filter((copies) => copies.length > 1).length;
+    // In record order per key (one partition, read in offset order): the spool replays oldest first.
+    const times = events.map((copies) => copies[0]?.occurredAt ?? "");
     expect(times).toEqual([...times].sort());
     process.stdout.write(
       `Kafka outage: ${sent} calls, all 200, ${sent} distinct usage events (${redelivered} also sent twice); ` +
