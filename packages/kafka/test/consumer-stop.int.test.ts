@@ -49,16 +49,15 @@ describe("consumer runner stopped while the broker is away", () => {
     await broker.controlAsync("stop");
     // kafkajs gives up on the broker and restarts the consumer, which fails to connect once and
     // waits to try again when the runner stops.
-    const since = (index: number, prefix: string) =>
-      lines.slice(index).findIndex((l) => String(l.msg).startsWith(prefix));
-    const restarted = await waitFor(
-      () => {
-        const at = since(0, "Restarting the consumer");
-        return at >= 0 ? at + 1 : false;
-      },
-      { timeoutMs: 120_000, what: "kafkajs to restart the consumer" },
-    );
-    await waitFor(() => since(restarted, "Failed to connect to seed broker") >= 0, {
+    const firstFrom = (from: number, prefix: string) => {
+      const at = lines.findIndex((l, i) => i >= from && String(l.msg).startsWith(prefix));
+      return at >= 0 && at;
+    };
+    const restart = await waitFor(() => firstFrom(0, "Restarting the consumer"), {
+      timeoutMs: 120_000,
+      what: "kafkajs to restart the consumer",
+    });
+    await waitFor(() => firstFrom(restart + 1, "Failed to connect to seed broker") !== false, {
       timeoutMs: 60_000,
       intervalMs: 10,
       what: "the restarted consumer to try to connect",

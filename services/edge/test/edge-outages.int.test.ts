@@ -3,7 +3,7 @@
 // first; the second degrades to per-instance limits, or to 503 in closed mode.
 import { topics, type UsageEvent } from "@apimon/events";
 import { createTcpProxy, privateBroker, readToEnd, type TcpProxy, testInfra, waitFor } from "@apimon/testkit";
-import { type EdgeStack, startEdgeStack } from "./harness";
+import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 /** Requests at a steady pace until `stop()`; records every status. */
 function steadyTraffic(url: string, key: string, everyMs = 20) {
@@ -32,6 +32,15 @@ function steadyTraffic(url: string, key: string, everyMs = 20) {
       await loop;
     },
   };
+}
+
+/** The edge's logged warnings and errors, for a failure's message. */
+function warningsOf(edge: EdgeProcess): string {
+  const lines = edge.process
+    .output()
+    .split("\n")
+    .filter((l) => /"level":(40|50|60)/.test(l));
+  return `edge warnings and errors:\n${lines.join("\n")}`;
 }
 
 async function metricValue(url: string, name: string, labels = ""): Promise<number> {
@@ -90,11 +99,7 @@ describe("edge with Kafka stopped for 30 s", () => {
     // Every call was answered normally, before, during and after the outage.
     const sent = traffic.statuses.length;
     if (traffic.errors.length > 0) {
-      const problems = edge.process
-        .output()
-        .split("\n")
-        .filter((l) => /"level":(40|50|60)/.test(l));
-      process.stdout.write(`edge warnings and errors:\n${problems.join("\n")}\n`);
+      process.stdout.write(`${warningsOf(edge)}\n`);
     }
     expect({ failed: traffic.statuses.filter((s) => s !== 200), errors: traffic.errors }).toEqual({
       failed: [],
@@ -114,13 +119,8 @@ describe("edge with Kafka stopped for 30 s", () => {
       const counts = (await (await fetch(`${edge.adminUrl}/metrics`)).text())
         .split("\n")
         .filter((l) => l.startsWith("edge_usage_"));
-      const problems = edge.process
-        .output()
-        .split("\n")
-        .filter((l) => /"level":(40|50|60)/.test(l));
       throw new Error(
-        `${(error as Error).message}\nedge /readyz: ${ready}\n${counts.join("\n")}\n` +
-          `edge warnings and errors:\n${problems.join("\n")}`,
+        `${(error as Error).message}\nedge /readyz: ${ready}\n${counts.join("\n")}\n${warningsOf(edge)}`,
       );
     });
     // Read back by a fresh group. Not the stack's reader: it crashed while the broker was down
@@ -130,7 +130,10 @@ describe("edge with Kafka stopped for 30 s", () => {
     for (const { value } of await readToEnd(stack.kafka, stack.prefix, topics.usageEvents, {
       timeoutMs: 60_000,
     })) {
-      if (value.apiKeyId === id) copiesById.set(value.id, [...(copiesById.get(value.id) ?? []), value]);
+      if (value.apiKeyId !== id) continue;
+      const copies = copiesById.get(value.id);
+      if (copies) copies.push(value);
+      else copiesById.set(value.id, [value]);
     }
     // Reconciled by event id: one distinct event per call, none missing, none invented. The topic
     // itself is at-least-once: a batch whose acknowledgement was lost when the broker went away
