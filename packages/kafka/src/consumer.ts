@@ -420,55 +420,108 @@ export function createConsumerRunner({
     }
   }
 
+  /** Pending relaunch of a consumer that kafkajs gave up on, and how many came before it. */
+  let relaunchTimer: NodeJS.Timeout | undefined;
+  let relaunches = 0;
+
+  /**
+   * kafkajs restarts a consumer only after a retriable error. Some of its non-retriable ones are
+   * transient all the same: "Failed to find group coordinator" while a broker restarts leaves
+   * the consumer stopped for good (a known kafkajs defect), and with it every service reading
+   * through this runner. So a consumer kafkajs will not restart is replaced, after a backoff,
+   * until one joins its group; the runner reports unhealthy meanwhile.
+   */
+  function relaunchLater(failed: Consumer): void {
+    if (stopping || relaunchTimer) return;
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(relaunches, 5));
+    relaunches++;
+    log.warn({ delayMs: delay, attempt: relaunches }, "kafkajs will not restart the consumer; replacing it");
+    relaunchTimer = setTimeout(() => {
+      relaunchTimer = undefined;
+      if (stopping || consumer !== failed) return;
+      void failed
+        .disconnect()
+        .catch(() => {})
+        .then(async () => {
+          if (stopping || consumer !== failed) return;
+          const next = await prepare();
+          if (stopping) return await next.disconnect();
+          await runConsumer(next);
+        })
+        .catch((err) => {
+          log.error({ err }, "replacing the consumer failed");
+          if (consumer) relaunchLater(consumer);
+        });
+    }, delay);
+  }
+
+  /** A new kafkajs consumer of the runner's group, connected and subscribed, not yet running. */
+  async function prepare(): Promise<Consumer> {
+    crashed = false;
+    joined = false;
+    const current = kafka.consumer({
+      groupId,
+      sessionTimeout: sessionTimeoutMs,
+      maxWaitTimeInMs: maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: {
+        // kafkajs' own default for consumers, which a retry option would otherwise replace.
+        retries: 5,
+        // A disconnect while kafkajs restarts a crashed consumer (the brokers being away) does
+        // not end that restart: it would crash again and restart again, forever, keeping the
+        // process alive after its shutdown.
+        restartOnFailure: async () => !stopping,
+      },
+    });
+    consumer = current;
+    current.on(current.events.GROUP_JOIN, (event) => {
+      joined = true;
+      relaunches = 0;
+      onAssignment?.(event.payload.memberAssignment);
+      // A new assignment: every partition is positioned again before its next batch.
+      positioned.clear();
+    });
+    current.on(current.events.CRASH, (event) => {
+      log.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
+      if (event.payload.restart) return;
+      crashed = true;
+      relaunchLater(current);
+    });
+    await current.connect();
+    for (const name of byName.keys()) await current.subscribe({ topic: name, fromBeginning });
+    return current;
+  }
+
+  function runConsumer(current: Consumer): Promise<void> {
+    return current.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently,
+      eachBatch,
+    });
+  }
+
   return {
     async start() {
       if (running) return;
       stopped = new Promise<void>((resolve) => {
         wake = resolve;
       });
-      crashed = false;
       stopping = false;
-      consumer = kafka.consumer({
-        groupId,
-        sessionTimeout: sessionTimeoutMs,
-        maxWaitTimeInMs: maxWaitTimeMs,
-        allowAutoTopicCreation: false,
-        retry: {
-          // kafkajs' own default for consumers, which a retry option would otherwise replace.
-          retries: 5,
-          // A disconnect while kafkajs restarts a crashed consumer (the brokers being away) does
-          // not end that restart: it would crash again and restart again, forever, keeping the
-          // process alive after its shutdown.
-          restartOnFailure: async () => !stopping,
-        },
-      });
+      relaunches = 0;
       dlqProducer = createIdempotentSender(kafka, log);
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        joined = true;
-        onAssignment?.(event.payload.memberAssignment);
-        // A new assignment: every partition is positioned again before its next batch.
-        positioned.clear();
-      });
-      consumer.on(consumer.events.CRASH, (event) => {
-        log.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
-        if (!event.payload.restart) crashed = true;
-      });
       await dlqProducer.connect();
-      await consumer.connect();
-      for (const name of byName.keys()) await consumer.subscribe({ topic: name, fromBeginning });
+      const current = await prepare();
       running = true;
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently,
-        eachBatch,
-      });
+      await runConsumer(current);
       log.info({ topics: [...byName.keys()] }, "consumer started");
     },
     async stop() {
       if (!running && !consumer) return;
       running = false;
       stopping = true;
+      clearTimeout(relaunchTimer);
+      relaunchTimer = undefined;
       wake();
       // kafkajs' disconnect waits for the batch in flight, which returns at its next slice boundary.
       await consumer?.disconnect();
