@@ -453,6 +453,8 @@ export function createConsumerRunner({
           if (consumer) relaunchLater(consumer);
         });
     }, delay);
+    // A process whose owner forgot to stop the runner is not kept alive by the replacement alone.
+    relaunchTimer.unref();
   }
 
   /** A new kafkajs consumer of the runner's group, connected and subscribed, not yet running. */
