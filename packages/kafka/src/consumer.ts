@@ -438,23 +438,22 @@ export function createConsumerRunner({
     log.warn({ delayMs: delay, attempt: relaunches }, "kafkajs will not restart the consumer; replacing it");
     relaunchTimer = setTimeout(() => {
       relaunchTimer = undefined;
-      if (stopping || consumer !== failed) return;
-      void failed
-        .disconnect()
-        .catch(() => {})
-        .then(async () => {
-          if (stopping || consumer !== failed) return;
-          const next = await prepare();
-          if (stopping) return await next.disconnect();
-          await runConsumer(next);
-        })
-        .catch((err) => {
-          log.error({ err }, "replacing the consumer failed");
-          if (consumer) relaunchLater(consumer);
-        });
+      relaunch(failed).catch((err) => {
+        log.error({ err }, "replacing the consumer failed");
+        if (consumer) relaunchLater(consumer);
+      });
     }, delay);
     // A process whose owner forgot to stop the runner is not kept alive by the replacement alone.
     relaunchTimer.unref();
+  }
+
+  async function relaunch(failed: Consumer): Promise<void> {
+    if (stopping || consumer !== failed) return;
+    await failed.disconnect().catch(() => {});
+    if (stopping || consumer !== failed) return;
+    const next = await prepare();
+    if (stopping) return next.disconnect();
+    await runConsumer(next);
   }
 
   /** A new kafkajs consumer of the runner's group, connected and subscribed, not yet running. */
