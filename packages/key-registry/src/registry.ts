@@ -44,8 +44,12 @@ export interface KeyRegistry {
   start(): Promise<void>;
   /** Stops following the topic (the table keeps its last state) and deletes the throwaway group. */
   stop(): Promise<void>;
-  /** Loaded to the end once and still following the topic. */
-  isReady(): boolean;
+  /**
+   * Read to the end once since start(), until stop(). The table answers from then on whatever
+   * becomes of the consumer behind it (a broker restart, a consumer replaced): how stale it may
+   * be is lagMs().
+   */
+  isLoaded(): boolean;
   /** Keys in the table (deactivated and expired ones included; deleted ones not). */
   size(): number;
   /** The status of a key hash now (by the clock): active, inactive (deactivated/expired) or unknown. */
@@ -282,7 +286,7 @@ export function createKeyRegistry({
   return {
     start,
     stop,
-    isReady: () => loaded && runner?.isHealthy() === true,
+    isLoaded: () => loaded,
     size: () => table.size,
     lookup: (keyHash) => keyStatus(table.get(keyHash), clock()),
     lagMs: () => (caughtUpAt === undefined ? null : Math.max(0, clock() - caughtUpAt)),

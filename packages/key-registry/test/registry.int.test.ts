@@ -57,11 +57,51 @@ async function tombstone(keyHash: string): Promise<void> {
 
 function registry(
   instanceId = uniqueName("edge"),
-  options: { signingSecret?: string; registry?: Registry; lagCheckMs?: number } = {},
+  options: { signingSecret?: string; registry?: Registry; lagCheckMs?: number; kafka?: KafkaClient } = {},
 ): KeyRegistry {
   const r = createKeyRegistry({ kafka, logger, topicPrefix: prefix, instanceId, clock, ...options });
   registries.push(r);
   return r;
+}
+
+/**
+ * The client, with a hand on the crash listeners of the consumers made through it: a test can
+ * report a crash that kafkajs will not restart from, as it does after "Failed to find group
+ * coordinator" while a broker shuts down (which no broker can be made to answer on demand).
+ */
+function withCrashes(client: KafkaClient) {
+  type Listener = (event: { payload: { error: Error; groupId: string; restart: boolean } }) => void;
+  const listeners: Listener[] = [];
+  const kafka = new Proxy(client, {
+    get(target, property) {
+      if (property === "consumer") {
+        return (config: Parameters<KafkaClient["consumer"]>[0]) => {
+          const consumer = target.consumer(config);
+          const on = consumer.on.bind(consumer) as (name: string, listener: Listener) => () => void;
+          Object.assign(consumer, {
+            on: (name: string, listener: Listener) => {
+              if (name === consumer.events.CRASH) listeners.push(listener);
+              return on(name, listener);
+            },
+          });
+          return consumer;
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return {
+    kafka,
+    /** Consumers made so far. */
+    consumers: () => listeners.length,
+    /** Reports a crash of the latest consumer that kafkajs will not restart from. */
+    crash() {
+      listeners.at(-1)?.({
+        payload: { error: new Error("Failed to find group coordinator"), groupId: "", restart: false },
+      });
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -96,9 +136,9 @@ describe("key registry on keys.changes.v1", () => {
     await tombstone(deleted.keyHash);
 
     const edge = registry();
-    expect(edge.isReady()).toBe(false);
+    expect(edge.isLoaded()).toBe(false);
     await edge.start();
-    expect(edge.isReady()).toBe(true);
+    expect(edge.isLoaded()).toBe(true);
     // Nothing is awaited after start(): the table is complete the moment it resolves.
     expect(edge.size()).toBe(302);
     for (const k of latest) expect(edge.lookup(k.keyHash)).toEqual({ status: "active", key: k });
@@ -201,7 +241,7 @@ describe("key registry on keys.changes.v1", () => {
     expect(edge.lookup(before.keyHash)).toEqual({ status: "active", key: before });
     expect(edge.lookup(after.keyHash)).toEqual({ status: "active", key: after });
     expect(edge.lookup(impostor.keyHash)).toEqual({ status: "unknown" });
-    expect(edge.isReady()).toBe(true);
+    expect(edge.isLoaded()).toBe(true);
 
     // The three bad records are in the DLQ with their reasons.
     const reasons: string[] = [];
@@ -243,7 +283,7 @@ describe("key registry on keys.changes.v1", () => {
 
     const before = table(a);
     await a.stop();
-    expect(a.isReady()).toBe(false);
+    expect(a.isLoaded()).toBe(false);
     const restarted = registry(idA);
     await restarted.start();
     expect(table(restarted)).toEqual(before);
@@ -265,10 +305,40 @@ describe("key registry on keys.changes.v1", () => {
     const starting = edge.start();
     await edge.stop();
     await expect(starting).rejects.toThrow("key registry stopped before it had read its topic to the end");
-    expect(edge.isReady()).toBe(false);
+    expect(edge.isLoaded()).toBe(false);
     await edge.start();
-    expect(edge.isReady()).toBe(true);
+    expect(edge.isLoaded()).toBe(true);
     expect(edge.size()).toBeGreaterThan(0);
+  });
+
+  it("answers from its table while a consumer kafkajs gave up on is replaced, then follows on", async () => {
+    now = Date.now();
+    const known = keyState();
+    await publish(known);
+    const client = withCrashes(kafka);
+    const edge = registry(uniqueName("edge"), { kafka: client.kafka });
+    await edge.start();
+    expect(client.consumers()).toBe(1);
+
+    client.crash();
+    // The consumer runner replaces the consumer after a second; the table serves meanwhile.
+    expect(edge.isLoaded()).toBe(true);
+    expect(edge.lookup(known.keyHash)).toEqual({ status: "active", key: known });
+    await waitFor(() => client.consumers() === 2, { timeoutMs: 15_000, what: "a replacement consumer" });
+    expect(edge.isLoaded()).toBe(true);
+
+    // The replacement reads on from where the first one was: a later change reaches the table,
+    // which still holds everything it held.
+    const size = edge.size();
+    const later = keyState();
+    await publish(later);
+    await waitFor(() => edge.lookup(later.keyHash).status === "active", {
+      timeoutMs: 30_000,
+      what: "a change read by the replacement",
+    });
+    expect(edge.lookup(known.keyHash)).toEqual({ status: "active", key: known });
+    expect(edge.size()).toBe(size + 1);
+    expect(edge.lagMs()).not.toBeNull();
   });
 
   it("with a signing secret, applies signed changes and drops forged or unsigned ones, counting them", async () => {
@@ -354,6 +424,6 @@ describe("key registry on keys.changes.v1", () => {
     await waitFor(() => edge.lagMs() === 0, { timeoutMs: 15_000, what: "a lag reading" });
     expect(stale).toBeGreaterThan(0);
     await edge.stop();
-    expect(edge.isReady()).toBe(false);
+    expect(edge.isLoaded()).toBe(false);
   });
 });

@@ -73,7 +73,7 @@ export interface EdgeHandlerDeps {
   /** Failed authentications per client IP; an IP past its limit is refused before hashing. */
   authFailureLimit?: AuthFailureLimit;
   /** False until the key table has loaded: requests then get 503, not a false 401. */
-  isReady?: () => boolean;
+  isLoaded?: () => boolean;
   /** Requests of one key in flight at once; the next gets 429 until one finishes. */
   maxInflightPerKey?: number;
   /** A declared Content-Length above this gets 413 before anything else happens. */
@@ -158,7 +158,7 @@ export function createEdgeHandler(
     recordAuthFailure,
     normaliseEndpoint,
     instanceId,
-    isReady = () => true,
+    isLoaded = () => true,
     authFailureLimit,
     corsOrigins = [],
     trustedProxyHops = 0,
@@ -273,7 +273,7 @@ export function createEdgeHandler(
       requests.inc("413", "too_large");
       return;
     }
-    if (!isReady()) {
+    if (!isLoaded()) {
       sendJsonError(res, 503, STARTING_DETAIL, { "Retry-After": "1" });
       requests.inc("503", "starting");
       return;

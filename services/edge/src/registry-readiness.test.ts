@@ -1,29 +1,29 @@
 import { registryReadiness } from "./registry-readiness";
 
-function table(state: { ready: boolean; lagMs: number | null; size?: number }) {
-  return { isReady: () => state.ready, size: () => state.size ?? 3, lagMs: () => state.lagMs };
+function table(state: { loaded: boolean; lagMs: number | null; size?: number }) {
+  return { isLoaded: () => state.loaded, size: () => state.size ?? 3, lagMs: () => state.lagMs };
 }
 
 describe("edge key table readiness", () => {
   it("is ready while the table is loaded and at most the allowed lag behind its topic", async () => {
-    const check = registryReadiness({ keys: table({ ready: true, lagMs: 60_000 }), maxLagMs: 60_000 });
+    const check = registryReadiness({ keys: table({ loaded: true, lagMs: 60_000 }), maxLagMs: 60_000 });
     expect(await check()).toEqual({ ok: true, detail: { keys: 3, lagMs: 60_000, maxLagMs: 60_000 } });
   });
 
   it("fails once the table may be further behind than allowed, and reports the lag", async () => {
-    const check = registryReadiness({ keys: table({ ready: true, lagMs: 60_001 }), maxLagMs: 60_000 });
+    const check = registryReadiness({ keys: table({ loaded: true, lagMs: 60_001 }), maxLagMs: 60_000 });
     expect(await check()).toEqual({ ok: false, detail: { keys: 3, lagMs: 60_001, maxLagMs: 60_000 } });
   });
 
-  it("fails before the first load and when the registry stopped following the topic", async () => {
-    expect(await registryReadiness({ keys: table({ ready: false, lagMs: null }), maxLagMs: 1 })()).toEqual({
+  it("fails before the first load and after the registry stopped", async () => {
+    expect(await registryReadiness({ keys: table({ loaded: false, lagMs: null }), maxLagMs: 1 })()).toEqual({
       ok: false,
       detail: { keys: 3, lagMs: null, maxLagMs: 1 },
     });
-    expect(await registryReadiness({ keys: table({ ready: false, lagMs: 0 }), maxLagMs: 1 })()).toMatchObject(
-      {
-        ok: false,
-      },
-    );
+    expect(
+      await registryReadiness({ keys: table({ loaded: false, lagMs: 0 }), maxLagMs: 1 })(),
+    ).toMatchObject({
+      ok: false,
+    });
   });
 });

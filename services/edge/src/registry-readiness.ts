@@ -2,20 +2,23 @@ import type { KeyRegistry } from "@apimon/key-registry";
 import type { ReadinessCheck } from "@apimon/observability";
 
 /**
- * The edge's key-table readiness: loaded, still following keys.changes.v1, and not further
- * behind it than `maxLagMs`. A stale table would keep accepting keys that were deactivated or
- * whose limits were lowered, so an edge that has lost the topic for too long leaves the pool.
+ * The edge's key-table readiness: loaded, and not further behind keys.changes.v1 than
+ * `maxLagMs`. A stale table would keep accepting keys that were deactivated or whose limits were
+ * lowered, so an edge that has lost the topic for too long leaves the pool. Lag, not the
+ * consumer's state, is the measure: a broker restart interrupts every edge's consumer at once,
+ * and readiness failing on that alone would take every edge out of the pool together while
+ * their tables are still current.
  */
 export function registryReadiness({
   keys,
   maxLagMs,
 }: {
-  keys: Pick<KeyRegistry, "isReady" | "size" | "lagMs">;
+  keys: Pick<KeyRegistry, "isLoaded" | "size" | "lagMs">;
   maxLagMs: number;
 }): ReadinessCheck {
   return () => {
     const lagMs = keys.lagMs();
     const current = lagMs !== null && lagMs <= maxLagMs;
-    return { ok: keys.isReady() && current, detail: { keys: keys.size(), lagMs, maxLagMs } };
+    return { ok: keys.isLoaded() && current, detail: { keys: keys.size(), lagMs, maxLagMs } };
   };
 }

@@ -182,7 +182,7 @@ export function createDataPlane(
     authFailureLimit,
     corsOrigins: config.corsOrigins,
     instanceId: config.instanceId,
-    isReady: () => keys.isReady(),
+    isLoaded: () => keys.isLoaded(),
     trustedProxyHops: config.trustedProxyHops,
     maxInflightPerKey: config.maxInflightPerKey,
     maxBodyBytes: config.maxBodyBytes,
