@@ -127,8 +127,14 @@ async function main(): Promise<void> {
     out("stack: stopped");
     process.exit(code);
   };
-  process.once("SIGINT", () => void stopAll(0));
-  process.once("SIGTERM", () => void stopAll(0));
+  // Every signal, not only the first: a second one (an impatient Ctrl-C, or tsx relaying the
+  // first) would otherwise end the stack mid-stop, leaving the services not yet stopped running.
+  const onSignal = () => {
+    if (stopping) out("stack: still stopping the services");
+    void stopAll(0);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   try {
     runStep("migrations", "packages/db/dist/migrate-cli.js", env);

@@ -1,5 +1,6 @@
 // `pnpm start`'s runner, end to end on the real infrastructure: migrations into an empty
-// database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM.
+// database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM
+// (a second one included).
 import {
   createTestDatabase,
   spawnTsx,
@@ -83,9 +84,19 @@ describe("pnpm start (scripts/stack.ts)", () => {
     expect(topics).toContain(`${prefix}keys.changes.v1.dlq`);
     expect(topics).toHaveLength(10);
 
-    expect(await stack.stop("SIGTERM")).toBe(0);
+    const exited = stack.stop("SIGTERM");
+    // A second signal while the services stop does not cut the stop short.
+    await waitFor(() => stack.output().includes("stack: stopping services"), {
+      timeoutMs: 10_000,
+      // Nine services take seconds to stop; the second signal comes well within them.
+      intervalMs: 10,
+      what: "the stack to begin stopping",
+    });
+    stack.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stack.output()).toContain("stack: still stopping the services");
     expect(stack.output()).toContain("stack: stopped");
-    // The service is gone with the stack.
+    // The services are gone with the stack.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${keysPort}/healthz`)).rejects.toThrow();
     // Nine services start from source; the wait for them alone may take 90 s on a busy machine.
