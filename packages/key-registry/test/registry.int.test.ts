@@ -327,8 +327,8 @@ describe("key registry on keys.changes.v1", () => {
     await waitFor(() => client.consumers() === 2, { timeoutMs: 15_000, what: "a replacement consumer" });
     expect(edge.isLoaded()).toBe(true);
 
-    // The replacement reads on from where the first one was: a later change reaches the table,
-    // which still holds everything it held.
+    // The replacement follows the topic: a later change reaches the table, which still holds
+    // everything it held.
     const size = edge.size();
     const later = keyState();
     await publish(later);
@@ -338,7 +338,6 @@ describe("key registry on keys.changes.v1", () => {
     });
     expect(edge.lookup(known.keyHash)).toEqual({ status: "active", key: known });
     expect(edge.size()).toBe(size + 1);
-    expect(edge.lagMs()).not.toBeNull();
   });
 
   it("with a signing secret, applies signed changes and drops forged or unsigned ones, counting them", async () => {
