@@ -1,8 +1,9 @@
 // A consumer runner whose broker goes away. kafkajs gives up on the broker, crashes the consumer
 // and restarts it. Once the broker is back the restarted consumer must rejoin its group as the
 // member it was: a new member would wait until the coordinator dropped the old one (its session
-// or the rebalance timeout ending) before it read again. And a stop that lands while such a restart is connecting must end it, or the consumer
-// crashes and restarts again and again, keeping a service alive after its shutdown.
+// or the rebalance timeout ending) before it read again. And a stop that lands while such a
+// restart is connecting must end it, or the consumer crashes and restarts again and again,
+// keeping a service alive after its shutdown.
 
 import * as net from "node:net";
 import type { TopicSpec, UsageEvent } from "@apimon/events";

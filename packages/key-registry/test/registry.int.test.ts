@@ -9,7 +9,14 @@ import {
 } from "@apimon/events";
 import { type BatchingProducer, createBatchingProducer, type KafkaClient, topicName } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
-import { createTestTopics, type TestTopics, testLogger, uniqueName, waitFor } from "@apimon/testkit";
+import {
+  createTestTopics,
+  type TestTopics,
+  testKafka,
+  testLogger,
+  uniqueName,
+  waitFor,
+} from "@apimon/testkit";
 import { createKeyRegistry, type KeyRegistry } from "../src";
 
 const logger = testLogger("key-registry-test");
@@ -65,32 +72,26 @@ function registry(
 }
 
 /**
- * The client, with a hand on the crash listeners of the consumers made through it: a test can
- * report a crash that kafkajs will not restart from, as it does after "Failed to find group
- * coordinator" while a broker shuts down (which no broker can be made to answer on demand).
+ * A client of its own, with a hand on the crash listeners of the consumers made through it: a
+ * test can report a crash that kafkajs will not restart from, as it does after "Failed to find
+ * group coordinator" while a broker shuts down (which no broker can be made to answer on demand).
  */
-function withCrashes(client: KafkaClient) {
+function withCrashes() {
   type Listener = (event: { payload: { error: Error; groupId: string; restart: boolean } }) => void;
   const listeners: Listener[] = [];
-  const kafka = new Proxy(client, {
-    get(target, property) {
-      if (property === "consumer") {
-        return (config: Parameters<KafkaClient["consumer"]>[0]) => {
-          const consumer = target.consumer(config);
-          const on = consumer.on.bind(consumer) as (name: string, listener: Listener) => () => void;
-          Object.assign(consumer, {
-            on: (name: string, listener: Listener) => {
-              if (name === consumer.events.CRASH) listeners.push(listener);
-              return on(name, listener);
-            },
-          });
-          return consumer;
-        };
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const kafka = testKafka("registry-crashes");
+  const makeConsumer = kafka.consumer.bind(kafka);
+  kafka.consumer = (config) => {
+    const consumer = makeConsumer(config);
+    const on = consumer.on.bind(consumer) as (name: string, listener: Listener) => () => void;
+    Object.assign(consumer, {
+      on: (name: string, listener: Listener) => {
+        if (name === consumer.events.CRASH) listeners.push(listener);
+        return on(name, listener);
+      },
+    });
+    return consumer;
+  };
   return {
     kafka,
     /** Consumers made so far. */
@@ -315,7 +316,7 @@ describe("key registry on keys.changes.v1", () => {
     now = Date.now();
     const known = keyState();
     await publish(known);
-    const client = withCrashes(kafka);
+    const client = withCrashes();
     const edge = registry(uniqueName("edge"), { kafka: client.kafka });
     await edge.start();
     expect(client.consumers()).toBe(1);
