@@ -55,8 +55,13 @@ describe("config loading", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    const variables = (error as ConfigError).issues.map((i) => i.variable).sort();
-    expect(variables).toEqual(["ADMIN_TOKEN", "DATABASE_URL", "RATE_LIMIT_HOUR", "RATE_LIMIT_MINUTE"]);
+    const issues = [...(error as ConfigError).issues].sort((a, b) => a.variable.localeCompare(b.variable));
+    expect(issues).toEqual([
+      { variable: "ADMIN_TOKEN", message: "is required" },
+      { variable: "DATABASE_URL", message: "must be a URL" },
+      { variable: "RATE_LIMIT_HOUR", message: "must be a number" },
+      { variable: "RATE_LIMIT_MINUTE", message: "must be greater than 0" },
+    ]);
     expect((error as Error).message).toMatch(/^Invalid configuration:\n {2}/);
   });
 

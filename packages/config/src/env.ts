@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { validationMessage } from "./messages";
 
 /** Thrown by {@link parseEnv}; its message lists every bad variable at once. */
 export class ConfigError extends Error {
@@ -53,7 +54,7 @@ export function parseEnv<S extends EnvShape>(shape: S, env: Env = process.env): 
       });
     }
   }
-  const result = z.object(shape).safeParse(input);
+  const result = z.object(shape).safeParse(input, { error: validationMessage });
   if (!result.success) {
     issues.push(
       ...result.error.issues.map((issue) => ({

@@ -34,4 +34,5 @@ export {
   WINDOW_SECONDS,
 } from "./defaults";
 export { ConfigError, type Env, type EnvShape, envTypes, isPlaceholderSecret, parseEnv } from "./env";
+export { validationMessage } from "./messages";
 export { parseServiceEnv, type ServiceEnvOptions, type ServiceSettings } from "./service";

@@ -1,18 +1,27 @@
+import { validationMessage } from "@apimon/config";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { badRequest, type FieldError } from "./errors";
 
-/** Turns zod issues into `[{field, message}]`, with dotted paths (`rateLimits.minute`). */
+function fieldName(path: ReadonlyArray<PropertyKey>): string {
+  return path.length > 0 ? path.map(String).join(".") : "(body)";
+}
+
+/**
+ * Turns zod issues into `[{field, message}]`, with dotted paths (`rateLimits.minute`). A field the
+ * schema does not know is named as the field itself, so that a typo points at the typo.
+ */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key]), message: "is not a known field" }))
+      : [{ field: fieldName(issue.path), message: issue.message }],
+  );
 }
 
 /** Parses a value or throws a 400 listing the offending fields. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what = "request"): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: validationMessage });
   if (!result.success) throw badRequest(`Invalid ${what}`, fieldErrors(result.error));
   return result.data;
 }

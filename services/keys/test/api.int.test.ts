@@ -162,7 +162,7 @@ describe("users", () => {
       errors: [
         { field: "email", message: "must be a valid email address" },
         { field: "name", message: "must not be empty" },
-        { field: "(body)", message: 'Unrecognized key: "role"' },
+        { field: "role", message: "is not a known field" },
       ],
     });
   });
@@ -328,7 +328,7 @@ describe("API keys", () => {
           { field: "cursor", message: "Invalid cursor" },
           { field: "limit", message: "must be an integer from 1 to 100" },
           { field: "active", message: "must be true or false" },
-          { field: "(body)", message: 'Unrecognized key: "user"' },
+          { field: "user", message: "is not a known field" },
         ]),
       ),
     );

@@ -212,7 +212,7 @@ describe("GET /api/v1/keys/:id/usage", () => {
       invalidRequest("query", [
         { field: "from", message: "must be an ISO-8601 date-time with a time zone" },
         { field: "granularity", message: "must be minute, hour or day" },
-        { field: "(body)", message: 'Unrecognized key: "foo"' },
+        { field: "foo", message: "is not a known field" },
       ]),
     );
     expect(await get(`/api/v1/keys/${keyA}/usage?from=2026-01-15T10:00:00Z&to=2026-01-15T09:00:00Z`)).toEqual(
