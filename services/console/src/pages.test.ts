@@ -139,6 +139,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     }),
     listKeys: record("listKeys", { items: [key], nextCursor: null }),
     getKey: async () => key,
+    getUser: async () => ({ id: 2, email: "ada@example.com", name: "Ada", createdAt: NOW.toISOString() }),
     keyUsage: record("keyUsage", usage),
     createKey: record("createKey", { ...key, id: 10, key: "ak_Xy12abcdPLAINTEXT" }),
     rotateKey: record("rotateKey", { ...key, id: 11, key: "ak_RotatedPLAINTEXT", rotatedFromId: 9 }),
@@ -510,6 +511,36 @@ describe("keys pages", () => {
     const res = await t.post("/keys", { userId: "2", name: "x", minute: "99999999" });
     expect(res.status).toBe(400);
     expect(res.text).toContain('data-field="rateLimits.minute">must be at most 1000000');
+    // The list stays as it was (every user's keys); only the form keeps the user it named.
+    expect(t.calls.filter(([name]) => name === "listKeys")).toEqual([
+      ["listKeys", { userId: undefined, cursor: undefined, limit: 50 }],
+    ]);
+    expect(res.text).toContain('<option value="">all users</option>');
+    expect(res.text).toMatch(/<select id="k-user" name="userId"><option value="2" selected>/);
+  });
+
+  it("names the key's owner, as text, and falls back to the user's id", async () => {
+    const owned = build({
+      keys: {
+        getUser: async () => ({
+          id: 2,
+          email: "ada@example.com",
+          name: "<b>Ada</b>",
+          createdAt: NOW.toISOString(),
+        }),
+      },
+    });
+    expect((await owned.get("/keys/9")).text).toContain(
+      '<a href="/keys?userId=2">&lt;b&gt;Ada&lt;/b&gt; (ada@example.com)</a>',
+    );
+    const unknown = build({
+      keys: {
+        getUser: async () => {
+          throw new ApiError(404, { detail: "User not found" });
+        },
+      },
+    });
+    expect((await unknown.get("/keys/9")).text).toContain('<a href="/keys?userId=2">#2</a>');
   });
 
   it("rotates a key and shows the new plaintext", async () => {

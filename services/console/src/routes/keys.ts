@@ -176,10 +176,17 @@ function limitsFrom(form: Record<string, unknown>, blank: null | undefined) {
   return out;
 }
 
+/** What a key's page shows: the key, its usage over the range, and whose key it is. */
+interface KeyPageData {
+  key: ApiKeyView;
+  usage: KeyUsageView;
+  /** Absent when the keys API did not answer for the user; the page then shows the user's id. */
+  owner?: UserView;
+}
+
 function keyPage(
   csrf: string,
-  key: ApiKeyView,
-  usage: KeyUsageView,
+  { key, usage, owner }: KeyPageData,
   range: UsageRange,
   opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
 ) {
@@ -194,7 +201,7 @@ ${rangeTabs(`/keys/${key.id}`, range)}
 ${usageCharts(usage, range)}
 <div class="grid">
 <div class="card"><h2>Key</h2><dl class="facts">
-<dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/keys?userId=${key.userId}">#${key.userId}</a></dd>
+<dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/keys?userId=${key.userId}">${owner ? `${owner.name} (${owner.email})` : `#${key.userId}`}</a></dd>
 <dt>Description</dt><dd>${key.description ?? "—"}</dd>
 <dt>Limits</dt><dd>${limitsText(key)} (minute / hour / day)</dd>
 <dt>Calls</dt><dd>${key.usageCount ?? 0}</dd><dt>Last used</dt><dd>${time(key.lastUsed)}</dd>
@@ -247,6 +254,14 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     };
   }
 
+  /** A key's page data: the usage is asked for alongside the key, its owner once the key is known. */
+  async function keyPageData(id: number, range: UsageRange, known?: ApiKeyView): Promise<KeyPageData> {
+    const keyAnswer = known ? Promise.resolve(known) : keys.getKey(id);
+    const ownerAnswer = keyAnswer.then((k) => keys.getUser(k.userId)).catch(() => undefined);
+    const [key, usage, owner] = await Promise.all([keyAnswer, usageOf(id, range), ownerAnswer]);
+    return { key, usage, owner };
+  }
+
   async function usageOf(id: number, range: UsageRange) {
     const { ms, granularity } = USAGE_RANGES[range];
     const now = clock().getTime();
@@ -291,7 +306,8 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       });
     } catch (err) {
       const keyErrors = refusal(err, "userId", [400, 404]).byField;
-      return c.html(keysPage(c.get("csrf"), await listData(values.userId), { keyErrors, values }), 400);
+      // The list as it was before the form was sent; the form keeps the user it names.
+      return c.html(keysPage(c.get("csrf"), await listData(), { keyErrors, values }), 400);
     }
     // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice.
     return c.html(keysPage(c.get("csrf"), await listData(), { created, notice: "Key created." }));
@@ -300,10 +316,8 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   routes.get("/keys/:id{[0-9]+}", async (c) => {
     const id = Number(c.req.param("id"));
     const range = rangeOf(c.req.query("range"));
-    const [key, usage] = await Promise.all([keys.getKey(id), usageOf(id, range)]);
-    return c.html(
-      keyPage(c.get("csrf"), key, usage, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }),
-    );
+    const data = await keyPageData(id, range);
+    return c.html(keyPage(c.get("csrf"), data, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }));
   });
 
   routes.post("/keys/:id{[0-9]+}", async (c) => {
@@ -318,8 +332,8 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       });
     } catch (err) {
       const errors = refusal(err, "(body)").byField;
-      const [key, usage] = await Promise.all([keys.getKey(id), usageOf(id, "24h")]);
-      return c.html(keyPage(c.get("csrf"), key, usage, "24h", { errors }), 400);
+      const data = await keyPageData(id, "24h");
+      return c.html(keyPage(c.get("csrf"), data, "24h", { errors }), 400);
     }
     return c.redirect(`/keys/${id}?done=saved`, 303);
   });
@@ -334,9 +348,8 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
 
   routes.post("/keys/:id{[0-9]+}/rotate", async (c) => {
     const created = await keys.rotateKey(Number(c.req.param("id")));
-    const usage = await usageOf(created.id, "24h");
     return c.html(
-      keyPage(c.get("csrf"), created, usage, "24h", {
+      keyPage(c.get("csrf"), await keyPageData(created.id, "24h", created), "24h", {
         created,
         notice: "Key rotated: the old key keeps working for the grace period.",
       }),
