@@ -174,7 +174,7 @@ describe("the stack over SASL_SSL", () => {
     expect(ready.status).toBe(200);
     expect(body.checks.keyRegistry).toEqual({
       ok: true,
-      detail: { keys: 1, lagMs: expect.any(Number), maxLagMs: 60_000 },
+      detail: { keys: 1, lagMs: expect.any(Number), maxLagMs: 60_000, following: true },
     });
   });
 

@@ -50,6 +50,12 @@ export interface KeyRegistry {
    * be is lagMs().
    */
   isLoaded(): boolean;
+  /**
+   * The consumer behind the table is running in its group: false before start(), after stop(),
+   * and while kafkajs restarts a consumer or a crashed one is replaced. For operators; whether
+   * the table may serve is isLoaded() and lagMs().
+   */
+  isFollowing(): boolean;
   /** Keys in the table (deactivated and expired ones included; deleted ones not). */
   size(): number;
   /** The status of a key hash now (by the clock): active, inactive (deactivated/expired) or unknown. */
@@ -287,6 +293,7 @@ export function createKeyRegistry({
     start,
     stop,
     isLoaded: () => loaded,
+    isFollowing: () => runner?.isHealthy() ?? false,
     size: () => table.size,
     lookup: (keyHash) => keyStatus(table.get(keyHash), clock()),
     lagMs: () => (caughtUpAt === undefined ? null : Math.max(0, clock() - caughtUpAt)),

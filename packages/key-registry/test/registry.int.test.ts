@@ -320,12 +320,15 @@ describe("key registry on keys.changes.v1", () => {
     const edge = registry(uniqueName("edge"), { kafka: client.kafka });
     await edge.start();
     expect(client.consumers()).toBe(1);
+    await waitFor(() => edge.isFollowing(), { timeoutMs: 15_000, what: "the consumer in its group" });
 
     client.crash();
     // The consumer runner replaces the consumer after a second; the table serves meanwhile.
+    expect(edge.isFollowing()).toBe(false);
     expect(edge.isLoaded()).toBe(true);
     expect(edge.lookup(known.keyHash)).toEqual({ status: "active", key: known });
     await waitFor(() => client.consumers() === 2, { timeoutMs: 15_000, what: "a replacement consumer" });
+    await waitFor(() => edge.isFollowing(), { timeoutMs: 15_000, what: "the replacement in its group" });
     expect(edge.isLoaded()).toBe(true);
 
     // The replacement follows the topic: a later change reaches the table, which still holds
