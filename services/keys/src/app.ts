@@ -24,6 +24,11 @@ export interface AppDeps {
   clock?: () => Date;
   /** Readiness checks besides the database's (the outbox relay's, from main.ts). */
   checks?: Record<string, ReadinessCheck>;
+  /**
+   * Called after each committed key change (main.ts wakes the outbox relay, so that the change
+   * goes out now rather than at the relay's next poll).
+   */
+  onKeyChangesQueued?: () => void;
   isShuttingDown: () => boolean;
 }
 
@@ -36,6 +41,7 @@ export function createApp({
   config,
   clock = () => new Date(),
   checks = {},
+  onKeyChangesQueued,
   ...base
 }: AppDeps): Hono<AppEnv> {
   return createAdminApiApp({
@@ -53,6 +59,7 @@ export function createApp({
           graceSeconds: config.graceSeconds,
           defaults: config.defaults,
           clock,
+          onKeyChangesQueued,
         }),
       );
       api.route("/", createUsageRoutes({ prisma, queries: createUsageQueries({ prisma }), clock }));

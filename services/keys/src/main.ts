@@ -33,7 +33,15 @@ runService("keys", loadConfig, async ({ config, logger, registry, isShuttingDown
   }
   const checks = healthChecks({ outboxRelay: relay });
   return {
-    app: createApp({ logger, registry, prisma, config, checks, isShuttingDown }),
+    app: createApp({
+      logger,
+      registry,
+      prisma,
+      config,
+      checks,
+      isShuttingDown,
+      onKeyChangesQueued: () => relay.nudge(),
+    }),
     stop: [
       // After the server, so that no new change arrives; unpublished rows wait for the next start.
       { name: "stop outbox relay", run: () => relay.stop() },

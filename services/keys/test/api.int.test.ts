@@ -22,6 +22,9 @@ const logLines: string[] = [];
 /** Every plaintext key the API handed out, to prove that none is stored. */
 const issuedKeys: string[] = [];
 
+/** Times the API said a change and its outbox rows had committed. */
+let changesQueued = 0;
+
 function buildApp(checks: Record<string, ReadinessCheck> = {}, isShuttingDown = () => false) {
   const logger = createLogger({
     service: "keys",
@@ -46,6 +49,7 @@ function buildApp(checks: Record<string, ReadinessCheck> = {}, isShuttingDown = 
     clock: () => now,
     checks,
     isShuttingDown,
+    onKeyChangesQueued: () => changesQueued++,
   });
 }
 
@@ -542,6 +546,23 @@ describe("outbox", () => {
         payload: expect.objectContaining({ id: old.id, active: true, expiresAt: "2030-06-01T12:01:00.000Z" }),
       }),
     ]);
+  });
+
+  it("says so after each committed change, so that the relay publishes it at once, and not after a refused one", async () => {
+    const before = changesQueued;
+    const key = await createKey({ userId, name: "told" });
+    expect(changesQueued).toBe(before + 1);
+    await call("PATCH", `/api/v1/keys/${key.id}`, { name: "told again" });
+    expect(changesQueued).toBe(before + 2);
+    const rotated = await call("POST", `/api/v1/keys/${key.id}/rotate`, {});
+    expect(rotated.status).toBe(201);
+    issuedKeys.push(rotated.body.key);
+    expect(changesQueued).toBe(before + 3);
+    expect((await call("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(204);
+    expect(changesQueued).toBe(before + 4);
+    expect((await call("PATCH", "/api/v1/keys/999999", { isActive: false })).status).toBe(404);
+    expect((await call("DELETE", `/api/v1/keys/${key.id}`)).status).toBe(404);
+    expect(changesQueued).toBe(before + 4);
   });
 
   it("writes a tombstone (null payload) under the hash of a deleted key", async () => {

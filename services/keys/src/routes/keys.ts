@@ -39,6 +39,8 @@ export interface KeyRoutesDeps {
   /** The limits of a window without an override. */
   defaults: RateLimits;
   clock: () => Date;
+  /** Called once a change and its outbox rows have committed (main.ts: wake the relay). */
+  onKeyChangesQueued?: () => void;
 }
 
 const tags = ["API keys"];
@@ -62,6 +64,7 @@ export function createKeyRoutes({
   graceSeconds,
   defaults,
   clock,
+  onKeyChangesQueued = () => {},
 }: KeyRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
@@ -112,6 +115,7 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, created);
         return created;
       });
+      onKeyChangesQueued();
       c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
       // The only response that ever carries the plaintext: keep it out of every cache.
       c.header("Cache-Control", "no-store");
@@ -202,6 +206,7 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, updated);
         return updated;
       });
+      onKeyChangesQueued();
       c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
       return c.json(keyView(key, defaults));
     },
@@ -267,6 +272,7 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, retiring);
         return successor;
       });
+      onKeyChangesQueued();
       c.get("logger").info(
         { keyId: key.id, rotatedFromId: id, prefix: key.keyPrefix, graceSeconds: grace },
         "api key rotated",
@@ -296,6 +302,7 @@ export function createKeyRoutes({
         const deleted = await tx.apiKey.delete({ where: { id } });
         await enqueueKeyTombstone(tx, deleted.keyHash);
       });
+      onKeyChangesQueued();
       c.get("logger").info({ keyId: id }, "api key deleted");
       return c.body(null, 204);
     },
