@@ -112,6 +112,14 @@ describe("demo seed", () => {
     expect(apis.keys).toHaveLength(1);
   });
 
+  it("takes the demo channel by its name when it was pointed elsewhere, rather than failing on the name", async () => {
+    const renamed = { ...channel(2, "email", "me@example.com"), name: "Demo inbox (mail catcher)" };
+    const apis = fakeApis({ channels: [channel(1, "webhook", "https://x"), renamed] });
+    const seed = await seedDemo({ keys: apis.keysClient, alerts: apis.alertsClient, now });
+    expect(seed.channel).toEqual(renamed);
+    expect(apis.channels).toHaveLength(2);
+  });
+
   it("skips the channel when no alerts client is given", async () => {
     const apis = fakeApis();
     const seed = await seedDemo({ keys: apis.keysClient, now });

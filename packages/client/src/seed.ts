@@ -15,6 +15,8 @@ export interface DemoSeed {
 /** How many pages of users or channels are searched for an existing demo entry. */
 const MAX_PAGES = 100;
 
+const DEMO_CHANNEL_NAME = "Demo inbox (mail catcher)";
+
 /**
  * Makes sure the demo user exists, gives it a fresh API key and, with an alerts client, makes
  * sure an email channel to `channelEmail` exists. Safe to run again: the user and the channel are
@@ -45,18 +47,24 @@ export async function seedDemo({
   const seed: DemoSeed = { email, userId, key: created.key as string, keyId: created.id };
   if (!alerts) return seed;
 
+  // An email channel to the inbox, else the demo channel by its name (channel names are unique;
+  // someone may have pointed it elsewhere, which is theirs to do), else a new one.
+  let named: ChannelView | undefined;
   for (let cursor: string | undefined, page = 0; seed.channel === undefined && page < MAX_PAGES; page++) {
     const channels = await alerts.listChannels({ cursor, limit: 100 });
     seed.channel = channels.items.find((c) => c.type === "email" && c.target === channelEmail);
+    named ??= channels.items.find((c) => c.name === DEMO_CHANNEL_NAME);
     if (!channels.nextCursor) break;
     cursor = channels.nextCursor;
   }
-  seed.channel ??= await alerts.createChannel({
-    name: "Demo inbox (mail catcher)",
-    type: "email",
-    target: channelEmail,
-    minSeverity: "warning",
-  });
+  seed.channel ??=
+    named ??
+    (await alerts.createChannel({
+      name: DEMO_CHANNEL_NAME,
+      type: "email",
+      target: channelEmail,
+      minSeverity: "warning",
+    }));
   return seed;
 }
 

@@ -672,6 +672,32 @@ describe("channels", () => {
     );
     await api("DELETE", `/channels/${mail.body.id}`);
   });
+
+  it("keeps names unique: a second channel of a name, named or by default, and a rename onto one are 409s", async () => {
+    const taken = { status: 409, body: { detail: "A channel with this name already exists" } };
+    const ops = await api("POST", "/channels", { name: "ops", type: "email", target: "ops@example.com" });
+    expect(ops.status).toBe(201);
+    expect(
+      await api("POST", "/channels", { name: "ops", type: "slack", target: "https://hooks.slack.com/y" }),
+    ).toEqual(expect.objectContaining(taken));
+    // Unnamed, a channel is named after its type and target: the same target twice is refused.
+    const unnamed = await api("POST", "/channels", { type: "email", target: "oncall@example.com" });
+    expect(unnamed.body.name).toBe("email oncall@example.com");
+    expect(await api("POST", "/channels", { type: "email", target: "oncall@example.com" })).toEqual(
+      expect.objectContaining(taken),
+    );
+    expect(await api("PATCH", `/channels/${unnamed.body.id}`, { name: "ops" })).toEqual(
+      expect.objectContaining(taken),
+    );
+    // Its own name again is no conflict; a name another channel gave up is free.
+    expect((await api("PATCH", `/channels/${ops.body.id}`, { name: "ops" })).status).toBe(200);
+    expect((await api("PATCH", `/channels/${ops.body.id}`, { name: "ops mail" })).status).toBe(200);
+    expect((await api("PATCH", `/channels/${unnamed.body.id}`, { name: "ops" })).status).toBe(200);
+    const names = (await api("GET", "/channels")).body.items.map((c: { name: string }) => c.name);
+    expect(names).toEqual(["ops mail", "ops"]);
+    await api("DELETE", `/channels/${ops.body.id}`);
+    await api("DELETE", `/channels/${unnamed.body.id}`);
+  });
 });
 
 describe("channel tests through the notifier", () => {

@@ -414,6 +414,28 @@ describe("channels pages", () => {
     expect(res.text).toContain('value="ftp://x"');
   });
 
+  it("shows a name another channel has next to the name, creating or editing", async () => {
+    const taken = () => {
+      throw new ApiError(409, { detail: "A channel with this name already exists" });
+    };
+    const t = build({ alerts: { createChannel: taken, updateChannel: taken } });
+    const created = await t.post("/channels", {
+      name: "ops",
+      type: "email",
+      target: "ops@example.com",
+      minSeverity: "warning",
+    });
+    expect(created.status).toBe(400);
+    expect(created.text).toContain(
+      '<div class="error" data-field="name">A channel with this name already exists</div>',
+    );
+    const edited = await t.post("/channels/4", { name: "ops", target: "", minSeverity: "warning" });
+    expect(edited.status).toBe(400);
+    expect(edited.text).toContain(
+      '<div class="error" data-field="name">A channel with this name already exists</div>',
+    );
+  });
+
   it("keeps the stored target when the edit form leaves it blank, and removes a secret on request", async () => {
     const t = build();
     expect(

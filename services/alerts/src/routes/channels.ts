@@ -83,13 +83,15 @@ export function createChannelRoutes({
       summary: "Create a notification channel",
       description:
         "Email targets are comma-separated address lists; slack and webhook targets are http(s) URLs. " +
-        "Only webhook channels take a `secret` (for signing). `minSeverity` defaults to warning.",
+        "Only webhook channels take a `secret` (for signing). `minSeverity` defaults to warning. " +
+        "Names are unique; without one, a channel is named after its type and target.",
       tags,
       request: { body: jsonBody(createChannelSchema) },
       responses: {
         201: jsonResponse(channelSchema, "Created"),
         ...adminErrorResponses({
           400: "Invalid body, or a target or secret that does not fit the type (`errors` lists the fields)",
+          409: "Another channel has this name",
           413: BODY_TOO_LARGE,
         }),
       },
@@ -164,6 +166,7 @@ export function createChannelRoutes({
         ...adminErrorResponses({
           400: "Invalid path or body, or a target or secret that does not fit the type (`errors` lists the fields)",
           404: "Channel not found",
+          409: "Another channel has this name",
           413: BODY_TOO_LARGE,
         }),
       },

@@ -176,7 +176,8 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     try {
       await alerts.createChannel(input);
     } catch (err) {
-      const errors = refusal(err, "target").byField;
+      // A refusal without field errors is a name another channel has (409).
+      const errors = refusal(err, "name", [400, 409]).byField;
       return c.html(listPage(c.get("csrf"), await all(), { values, errors }), 400);
     }
     return c.redirect("/channels?done=created", 303);
@@ -204,7 +205,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     try {
       await alerts.updateChannel(channelId, patch);
     } catch (err) {
-      const errors = refusal(err, "name").byField;
+      const errors = refusal(err, "name", [400, 409]).byField;
       return c.html(editPage(c.get("csrf"), current, errors, values), 400);
     }
     return c.redirect("/channels?done=saved", 303);
