@@ -689,6 +689,19 @@ describe("history, reports and failures", () => {
     expect(page.text).toContain('{"label":"critical","data":[1],"color":"#c62828"}');
   });
 
+  it("names the keys with most alerts, keeping the id of a key the keys API no longer has", async () => {
+    const named = build();
+    expect((await named.get("/reports")).text).toContain('<a href="/keys/9">billing</a>');
+    const gone = build({
+      keys: {
+        getKey: async () => {
+          throw new ApiError(404, { detail: "API key not found" });
+        },
+      },
+    });
+    expect((await gone.get("/reports")).text).toContain('<a href="/keys/9">key #9</a>');
+  });
+
   const throws = (error: Error) => async () => {
     throw error;
   };

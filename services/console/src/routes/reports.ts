@@ -24,6 +24,16 @@ export function createReportPages({ alerts, keys, clock }: PageDeps): Hono<Conso
       from: `${from}T00:00:00.000Z`,
       to: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString(),
     });
+    const topKeys = report.byApiKey.slice(0, 10);
+    // Names for the keys listed; a key the keys API cannot answer for (deleted) keeps its id.
+    const keyNames = new Map<number, string>();
+    await Promise.all(
+      topKeys.map(async ({ apiKeyId: id }) => {
+        if (id === null) return;
+        const key = await keys.getKey(id).catch(() => undefined);
+        if (key) keyNames.set(id, key.name);
+      }),
+    );
     const labels = report.byDay.map((d) => d.day.slice(5));
     const stat = (n: string | number, label: string, cls = "") =>
       html`<div class="stat ${cls}"><div class="n">${n}</div><div class="l">${label}</div></div>`;
@@ -70,12 +80,10 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
 <div class="card"><h2>Keys with most alerts</h2>${
       report.byApiKey.length === 0
         ? html`<p class="muted">None.</p>`
-        : html`<table>${report.byApiKey
-            .slice(0, 10)
-            .map(
-              (k) =>
-                html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : html`<a href="/keys/${k.apiKeyId}">key #${k.apiKeyId}</a>`}</td><td class="num">${k.count}</td></tr>`,
-            )}</table>`
+        : html`<table>${topKeys.map(
+            (k) =>
+              html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : html`<a href="/keys/${k.apiKeyId}">${keyNames.get(k.apiKeyId) ?? `key #${k.apiKeyId}`}</a>`}</td><td class="num">${k.count}</td></tr>`,
+          )}</table>`
     }</div>
 </div>`;
     return c.html(page({ title: "Reports", section: "/reports", csrf: c.get("csrf"), charts: true }, body));
