@@ -22,10 +22,6 @@ const FORMAT_NAMES: Record<string, string> = {
   ipv6: "an IPv6 address",
 };
 
-function valueText(value: unknown): string {
-  return typeof value === "string" ? value : String(value);
-}
-
 /** "must be at least 1", "must be greater than 0", "must not be empty", "must be at most 200 characters". */
 function boundMessage(
   origin: string,
@@ -63,8 +59,8 @@ export const validationMessage: z.core.$ZodErrorMap = (issue) => {
       return boundMessage(issue.origin, "max", issue.maximum, issue.inclusive, issue.exact);
     case "invalid_value":
       return issue.values.length === 1
-        ? `must be ${valueText(issue.values[0])}`
-        : `must be one of ${issue.values.map(valueText).join(", ")}`;
+        ? `must be ${String(issue.values[0])}`
+        : `must be one of ${issue.values.map(String).join(", ")}`;
     case "invalid_format":
       if (issue.format === "regex" && issue.pattern) return `must match ${issue.pattern}`;
       return `must be ${FORMAT_NAMES[issue.format] ?? `a valid ${issue.format}`}`;
