@@ -541,6 +541,22 @@ describe("keys pages", () => {
     expect(res.text).toMatch(/<select id="k-user" name="userId"><option value="2" selected>/);
   });
 
+  it("shows a key past its expiry (a rotated key after its grace) as expired, not on", async () => {
+    const retired = { ...key, id: 12, expiresAt: "2026-12-03T11:59:59.000Z" };
+    const retiring = { ...key, id: 13, expiresAt: "2026-12-03T12:00:01.000Z" };
+    const t = build({
+      keys: {
+        listKeys: async () => ({ items: [retired, retiring, { ...key, isActive: false }], nextCursor: null }),
+        getKey: async () => retired,
+      } as unknown as Partial<KeysClient>,
+    });
+    const list = (await t.get("/keys")).text;
+    const stateOf = (id: number) =>
+      new RegExp(`<tr data-key-id="${id}">[\\s\\S]*?<span class="badge (\\w+)">`).exec(list)?.[1];
+    expect([stateOf(12), stateOf(13), stateOf(9)]).toEqual(["expired", "on", "off"]);
+    expect((await t.get("/keys/12")).text).toContain('<span class="badge expired">expired</span></h1>');
+  });
+
   it("names the key's owner, as text, and falls back to the user's id", async () => {
     const owned = build({
       keys: {

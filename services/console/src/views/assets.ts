@@ -38,7 +38,7 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.warning { background:#fff4e0; color:var(--warn); border-color:#f3d7a6; }
 .badge.firing { background:#fdecea; color:var(--crit); } .badge.acknowledged { background:#e8eefc; color:var(--accent); }
 .badge.resolved, .badge.succeeded, .badge.on { background:#e7f4e8; color:var(--ok); }
-.badge.failed, .badge.off { background:#eceff1; color:var(--info); }
+.badge.failed, .badge.off, .badge.expired { background:#eceff1; color:var(--info); }
 .muted { color:var(--muted); } .small { font-size:12px; }
 .mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
 form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; }
