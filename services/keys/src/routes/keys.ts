@@ -68,6 +68,12 @@ export function createKeyRoutes({
 }: KeyRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
+  /** Runs a change in a transaction (with its outbox rows), then says it committed. */
+  async function change<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    const result = await prisma.$transaction(fn);
+    onKeyChangesQueued();
+    return result;
+  }
 
   describeRoute(
     routes,
@@ -96,7 +102,7 @@ export function createKeyRoutes({
         throw badRequest("Invalid body", [{ field: "expiresAt", message: "must be in the future" }]);
       }
       const plaintext = generateApiKey();
-      const key = await prisma.$transaction(async (tx) => {
+      const key = await change(async (tx) => {
         const owner = await tx.user.findUnique({ where: { id: body.userId }, select: { id: true } });
         if (!owner) throw notFound("User not found");
         const created = await tx.apiKey.create({
@@ -115,7 +121,6 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, created);
         return created;
       });
-      onKeyChangesQueued();
       c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
       // The only response that ever carries the plaintext: keep it out of every cache.
       c.header("Cache-Control", "no-store");
@@ -191,7 +196,7 @@ export function createKeyRoutes({
       const id = pathId(c);
       const body = await readJson(c, updateKeySchema);
       // undefined leaves a column as it is; null (description, a window's limit) clears it.
-      const key = await prisma.$transaction(async (tx) => {
+      const key = await change(async (tx) => {
         const updated = await tx.apiKey.update({
           where: { id },
           data: {
@@ -206,7 +211,6 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, updated);
         return updated;
       });
-      onKeyChangesQueued();
       c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
       return c.json(keyView(key, defaults));
     },
@@ -240,7 +244,7 @@ export function createKeyRoutes({
       const grace = body.gracePeriodSeconds ?? graceSeconds;
       const now = clock();
       const plaintext = generateApiKey();
-      const key = await prisma.$transaction(async (tx) => {
+      const key = await change(async (tx) => {
         // Lock the row first, so that the usability check below cannot race a concurrent
         // deactivation, and so that this key's outbox rows commit in id order (the relay
         // relies on it).
@@ -272,7 +276,6 @@ export function createKeyRoutes({
         await enqueueKeyState(tx, retiring);
         return successor;
       });
-      onKeyChangesQueued();
       c.get("logger").info(
         { keyId: key.id, rotatedFromId: id, prefix: key.keyPrefix, graceSeconds: grace },
         "api key rotated",
@@ -298,11 +301,10 @@ export function createKeyRoutes({
     },
     async (c) => {
       const id = pathId(c);
-      await prisma.$transaction(async (tx) => {
+      await change(async (tx) => {
         const deleted = await tx.apiKey.delete({ where: { id } });
         await enqueueKeyTombstone(tx, deleted.keyHash);
       });
-      onKeyChangesQueued();
       c.get("logger").info({ keyId: id }, "api key deleted");
       return c.body(null, 204);
     },
