@@ -23,6 +23,7 @@ describe("alert rules at the spec's default thresholds", () => {
       severity: "critical",
       threshold: 2,
     });
+    expect(judgeResponseTime(2521.932, t.response_time, "s")?.observedValue).toBe(2.521932);
     expect(judgeResponseTime(1500, t.response_time, "key 7, GET /users/:id")?.message).toBe(
       "key 7, GET /users/:id: a request took 1.5 s, slower than the warning threshold of 1 s",
     );

@@ -15,7 +15,9 @@ export function judgeResponseTime(
   t: AlertThresholdSettings["response_time"],
   subject: string,
 ): Verdict | null {
-  const observed = responseTimeMs / 1000;
+  // Seconds to the microsecond: the edge's timing carries float noise (2521.932 ms / 1000 is
+  // 2.5219319999999996), which would otherwise reach the alert's observedValue.
+  const observed = Math.round(responseTimeMs * 1000) / 1_000_000;
   const severity = observed > t.critical ? "critical" : observed > t.warning ? "warning" : null;
   if (severity === null) return null;
   const threshold = t[severity];
