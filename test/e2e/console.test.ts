@@ -262,6 +262,39 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("usage");
   });
 
+  it("fits a phone's screen: no page scrolls sideways, and an alert's message spans the list", async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const path of [
+        "/alerts",
+        "/history",
+        "/reports",
+        "/keys",
+        `/keys/${state.keyId}`,
+        "/usage",
+        "/channels",
+        "/settings",
+        `/alerts/${state.alertId}`,
+      ]) {
+        await page.goto(`${consoleUrl}${path}`);
+        const overflow = await page.evaluate(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        );
+        expect({ path, overflow }).toEqual({ path, overflow: 0 });
+      }
+      await page.goto(`${consoleUrl}/history?status=acknowledged`);
+      const row = page.locator(`tr[data-alert-id="${state.alertId}"]`);
+      const message = await row.locator("td.message").boundingBox();
+      expect(message?.width).toBeGreaterThan(300);
+      // Without the table's header, each figure says what it is.
+      await expect(row.locator(".label", { hasText: "count" }).isVisible()).resolves.toBe(true);
+      await browser.screenshot("phone-history");
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
+  });
+
   it("shows alert text containing <script> as text", async () => {
     const { page } = browser;
     const user = await stack.keys.createUser({ email: `xss-${Date.now()}@example.com`, name: "X" });

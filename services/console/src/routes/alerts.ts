@@ -57,7 +57,7 @@ ${select("status", "Status", statuses, q.status)}
 
 function alertTable(items: AlertView[], emptyText: string, resolvedColumn = false) {
   if (items.length === 0) return html`<div class="card muted">${emptyText}</div>`;
-  return html`<div class="table"><table>
+  return html`<div class="table"><table class="alerts">
 <thead><tr><th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
 <tbody>${items.map(
     (a) => html`<tr data-alert-id="${a.id}">
@@ -66,9 +66,9 @@ function alertTable(items: AlertView[], emptyText: string, resolvedColumn = fals
 <td>${typeLabel(a.type)}</td>
 <td>${badge(a.status)}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
-<td>${a.apiKeyId === null ? html`<span class="muted">—</span>` : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</td>
-<td class="num">${a.occurrences}</td>
-<td>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
+<td data-label><span class="label">key </span>${a.apiKeyId === null ? html`<span class="muted">—</span>` : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</td>
+<td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
+<td data-label><span class="label">${resolvedColumn ? "resolved " : "last seen "}</span>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
 </tr>`,
   )}</tbody></table></div>`;
 }

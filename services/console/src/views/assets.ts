@@ -41,9 +41,10 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.failed, .badge.off, .badge.expired { background:#eceff1; color:var(--info); }
 .muted { color:var(--muted); } .small { font-size:12px; }
 .mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
-form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; }
+form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; } form.filters > * { min-width:0; max-width:100%; }
 label { display:block; font-size:12px; color:var(--muted); margin-bottom:.2rem; }
 input, select, textarea { font:inherit; padding:.4rem .5rem; border:1px solid #c9cfd9; border-radius:6px; background:#fff; color:var(--fg); }
+input, select, textarea { max-width:100%; }
 input[type=number] { width:8rem; } textarea { width:100%; min-height:4rem; }
 button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
@@ -61,12 +62,30 @@ legend { font-weight:600; padding:0 .3rem; }
 .spaced { margin-top:.8rem; }
 .actions { display:flex; gap:.4rem; flex-wrap:wrap; } .actions form { margin:0; }
 .chart { position:relative; height:240px; }
-dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; } dl.facts dt { color:var(--muted); }
+dl.facts { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:.3rem 1rem; margin:0; } dl.facts dt { color:var(--muted); }
+dl.facts dd { margin:0; overflow-wrap:anywhere; }
 .signin { max-width:380px; margin:10vh auto; }
 .signin h1 { text-align:center; } .signin input { width:100%; } .signin button { width:100%; margin-top:.6rem; }
 .tabs { display:flex; gap:.3rem; margin-bottom:1rem; } .tabs a { padding:.3rem .8rem; border:1px solid var(--line); border-radius:6px; background:#fff; }
 .tabs a.active { background:var(--accent); color:#fff; border-color:var(--accent); }
 .message { white-space:pre-wrap; word-break:break-word; }
+td[data-label] .label { display:none; }
+/* A phone: the menu takes its own row below the brand, and a list of alerts becomes one block
+   per alert, its message across the whole width, so it reads without scrolling sideways. */
+@media (max-width: 640px) {
+  header.top { flex-wrap:wrap; gap:.4rem 1rem; padding:.5rem 1rem; }
+  header.top .brand { flex:1; }
+  header.top nav { order:3; flex-basis:100%; }
+  main { padding:1rem 1rem 2rem; }
+  table.alerts thead { display:none; }
+  table.alerts tr { display:flex; flex-wrap:wrap; align-items:baseline; gap:.3rem .6rem; padding:.6rem .8rem; border-bottom:1px solid var(--line); }
+  table.alerts tr:last-child { border-bottom:0; }
+  table.alerts td { border:0; padding:0; }
+  table.alerts td.message { order:1; flex-basis:100%; }
+  table.alerts td[data-label] { order:2; color:var(--muted); font-size:12.5px; }
+  table.alerts td[data-label] .label { display:inline; }
+  table.alerts td.num { text-align:left; }
+}
 `;
 
 export const CONSOLE_JS = `
