@@ -105,7 +105,7 @@ describe("monitoring profile", () => {
     expect(result.status).toBe(0);
   });
 
-  it("has alert rules for consumer lag, DLQ growth, a degraded limiter and the usage journal that pass promtool's unit tests", () => {
+  it("has alert rules for consumer lag, DLQ growth, a degraded limiter, the usage journal and refused connections that pass promtool's unit tests", () => {
     const check = runPromtool("check", "rules", "alert-rules.yml");
     expect(check.status).toBe(0);
     const names = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
@@ -115,6 +115,7 @@ describe("monitoring profile", () => {
         "ApimonDeadLettersGrowing",
         "ApimonRateLimiterDegraded",
         "ApimonUsageJournalBacklog",
+        "ApimonEdgeRefusingConnections",
       ]),
     );
     const tests = runPromtool("test", "rules", "alert-rules.test.yml");

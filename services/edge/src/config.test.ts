@@ -14,6 +14,27 @@ describe("edge config", () => {
     });
   });
 
+  it("caps client connections by the open-files limit, a tenth per IP unless behind proxies", () => {
+    const { maxConnections, maxPerSource } = loadConfig(required).connections;
+    expect(maxConnections).toBeGreaterThanOrEqual(64);
+    expect(maxPerSource).toBe(Math.ceil(maxConnections / 10));
+    expect(loadConfig({ ...required, EDGE_MAX_CONNECTIONS: "1000" }).connections).toEqual({
+      maxConnections: 1000,
+      maxPerSource: 100,
+    });
+    expect(
+      loadConfig({ ...required, EDGE_MAX_CONNECTIONS: "1000", EDGE_TRUSTED_PROXY_HOPS: "1" }).connections,
+    ).toEqual({ maxConnections: 1000, maxPerSource: 0 });
+    expect(
+      loadConfig({ ...required, EDGE_TRUSTED_PROXY_HOPS: "1", EDGE_MAX_CONNECTIONS_PER_IP: "50" }).connections
+        .maxPerSource,
+    ).toBe(50);
+    expect(loadConfig({ ...required, EDGE_MAX_CONNECTIONS_PER_IP: "0" }).connections.maxPerSource).toBe(0);
+    expect(refusedVariables(() => loadConfig({ ...required, EDGE_MAX_CONNECTIONS: "0" }))).toEqual([
+      "EDGE_MAX_CONNECTIONS",
+    ]);
+  });
+
   it("takes a usage linger from 0 (send at once) to a minute", () => {
     expect(loadConfig({ ...required, USAGE_LINGER_MS: "0" }).usageLingerMs).toBe(0);
     expect(loadConfig({ ...required, USAGE_LINGER_MS: "60000" }).usageLingerMs).toBe(60_000);

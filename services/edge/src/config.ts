@@ -9,6 +9,7 @@ import {
   redisEnv,
 } from "@apimon/config";
 import { z } from "zod";
+import { type ConnectionLimits, defaultMaxConnections } from "./connection-limits";
 import type { EndpointPattern } from "./usage/endpoint";
 
 /** `[{"pattern": "^/files/.+$", "replacement": "/files/:path"}]`: extra endpoint normalisation rules. */
@@ -30,6 +31,19 @@ const endpointPatterns = z
       return z.NEVER;
     }
   });
+
+function connectionLimits(raw: {
+  EDGE_MAX_CONNECTIONS?: number;
+  EDGE_MAX_CONNECTIONS_PER_IP?: number;
+  EDGE_TRUSTED_PROXY_HOPS: number;
+  UPSTREAM_CONNECTIONS: number;
+}): ConnectionLimits {
+  const maxConnections = raw.EDGE_MAX_CONNECTIONS ?? defaultMaxConnections(raw.UPSTREAM_CONNECTIONS);
+  const maxPerSource =
+    raw.EDGE_MAX_CONNECTIONS_PER_IP ??
+    (raw.EDGE_TRUSTED_PROXY_HOPS > 0 ? 0 : Math.max(1, Math.ceil(maxConnections / 10)));
+  return { maxConnections, maxPerSource };
+}
 
 /** The edge's settings. Secrets are in here: never log this object. */
 export function loadConfig(env = process.env) {
@@ -65,6 +79,16 @@ export function loadConfig(env = process.env) {
       UPSTREAM_POOL_WAIT_MS: envTypes.positiveInt(5_000),
       /** One deadline for a whole exchange, slow uploads and slow readers included: then 504 or a cut. */
       EDGE_EXCHANGE_TIMEOUT_MS: envTypes.positiveInt(60_000),
+      /**
+       * Client connections open at once; beyond it new ones are closed at accept. Default: the
+       * open-files limit less the upstream pool and 512 kept for Kafka, Redis and the rest.
+       */
+      EDGE_MAX_CONNECTIONS: z.coerce.number().int().positive().optional(),
+      /**
+       * Client connections of one IPv4 address or IPv6 /64 at once; 0: no cap. Default: a tenth of
+       * EDGE_MAX_CONNECTIONS, or 0 behind trusted proxies (every connection comes from them).
+       */
+      EDGE_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().nonnegative().optional(),
       /** Requests of one API key in flight at once; more get 429. */
       EDGE_MAX_INFLIGHT_PER_KEY: envTypes.positiveInt(32),
       /** Largest request body; a larger one gets 413 without the rest being read. */
@@ -120,6 +144,7 @@ export function loadConfig(env = process.env) {
       poolWaitMs: raw.UPSTREAM_POOL_WAIT_MS,
     },
     exchangeTimeoutMs: raw.EDGE_EXCHANGE_TIMEOUT_MS,
+    connections: connectionLimits(raw),
     maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
     maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
     authFailuresPerMinute: raw.EDGE_AUTH_FAILURES_PER_MINUTE,

@@ -2,6 +2,7 @@ import { redactUrl } from "@apimon/config";
 import { runService } from "@apimon/http";
 import { createControlApp } from "./app";
 import { loadConfig } from "./config";
+import { limitConnections } from "./connection-limits";
 import { registryReadiness } from "./registry-readiness";
 import { type EdgeServer, startAdminServer, startEdgeServer } from "./server";
 import { createDataPlane, createKeyTable, createLimiting, createUsagePipeline } from "./wiring";
@@ -41,10 +42,21 @@ runService("edge", loadConfig, (context) => {
     ],
     start: async (admin) => {
       await plane.startReporting();
-      server = await startEdgeServer(plane.handler, { port: config.port, host, exchangeTimeoutMs });
+      server = await startEdgeServer(plane.handler, {
+        port: config.port,
+        host,
+        exchangeTimeoutMs,
+        configure: (client) => limitConnections(client, config.connections, { logger, registry }),
+      });
       const upstream = redactUrl(config.upstream.url);
       logger.info(
-        { port: server.port, adminPort: admin.port, upstream, instance: config.instanceId },
+        {
+          port: server.port,
+          adminPort: admin.port,
+          upstream,
+          instance: config.instanceId,
+          ...config.connections,
+        },
         "edge listening; loading the key registry",
       );
       await keys.start();

@@ -57,16 +57,30 @@ export function startAdminServer(
  */
 export function startEdgeServer(
   dataPlane: (req: IncomingMessage, res: ServerResponse) => void,
-  { port, host, exchangeTimeoutMs }: { port: number; host: string; exchangeTimeoutMs: number },
+  {
+    port,
+    host,
+    exchangeTimeoutMs,
+    configure,
+  }: {
+    port: number;
+    host: string;
+    exchangeTimeoutMs: number;
+    /** Called with the server before it listens (connection caps). */
+    configure?: (server: Server) => void;
+  },
 ): Promise<EdgeServer> {
   const server = createServer(
     // Bounded header size: oversize headers get node's own 431 before any of our code runs.
     // node's own clocks are backstops: a request must arrive whole within the exchange deadline
-    // (plus a second, so that the edge's own 504 comes first), its headers within 10 s.
+    // (plus a second, so that the edge's own 504 comes first), its headers within 10 s. node
+    // enforces both only when it sweeps its connections, every 30 s by default: every second,
+    // a connection that never sends its headers is closed soon after 10 s, not up to 40 s.
     {
       maxHeaderSize: 16 * 1024,
       requestTimeout: exchangeTimeoutMs + 1000,
       headersTimeout: Math.min(10_000, exchangeTimeoutMs + 1000),
+      connectionsCheckingInterval: 1000,
     },
     (req, res) => {
       if (isLiveness(req)) {
@@ -88,5 +102,6 @@ export function startEdgeServer(
   // Keep-alive sockets would hold close() open for their whole idle timeout; clients of a proxy
   // reuse connections heavily, so keep them a little longer than node's 5 s default.
   server.keepAliveTimeout = 10_000;
+  configure?.(server);
   return listen(server, port, host);
 }

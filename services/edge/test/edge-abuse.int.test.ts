@@ -592,3 +592,112 @@ describe("edge client address behind proxies", () => {
     }
   }, 120_000);
 });
+
+describe("edge under a flood of connections", () => {
+  /** A raw connection from `localAddress` that sends nothing; `closed` turns true when it ends. */
+  const idle = (url: string, localAddress: string) =>
+    new Promise<{ socket: net.Socket; closed: () => boolean; ended: Promise<void> }>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const socket = net.connect({ host: hostname, port: Number(port), localAddress });
+      openSockets.add(socket);
+      let closed = false;
+      const ended = new Promise<void>((done) =>
+        socket.once("close", () => {
+          closed = true;
+          done();
+        }),
+      );
+      socket.on("error", () => {});
+      // Read whatever the edge answers (a 408): a socket whose data is never read never ends.
+      socket.resume();
+      socket.once("connect", () => resolve({ socket, closed: () => closed, ended }));
+      socket.once("error", reject);
+    });
+
+  const refusedConnections = async (adminUrl: string, reason: string) => {
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith("edge_connections_refused_total{") && l.includes(`reason="${reason}"`));
+    return Number(line?.split(" ").pop() ?? 0);
+  };
+
+  it("holds a tenth of its connections per address and keeps serving, counted in Redis and on Kafka", async () => {
+    // Node closes connections that send no headers after 10 s here: the flood's must outlive the test's steps.
+    const guarded = await stack.startEdge({
+      EDGE_EXCHANGE_TIMEOUT_MS: "60000",
+      EDGE_MAX_CONNECTIONS: "40",
+      EDGE_MAX_CONNECTIONS_PER_IP: "10",
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const { key, id } = await stack.newKey({ minute: 100 });
+      const before = await getFrom("127.0.0.2", `${guarded.url}/api/users/1`, { "x-api-key": key }, agent);
+      expect(before.status).toBe(200);
+
+      // One address opens 200 connections: it keeps 10, the rest are closed at once.
+      const flood = await Promise.all(Array.from({ length: 200 }, () => idle(guarded.url, "127.0.0.3")));
+      await waitFor(() => flood.filter((c) => c.closed()).length === 190, {
+        timeoutMs: 5000,
+        what: "the flood's connections beyond ten to be closed",
+      });
+      expect(await refusedConnections(guarded.adminUrl, "source_full")).toBe(190);
+
+      // Three more addresses take ten each: with the flood's ten and the client's one, 41 would
+      // be open, so at least the last one is closed (more if this test's own probes of the edge
+      // still hold a connection), and so is a newcomer's.
+      const filling: Awaited<ReturnType<typeof idle>>[] = [];
+      for (const address of ["127.0.0.4", "127.0.0.5", "127.0.0.6"]) {
+        for (let i = 0; i < 10; i++) filling.push(await idle(guarded.url, address));
+      }
+      await waitFor(() => filling.some((c) => c.closed()), {
+        timeoutMs: 5000,
+        what: "a connection beyond the edge's 40 to be closed",
+      });
+      const newcomer = await idle(guarded.url, "127.0.0.7");
+      await newcomer.ended;
+      const fillersRefused = filling.filter((c) => c.closed()).length;
+      expect(await refusedConnections(guarded.adminUrl, "edge_full")).toBe(fillersRefused + 1);
+
+      // The client that was already connected is served: limited in Redis, recorded on Kafka.
+      const during = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http
+          .get(
+            `${guarded.url}/api/users/2`,
+            { headers: { "x-api-key": key }, localAddress: "127.0.0.2", agent },
+            resolve,
+          )
+          .on("error", reject);
+      });
+      during.resume();
+      expect(during.statusCode).toBe(200);
+      expect(during.headers["x-ratelimit-minute-remaining"]).toBe("98");
+      await waitFor(() => [...stack.usage.values()].filter((e) => e[0]?.apiKeyId === id).length === 2, {
+        what: "both calls' usage events",
+      });
+
+      // Once the flood ends, newcomers get in again.
+      for (const c of [...flood, ...filling]) c.socket.destroy();
+      await waitFor(
+        async () =>
+          (await getFrom("127.0.0.7", `${guarded.url}/api/users/3`, { "x-api-key": key }, new http.Agent()))
+            .status === 200,
+        { timeoutMs: 10_000, what: "a newcomer to be served after the flood" },
+      );
+    } finally {
+      agent.destroy();
+      await stack.stopEdge(guarded);
+    }
+  }, 120_000);
+
+  it("closes a connection that never sends its request soon after the headers timeout", async () => {
+    // The suite's edges: a 3 s exchange, so node's headers timeout is 4 s.
+    const silent = await idle(edge.url, "127.0.0.8");
+    // node checks its connections' clocks every second here (every 30 s by default).
+    await waitFor(() => silent.closed(), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: "the silent connection to be closed",
+    });
+  }, 30_000);
+});
