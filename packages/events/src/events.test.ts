@@ -11,6 +11,21 @@ describe("event contracts", () => {
     expect(topics.usageEvents.key(parsed)).toBe("7");
   });
 
+  it("keys an auth failure by its client source: an IPv6 client's /64 on one partition", () => {
+    const failure = (clientIp: string) =>
+      topics.authFailures.key({
+        id: newEventId(),
+        occurredAt: new Date(0).toISOString(),
+        reason: "invalid",
+        clientIp,
+        endpoint: "/",
+        method: "GET",
+      });
+    expect(failure("203.0.113.9")).toBe("203.0.113.9");
+    expect(failure("2001:db8:0:12:1::1")).toBe("2001:db8:0:12::/64");
+    expect(failure("2001:db8:0:12:ffff::2")).toBe("2001:db8:0:12::/64");
+  });
+
   it("rejects a usage event with a missing or mistyped field", () => {
     const { statusCode: _, ...missing } = usageEvent;
     expect(usageEventSchema.safeParse(missing).success).toBe(false);

@@ -1,3 +1,4 @@
+export { clientSource } from "./client-source";
 export { attemptDeliveryId, uuidV5 } from "./delivery-ids";
 export { newEventId } from "./ids";
 export {

@@ -38,7 +38,7 @@ export const usageEventSchema = z.object({
 });
 export type UsageEvent = z.infer<typeof usageEventSchema>;
 
-/** A refused authentication at the edge. Keyed by client IP. */
+/** A refused authentication at the edge. Keyed by client source (IPv4 address, IPv6 /64). */
 export const authFailureSchema = z.object({
   id: z.uuid(),
   occurredAt: isoTime,
@@ -47,6 +47,7 @@ export const authFailureSchema = z.object({
   apiKeyId: id.optional(),
   /** The first characters of a presented key, never the key itself. */
   keyPrefix: z.string().max(16).optional(),
+  /** The client's address; in a summary (`count`) of an IPv6 client, its /64 (`2001:db8:0:12::/64`). */
   clientIp: z.string().max(64),
   endpoint: z.string().max(512),
   method: z.string().max(16),

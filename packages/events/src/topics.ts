@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { clientSource } from "./client-source";
 import {
   alertSignalSchema,
   authFailureSchema,
@@ -49,7 +50,8 @@ export const topics = {
   authFailures: defineTopic({
     name: "auth.failures.v1",
     schema: authFailureSchema,
-    key: (e) => e.clientIp,
+    // One partition per source, so that one consumer sees every failure an IPv6 /64 made.
+    key: (e) => clientSource(e.clientIp),
     partitions: 6,
     cleanupPolicy: "delete",
     retentionMs: 7 * DAY_MS,

@@ -2,12 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { createLogger, Registry } from "@apimon/observability";
-import {
-  connectionSource,
-  defaultMaxConnections,
-  limitConnections,
-  openFilesLimit,
-} from "./connection-limits";
+import { defaultMaxConnections, limitConnections, openFilesLimit } from "./connection-limits";
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -28,19 +23,6 @@ describe("the default connection cap", () => {
     expect(defaultMaxConnections(128, LIMITS.replace("20000", "256  "))).toBe(64);
     expect(defaultMaxConnections(128, LIMITS.replace("20000", "1048576"))).toBe(65_536);
     expect(defaultMaxConnections(128, "no limits file")).toBe(10_000);
-  });
-});
-
-describe("connectionSource", () => {
-  it("counts IPv4 by address and IPv6 by its /64", () => {
-    expect(connectionSource("203.0.113.9")).toBe("203.0.113.9");
-    expect(connectionSource("::ffff:203.0.113.9")).toBe("203.0.113.9");
-    expect(connectionSource("2001:db8:0:12:aaaa::1")).toBe("2001:db8:0:12::/64");
-    expect(connectionSource("2001:DB8:0000:0012:bbbb:cccc:dddd:eeee")).toBe("2001:db8:0:12::/64");
-    expect(connectionSource("2001:db8::1")).toBe("2001:db8:0:0::/64");
-    expect(connectionSource("::1")).toBe("0:0:0:0::/64");
-    expect(connectionSource("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
-    expect(connectionSource(undefined)).toBe("unknown");
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import { clientSource } from "@apimon/events";
 import { counter, Gauge, type Logger, metric, type Registry } from "@apimon/observability";
 
 // Every client connection holds a file descriptor. Without a cap, a client that opens tens of
@@ -43,35 +44,10 @@ function readLimits(): string | undefined {
   }
 }
 
-/**
- * Whose connections count together: an IPv4 address, or an IPv6 /64 (one subscriber's prefix:
- * a client given a /64 could otherwise take a new address for each connection).
- */
-export function connectionSource(address: string | undefined): string {
-  if (address === undefined) return "unknown";
-  const zoneless = address.split("%")[0] as string;
-  if (zoneless.includes(".")) return zoneless.replace(/^::ffff:/i, "");
-  const [head = "", tail] = zoneless.toLowerCase().split("::");
-  const headGroups = head === "" ? [] : head.split(":");
-  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups =
-    tail === undefined
-      ? headGroups
-      : [
-          ...headGroups,
-          ...Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0"),
-          ...tailGroups,
-        ];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
-}
-
 export interface ConnectionLimits {
   /** Client connections the server holds at once; beyond it node closes new ones at accept. */
   maxConnections: number;
-  /** Connections one source (an IPv4 address or an IPv6 /64) holds at once; 0: no cap. */
+  /** Connections one source (an IPv4 address or an IPv6 /64, see clientSource) holds at once; 0: no cap. */
   maxPerSource: number;
 }
 
@@ -126,10 +102,10 @@ export function limitConnections(
 
   server.maxConnections = maxConnections;
   server.on("drop", (data?: { remoteAddress?: string }) =>
-    refuse("edge_full", connectionSource(data?.remoteAddress)),
+    refuse("edge_full", clientSource(data?.remoteAddress ?? "unknown")),
   );
   server.on("connection", (socket: Socket) => {
-    const source = connectionSource(socket.remoteAddress);
+    const source = clientSource(socket.remoteAddress ?? "unknown");
     const held = bySource.get(source) ?? 0;
     if (maxPerSource > 0 && held >= maxPerSource) {
       socket.destroy();

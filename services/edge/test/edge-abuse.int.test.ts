@@ -549,6 +549,53 @@ describe("edge under a flood of bad keys", () => {
   }, 180_000);
 });
 
+describe("edge under bad keys from an IPv6 client", () => {
+  it("counts its failures by its /64, whichever of its addresses each attempt comes from", async () => {
+    const behindOne = await stack.startEdge({
+      EDGE_TRUSTED_PROXY_HOPS: "1",
+      EDGE_AUTH_FAILURES_PER_MINUTE: "5",
+    });
+    try {
+      // All in one minute, so that exactly one limit applies.
+      const left = 60 - ((Date.now() / 1000) % 60);
+      if (left < 15) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+      const attempt = async (address: string, i: number) =>
+        (
+          await fetch(`${behindOne.url}/api/users/1`, {
+            headers: { "x-api-key": `ak_v6bad${i}xxxxxxxxxxxxxxxxxxx`, "x-forwarded-for": address },
+          })
+        ).status;
+      const statuses = [];
+      for (let i = 1; i <= 8; i++) statuses.push(await attempt(`2001:db8:0:12:${i.toString(16)}::1`, i));
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      // Another /64 has its own failures left.
+      expect(await attempt("2001:db8:0:99::1", 9)).toBe(401);
+
+      // The attempts that were checked are reported from their own addresses.
+      await waitFor(
+        () => stack.authFailures.filter((f) => f.clientIp.startsWith("2001:db8:0:12:")).length === 5,
+        {
+          what: "five auth-failure events from the /64",
+        },
+      );
+      expect(
+        stack.authFailures
+          .filter((f) => f.clientIp.startsWith("2001:db8:0:12:"))
+          .map((f) => f.clientIp)
+          .sort(),
+      ).toEqual([
+        "2001:db8:0:12:1::1",
+        "2001:db8:0:12:2::1",
+        "2001:db8:0:12:3::1",
+        "2001:db8:0:12:4::1",
+        "2001:db8:0:12:5::1",
+      ]);
+    } finally {
+      await stack.stopEdge(behindOne);
+    }
+  }, 120_000);
+});
+
 describe("edge client address behind proxies", () => {
   it("takes the client IP from the trusted hop, never from what the client wrote", async () => {
     const behindOne = await stack.startEdge({ EDGE_TRUSTED_PROXY_HOPS: "1" });

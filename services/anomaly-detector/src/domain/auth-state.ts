@@ -1,4 +1,4 @@
-import type { AlertSignal, AuthFailure } from "@apimon/events";
+import { type AlertSignal, type AuthFailure, clientSource } from "@apimon/events";
 import { Condition, checkQuiet, evaluate, isIdle, type Verdict } from "./condition";
 import { fingerprint } from "./fingerprint";
 import { judgeUnauthorized } from "./rules";
@@ -48,23 +48,25 @@ export class AuthFailureState {
       ips = new Map();
       this.ips.set(partition, ips);
     }
-    let ip = ips.get(failure.clientIp);
+    // An IPv6 client can take a new address of its /64 for every attempt: they count together.
+    const source = clientSource(failure.clientIp);
+    let ip = ips.get(source);
     if (ip === undefined) {
       ip = { failures: new SlidingCounter(windowMs, bucketMs(t.windowSeconds)) };
       this.evictLeastRecent(ips);
     } else {
-      ips.delete(failure.clientIp); // re-inserted below: the Map's order is the order of last failure
+      ips.delete(source); // re-inserted below: the Map's order is the order of last failure
     }
-    ips.set(failure.clientIp, ip);
+    ips.set(source, ip);
     ip.failures.resize(windowMs);
     ip.failures.add(at, false, failure.count ?? 1);
-    const fromIp = judgeUnauthorized(ip.failures.total, t, `client ${failure.clientIp}`);
+    const fromIp = judgeUnauthorized(ip.failures.total, t, `client ${source}`);
     if (fromIp !== null || ip.condition !== undefined) {
       ip.condition ??= new Condition(
         "unauthorized_access",
-        fingerprint("unauthorized_access", { clientIp: failure.clientIp }),
-        { clientIp: failure.clientIp },
-        `client ${failure.clientIp}`,
+        fingerprint("unauthorized_access", { clientIp: source }),
+        { clientIp: source },
+        `client ${source}`,
       );
       this.run(this.activeFor(partition), ip.condition, fromIp, at, s, out);
     }

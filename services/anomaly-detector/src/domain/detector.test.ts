@@ -146,6 +146,17 @@ describe("anomaly detector rules over event streams", () => {
     ).toEqual([]);
   });
 
+  it("unauthorized_access: an IPv6 client's addresses count together by their /64", () => {
+    const d = setup();
+    const rotating = Array.from({ length: 6 }, (_, i) =>
+      failure(T0 + i, { clientIp: `2001:db8:0:12:${(i + 1).toString(16)}::1` }),
+    );
+    expect(d.auth(rotating)).toEqual(["firing critical unauthorized_access:ip=2001:db8:0:12::/64"]);
+    // Another /64 and an IPv4 client are counted apart.
+    expect(d.auth([failure(T0 + 10, { clientIp: "2001:db8:0:13::1" })])).toEqual([]);
+    expect(d.auth([failure(T0 + 11, { clientIp: "203.0.113.9" })])).toEqual([]);
+  });
+
   it("rate_limit_approaching: warns once per window at 80 % and resolves when the window resets", () => {
     const d = setup();
     const at = (ms: number, remaining: number) =>

@@ -20,6 +20,20 @@ describe("failed authentications per IP and minute", () => {
     expect(limit.size()).toBe(0);
   });
 
+  it("counts an IPv6 client's addresses together by their /64", () => {
+    const limit = createAuthFailureLimit({ perMinute: 3 });
+    for (let i = 1; i <= 3; i++) {
+      const address = `2001:db8:0:12:${i}::1`;
+      expect(limit.refuses(address, T0 + i, endpoint, "GET")).toBe(false);
+      limit.failed(address, T0 + i);
+    }
+    expect(limit.refuses("2001:db8:0:12:ffff::9", T0 + 10, endpoint, "GET")).toBe(true);
+    expect(limit.refuses("2001:db8:0:13::1", T0 + 10, endpoint, "GET")).toBe(false);
+    expect(limit.takeEnded(T0 + 60_000)).toEqual([
+      { clientIp: "2001:db8:0:12::/64", minuteStartMs: T0, refused: 1, path: "/api/users", method: "GET" },
+    ]);
+  });
+
   it("starts every minute afresh", () => {
     const limit = createAuthFailureLimit({ perMinute: 1 });
     limit.failed("10.0.0.1", T0);

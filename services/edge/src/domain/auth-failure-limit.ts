@@ -1,7 +1,11 @@
 // Failed authentications per client IP and minute. An IP that used up its failures for the
 // minute is refused before its key is hashed, and its refusals are counted rather than each sent
-// as an event: one summary per IP and minute goes out once the minute has ended. The table is
-// bounded: past `maxIps` the least recently failing IP is forgotten (its summary, if any, is kept).
+// as an event: one summary per IP and minute goes out once the minute has ended. An "IP" is a
+// client source: an IPv4 address or an IPv6 /64, whose addresses a client can change at will.
+// The table is bounded: past `maxIps` the least recently failing IP is forgotten (its summary, if
+// any, is kept).
+
+import { clientSource } from "@apimon/events";
 
 const MINUTE_MS = 60_000;
 
@@ -16,6 +20,7 @@ interface IpFailures {
 
 /** Refusals of one IP in one minute, reported once the minute has ended. */
 export interface RefusalSummary {
+  /** The source: an IPv4 address, or an IPv6 /64 such as `2001:db8:0:12::/64`. */
   clientIp: string;
   minuteStartMs: number;
   refused: number;
@@ -25,10 +30,10 @@ export interface RefusalSummary {
 }
 
 export interface AuthFailureLimit {
-  /** True when `ip` has no failures left this minute; the refusal is counted. */
-  refuses(ip: string, nowMs: number, path: string, method: string): boolean;
-  /** Counts one failed authentication of `ip`. */
-  failed(ip: string, nowMs: number): void;
+  /** True when the address' source has no failures left this minute; the refusal is counted. */
+  refuses(address: string, nowMs: number, path: string, method: string): boolean;
+  /** Counts one failed authentication of the address' source. */
+  failed(address: string, nowMs: number): void;
   /** Summaries of the minutes that ended before `nowMs`, each once; forgets those minutes. */
   takeEnded(nowMs: number): RefusalSummary[];
   /** IPs tracked (bounded by `maxIps`). */
@@ -54,8 +59,8 @@ export function createAuthFailureLimit({
   });
 
   return {
-    refuses(ip, nowMs, path, method) {
-      const state = ips.get(ip);
+    refuses(address, nowMs, path, method) {
+      const state = ips.get(clientSource(address));
       if (state === undefined || state.minute !== Math.floor(nowMs / MINUTE_MS)) return false;
       if (state.failures < perMinute) return false;
       if (state.refused === 0) {
@@ -65,7 +70,8 @@ export function createAuthFailureLimit({
       state.refused += 1;
       return true;
     },
-    failed(ip, nowMs) {
+    failed(address, nowMs) {
+      const ip = clientSource(address);
       const minute = Math.floor(nowMs / MINUTE_MS);
       let state = ips.get(ip);
       if (state !== undefined && state.minute !== minute) {
