@@ -6,12 +6,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createKeysClient, seedDemo } from "@apimon/client";
 import { secureBrokerAccess } from "@apimon/kafka";
 import { infraConfig, infraDown, infraUp, kafkaRuntimeDir, repoDir } from "./lib/infra";
-import { services } from "./lib/services";
+import { servicePorts, services } from "./lib/services";
 
 const colors = [36, 33, 35, 32, 34, 91, 96, 93];
 // STACK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead of the built dist/ files
@@ -58,6 +59,28 @@ async function waitReady(port: number, child: ChildProcess, timeoutMs = readyTim
   throw new Error(`not ready after ${timeoutMs} ms`);
 }
 
+/** Whether this process could listen on the port on every interface, as the services do. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The services' ports another program holds: checked before anything starts, so that a port in
+ * use stops the run naming the variable to change, rather than with one service's listen error
+ * after the others started.
+ */
+async function takenPorts(): Promise<{ port: number; service: string; variable: string }[]> {
+  const taken = [];
+  for (const { service, port } of servicePorts()) {
+    if (!(await portIsFree(port()))) taken.push({ port: port(), service, variable: port.variable });
+  }
+  return taken;
+}
+
 /** A development secret, made once per checkout and kept in .runtime/dev-secrets.json. */
 function devSecret(name: string): string {
   const file = join(repoDir, ".runtime", "dev-secrets.json");
@@ -71,6 +94,17 @@ function devSecret(name: string): string {
 }
 
 async function main(): Promise<void> {
+  const taken = await takenPorts();
+  if (taken.length > 0) {
+    for (const { port, service, variable } of taken) {
+      out(`stack: port ${port} (${service}, ${variable}) is in use by another program`);
+    }
+    out(
+      "stack: nothing was started. Stop what holds it (another `pnpm start`?), or give the service " +
+        `another port: ${taken.map((t) => `${t.variable}=<port>`).join(" ")} pnpm start`,
+    );
+    process.exit(1);
+  }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: infraConfig.databaseUrl,

@@ -1,16 +1,23 @@
-// The services `pnpm start` runs, in start order. Each service's issue adds its entry here and
+// The services `pnpm start` runs, in start order. A new service adds its entry here and
 // in docker-compose.yml.
+/** A port a service listens on: the value of `variable`, or its default. */
+export interface PortSetting {
+  (): number;
+  readonly variable: string;
+}
+
 export interface ServiceEntry {
   name: string;
   /** Built entry point, relative to the repo. */
   entry: string;
   /** Its port. */
-  port: () => number;
+  port: PortSetting;
   /** Where its /readyz answers, when not on `port`. */
-  readyPort?: () => number;
+  readyPort?: PortSetting;
 }
 
-const envPort = (name: string, fallback: number) => () => Number(process.env[name] ?? fallback);
+const envPort = (variable: string, fallback: number): PortSetting =>
+  Object.assign(() => Number(process.env[variable] ?? fallback), { variable });
 
 export const services: ServiceEntry[] = [
   {
@@ -40,3 +47,10 @@ export const services: ServiceEntry[] = [
   },
   { name: "console", entry: "services/console/dist/main.js", port: envPort("CONSOLE_PORT", 8087) },
 ];
+
+/** Every port of every service, with the service's name. */
+export function servicePorts(): { service: string; port: PortSetting }[] {
+  return services.flatMap((s) =>
+    (s.readyPort ? [s.port, s.readyPort] : [s.port]).map((port) => ({ service: s.name, port })),
+  );
+}

@@ -1,6 +1,7 @@
 // `pnpm start`'s runner, end to end on the real infrastructure: migrations into an empty
 // database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM
 // (a second one included).
+import { createServer } from "node:net";
 import {
   createTestDatabase,
   spawnTsx,
@@ -101,4 +102,29 @@ describe("pnpm start (scripts/stack.ts)", () => {
     await expect(fetch(`http://127.0.0.1:${keysPort}/healthz`)).rejects.toThrow();
     // Nine services start from source; the wait for them alone may take 90 s on a busy machine.
   }, 180_000);
+
+  it("starts nothing when another program holds a service's port, and names the variable", async () => {
+    const ports = await freeStackPorts();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(Number(ports.CONSOLE_PORT), "127.0.0.1", resolve));
+    try {
+      const stack = spawnTsx("scripts/stack.ts", {
+        ...process.env,
+        ...ports,
+        STACK_FROM_SOURCE: "1",
+        DATABASE_URL: db.url,
+      });
+      expect(await stack.exited).toBe(1);
+      expect(stack.output()).toContain(
+        `stack: port ${ports.CONSOLE_PORT} (console, CONSOLE_PORT) is in use by another program`,
+      );
+      expect(stack.output()).toContain("CONSOLE_PORT=<port> pnpm start");
+      // Before the infrastructure, the migrations or any service.
+      expect(stack.output()).not.toContain("infra:");
+      expect(stack.output()).not.toContain("migrating");
+      await expect(fetch(`http://127.0.0.1:${ports.KEYS_PORT}/healthz`)).rejects.toThrow();
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 });

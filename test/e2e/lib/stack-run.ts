@@ -1,23 +1,11 @@
 // Helpers of the tests that run `pnpm start`'s runner (scripts/stack.ts) itself.
 import { freePort, waitFor } from "@apimon/testkit";
+import { servicePorts } from "../../../scripts/lib/services";
 
 /** A free port for every service the stack runs, as the variables it reads them from. */
 export async function freeStackPorts(): Promise<Record<string, string>> {
   const ports: Record<string, string> = {};
-  for (const name of [
-    "DEMO_UPSTREAM_PORT",
-    "KEYS_PORT",
-    "USAGE_RECORDER_PORT",
-    "KEY_STATS_PORT",
-    "DETECTOR_PORT",
-    "ALERTS_PORT",
-    "NOTIFIER_PORT",
-    "EDGE_PORT",
-    "EDGE_ADMIN_PORT",
-    "CONSOLE_PORT",
-  ]) {
-    ports[name] = String(await freePort());
-  }
+  for (const { port } of servicePorts()) ports[port.variable] = String(await freePort());
   return ports;
 }
 
