@@ -110,6 +110,7 @@ interface Key {
   name: string;
   key?: string;
   isActive: boolean;
+  state: string;
   rateLimits: { minute: number; hour: number; day: number };
 }
 
@@ -152,7 +153,7 @@ describe("apimon CLI", () => {
       "USER",
       "NAME",
       "PREFIX",
-      "ACTIVE",
+      "STATE",
       "MINUTE",
       "HOUR",
       "DAY",
@@ -204,8 +205,16 @@ describe("apimon CLI", () => {
     const rotated = await json<Key>(["keys", "rotate", String(created.id), "--grace", "0"]);
     expect(rotated.key).toMatch(/^ak_/);
     expect(rotated.key).not.toBe(created.key);
-    expect((await json<Key>(["keys", "deactivate", String(rotated.id)])).isActive).toBe(false);
-    expect((await json<Key>(["keys", "activate", String(rotated.id)])).isActive).toBe(true);
+    // No grace: the old key is refused from now on, and says so.
+    expect((await json<Key>(["keys", "get", String(created.id)])).state).toBe("expired");
+    expect(await json<Key>(["keys", "deactivate", String(rotated.id)])).toMatchObject({
+      isActive: false,
+      state: "deactivated",
+    });
+    expect(await json<Key>(["keys", "activate", String(rotated.id)])).toMatchObject({
+      isActive: true,
+      state: "active",
+    });
   });
 
   it("runs as a process for every command group, with --json output and error exits", async () => {

@@ -42,6 +42,7 @@ const key: ApiKeyView = {
   description: null,
   prefix: "ak_Xy12abcd",
   isActive: true,
+  state: "active",
   rateLimits: { minute: 100, hour: 1000, day: 10000 },
   expiresAt: null,
   createdAt: NOW.toISOString(),
@@ -541,12 +542,13 @@ describe("keys pages", () => {
     expect(res.text).toMatch(/<select id="k-user" name="userId"><option value="2" selected>/);
   });
 
-  it("shows a key past its expiry (a rotated key after its grace) as expired, not on", async () => {
-    const retired = { ...key, id: 12, expiresAt: "2026-12-03T11:59:59.000Z" };
-    const retiring = { ...key, id: 13, expiresAt: "2026-12-03T12:00:01.000Z" };
+  it("shows each key's state as the keys API gives it: on, off, or expired (a rotated key after its grace)", async () => {
+    const retired: ApiKeyView = { ...key, id: 12, expiresAt: "2026-12-03T11:59:59.000Z", state: "expired" };
+    const retiring: ApiKeyView = { ...key, id: 13, expiresAt: "2026-12-03T12:00:01.000Z", state: "active" };
+    const off: ApiKeyView = { ...key, isActive: false, state: "deactivated" };
     const t = build({
       keys: {
-        listKeys: async () => ({ items: [retired, retiring, { ...key, isActive: false }], nextCursor: null }),
+        listKeys: async () => ({ items: [retired, retiring, off], nextCursor: null }),
         getKey: async () => retired,
       } as unknown as Partial<KeysClient>,
     });

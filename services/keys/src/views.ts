@@ -1,6 +1,6 @@
 import type { ApiKey, User } from "@apimon/db";
 import { z } from "zod";
-import { effectiveRateLimits, type RateLimits } from "./domain/key-policy";
+import { effectiveRateLimits, KEY_STATES, keyState, type RateLimits } from "./domain/key-policy";
 import { GRANULARITIES } from "./domain/usage-range";
 
 // What the API answers: camelCase, ISO-8601 UTC times, and never the key material
@@ -26,6 +26,11 @@ const keySummaryShape = {
   description: z.string().nullable(),
   prefix: z.string().describe("The key's first characters, for recognising it"),
   isActive: z.boolean(),
+  state: z
+    .enum(KEY_STATES)
+    .describe(
+      "What the edge does with the key now: accepts it (active), or answers 403 because it was deactivated or has expired",
+    ),
   rateLimits: rateLimitsSchema,
   expiresAt: time.nullable(),
   createdAt: time,
@@ -106,8 +111,8 @@ export function userView(user: User): z.output<typeof userSchema> {
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
 }
 
-/** The fields answered with a new key (creation and rotation). */
-export function keySummaryView(key: ApiKey, defaults: RateLimits) {
+/** The fields answered with a new key (creation and rotation); `state` as of `now`. */
+export function keySummaryView(key: ApiKey, defaults: RateLimits, now: Date) {
   return {
     id: key.id,
     userId: key.userId,
@@ -115,6 +120,7 @@ export function keySummaryView(key: ApiKey, defaults: RateLimits) {
     description: key.description,
     prefix: key.keyPrefix,
     isActive: key.isActive,
+    state: keyState(key, now),
     rateLimits: effectiveRateLimits(key, defaults),
     expiresAt: iso(key.expiresAt),
     createdAt: key.createdAt.toISOString(),
@@ -122,9 +128,9 @@ export function keySummaryView(key: ApiKey, defaults: RateLimits) {
 }
 
 /** A key with its usage and history, as reads and updates answer it. */
-export function keyView(key: ApiKey, defaults: RateLimits): z.output<typeof keySchema> {
+export function keyView(key: ApiKey, defaults: RateLimits, now: Date): z.output<typeof keySchema> {
   return {
-    ...keySummaryView(key, defaults),
+    ...keySummaryView(key, defaults, now),
     // A count beyond 2^53 would take millennia at any plausible rate; JSON numbers suffice.
     usageCount: Number(key.usageCount),
     lastUsed: iso(key.lastUsed),

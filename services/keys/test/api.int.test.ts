@@ -220,6 +220,7 @@ describe("API keys", () => {
       description: null,
       prefix: key.slice(0, 11),
       isActive: true,
+      state: "active",
       rateLimits: DEFAULT_LIMITS,
       expiresAt: null,
     };
@@ -307,13 +308,20 @@ describe("API keys", () => {
       expect(res.status).toBe(200);
       return res.body.items.map((k: { name: string }) => k.name);
     };
+    const states = async () => {
+      const res = await call("GET", `/api/v1/keys?userId=${owner.id}`);
+      return res.body.items.map((k: { name: string; state: string }) => `${k.name} ${k.state}`);
+    };
     expect(await names(`userId=${owner.id}`)).toEqual(["live", "off", "expiring"]);
     expect(await names(`userId=${owner.id}&active=true`)).toEqual(["live", "expiring"]);
     expect(await names(`userId=${owner.id}&active=false`)).toEqual(["off"]);
+    expect(await states()).toEqual(["live active", "off deactivated", "expiring active"]);
 
     now = new Date(now.getTime() + 120_000); // the expiring key has expired
     expect(await names(`userId=${owner.id}&active=true`)).toEqual(["live"]);
     expect(await names(`userId=${owner.id}&active=false`)).toEqual(["off", "expiring"]);
+    expect(await states()).toEqual(["live active", "off deactivated", "expiring expired"]);
+    expect((await call("GET", `/api/v1/keys/${expiring.id}`)).body.state).toBe("expired");
 
     const first = await call("GET", `/api/v1/keys?userId=${owner.id}&limit=2`);
     expect(first.body.items.map((k: { id: number }) => k.id)).toEqual([live.id, off.id]);
@@ -396,6 +404,7 @@ describe("API keys", () => {
       description: "svc",
       prefix: res.body.key.slice(0, 11),
       isActive: true,
+      state: "active",
       rateLimits: { minute: 100, hour: 42, day: 10000 },
       expiresAt: null,
       createdAt: ISO,
@@ -404,7 +413,11 @@ describe("API keys", () => {
     expect(res.body.key).not.toBe(old.key);
 
     const oldNow = await call("GET", `/api/v1/keys/${old.id}`);
-    expect(oldNow.body).toMatchObject({ isActive: true, expiresAt: "2030-06-01T13:00:00.000Z" });
+    expect(oldNow.body).toMatchObject({
+      isActive: true,
+      state: "active",
+      expiresAt: "2030-06-01T13:00:00.000Z",
+    });
     const successor = await call("GET", `/api/v1/keys/${res.body.id}`);
     expect(successor.body).toMatchObject({ rotatedFromId: old.id, expiresAt: null });
     const stored = await db.prisma.apiKey.findUniqueOrThrow({ where: { id: res.body.id } });

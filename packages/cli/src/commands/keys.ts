@@ -21,7 +21,8 @@ const KEY_COLUMNS: Column<ApiKeyView>[] = [
   { header: "USER", value: (k) => k.userId },
   { header: "NAME", value: (k) => k.name },
   { header: "PREFIX", value: (k) => k.prefix },
-  { header: "ACTIVE", value: (k) => (k.isActive ? "yes" : "no") },
+  // What the edge does with the key now: active, deactivated or expired.
+  { header: "STATE", value: (k) => k.state },
   { header: "MINUTE", value: (k) => k.rateLimits.minute },
   { header: "HOUR", value: (k) => k.rateLimits.hour },
   { header: "DAY", value: (k) => k.rateLimits.day },

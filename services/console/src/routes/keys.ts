@@ -89,11 +89,9 @@ function plaintextCard(key: ApiKeyView) {
 <p class="small">Key #${key.id} · ${key.name} · prefix <code>${key.prefix}</code> · <a href="/keys/${key.id}">usage and settings</a></p></div>`;
 }
 
-/** What the edge does with a key now: accepts it ("on"), or refuses it as deactivated or expired. */
-function keyState(key: Pick<ApiKeyView, "isActive" | "expiresAt">, now: Date): "on" | "off" | "expired" {
-  if (!key.isActive) return "off";
-  return key.expiresAt !== null && Date.parse(key.expiresAt) <= now.getTime() ? "expired" : "on";
-}
+/** The keys API's word for what the edge does with a key now, as the badge says it. */
+const KEY_BADGES = { active: "on", deactivated: "off", expired: "expired" } as const;
+const keyBadge = (key: Pick<ApiKeyView, "state">) => badge(KEY_BADGES[key.state]);
 
 function keysPage(
   csrf: string,
@@ -103,7 +101,6 @@ function keysPage(
     nextCursor: string | null;
     userId?: string;
     cursor?: string;
-    now: Date;
   },
   opts: {
     notice?: string;
@@ -133,7 +130,7 @@ ${
         (
           k,
         ) => html`<tr data-key-id="${k.id}"><td><a href="/keys/${k.id}">${k.id}</a></td><td><a href="/keys/${k.id}">${k.name}</a></td><td class="mono">${k.prefix}</td>
-<td>${userName.get(k.userId) ?? `#${k.userId}`}</td><td>${badge(keyState(k, data.now))}</td><td class="num">${limitsText(k)}</td>
+<td>${userName.get(k.userId) ?? `#${k.userId}`}</td><td>${keyBadge(k)}</td><td class="num">${limitsText(k)}</td>
 <td class="num">${k.usageCount ?? 0}</td><td>${time(k.lastUsed)}</td>
 <td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
 <form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
@@ -189,12 +186,11 @@ interface KeyPageData {
   usage: KeyUsageView;
   /** Absent when the keys API did not answer for the user; the page then shows the user's id. */
   owner?: UserView;
-  now: Date;
 }
 
 function keyPage(
   csrf: string,
-  { key, usage, owner, now }: KeyPageData,
+  { key, usage, owner }: KeyPageData,
   range: UsageRange,
   opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
 ) {
@@ -202,7 +198,7 @@ function keyPage(
   return page(
     { title: key.name, section: "/keys", csrf, charts: true },
     html`<p><a href="/keys">« Keys</a></p>
-<h1>${key.name} <span class="mono muted">${key.prefix}</span> ${badge(keyState(key, now))}</h1>
+<h1>${key.name} <span class="mono muted">${key.prefix}</span> ${keyBadge(key)}</h1>
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
 ${rangeTabs(`/keys/${key.id}`, range)}
@@ -259,7 +255,6 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       nextCursor: list.nextCursor,
       userId: uid === undefined ? undefined : String(uid),
       cursor,
-      now: clock(),
     };
   }
 
@@ -268,7 +263,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     const keyAnswer = known ? Promise.resolve(known) : keys.getKey(id);
     const ownerAnswer = keyAnswer.then((k) => keys.getUser(k.userId)).catch(() => undefined);
     const [key, usage, owner] = await Promise.all([keyAnswer, usageOf(id, range), ownerAnswer]);
-    return { key, usage, owner, now: clock() };
+    return { key, usage, owner };
   }
 
   async function usageOf(id: number, range: UsageRange) {

@@ -21,9 +21,21 @@ export function effectiveRateLimits(key: RateLimitOverrides, defaults: RateLimit
   };
 }
 
-/** Whether the edge accepts a key at `now`: active and not yet expired (the edge's own rule). */
+export const KEY_STATES = ["active", "deactivated", "expired"] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+/**
+ * What the edge does with a key at `now` (its own rule): accepts it while it is active and not yet
+ * expired, refuses it as deactivated or as expired otherwise.
+ */
+export function keyState(key: { isActive: boolean; expiresAt: Date | null }, now: Date): KeyState {
+  if (!key.isActive) return "deactivated";
+  return key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime() ? "expired" : "active";
+}
+
+/** Whether the edge accepts a key at `now`. */
 export function isKeyUsable(key: { isActive: boolean; expiresAt: Date | null }, now: Date): boolean {
-  return key.isActive && (key.expiresAt === null || key.expiresAt.getTime() > now.getTime());
+  return keyState(key, now) === "active";
 }
 
 /**

@@ -124,7 +124,7 @@ export function createKeyRoutes({
       c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
       // The only response that ever carries the plaintext: keep it out of every cache.
       c.header("Cache-Control", "no-store");
-      return c.json({ key: plaintext, ...keySummaryView(key, defaults) }, 201);
+      return c.json({ key: plaintext, ...keySummaryView(key, defaults, clock()) }, 201);
     },
   );
 
@@ -153,7 +153,10 @@ export function createKeyRoutes({
         take: query.limit + 1,
       });
       const page = toPage(rows, query.limit);
-      return c.json({ items: page.items.map((key) => keyView(key, defaults)), nextCursor: page.nextCursor });
+      return c.json({
+        items: page.items.map((key) => keyView(key, defaults, now)),
+        nextCursor: page.nextCursor,
+      });
     },
   );
 
@@ -170,7 +173,7 @@ export function createKeyRoutes({
     async (c) => {
       const key = await prisma.apiKey.findUnique({ where: { id: pathId(c) } });
       if (!key) throw notFound("API key not found");
-      return c.json(keyView(key, defaults));
+      return c.json(keyView(key, defaults, clock()));
     },
   );
 
@@ -212,7 +215,7 @@ export function createKeyRoutes({
         return updated;
       });
       c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
-      return c.json(keyView(key, defaults));
+      return c.json(keyView(key, defaults, clock()));
     },
   );
 
@@ -282,7 +285,7 @@ export function createKeyRoutes({
       );
       c.header("Cache-Control", "no-store");
       return c.json(
-        { key: plaintext, ...keySummaryView(key, defaults), rotatedFromId: key.rotatedFromId },
+        { key: plaintext, ...keySummaryView(key, defaults, clock()), rotatedFromId: key.rotatedFromId },
         201,
       );
     },
