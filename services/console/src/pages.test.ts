@@ -556,7 +556,12 @@ describe("keys pages", () => {
     const stateOf = (id: number) =>
       new RegExp(`<tr data-key-id="${id}">[\\s\\S]*?<span class="badge (\\w+)">`).exec(list)?.[1];
     expect([stateOf(12), stateOf(13), stateOf(9)]).toEqual(["expired", "on", "off"]);
-    expect((await t.get("/keys/12")).text).toContain('<span class="badge expired">expired</span></h1>');
+    const expiredPage = (await t.get("/keys/12")).text;
+    expect(expiredPage).toContain('<span class="badge expired">expired</span></h1>');
+    // The keys service would refuse to rotate it: no Rotate button.
+    expect(expiredPage).not.toContain('action="/keys/12/rotate"');
+    // An active key's page offers it.
+    expect((await build().get("/keys/9")).text).toContain('action="/keys/9/rotate"');
   });
 
   it("names the key's owner, as text, and falls back to the user's id", async () => {

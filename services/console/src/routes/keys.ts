@@ -213,7 +213,12 @@ ${usageCharts(usage, range)}
 ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotatedFromId}">#${key.rotatedFromId}</a></dd>` : ""}
 </dl>
 <div class="actions spaced">
-<form method="post" action="/keys/${key.id}/rotate" data-confirm="Rotate this key? The old key keeps working for the grace period.">${csrfField(csrf)}<button type="submit" class="secondary">Rotate</button></form>
+${
+  // The keys service rotates only a key the edge accepts.
+  key.state === "active"
+    ? html`<form method="post" action="/keys/${key.id}/rotate" data-confirm="Rotate this key? The old key keeps working for the grace period.">${csrfField(csrf)}<button type="submit" class="secondary">Rotate</button></form>`
+    : ""
+}
 <form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
 </div></div>
 <div class="card"><h2>Edit</h2>
