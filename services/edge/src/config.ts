@@ -40,8 +40,7 @@ function connectionLimits(raw: {
 }): ConnectionLimits {
   const maxConnections = raw.EDGE_MAX_CONNECTIONS ?? defaultMaxConnections(raw.UPSTREAM_CONNECTIONS);
   const maxPerSource =
-    raw.EDGE_MAX_CONNECTIONS_PER_IP ??
-    (raw.EDGE_TRUSTED_PROXY_HOPS > 0 ? 0 : Math.max(1, Math.ceil(maxConnections / 10)));
+    raw.EDGE_MAX_CONNECTIONS_PER_IP ?? (raw.EDGE_TRUSTED_PROXY_HOPS > 0 ? 0 : Math.ceil(maxConnections / 10));
   return { maxConnections, maxPerSource };
 }
 

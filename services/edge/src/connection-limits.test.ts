@@ -43,7 +43,7 @@ describe("limitConnections on a real server", () => {
     port = (server.address() as AddressInfo).port;
   };
 
-  /** A connection from that local address; resolves when the server has closed it or after a moment. */
+  /** A connection from that local address, once connected; `closed` settles when it ends. */
   const connect = (localAddress: string) =>
     new Promise<{ socket: net.Socket; closed: Promise<void> }>((resolve, reject) => {
       const socket = net.connect({ host: "127.0.0.1", port, localAddress });

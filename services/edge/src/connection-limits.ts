@@ -60,7 +60,7 @@ export function limitConnections(
   server: Server,
   { maxConnections, maxPerSource }: ConnectionLimits,
   { logger, registry, clock = Date.now }: { logger: Logger; registry?: Registry; clock?: () => number },
-): { open(): number } {
+): void {
   const log = logger.child({ component: "connections" });
   const refused = counter(
     registry,
@@ -121,5 +121,4 @@ export function limitConnections(
       else bySource.set(source, left);
     });
   });
-  return { open: () => open };
 }
