@@ -1,3 +1,4 @@
+import type { AlertReportView } from "@apimon/client";
 import type { AlertDetail, AlertRow, AlertsApi, DeliveryRow } from "../alerts-api";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
 import { type Column, pageResult, type Result, record, recordResult, table } from "../output";
@@ -40,6 +41,28 @@ const TIMELINE_COLUMNS: Column<AlertDetail["timeline"][number]>[] = [
   { header: "NOTE", value: (e) => e.note },
 ];
 
+const REPORT_KEY_COLUMNS: Column<AlertReportView["byApiKey"][number]>[] = [
+  { header: "KEY", value: (k) => k.apiKeyId },
+  { header: "ALERTS", value: (k) => k.count },
+];
+
+/** The types of a day's alerts that happened, busiest first: "response_time 2, error_rate 1". */
+function dayTypes(byType: Record<string, number | undefined>): string {
+  return Object.entries(byType)
+    .filter((entry): entry is [string, number] => (entry[1] ?? 0) > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, count]) => `${type} ${count}`)
+    .join(", ");
+}
+
+const REPORT_DAY_COLUMNS: Column<AlertReportView["byDay"][number]>[] = [
+  { header: "DAY", value: (d) => d.day },
+  { header: "ALERTS", value: (d) => d.count },
+  { header: "WARNING", value: (d) => d.bySeverity.warning ?? 0 },
+  { header: "CRITICAL", value: (d) => d.bySeverity.critical ?? 0 },
+  { header: "TYPES", value: (d) => dayTypes(d.byType) },
+];
+
 const OPTIONS = {
   ...PAGE_OPTIONS,
   type: { type: "string" },
@@ -64,6 +87,24 @@ function detailResult(alert: AlertDetail): Result {
         "",
         "deliveries",
         table(deliveries ?? [], DELIVERY_COLUMNS),
+      ].join("\n"),
+  };
+}
+
+/** The totals as fields, then the keys and the days as tables (a key of "-": alerts about no key). */
+function reportResult(report: AlertReportView): Result {
+  const { byApiKey, byDay, ...totals } = report;
+  return {
+    data: report,
+    text: () =>
+      [
+        record(totals),
+        "",
+        "by key",
+        table(byApiKey, REPORT_KEY_COLUMNS),
+        "",
+        "by day",
+        table(byDay, REPORT_DAY_COLUMNS),
       ].join("\n"),
   };
 }
@@ -99,7 +140,7 @@ export async function runAlerts(api: AlertsApi, argv: string[]): Promise<Result>
     case "counts":
       return recordResult((await api.alertCounts()) as object);
     case "report":
-      return recordResult((await api.alertReport({ from: values.from, to: values.to })) as object);
+      return reportResult(await api.alertReport({ from: values.from, to: values.to }));
     default:
       throw new UsageError(command ? `unknown alerts command '${command}'` : "an alerts command is required");
   }

@@ -81,6 +81,48 @@ describe("keys CLI", () => {
     await expect(runKeysCommand(client, ["summary", "--limit", "many"])).rejects.toThrow(UsageError);
   });
 
+  it("shows the summary's totals with the error rate in percent, and its top keys and endpoints as tables", async () => {
+    const summary = {
+      from: "2026-12-05T00:00:00.000Z",
+      to: "2026-12-06T00:00:00.000Z",
+      requests: 31,
+      errors: 1,
+      clientErrors: 27,
+      errorRate: 1 / 31,
+      topKeys: [{ keyId: 1, name: "billing", requests: 31, errors: 1 }],
+      topEndpoints: [
+        { endpoint: "/api/users/:id", method: "GET", requests: 30, errors: 0, p95ResponseTimeMs: 44.775 },
+        { endpoint: "/api/status/:id", method: "GET", requests: 1, errors: 1, p95ResponseTimeMs: 6.786 },
+      ],
+    };
+    const client = createKeysClient({
+      baseUrl: "http://keys.test",
+      adminToken: "admin-token-0123456789",
+      fetch: async () => new Response(JSON.stringify(summary), { status: 200 }),
+    });
+    const result = await runKeys(client, ["summary"]);
+    expect(result.data).toEqual(summary);
+    expect(result.text()).toBe(
+      [
+        "from          2026-12-05T00:00:00.000Z",
+        "to            2026-12-06T00:00:00.000Z",
+        "requests      31",
+        "errors        1",
+        "clientErrors  27",
+        "errorRate     3.23%",
+        "",
+        "top keys",
+        "ID  NAME     REQUESTS  5XX",
+        "1   billing  31        1",
+        "",
+        "top endpoints",
+        "METHOD  ENDPOINT         REQUESTS  5XX  P95 MS",
+        "GET     /api/users/:id   30        0    44.775",
+        "GET     /api/status/:id  1         1    6.786",
+      ].join("\n"),
+    );
+  });
+
   it("refuses bad usage before calling the API", async () => {
     const { client, requests } = recordingClient();
     await expect(runKeysCommand(client, ["create", "--name", "x"])).rejects.toThrow(

@@ -1,4 +1,4 @@
-import type { ApiKeyView, KeysClient, KeyUsageView, UserView } from "@apimon/client";
+import type { ApiKeyView, KeysClient, KeyUsageView, UsageSummaryView, UserView } from "@apimon/client";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
 import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
 
@@ -46,6 +46,39 @@ const USAGE_COLUMNS: Column<KeyUsageView["buckets"][number]>[] = [
   { header: "P50 MS", value: (b) => b.p50ResponseTimeMs },
   { header: "P95 MS", value: (b) => b.p95ResponseTimeMs },
 ];
+
+const TOP_KEY_COLUMNS: Column<UsageSummaryView["topKeys"][number]>[] = [
+  { header: "ID", value: (k) => k.keyId },
+  { header: "NAME", value: (k) => k.name },
+  { header: "REQUESTS", value: (k) => k.requests },
+  { header: "5XX", value: (k) => k.errors },
+];
+
+const TOP_ENDPOINT_COLUMNS: Column<UsageSummaryView["topEndpoints"][number]>[] = [
+  { header: "METHOD", value: (e) => e.method },
+  { header: "ENDPOINT", value: (e) => e.endpoint },
+  { header: "REQUESTS", value: (e) => e.requests },
+  { header: "5XX", value: (e) => e.errors },
+  { header: "P95 MS", value: (e) => e.p95ResponseTimeMs },
+];
+
+/** The totals as fields, the error rate as a percentage; then the busiest keys and endpoints. */
+function summaryResult(summary: UsageSummaryView): Result {
+  const { topKeys, topEndpoints, errorRate, ...totals } = summary;
+  return {
+    data: summary,
+    text: () =>
+      [
+        record({ ...totals, errorRate: `${(errorRate * 100).toFixed(2)}%` }),
+        "",
+        "top keys",
+        table(topKeys, TOP_KEY_COLUMNS),
+        "",
+        "top endpoints",
+        table(topEndpoints, TOP_ENDPOINT_COLUMNS),
+      ].join("\n"),
+  };
+}
 
 const OPTIONS = {
   ...PAGE_OPTIONS,
@@ -150,7 +183,7 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
       };
     }
     case "summary":
-      return recordResult(
+      return summaryResult(
         await client.usageSummary({
           from: values.from,
           to: values.to,
