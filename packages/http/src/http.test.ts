@@ -10,7 +10,10 @@ function setup() {
   const { logger, lines } = captureLogger();
   const app = createHttpApp({ logger, maxBodyBytes: 1024 });
   const body = z
-    .object({ name: z.string().max(10), limits: z.object({ minute: z.number().int().positive() }).strict() })
+    .object({
+      name: z.string().max(10),
+      limits: z.object({ minute: z.number().int().positive().max(1000) }).strict(),
+    })
     .strict();
   app.post("/things", async (c) => c.json(await readJson(c, body), 201));
   app.get("/things", (c) => c.json(readQuery(c, z.object({ limit: z.coerce.number().int().max(100) }))));
@@ -51,6 +54,15 @@ describe("http conventions", () => {
         { field: "extra", message: "is not a known field" },
         { field: "more", message: "is not a known field" },
       ],
+    });
+  });
+
+  it("names only the tightest bound a number breaks, not int()'s safe range beside the schema's maximum", async () => {
+    const res = await setup().app.request("/things", json({ name: "a", limits: { minute: 1e300 } }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      detail: "Invalid body",
+      errors: [{ field: "limits.minute", message: "must be at most 1000" }],
     });
   });
 

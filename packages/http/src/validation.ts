@@ -7,16 +7,46 @@ function fieldName(path: ReadonlyArray<PropertyKey>): string {
   return path.length > 0 ? path.map(String).join(".") : "(body)";
 }
 
+/** An issue's bound as a number, positive when tighter: a lower maximum, a higher minimum. */
+function boundTightness(issue: z.core.$ZodIssue): number | undefined {
+  if (issue.code === "too_big") return -Number(issue.maximum);
+  if (issue.code === "too_small") return Number(issue.minimum);
+  return undefined;
+}
+
+/**
+ * Whether another issue of the same field says the same thing with a tighter bound. A number far
+ * out of range breaks `int()`'s safe range and the schema's own maximum alike; only the schema's
+ * maximum means anything to whoever sent it.
+ */
+function hasTighterBound(issue: z.core.$ZodIssue, issues: readonly z.core.$ZodIssue[]): boolean {
+  const tightness = boundTightness(issue);
+  if (tightness === undefined) return false;
+  const field = fieldName(issue.path);
+  return issues.some(
+    (other) =>
+      other.code === issue.code &&
+      fieldName(other.path) === field &&
+      (boundTightness(other) ?? Number.NEGATIVE_INFINITY) > tightness,
+  );
+}
+
 /**
  * Turns zod issues into `[{field, message}]`, with dotted paths (`rateLimits.minute`). A field the
- * schema does not know is named as the field itself, so that a typo points at the typo.
+ * schema does not know is named as the field itself, so that a typo points at the typo. Of a
+ * field's bounds on one side only the tightest broken one is named.
  */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key]), message: "is not a known field" }))
-      : [{ field: fieldName(issue.path), message: issue.message }],
-  );
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        field: fieldName([...issue.path, key]),
+        message: "is not a known field",
+      }));
+    }
+    if (hasTighterBound(issue, error.issues)) return [];
+    return [{ field: fieldName(issue.path), message: issue.message }];
+  });
 }
 
 /** Parses a value or throws a 400 listing the offending fields. */
