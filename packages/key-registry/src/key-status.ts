@@ -1,5 +1,19 @@
 import type { KeyChange } from "@apimon/events";
 
+/** What the edge does with a key now: accepts it, or refuses it as deactivated or as expired. */
+export const KEY_STATES = ["active", "deactivated", "expired"] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+/**
+ * The edge's rule, which the keys service also answers with: deactivation wins over expiry, and a
+ * key expires at its `expiresAt` instant (inclusive), with no event. That is also how a rotated
+ * key's grace period ends, since rotation gives the old key `expiresAt = now + grace`.
+ */
+export function keyStateAt(active: boolean, expiresAtMs: number | null, nowMs: number): KeyState {
+  if (!active) return "deactivated";
+  return expiresAtMs !== null && expiresAtMs <= nowMs ? "expired" : "active";
+}
+
 /** What the registry knows about a key hash at one instant. */
 export type LookupResult =
   | { status: "active"; key: KeyChange }
@@ -20,16 +34,11 @@ export function registryEntry(key: KeyChange): RegistryEntry {
 
 const UNKNOWN: LookupResult = { status: "unknown" };
 
-/**
- * A key's status at `nowMs`. Deactivation wins over expiry. A key expires at its `expiresAt`
- * instant (inclusive), with no event: that is also how a rotated key's grace period ends, since
- * rotation gives the old key `expiresAt = now + grace`.
- */
+/** A key's status at `nowMs`, by `keyStateAt`. */
 export function keyStatus(entry: RegistryEntry | undefined, nowMs: number): LookupResult {
   if (entry === undefined) return UNKNOWN;
-  if (!entry.key.active) return { status: "inactive", key: entry.key, reason: "deactivated" };
-  if (entry.expiresAtMs !== null && entry.expiresAtMs <= nowMs) {
-    return { status: "inactive", key: entry.key, reason: "expired" };
-  }
-  return { status: "active", key: entry.key };
+  const state = keyStateAt(entry.key.active, entry.expiresAtMs, nowMs);
+  return state === "active"
+    ? { status: "active", key: entry.key }
+    : { status: "inactive", key: entry.key, reason: state };
 }

@@ -1,6 +1,7 @@
 import type { ApiKey, User } from "@apimon/db";
+import { KEY_STATES } from "@apimon/key-registry";
 import { z } from "zod";
-import { effectiveRateLimits, KEY_STATES, keyState, type RateLimits } from "./domain/key-policy";
+import { effectiveRateLimits, keyState, type RateLimits } from "./domain/key-policy";
 import { GRANULARITIES } from "./domain/usage-range";
 
 // What the API answers: camelCase, ISO-8601 UTC times, and never the key material

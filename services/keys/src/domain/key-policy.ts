@@ -1,4 +1,5 @@
 import type { RateLimitWindow } from "@apimon/config";
+import { type KeyState, keyStateAt } from "@apimon/key-registry";
 
 /** The longest grace period a rotation may give the old key: 30 days. */
 export const MAX_GRACE_SECONDS = 30 * 86_400;
@@ -21,16 +22,9 @@ export function effectiveRateLimits(key: RateLimitOverrides, defaults: RateLimit
   };
 }
 
-export const KEY_STATES = ["active", "deactivated", "expired"] as const;
-export type KeyState = (typeof KEY_STATES)[number];
-
-/**
- * What the edge does with a key at `now` (its own rule): accepts it while it is active and not yet
- * expired, refuses it as deactivated or as expired otherwise.
- */
+/** What the edge does with a key at `now`, by the edge's own rule. */
 export function keyState(key: { isActive: boolean; expiresAt: Date | null }, now: Date): KeyState {
-  if (!key.isActive) return "deactivated";
-  return key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime() ? "expired" : "active";
+  return keyStateAt(key.isActive, key.expiresAt === null ? null : key.expiresAt.getTime(), now.getTime());
 }
 
 /** Whether the edge accepts a key at `now`. */
