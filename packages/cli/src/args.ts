@@ -11,6 +11,35 @@ const COMMON = {
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 
+/**
+ * `--note -x` as `--note=-x`: a value that starts with a dash (a note, a negative number) belongs
+ * to the option before it, which node would otherwise refuse as ambiguous. An option with nothing
+ * after it, or another option, has no value.
+ */
+function attachDashValues(argv: string[], options: Options): string[] {
+  const flags = new Set(Object.keys(options).map((name) => `--${name}`));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (name === undefined || options[name]?.type !== "string") {
+      out.push(arg);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || flags.has(value.split("=")[0] as string) || value === "-h") {
+      throw new UsageError(`${arg} needs a value`);
+    }
+    out.push(`${arg}=${value}`);
+    i++;
+  }
+  return out;
+}
+
 /** Parses a command's arguments strictly; unknown flags and missing values are usage errors. */
 export function parse<O extends Options>(
   argv: string[],
@@ -18,12 +47,14 @@ export function parse<O extends Options>(
 ): ReturnType<
   typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof COMMON & O }>
 > {
+  const all = { ...COMMON, ...options };
+  const args = attachDashValues(argv, all);
   try {
     return parseArgs({
-      args: argv,
+      args,
       allowPositionals: true,
       strict: true,
-      options: { ...COMMON, ...options },
+      options: all,
     });
   } catch (error) {
     // node's own hint about '--' after the first sentence would only confuse here.

@@ -56,4 +56,23 @@ describe("CLI arguments", () => {
     expect(() => pageArgs({ all: true, cursor: "x" })).toThrow("--all and --cursor do not go together");
     expect(parse(["list", "--json"], {}).values.json).toBe(true);
   });
+
+  it("gives an option a value that starts with a dash, and says so when an option has no value", () => {
+    const options = {
+      note: { type: "string" },
+      minute: { type: "string" },
+      all: { type: "boolean" },
+    } as const;
+    expect(parse(["ack", "1", "--note", "- checked the upstream"], options).values.note).toBe(
+      "- checked the upstream",
+    );
+    expect(parse(["limits", "1", "--minute", "-3"], options).values.minute).toBe("-3");
+    expect(parse(["set", "--note", "-"], options).values.note).toBe("-");
+    expect(parse(["x", "--note=-y", "--all"], options).values).toEqual({ note: "-y", all: true });
+    expect(() => parse(["ack", "1", "--note"], options)).toThrow(new UsageError("--note needs a value"));
+    expect(() => parse(["ack", "1", "--note", "--all"], options)).toThrow(
+      new UsageError("--note needs a value"),
+    );
+    expect(parse(["x", "--", "--note", "-y"], options).positionals).toEqual(["x", "--note", "-y"]);
+  });
 });
