@@ -62,6 +62,11 @@ export function pageResult<T>(page: { items: T[]; nextCursor: string | null }, c
   };
 }
 
+/** Text under a title per part, each part after a blank line: a record's tables below it. */
+export function sections(head: string, parts: [title: string, body: string][]): string {
+  return [head, ...parts.flatMap(([title, body]) => ["", title, body])].join("\n");
+}
+
 export function recordResult(value: object): Result {
   return { data: value, text: () => record(value) };
 }

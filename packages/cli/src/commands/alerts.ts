@@ -1,7 +1,7 @@
 import type { AlertReportView } from "@apimon/client";
 import type { AlertDetail, AlertRow, AlertsApi, DeliveryRow } from "../alerts-api";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
-import { type Column, pageResult, type Result, record, recordResult, table } from "../output";
+import { type Column, pageResult, type Result, record, recordResult, sections, table } from "../output";
 
 export const ALERTS_USAGE = `apimon alerts <command>
   list [--type T] [--severity warning|critical] [--status firing|acknowledged|resolved] [--api-key <id>]
@@ -79,15 +79,10 @@ function detailResult(alert: AlertDetail): Result {
   return {
     data: alert,
     text: () =>
-      [
-        record(fields),
-        "",
-        "timeline",
-        table(timeline ?? [], TIMELINE_COLUMNS),
-        "",
-        "deliveries",
-        table(deliveries ?? [], DELIVERY_COLUMNS),
-      ].join("\n"),
+      sections(record(fields), [
+        ["timeline", table(timeline ?? [], TIMELINE_COLUMNS)],
+        ["deliveries", table(deliveries ?? [], DELIVERY_COLUMNS)],
+      ]),
   };
 }
 
@@ -97,15 +92,10 @@ function reportResult(report: AlertReportView): Result {
   return {
     data: report,
     text: () =>
-      [
-        record(totals),
-        "",
-        "by key",
-        table(byApiKey, REPORT_KEY_COLUMNS),
-        "",
-        "by day",
-        table(byDay, REPORT_DAY_COLUMNS),
-      ].join("\n"),
+      sections(record(totals), [
+        ["by key", table(byApiKey, REPORT_KEY_COLUMNS)],
+        ["by day", table(byDay, REPORT_DAY_COLUMNS)],
+      ]),
   };
 }
 

@@ -1,6 +1,15 @@
 import type { ApiKeyView, KeysClient, KeyUsageView, UsageSummaryView, UserView } from "@apimon/client";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
-import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
+import {
+  allPages,
+  type Column,
+  pageResult,
+  type Result,
+  record,
+  recordResult,
+  sections,
+  table,
+} from "../output";
 
 export const KEYS_USAGE = `apimon keys <command>
   list [--user <id>] [--active true|false] [--limit N] [--cursor C | --all]
@@ -68,15 +77,10 @@ function summaryResult(summary: UsageSummaryView): Result {
   return {
     data: summary,
     text: () =>
-      [
-        record({ ...totals, errorRate: `${(errorRate * 100).toFixed(2)}%` }),
-        "",
-        "top keys",
-        table(topKeys, TOP_KEY_COLUMNS),
-        "",
-        "top endpoints",
-        table(topEndpoints, TOP_ENDPOINT_COLUMNS),
-      ].join("\n"),
+      sections(record({ ...totals, errorRate: `${(errorRate * 100).toFixed(2)}%` }), [
+        ["top keys", table(topKeys, TOP_KEY_COLUMNS)],
+        ["top endpoints", table(topEndpoints, TOP_ENDPOINT_COLUMNS)],
+      ]),
   };
 }
 
