@@ -262,7 +262,7 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("usage");
   });
 
-  it("fits a phone's screen: no page scrolls sideways, and an alert's message spans the list", async () => {
+  it("fits a phone's screen: no page or table scrolls sideways, and an alert's message spans the list", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });
     try {
@@ -281,8 +281,20 @@ describe("the operator console in a browser", () => {
         const overflow = await page.evaluate(
           "document.documentElement.scrollWidth - document.documentElement.clientWidth",
         );
-        expect({ path, overflow }).toEqual({ path, overflow: 0 });
+        // Tables of records (keys, users, channels, an alert's timeline) become one block per row.
+        const tableOverflow = await page.evaluate(
+          "Math.max(0, ...[...document.querySelectorAll('.table')].map((box) => box.scrollWidth - box.clientWidth))",
+        );
+        expect({ path, overflow, tableOverflow }).toEqual({ path, overflow: 0, tableOverflow: 0 });
       }
+      // A stacked row names each value, as the hidden header did.
+      await page.goto(`${consoleUrl}/keys`);
+      await expect(
+        page.evaluate(
+          "getComputedStyle(document.querySelector('table.stack td[data-label=\"Last used\"]'), '::before').content",
+        ),
+      ).resolves.toBe('"Last used"');
+      await browser.screenshot("phone-keys");
       await page.goto(`${consoleUrl}/history?status=acknowledged`);
       const row = page.locator(`tr[data-alert-id="${state.alertId}"]`);
       const message = await row.locator("td.message").boundingBox();

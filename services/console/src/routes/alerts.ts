@@ -214,22 +214,24 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 </dl></div>
 ${ackForm}
 <h2>Timeline</h2>
-<div class="table"><table><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>
+<div class="table"><table class="stack"><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>
 <tbody>${a.timeline.map(
-    (e) => html`<tr><td>${time(e.at)}</td><td>${e.kind}</td><td>${e.severity ? badge(e.severity) : ""}</td>
-<td class="num">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td>${e.by ?? ""}</td><td class="message">${e.note ?? ""}</td>
-<td>${e.channelIds.map((id) => html`<a href="/channels/${id}">#${id}</a> `)}</td></tr>`,
+    (
+      e,
+    ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Event">${e.kind}</td><td data-label="Severity">${e.severity ? badge(e.severity) : ""}</td>
+<td class="num" data-label="Value">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td data-label="By">${e.by ?? ""}</td><td class="message" data-label="Note">${e.note ?? ""}</td>
+<td data-label="Channels">${e.channelIds.map((id) => html`<a href="/channels/${id}">#${id}</a> `)}</td></tr>`,
   )}</tbody></table></div>
 <h2>Deliveries</h2>
 ${
   a.deliveries.length === 0
     ? html`<div class="card muted">No notification was sent for this alert (no channel matched, or none is configured).</div>`
-    : html`<div class="table"><table><thead><tr><th>When</th><th>Channel</th><th class="num">Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th></tr></thead>
+    : html`<div class="table"><table class="stack"><thead><tr><th>When</th><th>Channel</th><th class="num">Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th></tr></thead>
 <tbody>${a.deliveries.map(
         (
           d,
-        ) => html`<tr><td>${time(d.createdAt)}</td><td><a href="/channels/${d.channelId}">#${d.channelId}</a></td><td class="num">${d.attempt}</td>
-<td>${badge(d.status)}</td><td class="num">${d.responseCode ?? ""}</td><td class="num">${d.latencyMs === null ? "" : `${d.latencyMs} ms`}</td><td class="message">${d.error ?? ""}</td></tr>`,
+        ) => html`<tr><td data-label="When">${time(d.createdAt)}</td><td data-label="Channel"><a href="/channels/${d.channelId}">#${d.channelId}</a></td><td class="num" data-label="Attempt">${d.attempt}</td>
+<td data-label="Result">${badge(d.status)}</td><td class="num" data-label="HTTP">${d.responseCode ?? ""}</td><td class="num" data-label="Latency">${d.latencyMs === null ? "" : `${d.latencyMs} ms`}</td><td class="message" data-label="Error">${d.error ?? ""}</td></tr>`,
       )}</tbody></table></div>`
 }`;
 }

@@ -70,12 +70,12 @@ function testResult(
 ${error ? errorBox(error) : ""}
 ${
   delivery
-    ? html`<div class="table"><table><thead><tr><th>Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th><th>When</th></tr></thead>
+    ? html`<div class="table"><table class="stack"><thead><tr><th>Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th><th>When</th></tr></thead>
 <tbody>${delivery.attempts.map(
         (
           a,
-        ) => html`<tr><td>${a.attempt}</td><td>${badge(a.status)}</td><td class="num">${a.responseCode ?? ""}</td>
-<td class="num">${a.latencyMs === null ? "" : `${a.latencyMs} ms`}</td><td class="message">${a.error ?? ""}</td><td>${time(a.createdAt)}</td></tr>`,
+        ) => html`<tr><td data-label="Attempt">${a.attempt}</td><td data-label="Result">${badge(a.status)}</td><td class="num" data-label="HTTP">${a.responseCode ?? ""}</td>
+<td class="num" data-label="Latency">${a.latencyMs === null ? "" : `${a.latencyMs} ms`}</td><td class="message" data-label="Error">${a.error ?? ""}</td><td data-label="When">${time(a.createdAt)}</td></tr>`,
       )}</tbody></table></div>
 <p class="muted small">Delivery ${delivery.deliveryId}: ${delivery.attempt} attempt(s), the last ${delivery.status}.</p>`
     : ""
@@ -100,13 +100,13 @@ ${opts.test ?? ""}
 ${
   channels.length === 0
     ? html`<div class="card muted">No channels yet: alerts are only shown here until one is created.</div>`
-    : html`<div class="table"><table><thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Secret</th><th>Min severity</th><th>State</th><th></th></tr></thead>
+    : html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Secret</th><th>Min severity</th><th>State</th><th></th></tr></thead>
 <tbody>${channels.map(
         (
           ch,
-        ) => html`<tr data-channel-id="${ch.id}"><td><a href="/channels/${ch.id}">${ch.name}</a></td><td>${ch.type}</td>
-<td class="mono">${maskTarget(ch)}</td><td>${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
-<td>${badge(ch.minSeverity)}</td><td>${badge(ch.enabled ? "on" : "off")}</td>
+        ) => html`<tr data-channel-id="${ch.id}"><td data-label="Name"><a href="/channels/${ch.id}">${ch.name}</a></td><td data-label="Type">${ch.type}</td>
+<td class="mono" data-label="Target">${maskTarget(ch)}</td><td data-label="Secret">${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
+<td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
 <td><div class="actions">
 <form method="post" action="/channels/${ch.id}/test">${csrfField(csrf)}<button type="submit" class="secondary">Test</button></form>
 <form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(csrf)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>

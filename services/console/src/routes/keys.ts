@@ -125,13 +125,13 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 ${
   data.keys.length === 0
     ? html`<div class="card muted">No keys yet.</div>`
-    : html`<div class="table"><table><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
+    : html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
 <tbody>${data.keys.map(
         (
           k,
-        ) => html`<tr data-key-id="${k.id}"><td><a href="/keys/${k.id}">${k.id}</a></td><td><a href="/keys/${k.id}">${k.name}</a></td><td class="mono">${k.prefix}</td>
-<td>${userName.get(k.userId) ?? `#${k.userId}`}</td><td>${keyBadge(k)}</td><td class="num">${limitsText(k)}</td>
-<td class="num">${k.usageCount ?? 0}</td><td>${time(k.lastUsed)}</td>
+        ) => html`<tr data-key-id="${k.id}"><td data-label="#"><a href="/keys/${k.id}">${k.id}</a></td><td data-label="Name"><a href="/keys/${k.id}">${k.name}</a></td><td class="mono" data-label="Prefix">${k.prefix}</td>
+<td data-label="User">${userName.get(k.userId) ?? `#${k.userId}`}</td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
+<td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
 <td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
 <form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
       )}</tbody></table></div>`
@@ -150,9 +150,9 @@ ${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearch
 ${limitFields(v, opts.keyErrors ?? {})}
 <button type="submit">Create key</button></form></div>
 <div class="card"><h2>Users</h2>
-<div class="table"><table><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
+<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
       (u) =>
-        html`<tr><td>${u.id}</td><td><a href="/keys?userId=${u.id}">${u.name}</a></td><td>${u.email}</td><td>${time(u.createdAt)}</td></tr>`,
+        html`<tr><td data-label="#">${u.id}</td><td data-label="Name"><a href="/keys?userId=${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
     )}</tbody></table></div>
 <form method="post" action="/users" id="create-user">${csrfField(csrf)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.userName ?? ""}" required>${fieldError(opts.userErrors ?? {}, "name")}</div>

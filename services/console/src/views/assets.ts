@@ -85,6 +85,13 @@ td[data-label] .label { display:none; }
   table.alerts td[data-label] { order:2; color:var(--muted); font-size:12.5px; }
   table.alerts td[data-label] .label { display:inline; }
   table.alerts td.num { text-align:left; }
+  table.stack thead { display:none; }
+  table.stack tr { display:block; padding:.5rem .8rem; border-bottom:1px solid var(--line); }
+  table.stack tr:last-child { border-bottom:0; }
+  table.stack td { display:flex; gap:.75rem; border:0; padding:.15rem 0; text-align:left; overflow-wrap:anywhere; }
+  table.stack td::before { content:attr(data-label); flex:0 0 6.5rem; color:var(--muted); font-size:12.5px; }
+  table.stack td:not([data-label])::before { content:none; }
+  table.stack td:empty { display:none; }
 }
 `;
 
