@@ -1,6 +1,9 @@
 import { createLogger } from "@apimon/observability";
+import { getFrom } from "@apimon/testkit";
 import { createHttpApp } from "./app";
 import { bearerToken, requireAdminToken, tokenMatches } from "./auth";
+import { createGuessLimit } from "./guess-limit";
+import { startServer } from "./server";
 
 describe("admin token comparison", () => {
   it("accepts only the exact token", () => {
@@ -45,5 +48,48 @@ describe("admin authentication middleware", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe("Bearer");
     expect(await res.json()).toEqual({ detail: "Not authenticated" });
+  });
+});
+
+describe("admin authentication under guessing", () => {
+  /** An app whose admin route allows `perMinute` wrong tokens a minute, on a real server. */
+  async function guarded(perMinute: number) {
+    const app = createHttpApp({ logger: createLogger({ service: "test", level: "silent" }) });
+    app.use(
+      "/admin/*",
+      requireAdminToken("s3cret-admin-token", {
+        guesses: createGuessLimit({ perMinute }),
+        // One instant throughout, so the attempts cannot straddle the turn of a minute.
+        now: () => 1_800_000_030_000,
+      }),
+    );
+    app.get("/admin/thing", (c) => c.json({ ok: true }));
+    return startServer(app, { port: 0, hostname: "127.0.0.1" });
+  }
+
+  /** GET /admin/thing from the local address `from`, with `token` when given. */
+  const get = (port: number, from: string, token?: string) =>
+    getFrom(
+      from,
+      `http://127.0.0.1:${port}/admin/thing`,
+      token === undefined ? {} : { authorization: `Bearer ${token}` },
+    );
+
+  it("refuses an address that sent too many wrong tokens, even with the right one, and no other address", async () => {
+    const server = await guarded(3);
+    try {
+      for (let i = 0; i < 5; i++) expect((await get(server.port, "127.0.0.2")).status).toBe(401);
+      for (let i = 0; i < 3; i++)
+        expect((await get(server.port, "127.0.0.2", `wrong-${i}`)).status).toBe(401);
+      const refused = await get(server.port, "127.0.0.2", "s3cret-admin-token");
+      expect(refused.status).toBe(429);
+      expect(refused.headers["retry-after"]).toBe("30");
+      expect(JSON.parse(refused.body)).toEqual({
+        detail: "Too many wrong admin tokens from this address. Try again in 30 seconds",
+      });
+      expect((await get(server.port, "127.0.0.3", "s3cret-admin-token")).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -4,6 +4,13 @@ export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
 export {
+  ADMIN_TOKEN_GUESSES_PER_MINUTE,
+  connectionAddress,
+  createGuessLimit,
+  type GuessLimit,
+  tooManyGuessesDetail,
+} from "./guess-limit";
+export {
   type ApiDocumentOptions,
   adminErrorResponses,
   deleteResponses,

@@ -53,11 +53,12 @@ export function errorResponses(descriptions: Record<number, string>): Responses 
 
 /**
  * The error responses of an admin API route: its own, plus those any of them may answer (a
- * missing token, a database that is down, an unexpected failure).
+ * missing token, too many wrong ones, a database that is down, an unexpected failure).
  */
 export function adminErrorResponses(own: Record<number, string>): Responses {
   return errorResponses({
     401: "Missing or wrong admin token",
+    429: "Too many wrong admin tokens from this address this minute; Retry-After says when to try again",
     ...own,
     500: "Internal server error (logged with the request id)",
     503: "Database unavailable; try again",

@@ -22,7 +22,7 @@ export {
   makeKeyChange,
   makeUsageEvent,
 } from "./fixtures";
-export { type FieldError, invalidRequest } from "./http";
+export { type FieldError, getFrom, invalidRequest } from "./http";
 export { assertInfrastructure, testInfra, testKafka } from "./infra";
 export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./keys";
 export { testLogger } from "./logger";

@@ -1,5 +1,5 @@
 import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
-import { type AppEnv, createHttpApp, tokenMatches } from "@apimon/http";
+import { type AppEnv, createGuessLimit, createHttpApp, tokenMatches } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
@@ -78,6 +78,8 @@ export function createApp({
     createAuthRoutes({
       sessions,
       verify: (token) => tokenMatches(config.adminToken, token),
+      guesses: createGuessLimit(),
+      now: () => clock().getTime(),
       ttlSeconds: config.sessionTtlSeconds,
       secureCookie: config.secureCookie,
     }),

@@ -281,6 +281,25 @@ describe("console sign-in and session", () => {
     expect(body).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it("refuses sign-in from an address that sent 20 wrong tokens this minute, the right one too, until the minute ends", async () => {
+    const { app } = withHostileAlert();
+    const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
+    for (let i = 0; i < 20; i++) {
+      const res = await app.request("/sign-in", form({ token: `wrong-token-${i}` }), from("203.0.113.9"));
+      expect(res.status).toBe(401);
+    }
+    const refused = await app.request("/sign-in", form({ token: ADMIN_TOKEN }), from("203.0.113.9"));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    const wait = refused.headers.get("retry-after");
+    expect(Number(wait)).toBeGreaterThanOrEqual(1);
+    expect(await refused.text()).toContain(
+      `Too many wrong admin tokens from this address. Try again in ${wait} seconds.`,
+    );
+    const other = await app.request("/sign-in", form({ token: ADMIN_TOKEN }), from("203.0.113.10"));
+    expect(other.status).toBe(303);
+  });
+
   it("sets an HttpOnly, SameSite=Strict session cookie with an expiry, and redirects only to local paths", async () => {
     const { app } = withHostileAlert();
     const { res } = await signIn(app);

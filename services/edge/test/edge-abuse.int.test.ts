@@ -3,7 +3,7 @@
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { freePort, waitFor } from "@apimon/testkit";
+import { freePort, getFrom, waitFor } from "@apimon/testkit";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 const MB = 1024 * 1024;
@@ -469,27 +469,6 @@ describe("edge clocks and readiness", () => {
     expect(stack.authFailures.filter((f) => f.keyPrefix === "ak_unknown0")).toEqual([]);
   }, 120_000);
 });
-
-/** A GET from a chosen loopback address (Linux routes all of 127/8 to lo). */
-function getFrom(
-  localAddress: string,
-  url: string,
-  headers: http.OutgoingHttpHeaders,
-  agent: http.Agent,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers, localAddress, agent }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => {
-        body += d;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe("edge under a flood of bad keys", () => {
   it("hashes at most 60 bad keys of one IP a minute and reports the rest in one summary event", async () => {

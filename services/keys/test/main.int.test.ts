@@ -2,6 +2,7 @@ import { topics } from "@apimon/events";
 import {
   createTestTopics,
   expectConfigRefused,
+  getFrom,
   milestonesLogged,
   startService,
   testDatabaseForFile,
@@ -60,6 +61,24 @@ describe("keys service process", () => {
         what: "the outbox to drain",
       });
       expect(await db.prisma.outbox.count()).toBe(1);
+
+      // Twenty wrong tokens from one address use up its minute: the right token from there is then
+      // refused too, not from another address. Started early enough in a minute to end in it.
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_100 - intoMinute));
+      const users = `${base}/api/v1/users`;
+      for (let i = 0; i < 20; i++) {
+        const wrong = await getFrom("127.0.0.2", users, { authorization: `Bearer wrong-token-${i}` });
+        expect(wrong.status).toBe(401);
+      }
+      const refused = await getFrom("127.0.0.2", users, { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toEqual({
+        detail: `Too many wrong admin tokens from this address. Try again in ${refused.headers["retry-after"]} seconds`,
+      });
+      expect((await getFrom("127.0.0.3", users, { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(
+        200,
+      );
     } finally {
       keys.child.kill("SIGTERM");
     }
@@ -74,6 +93,7 @@ describe("keys service process", () => {
       "shutdown complete",
     ];
     expect(milestonesLogged(keys, milestones)).toEqual(milestones);
+    expect(output).toContain("wrong admin tokens: this client's attempts are used up until the minute ends");
     expect(output).not.toContain(ADMIN_TOKEN);
   });
 

@@ -1,4 +1,4 @@
-import type { AppEnv } from "@apimon/http";
+import { type AppEnv, connectionAddress, type GuessLimit, tooManyGuessesDetail } from "@apimon/http";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
@@ -8,6 +8,9 @@ import { errorBox, page } from "../views/layout";
 export interface AuthDeps {
   sessions: SessionManager;
   verify: (token: string) => boolean;
+  /** Wrong tokens per client source and minute; past it sign-in is refused until the minute ends. */
+  guesses: GuessLimit;
+  now?: () => number;
   ttlSeconds: number;
   secureCookie: boolean;
 }
@@ -35,7 +38,14 @@ ${errorBox(error)}
 }
 
 /** Sign-in (admin token → signed session cookie) and sign-out. */
-export function createAuthRoutes({ sessions, verify, ttlSeconds, secureCookie }: AuthDeps): Hono<AppEnv> {
+export function createAuthRoutes({
+  sessions,
+  verify,
+  guesses,
+  now = Date.now,
+  ttlSeconds,
+  secureCookie,
+}: AuthDeps): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.get("/sign-in", (c) => {
@@ -56,8 +66,15 @@ export function createAuthRoutes({ sessions, verify, ttlSeconds, secureCookie }:
     }
     const form = await c.req.parseBody();
     const next = safeNext(typeof form.next === "string" ? form.next : undefined);
+    const address = connectionAddress(c);
+    const wait = guesses.retryAfterSeconds(address, now());
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      return c.html(signInPage(next, `${tooManyGuessesDetail(wait)}.`), 429);
+    }
     const token = typeof form.token === "string" ? form.token.trim() : "";
     if (!token || !verify(token)) {
+      if (token) guesses.failed(address, now());
       c.get("logger").warn("console sign-in refused: wrong admin token");
       return c.html(signInPage(next, "That is not the admin token."), 401);
     }
