@@ -105,7 +105,7 @@ describe("monitoring profile", () => {
     expect(result.status).toBe(0);
   });
 
-  it("has alert rules for consumer lag, DLQ growth, a degraded limiter, the usage journal and refused connections that pass promtool's unit tests", () => {
+  it("has alert rules for consumer lag, DLQ growth, a degraded limiter, the usage journal, refused connections and admin token guessing that pass promtool's unit tests", () => {
     const check = runPromtool("check", "rules", "alert-rules.yml");
     expect(check.status).toBe(0);
     const names = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
@@ -116,6 +116,7 @@ describe("monitoring profile", () => {
         "ApimonRateLimiterDegraded",
         "ApimonUsageJournalBacklog",
         "ApimonEdgeRefusingConnections",
+        "ApimonAdminTokenGuessing",
       ]),
     );
     const tests = runPromtool("test", "rules", "alert-rules.test.yml");

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { type AppEnv, createHealthApp, type HttpAppOptions } from "./app";
 import { requireAdminToken } from "./auth";
 import { createDocsRoutes } from "./docs";
+import { createGuessLimit } from "./guess-limit";
 import { type ApiDocumentOptions, describeHealthRoutes, OpenAPIHono, serveOpenApiDocument } from "./openapi";
 
 /** Admin requests are small JSON documents; anything bigger is refused before it is read. */
@@ -47,7 +48,7 @@ export function createAdminApiApp({
   describeRoot?.(described);
 
   const api = new OpenAPIHono<AppEnv>();
-  api.use(requireAdminToken(adminToken));
+  api.use(requireAdminToken(adminToken, { guesses: createGuessLimit({ registry: options.registry }) }));
   routes(api);
   // Database errors become HTTP errors in this one place; rethrown, they reach the shared
   // handler of createHttpApp, which renders every error as {"detail": ...}.

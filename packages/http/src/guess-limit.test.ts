@@ -1,3 +1,4 @@
+import { createMetricsRegistry } from "@apimon/observability";
 import { createGuessLimit } from "./guess-limit";
 
 const MINUTE = 60_000;
@@ -44,5 +45,17 @@ describe("wrong admin tokens per client source", () => {
     expect(limit.failed(undefined, T0)).toBe(false);
     expect(limit.failed(undefined, T0)).toBe(false);
     expect(limit.retryAfterSeconds(undefined, T0)).toBe(0);
+  });
+
+  it("counts wrong tokens and refusals in admin_token_refusals_total", async () => {
+    const registry = createMetricsRegistry("test", { defaultMetrics: false });
+    const limit = createGuessLimit({ perMinute: 2, registry });
+    limit.failed("192.0.2.1", T0);
+    limit.failed("192.0.2.1", T0);
+    limit.retryAfterSeconds("192.0.2.1", T0);
+    limit.retryAfterSeconds("192.0.2.2", T0);
+    const text = await registry.metrics();
+    expect(text).toContain('admin_token_refusals_total{reason="wrong_token",service="test"} 2');
+    expect(text).toContain('admin_token_refusals_total{reason="too_many",service="test"} 1');
   });
 });

@@ -1,4 +1,5 @@
 import { clientSource } from "@apimon/events";
+import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 
 // Wrong admin tokens per client source (an IPv4 address or an IPv6 /64) and minute. A source that
@@ -13,7 +14,7 @@ const MINUTE_MS = 60_000;
 export const ADMIN_TOKEN_GUESSES_PER_MINUTE = 20;
 
 export interface GuessLimit {
-  /** Seconds until the address' source may try again; 0 when it may now. */
+  /** Seconds until the address' source may try again, counted as a refusal; 0 when it may now. */
   retryAfterSeconds(address: string | undefined, nowMs: number): number;
   /** Counts a wrong token from the address' source; true when that used up its minute's attempts. */
   failed(address: string | undefined, nowMs: number): boolean;
@@ -22,12 +23,21 @@ export interface GuessLimit {
 export function createGuessLimit({
   perMinute = ADMIN_TOKEN_GUESSES_PER_MINUTE,
   maxSources = 10_000,
+  registry,
 }: {
   perMinute?: number;
   /** Sources tracked at most; past it the one that failed least recently is forgotten. */
   maxSources?: number;
+  /** Where `admin_token_refusals_total` is counted. */
+  registry?: Registry;
 } = {}): GuessLimit {
   const sources = new Map<string, { minute: number; failures: number }>();
+  const refusals = counter(
+    registry,
+    "admin_token_refusals_total",
+    "Admin requests and sign-ins refused: a wrong token (wrong_token), or a client source past its wrong tokens for the minute (too_many)",
+    ["reason"],
+  );
 
   return {
     retryAfterSeconds(address, nowMs) {
@@ -35,9 +45,11 @@ export function createGuessLimit({
       const state = sources.get(clientSource(address));
       const minute = Math.floor(nowMs / MINUTE_MS);
       if (state === undefined || state.minute !== minute || state.failures < perMinute) return 0;
+      refusals.inc({ reason: "too_many" });
       return Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - nowMs) / 1000));
     },
     failed(address, nowMs) {
+      refusals.inc({ reason: "wrong_token" });
       if (address === undefined) return false;
       const source = clientSource(address);
       const minute = Math.floor(nowMs / MINUTE_MS);

@@ -78,7 +78,7 @@ export function createApp({
     createAuthRoutes({
       sessions,
       verify: (token) => tokenMatches(config.adminToken, token),
-      guesses: createGuessLimit(),
+      guesses: createGuessLimit({ registry }),
       now: () => clock().getTime(),
       ttlSeconds: config.sessionTtlSeconds,
       secureCookie: config.secureCookie,

@@ -76,9 +76,11 @@ describe("keys service process", () => {
       expect(JSON.parse(refused.body)).toEqual({
         detail: `Too many wrong admin tokens from this address. Try again in ${refused.headers["retry-after"]} seconds`,
       });
-      expect((await getFrom("127.0.0.3", users, { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(
-        200,
-      );
+      const other = await getFrom("127.0.0.3", users, { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(other.status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/^admin_token_refusals_total\{reason="wrong_token",service="keys"\} 20$/m);
+      expect(metrics).toMatch(/^admin_token_refusals_total\{reason="too_many",service="keys"\} 1$/m);
     } finally {
       keys.child.kill("SIGTERM");
     }
