@@ -170,6 +170,11 @@ export const keyChangesEnv = {
 export const adminEnv = {
   /** Required: admin endpoints have no default credential. */
   ADMIN_TOKEN: envTypes.secret(16),
+  /**
+   * Proxies of yours in front of the admin APIs and the console: the client whose wrong tokens
+   * count is then the one the outermost of them saw (X-Forwarded-For), not the proxy itself.
+   */
+  ADMIN_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(16).default(0),
 };
 
 /** `RATE_LIMIT_MINUTE` / `_HOUR` / `_DAY` override the spec's `RATE_LIMITS` defaults. */

@@ -13,6 +13,8 @@ export type AdminApiAppOptions = HttpAppOptions &
   HealthOptions &
   ApiDocumentOptions & {
     adminToken: string;
+    /** Proxies of yours in front of the API (ADMIN_TRUSTED_PROXY_HOPS); 0 by default. */
+    trustedProxyHops?: number;
     /** What /readyz checks, as the document tells it. */
     readiness: string;
     /** Mounts the service's routers; they are served under /api/v1 behind the admin token. */
@@ -30,6 +32,7 @@ export type AdminApiAppOptions = HttpAppOptions &
  */
 export function createAdminApiApp({
   adminToken,
+  trustedProxyHops = 0,
   readiness,
   routes,
   toHttpError,
@@ -48,7 +51,12 @@ export function createAdminApiApp({
   describeRoot?.(described);
 
   const api = new OpenAPIHono<AppEnv>();
-  api.use(requireAdminToken(adminToken, { guesses: createGuessLimit({ registry: options.registry }) }));
+  api.use(
+    requireAdminToken(adminToken, {
+      guesses: createGuessLimit({ registry: options.registry }),
+      trustedProxyHops,
+    }),
+  );
   routes(api);
   // Database errors become HTTP errors in this one place; rethrown, they reach the shared
   // handler of createHttpApp, which renders every error as {"detail": ...}.

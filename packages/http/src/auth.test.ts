@@ -53,12 +53,13 @@ describe("admin authentication middleware", () => {
 
 describe("admin authentication under guessing", () => {
   /** An app whose admin route allows `perMinute` wrong tokens a minute, on a real server. */
-  async function guarded(perMinute: number) {
+  async function guarded(perMinute: number, trustedProxyHops = 0) {
     const app = createHttpApp({ logger: createLogger({ service: "test", level: "silent" }) });
     app.use(
       "/admin/*",
       requireAdminToken("s3cret-admin-token", {
         guesses: createGuessLimit({ perMinute }),
+        trustedProxyHops,
         // One instant throughout, so the attempts cannot straddle the turn of a minute.
         now: () => 1_800_000_030_000,
       }),
@@ -67,13 +68,12 @@ describe("admin authentication under guessing", () => {
     return startServer(app, { port: 0, hostname: "127.0.0.1" });
   }
 
-  /** GET /admin/thing from the local address `from`, with `token` when given. */
-  const get = (port: number, from: string, token?: string) =>
-    getFrom(
-      from,
-      `http://127.0.0.1:${port}/admin/thing`,
-      token === undefined ? {} : { authorization: `Bearer ${token}` },
-    );
+  /** GET /admin/thing from the local address `from`, with `token` and further fields when given. */
+  const get = (port: number, from: string, token?: string, fields: Record<string, string> = {}) =>
+    getFrom(from, `http://127.0.0.1:${port}/admin/thing`, {
+      ...fields,
+      ...(token !== undefined && { authorization: `Bearer ${token}` }),
+    });
 
   it("refuses an address that sent too many wrong tokens, even with the right one, and no other address", async () => {
     const server = await guarded(3);
@@ -88,6 +88,24 @@ describe("admin authentication under guessing", () => {
         detail: "Too many wrong admin tokens from this address. Try again in 30 seconds",
       });
       expect((await get(server.port, "127.0.0.3", "s3cret-admin-token")).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("behind a trusted proxy counts the client the proxy saw, whatever the client wrote further left", async () => {
+    const server = await guarded(3, 1);
+    const via = (client: string) => ({ "x-forwarded-for": `6.6.6.6, ${client}` });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await get(server.port, "127.0.0.2", `wrong-${i}`, via("203.0.113.1"))).status).toBe(401);
+      }
+      expect((await get(server.port, "127.0.0.2", "s3cret-admin-token", via("203.0.113.1"))).status).toBe(
+        429,
+      );
+      expect((await get(server.port, "127.0.0.2", "s3cret-admin-token", via("203.0.113.2"))).status).toBe(
+        200,
+      );
     } finally {
       await server.close();
     }

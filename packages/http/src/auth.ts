@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { clientSource } from "@apimon/events";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app";
-import { connectionAddress, createGuessLimit, type GuessLimit, tooManyGuessesDetail } from "./guess-limit";
+import { clientAddress, createGuessLimit, type GuessLimit, tooManyGuessesDetail } from "./guess-limit";
 
 const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
 
@@ -28,10 +28,19 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export function requireAdminToken(
   adminToken: string,
-  { guesses = createGuessLimit(), now = Date.now }: { guesses?: GuessLimit; now?: () => number } = {},
+  {
+    guesses = createGuessLimit(),
+    trustedProxyHops = 0,
+    now = Date.now,
+  }: {
+    guesses?: GuessLimit;
+    /** Proxies of yours in front: the client is then the one the outermost saw. */
+    trustedProxyHops?: number;
+    now?: () => number;
+  } = {},
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const address = connectionAddress(c);
+    const address = clientAddress(c, trustedProxyHops);
     const wait = guesses.retryAfterSeconds(address, now());
     if (wait > 0) {
       return c.json({ detail: tooManyGuessesDetail(wait) }, 429, { "Retry-After": String(wait) });

@@ -5,8 +5,9 @@ export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
 export {
   ADMIN_TOKEN_GUESSES_PER_MINUTE,
-  connectionAddress,
+  clientAddress,
   createGuessLimit,
+  forwardedClientIp,
   type GuessLimit,
   tooManyGuessesDetail,
 } from "./guess-limit";

@@ -16,6 +16,8 @@ export interface AppDeps {
   alertLog: AlertLog;
   config: {
     adminToken: string;
+    /** Proxies of yours in front (ADMIN_TRUSTED_PROXY_HOPS); 0 when left out. */
+    trustedProxyHops?: number;
     consoleUrl: string;
     /** How long a channel test waits for the notifier's delivery record. */
     testTimeoutMs: number;
@@ -50,6 +52,7 @@ export function createApp({
     ...base,
     checks: { database: databaseReadiness(prisma, logger), ...checks },
     adminToken: config.adminToken,
+    trustedProxyHops: config.trustedProxyHops,
     readiness: "database, signal consumer, outbox relay and scheduler",
     // The operator console is its own service; old bookmarks of this one lead there.
     describeRoot: (described) => {

@@ -9,6 +9,7 @@ describe("alerts configuration", () => {
       port: 8081,
       host: "0.0.0.0",
       adminToken: "a".repeat(16),
+      trustedProxyHops: 0,
       groupId: "alerts",
       consoleUrl: "http://localhost:8087",
       schedulerMs: 5000,

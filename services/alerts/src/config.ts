@@ -27,6 +27,7 @@ export function loadConfig(env = process.env) {
   return {
     ...settings,
     adminToken: raw.ADMIN_TOKEN,
+    trustedProxyHops: raw.ADMIN_TRUSTED_PROXY_HOPS,
     // Without a trailing slash, so that paths append cleanly.
     consoleUrl: raw.CONSOLE_PUBLIC_URL.replace(/\/+$/, ""),
     schedulerMs: raw.ALERTS_SCHEDULER_MS,

@@ -33,6 +33,8 @@ export interface AppDeps {
   chartJs: string;
   config: {
     adminToken: string;
+    /** Proxies of yours in front (ADMIN_TRUSTED_PROXY_HOPS); 0 when left out. */
+    trustedProxyHops?: number;
     sessionTtlSeconds: number;
     secureCookie: boolean;
     refreshSeconds: number;
@@ -79,6 +81,7 @@ export function createApp({
       sessions,
       verify: (token) => tokenMatches(config.adminToken, token),
       guesses: createGuessLimit({ registry }),
+      trustedProxyHops: config.trustedProxyHops ?? 0,
       now: () => clock().getTime(),
       ttlSeconds: config.sessionTtlSeconds,
       secureCookie: config.secureCookie,

@@ -9,6 +9,7 @@ describe("console configuration", () => {
       port: 8087,
       host: "0.0.0.0",
       adminToken: ADMIN_TOKEN,
+      trustedProxyHops: 0,
       publicUrl: "http://localhost:8087",
       sessionSecret: undefined,
       sessionTtlSeconds: 28_800,

@@ -22,6 +22,7 @@ export function loadConfig(env = process.env) {
   return {
     ...settings,
     adminToken: raw.ADMIN_TOKEN,
+    trustedProxyHops: raw.ADMIN_TRUSTED_PROXY_HOPS,
     publicUrl,
     sessionSecret: raw.CONSOLE_SESSION_SECRET,
     sessionTtlSeconds: raw.CONSOLE_SESSION_TTL_SECONDS,

@@ -3,9 +3,9 @@
 // Plain node request/response objects: no body is ever buffered and nothing but the limiter is
 // awaited before the upstream sees the request.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
+import { forwardedClientIp } from "@apimon/http";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
 import { hotCounter, hotHistogram, type Logger, type Registry } from "@apimon/observability";
 import { memoizeBounded } from "./bounded-memo";
@@ -108,18 +108,7 @@ function socketAddress(req: IncomingMessage): string {
  */
 export function clientIpOf(req: IncomingMessage, hops: number): string {
   if (hops === 0) return socketAddress(req);
-  const raw = req.headers["x-forwarded-for"];
-  if (raw === undefined) return socketAddress(req);
-  const header = Array.isArray(raw) ? raw.join(",") : raw;
-  let end = header.length;
-  let start = header.lastIndexOf(",", end - 1) + 1;
-  for (let i = 1; i < hops; i++) {
-    if (start === 0) return socketAddress(req);
-    end = start - 1;
-    start = header.lastIndexOf(",", end - 1) + 1;
-  }
-  const entry = header.slice(start, end).trim();
-  return isIP(entry) === 0 ? socketAddress(req) : entry;
+  return forwardedClientIp(req.headers["x-forwarded-for"], hops) ?? socketAddress(req);
 }
 
 function presentedKey(req: IncomingMessage): string | undefined {

@@ -15,6 +15,8 @@ export interface AppDeps {
   prisma: PrismaClient;
   config: {
     adminToken: string;
+    /** Proxies of yours in front (ADMIN_TRUSTED_PROXY_HOPS); 0 when left out. */
+    trustedProxyHops?: number;
     keyHashSecret: string;
     /** Default grace period of a rotation. */
     graceSeconds: number;
@@ -48,6 +50,7 @@ export function createApp({
     ...base,
     checks: { database: databaseReadiness(prisma, base.logger), ...checks },
     adminToken: config.adminToken,
+    trustedProxyHops: config.trustedProxyHops,
     readiness: "database, outbox relay",
     routes: (api) => {
       api.route("/users", createUserRoutes({ prisma }));

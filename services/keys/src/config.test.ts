@@ -9,6 +9,7 @@ describe("keys configuration", () => {
       port: 8082,
       host: "0.0.0.0",
       adminToken: "a".repeat(16),
+      trustedProxyHops: 0,
       keyHashSecret: "s".repeat(32),
       graceSeconds: 86_400,
       outboxPollMs: 100,

@@ -33,6 +33,7 @@ export function loadConfig(env = process.env) {
   return {
     ...settings,
     adminToken: raw.ADMIN_TOKEN,
+    trustedProxyHops: raw.ADMIN_TRUSTED_PROXY_HOPS,
     keyHashSecret: raw.KEY_HASH_SECRET,
     /** Signs every key change the relay publishes; unset publishes them unsigned (with a warning). */
     keyChangesSigningSecret: raw.KEY_CHANGES_SIGNING_SECRET,

@@ -1,4 +1,4 @@
-import { type AppEnv, connectionAddress, type GuessLimit, tooManyGuessesDetail } from "@apimon/http";
+import { type AppEnv, clientAddress, type GuessLimit, tooManyGuessesDetail } from "@apimon/http";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
@@ -10,6 +10,8 @@ export interface AuthDeps {
   verify: (token: string) => boolean;
   /** Wrong tokens per client source and minute; past it sign-in is refused until the minute ends. */
   guesses: GuessLimit;
+  /** Proxies of yours in front of the console: the client is then the one the outermost saw. */
+  trustedProxyHops: number;
   now?: () => number;
   ttlSeconds: number;
   secureCookie: boolean;
@@ -42,6 +44,7 @@ export function createAuthRoutes({
   sessions,
   verify,
   guesses,
+  trustedProxyHops,
   now = Date.now,
   ttlSeconds,
   secureCookie,
@@ -66,7 +69,7 @@ export function createAuthRoutes({
     }
     const form = await c.req.parseBody();
     const next = safeNext(typeof form.next === "string" ? form.next : undefined);
-    const address = connectionAddress(c);
+    const address = clientAddress(c, trustedProxyHops);
     const wait = guesses.retryAfterSeconds(address, now());
     if (wait > 0) {
       c.header("Retry-After", String(wait));
