@@ -113,7 +113,7 @@ describe("config loading", () => {
 
   it("accepts the placeholders on a local stack that says APIMON_INSECURE_DEV=true", () => {
     const config = parseEnv(adminEnv, { ADMIN_TOKEN: "change-me-admin-token", APIMON_INSECURE_DEV: "true" });
-    expect(config).toEqual({ ADMIN_TOKEN: "change-me-admin-token" });
+    expect(config).toEqual({ ADMIN_TOKEN: "change-me-admin-token", ADMIN_TRUSTED_PROXY_HOPS: 0 });
     expect(() =>
       parseEnv(adminEnv, { ADMIN_TOKEN: "change-me-admin-token", APIMON_INSECURE_DEV: "1" }),
     ).toThrow(/ADMIN_TOKEN: is the example placeholder/);
@@ -129,6 +129,7 @@ describe("config loading", () => {
       ),
     ).toEqual({
       ADMIN_TOKEN: "s3cret-admin-token-0123",
+      ADMIN_TRUSTED_PROXY_HOPS: 0,
       NAME: "http://change-me.example",
     });
   });
