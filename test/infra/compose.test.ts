@@ -168,6 +168,28 @@ describe("docker-compose.yml", () => {
     expect(parsed.services.notifier?.depends_on?.mailpit?.condition).toBe("service_healthy");
   });
 
+  it("passes ADMIN_TRUSTED_PROXY_HOPS from the environment to the admin APIs and the console, 0 without it", () => {
+    const hops = (env: Record<string, string>) => {
+      const result = withEmptyEnvFile((envFile) =>
+        spawnSync(
+          "docker-compose",
+          ["-f", join(repo, "docker-compose.yml"), "--env-file", envFile, "config"],
+          {
+            cwd: "/",
+            encoding: "utf8",
+            env: { PATH: process.env.PATH, ...env },
+          },
+        ),
+      );
+      const { services } = parse(result.stdout) as { services: Record<string, Service> };
+      return ["keys", "alerts", "console"].map(
+        (name) => services[name]?.environment?.ADMIN_TRUSTED_PROXY_HOPS,
+      );
+    };
+    expect(hops({})).toEqual(["0", "0", "0"]);
+    expect(hops({ ADMIN_TRUSTED_PROXY_HOPS: "2" })).toEqual(["2", "2", "2"]);
+  });
+
   it("runs the console after the alerts and keys services, which it calls by their compose names", () => {
     const parsed = parse(compose("config").stdout) as { services: Record<string, Service> };
     const console = parsed.services.console;
