@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { createLogger, Registry } from "@apimon/observability";
+import { metricValue, waitFor } from "@apimon/testkit";
 import { defaultMaxConnections, limitConnections, openFilesLimit } from "./connection-limits";
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
@@ -71,6 +72,12 @@ describe("limitConnections on a real server", () => {
       (v) => v.labels.reason === reason,
     )?.value ?? 0;
 
+  /** Until the server has seen the closes and holds `n` connections. */
+  const openConnections = (n: number) =>
+    waitFor(async () => (await metricValue(registry, "edge_client_connections")) === n, {
+      what: `${n} open connections`,
+    });
+
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
@@ -85,7 +92,7 @@ describe("limitConnections on a real server", () => {
 
     // A source that closes a connection may open another.
     sockets[0]?.destroy();
-    await new Promise((r) => setTimeout(r, 100));
+    await openConnections(2);
     expect(await answers("127.0.0.1")).toBe(true);
   });
 
@@ -100,7 +107,7 @@ describe("limitConnections on a real server", () => {
 
     held[0]?.socket.destroy();
     await held[0]?.closed;
-    await new Promise((r) => setTimeout(r, 100));
+    await openConnections(3);
     expect(await answers("127.0.0.9")).toBe(true);
   });
 });

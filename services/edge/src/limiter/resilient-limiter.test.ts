@@ -104,16 +104,21 @@ describe("resilient limiter", () => {
   });
 
   it("gives each decision its own deadline: a late answer falls back, one in time does not", async () => {
-    // Answers after the given delay; the limiter's deadline is 5 ms from the end of the turn.
-    const delays = [30, 1];
+    // The first decision's answer is held until the test releases it, well past the deadline;
+    // the second comes 1 ms after it was asked. (A delay for the late one would race the
+    // deadline on a machine that stalls this process for longer than that delay.)
+    let releaseLate: () => void = () => {};
     const registry = new Registry();
+    const answer = (limits: Limits) => decide(limits, { minute: 0, hour: 0, day: 0 }, NOW);
+    const answers: ((limits: Limits) => Promise<Decision>)[] = [
+      (limits) =>
+        new Promise((resolve) => {
+          releaseLate = () => resolve(answer(limits));
+        }),
+      (limits) => new Promise((resolve) => setTimeout(() => resolve(answer(limits)), 1)),
+    ];
     const limiter = createResilientLimiter({
-      primary: {
-        check: (_key, limits) =>
-          new Promise((resolve) =>
-            setTimeout(() => resolve(decide(limits, { minute: 0, hour: 0, day: 0 }, NOW)), delays.shift()),
-          ),
-      },
+      primary: { check: (_key, limits) => (answers.shift() as (l: Limits) => Promise<Decision>)(limits) },
       fallback: createMemoryLimiter({ clock: () => NOW }),
       timeoutMs: 5,
       clock: () => NOW,
@@ -124,6 +129,11 @@ describe("resilient limiter", () => {
     expect(await fallbackCount(registry, "timeout")).toBe(1);
     // Degraded now: the next decisions within the retry interval come from memory at once.
     expect(limiter.isDegraded()).toBe(true);
+    // The late answer, when it comes, changes nothing.
+    releaseLate();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await fallbackCount(registry, "timeout")).toBe(1);
+    expect(await fallbackCount(registry, "error")).toBe(0);
   });
 
   it("tries the primary again after the retry interval and recovers", async () => {

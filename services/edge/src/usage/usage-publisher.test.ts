@@ -113,9 +113,10 @@ describe("usage publisher", () => {
     it("sends the events recorded while the oldest waits in one chunk", async () => {
       const { producer, state } = fakeProducer();
       const spool = openUsageSpool({ dir, logger, registry });
-      const publisher = createUsagePublisher({ producer, spool, logger, registry, lingerMs: 300 });
+      const publisher = createUsagePublisher({ producer, spool, logger, registry, lingerMs: 1_000 });
       record(publisher, 3);
-      await new Promise((r) => setTimeout(r, 100));
+      // A later turn of the event loop, well within the linger even on a stalled machine.
+      await new Promise((r) => setTimeout(r, 20));
       record(publisher, 4);
       expect(state.sends).toEqual([]);
       expect(publisher.depth()).toBe(7);

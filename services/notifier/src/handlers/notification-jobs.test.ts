@@ -1,6 +1,6 @@
 import { attemptDeliveryId, type NotificationJob, topics } from "@apimon/events";
 import { type HandlerContext, RetriableError } from "@apimon/kafka";
-import { consumedMessage, handlerContext } from "@apimon/testkit";
+import { consumedMessage, handlerContext, waitFor } from "@apimon/testkit";
 import { makeJob } from "../../test/fixtures";
 import type { DeadLetters } from "../delivery/dead-letters";
 import type { AttemptRow, DeliveryLog } from "../delivery/delivery-log";
@@ -230,7 +230,7 @@ describe("notification job handling", () => {
     });
     const { handler } = setup([], { sender });
     const running = handler([message(a, "1"), message(b, "2"), message(other, "3")], context);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => order.includes("end 3"), { what: "alert 99's job", intervalMs: 5 });
     // Alert 99 finished while alert 12's first job is still held; its second job has not started.
     expect(order).toEqual(["start 1", "start 3", "end 3"]);
     release();
