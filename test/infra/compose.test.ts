@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { servicesWithConfig, variablesRead } from "../service-config";
 import { composeOver, expectValidConfig, repo } from "./compose-cli";
 
 interface Service {
@@ -17,21 +18,37 @@ interface Service {
 }
 
 /**
- * Runs `use` with an empty env file, so that a developer's .env (from .env.example) does not
- * change the answer; the file's directory goes afterwards.
+ * The services `docker-compose config` gives with only `envText` as the env file and nothing of
+ * this process's environment, so that a developer's .env or shell does not change the answer.
  */
-function withEmptyEnvFile<T>(use: (file: string) => T): T {
+function servicesWith(envText: string): Record<string, Service> {
   const dir = mkdtempSync(join(tmpdir(), "apimon-compose-"));
   try {
-    const file = join(dir, "empty.env");
-    writeFileSync(file, "");
-    return use(file);
+    const envFile = join(dir, "settings.env");
+    writeFileSync(envFile, envText);
+    const result = spawnSync(
+      "docker-compose",
+      ["-f", join(repo, "docker-compose.yml"), "--env-file", envFile, "config"],
+      { cwd: "/", encoding: "utf8", env: { PATH: process.env.PATH } },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    return (parse(result.stdout) as { services: Record<string, Service> }).services;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const compose = composeOver("docker-compose.yml");
+
+/**
+ * What the compose file sets itself so that the stack holds together, which .env does not reach:
+ * addresses and ports inside the network, the stack's own Kafka (one plaintext broker, the topics
+ * job's names), consumer groups, the journal's volume, the shutdown time its stop grace period
+ * is sized for.
+ */
+const composeWiring =
+  /^(DATABASE_URL|DATABASE_SCHEMA|REDIS_URL|ALERTS_URL|KEYS_URL|USAGE_SPOOL_DIR|SHUTDOWN_TIMEOUT_MS)$|_(PORT|HOST)$|_GROUP_(ID|PREFIX)$|^KAFKA_(BROKERS|CLIENT_ID|REPLICATION_FACTOR|TOPIC_PREFIX|SASL_\w+|SSL\w*)$/;
 
 describe("docker-compose.yml", () => {
   it("passes docker-compose config", () => {
@@ -61,14 +78,7 @@ describe("docker-compose.yml", () => {
     expect(seed?.restart).toBe("no");
     expect(seed?.environment?.ADMIN_TOKEN).toBe(parsed.services.keys?.environment?.ADMIN_TOKEN);
     // Without .env the placeholders stay, and the services refuse them (APIMON_INSECURE_DEV is off).
-    const bare = withEmptyEnvFile((envFile) =>
-      spawnSync("docker-compose", ["-f", join(repo, "docker-compose.yml"), "--env-file", envFile, "config"], {
-        cwd: "/",
-        encoding: "utf8",
-        env: { PATH: process.env.PATH },
-      }),
-    );
-    const keys = (parse(bare.stdout) as { services: Record<string, Service> }).services.keys;
+    const keys = servicesWith("").keys;
     expect(keys?.environment?.ADMIN_TOKEN).toMatch(/^change-me/);
     expect(keys?.environment?.APIMON_INSECURE_DEV).toBe("false");
     expect(parsed.services.notifier?.environment?.NOTIFIER_ALLOW_PRIVATE_TARGETS).toBe("false");
@@ -168,26 +178,42 @@ describe("docker-compose.yml", () => {
     expect(parsed.services.notifier?.depends_on?.mailpit?.condition).toBe("service_healthy");
   });
 
-  it("passes ADMIN_TRUSTED_PROXY_HOPS from the environment to the admin APIs and the console, 0 without it", () => {
-    const hops = (env: Record<string, string>) => {
-      const result = withEmptyEnvFile((envFile) =>
-        spawnSync(
-          "docker-compose",
-          ["-f", join(repo, "docker-compose.yml"), "--env-file", envFile, "config"],
-          {
-            cwd: "/",
-            encoding: "utf8",
-            env: { PATH: process.env.PATH, ...env },
-          },
-        ),
-      );
-      const { services } = parse(result.stdout) as { services: Record<string, Service> };
+  it("passes ADMIN_TRUSTED_PROXY_HOPS from .env to the admin APIs and the console, 0 without it", () => {
+    const hops = (envText: string) => {
+      const services = servicesWith(envText);
       return ["keys", "alerts", "console"].map(
         (name) => services[name]?.environment?.ADMIN_TRUSTED_PROXY_HOPS,
       );
     };
-    expect(hops({})).toEqual(["0", "0", "0"]);
-    expect(hops({ ADMIN_TRUSTED_PROXY_HOPS: "2" })).toEqual(["2", "2", "2"]);
+    expect(hops("")).toEqual(["0", "0", "0"]);
+    expect(hops("ADMIN_TRUSTED_PROXY_HOPS=2\n")).toEqual(["2", "2", "2"]);
+  });
+
+  it("passes every other setting a service reads from .env to that service", async () => {
+    const settable = new Map<string, string[]>();
+    // The demo upstream stands in for your API; it has nothing to set.
+    for (const service of servicesWithConfig.filter((name) => name !== "demo-upstream")) {
+      settable.set(
+        service,
+        (await variablesRead(service)).filter((name) => !composeWiring.test(name)),
+      );
+    }
+    const names = [...new Set([...settable.values()].flat())].sort();
+    // Every name gets a value of its own, so a value that reached the wrong variable shows too.
+    const value = (name: string) => `from-env-${name.toLowerCase()}`;
+    const services = servicesWith(names.map((name) => `${name}=${value(name)}\n`).join(""));
+    const missed = [...settable].flatMap(([service, variables]) =>
+      variables
+        .filter((name) => services[service]?.environment?.[name] !== value(name))
+        .map((name) => `${service}: ${name}`),
+    );
+    expect(missed).toEqual([]);
+    // Unset, they reach the services empty (the service's own default) or with the stack's value.
+    const plain = servicesWith("");
+    expect(plain.edge?.environment?.EDGE_TRUSTED_PROXY_HOPS).toBe("");
+    expect(plain.edge?.environment?.RATE_LIMIT_MINUTE).toBe("");
+    expect(plain.notifier?.environment?.SMTP_URL).toBe("smtp://mailpit:1025");
+    expect(plain.edge?.environment?.UPSTREAM_URL).toBe("http://demo-upstream:8090");
   });
 
   it("runs the console after the alerts and keys services, which it calls by their compose names", () => {
