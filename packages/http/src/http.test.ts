@@ -17,6 +17,11 @@ function setup() {
     .strict();
   app.post("/things", async (c) => c.json(await readJson(c, body), 201));
   app.get("/things", (c) => c.json(readQuery(c, z.object({ limit: z.coerce.number().int().max(100) }))));
+  app.get("/codes", (c) =>
+    c.json(
+      readQuery(c, z.object({ code: z.string().max(4, "must be a code").regex(/^\d+$/, "must be a code") })),
+    ),
+  );
   app.get("/conflict", () => {
     throw conflict("Email already registered");
   });
@@ -63,6 +68,15 @@ describe("http conventions", () => {
     expect(await res.json()).toEqual({
       detail: "Invalid body",
       errors: [{ field: "limits.minute", message: "must be at most 1000" }],
+    });
+  });
+
+  it("says a message once for a field whose checks share it", async () => {
+    const res = await setup().app.request("/codes?code=abcdefgh");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      detail: "Invalid query",
+      errors: [{ field: "code", message: "must be a code" }],
     });
   });
 

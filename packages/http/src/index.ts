@@ -39,6 +39,7 @@ export {
   DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
+  idListString,
   idString,
   intString,
   MAX_INT,

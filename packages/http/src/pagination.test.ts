@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decodeCursor, encodeCursor, MAX_INT, paginationQuery, toPage } from "./pagination";
+import { decodeCursor, encodeCursor, idListString, MAX_INT, paginationQuery, toPage } from "./pagination";
 
 describe("pagination cursors", () => {
   it("round-trips the id a page ends with, as an opaque url-safe string", () => {
@@ -42,5 +42,33 @@ describe("pages", () => {
     expect(schema.safeParse({ limit: "0" }).success).toBe(false);
     expect(schema.safeParse({ limit: "101" }).success).toBe(false);
     expect(schema.safeParse({ cursor: "nope" }).success).toBe(false);
+  });
+});
+
+describe("id lists", () => {
+  const ids = idListString(3);
+
+  it("reads comma-separated ids, each once", () => {
+    expect(ids.parse("7")).toEqual([7]);
+    expect(ids.parse("3,7,3,12")).toEqual([3, 7, 12]);
+    expect(ids.parse(String(MAX_INT))).toEqual([MAX_INT]);
+  });
+
+  it.each([
+    ["empty", ""],
+    ["a word", "3,x"],
+    ["spaces", "3, 7"],
+    ["a trailing comma", "3,"],
+    ["a zero", "0,3"],
+    ["an id beyond integer columns", "2147483648"],
+    ["a negative id", "-3"],
+    ["more ids than allowed", "1,2,3,4"],
+    ["a huge string", "1,".repeat(10_000)],
+  ])("refuses %s, saying what it takes", (_case, text) => {
+    const result = ids.safeParse(text);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe(
+      `must be a comma-separated list of 1 to 3 ids, each from 1 to ${MAX_INT}`,
+    );
   });
 });

@@ -79,3 +79,18 @@ export const paginationQuery = {
   cursor: cursorParam.optional(),
   limit: intString(1, MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).meta({ default: DEFAULT_PAGE_SIZE }),
 };
+
+/**
+ * Row ids in one query parameter, comma-separated (`ids=3,7,12`): 1 to `max` of them, each an
+ * id as {@link idString} takes it. Repeats are kept once.
+ */
+export const idListString = (max: number) => {
+  const message = `must be a comma-separated list of 1 to ${max} ids, each from 1 to ${MAX_INT}`;
+  return z
+    .string()
+    .max(max * 17, message)
+    .regex(/^\d{1,16}(,\d{1,16})*$/, message)
+    .transform((text) => [...new Set(text.split(",").map(Number))])
+    .pipe(z.array(z.number().int().min(1, message).max(MAX_INT, message)).max(max, message))
+    .meta({ type: "string", pattern: "^\\d+(,\\d+)*$", description: `1 to ${max} ids, comma-separated` });
+};

@@ -37,7 +37,7 @@ function hasTighterBound(issue: z.core.$ZodIssue, issues: readonly z.core.$ZodIs
  * field's bounds on one side only the tightest broken one is named.
  */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
+  const errors = error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         field: fieldName([...issue.path, key]),
@@ -46,6 +46,14 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
     }
     if (hasTighterBound(issue, error.issues)) return [];
     return [{ field: fieldName(issue.path), message: issue.message }];
+  });
+  // Checks that share one message (a format's length and pattern) say it once.
+  const seen = new Set<string>();
+  return errors.filter(({ field, message }) => {
+    const key = `${field}\n${message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 
