@@ -28,6 +28,8 @@ export type UpdateKeyInput = Body<"/api/v1/keys/{id}", "patch">;
 export interface ListKeysParams {
   userId?: number;
   active?: boolean;
+  /** Only these keys, up to 100. */
+  ids?: readonly number[];
   cursor?: string;
   limit?: number;
 }
@@ -37,9 +39,10 @@ type SummaryQuery = NonNullable<paths["/api/v1/usage/summary"]["get"]["parameter
 /** A client of the keys service's admin API, typed by the service's own route schemas. */
 export function createKeysClient(options: ApiClientOptions) {
   const api = createTypedClient<paths>({ ...options, service: "keys" });
-  const keysQuery = ({ active, ...rest }: ListKeysParams) => ({
+  const keysQuery = ({ active, ids, ...rest }: ListKeysParams) => ({
     ...rest,
     active: active === undefined ? undefined : (String(active) as "true" | "false"),
+    ids: ids === undefined ? undefined : ids.join(","),
   });
   const listUsers = (params: { cursor?: string; limit?: number } = {}) =>
     unwrap(api.GET("/api/v1/users", { params: { query: params } }));

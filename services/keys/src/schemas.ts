@@ -2,7 +2,7 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
-import { idString, intString, MAX_INT, paginationQuery } from "@apimon/http";
+import { idListString, idString, intString, MAX_INT, MAX_PAGE_SIZE, paginationQuery } from "@apimon/http";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
 import { GRANULARITIES } from "./domain/usage-range";
@@ -46,6 +46,8 @@ export const listKeysQuerySchema = z
     ...paginationQuery,
     userId: idString.optional(),
     active: z.enum(["true", "false"], "must be true or false").optional(),
+    /** Only these keys (a page's worth at most): names for the ids another answer gave. */
+    ids: idListString(MAX_PAGE_SIZE).optional(),
   })
   .strict();
 

@@ -333,6 +333,30 @@ describe("API keys", () => {
     expect(second.body).toEqual({ items: [expect.objectContaining({ id: expiring.id })], nextCursor: null });
   });
 
+  it("lists only the keys asked for by id, leaving out ids it does not have", async () => {
+    const owner = await createUser("Ids Owner");
+    const a = await createKey({ userId: owner.id, name: "ids-a" });
+    const b = await createKey({ userId: owner.id, name: "ids-b" });
+    await createKey({ userId: owner.id, name: "ids-c" });
+    const res = await call("GET", `/api/v1/keys?ids=${b.id},${a.id},${b.id},2147483647`);
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((k: { name: string }) => k.name)).toEqual(["ids-a", "ids-b"]);
+    expect(res.body.nextCursor).toBeNull();
+    const refused = await call("GET", `/api/v1/keys?ids=${a.id},x`);
+    expect(refused).toEqual(
+      expect.objectContaining(
+        invalidRequest("query", [
+          {
+            field: "ids",
+            message: "must be a comma-separated list of 1 to 100 ids, each from 1 to 2147483647",
+          },
+        ]),
+      ),
+    );
+    const many = Array.from({ length: 101 }, (_, i) => i + 1).join(",");
+    expect((await call("GET", `/api/v1/keys?ids=${many}`)).status).toBe(400);
+  });
+
   it("refuses a list query it cannot read, naming the parameter", async () => {
     expect(await call("GET", "/api/v1/keys?cursor=bogus&limit=500&active=yes&user=1")).toEqual(
       expect.objectContaining(
@@ -770,6 +794,9 @@ describe("malformed input never causes a 500", () => {
       "userId=abc",
       "userId=99999999999",
       "active=maybe",
+      "ids=",
+      "ids=1,,2",
+      `ids=${"1,".repeat(2000)}1`,
       "unknown=1",
       "limit=1&limit=2&limit[]=3",
     ].map((query): [string, string] => [query, query]),

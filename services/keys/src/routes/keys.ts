@@ -134,7 +134,8 @@ export function createKeyRoutes({
       path: "/",
       summary: "List API keys",
       description:
-        "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others.",
+        "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others. " +
+        "`ids=3,7,12`: only those keys (up to 100; ids of deleted keys are left out).",
       tags,
       query: listKeysQuerySchema,
       item: keySchema,
@@ -145,6 +146,7 @@ export function createKeyRoutes({
       const filters: Prisma.ApiKeyWhereInput[] = [];
       if (query.cursor !== undefined) filters.push({ id: { gt: query.cursor } });
       if (query.userId !== undefined) filters.push({ userId: query.userId });
+      if (query.ids !== undefined) filters.push({ id: { in: query.ids } });
       if (query.active === "true") filters.push(usableAt(now));
       if (query.active === "false") filters.push({ NOT: usableAt(now) });
       const rows = await prisma.apiKey.findMany({
