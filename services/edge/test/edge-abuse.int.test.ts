@@ -31,6 +31,12 @@ beforeAll(async () => {
 /** Every raw socket a test opened, destroyed after each test so that none outlives it. */
 const openSockets = new Set<net.Socket>();
 
+/** Environment for an edge whose clock runs `skewMs` off the host's (see fixtures/skewed-clock.cjs). */
+const skewedClock = (skewMs: number) => ({
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(__dirname, "fixtures", "skewed-clock.cjs")}`,
+  EDGE_TEST_CLOCK_SKEW_MS: String(skewMs),
+});
+
 afterEach(() => {
   for (const socket of openSockets) socket.destroy();
   openSockets.clear();
@@ -425,10 +431,7 @@ describe("edge control paths", () => {
 
 describe("edge clocks and readiness", () => {
   it("keeps limiting on an edge whose clock runs ten minutes behind Redis's", async () => {
-    const skewed = await stack.startEdge({
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(__dirname, "fixtures", "skewed-clock.cjs")}`,
-      EDGE_TEST_CLOCK_SKEW_MS: String(-10 * 60_000),
-    });
+    const skewed = await stack.startEdge(skewedClock(-10 * 60_000));
     try {
       const { key } = await stack.newKey({ minute: 3 });
       const statuses: number[] = [];
@@ -472,13 +475,17 @@ describe("edge clocks and readiness", () => {
 
 describe("edge under a flood of bad keys", () => {
   it("hashes at most 60 bad keys of one IP a minute and reports the rest in one summary event", async () => {
-    const guarded = await stack.startEdge({ EDGE_AUTH_FAILURES_PER_MINUTE: "60" });
+    // The edge's clock is set back to read 35 s into a minute when it starts: the flood fits in
+    // that minute, and the minute's end, which sends the summary, comes soon after.
+    const skewMs = -((Date.now() - 35_000 + 60_000) % 60_000);
+    const edgeNow = () => Date.now() + skewMs;
+    const guarded = await stack.startEdge({ ...skewedClock(skewMs), EDGE_AUTH_FAILURES_PER_MINUTE: "60" });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
     try {
       const { key } = await stack.newKey();
       // All in one minute, so that exactly one limit and one summary apply.
-      const left = 60 - ((Date.now() / 1000) % 60);
-      if (left < 25) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+      const left = 60 - ((edgeNow() / 1000) % 60);
+      if (left < 15) await new Promise((r) => setTimeout(r, left * 1000 + 200));
 
       const results = await Promise.all(
         Array.from({ length: 1000 }, (_, i) =>
@@ -503,7 +510,7 @@ describe("edge under a flood of bad keys", () => {
       expect(good.status).toBe(200);
 
       // 60 events for the attempts that were checked, then one for the 940 that were not, once
-      // the minute is over.
+      // the minute is over (while the edge runs on).
       const fromFlood = () => stack.authFailures.filter((f) => f.clientIp === "127.0.0.3");
       await waitFor(() => fromFlood().some((f) => f.count !== undefined), {
         timeoutMs: 90_000,
@@ -534,6 +541,7 @@ describe("edge under bad keys from an IPv6 client", () => {
       EDGE_TRUSTED_PROXY_HOPS: "1",
       EDGE_AUTH_FAILURES_PER_MINUTE: "5",
     });
+    let stopped = false;
     try {
       // All in one minute, so that exactly one limit applies.
       const left = 60 - ((Date.now() / 1000) % 60);
@@ -569,8 +577,17 @@ describe("edge under bad keys from an IPv6 client", () => {
         "2001:db8:0:12:4::1",
         "2001:db8:0:12:5::1",
       ]);
-    } finally {
+
+      // The refusals of the minute still running are reported when the edge stops, by /64.
       await stack.stopEdge(behindOne);
+      stopped = true;
+      const summary = await waitFor(
+        () => stack.authFailures.find((f) => f.count !== undefined && f.clientIp === "2001:db8:0:12::/64"),
+        { what: "the summary sent at shutdown" },
+      );
+      expect(summary).toMatchObject({ reason: "invalid", count: 3 });
+    } finally {
+      if (!stopped) await stack.stopEdge(behindOne);
     }
   }, 120_000);
 });
