@@ -1,5 +1,5 @@
 import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
-import type { AppVariables } from "@apimon/http";
+import { type AppVariables, MAX_PAGE_SIZE } from "@apimon/http";
 import type { Session, SessionManager } from "./session";
 
 /** What every signed-in request carries: its session and the CSRF token its forms embed. */
@@ -12,6 +12,24 @@ export interface PageDeps {
   sessions: SessionManager;
   refreshSeconds: number;
   clock: () => Date;
+}
+
+/**
+ * The names of these keys by id, from one call to the keys API. A key it does not know (deleted)
+ * is absent; when the keys API cannot answer the map is empty and the page shows the ids.
+ */
+export async function keyNames(
+  keys: KeysClient,
+  ids: readonly (number | null)[],
+): Promise<Map<number, string>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))].slice(0, MAX_PAGE_SIZE);
+  if (wanted.length === 0) return new Map();
+  try {
+    const page = await keys.listKeys({ ids: wanted, limit: wanted.length });
+    return new Map(page.items.map((key) => [key.id, key.name]));
+  } catch {
+    return new Map();
+  }
 }
 
 /** The string value of a form field ("" when absent or a file). */

@@ -654,6 +654,49 @@ describe("alerts page", () => {
     expect(second.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9">« First page</a>');
   });
 
+  it("names each alert's key with one call to the keys API, and shows ids when it cannot answer", async () => {
+    const alert = (id: number, apiKeyId: number | null): AlertView => ({
+      ...hostile,
+      id,
+      apiKeyId,
+      message: "m",
+    });
+    const items = [alert(1, 9), alert(2, 9), alert(3, 12), alert(4, null)];
+    const lists = {
+      counts,
+      listActive: async () => ({ items, nextCursor: null }),
+      history: async () => ({ items, nextCursor: null }),
+      get: async () => ({ ...alert(1, 9), timeline: [], deliveries: [] }),
+    } as unknown as Partial<AlertsClient>;
+    // Key 12 was deleted: the keys API leaves it out.
+    const t = build({ alerts: lists });
+    for (const path of ["/alerts", "/history"]) {
+      const { text } = await t.get(path);
+      expect(text).toContain('<a href="/keys/9">billing</a> <span class="muted small">#9</span>');
+      expect(text).toContain('<a href="/keys/12">#12</a>');
+    }
+    expect((await t.get("/alerts/1")).text).toContain(
+      '<dt>API key</dt><dd><a href="/keys/9">billing</a> <span class="muted small">#9</span></dd>',
+    );
+    expect(t.calls.filter(([name]) => name === "listKeys")).toEqual([
+      ["listKeys", { ids: [9, 12], limit: 2 }],
+      ["listKeys", { ids: [9, 12], limit: 2 }],
+      ["listKeys", { ids: [9], limit: 1 }],
+    ]);
+
+    const down = build({
+      alerts: lists,
+      keys: {
+        listKeys: async () => {
+          throw new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED");
+        },
+      },
+    });
+    const res = await down.get("/alerts");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<a href="/keys/9">#9</a>');
+  });
+
   it("shows why an acknowledgement was refused on the alert's page", async () => {
     const resolved = {
       id: 5,
@@ -731,15 +774,14 @@ describe("history, reports and failures", () => {
 
   it("names the keys with most alerts, keeping the id of a key the keys API no longer has", async () => {
     const named = build();
-    expect((await named.get("/reports")).text).toContain('<a href="/keys/9">billing</a>');
-    const gone = build({
-      keys: {
-        getKey: async () => {
-          throw new ApiError(404, { detail: "API key not found" });
-        },
-      },
-    });
-    expect((await gone.get("/reports")).text).toContain('<a href="/keys/9">key #9</a>');
+    expect((await named.get("/reports")).text).toContain(
+      '<a href="/keys/9">billing</a> <span class="muted small">#9</span>',
+    );
+    expect(named.calls.filter(([name]) => name === "listKeys")).toEqual([
+      ["listKeys", { ids: [9], limit: 1 }],
+    ]);
+    const gone = build({ keys: { listKeys: async () => ({ items: [], nextCursor: null }) } });
+    expect((await gone.get("/reports")).text).toContain('<a href="/keys/9">#9</a>');
   });
 
   const throws = (error: Error) => async () => {

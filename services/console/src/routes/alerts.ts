@@ -2,9 +2,9 @@ import type { AlertDetailView, AlertFilters, AlertView, Page } from "@apimon/cli
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
+import { type ConsoleEnv, field, keyNames, type PageDeps, refusal } from "../context";
 import { formatValue, typeLabel } from "../views/format";
-import { badge, csrfField, errorBox, type Html, noticeBox, page, time } from "../views/layout";
+import { badge, csrfField, errorBox, type Html, keyLink, noticeBox, page, time } from "../views/layout";
 
 /** Alerts per page of the lists. */
 export const PAGE_SIZE = 50;
@@ -55,7 +55,12 @@ ${select("status", "Status", statuses, q.status)}
 </form>`;
 }
 
-function alertTable(items: AlertView[], emptyText: string, resolvedColumn = false) {
+function alertTable(
+  items: AlertView[],
+  names: ReadonlyMap<number, string>,
+  emptyText: string,
+  resolvedColumn = false,
+) {
   if (items.length === 0) return html`<div class="card muted">${emptyText}</div>`;
   return html`<div class="table"><table class="alerts">
 <thead><tr><th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
@@ -66,7 +71,7 @@ function alertTable(items: AlertView[], emptyText: string, resolvedColumn = fals
 <td>${typeLabel(a.type)}</td>
 <td>${badge(a.status)}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
-<td data-label><span class="label">key </span>${a.apiKeyId === null ? html`<span class="muted">—</span>` : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</td>
+<td data-label><span class="label">key </span>${keyLink(a.apiKeyId, names)}</td>
 <td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
 <td data-label><span class="label">${resolvedColumn ? "resolved " : "last seen "}</span>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
 </tr>`,
@@ -86,7 +91,7 @@ function pager(path: string, q: ListQuery & Record<string, string | undefined>, 
 const NOTICES: Record<string, string> = { acknowledged: "Alert acknowledged." };
 
 /** Alerts, alert detail with acknowledgement, and history. */
-export function createAlertPages({ alerts, refreshSeconds, clock }: PageDeps): Hono<ConsoleEnv> {
+export function createAlertPages({ alerts, keys, refreshSeconds, clock }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
 
   routes.get("/alerts", async (c) => {
@@ -98,7 +103,13 @@ export function createAlertPages({ alerts, refreshSeconds, clock }: PageDeps): H
     } catch (err) {
       error = refusal(err, "query").text;
     }
-    const counts = await alerts.counts();
+    const [counts, names] = await Promise.all([
+      alerts.counts(),
+      keyNames(
+        keys,
+        list.items.map((a) => a.apiKeyId),
+      ),
+    ]);
     const stat = (cls: string, n: number, label: string, href: string) =>
       html`<a class="stat ${cls}" href="${href}"><div class="n">${n}</div><div class="l">${label}</div></a>`;
     const body = html`<h1>Active alerts</h1>
@@ -111,7 +122,7 @@ ${stat("", counts.byStatus.acknowledged ?? 0, "acknowledged", "/alerts?status=ac
 ${filterForm("/alerts", q, ["firing", "acknowledged"])}
 ${errorBox(error)}
 <div id="live" data-live>
-${alertTable(list.items, "No active alerts match.")}
+${alertTable(list.items, names, "No active alerts match.")}
 ${pager("/alerts", { ...q }, list)}
 <p class="muted small">Refreshes every ${refreshSeconds} s · updated ${time(clock().toISOString())}</p>
 </div>`;
@@ -124,7 +135,7 @@ ${pager("/alerts", { ...q }, list)}
     return c.html(
       page(
         { title: `Alert ${alert.id}`, section: "/alerts", csrf: c.get("csrf") },
-        detail(alert, c.get("csrf"), notice),
+        detail(alert, await keyNames(keys, [alert.apiKeyId]), c.get("csrf"), notice),
       ),
     );
   });
@@ -142,7 +153,7 @@ ${pager("/alerts", { ...q }, list)}
       return c.html(
         page(
           { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
-          detail(alert, c.get("csrf"), undefined, message),
+          detail(alert, await keyNames(keys, [alert.apiKeyId]), c.get("csrf"), undefined, message),
         ),
         400,
       );
@@ -170,13 +181,17 @@ ${pager("/alerts", { ...q }, list)}
     } catch (err) {
       error = refusal(err, "query").text;
     }
+    const names = await keyNames(
+      keys,
+      list.items.map((a) => a.apiKeyId),
+    );
     const range = html`<div><label for="f-from">From</label><input id="f-from" type="date" name="from" value="${from}"></div>
 <div><label for="f-to">To</label><input id="f-to" type="date" name="to" value="${to}"></div>`;
     const body = html`<h1>History</h1>
 <p class="muted">Alerts opened between the two days (UTC, both included); resolved ones unless another status is chosen.</p>
 ${filterForm("/history", { ...q, status }, ["resolved", "acknowledged", "firing"], range)}
 ${errorBox(error)}
-${alertTable(list.items, "No alerts in this range match.", status === "resolved")}
+${alertTable(list.items, names, "No alerts in this range match.", status === "resolved")}
 ${pager("/history", { ...q, status, from, to }, list)}`;
     return c.html(page({ title: "History", section: "/history", csrf: c.get("csrf") }, body));
   });
@@ -184,7 +199,13 @@ ${pager("/history", { ...q, status, from, to }, list)}`;
   return routes;
 }
 
-function detail(a: AlertDetailView, csrf: string, notice?: string, error?: string) {
+function detail(
+  a: AlertDetailView,
+  names: ReadonlyMap<number, string>,
+  csrf: string,
+  notice?: string,
+  error?: string,
+) {
   const ackForm =
     a.status === "firing"
       ? html`<div class="card"><h2>Acknowledge</h2>
@@ -201,7 +222,7 @@ ${noticeBox(notice)}
 <div class="card"><p class="message" id="alert-message">${a.message}</p>
 <dl class="facts">
 <dt>Observed</dt><dd><strong>${formatValue(a.type, a.observedValue)}</strong> against a threshold of ${formatValue(a.type, a.threshold)}</dd>
-<dt>API key</dt><dd>${a.apiKeyId === null ? "—" : html`<a href="/keys/${a.apiKeyId}">#${a.apiKeyId}</a>`}</dd>
+<dt>API key</dt><dd>${keyLink(a.apiKeyId, names)}</dd>
 <dt>Endpoint</dt><dd class="mono">${a.endpoint ?? "—"}</dd>
 <dt>Client IP</dt><dd class="mono">${a.clientIp ?? "—"}</dd>
 <dt>Occurrences</dt><dd>${a.occurrences}</dd>

@@ -1,9 +1,9 @@
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import type { ConsoleEnv, PageDeps } from "../context";
+import { type ConsoleEnv, keyNames, type PageDeps } from "../context";
 import { typeLabel } from "../views/format";
-import { chart, duration, page } from "../views/layout";
+import { chart, duration, keyLink, page } from "../views/layout";
 import { rangeOf, rangeTabs, USAGE_RANGES } from "./keys";
 
 const DAY_MS = 86_400_000;
@@ -25,14 +25,9 @@ export function createReportPages({ alerts, keys, clock }: PageDeps): Hono<Conso
       to: new Date(Date.parse(`${to}T00:00:00.000Z`) + DAY_MS).toISOString(),
     });
     const topKeys = report.byApiKey.slice(0, 10);
-    // Names for the keys listed; a key the keys API cannot answer for (deleted) keeps its id.
-    const keyNames = new Map<number, string>();
-    await Promise.all(
-      topKeys.map(async ({ apiKeyId: id }) => {
-        if (id === null) return;
-        const key = await keys.getKey(id).catch(() => undefined);
-        if (key) keyNames.set(id, key.name);
-      }),
+    const names = await keyNames(
+      keys,
+      topKeys.map((k) => k.apiKeyId),
     );
     const labels = report.byDay.map((d) => d.day.slice(5));
     const stat = (n: string | number, label: string, cls = "") =>
@@ -82,7 +77,7 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
         ? html`<p class="muted">None.</p>`
         : html`<table>${topKeys.map(
             (k) =>
-              html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : html`<a href="/keys/${k.apiKeyId}">${keyNames.get(k.apiKeyId) ?? `key #${k.apiKeyId}`}</a>`}</td><td class="num">${k.count}</td></tr>`,
+              html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : keyLink(k.apiKeyId, names)}</td><td class="num">${k.count}</td></tr>`,
           )}</table>`
     }</div>
 </div>`;
