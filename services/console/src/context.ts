@@ -32,6 +32,19 @@ export async function keyNames(
   }
 }
 
+/**
+ * The names of the notification channels by id (the first 100, as the channels page lists them);
+ * empty when the alerts API cannot answer, and the page shows the ids.
+ */
+export async function channelNames(alerts: AlertsClient): Promise<Map<number, string>> {
+  try {
+    const page = await alerts.listChannels({ limit: MAX_PAGE_SIZE });
+    return new Map(page.items.map((channel) => [channel.id, channel.name]));
+  } catch {
+    return new Map();
+  }
+}
+
 /** The string value of a form field ("" when absent or a file). */
 export function field(form: Record<string, unknown>, name: string): string {
   const value = form[name];

@@ -633,6 +633,10 @@ describe("keys pages", () => {
     // Chart data is inert JSON: labels, and succeeded = 10 - 2 errors - 3 client errors.
     expect(page.text).toContain('"labels":["11:58"]');
     expect(page.text).toContain('{"label":"succeeded","data":[5]');
+    // Its alerts, active and past, are a click away.
+    expect(page.text).toContain(
+      '<dt>Alerts</dt><dd><a href="/alerts?apiKeyId=9">active</a> · <a href="/history?apiKeyId=9">history</a></dd>',
+    );
     await t.get("/keys/9?range=7d");
     expect(t.calls.filter(([name]) => name === "keyUsage").map(([, args]) => args)).toEqual([
       [9, { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute" }],
@@ -695,6 +699,48 @@ describe("alerts page", () => {
     const res = await down.get("/alerts");
     expect(res.status).toBe(200);
     expect(res.text).toContain('<a href="/keys/9">#9</a>');
+  });
+
+  it("names the channels of an alert's timeline and deliveries, and keeps the id of one it does not know", async () => {
+    const withChannels: AlertDetailView = {
+      ...hostile,
+      id: 8,
+      message: "m",
+      timeline: [
+        {
+          id: 1,
+          at: NOW.toISOString(),
+          kind: "opened",
+          severity: "critical",
+          observedValue: null,
+          by: null,
+          note: null,
+          channelIds: [4, 77],
+        },
+      ],
+      deliveries: [
+        {
+          id: 1,
+          deliveryId: "d-1",
+          alertId: 8,
+          channelId: 4,
+          attempt: 1,
+          status: "succeeded",
+          responseCode: 200,
+          error: null,
+          latencyMs: 12,
+          createdAt: NOW.toISOString(),
+        },
+      ],
+    };
+    const t = build({ alerts: { get: async () => withChannels } as unknown as Partial<AlertsClient> });
+    const { text } = await t.get("/alerts/8");
+    expect(text).toContain(
+      '<td data-label="Channels"><a href="/channels/4">ops slack</a> <span class="muted small">#4</span>, <a href="/channels/77">#77</a></td>',
+    );
+    expect(text).toContain(
+      '<td data-label="Channel"><a href="/channels/4">ops slack</a> <span class="muted small">#4</span></td>',
+    );
   });
 
   it("shows why an acknowledgement was refused on the alert's page", async () => {

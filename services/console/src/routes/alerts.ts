@@ -2,9 +2,9 @@ import type { AlertDetailView, AlertFilters, AlertView, Page } from "@apimon/cli
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, keyNames, type PageDeps, refusal } from "../context";
+import { type ConsoleEnv, channelNames, field, keyNames, type PageDeps, refusal } from "../context";
 import { formatValue, typeLabel } from "../views/format";
-import { badge, csrfField, errorBox, type Html, keyLink, noticeBox, page, time } from "../views/layout";
+import { badge, csrfField, errorBox, type Html, namedLink, noticeBox, page, time } from "../views/layout";
 
 /** Alerts per page of the lists. */
 export const PAGE_SIZE = 50;
@@ -71,7 +71,7 @@ function alertTable(
 <td>${typeLabel(a.type)}</td>
 <td>${badge(a.status)}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
-<td data-label><span class="label">key </span>${keyLink(a.apiKeyId, names)}</td>
+<td data-label><span class="label">key </span>${namedLink("/keys", a.apiKeyId, names)}</td>
 <td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
 <td data-label><span class="label">${resolvedColumn ? "resolved " : "last seen "}</span>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
 </tr>`,
@@ -129,13 +129,23 @@ ${pager("/alerts", { ...q }, list)}
     return c.html(page({ title: "Alerts", section: "/alerts", csrf: c.get("csrf"), refreshSeconds }, body));
   });
 
+  /** The names an alert's page shows: its key's, and its channels' when it has any. */
+  const namesFor = async (alert: AlertDetailView): Promise<Names> => {
+    const hasChannels = alert.deliveries.length > 0 || alert.timeline.some((e) => e.channelIds.length > 0);
+    const [keyName, channels] = await Promise.all([
+      keyNames(keys, [alert.apiKeyId]),
+      hasChannels ? channelNames(alerts) : new Map<number, string>(),
+    ]);
+    return { keys: keyName, channels };
+  };
+
   routes.get("/alerts/:id{[0-9]+}", async (c) => {
     const alert = await alerts.get(Number(c.req.param("id")));
     const notice = NOTICES[c.req.query("done") ?? ""];
     return c.html(
       page(
         { title: `Alert ${alert.id}`, section: "/alerts", csrf: c.get("csrf") },
-        detail(alert, await keyNames(keys, [alert.apiKeyId]), c.get("csrf"), notice),
+        detail(alert, await namesFor(alert), c.get("csrf"), notice),
       ),
     );
   });
@@ -153,7 +163,7 @@ ${pager("/alerts", { ...q }, list)}
       return c.html(
         page(
           { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
-          detail(alert, await keyNames(keys, [alert.apiKeyId]), c.get("csrf"), undefined, message),
+          detail(alert, await namesFor(alert), c.get("csrf"), undefined, message),
         ),
         400,
       );
@@ -199,13 +209,12 @@ ${pager("/history", { ...q, status, from, to }, list)}`;
   return routes;
 }
 
-function detail(
-  a: AlertDetailView,
-  names: ReadonlyMap<number, string>,
-  csrf: string,
-  notice?: string,
-  error?: string,
-) {
+interface Names {
+  keys: ReadonlyMap<number, string>;
+  channels: ReadonlyMap<number, string>;
+}
+
+function detail(a: AlertDetailView, names: Names, csrf: string, notice?: string, error?: string) {
   const ackForm =
     a.status === "firing"
       ? html`<div class="card"><h2>Acknowledge</h2>
@@ -222,7 +231,7 @@ ${noticeBox(notice)}
 <div class="card"><p class="message" id="alert-message">${a.message}</p>
 <dl class="facts">
 <dt>Observed</dt><dd><strong>${formatValue(a.type, a.observedValue)}</strong> against a threshold of ${formatValue(a.type, a.threshold)}</dd>
-<dt>API key</dt><dd>${keyLink(a.apiKeyId, names)}</dd>
+<dt>API key</dt><dd>${namedLink("/keys", a.apiKeyId, names.keys)}</dd>
 <dt>Endpoint</dt><dd class="mono">${a.endpoint ?? "—"}</dd>
 <dt>Client IP</dt><dd class="mono">${a.clientIp ?? "—"}</dd>
 <dt>Occurrences</dt><dd>${a.occurrences}</dd>
@@ -241,7 +250,7 @@ ${ackForm}
       e,
     ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Event">${e.kind}</td><td data-label="Severity">${e.severity ? badge(e.severity) : ""}</td>
 <td class="num" data-label="Value">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td data-label="By">${e.by ?? ""}</td><td class="message" data-label="Note">${e.note ?? ""}</td>
-<td data-label="Channels">${e.channelIds.map((id) => html`<a href="/channels/${id}">#${id}</a> `)}</td></tr>`,
+<td data-label="Channels">${e.channelIds.map((id, i) => html`${i > 0 ? ", " : ""}${namedLink("/channels", id, names.channels)}`)}</td></tr>`,
   )}</tbody></table></div>
 <h2>Deliveries</h2>
 ${
@@ -251,7 +260,7 @@ ${
 <tbody>${a.deliveries.map(
         (
           d,
-        ) => html`<tr><td data-label="When">${time(d.createdAt)}</td><td data-label="Channel"><a href="/channels/${d.channelId}">#${d.channelId}</a></td><td class="num" data-label="Attempt">${d.attempt}</td>
+        ) => html`<tr><td data-label="When">${time(d.createdAt)}</td><td data-label="Channel">${namedLink("/channels", d.channelId, names.channels)}</td><td class="num" data-label="Attempt">${d.attempt}</td>
 <td data-label="Result">${badge(d.status)}</td><td class="num" data-label="HTTP">${d.responseCode ?? ""}</td><td class="num" data-label="Latency">${d.latencyMs === null ? "" : `${d.latencyMs} ms`}</td><td class="message" data-label="Error">${d.error ?? ""}</td></tr>`,
       )}</tbody></table></div>`
 }`;

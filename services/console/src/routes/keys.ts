@@ -210,6 +210,7 @@ ${usageCharts(usage, range)}
 <dt>Limits</dt><dd>${limitsText(key)} (minute / hour / day)</dd>
 <dt>Calls</dt><dd>${key.usageCount ?? 0}</dd><dt>Last used</dt><dd>${time(key.lastUsed)}</dd>
 <dt>Created</dt><dd>${time(key.createdAt)}</dd><dt>Expires</dt><dd>${time(key.expiresAt)}</dd>
+<dt>Alerts</dt><dd><a href="/alerts?apiKeyId=${key.id}">active</a> · <a href="/history?apiKeyId=${key.id}">history</a></dd>
 ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotatedFromId}">#${key.rotatedFromId}</a></dd>` : ""}
 </dl>
 <div class="actions spaced">

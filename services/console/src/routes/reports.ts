@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, keyNames, type PageDeps } from "../context";
 import { typeLabel } from "../views/format";
-import { chart, duration, keyLink, page } from "../views/layout";
+import { chart, duration, namedLink, page } from "../views/layout";
 import { rangeOf, rangeTabs, USAGE_RANGES } from "./keys";
 
 const DAY_MS = 86_400_000;
@@ -77,7 +77,7 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
         ? html`<p class="muted">None.</p>`
         : html`<table>${topKeys.map(
             (k) =>
-              html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : keyLink(k.apiKeyId, names)}</td><td class="num">${k.count}</td></tr>`,
+              html`<tr><td>${k.apiKeyId === null ? "no key (by IP)" : namedLink("/keys", k.apiKeyId, names)}</td><td class="num">${k.count}</td></tr>`,
           )}</table>`
     }</div>
 </div>`;

@@ -69,13 +69,16 @@ export function time(iso: string | null | undefined): Html | string {
     .replace("Z", " UTC")}</time>`;
 }
 
-/** A key by its name with its id beside it (the id alone for a key without a known name). */
-export function keyLink(id: number | null, names: ReadonlyMap<number, string>): Html {
+/**
+ * A link to a record by its name with its id beside it, `base/id` (the id alone for a record
+ * whose name is not known: deleted, or its API did not answer).
+ */
+export function namedLink(base: string, id: number | null, names: ReadonlyMap<number, string>): Html {
   if (id === null) return html`<span class="muted">—</span>`;
   const name = names.get(id);
   return name === undefined
-    ? html`<a href="/keys/${id}">#${id}</a>`
-    : html`<a href="/keys/${id}">${name}</a> <span class="muted small">#${id}</span>`;
+    ? html`<a href="${base}/${id}">#${id}</a>`
+    : html`<a href="${base}/${id}">${name}</a> <span class="muted small">#${id}</span>`;
 }
 
 export const badge = (value: string) => html`<span class="badge ${value}">${value}</span>`;
