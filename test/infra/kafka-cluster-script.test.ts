@@ -99,10 +99,16 @@ describe("kafka.sh cluster", () => {
 
     const admin = kafka.admin();
     await admin.connect();
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2, name, configNames: ["min.insync.replicas"] }],
-    });
+    // Asked of any node, which may not have the new topic's metadata yet ("does not host this
+    // topic-partition"; kafkajs does not retry that for describeConfigs).
+    const { resources } = await waitFor(
+      () =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: 2, name, configNames: ["min.insync.replicas"] }],
+        }),
+      { what: "the new topic's config" },
+    );
     const { topics: meta } = await admin.fetchTopicMetadata({ topics: [name] });
     await admin.disconnect();
     expect(resources[0]?.configEntries[0]?.configValue).toBe("2");
