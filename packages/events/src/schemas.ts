@@ -112,6 +112,8 @@ export const notificationJobSchema = z.object({
     status: z.enum(["firing", "acknowledged", "resolved"]),
     message: z.string(),
     apiKeyId: id.nullable(),
+    /** The key's name when the job was made (absent: no key, a deleted key, or an older job). */
+    apiKeyName: z.string().max(200).optional(),
     endpoint: z.string().nullable(),
     clientIp: z.string().nullable(),
     observedValue: z.number(),

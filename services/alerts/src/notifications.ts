@@ -36,6 +36,12 @@ export async function notifyChannels(
   reason: JobReason,
   consoleUrl: string,
 ): Promise<number[]> {
+  if (channels.length === 0) return [];
+  // Named as it is now: a key renamed since the alert opened is called by its new name.
+  const key =
+    alert.apiKeyId === null
+      ? null
+      : await tx.apiKey.findUnique({ where: { id: alert.apiKeyId }, select: { name: true } });
   await enqueueJobs(
     tx,
     channels.map((channel) =>
@@ -44,6 +50,7 @@ export async function notifyChannels(
         reason,
         channel,
         alert,
+        ...(key && { apiKeyName: key.name }),
         alertUrl: alertUrl(consoleUrl, alert.id),
       }),
     ),

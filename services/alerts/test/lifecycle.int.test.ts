@@ -249,7 +249,7 @@ describe("alert lifecycle through Kafka", () => {
 });
 
 describe("alert messages", () => {
-  it("name the API key by its name and display prefix, not only its id", async () => {
+  it("name the API key by its name and display prefix, not only its id, and so do its jobs", async () => {
     const user = await prisma.user.create({ data: { email: "named-key@example.com", name: "Named" } });
     const key = await prisma.apiKey.create({
       data: { userId: user.id, name: "billing export", keyHash: "named-key-hash", keyPrefix: "ak_Named123" },
@@ -263,6 +263,11 @@ describe("alert messages", () => {
     expect(outcome.alert?.message).toBe(
       `key "billing export" (ak_Named123…, #${key.id}), GET /users/:id: response time 1.3 s above 1 s`,
     );
+    // Its notification jobs carry the name, for the notifier's subject lines.
+    const job = await waitFor(() => jobs.find((j) => j.alert.id === outcome.alert?.id), {
+      what: "the alert's notification job",
+    });
+    expect(job.alert).toMatchObject({ apiKeyId: key.id, apiKeyName: "billing export" });
   });
 });
 

@@ -46,12 +46,15 @@ export function notificationJob({
   reason,
   channel,
   alert,
+  apiKeyName,
   alertUrl,
 }: {
   deliveryId: string;
   reason: Exclude<NotificationJob["reason"], "test">;
   channel: JobChannel;
   alert: AlertSnapshotSource;
+  /** The name of the alert's key, for the notification's subject line. */
+  apiKeyName?: string;
   alertUrl?: string;
 }): NotificationJob {
   return {
@@ -69,6 +72,7 @@ export function notificationJob({
       status: alert.status,
       message: alert.message,
       ...alertObservation(alert),
+      ...(apiKeyName !== undefined && { apiKeyName }),
       firstSeenAt: alert.firstSeenAt.toISOString(),
       lastSeenAt: alert.lastSeenAt.toISOString(),
     },

@@ -34,10 +34,22 @@ export function alertTag(reason: NotificationReason, alert: JobAlert): string {
   return alert.severity.toUpperCase();
 }
 
-/** "response_time on key 7 /users/:id", "unauthorized_access from 203.0.113.9". */
+const MAX_KEY_NAME = 60;
+
+/** `key "billing" (#7)`, or `key 7` when the job does not carry the key's name. */
+function keyMention(apiKeyId: number, name: string | undefined): string {
+  if (name === undefined || name.trim() === "") return `key ${apiKeyId}`;
+  const short = name.length > MAX_KEY_NAME ? `${name.slice(0, MAX_KEY_NAME - 1)}…` : name;
+  return `key "${short}" (#${apiKeyId})`;
+}
+
+/**
+ * `response_time on key "billing" (#7) /users/:id`, `unauthorized_access from 203.0.113.9`
+ * (`on key 7` for a job without the key's name).
+ */
 export function alertSummary(alert: JobAlert): string {
   const parts: string[] = [alert.type];
-  if (alert.apiKeyId !== null) parts.push(`on key ${alert.apiKeyId}`);
+  if (alert.apiKeyId !== null) parts.push(`on ${keyMention(alert.apiKeyId, alert.apiKeyName)}`);
   if (alert.endpoint) parts.push(alert.endpoint);
   if (alert.apiKeyId === null && alert.clientIp) parts.push(`from ${alert.clientIp}`);
   return parts.join(" ");
@@ -48,7 +60,7 @@ const REASON_SUFFIX: Partial<Record<NotificationReason, string>> = {
   reminder: " (reminder)",
 };
 
-/** The email subject, e.g. "[CRITICAL] response_time on key 7 /users/:id"; one line, always. */
+/** The email subject, e.g. `[CRITICAL] response_time on key "billing" (#7) /users/:id`; one line, always. */
 export function alertSubject(reason: NotificationReason, alert: JobAlert): string {
   const subject = `[${alertTag(reason, alert)}] ${alertSummary(alert)}${REASON_SUFFIX[reason] ?? ""}`;
   return subject.replace(/[\r\n\t]+/g, " ");

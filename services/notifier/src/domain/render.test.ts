@@ -74,6 +74,18 @@ describe("email rendering", () => {
       "[CRITICAL] response_time on key 7 /x Bcc: victim@example.com",
     );
   });
+
+  it("names the key when the job carries its name, shortened, still on one line", () => {
+    expect(alertSubject("firing", { ...alert, apiKeyName: "billing" })).toBe(
+      '[CRITICAL] response_time on key "billing" (#7) /users/:id',
+    );
+    expect(alertSubject("firing", { ...alert, apiKeyName: `${"n".repeat(100)}` })).toBe(
+      `[CRITICAL] response_time on key "${"n".repeat(59)}…" (#7) /users/:id`,
+    );
+    expect(alertSubject("firing", { ...alert, apiKeyName: "evil\r\nBcc: victim@example.com" })).toBe(
+      '[CRITICAL] response_time on key "evil Bcc: victim@example.com" (#7) /users/:id',
+    );
+  });
 });
 
 describe("measures", () => {
