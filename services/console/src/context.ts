@@ -18,30 +18,39 @@ export interface PageDeps {
  * The names of these keys by id, from one call to the keys API. A key it does not know (deleted)
  * is absent; when the keys API cannot answer the map is empty and the page shows the ids.
  */
-export async function keyNames(
-  keys: KeysClient,
-  ids: readonly (number | null)[],
-): Promise<Map<number, string>> {
+export function keyNames(keys: KeysClient, ids: readonly (number | null)[]): Promise<Map<number, string>> {
   const wanted = [...new Set(ids.filter((id): id is number => id !== null))].slice(0, MAX_PAGE_SIZE);
-  if (wanted.length === 0) return new Map();
-  try {
-    const page = await keys.listKeys({ ids: wanted, limit: wanted.length });
-    return new Map(page.items.map((key) => [key.id, key.name]));
-  } catch {
-    return new Map();
-  }
+  if (wanted.length === 0) return Promise.resolve(new Map());
+  return namesWithin(keys.listKeys({ ids: wanted, limit: wanted.length }).then((page) => page.items));
 }
 
 /**
  * The names of the notification channels by id (the first 100, as the channels page lists them);
  * empty when the alerts API cannot answer, and the page shows the ids.
  */
-export async function channelNames(alerts: AlertsClient): Promise<Map<number, string>> {
+export function channelNames(alerts: AlertsClient): Promise<Map<number, string>> {
+  return namesWithin(alerts.listChannels({ limit: MAX_PAGE_SIZE }).then((page) => page.items));
+}
+
+/**
+ * How long a page waits for names before it shows ids: names are a courtesy, and a page that
+ * does not otherwise need that API must not hang on it (its client retries for a minute).
+ */
+const NAMES_WAIT_MS = 1000;
+
+/** The records' names by id; none when `records` fails or takes longer than NAMES_WAIT_MS. */
+async function namesWithin(records: Promise<{ id: number; name: string }[]>): Promise<Map<number, string>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), NAMES_WAIT_MS);
+  });
   try {
-    const page = await alerts.listChannels({ limit: MAX_PAGE_SIZE });
-    return new Map(page.items.map((channel) => [channel.id, channel.name]));
+    const items = await Promise.race([records, late]);
+    return new Map(items.map((record) => [record.id, record.name]));
   } catch {
     return new Map();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -699,6 +699,11 @@ describe("alerts page", () => {
     const res = await down.get("/alerts");
     expect(res.status).toBe(200);
     expect(res.text).toContain('<a href="/keys/9">#9</a>');
+    // A keys API that never answers holds the page up for a moment (NAMES_WAIT_MS), not for ever.
+    const hung = build({ alerts: lists, keys: { listKeys: () => new Promise(() => {}) } });
+    const slow = await hung.get("/alerts");
+    expect(slow.status).toBe(200);
+    expect(slow.text).toContain('<a href="/keys/9">#9</a>');
   });
 
   it("names the channels of an alert's timeline and deliveries, and keeps the id of one it does not know", async () => {
