@@ -6,9 +6,9 @@
 // built by deploy/offline/build.sh when no registry answers; --rebuild-base rebuilds them),
 // `docker-compose build`, `up -d`, waits for every healthcheck and job, then: the edge refuses a
 // missing key; a key made through the keys API works through the edge with the spec's headers;
-// the call is a row in api_usage; a slow call raises an alert and an email reaches the mail
-// catcher; restarting each application service loses nothing; `down` then `up` keeps the data;
-// `down -v` removes it. Each step prints its time; the first failure ends the run (exit 1) after
+// settings from the environment reach the services; the call is a row in api_usage; a slow
+// call raises an alert and an email naming the key reaches the mail catcher; restarting each
+// application service loses nothing; `down` then `up` keeps the data; `down -v` removes it. Each step prints its time; the first failure ends the run (exit 1) after
 // printing the stack's state, and the stack is removed with `down -v` unless --keep.
 import { type SpawnSyncOptions, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -432,6 +432,9 @@ async function main() {
       );
     });
     say(`  email to oncall@example.com: "${mail.Subject}"`);
+    // The subject names the key, as the person on call knows it.
+    if (!mail.Subject.includes(`on key "compose e2e" (#${state.keyId})`))
+      fail(`the email's subject does not name the key: "${mail.Subject}"`);
   });
 
   for (const service of APP_SERVICES) {

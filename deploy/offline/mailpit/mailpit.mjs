@@ -38,16 +38,20 @@ if (process.argv[2] === "readyz") {
 // ---- MIME ------------------------------------------------------------------------------------
 
 function decodeWords(value) {
-  return value.replace(/=\?([^?]+)\?([bqBQ])\?([^?]*)\?=/g, (_, _charset, enc, text) =>
-    enc.toUpperCase() === "B"
-      ? Buffer.from(text, "base64").toString("utf8")
-      : Buffer.from(
-          text
-            .replace(/_/g, " ")
-            .replace(/=([0-9A-Fa-f]{2})/g, (_m, h) => String.fromCharCode(Number.parseInt(h, 16))),
-          "latin1",
-        ).toString("utf8"),
-  );
+  // Whitespace between two encoded words is not text (RFC 2047 6.2): senders fold long
+  // subjects there, as nodemailer does.
+  return value
+    .replace(/(\?=)\s+(?==\?)/g, "$1")
+    .replace(/=\?([^?]+)\?([bqBQ])\?([^?]*)\?=/g, (_, _charset, enc, text) =>
+      enc.toUpperCase() === "B"
+        ? Buffer.from(text, "base64").toString("utf8")
+        : Buffer.from(
+            text
+              .replace(/_/g, " ")
+              .replace(/=([0-9A-Fa-f]{2})/g, (_m, h) => String.fromCharCode(Number.parseInt(h, 16))),
+            "latin1",
+          ).toString("utf8"),
+    );
 }
 
 function parseHeaders(block) {
