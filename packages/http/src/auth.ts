@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { clientSource } from "@apimon/events";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app";
-import { clientAddress, createGuessLimit, type GuessLimit, tooManyGuessesDetail } from "./guess-limit";
+import { clientAddress } from "./client-address";
+import { createGuessLimit, type GuessLimit, tooManyGuessesDetail } from "./guess-limit";
 
 const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
 

@@ -1,13 +1,12 @@
-import { isIP } from "node:net";
 import { clientSource } from "@apimon/events";
 import { counter, type Registry } from "@apimon/observability";
-import type { Context } from "hono";
 
 // Wrong admin tokens per client source (an IPv4 address or an IPv6 /64) and minute. A source that
 // used up its attempts is refused, right token or wrong, until the minute ends: otherwise an
 // answer would still tell a guess that hit from one that missed. The limit is per process, and a
-// source is whatever connects: behind a reverse proxy that is the proxy, for every client. A
-// request without a peer address (not from a socket, or one already closed) is not counted.
+// source is whatever connects, or behind trusted proxies the client the outermost one saw
+// (clientAddress). A request without an address (not from a socket, or one already closed) is
+// not counted.
 
 const MINUTE_MS = 60_000;
 
@@ -63,40 +62,6 @@ export function createGuessLimit({
       return failures === perMinute;
     },
   };
-}
-
-/**
- * The `hops`-th X-Forwarded-For entry from the right: the address the outermost of `hops` trusted
- * proxies saw. Entries further left were written by the client and prove nothing. Undefined when
- * the field has fewer entries or that one is not an IP address.
- */
-export function forwardedClientIp(
-  forwardedFor: string | string[] | undefined,
-  hops: number,
-): string | undefined {
-  if (forwardedFor === undefined || hops < 1) return undefined;
-  const header = Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor;
-  let end = header.length;
-  let start = header.lastIndexOf(",", end - 1) + 1;
-  for (let i = 1; i < hops; i++) {
-    if (start === 0) return undefined;
-    end = start - 1;
-    start = header.lastIndexOf(",", end - 1) + 1;
-  }
-  const entry = header.slice(start, end).trim();
-  return isIP(entry) === 0 ? undefined : entry;
-}
-
-/**
- * The address a request came from: the connection's peer, or behind `trustedProxyHops` proxies the
- * client the outermost one saw (the peer when the field does not say). Undefined outside a node
- * server.
- */
-export function clientAddress(c: Context, trustedProxyHops = 0): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const peer = env?.incoming?.socket?.remoteAddress;
-  if (trustedProxyHops === 0) return peer;
-  return forwardedClientIp(c.req.header("x-forwarded-for"), trustedProxyHops) ?? peer;
 }
 
 /** The spec's wording for a limit, for wrong tokens: "… Try again in 42 seconds". */

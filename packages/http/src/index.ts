@@ -1,13 +1,12 @@
 export { ADMIN_MAX_BODY_BYTES, type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
 export { type AppEnv, type AppVariables, createHealthApp, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
+export { clientAddress, forwardedClientIp } from "./client-address";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
 export {
   ADMIN_TOKEN_GUESSES_PER_MINUTE,
-  clientAddress,
   createGuessLimit,
-  forwardedClientIp,
   type GuessLimit,
   tooManyGuessesDetail,
 } from "./guess-limit";
