@@ -53,7 +53,7 @@ export function createApp({
     trustedProxyHops: config.trustedProxyHops,
     readiness: "database, outbox relay",
     routes: (api) => {
-      api.route("/users", createUserRoutes({ prisma }));
+      api.route("/users", createUserRoutes({ prisma, onKeyChangesQueued }));
       api.route(
         "/keys",
         createKeyRoutes({

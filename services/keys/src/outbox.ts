@@ -20,6 +20,20 @@ export async function enqueueKeyTombstone(tx: Tx, keyHash: string): Promise<void
 }
 
 /**
+ * Runs a change of keys in one transaction with its outbox rows, then calls `committed` (which
+ * wakes the relay, so that the change goes out now rather than at its next poll).
+ */
+export async function changeKeys<T>(
+  prisma: PrismaClient,
+  committed: () => void,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const result = await prisma.$transaction(fn);
+  committed();
+  return result;
+}
+
+/**
  * Enqueues the current state of every key again (in id order, `chunkSize` keys per
  * transaction, each key's row locked while its outbox row is written, as every writer does).
  * Run once after KEY_CHANGES_SIGNING_SECRET is first set: the relay then publishes every key's

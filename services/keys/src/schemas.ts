@@ -53,6 +53,11 @@ export const listKeysQuerySchema = z
 
 export const createUserSchema = z.object({ email, name }).strict();
 
+export const updateUserSchema = z
+  .object({ email: email.optional(), name: name.optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "must change at least one of email, name" });
+
 export const createKeySchema = z
   .object({
     userId: id,

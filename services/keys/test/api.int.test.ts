@@ -199,6 +199,118 @@ describe("users", () => {
   });
 });
 
+describe("changing and deleting users", () => {
+  it("updates a user's email and name, lower-casing the email as creation does", async () => {
+    const user = await createUser("Before");
+    const res = await call("PATCH", `/api/v1/users/${user.id}`, {
+      email: "After@Example.com",
+      name: " After ",
+    });
+    expect(res).toMatchObject({
+      status: 200,
+      body: { id: user.id, email: "after@example.com", name: "After", createdAt: user.createdAt },
+    });
+    expect((await call("GET", `/api/v1/users/${user.id}`)).body).toEqual(res.body);
+    expect(await call("PATCH", `/api/v1/users/${user.id}`, { name: "Only the name" })).toMatchObject({
+      status: 200,
+      body: { email: "after@example.com", name: "Only the name" },
+    });
+  });
+
+  it("refuses another user's email with 409, an empty change with 400, and an unknown user with 404", async () => {
+    const first = await createUser("First");
+    const second = await createUser("Second");
+    expect(await call("PATCH", `/api/v1/users/${second.id}`, { email: first.email.toUpperCase() })).toEqual(
+      expect.objectContaining({ status: 409, body: { detail: "A user with this email already exists" } }),
+    );
+    expect(await call("PATCH", `/api/v1/users/${second.id}`, {})).toMatchObject(
+      invalidRequest("body", [{ field: "(body)", message: "must change at least one of email, name" }]),
+    );
+    expect(await call("PATCH", `/api/v1/users/${second.id}`, { email: "x", role: "admin" })).toMatchObject(
+      invalidRequest("body", [
+        { field: "email", message: "must be a valid email address" },
+        { field: "role", message: "is not a known field" },
+      ]),
+    );
+    expect(await call("PATCH", "/api/v1/users/999999", { name: "Nobody" })).toMatchObject({
+      status: 404,
+      body: { detail: "User not found" },
+    });
+    expect((await call("GET", `/api/v1/users/${second.id}`)).body).toEqual(second);
+  });
+
+  it("deletes a user with every key of theirs, a tombstone for each, and leaves other users' keys", async () => {
+    const owner = await createUser("Leaving");
+    const other = await createUser("Staying");
+    const theirs = [
+      await createKey({ userId: owner.id, name: "one" }),
+      await createKey({ userId: owner.id, name: "two" }),
+    ];
+    const rotated = await call("POST", `/api/v1/keys/${theirs[0]?.id}/rotate`, {});
+    issuedKeys.push(rotated.body.key);
+    const kept = await createKey({ userId: other.id, name: "kept" });
+    const before = changesQueued;
+    const mark = await outboxMark();
+
+    const res = await call("DELETE", `/api/v1/users/${owner.id}`);
+    expect(res.status).toBe(204);
+    expect(res.body).toBeUndefined();
+    expect(changesQueued).toBe(before + 1);
+
+    const tombstones = await outboxSince(mark);
+    expect(tombstones).toEqual(
+      [theirs[0]?.key, theirs[1]?.key, rotated.body.key].map((key) => ({
+        topic: KEY_CHANGES,
+        messageKey: hashApiKey(KEY_HASH_SECRET, key),
+        payload: null,
+        publishedAt: null,
+      })),
+    );
+    expect(await call("GET", `/api/v1/users/${owner.id}`)).toMatchObject({ status: 404 });
+    for (const id of [theirs[0]?.id, theirs[1]?.id, rotated.body.id])
+      expect(await call("GET", `/api/v1/keys/${id}`)).toMatchObject({ status: 404 });
+    expect(await call("GET", `/api/v1/keys/${kept.id}`)).toMatchObject({
+      status: 200,
+      body: { name: "kept" },
+    });
+    expect(await call("DELETE", `/api/v1/users/${owner.id}`)).toMatchObject({
+      status: 404,
+      body: { detail: "User not found" },
+    });
+    expect(changesQueued).toBe(before + 1);
+    // Its email is free again.
+    expect((await call("POST", "/api/v1/users", { email: owner.email, name: "Back" })).status).toBe(201);
+  });
+
+  it("leaves no key without a tombstone when keys are created and rotated while their user is deleted", async () => {
+    for (let round = 0; round < 20; round++) {
+      const owner = await createUser(`Racing ${round}`);
+      const rotating = await createKey({ userId: owner.id, name: "rotating" });
+      const mark = await outboxMark();
+      // The rotation starts first: it often holds its key when the deletion asks for it, the
+      // interleaving in which two transactions that take user and key in opposite orders deadlock.
+      const [rotated, deleted, ...others] = await Promise.all([
+        call("POST", `/api/v1/keys/${rotating.id}/rotate`, {}),
+        call("DELETE", `/api/v1/users/${owner.id}`),
+        call("POST", "/api/v1/keys", { userId: owner.id, name: "late" }),
+        call("POST", "/api/v1/keys", { userId: owner.id, name: "later" }),
+      ]);
+      expect(deleted?.status).toBe(204);
+      for (const other of [rotated, ...others]) {
+        if (other.status === 201) issuedKeys.push(other.body.key);
+        // Made before the deletion took the user (and deleted with them), or after (no user).
+        expect([201, 404, 409]).toContain(other.status);
+      }
+      expect(await db.prisma.apiKey.count({ where: { userId: owner.id } })).toBe(0);
+      // Every key whose state went out has a tombstone after it.
+      const rows = await outboxSince(mark);
+      const last = new Map(rows.map((row) => [row.messageKey, row.payload]));
+      expect([...last.values()].every((payload) => payload === null)).toBe(true);
+      expect(last.has(hashApiKey(KEY_HASH_SECRET, rotating.key))).toBe(true);
+    }
+  });
+});
+
 describe("API keys", () => {
   let user: Awaited<ReturnType<typeof createUser>>;
 
@@ -690,11 +802,13 @@ describe("admin authentication", () => {
 
 describe("malformed input never causes a 500", () => {
   let keyId: number;
+  let ownerId: number;
   const huge = "x".repeat(100_000);
   const large = "y".repeat(60_000);
 
   beforeAll(async () => {
     const owner = await createUser("Fuzz Owner");
+    ownerId = owner.id;
     keyId = (await createKey({ userId: owner.id, name: "fuzz target" })).id;
   });
 
@@ -779,6 +893,7 @@ describe("malformed input never causes a 500", () => {
     ["POST", "/api/v1/keys"],
     ["PATCH", `/api/v1/keys/${keyId}`],
     ["POST", `/api/v1/keys/${keyId}/rotate`],
+    ["PATCH", `/api/v1/users/${ownerId}`],
   ];
   const badIds: [string, string][] = [
     ...["abc", "-1", "0", "1e99", "99999999999", "1.5", "%00", "%20"].map((id): [string, string] => [id, id]),
@@ -826,6 +941,8 @@ describe("malformed input never causes a 500", () => {
       await expectClientError("DELETE", `/api/v1/keys/${id}`, {});
       await expectClientError("POST", `/api/v1/keys/${id}/rotate`, body);
       await expectClientError("GET", `/api/v1/users/${id}`, {});
+      await expectClientError("PATCH", `/api/v1/users/${id}`, body);
+      await expectClientError("DELETE", `/api/v1/users/${id}`, {});
     },
   );
 
@@ -840,7 +957,8 @@ describe("malformed input never causes a 500", () => {
     expect(res.body).toEqual({ detail: "Request body larger than 65536 bytes" });
   });
 
-  it("leaves the fuzzed key as it was", async () => {
+  it("leaves the fuzzed key and its owner as they were", async () => {
+    expect((await call("GET", `/api/v1/users/${ownerId}`)).body).toMatchObject({ name: "Fuzz Owner" });
     expect((await call("GET", `/api/v1/keys/${keyId}`)).body).toMatchObject({
       name: "fuzz target",
       isActive: true,

@@ -21,7 +21,7 @@ import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry"
 import type { Context } from "hono";
 import { z } from "zod";
 import { expiryAfterRotation, isKeyUsable, type RateLimits } from "../domain/key-policy";
-import { enqueueKeyState, enqueueKeyTombstone } from "../outbox";
+import { changeKeys, enqueueKeyState, enqueueKeyTombstone, type Tx } from "../outbox";
 import {
   createKeySchema,
   idParamSchema,
@@ -68,12 +68,7 @@ export function createKeyRoutes({
 }: KeyRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
-  /** Runs a change in a transaction (with its outbox rows), then says it committed. */
-  async function change<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    const result = await prisma.$transaction(fn);
-    onKeyChangesQueued();
-    return result;
-  }
+  const change = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => changeKeys(prisma, onKeyChangesQueued, fn);
 
   describeRoute(
     routes,
@@ -250,9 +245,12 @@ export function createKeyRoutes({
       const now = clock();
       const plaintext = generateApiKey();
       const key = await change(async (tx) => {
-        // Lock the row first, so that the usability check below cannot race a concurrent
-        // deactivation, and so that this key's outbox rows commit in id order (the relay
-        // relies on it).
+        // The owner first, as deleting a user takes them (user, then keys), so that the two
+        // cannot deadlock. Then the key's row, so that the usability check below cannot race a
+        // concurrent deactivation, and so that this key's outbox rows commit in id order (the
+        // relay relies on it).
+        await tx.$queryRaw`
+          select u.id from users u join api_keys k on k.user_id = u.id where k.id = ${id} for key share of u`;
         await tx.$queryRaw`select id from api_keys where id = ${id} for update`;
         const old = await tx.apiKey.findUnique({ where: { id } });
         if (!old) throw notFound("API key not found");

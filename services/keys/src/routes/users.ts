@@ -2,6 +2,7 @@ import type { PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  deleteResponses,
   describeListRoute,
   describeRoute,
   jsonBody,
@@ -12,18 +13,26 @@ import {
   readJson,
   toPage,
 } from "@apimon/http";
-import { createUserSchema, idParamSchema, listUsersQuerySchema } from "../schemas";
+import type { Context } from "hono";
+import { changeKeys, enqueueKeyTombstone } from "../outbox";
+import { createUserSchema, idParamSchema, listUsersQuerySchema, updateUserSchema } from "../schemas";
 import { userSchema, userView } from "../views";
 
 export interface UserRoutesDeps {
   prisma: PrismaClient;
+  /** Called once a change of keys and its outbox rows have committed (main.ts: wake the relay). */
+  onKeyChangesQueued?: () => void;
 }
 
 const tags = ["Users"];
 
 /** `/users`: the owners of API keys. */
-export function createUserRoutes({ prisma }: UserRoutesDeps): OpenAPIHono<AppEnv> {
+export function createUserRoutes({
+  prisma,
+  onKeyChangesQueued = () => {},
+}: UserRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
+  const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
 
   describeRoute(
     routes,
@@ -86,10 +95,71 @@ export function createUserRoutes({ prisma }: UserRoutesDeps): OpenAPIHono<AppEnv
       },
     },
     async (c) => {
-      const { id } = parseOr400(idParamSchema, c.req.param(), "path");
-      const user = await prisma.user.findUnique({ where: { id } });
+      const user = await prisma.user.findUnique({ where: { id: pathId(c) } });
       if (!user) throw notFound("User not found");
       return c.json(userView(user));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "patch",
+      path: "/{id}",
+      summary: "Update a user",
+      description: "Changes the user's email or name; their keys are not affected.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(updateUserSchema) },
+      responses: {
+        200: jsonResponse(userSchema, "The updated user"),
+        ...adminErrorResponses({
+          400: "Invalid path or body (`errors` lists the fields)",
+          404: "User not found",
+          409: "Another user has this email",
+          413: "Request body larger than 64 KiB",
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readJson(c, updateUserSchema);
+      // A missing user is P2025 (404), an email another user has users_email_key (409).
+      const user = await prisma.user.update({ where: { id }, data: body });
+      c.get("logger").info({ userId: id, changed: Object.keys(body) }, "user updated");
+      return c.json(userView(user));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "delete",
+      path: "/{id}",
+      summary: "Delete a user and every key of theirs",
+      description:
+        "Deletes the user's API keys with them, in one transaction; the edge stops accepting each key " +
+        "as soon as it reads its tombstone. Their recorded usage and alerts stay.",
+      tags,
+      request: { params: idParamSchema },
+      responses: deleteResponses("User not found"),
+    },
+    async (c) => {
+      const id = pathId(c);
+      const keyIds = await changeKeys(prisma, onKeyChangesQueued, async (tx) => {
+        // The user first, then their keys, the order in which creating or rotating a key takes
+        // them: a key made meanwhile either committed before this lock (and is deleted below,
+        // with its tombstone) or waits for it and then finds no user.
+        const users = await tx.$queryRaw<{ id: number }[]>`select id from users where id = ${id} for update`;
+        if (users.length === 0) throw notFound("User not found");
+        const keys = await tx.$queryRaw<{ id: number; key_hash: string }[]>`
+          select id, key_hash from api_keys where user_id = ${id} order by id for update`;
+        for (const key of keys) await enqueueKeyTombstone(tx, key.key_hash);
+        // The keys go with the user (on delete cascade).
+        await tx.user.delete({ where: { id } });
+        return keys.map((key) => key.id);
+      });
+      c.get("logger").info({ userId: id, keyIds }, "user deleted with their keys");
+      return c.body(null, 204);
     },
   );
 
