@@ -157,6 +157,36 @@ describe("keys service → keys.changes.v1 → registry reader", () => {
     });
   });
 
+  it("takes every key of a deleted user out of the registry, and only theirs", async () => {
+    const leaving = await client.createUser({ email: "leaving@example.com", name: "Leaving" });
+    const staying = await client.createUser({ email: "staying@example.com", name: "Staying" });
+    const theirs = [
+      await client.createKey({ userId: leaving.id, name: "one" }),
+      await client.createKey({ userId: leaving.id, name: "two" }),
+    ].map((k) => k.key as string);
+    const kept = (await client.createKey({ userId: staying.id, name: "kept" })).key as string;
+    plaintexts.push(...theirs, kept);
+    await waitFor(() => [...theirs, kept].every((k) => registry.lookup(hash(k)).status === "active"), {
+      timeoutMs: 15_000,
+      what: "three keys",
+    });
+
+    // Renaming a user changes nothing the edge sees.
+    expect(
+      await runKeysCommand(client, ["update-user", String(leaving.id), "--email", "Gone@Example.com"]),
+    ).toMatchObject({ id: leaving.id, email: "gone@example.com", name: "Leaving" });
+
+    const since = Date.now();
+    expect(await runKeysCommand(client, ["delete-user", String(leaving.id)])).toEqual({
+      deleted: leaving.id,
+    });
+    await propagated("delete user", since, () =>
+      theirs.every((k) => registry.lookup(hash(k)).status === "unknown"),
+    );
+    expect(registry.lookup(hash(kept)).status).toBe("active");
+    await expect(client.getUser(leaving.id)).rejects.toThrow(/HTTP 404/);
+  });
+
   it("never lets the plaintext key reach the database, Kafka or a log line", async () => {
     expect(plaintexts.length).toBeGreaterThan(0);
     const dump = execFileSync("pg_dump", ["--data-only", "--inserts", db.url], {

@@ -25,6 +25,7 @@ export type { Page };
 
 export type CreateKeyInput = Body<"/api/v1/keys", "post">;
 export type UpdateKeyInput = Body<"/api/v1/keys/{id}", "patch">;
+export type UpdateUserInput = Body<"/api/v1/users/{id}", "patch">;
 export interface ListKeysParams {
   userId?: number;
   active?: boolean;
@@ -55,6 +56,12 @@ export function createKeysClient(options: ApiClientOptions) {
     /** Every user, page by page. */
     iterateUsers: (params: { limit?: number } = {}) => paginate((cursor) => listUsers({ ...params, cursor })),
     getUser: (id: number) => unwrap(api.GET("/api/v1/users/{id}", { params: { path: { id } } })),
+    updateUser: (id: number, patch: UpdateUserInput) =>
+      unwrap(api.PATCH("/api/v1/users/{id}", { params: { path: { id } }, body: patch })),
+    /** Deletes the user and every key of theirs. */
+    deleteUser: async (id: number): Promise<void> => {
+      await unwrap(api.DELETE("/api/v1/users/{id}", { params: { path: { id } } }));
+    },
     createKey: (input: CreateKeyInput) => unwrap(api.POST("/api/v1/keys", { body: input })),
     listKeys,
     /** Every key matching the filter, page by page. */

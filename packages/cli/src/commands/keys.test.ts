@@ -68,6 +68,25 @@ describe("keys CLI", () => {
     ]);
   });
 
+  it("changes a user's email or name, and deletes a user", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["update-user", "4", "--email", "new@example.com"]);
+    await runKeysCommand(client, ["update-user", "4", "--name", "New name", "--email", "n@example.com"]);
+    expect(await runKeysCommand(client, ["delete-user", "4"])).toEqual({ deleted: 4 });
+    expect(requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ["PATCH", "http://keys.test/api/v1/users/4", { email: "new@example.com" }],
+      ["PATCH", "http://keys.test/api/v1/users/4", { name: "New name", email: "n@example.com" }],
+      ["DELETE", "http://keys.test/api/v1/users/4", undefined],
+    ]);
+    await expect(runKeysCommand(client, ["update-user", "4"])).rejects.toThrow(
+      new UsageError("give at least one of --email, --name"),
+    );
+    await expect(runKeysCommand(client, ["delete-user"])).rejects.toThrow(
+      new UsageError("the user id is required"),
+    );
+    expect(requests).toHaveLength(3);
+  });
+
   it("asks for a key's usage and the account-wide summary", async () => {
     const { client, requests } = recordingClient();
     await runKeysCommand(client, ["usage", "12", "--from", "2026-01-01T00:00:00Z", "--granularity", "day"]);

@@ -23,7 +23,9 @@ export const KEYS_USAGE = `apimon keys <command>
   usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
   summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
   users [--limit N] [--cursor C | --all]
-  create-user --email <email> --name <name>`;
+  create-user --email <email> --name <name>
+  update-user <user id> [--email <email>] [--name <name>]
+  delete-user <user id>   (deletes every key of theirs too)`;
 
 const KEY_COLUMNS: Column<ApiKeyView>[] = [
   { header: "ID", value: (k) => k.id },
@@ -119,6 +121,7 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
   const { positionals, values } = parse(argv, OPTIONS);
   const [command] = positionals;
   const id = () => idArg(positionals, 1, "the key id");
+  const userId = () => idArg(positionals, 1, "the user id");
   switch (command) {
     case "list": {
       const { limit, cursor, all } = pageArgs(values);
@@ -209,6 +212,22 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
           name: required(values.name, "--name"),
         }),
       );
+    case "update-user": {
+      const user = userId();
+      if (values.email === undefined && values.name === undefined)
+        throw new UsageError("give at least one of --email, --name");
+      return recordResult(
+        await client.updateUser(user, {
+          ...(values.email !== undefined && { email: values.email }),
+          ...(values.name !== undefined && { name: values.name }),
+        }),
+      );
+    }
+    case "delete-user": {
+      const user = userId();
+      await client.deleteUser(user);
+      return recordResult({ deleted: user });
+    }
     default:
       throw new UsageError(command ? `unknown keys command '${command}'` : "a keys command is required");
   }
