@@ -146,6 +146,9 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     rotateKey: record("rotateKey", { ...key, id: 11, key: "ak_RotatedPLAINTEXT", rotatedFromId: 9 }),
     updateKey: record("updateKey", key),
     createUser: record("createUser", {}),
+    updateUser: record("updateUser", {}),
+    deleteUser: record("deleteUser", undefined),
+    deleteKey: record("deleteKey", undefined),
     usageSummary: record("usageSummary", emptyUsageSummary("", "")),
     ...overrides.keys,
   } as unknown as KeysClient;
@@ -593,7 +596,7 @@ describe("keys pages", () => {
       },
     });
     expect((await owned.get("/keys/9")).text).toContain(
-      '<a href="/keys?userId=2">&lt;b&gt;Ada&lt;/b&gt; (ada@example.com)</a>',
+      '<a href="/users/2">&lt;b&gt;Ada&lt;/b&gt; (ada@example.com)</a>',
     );
     const unknown = build({
       keys: {
@@ -602,7 +605,62 @@ describe("keys pages", () => {
         },
       },
     });
-    expect((await unknown.get("/keys/9")).text).toContain('<a href="/keys?userId=2">#2</a>');
+    expect((await unknown.get("/keys/9")).text).toContain('<a href="/users/2">#2</a>');
+  });
+
+  it("shows a user with their keys, saves a change, and deletes them after saying how many keys go", async () => {
+    const t = build();
+    const page = await t.get("/users/2");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h1>Ada <span class="muted">ada@example.com</span></h1>');
+    expect(page.text).toContain('<tr data-key-id="9">');
+    expect(page.text).toContain(
+      'data-confirm="Delete Ada and their 1 key? The edge refuses it from now on. This cannot be undone; their recorded usage stays."',
+    );
+    expect(t.calls).toContainEqual(["listKeys", { userId: 2, limit: 50 }]);
+    // The keys page's list of users leads here.
+    expect((await t.get("/keys")).text).toContain('<a href="/users/2">Ada</a>');
+
+    const saved = await t.post("/users/2", { name: "Ada L.", email: "ada.l@example.com" });
+    expect(saved.location).toBe("/users/2?done=user-saved");
+    expect(t.calls).toContainEqual(["updateUser", [2, { name: "Ada L.", email: "ada.l@example.com" }]]);
+    expect((await t.post("/users/2/delete", {})).location).toBe("/keys?done=user-deleted");
+    expect(t.calls).toContainEqual(["deleteUser", 2]);
+    expect((await t.get("/keys?done=user-deleted")).text).toContain("User deleted, with their keys");
+  });
+
+  it("shows an email another user has next to the field, keeping what was typed", async () => {
+    const t = build({
+      keys: {
+        updateUser: async () => {
+          throw new ApiError(409, { detail: "A user with this email already exists" });
+        },
+      },
+    });
+    const res = await t.post("/users/2", { name: "Ada", email: "taken@example.com" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="email">A user with this email already exists');
+    expect(res.text).toContain('value="taken@example.com"');
+  });
+
+  it("answers a user the keys API does not have with a 404 page", async () => {
+    const t = build({
+      keys: {
+        getUser: async () => {
+          throw new ApiError(404, { detail: "User not found" });
+        },
+      },
+    });
+    expect((await t.get("/users/77")).status).toBe(404);
+  });
+
+  it("deletes a key from its page, after a confirmation", async () => {
+    const t = build();
+    expect((await t.get("/keys/9")).text).toContain(
+      '<form method="post" action="/keys/9/delete" data-confirm="Delete the key billing?',
+    );
+    expect((await t.post("/keys/9/delete", {})).location).toBe("/keys?done=key-deleted");
+    expect(t.calls).toContainEqual(["deleteKey", 9]);
   });
 
   it("rotates a key and shows the new plaintext", async () => {

@@ -93,6 +93,21 @@ function plaintextCard(key: ApiKeyView) {
 const KEY_BADGES = { active: "on", deactivated: "off", expired: "expired" } as const;
 const keyBadge = (key: Pick<ApiKeyView, "state">) => badge(KEY_BADGES[key.state]);
 
+/** Keys in a table with their state, limits and use; each row deactivates or activates its key. */
+function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
+  if (keys.length === 0) return html`<div class="card muted">No keys yet.</div>`;
+  return html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
+<tbody>${keys.map(
+    (
+      k,
+    ) => html`<tr data-key-id="${k.id}"><td data-label="#"><a href="/keys/${k.id}">${k.id}</a></td><td data-label="Name"><a href="/keys/${k.id}">${k.name}</a></td><td class="mono" data-label="Prefix">${k.prefix}</td>
+<td data-label="User"><a href="/users/${k.userId}">${userName.get(k.userId) ?? `#${k.userId}`}</a></td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
+<td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
+<td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
+<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
+  )}</tbody></table></div>`;
+}
+
 function keysPage(
   csrf: string,
   data: {
@@ -111,7 +126,7 @@ function keysPage(
   } = {},
 ) {
   const v = opts.values ?? {};
-  const userName = new Map(data.users.map((u) => [u.id, u.name]));
+  const userName = new Map(data.users.map((u) => [u.id, u.name] as const));
   return page(
     { title: "Keys", section: "/keys", csrf },
     html`<h1>API keys</h1>
@@ -122,20 +137,7 @@ ${opts.created ? plaintextCard(opts.created) : ""}
       (u) =>
         html`<option value="${u.id}" ${String(u.id) === data.userId ? "selected" : ""}>${u.name} (${u.email})</option>`,
     )}</select></div><div><button type="submit">Show</button></div></form>
-${
-  data.keys.length === 0
-    ? html`<div class="card muted">No keys yet.</div>`
-    : html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
-<tbody>${data.keys.map(
-        (
-          k,
-        ) => html`<tr data-key-id="${k.id}"><td data-label="#"><a href="/keys/${k.id}">${k.id}</a></td><td data-label="Name"><a href="/keys/${k.id}">${k.name}</a></td><td class="mono" data-label="Prefix">${k.prefix}</td>
-<td data-label="User">${userName.get(k.userId) ?? `#${k.userId}`}</td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
-<td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
-<td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
-<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
-      )}</tbody></table></div>`
-}
+${keysTable(csrf, data.keys, userName)}
 <div class="pager">${data.cursor ? html`<a class="button secondary" href="/keys${data.userId ? `?userId=${data.userId}` : ""}">« First page</a>` : ""}
 ${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearchParams({ ...(data.userId && { userId: data.userId }), cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
@@ -152,7 +154,7 @@ ${limitFields(v, opts.keyErrors ?? {})}
 <div class="card"><h2>Users</h2>
 <div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
       (u) =>
-        html`<tr><td data-label="#">${u.id}</td><td data-label="Name"><a href="/keys?userId=${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
+        html`<tr><td data-label="#">${u.id}</td><td data-label="Name"><a href="/users/${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
     )}</tbody></table></div>
 <form method="post" action="/users" id="create-user">${csrfField(csrf)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.userName ?? ""}" required>${fieldError(opts.userErrors ?? {}, "name")}</div>
@@ -205,7 +207,7 @@ ${rangeTabs(`/keys/${key.id}`, range)}
 ${usageCharts(usage, range)}
 <div class="grid">
 <div class="card"><h2>Key</h2><dl class="facts">
-<dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/keys?userId=${key.userId}">${owner ? `${owner.name} (${owner.email})` : `#${key.userId}`}</a></dd>
+<dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/users/${key.userId}">${owner ? `${owner.name} (${owner.email})` : `#${key.userId}`}</a></dd>
 <dt>Description</dt><dd>${key.description ?? "—"}</dd>
 <dt>Limits</dt><dd>${limitsText(key)} (minute / hour / day)</dd>
 <dt>Calls</dt><dd>${key.usageCount ?? 0}</dd><dt>Last used</dt><dd>${time(key.lastUsed)}</dd>
@@ -221,6 +223,7 @@ ${
     : ""
 }
 <form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
+<form method="post" action="/keys/${key.id}/delete" data-confirm="Delete the key ${key.name}? The edge refuses it from now on. This cannot be undone; its recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete</button></form>
 </div></div>
 <div class="card"><h2>Edit</h2>
 <form method="post" action="/keys/${key.id}">${csrfField(csrf)}
@@ -238,11 +241,49 @@ ${fieldError(errors, "(body)")}
   );
 }
 
+/** A user's page: who they are, a form to change that, their keys, and deleting them. */
+function userPage(
+  csrf: string,
+  { user, keys, more }: { user: UserView; keys: ApiKeyView[]; more: boolean },
+  opts: { notice?: string; errors?: Record<string, string[]>; values?: Record<string, string> } = {},
+) {
+  const errors = opts.errors ?? {};
+  const v = opts.values ?? {};
+  const count = more ? `${keys.length}+` : String(keys.length);
+  const keysWord = keys.length === 1 && !more ? "key" : "keys";
+  return page(
+    { title: user.name, section: "/keys", csrf },
+    html`<p><a href="/keys">« Keys</a></p>
+<h1>${user.name} <span class="muted">${user.email}</span></h1>
+${noticeBox(opts.notice)}
+<div class="grid">
+<div class="card"><h2>User</h2><dl class="facts">
+<dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
+<dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">list, new key</a>)</dd>
+</dl>
+<div class="actions spaced">
+<form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>
+</div></div>
+<div class="card"><h2>Edit</h2>
+<form method="post" action="/users/${user.id}" id="edit-user">${csrfField(csrf)}
+<div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? user.name}" required>${fieldError(errors, "name")}</div>
+<div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? user.email}" required>${fieldError(errors, "email")}</div>
+<button type="submit">Save</button></form></div>
+</div>
+<h2>Keys</h2>
+${keysTable(csrf, keys, new Map([[user.id, user.name]]))}
+${more ? html`<p><a href="/keys?userId=${user.id}">All of ${user.name}'s keys »</a></p>` : ""}`,
+  );
+}
+
 const KEY_NOTICES: Record<string, string> = {
   saved: "Key saved.",
   activated: "Key activated.",
   deactivated: "Key deactivated: the edge refuses it from now on.",
   user: "User added.",
+  "user-saved": "User saved.",
+  "user-deleted": "User deleted, with their keys: the edge refuses them from now on.",
+  "key-deleted": "Key deleted: the edge refuses it from now on.",
 };
 
 /** Users and keys: list, create (plaintext once), rotate, activate/deactivate, limits, usage charts. */
@@ -301,6 +342,35 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     return c.redirect("/keys?done=user", 303);
   });
 
+  /** The first page of a user's keys, as many as the keys page shows. */
+  async function userPageData(id: number) {
+    const [user, list] = await Promise.all([keys.getUser(id), keys.listKeys({ userId: id, limit: 50 })]);
+    return { user, keys: list.items, more: list.nextCursor !== null };
+  }
+
+  routes.get("/users/:id{[0-9]+}", async (c) => {
+    const data = await userPageData(Number(c.req.param("id")));
+    return c.html(userPage(c.get("csrf"), data, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }));
+  });
+
+  routes.post("/users/:id{[0-9]+}", async (c) => {
+    const id = Number(c.req.param("id"));
+    const form = await c.req.parseBody();
+    const values = { name: field(form, "name"), email: field(form, "email") };
+    try {
+      await keys.updateUser(id, values);
+    } catch (err) {
+      const errors = refusal(err, "email", [400, 409]).byField;
+      return c.html(userPage(c.get("csrf"), await userPageData(id), { errors, values }), 400);
+    }
+    return c.redirect(`/users/${id}?done=user-saved`, 303);
+  });
+
+  routes.post("/users/:id{[0-9]+}/delete", async (c) => {
+    await keys.deleteUser(Number(c.req.param("id")));
+    return c.redirect("/keys?done=user-deleted", 303);
+  });
+
   routes.post("/keys", async (c) => {
     const form = await c.req.parseBody();
     const values = Object.fromEntries(
@@ -355,6 +425,11 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       return c.redirect(`/keys/${id}?done=${action}d`, 303);
     });
   }
+
+  routes.post("/keys/:id{[0-9]+}/delete", async (c) => {
+    await keys.deleteKey(Number(c.req.param("id")));
+    return c.redirect("/keys?done=key-deleted", 303);
+  });
 
   routes.post("/keys/:id{[0-9]+}/rotate", async (c) => {
     const created = await keys.rotateKey(Number(c.req.param("id")));
