@@ -274,8 +274,17 @@ describe("apimon CLI", () => {
       message: `slow responses for key ${apiKeyId}`,
       observedAt: new Date().toISOString(),
     });
+    // One alert about a key the keys service has: the tables name it.
+    const owner = await stack.admin<{ id: number }>("keys", "POST", "/api/v1/users", {
+      email: "alerts-cli@example.com",
+      name: "Alerts CLI",
+    });
+    const billing = await stack.admin<{ id: number }>("keys", "POST", "/api/v1/keys", {
+      userId: owner.id,
+      name: "billing",
+    });
     await Promise.all([
-      producer.publish(topics.alertSignals, signal(901, "warning")),
+      producer.publish(topics.alertSignals, signal(billing.id, "warning")),
       producer.publish(topics.alertSignals, signal(902, "critical")),
       producer.publish(topics.alertSignals, signal(903, "critical")),
     ]);
@@ -302,7 +311,7 @@ describe("apimon CLI", () => {
       "--all",
     ]);
     expect(paged.items).toHaveLength(3);
-    const table = rows((await apimon(["alerts", "list", "--api-key", "901"])).stdout);
+    const table = rows((await apimon(["alerts", "list", "--api-key", String(billing.id)])).stdout);
     expect(table[0]).toEqual([
       "ID",
       "TYPE",
@@ -314,7 +323,16 @@ describe("apimon CLI", () => {
       "LAST SEEN",
       "MESSAGE",
     ]);
-    expect(table[1]?.slice(1, 6)).toEqual(["response_time", "warning", "firing", "901", "/api/slow"]);
+    expect(table[1]?.slice(1, 6)).toEqual([
+      "response_time",
+      "warning",
+      "firing",
+      `billing #${billing.id}`,
+      "/api/slow",
+    ]);
+    // A key the keys service does not have keeps its id.
+    const unnamed = rows((await apimon(["alerts", "list", "--api-key", "902"])).stdout);
+    expect(unnamed[1]?.[4]).toBe("902");
 
     const id = String(critical.items[0]?.id);
     const acked = await json<{ status: string; acknowledgementNote: string; timeline: { kind: string }[] }>([

@@ -11,6 +11,7 @@ import { DLQ_USAGE, runDlq } from "./commands/dlq";
 import { KEYS_USAGE, runKeys } from "./commands/keys";
 import { runSettings, SETTINGS_USAGE } from "./commands/settings";
 import { loadApiConfig, loadKafkaConfig } from "./config";
+import { keyNamesFrom } from "./key-names";
 import type { Result } from "./output";
 
 export const USAGE = `usage: apimon <keys|alerts|channels|settings|dlq|seed> <command> [options] [--json]
@@ -120,7 +121,17 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
     });
     return seedReport(seed, env).join("\n");
   }
-  if (group === "alerts") return runAlerts(alerts, argv);
+  if (group === "alerts") {
+    // Names for the key columns: one attempt of 2 s, so that a keys service that is away costs
+    // the table its names, not the operator a minute and a half of retries.
+    const names = createKeysClient({
+      baseUrl: config.keysUrl,
+      adminToken: config.adminToken,
+      timeoutMs: 2000,
+      retries: 0,
+    });
+    return runAlerts(alerts, argv, keyNamesFrom(names));
+  }
   if (group === "channels") return runChannels(alerts, argv);
   return runSettings(alerts, argv);
 }

@@ -1,4 +1,4 @@
-import type { AlertReportView } from "@apimon/client";
+import type { AlertReportView, AlertView } from "@apimon/client";
 import type { AlertsApi } from "../alerts-api";
 import { runAlerts } from "./alerts";
 
@@ -9,6 +9,45 @@ const NO_TYPES = {
   unauthorized_access: 0,
   rate_limit_approaching: 0,
 };
+
+describe("alerts CLI key names", () => {
+  const alert = (id: number, apiKeyId: number | null) =>
+    ({
+      id,
+      type: "response_time",
+      severity: "warning",
+      status: "firing",
+      apiKeyId,
+      endpoint: null,
+      occurrences: 1,
+      lastSeenAt: "2026-12-06T08:00:00.000Z",
+      message: "slow",
+    }) as AlertView;
+
+  it("names each key of a list once, and keeps the id of a key it has no name for", async () => {
+    const asked: (readonly number[])[] = [];
+    const api = {
+      listAlerts: async () => ({
+        items: [alert(1, 7), alert(2, 8), alert(3, 7), alert(4, null)],
+        nextCursor: null,
+      }),
+    } as unknown as AlertsApi;
+    const result = await runAlerts(api, ["list"], async (ids) => {
+      asked.push(ids);
+      return new Map([[7, "billing"]]);
+    });
+    expect(asked).toEqual([[7, 8]]);
+    const keyColumn = result
+      .text()
+      .split("\n")
+      .map((line) => line.split(/ {2,}/)[4]);
+    expect(keyColumn).toEqual(["KEY", "billing #7", "8", "billing #7", "-"]);
+    // --json is the API's answer, as it was.
+    expect(result.data).toMatchObject({
+      items: [{ apiKeyId: 7 }, { apiKeyId: 8 }, { apiKeyId: 7 }, { apiKeyId: null }],
+    });
+  });
+});
 
 describe("alerts CLI report", () => {
   it("shows the totals as fields and the keys and days as tables, naming only the types a day had", async () => {
@@ -36,7 +75,7 @@ describe("alerts CLI report", () => {
       timeToResolve: { count: 0, meanSeconds: null, medianSeconds: null },
     };
     const api = { alertReport: async () => report } as unknown as AlertsApi;
-    const result = await runAlerts(api, ["report"]);
+    const result = await runAlerts(api, ["report"], async () => new Map([[7, "billing"]]));
     expect(result.data).toBe(report);
     const text = result.text();
     expect(text).toContain("total                            4\n");
@@ -47,9 +86,9 @@ describe("alerts CLI report", () => {
     expect(text.slice(text.indexOf("by key"))).toBe(
       [
         "by key",
-        "KEY  ALERTS",
-        "-    3",
-        "7    1",
+        "KEY         ALERTS",
+        "-           3",
+        "billing #7  1",
         "",
         "by day",
         "DAY         ALERTS  WARNING  CRITICAL  TYPES",

@@ -11,12 +11,22 @@ export const ALERTS_USAGE = `apimon alerts <command>
   counts
   report [--from <ISO time>] [--to <ISO time>]`;
 
-const ALERT_COLUMNS: Column<AlertRow>[] = [
+/** Names of API keys by id, for the tables; ids it leaves out are shown as ids. */
+export type KeyNames = (ids: readonly number[]) => Promise<ReadonlyMap<number, string>>;
+
+/** A key as the tables show it: `billing #9`, or the id alone when its name is not known. */
+const keyLabel = (names: ReadonlyMap<number, string>, id: number | null) => {
+  if (id === null) return null;
+  const name = names.get(id);
+  return name === undefined ? id : `${name} #${id}`;
+};
+
+const alertColumns = (names: ReadonlyMap<number, string>): Column<AlertRow>[] => [
   { header: "ID", value: (a) => a.id },
   { header: "TYPE", value: (a) => a.type },
   { header: "SEVERITY", value: (a) => a.severity },
   { header: "STATUS", value: (a) => a.status },
-  { header: "KEY", value: (a) => a.apiKeyId },
+  { header: "KEY", value: (a) => keyLabel(names, a.apiKeyId) },
   { header: "ENDPOINT", value: (a) => a.endpoint },
   { header: "SEEN", value: (a) => a.occurrences },
   { header: "LAST SEEN", value: (a) => a.lastSeenAt },
@@ -41,8 +51,10 @@ const TIMELINE_COLUMNS: Column<AlertDetail["timeline"][number]>[] = [
   { header: "NOTE", value: (e) => e.note },
 ];
 
-const REPORT_KEY_COLUMNS: Column<AlertReportView["byApiKey"][number]>[] = [
-  { header: "KEY", value: (k) => k.apiKeyId },
+const reportKeyColumns = (
+  names: ReadonlyMap<number, string>,
+): Column<AlertReportView["byApiKey"][number]>[] => [
+  { header: "KEY", value: (k) => keyLabel(names, k.apiKeyId) },
   { header: "ALERTS", value: (k) => k.count },
 ];
 
@@ -87,20 +99,29 @@ function detailResult(alert: AlertDetail): Result {
 }
 
 /** The totals as fields, then the keys and the days as tables (a key of "-": alerts about no key). */
-function reportResult(report: AlertReportView): Result {
+function reportResult(report: AlertReportView, names: ReadonlyMap<number, string>): Result {
   const { byApiKey, byDay, ...totals } = report;
   return {
     data: report,
     text: () =>
       sections(record(totals), [
-        ["by key", table(byApiKey, REPORT_KEY_COLUMNS)],
+        ["by key", table(byApiKey, reportKeyColumns(names))],
         ["by day", table(byDay, REPORT_DAY_COLUMNS)],
       ]),
   };
 }
 
-export async function runAlerts(api: AlertsApi, argv: string[]): Promise<Result> {
+/** No names: every key shown by its id. */
+const noNames: KeyNames = async () => new Map();
+
+export async function runAlerts(
+  api: AlertsApi,
+  argv: string[],
+  keyNames: KeyNames = noNames,
+): Promise<Result> {
   const { positionals, values } = parse(argv, OPTIONS);
+  const namesOf = (ids: readonly (number | null)[]) =>
+    keyNames([...new Set(ids.filter((id): id is number => id !== null))]);
   const [command] = positionals;
   const id = () => idArg(positionals, 1, "the alert id");
   switch (command) {
@@ -114,10 +135,13 @@ export async function runAlerts(api: AlertsApi, argv: string[]): Promise<Result>
         apiKeyId: wholeNumber(values["api-key"], "--api-key", 1),
         limit,
       };
-      if (!all) return pageResult(await api.listAlerts({ ...filter, cursor }), ALERT_COLUMNS);
-      const items: AlertRow[] = [];
-      for await (const alert of api.iterateAlerts(filter)) items.push(alert);
-      return pageResult({ items, nextCursor: null }, ALERT_COLUMNS);
+      let page: { items: AlertRow[]; nextCursor: string | null };
+      if (all) {
+        const items: AlertRow[] = [];
+        for await (const alert of api.iterateAlerts(filter)) items.push(alert);
+        page = { items, nextCursor: null };
+      } else page = await api.listAlerts({ ...filter, cursor });
+      return pageResult(page, alertColumns(await namesOf(page.items.map((a) => a.apiKeyId))));
     }
     case "show":
       return detailResult(await api.getAlert(id()));
@@ -129,8 +153,10 @@ export async function runAlerts(api: AlertsApi, argv: string[]): Promise<Result>
     }
     case "counts":
       return recordResult((await api.alertCounts()) as object);
-    case "report":
-      return reportResult(await api.alertReport({ from: values.from, to: values.to }));
+    case "report": {
+      const report = await api.alertReport({ from: values.from, to: values.to });
+      return reportResult(report, await namesOf(report.byApiKey.map((k) => k.apiKeyId)));
+    }
     default:
       throw new UsageError(command ? `unknown alerts command '${command}'` : "an alerts command is required");
   }
