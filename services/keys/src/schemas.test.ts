@@ -124,7 +124,10 @@ describe("key input", () => {
 
   it("refuses an empty update", () => {
     expect(problems(updateKeySchema, {})).toEqual([
-      { field: "(body)", message: "must change at least one of name, description, isActive, rateLimits" },
+      {
+        field: "(body)",
+        message: "must change at least one of name, description, isActive, expiresAt, rateLimits",
+      },
     ]);
   });
 

@@ -36,6 +36,8 @@ const email = z
   .max(EMAIL_MAX, `must be at most ${EMAIL_MAX} characters`)
   .toLowerCase();
 const rateLimit = z.number().int().positive().max(MAX_INT);
+/** When the edge stops accepting a key; null for never. A time must lie in the future (the handler checks it against the service's clock). */
+const keyExpiry = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time" }).nullable();
 
 export const idParamSchema = z.object({ id: idString });
 
@@ -67,11 +69,7 @@ export const createKeySchema = z
       .object({ minute: rateLimit.optional(), hour: rateLimit.optional(), day: rateLimit.optional() })
       .strict()
       .optional(),
-    /** Must lie in the future; checked against the service's clock by the handler. */
-    expiresAt: z.iso
-      .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
-      .nullable()
-      .optional(),
+    expiresAt: keyExpiry.optional(),
   })
   .strict();
 
@@ -80,6 +78,7 @@ export const updateKeySchema = z
     name: name.optional(),
     description: description.nullable().optional(),
     isActive: z.boolean().optional(),
+    expiresAt: keyExpiry.optional(),
     // null puts a window back on the default limit.
     rateLimits: z
       .object({
@@ -92,7 +91,7 @@ export const updateKeySchema = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, {
-    message: "must change at least one of name, description, isActive, rateLimits",
+    message: "must change at least one of name, description, isActive, expiresAt, rateLimits",
   });
 
 export const rotateKeySchema = z

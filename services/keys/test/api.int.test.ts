@@ -503,11 +503,56 @@ describe("API keys", () => {
     expect(await call("GET", `/api/v1/keys/${id}`)).toMatchObject({ body: reset.body });
   });
 
+  it("sets, moves and clears a key's expiry, which the edge learns from the outbox; never one in the past", async () => {
+    now = new Date("2030-06-01T12:00:00.000Z");
+    const key = await createKey({ userId: user.id, name: "temporary" });
+    const mark = await outboxMark();
+    const set = await call("PATCH", `/api/v1/keys/${key.id}`, { expiresAt: "2030-06-30T23:59:59+02:00" });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { expiresAt: "2030-06-30T21:59:59.000Z", state: "active" },
+    });
+    expect(await outboxSince(mark)).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ id: key.id, expiresAt: "2030-06-30T21:59:59.000Z" }),
+      }),
+    ]);
+    now = new Date("2030-07-01T00:00:00.000Z");
+    expect((await call("GET", `/api/v1/keys/${key.id}`)).body).toMatchObject({ state: "expired" });
+
+    // An expired key comes back with a later expiry, or none.
+    expect(
+      await call("PATCH", `/api/v1/keys/${key.id}`, { expiresAt: "2030-08-01T00:00:00Z" }),
+    ).toMatchObject({
+      status: 200,
+      body: { state: "active", expiresAt: "2030-08-01T00:00:00.000Z" },
+    });
+    expect(await call("PATCH", `/api/v1/keys/${key.id}`, { expiresAt: null })).toMatchObject({
+      status: 200,
+      body: { state: "active", expiresAt: null },
+    });
+
+    const before = await outboxMark();
+    for (const expiresAt of ["2030-07-01T00:00:00Z", "2020-01-01T00:00:00Z"]) {
+      expect(await call("PATCH", `/api/v1/keys/${key.id}`, { expiresAt })).toMatchObject(
+        invalidRequest("body", [{ field: "expiresAt", message: "must be in the future" }]),
+      );
+    }
+    expect(await call("PATCH", `/api/v1/keys/${key.id}`, { expiresAt: "next week" })).toMatchObject(
+      invalidRequest("body", [{ field: "expiresAt", message: "must be an ISO-8601 date-time" }]),
+    );
+    expect(await outboxSince(before)).toEqual([]);
+    expect((await call("GET", `/api/v1/keys/${key.id}`)).body).toMatchObject({ expiresAt: null });
+  });
+
   it("refuses an empty update and answers 404 for an unknown key", async () => {
     const { id } = await createKey({ userId: user.id, name: "unchanged" });
     expect(await call("PATCH", `/api/v1/keys/${id}`, {})).toMatchObject(
       invalidRequest("body", [
-        { field: "(body)", message: "must change at least one of name, description, isActive, rateLimits" },
+        {
+          field: "(body)",
+          message: "must change at least one of name, description, isActive, expiresAt, rateLimits",
+        },
       ]),
     );
     expect(await call("PATCH", "/api/v1/keys/999999", { name: "x" })).toMatchObject({

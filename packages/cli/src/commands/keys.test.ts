@@ -68,6 +68,19 @@ describe("keys CLI", () => {
     ]);
   });
 
+  it("sets and clears a key's expiry", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["expire", "12", "--at", "2030-01-01T00:00:00Z"]);
+    await runKeysCommand(client, ["expire", "12", "--at", "never"]);
+    expect(requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ["PATCH", "http://keys.test/api/v1/keys/12", { expiresAt: "2030-01-01T00:00:00Z" }],
+      ["PATCH", "http://keys.test/api/v1/keys/12", { expiresAt: null }],
+    ]);
+    await expect(runKeysCommand(client, ["expire", "12"])).rejects.toThrow(
+      new UsageError("--at is required"),
+    );
+  });
+
   it("changes a user's email or name, and deletes a user", async () => {
     const { client, requests } = recordingClient();
     await runKeysCommand(client, ["update-user", "4", "--email", "new@example.com"]);

@@ -19,6 +19,7 @@ export const KEYS_USAGE = `apimon keys <command>
   deactivate <key id>
   activate <key id>
   limits <key id> [--minute N|default] [--hour N|default] [--day N|default]
+  expire <key id> --at <ISO time>|never
   delete <key id>
   usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
   summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
@@ -98,6 +99,7 @@ const OPTIONS = {
   "expires-at": { type: "string" },
   active: { type: "string" },
   grace: { type: "string" },
+  at: { type: "string" },
   from: { type: "string" },
   to: { type: "string" },
   granularity: { type: "string" },
@@ -170,6 +172,12 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
       if (Object.keys(rateLimits).length === 0)
         throw new UsageError("give at least one of --minute, --hour, --day");
       return recordResult(await client.updateKey(keyId, { rateLimits }));
+    }
+    case "expire": {
+      const keyId = id();
+      const at = required(values.at, "--at");
+      // The service checks the time (a date-time, in the future) and says what is wrong.
+      return recordResult(await client.updateKey(keyId, { expiresAt: at === "never" ? null : at }));
     }
     case "delete": {
       const keyId = id();

@@ -68,6 +68,15 @@ export function createKeyRoutes({
 }: KeyRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
+  /** A key's expiry from a body: null for never, a time only if it lies ahead of the service's clock. */
+  function futureExpiry(value: string | null): Date | null {
+    if (value === null) return null;
+    const at = new Date(value);
+    if (at.getTime() <= clock().getTime()) {
+      throw badRequest("Invalid body", [{ field: "expiresAt", message: "must be in the future" }]);
+    }
+    return at;
+  }
   const change = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => changeKeys(prisma, onKeyChangesQueued, fn);
 
   describeRoute(
@@ -92,10 +101,7 @@ export function createKeyRoutes({
     },
     async (c) => {
       const body = await readJson(c, createKeySchema);
-      const expiresAt = body.expiresAt == null ? null : new Date(body.expiresAt);
-      if (expiresAt !== null && expiresAt.getTime() <= clock().getTime()) {
-        throw badRequest("Invalid body", [{ field: "expiresAt", message: "must be in the future" }]);
-      }
+      const expiresAt = futureExpiry(body.expiresAt ?? null);
       const plaintext = generateApiKey();
       const key = await change(async (tx) => {
         const owner = await tx.user.findUnique({ where: { id: body.userId }, select: { id: true } });
@@ -180,13 +186,15 @@ export function createKeyRoutes({
       method: "patch",
       path: "/{id}",
       summary: "Update an API key",
-      description: "A `rateLimits` window set to null goes back to the default limit.",
+      description:
+        "A `rateLimits` window set to null goes back to the default limit. `expiresAt` must lie in the " +
+        "future, or be null for a key that never expires (also the way to keep a rotated key working).",
       tags,
       request: { params: idParamSchema, body: jsonBody(updateKeySchema) },
       responses: {
         200: jsonResponse(keySchema, "The updated key"),
         ...adminErrorResponses({
-          400: "Invalid path or body (`errors` lists the fields)",
+          400: "Invalid path or body (`errors` lists the fields), or `expiresAt` not in the future",
           404: "API key not found",
           413: BODY_TOO_LARGE,
         }),
@@ -195,6 +203,7 @@ export function createKeyRoutes({
     async (c) => {
       const id = pathId(c);
       const body = await readJson(c, updateKeySchema);
+      const expiresAt = body.expiresAt === undefined ? undefined : futureExpiry(body.expiresAt);
       // undefined leaves a column as it is; null (description, a window's limit) clears it.
       const key = await change(async (tx) => {
         const updated = await tx.apiKey.update({
@@ -203,6 +212,7 @@ export function createKeyRoutes({
             name: body.name,
             description: body.description,
             isActive: body.isActive,
+            expiresAt,
             rateLimitMinute: body.rateLimits?.minute,
             rateLimitHour: body.rateLimits?.hour,
             rateLimitDay: body.rateLimits?.day,
