@@ -683,6 +683,46 @@ describe("keys pages", () => {
     ]);
   });
 
+  it("sets a key's expiry in UTC when creating it, and changes or clears it only when the field changed", async () => {
+    const t = build();
+    await t.post("/keys", { userId: "2", name: "temp", expiresAt: "2030-01-31T18:30", minute: "" });
+    expect(t.calls).toContainEqual([
+      "createKey",
+      { userId: 2, name: "temp", expiresAt: "2030-01-31T18:30:00Z", rateLimits: {} },
+    ]);
+    const edit = (expiresAt: string) =>
+      t.post("/keys/9", { name: "billing", description: "", expiresAt, expiresWas: "2030-01-31T18:30" });
+    await edit("2030-01-31T18:30");
+    await edit("2030-02-28T09:00");
+    await edit("");
+    const bodies = t.calls
+      .filter(([name]) => name === "updateKey")
+      .map(([, args]) => (args as [number, { expiresAt?: string | null }])[1]);
+    expect(bodies.map((body) => body.expiresAt)).toEqual([undefined, "2030-02-28T09:00:00Z", null]);
+    // The key's page shows its expiry in the field, to the minute.
+    const expiring = build({
+      keys: {
+        getKey: async () => ({ ...key, expiresAt: "2030-01-31T18:30:45.000Z" }),
+      } as unknown as Partial<KeysClient>,
+    });
+    const page = (await expiring.get("/keys/9")).text;
+    expect(page).toContain('name="expiresAt" type="datetime-local" value="2030-01-31T18:30"');
+    expect(page).toContain('<input type="hidden" name="expiresWas" value="2030-01-31T18:30">');
+  });
+
+  it("shows the keys API's refusal of an expiry next to the field", async () => {
+    const t = build({
+      keys: {
+        updateKey: async () => {
+          throw fieldError("expiresAt", "must be in the future");
+        },
+      },
+    });
+    const res = await t.post("/keys/9", { name: "billing", expiresAt: "2020-01-01T00:00", expiresWas: "" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="expiresAt">must be in the future');
+  });
+
   it("charts a key's usage per minute over an hour, per hour over a day or a week", async () => {
     const t = build();
     const page = await t.get("/keys/9?range=1h");

@@ -149,6 +149,7 @@ ${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearch
     )}</select>${fieldError(opts.keyErrors ?? {}, "userId")}</div>
 <div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}" required>${fieldError(opts.keyErrors ?? {}, "name")}</div>
 <div class="field"><label for="k-desc">Description (optional)</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(opts.keyErrors ?? {}, "description")}</div>
+${expiryField(v.expiresAt ?? "", opts.keyErrors ?? {}, "Expires (UTC, optional)")}
 ${limitFields(v, opts.keyErrors ?? {})}
 <button type="submit">Create key</button></form></div>
 <div class="card"><h2>Users</h2>
@@ -162,6 +163,21 @@ ${limitFields(v, opts.keyErrors ?? {})}
 <button type="submit" class="secondary">Add user</button></form></div>
 </div>`,
   );
+}
+
+/** An expiry as a datetime-local field shows it: UTC, to the minute. */
+const expiryInput = (iso: string | null) => (iso === null ? "" : iso.slice(0, 16));
+
+/** A datetime-local field as the keys API takes it (UTC); blank is never, anything else is the API's to judge. */
+function expiryFromForm(text: string): string | null {
+  if (text === "") return null;
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(text)) return `${text}:00Z`;
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/.test(text)) return `${text}Z`;
+  return text;
+}
+
+function expiryField(value: string, errors: Record<string, string[]>, label: string) {
+  return html`<div class="field"><label for="k-expires">${label}</label><input id="k-expires" name="expiresAt" type="datetime-local" value="${value}">${fieldError(errors, "expiresAt")}</div>`;
 }
 
 function limitFields(v: Record<string, string>, errors: Record<string, string[]>, placeholder = "default") {
@@ -229,6 +245,8 @@ ${
 <form method="post" action="/keys/${key.id}">${csrfField(csrf)}
 <div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
 <div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
+${expiryField(expiryInput(key.expiresAt), errors, "Expires (UTC; blank: never)")}
+<input type="hidden" name="expiresWas" value="${expiryInput(key.expiresAt)}">
 ${limitFields(
   Object.fromEntries(Object.entries(key.rateLimits).map(([k, n]) => [k, String(n)])),
   errors,
@@ -374,7 +392,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   routes.post("/keys", async (c) => {
     const form = await c.req.parseBody();
     const values = Object.fromEntries(
-      ["userId", "name", "description", "minute", "hour", "day"].map((k) => [k, field(form, k)]),
+      ["userId", "name", "description", "expiresAt", "minute", "hour", "day"].map((k) => [k, field(form, k)]),
     );
     let created: ApiKeyView;
     try {
@@ -382,6 +400,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
         userId: Number(values.userId),
         name: values.name as string,
         ...(values.description && { description: values.description }),
+        ...(values.expiresAt && { expiresAt: expiryFromForm(values.expiresAt) }),
         rateLimits: limitsFrom(form, undefined) as { minute?: number; hour?: number; day?: number },
       });
     } catch (err) {
@@ -404,10 +423,13 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     const id = Number(c.req.param("id"));
     const form = await c.req.parseBody();
     const description = field(form, "description");
+    const expiry = field(form, "expiresAt");
     try {
       await keys.updateKey(id, {
         name: field(form, "name"),
         description: description === "" ? null : description,
+        // Only a changed expiry: one already past (a rotated key's) must not stop a rename.
+        ...(expiry !== field(form, "expiresWas") && { expiresAt: expiryFromForm(expiry) }),
         rateLimits: limitsFrom(form, null),
       });
     } catch (err) {
