@@ -31,6 +31,14 @@ export interface ListKeysParams {
   active?: boolean;
   /** Only these keys, up to 100. */
   ids?: readonly number[];
+  /** Keys whose name contains it (any case) or whose prefix starts with it. */
+  search?: string;
+  cursor?: string;
+  limit?: number;
+}
+export interface ListUsersParams {
+  /** Users whose name or email contains it (any case). */
+  search?: string;
   cursor?: string;
   limit?: number;
 }
@@ -45,7 +53,7 @@ export function createKeysClient(options: ApiClientOptions) {
     active: active === undefined ? undefined : (String(active) as "true" | "false"),
     ids: ids === undefined ? undefined : ids.join(","),
   });
-  const listUsers = (params: { cursor?: string; limit?: number } = {}) =>
+  const listUsers = (params: ListUsersParams = {}) =>
     unwrap(api.GET("/api/v1/users", { params: { query: params } }));
   const listKeys = (params: ListKeysParams = {}) =>
     unwrap(api.GET("/api/v1/keys", { params: { query: keysQuery(params) } }));
@@ -54,7 +62,8 @@ export function createKeysClient(options: ApiClientOptions) {
       unwrap(api.POST("/api/v1/users", { body: input })),
     listUsers,
     /** Every user, page by page. */
-    iterateUsers: (params: { limit?: number } = {}) => paginate((cursor) => listUsers({ ...params, cursor })),
+    iterateUsers: (params: Omit<ListUsersParams, "cursor"> = {}) =>
+      paginate((cursor) => listUsers({ ...params, cursor })),
     getUser: (id: number) => unwrap(api.GET("/api/v1/users/{id}", { params: { path: { id } } })),
     updateUser: (id: number, patch: UpdateUserInput) =>
       unwrap(api.PATCH("/api/v1/users/{id}", { params: { path: { id } }, body: patch })),

@@ -41,7 +41,21 @@ const keyExpiry = z.iso.datetime({ offset: true, message: "must be an ISO-8601 d
 
 export const idParamSchema = z.object({ id: idString });
 
-export const listUsersQuerySchema = z.object(paginationQuery).strict();
+/**
+ * Text to look for: a key's name or the start of its prefix, a user's name or email. Prisma's
+ * `contains` and `startsWith` pass LIKE's wildcards through, so they are escaped here: `%` and
+ * `_` are looked for as themselves.
+ */
+const search = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(NAME_MAX)
+  .regex(SINGLE_LINE, "must not contain control characters")
+  .meta({ pattern: SINGLE_LINE.source })
+  .transform((text) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`));
+
+export const listUsersQuerySchema = z.object({ ...paginationQuery, search: search.optional() }).strict();
 
 export const listKeysQuerySchema = z
   .object({
@@ -50,6 +64,7 @@ export const listKeysQuerySchema = z
     active: z.enum(["true", "false"], "must be true or false").optional(),
     /** Only these keys (a page's worth at most): names for the ids another answer gave. */
     ids: idListString(MAX_PAGE_SIZE).optional(),
+    search: search.optional(),
   })
   .strict();
 

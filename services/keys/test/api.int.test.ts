@@ -171,6 +171,18 @@ describe("users", () => {
     });
   });
 
+  it("finds users by a part of their name or email, in any case, page by page", async () => {
+    const found = [];
+    for (const name of ["Searchable One", "Searchable Two", "Someone Else"])
+      found.push(await createUser(name));
+    const page = await call("GET", "/api/v1/users?search=SEARCHABLE&limit=1");
+    expect(page.body.items.map((u: { id: number }) => u.id)).toEqual([found[0]?.id]);
+    const next = await call("GET", `/api/v1/users?search=searchable&limit=1&cursor=${page.body.nextCursor}`);
+    expect(next.body.items.map((u: { id: number }) => u.id)).toEqual([found[1]?.id]);
+    const byEmail = await call("GET", `/api/v1/users?search=${encodeURIComponent(found[2]?.email ?? "")}`);
+    expect(byEmail.body.items.map((u: { id: number }) => u.id)).toEqual([found[2]?.id]);
+  });
+
   it("lists users in pages linked by an opaque cursor", async () => {
     for (let i = 0; i < 3; i++) await createUser(`Pager ${i}`);
     const all = await call("GET", "/api/v1/users?limit=100");
@@ -467,6 +479,32 @@ describe("API keys", () => {
     );
     const many = Array.from({ length: 101 }, (_, i) => i + 1).join(",");
     expect((await call("GET", `/api/v1/keys?ids=${many}`)).status).toBe(400);
+  });
+
+  it("finds keys by a part of their name, in any case, or by the start of their prefix", async () => {
+    const owner = await createUser("Searcher");
+    const billing = await createKey({ userId: owner.id, name: "Billing 50% off" });
+    const mobile = await createKey({ userId: owner.id, name: "mobile app" });
+    const ids = async (query: string) => {
+      const res = await call("GET", `/api/v1/keys?userId=${owner.id}&${query}`);
+      expect(res.status).toBe(200);
+      return res.body.items.map((k: { id: number }) => k.id);
+    };
+    expect(await ids("search=BILLING")).toEqual([billing.id]);
+    expect(await ids("search=%20app%20")).toEqual([mobile.id]);
+    expect(await ids(`search=${encodeURIComponent(billing.prefix)}`)).toEqual([billing.id]);
+    expect(await ids(`search=${encodeURIComponent(mobile.prefix.slice(0, 7))}`)).toContain(mobile.id);
+    // Only the start of a prefix, and LIKE's wildcards are plain characters.
+    expect(await ids(`search=${encodeURIComponent(billing.prefix.slice(3))}`)).toEqual([]);
+    expect(await ids("search=50%25")).toEqual([billing.id]);
+    expect(await ids("search=_")).toEqual([]);
+    expect(await ids("search=%25")).toEqual([billing.id]);
+    // A backslash too: unescaped, it would make the % after it literal and match "50% off".
+    expect(await ids("search=%5C")).toEqual([]);
+    expect(await ids("search=nothing-like-it")).toEqual([]);
+    expect(await call("GET", "/api/v1/keys?search=%20")).toMatchObject(
+      invalidRequest("query", [{ field: "search", message: "must not be empty" }]),
+    );
   });
 
   it("refuses a list query it cannot read, naming the parameter", async () => {
@@ -956,6 +994,9 @@ describe("malformed input never causes a 500", () => {
       "active=maybe",
       "ids=",
       "ids=1,,2",
+      "search=",
+      `search=${"s".repeat(201)}`,
+      "search=a%00b",
       `ids=${"1,".repeat(2000)}1`,
       "unknown=1",
       "limit=1&limit=2&limit[]=3",

@@ -68,6 +68,16 @@ describe("keys CLI", () => {
     ]);
   });
 
+  it("searches keys and users", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["list", "--search", "ak_Xy12"]);
+    await runKeysCommand(client, ["users", "--search", "ann@"]);
+    expect(requests.map((r) => r.url)).toEqual([
+      "http://keys.test/api/v1/keys?search=ak_Xy12",
+      "http://keys.test/api/v1/users?search=ann%40",
+    ]);
+  });
+
   it("sets and clears a key's expiry", async () => {
     const { client, requests } = recordingClient();
     await runKeysCommand(client, ["expire", "12", "--at", "2030-01-01T00:00:00Z"]);

@@ -12,7 +12,7 @@ import {
 } from "../output";
 
 export const KEYS_USAGE = `apimon keys <command>
-  list [--user <id>] [--active true|false] [--limit N] [--cursor C | --all]
+  list [--user <id>] [--active true|false] [--search <name part or prefix>] [--limit N] [--cursor C | --all]
   get <key id>
   create --user <id> --name <name> [--description <text>] [--minute N] [--hour N] [--day N] [--expires-at <ISO time>]
   rotate <key id> [--grace <seconds>]
@@ -23,7 +23,7 @@ export const KEYS_USAGE = `apimon keys <command>
   delete <key id>
   usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
   summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
-  users [--limit N] [--cursor C | --all]
+  users [--search <name or email part>] [--limit N] [--cursor C | --all]
   create-user --email <email> --name <name>
   update-user <user id> [--email <email>] [--name <name>]
   delete-user <user id>   (deletes every key of theirs too)`;
@@ -100,6 +100,7 @@ const OPTIONS = {
   active: { type: "string" },
   grace: { type: "string" },
   at: { type: "string" },
+  search: { type: "string" },
   from: { type: "string" },
   to: { type: "string" },
   granularity: { type: "string" },
@@ -131,6 +132,7 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
       const filter = {
         userId: wholeNumber(values.user, "--user", 1),
         active: active === undefined ? undefined : active === "true",
+        search: values.search,
       };
       const page = all
         ? await allPages((c) => client.listKeys({ ...filter, cursor: c, limit }))
@@ -208,9 +210,10 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
       );
     case "users": {
       const { limit, cursor, all } = pageArgs(values);
+      const search = values.search;
       const page = all
-        ? await allPages((c) => client.listUsers({ cursor: c, limit }))
-        : await client.listUsers({ cursor, limit });
+        ? await allPages((c) => client.listUsers({ search, cursor: c, limit }))
+        : await client.listUsers({ search, cursor, limit });
       return pageResult(page, USER_COLUMNS);
     }
     case "create-user":

@@ -136,7 +136,8 @@ export function createKeyRoutes({
       summary: "List API keys",
       description:
         "`active=true`: the keys the edge accepts now (active and unexpired); `false`: the others. " +
-        "`ids=3,7,12`: only those keys (up to 100; ids of deleted keys are left out).",
+        "`ids=3,7,12`: only those keys (up to 100; ids of deleted keys are left out). " +
+        "`search`: keys whose name contains it (any case) or whose prefix starts with it (`ak_Xy12`).",
       tags,
       query: listKeysQuerySchema,
       item: keySchema,
@@ -150,6 +151,14 @@ export function createKeyRoutes({
       if (query.ids !== undefined) filters.push({ id: { in: query.ids } });
       if (query.active === "true") filters.push(usableAt(now));
       if (query.active === "false") filters.push({ NOT: usableAt(now) });
+      if (query.search !== undefined) {
+        filters.push({
+          OR: [
+            { name: { contains: query.search, mode: "insensitive" } },
+            { keyPrefix: { startsWith: query.search } },
+          ],
+        });
+      }
       const rows = await prisma.apiKey.findMany({
         where: { AND: filters },
         orderBy: { id: "asc" },

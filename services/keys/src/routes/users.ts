@@ -1,4 +1,4 @@
-import type { PrismaClient } from "@apimon/db";
+import type { Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
@@ -65,14 +65,25 @@ export function createUserRoutes({
     {
       path: "/",
       summary: "List users",
+      description: "`search`: users whose name or email contains it (any case).",
       tags,
       query: listUsersQuerySchema,
       item: userSchema,
       page: "A page of users, by id",
     },
-    async (c, { cursor, limit }) => {
+    async (c, { cursor, limit, search }) => {
+      const filters: Prisma.UserWhereInput[] = [];
+      if (cursor !== undefined) filters.push({ id: { gt: cursor } });
+      if (search !== undefined) {
+        filters.push({
+          OR: [
+            { name: { contains: search, mode: "insensitive" } },
+            { email: { contains: search, mode: "insensitive" } },
+          ],
+        });
+      }
       const rows = await prisma.user.findMany({
-        where: cursor === undefined ? {} : { id: { gt: cursor } },
+        where: { AND: filters },
         orderBy: { id: "asc" },
         take: limit + 1,
       });
