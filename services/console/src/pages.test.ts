@@ -683,6 +683,44 @@ describe("keys pages", () => {
     ]);
   });
 
+  it("finds keys by name or prefix, keeping the search and the user across pages", async () => {
+    const t = build({
+      keys: {
+        listKeys: async (params: unknown) => {
+          t.calls.push(["listKeys", params]);
+          return { items: [key], nextCursor: "c2" };
+        },
+      } as unknown as Partial<KeysClient>,
+    });
+    const page = await t.get("/keys?userId=2&search=%20ak_Xy12%20");
+    expect(t.calls).toContainEqual([
+      "listKeys",
+      { userId: 2, search: "ak_Xy12", cursor: undefined, limit: 50 },
+    ]);
+    expect(page.text).toContain('<input id="f-search" name="search" value="ak_Xy12"');
+    expect(page.text).toContain('href="/keys?userId=2&amp;search=ak_Xy12&amp;cursor=c2">Next page »</a>');
+    const second = await t.get("/keys?search=ak_Xy12&cursor=c2");
+    expect(second.text).toContain('href="/keys?search=ak_Xy12">« First page</a>');
+  });
+
+  it("shows the keys API's refusal of a search instead of failing the page", async () => {
+    const t = build({
+      keys: {
+        listKeys: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid query",
+            errors: [{ field: "search", message: "must not contain control characters" }],
+          });
+        },
+      },
+    });
+    const page = await t.get("/keys?search=a%07b");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      '<div class="alert-box" role="alert">search: must not contain control characters</div>',
+    );
+  });
+
   it("sets a key's expiry in UTC when creating it, and changes or clears it only when the field changed", async () => {
     const t = build();
     await t.post("/keys", { userId: "2", name: "temp", expiresAt: "2030-01-31T18:30", minute: "" });

@@ -7,6 +7,7 @@ import {
   type ChartSpec,
   chart,
   csrfField,
+  errorBox,
   fieldError,
   type Html,
   noticeBox,
@@ -108,6 +109,16 @@ function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<numbe
   )}</tbody></table></div>`;
 }
 
+/** The keys page with its filter, at a page of the list (the first without a cursor). */
+function keysHref({ userId, search }: { userId?: string; search?: string }, cursor?: string) {
+  const query = new URLSearchParams({
+    ...(userId && { userId }),
+    ...(search && { search }),
+    ...(cursor && { cursor }),
+  });
+  return query.size === 0 ? "/keys" : `/keys?${query}`;
+}
+
 function keysPage(
   csrf: string,
   data: {
@@ -115,7 +126,10 @@ function keysPage(
     keys: ApiKeyView[];
     nextCursor: string | null;
     userId?: string;
+    search?: string;
     cursor?: string;
+    /** The keys API's refusal of the filter, shown instead of the list. */
+    error?: string;
   },
   opts: {
     notice?: string;
@@ -136,10 +150,13 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <div><label for="f-user">User</label><select id="f-user" name="userId"><option value="">all users</option>${data.users.map(
       (u) =>
         html`<option value="${u.id}" ${String(u.id) === data.userId ? "selected" : ""}>${u.name} (${u.email})</option>`,
-    )}</select></div><div><button type="submit">Show</button></div></form>
-${keysTable(csrf, data.keys, userName)}
-<div class="pager">${data.cursor ? html`<a class="button secondary" href="/keys${data.userId ? `?userId=${data.userId}` : ""}">« First page</a>` : ""}
-${data.nextCursor ? html`<a class="button secondary" href="/keys?${new URLSearchParams({ ...(data.userId && { userId: data.userId }), cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
+    )}</select></div>
+<div><label for="f-search">Name or prefix</label><input id="f-search" name="search" value="${data.search ?? ""}" placeholder="billing, ak_Xy12…"></div>
+<div><button type="submit">Show</button></div></form>
+${errorBox(data.error)}
+${data.error ? "" : keysTable(csrf, data.keys, userName)}
+<div class="pager">${data.cursor ? html`<a class="button secondary" href="${keysHref(data)}">« First page</a>` : ""}
+${data.nextCursor ? html`<a class="button secondary" href="${keysHref(data, data.nextCursor)}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>New key</h2>
 <form method="post" action="/keys" id="create-key">${csrfField(csrf)}
@@ -308,18 +325,23 @@ const KEY_NOTICES: Record<string, string> = {
 export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
 
-  async function listData(userId?: string, cursor?: string) {
-    const uid = userId && /^\d+$/.test(userId) ? Number(userId) : undefined;
+  async function listData(filter: { userId?: string; search?: string } = {}, cursor?: string) {
+    const uid = filter.userId && /^\d+$/.test(filter.userId) ? Number(filter.userId) : undefined;
+    const search = filter.search?.trim() || undefined;
     const [users, list] = await Promise.all([
       keys.listUsers({ limit: 100 }),
-      keys.listKeys({ userId: uid, cursor: cursor || undefined, limit: 50 }),
+      keys
+        .listKeys({ userId: uid, search, cursor: cursor || undefined, limit: 50 })
+        .catch((err: unknown) => ({ items: [], nextCursor: null, error: refusal(err, "search").text })),
     ]);
     return {
       users: users.items,
       keys: list.items,
       nextCursor: list.nextCursor,
       userId: uid === undefined ? undefined : String(uid),
+      search,
       cursor,
+      error: "error" in list ? list.error : undefined,
     };
   }
 
@@ -344,7 +366,14 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   routes.get("/keys", async (c) => {
     const notice = KEY_NOTICES[c.req.query("done") ?? ""];
     return c.html(
-      keysPage(c.get("csrf"), await listData(c.req.query("userId"), c.req.query("cursor")), { notice }),
+      keysPage(
+        c.get("csrf"),
+        await listData(
+          { userId: c.req.query("userId"), search: c.req.query("search") },
+          c.req.query("cursor"),
+        ),
+        { notice },
+      ),
     );
   });
 
