@@ -761,6 +761,21 @@ describe("keys pages", () => {
     expect(res.text).toContain('data-field="expiresAt">must be in the future');
   });
 
+  it("shows one user's usage from their page, over the range asked for", async () => {
+    const t = build();
+    expect((await t.get("/users/2")).text).toContain('<a href="/usage?userId=2">');
+    const page = (await t.get("/usage?userId=2&range=1h")).text;
+    expect(page).toContain("<h1>Usage of Ada's keys</h1>");
+    expect(page).toContain('href="/usage?userId=2&amp;range=7d"');
+    await t.get("/usage");
+    await t.get("/usage?userId=abc");
+    expect(t.calls.filter(([name]) => name === "usageSummary").map(([, q]) => q)).toEqual([
+      { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: 2 },
+      { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
+      { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
+    ]);
+  });
+
   it("charts a key's usage per minute over an hour, per hour over a day or a week", async () => {
     const t = build();
     const page = await t.get("/keys/9?range=1h");

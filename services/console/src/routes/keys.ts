@@ -26,10 +26,11 @@ export type UsageRange = keyof typeof USAGE_RANGES;
 export const rangeOf = (value: string | undefined): UsageRange =>
   value !== undefined && value in USAGE_RANGES ? (value as UsageRange) : "24h";
 
-/** Links to the same page over 1 h, 24 h and 7 d. */
-export function rangeTabs(path: string, current: UsageRange) {
+/** Links to the same page (with the same `params`) over 1 h, 24 h and 7 d. */
+export function rangeTabs(path: string, current: UsageRange, params: Record<string, string> = {}) {
   return html`<div class="tabs">${Object.keys(USAGE_RANGES).map(
-    (r) => html`<a href="${path}?range=${r}" class="${r === current ? "active" : ""}">${r}</a>`,
+    (r) =>
+      html`<a href="${path}?${new URLSearchParams({ ...params, range: r })}" class="${r === current ? "active" : ""}">${r}</a>`,
   )}</div>`;
 }
 
@@ -295,6 +296,7 @@ ${noticeBox(opts.notice)}
 <div class="card"><h2>User</h2><dl class="facts">
 <dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
 <dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">list, new key</a>)</dd>
+<dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
 </dl>
 <div class="actions spaced">
 <form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>

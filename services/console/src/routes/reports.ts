@@ -87,15 +87,26 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
   routes.get("/usage", async (c) => {
     const range = rangeOf(c.req.query("range"));
     const now = clock().getTime();
-    const summary = await keys.usageSummary({
-      from: new Date(now - USAGE_RANGES[range].ms).toISOString(),
-      to: new Date(now).toISOString(),
-      limit: 20,
-    });
+    // One user's traffic, or the whole stack's.
+    const userParam = c.req.query("userId") ?? "";
+    const userId = /^[1-9]\d{0,9}$/.test(userParam) ? Number(userParam) : undefined;
+    const [summary, user] = await Promise.all([
+      keys.usageSummary({
+        from: new Date(now - USAGE_RANGES[range].ms).toISOString(),
+        to: new Date(now).toISOString(),
+        limit: 20,
+        userId,
+      }),
+      userId === undefined ? undefined : keys.getUser(userId),
+    ]);
     const stat = (n: string | number, label: string, cls = "") =>
       html`<div class="stat ${cls}"><div class="n">${n}</div><div class="l">${label}</div></div>`;
-    const body = html`<h1>Usage across the stack</h1>
-${rangeTabs("/usage", range)}
+    const body = html`${
+      user
+        ? html`<p><a href="/users/${user.id}">« ${user.name}</a></p><h1>Usage of ${user.name}'s keys</h1>`
+        : html`<h1>Usage across the stack</h1>`
+    }
+${rangeTabs("/usage", range, user ? { userId: String(user.id) } : {})}
 <div class="cards">
 ${stat(summary.requests, "requests")}
 ${stat(summary.errors, "5xx errors", "critical")}
