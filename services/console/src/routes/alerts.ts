@@ -4,7 +4,17 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, channelNames, field, keyNames, type PageDeps, refusal } from "../context";
 import { formatValue, typeLabel } from "../views/format";
-import { badge, csrfField, errorBox, type Html, namedLink, noticeBox, page, time } from "../views/layout";
+import {
+  badge,
+  csrfField,
+  errorBox,
+  type Html,
+  namedLink,
+  noticeBox,
+  page,
+  time,
+  withParams,
+} from "../views/layout";
 
 /** Alerts per page of the lists. */
 export const PAGE_SIZE = 50;
@@ -30,12 +40,6 @@ function apiFilters(q: ListQuery): AlertFilters {
     cursor: q.cursor || undefined,
     limit: PAGE_SIZE,
   };
-}
-
-/** The current URL with some parameters changed (empty values dropped). */
-function withParams(path: string, params: Record<string, string | undefined>): string {
-  const entries = Object.entries(params).filter((e): e is [string, string] => !!e[1]);
-  return entries.length ? `${path}?${new URLSearchParams(entries)}` : path;
 }
 
 const select = (name: string, label: string, values: readonly string[], current: string | undefined) =>

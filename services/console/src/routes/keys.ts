@@ -13,6 +13,7 @@ import {
   noticeBox,
   page,
   time,
+  withParams,
 } from "../views/layout";
 
 /** The usage ranges offered, with the bucket size that keeps each chart readable. */
@@ -30,7 +31,7 @@ export const rangeOf = (value: string | undefined): UsageRange =>
 export function rangeTabs(path: string, current: UsageRange, params: Record<string, string> = {}) {
   return html`<div class="tabs">${Object.keys(USAGE_RANGES).map(
     (r) =>
-      html`<a href="${path}?${new URLSearchParams({ ...params, range: r })}" class="${r === current ? "active" : ""}">${r}</a>`,
+      html`<a href="${withParams(path, { ...params, range: r })}" class="${r === current ? "active" : ""}">${r}</a>`,
   )}</div>`;
 }
 
@@ -110,16 +111,6 @@ function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<numbe
   )}</tbody></table></div>`;
 }
 
-/** The keys page with its filter, at a page of the list (the first without a cursor). */
-function keysHref({ userId, search }: { userId?: string; search?: string }, cursor?: string) {
-  const query = new URLSearchParams({
-    ...(userId && { userId }),
-    ...(search && { search }),
-    ...(cursor && { cursor }),
-  });
-  return query.size === 0 ? "/keys" : `/keys?${query}`;
-}
-
 function keysPage(
   csrf: string,
   data: {
@@ -156,8 +147,8 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <div><button type="submit">Show</button></div></form>
 ${errorBox(data.error)}
 ${data.error ? "" : keysTable(csrf, data.keys, userName)}
-<div class="pager">${data.cursor ? html`<a class="button secondary" href="${keysHref(data)}">« First page</a>` : ""}
-${data.nextCursor ? html`<a class="button secondary" href="${keysHref(data, data.nextCursor)}">Next page »</a>` : ""}</div>
+<div class="pager">${data.cursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search })}">« First page</a>` : ""}
+${data.nextCursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>New key</h2>
 <form method="post" action="/keys" id="create-key">${csrfField(csrf)}

@@ -69,6 +69,12 @@ export function time(iso: string | null | undefined): Html | string {
     .replace("Z", " UTC")}</time>`;
 }
 
+/** `path` with the parameters that have a value as its query string (empty ones dropped). */
+export function withParams(path: string, params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params).filter((e): e is [string, string] => !!e[1]);
+  return entries.length ? `${path}?${new URLSearchParams(entries)}` : path;
+}
+
 /**
  * A link to a record by its name with its id beside it, `base/id` (the id alone for a record
  * whose name is not known: deleted, or its API did not answer).
