@@ -25,6 +25,10 @@ export type AlertReportView = Schemas["Report"];
 export type CreateChannelInput = Body<"/api/v1/alerts/channels", "post">;
 /** A change to a channel: any of its fields (`secret: null` removes the secret). */
 export type ChannelInput = Body<"/api/v1/alerts/channels/{id}", "patch">;
+/** A silence: matchers (null: any) and the time range over which it holds back notifications. */
+export type SilenceView = Schemas["Silence"];
+/** `POST /api/v1/alerts/silences`: matchers left out match anything; `endsAt` is required. */
+export type CreateSilenceInput = Body<"/api/v1/alerts/silences", "post">;
 /** `PUT /api/v1/alerts/settings`: the whole document, as `getSettings` answers it. */
 export type SettingsInput = Body<"/api/v1/alerts/settings", "put">;
 
@@ -57,6 +61,9 @@ export function createAlertsClient(options: ApiClientOptions) {
     unwrap(api.GET("/api/v1/alerts/history", { params: { query: filter as HistoryQuery } }));
   const listAlerts = (filter: AlertFilters = {}) =>
     filter.from || filter.to || filter.status === "resolved" ? history(filter) : active(filter);
+  const listSilences = (
+    params: { state?: "active" | "pending" | "expired"; cursor?: string; limit?: number } = {},
+  ) => unwrap(api.GET("/api/v1/alerts/silences", { params: { query: params } }));
   const listChannels = (params: { cursor?: string; limit?: number } = {}) =>
     unwrap(api.GET("/api/v1/alerts/channels", { params: { query: params } }));
   const byId = (id: number) => ({ params: { path: { id } } });
@@ -102,6 +109,13 @@ export function createAlertsClient(options: ApiClientOptions) {
       await unwrap(api.DELETE("/api/v1/alerts/channels/{id}", byId(id)));
     },
     testChannel: (id: number) => unwrap(api.POST("/api/v1/alerts/channels/{id}/test", byId(id))),
+    /** Silences not yet over (active and pending) unless `state` says which, newest first. */
+    listSilences,
+    getSilence: (id: number) => unwrap(api.GET("/api/v1/alerts/silences/{id}", byId(id))),
+    createSilence: (input: CreateSilenceInput) =>
+      unwrap(api.POST("/api/v1/alerts/silences", { body: input })),
+    /** Ends the silence now (one already over is answered unchanged). */
+    endSilence: (id: number) => unwrap(api.DELETE("/api/v1/alerts/silences/{id}", byId(id))),
   };
 }
 

@@ -8,9 +8,11 @@ export {
   type ChannelInput,
   type ChannelView,
   type CreateChannelInput,
+  type CreateSilenceInput,
   createAlertsClient,
   type DeliveryView,
   type SettingsView,
+  type SilenceView,
   type TestDeliveryView,
 } from "./alerts-client";
 export { type ApiClientOptions, ApiError } from "./api-call";

@@ -21,6 +21,7 @@ export {
   type Outbox,
   Prisma,
   PrismaClient,
+  type Silence,
   type User,
 } from "./generated/client";
 export { type DbErrorMessages, describeDbError } from "./http-errors";

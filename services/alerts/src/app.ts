@@ -8,6 +8,7 @@ import { createAlertRoutes } from "./routes/alerts";
 import { createChannelRoutes } from "./routes/channels";
 import { createReportRoutes } from "./routes/report";
 import { createSettingsRoutes } from "./routes/settings";
+import { createSilenceRoutes } from "./routes/silences";
 
 export interface AppDeps {
   logger: Logger;
@@ -86,6 +87,7 @@ export function createApp({
         }),
       );
       api.route("/alerts/report", createReportRoutes({ prisma, clock }));
+      api.route("/alerts/silences", createSilenceRoutes({ prisma, clock }));
       api.route("/alerts", createAlertRoutes({ prisma, alertLog, clock, registry }));
     },
     // Database errors as this API's HTTP errors (errors.ts).
@@ -93,7 +95,7 @@ export function createApp({
     title: "apimon alerts service",
     description:
       "Alert lifecycle (dedup per fingerprint, escalation in place, resolution, acknowledgement), " +
-      "notification channels and routing, settings and reports. Admin endpoints take " +
+      "notification channels and routing, silences, settings and reports. Admin endpoints take " +
       '`Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{"detail": ...}`; validation errors add ' +
       "`errors: [{field, message}]`. Lists are newest first (channels: by id) and paginated with an opaque cursor.",
   });

@@ -10,6 +10,7 @@ import {
   isReminderDue,
   reminderCutoff,
 } from "./domain/routing";
+import { silencedAt } from "./domain/silences";
 import { enabledChannels, notifyChannels } from "./notifications";
 import { readSettings } from "./settings";
 
@@ -52,6 +53,9 @@ export interface SchedulerDeps {
  * Reminders and the escalation policy, on a timer:
  * - a firing (unacknowledged) alert whose last notification is older than the repeat interval
  *   gets a reminder on every channel that routes its severity; acknowledging stops them;
+ * - a firing alert never notified (it opened under a silence) is notified once no silence
+ *   matches it (a `released` event);
+ * - an alert an active silence matches gets neither, until the silence is over;
  * - a critical alert still firing unacknowledged `escalation.afterSeconds` after it became
  *   critical goes, once, to the escalation channels.
  * Safe with several replicas: each pass locks the due alerts with FOR UPDATE SKIP LOCKED and
@@ -87,7 +91,8 @@ export function createScheduler({
       const { locked, reminded } = await prisma.$transaction(async (tx) => {
         const due = await tx.$queryRaw<{ id: number }[]>`
           SELECT id FROM alerts
-          WHERE status = 'firing' AND COALESCE(last_notified_at, created_at) <= ${cutoff}
+          WHERE status = 'firing' AND (last_notified_at IS NULL OR last_notified_at <= ${cutoff})
+            AND NOT ${silencedAt(now)}
           ORDER BY id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
         if (due.length === 0) return { locked: 0, reminded: 0 };
@@ -99,13 +104,15 @@ export function createScheduler({
         let count = 0;
         for (const alert of alerts) {
           if (!isReminderDue(alert, now, repeatIntervalSeconds)) continue;
+          const released = alert.lastNotifiedAt === null;
           const routed = channelsFor(alert.severity, channels);
-          const channelIds = await notifyChannels(tx, alert, routed, "reminder", consoleUrl);
+          const reason = released ? "firing" : "reminder";
+          const channelIds = await notifyChannels(tx, alert, routed, reason, consoleUrl);
           await tx.alert.update({ where: { id: alert.id }, data: { lastNotifiedAt: now } });
           await tx.alertEvent.create({
             data: {
               alertId: alert.id,
-              kind: "reminded",
+              kind: released ? "released" : "reminded",
               severity: alert.severity,
               channelIds,
               occurredAt: now,
@@ -136,7 +143,7 @@ export function createScheduler({
         const due = await tx.$queryRaw<{ id: number }[]>`
           SELECT id FROM alerts
           WHERE status = 'firing' AND severity = 'critical' AND escalated_at IS NULL
-            AND critical_at <= ${cutoff}
+            AND critical_at <= ${cutoff} AND NOT ${silencedAt(now)}
           ORDER BY id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
         if (due.length === 0) return { locked: 0, escalated: done };

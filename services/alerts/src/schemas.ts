@@ -3,7 +3,7 @@
 // cannot hold it), ids are bounded by the integer columns they name.
 import { alertSettingsSchema } from "@apimon/config";
 import { alertSeverities, alertTypes } from "@apimon/events";
-import { type FieldError, idString, paginationQuery } from "@apimon/http";
+import { type FieldError, idString, MAX_INT, paginationQuery } from "@apimon/http";
 import { z } from "zod";
 
 export const NAME_MAX = 200;
@@ -14,6 +14,9 @@ export const MAX_EMAIL_RECIPIENTS = 50;
 export const MAX_RANGE_DAYS = 366;
 /** The report's range when the query names none: the last 30 days. */
 export const DEFAULT_REPORT_DAYS = 30;
+/** Longest silence: one forgotten about must not hide alerts for good. */
+export const MAX_SILENCE_DAYS = 30;
+export const COMMENT_MAX = 500;
 
 /** A single line: no control characters at all. */
 const SINGLE_LINE = /^[^\p{Cc}]*$/u;
@@ -204,3 +207,52 @@ export const putSettingsSchema = alertSettingsSchema
       .describe("Read-only: accepted as GET answers it, and ignored"),
   })
   .transform(({ updatedAt: _readOnly, ...settings }) => settings);
+
+export const silenceStates = ["active", "pending", "expired"] as const;
+
+/** `GET /alerts/silences`: by default the silences not yet over (active and pending). */
+export const silencesQuerySchema = z
+  .object({
+    ...paginationQuery,
+    state: z.enum(silenceStates, `must be one of ${silenceStates.join(", ")}`).optional(),
+  })
+  .strict();
+
+/**
+ * `POST /alerts/silences`. The checks that need the clock (ends in the future, after it starts,
+ * at most MAX_SILENCE_DAYS long) are the route's: `checkSilenceRange`.
+ */
+export const createSilenceSchema = z
+  .object({
+    type: filters.type,
+    apiKeyId: z
+      .number()
+      .int()
+      .min(1, `must be an integer from 1 to ${MAX_INT}`)
+      .max(MAX_INT, `must be an integer from 1 to ${MAX_INT}`)
+      .optional(),
+    endpoint: singleLine(512)
+      .describe("As alerts name it: method and normalised route, e.g. `GET /api/users/:id`")
+      .optional(),
+    clientIp: singleLine(64).optional(),
+    startsAt: isoDateTime.optional().describe("Default: now"),
+    endsAt: isoDateTime,
+    comment: singleLine(COMMENT_MAX).describe("Why: shown wherever the silence is"),
+    createdBy: singleLine(NAME_MAX).optional(),
+  })
+  .strict();
+
+export type CreateSilenceBody = z.output<typeof createSilenceSchema>;
+
+/** The range checks of a new silence at `now`; the problems, if any. */
+export function checkSilenceRange(body: { startsAt?: Date; endsAt: Date }, now: Date): FieldError[] {
+  const startsAt = body.startsAt ?? now;
+  const errors: FieldError[] = [];
+  if (body.endsAt <= now) errors.push({ field: "endsAt", message: "must be in the future" });
+  else if (body.endsAt <= startsAt) errors.push({ field: "endsAt", message: "must be after startsAt" });
+  const from = startsAt > now ? startsAt : now;
+  if (body.endsAt.getTime() - from.getTime() > MAX_SILENCE_DAYS * 86_400_000) {
+    errors.push({ field: "endsAt", message: `a silence may last at most ${MAX_SILENCE_DAYS} days` });
+  }
+  return errors;
+}

@@ -1,4 +1,4 @@
-import type { Alert, PrismaClient } from "@apimon/db";
+import type { Alert, PrismaClient, Silence } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
 import { counter } from "@apimon/observability";
@@ -7,6 +7,7 @@ import { nameKeyInMessage } from "./domain/key-names";
 import { decideSignal, type SignalDecision } from "./domain/lifecycle";
 import { channelsFor } from "./domain/routing";
 import type { Severity } from "./domain/severity";
+import { activeSilences, silenceFor } from "./domain/silences";
 import { enabledChannels, notifyChannels, type Tx } from "./notifications";
 
 export interface SignalOutcome {
@@ -17,6 +18,8 @@ export interface SignalOutcome {
   previousSeverity?: Severity;
   /** Channels that notification jobs were queued for. */
   channelIds: number[];
+  /** The active silence that held back the notifications, if one matched. */
+  silenceId?: number;
 }
 
 /** Where a signal came from: its Kafka message, for exactly-once application. */
@@ -74,9 +77,16 @@ export function createSignalProcessor({
   );
 
   /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
-  async function insertIfAbsent(tx: Tx, signal: AlertSignal, now: Date): Promise<number | undefined> {
+  async function insertIfAbsent(
+    tx: Tx,
+    signal: AlertSignal,
+    now: Date,
+    silenced: boolean,
+  ): Promise<number | undefined> {
     const observedAt = new Date(signal.observedAt);
     const criticalAt = signal.severity === "critical" ? now : null;
+    // Never notified while silenced: null is how the scheduler knows to notify it once unsilenced.
+    const notifiedAt = silenced ? null : now;
     const rows = await tx.$queryRaw<{ id: number }[]>`
       INSERT INTO alerts (fingerprint, type, severity, status, api_key_id, endpoint, client_ip, message,
                           observed_value, threshold, occurrences, first_seen_at, last_seen_at,
@@ -84,7 +94,7 @@ export function createSignalProcessor({
       VALUES (${signal.fingerprint}, ${signal.type}::alert_type, ${signal.severity}::alert_severity,
               'firing', ${signal.scope.apiKeyId ?? null}::integer, ${signal.scope.endpoint ?? null},
               ${signal.scope.clientIp ?? null}, ${signal.message}, ${signal.observedValue}, ${signal.threshold},
-              1, ${observedAt}, ${observedAt}, ${now}, ${criticalAt}, ${now}, ${now})
+              1, ${observedAt}, ${observedAt}, ${notifiedAt}::timestamptz, ${criticalAt}, ${now}, ${now})
       ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO NOTHING
       RETURNING id`;
     return rows[0]?.id;
@@ -109,30 +119,52 @@ export function createSignalProcessor({
   }
 
   /**
-   * Queues the alert's notifications to the enabled channels of its severity and records the
-   * timeline event that names them; answers those channels' ids.
+   * Queues the alert's notifications to the enabled channels of its severity, unless `held`
+   * (a silence, or an alert nobody was told about), and records the timeline event that names
+   * them; answers those channels' ids.
    */
   async function notifyAndRecord(
     tx: Tx,
     alert: Alert,
     reason: "firing" | "escalated" | "resolved",
     event: { kind: "opened" | "escalated" | "resolved"; observedValue: number; occurredAt: Date },
+    silence: Silence | undefined,
+    held = silence !== undefined,
   ): Promise<number[]> {
-    const channelIds = await notifyChannels(
-      tx,
-      alert,
-      channelsFor(alert.severity, await enabledChannels(tx)),
-      reason,
-      consoleUrl,
-    );
+    const channelIds = held
+      ? []
+      : await notifyChannels(
+          tx,
+          alert,
+          channelsFor(alert.severity, await enabledChannels(tx)),
+          reason,
+          consoleUrl,
+        );
     await tx.alertEvent.create({
-      data: { alertId: alert.id, severity: alert.severity, channelIds, ...event },
+      data: {
+        alertId: alert.id,
+        severity: alert.severity,
+        channelIds,
+        silenceId: silence?.id ?? null,
+        ...event,
+      },
     });
     return channelIds;
   }
 
   async function applyInTransaction(tx: Tx, signal: AlertSignal): Promise<SignalOutcome> {
     const now = clock();
+    // A fingerprint's alerts share its type and scope, so one match serves every case below.
+    const silence = silenceFor(
+      {
+        type: signal.type,
+        apiKeyId: signal.scope.apiKeyId ?? null,
+        endpoint: signal.scope.endpoint ?? null,
+        clientIp: signal.scope.clientIp ?? null,
+      },
+      await activeSilences(tx, now),
+    );
+    const silenceId = silence?.id;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const [locked] = await tx.$queryRaw<{ id: number }[]>`
         SELECT id FROM alerts WHERE fingerprint = ${signal.fingerprint} AND status <> 'resolved' FOR UPDATE`;
@@ -162,39 +194,50 @@ export function createSignalProcessor({
           return { decision, alert: open, channelIds: [] };
 
         case "open": {
-          const id = await insertIfAbsent(tx, signal, now);
+          const id = await insertIfAbsent(tx, signal, now, silence !== undefined);
           // Another transaction opened this fingerprint meanwhile (and has committed: ON CONFLICT
           // waited for it). Go round again: the signal now applies to that alert.
           if (id === undefined) continue;
           const alert = await tx.alert.findUniqueOrThrow({ where: { id } });
-          const channelIds = await notifyAndRecord(tx, alert, "firing", {
-            kind: "opened",
-            observedValue: alert.observedValue,
-            occurredAt: alert.firstSeenAt,
-          });
-          return { decision, alert, channelIds };
+          const channelIds = await notifyAndRecord(
+            tx,
+            alert,
+            "firing",
+            { kind: "opened", observedValue: alert.observedValue, occurredAt: alert.firstSeenAt },
+            silence,
+          );
+          return { decision, alert, channelIds, silenceId };
         }
 
         case "update": {
           const current = open as Alert;
           const { update, escalated } = decision;
+          // Never notified (it opened silenced): the scheduler tells of it, at its new severity.
+          const held = silence !== undefined || current.lastNotifiedAt === null;
           const alert = await tx.alert.update({
             where: { id: current.id },
             data: {
               ...update,
               ...(escalated && {
-                lastNotifiedAt: now,
+                ...(!held && { lastNotifiedAt: now }),
                 ...(update.severity === "critical" && current.criticalAt === null && { criticalAt: now }),
               }),
             },
           });
           if (!escalated) return { decision, alert, channelIds: [] };
-          const channelIds = await notifyAndRecord(tx, alert, "escalated", {
-            kind: "escalated",
-            observedValue: update.observedValue,
-            occurredAt: new Date(signal.observedAt),
-          });
-          return { decision, alert, previousSeverity: current.severity, channelIds };
+          const channelIds = await notifyAndRecord(
+            tx,
+            alert,
+            "escalated",
+            {
+              kind: "escalated",
+              observedValue: update.observedValue,
+              occurredAt: new Date(signal.observedAt),
+            },
+            silence,
+            held,
+          );
+          return { decision, alert, previousSeverity: current.severity, channelIds, silenceId };
         }
 
         case "resolve": {
@@ -203,12 +246,16 @@ export function createSignalProcessor({
             where: { id: current.id },
             data: { status: "resolved", resolvedAt: decision.resolvedAt },
           });
-          const channelIds = await notifyAndRecord(tx, alert, "resolved", {
-            kind: "resolved",
-            observedValue: signal.observedValue,
-            occurredAt: decision.resolvedAt,
-          });
-          return { decision, alert, channelIds };
+          // Nobody heard of an alert never notified (silenced all along): nothing to resolve for them.
+          const channelIds = await notifyAndRecord(
+            tx,
+            alert,
+            "resolved",
+            { kind: "resolved", observedValue: signal.observedValue, occurredAt: decision.resolvedAt },
+            silence,
+            silence !== undefined || current.lastNotifiedAt === null,
+          );
+          return { decision, alert, channelIds, silenceId };
         }
       }
     }

@@ -1,8 +1,9 @@
 import { type AlertSettings, alertSettingsSchema } from "@apimon/config";
-import type { Alert, AlertEvent, NotificationChannel, NotificationDelivery } from "@apimon/db";
+import type { Alert, AlertEvent, NotificationChannel, NotificationDelivery, Silence } from "@apimon/db";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { z } from "zod";
-import { channelTypes } from "./schemas";
+import { silenceState } from "./domain/silences";
+import { channelTypes, silenceStates } from "./schemas";
 
 // What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret. Each shape is
 // a schema: the OpenAPI document and the generated client are made from it, and the view
@@ -37,6 +38,9 @@ const alertShape = {
   resolvedAt: time.nullable(),
   lastNotifiedAt: time.nullable(),
   escalatedAt: time.nullable().describe("When the escalation policy took the alert"),
+  silencedBy: int
+    .nullable()
+    .describe("The active silence holding back this open alert's notifications (the oldest if several)"),
   createdAt: time,
   updatedAt: time,
 };
@@ -45,13 +49,18 @@ export const alertSchema = z.object(alertShape).meta({ id: "Alert" });
 export const timelineEventSchema = z
   .object({
     id: int,
-    kind: z.enum(["opened", "escalated", "acknowledged", "resolved", "reminded", "escalation_policy"]),
+    kind: z
+      .enum(["opened", "escalated", "acknowledged", "resolved", "reminded", "escalation_policy", "released"])
+      .describe(
+        "`released`: a silence ended while the alert fired, never notified, and it was notified then",
+      ),
     at: time,
     severity: severity.nullable().describe("The alert's severity after the event"),
     observedValue: z.number().nullable(),
     by: z.string().nullable(),
     note: z.string().nullable(),
     channelIds: z.array(int).describe("Channels notified by this event"),
+    silenceId: int.nullable().describe("The silence that held back this event's notifications"),
   })
   .meta({ id: "TimelineEvent" });
 
@@ -94,6 +103,23 @@ export const channelSchema = z
     updatedAt: time,
   })
   .meta({ id: "Channel" });
+
+export const silenceSchema = z
+  .object({
+    id: int,
+    type: z.enum(alertTypes).nullable().describe("null: any type"),
+    apiKeyId: int.nullable().describe("null: any key, or none"),
+    endpoint: z.string().nullable().describe("null: any endpoint"),
+    clientIp: z.string().nullable().describe("null: any client address"),
+    comment: z.string(),
+    createdBy: z.string().nullable(),
+    startsAt: time,
+    endsAt: time,
+    state: z.enum(silenceStates).describe("At the time of the answer"),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: "Silence" });
 
 export const activeCountsSchema = z
   .object({
@@ -142,7 +168,7 @@ export const reportSchema = z
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-export function alertView(alert: Alert): z.output<typeof alertSchema> {
+export function alertView(alert: Alert, silencedBy: number | null): z.output<typeof alertSchema> {
   return {
     id: alert.id,
     fingerprint: alert.fingerprint,
@@ -164,6 +190,7 @@ export function alertView(alert: Alert): z.output<typeof alertSchema> {
     resolvedAt: iso(alert.resolvedAt),
     lastNotifiedAt: iso(alert.lastNotifiedAt),
     escalatedAt: iso(alert.escalatedAt),
+    silencedBy,
     createdAt: alert.createdAt.toISOString(),
     updatedAt: alert.updatedAt.toISOString(),
   };
@@ -179,6 +206,7 @@ export function timelineEventView(event: AlertEvent): z.output<typeof timelineEv
     by: event.actor,
     note: event.note,
     channelIds: event.channelIds,
+    silenceId: event.silenceId,
   };
 }
 
@@ -199,11 +227,12 @@ export function deliveryView(delivery: NotificationDelivery): z.output<typeof de
 
 export function alertDetailView(
   alert: Alert,
+  silencedBy: number | null,
   events: AlertEvent[],
   deliveries: NotificationDelivery[],
 ): z.output<typeof alertDetailSchema> {
   return {
-    ...alertView(alert),
+    ...alertView(alert, silencedBy),
     timeline: events.map(timelineEventView),
     deliveries: deliveries.map(deliveryView),
   };
@@ -220,6 +249,23 @@ export function channelView(channel: NotificationChannel): z.output<typeof chann
     enabled: channel.enabled,
     createdAt: channel.createdAt.toISOString(),
     updatedAt: channel.updatedAt.toISOString(),
+  };
+}
+
+export function silenceView(silence: Silence, now: Date): z.output<typeof silenceSchema> {
+  return {
+    id: silence.id,
+    type: silence.type,
+    apiKeyId: silence.apiKeyId,
+    endpoint: silence.endpoint,
+    clientIp: silence.clientIp,
+    comment: silence.comment,
+    createdBy: silence.createdBy,
+    startsAt: silence.startsAt.toISOString(),
+    endsAt: silence.endsAt.toISOString(),
+    state: silenceState(silence, now),
+    createdAt: silence.createdAt.toISOString(),
+    updatedAt: silence.updatedAt.toISOString(),
   };
 }
 

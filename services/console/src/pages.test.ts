@@ -221,6 +221,7 @@ const hostile: AlertView = {
   resolvedAt: null,
   lastNotifiedAt: null,
   escalatedAt: null,
+  silencedBy: null,
   createdAt: "2026-12-01T10:00:00.000Z",
   updatedAt: "2026-12-01T10:00:00.000Z",
 };
@@ -872,6 +873,7 @@ describe("alerts page", () => {
           by: null,
           note: null,
           channelIds: [4, 77],
+          silenceId: null,
         },
       ],
       deliveries: [

@@ -31,14 +31,18 @@ export function reminderCutoff(now: Date, repeatIntervalSeconds: number): Date {
   return new Date(now.getTime() - repeatIntervalSeconds * 1000);
 }
 
-/** Whether an alert is due a reminder: firing (not acknowledged) and quiet for the repeat interval. */
+/**
+ * Whether an alert is due a reminder: firing (not acknowledged) and quiet for the repeat
+ * interval, or never notified (it opened silenced), which is then due at once. Silences are the
+ * caller's to check.
+ */
 export function isReminderDue(
-  alert: { status: string; lastNotifiedAt: Date | null; createdAt: Date },
+  alert: { status: string; lastNotifiedAt: Date | null },
   now: Date,
   repeatIntervalSeconds: number,
 ): boolean {
   if (alert.status !== "firing") return false;
-  return (alert.lastNotifiedAt ?? alert.createdAt) <= reminderCutoff(now, repeatIntervalSeconds);
+  return alert.lastNotifiedAt === null || alert.lastNotifiedAt <= reminderCutoff(now, repeatIntervalSeconds);
 }
 
 /** Critical since at or before this instant: due to the escalation policy. */

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from "@apimon/db";
+import type { Alert, Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
@@ -17,6 +17,7 @@ import {
 import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
+import { activeSilences, silenceFor } from "../domain/silences";
 import {
   acknowledgeSchema,
   activeAlertsQuerySchema,
@@ -59,6 +60,13 @@ export function createAlertRoutes({
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
   const acknowledged = counter(registry, "alerts_acknowledged_total", "Alerts acknowledged through the API");
 
+  /** Each open alert's silence, from the silences active now; resolved alerts have none. */
+  async function silencer(): Promise<(alert: Alert) => number | null> {
+    const active = await activeSilences(prisma, clock());
+    return (alert) =>
+      active.length === 0 || alert.status === "resolved" ? null : (silenceFor(alert, active)?.id ?? null);
+  }
+
   const filtered = (query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId">) => ({
     type: query.type,
     severity: query.severity,
@@ -70,27 +78,31 @@ export function createAlertRoutes({
     where: Prisma.AlertWhereInput,
     { cursor, limit }: { cursor?: number; limit: number },
   ) {
-    const rows = await prisma.alert.findMany({
-      where: { ...where, ...(cursor !== undefined && { id: { lt: cursor } }) },
-      orderBy: { id: "desc" },
-      take: limit + 1,
-    });
+    const [rows, silencedBy] = await Promise.all([
+      prisma.alert.findMany({
+        where: { ...where, ...(cursor !== undefined && { id: { lt: cursor } }) },
+        orderBy: { id: "desc" },
+        take: limit + 1,
+      }),
+      silencer(),
+    ]);
     const page = toPage(rows, limit);
-    return { items: page.items.map(alertView), nextCursor: page.nextCursor };
+    return { items: page.items.map((a) => alertView(a, silencedBy(a))), nextCursor: page.nextCursor };
   }
 
   async function detail(id: number) {
     const alert = await prisma.alert.findUnique({ where: { id } });
     if (!alert) throw notFound("Alert not found");
-    const [events, deliveries] = await Promise.all([
+    const [events, deliveries, silencedBy] = await Promise.all([
       prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "desc" }, take: DETAIL_LIMIT }),
       prisma.notificationDelivery.findMany({
         where: { alertId: id },
         orderBy: { id: "desc" },
         take: DETAIL_LIMIT,
       }),
+      silencer(),
     ]);
-    return alertDetailView(alert, events.reverse(), deliveries.reverse());
+    return alertDetailView(alert, silencedBy(alert), events.reverse(), deliveries.reverse());
   }
 
   describeListRoute(

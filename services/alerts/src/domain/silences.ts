@@ -1,0 +1,68 @@
+import { Prisma, type Silence } from "@apimon/db";
+
+/** What a silence matches on; null matches any value. */
+export interface SilenceMatchers {
+  type: string | null;
+  apiKeyId: number | null;
+  endpoint: string | null;
+  clientIp: string | null;
+}
+
+/** The alert fields silences match. */
+export interface SilenceableAlert {
+  type: string;
+  apiKeyId: number | null;
+  endpoint: string | null;
+  clientIp: string | null;
+}
+
+export type SilenceState = "pending" | "active" | "expired";
+
+export function silenceState(silence: { startsAt: Date; endsAt: Date }, now: Date): SilenceState {
+  if (silence.endsAt <= now) return "expired";
+  return silence.startsAt <= now ? "active" : "pending";
+}
+
+/** Every matcher that is set equals the alert's field (a silence with none matches every alert). */
+export function matches(silence: SilenceMatchers, alert: SilenceableAlert): boolean {
+  return (
+    (silence.type === null || silence.type === alert.type) &&
+    (silence.apiKeyId === null || silence.apiKeyId === alert.apiKeyId) &&
+    (silence.endpoint === null || silence.endpoint === alert.endpoint) &&
+    (silence.clientIp === null || silence.clientIp === alert.clientIp)
+  );
+}
+
+/** The oldest of `active` that matches the alert, or undefined. */
+export function silenceFor<S extends SilenceMatchers & { id: number }>(
+  alert: SilenceableAlert,
+  active: readonly S[],
+): S | undefined {
+  let found: S | undefined;
+  for (const silence of active) {
+    if (matches(silence, alert) && (found === undefined || silence.id < found.id)) found = silence;
+  }
+  return found;
+}
+
+/** The silences active at `now`, oldest first. */
+export function activeSilences(db: Pick<Prisma.TransactionClient, "silence">, now: Date): Promise<Silence[]> {
+  return db.silence.findMany({
+    where: { startsAt: { lte: now }, endsAt: { gt: now } },
+    orderBy: { id: "asc" },
+  });
+}
+
+/**
+ * SQL that is true for a row of `alerts` (named `alerts` in the query) that an active silence
+ * matches at `now`: the same rule as `matches`, for queries that must leave silenced alerts out.
+ */
+export function silencedAt(now: Date): Prisma.Sql {
+  return Prisma.sql`EXISTS (
+    SELECT 1 FROM silences s
+    WHERE s.starts_at <= ${now} AND s.ends_at > ${now}
+      AND (s.type IS NULL OR s.type = alerts.type)
+      AND (s.api_key_id IS NULL OR s.api_key_id = alerts.api_key_id)
+      AND (s.endpoint IS NULL OR s.endpoint = alerts.endpoint)
+      AND (s.client_ip IS NULL OR s.client_ip = alerts.client_ip))`;
+}

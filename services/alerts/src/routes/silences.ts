@@ -1,0 +1,173 @@
+import type { Prisma, PrismaClient } from "@apimon/db";
+import {
+  type AppEnv,
+  adminErrorResponses,
+  badRequest,
+  describeListRoute,
+  describeRoute,
+  jsonBody,
+  jsonResponse,
+  notFound,
+  OpenAPIHono,
+  parseOr400,
+  readJson,
+  readResponses,
+  toPage,
+} from "@apimon/http";
+import type { Context } from "hono";
+import {
+  checkSilenceRange,
+  createSilenceSchema,
+  idParamSchema,
+  MAX_SILENCE_DAYS,
+  silencesQuerySchema,
+} from "../schemas";
+import { silenceSchema, silenceView } from "../views";
+
+const tags = ["Silences"];
+
+export interface SilenceRoutesDeps {
+  prisma: PrismaClient;
+  clock: () => Date;
+}
+
+/**
+ * `/alerts/silences`: matchers and a time range that hold back the notifications of the open
+ * alerts they match (opening, escalation, reminders, the escalation policy, resolution). The
+ * alerts are recorded as usual. An alert that opened silenced is notified when its silence
+ * ends, if it still fires unacknowledged; reminders held back go out then too (the scheduler's
+ * next pass, every ALERTS_SCHEDULER_MS).
+ */
+export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenAPIHono<AppEnv> {
+  const routes = new OpenAPIHono<AppEnv>();
+  const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
+
+  describeRoute(
+    routes,
+    {
+      method: "post",
+      path: "/",
+      summary: "Create a silence",
+      description:
+        "Each matcher left out matches any value; a silence with none holds back every alert's notifications " +
+        `(a maintenance window). It lasts from \`startsAt\` (default now) to \`endsAt\`, at most ${MAX_SILENCE_DAYS} days. ` +
+        "`endpoint` is written as alerts give it, e.g. `GET /api/users/:id`.",
+      tags,
+      request: { body: jsonBody(createSilenceSchema) },
+      responses: {
+        201: jsonResponse(silenceSchema, "Created"),
+        ...adminErrorResponses({
+          400: "Invalid body, or an end not in the future, not after the start or too far off (`errors` lists the fields)",
+          413: "Request body larger than 64 KiB",
+        }),
+      },
+    },
+    async (c) => {
+      const body = await readJson(c, createSilenceSchema);
+      const now = clock();
+      const errors = checkSilenceRange(body, now);
+      if (errors.length > 0) throw badRequest("Invalid body", errors);
+      const silence = await prisma.silence.create({
+        data: {
+          type: body.type ?? null,
+          apiKeyId: body.apiKeyId ?? null,
+          endpoint: body.endpoint ?? null,
+          clientIp: body.clientIp ?? null,
+          comment: body.comment,
+          createdBy: body.createdBy ?? null,
+          startsAt: body.startsAt ?? now,
+          endsAt: body.endsAt,
+        },
+      });
+      c.get("logger").info(
+        { silenceId: silence.id, startsAt: silence.startsAt, endsAt: silence.endsAt },
+        "silence created",
+      );
+      return c.json(silenceView(silence, now), 201);
+    },
+  );
+
+  describeListRoute(
+    routes,
+    {
+      path: "/",
+      summary: "List silences",
+      description: "Without `state`, the silences not yet over: active and pending.",
+      tags,
+      query: silencesQuerySchema,
+      item: silenceSchema,
+      page: "A page of silences, newest first",
+    },
+    async (c, query) => {
+      const now = clock();
+      const byState: Record<string, Prisma.SilenceWhereInput> = {
+        active: { startsAt: { lte: now }, endsAt: { gt: now } },
+        pending: { startsAt: { gt: now } },
+        expired: { endsAt: { lte: now } },
+      };
+      const rows = await prisma.silence.findMany({
+        where: {
+          ...(query.state ? byState[query.state] : { endsAt: { gt: now } }),
+          ...(query.cursor !== undefined && { id: { lt: query.cursor } }),
+        },
+        orderBy: { id: "desc" },
+        take: query.limit + 1,
+      });
+      const page = toPage(rows, query.limit);
+      return c.json({ items: page.items.map((s) => silenceView(s, now)), nextCursor: page.nextCursor });
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/{id}",
+      summary: "Get a silence",
+      tags,
+      request: { params: idParamSchema },
+      responses: readResponses(silenceSchema, "The silence", "Silence not found"),
+    },
+    async (c) => {
+      const silence = await prisma.silence.findUnique({ where: { id: pathId(c) } });
+      if (!silence) throw notFound("Silence not found");
+      return c.json(silenceView(silence, clock()));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "delete",
+      path: "/{id}",
+      summary: "End a silence now",
+      description:
+        "Sets `endsAt` to now (a pending silence then never starts) and answers the silence; one already " +
+        "over is answered unchanged. Silences are kept as history.",
+      tags,
+      request: { params: idParamSchema },
+      responses: readResponses(silenceSchema, "The silence, over", "Silence not found"),
+    },
+    async (c) => {
+      const id = pathId(c);
+      const now = clock();
+      const ended = await prisma.$transaction(async (tx) => {
+        const [row] = await tx.$queryRaw<
+          { id: number }[]
+        >`SELECT id FROM silences WHERE id = ${id} FOR UPDATE`;
+        if (!row) throw notFound("Silence not found");
+        const current = await tx.silence.findUniqueOrThrow({ where: { id } });
+        if (current.endsAt <= now) return { silence: current, changed: false };
+        const startsAt = current.startsAt > now ? now : current.startsAt;
+        return {
+          silence: await tx.silence.update({ where: { id }, data: { startsAt, endsAt: now } }),
+          changed: true,
+        };
+      });
+      if (ended.changed) c.get("logger").info({ silenceId: id }, "silence ended");
+      return c.json(silenceView(ended.silence, now));
+    },
+  );
+
+  return routes;
+}
