@@ -174,6 +174,7 @@ describe("alerts", () => {
       resolvedAt: null,
       lastNotifiedAt: "2026-11-26T10:00:00.000Z",
       escalatedAt: null,
+      silencedBy: null,
       createdAt: "2026-11-26T10:00:00.000Z",
       updatedAt: ISO,
     });
@@ -313,6 +314,7 @@ describe("alerts", () => {
       resolvedAt: "2026-11-27T09:05:00.000Z",
       lastNotifiedAt: "2026-11-27T09:00:00.000Z",
       escalatedAt: null,
+      silencedBy: null,
       createdAt: "2026-11-27T09:00:00.000Z",
       updatedAt: ISO,
       timeline: [
@@ -325,6 +327,7 @@ describe("alerts", () => {
           by: null,
           note: null,
           channelIds: [],
+          silenceId: null,
         },
         {
           id: expect.any(Number),
@@ -335,6 +338,7 @@ describe("alerts", () => {
           by: null,
           note: null,
           channelIds: [],
+          silenceId: null,
         },
         {
           id: expect.any(Number),
@@ -346,6 +350,7 @@ describe("alerts", () => {
           note: null,
           // No channel existed yet.
           channelIds: [],
+          silenceId: null,
         },
       ],
       deliveries: [{ id: expect.any(Number), ...delivery, createdAt: "2026-11-27T09:00:01.000Z" }],
@@ -373,6 +378,7 @@ describe("alerts", () => {
       by: "grace",
       note: "deploy rolled back",
       channelIds: [],
+      silenceId: null,
     });
     setNow("2026-11-27T12:05:00.000Z");
     const again = await api("POST", `/${ids.errors}/acknowledge`);

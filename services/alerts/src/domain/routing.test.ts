@@ -28,11 +28,16 @@ describe("notification routing", () => {
 });
 
 describe("reminders", () => {
-  const alert = { status: "firing", lastNotifiedAt: ago(3600), createdAt: ago(7200) };
+  const alert = { status: "firing", lastNotifiedAt: ago(3600) as Date | null };
 
   it("are due once the repeat interval passed since the last notification", () => {
     expect(isReminderDue(alert, now, 3600)).toBe(true);
     expect(isReminderDue({ ...alert, lastNotifiedAt: ago(3599) }, now, 3600)).toBe(false);
+  });
+
+  it("are due at once for an alert never notified (it opened silenced)", () => {
+    expect(isReminderDue({ ...alert, lastNotifiedAt: null }, now, 3600)).toBe(true);
+    expect(isReminderDue({ status: "acknowledged", lastNotifiedAt: null }, now, 3600)).toBe(false);
   });
 
   it("stop once the alert is acknowledged or resolved", () => {

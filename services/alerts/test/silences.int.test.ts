@@ -1,0 +1,311 @@
+import type { PrismaClient } from "@apimon/db";
+import type { AlertSignal, NotificationJob } from "@apimon/events";
+import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
+import { createAlertLog } from "../src/alert-log";
+import { createScheduler, type Scheduler } from "../src/scheduler";
+import { ADMIN_TOKEN, buildApp, CONSOLE_URL, call, ISO, processorOn } from "./support";
+
+// Silences on Postgres, with a clock the test moves: the API, and what they hold back of the
+// signal processor's and the scheduler's notifications. Jobs are read from the outbox.
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let now: Date;
+const clock = () => now;
+const advance = (seconds: number) => {
+  now = new Date(now.getTime() + seconds * 1000);
+};
+const inSeconds = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
+let app: ReturnType<typeof buildApp>;
+let scheduler: Scheduler;
+let mail: number;
+
+let outboxMark = 0n;
+/** Jobs queued since the last call, as [reason, alert id, severity]. */
+async function newJobs(): Promise<[string, number | null, string][]> {
+  const rows = await prisma.outbox.findMany({ where: { id: { gt: outboxMark } }, orderBy: { id: "asc" } });
+  outboxMark = rows.at(-1)?.id ?? outboxMark;
+  return rows.map((r) => {
+    const job = r.payload as NotificationJob;
+    return [job.reason, job.alert.id, job.alert.severity];
+  });
+}
+
+function signal(
+  apiKeyId: number,
+  severity: AlertSignal["severity"],
+  state: AlertSignal["state"] = "firing",
+): AlertSignal {
+  return {
+    fingerprint: `error_rate:key=${apiKeyId}:endpoint=GET /orders`,
+    type: "error_rate",
+    severity,
+    state,
+    scope: { apiKeyId, endpoint: "GET /orders" },
+    observedValue: 0.2,
+    threshold: severity === "critical" ? 0.1 : 0.05,
+    message: "Error rate 20 %",
+    observedAt: now.toISOString(),
+  };
+}
+
+async function apply(s: AlertSignal): Promise<number> {
+  const outcome = await processorOn(prisma, clock).apply(s);
+  return outcome.alert?.id as number;
+}
+
+async function silence(body: Record<string, unknown>): Promise<number> {
+  const res = await call(app, "POST", "/api/v1/alerts/silences", { comment: "deploy", ...body });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function timeline(alertId: number) {
+  const events = await prisma.alertEvent.findMany({ where: { alertId }, orderBy: { id: "asc" } });
+  return events.map((e) => [e.kind, e.channelIds.length, e.silenceId]);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = db.prisma;
+  app = buildApp(prisma, { clock });
+  scheduler = createScheduler({
+    prisma,
+    logger: testLogger(),
+    alertLog: createAlertLog(testLogger()),
+    consoleUrl: CONSOLE_URL,
+    intervalMs: 60_000,
+    clock,
+  });
+  mail = (
+    await prisma.notificationChannel.create({
+      data: { name: "mail", type: "email", target: "ops@example.com" },
+    })
+  ).id;
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+beforeEach(async () => {
+  now = new Date("2026-12-06T12:00:00.000Z");
+  await prisma.alert.deleteMany();
+  await prisma.silence.deleteMany();
+  await prisma.alertSettings.deleteMany();
+  await newJobs();
+});
+
+describe("the silences API", () => {
+  it("creates a silence that starts now by default, and answers it by id", async () => {
+    const res = await call(app, "POST", "/api/v1/alerts/silences", {
+      type: "error_rate",
+      apiKeyId: 7,
+      endpoint: "GET /orders",
+      endsAt: inSeconds(7200),
+      comment: "orders deploy",
+      createdBy: "ada",
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(Number),
+      type: "error_rate",
+      apiKeyId: 7,
+      endpoint: "GET /orders",
+      clientIp: null,
+      comment: "orders deploy",
+      createdBy: "ada",
+      startsAt: now.toISOString(),
+      endsAt: inSeconds(7200),
+      state: "active",
+      createdAt: ISO,
+      updatedAt: ISO,
+    });
+    const got = await call(app, "GET", `/api/v1/alerts/silences/${res.body.id}`);
+    expect(got.body).toEqual(res.body);
+    expect((await call(app, "GET", "/api/v1/alerts/silences/999999")).status).toBe(404);
+  });
+
+  it("refuses an end in the past, before the start or too far off, naming the field", async () => {
+    const refused = async (body: Record<string, unknown>) => {
+      const res = await call(app, "POST", "/api/v1/alerts/silences", { comment: "x", ...body });
+      expect(res.status).toBe(400);
+      return res.body.errors;
+    };
+    expect(await refused({ endsAt: inSeconds(-1) })).toEqual([
+      { field: "endsAt", message: "must be in the future" },
+    ]);
+    expect(await refused({ startsAt: inSeconds(600), endsAt: inSeconds(300) })).toEqual([
+      { field: "endsAt", message: "must be after startsAt" },
+    ]);
+    expect(await refused({ endsAt: inSeconds(31 * 86_400) })).toEqual([
+      { field: "endsAt", message: "a silence may last at most 30 days" },
+    ]);
+    expect(
+      (await refused({ endsAt: inSeconds(60), comment: "" })).map((e: { field: string }) => e.field),
+    ).toEqual(["comment"]);
+    expect(await prisma.silence.count()).toBe(0);
+  });
+
+  it("wants the admin token", async () => {
+    const res = await call(app, "GET", "/api/v1/alerts/silences", undefined, {
+      authorization: `Bearer ${ADMIN_TOKEN}x`,
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("lists the silences not yet over by default, and each state on its own, newest first", async () => {
+    const expired = await silence({ endsAt: inSeconds(60) });
+    const active = await silence({ endsAt: inSeconds(3600) });
+    const pending = await silence({ startsAt: inSeconds(600), endsAt: inSeconds(3600) });
+    advance(120);
+    const ids = async (query: string) =>
+      (await call(app, "GET", `/api/v1/alerts/silences${query}`)).body.items.map((s: { id: number }) => s.id);
+    expect(await ids("")).toEqual([pending, active]);
+    expect(await ids("?state=active")).toEqual([active]);
+    expect(await ids("?state=pending")).toEqual([pending]);
+    expect(await ids("?state=expired")).toEqual([expired]);
+    const page = await call(app, "GET", "/api/v1/alerts/silences?limit=1");
+    expect(page.body.items.map((s: { id: number }) => s.id)).toEqual([pending]);
+    const next = await call(app, "GET", `/api/v1/alerts/silences?limit=1&cursor=${page.body.nextCursor}`);
+    expect(next.body.items.map((s: { id: number }) => s.id)).toEqual([active]);
+    expect((await call(app, "GET", "/api/v1/alerts/silences?state=over")).status).toBe(400);
+  });
+
+  it("ends a silence now; a pending one never starts; one already over is answered unchanged", async () => {
+    const active = await silence({ endsAt: inSeconds(3600) });
+    const pending = await silence({ startsAt: inSeconds(600), endsAt: inSeconds(3600) });
+    advance(30);
+    const ended = await call(app, "DELETE", `/api/v1/alerts/silences/${active}`);
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ state: "expired", endsAt: now.toISOString() });
+    const never = await call(app, "DELETE", `/api/v1/alerts/silences/${pending}`);
+    expect(never.body).toMatchObject({
+      state: "expired",
+      startsAt: now.toISOString(),
+      endsAt: now.toISOString(),
+    });
+    advance(30);
+    const again = await call(app, "DELETE", `/api/v1/alerts/silences/${active}`);
+    expect(again.status).toBe(200);
+    expect(again.body.endsAt).toBe(ended.body.endsAt);
+    expect((await call(app, "DELETE", "/api/v1/alerts/silences/999999")).status).toBe(404);
+  });
+});
+
+describe("a silenced alert", () => {
+  it("is recorded and listed as silenced, with nothing sent of its opening, escalation or resolution", async () => {
+    const id = await silence({ type: "error_rate", apiKeyId: 1, endsAt: inSeconds(3600) });
+    const alertId = await apply(signal(1, "warning"));
+    const other = await apply(signal(2, "warning"));
+    expect(await newJobs()).toEqual([["firing", other, "warning"]]);
+
+    const listed = await call(app, "GET", "/api/v1/alerts");
+    expect(
+      listed.body.items.map((a: { id: number; silencedBy: number | null }) => [a.id, a.silencedBy]),
+    ).toEqual([
+      [other, null],
+      [alertId, id],
+    ]);
+
+    advance(10);
+    await apply(signal(1, "critical"));
+    advance(10);
+    await apply(signal(1, "critical", "resolved"));
+    expect(await newJobs()).toEqual([]);
+    const detail = await call(app, "GET", `/api/v1/alerts/${alertId}`);
+    expect(detail.body).toMatchObject({
+      status: "resolved",
+      severity: "critical",
+      silencedBy: null,
+      lastNotifiedAt: null,
+    });
+    expect(
+      detail.body.timeline.map((e: { kind: string; silenceId: number | null }) => [e.kind, e.silenceId]),
+    ).toEqual([
+      ["opened", id],
+      ["escalated", id],
+      ["resolved", id],
+    ]);
+  });
+
+  it("is notified once its silence is over if it still fires, at its severity by then; then reminded as usual", async () => {
+    await silence({ apiKeyId: 1, endsAt: inSeconds(600) });
+    const alertId = await apply(signal(1, "warning"));
+    advance(300);
+    await apply(signal(1, "critical"));
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await newJobs()).toEqual([]);
+
+    advance(300); // the silence's end
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await newJobs()).toEqual([["firing", alertId, "critical"]]);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    advance(3600);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await newJobs()).toEqual([["reminder", alertId, "critical"]]);
+    expect(await timeline(alertId)).toEqual([
+      ["opened", 0, expect.any(Number)],
+      ["escalated", 0, expect.any(Number)],
+      ["released", 1, null],
+      ["reminded", 1, null],
+    ]);
+  });
+
+  it("that resolved before anyone was told is not announced as resolved", async () => {
+    const id = await silence({ apiKeyId: 1, endsAt: inSeconds(60) });
+    const alertId = await apply(signal(1, "warning"));
+    advance(60);
+    // Over, but the scheduler has not told of the alert yet.
+    await apply(signal(1, "warning", "resolved"));
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await newJobs()).toEqual([]);
+    expect(await timeline(alertId)).toEqual([
+      ["opened", 0, id],
+      ["resolved", 0, null],
+    ]);
+  });
+
+  it("acknowledged while silenced is never notified", async () => {
+    await silence({ endsAt: inSeconds(60) });
+    const alertId = await apply(signal(1, "warning"));
+    expect((await call(app, "POST", `/api/v1/alerts/${alertId}/acknowledge`, { by: "ada" })).status).toBe(
+      200,
+    );
+    advance(7200);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await newJobs()).toEqual([]);
+  });
+
+  it("gets no reminder or escalation while silenced; ending the silence lets them go", async () => {
+    const put = await call(app, "PUT", "/api/v1/alerts/settings", {
+      repeatIntervalSeconds: 600,
+      escalation: { enabled: true, afterSeconds: 900, channelIds: [mail] },
+    });
+    expect(put.status).toBe(200);
+    const alertId = await apply(signal(1, "critical"));
+    expect(await newJobs()).toEqual([["firing", alertId, "critical"]]);
+    const id = await silence({ type: "error_rate", endpoint: "GET /orders", endsAt: inSeconds(86_400) });
+    advance(1200);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await newJobs()).toEqual([]);
+
+    expect((await call(app, "DELETE", `/api/v1/alerts/silences/${id}`)).status).toBe(200);
+    advance(1);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 1 });
+    expect(await newJobs()).toEqual([
+      ["reminder", alertId, "critical"],
+      ["escalated", alertId, "critical"],
+    ]);
+  });
+
+  it("is held only by a silence that has started and matches every matcher it sets", async () => {
+    await silence({ startsAt: inSeconds(600), endsAt: inSeconds(3600) });
+    await silence({ apiKeyId: 1, endpoint: "GET /other", endsAt: inSeconds(3600) });
+    await silence({ clientIp: "10.0.0.1", endsAt: inSeconds(3600) });
+    const alertId = await apply(signal(1, "warning"));
+    expect(await newJobs()).toEqual([["firing", alertId, "warning"]]);
+    const listed = await call(app, "GET", `/api/v1/alerts/${alertId}`);
+    expect(listed.body.silencedBy).toBeNull();
+  });
+});
