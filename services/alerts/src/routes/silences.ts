@@ -158,9 +158,11 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         if (!row) throw notFound("Silence not found");
         const current = await tx.silence.findUniqueOrThrow({ where: { id } });
         if (current.endsAt <= now) return { silence: current, changed: false };
-        const startsAt = current.startsAt > now ? now : current.startsAt;
         return {
-          silence: await tx.silence.update({ where: { id }, data: { startsAt, endsAt: now } }),
+          silence: await tx.silence.update({
+            where: { id },
+            data: { endsAt: now, ...(current.startsAt > now && { startsAt: now }) },
+          }),
           changed: true,
         };
       });
