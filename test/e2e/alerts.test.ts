@@ -26,6 +26,7 @@ interface AlertView {
   endpoint: string | null;
   occurrences: number;
   observedValue: number;
+  silencedBy: number | null;
 }
 interface DeliveryView {
   deliveryId: string;
@@ -289,5 +290,60 @@ describe("alerts end to end", () => {
       timeoutMs: 30_000,
       what: "the job in notifications.v1.dlq",
     });
+  });
+
+  it("holds back a silenced key's alert until the silence is ended, then notifies it once", async () => {
+    // A long quiet period: the alert must still fire when the silence ends.
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", {
+      alertThresholds: { quietPeriodSeconds: 120, response_time: { warning: 1, critical: 3 } },
+      repeatIntervalSeconds: 3600,
+      escalation: { enabled: false },
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // the detector polls the settings
+    const { key, id } = await stack.newKey();
+    const silence = await stack.admin<{ id: number; state: string }>(
+      "alerts",
+      "POST",
+      "/api/v1/alerts/silences",
+      {
+        apiKeyId: id,
+        endsAt: new Date(Date.now() + 600_000).toISOString(),
+        comment: "deploy of the slow endpoint",
+      },
+    );
+    expect(silence.state).toBe("active");
+
+    const res = await fetch(`${stack.url("edge")}/api/slow?ms=1200`, { headers: { "x-api-key": key } });
+    expect(res.status).toBe(200);
+    await waitFor(async () => (await alertsFor(id)).length === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the silenced alert",
+    });
+    const [alert] = await alertsFor(id);
+    if (!alert) throw new Error("no alert");
+    expect(alert.silencedBy).toBe(silence.id);
+    const about = () => webhookBodies().filter((b) => b.alert.id === alert.id);
+    await new Promise((r) => setTimeout(r, 2000)); // several scheduler passes
+    expect(about()).toEqual([]);
+
+    const ended = await stack.admin<{ state: string }>(
+      "alerts",
+      "DELETE",
+      `/api/v1/alerts/silences/${silence.id}`,
+    );
+    expect(ended.state).toBe("expired");
+    await waitFor(() => about().length >= 1, { timeoutMs: 30_000, what: "the held-back notification" });
+    await new Promise((r) => setTimeout(r, 1500)); // a second one would have landed by now
+    expect(about().map((b) => b.reason)).toEqual(["firing"]);
+    const detail = await stack.admin<{
+      silencedBy: number | null;
+      timeline: { kind: string; silenceId: number | null }[];
+    }>("alerts", "GET", `/api/v1/alerts/${alert.id}`);
+    expect(detail.silencedBy).toBeNull();
+    expect(detail.timeline.map((e) => [e.kind, e.silenceId])).toEqual([
+      ["opened", silence.id],
+      ["released", null],
+    ]);
   });
 });
