@@ -67,4 +67,24 @@ describe("the alert log (spec: warnings at level WARNING, critical alerts at lev
     log.resolved(alert("critical"));
     expect(lines.map((l) => l.severity)).toEqual(["CRITICAL"]);
   });
+
+  it("logs an alert a silence holds back at its level all the same, naming the silence", () => {
+    const { lines, log } = capture();
+    log.firing(alert("critical"), 4);
+    log.escalated(alert("critical"), "warning", 4);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "critical",
+        severity: "CRITICAL",
+        silenceId: 4,
+        msg: "alert firing (silenced by #4): Response time 2.5 s above 2 s",
+      }),
+      expect.objectContaining({
+        level: "critical",
+        silenceId: 4,
+        from: "warning",
+        msg: "alert escalated from warning to critical (silenced by #4): Response time 2.5 s above 2 s",
+      }),
+    ]);
+  });
 });

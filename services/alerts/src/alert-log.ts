@@ -10,10 +10,10 @@ import { alertObservation } from "./domain/jobs";
  * `{"level":"critical","severity":"CRITICAL",...}`.
  */
 export interface AlertLog {
-  /** A new alert. */
-  firing(alert: Alert): void;
+  /** A new alert; `silenceId`: the silence holding back its notifications. */
+  firing(alert: Alert, silenceId?: number): void;
   /** The alert's severity went up in place. */
-  escalated(alert: Alert, from: Alert["severity"]): void;
+  escalated(alert: Alert, from: Alert["severity"], silenceId?: number): void;
   /** The escalation policy sent the alert to its escalation channels. */
   escalationPolicy(alert: Alert, channelIds: number[]): void;
   acknowledged(alert: Alert): void;
@@ -36,10 +36,24 @@ export function createAlertLog(logger: Logger): AlertLog {
     if (alert.severity === "critical") log.critical({ ...fields(alert), ...extra }, msg);
     else log.warn({ ...fields(alert), ...extra }, msg);
   };
+  // Still logged at the alert's level: a silence holds back notifications, not the record.
+  const silenced = (silenceId: number | undefined) =>
+    silenceId === undefined
+      ? { extra: {}, note: "" }
+      : { extra: { silenceId }, note: ` (silenced by #${silenceId})` };
   return {
-    firing: (alert) => atSeverity(alert, {}, `alert firing: ${alert.message}`),
-    escalated: (alert, from) =>
-      atSeverity(alert, { from }, `alert escalated from ${from} to ${alert.severity}: ${alert.message}`),
+    firing: (alert, silenceId) => {
+      const { extra, note } = silenced(silenceId);
+      atSeverity(alert, extra, `alert firing${note}: ${alert.message}`);
+    },
+    escalated: (alert, from, silenceId) => {
+      const { extra, note } = silenced(silenceId);
+      atSeverity(
+        alert,
+        { from, ...extra },
+        `alert escalated from ${from} to ${alert.severity}${note}: ${alert.message}`,
+      );
+    },
     escalationPolicy: (alert, channelIds) =>
       atSeverity(alert, { channelIds }, `alert unacknowledged; escalated to ${channelIds.length} channel(s)`),
     acknowledged: (alert) =>

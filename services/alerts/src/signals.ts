@@ -77,6 +77,12 @@ export function createSignalProcessor({
   );
 
   /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
+  const silenced = counter(
+    registry,
+    "alerts_signals_silenced_total",
+    "Alert signals applied whose notifications an active silence held back",
+  );
+
   async function insertIfAbsent(
     tx: Tx,
     signal: AlertSignal,
@@ -296,15 +302,16 @@ export function createSignalProcessor({
       );
       // Logged after the commit, so a line never announces a change that rolled back.
       const { decision, alert } = outcome;
+      if (outcome.silenceId !== undefined && decision.kind !== "ignore") silenced.inc();
       switch (decision.kind) {
         case "open":
           signals.inc({ outcome: "opened" });
-          if (alert) alertLog.firing(alert);
+          if (alert) alertLog.firing(alert, outcome.silenceId);
           break;
         case "update":
           signals.inc({ outcome: decision.escalated ? "escalated" : "updated" });
           if (alert && decision.escalated && outcome.previousSeverity)
-            alertLog.escalated(alert, outcome.previousSeverity);
+            alertLog.escalated(alert, outcome.previousSeverity, outcome.silenceId);
           else logger.debug({ alertId: alert?.id, occurrences: alert?.occurrences }, "alert repeated");
           break;
         case "resolve":

@@ -1,8 +1,10 @@
 import type { PrismaClient } from "@apimon/db";
 import type { AlertSignal, NotificationJob } from "@apimon/events";
+import { createMetricsRegistry } from "@apimon/observability";
 import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
 import { createAlertLog } from "../src/alert-log";
 import { createScheduler, type Scheduler } from "../src/scheduler";
+import { createSignalProcessor } from "../src/signals";
 import { ADMIN_TOKEN, buildApp, CONSOLE_URL, call, ISO, processorOn } from "./support";
 
 // Silences on Postgres, with a clock the test moves: the API, and what they hold back of the
@@ -196,7 +198,19 @@ describe("the silences API", () => {
 describe("a silenced alert", () => {
   it("is recorded and listed as silenced, with nothing sent of its opening, escalation or resolution", async () => {
     const id = await silence({ type: "error_rate", apiKeyId: 1, endsAt: inSeconds(3600) });
-    const alertId = await apply(signal(1, "warning"));
+    const registry = createMetricsRegistry("alerts", { defaultMetrics: false });
+    const processor = createSignalProcessor({
+      prisma,
+      alertLog: createAlertLog(testLogger()),
+      logger: testLogger(),
+      consoleUrl: CONSOLE_URL,
+      clock,
+      registry,
+    });
+    const alertId = (await processor.apply(signal(1, "warning"))).alert?.id;
+    expect(await registry.getSingleMetricAsString("alerts_signals_silenced_total")).toContain(
+      'alerts_signals_silenced_total{service="alerts"} 1',
+    );
     const other = await apply(signal(2, "warning"));
     expect(await newJobs()).toEqual([["firing", other, "warning"]]);
 
