@@ -11,6 +11,7 @@ import { createChannelPages } from "./routes/channels";
 import { createKeyPages } from "./routes/keys";
 import { createReportPages } from "./routes/reports";
 import { createSettingsPages } from "./routes/settings";
+import { createSilencePages } from "./routes/silences";
 import { SESSION_COOKIE, type SessionManager } from "./session";
 import { CONSOLE_CSS, CONSOLE_JS } from "./views/assets";
 import { page } from "./views/layout";
@@ -128,6 +129,7 @@ export function createApp({
   pages.route("/", createReportPages(deps));
   pages.route("/", createSettingsPages(deps));
   pages.route("/", createChannelPages(deps));
+  pages.route("/", createSilencePages(deps));
   pages.route("/", createKeyPages(deps));
   pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page."), 404));
   pages.onError((error, c) => {

@@ -8,6 +8,7 @@ import {
   type ChannelView,
   type KeysClient,
   type KeyUsageView,
+  type SilenceView,
 } from "@apimon/client";
 import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
@@ -66,6 +67,39 @@ const usage: KeyUsageView = {
       p95ResponseTimeMs: 80,
     },
   ],
+};
+
+const silence = (id: number, fields: Partial<SilenceView>): SilenceView => ({
+  id,
+  type: null,
+  apiKeyId: null,
+  endpoint: null,
+  clientIp: null,
+  comment: "maintenance window",
+  createdBy: null,
+  startsAt: "2026-12-03T11:00:00.000Z",
+  endsAt: "2026-12-03T13:00:00.000Z",
+  state: "active",
+  createdAt: "2026-12-03T11:00:00.000Z",
+  updatedAt: "2026-12-03T11:00:00.000Z",
+  ...fields,
+});
+
+/** The silences the fake alerts API has: one active with every matcher, one pending, one expired. */
+const silences = {
+  active: silence(3, {
+    type: "error_rate",
+    apiKeyId: 9,
+    endpoint: "GET /x",
+    comment: '<img src=x onerror="alert(1)"> deploy',
+    createdBy: "ada",
+  }),
+  pending: silence(5, {
+    startsAt: "2026-12-04T02:00:00.000Z",
+    endsAt: "2026-12-04T04:00:00.000Z",
+    state: "pending",
+  }),
+  expired: silence(2, { clientIp: "203.0.113.7", endsAt: "2026-12-02T10:00:00.000Z", state: "expired" }),
 };
 
 const fieldError = (field: string, message: string) =>
@@ -131,6 +165,14 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
       timeToResolve: { count: 1, meanSeconds: 7200, medianSeconds: 7200 },
     }),
     history: record("history", { items: [], nextCursor: null }),
+    listSilences: async (params: { state?: string }) => {
+      calls.push(["listSilences", params]);
+      const { active, pending, expired } = silences;
+      return { items: params.state === "expired" ? [expired] : [pending, active], nextCursor: null };
+    },
+    getSilence: record("getSilence", silences.active),
+    createSilence: record("createSilence", silences.active),
+    endSilence: record("endSilence", { ...silences.active, state: "expired" }),
     ...overrides.alerts,
   } as unknown as AlertsClient;
   const keys = {
@@ -903,6 +945,7 @@ describe("alerts page", () => {
 
   it("shows why an acknowledgement was refused on the alert's page", async () => {
     const resolved = {
+      ...hostile,
       id: 5,
       type: "error_rate",
       severity: "critical",
@@ -1018,5 +1061,247 @@ describe("history, reports and failures", () => {
     expect(res.status).toBe(status);
     expect(res.text).toContain(shown);
     expect(res.text).not.toMatch(hidden);
+  });
+});
+
+describe("silences page", () => {
+  const HOUR_MS = 3_600_000;
+  const rowOf = (text: string, id: number) =>
+    text.slice(
+      text.indexOf(`<tr id="silence-${id}"`),
+      text.indexOf("</tr>", text.indexOf(`<tr id="silence-${id}"`)),
+    );
+
+  it("lists the active and pending silences by what they match, naming keys, and the recently expired below", async () => {
+    const t = build();
+    const { status, text } = await t.get("/silences");
+    expect(status).toBe(200);
+    expect(text).toContain('<a href="/silences" class="active">Silences</a>');
+    expect(rowOf(text, 3)).toContain(
+      '<td data-label="Matches"><span>type <strong>Error rate</strong> · key <a href="/keys/9">billing</a> <span class="muted small">#9</span> · endpoint <span class="mono">GET /x</span> · any client</span></td>',
+    );
+    expect(rowOf(text, 3)).toContain('<td data-label="By">ada</td>');
+    expect(rowOf(text, 3)).toContain(
+      '<time datetime="2026-12-03T13:00:00.000Z">2026-12-03 13:00:00 UTC</time>',
+    );
+    expect(rowOf(text, 5)).toContain(
+      '<td data-label="Matches"><span>any type · any key · any endpoint · any client</span></td>',
+    );
+    expect(rowOf(text, 5)).toContain('<span class="badge pending">pending</span>');
+    // The current ones can be ended, after a confirmation; the expired one cannot.
+    for (const id of [3, 5]) {
+      expect(rowOf(text, id)).toContain(
+        `<form method="post" action="/silences/${id}/end" data-confirm="End silence #${id} now? Notifications about the alerts it matches resume."><input type="hidden" name="_csrf"`,
+      );
+    }
+    const expired = text.slice(text.indexOf("<h2>Recently expired</h2>"));
+    expect(rowOf(expired, 2)).toContain('client <span class="mono">203.0.113.7</span>');
+    expect(rowOf(expired, 2)).toContain('<span class="badge expired">expired</span>');
+    expect(rowOf(expired, 2)).not.toContain("End now");
+    expect(t.calls.filter(([name]) => name === "listSilences" || name === "listKeys")).toEqual([
+      ["listSilences", { limit: 100 }],
+      ["listSilences", { state: "expired", limit: 20 }],
+      ["listKeys", { ids: [9], limit: 1 }],
+    ]);
+  });
+
+  it("shows a comment with markup as text", async () => {
+    const { text } = await build().get("/silences");
+    expect(text).toContain(
+      '<td class="message" data-label="Comment">&lt;img src=x onerror=&quot;alert(1)&quot;&gt; deploy</td>',
+    );
+    expect(text).not.toContain("<img src=x");
+  });
+
+  it("fills in the new silence's form from the link's query", async () => {
+    const { text } = await build().get(
+      "/silences?type=usage_spike&apiKeyId=9&endpoint=GET%20%2Fapi%2Fusers%2F%3Aid&clientIp=10.0.0.1",
+    );
+    expect(text).toContain('<option value="usage_spike" selected>Usage spike</option>');
+    expect(text).toContain('name="apiKeyId" type="number" min="1" value="9"');
+    expect(text).toContain('name="endpoint" value="GET /api/users/:id"');
+    expect(text).toContain('name="clientIp" value="10.0.0.1"');
+    // Two hours unless another duration is chosen.
+    expect(text).toContain('<option value="2h" selected>2 hours</option>');
+  });
+
+  it("creates a silence ending the chosen duration from now, and says so after the redirect", async () => {
+    const t = build();
+    const created = await t.post("/silences", {
+      type: "error_rate",
+      apiKeyId: "9",
+      endpoint: " GET /x ",
+      clientIp: "",
+      duration: "3d",
+      comment: "deploy of billing",
+      createdBy: "",
+    });
+    expect(created).toMatchObject({ status: 303, location: "/silences?done=created" });
+    await t.post("/silences", { clientIp: "203.0.113.7", comment: "noisy scanner", createdBy: "ada" });
+    expect(t.calls.filter(([name]) => name === "createSilence")).toEqual([
+      [
+        "createSilence",
+        {
+          type: "error_rate",
+          apiKeyId: 9,
+          endpoint: "GET /x",
+          endsAt: new Date(NOW.getTime() + 72 * HOUR_MS).toISOString(),
+          comment: "deploy of billing",
+        },
+      ],
+      [
+        "createSilence",
+        {
+          clientIp: "203.0.113.7",
+          endsAt: new Date(NOW.getTime() + 2 * HOUR_MS).toISOString(),
+          comment: "noisy scanner",
+          createdBy: "ada",
+        },
+      ],
+    ]);
+    expect((await t.get("/silences?done=created")).text).toContain(
+      '<div class="notice" role="status">Silence created:',
+    );
+  });
+
+  it("shows the API's refusals next to their fields with 400, keeping what was typed", async () => {
+    const t = build({
+      alerts: {
+        createSilence: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid body",
+            errors: [
+              { field: "comment", message: "must not be empty" },
+              { field: "endsAt", message: "must be in the future" },
+            ],
+          });
+        },
+      },
+    });
+    const res = await t.post("/silences", { endpoint: "GET /x", duration: "8h", comment: "" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('<div class="error" data-field="comment">must not be empty</div>');
+    expect(res.text).toContain('<div class="error" data-field="endsAt">must be in the future</div>');
+    expect(res.text).toContain('name="endpoint" value="GET /x"');
+    expect(res.text).toContain('<option value="8h" selected>8 hours</option>');
+  });
+
+  it("refuses a key id that is not a number and a duration it does not offer, without calling the API", async () => {
+    const t = build();
+    const res = await t.post("/silences", { apiKeyId: "billing", duration: "99y", comment: "x" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="error" data-field="apiKeyId">must be a key id, a whole number</div>',
+    );
+    expect(res.text).toContain(
+      '<div class="error" data-field="duration">must be one of the durations offered</div>',
+    );
+    expect(t.calls.filter(([name]) => name === "createSilence")).toEqual([]);
+  });
+
+  it("ends a silence now and says so after the redirect", async () => {
+    const t = build();
+    expect(await t.post("/silences/3/end", {})).toMatchObject({
+      status: 303,
+      location: "/silences?done=ended",
+    });
+    expect(t.calls).toEqual([["endSilence", 3]]);
+    expect((await t.get("/silences?done=ended")).text).toContain("Silence ended: notifications");
+  });
+});
+
+describe("silenced alerts", () => {
+  const counts = async () => ({ total: 2, bySeverity: {}, byStatus: {}, byType: {} });
+
+  it("marks the alerts a silence holds back in the list", async () => {
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async () => ({
+          items: [
+            { ...hostile, id: 1, silencedBy: 3 },
+            { ...hostile, id: 2 },
+          ],
+          nextCursor: null,
+        }),
+      } as unknown as Partial<AlertsClient>,
+    });
+    const { text } = await t.get("/alerts");
+    const row = (id: number) => text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+    expect(row(1)).toContain(
+      '<td><span class="badge firing">firing</span> <span class="badge silenced" title="Not notified: held back by silence #3">silenced</span></td>',
+    );
+    expect(row(2)).not.toContain("silenced");
+  });
+
+  it("names the silence holding an alert back and links to a silence of alerts like it", async () => {
+    const silenced: AlertDetailView = {
+      ...hostile,
+      silencedBy: 3,
+      clientIp: null,
+      timeline: [
+        {
+          id: 1,
+          at: NOW.toISOString(),
+          kind: "opened",
+          severity: "critical",
+          observedValue: 2.5,
+          by: null,
+          note: null,
+          channelIds: [],
+          silenceId: 3,
+        },
+        {
+          id: 2,
+          at: NOW.toISOString(),
+          kind: "released",
+          severity: "critical",
+          observedValue: null,
+          by: null,
+          note: null,
+          channelIds: [4],
+          silenceId: null,
+        },
+      ],
+      deliveries: [],
+    };
+    const t = build({ alerts: { get: async () => silenced } as unknown as Partial<AlertsClient> });
+    const { text } = await t.get("/alerts/7");
+    expect(text).toContain(
+      '<dt>Silenced</dt><dd id="silenced-by">by <a href="/silences#silence-3">silence #3</a> until <time datetime="2026-12-03T13:00:00.000Z">2026-12-03 13:00:00 UTC</time>: <span class="message">&lt;img src=x onerror=&quot;alert(1)&quot;&gt; deploy</span>. Not notified while it lasts.</dd>',
+    );
+    expect(t.calls).toContainEqual(["getSilence", 3]);
+    // The alert's scope, the fields it has: no client IP.
+    const link =
+      /<a class="button secondary" href="([^"]+)" id="silence-like-this">Silence alerts like this<\/a>/.exec(
+        text,
+      )?.[1];
+    expect(link).toBe("/silences?type=response_time&amp;apiKeyId=3&amp;endpoint=%2Fusers%2F%3Aid");
+    const form = (await t.get(link?.replaceAll("&amp;", "&") as string)).text;
+    expect(form).toContain('<option value="response_time" selected>Response time</option>');
+    expect(form).toContain('name="apiKeyId" type="number" min="1" value="3"');
+    expect(form).toContain('name="endpoint" value="/users/:id"');
+    expect(form).toContain('name="clientIp" value=""');
+    // The timeline says which silence held an event back, and what a release is.
+    expect(text).toContain(
+      '<td data-label="Channels"><span>held by <a href="/silences#silence-3">silence #3</a></span></td>',
+    );
+    expect(text).toContain('<td data-label="Event">released: its silence ended</td>');
+  });
+
+  it("still names the silence by its id when it cannot be read", async () => {
+    const t = build({
+      alerts: {
+        get: async () => ({ ...hostile, silencedBy: 3, timeline: [], deliveries: [] }),
+        getSilence: async () => {
+          throw new Error("cannot reach the alerts service");
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const res = await t.get("/alerts/7");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(
+      '<dt>Silenced</dt><dd id="silenced-by">by <a href="/silences#silence-3">silence #3</a>. Not notified while it lasts.</dd>',
+    );
   });
 });

@@ -1,9 +1,9 @@
-import type { AlertDetailView, AlertFilters, AlertView, Page } from "@apimon/client";
+import type { AlertDetailView, AlertFilters, AlertView, Page, SilenceView } from "@apimon/client";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, channelNames, field, keyNames, type PageDeps, refusal } from "../context";
-import { formatValue, typeLabel } from "../views/format";
+import { eventLabel, formatValue, typeLabel } from "../views/format";
 import {
   badge,
   csrfField,
@@ -15,6 +15,7 @@ import {
   time,
   withParams,
 } from "../views/layout";
+import { silenceLink } from "./silences";
 
 /** Alerts per page of the lists. */
 export const PAGE_SIZE = 50;
@@ -73,7 +74,7 @@ function alertTable(
 <td><a href="/alerts/${a.id}">${a.id}</a></td>
 <td>${badge(a.severity)}</td>
 <td>${typeLabel(a.type)}</td>
-<td>${badge(a.status)}</td>
+<td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
 <td data-label><span class="label">key </span>${namedLink("/keys", a.apiKeyId, names)}</td>
 <td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
@@ -133,14 +134,18 @@ ${pager("/alerts", { ...q }, list)}
     return c.html(page({ title: "Alerts", section: "/alerts", csrf: c.get("csrf"), refreshSeconds }, body));
   });
 
-  /** The names an alert's page shows: its key's, and its channels' when it has any. */
-  const namesFor = async (alert: AlertDetailView): Promise<Names> => {
+  /**
+   * What an alert's page shows beside the alert: its key's name, its channels' when it has any,
+   * and the silence holding it back (its id alone when the silence cannot be read).
+   */
+  const contextFor = async (alert: AlertDetailView): Promise<AlertContext> => {
     const hasChannels = alert.deliveries.length > 0 || alert.timeline.some((e) => e.channelIds.length > 0);
-    const [keyName, channels] = await Promise.all([
+    const [keyName, channels, silence] = await Promise.all([
       keyNames(keys, [alert.apiKeyId]),
       hasChannels ? channelNames(alerts) : new Map<number, string>(),
+      alert.silencedBy === null ? undefined : alerts.getSilence(alert.silencedBy).catch(() => undefined),
     ]);
-    return { keys: keyName, channels };
+    return { keys: keyName, channels, silence };
   };
 
   routes.get("/alerts/:id{[0-9]+}", async (c) => {
@@ -149,7 +154,7 @@ ${pager("/alerts", { ...q }, list)}
     return c.html(
       page(
         { title: `Alert ${alert.id}`, section: "/alerts", csrf: c.get("csrf") },
-        detail(alert, await namesFor(alert), c.get("csrf"), notice),
+        detail(alert, await contextFor(alert), c.get("csrf"), notice),
       ),
     );
   });
@@ -167,7 +172,7 @@ ${pager("/alerts", { ...q }, list)}
       return c.html(
         page(
           { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
-          detail(alert, await namesFor(alert), c.get("csrf"), undefined, message),
+          detail(alert, await contextFor(alert), c.get("csrf"), undefined, message),
         ),
         400,
       );
@@ -213,12 +218,28 @@ ${pager("/history", { ...q, status, from, to }, list)}`;
   return routes;
 }
 
-interface Names {
+interface AlertContext {
   keys: ReadonlyMap<number, string>;
   channels: ReadonlyMap<number, string>;
+  silence?: SilenceView;
 }
 
-function detail(a: AlertDetailView, names: Names, csrf: string, notice?: string, error?: string) {
+/** The silences page with its form filled in with the alert's scope (the fields it has). */
+const silenceLikeThis = (a: AlertView) =>
+  withParams("/silences", {
+    type: a.type,
+    apiKeyId: a.apiKeyId === null ? undefined : String(a.apiKeyId),
+    endpoint: a.endpoint ?? undefined,
+    clientIp: a.clientIp ?? undefined,
+  });
+
+function silencedFact(id: number, silence: SilenceView | undefined) {
+  return html`<dt>Silenced</dt><dd id="silenced-by">by ${silenceLink(id)}${
+    silence ? html` until ${time(silence.endsAt)}: <span class="message">${silence.comment}</span>` : ""
+  }. Not notified while it lasts.</dd>`;
+}
+
+function detail(a: AlertDetailView, names: AlertContext, csrf: string, notice?: string, error?: string) {
   const ackForm =
     a.status === "firing"
       ? html`<div class="card"><h2>Acknowledge</h2>
@@ -245,16 +266,22 @@ ${noticeBox(notice)}
 ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-text">${a.acknowledgementNote}</dd>` : ""}
 <dt>Escalated</dt><dd>${time(a.escalatedAt)}</dd>
 <dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
-</dl></div>
+${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
+</dl>
+<div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a></div></div>
 ${ackForm}
 <h2>Timeline</h2>
 <div class="table"><table class="stack"><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>
 <tbody>${a.timeline.map(
     (
       e,
-    ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Event">${e.kind}</td><td data-label="Severity">${e.severity ? badge(e.severity) : ""}</td>
+    ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Event">${eventLabel(e.kind)}</td><td data-label="Severity">${e.severity ? badge(e.severity) : ""}</td>
 <td class="num" data-label="Value">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td data-label="By">${e.by ?? ""}</td><td class="message" data-label="Note">${e.note ?? ""}</td>
-<td data-label="Channels">${e.channelIds.map((id, i) => html`${i > 0 ? ", " : ""}${namedLink("/channels", id, names.channels)}`)}</td></tr>`,
+<td data-label="Channels">${e.channelIds.map((id, i) => html`${i > 0 ? ", " : ""}${namedLink("/channels", id, names.channels)}`)}${
+      e.silenceId === null
+        ? ""
+        : html`${e.channelIds.length > 0 ? "; " : ""}<span>held by ${silenceLink(e.silenceId)}</span>`
+    }</td></tr>`,
   )}</tbody></table></div>
 <h2>Deliveries</h2>
 ${

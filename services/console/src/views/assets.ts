@@ -39,13 +39,14 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.firing { background:#fdecea; color:var(--crit); } .badge.acknowledged { background:#e8eefc; color:var(--accent); }
 .badge.resolved, .badge.succeeded, .badge.on { background:#e7f4e8; color:var(--ok); }
 .badge.failed, .badge.off, .badge.expired { background:#eceff1; color:var(--info); }
+.badge.silenced, .badge.active { background:#f3e5f5; color:#7b1fa2; } .badge.pending { background:#e8eefc; color:var(--accent); }
 .muted { color:var(--muted); } .small { font-size:12px; }
 .mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
 form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; } form.filters > * { min-width:0; max-width:100%; }
 label { display:block; font-size:12px; color:var(--muted); margin-bottom:.2rem; }
 input, select, textarea { font:inherit; padding:.4rem .5rem; border:1px solid #c9cfd9; border-radius:6px; background:#fff; color:var(--fg); }
 input, select, textarea { max-width:100%; }
-input[type=number] { width:8rem; } textarea { width:100%; min-height:4rem; }
+input[type=number] { width:8rem; } input.wide { width:100%; } table.silences button { white-space:nowrap; } textarea { width:100%; min-height:4rem; }
 button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }

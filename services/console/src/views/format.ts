@@ -9,6 +9,14 @@ const TYPE_LABELS: Record<string, string> = {
 /** A type or other enum value as words ("response_time" → "Response time"). */
 export const typeLabel = (value: string): string => TYPE_LABELS[value] ?? value;
 
+const EVENT_LABELS: Record<string, string> = {
+  escalation_policy: "escalation policy",
+  released: "released: its silence ended",
+};
+
+/** A timeline event's kind as words ("released" → "released: its silence ended"). */
+export const eventLabel = (kind: string): string => EVENT_LABELS[kind] ?? kind;
+
 /** An alert's observed value or threshold in the rule's unit. */
 export function formatValue(type: string, value: number): string {
   switch (type) {

@@ -13,6 +13,7 @@ export const NAV = [
   ["/keys", "Keys"],
   ["/usage", "Usage"],
   ["/channels", "Channels"],
+  ["/silences", "Silences"],
   ["/settings", "Settings"],
 ] as const;
 
