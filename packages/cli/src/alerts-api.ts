@@ -6,6 +6,7 @@ import type {
   AlertView,
   ChannelView,
   DeliveryView,
+  SilenceView,
 } from "@apimon/client";
 
 export type AlertRow = AlertView;
@@ -13,6 +14,7 @@ export type AlertDetail = AlertDetailView;
 export type DeliveryRow = DeliveryView;
 export type ChannelRow = ChannelView;
 export type AlertFilter = AlertFilters;
+export type SilenceRow = SilenceView;
 
 /** The alerts service as the CLI uses it. */
 export type AlertsApi = Pick<
@@ -30,4 +32,7 @@ export type AlertsApi = Pick<
   | "updateChannel"
   | "deleteChannel"
   | "testChannel"
+  | "listSilences"
+  | "createSilence"
+  | "endSilence"
 >;

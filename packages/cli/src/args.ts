@@ -109,3 +109,17 @@ export function oneOf<T extends string>(
   }
   return value as T;
 }
+
+const DURATION_UNITS_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A length of time as `30m`, `2h` or `3d` (a whole number of minutes, hours or days), in ms. */
+export function durationMs(value: string, what: string): number {
+  const match = /^(\d+)([mhd])$/.exec(value);
+  const amount = Number(match?.[1]);
+  if (!match || amount < 1 || !Number.isSafeInteger(amount)) {
+    throw new UsageError(
+      `${what} must be a whole number of minutes, hours or days, e.g. 30m, 2h or 3d (got '${value}')`,
+    );
+  }
+  return amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}

@@ -10,15 +10,18 @@ import { CHANNELS_USAGE, runChannels } from "./commands/channels";
 import { DLQ_USAGE, runDlq } from "./commands/dlq";
 import { KEYS_USAGE, runKeys } from "./commands/keys";
 import { runSettings, SETTINGS_USAGE } from "./commands/settings";
+import { runSilences, SILENCES_USAGE } from "./commands/silences";
 import { loadApiConfig, loadKafkaConfig } from "./config";
 import { keyNamesFrom } from "./key-names";
 import type { Result } from "./output";
 
-export const USAGE = `usage: apimon <keys|alerts|channels|settings|dlq|seed> <command> [options] [--json]
+export const USAGE = `usage: apimon <keys|alerts|silences|channels|settings|dlq|seed> <command> [options] [--json]
 
 ${KEYS_USAGE}
 
 ${ALERTS_USAGE}
+
+${SILENCES_USAGE}
 
 ${CHANNELS_USAGE}
 
@@ -38,6 +41,7 @@ environment: ADMIN_TOKEN (required for the APIs), KEYS_URL (http://127.0.0.1:${D
 const GROUP_USAGE: Record<string, string> = {
   keys: KEYS_USAGE,
   alerts: ALERTS_USAGE,
+  silences: SILENCES_USAGE,
   channels: CHANNELS_USAGE,
   settings: SETTINGS_USAGE,
   dlq: DLQ_USAGE,
@@ -47,6 +51,7 @@ const GROUP_USAGE: Record<string, string> = {
 const SERVICE: Record<string, string> = {
   keys: "keys",
   alerts: "alerts",
+  silences: "alerts",
   channels: "alerts",
   settings: "alerts",
 };
@@ -121,7 +126,7 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
     });
     return seedReport(seed, env).join("\n");
   }
-  if (group === "alerts") {
+  if (group === "alerts" || group === "silences") {
     // Names for the key columns: one attempt of 2 s, so that a keys service that is away costs
     // the table its names, not the operator a minute and a half of retries.
     const names = createKeysClient({
@@ -130,7 +135,8 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
       timeoutMs: 2000,
       retries: 0,
     });
-    return runAlerts(alerts, argv, keyNamesFrom(names));
+    const keyNames = keyNamesFrom(names);
+    return group === "silences" ? runSilences(alerts, argv, { keyNames }) : runAlerts(alerts, argv, keyNames);
   }
   if (group === "channels") return runChannels(alerts, argv);
   return runSettings(alerts, argv);

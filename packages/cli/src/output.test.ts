@@ -1,4 +1,4 @@
-import { pageArgs, parse, UsageError, wholeNumber } from "./args";
+import { durationMs, pageArgs, parse, UsageError, wholeNumber } from "./args";
 import { pageResult, record, table } from "./output";
 
 describe("CLI output", () => {
@@ -74,5 +74,18 @@ describe("CLI arguments", () => {
       new UsageError("--note needs a value"),
     );
     expect(parse(["x", "--", "--note", "-y"], options).positionals).toEqual(["x", "--note", "-y"]);
+  });
+
+  it("reads a duration in minutes, hours or days, and refuses any other unit or none", () => {
+    expect(durationMs("30m", "--for")).toBe(30 * 60_000);
+    expect(durationMs("2h", "--for")).toBe(2 * 3_600_000);
+    expect(durationMs("3d", "--for")).toBe(3 * 86_400_000);
+    for (const wrong of ["2w", "2", "h", "0h", "1.5h", "-1h", " 2h", "2H", "2 h", ""]) {
+      expect(() => durationMs(wrong, "--for")).toThrow(
+        new UsageError(
+          `--for must be a whole number of minutes, hours or days, e.g. 30m, 2h or 3d (got '${wrong}')`,
+        ),
+      );
+    }
   });
 });

@@ -15,7 +15,7 @@ export const ALERTS_USAGE = `apimon alerts <command>
 export type KeyNames = (ids: readonly number[]) => Promise<ReadonlyMap<number, string>>;
 
 /** A key as the tables show it: `billing #9`, or the id alone when its name is not known. */
-const keyLabel = (names: ReadonlyMap<number, string>, id: number | null) => {
+export const keyLabel = (names: ReadonlyMap<number, string>, id: number | null) => {
   if (id === null) return null;
   const name = names.get(id);
   return name === undefined ? id : `${name} #${id}`;
@@ -112,7 +112,7 @@ function reportResult(report: AlertReportView, names: ReadonlyMap<number, string
 }
 
 /** No names: every key shown by its id. */
-const noNames: KeyNames = async () => new Map();
+export const noNames: KeyNames = async () => new Map();
 
 export async function runAlerts(
   api: AlertsApi,
