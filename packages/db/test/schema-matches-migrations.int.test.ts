@@ -101,13 +101,15 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
     },
   );
 
-  it("keeps alert_settings to a single row", async () => {
+  it("holds the CHECK constraints Prisma cannot express: alert_settings' single row, a silence's range", async () => {
     expect(
       await query(`
         SELECT conrelid::regclass::text AS "table", conname AS name, pg_get_constraintdef(oid) AS definition
-          FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace`),
+          FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace
+         ORDER BY 1, 2`),
     ).toEqual([
       { table: "alert_settings", name: "alert_settings_single_row", definition: "CHECK ((id = 1))" },
+      { table: "silences", name: "silences_range_check", definition: "CHECK ((ends_at >= starts_at))" },
     ]);
   });
 
