@@ -219,23 +219,25 @@ describe("apimon CLI", () => {
 
   it("runs as a process for every command group, with --json output and error exits", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const [keys, alerts, channels, settings, dlq, usage, refused, down] = await Promise.all([
+    const [keys, alerts, channels, settings, dlq, silences, usage, refused, down] = await Promise.all([
       apimonProcess(["keys", "users", "--json"]),
       apimonProcess(["alerts", "list", "--json"]),
       apimonProcess(["channels", "list", "--json"]),
       apimonProcess(["settings", "get", "--json"]),
       apimonProcess(["dlq", "list", "--json"]),
+      apimonProcess(["silences", "list", "--json"]),
       apimonProcess(["keys", "limits", "12"]),
       apimonProcess(["keys", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }),
       apimonProcess(["alerts", "list"], { ALERTS_URL: closed }),
     ]);
-    for (const run of [keys, alerts, channels, settings, dlq])
+    for (const run of [keys, alerts, channels, settings, dlq, silences])
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(JSON.parse(keys.stdout)).toMatchObject({ items: expect.any(Array), nextCursor: null });
     expect(JSON.parse(alerts.stdout)).toMatchObject({ items: expect.any(Array) });
     expect(JSON.parse(channels.stdout)).toMatchObject({ items: expect.any(Array) });
     expect(JSON.parse(settings.stdout)).toMatchObject({ repeatIntervalSeconds: expect.any(Number) });
     expect(JSON.parse(dlq.stdout)).toHaveLength(5);
+    expect(JSON.parse(silences.stdout)).toMatchObject({ items: expect.any(Array) });
     expect(failure(usage)).toEqual({
       code: 2,
       message: "apimon keys: give at least one of --minute, --hour, --day (see 'apimon keys --help')",
@@ -408,6 +410,75 @@ describe("apimon CLI", () => {
     const bad = failure(await apimon(["settings", "set", "--file", file]));
     expect(bad.code).toBe(2);
     expect(bad.message).toMatch(/^apimon settings: .*settings\.json is not JSON/);
+  });
+
+  it("adds, lists and ends a silence", async () => {
+    const created = await json<{ id: number; startsAt: string; endsAt: string }>([
+      "silences",
+      "add",
+      "--type",
+      "error_rate",
+      "--key",
+      "901",
+      "--endpoint",
+      "GET /api/fail",
+      "--for",
+      "2h",
+      "--comment",
+      "cli e2e deploy",
+      "--by",
+      "cli",
+    ]);
+    expect(created).toMatchObject({
+      type: "error_rate",
+      apiKeyId: 901,
+      endpoint: "GET /api/fail",
+      clientIp: null,
+      comment: "cli e2e deploy",
+      createdBy: "cli",
+      state: "active",
+    });
+    expect(Math.abs(Date.parse(created.endsAt) - Date.parse(created.startsAt) - 2 * 3_600_000)).toBeLessThan(
+      60_000,
+    );
+    const table = rows((await apimon(["silences", "list"])).stdout);
+    expect(table[0]).toEqual([
+      "ID",
+      "STATE",
+      "TYPE",
+      "KEY",
+      "ENDPOINT",
+      "CLIENT IP",
+      "STARTS",
+      "ENDS",
+      "BY",
+      "COMMENT",
+    ]);
+    expect(table.find((r) => r[0] === String(created.id))?.slice(1, 6)).toEqual([
+      "active",
+      "error_rate",
+      "901",
+      "GET /api/fail",
+      "any",
+    ]);
+    expect(await json(["silences", "end", String(created.id)])).toMatchObject({
+      id: created.id,
+      state: "expired",
+    });
+    const ids = async (args: string[]) =>
+      (await json<{ items: { id: number }[] }>(args)).items.map((s) => s.id);
+    expect(await ids(["silences", "list", "--state", "expired"])).toContain(created.id);
+    expect(await ids(["silences", "list"])).not.toContain(created.id);
+    expect(failure(await apimon(["silences", "add", "--for", "45d", "--comment", "x"]))).toEqual({
+      code: 1,
+      message:
+        "apimon silences: the alerts service answered 400: Invalid body (endsAt: a silence may last at most 30 days)",
+    });
+    expect(failure(await apimon(["silences", "add", "--for", "2w", "--comment", "x"])).code).toBe(2);
+    expect(failure(await apimon(["silences", "end", "999999"]))).toEqual({
+      code: 1,
+      message: "apimon silences: the alerts service answered 404: Silence not found",
+    });
   });
 
   it("lists dead letters and replays them once", async () => {
