@@ -136,6 +136,54 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("alert-acknowledged");
   });
 
+  it("silences alerts like one from its page, shows the alert held back, and ends the silence", async () => {
+    const { page } = browser;
+    const alert = await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${state.alertId}`);
+    await page.goto(`${consoleUrl}/alerts/${state.alertId}`);
+    await Promise.all([page.waitForURL(/\/silences\?/), page.click("#silence-like-this")]);
+    expect(await page.inputValue("#s-type")).toBe("response_time");
+    expect(await page.inputValue("#s-key")).toBe(String(alert.apiKeyId));
+    await page.selectOption("#s-duration", "1h");
+    await page.fill("#s-comment", "Upstream deploy <i>until noon</i>");
+    await Promise.all([page.waitForURL(/done=created/), page.click("#create-silence button[type=submit]")]);
+    const [silence] = (
+      await stack.admin<{ items: { id: number; type: string; apiKeyId: number; comment: string }[] }>(
+        "alerts",
+        "GET",
+        "/api/v1/alerts/silences",
+      )
+    ).items;
+    expect(silence).toMatchObject({
+      type: "response_time",
+      apiKeyId: alert.apiKeyId,
+      comment: "Upstream deploy <i>until noon</i>",
+    });
+    if (!silence) throw new Error("no silence");
+    const row = page.locator(`tr[data-silence-id="${silence.id}"]`);
+    expect(await row.locator("td.message").textContent()).toBe("Upstream deploy <i>until noon</i>");
+    await browser.screenshot("silences");
+
+    expect(
+      (await stack.admin<{ silencedBy: number | null }>("alerts", "GET", `/api/v1/alerts/${state.alertId}`))
+        .silencedBy,
+    ).toBe(silence.id);
+    await page.goto(`${consoleUrl}/alerts/${state.alertId}`);
+    expect(await page.textContent("#silenced-by")).toContain(`silence #${silence.id}`);
+
+    await page.goto(`${consoleUrl}/silences`);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await Promise.all([page.waitForURL(/done=ended/), row.locator("button", { hasText: "End now" }).click()]);
+    const ended = await stack.admin<{ state: string }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/silences/${silence.id}`,
+    );
+    expect(ended.state).toBe("expired");
+    expect(
+      await page.locator(`tr[data-silence-id="${silence.id}"] td[data-label="State"]`).textContent(),
+    ).toBe("expired");
+  });
+
   it("lowers the response-time warning threshold in the settings form, and a 0.8 s call then alerts", async () => {
     const { page } = browser;
     await page.goto(`${consoleUrl}/settings`);
@@ -274,6 +322,7 @@ describe("the operator console in a browser", () => {
         `/keys/${state.keyId}`,
         "/usage",
         "/channels",
+        "/silences",
         "/settings",
         `/alerts/${state.alertId}`,
       ]) {
@@ -373,6 +422,7 @@ describe("the operator console in a browser", () => {
       "/keys",
       `/keys/${state.keyId}`,
       "/usage",
+      "/silences",
     ];
     for (const path of paths) {
       const res = await fetch(`${consoleUrl}${path}`, { redirect: "manual" });
@@ -386,6 +436,8 @@ describe("the operator console in a browser", () => {
       "/channels",
       "/keys",
       "/users",
+      "/silences",
+      "/silences/1/end",
     ]) {
       const res = await fetch(`${consoleUrl}${path}`, {
         method: "POST",
