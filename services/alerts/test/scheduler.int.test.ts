@@ -3,7 +3,7 @@ import type { AlertSignal, NotificationJob } from "@apimon/events";
 import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
 import { createAlertLog } from "../src/alert-log";
 import { createScheduler, type Scheduler } from "../src/scheduler";
-import { buildApp, CONSOLE_URL, call, capturingLogger, processorOn } from "./support";
+import { buildApp, CONSOLE_URL, call, capturingLogger, outboxJobs, processorOn } from "./support";
 
 // Reminders and the escalation policy on Postgres, with a clock the test moves. Jobs are read
 // from the outbox (what the relay publishes; the Kafka leg is lifecycle.int.test.ts's).
@@ -30,15 +30,10 @@ function schedulerOn(client: PrismaClient): Scheduler {
   });
 }
 
-let outboxMark = 0n;
+let jobsSince: () => Promise<NotificationJob[]>;
 /** Jobs queued since the last call, as [reason, alert id, channel id]. */
 async function newJobs(): Promise<[string, number | null, number][]> {
-  const rows = await prisma.outbox.findMany({ where: { id: { gt: outboxMark } }, orderBy: { id: "asc" } });
-  outboxMark = rows.at(-1)?.id ?? outboxMark;
-  return rows.map((r) => {
-    const job = r.payload as NotificationJob;
-    return [job.reason, job.alert.id, job.channel.id];
-  });
+  return (await jobsSince()).map((job) => [job.reason, job.alert.id, job.channel.id]);
 }
 
 let fingerprints = 0;
@@ -61,6 +56,7 @@ async function fire(severity: AlertSignal["severity"]): Promise<number> {
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = db.prisma;
+  jobsSince = outboxJobs(prisma);
   app = buildApp(prisma, { clock });
   const mail = await prisma.notificationChannel.create({
     data: { name: "mail", type: "email", target: "ops@example.com" },

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testk
 import { createAlertLog } from "../src/alert-log";
 import { createScheduler, type Scheduler } from "../src/scheduler";
 import { createSignalProcessor } from "../src/signals";
-import { ADMIN_TOKEN, buildApp, CONSOLE_URL, call, ISO, processorOn } from "./support";
+import { ADMIN_TOKEN, buildApp, CONSOLE_URL, call, ISO, outboxJobs, processorOn } from "./support";
 
 // Silences on Postgres, with a clock the test moves: the API, and what they hold back of the
 // signal processor's and the scheduler's notifications. Jobs are read from the outbox.
@@ -22,15 +22,10 @@ let app: ReturnType<typeof buildApp>;
 let scheduler: Scheduler;
 let mail: number;
 
-let outboxMark = 0n;
+let jobsSince: () => Promise<NotificationJob[]>;
 /** Jobs queued since the last call, as [reason, alert id, severity]. */
 async function newJobs(): Promise<[string, number | null, string][]> {
-  const rows = await prisma.outbox.findMany({ where: { id: { gt: outboxMark } }, orderBy: { id: "asc" } });
-  outboxMark = rows.at(-1)?.id ?? outboxMark;
-  return rows.map((r) => {
-    const job = r.payload as NotificationJob;
-    return [job.reason, job.alert.id, job.alert.severity];
-  });
+  return (await jobsSince()).map((job) => [job.reason, job.alert.id, job.alert.severity]);
 }
 
 function signal(
@@ -70,6 +65,7 @@ async function timeline(alertId: number) {
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = db.prisma;
+  jobsSince = outboxJobs(prisma);
   app = buildApp(prisma, { clock });
   scheduler = createScheduler({
     prisma,

@@ -28,6 +28,16 @@ export function capturingLogger(level = "info"): { logger: Logger; lines: Record
   return { logger: createLogger({ service: "alerts", level, destination }), lines };
 }
 
+/** The notification jobs written to the outbox since the last call (what the relay publishes). */
+export function outboxJobs(prisma: PrismaClient): () => Promise<NotificationJob[]> {
+  let mark = 0n;
+  return async () => {
+    const rows = await prisma.outbox.findMany({ where: { id: { gt: mark } }, orderBy: { id: "asc" } });
+    mark = rows.at(-1)?.id ?? mark;
+    return rows.map((r) => r.payload as NotificationJob);
+  };
+}
+
 /** A signal processor on `prisma` (a second client makes a second "replica"). */
 export function processorOn(prisma: PrismaClient, clock: () => Date, logger: Logger = testLogger("alerts")) {
   return createSignalProcessor({
