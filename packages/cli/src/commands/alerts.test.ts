@@ -49,6 +49,22 @@ describe("alerts CLI key names", () => {
   });
 });
 
+describe("alerts CLI list", () => {
+  it("says which silence holds an alert back beside its status", async () => {
+    const rows = [
+      { id: 1, type: "error_rate", severity: "critical", status: "firing", apiKeyId: null, silencedBy: 8 },
+      { id: 2, type: "error_rate", severity: "critical", status: "firing", apiKeyId: null, silencedBy: null },
+    ] as AlertView[];
+    const api = { listAlerts: async () => ({ items: rows, nextCursor: null }) } as unknown as AlertsApi;
+    const result = await runAlerts(api, ["list"], async () => new Map());
+    const statusColumn = result
+      .text()
+      .split("\n")
+      .map((line) => line.split(/ {2,}/)[3]);
+    expect(statusColumn).toEqual(["STATUS", "firing, silenced #8", "firing"]);
+  });
+});
+
 describe("alerts CLI report", () => {
   it("shows the totals as fields and the keys and days as tables, naming only the types a day had", async () => {
     const report: AlertReportView = {

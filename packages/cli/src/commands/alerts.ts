@@ -25,7 +25,7 @@ const alertColumns = (names: ReadonlyMap<number, string>): Column<AlertRow>[] =>
   { header: "ID", value: (a) => a.id },
   { header: "TYPE", value: (a) => a.type },
   { header: "SEVERITY", value: (a) => a.severity },
-  { header: "STATUS", value: (a) => a.status },
+  { header: "STATUS", value: (a) => (a.silencedBy ? `${a.status}, silenced #${a.silencedBy}` : a.status) },
   { header: "KEY", value: (a) => keyLabel(names, a.apiKeyId) },
   { header: "ENDPOINT", value: (a) => a.endpoint },
   { header: "SEEN", value: (a) => a.occurrences },
