@@ -1287,6 +1287,7 @@ describe("silenced alerts", () => {
       '<td data-label="Channels"><span>held by <a href="/silences#silence-3">silence #3</a></span></td>',
     );
     expect(text).toContain('<td data-label="Event">released: its silence ended</td>');
+    expect(text).toContain("No notification was sent for this alert (a silence held it back).");
   });
 
   it("still names the silence by its id when it cannot be read", async () => {

@@ -286,7 +286,11 @@ ${ackForm}
 <h2>Deliveries</h2>
 ${
   a.deliveries.length === 0
-    ? html`<div class="card muted">No notification was sent for this alert (no channel matched, or none is configured).</div>`
+    ? html`<div class="card muted" id="no-deliveries">No notification was sent for this alert (${
+        a.timeline.some((e) => e.silenceId !== null)
+          ? "a silence held it back"
+          : "no channel matched, or none is configured"
+      }).</div>`
     : html`<div class="table"><table class="stack"><thead><tr><th>When</th><th>Channel</th><th class="num">Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th></tr></thead>
 <tbody>${a.deliveries.map(
         (
