@@ -29,6 +29,8 @@ export type ChannelInput = Body<"/api/v1/alerts/channels/{id}", "patch">;
 export type SilenceView = Schemas["Silence"];
 /** `POST /api/v1/alerts/silences`: matchers left out match anything; `endsAt` is required. */
 export type CreateSilenceInput = Body<"/api/v1/alerts/silences", "post">;
+/** `PATCH /api/v1/alerts/silences/{id}`: a new `endsAt` or `comment`. */
+export type SilenceInput = Body<"/api/v1/alerts/silences/{id}", "patch">;
 /** `PUT /api/v1/alerts/settings`: the whole document, as `getSettings` answers it. */
 export type SettingsInput = Body<"/api/v1/alerts/settings", "put">;
 
@@ -114,6 +116,9 @@ export function createAlertsClient(options: ApiClientOptions) {
     getSilence: (id: number) => unwrap(api.GET("/api/v1/alerts/silences/{id}", byId(id))),
     createSilence: (input: CreateSilenceInput) =>
       unwrap(api.POST("/api/v1/alerts/silences", { body: input })),
+    /** Extends or shortens a silence that is not over, or changes its comment. */
+    updateSilence: (id: number, patch: SilenceInput) =>
+      unwrap(api.PATCH("/api/v1/alerts/silences/{id}", { ...byId(id), body: patch })),
     /** Ends the silence now (one already over is answered unchanged). */
     endSilence: (id: number) => unwrap(api.DELETE("/api/v1/alerts/silences/{id}", byId(id))),
   };

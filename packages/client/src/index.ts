@@ -12,6 +12,7 @@ export {
   createAlertsClient,
   type DeliveryView,
   type SettingsView,
+  type SilenceInput,
   type SilenceView,
   type TestDeliveryView,
 } from "./alerts-client";

@@ -244,6 +244,15 @@ export const createSilenceSchema = z
 
 export type CreateSilenceBody = z.output<typeof createSilenceSchema>;
 
+/** `PATCH /alerts/silences/:id`: a new end (to extend or shorten it) or comment; not its matchers. */
+export const updateSilenceSchema = z
+  .object({
+    endsAt: isoDateTime.optional(),
+    comment: singleLine(COMMENT_MAX).optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "must change at least one of endsAt, comment" });
+
 /** The range checks of a new silence at `now`; the problems, if any. */
 export function checkSilenceRange(body: { startsAt?: Date; endsAt: Date }, now: Date): FieldError[] {
   const startsAt = body.startsAt ?? now;

@@ -191,6 +191,56 @@ describe("the silences API", () => {
   });
 });
 
+describe("changing a silence", () => {
+  it("extends or shortens a silence not yet over, and changes its comment, not its matchers", async () => {
+    const id = await silence({ apiKeyId: 3, endsAt: inSeconds(3600) });
+    advance(600);
+    const longer = await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, { endsAt: inSeconds(7200) });
+    expect(longer.status).toBe(200);
+    expect(longer.body).toMatchObject({ id, apiKeyId: 3, endsAt: inSeconds(7200), state: "active" });
+    const reworded = await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, {
+      endsAt: inSeconds(60),
+      comment: "deploy nearly done",
+    });
+    expect(reworded.body).toMatchObject({ endsAt: inSeconds(60), comment: "deploy nearly done" });
+    const refused = async (body: unknown, status = 400) => {
+      const res = await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, body);
+      expect(res.status).toBe(status);
+      return res.body;
+    };
+    expect((await refused({ endsAt: inSeconds(-1) })).errors).toEqual([
+      { field: "endsAt", message: "must be in the future" },
+    ]);
+    expect((await refused({ endsAt: inSeconds(31 * 86_400) })).errors).toEqual([
+      { field: "endsAt", message: "a silence may last at most 30 days" },
+    ]);
+    const noChange = { field: "(body)", message: "must change at least one of endsAt, comment" };
+    expect((await refused({ apiKeyId: 4 })).errors).toEqual([
+      { field: "apiKeyId", message: "is not a known field" },
+      noChange,
+    ]);
+    expect((await refused({})).errors).toEqual([noChange]);
+    expect((await call(app, "PATCH", "/api/v1/alerts/silences/999999", { comment: "x" })).status).toBe(404);
+
+    advance(60);
+    expect(await refused({ endsAt: inSeconds(600) }, 409)).toEqual({
+      detail: "Silence is over: create a new one",
+    });
+  });
+
+  it("holds an alert back for as long as it was extended", async () => {
+    const id = await silence({ apiKeyId: 1, endsAt: inSeconds(60) });
+    const alertId = await apply(signal(1, "warning"));
+    await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, { endsAt: inSeconds(3600) });
+    advance(600);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, { endsAt: inSeconds(1) });
+    advance(1);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await newJobs()).toEqual([["firing", alertId, "warning"]]);
+  });
+});
+
 describe("a silenced alert", () => {
   it("is recorded and listed as silenced, with nothing sent of its opening, escalation or resolution", async () => {
     const id = await silence({ type: "error_rate", apiKeyId: 1, endsAt: inSeconds(3600) });

@@ -1,8 +1,9 @@
-import type { Prisma, PrismaClient } from "@apimon/db";
+import type { Prisma, PrismaClient, Silence } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
   badRequest,
+  conflict,
   describeListRoute,
   describeRoute,
   jsonBody,
@@ -21,6 +22,7 @@ import {
   idParamSchema,
   MAX_SILENCE_DAYS,
   silencesQuerySchema,
+  updateSilenceSchema,
 } from "../schemas";
 import { silenceSchema, silenceView } from "../views";
 
@@ -29,6 +31,13 @@ const tags = ["Silences"];
 export interface SilenceRoutesDeps {
   prisma: PrismaClient;
   clock: () => Date;
+}
+
+/** The silence, its row locked until the transaction ends (changes to one are serialised). */
+async function lockedSilence(tx: Prisma.TransactionClient, id: number): Promise<Silence> {
+  const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM silences WHERE id = ${id} FOR UPDATE`;
+  if (!row) throw notFound("Silence not found");
+  return tx.silence.findUniqueOrThrow({ where: { id } });
 }
 
 /**
@@ -138,6 +147,49 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
   describeRoute(
     routes,
     {
+      method: "patch",
+      path: "/{id}",
+      summary: "Extend, shorten or re-word a silence",
+      description:
+        "A new `endsAt` (in the future, after the start, at most " +
+        `${MAX_SILENCE_DAYS} days from the later of the start and now) or \`comment\`. The matchers stay: ` +
+        "end the silence and create another to change what it matches. A silence already over is a 409.",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(updateSilenceSchema) },
+      responses: {
+        200: jsonResponse(silenceSchema, "The silence"),
+        ...adminErrorResponses({
+          400: "Invalid path or body, or an end not in the future, not after the start or too far off (`errors` lists the fields)",
+          404: "Silence not found",
+          409: "The silence is over",
+          413: "Request body larger than 64 KiB",
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readJson(c, updateSilenceSchema);
+      const now = clock();
+      const silence = await prisma.$transaction(async (tx) => {
+        const current = await lockedSilence(tx, id);
+        if (current.endsAt <= now) throw conflict("Silence is over: create a new one");
+        if (body.endsAt !== undefined) {
+          const errors = checkSilenceRange({ startsAt: current.startsAt, endsAt: body.endsAt }, now);
+          if (errors.length > 0) throw badRequest("Invalid body", errors);
+        }
+        return tx.silence.update({ where: { id }, data: { endsAt: body.endsAt, comment: body.comment } });
+      });
+      c.get("logger").info(
+        { silenceId: id, changed: Object.keys(body), endsAt: silence.endsAt },
+        "silence updated",
+      );
+      return c.json(silenceView(silence, now));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
       method: "delete",
       path: "/{id}",
       summary: "End a silence now",
@@ -152,11 +204,7 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
       const id = pathId(c);
       const now = clock();
       const ended = await prisma.$transaction(async (tx) => {
-        const [row] = await tx.$queryRaw<
-          { id: number }[]
-        >`SELECT id FROM silences WHERE id = ${id} FOR UPDATE`;
-        if (!row) throw notFound("Silence not found");
-        const current = await tx.silence.findUniqueOrThrow({ where: { id } });
+        const current = await lockedSilence(tx, id);
         if (current.endsAt <= now) return { silence: current, changed: false };
         return {
           silence: await tx.silence.update({
