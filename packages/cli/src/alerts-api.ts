@@ -34,5 +34,6 @@ export type AlertsApi = Pick<
   | "testChannel"
   | "listSilences"
   | "createSilence"
+  | "updateSilence"
   | "endSilence"
 >;

@@ -37,6 +37,10 @@ function fakeApi() {
       calls.push(["createSilence", input]);
       return silence(5);
     },
+    updateSilence: async (id: number, patch: unknown) => {
+      calls.push(["updateSilence", [id, patch]]);
+      return silence(id, { endsAt: "2026-12-06T12:00:00.000Z" });
+    },
     endSilence: async (id: number) => {
       calls.push(["endSilence", id]);
       return silence(id, { state: "expired" });
@@ -128,12 +132,25 @@ describe("silences CLI", () => {
       "--key must be a whole number of at least 1",
     ],
     [["end"], "the silence id is required"],
+    [["update", "3"], "give --for, --until or --comment"],
+    [["update", "--for", "1h"], "the silence id is required"],
     [["mute"], "unknown silences command 'mute'"],
   ])("refuses %j without calling the service: %s", async (argv, message) => {
     const { calls, run } = fakeApi();
     await expect(run(argv)).rejects.toThrow(UsageError);
     await expect(run(argv)).rejects.toThrow(message);
     expect(calls).toEqual([]);
+  });
+
+  it("gives a silence a new end from now, or a new comment", async () => {
+    const { calls, run } = fakeApi();
+    const result = await run(["update", "3", "--for", "2h"]);
+    await run(["update", "3", "--until", "2026-12-06T11:15:00Z", "--comment", "nearly done"]);
+    expect(calls).toEqual([
+      ["updateSilence", [3, { endsAt: "2026-12-06T12:00:00.000Z" }]],
+      ["updateSilence", [3, { endsAt: "2026-12-06T11:15:00.000Z", comment: "nearly done" }]],
+    ]);
+    expect(result.text()).toMatch(/^endsAt +2026-12-06T12:00:00.000Z$/m);
   });
 
   it("ends a silence now and shows it as the service answers", async () => {

@@ -21,6 +21,8 @@ export const SILENCES_USAGE = `apimon silences <command>
       (--for 30m|2h|3d | --until <ISO time>) --comment <text> [--by <name>]
                               no notification about the open alerts it matches (a matcher left out:
                               any) from now until then, at most 30 days; the alerts are still recorded
+  update <silence id> [--for 2h | --until <ISO time>] [--comment <text>]
+                              a new end (--for: from now) to extend or shorten it, or a new comment
   end <silence id>            ends it now`;
 
 /** A matcher as the table shows it: its value, or "any" when it matches anything. */
@@ -101,6 +103,15 @@ export async function runSilences(
           ...(values.by !== undefined && { createdBy: values.by }),
         }),
       );
+    case "update": {
+      const id = idArg(positionals, 1, "the silence id");
+      const change = {
+        ...((values.for !== undefined || values.until !== undefined) && { endsAt: endsAt(values, clock()) }),
+        ...(values.comment !== undefined && { comment: values.comment }),
+      };
+      if (Object.keys(change).length === 0) throw new UsageError("give --for, --until or --comment");
+      return recordResult(await api.updateSilence(id, change));
+    }
     case "end":
       return recordResult(await api.endSilence(idArg(positionals, 1, "the silence id")));
     default:
