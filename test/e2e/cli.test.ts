@@ -461,9 +461,24 @@ describe("apimon CLI", () => {
       "GET /api/fail",
       "any",
     ]);
+    const updated = await json<{ endsAt: string; comment: string }>([
+      "silences",
+      "update",
+      String(created.id),
+      "--for",
+      "3h",
+      "--comment",
+      "cli e2e deploy, overrunning",
+    ]);
+    expect(updated.comment).toBe("cli e2e deploy, overrunning");
+    expect(Math.abs(Date.parse(updated.endsAt) - Date.now() - 3 * 3_600_000)).toBeLessThan(60_000);
     expect(await json(["silences", "end", String(created.id)])).toMatchObject({
       id: created.id,
       state: "expired",
+    });
+    expect(failure(await apimon(["silences", "update", String(created.id), "--for", "1h"]))).toEqual({
+      code: 1,
+      message: "apimon silences: the alerts service answered 409: Silence is over: create a new one",
     });
     const ids = async (args: string[]) =>
       (await json<{ items: { id: number }[] }>(args)).items.map((s) => s.id);

@@ -171,6 +171,18 @@ describe("the operator console in a browser", () => {
     expect(await page.textContent("#silenced-by")).toContain(`silence #${silence.id}`);
 
     await page.goto(`${consoleUrl}/silences`);
+    const before = await stack.admin<{ endsAt: string }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/silences/${silence.id}`,
+    );
+    await Promise.all([page.waitForURL(/done=extended/), row.locator("button", { hasText: "+1 h" }).click()]);
+    const extended = await stack.admin<{ endsAt: string }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/silences/${silence.id}`,
+    );
+    expect(Date.parse(extended.endsAt) - Date.parse(before.endsAt)).toBe(3_600_000);
     page.once("dialog", (dialog) => void dialog.accept());
     await Promise.all([page.waitForURL(/done=ended/), row.locator("button", { hasText: "End now" }).click()]);
     const ended = await stack.admin<{ state: string }>(

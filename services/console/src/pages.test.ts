@@ -172,6 +172,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     },
     getSilence: record("getSilence", silences.active),
     createSilence: record("createSilence", silences.active),
+    updateSilence: record("updateSilence", silences.active),
     endSilence: record("endSilence", { ...silences.active, state: "expired" }),
     ...overrides.alerts,
   } as unknown as AlertsClient;
@@ -1207,6 +1208,33 @@ describe("silences page", () => {
     });
     expect(t.calls).toEqual([["endSilence", 3]]);
     expect((await t.get("/silences?done=ended")).text).toContain("Silence ended: notifications");
+  });
+
+  it("extends a silence by an hour from its end, and says why when the API refuses", async () => {
+    const t = build();
+    const { text } = await t.get("/silences");
+    expect(text).toContain('<form method="post" action="/silences/3/extend">');
+    expect(text).toContain('<form method="post" action="/silences/5/extend">');
+    expect(text).not.toContain('action="/silences/2/extend"');
+    expect(await t.post("/silences/3/extend", {})).toMatchObject({
+      status: 303,
+      location: "/silences?done=extended",
+    });
+    expect(t.calls).toContainEqual(["updateSilence", [3, { endsAt: "2026-12-03T14:00:00.000Z" }]]);
+
+    // Its end already passed by the page's clock: an hour from now, and the API's refusal shown.
+    const late = build({
+      alerts: {
+        getSilence: async () => silence(4, { endsAt: "2026-12-03T11:30:00.000Z" }),
+        updateSilence: async (id: number, patch: unknown) => {
+          expect([id, patch]).toEqual([4, { endsAt: "2026-12-03T13:00:00.000Z" }]);
+          throw new ApiError(409, { detail: "Silence is over: create a new one" });
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const refused = await late.post("/silences/4/extend", {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("Silence #4 was not extended: Silence is over: create a new one");
   });
 });
 

@@ -5,7 +5,17 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal } from "../context";
 import { typeLabel } from "../views/format";
-import { badge, csrfField, fieldError, type Html, namedLink, noticeBox, page, time } from "../views/layout";
+import {
+  badge,
+  csrfField,
+  errorBox,
+  fieldError,
+  type Html,
+  namedLink,
+  noticeBox,
+  page,
+  time,
+} from "../views/layout";
 
 const HOUR_MS = 3_600_000;
 
@@ -32,7 +42,11 @@ type FormValues = Partial<Record<(typeof FORM_FIELDS)[number], string>>;
 const NOTICES: Record<string, string> = {
   created: "Silence created: the alerts it matches are recorded as usual but not notified until it ends.",
   ended: "Silence ended: notifications about the alerts it matched resume.",
+  extended: "Silence extended by an hour.",
 };
+
+/** What "+1 h" adds to a silence: its end, or now if that is later. */
+const EXTEND_MS = HOUR_MS;
 
 /** The link to a silence's row on the silences page. */
 export const silenceLink = (id: number) => html`<a href="/silences#silence-${id}">silence #${id}</a>`;
@@ -66,7 +80,7 @@ function silenceTable(
 <td>${
       s.state === "expired"
         ? ""
-        : html`<form method="post" action="/silences/${s.id}/end" data-confirm="End silence #${s.id} now? Notifications about the alerts it matches resume.">${csrfField(csrf)}<button type="submit" class="danger">End now</button></form>`
+        : html`<div class="actions"><form method="post" action="/silences/${s.id}/extend">${csrfField(csrf)}<button type="submit" class="secondary" title="Extend by an hour">+1 h</button></form><form method="post" action="/silences/${s.id}/end" data-confirm="End silence #${s.id} now? Notifications about the alerts it matches resume.">${csrfField(csrf)}<button type="submit" class="danger">End now</button></form></div>`
     }</td></tr>`,
   )}</tbody></table></div>`;
 }
@@ -131,7 +145,7 @@ export function createSilencePages({ alerts, keys, clock }: PageDeps): Hono<Cons
 
   async function listPage(
     csrf: string,
-    opts: { notice?: string; values?: FormValues; errors?: Record<string, string[]> },
+    opts: { notice?: string; error?: string; values?: FormValues; errors?: Record<string, string[]> },
   ) {
     const [current, expired] = await Promise.all([
       alerts.listSilences({ limit: MAX_PAGE_SIZE }),
@@ -144,7 +158,7 @@ export function createSilencePages({ alerts, keys, clock }: PageDeps): Hono<Cons
     return page(
       { title: "Silences", section: "/silences", csrf },
       html`<h1>Silences</h1>
-${noticeBox(opts.notice)}
+${noticeBox(opts.notice)}${errorBox(opts.error)}
 <h2>Active and pending</h2>
 ${silenceTable(csrf, current.items, names, "No silence is active or pending: every alert is notified.")}
 ${current.nextCursor ? html`<p class="muted small">The newest ${current.items.length} are shown.</p>` : ""}
@@ -180,6 +194,23 @@ ${silenceTable(csrf, expired.items, names, "No silence has expired yet.")}`,
       }
     }
     return c.html(await listPage(c.get("csrf"), { values, errors: groupErrors(failure) }), 400);
+  });
+
+  routes.post("/silences/:id{[0-9]+}/extend", async (c) => {
+    const id = Number(c.req.param("id"));
+    try {
+      const current = await alerts.getSilence(id);
+      const from = Math.max(Date.parse(current.endsAt), clock().getTime());
+      await alerts.updateSilence(id, { endsAt: new Date(from + EXTEND_MS).toISOString() });
+      return c.redirect("/silences?done=extended", 303);
+    } catch (err) {
+      // Over meanwhile (409), or past the longest a silence may last (400): said above the list.
+      const { text } = refusal(err, "endsAt", [400, 409]);
+      return c.html(
+        await listPage(c.get("csrf"), { error: `Silence #${id} was not extended: ${text}` }),
+        400,
+      );
+    }
   });
 
   routes.post("/silences/:id{[0-9]+}/end", async (c) => {
