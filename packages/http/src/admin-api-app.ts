@@ -4,10 +4,13 @@ import { type AppEnv, createHealthApp, type HttpAppOptions } from "./app";
 import { requireAdminToken } from "./auth";
 import { createDocsRoutes } from "./docs";
 import { createGuessLimit } from "./guess-limit";
-import { type ApiDocumentOptions, describeHealthRoutes, OpenAPIHono, serveOpenApiDocument } from "./openapi";
-
-/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
-export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+import {
+  ADMIN_MAX_BODY_BYTES,
+  type ApiDocumentOptions,
+  describeHealthRoutes,
+  OpenAPIHono,
+  serveOpenApiDocument,
+} from "./openapi";
 
 export type AdminApiAppOptions = HttpAppOptions &
   HealthOptions &

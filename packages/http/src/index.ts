@@ -1,4 +1,4 @@
-export { ADMIN_MAX_BODY_BYTES, type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
+export { type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
 export { type AppEnv, type AppVariables, createHealthApp, createHttpApp, type HttpAppOptions } from "./app";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
 export { clientAddress, forwardedClientIp } from "./client-address";
@@ -11,8 +11,10 @@ export {
   tooManyGuessesDetail,
 } from "./guess-limit";
 export {
+  ADMIN_MAX_BODY_BYTES,
   type ApiDocumentOptions,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   deleteResponses,
   describeHealthRoutes,
   describeListRoute,

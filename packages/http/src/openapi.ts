@@ -68,6 +68,11 @@ export function adminErrorResponses(own: Record<number, string>): Responses {
 export const INVALID_QUERY = "Invalid query (`errors` lists the fields)";
 export const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 
+/** Admin requests are small JSON documents; anything bigger is refused before it is read. */
+export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+/** What an admin route's 413 means. */
+export const BODY_TOO_LARGE = `Request body larger than ${ADMIN_MAX_BODY_BYTES / 1024} KiB`;
+
 /** The responses of a paginated admin list: a page of `item`, or a 400 for its query. */
 export function listResponses(item: z.ZodType, description: string, invalidQuery = INVALID_QUERY): Responses {
   return { 200: jsonResponse(pageSchema(item), description), ...adminErrorResponses({ 400: invalidQuery }) };

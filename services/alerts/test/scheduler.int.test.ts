@@ -1,9 +1,7 @@
 import { createPrismaClient, type PrismaClient } from "@apimon/db";
 import type { AlertSignal, NotificationJob } from "@apimon/events";
-import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
-import { createAlertLog } from "../src/alert-log";
-import { createScheduler, type Scheduler } from "../src/scheduler";
-import { buildApp, CONSOLE_URL, call, capturingLogger, outboxJobs, processorOn } from "./support";
+import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
+import { buildApp, call, capturingLogger, outboxJobs, processorOn, schedulerOn } from "./support";
 
 // Reminders and the escalation policy on Postgres, with a clock the test moves. Jobs are read
 // from the outbox (what the relay publishes; the Kafka leg is lifecycle.int.test.ts's).
@@ -18,17 +16,6 @@ const advance = (seconds: number) => {
 let app: ReturnType<typeof buildApp>;
 let channels: { mail: number; pager: number; escalation: number };
 const { logger, lines } = capturingLogger();
-
-function schedulerOn(client: PrismaClient): Scheduler {
-  return createScheduler({
-    prisma: client,
-    logger: testLogger(),
-    alertLog: createAlertLog(logger),
-    consoleUrl: CONSOLE_URL,
-    intervalMs: 60_000,
-    clock,
-  });
-}
 
 let jobsSince: () => Promise<NotificationJob[]>;
 /** Jobs queued since the last call, as [reason, alert id, channel id]. */
@@ -87,7 +74,7 @@ describe("reminders", () => {
     expect(res.status).toBe(200);
     const id = await fire("warning");
     expect(await newJobs()).toEqual([["firing", id, channels.mail]]);
-    const scheduler = schedulerOn(prisma);
+    const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(599);
     expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
@@ -121,7 +108,10 @@ describe("reminders", () => {
     advance(3600); // the default repeat interval
     const other = createPrismaClient({ connectionString: db.url });
     try {
-      const runs = await Promise.all([schedulerOn(prisma).runOnce(), schedulerOn(other).runOnce()]);
+      const runs = await Promise.all([
+        schedulerOn(prisma, clock, logger).runOnce(),
+        schedulerOn(other, clock, logger).runOnce(),
+      ]);
       expect(runs[0].reminders + runs[1].reminders).toBe(3);
     } finally {
       await other.$disconnect();
@@ -153,7 +143,7 @@ describe("the escalation policy", () => {
     const acknowledged = await fire("critical");
     await call(app, "POST", `/api/v1/alerts/${acknowledged}/acknowledge`);
     await newJobs();
-    const scheduler = schedulerOn(prisma);
+    const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(899);
     expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
@@ -199,7 +189,7 @@ describe("the escalation policy", () => {
       observedAt: now.toISOString(),
     });
     await newJobs();
-    const scheduler = schedulerOn(prisma);
+    const scheduler = schedulerOn(prisma, clock, logger);
     advance(599);
     expect((await scheduler.runOnce()).escalations).toBe(0);
     advance(1);
@@ -212,6 +202,6 @@ describe("the escalation policy", () => {
   it("does nothing while disabled (the default)", async () => {
     await fire("critical");
     advance(86_400 * 2);
-    expect((await schedulerOn(prisma).runOnce()).escalations).toBe(0);
+    expect((await schedulerOn(prisma, clock, logger).runOnce()).escalations).toBe(0);
   });
 });

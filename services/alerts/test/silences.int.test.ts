@@ -2,10 +2,8 @@ import type { PrismaClient } from "@apimon/db";
 import type { AlertSignal, NotificationJob } from "@apimon/events";
 import { createMetricsRegistry } from "@apimon/observability";
 import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
-import { createAlertLog } from "../src/alert-log";
-import { createScheduler, type Scheduler } from "../src/scheduler";
-import { createSignalProcessor } from "../src/signals";
-import { ADMIN_TOKEN, buildApp, CONSOLE_URL, call, ISO, outboxJobs, processorOn } from "./support";
+import type { Scheduler } from "../src/scheduler";
+import { ADMIN_TOKEN, buildApp, call, ISO, outboxJobs, processorOn, schedulerOn } from "./support";
 
 // Silences on Postgres, with a clock the test moves: the API, and what they hold back of the
 // signal processor's and the scheduler's notifications. Jobs are read from the outbox.
@@ -67,14 +65,7 @@ beforeAll(async () => {
   prisma = db.prisma;
   jobsSince = outboxJobs(prisma);
   app = buildApp(prisma, { clock });
-  scheduler = createScheduler({
-    prisma,
-    logger: testLogger(),
-    alertLog: createAlertLog(testLogger()),
-    consoleUrl: CONSOLE_URL,
-    intervalMs: 60_000,
-    clock,
-  });
+  scheduler = schedulerOn(prisma, clock);
   mail = (
     await prisma.notificationChannel.create({
       data: { name: "mail", type: "email", target: "ops@example.com" },
@@ -245,14 +236,7 @@ describe("a silenced alert", () => {
   it("is recorded and listed as silenced, with nothing sent of its opening, escalation or resolution", async () => {
     const id = await silence({ type: "error_rate", apiKeyId: 1, endsAt: inSeconds(3600) });
     const registry = createMetricsRegistry("alerts", { defaultMetrics: false });
-    const processor = createSignalProcessor({
-      prisma,
-      alertLog: createAlertLog(testLogger()),
-      logger: testLogger(),
-      consoleUrl: CONSOLE_URL,
-      clock,
-      registry,
-    });
+    const processor = processorOn(prisma, clock, testLogger(), registry);
     const alertId = (await processor.apply(signal(1, "warning"))).alert?.id;
     expect(await registry.getSingleMetricAsString("alerts_signals_silenced_total")).toContain(
       'alerts_signals_silenced_total{service="alerts"} 1',

@@ -4,10 +4,11 @@ import { Writable } from "node:stream";
 import type { PrismaClient } from "@apimon/db";
 import { type NotificationJob, type TopicSpec, topics } from "@apimon/events";
 import { type ConsumerRunner, createConsumerRunner, type KafkaClient, subscription } from "@apimon/kafka";
-import { createLogger, createMetricsRegistry, type Logger } from "@apimon/observability";
+import { createLogger, createMetricsRegistry, type Logger, type Registry } from "@apimon/observability";
 import { createTestTopics, type TestTopics, testLogger, uniqueName } from "@apimon/testkit";
 import { createAlertLog } from "../src/alert-log";
 import { type AppDeps, createApp } from "../src/app";
+import { createScheduler } from "../src/scheduler";
 import { createSignalProcessor } from "../src/signals";
 
 export const ADMIN_TOKEN = "alerts-test-admin-token-0123456789";
@@ -39,12 +40,30 @@ export function outboxJobs(prisma: PrismaClient): () => Promise<NotificationJob[
 }
 
 /** A signal processor on `prisma` (a second client makes a second "replica"). */
-export function processorOn(prisma: PrismaClient, clock: () => Date, logger: Logger = testLogger("alerts")) {
+export function processorOn(
+  prisma: PrismaClient,
+  clock: () => Date,
+  logger: Logger = testLogger("alerts"),
+  registry?: Registry,
+) {
   return createSignalProcessor({
     prisma,
     alertLog: createAlertLog(logger),
     logger,
     consoleUrl: CONSOLE_URL,
+    clock,
+    registry,
+  });
+}
+
+/** A scheduler on `prisma` whose passes the test runs (`runOnce`) with its own clock. */
+export function schedulerOn(prisma: PrismaClient, clock: () => Date, logger: Logger = testLogger("alerts")) {
+  return createScheduler({
+    prisma,
+    logger: testLogger(),
+    alertLog: createAlertLog(logger),
+    consoleUrl: CONSOLE_URL,
+    intervalMs: 60_000,
     clock,
   });
 }

@@ -2,6 +2,7 @@ import type { Alert, Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   conflict,
   describeListRoute,
   describeRoute,
@@ -196,7 +197,7 @@ export function createAlertRoutes({
           400: "Invalid path or body (`errors` lists the fields)",
           404: "Alert not found",
           409: "Alert is resolved and cannot be acknowledged",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },

@@ -4,6 +4,7 @@ import { attemptDeliveryId } from "@apimon/events";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   badRequest,
   deleteResponses,
   describeListRoute,
@@ -35,7 +36,6 @@ import { readSettings, writeSettings } from "../settings";
 import { channelSchema, channelView, deliveryView, testDeliverySchema } from "../views";
 
 const tags = ["Notification channels"];
-const BODY_TOO_LARGE = "Request body larger than 64 KiB";
 
 export interface ChannelRoutesDeps {
   prisma: PrismaClient;

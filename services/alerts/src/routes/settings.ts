@@ -2,6 +2,7 @@ import type { PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   badRequest,
   describeRoute,
   jsonBody,
@@ -61,7 +62,7 @@ export function createSettingsRoutes({
         200: jsonResponse(settingsSchema, "The saved settings"),
         ...adminErrorResponses({
           400: "Invalid body, or an escalation channel that does not exist (`errors` lists the fields)",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },

@@ -2,6 +2,7 @@ import type { Prisma, PrismaClient, Silence } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   badRequest,
   conflict,
   describeListRoute,
@@ -67,7 +68,7 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         201: jsonResponse(silenceSchema, "Created"),
         ...adminErrorResponses({
           400: "Invalid body, or an end not in the future, not after the start or too far off (`errors` lists the fields)",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },
@@ -162,7 +163,7 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
           400: "Invalid path or body, or an end not in the future, not after the start or too far off (`errors` lists the fields)",
           404: "Silence not found",
           409: "The silence is over",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },

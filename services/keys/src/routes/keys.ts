@@ -2,6 +2,7 @@ import type { Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   badRequest,
   conflict,
   deleteResponses,
@@ -44,7 +45,6 @@ export interface KeyRoutesDeps {
 }
 
 const tags = ["API keys"];
-const BODY_TOO_LARGE = "Request body larger than 64 KiB";
 /** The plaintext key is in the body: no cache may keep it. */
 const noStore = { "Cache-Control": z.literal("no-store") };
 

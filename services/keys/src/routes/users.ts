@@ -2,6 +2,7 @@ import type { Prisma, PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  BODY_TOO_LARGE,
   deleteResponses,
   describeListRoute,
   describeRoute,
@@ -47,7 +48,7 @@ export function createUserRoutes({
         ...adminErrorResponses({
           400: "Invalid body (`errors` lists the fields)",
           409: "A user with this email already exists",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },
@@ -127,7 +128,7 @@ export function createUserRoutes({
           400: "Invalid path or body (`errors` lists the fields)",
           404: "User not found",
           409: "Another user has this email",
-          413: "Request body larger than 64 KiB",
+          413: BODY_TOO_LARGE,
         }),
       },
     },
