@@ -76,13 +76,13 @@ export function createSignalProcessor({
     ["outcome"],
   );
 
-  /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
-  const silenced = counter(
+  const silencedSignals = counter(
     registry,
     "alerts_signals_silenced_total",
     "Alert signals applied whose notifications an active silence held back",
   );
 
+  /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
   async function insertIfAbsent(
     tx: Tx,
     signal: AlertSignal,
@@ -302,7 +302,7 @@ export function createSignalProcessor({
       );
       // Logged after the commit, so a line never announces a change that rolled back.
       const { decision, alert } = outcome;
-      if (outcome.silenceId !== undefined && decision.kind !== "ignore") silenced.inc();
+      if (outcome.silenceId !== undefined && decision.kind !== "ignore") silencedSignals.inc();
       switch (decision.kind) {
         case "open":
           signals.inc({ outcome: "opened" });
