@@ -1,4 +1,10 @@
-import { alertSettingsSchema, alertThresholdsSchema, DEFAULT_ALERT_SETTINGS } from "./alert-settings";
+import {
+  alertSettingsSchema,
+  alertThresholdsSchema,
+  DEFAULT_ALERT_SETTINGS,
+  endpointThresholdResolver,
+  MAX_THRESHOLD_OVERRIDES,
+} from "./alert-settings";
 
 describe("alert settings", () => {
   it("defaults to the spec's thresholds in the spec's shape", () => {
@@ -33,5 +39,125 @@ describe("alert settings", () => {
       false,
     );
     expect(alertSettingsSchema.safeParse({ repeatIntervalSeconds: 0 }).success).toBe(false);
+  });
+
+  it("has no threshold overrides by default", () => {
+    expect(DEFAULT_ALERT_SETTINGS.alertThresholds.overrides).toEqual([]);
+  });
+});
+
+describe("threshold overrides", () => {
+  const issues = (overrides: unknown) => {
+    const result = alertThresholdsSchema.safeParse({ overrides });
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  };
+
+  it("accepts an endpoint, a path for every method, a key, or a key's endpoint", () => {
+    const overrides = [
+      { endpoint: "GET /api/reports/:id/export", response_time: { warning: 5, critical: 10 } },
+      { endpoint: "/api/search", error_rate: { warning: 0.2, critical: 0.4 }, note: "  flaky index  " },
+      { apiKeyId: 7, response_time: { warning: 3, critical: 6 }, error_rate: { warning: 0.5, critical: 1 } },
+      { apiKeyId: 7, endpoint: "GET /api/reports/:id/export", response_time: { warning: 20, critical: 30 } },
+    ];
+    const parsed = alertThresholdsSchema.parse({ overrides });
+    expect(parsed.overrides).toHaveLength(4);
+    expect(parsed.overrides[1]?.note).toBe("flaky index");
+    // The global thresholds are untouched.
+    expect(parsed.response_time).toEqual({ warning: 1, critical: 2 });
+  });
+
+  it("refuses an override without a scope or a rule, a malformed endpoint, and bad pairs", () => {
+    expect(issues([{ response_time: { warning: 1, critical: 2 } }])).toEqual([
+      "overrides.0.endpoint: an override names an endpoint, an API key or both",
+    ]);
+    expect(issues([{ endpoint: "/a" }])).toEqual([
+      "overrides.0.response_time: an override sets response_time, error_rate or both",
+    ]);
+    for (const endpoint of ["api/users", "get /api", "GET  /api", "GET /a b", ""]) {
+      expect(issues([{ endpoint, response_time: { warning: 1, critical: 2 } }])).toEqual([
+        expect.stringMatching(/^overrides\.0\.endpoint: must be a path, or a method and a path/),
+      ]);
+    }
+    expect(issues([{ endpoint: "/a", response_time: { warning: 3, critical: 2 } }])).toEqual([
+      "overrides.0.response_time: critical must be at least warning",
+    ]);
+    expect(issues([{ endpoint: "/a", error_rate: { warning: 0.5, critical: 1.5 } }])).toHaveLength(1);
+    expect(issues([{ endpoint: "/a", response_time: { warning: 1 } }])).toHaveLength(1);
+    expect(
+      issues([{ endpoint: "/a", response_time: { warning: 1, critical: 2, windowSeconds: 60 } }]),
+    ).toHaveLength(1);
+    expect(issues([{ apiKeyId: 0, response_time: { warning: 1, critical: 2 } }])).toHaveLength(1);
+    expect(
+      issues([{ endpoint: "/a", response_time: { warning: 1, critical: 2 }, note: "x".repeat(201) }]),
+    ).toHaveLength(1);
+  });
+
+  it("refuses two overrides of the same endpoint and key, and more than the maximum", () => {
+    const rt = { warning: 3, critical: 6 };
+    expect(
+      issues([
+        { endpoint: "GET /a", response_time: rt },
+        { endpoint: "GET /a", apiKeyId: 3, response_time: rt },
+        { endpoint: "/a", response_time: rt },
+        { apiKeyId: 3, endpoint: "GET /a", error_rate: { warning: 0.1, critical: 0.2 } },
+      ]),
+    ).toEqual(["overrides.3.endpoint: override 2 has the same endpoint and key: change that one instead"]);
+    const many = Array.from({ length: MAX_THRESHOLD_OVERRIDES + 1 }, (_, i) => ({
+      endpoint: `/p${i}`,
+      response_time: rt,
+    }));
+    expect(issues(many)).toHaveLength(1);
+    expect(issues(many.slice(1))).toEqual([]);
+  });
+
+  describe("resolution", () => {
+    const resolve = (overrides: unknown[]) =>
+      endpointThresholdResolver(
+        alertThresholdsSchema.parse({
+          error_rate: { warning: 0.05, critical: 0.1, windowSeconds: 60 },
+          overrides,
+        }),
+      );
+    const rt = (warning: number) => ({ warning, critical: warning * 2 });
+
+    it("gives the global thresholds, the same object, where no override applies", () => {
+      const none = resolve([]);
+      expect(none(1, "GET", "/a")).toBe(none(2, "POST", "/b"));
+      const some = resolve([{ endpoint: "/x", response_time: rt(5) }]);
+      expect(some(1, "GET", "/a")).toEqual({
+        response_time: { warning: 1, critical: 2 },
+        error_rate: { warning: 0.05, critical: 0.1, windowSeconds: 60, minRequests: 20 },
+      });
+    });
+
+    it("takes, per rule, the most specific override that sets it", () => {
+      const at = resolve([
+        { apiKeyId: 7, response_time: rt(10), error_rate: { warning: 0.5, critical: 0.9 } },
+        { endpoint: "/export", response_time: rt(4) },
+        { endpoint: "GET /export", response_time: rt(5) },
+        { apiKeyId: 7, endpoint: "/export", error_rate: { warning: 0.3, critical: 0.6 } },
+        { apiKeyId: 7, endpoint: "GET /export", response_time: rt(8) },
+      ]);
+      expect(at(7, "GET", "/export")).toEqual({
+        response_time: rt(8),
+        responseTimeSetFor: "key 7, GET /export",
+        error_rate: { warning: 0.3, critical: 0.6, windowSeconds: 60, minRequests: 20 },
+        errorRateSetFor: "key 7, /export",
+      });
+      expect(at(7, "POST", "/export")).toMatchObject({ response_time: rt(4), responseTimeSetFor: "/export" });
+      expect(at(8, "GET", "/export")).toEqual({
+        response_time: rt(5),
+        responseTimeSetFor: "GET /export",
+        error_rate: { warning: 0.05, critical: 0.1, windowSeconds: 60, minRequests: 20 },
+      });
+      expect(at(7, "GET", "/other")).toMatchObject({
+        response_time: rt(10),
+        responseTimeSetFor: "key 7",
+        error_rate: { warning: 0.5, critical: 0.9 },
+        errorRateSetFor: "key 7",
+      });
+      // Paths are matched whole: a prefix is another endpoint.
+      expect(at(8, "GET", "/export/2").responseTimeSetFor).toBeUndefined();
+    });
   });
 });

@@ -28,6 +28,84 @@ const seconds = (fallback: number) =>
     .max(7 * 86_400)
     .default(fallback);
 
+/** A warning and a critical threshold, critical at least warning; `max` bounds a share. */
+const thresholdPair = (max?: number) => {
+  const value = max === undefined ? z.number().positive() : z.number().positive().max(max);
+  return z
+    .object({ warning: value, critical: value })
+    .strict()
+    .refine((t) => t.critical >= t.warning, { message: "critical must be at least warning" });
+};
+
+/**
+ * An endpoint as alerts name it, `GET /api/users/:id`, or a path alone, `/api/users/:id`, for
+ * every method. Paths are the edge's normalised ones (ids replaced by `:id`).
+ */
+export const ENDPOINT_PATTERN = /^(?:[A-Z]{1,16} )?\/[^\s]*$/;
+
+/**
+ * Thresholds of the per-endpoint rules for one endpoint, one API key or one key's endpoint, in
+ * place of the global ones: an export that takes 5 s by design, a staging key whose errors matter
+ * less. Each rule takes the most specific override that sets it (see `overrideScopes`).
+ */
+export const thresholdOverrideSchema = z
+  .object({
+    endpoint: z
+      .string()
+      .max(512)
+      .regex(
+        ENDPOINT_PATTERN,
+        "must be a path, or a method and a path, as alerts give it: GET /api/users/:id",
+      )
+      .optional(),
+    apiKeyId: z.number().int().positive().optional(),
+    /** Seconds per request. */
+    response_time: thresholdPair().optional(),
+    /** Share of 5xx responses (0..1); the window and minimum requests stay the global ones. */
+    error_rate: thresholdPair(1).optional(),
+    /** Why this endpoint or key is different, for whoever reads the settings next. */
+    note: z.string().trim().max(200).optional(),
+  })
+  .strict()
+  .refine((o) => o.endpoint !== undefined || o.apiKeyId !== undefined, {
+    message: "an override names an endpoint, an API key or both",
+    path: ["endpoint"],
+  })
+  .refine((o) => o.response_time !== undefined || o.error_rate !== undefined, {
+    message: "an override sets response_time, error_rate or both",
+    path: ["response_time"],
+  });
+
+export type ThresholdOverride = z.output<typeof thresholdOverrideSchema>;
+
+/** At most this many overrides: they are for exceptions, not for every endpoint. */
+export const MAX_THRESHOLD_OVERRIDES = 200;
+
+const overridesSchema = z
+  .array(thresholdOverrideSchema)
+  .max(MAX_THRESHOLD_OVERRIDES)
+  .superRefine((overrides, ctx) => {
+    const seen = new Map<string, number>();
+    overrides.forEach((o, i) => {
+      const scope = `${o.apiKeyId ?? ""} ${o.endpoint ?? ""}`;
+      const first = seen.get(scope);
+      if (first === undefined) seen.set(scope, i);
+      else
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "endpoint"],
+          message: `override ${first + 1} has the same endpoint and key: change that one instead`,
+        });
+    });
+  })
+  .default([])
+  .describe(
+    "response_time and error_rate thresholds of particular endpoints (`GET /api/export`, or `/api/export` " +
+      "for every method), API keys, or a key's endpoint, in place of the global ones. For each rule the most " +
+      "specific override that sets it applies: the key's method and path, the key's path, the method and path, " +
+      "the path, the key.",
+  );
+
 export const alertThresholdsSchema = z
   .object({
     /** Seconds per request. */
@@ -82,6 +160,8 @@ export const alertThresholdsSchema = z
     consecutiveEvaluations: z.number().int().min(1).max(100).default(1),
     /** A firing condition that stopped matching resolves after this quiet period. */
     quietPeriodSeconds: seconds(300),
+    /** response_time and error_rate thresholds of particular endpoints and keys. */
+    overrides: overridesSchema,
   })
   .strict();
 
@@ -109,3 +189,53 @@ export type AlertSettings = z.output<typeof alertSettingsSchema>;
 
 /** The settings with every default: what applies while the `alert_settings` row is absent. */
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = alertSettingsSchema.parse({});
+
+/** The thresholds the per-endpoint rules apply to one key's endpoint. */
+export interface EndpointThresholds {
+  response_time: AlertThresholdSettings["response_time"];
+  error_rate: AlertThresholdSettings["error_rate"];
+  /** The scope of the override each came from (`GET /api/export`, `key 3`); absent: the global ones. */
+  responseTimeSetFor?: string;
+  errorRateSetFor?: string;
+}
+
+const scopeKey = (apiKeyId: number | undefined, endpoint: string | undefined) =>
+  `${apiKeyId ?? ""} ${endpoint ?? ""}`;
+
+function describeScope(o: ThresholdOverride): string {
+  if (o.apiKeyId === undefined) return o.endpoint as string;
+  return o.endpoint === undefined ? `key ${o.apiKeyId}` : `key ${o.apiKeyId}, ${o.endpoint}`;
+}
+
+/**
+ * Resolves the thresholds of one key's endpoint. For each rule the most specific override that
+ * sets it wins: the key's method and path, the key's path (any method), the method and path,
+ * the path, the key; else the global thresholds. An endpoint's own nature (an export is slow for
+ * everyone) is more specific than a key's, so it comes before the key alone.
+ */
+export function endpointThresholdResolver(
+  t: AlertThresholdSettings,
+): (apiKeyId: number, method: string, path: string) => EndpointThresholds {
+  const byScope = new Map(t.overrides.map((o) => [scopeKey(o.apiKeyId, o.endpoint), o]));
+  const global: EndpointThresholds = { response_time: t.response_time, error_rate: t.error_rate };
+  if (byScope.size === 0) return () => global;
+  return (apiKeyId, method, path) => {
+    const label = `${method} ${path}`;
+    const candidates = [
+      byScope.get(scopeKey(apiKeyId, label)),
+      byScope.get(scopeKey(apiKeyId, path)),
+      byScope.get(scopeKey(undefined, label)),
+      byScope.get(scopeKey(undefined, path)),
+      byScope.get(scopeKey(apiKeyId, undefined)),
+    ];
+    const rt = candidates.find((o) => o?.response_time !== undefined);
+    const er = candidates.find((o) => o?.error_rate !== undefined);
+    if (rt === undefined && er === undefined) return global;
+    return {
+      response_time: rt?.response_time ?? t.response_time,
+      error_rate: er?.error_rate ? { ...t.error_rate, ...er.error_rate } : t.error_rate,
+      ...(rt ? { responseTimeSetFor: describeScope(rt) } : {}),
+      ...(er ? { errorRateSetFor: describeScope(er) } : {}),
+    };
+  };
+}

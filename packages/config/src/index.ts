@@ -4,7 +4,13 @@ export {
   alertSettingsSchema,
   alertThresholdsSchema,
   DEFAULT_ALERT_SETTINGS,
+  ENDPOINT_PATTERN,
+  type EndpointThresholds,
+  endpointThresholdResolver,
   escalationSchema,
+  MAX_THRESHOLD_OVERRIDES,
+  type ThresholdOverride,
+  thresholdOverrideSchema,
 } from "./alert-settings";
 export {
   adminEnv,

@@ -209,6 +209,36 @@ describe("anomaly detector rules through the broker", () => {
     });
   });
 
+  it("judges an endpoint with a threshold override by its own thresholds, applied live", async () => {
+    const key = 110;
+    await h.saveThresholds({
+      ...THRESHOLDS,
+      overrides: [
+        { endpoint: "GET /export", response_time: { warning: 5, critical: 10 }, note: "slow by design" },
+      ],
+    });
+    await waitFor(() => detector.settings.current().overrides.length === 1, { what: "the override" });
+    await h.sendUsage([
+      usage(key, { endpoint: "/export", responseTimeMs: 3000 }),
+      usage(key, { endpoint: "/export", method: "POST", responseTimeMs: 3000 }),
+      usage(key, { endpoint: "/export", responseTimeMs: 6000 }),
+    ]);
+    const signals = await h.waitForSignals((s) => summary(s, ofKey(key)).length >= 2, "two warnings");
+    expect(summary(signals, ofKey(key))).toEqual([
+      // The override names GET: a 3 s POST is slow by the global thresholds.
+      "firing critical response_time:key=110:endpoint=POST /export",
+      "firing warning response_time:key=110:endpoint=GET /export",
+    ]);
+    expect(signals.filter(ofKey(key))[1]).toMatchObject({
+      observedValue: 6,
+      threshold: 5,
+      message:
+        "key 110, GET /export: a request took 6 s, slower than the warning threshold of 5 s set for GET /export",
+    });
+    await h.saveThresholds(THRESHOLDS);
+    await waitFor(() => detector.settings.current().overrides.length === 0, { what: "no override again" });
+  });
+
   it("resolves a condition once the quiet period passed without a match", async () => {
     const key = 109;
     await h.saveThresholds({ ...THRESHOLDS, quietPeriodSeconds: 30 });

@@ -239,6 +239,44 @@ describe("anomaly detector rules over event streams", () => {
     expect(signal).toMatchObject({ severity: "warning", threshold: 2.5, observedValue: 3 });
   });
 
+  it("judges an endpoint or a key with an override by the override's thresholds, and says so", () => {
+    const d = setup({
+      overrides: [
+        { endpoint: "GET /export", response_time: { warning: 5, critical: 10 } },
+        { apiKeyId: 2, error_rate: { warning: 0.5, critical: 0.8 } },
+      ],
+    });
+    const slow = (at: number, endpoint: string, apiKeyId = 1) =>
+      usage(at, { responseTimeMs: 6000, endpoint, apiKeyId });
+    // 6 s is critical on an ordinary endpoint, a warning on the export, for any key.
+    expect(d.usage([slow(T0, "/a"), slow(T0 + 1, "/export"), slow(T0 + 2, "/export", 3)])).toEqual([
+      "firing critical response_time:key=1:endpoint=GET /a",
+      "firing warning response_time:key=1:endpoint=GET /export",
+      "firing warning response_time:key=3:endpoint=GET /export",
+    ]);
+    const [signal] = d.detector.applyUsage(
+      0,
+      offered([usage(T0 + 3, { responseTimeMs: 11_000, endpoint: "/export" })]),
+    );
+    expect(signal).toMatchObject({
+      severity: "critical",
+      threshold: 10,
+      message:
+        "key 1, GET /export: a request took 11 s, slower than the critical threshold of 10 s set for GET /export",
+    });
+    // Key 2's errors matter less: 30 % of its requests failing is no alert, but is for key 1.
+    const batch = (apiKeyId: number) =>
+      Array.from({ length: 20 }, (_, i) =>
+        usage(T0 + 10 + i, { apiKeyId, endpoint: "/b", statusCode: i < 6 ? 503 : 200 }),
+      );
+    expect(d.usage(batch(2))).toEqual([]);
+    expect(d.usage(batch(1))).toEqual(["firing critical error_rate:key=1:endpoint=GET /b"]);
+    // Removing the override applies from the next event on.
+    d.set({});
+    expect(d.usage([usage(T0 + 40, { apiKeyId: 2, endpoint: "/b", statusCode: 503 })])).toEqual([
+      "firing critical error_rate:key=2:endpoint=GET /b",
+    ]);
+  });
   it("skips offsets it already applied, so a redelivered batch counts once", () => {
     const d = setup();
     const batch = offered(Array.from({ length: 10 }, (_, i) => usage(T0 + i, { statusCode: 500 })));

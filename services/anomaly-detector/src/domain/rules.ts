@@ -9,11 +9,18 @@ import type { Verdict } from "./condition";
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
 const secs = (s: number) => `${s.toFixed(3).replace(/\.?0+$/, "")} s`;
 
-/** response_time: a request slower than the warning (1.0 s) or critical (2.0 s) threshold. */
+/** " set for GET /api/export" when an override's threshold applies; nothing for the global ones. */
+const setForText = (setFor: string | undefined) => (setFor === undefined ? "" : ` set for ${setFor}`);
+
+/**
+ * response_time: a request slower than the warning (1.0 s) or critical (2.0 s) threshold.
+ * `setFor` names the override the thresholds come from, if any.
+ */
 export function judgeResponseTime(
   responseTimeMs: number,
   t: AlertThresholdSettings["response_time"],
   subject: string,
+  setFor?: string,
 ): Verdict | null {
   // Seconds to the microsecond: the edge's timing carries float noise (2521.932 ms / 1000 is
   // 2.5219319999999996), which would otherwise reach the alert's observedValue.
@@ -25,7 +32,7 @@ export function judgeResponseTime(
     severity,
     observedValue: observed,
     threshold,
-    message: `${subject}: a request took ${secs(observed)}, slower than the ${severity} threshold of ${secs(threshold)}`,
+    message: `${subject}: a request took ${secs(observed)}, slower than the ${severity} threshold of ${secs(threshold)}${setForText(setFor)}`,
   };
 }
 
@@ -38,6 +45,7 @@ export function judgeErrorRate(
   errors: number,
   t: AlertThresholdSettings["error_rate"],
   subject: string,
+  setFor?: string,
 ): Verdict | null {
   if (requests < t.minRequests) return null;
   const rate = errors / requests;
@@ -48,7 +56,7 @@ export function judgeErrorRate(
     severity,
     observedValue: rate,
     threshold,
-    message: `${subject}: ${errors} of ${requests} requests in the last ${t.windowSeconds} s failed with 5xx (${pct(rate)}), above the ${severity} threshold of ${pct(threshold)}`,
+    message: `${subject}: ${errors} of ${requests} requests in the last ${t.windowSeconds} s failed with 5xx (${pct(rate)}), above the ${severity} threshold of ${pct(threshold)}${setForText(setFor)}`,
   };
 }
 

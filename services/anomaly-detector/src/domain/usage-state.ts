@@ -1,5 +1,7 @@
 import {
   type AlertThresholdSettings,
+  type EndpointThresholds,
+  endpointThresholdResolver,
   RATE_LIMIT_WINDOWS,
   type RateLimitWindow,
   WINDOW_SECONDS,
@@ -14,7 +16,11 @@ import { SpikeBaseline } from "./spike-baseline";
 interface EndpointState {
   /** `GET /users/:id` */
   label: string;
+  method: string;
+  path: string;
   subject: string;
+  /** This endpoint's thresholds, resolved once per settings in force. */
+  thresholds?: { of: RuleSettings; value: EndpointThresholds };
   requests: SlidingCounter;
   responseTime?: Condition;
   errorRate?: Condition;
@@ -33,11 +39,14 @@ interface KeyState {
 export interface RuleSettings {
   thresholds: AlertThresholdSettings;
   condition: ConditionSettings;
+  /** The response_time and error_rate thresholds of one key's endpoint, overrides applied. */
+  endpointThresholds: (apiKeyId: number, method: string, path: string) => EndpointThresholds;
 }
 
 export function ruleSettings(thresholds: AlertThresholdSettings): RuleSettings {
   return {
     thresholds,
+    endpointThresholds: endpointThresholdResolver(thresholds),
     condition: {
       consecutiveEvaluations: thresholds.consecutiveEvaluations,
       quietPeriodMs: thresholds.quietPeriodSeconds * 1000,
@@ -70,14 +79,26 @@ export class UsagePartitionState {
     if (endpoint === undefined) {
       endpoint = {
         label,
+        method: event.method,
+        path: event.endpoint,
         subject: `key ${key.id}, ${label}`,
         requests: new SlidingCounter(t.error_rate.windowSeconds * 1000, bucketMs(t.error_rate.windowSeconds)),
       };
       key.endpoints.set(label, endpoint);
     }
 
+    if (endpoint.thresholds?.of !== s) {
+      endpoint.thresholds = { of: s, value: s.endpointThresholds(key.id, endpoint.method, endpoint.path) };
+    }
+    const own = endpoint.thresholds.value;
+
     // response_time: every request is an evaluation.
-    const slow = judgeResponseTime(event.responseTimeMs, t.response_time, endpoint.subject);
+    const slow = judgeResponseTime(
+      event.responseTimeMs,
+      own.response_time,
+      endpoint.subject,
+      own.responseTimeSetFor,
+    );
     if (slow !== null || endpoint.responseTime !== undefined) {
       endpoint.responseTime ??= this.condition("response_time", key.id, endpoint);
       this.run(endpoint.responseTime, slow, at, s, out);
@@ -89,8 +110,9 @@ export class UsagePartitionState {
     const failing = judgeErrorRate(
       endpoint.requests.total,
       endpoint.requests.hits,
-      t.error_rate,
+      own.error_rate,
       endpoint.subject,
+      own.errorRateSetFor,
     );
     if (failing !== null || endpoint.errorRate !== undefined) {
       endpoint.errorRate ??= this.condition("error_rate", key.id, endpoint);
