@@ -346,4 +346,52 @@ describe("alerts end to end", () => {
       ["released", null],
     ]);
   });
+
+  it("judges a key with a threshold override by its own thresholds, and another key by the global ones", async () => {
+    const lenient = await stack.newKey();
+    const strict = await stack.newKey();
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", {
+      alertThresholds: {
+        response_time: { warning: 1, critical: 3 },
+        overrides: [
+          { apiKeyId: lenient.id, response_time: { warning: 2, critical: 10 }, note: "batch client" },
+        ],
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // the detector polls the settings
+    const call = async (key: string, ms: number) => {
+      const res = await fetch(`${stack.url("edge")}/api/slow?ms=${ms}`, { headers: { "x-api-key": key } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    await Promise.all([call(lenient.key, 1200), call(strict.key, 1200)]);
+    await waitFor(async () => (await alertsFor(strict.id)).length === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the alert of the key without an override",
+    });
+    // The lenient key's events are judged in order: once its 2.2 s call has alerted, its 1.2 s
+    // call before it was judged too, and did not open the alert.
+    await call(lenient.key, 2200);
+    await waitFor(async () => (await alertsFor(lenient.id)).length === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the lenient key's alert",
+    });
+    const [alert] = await alertsFor(lenient.id);
+    if (!alert) throw new Error("no alert");
+    const detail = await stack.admin<{
+      occurrences: number;
+      threshold: number;
+      message: string;
+      severity: string;
+    }>("alerts", "GET", `/api/v1/alerts/${alert.id}`);
+    expect(detail).toMatchObject({ occurrences: 1, threshold: 2, severity: "warning" });
+    // The alerts service names the key in the message: `set for key "name" (ak_…, #id)`.
+    expect(detail.message).toMatch(
+      new RegExp(
+        `slower than the warning threshold of 2 s set for key "[^"]+" \\(ak_[^,]+, #${lenient.id}\\)$`,
+      ),
+    );
+  });
 });

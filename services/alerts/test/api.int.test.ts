@@ -568,6 +568,47 @@ describe("settings", () => {
     );
     expect((await api("GET", "/settings")).body).toEqual(before);
   });
+
+  it("keeps threshold overrides per endpoint and key, and refuses bad ones naming the override's field", async () => {
+    const overrides = [
+      {
+        endpoint: "GET /api/reports/:id/export",
+        response_time: { warning: 5, critical: 10 },
+        note: "slow by design",
+      },
+      { apiKeyId: 12, error_rate: { warning: 0.3, critical: 0.6 } },
+    ];
+    const res = await api("PUT", "/settings", { alertThresholds: { overrides } });
+    expect(res.status).toBe(200);
+    expect(res.body.alertThresholds.overrides).toEqual(overrides);
+    expect(res.body.alertThresholds.response_time).toEqual({ warning: 1, critical: 2 });
+    const row = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
+    expect((row.alertThresholds as { overrides: unknown }).overrides).toEqual(overrides);
+
+    const refused = await api("PUT", "/settings", {
+      alertThresholds: {
+        overrides: [
+          ...overrides,
+          { endpoint: "reports", response_time: { warning: 1, critical: 2 } },
+          { apiKeyId: 12, error_rate: { warning: 0.1, critical: 0.2 } },
+          { endpoint: "/a", response_time: { warning: 4, critical: 2 } },
+        ],
+      },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      {
+        field: "alertThresholds.overrides.2.endpoint",
+        message: "must be a path, or a method and a path, as alerts give it: GET /api/users/:id",
+      },
+      { field: "alertThresholds.overrides.4.response_time", message: "critical must be at least warning" },
+      {
+        field: "alertThresholds.overrides.3.endpoint",
+        message: "override 2 has the same endpoint and key: change that one instead",
+      },
+    ]);
+    expect((await api("GET", "/settings")).body.alertThresholds.overrides).toEqual(overrides);
+  });
 });
 
 describe("channels", () => {

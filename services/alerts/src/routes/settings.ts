@@ -55,7 +55,8 @@ export function createSettingsRoutes({
       summary: "Replace the alert settings",
       description:
         "Thresholds keep the spec's `alert_thresholds` shape; every omitted field takes its default. " +
-        "The anomaly detector applies new thresholds without a restart. Escalation channels must exist.",
+        "`alertThresholds.overrides` sets response_time and error_rate thresholds for particular endpoints " +
+        "and keys. The anomaly detector applies new thresholds without a restart. Escalation channels must exist.",
       tags,
       request: { body: jsonBody(putSettingsSchema) },
       responses: {
