@@ -151,6 +151,19 @@ export const reportSchema = z
     byApiKey: z
       .array(z.object({ apiKeyId: int.nullable(), count: int }))
       .describe("The keys with most alerts, the busiest first (null: alerts about no key)"),
+    byEndpoint: z
+      .array(
+        z.object({
+          endpoint: z.string(),
+          count: int,
+          responseTime: int,
+          errorRate: int,
+          resolvedUnacknowledged: int.describe(
+            "Of them, resolved before anyone acknowledged them: often a threshold that is too strict for this endpoint",
+          ),
+        }),
+      )
+      .describe("The endpoints with most alerts (of any key), the noisiest first"),
     byDay: z
       .array(
         z.object({

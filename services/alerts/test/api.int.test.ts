@@ -430,6 +430,9 @@ describe("alerts", () => {
         { apiKeyId: 8, count: 1 },
         { apiKeyId: null, count: 1 },
       ],
+      byEndpoint: [
+        { endpoint: "/users/:id", count: 1, responseTime: 1, errorRate: 0, resolvedUnacknowledged: 0 },
+      ],
       byDay: [
         {
           day: "2026-11-26",
@@ -461,6 +464,45 @@ describe("alerts", () => {
     expect(await api("GET", "/report?from=2026-12-01T00:00:00Z")).toMatchObject(
       invalidRequest("query", [{ field: "from", message: "must be before to" }]),
     );
+  });
+
+  it("reports the endpoints with most alerts, and how many resolved before anyone acknowledged them", async () => {
+    // Resolved alerts of a September day, apart from the other tests' active ones and ranges.
+    const processor = processorOn(prisma, clock);
+    const signal = (fingerprint: string, type: string, endpoint: string, state: "firing" | "resolved") => ({
+      fingerprint,
+      type,
+      severity: "warning",
+      state,
+      scope: { apiKeyId: 7, endpoint },
+      observedValue: 1.5,
+      threshold: 1,
+      message: "m",
+      observedAt: now.toISOString(),
+    });
+    const episode = async (at: string, type: string, endpoint: string, acknowledge: boolean) => {
+      const fingerprint = `${type}:key=7:endpoint=${endpoint}`;
+      setNow(at);
+      await processor.apply(signal(fingerprint, type, endpoint, "firing"));
+      const alert = await prisma.alert.findFirstOrThrow({ where: { fingerprint, status: "firing" } });
+      if (acknowledge) await api("POST", `/${alert.id}/acknowledge`);
+      setNow(at.replace("T10", "T11"));
+      await processor.apply(signal(fingerprint, type, endpoint, "resolved"));
+    };
+    await episode("2026-09-02T10:00:00.000Z", "response_time", "GET /export", false);
+    await episode("2026-09-02T10:10:00.000Z", "response_time", "GET /export", false);
+    await episode("2026-09-02T10:20:00.000Z", "error_rate", "GET /export", true);
+    await episode("2026-09-02T10:30:00.000Z", "error_rate", "POST /orders", true);
+    setNow("2026-11-27T12:00:00.000Z");
+
+    // Alerts about no endpoint (a key's spike, a client's failed logins) are not listed: see the
+    // November report above, which has four alerts and one endpoint.
+    const res = await api("GET", "/report?from=2026-09-02T00:00:00Z&to=2026-09-03T00:00:00Z");
+    expect(res.body).toMatchObject({ total: 4, byApiKey: [{ apiKeyId: 7, count: 4 }] });
+    expect(res.body.byEndpoint).toEqual([
+      { endpoint: "GET /export", count: 3, responseTime: 2, errorRate: 1, resolvedUnacknowledged: 2 },
+      { endpoint: "POST /orders", count: 1, responseTime: 0, errorRate: 1, resolvedUnacknowledged: 0 },
+    ]);
   });
 });
 

@@ -15,6 +15,8 @@ import { reportSchema } from "../views";
 
 /** Keys listed in `byApiKey`, the busiest first. */
 export const REPORT_TOP_KEYS = 50;
+/** Endpoints listed in `byEndpoint`, the noisiest first. */
+export const REPORT_TOP_ENDPOINTS = 20;
 
 const STATUSES = ["firing", "acknowledged", "resolved"] as const;
 
@@ -26,7 +28,7 @@ interface Durations {
 
 /**
  * `/alerts/report`: the alerts opened in [from, to) (default: the last 30 days), counted by
- * type, severity, status, API key and UTC day, with the mean and median time to acknowledge
+ * type, severity, status, API key, endpoint and UTC day, with the mean and median time to acknowledge
  * (acknowledgement − opening, by the service's clock) and to resolve (resolution − first
  * signal, by the detector's clock), in seconds.
  */
@@ -65,7 +67,7 @@ export function createReportRoutes({
         // Only one end given, on the wrong side of the other's default.
         throw badRequest("Invalid query", [{ field: "from", message: "must be before to" }]);
       }
-      const [byType, bySeverity, byStatus, byKey, byDay, durations] = await Promise.all([
+      const [byType, bySeverity, byStatus, byKey, byEndpoint, byDay, durations] = await Promise.all([
         prisma.$queryRaw<{ key: string; count: number }[]>`
         SELECT type::text AS key, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to} GROUP BY type`,
@@ -79,6 +81,23 @@ export function createReportRoutes({
         SELECT api_key_id, count(*)::int AS count FROM alerts
         WHERE created_at >= ${from} AND created_at < ${to}
         GROUP BY api_key_id ORDER BY count(*) DESC, api_key_id NULLS LAST LIMIT ${REPORT_TOP_KEYS}`,
+        prisma.$queryRaw<
+          {
+            endpoint: string;
+            count: number;
+            response_time: number;
+            error_rate: number;
+            resolved_unacknowledged: number;
+          }[]
+        >`
+        SELECT endpoint, count(*)::int AS count,
+               count(*) FILTER (WHERE type = 'response_time')::int AS response_time,
+               count(*) FILTER (WHERE type = 'error_rate')::int AS error_rate,
+               count(*) FILTER (WHERE status = 'resolved' AND acknowledged_at IS NULL)::int
+                 AS resolved_unacknowledged
+        FROM alerts
+        WHERE created_at >= ${from} AND created_at < ${to} AND endpoint IS NOT NULL
+        GROUP BY endpoint ORDER BY count(*) DESC, endpoint LIMIT ${REPORT_TOP_ENDPOINTS}`,
         prisma.$queryRaw<{ day: string; type: string; severity: string; count: number }[]>`
         SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, type::text AS type,
                severity::text AS severity, count(*)::int AS count FROM alerts
@@ -109,6 +128,13 @@ export function createReportRoutes({
         bySeverity: countsByKey(alertSeverities, bySeverity),
         byStatus: countsByKey(STATUSES, byStatus),
         byApiKey: byKey.map((k) => ({ apiKeyId: k.api_key_id, count: k.count })),
+        byEndpoint: byEndpoint.map((e) => ({
+          endpoint: e.endpoint,
+          count: e.count,
+          responseTime: e.response_time,
+          errorRate: e.error_rate,
+          resolvedUnacknowledged: e.resolved_unacknowledged,
+        })),
         byDay: fillDays(from, to, byDay, alertTypes, alertSeverities),
         timeToAcknowledge: duration("ack"),
         timeToResolve: duration("res"),
