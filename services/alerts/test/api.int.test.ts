@@ -469,7 +469,12 @@ describe("alerts", () => {
   it("reports the endpoints with most alerts, and how many resolved before anyone acknowledged them", async () => {
     // Resolved alerts of a September day, apart from the other tests' active ones and ranges.
     const processor = processorOn(prisma, clock);
-    const signal = (fingerprint: string, type: string, endpoint: string, state: "firing" | "resolved") => ({
+    const signal = (
+      fingerprint: string,
+      type: AlertSignal["type"],
+      endpoint: string,
+      state: AlertSignal["state"],
+    ): AlertSignal => ({
       fingerprint,
       type,
       severity: "warning",
@@ -480,7 +485,7 @@ describe("alerts", () => {
       message: "m",
       observedAt: now.toISOString(),
     });
-    const episode = async (at: string, type: string, endpoint: string, acknowledge: boolean) => {
+    const episode = async (at: string, type: AlertSignal["type"], endpoint: string, acknowledge: boolean) => {
       const fingerprint = `${type}:key=7:endpoint=${endpoint}`;
       setNow(at);
       await processor.apply(signal(fingerprint, type, endpoint, "firing"));

@@ -78,6 +78,9 @@ describe("alerts CLI report", () => {
         { apiKeyId: null, count: 3 },
         { apiKeyId: 7, count: 1 },
       ],
+      byEndpoint: [
+        { endpoint: "GET /api/export", count: 1, responseTime: 1, errorRate: 0, resolvedUnacknowledged: 1 },
+      ],
       byDay: [
         { day: "2026-12-05", count: 0, byType: NO_TYPES, bySeverity: { warning: 0, critical: 0 } },
         {
@@ -99,12 +102,17 @@ describe("alerts CLI report", () => {
     expect(text).toContain("timeToAcknowledge.medianSeconds  90\n");
     expect(text).not.toContain("byDay");
     expect(text).not.toContain("byApiKey");
+    expect(text).not.toContain("byEndpoint");
     expect(text.slice(text.indexOf("by key"))).toBe(
       [
         "by key",
         "KEY         ALERTS",
         "-           3",
         "billing #7  1",
+        "",
+        "by endpoint",
+        "ENDPOINT         ALERTS  RESPONSE TIME  ERROR RATE  RESOLVED UNACKNOWLEDGED",
+        "GET /api/export  1       1              0           1",
         "",
         "by day",
         "DAY         ALERTS  WARNING  CRITICAL  TYPES",

@@ -58,6 +58,14 @@ const reportKeyColumns = (
   { header: "ALERTS", value: (k) => k.count },
 ];
 
+const REPORT_ENDPOINT_COLUMNS: Column<AlertReportView["byEndpoint"][number]>[] = [
+  { header: "ENDPOINT", value: (e) => e.endpoint },
+  { header: "ALERTS", value: (e) => e.count },
+  { header: "RESPONSE TIME", value: (e) => e.responseTime },
+  { header: "ERROR RATE", value: (e) => e.errorRate },
+  { header: "RESOLVED UNACKNOWLEDGED", value: (e) => e.resolvedUnacknowledged },
+];
+
 /** The types of a day's alerts that happened, busiest first: "response_time 2, error_rate 1". */
 function dayTypes(byType: Record<string, number | undefined>): string {
   return Object.entries(byType)
@@ -98,14 +106,18 @@ function detailResult(alert: AlertDetail): Result {
   };
 }
 
-/** The totals as fields, then the keys and the days as tables (a key of "-": alerts about no key). */
+/**
+ * The totals as fields, then the keys, the endpoints and the days as tables (a key of "-": alerts
+ * about no key).
+ */
 function reportResult(report: AlertReportView, names: ReadonlyMap<number, string>): Result {
-  const { byApiKey, byDay, ...totals } = report;
+  const { byApiKey, byEndpoint, byDay, ...totals } = report;
   return {
     data: report,
     text: () =>
       sections(record(totals), [
         ["by key", table(byApiKey, reportKeyColumns(names))],
+        ["by endpoint", table(byEndpoint, REPORT_ENDPOINT_COLUMNS)],
         ["by day", table(byDay, REPORT_DAY_COLUMNS)],
       ]),
   };
