@@ -9,6 +9,7 @@ import { ADMIN_TOKEN, ALL_SERVICES, type FullStack, startFullStack } from "./lib
 interface AlertView {
   id: number;
   type: string;
+  endpoint: string | null;
   severity: "warning" | "critical";
   apiKeyId: number | null;
   message: string;
@@ -230,6 +231,96 @@ describe("the operator console in a browser", () => {
     );
     await page.goto(`${consoleUrl}/alerts?apiKeyId=${id}`);
     await page.waitForSelector(`#live tr:has(a[href="/keys/${id}"])`);
+  });
+
+  it("raises the response-time thresholds of one endpoint from an alert's page: a 0.8 s call there no longer alerts, one on another endpoint does", async () => {
+    const { page } = browser;
+    // The first alert is about GET /api/slow; its page links to thresholds for that endpoint.
+    await page.goto(`${consoleUrl}/alerts/${state.alertId}`);
+    await Promise.all([page.waitForURL(/\/settings\?endpoint=/), page.click("#thresholds-for-endpoint")]);
+    const field = (name: string) => `[id="alertThresholds.overrides.0.${name}"]`;
+    expect(await page.inputValue(field("endpoint"))).toBe("GET /api/slow");
+    // One threshold of a rule without the other is refused at the row, keeping what was typed.
+    await page.fill(field("response_time.warning"), "5");
+    await page.fill(field("note"), "slow by design");
+    await page.click("form[action='/settings'] button[type=submit]");
+    await page.waitForSelector('[data-field="alertThresholds.overrides.0.response_time.critical"]');
+    expect(await page.inputValue(field("endpoint"))).toBe("GET /api/slow");
+    await page.fill(field("response_time.critical"), "10");
+    await Promise.all([
+      page.waitForURL(/done=saved/),
+      page.click("form[action='/settings'] button[type=submit]"),
+    ]);
+    expect(await page.inputValue(field("response_time.warning"))).toBe("5");
+    await browser.screenshot("settings-overrides");
+    const settings = await stack.admin<{
+      updatedAt: string;
+      alertThresholds: { response_time: { warning: number }; overrides: unknown[] };
+    }>("alerts", "GET", "/api/v1/alerts/settings");
+    expect(settings.alertThresholds.overrides).toEqual([
+      {
+        endpoint: "GET /api/slow",
+        response_time: { warning: 5, critical: 10 },
+        note: "slow by design",
+      },
+    ]);
+    // The global thresholds of the form went back unchanged.
+    expect(settings.alertThresholds.response_time.warning).toBe(0.5);
+
+    // The detector's reading: the settings of that save are in force.
+    await waitFor(
+      async () => {
+        const metrics = await (await fetch(`${stack.readyUrl("anomaly-detector")}/metrics`)).text();
+        const applied = /^detector_settings_updated_at_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1];
+        return Math.abs(Number(applied) - Date.parse(settings.updatedAt) / 1000) < 0.001;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: "the detector to apply the saved override" },
+    );
+    const { key, id } = await stack.newKey();
+    await slowCall(key, 800);
+    // HEAD /api/slow is another endpoint as alerts name them (method and path), just as slow.
+    const head = await fetch(`${stack.url("edge")}/api/slow?ms=800`, {
+      method: "HEAD",
+      headers: { "x-api-key": key },
+    });
+    expect(head.status).toBe(200);
+    await waitFor(async () => (await alertsOfKey(id)).length > 0, {
+      timeoutMs: 30_000,
+      intervalMs: 300,
+      what: "an alert for the 0.8 s HEAD call",
+    });
+    // The key's events are judged in order, so the GET call was judged before the HEAD call; its
+    // alert, had there been one, would take a moment more at most (another signal partition).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const alerts = await alertsOfKey(id);
+    expect(alerts.map((a) => [a.type, a.endpoint])).toEqual([["response_time", "HEAD /api/slow"]]);
+
+    // On a phone, the overrides stack as labelled fields, and nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${consoleUrl}/settings`);
+      const overflow = await page.evaluate(
+        "Math.max(document.documentElement.scrollWidth - document.documentElement.clientWidth, ...[...document.querySelectorAll('.table')].map((box) => box.scrollWidth - box.clientWidth))",
+      );
+      expect(overflow).toBe(0);
+      await browser.screenshot("phone-settings-overrides");
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
+
+    // Removed again: the calls of the tests below are judged by the global thresholds.
+    await page.goto(`${consoleUrl}/settings`);
+    await page.check('[name="alertThresholds.overrides.0.remove"]');
+    await Promise.all([
+      page.waitForURL(/done=saved/),
+      page.click("form[action='/settings'] button[type=submit]"),
+    ]);
+    const after = await stack.admin<{ alertThresholds: { overrides: unknown[] } }>(
+      "alerts",
+      "GET",
+      "/api/v1/alerts/settings",
+    );
+    expect(after.alertThresholds.overrides).toEqual([]);
   });
 
   it("creates a webhook channel to a local receiver and shows each attempt of a Test", async () => {

@@ -10,7 +10,7 @@ import {
   type KeyUsageView,
   type SilenceView,
 } from "@apimon/client";
-import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type ThresholdOverride } from "@apimon/config";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { emptyUsageSummary } from "@apimon/testkit";
 import { createApp } from "./app";
@@ -153,6 +153,15 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
       bySeverity: { warning: 2, critical: 1 },
       byStatus: { firing: 1, acknowledged: 1, resolved: 1 },
       byApiKey: [{ apiKeyId: 9, count: 3 }],
+      byEndpoint: [
+        {
+          endpoint: "GET /api/reports/:id/export",
+          count: 3,
+          responseTime: 3,
+          errorRate: 0,
+          resolvedUnacknowledged: 2,
+        },
+      ],
       byDay: [
         {
           day: "2026-12-03",
@@ -572,7 +581,220 @@ describe("settings page", () => {
     const res = await t.post("/settings", { "alertThresholds.response_time.warning": "fast" });
     expect(res.status).toBe(400);
     expect(res.text).toContain('data-field="alertThresholds.response_time.warning">must be a number');
+    expect(res.text).toContain(
+      'name="alertThresholds.response_time.warning" type="number" step="any" value="fast"',
+    );
     expect(t.calls.filter(([name]) => name === "putSettings")).toEqual([]);
+  });
+});
+
+/** Settings whose overrides are these; the rest are the defaults. */
+const withOverrides = (overrides: ThresholdOverride[]) => ({
+  ...DEFAULT_ALERT_SETTINGS,
+  alertThresholds: { ...DEFAULT_ALERT_SETTINGS.alertThresholds, overrides },
+  updatedAt: NOW.toISOString(),
+});
+
+const savedOverrides: ThresholdOverride[] = [
+  { endpoint: "GET /api/export", response_time: { warning: 5, critical: 10 }, note: "exports take long" },
+  { apiKeyId: 9, error_rate: { warning: 0.3, critical: 0.6 } },
+];
+
+const unescapeAttribute = (value: string) =>
+  value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+
+/**
+ * What a browser would submit from the settings form of `page` (checked boxes only), with
+ * `changes` typed over it; the CSRF field is the test client's to add.
+ */
+function submitted(page: string, changes: Record<string, string> = {}): Record<string, string | string[]> {
+  const form = /<form method="post" action="\/settings"[\s\S]*?<\/form>/.exec(page)?.[0] ?? "";
+  const out: Record<string, string | string[]> = {};
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const attribute = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+    const name = attribute("name");
+    const type = attribute("type");
+    if (!name || name === "_csrf" || (type === "checkbox" && !/\schecked\b/.test(tag))) continue;
+    const value = unescapeAttribute(attribute("value") ?? (type === "checkbox" ? "on" : ""));
+    const before = out[name];
+    out[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+  }
+  return { ...out, ...changes };
+}
+
+describe("settings overrides", () => {
+  const saving = (overrides = savedOverrides, putSettings?: AlertsClient["putSettings"]) =>
+    build({
+      alerts: {
+        getSettings: async () => withOverrides(overrides),
+        ...(putSettings && { putSettings }),
+      } as Partial<AlertsClient>,
+    });
+  const put = (t: ReturnType<typeof build>) =>
+    t.calls.filter(([name]) => name === "putSettings").map(([, doc]) => doc);
+  const row = (i: number, name: string) => `alertThresholds.overrides.${i}.${name}`;
+
+  it("lists each override as an editable row, names its key, and explains the order of precedence", async () => {
+    const { text } = await saving().get("/settings");
+    expect(text).toContain("Overrides for particular endpoints and keys");
+    expect(text).toContain("key + method + path, key + path, method + path, path, key");
+    expect(text).toContain("window and minimum requests stay the global ones");
+    expect(text).toContain(`name="${row(0, "endpoint")}" value="GET /api/export"`);
+    expect(text).toContain(`name="${row(0, "response_time.critical")}" value="10"`);
+    expect(text).toContain(`name="${row(0, "error_rate.warning")}" value=""`);
+    expect(text).toContain(`name="${row(1, "apiKeyId")}" value="9"`);
+    expect(text).toContain('<div class="muted small"><a href="/keys/9">billing</a></div>');
+    // The row for a new override: empty, and nothing to remove.
+    expect(text).toContain(`name="${row(2, "endpoint")}" value=""`);
+    expect(text).toContain(`name="${row(1, "remove")}"`);
+    expect(text).not.toContain(`name="${row(2, "remove")}"`);
+  });
+
+  it("keeps every override when the global thresholds are saved", async () => {
+    const t = saving();
+    const page = (await t.get("/settings")).text;
+    const res = await t.post(
+      "/settings",
+      submitted(page, { "alertThresholds.response_time.warning": "0.5" }),
+    );
+    expect(res.location).toBe("/settings?done=saved");
+    expect(put(t)).toEqual([
+      expect.objectContaining({
+        alertThresholds: expect.objectContaining({
+          response_time: { warning: 0.5, critical: 2 },
+          overrides: savedOverrides,
+        }),
+      }),
+    ]);
+  });
+
+  it("adds the new row's override after the others, a blank rule left out", async () => {
+    const t = saving();
+    const page = (await t.get("/settings")).text;
+    await t.post(
+      "/settings",
+      submitted(page, {
+        [row(2, "endpoint")]: "/api/reports/:id",
+        [row(2, "apiKeyId")]: "12",
+        [row(2, "response_time.warning")]: "3",
+        [row(2, "response_time.critical")]: " 6 ",
+        [row(2, "note")]: "  nightly batch  ",
+      }),
+    );
+    expect((put(t)[0] as AlertSettings).alertThresholds.overrides).toEqual([
+      ...savedOverrides,
+      {
+        endpoint: "/api/reports/:id",
+        apiKeyId: 12,
+        response_time: { warning: 3, critical: 6 },
+        note: "nightly batch",
+      },
+    ]);
+  });
+
+  it("removes a row ticked Remove, and ignores the empty new row", async () => {
+    const t = saving();
+    const page = (await t.get("/settings")).text;
+    await t.post("/settings", submitted(page, { [row(0, "remove")]: "on" }));
+    expect((put(t)[0] as AlertSettings).alertThresholds.overrides).toEqual([savedOverrides[1]]);
+  });
+
+  it("refuses a rule with only one of its two thresholds, or one that is not a number, at the row, without calling the API", async () => {
+    const t = saving();
+    const page = (await t.get("/settings")).text;
+    const res = await t.post(
+      "/settings",
+      submitted(page, {
+        [row(1, "response_time.warning")]: "2",
+        [row(2, "endpoint")]: "GET /api/search",
+        [row(2, "error_rate.warning")]: "a lot",
+        [row(2, "error_rate.critical")]: "0.9",
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(put(t)).toEqual([]);
+    expect(res.text).toContain(
+      `<div class="error" data-field="${row(1, "response_time.critical")}">give both warning and critical, or neither</div>`,
+    );
+    expect(res.text).toContain(
+      `<div class="error" data-field="${row(2, "error_rate.warning")}">must be a number</div>`,
+    );
+    expect(res.text).not.toContain('data-field="alertThresholds.overrides.0.');
+    // What was typed stays, and a fresh row for another override follows the refused new one.
+    expect(res.text).toContain(`name="${row(2, "endpoint")}" value="GET /api/search"`);
+    expect(res.text).toContain(`name="${row(2, "error_rate.warning")}" value="a lot"`);
+    expect(res.text).toContain(`name="${row(3, "endpoint")}" value=""`);
+  });
+
+  it("shows the API's refusal of an override at its row, counting the rows removed before it", async () => {
+    const t = saving(savedOverrides, async () => {
+      throw fieldError(
+        "alertThresholds.overrides.1.endpoint",
+        "must be a path, or a method and a path, as alerts give it: GET /api/users/:id",
+      );
+    });
+    const page = (await t.get("/settings")).text;
+    // Row 0 goes, so the new row (2) is the second override of the document the API judges.
+    const res = await t.post(
+      "/settings",
+      submitted(page, {
+        [row(0, "remove")]: "on",
+        [row(2, "endpoint")]: "api/search",
+        [row(2, "response_time.warning")]: "2",
+        [row(2, "response_time.critical")]: "4",
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      `<div class="error" data-field="${row(2, "endpoint")}">must be a path, or a method and a path, as alerts give it: GET /api/users/:id</div>`,
+    );
+    expect(res.text).toContain(`name="${row(2, "endpoint")}" value="api/search"`);
+    expect(res.text).toMatch(new RegExp(`name="${row(0, "remove")}" checked>`));
+  });
+
+  it("shows a hostile note as text, and saves it back unchanged", async () => {
+    const note = '"><script>alert(1)</script><b>';
+    const t = saving([{ endpoint: "/x", response_time: { warning: 1, critical: 2 }, note }]);
+    const page = (await t.get("/settings")).text;
+    expect(page).toContain(`value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;"`);
+    expect(page).not.toContain("<script>alert(1)");
+    await t.post("/settings", submitted(page));
+    expect((put(t)[0] as AlertSettings).alertThresholds.overrides).toEqual([
+      { endpoint: "/x", response_time: { warning: 1, critical: 2 }, note },
+    ]);
+  });
+
+  it("fills in the new row from an alert's link, or points at the override that already has its scope", async () => {
+    const t = saving();
+    const fresh = (await t.get("/settings?endpoint=GET+%2Fapi%2Fsearch")).text;
+    expect(fresh).toContain(`name="${row(2, "endpoint")}" value="GET /api/search"`);
+    expect(fresh).toMatch(new RegExp(`name="${row(2, "response_time.warning")}"[^>]* autofocus>`));
+    const keyed = (await t.get("/settings?endpoint=%2Fx&apiKeyId=9")).text;
+    expect(keyed).toContain(`name="${row(2, "apiKeyId")}" value="9"`);
+    const taken = (await t.get("/settings?endpoint=GET+%2Fapi%2Fexport")).text;
+    expect(taken).toContain("Override 1 is the one for GET /api/export: change it there.");
+    expect(taken).toContain(`name="${row(2, "endpoint")}" value=""`);
+    expect(taken).toMatch(new RegExp(`name="${row(0, "response_time.warning")}"[^>]* autofocus>`));
+  });
+
+  it("links a response-time or error-rate alert with an endpoint to thresholds for that endpoint", async () => {
+    const detail = (fields: Partial<AlertView>) => ({ ...hostile, ...fields, timeline: [], deliveries: [] });
+    const alertsWith = (a: AlertDetailView) =>
+      build({ alerts: { get: async () => a } as Partial<AlertsClient> });
+    const slow = (await alertsWith(detail({ endpoint: "GET /api/export" })).get("/alerts/7")).text;
+    expect(slow).toContain(
+      '<a class="button secondary" href="/settings?endpoint=GET+%2Fapi%2Fexport#overrides" id="thresholds-for-endpoint">Set thresholds for this endpoint</a>',
+    );
+    const failing = (await alertsWith(detail({ type: "error_rate" })).get("/alerts/7")).text;
+    expect(failing).toContain('href="/settings?endpoint=%2Fusers%2F%3Aid#overrides"');
+    for (const other of [detail({ endpoint: null }), detail({ type: "usage_spike", endpoint: null })]) {
+      expect((await alertsWith(other).get("/alerts/7")).text).not.toContain("thresholds-for-endpoint");
+    }
   });
 });
 
@@ -1018,6 +1240,16 @@ describe("history, reports and failures", () => {
     expect(page.text).toContain("2.0 h");
     expect(page.text).toContain('id="chart-by-type"');
     expect(page.text).toContain('{"label":"critical","data":[1],"color":"#c62828"}');
+  });
+
+  it("lists the endpoints with most alerts, each with a link to set its own thresholds", async () => {
+    const text = (await build().get("/reports")).text;
+    const section = text.slice(text.indexOf("Endpoints with most alerts"));
+    expect(section).toContain('<td class="mono" data-label="Endpoint">GET /api/reports/:id/export</td>');
+    expect(section).toContain('<td class="num" data-label="Resolved unacknowledged">2</td>');
+    expect(section).toContain(
+      '<a href="/settings?endpoint=GET+%2Fapi%2Freports%2F%3Aid%2Fexport#overrides">Set thresholds</a>',
+    );
   });
 
   it("names the keys with most alerts, keeping the id of a key the keys API no longer has", async () => {

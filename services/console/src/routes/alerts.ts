@@ -233,6 +233,17 @@ const silenceLikeThis = (a: AlertView) =>
     clientIp: a.clientIp ?? undefined,
   });
 
+/**
+ * The settings page with a new threshold override for the alert's endpoint filled in, for the two
+ * rules that overrides cover. The endpoint alone, not the key's endpoint: what makes an endpoint slow
+ * or failing (an export, a flaky upstream) is usually the same for every key, and an override per
+ * key would leave the next key's alert on it firing. The key can be added in the form.
+ */
+const thresholdsLink = (a: AlertView) =>
+  (a.type === "response_time" || a.type === "error_rate") && a.endpoint
+    ? html`<a class="button secondary" href="${withParams("/settings", { endpoint: a.endpoint })}#overrides" id="thresholds-for-endpoint">Set thresholds for this endpoint</a>`
+    : "";
+
 function silencedFact(id: number, silence: SilenceView | undefined) {
   return html`<dt>Silenced</dt><dd id="silenced-by">by ${silenceLink(id)}${
     silence ? html` until ${time(silence.endsAt)}: <span class="message">${silence.comment}</span>` : ""
@@ -268,7 +279,7 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 <dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
 ${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
 </dl>
-<div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a></div></div>
+<div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div></div>
 ${ackForm}
 <h2>Timeline</h2>
 <div class="table"><table class="stack"><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>

@@ -1,8 +1,10 @@
 import type { ChannelView, SettingsView } from "@apimon/client";
+import type { ThresholdOverride } from "@apimon/config";
+import type { FieldError } from "@apimon/http";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, groupErrors, type PageDeps, refusal } from "../context";
-import { csrfField, errorBox, fieldError, noticeBox, page, time } from "../views/layout";
+import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal } from "../context";
+import { csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
 
 interface NumberField {
   path: string;
@@ -87,13 +89,175 @@ function set(doc: Record<string, unknown>, path: string, value: unknown): void {
   o[keys[keys.length - 1] as string] = value;
 }
 
-/** The settings document of a submitted form, and the fields that are not numbers at all. */
+const OVERRIDES = `${T}.overrides`;
+
+/**
+ * An override's fields as the form names them after `alertThresholds.overrides.<row>.`: the
+ * API's own paths, so that its refusals land next to the field they are about.
+ */
+const OVERRIDE_FIELDS = [
+  "endpoint",
+  "apiKeyId",
+  "response_time.warning",
+  "response_time.critical",
+  "error_rate.warning",
+  "error_rate.critical",
+  "note",
+] as const;
+type OverrideField = (typeof OVERRIDE_FIELDS)[number];
+
+const OVERRIDE_LABELS: Record<OverrideField, string> = {
+  endpoint: "Endpoint",
+  apiKeyId: "API key id",
+  "response_time.warning": "Response time warning (s)",
+  "response_time.critical": "Response time critical (s)",
+  "error_rate.warning": "Error rate warning (share)",
+  "error_rate.critical": "Error rate critical (share)",
+  note: "Note",
+};
+type OverrideRule = "response_time" | "error_rate";
+
+/** One row of the overrides table, as text: a refused form shows it as it was typed. */
+export interface OverrideRow {
+  /** The row's number in the form's field names. */
+  index: number;
+  values: Record<OverrideField, string>;
+  remove: boolean;
+}
+
+const RULE_FIELDS = [
+  "response_time.warning",
+  "response_time.critical",
+  "error_rate.warning",
+  "error_rate.critical",
+] as const satisfies OverrideField[];
+
+const overrideField = (index: number, name: string) => `${OVERRIDES}.${index}.${name}`;
+
+function overrideRow(index: number, values: Partial<Record<OverrideField, string>> = {}): OverrideRow {
+  const blank = Object.fromEntries(OVERRIDE_FIELDS.map((f) => [f, ""])) as Record<OverrideField, string>;
+  return { index, values: { ...blank, ...values }, remove: false };
+}
+
+const isBlank = (row: OverrideRow) => OVERRIDE_FIELDS.every((f) => row.values[f] === "");
+
+const text = (n: number | undefined) => (n === undefined ? "" : String(n));
+
+/** The saved overrides as rows, then the row for a new one (`fresh`: what a link fills in). */
+export function overrideRows(
+  overrides: readonly ThresholdOverride[],
+  fresh: Partial<Record<OverrideField, string>> = {},
+): OverrideRow[] {
+  return [
+    ...overrides.map((o, i) =>
+      overrideRow(i, {
+        endpoint: o.endpoint ?? "",
+        apiKeyId: text(o.apiKeyId),
+        "response_time.warning": text(o.response_time?.warning),
+        "response_time.critical": text(o.response_time?.critical),
+        "error_rate.warning": text(o.error_rate?.warning),
+        "error_rate.critical": text(o.error_rate?.critical),
+        note: o.note ?? "",
+      }),
+    ),
+    overrideRow(overrides.length, fresh),
+  ];
+}
+
+/** The override rows of a submitted form, by their numbers. */
+function overrideRowsOfForm(form: Record<string, unknown>): OverrideRow[] {
+  const indices = new Set<number>();
+  for (const name of Object.keys(form)) {
+    const match = /^alertThresholds\.overrides\.(\d{1,4})\./.exec(name);
+    if (match) indices.add(Number(match[1]));
+  }
+  return [...indices]
+    .sort((a, b) => a - b)
+    .map((index) => ({
+      ...overrideRow(
+        index,
+        Object.fromEntries(OVERRIDE_FIELDS.map((f) => [f, field(form, overrideField(index, f))])),
+      ),
+      remove: form[overrideField(index, "remove")] === "on",
+    }));
+}
+
+/** A rule's thresholds in a row: absent when both are blank, an error when one of the two is. */
+function rulePair(row: OverrideRow, rule: OverrideRule, errors: FieldError[]) {
+  const parts = (["warning", "critical"] as const).map((part) => ({
+    name: overrideField(row.index, `${rule}.${part}`),
+    raw: row.values[`${rule}.${part}`],
+  }));
+  if (parts.every((p) => p.raw === "")) return undefined;
+  let valid = true;
+  for (const { name, raw } of parts) {
+    const message =
+      raw === ""
+        ? "give both warning and critical, or neither"
+        : Number.isFinite(Number(raw))
+          ? undefined
+          : "must be a number";
+    if (message) {
+      errors.push({ field: name, message });
+      valid = false;
+    }
+  }
+  return valid ? { warning: Number(parts[0]?.raw), critical: Number(parts[1]?.raw) } : undefined;
+}
+
+/**
+ * The overrides of the form's rows, rows ticked Remove and empty rows left out, and `rowOf`: the
+ * row each override came from (the API names an override by its place in the list).
+ */
+export function overridesFromRows(rows: readonly OverrideRow[]): {
+  overrides: ThresholdOverride[];
+  rowOf: number[];
+  errors: FieldError[];
+} {
+  const overrides: ThresholdOverride[] = [];
+  const rowOf: number[] = [];
+  const errors: FieldError[] = [];
+  for (const row of rows) {
+    if (row.remove || isBlank(row)) continue;
+    const { endpoint, apiKeyId, note } = row.values;
+    if (apiKeyId !== "" && !/^\d+$/.test(apiKeyId))
+      errors.push({
+        field: overrideField(row.index, "apiKeyId"),
+        message: "must be a key id, a whole number",
+      });
+    const response_time = rulePair(row, "response_time", errors);
+    const error_rate = rulePair(row, "error_rate", errors);
+    // A row that names nothing or sets no rule is the API's to refuse, naming the field.
+    overrides.push({
+      ...(endpoint && { endpoint }),
+      ...(apiKeyId && { apiKeyId: Number(apiKeyId) }),
+      ...(response_time && { response_time }),
+      ...(error_rate && { error_rate }),
+      ...(note && { note }),
+    });
+    rowOf.push(row.index);
+  }
+  return { overrides, rowOf, errors };
+}
+
+/** The API's errors with each override's place in the list turned into its row in the form. */
+export function errorsAtRows(errors: readonly FieldError[], rowOf: readonly number[]): FieldError[] {
+  return errors.map((e) => {
+    const match = /^alertThresholds\.overrides\.(\d+)(\..*)?$/.exec(e.field);
+    const row = match ? rowOf[Number(match[1])] : undefined;
+    return row === undefined ? e : { ...e, field: `${OVERRIDES}.${row}${match?.[2] ?? ""}` };
+  });
+}
+
+/** The settings document of a submitted form, the fields that are not numbers, and its override rows. */
 export function settingsFromForm(form: Record<string, unknown>): {
   document: Record<string, unknown>;
-  errors: { field: string; message: string }[];
+  errors: FieldError[];
+  rows: OverrideRow[];
+  rowOf: number[];
 } {
   const document: Record<string, unknown> = {};
-  const errors: { field: string; message: string }[] = [];
+  const errors: FieldError[] = [];
   for (const group of SETTINGS_GROUPS) {
     for (const f of group.fields) {
       const raw = typeof form[f.path] === "string" ? (form[f.path] as string).trim() : "";
@@ -102,6 +266,10 @@ export function settingsFromForm(form: Record<string, unknown>): {
       set(document, f.path, value);
     }
   }
+  const rows = overrideRowsOfForm(form);
+  const overrides = overridesFromRows(rows);
+  set(document, OVERRIDES, overrides.overrides);
+  errors.push(...overrides.errors);
   set(document, "escalation.enabled", form["escalation.enabled"] === "on");
   const ids = form["escalation.channelIds"];
   const list = Array.isArray(ids) ? ids : ids === undefined ? [] : [ids];
@@ -110,15 +278,83 @@ export function settingsFromForm(form: Record<string, unknown>): {
     "escalation.channelIds",
     list.map((id) => Number(id)).filter((id) => Number.isInteger(id)),
   );
-  return { document, errors };
+  return { document, errors, rows, rowOf: overrides.rowOf };
+}
+
+/** The row's errors that no field of it shows (a field the form does not have). */
+function otherRowErrors(errors: Record<string, string[]>, index: number) {
+  const prefix = `${OVERRIDES}.${index}.`;
+  const shown = new Set([
+    ...OVERRIDE_FIELDS.map((f) => prefix + f),
+    `${prefix}response_time`,
+    `${prefix}error_rate`,
+  ]);
+  return Object.entries(errors)
+    .filter(([k]) => k.startsWith(prefix) && !shown.has(k))
+    .map(([k, m]) => html`<div class="error" data-field="${k}">${m.join("; ")}</div>`);
+}
+
+function overrideRowHtml(
+  row: OverrideRow,
+  last: boolean,
+  errors: Record<string, string[]>,
+  names: ReadonlyMap<number, string>,
+  focus: boolean,
+) {
+  const fresh = last;
+  const name = (f: string) => overrideField(row.index, f);
+  const what = fresh ? "new override" : `override ${row.index + 1}`;
+  const input = (f: OverrideField, attributes: Html | string = "") =>
+    html`<input id="${name(f)}" name="${name(f)}" value="${row.values[f]}" aria-label="${OVERRIDE_LABELS[f]}, ${what}" ${attributes}>`;
+  // A rule's own errors (critical below warning, no rule set) go below its critical threshold.
+  const threshold = (f: (typeof RULE_FIELDS)[number]) =>
+    html`${input(f, html`inputmode="decimal" size="7" placeholder="not set" ${focus && f === RULE_FIELDS[0] ? "autofocus" : ""}`)}${fieldError(errors, name(f))}${f.endsWith(".critical") ? fieldError(errors, name(f.split(".")[0] as string)) : ""}`;
+  const keyId = Number(row.values.apiKeyId);
+  const keyName = /^\d+$/.test(row.values.apiKeyId) ? names.get(keyId) : undefined;
+  // Text inputs, not number inputs: a browser empties a number input that holds something else, so a
+  // refused form could not show what was typed; and their size keeps the nine columns on one screen.
+  // Each cell's content is one element: a phone's stacked table lays out a cell's children side by side.
+  return html`<tr data-override-row="${row.index}">
+<td data-label="#">${fresh ? html`<span class="muted">new</span>` : row.index + 1}</td>
+<td data-label="${OVERRIDE_LABELS.endpoint}"><div>${input("endpoint", html`size="22" maxlength="512" placeholder="${fresh ? "e.g. GET /api/users/:id" : "any"}"`)}${fieldError(errors, name("endpoint"))}${otherRowErrors(errors, row.index)}</div></td>
+<td data-label="${OVERRIDE_LABELS.apiKeyId}"><div>${input("apiKeyId", html`inputmode="numeric" size="7" placeholder="any"`)}${keyName === undefined ? "" : html`<div class="muted small"><a href="/keys/${keyId}">${keyName}</a></div>`}${fieldError(errors, name("apiKeyId"))}</div></td>
+${RULE_FIELDS.map((f) => html`<td data-label="${OVERRIDE_LABELS[f]}"><div>${threshold(f)}</div></td>`)}
+<td data-label="${OVERRIDE_LABELS.note}"><div>${input("note", html`size="22" maxlength="200" placeholder="why this one is different"`)}${fieldError(errors, name("note"))}</div></td>
+<td>${fresh ? "" : html`<label><input type="checkbox" name="${name("remove")}" ${row.remove ? "checked" : ""}> Remove</label>`}</td>
+</tr>`;
+}
+
+function overridesSection(
+  rows: OverrideRow[],
+  errors: Record<string, string[]>,
+  names: ReadonlyMap<number, string>,
+  focusRow: number | undefined,
+) {
+  return html`<h2 id="overrides">Overrides for particular endpoints and keys</h2>
+<p class="muted small">Response-time and error-rate thresholds for one endpoint, one API key or one key's endpoint, in place of the global ones. For each rule the most specific override that sets it wins: key + method + path, key + path, method + path, path, key; else the global thresholds above. The error rate's window and minimum requests stay the global ones.</p>
+<p class="muted small">An endpoint is a method and a path as alerts give it (<span class="mono">GET /api/users/:id</span>) or a path alone, for every method. A rule left blank is not overridden; a row left empty is ignored.</p>
+${fieldError(errors, OVERRIDES)}
+<div class="table"><table class="stack overrides">
+<thead><tr><th rowspan="2">#</th><th rowspan="2">Endpoint</th><th rowspan="2">API key id</th><th colspan="2">Response time (s)</th><th colspan="2">Error rate (share)</th><th rowspan="2">Note</th><th rowspan="2"></th></tr>
+<tr><th>warning</th><th>critical</th><th>warning</th><th>critical</th></tr></thead>
+<tbody>${rows.map((row, i) => overrideRowHtml(row, i === rows.length - 1, errors, names, row.index === focusRow))}</tbody></table></div>`;
+}
+
+interface FormView {
+  /** The settings document, or what was typed into the form. */
+  values: unknown;
+  rows: OverrideRow[];
+  channels: ChannelView[];
+  errors: Record<string, string[]>;
+  updatedAt: string | null;
+  names: ReadonlyMap<number, string>;
+  /** The row whose first threshold takes the focus (the one a link asked for). */
+  focusRow?: number;
 }
 
 function settingsForm(
-  values: unknown,
-  channels: ChannelView[],
   csrf: string,
-  errors: Record<string, string[]>,
-  updatedAt: string | null,
+  { values, rows, channels, errors, updatedAt, names, focusRow }: FormView,
 ) {
   const enabled = get(values, "escalation.enabled") === true;
   const chosen = new Set((get(values, "escalation.channelIds") as number[] | undefined) ?? []);
@@ -148,47 +384,98 @@ ${Object.entries(errors)
 </fieldset>`,
 )}
 </div>
+${overridesSection(rows, errors, names, focusRow)}
 <p><button type="submit">Save settings</button> <span class="muted small">Last saved: ${updatedAt ? time(updatedAt) : "never (the defaults apply)"}. Saved settings apply live.</span></p>
 </form>`;
 }
 
-/** The thresholds, reminder interval and escalation policy as one form. */
-export function createSettingsPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
+/** "GET /api/users/:id", "key 9" or "key 9 on GET /api/users/:id". */
+const scopeText = (endpoint: string, apiKeyId: string) =>
+  [apiKeyId && `key ${apiKeyId}`, endpoint].filter(Boolean).join(" on ");
+
+const nextIndex = (rows: OverrideRow[]) => rows.reduce((max, r) => Math.max(max, r.index + 1), 0);
+
+const keyIds = (rows: OverrideRow[]) =>
+  rows.map((r) => (/^\d+$/.test(r.values.apiKeyId) ? Number(r.values.apiKeyId) : null));
+
+/** The thresholds, their overrides, the reminder interval and the escalation policy as one form. */
+export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
   const channels = async () => (await alerts.listChannels({ limit: 100 })).items;
 
   routes.get("/settings", async (c) => {
     const [settings, list] = await Promise.all([alerts.getSettings(), channels()]);
-    const notice = c.req.query("done") === "saved" ? "Settings saved; they apply now." : undefined;
+    const saved = settings.alertThresholds.overrides;
+    // An alert's page links here with its endpoint ("Set thresholds for this endpoint").
+    const endpoint = c.req.query("endpoint")?.trim() ?? "";
+    const apiKeyId = /^\d+$/.test(c.req.query("apiKeyId") ?? "") ? (c.req.query("apiKeyId") as string) : "";
+    const asked = endpoint !== "" || apiKeyId !== "";
+    const existing = asked
+      ? saved.findIndex((o) => (o.endpoint ?? "") === endpoint && text(o.apiKeyId) === apiKeyId)
+      : -1;
+    const rows = overrideRows(saved, existing >= 0 ? {} : { endpoint, apiKeyId });
+    const notice =
+      c.req.query("done") === "saved"
+        ? "Settings saved; they apply now."
+        : existing >= 0
+          ? `Override ${existing + 1} is the one for ${scopeText(endpoint, apiKeyId)}: change it there.`
+          : undefined;
+    const names = await keyNames(keys, keyIds(rows));
+    const focusRow = !asked ? undefined : existing >= 0 ? existing : saved.length;
     return c.html(
       page(
         { title: "Settings", section: "/settings", csrf: c.get("csrf") },
-        html`<h1>Alert settings</h1>${noticeBox(notice)}${settingsForm(settings, list, c.get("csrf"), {}, settings.updatedAt)}`,
+        html`<h1>Alert settings</h1>${noticeBox(notice)}${settingsForm(c.get("csrf"), {
+          values: settings,
+          rows,
+          channels: list,
+          errors: {},
+          updatedAt: settings.updatedAt,
+          names,
+          focusRow,
+        })}`,
       ),
     );
   });
 
   routes.post("/settings", async (c) => {
     const form = await c.req.parseBody({ all: true });
-    const { document, errors } = settingsFromForm(form);
-    let failure: { field: string; message: string }[] = errors;
+    const { document, errors, rows, rowOf } = settingsFromForm(form);
+    let failure: FieldError[] = errors;
     let saved: SettingsView | undefined;
     if (errors.length === 0) {
       try {
         saved = await alerts.putSettings(document);
       } catch (err) {
-        failure = refusal(err, "(body)").list;
+        failure = errorsAtRows(refusal(err, "(body)").list, rowOf);
       }
     }
     if (saved) return c.redirect("/settings?done=saved", 303);
-    const [current, list] = await Promise.all([alerts.getSettings(), channels()]);
+    // What was typed, not the numbers made of it: "fast" stays "fast" beside its error.
+    const typed = structuredClone(document);
+    for (const g of SETTINGS_GROUPS) for (const f of g.fields) set(typed, f.path, field(form, f.path));
+    // The last row stays the one for a new override.
+    const last = rows[rows.length - 1];
+    const shown = last && isBlank(last) ? rows : [...rows, overrideRow(nextIndex(rows))];
+    const [current, list, names] = await Promise.all([
+      alerts.getSettings(),
+      channels(),
+      keyNames(keys, keyIds(shown)),
+    ]);
     const grouped = groupErrors(failure);
     return c.html(
       page(
         { title: "Settings", section: "/settings", csrf: c.get("csrf") },
         html`<h1>Alert settings</h1>${errorBox("Nothing was saved: correct the fields marked below.")}
 ${fieldError(grouped, "(body)")}
-${settingsForm(document, list, c.get("csrf"), grouped, current.updatedAt)}`,
+${settingsForm(c.get("csrf"), {
+  values: typed,
+  rows: shown,
+  channels: list,
+  errors: grouped,
+  updatedAt: current.updatedAt,
+  names,
+})}`,
       ),
       400,
     );
