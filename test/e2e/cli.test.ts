@@ -412,6 +412,84 @@ describe("apimon CLI", () => {
     expect(bad.message).toMatch(/^apimon settings: .*settings\.json is not JSON/);
   });
 
+  it("sets, lists, replaces and removes threshold overrides, keeping the rest of the settings", async () => {
+    type Override = { endpoint?: string; apiKeyId?: number };
+    const before = await json<{ repeatIntervalSeconds: number; alertThresholds: { overrides: Override[] } }>([
+      "settings",
+      "get",
+    ]);
+    const added = await json<Override[]>([
+      "settings",
+      "override",
+      "set",
+      "--endpoint",
+      "GET /api/export",
+      "--response-time",
+      "5,10",
+      "--note",
+      "exports take long",
+    ]);
+    expect(added).toEqual([
+      ...before.alertThresholds.overrides,
+      { endpoint: "GET /api/export", response_time: { warning: 5, critical: 10 }, note: "exports take long" },
+    ]);
+    const keyed = await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "0.3,0.6"]);
+    expect(keyed.stdout).toMatch(/^added override \d+ \(any endpoint, key 901\)$/m);
+    const listed = rows((await apimon(["settings", "overrides"])).stdout);
+    expect(listed[0]).toEqual(["#", "ENDPOINT", "KEY", "RESPONSE TIME W/C (S)", "ERROR RATE W/C", "NOTE"]);
+    expect(listed.slice(-2).map((r) => r.slice(1))).toEqual([
+      ["GET /api/export", "any", "5/10", "-", "exports take long"],
+      ["any", "901", "-", "0.3/0.6", "-"],
+    ]);
+    const replaced = await apimon([
+      "settings",
+      "override",
+      "set",
+      "--endpoint",
+      "GET /api/export",
+      "--response-time",
+      "6,12",
+    ]);
+    expect(replaced.stdout).toMatch(/^replaced override \d+ \(GET \/api\/export, any key\)$/m);
+
+    // Ranges and the endpoint's form are the service's to judge; it names the override's field.
+    const index = before.alertThresholds.overrides.length;
+    expect(
+      failure(await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "0.6,0.3"])),
+    ).toEqual({
+      code: 1,
+      message: `apimon settings: the alerts service answered 400: Invalid body (alertThresholds.overrides.${index + 1}.error_rate: critical must be at least warning)`,
+    });
+    expect(
+      failure(
+        await apimon(["settings", "override", "set", "--endpoint", "api/export", "--response-time", "1,2"]),
+      ).message,
+    ).toMatch(
+      new RegExp(
+        `^apimon settings: the alerts service answered 400: .*alertThresholds\\.overrides\\.${index + 2}\\.endpoint: must be a path`,
+      ),
+    );
+    expect(
+      failure(await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "30%"])).code,
+    ).toBe(2);
+
+    await json(["settings", "override", "remove", "--key", "901"]);
+    expect(failure(await apimon(["settings", "override", "remove", "--key", "901"]))).toEqual({
+      code: 1,
+      message: "apimon settings: no override for any endpoint, key 901 (see 'apimon settings overrides')",
+    });
+    const after = await json<{ repeatIntervalSeconds: number; alertThresholds: { overrides: Override[] } }>([
+      "settings",
+      "get",
+    ]);
+    expect(after.repeatIntervalSeconds).toBe(before.repeatIntervalSeconds);
+    expect(after.alertThresholds.overrides).toEqual([
+      ...before.alertThresholds.overrides,
+      { endpoint: "GET /api/export", response_time: { warning: 6, critical: 12 } },
+    ]);
+    await json(["settings", "override", "remove", "--endpoint", "GET /api/export"]);
+  });
+
   it("adds, lists and ends a silence", async () => {
     const created = await json<{ id: number; startsAt: string; endsAt: string }>([
       "silences",

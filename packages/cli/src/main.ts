@@ -126,7 +126,7 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
     });
     return seedReport(seed, env).join("\n");
   }
-  if (group === "alerts" || group === "silences") {
+  if (group === "alerts" || group === "silences" || group === "settings") {
     // Names for the key columns: one attempt of 2 s, so that a keys service that is away costs
     // the table its names, not the operator a minute and a half of retries.
     const names = createKeysClient({
@@ -136,10 +136,10 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
       retries: 0,
     });
     const keyNames = keyNamesFrom(names);
+    if (group === "settings") return runSettings(alerts, argv, { keyNames });
     return group === "silences" ? runSilences(alerts, argv, { keyNames }) : runAlerts(alerts, argv, keyNames);
   }
-  if (group === "channels") return runChannels(alerts, argv);
-  return runSettings(alerts, argv);
+  return runChannels(alerts, argv);
 }
 
 /** The whole CLI: runs `argv`, prints the result or one line of error, returns the exit code. */
