@@ -195,8 +195,10 @@ export function checkChannelTarget(channel: {
 }
 
 /**
- * `PUT /alerts/settings`: the settings document, as GET answers it. Its read-only `updatedAt` is
- * accepted and ignored, so a GET → edit → PUT round trip works; every other unknown field is a 400.
+ * `PUT /alerts/settings`: the settings document, as GET answers it; every other unknown field is
+ * a 400. Its `updatedAt`, when given, is the version the document was edited from: a PUT based on
+ * settings someone has saved since is refused, so that two people editing at once do not silently
+ * undo each other's changes. Left out, the PUT replaces whatever is saved.
  */
 export const putSettingsSchema = alertSettingsSchema
   .extend({
@@ -204,9 +206,12 @@ export const putSettingsSchema = alertSettingsSchema
       .string()
       .nullable()
       .optional()
-      .describe("Read-only: accepted as GET answers it, and ignored"),
+      .describe(
+        "The `updatedAt` GET answered (null: the defaults, nothing saved yet). Given, the PUT is refused " +
+          "with 409 if the settings were saved since; left out, it replaces them regardless",
+      ),
   })
-  .transform(({ updatedAt: _readOnly, ...settings }) => settings);
+  .transform(({ updatedAt, ...settings }) => ({ settings, basedOn: updatedAt }));
 
 export const silenceStates = ["active", "pending", "expired"] as const;
 

@@ -562,22 +562,55 @@ describe("settings", () => {
     });
   });
 
-  it("takes back the document GET answered, read-only updatedAt included", async () => {
+  it("takes back the document GET answered, and refuses one edited from settings saved since (409)", async () => {
     const current = (await api("GET", "/settings")).body;
     expect(current.updatedAt).toEqual(ISO);
-    const edited = {
-      ...current,
-      alertThresholds: { ...current.alertThresholds, response_time: { warning: 0.8, critical: 1.5 } },
-    };
-    const res = await api("PUT", "/settings", edited);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...edited, updatedAt: ISO });
-    expect((await api("GET", "/settings")).body.alertThresholds.response_time).toEqual({
-      warning: 0.8,
-      critical: 1.5,
+    const withResponseTime = (doc: typeof current, warning: number) => ({
+      ...doc,
+      alertThresholds: { ...doc.alertThresholds, response_time: { warning, critical: 1.5 } },
     });
-    // A default document GET answers (updatedAt null) goes back as well.
-    expect((await api("PUT", "/settings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: null })).status).toBe(200);
+    const res = await api("PUT", "/settings", withResponseTime(current, 0.8));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...withResponseTime(current, 0.8), updatedAt: ISO });
+    expect(res.body.updatedAt).not.toBe(current.updatedAt);
+
+    // A second person edited the same version: their save would undo the first one's.
+    const stale = await api("PUT", "/settings", withResponseTime(current, 0.9));
+    expect(stale.status).toBe(409);
+    expect(stale.body.detail).toBe(
+      `The settings were changed at ${res.body.updatedAt} since the version this change was based on (${current.updatedAt}): read them again and redo the change`,
+    );
+    expect((await api("GET", "/settings")).body.alertThresholds.response_time.warning).toBe(0.8);
+    // Redone on the version in force, it goes through.
+    const redone = await api("PUT", "/settings", withResponseTime(res.body, 0.9));
+    expect(redone.status).toBe(200);
+    expect(redone.body.alertThresholds.response_time.warning).toBe(0.9);
+
+    // The defaults as GET answered them before anything was saved (updatedAt null) are a stale
+    // version now; a document without updatedAt replaces the settings regardless.
+    const defaults = await api("PUT", "/settings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: null });
+    expect(defaults.status).toBe(409);
+    expect(defaults.body.detail).toContain("based on (the defaults)");
+    expect((await api("PUT", "/settings", DEFAULT_ALERT_SETTINGS)).status).toBe(200);
+  });
+
+  it("saves the defaults' document the first time, with the updatedAt of never saved", async () => {
+    const saved = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
+    await prisma.alertSettings.deleteMany();
+    try {
+      const first = await api("PUT", "/settings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: null });
+      expect(first.status).toBe(200);
+      expect(first.body.updatedAt).toEqual(ISO);
+    } finally {
+      await prisma.alertSettings.update({
+        where: { id: 1 },
+        data: {
+          alertThresholds: saved.alertThresholds as object,
+          repeatIntervalSeconds: saved.repeatIntervalSeconds,
+          escalation: saved.escalation as object,
+        },
+      });
+    }
   });
 
   it("refuses invalid settings with 400 listing every field, and keeps the saved ones", async () => {

@@ -4,6 +4,7 @@ import {
   adminErrorResponses,
   BODY_TOO_LARGE,
   badRequest,
+  conflict,
   describeRoute,
   jsonBody,
   jsonResponse,
@@ -21,7 +22,8 @@ const tags = ["Settings"];
  * `/alerts/settings`: the thresholds (the spec's `alert_thresholds` shape, which the anomaly
  * detector applies live), the reminder interval and the escalation policy. GET answers the
  * settings in force (the defaults while nothing was saved); PUT replaces the whole document,
- * every omitted field taking its default, and takes what GET answered (`updatedAt` ignored).
+ * every omitted field taking its default, and takes what GET answered: its `updatedAt` guards
+ * against overwriting a change saved in between.
  */
 export function createSettingsRoutes({
   prisma,
@@ -63,13 +65,26 @@ export function createSettingsRoutes({
         200: jsonResponse(settingsSchema, "The saved settings"),
         ...adminErrorResponses({
           400: "Invalid body, or an escalation channel that does not exist (`errors` lists the fields)",
+          409: "The settings were saved since the `updatedAt` given: read them again and redo the change",
           413: BODY_TOO_LARGE,
         }),
       },
     },
     async (c) => {
-      const settings = await readJson(c, putSettingsSchema);
+      const { settings, basedOn } = await readJson(c, putSettingsSchema);
       const saved = await prisma.$transaction(async (tx) => {
+        if (basedOn !== undefined) {
+          // The row is locked until the transaction ends, so two PUTs based on the same version
+          // cannot both pass this check.
+          const [row] = await tx.$queryRaw<{ updated_at: Date }[]>`
+            SELECT updated_at FROM alert_settings WHERE id = 1 FOR UPDATE`;
+          const current = row ? row.updated_at.toISOString() : null;
+          if (current !== basedOn) {
+            throw conflict(
+              `The settings were changed at ${current ?? "(never saved)"} since the version this change was based on (${basedOn ?? "the defaults"}): read them again and redo the change`,
+            );
+          }
+        }
         const ids = settings.escalation.channelIds;
         if (ids.length > 0) {
           const found = new Set(
