@@ -400,6 +400,24 @@ describe("apimon CLI", () => {
     expect(table.stdout).toMatch(/^repeatIntervalSeconds +900$/m);
     expect(table.stdout).toMatch(/^alertThresholds\.quietPeriodSeconds +120$/m);
 
+    // A document edited from what `get` answered carries its updatedAt: if someone saved the
+    // settings since, it is refused rather than undo their change. Without updatedAt it replaces.
+    const read = await json<Record<string, unknown>>(["settings", "get"]);
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ repeatIntervalSeconds: 1800, alertThresholds: { quietPeriodSeconds: 120 } }),
+    );
+    await json(["settings", "set", "--file", file]);
+    fs.writeFileSync(file, JSON.stringify({ ...read, repeatIntervalSeconds: 600 }));
+    const overtaken = failure(await apimon(["settings", "set", "--file", file]));
+    expect(overtaken.code).toBe(1);
+    expect(overtaken.message).toMatch(
+      /^apimon settings: the alerts service answered 409: The settings were changed at .*: read them again and redo the change$/,
+    );
+    expect((await json<{ repeatIntervalSeconds: number }>(["settings", "get"])).repeatIntervalSeconds).toBe(
+      1800,
+    );
+
     fs.writeFileSync(file, JSON.stringify({ repeatIntervalSeconds: -1 }));
     const refused = failure(await apimon(["settings", "set", "--file", file]));
     expect(refused.code).toBe(1);

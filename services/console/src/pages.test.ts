@@ -796,6 +796,36 @@ describe("settings overrides", () => {
       expect((await alertsWith(other).get("/alerts/7")).text).not.toContain("thresholds-for-endpoint");
     }
   });
+
+  it("saves against the version it was loaded with, and says so when someone saved in between", async () => {
+    const t = saving();
+    const page = (await t.get("/settings")).text;
+    expect(page).toContain(`<input type="hidden" name="basedOn" value="${NOW.toISOString()}">`);
+    await t.post("/settings", submitted(page));
+    expect(put(t)[0]).toMatchObject({ updatedAt: NOW.toISOString() });
+    // Never saved: the defaults' version is null.
+    const fresh = build();
+    const defaults = (await fresh.get("/settings")).text;
+    expect(defaults).toContain('<input type="hidden" name="basedOn" value="">');
+    await fresh.post("/settings", submitted(defaults));
+    expect(put(fresh)[0]).toMatchObject({ updatedAt: null });
+
+    const later = "2026-12-03T12:05:00.000Z";
+    const overtaken = saving(savedOverrides, async () => {
+      throw new ApiError(409, { detail: `The settings were changed at ${later} since …` });
+    });
+    const res = await overtaken.post(
+      "/settings",
+      submitted(page, { [row(0, "response_time.warning")]: "6" }),
+    );
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('id="settings-overtaken"');
+    expect(res.text).toContain("after this page was loaded, and saving these would undo their change");
+    expect(res.text).toContain('<a href="/settings">Load the settings in force</a>');
+    // What was typed stays, and so does the version: saving again is refused too.
+    expect(res.text).toContain(`name="${row(0, "response_time.warning")}" value="6"`);
+    expect(res.text).toContain(`<input type="hidden" name="basedOn" value="${NOW.toISOString()}">`);
+  });
 });
 
 describe("keys pages", () => {

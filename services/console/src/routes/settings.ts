@@ -1,4 +1,4 @@
-import type { ChannelView, SettingsView } from "@apimon/client";
+import { ApiError, type ChannelView, type SettingsView } from "@apimon/client";
 import type { ThresholdOverride } from "@apimon/config";
 import type { FieldError } from "@apimon/http";
 import { Hono } from "hono";
@@ -90,6 +90,8 @@ function set(doc: Record<string, unknown>, path: string, value: unknown): void {
 }
 
 const OVERRIDES = `${T}.overrides`;
+/** The hidden field with the `updatedAt` of the settings the form shows. */
+const BASED_ON = "basedOn";
 
 /**
  * An override's fields as the form names them after `alertThresholds.overrides.<row>.`: the
@@ -278,6 +280,10 @@ export function settingsFromForm(form: Record<string, unknown>): {
     "escalation.channelIds",
     list.map((id) => Number(id)).filter((id) => Number.isInteger(id)),
   );
+  // The version the form was loaded with ("" when nothing was saved yet): the API refuses the
+  // save if someone saved the settings since, rather than undo their change.
+  const basedOn = form[BASED_ON];
+  if (typeof basedOn === "string") document.updatedAt = basedOn === "" ? null : basedOn;
   return { document, errors, rows, rowOf: overrides.rowOf };
 }
 
@@ -350,15 +356,18 @@ interface FormView {
   names: ReadonlyMap<number, string>;
   /** The row whose first threshold takes the focus (the one a link asked for). */
   focusRow?: number;
+  /** The `updatedAt` of the settings the form was filled from (null: the defaults). */
+  basedOn: string | null;
 }
 
 function settingsForm(
   csrf: string,
-  { values, rows, channels, errors, updatedAt, names, focusRow }: FormView,
+  { values, rows, channels, errors, updatedAt, names, focusRow, basedOn }: FormView,
 ) {
   const enabled = get(values, "escalation.enabled") === true;
   const chosen = new Set((get(values, "escalation.channelIds") as number[] | undefined) ?? []);
   return html`<form method="post" action="/settings" novalidate>${csrfField(csrf)}
+<input type="hidden" name="${BASED_ON}" value="${basedOn ?? ""}">
 <div class="grid">
 ${SETTINGS_GROUPS.map(
   (g) => html`<fieldset><legend>${g.title}</legend>
@@ -433,6 +442,7 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
           updatedAt: settings.updatedAt,
           names,
           focusRow,
+          basedOn: settings.updatedAt,
         })}`,
       ),
     );
@@ -443,11 +453,13 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
     const { document, errors, rows, rowOf } = settingsFromForm(form);
     let failure: FieldError[] = errors;
     let saved: SettingsView | undefined;
+    let overtaken = false;
     if (errors.length === 0) {
       try {
         saved = await alerts.putSettings(document);
       } catch (err) {
-        failure = errorsAtRows(refusal(err, "(body)").list, rowOf);
+        overtaken = err instanceof ApiError && err.status === 409;
+        failure = overtaken ? [] : errorsAtRows(refusal(err, "(body)").list, rowOf);
       }
     }
     if (saved) return c.redirect("/settings?done=saved", 303);
@@ -466,7 +478,11 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
     return c.html(
       page(
         { title: "Settings", section: "/settings", csrf: c.get("csrf") },
-        html`<h1>Alert settings</h1>${errorBox("Nothing was saved: correct the fields marked below.")}
+        html`<h1>Alert settings</h1>${
+          overtaken
+            ? html`<div class="alert-box" role="alert" id="settings-overtaken">Nothing was saved: someone saved the settings${current.updatedAt ? html` at ${time(current.updatedAt)}` : ""}, after this page was loaded, and saving these would undo their change. <a href="/settings">Load the settings in force</a> and make your change there (your values are below, to copy from).</div>`
+            : errorBox("Nothing was saved: correct the fields marked below.")
+        }
 ${fieldError(grouped, "(body)")}
 ${settingsForm(c.get("csrf"), {
   values: typed,
@@ -475,9 +491,11 @@ ${settingsForm(c.get("csrf"), {
   errors: grouped,
   updatedAt: current.updatedAt,
   names,
+  // Still the version this form was loaded with: saving again is refused until it is reloaded.
+  basedOn: typeof document.updatedAt === "string" ? document.updatedAt : null,
 })}`,
       ),
-      400,
+      overtaken ? 409 : 400,
     );
   });
 
