@@ -37,6 +37,8 @@ export interface ListKeysParams {
   limit?: number;
 }
 export interface ListUsersParams {
+  /** Only these users, up to 100. */
+  ids?: readonly number[];
   /** Users whose name or email contains it (any case). */
   search?: string;
   cursor?: string;
@@ -53,8 +55,12 @@ export function createKeysClient(options: ApiClientOptions) {
     active: active === undefined ? undefined : (String(active) as "true" | "false"),
     ids: ids === undefined ? undefined : ids.join(","),
   });
-  const listUsers = (params: ListUsersParams = {}) =>
-    unwrap(api.GET("/api/v1/users", { params: { query: params } }));
+  const listUsers = ({ ids, ...rest }: ListUsersParams = {}) =>
+    unwrap(
+      api.GET("/api/v1/users", {
+        params: { query: { ...rest, ids: ids === undefined ? undefined : ids.join(",") } },
+      }),
+    );
   const listKeys = (params: ListKeysParams = {}) =>
     unwrap(api.GET("/api/v1/keys", { params: { query: keysQuery(params) } }));
   return {

@@ -55,7 +55,14 @@ const search = z
   .meta({ pattern: SINGLE_LINE.source })
   .transform((text) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`));
 
-export const listUsersQuerySchema = z.object({ ...paginationQuery, search: search.optional() }).strict();
+export const listUsersQuerySchema = z
+  .object({
+    ...paginationQuery,
+    /** Only these users (a page's worth at most): names for the ids another answer gave. */
+    ids: idListString(MAX_PAGE_SIZE).optional(),
+    search: search.optional(),
+  })
+  .strict();
 
 export const listKeysQuerySchema = z
   .object({

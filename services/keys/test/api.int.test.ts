@@ -481,6 +481,19 @@ describe("API keys", () => {
     expect((await call("GET", `/api/v1/keys?ids=${many}`)).status).toBe(400);
   });
 
+  it("lists only the users asked for by id, leaving out ids it does not have", async () => {
+    const a = await createUser("Ids User A");
+    const b = await createUser("Ids User B");
+    await createUser("Ids User C");
+    const res = await call("GET", `/api/v1/users?ids=${b.id},${a.id},${b.id},2147483647`);
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((u: { name: string }) => u.name)).toEqual(["Ids User A", "Ids User B"]);
+    expect(res.body.nextCursor).toBeNull();
+    expect((await call("GET", `/api/v1/users?ids=${a.id},x`)).body.errors).toEqual([
+      { field: "ids", message: "must be a comma-separated list of 1 to 100 ids, each from 1 to 2147483647" },
+    ]);
+  });
+
   it("finds keys by a part of their name, in any case, or by the start of their prefix", async () => {
     const owner = await createUser("Searcher");
     const billing = await createKey({ userId: owner.id, name: "Billing 50% off" });

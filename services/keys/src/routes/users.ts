@@ -66,15 +66,18 @@ export function createUserRoutes({
     {
       path: "/",
       summary: "List users",
-      description: "`search`: users whose name or email contains it (any case).",
+      description:
+        "`ids=3,7,12`: only those users (up to 100; ids of deleted users are left out). " +
+        "`search`: users whose name or email contains it (any case).",
       tags,
       query: listUsersQuerySchema,
       item: userSchema,
       page: "A page of users, by id",
     },
-    async (c, { cursor, limit, search }) => {
+    async (c, { cursor, limit, ids, search }) => {
       const filters: Prisma.UserWhereInput[] = [];
       if (cursor !== undefined) filters.push({ id: { gt: cursor } });
+      if (ids !== undefined) filters.push({ id: { in: ids } });
       if (search !== undefined) {
         filters.push({
           OR: [
