@@ -53,10 +53,11 @@ const slowCall = async (key: string, ms: number, endpoint = "/api/slow") => {
 };
 
 describe("the operator console in a browser", () => {
-  const state: { alertId: number; keyId: number; plaintext: string } = {
+  const state: { alertId: number; keyId: number; plaintext: string; userId: number } = {
     alertId: 0,
     keyId: 0,
     plaintext: "",
+    userId: 0,
   };
 
   it("sends an unauthenticated visitor to sign-in, refuses a wrong token, and signs in with the admin token", async () => {
@@ -347,13 +348,14 @@ describe("the operator console in a browser", () => {
 
   it("creates a key (plaintext shown once), sends traffic with it, and shows non-empty usage charts", async () => {
     const { page } = browser;
-    await page.goto(`${consoleUrl}/keys`);
+    await page.goto(`${consoleUrl}/users`);
     await page.fill("#u-name", "Console User");
     await page.fill("#u-email", `console-${Date.now()}@example.com`);
-    await Promise.all([page.waitForURL(/done=user/), page.click("#create-user button")]);
-    await page.selectOption("#k-user", {
-      label: (await page.locator("#k-user option", { hasText: "Console User" }).first().textContent()) ?? "",
-    });
+    // Adding a user opens their page.
+    await Promise.all([page.waitForURL(/\/users\/\d+\?done=user$/), page.click("#create-user button")]);
+    const userId = new URL(page.url()).pathname.split("/").pop() ?? "";
+    await page.goto(`${consoleUrl}/keys`);
+    await page.selectOption("#k-user", userId);
     await page.fill("#k-name", "console-made key");
     await page.fill("#k-minute", "500");
     await page.click("#create-key button[type=submit]");
@@ -399,6 +401,93 @@ describe("the operator console in a browser", () => {
     }
   });
 
+  it("with more than 100 users, keeps the last one selected on their keys list, creates a key for them on their page, and finds users by search", async () => {
+    const { page } = browser;
+    const run = Date.now();
+    // 105 users, 15 at a time, then the one whose page is opened: the last of them all.
+    for (let first = 1; first <= 105; first += 15) {
+      await Promise.all(
+        Array.from({ length: 15 }, (_, i) =>
+          stack.keys.createUser({
+            email: `crowd-${run}-${first + i}@example.com`,
+            name: `Crowd ${first + i}`,
+          }),
+        ),
+      );
+    }
+    const last = await stack.keys.createUser({
+      email: `last-customer-${run}@example.com`,
+      name: "Last Customer",
+    });
+    state.userId = last.id;
+    expect(last.id).toBeGreaterThan(100);
+
+    // Their keys list, as their page links to it: the filter and the New key form are on them.
+    await page.goto(`${consoleUrl}/users/${last.id}`);
+    await Promise.all([
+      page.waitForURL(`${consoleUrl}/keys?userId=${last.id}`),
+      page.click(`main a[href="/keys?userId=${last.id}"]`),
+    ]);
+    expect(await page.inputValue("#f-user")).toBe(String(last.id));
+    expect(await page.inputValue("#k-user")).toBe(String(last.id));
+    await expect(page.locator(".more-users a[href='/users']").first().isVisible()).resolves.toBe(true);
+    await browser.screenshot("keys-many-users");
+
+    // Their page's own form: no user to choose.
+    await page.goto(`${consoleUrl}/users/${last.id}`);
+    expect(await page.locator("#create-key [name=userId]").count()).toBe(0);
+    await page.fill("#k-name", "last customer's key");
+    await page.fill("#k-day", "5000");
+    await Promise.all([
+      page.waitForSelector("#plaintext-key"),
+      page.click("#create-key button[type=submit]"),
+    ]);
+    expect(await page.textContent("#plaintext-key")).toMatch(/^ak_/);
+    const keyId = Number((await page.getAttribute("#new-key a", "href"))?.split("/").pop());
+    const stored = await stack.admin<{ userId: number; name: string; rateLimits: { day: number } }>(
+      "keys",
+      "GET",
+      `/api/v1/keys/${keyId}`,
+    );
+    expect(stored).toMatchObject({ userId: last.id, name: "last customer's key", rateLimits: { day: 5000 } });
+    expect(await page.textContent(`tr[data-key-id="${keyId}"] td[data-label="User"]`)).toBe("Last Customer");
+    await browser.screenshot("user-key-created");
+    // The keys list names the user of a key beyond the first 100 users too.
+    await page.goto(`${consoleUrl}/keys`);
+    expect(await page.textContent(`tr[data-key-id="${keyId}"] td[data-label="User"]`)).toBe("Last Customer");
+
+    // The Users page: 50 at a time with the API's cursor, and a search by name or email.
+    await page.goto(`${consoleUrl}/users`);
+    expect(await page.locator("tr[data-user-id]").count()).toBe(50);
+    await Promise.all([page.waitForURL(/cursor=/), page.click("a:text('Next page »')")]);
+    expect(await page.locator("tr[data-user-id]").count()).toBe(50);
+    await Promise.all([page.waitForURL(`${consoleUrl}/users`), page.click("a:text('« First page')")]);
+    await page.fill("#f-search", "crowd 10");
+    await Promise.all([page.waitForURL(/search=crowd/), page.click("form.filters button[type=submit]")]);
+    expect(await page.locator("tr[data-user-id] td[data-label=Name]").allTextContents()).toEqual([
+      "Crowd 10",
+      "Crowd 100",
+      "Crowd 101",
+      "Crowd 102",
+      "Crowd 103",
+      "Crowd 104",
+      "Crowd 105",
+    ]);
+    await browser.screenshot("users");
+    await page.fill("#f-search", `LAST-CUSTOMER-${run}@`);
+    await Promise.all([page.waitForURL(/search=LAST/), page.click("form.filters button[type=submit]")]);
+    expect(
+      await page
+        .locator("tr[data-user-id]")
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-user-id"))),
+    ).toEqual([String(last.id)]);
+    await Promise.all([
+      page.waitForURL(`${consoleUrl}/users/${last.id}`),
+      page.click(`tr[data-user-id="${last.id}"] td[data-label=Name] a`),
+    ]);
+    await page.waitForSelector("h1:has-text('Last Customer')");
+  });
+
   it("shows history, reports and the stack-wide usage summary", async () => {
     const { page } = browser;
     await page.goto(`${consoleUrl}/history?status=acknowledged`);
@@ -423,6 +512,8 @@ describe("the operator console in a browser", () => {
         "/reports",
         "/keys",
         `/keys/${state.keyId}`,
+        "/users",
+        `/users/${state.userId}`,
         "/usage",
         "/channels",
         "/silences",
@@ -524,6 +615,8 @@ describe("the operator console in a browser", () => {
       "/channels/1",
       "/keys",
       `/keys/${state.keyId}`,
+      "/users",
+      `/users/${state.userId}`,
       "/usage",
       "/silences",
     ];

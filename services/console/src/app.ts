@@ -12,6 +12,7 @@ import { createKeyPages } from "./routes/keys";
 import { createReportPages } from "./routes/reports";
 import { createSettingsPages } from "./routes/settings";
 import { createSilencePages } from "./routes/silences";
+import { createUserPages } from "./routes/users";
 import { SESSION_COOKIE, type SessionManager } from "./session";
 import { CONSOLE_CSS, CONSOLE_JS } from "./views/assets";
 import { page } from "./views/layout";
@@ -131,6 +132,7 @@ export function createApp({
   pages.route("/", createChannelPages(deps));
   pages.route("/", createSilencePages(deps));
   pages.route("/", createKeyPages(deps));
+  pages.route("/", createUserPages(deps));
   pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page."), 404));
   pages.onError((error, c) => {
     if (error instanceof ApiError && error.status === 404) {

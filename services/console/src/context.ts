@@ -1,4 +1,4 @@
-import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
+import { type AlertsClient, ApiError, type KeysClient, type UserView } from "@apimon/client";
 import { type AppVariables, MAX_PAGE_SIZE } from "@apimon/http";
 import type { Session, SessionManager } from "./session";
 
@@ -38,17 +38,28 @@ export function channelNames(alerts: AlertsClient): Promise<Map<number, string>>
  */
 const NAMES_WAIT_MS = 1000;
 
+/** These users, in one call; a user the keys API does not know (deleted) is left out, and all are when it does not answer within NAMES_WAIT_MS. */
+export function usersByIds(keys: KeysClient, ids: readonly number[]): Promise<UserView[]> {
+  const wanted = [...new Set(ids)].slice(0, MAX_PAGE_SIZE);
+  if (wanted.length === 0) return Promise.resolve([]);
+  return recordsWithin(keys.listUsers({ ids: wanted, limit: wanted.length }).then((page) => page.items));
+}
+
 /** The records' names by id; none when `records` fails or takes longer than NAMES_WAIT_MS. */
 async function namesWithin(records: Promise<{ id: number; name: string }[]>): Promise<Map<number, string>> {
+  return new Map((await recordsWithin(records)).map((record) => [record.id, record.name]));
+}
+
+/** The records; none when `records` fails or takes longer than NAMES_WAIT_MS. */
+async function recordsWithin<T>(records: Promise<T[]>): Promise<T[]> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<[]>((resolve) => {
+  const late = new Promise<T[]>((resolve) => {
     timer = setTimeout(() => resolve([]), NAMES_WAIT_MS);
   });
   try {
-    const items = await Promise.race([records, late]);
-    return new Map(items.map((record) => [record.id, record.name]));
+    return await Promise.race([records, late]);
   } catch {
-    return new Map();
+    return [];
   } finally {
     clearTimeout(timer);
   }

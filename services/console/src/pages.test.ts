@@ -9,6 +9,7 @@ import {
   type KeysClient,
   type KeyUsageView,
   type SilenceView,
+  type UserView,
 } from "@apimon/client";
 import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type ThresholdOverride } from "@apimon/config";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
@@ -197,7 +198,12 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     createKey: record("createKey", { ...key, id: 10, key: "ak_Xy12abcdPLAINTEXT" }),
     rotateKey: record("rotateKey", { ...key, id: 11, key: "ak_RotatedPLAINTEXT", rotatedFromId: 9 }),
     updateKey: record("updateKey", key),
-    createUser: record("createUser", {}),
+    createUser: record("createUser", {
+      id: 7,
+      email: "grace@example.com",
+      name: "Grace",
+      createdAt: NOW.toISOString(),
+    }),
     updateUser: record("updateUser", {}),
     deleteUser: record("deleteUser", undefined),
     deleteKey: record("deleteKey", undefined),
@@ -914,15 +920,15 @@ describe("keys pages", () => {
       'data-confirm="Delete Ada and their 1 key? The edge refuses it from now on. This cannot be undone; their recorded usage stays."',
     );
     expect(t.calls).toContainEqual(["listKeys", { userId: 2, limit: 50 }]);
-    // The keys page's list of users leads here.
-    expect((await t.get("/keys")).text).toContain('<a href="/users/2">Ada</a>');
+    // The keys table names each key's user, linking here.
+    expect((await t.get("/keys")).text).toContain('<td data-label="User"><a href="/users/2">Ada</a></td>');
 
     const saved = await t.post("/users/2", { name: "Ada L.", email: "ada.l@example.com" });
     expect(saved.location).toBe("/users/2?done=user-saved");
     expect(t.calls).toContainEqual(["updateUser", [2, { name: "Ada L.", email: "ada.l@example.com" }]]);
-    expect((await t.post("/users/2/delete", {})).location).toBe("/keys?done=user-deleted");
+    expect((await t.post("/users/2/delete", {})).location).toBe("/users?done=user-deleted");
     expect(t.calls).toContainEqual(["deleteUser", 2]);
-    expect((await t.get("/keys?done=user-deleted")).text).toContain("User deleted, with their keys");
+    expect((await t.get("/users?done=user-deleted")).text).toContain("User deleted, with their keys");
   });
 
   it("shows an email another user has next to the field, keeping what was typed", async () => {
@@ -1091,6 +1097,268 @@ describe("keys pages", () => {
     ]);
   });
 });
+
+const customer = (id: number): UserView => ({
+  id,
+  email: `customer-${id}@example.com`,
+  name: id === 1 ? "Demo user" : `Customer ${id}`,
+  createdAt: NOW.toISOString(),
+});
+
+/**
+ * A keys API with `total` users (ids 1..total): it lists them by id, a page at a time, finds
+ * them by a part of their name or email, and records every user asked for by id.
+ */
+function withUsers(total: number, keysOfUsers: ApiKeyView[] = [], overrides: Partial<KeysClient> = {}) {
+  const users = Array.from({ length: total }, (_, i) => customer(i + 1));
+  const t = build({
+    keys: {
+      listUsers: async (
+        params: { ids?: readonly number[]; search?: string; cursor?: string; limit?: number } = {},
+      ) => {
+        t.calls.push(["listUsers", params]);
+        const text = params.search?.toLowerCase();
+        const after = Number(params.cursor ?? 0);
+        const found = users.filter(
+          (u) =>
+            u.id > after &&
+            (!text || `${u.name} ${u.email}`.toLowerCase().includes(text)) &&
+            (params.ids === undefined || params.ids.includes(u.id)),
+        );
+        const items = found.slice(0, params.limit ?? 50);
+        return { items, nextCursor: found.length > items.length ? String(items.at(-1)?.id) : null };
+      },
+      getUser: async (id: number) => {
+        t.calls.push(["getUser", id]);
+        const user = users.find((u) => u.id === id);
+        if (!user) throw new ApiError(404, { detail: "User not found" });
+        return user;
+      },
+      listKeys: async (params: { userId?: number }) => {
+        t.calls.push(["listKeys", params]);
+        const items = keysOfUsers.filter((k) => params.userId === undefined || k.userId === params.userId);
+        return { items, nextCursor: null };
+      },
+      ...overrides,
+    } as unknown as Partial<KeysClient>,
+  });
+  return t;
+}
+
+/** The options of the select `id` on `page` that are selected, as `value label`. */
+function selectedOptions(page: string, id: string): string[] {
+  const select = new RegExp(`<select id="${id}"[^>]*>([\\s\\S]*?)</select>`).exec(page)?.[1] ?? "";
+  return [...select.matchAll(/<option value="([^"]*)" selected>([^<]*)<\/option>/g)].map(
+    ([, value, label]) => `${value} ${label}`,
+  );
+}
+
+describe("more users than a select holds", () => {
+  const keyOf106: ApiKeyView = { ...key, id: 31, userId: 106, name: "customer-106 key" };
+
+  it("selects the user the page is about in both selects and creates the key for them, however far down the list", async () => {
+    const t = withUsers(106, [keyOf106]);
+    const page = (await t.get("/keys?userId=106")).text;
+    expect(selectedOptions(page, "f-user")).toEqual(["106 Customer 106 (customer-106@example.com)"]);
+    expect(selectedOptions(page, "k-user")).toEqual(["106 Customer 106 (customer-106@example.com)"]);
+    // The select holds the first 100 and the one asked for; the page says where the others are.
+    expect(t.calls).toContainEqual(["listUsers", { limit: 100 }]);
+    expect(page.match(/<option value="\d+"/g)).toHaveLength(2 * 101);
+    expect(page).toContain(
+      '<p class="small muted more-users">This list holds the first 100 users: <a href="/users">',
+    );
+    expect(page).toContain('<td data-label="User"><a href="/users/106">Customer 106</a></td>');
+
+    const created = await t.post("/keys", { userId: "106", name: "for 106", minute: "" });
+    expect(t.calls).toContainEqual(["createKey", { userId: 106, name: "for 106", rateLimits: {} }]);
+    // The form keeps the user for the next key, not the first in the list.
+    expect(selectedOptions(created.text, "k-user")).toEqual(["106 Customer 106 (customer-106@example.com)"]);
+  });
+
+  it("keeps the user a refused form named, even beyond the first 100", async () => {
+    const t = withUsers(106, [], {
+      createKey: async () => {
+        throw fieldError("name", "must not be empty");
+      },
+    });
+    const res = await t.post("/keys", { userId: "105", name: "" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="name">must not be empty');
+    expect(selectedOptions(res.text, "k-user")).toEqual(["105 Customer 105 (customer-105@example.com)"]);
+  });
+
+  it("keeps a user the keys API does not know selected by id, rather than another user", async () => {
+    const t = withUsers(106);
+    const page = (await t.get("/keys?userId=999")).text;
+    expect(selectedOptions(page, "f-user")).toEqual(["999 #999"]);
+    expect(selectedOptions(page, "k-user")).toEqual(["999 #999"]);
+  });
+
+  it("names the users of the keys shown, asking only for those beyond the first page, and the id of one deleted", async () => {
+    const keys = [2, 150, 151, 150, 999].map((userId, i) => ({ ...key, id: 40 + i, userId }));
+    const t = withUsers(151, keys);
+    const page = (await t.get("/keys")).text;
+    const userOf = (id: number) =>
+      new RegExp(`<tr data-key-id="${id}">[\\s\\S]*?<td data-label="User">(.*?)</td>`).exec(page)?.[1];
+    expect([40, 41, 42, 43, 44].map(userOf)).toEqual([
+      '<a href="/users/2">Customer 2</a>',
+      '<a href="/users/150">Customer 150</a>',
+      '<a href="/users/151">Customer 151</a>',
+      '<a href="/users/150">Customer 150</a>',
+      '<a href="/users/999">#999</a>',
+    ]);
+    // One call for the users beyond the first page.
+    expect(t.calls).toContainEqual(["listUsers", { ids: [150, 151, 999], limit: 3 }]);
+    expect(t.calls.filter(([name]) => name === "getUser")).toEqual([]);
+    // The select holds the first 100 only: nobody is selected when the page is about nobody.
+    expect(selectedOptions(page, "f-user")).toEqual([]);
+  });
+
+  it("says nothing about other users when the select holds them all", async () => {
+    const page = (await withUsers(3).get("/keys")).text;
+    expect(page).not.toContain("more-users");
+  });
+});
+
+describe("users pages", () => {
+  it("finds users by a part of their name or email, each row leading to their page", async () => {
+    const t = withUsers(120);
+    const page = (await t.get("/users?search=%20customer-11%20")).text;
+    expect(t.calls).toContainEqual(["listUsers", { search: "customer-11", cursor: undefined, limit: 50 }]);
+    expect(page).toContain('<input id="f-search" name="search" value="customer-11"');
+    const rows = [...page.matchAll(/<tr data-user-id="(\d+)">/g)].map(([, id]) => Number(id));
+    expect(rows).toEqual([11, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119]);
+    expect(page).toContain(
+      '<tr data-user-id="110"><td data-label="#"><a href="/users/110">110</a></td><td data-label="Name"><a href="/users/110">Customer 110</a></td><td data-label="Email">customer-110@example.com</td>',
+    );
+    expect(page).not.toContain("Next page");
+    expect((await t.get("/users?search=nobody")).text).toContain(
+      "No user has “nobody” in their name or email.",
+    );
+  });
+
+  it("pages on with the API's cursor, keeping the search, and back to the first page", async () => {
+    const t = withUsers(120);
+    const first = (await t.get("/users?search=example")).text;
+    expect(first.match(/<tr data-user-id=/g)).toHaveLength(50);
+    expect(first).toContain('href="/users?search=example&amp;cursor=50">Next page »</a>');
+    expect(first).not.toContain("First page");
+    const last = (await t.get("/users?search=example&cursor=100")).text;
+    expect([...last.matchAll(/<tr data-user-id="(\d+)">/g)].map(([, id]) => Number(id))).toEqual(
+      Array.from({ length: 20 }, (_, i) => 101 + i),
+    );
+    expect(last).toContain('href="/users?search=example">« First page</a>');
+    expect(last).not.toContain("Next page");
+  });
+
+  it("shows the keys API's refusal of a search instead of failing the page", async () => {
+    const t = build({
+      keys: {
+        listUsers: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid query",
+            errors: [{ field: "search", message: "must not contain control characters" }],
+          });
+        },
+      },
+    });
+    const page = await t.get("/users?search=a%07b");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      '<div class="alert-box" role="alert">search: must not contain control characters</div>',
+    );
+  });
+
+  it("adds a user and opens their page, or shows an email another user has next to the field", async () => {
+    const t = build();
+    const added = await t.post("/users", { name: "Grace", email: "grace@example.com" });
+    expect(added.location).toBe("/users/7?done=user");
+    expect(t.calls).toContainEqual(["createUser", { name: "Grace", email: "grace@example.com" }]);
+    const taken = build({
+      keys: {
+        createUser: async () => {
+          throw new ApiError(409, { detail: "A user with this email already exists" });
+        },
+      },
+    });
+    const res = await taken.post("/users", { name: "Grace", email: "ada@example.com" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('data-field="email">A user with this email already exists');
+    expect(res.text).toContain('<input id="u-email" name="email" type="email" value="ada@example.com"');
+  });
+
+  it("creates a key for the user of the page from their page, with no user to choose, and shows its plaintext once", async () => {
+    const t = withUsers(106, [keyOf(106)]);
+    const page = (await t.get("/users/106")).text;
+    expect(page).toContain('<form method="post" action="/users/106/keys" id="create-key">');
+    expect(page).not.toContain('name="userId"');
+    const res = await t.post("/users/106/keys", {
+      name: "billing",
+      description: "for invoices",
+      expiresAt: "2030-01-31T18:30",
+      minute: "50",
+      hour: "",
+      day: "",
+    });
+    expect(res.status).toBe(200);
+    expect(res.location).toBeNull();
+    expect(t.calls).toContainEqual([
+      "createKey",
+      {
+        userId: 106,
+        name: "billing",
+        description: "for invoices",
+        expiresAt: "2030-01-31T18:30:00Z",
+        rateLimits: { minute: 50 },
+      },
+    ]);
+    expect(res.text).toContain('<code id="plaintext-key">ak_Xy12abcdPLAINTEXT</code>');
+    expect(res.text).toContain('<div class="notice" role="status">Key created.</div>');
+    // The form is empty again, and the plaintext is not on the page the next time.
+    expect(res.text).toContain('<input id="k-name" name="name" value="" required>');
+    expect((await t.get("/users/106")).text).not.toContain("PLAINTEXT");
+  });
+
+  it("shows the keys API's refusals next to the fields of the user page's new key, keeping what was typed", async () => {
+    const t = withUsers(106, [], {
+      createKey: async () => {
+        throw new ApiError(400, {
+          detail: "Invalid body",
+          errors: [
+            { field: "rateLimits.minute", message: "must be at most 1000000" },
+            { field: "expiresAt", message: "must be in the future" },
+          ],
+        });
+      },
+    });
+    const res = await t.post("/users/106/keys", {
+      name: "big",
+      expiresAt: "2020-01-01T00:00",
+      minute: "99999999",
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<input id="k-minute" name="minute" type="number" min="1" value="99999999" placeholder="default"><div class="error" data-field="rateLimits.minute">must be at most 1000000</div>',
+    );
+    expect(res.text).toContain(
+      '<input id="k-expires" name="expiresAt" type="datetime-local" value="2020-01-01T00:00"><div class="error" data-field="expiresAt">must be in the future</div>',
+    );
+    expect(res.text).toContain('<input id="k-name" name="name" value="big" required>');
+    expect(res.text).not.toContain('id="plaintext-key"');
+    // A refusal that names no field is shown above the button.
+    const vague = withUsers(106, [], {
+      createKey: async () => {
+        throw new ApiError(400, { detail: "Too many keys for this user" });
+      },
+    });
+    const refused = await vague.post("/users/106/keys", { name: "one more" });
+    expect(refused.text).toContain(
+      '<div class="error" data-field="(body)">Too many keys for this user</div>',
+    );
+  });
+});
+
+const keyOf = (userId: number): ApiKeyView => ({ ...key, id: 30 + userId, userId, name: `key of ${userId}` });
 
 describe("alerts page", () => {
   const counts = async () => ({ total: 0, bySeverity: {}, byStatus: {}, byType: {} });
@@ -1276,7 +1544,7 @@ describe("history, reports and failures", () => {
     const text = (await build().get("/reports")).text;
     const section = text.slice(text.indexOf("Endpoints with most alerts"));
     expect(section).toContain('<td class="mono" data-label="Endpoint">GET /api/reports/:id/export</td>');
-    expect(section).toContain('<td class="num" data-label="Resolved unacknowledged">2</td>');
+    expect(section).toContain('<td class="num" data-label="Self-resolved">2</td>');
     expect(section).toContain(
       '<a href="/settings?endpoint=GET+%2Fapi%2Freports%2F%3Aid%2Fexport#overrides">Set thresholds</a>',
     );

@@ -1,7 +1,8 @@
-import type { ApiKeyView, KeyUsageView, UserView } from "@apimon/client";
+import type { ApiKeyView, KeysClient, KeyUsageView, UserView } from "@apimon/client";
+import { MAX_PAGE_SIZE } from "@apimon/http";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
+import { type ConsoleEnv, field, type PageDeps, refusal, usersByIds } from "../context";
 import {
   badge,
   type ChartSpec,
@@ -85,7 +86,7 @@ export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
 const limitsText = (k: ApiKeyView) => `${k.rateLimits.minute} / ${k.rateLimits.hour} / ${k.rateLimits.day}`;
 
 /** A key's plaintext, shown once after create or rotate, with a copy button. */
-function plaintextCard(key: ApiKeyView) {
+export function plaintextCard(key: ApiKeyView) {
   return html`<div class="card" id="new-key"><h2>The new key (shown once)</h2>
 <p class="muted">Copy it now: only its hash is stored, it cannot be shown again.</p>
 <div class="secret"><code id="plaintext-key">${key.key ?? ""}</code><button type="button" data-copy="plaintext-key">Copy</button></div>
@@ -97,7 +98,7 @@ const KEY_BADGES = { active: "on", deactivated: "off", expired: "expired" } as c
 const keyBadge = (key: Pick<ApiKeyView, "state">) => badge(KEY_BADGES[key.state]);
 
 /** Keys in a table with their state, limits and use; each row deactivates or activates its key. */
-function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
+export function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
   if (keys.length === 0) return html`<div class="card muted">No keys yet.</div>`;
   return html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
 <tbody>${keys.map(
@@ -111,67 +112,112 @@ function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<numbe
   )}</tbody></table></div>`;
 }
 
+/** How many users a user select holds: the first page of them the keys API gives. */
+const USER_CHOICES = MAX_PAGE_SIZE;
+
+/**
+ * A user select's options, `selected` marked. A selected id that none of the users has (the keys
+ * API did not answer for it, or it is deleted) stays selected as `#id`: a form must never fall
+ * back to another user, whose key it would then create.
+ */
+function userOptions(users: readonly UserView[], selected: string | undefined) {
+  const unlisted = selected !== undefined && selected !== "" && !users.some((u) => String(u.id) === selected);
+  return html`${unlisted ? html`<option value="${selected}" selected>#${selected}</option>` : ""}${users.map(
+    (u) =>
+      html`<option value="${u.id}" ${String(u.id) === selected ? "selected" : ""}>${u.name} (${u.email})</option>`,
+  )}`;
+}
+
+/** Said beside a user select that does not hold every user. */
+const moreUsersNote = () =>
+  html`<p class="small muted more-users">This list holds the first ${USER_CHOICES} users: <a href="/users">find another on the Users page</a> (their page lists their keys and creates one for them).</p>`;
+
+/** What the keys page shows. */
+interface KeysPageData {
+  /** The users the selects offer: the first USER_CHOICES, and the user the page or form names. */
+  users: UserView[];
+  /** There are more users than the first USER_CHOICES. */
+  moreUsers: boolean;
+  /** The names of the users of the keys shown, by id. */
+  userNames: ReadonlyMap<number, string>;
+  keys: ApiKeyView[];
+  nextCursor: string | null;
+  userId?: string;
+  search?: string;
+  cursor?: string;
+  /** The keys API's refusal of the filter, shown instead of the list. */
+  error?: string;
+}
+
 function keysPage(
   csrf: string,
-  data: {
-    users: UserView[];
-    keys: ApiKeyView[];
-    nextCursor: string | null;
-    userId?: string;
-    search?: string;
-    cursor?: string;
-    /** The keys API's refusal of the filter, shown instead of the list. */
-    error?: string;
-  },
+  data: KeysPageData,
   opts: {
     notice?: string;
     created?: ApiKeyView;
-    userErrors?: Record<string, string[]>;
     keyErrors?: Record<string, string[]>;
     values?: Record<string, string>;
   } = {},
 ) {
   const v = opts.values ?? {};
-  const userName = new Map(data.users.map((u) => [u.id, u.name] as const));
+  const keyErrors = opts.keyErrors ?? {};
   return page(
     { title: "Keys", section: "/keys", csrf },
     html`<h1>API keys</h1>
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
 <form class="filters" method="get" action="/keys">
-<div><label for="f-user">User</label><select id="f-user" name="userId"><option value="">all users</option>${data.users.map(
-      (u) =>
-        html`<option value="${u.id}" ${String(u.id) === data.userId ? "selected" : ""}>${u.name} (${u.email})</option>`,
-    )}</select></div>
+<div><label for="f-user">User</label><select id="f-user" name="userId"><option value="">all users</option>${userOptions(data.users, data.userId)}</select></div>
 <div><label for="f-search">Name or prefix</label><input id="f-search" name="search" value="${data.search ?? ""}" placeholder="billing, ak_Xy12…"></div>
 <div><button type="submit">Show</button></div></form>
+${data.moreUsers ? moreUsersNote() : ""}
 ${errorBox(data.error)}
-${data.error ? "" : keysTable(csrf, data.keys, userName)}
+${data.error ? "" : keysTable(csrf, data.keys, data.userNames)}
 <div class="pager">${data.cursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search })}">« First page</a>` : ""}
 ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>New key</h2>
 <form method="post" action="/keys" id="create-key">${csrfField(csrf)}
-<div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${data.users.map(
-      (u) =>
-        html`<option value="${u.id}" ${String(u.id) === (v.userId ?? data.userId) ? "selected" : ""}>${u.name} (${u.email})</option>`,
-    )}</select>${fieldError(opts.keyErrors ?? {}, "userId")}</div>
-<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}" required>${fieldError(opts.keyErrors ?? {}, "name")}</div>
-<div class="field"><label for="k-desc">Description (optional)</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(opts.keyErrors ?? {}, "description")}</div>
-${expiryField(v.expiresAt ?? "", opts.keyErrors ?? {}, "Expires (UTC, optional)")}
-${limitFields(v, opts.keyErrors ?? {})}
+<div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${userOptions(data.users, v.userId ?? data.userId)}</select>${fieldError(keyErrors, "userId")}${data.moreUsers ? moreUsersNote() : ""}</div>
+${newKeyFields(v, keyErrors)}
 <button type="submit">Create key</button></form></div>
 <div class="card"><h2>Users</h2>
-<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
-      (u) =>
-        html`<tr><td data-label="#">${u.id}</td><td data-label="Name"><a href="/users/${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
-    )}</tbody></table></div>
-<form method="post" action="/users" id="create-user">${csrfField(csrf)}
-<div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.userName ?? ""}" required>${fieldError(opts.userErrors ?? {}, "name")}</div>
-<div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? ""}" required>${fieldError(opts.userErrors ?? {}, "email")}</div>
-<button type="submit" class="secondary">Add user</button></form></div>
+<form method="get" action="/users" id="find-user">
+<div class="field"><label for="u-search">Name or email</label><input id="u-search" name="search" placeholder="ada, @example.com"></div>
+<button type="submit" class="secondary">Find user</button></form>
+<p class="muted">A user's page lists their keys, creates one for them, and shows their usage. <a href="/users">All users; add a user »</a></p></div>
 </div>`,
   );
+}
+
+/** The new-key form's fields besides its user, as typed: the form keeps them when the API refuses it. */
+const NEW_KEY_FIELDS = ["name", "description", "expiresAt", "minute", "hour", "day"] as const;
+
+export function newKeyValues(form: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(NEW_KEY_FIELDS.map((k) => [k, field(form, k)]));
+}
+
+/** The key the new-key form's values describe, for `userId`, as the keys API takes it. */
+export function newKeyInput(
+  userId: number,
+  v: Record<string, string>,
+): Parameters<KeysClient["createKey"]>[0] {
+  return {
+    userId,
+    name: v.name ?? "",
+    ...(v.description && { description: v.description }),
+    ...(v.expiresAt && { expiresAt: expiryFromForm(v.expiresAt) }),
+    rateLimits: limitsFrom(v, undefined) as { minute?: number; hour?: number; day?: number },
+  };
+}
+
+/** A new key's name, description, expiry and limits, each with the API's refusal of it. */
+export function newKeyFields(v: Record<string, string>, errors: Record<string, string[]>) {
+  return html`<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}" required>${fieldError(errors, "name")}</div>
+<div class="field"><label for="k-desc">Description (optional)</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(errors, "description")}</div>
+${expiryField(v.expiresAt ?? "", errors, "Expires (UTC, optional)")}
+${limitFields(v, errors)}
+${fieldError(errors, "(body)")}`;
 }
 
 /** An expiry as a datetime-local field shows it: UTC, to the minute. */
@@ -195,6 +241,9 @@ function limitFields(v: Record<string, string>, errors: Record<string, string[]>
       html`<div class="field"><label for="k-${w}">Per ${w}</label><input id="k-${w}" name="${w}" type="number" min="1" value="${v[w] ?? ""}" placeholder="${placeholder}">${fieldError(errors, `rateLimits.${w}`)}</div>`,
   )}</div>`;
 }
+
+/** A positive id in a query or form field; anything else is none. */
+const idOf = (text: string | undefined) => (text && /^\d{1,10}$/.test(text) ? Number(text) : undefined);
 
 /** Limits from the form: a number sets a window, blank leaves it (create) or resets it to the default (edit). */
 function limitsFrom(form: Record<string, unknown>, blank: null | undefined) {
@@ -268,67 +317,43 @@ ${fieldError(errors, "(body)")}
   );
 }
 
-/** A user's page: who they are, a form to change that, their keys, and deleting them. */
-function userPage(
-  csrf: string,
-  { user, keys, more }: { user: UserView; keys: ApiKeyView[]; more: boolean },
-  opts: { notice?: string; errors?: Record<string, string[]>; values?: Record<string, string> } = {},
-) {
-  const errors = opts.errors ?? {};
-  const v = opts.values ?? {};
-  const count = more ? `${keys.length}+` : String(keys.length);
-  const keysWord = keys.length === 1 && !more ? "key" : "keys";
-  return page(
-    { title: user.name, section: "/keys", csrf },
-    html`<p><a href="/keys">« Keys</a></p>
-<h1>${user.name} <span class="muted">${user.email}</span></h1>
-${noticeBox(opts.notice)}
-<div class="grid">
-<div class="card"><h2>User</h2><dl class="facts">
-<dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
-<dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">list, new key</a>)</dd>
-<dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
-</dl>
-<div class="actions spaced">
-<form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>
-</div></div>
-<div class="card"><h2>Edit</h2>
-<form method="post" action="/users/${user.id}" id="edit-user">${csrfField(csrf)}
-<div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? user.name}" required>${fieldError(errors, "name")}</div>
-<div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? user.email}" required>${fieldError(errors, "email")}</div>
-<button type="submit">Save</button></form></div>
-</div>
-<h2>Keys</h2>
-${keysTable(csrf, keys, new Map([[user.id, user.name]]))}
-${more ? html`<p><a href="/keys?userId=${user.id}">All of ${user.name}'s keys »</a></p>` : ""}`,
-  );
-}
-
 const KEY_NOTICES: Record<string, string> = {
   saved: "Key saved.",
   activated: "Key activated.",
   deactivated: "Key deactivated: the edge refuses it from now on.",
-  user: "User added.",
-  "user-saved": "User saved.",
-  "user-deleted": "User deleted, with their keys: the edge refuses them from now on.",
   "key-deleted": "Key deleted: the edge refuses it from now on.",
 };
 
-/** Users and keys: list, create (plaintext once), rotate, activate/deactivate, limits, usage charts. */
+/** Keys: list, create (plaintext once), rotate, activate/deactivate, limits, usage charts. */
 export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
 
-  async function listData(filter: { userId?: string; search?: string } = {}, cursor?: string) {
-    const uid = filter.userId && /^\d+$/.test(filter.userId) ? Number(filter.userId) : undefined;
+  /**
+   * The keys page's data. Its selects hold the first USER_CHOICES users and, wherever they are in
+   * the list, the user the filter names and the one the form names; the keys' users are named.
+   */
+  async function listData(
+    filter: { userId?: string; search?: string } = {},
+    cursor?: string,
+    formUserId?: string,
+  ) {
+    const uid = idOf(filter.userId);
     const search = filter.search?.trim() || undefined;
-    const [users, list] = await Promise.all([
-      keys.listUsers({ limit: 100 }),
+    const [firstUsers, list] = await Promise.all([
+      keys.listUsers({ limit: USER_CHOICES }),
       keys
         .listKeys({ userId: uid, search, cursor: cursor || undefined, limit: 50 })
         .catch((err: unknown) => ({ items: [], nextCursor: null, error: refusal(err, "search").text })),
     ]);
+    const listed = new Set(firstUsers.items.map((u) => u.id));
+    const selected = [...new Set([uid, idOf(formUserId)])].filter((id) => id !== undefined);
+    // The users the first page lacks: those the selects must hold, and the keys' users to name.
+    const missing = [...selected, ...list.items.map((k) => k.userId)].filter((id) => !listed.has(id));
+    const others = new Map((await usersByIds(keys, missing)).map((u) => [u.id, u]));
     return {
-      users: users.items,
+      users: [...firstUsers.items, ...selected.flatMap((id) => others.get(id) ?? [])],
+      moreUsers: firstUsers.nextCursor !== null,
+      userNames: new Map([...firstUsers.items, ...others.values()].map((u) => [u.id, u.name])),
       keys: list.items,
       nextCursor: list.nextCursor,
       userId: uid === undefined ? undefined : String(uid),
@@ -370,68 +395,26 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     );
   });
 
-  routes.post("/users", async (c) => {
-    const form = await c.req.parseBody();
-    const values = { userName: field(form, "name"), email: field(form, "email") };
-    try {
-      await keys.createUser({ name: values.userName, email: values.email });
-    } catch (err) {
-      const userErrors = refusal(err, "email", [400, 409]).byField;
-      return c.html(keysPage(c.get("csrf"), await listData(), { userErrors, values }), 400);
-    }
-    return c.redirect("/keys?done=user", 303);
-  });
-
-  /** The first page of a user's keys, as many as the keys page shows. */
-  async function userPageData(id: number) {
-    const [user, list] = await Promise.all([keys.getUser(id), keys.listKeys({ userId: id, limit: 50 })]);
-    return { user, keys: list.items, more: list.nextCursor !== null };
-  }
-
-  routes.get("/users/:id{[0-9]+}", async (c) => {
-    const data = await userPageData(Number(c.req.param("id")));
-    return c.html(userPage(c.get("csrf"), data, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }));
-  });
-
-  routes.post("/users/:id{[0-9]+}", async (c) => {
-    const id = Number(c.req.param("id"));
-    const form = await c.req.parseBody();
-    const values = { name: field(form, "name"), email: field(form, "email") };
-    try {
-      await keys.updateUser(id, values);
-    } catch (err) {
-      const errors = refusal(err, "email", [400, 409]).byField;
-      return c.html(userPage(c.get("csrf"), await userPageData(id), { errors, values }), 400);
-    }
-    return c.redirect(`/users/${id}?done=user-saved`, 303);
-  });
-
-  routes.post("/users/:id{[0-9]+}/delete", async (c) => {
-    await keys.deleteUser(Number(c.req.param("id")));
-    return c.redirect("/keys?done=user-deleted", 303);
-  });
-
   routes.post("/keys", async (c) => {
     const form = await c.req.parseBody();
-    const values = Object.fromEntries(
-      ["userId", "name", "description", "expiresAt", "minute", "hour", "day"].map((k) => [k, field(form, k)]),
-    );
+    const values = { userId: field(form, "userId"), ...newKeyValues(form) };
     let created: ApiKeyView;
     try {
-      created = await keys.createKey({
-        userId: Number(values.userId),
-        name: values.name as string,
-        ...(values.description && { description: values.description }),
-        ...(values.expiresAt && { expiresAt: expiryFromForm(values.expiresAt) }),
-        rateLimits: limitsFrom(form, undefined) as { minute?: number; hour?: number; day?: number },
-      });
+      created = await keys.createKey(newKeyInput(Number(values.userId), values));
     } catch (err) {
       const keyErrors = refusal(err, "userId", [400, 404]).byField;
       // The list as it was before the form was sent; the form keeps the user it names.
-      return c.html(keysPage(c.get("csrf"), await listData(), { keyErrors, values }), 400);
+      return c.html(
+        keysPage(c.get("csrf"), await listData({}, undefined, values.userId), { keyErrors, values }),
+        400,
+      );
     }
-    // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice.
-    return c.html(keysPage(c.get("csrf"), await listData(), { created, notice: "Key created." }));
+    // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice. The
+    // form keeps its user, so that the next key goes to the same one unless changed.
+    const data = await listData({}, undefined, values.userId);
+    return c.html(
+      keysPage(c.get("csrf"), data, { created, notice: "Key created.", values: { userId: values.userId } }),
+    );
   });
 
   routes.get("/keys/:id{[0-9]+}", async (c) => {

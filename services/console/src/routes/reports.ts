@@ -87,7 +87,7 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
         ? html`<p class="muted">None.</p>`
         : html`<div class="table"><table class="stack"><thead><tr><th>Endpoint</th><th class="num">Alerts</th><th class="num">Response time</th><th class="num">Error rate</th><th class="num">Resolved unacknowledged</th><th></th></tr></thead><tbody>${report.byEndpoint.map(
             (e) =>
-              html`<tr><td class="mono" data-label="Endpoint">${e.endpoint}</td><td class="num" data-label="Alerts">${e.count}</td><td class="num" data-label="Response time">${e.responseTime}</td><td class="num" data-label="Error rate">${e.errorRate}</td><td class="num" data-label="Resolved unacknowledged">${e.resolvedUnacknowledged}</td><td><a href="/settings?${new URLSearchParams({ endpoint: e.endpoint })}#overrides">Set thresholds</a></td></tr>`,
+              html`<tr><td class="mono" data-label="Endpoint">${e.endpoint}</td><td class="num" data-label="Alerts">${e.count}</td><td class="num" data-label="Response time">${e.responseTime}</td><td class="num" data-label="Error rate">${e.errorRate}</td><td class="num" data-label="Self-resolved">${e.resolvedUnacknowledged}</td><td><a href="/settings?${new URLSearchParams({ endpoint: e.endpoint })}#overrides">Set thresholds</a></td></tr>`,
           )}</tbody></table></div>`
     }</div>`;
     return c.html(page({ title: "Reports", section: "/reports", csrf: c.get("csrf"), charts: true }, body));

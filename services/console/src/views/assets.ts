@@ -17,7 +17,7 @@ header.top nav a { color:#c9d1e3; padding:.35rem .7rem; border-radius:6px; }
 header.top nav a.active, header.top nav a:hover { background:#323b50; color:#fff; text-decoration:none; }
 header.top form { margin:0; }
 main { max-width:1280px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
-h1 { font-size:22px; margin:.2rem 0 1rem; } h2 { font-size:16px; margin:1.5rem 0 .6rem; }
+h1 { font-size:22px; margin:.2rem 0 1rem; overflow-wrap:anywhere; } h2 { font-size:16px; margin:1.5rem 0 .6rem; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:1rem 1.2rem; margin-bottom:1rem; }
 .card > h2:first-child { margin-top:0; }
 .grid .field input:not([type=checkbox]):not([type=number]), .grid .field select { width:100%; }

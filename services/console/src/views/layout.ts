@@ -11,6 +11,7 @@ export const NAV = [
   ["/history", "History"],
   ["/reports", "Reports"],
   ["/keys", "Keys"],
+  ["/users", "Users"],
   ["/usage", "Usage"],
   ["/channels", "Channels"],
   ["/silences", "Silences"],
