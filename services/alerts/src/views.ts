@@ -127,6 +127,7 @@ export const activeCountsSchema = z
     bySeverity: countsOf(alertSeverities),
     byStatus: countsOf(["firing", "acknowledged"] as const),
     byType: countsOf(alertTypes),
+    silenced: int.describe("Of them, those an active silence holds back (counted in the others too)"),
   })
   .meta({ id: "ActiveAlertCounts", description: "Every severity, status and type present, 0 when none" });
 
@@ -283,7 +284,10 @@ export function silenceView(silence: Silence, now: Date): z.output<typeof silenc
 }
 
 /** The active alerts counted by severity, status and type; every value present, 0 when absent. */
-export function activeCountsView(rows: { severity: string; status: string; type: string; count: number }[]) {
+export function activeCountsView(
+  rows: { severity: string; status: string; type: string; count: number }[],
+  silenced: number,
+) {
   const zero = (keys: readonly string[]) =>
     Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
   const view = {
@@ -291,6 +295,7 @@ export function activeCountsView(rows: { severity: string; status: string; type:
     bySeverity: zero(alertSeverities),
     byStatus: zero(["firing", "acknowledged"]),
     byType: zero(alertTypes),
+    silenced,
   };
   for (const row of rows) {
     view.total += row.count;

@@ -188,6 +188,7 @@ describe("alerts", () => {
       bySeverity: { warning: 2, critical: 1 },
       byStatus: { firing: 2, acknowledged: 1 },
       byType: countsByType({ response_time: 1, error_rate: 1, usage_spike: 1 }),
+      silenced: 0,
     });
   });
 

@@ -251,12 +251,15 @@ describe("a silenced alert", () => {
       [other, null],
       [alertId, id],
     ]);
+    expect((await call(app, "GET", "/api/v1/alerts/counts")).body).toMatchObject({ total: 2, silenced: 1 });
 
     advance(10);
     await apply(signal(1, "critical"));
     advance(10);
     await apply(signal(1, "critical", "resolved"));
     expect(await newJobs()).toEqual([]);
+    // A resolved alert is not active: not counted, silenced or not.
+    expect((await call(app, "GET", "/api/v1/alerts/counts")).body).toMatchObject({ total: 1, silenced: 0 });
     const detail = await call(app, "GET", `/api/v1/alerts/${alertId}`);
     expect(detail.body).toMatchObject({
       status: "resolved",

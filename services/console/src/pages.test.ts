@@ -295,6 +295,7 @@ function withHostileAlert() {
         bySeverity: { warning: 0, critical: 1 },
         byStatus: { firing: 1, acknowledged: 0 },
         byType: {},
+        silenced: 1,
       }),
       get: async (id: number): Promise<AlertDetailView> => {
         if (id !== 7) throw new ApiError(404, { detail: "Alert not found" });
@@ -1361,7 +1362,19 @@ describe("users pages", () => {
 const keyOf = (userId: number): ApiKeyView => ({ ...key, id: 30 + userId, userId, name: `key of ${userId}` });
 
 describe("alerts page", () => {
-  const counts = async () => ({ total: 0, bySeverity: {}, byStatus: {}, byType: {} });
+  const counts = async () => ({ total: 0, bySeverity: {}, byStatus: {}, byType: {}, silenced: 0 });
+
+  it("counts the active alerts a silence holds back, leading to the silences", async () => {
+    const t = build({
+      alerts: {
+        counts: async () => ({ ...(await counts()), total: 4, byStatus: { firing: 4 }, silenced: 3 }),
+        listActive: async () => ({ items: [], nextCursor: null }),
+      } as Partial<AlertsClient>,
+    });
+    expect((await t.get("/alerts")).text).toContain(
+      '<a class="stat " href="/silences"><div class="n">3</div><div class="l">silenced</div></a>',
+    );
+  });
 
   it("pages on with the API's cursor, keeping the filters, and back to the first page", async () => {
     const t = build({

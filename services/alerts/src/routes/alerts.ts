@@ -18,7 +18,7 @@ import {
 import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
-import { activeSilences, silenceFor } from "../domain/silences";
+import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
 import {
   acknowledgeSchema,
   activeAlertsQuerySchema,
@@ -131,17 +131,28 @@ export function createAlertRoutes({
     {
       method: "get",
       path: "/counts",
-      summary: "Count the active alerts (firing or acknowledged) by severity, status and type",
+      summary:
+        "Count the active alerts (firing or acknowledged) by severity, status and type, and those a silence holds back",
       tags,
       responses: { 200: jsonResponse(activeCountsSchema, "The counts"), ...adminErrorResponses({}) },
     },
     async (c) => {
-      const rows = await prisma.alert.groupBy({
-        by: ["severity", "status", "type"],
-        where: { status: { in: ["firing", "acknowledged"] } },
-        _count: { _all: true },
-      });
-      return c.json(activeCountsView(rows.map((r) => ({ ...r, count: r._count._all }))));
+      const [rows, [held]] = await Promise.all([
+        prisma.alert.groupBy({
+          by: ["severity", "status", "type"],
+          where: { status: { in: ["firing", "acknowledged"] } },
+          _count: { _all: true },
+        }),
+        prisma.$queryRaw<{ count: number }[]>`
+          SELECT count(*)::int AS count FROM alerts
+          WHERE status IN ('firing', 'acknowledged') AND ${silencedAt(clock())}`,
+      ]);
+      return c.json(
+        activeCountsView(
+          rows.map((r) => ({ ...r, count: r._count._all })),
+          held?.count ?? 0,
+        ),
+      );
     },
   );
 

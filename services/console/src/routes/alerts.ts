@@ -123,6 +123,7 @@ ${stat("critical", counts.bySeverity.critical ?? 0, "critical", "/alerts?severit
 ${stat("warning", counts.bySeverity.warning ?? 0, "warning", "/alerts?severity=warning")}
 ${stat("", counts.byStatus.firing ?? 0, "firing", "/alerts?status=firing")}
 ${stat("", counts.byStatus.acknowledged ?? 0, "acknowledged", "/alerts?status=acknowledged")}
+${stat("", counts.silenced, "silenced", "/silences")}
 </div>
 ${filterForm("/alerts", q, ["firing", "acknowledged"])}
 ${errorBox(error)}
