@@ -1006,23 +1006,29 @@ describe("keys pages", () => {
     expect(second.text).toContain('href="/keys?search=ak_Xy12">« First page</a>');
   });
 
-  it("shows the keys API's refusal of a search instead of failing the page", async () => {
-    const t = build({
-      keys: {
-        listKeys: async () => {
-          throw new ApiError(400, {
-            detail: "Invalid query",
-            errors: [{ field: "search", message: "must not contain control characters" }],
-          });
+  it.each([
+    ["/keys", "listKeys"],
+    ["/users", "listUsers"],
+  ] as const)(
+    "%s shows the keys API's refusal of a search instead of failing the page",
+    async (path, list) => {
+      const t = build({
+        keys: {
+          [list]: async () => {
+            throw new ApiError(400, {
+              detail: "Invalid query",
+              errors: [{ field: "search", message: "must not contain control characters" }],
+            });
+          },
         },
-      },
-    });
-    const page = await t.get("/keys?search=a%07b");
-    expect(page.status).toBe(200);
-    expect(page.text).toContain(
-      '<div class="alert-box" role="alert">search: must not contain control characters</div>',
-    );
-  });
+      });
+      const page = await t.get(`${path}?search=a%07b`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(
+        '<div class="alert-box" role="alert">search: must not contain control characters</div>',
+      );
+    },
+  );
 
   it("sets a key's expiry in UTC when creating it, and changes or clears it only when the field changed", async () => {
     const t = build();
@@ -1250,24 +1256,6 @@ describe("users pages", () => {
     );
     expect(last).toContain('href="/users?search=example">« First page</a>');
     expect(last).not.toContain("Next page");
-  });
-
-  it("shows the keys API's refusal of a search instead of failing the page", async () => {
-    const t = build({
-      keys: {
-        listUsers: async () => {
-          throw new ApiError(400, {
-            detail: "Invalid query",
-            errors: [{ field: "search", message: "must not contain control characters" }],
-          });
-        },
-      },
-    });
-    const page = await t.get("/users?search=a%07b");
-    expect(page.status).toBe(200);
-    expect(page.text).toContain(
-      '<div class="alert-box" role="alert">search: must not contain control characters</div>',
-    );
   });
 
   it("adds a user and opens their page, or shows an email another user has next to the field", async () => {
