@@ -202,7 +202,8 @@ export interface EndpointThresholds {
 const scopeKey = (apiKeyId: number | undefined, endpoint: string | undefined) =>
   `${apiKeyId ?? ""} ${endpoint ?? ""}`;
 
-function describeScope(o: ThresholdOverride): string {
+/** An override's scope as alerts and pages name it: `GET /api/export`, `key 3`, `key 3, GET /api/export`. */
+export function describeOverrideScope(o: Pick<ThresholdOverride, "endpoint" | "apiKeyId">): string {
   if (o.apiKeyId === undefined) return o.endpoint as string;
   return o.endpoint === undefined ? `key ${o.apiKeyId}` : `key ${o.apiKeyId}, ${o.endpoint}`;
 }
@@ -234,8 +235,8 @@ export function endpointThresholdResolver(
     return {
       response_time: rt?.response_time ?? t.response_time,
       error_rate: er?.error_rate ? { ...t.error_rate, ...er.error_rate } : t.error_rate,
-      ...(rt ? { responseTimeSetFor: describeScope(rt) } : {}),
-      ...(er ? { errorRateSetFor: describeScope(er) } : {}),
+      ...(rt ? { responseTimeSetFor: describeOverrideScope(rt) } : {}),
+      ...(er ? { errorRateSetFor: describeOverrideScope(er) } : {}),
     };
   };
 }

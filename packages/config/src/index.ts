@@ -4,6 +4,7 @@ export {
   alertSettingsSchema,
   alertThresholdsSchema,
   DEFAULT_ALERT_SETTINGS,
+  describeOverrideScope,
   ENDPOINT_PATTERN,
   type EndpointThresholds,
   endpointThresholdResolver,

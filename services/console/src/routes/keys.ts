@@ -112,6 +112,9 @@ export function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMa
   )}</tbody></table></div>`;
 }
 
+/** Keys a page of keys shows: the keys list's and a user's page. */
+export const KEYS_PER_PAGE = 50;
+
 /** How many users a user select holds: the first page of them the keys API gives. */
 const USER_CHOICES = MAX_PAGE_SIZE;
 
@@ -342,7 +345,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     const [firstUsers, list] = await Promise.all([
       keys.listUsers({ limit: USER_CHOICES }),
       keys
-        .listKeys({ userId: uid, search, cursor: cursor || undefined, limit: 50 })
+        .listKeys({ userId: uid, search, cursor: cursor || undefined, limit: KEYS_PER_PAGE })
         .catch((err: unknown) => ({ items: [], nextCursor: null, error: refusal(err, "search").text })),
     ]);
     const listed = new Set(firstUsers.items.map((u) => u.id));

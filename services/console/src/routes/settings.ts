@@ -1,5 +1,5 @@
 import { ApiError, type ChannelView, type SettingsView } from "@apimon/client";
-import type { ThresholdOverride } from "@apimon/config";
+import { describeOverrideScope, type ThresholdOverride } from "@apimon/config";
 import type { FieldError } from "@apimon/http";
 import { Hono } from "hono";
 import { html } from "hono/html";
@@ -398,10 +398,6 @@ ${overridesSection(rows, errors, names, focusRow)}
 </form>`;
 }
 
-/** "GET /api/users/:id", "key 9" or "key 9 on GET /api/users/:id". */
-const scopeText = (endpoint: string, apiKeyId: string) =>
-  [apiKeyId && `key ${apiKeyId}`, endpoint].filter(Boolean).join(" on ");
-
 const nextIndex = (rows: OverrideRow[]) => rows.reduce((max, r) => Math.max(max, r.index + 1), 0);
 
 const keyIds = (rows: OverrideRow[]) =>
@@ -427,7 +423,7 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
       c.req.query("done") === "saved"
         ? "Settings saved; they apply now."
         : existing >= 0
-          ? `Override ${existing + 1} is the one for ${scopeText(endpoint, apiKeyId)}: change it there.`
+          ? `Override ${existing + 1} is the one for ${describeOverrideScope(saved[existing] as ThresholdOverride)}: change it there.`
           : undefined;
     const names = await keyNames(keys, keyIds(rows));
     const focusRow = !asked ? undefined : existing >= 0 ? existing : saved.length;

@@ -3,12 +3,10 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import { csrfField, errorBox, fieldError, noticeBox, page, time, withParams } from "../views/layout";
-import { keysTable, newKeyFields, newKeyInput, newKeyValues, plaintextCard } from "./keys";
+import { KEYS_PER_PAGE, keysTable, newKeyFields, newKeyInput, newKeyValues, plaintextCard } from "./keys";
 
 /** Users a page of the users list shows; as many as a page of the keys list. */
 const USERS_PER_PAGE = 50;
-/** Keys a user's page shows, as many as the keys page does. */
-const KEYS_PER_PAGE = 50;
 
 const USER_NOTICES: Record<string, string> = {
   user: "User added: create their first key below.",
