@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import type { PrismaClient } from "@apimon/db";
 import type { AlertSignal, NotificationJob } from "@apimon/events";
@@ -593,6 +594,52 @@ describe("settings", () => {
     expect(defaults.status).toBe(409);
     expect(defaults.body.detail).toContain("based on (the defaults)");
     expect((await api("PUT", "/settings", DEFAULT_ALERT_SETTINGS)).status).toBe(200);
+  });
+
+  it("lets one of two first saves made from the defaults through and refuses the other (409)", async () => {
+    const saved = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
+    await prisma.alertSettings.deleteMany();
+    const waitingOnLocks = async () =>
+      (
+        await prisma.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`
+      )[0]?.n ?? 0;
+    try {
+      // Both saves are held at the table until each has started, so they overlap for certain.
+      const saves = await prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`LOCK TABLE alert_settings IN ACCESS EXCLUSIVE MODE`;
+          const both = [0.7, 0.9].map((warning) =>
+            api("PUT", "/settings", {
+              ...DEFAULT_ALERT_SETTINGS,
+              alertThresholds: {
+                ...DEFAULT_ALERT_SETTINGS.alertThresholds,
+                response_time: { warning, critical: 2 },
+              },
+              updatedAt: null,
+            }),
+          );
+          for (let i = 0; i < 200 && (await waitingOnLocks()) < 2; i++) await sleep(50);
+          return both;
+        },
+        { timeout: 20_000 },
+      );
+      const [a, b] = await Promise.all(saves);
+      const statuses = [a?.status, b?.status].sort();
+      expect(statuses).toEqual([200, 409]);
+      const winner = a?.status === 200 ? a : b;
+      expect((await api("GET", "/settings")).body).toEqual(winner?.body);
+    } finally {
+      await prisma.alertSettings.update({
+        where: { id: 1 },
+        data: {
+          alertThresholds: saved.alertThresholds as object,
+          repeatIntervalSeconds: saved.repeatIntervalSeconds,
+          escalation: saved.escalation as object,
+        },
+      });
+    }
   });
 
   it("saves the defaults' document the first time, with the updatedAt of never saved", async () => {

@@ -18,6 +18,9 @@ import { settingsSchema, settingsView } from "../views";
 
 const tags = ["Settings"];
 
+/** The transaction-scoped advisory lock that orders saves of the alert settings. */
+const SETTINGS_WRITE_LOCK_KEY = 72_707_400n;
+
 /**
  * `/alerts/settings`: the thresholds (the spec's `alert_thresholds` shape, which the anomaly
  * detector applies live), the reminder interval and the escalation policy. GET answers the
@@ -73,11 +76,12 @@ export function createSettingsRoutes({
     async (c) => {
       const { settings, basedOn } = await readJson(c, putSettingsSchema);
       const saved = await prisma.$transaction(async (tx) => {
+        // Saves take turns until each commits, so two PUTs based on the same version cannot both
+        // pass the check below. A row lock would not do: before the first save there is no row.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETTINGS_WRITE_LOCK_KEY})`;
         if (basedOn !== undefined) {
-          // The row is locked until the transaction ends, so two PUTs based on the same version
-          // cannot both pass this check.
           const [row] = await tx.$queryRaw<{ updated_at: Date }[]>`
-            SELECT updated_at FROM alert_settings WHERE id = 1 FOR UPDATE`;
+            SELECT updated_at FROM alert_settings WHERE id = 1`;
           const current = row ? row.updated_at.toISOString() : null;
           if (current !== basedOn) {
             throw conflict(
