@@ -103,6 +103,19 @@ export const acknowledgeSchema = z
   })
   .strict();
 
+/** Most alerts one `POST /alerts/acknowledge` takes. */
+export const MAX_ACKNOWLEDGE_IDS = 500;
+
+/** `POST /alerts/acknowledge`: several alerts at once, with one author and note. */
+export const acknowledgeManySchema = acknowledgeSchema
+  .extend({
+    ids: z
+      .array(z.number().int().min(1).max(MAX_INT), "must be a list of alert ids")
+      .min(1, "must name at least one alert")
+      .max(MAX_ACKNOWLEDGE_IDS, `may name at most ${MAX_ACKNOWLEDGE_IDS} alerts`),
+  })
+  .strict();
+
 export const channelTypes = ["email", "slack", "webhook"] as const;
 export type ChannelType = (typeof channelTypes)[number];
 

@@ -131,6 +131,17 @@ export const activeCountsSchema = z
   })
   .meta({ id: "ActiveAlertCounts", description: "Every severity, status and type present, 0 when none" });
 
+const idList = (description: string) => z.array(int).describe(description);
+
+export const acknowledgedManySchema = z
+  .object({
+    acknowledged: idList("Acknowledged by this request"),
+    alreadyAcknowledged: idList("Acknowledged before: their acknowledgement stands"),
+    resolved: idList("Resolved: nothing to acknowledge"),
+    notFound: idList("No alert has this id"),
+  })
+  .meta({ id: "AcknowledgedMany", description: "Every id asked for, in one of the four lists, ascending" });
+
 export const settingsSchema = alertSettingsSchema
   .extend({ updatedAt: time.nullable().describe("null while the defaults apply") })
   .meta({ id: "Settings" });

@@ -511,6 +511,92 @@ describe("alerts", () => {
       { endpoint: "POST /orders", count: 1, responseTime: 0, errorRate: 1, resolvedUnacknowledged: 0 },
     ]);
   });
+
+  it("acknowledges several alerts at once, answering what became of each id", async () => {
+    // A storm: one slow endpoint alerts for three keys; one was acknowledged, one resolved since.
+    setNow("2026-08-01T10:00:00.000Z");
+    const storm: number[] = [];
+    for (const key of [21, 22, 23, 24]) {
+      storm.push(
+        await fire({
+          fingerprint: `response_time:key=${key}:endpoint=GET /export`,
+          type: "response_time",
+          scope: { apiKeyId: key, endpoint: "GET /export" },
+        }),
+      );
+    }
+    const [first, second, acked, resolved] = storm as [number, number, number, number];
+    await api("POST", `/${acked}/acknowledge`, { by: "ada" });
+    await processorOn(prisma, clock).apply({
+      fingerprint: "response_time:key=24:endpoint=GET /export",
+      type: "response_time",
+      severity: "warning",
+      state: "resolved",
+      scope: { apiKeyId: 24, endpoint: "GET /export" },
+      observedValue: 0,
+      threshold: 1,
+      message: "m",
+      observedAt: now.toISOString(),
+    });
+
+    setNow("2026-08-01T10:10:00.000Z");
+    const res = await api("POST", "/acknowledge", {
+      ids: [resolved, 999_999, second, acked, first, second],
+      by: "grace",
+      note: "export is slow on purpose",
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      acknowledged: [first, second],
+      alreadyAcknowledged: [acked],
+      resolved: [resolved],
+      notFound: [999_999],
+    });
+    for (const id of [first, second]) {
+      const alert = (await api("GET", `/${id}`)).body;
+      expect(alert).toMatchObject({
+        status: "acknowledged",
+        acknowledgedAt: "2026-08-01T10:10:00.000Z",
+        acknowledgedBy: "grace",
+        acknowledgementNote: "export is slow on purpose",
+      });
+      expect(alert.timeline.filter((e: { kind: string }) => e.kind === "acknowledged")).toEqual([
+        expect.objectContaining({
+          at: "2026-08-01T10:10:00.000Z",
+          by: "grace",
+          note: "export is slow on purpose",
+        }),
+      ]);
+    }
+    // The earlier acknowledgement stands, and again nothing changes.
+    expect((await api("GET", `/${acked}`)).body).toMatchObject({ acknowledgedBy: "ada" });
+    expect((await api("POST", "/acknowledge", { ids: [first] })).body).toEqual({
+      acknowledged: [],
+      alreadyAcknowledged: [first],
+      resolved: [],
+      notFound: [],
+    });
+  });
+
+  it("refuses a bulk acknowledgement without ids, with too many, or with anything but ids", async () => {
+    const many = Array.from({ length: 501 }, (_, i) => i + 1);
+    expect(await api("POST", "/acknowledge", {})).toMatchObject(
+      invalidRequest("body", [{ field: "ids", message: "must be a list of alert ids" }]),
+    );
+    expect(await api("POST", "/acknowledge", { ids: [] })).toMatchObject(
+      invalidRequest("body", [{ field: "ids", message: "must name at least one alert" }]),
+    );
+    expect(await api("POST", "/acknowledge", { ids: many })).toMatchObject(
+      invalidRequest("body", [{ field: "ids", message: "may name at most 500 alerts" }]),
+    );
+    expect(await api("POST", "/acknowledge", { ids: [1, "2", 0], mood: "sad" })).toMatchObject(
+      invalidRequest("body", [
+        { field: "ids.1", message: expect.any(String) },
+        { field: "ids.2", message: expect.any(String) },
+        { field: "mood", message: "is not a known field" },
+      ]),
+    );
+  });
 });
 
 describe("settings", () => {

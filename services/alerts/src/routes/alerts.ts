@@ -11,6 +11,7 @@ import {
   notFound,
   OpenAPIHono,
   parseOr400,
+  readJson,
   readOptionalJson,
   readResponses,
   toPage,
@@ -20,13 +21,16 @@ import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
 import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
 import {
+  acknowledgeManySchema,
   acknowledgeSchema,
   activeAlertsQuerySchema,
   historyQuerySchema,
   idParamSchema,
+  MAX_ACKNOWLEDGE_IDS,
   MAX_RANGE_DAYS,
 } from "../schemas";
 import {
+  acknowledgedManySchema,
   activeCountsSchema,
   activeCountsView,
   alertDetailSchema,
@@ -66,6 +70,41 @@ export function createAlertRoutes({
     const active = await activeSilences(prisma, clock());
     return (alert) =>
       active.length === 0 || alert.status === "resolved" ? null : (silenceFor(alert, active)?.id ?? null);
+  }
+
+  /**
+   * Acknowledges the firing alerts among `rows` (locked by the caller, which judged the others),
+   * each with its timeline event. Acknowledging twice is harmless: the first acknowledgement stands.
+   */
+  async function acknowledgeLocked(
+    tx: Prisma.TransactionClient,
+    rows: readonly { id: number; status: string }[],
+    body: { by?: string; note?: string },
+    now: Date,
+  ): Promise<Alert[]> {
+    const ids = rows.filter((r) => r.status === "firing").map((r) => r.id);
+    if (ids.length === 0) return [];
+    await tx.alert.updateMany({
+      where: { id: { in: ids } },
+      data: {
+        status: "acknowledged",
+        acknowledgedAt: now,
+        acknowledgedBy: body.by ?? null,
+        ackNote: body.note ?? null,
+      },
+    });
+    const alerts = await tx.alert.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
+    await tx.alertEvent.createMany({
+      data: alerts.map((alert) => ({
+        alertId: alert.id,
+        kind: "acknowledged" as const,
+        severity: alert.severity,
+        actor: body.by ?? null,
+        note: body.note ?? null,
+        occurredAt: now,
+      })),
+    });
+    return alerts;
   }
 
   const filtered = (query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId">) => ({
@@ -195,6 +234,53 @@ export function createAlertRoutes({
     routes,
     {
       method: "post",
+      path: "/acknowledge",
+      summary: "Acknowledge several alerts at once (stops their reminders and the escalation policy)",
+      description:
+        `Up to ${MAX_ACKNOWLEDGE_IDS} ids, in one transaction, with one \`by\` and \`note\` for all. ` +
+        "Answers every id in one of four lists: acknowledged now, acknowledged before (that acknowledgement " +
+        "stands), resolved, and not found. Nothing is refused for its state, so a list read a moment ago " +
+        "can be acknowledged whatever became of some of its alerts since.",
+      tags,
+      request: { body: jsonBody(acknowledgeManySchema) },
+      responses: {
+        200: jsonResponse(acknowledgedManySchema, "What became of each id"),
+        ...adminErrorResponses({
+          400: "Invalid body (`errors` lists the fields)",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const { ids, ...body } = await readJson(c, acknowledgeManySchema);
+      const wanted = [...new Set(ids)].sort((a, b) => a - b);
+      const now = clock();
+      const { rows, changed } = await prisma.$transaction(async (tx) => {
+        // Locked in id order, as every other path locks at most one alert: no deadlock between two
+        // of these, and each row is ordered against its signals and the scheduler as above.
+        const rows = await tx.$queryRaw<{ id: number; status: string }[]>`
+          SELECT id, status::text AS status FROM alerts WHERE id = ANY(${wanted}::int[]) ORDER BY id FOR UPDATE`;
+        return { rows, changed: await acknowledgeLocked(tx, rows, body, now) };
+      });
+      for (const alert of changed) {
+        acknowledged.inc();
+        alertLog.acknowledged(alert);
+      }
+      const status = new Map(rows.map((r) => [r.id, r.status]));
+      const where = (state: string | undefined) => wanted.filter((id) => status.get(id) === state);
+      return c.json({
+        acknowledged: where("firing"),
+        alreadyAcknowledged: where("acknowledged"),
+        resolved: where("resolved"),
+        notFound: where(undefined),
+      });
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "post",
       path: "/{id}/acknowledge",
       summary: "Acknowledge an alert (stops reminders and the escalation policy)",
       description:
@@ -219,36 +305,15 @@ export function createAlertRoutes({
       const changed = await prisma.$transaction(async (tx) => {
         // The row lock orders this against signals and the scheduler: a reminder either went out
         // before the acknowledgement, or finds the alert acknowledged.
-        const [row] = await tx.$queryRaw<{ status: string }[]>`
-        SELECT status::text AS status FROM alerts WHERE id = ${id} FOR UPDATE`;
+        const [row] = await tx.$queryRaw<{ id: number; status: string }[]>`
+        SELECT id, status::text AS status FROM alerts WHERE id = ${id} FOR UPDATE`;
         if (!row) throw notFound("Alert not found");
         if (row.status === "resolved") throw conflict("Alert is resolved and cannot be acknowledged");
-        // Acknowledging twice is harmless: the first acknowledgement stands.
-        if (row.status === "acknowledged") return undefined;
-        const alert = await tx.alert.update({
-          where: { id },
-          data: {
-            status: "acknowledged",
-            acknowledgedAt: now,
-            acknowledgedBy: body.by ?? null,
-            ackNote: body.note ?? null,
-          },
-        });
-        await tx.alertEvent.create({
-          data: {
-            alertId: id,
-            kind: "acknowledged",
-            severity: alert.severity,
-            actor: body.by ?? null,
-            note: body.note ?? null,
-            occurredAt: now,
-          },
-        });
-        return alert;
+        return acknowledgeLocked(tx, [row], body, now);
       });
-      if (changed) {
+      for (const alert of changed) {
         acknowledged.inc();
-        alertLog.acknowledged(changed);
+        alertLog.acknowledged(alert);
       }
       return c.json(await detail(id));
     },
