@@ -73,6 +73,8 @@ export function createAlertsClient(options: ApiClientOptions) {
   const getAlert = (id: number) => unwrap(api.GET("/api/v1/alerts/{id}", byId(id)));
   const acknowledge = (id: number, body: { by?: string; note?: string }) =>
     unwrap(api.POST("/api/v1/alerts/{id}/acknowledge", { ...byId(id), body }));
+  const acknowledgeMany = (body: { ids: number[]; by?: string; note?: string }) =>
+    unwrap(api.POST("/api/v1/alerts/acknowledge", { body }));
   const report = (range: { from?: string; to?: string } = {}) =>
     unwrap(api.GET("/api/v1/alerts/report", { params: { query: range } }));
   return {
@@ -93,6 +95,8 @@ export function createAlertsClient(options: ApiClientOptions) {
     counts,
     get: getAlert,
     acknowledge,
+    /** Up to 500 alerts at once; answers what became of each id. */
+    acknowledgeMany,
     report,
     getSettings: async (): Promise<SettingsView> =>
       (await unwrap(api.GET("/api/v1/alerts/settings"))) as SettingsView,
