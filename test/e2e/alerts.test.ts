@@ -26,6 +26,7 @@ interface AlertView {
   endpoint: string | null;
   occurrences: number;
   observedValue: number;
+  lastSeenAt: string;
   silencedBy: number | null;
 }
 interface DeliveryView {
@@ -52,7 +53,11 @@ beforeAll(async () => {
     label: "alerts-e2e",
     services: ["demo-upstream", "keys", "edge", "anomaly-detector", "alerts", "notifier"],
     env: {
-      "anomaly-detector": { DETECTOR_SETTINGS_POLL_MS: "300", DETECTOR_TICK_MS: "300" },
+      "anomaly-detector": {
+        DETECTOR_SETTINGS_POLL_MS: "300",
+        DETECTOR_TICK_MS: "300",
+        DETECTOR_UPDATE_INTERVAL_MS: "1000",
+      },
       alerts: { ALERTS_SCHEDULER_MS: "300" },
       notifier: {
         SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
@@ -166,11 +171,20 @@ describe("alerts end to end", () => {
     expect(hook.headers["x-delivery-id"]).toMatch(/^[0-9a-f-]{36}$/);
     expect(webhookBodies()[0]).toMatchObject({ reason: "firing", alert: { id: alert.id } });
 
-    // 3. A second slow call does not open another alert. (The detector signals changes of a
-    // condition, not every matching event, so the open alert simply stays as it is.)
-    expect(await call(1200)).toBe(200);
+    // 3. A second slow call does not open another alert or notify again: it counts into the open
+    // one, with its value and time (the detector reports a firing condition's matches at most once
+    // per update interval, here a second, which the first call's 1.2 s already spans).
+    expect(await call(1400)).toBe(200);
+    await waitFor(async () => (await alertsFor(id))[0]?.occurrences === 2, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the second match counted into the alert",
+    });
+    const counted = await alertsFor(id);
+    expect(counted.map((a) => [a.id, a.severity])).toEqual([[alert.id, "warning"]]);
+    expect(counted[0]?.observedValue).toBeGreaterThanOrEqual(1.4);
+    expect(Date.parse(counted[0]?.lastSeenAt ?? "")).toBeGreaterThan(Date.parse(alert.lastSeenAt));
     await new Promise((r) => setTimeout(r, 2000)); // several detector ticks
-    expect((await alertsFor(id)).map((a) => [a.id, a.severity])).toEqual([[alert.id, "warning"]]);
     expect(webhookBodies().filter((b) => b.reason === "firing")).toHaveLength(1);
 
     // 4. A slower call (3.2 s > 3.0 s) escalates the same alert in place and notifies again.

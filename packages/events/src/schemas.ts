@@ -91,6 +91,11 @@ export const alertSignalSchema = z.object({
   threshold: z.number(),
   message: z.string().max(2000),
   observedAt: isoTime,
+  /**
+   * The rule's matches since the condition started firing, the firing one included (absent: the
+   * signal counts as one). A running total, so a copy or a replay never counts twice.
+   */
+  occurrences: z.number().int().positive().optional(),
 });
 export type AlertSignal = z.infer<typeof alertSignalSchema>;
 

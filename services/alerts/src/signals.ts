@@ -100,7 +100,7 @@ export function createSignalProcessor({
       VALUES (${signal.fingerprint}, ${signal.type}::alert_type, ${signal.severity}::alert_severity,
               'firing', ${signal.scope.apiKeyId ?? null}::integer, ${signal.scope.endpoint ?? null},
               ${signal.scope.clientIp ?? null}, ${signal.message}, ${signal.observedValue}, ${signal.threshold},
-              1, ${observedAt}, ${observedAt}, ${notifiedAt}::timestamptz, ${criticalAt}, ${now}, ${now})
+              ${signal.occurrences ?? 1}, ${observedAt}, ${observedAt}, ${notifiedAt}::timestamptz, ${criticalAt}, ${now}, ${now})
       ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO NOTHING
       RETURNING id`;
     return rows[0]?.id;
@@ -250,7 +250,11 @@ export function createSignalProcessor({
           const current = open as Alert;
           const alert = await tx.alert.update({
             where: { id: current.id },
-            data: { status: "resolved", resolvedAt: decision.resolvedAt },
+            data: {
+              status: "resolved",
+              resolvedAt: decision.resolvedAt,
+              ...(decision.occurrences !== undefined && { occurrences: decision.occurrences }),
+            },
           });
           // Nobody heard of an alert never notified (silenced all along): nothing to resolve for them.
           const channelIds = await notifyAndRecord(

@@ -41,6 +41,8 @@ export interface DetectorServiceDeps {
   tickMs: number;
   /** Client IPs whose auth failures are tracked per partition; the least recently failing go first. */
   maxTrackedIps?: number;
+  /** How often at most a firing condition reports its count of matches and latest value. */
+  updateIntervalMs?: number;
   /** The clock of quiet-period resolution (windows use the events' own occurredAt). */
   clock?: () => number;
   /** Largest slice handed to the rules at once: one signal flush (broker round trip) per slice. */
@@ -72,10 +74,11 @@ export function createDetectorService({
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   partitionsConsumedConcurrently = DEFAULT_PARTITIONS_CONCURRENTLY,
   maxTrackedIps,
+  updateIntervalMs,
   onProgress,
 }: DetectorServiceDeps): DetectorService {
   const log = logger.child({ component: "detector" });
-  const detector = createDetector({ thresholds: settings.current, clock, maxTrackedIps });
+  const detector = createDetector({ thresholds: settings.current, clock, maxTrackedIps, updateIntervalMs });
   const signals = createSignalQueue({ producer, logger: log, registry });
   const rebuilder = createStateRebuilder({
     kafka,

@@ -13,7 +13,7 @@ runService("anomaly-detector", loadConfig, ({ config, logger, registry, isShutti
   const producer = createBatchingProducer({ kafka, logger, registry, topicPrefix: config.kafka.topicPrefix });
   const store = createPrismaSettingsStore(prisma);
   const settings = createSettingsSource({ store, logger, pollMs: config.settingsPollMs, registry });
-  const { tickMs, maxBatchSize, maxTrackedIps, partitionsConcurrently } = config;
+  const { tickMs, maxBatchSize, maxTrackedIps, partitionsConcurrently, updateIntervalMs } = config;
   const service = createDetectorService({
     kafka,
     producer,
@@ -25,6 +25,7 @@ runService("anomaly-detector", loadConfig, ({ config, logger, registry, isShutti
     tickMs,
     maxBatchSize,
     maxTrackedIps,
+    updateIntervalMs,
     partitionsConsumedConcurrently: partitionsConcurrently,
   });
   const checks = {

@@ -38,7 +38,7 @@ export interface Harness {
   saveThresholds(thresholds: Record<string, unknown>): Promise<void>;
   /** Waits until `probe` holds over the signals, then until every signal published so far was read. */
   waitForSignals(probe: (signals: AlertSignal[]) => boolean, what: string): Promise<AlertSignal[]>;
-  startDetector(options: { groupId: string; clock?: () => number }): Promise<{
+  startDetector(options: { groupId: string; clock?: () => number; updateIntervalMs?: number }): Promise<{
     service: DetectorService;
     settings: SettingsSource;
     registry: Registry;
@@ -113,7 +113,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
       });
       return signals;
     },
-    async startDetector({ groupId, clock }) {
+    async startDetector({ groupId, clock, updateIntervalMs }) {
       run.adoptGroups(groupId);
       const registry = createMetricsRegistry("anomaly-detector", { defaultMetrics: false });
       const settings = createSettingsSource({
@@ -134,6 +134,7 @@ export async function createHarness(label: string, thresholds: Record<string, un
         topicPrefix: prefix,
         tickMs: 100,
         clock,
+        updateIntervalMs,
         onProgress: (p) => {
           const id = `${p.topic}:${p.partition}`;
           const next = BigInt(p.nextOffset);

@@ -71,6 +71,7 @@ describe("anomaly detector rules through the broker", () => {
       message:
         "key 101, GET /above-critical: a request took 2.001 s, slower than the critical threshold of 2 s",
       observedAt: expect.any(String),
+      occurrences: 1,
     });
   });
 

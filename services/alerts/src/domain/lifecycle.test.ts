@@ -34,6 +34,17 @@ describe("alert lifecycle: firing signals", () => {
     });
   });
 
+  it("takes the running total of matches a signal carries, never lowering the alert's count", () => {
+    const update = (occurrences: number, seconds = 60) =>
+      decideSignal(open({ occurrences: 40 }), null, signal({ seconds, occurrences }));
+    expect(update(57)).toMatchObject({ kind: "update", update: { occurrences: 57, lastSeenAt: at(60) } });
+    // A detector that rebuilt its state counts from less than the alert has: the alert keeps 40,
+    // and still takes the signal's time and value.
+    expect(update(12)).toMatchObject({ kind: "update", update: { occurrences: 40, lastSeenAt: at(60) } });
+    // A copy (no newer) changes nothing, whatever it counts.
+    expect(update(90, 0)).toEqual({ kind: "ignore", reason: "duplicate" });
+  });
+
   it("raises the open alert's severity in place on a more severe signal (escalation)", () => {
     const critical = signal({
       seconds: 30,
@@ -114,6 +125,13 @@ describe("alert lifecycle: firing signals", () => {
 
 describe("alert lifecycle: resolved signals", () => {
   const resolved = (seconds: number) => signal({ seconds, state: "resolved", observedValue: 0.3 });
+
+  it("records the count a resolution carries when it is above the alert's", () => {
+    const resolving = (occurrences: number) =>
+      decideSignal(open({ occurrences: 5 }), null, signal({ seconds: 90, state: "resolved", occurrences }));
+    expect(resolving(8)).toEqual({ kind: "resolve", resolvedAt: at(90), occurrences: 8 });
+    expect(resolving(3)).toEqual({ kind: "resolve", resolvedAt: at(90) });
+  });
 
   it("resolves a firing or acknowledged alert at the signal's time", () => {
     expect(decideSignal(open(), null, resolved(90))).toEqual({ kind: "resolve", resolvedAt: at(90) });

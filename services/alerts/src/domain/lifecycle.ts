@@ -49,14 +49,16 @@ export type SignalDecision =
   | { kind: "open" }
   /** Dedup (count, last-seen time, latest value), and escalation when `escalated`. */
   | { kind: "update"; update: AlertUpdate; escalated: boolean }
-  | { kind: "resolve"; resolvedAt: Date };
+  /** `occurrences`: the count the resolution reports, when above the alert's. */
+  | { kind: "resolve"; resolvedAt: Date; occurrences?: number };
 
 /**
  * Decides what a signal does to its fingerprint:
  * - firing, nothing open: opens an alert, unless the signal is no newer than the newest signal
  *   the fingerprint's resolved alerts saw (`resolvedLastSeenAt`): a copy of a signal that
  *   an earlier alert already had must not reopen it;
- * - firing, an alert open: counts it and records its time and value (dedup); a higher severity
+ * - firing, an alert open: counts it (as one, or up to the running total the signal carries) and
+ *   records its time and value (dedup); a higher severity
  *   raises the alert in place (escalation). Severity only goes up: a lower-severity signal
  *   updates the count, last-seen time and value but keeps the alert's severity, threshold and
  *   message. An acknowledged alert stays acknowledged;
@@ -66,13 +68,21 @@ export type SignalDecision =
 export function decideSignal(
   open: OpenAlertState | null,
   resolvedLastSeenAt: Date | null,
-  signal: Pick<AlertSignal, "severity" | "state" | "observedValue" | "threshold" | "message" | "observedAt">,
+  signal: Pick<
+    AlertSignal,
+    "severity" | "state" | "observedValue" | "threshold" | "message" | "observedAt" | "occurrences"
+  >,
 ): SignalDecision {
   const observedAt = new Date(signal.observedAt);
   if (signal.state === "resolved") {
     if (open === null) return { kind: "ignore", reason: "nothing_open" };
     if (observedAt < open.lastSeenAt) return { kind: "ignore", reason: "stale" };
-    return { kind: "resolve", resolvedAt: observedAt };
+    const counted = signal.occurrences ?? 0;
+    return {
+      kind: "resolve",
+      resolvedAt: observedAt,
+      ...(counted > open.occurrences && { occurrences: counted }),
+    };
   }
   if (open === null) {
     if (resolvedLastSeenAt !== null && observedAt <= resolvedLastSeenAt)
@@ -84,7 +94,12 @@ export function decideSignal(
   if (!newer && !escalated) return { kind: "ignore", reason: "duplicate" };
   const update: AlertUpdate = {
     severity: escalated ? signal.severity : open.severity,
-    occurrences: open.occurrences + 1,
+    // A running total (a replayed detector may report less than the alert has: keep the larger);
+    // a signal without one counts as one.
+    occurrences:
+      signal.occurrences === undefined
+        ? open.occurrences + 1
+        : Math.max(open.occurrences, signal.occurrences),
     lastSeenAt: newer ? observedAt : open.lastSeenAt,
     observedValue: signal.observedValue,
   };

@@ -73,6 +73,46 @@ describe("condition lifecycle", () => {
     expect(isIdle(c, 60_000, settings)).toBe(true);
   });
 
+  it("reports its matches at most once per update interval while firing, and resolves with their count", () => {
+    const s = { ...settings, updateIntervalMs: 10_000 };
+    const c = make();
+    expect(evaluate(c, warn, 1000, s)).toMatchObject({ state: "firing", occurrences: 1 });
+    expect(evaluate(c, warn, 2000, s)).toBeNull();
+    expect(evaluate(c, warn, 10_999, s)).toBeNull();
+    // The interval passed: the match that comes then reports every match so far, at its own severity.
+    expect(evaluate(c, warn, 11_000, s)).toMatchObject({
+      state: "firing",
+      severity: "warning",
+      occurrences: 4,
+      observedAt: new Date(11_000).toISOString(),
+    });
+    // An escalation goes out at once and restarts the interval.
+    expect(evaluate(c, crit, 12_000, s)).toMatchObject({ severity: "critical", occurrences: 5 });
+    // A warning-level match while critical is reported as a warning (the alert keeps its severity).
+    expect(evaluate(c, warn, 15_000, s)).toBeNull();
+    expect(checkQuiet(c, 21_999, s)).toBeNull();
+    // Matches left unreported go out on the tick, stamped with the latest match.
+    expect(checkQuiet(c, 22_000, s)).toMatchObject({
+      state: "firing",
+      severity: "warning",
+      occurrences: 6,
+      observedAt: new Date(15_000).toISOString(),
+    });
+    // Nothing new since: no update.
+    expect(checkQuiet(c, 40_000, s)).toBeNull();
+    // Quiet for the period: the resolution carries the count.
+    expect(checkQuiet(c, 75_000, s)).toMatchObject({ state: "resolved", occurrences: 6 });
+    // Firing again starts a new count.
+    expect(evaluate(c, warn, 80_000, s)).toMatchObject({ state: "firing", occurrences: 1 });
+  });
+
+  it("without an update interval reports changes of severity only", () => {
+    const c = make();
+    evaluate(c, warn, 0, settings);
+    for (let at = 1000; at < 600_000; at += 1000) expect(evaluate(c, warn, at, settings)).toBeNull();
+    expect(checkQuiet(c, 600_000, settings)).toBeNull();
+  });
+
   it("resolves at resolveAt when set (a rate-limit window), whatever the quiet period", () => {
     const c = make();
     evaluate(c, warn, 0, settings);

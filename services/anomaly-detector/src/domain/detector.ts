@@ -49,7 +49,12 @@ export interface DetectorOptions {
   clock?: () => number;
   /** Client IPs whose auth failures are tracked per partition (least recently failing dropped). */
   maxTrackedIps?: number;
+  /** How often at most a firing condition reports its count of matches and latest value. */
+  updateIntervalMs?: number;
 }
+
+/** A firing condition's updates: once a minute keeps an alert's count and last-seen time current. */
+export const DEFAULT_UPDATE_INTERVAL_MS = 60_000;
 
 /** A partition that got events this recently (on the clock) is being read: its event time counts. */
 export const ACTIVE_PARTITION_MS = 10_000;
@@ -61,7 +66,12 @@ const REPLAY_TICK_MS = 1000;
  * The anomaly detector's pure core: per-partition rule state for usage events and auth
  * failures, the conditions' lifecycle, replay without signals, and partition ownership.
  */
-export function createDetector({ thresholds, clock = Date.now, maxTrackedIps }: DetectorOptions): Detector {
+export function createDetector({
+  thresholds,
+  clock = Date.now,
+  maxTrackedIps,
+  updateIntervalMs = DEFAULT_UPDATE_INTERVAL_MS,
+}: DetectorOptions): Detector {
   const usage = new Map<number, UsagePartitionState>();
   const auth = new AuthFailureState(maxTrackedIps);
   const authPartitions = new Set<number>();
@@ -89,7 +99,7 @@ export function createDetector({ thresholds, clock = Date.now, maxTrackedIps }: 
 
   function settings(): RuleSettings {
     const source = thresholds();
-    if (cached?.source !== source) cached = { source, settings: ruleSettings(source) };
+    if (cached?.source !== source) cached = { source, settings: ruleSettings(source, updateIntervalMs) };
     return cached.settings;
   }
 

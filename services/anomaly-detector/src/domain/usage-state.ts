@@ -43,13 +43,14 @@ export interface RuleSettings {
   endpointThresholds: (apiKeyId: number, method: string, path: string) => EndpointThresholds;
 }
 
-export function ruleSettings(thresholds: AlertThresholdSettings): RuleSettings {
+export function ruleSettings(thresholds: AlertThresholdSettings, updateIntervalMs?: number): RuleSettings {
   return {
     thresholds,
     endpointThresholds: endpointThresholdResolver(thresholds),
     condition: {
       consecutiveEvaluations: thresholds.consecutiveEvaluations,
       quietPeriodMs: thresholds.quietPeriodSeconds * 1000,
+      ...(updateIntervalMs !== undefined && { updateIntervalMs }),
     },
   };
 }
