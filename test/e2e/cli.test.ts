@@ -355,6 +355,96 @@ describe("apimon CLI", () => {
     expect(await json(["alerts", "counts"])).toMatchObject({ total: 3 });
   });
 
+  it("acknowledges several alerts by id, and every firing alert of a type", async () => {
+    const producer = createBatchingProducer({
+      kafka: stack.kafka,
+      logger: testLogger("cli-test"),
+      topicPrefix: stack.prefix,
+    });
+    // Types of their own: the alerts of the test above stay as they are.
+    const signal = (type: "error_rate" | "usage_spike", apiKeyId: number): AlertSignal => ({
+      fingerprint: `${type}:key:${apiKeyId}`,
+      type,
+      severity: "warning",
+      state: "firing",
+      scope: { apiKeyId, endpoint: "/api/flaky" },
+      observedValue: 0.4,
+      threshold: 0.2,
+      message: `${type} for key ${apiKeyId}`,
+      observedAt: new Date().toISOString(),
+    });
+    await Promise.all([
+      ...[911, 912, 913].map((key) => producer.publish(topics.alertSignals, signal("error_rate", key))),
+      producer.publish(topics.alertSignals, signal("usage_spike", 914)),
+    ]);
+    await producer.disconnect();
+    type Listed = { items: { id: number; apiKeyId: number }[] };
+    const firing = async (type: string) =>
+      (await stack.admin<Listed>("alerts", "GET", `/api/v1/alerts?type=${type}&status=firing`)).items;
+    await waitFor(
+      async () => (await firing("error_rate")).length === 3 && (await firing("usage_spike")).length === 1,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 300,
+        what: "three error_rate alerts and a usage_spike one",
+      },
+    );
+    const byKey = new Map((await firing("error_rate")).map((a) => [a.apiKeyId, a.id]));
+    const [first, second, third] = [911, 912, 913].map((key) => byKey.get(key)) as [number, number, number];
+    const pair = [first, second].sort((a, b) => a - b);
+    // Given highest first; answered in id order.
+    const args = pair.map(String).reverse();
+
+    const acked = await apimon(["alerts", "ack", ...args, "--note", "upstream slow"]);
+    expect(acked).toEqual({ code: 0, stdout: `acknowledged ${pair.join(", ")}\n`, stderr: "" });
+    for (const id of args) {
+      const shown = await json<{
+        status: string;
+        acknowledgementNote: string;
+        timeline: { kind: string; note: string | null }[];
+      }>(["alerts", "show", id]);
+      expect(shown).toMatchObject({ status: "acknowledged", acknowledgementNote: "upstream slow" });
+      expect(shown.timeline.filter((e) => e.kind === "acknowledged")).toEqual([
+        expect.objectContaining({ note: "upstream slow" }),
+      ]);
+    }
+    // Again: the first acknowledgement stands, and an id no alert has fails the run after the output.
+    expect(await json(["alerts", "ack", ...args])).toEqual({
+      acknowledged: [],
+      alreadyAcknowledged: pair,
+      resolved: [],
+      notFound: [],
+    });
+    expect(await apimon(["alerts", "ack", String(first), "999999"])).toEqual({
+      code: 1,
+      stdout: `already acknowledged ${first}\nnot found 999999\n`,
+      stderr: "apimon alerts: no alert has the id 999999\n",
+    });
+
+    expect(await apimon(["alerts", "ack", "--firing", "--type", "error_rate", "--note", "the rest"])).toEqual(
+      {
+        code: 0,
+        stdout: `acknowledged ${third}\n`,
+        stderr: "",
+      },
+    );
+    expect(await json(["alerts", "show", String(third)])).toMatchObject({
+      status: "acknowledged",
+      acknowledgementNote: "the rest",
+    });
+    expect(await firing("error_rate")).toEqual([]);
+    expect((await firing("usage_spike")).map((a) => a.apiKeyId)).toEqual([914]);
+    expect(await apimon(["alerts", "ack", "--firing", "--type", "error_rate"])).toEqual({
+      code: 0,
+      stdout: "no firing alerts match\n",
+      stderr: "",
+    });
+    expect(failure(await apimon(["alerts", "ack", String(third), "--firing"]))).toEqual({
+      code: 2,
+      message: "apimon alerts: --firing and alert ids do not go together (see 'apimon alerts --help')",
+    });
+  });
+
   it("lists and tests notification channels", async () => {
     const channel = await json<{ id: number }>([
       "channels",

@@ -15,6 +15,8 @@ export type DeliveryRow = DeliveryView;
 export type ChannelRow = ChannelView;
 export type AlertFilter = AlertFilters;
 export type SilenceRow = SilenceView;
+/** What became of each id of one acknowledgement of several alerts, each list ascending. */
+export type Acknowledged = Awaited<ReturnType<AlertsClient["acknowledgeMany"]>>;
 
 /** The alerts service as the CLI uses it. */
 export type AlertsApi = Pick<
@@ -23,6 +25,7 @@ export type AlertsApi = Pick<
   | "iterateAlerts"
   | "getAlert"
   | "acknowledgeAlert"
+  | "acknowledgeMany"
   | "alertCounts"
   | "alertReport"
   | "getSettings"

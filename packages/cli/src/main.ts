@@ -32,7 +32,8 @@ ${DLQ_USAGE}
 apimon seed                  makes sure the demo user and an email channel exist, creates a demo key, prints it
 
 Lists print a table (--json: the API's JSON). Exit codes: 0 done, 1 the service refused or could
-not be reached, 2 wrong usage or configuration.
+not be reached, or part of the work could not be done (said on stderr after the output), 2 wrong
+usage or configuration.
 environment: ADMIN_TOKEN (required for the APIs), KEYS_URL (http://127.0.0.1:${DEFAULT_PORTS.keys}),
   ALERTS_URL (http://127.0.0.1:${DEFAULT_PORTS.alerts}); dlq: KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the
   other KAFKA_* variables of the services; seed: SEED_USER_EMAIL, SEED_ALERT_EMAIL, EDGE_PUBLIC_URL,
@@ -161,6 +162,10 @@ export async function apimonMain(argv: string[], env: NodeJS.ProcessEnv = proces
     const result = await run(group, rest, env);
     if (typeof result === "string") io.out(result);
     else io.out(rest.includes("--json") ? JSON.stringify(result.data, null, 2) : result.text());
+    if (typeof result !== "string" && result.failed !== undefined) {
+      io.err(`apimon ${group}: ${result.failed}`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

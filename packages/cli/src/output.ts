@@ -2,6 +2,11 @@
 export interface Result {
   data: unknown;
   text: () => string;
+  /**
+   * What did not go as asked, for stderr: the output is still printed (the rest of the work was
+   * done), then this line, and the CLI exits with 1.
+   */
+  failed?: string;
 }
 
 export interface Column<T> {

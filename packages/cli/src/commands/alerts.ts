@@ -1,5 +1,5 @@
 import type { AlertReportView } from "@apimon/client";
-import type { AlertDetail, AlertRow, AlertsApi, DeliveryRow } from "../alerts-api";
+import type { Acknowledged, AlertDetail, AlertRow, AlertsApi, DeliveryRow } from "../alerts-api";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
 import { type Column, pageResult, type Result, record, recordResult, sections, table } from "../output";
 
@@ -7,7 +7,13 @@ export const ALERTS_USAGE = `apimon alerts <command>
   list [--type T] [--severity warning|critical] [--status firing|acknowledged|resolved] [--api-key <id>]
        [--limit N] [--cursor C | --all]      (without --status: the open ones, firing or acknowledged)
   show <alert id>
-  ack <alert id> [--note <text>]
+  ack <alert id> [--note <text>]             acknowledges it and shows the alert (a resolved one is
+                                             refused: exit 1)
+  ack <alert id> <alert id>… [--note <text>]
+       says which were acknowledged now, already acknowledged, resolved meanwhile (nothing to
+       acknowledge, not an error) or not found (exit 1 after the output)
+  ack --firing [--type T] [--severity warning|critical] [--api-key <id>] [--note <text>]
+       every firing alert the filters select, answered as above
   counts
   report [--from <ISO time>] [--to <ISO time>]`;
 
@@ -90,9 +96,104 @@ const OPTIONS = {
   status: { type: "string" },
   "api-key": { type: "string" },
   note: { type: "string" },
+  firing: { type: "boolean" },
   from: { type: "string" },
   to: { type: "string" },
 } as const;
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
+
+/** The flags that select alerts, as `list` and `ack --firing` take them. */
+const FILTER_FLAGS = ["type", "severity", "api-key"] as const;
+
+/** Those flags as the filter of a list of alerts. */
+function alertFilter(values: Values) {
+  return {
+    // Types are the service's to judge: it names the valid ones when one is wrong.
+    type: values.type,
+    severity: oneOf(values.severity, "--severity", ["warning", "critical"] as const),
+    apiKeyId: wholeNumber(values["api-key"], "--api-key", 1),
+  };
+}
+
+/** Most ids one acknowledgement request takes (the alerts API's limit). */
+const ACKNOWLEDGE_CHUNK = 500;
+
+/** How the text output names each list of an acknowledgement's answer, in the answer's order. */
+const ACKNOWLEDGED_LINES: [list: keyof Acknowledged, label: string][] = [
+  ["acknowledged", "acknowledged"],
+  ["alreadyAcknowledged", "already acknowledged"],
+  ["resolved", "resolved meanwhile"],
+  ["notFound", "not found"],
+];
+
+const nothingAcknowledged = (): Acknowledged => ({
+  acknowledged: [],
+  alreadyAcknowledged: [],
+  resolved: [],
+  notFound: [],
+});
+
+/** Acknowledges `ids`, each once, in requests of at most 500; their answers merged into one. */
+async function acknowledgeAll(api: AlertsApi, ids: readonly number[], note?: string): Promise<Acknowledged> {
+  const wanted = [...new Set(ids)].sort((a, b) => a - b);
+  const merged = nothingAcknowledged();
+  // In id order, one request after another: each merged list stays ascending. When one fails the
+  // earlier ones stand; running the command again is harmless (they answer as already acknowledged).
+  for (let start = 0; start < wanted.length; start += ACKNOWLEDGE_CHUNK) {
+    const answer = await api.acknowledgeMany({
+      ids: wanted.slice(start, start + ACKNOWLEDGE_CHUNK),
+      ...(note !== undefined && { note }),
+    });
+    for (const [list] of ACKNOWLEDGED_LINES) merged[list].push(...answer[list]);
+  }
+  return merged;
+}
+
+/**
+ * A line per list that has ids. An id no alert has fails the command (exit 1); a resolved alert
+ * does not: it needs no acknowledgement.
+ */
+function acknowledgedResult(answer: Acknowledged): Result {
+  const missing = answer.notFound;
+  return {
+    data: answer,
+    text: () =>
+      ACKNOWLEDGED_LINES.filter(([list]) => answer[list].length > 0)
+        .map(([list, label]) => `${label} ${answer[list].join(", ")}`)
+        .join("\n"),
+    ...(missing.length > 0 && {
+      failed: `${missing.length === 1 ? "no alert has the id" : "no alerts have the ids"} ${missing.join(", ")}`,
+    }),
+  };
+}
+
+/** `ack`: one alert by id, several by id, or every firing one that `--type` and the like select. */
+async function acknowledge(api: AlertsApi, args: string[], values: Values): Promise<Result> {
+  if (values.firing) {
+    if (args.length > 0) throw new UsageError("--firing and alert ids do not go together");
+    if (values.status !== undefined) throw new UsageError("--firing and --status do not go together");
+    const filter = { ...alertFilter(values), status: "firing" };
+    // Listed to the end before any is acknowledged, so the list the cursor walks does not change
+    // under it.
+    const firing: number[] = [];
+    for await (const alert of api.iterateAlerts(filter)) firing.push(alert.id);
+    if (firing.length === 0) return { data: nothingAcknowledged(), text: () => "no firing alerts match" };
+    return acknowledgedResult(await acknowledgeAll(api, firing, values.note));
+  }
+  // Filters beside ids would read as narrowing them down, which they do not.
+  const filterFlag = FILTER_FLAGS.find((flag) => values[flag] !== undefined);
+  if (filterFlag !== undefined) throw new UsageError(`--${filterFlag} selects alerts only with --firing`);
+  if (args.length === 0) throw new UsageError("give one or more alert ids, or --firing");
+  if (args.length === 1) {
+    const alertId = idArg(args, 0, "the alert id");
+    await api.acknowledgeAlert(alertId, values.note);
+    // The acknowledgement's answer differs between API versions; the alert itself does not.
+    return detailResult(await api.getAlert(alertId));
+  }
+  const ids = args.map((_, index) => idArg(args, index, "an alert id"));
+  return acknowledgedResult(await acknowledgeAll(api, ids, values.note));
+}
 
 function detailResult(alert: AlertDetail): Result {
   const { timeline, deliveries, ...fields } = alert;
@@ -140,11 +241,8 @@ export async function runAlerts(
     case "list": {
       const { limit, cursor, all } = pageArgs(values);
       const filter = {
-        // Types are the service's to judge: it names the valid ones when one is wrong.
-        type: values.type,
-        severity: oneOf(values.severity, "--severity", ["warning", "critical"] as const),
+        ...alertFilter(values),
         status: oneOf(values.status, "--status", ["firing", "acknowledged", "resolved"] as const),
-        apiKeyId: wholeNumber(values["api-key"], "--api-key", 1),
         limit,
       };
       let page: { items: AlertRow[]; nextCursor: string | null };
@@ -157,12 +255,8 @@ export async function runAlerts(
     }
     case "show":
       return detailResult(await api.getAlert(id()));
-    case "ack": {
-      const alertId = id();
-      await api.acknowledgeAlert(alertId, values.note);
-      // The acknowledgement's answer differs between API versions; the alert itself does not.
-      return detailResult(await api.getAlert(alertId));
-    }
+    case "ack":
+      return acknowledge(api, positionals.slice(1), values);
     case "counts":
       return recordResult((await api.alertCounts()) as object);
     case "report": {
