@@ -138,6 +138,101 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("alert-acknowledged");
   });
 
+  it("acknowledges several firing alerts at once from the list with a note, keeping the filter and the ticks across refreshes", async () => {
+    const { page } = browser;
+    // Three keys call the same slow endpoint: one alert each.
+    const keys: { key: string; id: number }[] = [];
+    for (let i = 0; i < 3; i++) keys.push(await stack.newKey());
+    await Promise.all(keys.map(({ key }) => slowCall(key, 1300)));
+    const [first, second, third] = (await Promise.all(
+      keys.map(({ id }) =>
+        waitFor(async () => (await alertsOfKey(id))[0]?.id, {
+          timeoutMs: 30_000,
+          intervalMs: 300,
+          what: `an alert for key ${id}`,
+        }),
+      ),
+    )) as [number, number, number];
+    await page.goto(`${consoleUrl}/alerts?type=response_time`);
+    const box = (id: number) => page.getByRole("checkbox", { name: `Select alert ${id}`, exact: true });
+    await box(third).waitFor();
+    // The alert acknowledged above has no box to tick.
+    await page.locator(`tr[data-alert-id="${state.alertId}"]`).waitFor();
+    expect(await page.locator(`tr[data-alert-id="${state.alertId}"] input[type=checkbox]`).count()).toBe(0);
+    // "Select all" ticks every firing alert shown, and clears them again.
+    const all = page.getByRole("checkbox", { name: "Select all firing alerts shown" });
+    await all.check();
+    expect(await page.locator("#live input[name=ids]:not(:checked)").count()).toBe(0);
+    await all.uncheck();
+    expect(await page.locator("#live input[name=ids]:checked").count()).toBe(0);
+
+    for (const id of [first, second, third]) await box(id).check();
+    // Someone acknowledges one of them meanwhile: a refresh (every second here) takes its box away
+    // and keeps the other two ticked.
+    await stack.admin("alerts", "POST", `/api/v1/alerts/${third}/acknowledge`, { by: "bob" });
+    await box(third).waitFor({ state: "detached", timeout: 15_000 });
+    expect([await box(first).isChecked(), await box(second).isChecked()]).toEqual([true, true]);
+
+    // On a phone, each firing row's box is there to tap, with room around it for a thumb.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const target = await page.locator(`tr[data-alert-id="${first}"] label.tick`).boundingBox();
+      expect(Math.min(target?.width ?? 0, target?.height ?? 0)).toBeGreaterThanOrEqual(24);
+      await box(first).uncheck();
+      await box(first).check();
+      await browser.screenshot("phone-alerts-selected");
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
+
+    const note = "Upstream <b>billing</b> slow for every key; on it";
+    await page.fill("#bulk-note", note);
+    await page.fill("#bulk-by", "ada");
+    await browser.screenshot("alerts-selected");
+    await Promise.all([
+      page.waitForURL(/done=acknowledged/),
+      page.click("#acknowledge-selected button[type=submit]"),
+    ]);
+    expect(new URL(page.url()).searchParams.get("type")).toBe("response_time");
+    expect(await page.textContent(".notice")).toBe("2 alerts acknowledged.");
+    for (const id of [first, second]) {
+      const alert = await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${id}`);
+      expect(alert).toMatchObject({
+        status: "acknowledged",
+        acknowledgedBy: "ada",
+        acknowledgementNote: note,
+      });
+      expect(await page.textContent(`tr[data-alert-id="${id}"] .badge.acknowledged`)).toBe("acknowledged");
+      expect(await box(id).count()).toBe(0);
+    }
+    const other = await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${third}`);
+    expect(other).toMatchObject({ status: "acknowledged", acknowledgedBy: "bob", acknowledgementNote: null });
+    await browser.screenshot("alerts-acknowledged-several");
+
+    // Nothing ticked: said on the list, keeping the note typed.
+    await page.fill("#bulk-note", "nothing ticked");
+    await Promise.all([
+      page.waitForSelector("text=No alert selected: tick the firing alerts to acknowledge first."),
+      page.click("#acknowledge-selected button[type=submit]"),
+    ]);
+    expect(await page.inputValue("#bulk-note")).toBe("nothing ticked");
+
+    // Alerts acknowledged before, sent again (a list read a moment ago): their acknowledgements stand.
+    const csrf = await page.getAttribute("#acknowledge-selected input[name=_csrf]", "value");
+    const again = await browser.context.request.post(`${consoleUrl}/alerts/acknowledge?type=response_time`, {
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      data: `ids=${third}&ids=${first}&note=later&_csrf=${encodeURIComponent(csrf ?? "")}`,
+      maxRedirects: 0,
+    });
+    expect(again.status()).toBe(303);
+    expect(again.headers().location).toBe(
+      "/alerts?type=response_time&done=acknowledged&alreadyAcknowledged=2",
+    );
+    expect(await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${first}`)).toMatchObject({
+      acknowledgementNote: note,
+    });
+  });
+
   it("silences alerts like one from its page, shows the alert held back, and ends the silence", async () => {
     const { page } = browser;
     const alert = await stack.admin<AlertView>("alerts", "GET", `/api/v1/alerts/${state.alertId}`);
@@ -629,6 +724,7 @@ describe("the operator console in a browser", () => {
     }
     for (const path of [
       `/alerts/${state.alertId}/acknowledge`,
+      "/alerts/acknowledge",
       "/settings",
       "/channels",
       "/keys",

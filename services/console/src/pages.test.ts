@@ -1511,6 +1511,186 @@ describe("alerts page", () => {
   });
 });
 
+describe("acknowledging several alerts from the list", () => {
+  const counts = async () => ({ total: 3, bySeverity: {}, byStatus: {}, byType: {}, silenced: 0 });
+  const items: AlertView[] = [
+    { ...hostile, id: 12, message: "slow upstream" },
+    {
+      ...hostile,
+      id: 13,
+      status: "acknowledged",
+      message: "slow upstream",
+      acknowledgedAt: NOW.toISOString(),
+    },
+    { ...hostile, id: 14, message: "slow upstream", silencedBy: 3 },
+  ];
+  type Answer = Awaited<ReturnType<AlertsClient["acknowledgeMany"]>>;
+  const nothing: Answer = { acknowledged: [], alreadyAcknowledged: [], resolved: [], notFound: [] };
+  function withList(
+    answer: (body: { ids: number[] }) => Answer = ({ ids }) => ({ ...nothing, acknowledged: ids }),
+  ) {
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async () => ({ items, nextCursor: "c2" }),
+        history: async () => ({ items, nextCursor: null }),
+        acknowledgeMany: async (body: { ids: number[] }) => {
+          t.calls.push(["acknowledgeMany", body]);
+          return answer(body);
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    return t;
+  }
+  const row = (text: string, id: number) =>
+    text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+  const acknowledgeCalls = (t: ReturnType<typeof build>) =>
+    t.calls.filter(([name]) => name === "acknowledgeMany");
+
+  it("offers a labelled checkbox on each firing row only, joined to a form outside the refreshed region that keeps the filters", async () => {
+    const t = withList();
+    const { text } = await t.get("/alerts?severity=critical&apiKeyId=3");
+    for (const id of [12, 14]) {
+      expect(row(text, id)).toContain(
+        `<td class="select"><label class="tick"><input type="checkbox" name="ids" value="${id}" form="acknowledge-selected" ><span class="visually-hidden">Select alert ${id}</span></label></td>`,
+      );
+    }
+    expect(row(text, 13)).toContain('<td class="select"></td>');
+    expect(row(text, 13)).not.toContain("checkbox");
+    // "Select all" waits for the console script; it names no field, so the form never sends it.
+    expect(text).toContain(
+      '<th class="select"><label class="tick" hidden><input type="checkbox" data-select-all><span class="visually-hidden">Select all firing alerts shown</span></label></th>',
+    );
+    const form = text.slice(text.indexOf('<form id="acknowledge-selected"'), text.indexOf('<div id="live"'));
+    expect(form).toContain(
+      '<form id="acknowledge-selected" class="bulk" method="post" action="/alerts/acknowledge?severity=critical&amp;apiKeyId=3"><input type="hidden" name="_csrf"',
+    );
+    expect(form).toContain('<input id="bulk-note" name="note" maxlength="2000" value=""');
+    expect(form).toContain('<input id="bulk-by" name="by" maxlength="200" value="">');
+    expect(form).toContain('<button type="submit">Acknowledge selected</button>');
+    // No checkbox elsewhere: not in the history, nor in a list of acknowledged alerts.
+    for (const path of ["/history", "/alerts?status=acknowledged"]) {
+      const other = (await t.get(path)).text;
+      expect(other).not.toContain('type="checkbox"');
+      expect(other).not.toContain("acknowledge-selected");
+    }
+  });
+
+  it("acknowledges the ticked alerts with the note and name, and back on the list says what became of each, keeping the filters", async () => {
+    const t = withList(() => ({
+      acknowledged: [12, 14, 20],
+      alreadyAcknowledged: [13],
+      resolved: [15],
+      notFound: [],
+    }));
+    const res = await t.post(
+      "/alerts/acknowledge?type=response_time&severity=critical&status=firing&apiKeyId=3&cursor=c2",
+      {
+        ids: ["14", "12", "13", "15", "20", "12"],
+        note: "  Upstream <b>GC</b> pause; on it \n",
+        by: " ada ",
+      },
+    );
+    expect(res).toMatchObject({
+      status: 303,
+      location:
+        "/alerts?type=response_time&severity=critical&status=firing&apiKeyId=3&done=acknowledged&acknowledged=3&alreadyAcknowledged=1&resolved=1",
+    });
+    expect(acknowledgeCalls(t)).toEqual([
+      ["acknowledgeMany", { ids: [12, 13, 14, 15, 20], by: "ada", note: "Upstream <b>GC</b> pause; on it" }],
+    ]);
+    const { text } = await t.get(res.location as string);
+    expect(text).toContain(
+      '<div class="notice" role="status">3 alerts acknowledged; 1 had been acknowledged already; 1 had resolved meanwhile.</div>',
+    );
+    // The notice stays out of the pages the list links to.
+    expect(text).toContain(
+      'href="/alerts?type=response_time&amp;severity=critical&amp;status=firing&amp;apiKeyId=3&amp;cursor=c2" rel="next"',
+    );
+    expect(text).toContain(
+      'action="/alerts/acknowledge?type=response_time&amp;severity=critical&amp;status=firing&amp;apiKeyId=3"',
+    );
+
+    // Without a name or a note, neither is sent; one alert, and one that was not found.
+    const one = withList(() => ({ ...nothing, acknowledged: [12], notFound: [99] }));
+    const second = await one.post("/alerts/acknowledge", { ids: ["12", "99"], note: " ", by: "" });
+    expect(second.location).toBe("/alerts?done=acknowledged&acknowledged=1&notFound=1");
+    expect(acknowledgeCalls(one)).toEqual([["acknowledgeMany", { ids: [12, 99] }]]);
+    expect((await one.get(second.location as string)).text).toContain(
+      '<div class="notice" role="status">1 alert acknowledged; 1 was not found.</div>',
+    );
+    const late = withList(() => ({ ...nothing, resolved: [12, 14] }));
+    const third = await late.post("/alerts/acknowledge", { ids: ["12", "14"] });
+    expect((await late.get(third.location as string)).text).toContain(
+      '<div class="notice" role="status">No alerts acknowledged; 2 had resolved meanwhile.</div>',
+    );
+  });
+
+  it("says that no alert was ticked, on the list with the filters and what was typed, without calling the API", async () => {
+    const t = withList();
+    const res = await t.post("/alerts/acknowledge?severity=critical", { note: "on it", by: "ada" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="alert-box" role="alert">No alert selected: tick the firing alerts to acknowledge first.</div>',
+    );
+    expect(res.text).toContain('<option value="critical" selected>critical</option>');
+    expect(res.text).toContain('<input id="bulk-note" name="note" maxlength="2000" value="on it"');
+    expect(res.text).toContain('<input id="bulk-by" name="by" maxlength="200" value="ada">');
+    // Its address is the form's: the page does not refresh itself from it.
+    expect(res.text).toContain('<body data-refresh="0">');
+    expect(acknowledgeCalls(t)).toEqual([]);
+  });
+
+  it("refuses ids that are not alert ids and shows a hostile note as text, without calling the API", async () => {
+    const t = withList();
+    for (const ids of [["12", "12); DROP TABLE alerts"], ["0"], ["-3"], ["1.5"], ["99999999999999999999"]]) {
+      const res = await t.post("/alerts/acknowledge", { ids, note: '"><script>alert(1)</script>' });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(
+        '<div class="alert-box" role="alert">Nothing was acknowledged: the selection must be alert ids, whole numbers.</div>',
+      );
+      expect(res.text).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(res.text).not.toContain("<script>alert(1)");
+    }
+    // What was ticked and is on the list stays ticked.
+    const res = await t.post("/alerts/acknowledge", { ids: ["14", "x<b>"] });
+    expect(row(res.text, 14)).toContain('value="14" form="acknowledge-selected" checked>');
+    expect(row(res.text, 12)).toContain('value="12" form="acknowledge-selected" >');
+    expect(acknowledgeCalls(t)).toEqual([]);
+  });
+
+  it("shows the API's refusal on the list, keeping the ticks and the note: more alerts than it takes at once", async () => {
+    const t = withList(() => {
+      throw fieldError("ids", "may name at most 500 alerts");
+    });
+    const ids = Array.from({ length: 501 }, (_, i) => String(i + 1));
+    const res = await t.post("/alerts/acknowledge?type=response_time", { ids, note: "storm" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="alert-box" role="alert">Nothing was acknowledged: ids: may name at most 500 alerts</div>',
+    );
+    expect(row(res.text, 12)).toContain("checked>");
+    expect(res.text).toContain('value="storm"');
+    expect(acknowledgeCalls(t)).toHaveLength(1);
+  });
+
+  it("needs the session and the CSRF token, as every form does", async () => {
+    const t = withList();
+    const { cookie } = await signIn(t.app);
+    const bare = await t.app.request("/alerts/acknowledge", form({ ids: "12" }));
+    expect(bare.status).toBe(401);
+    for (const token of [undefined, "AAAA"]) {
+      const refused = await t.app.request("/alerts/acknowledge", {
+        ...form({ ids: "12", ...(token && { _csrf: token }) }),
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      });
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain("security token");
+    }
+    expect(acknowledgeCalls(t)).toEqual([]);
+  });
+});
+
 describe("history, reports and failures", () => {
   it("asks for whole UTC days, the end day included, resolved alerts by default", async () => {
     const t = build();

@@ -1,4 +1,11 @@
-import type { AlertDetailView, AlertFilters, AlertView, Page, SilenceView } from "@apimon/client";
+import type {
+  AlertDetailView,
+  AlertFilters,
+  AlertsClient,
+  AlertView,
+  Page,
+  SilenceView,
+} from "@apimon/client";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
@@ -43,6 +50,13 @@ function apiFilters(q: ListQuery): AlertFilters {
   };
 }
 
+/** The list's filters: what paging and an acknowledgement of several alerts carry along. */
+const FILTERS = ["type", "severity", "status", "apiKeyId"] as const;
+type ListFilters = Partial<Record<(typeof FILTERS)[number], string>>;
+
+const listFilters = (q: ListFilters): ListFilters =>
+  Object.fromEntries(FILTERS.map((name) => [name, q[name]]));
+
 const select = (name: string, label: string, values: readonly string[], current: string | undefined) =>
   html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}">
 <option value="">any</option>${values.map(
@@ -60,17 +74,37 @@ ${select("status", "Status", statuses, q.status)}
 </form>`;
 }
 
+/** The form that acknowledges the alerts ticked in a list, and the ticks it shows. */
+interface Selection {
+  form: string;
+  /** The ids ticked before, as the form sent them: kept ticked when a refused form is shown again. */
+  ticked: ReadonlySet<string>;
+}
+
 function alertTable(
   items: AlertView[],
   names: ReadonlyMap<number, string>,
-  emptyText: string,
-  resolvedColumn = false,
+  {
+    emptyText,
+    resolvedColumn = false,
+    selection,
+  }: { emptyText: string; resolvedColumn?: boolean; selection?: Selection },
 ) {
   if (items.length === 0) return html`<div class="card muted">${emptyText}</div>`;
+  // "Select all" needs the console script: hidden until the script shows it.
+  const selectAll = selection
+    ? html`<th class="select"><label class="tick" hidden><input type="checkbox" data-select-all><span class="visually-hidden">Select all firing alerts shown</span></label></th>`
+    : "";
+  const selectCell = (a: AlertView) => {
+    if (!selection) return "";
+    if (a.status !== "firing") return html`<td class="select"></td>`;
+    const ticked = selection.ticked.has(String(a.id)) ? "checked" : "";
+    return html`<td class="select"><label class="tick"><input type="checkbox" name="ids" value="${a.id}" form="${selection.form}" ${ticked}><span class="visually-hidden">Select alert ${a.id}</span></label></td>`;
+  };
   return html`<div class="table"><table class="alerts">
-<thead><tr><th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
+<thead><tr>${selectAll}<th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
 <tbody>${items.map(
-    (a) => html`<tr data-alert-id="${a.id}">
+    (a) => html`<tr data-alert-id="${a.id}">${selectCell(a)}
 <td><a href="/alerts/${a.id}">${a.id}</a></td>
 <td>${badge(a.severity)}</td>
 <td>${typeLabel(a.type)}</td>
@@ -81,6 +115,71 @@ function alertTable(
 <td data-label><span class="label">${resolvedColumn ? "resolved " : "last seen "}</span>${time(resolvedColumn ? a.resolvedAt : a.lastSeenAt)}</td>
 </tr>`,
   )}</tbody></table></div>`;
+}
+
+/** The id of the list's form that acknowledges the ticked alerts. */
+const ACKNOWLEDGE_FORM = "acknowledge-selected";
+
+/**
+ * The form that acknowledges the alerts ticked in the list, with one note and name for all.
+ * It sits outside the live region and the rows' checkboxes join it by their `form` attribute:
+ * the refresh replaces the rows every few seconds but never the note being typed or the button,
+ * and the console script carries the ticks over to the fresh rows by alert id. So the list stays
+ * live while an operator picks alerts (new ones appear, resolved ones leave) instead of pausing
+ * on what it showed when the first box was ticked.
+ */
+function acknowledgeForm(csrf: string, filters: ListFilters, values: { note?: string; by?: string }) {
+  return html`<form id="${ACKNOWLEDGE_FORM}" class="bulk" method="post" action="${withParams("/alerts/acknowledge", filters)}">${csrfField(csrf)}
+<div class="note"><label for="bulk-note">Note for the selected alerts (optional)</label><input id="bulk-note" name="note" maxlength="2000" value="${values.note ?? ""}" placeholder="What you found, what you did"></div>
+<div><label for="bulk-by">Your name (optional)</label><input id="bulk-by" name="by" maxlength="200" value="${values.by ?? ""}"></div>
+<div><button type="submit">Acknowledge selected</button></div>
+</form>`;
+}
+
+type AcknowledgedMany = Awaited<ReturnType<AlertsClient["acknowledgeMany"]>>;
+
+/**
+ * What the notice after an acknowledgement of several alerts says of each list of the API's
+ * answer, by the list's name (the redirect's query carries each list's length under it).
+ */
+const OUTCOME_WORDS: Record<keyof AcknowledgedMany, (n: number) => string> = {
+  acknowledged: (n) =>
+    n === 0 ? "No alerts acknowledged" : `${n} ${n === 1 ? "alert" : "alerts"} acknowledged`,
+  alreadyAcknowledged: (n) => `${n} had been acknowledged already`,
+  resolved: (n) => `${n} had resolved meanwhile`,
+  notFound: (n) => `${n} ${n === 1 ? "was" : "were"} not found`,
+};
+const OUTCOMES = Object.keys(OUTCOME_WORDS) as (keyof AcknowledgedMany)[];
+
+/** The redirect's query after an acknowledgement of several alerts: the length of each list but the empty ones. */
+const outcomeCounts = (answer: AcknowledgedMany): Record<string, string | undefined> =>
+  Object.fromEntries(
+    OUTCOMES.map((name) => [name, answer[name].length ? String(answer[name].length) : undefined]),
+  );
+
+/** "3 alerts acknowledged; 1 had resolved meanwhile.": the parts that apply, from the redirect's query. */
+function acknowledgedNotice(q: Record<string, string | undefined>): string | undefined {
+  if (q.done !== "acknowledged") return undefined;
+  const count = (name: string) => {
+    const n = Number(q[name] ?? 0);
+    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  };
+  const parts = OUTCOMES.filter((name) => name === "acknowledged" || count(name) > 0);
+  return `${parts.map((name) => OUTCOME_WORDS[name](count(name))).join("; ")}.`;
+}
+
+/**
+ * The ticked alerts' ids, unique and ascending, or why none can be sent. How many one request
+ * may name is the API's to say: its refusal names the limit.
+ */
+function selectedIds(values: readonly unknown[]): { ids: number[] } | { error: string } {
+  if (values.length === 0)
+    return { error: "No alert selected: tick the firing alerts to acknowledge first." };
+  const ids = values.map((v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN));
+  if (ids.some((id) => !Number.isSafeInteger(id) || id < 1)) {
+    return { error: "Nothing was acknowledged: the selection must be alert ids, whole numbers." };
+  }
+  return { ids: [...new Set(ids)].sort((a, b) => a - b) };
 }
 
 function pager(path: string, q: ListQuery & Record<string, string | undefined>, result: Page<AlertView>) {
@@ -99,10 +198,24 @@ const NOTICES: Record<string, string> = { acknowledged: "Alert acknowledged." };
 export function createAlertPages({ alerts, keys, refreshSeconds, clock }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
 
-  routes.get("/alerts", async (c) => {
-    const q: ListQuery = c.req.query();
+  /**
+   * The active alerts page. A refused acknowledgement of several alerts shows it again with what
+   * was typed and ticked, without the refresh: its address is the form's, not the list's.
+   */
+  async function listPage(
+    csrf: string,
+    q: ListQuery,
+    opts: {
+      notice?: string;
+      error?: string;
+      values?: { note?: string; by?: string };
+      ticked?: ReadonlySet<string>;
+      refresh: boolean;
+    },
+  ) {
+    const filters = listFilters(q);
     let list: Page<AlertView> = { items: [], nextCursor: null };
-    let error: string | undefined;
+    let error = opts.error;
     try {
       list = await alerts.listActive(apiFilters(q));
     } catch (err) {
@@ -115,9 +228,15 @@ export function createAlertPages({ alerts, keys, refreshSeconds, clock }: PageDe
         list.items.map((a) => a.apiKeyId),
       ),
     ]);
+    // A list of acknowledged alerts has nothing to acknowledge.
+    const selection =
+      filters.status === "acknowledged"
+        ? undefined
+        : { form: ACKNOWLEDGE_FORM, ticked: opts.ticked ?? new Set<string>() };
     const stat = (cls: string, n: number, label: string, href: string) =>
       html`<a class="stat ${cls}" href="${href}"><div class="n">${n}</div><div class="l">${label}</div></a>`;
     const body = html`<h1>Active alerts</h1>
+${noticeBox(opts.notice)}
 <div class="cards" id="live-counts" data-live>
 ${stat("critical", counts.bySeverity.critical ?? 0, "critical", "/alerts?severity=critical")}
 ${stat("warning", counts.bySeverity.warning ?? 0, "warning", "/alerts?severity=warning")}
@@ -127,12 +246,60 @@ ${stat("", counts.silenced, "silenced", "/silences")}
 </div>
 ${filterForm("/alerts", q, ["firing", "acknowledged"])}
 ${errorBox(error)}
+${selection ? acknowledgeForm(csrf, filters, opts.values ?? {}) : ""}
 <div id="live" data-live>
-${alertTable(list.items, names, "No active alerts match.")}
-${pager("/alerts", { ...q }, list)}
-<p class="muted small">Refreshes every ${refreshSeconds} s · updated ${time(clock().toISOString())}</p>
+${alertTable(list.items, names, { emptyText: "No active alerts match.", selection })}
+${pager("/alerts", { ...filters, cursor: q.cursor }, list)}
+<p class="muted small">${opts.refresh ? `Refreshes every ${refreshSeconds} s · updated ` : "Updated "}${time(clock().toISOString())}</p>
 </div>`;
-    return c.html(page({ title: "Alerts", section: "/alerts", csrf: c.get("csrf"), refreshSeconds }, body));
+    return page(
+      {
+        title: "Alerts",
+        section: "/alerts",
+        csrf,
+        refreshSeconds: opts.refresh ? refreshSeconds : undefined,
+      },
+      body,
+    );
+  }
+
+  routes.get("/alerts", async (c) => {
+    const q: ListQuery & Record<string, string> = c.req.query();
+    return c.html(await listPage(c.get("csrf"), q, { notice: acknowledgedNotice(q), refresh: true }));
+  });
+
+  routes.post("/alerts/acknowledge", async (c) => {
+    const filters = listFilters(c.req.query());
+    const form = await c.req.parseBody({ all: true });
+    const by = field(form, "by");
+    const note = typeof form.note === "string" ? form.note.trim() : "";
+    const ticked = form.ids === undefined ? [] : [form.ids].flat();
+    const selected = selectedIds(ticked);
+    let error: string;
+    if ("ids" in selected) {
+      try {
+        // The same `by` as the acknowledgement of one alert: the name typed, if any.
+        const answer = await alerts.acknowledgeMany({
+          ids: selected.ids,
+          ...(by && { by }),
+          ...(note && { note }),
+        });
+        return c.redirect(
+          withParams("/alerts", { ...filters, done: "acknowledged", ...outcomeCounts(answer) }),
+          303,
+        );
+      } catch (err) {
+        error = `Nothing was acknowledged: ${refusal(err, "ids").text}`;
+      }
+    } else {
+      error = selected.error;
+    }
+    const values = { note: typeof form.note === "string" ? form.note : "", by };
+    const kept = new Set(ticked.filter((v): v is string => typeof v === "string"));
+    return c.html(
+      await listPage(c.get("csrf"), filters, { error, values, ticked: kept, refresh: false }),
+      400,
+    );
   });
 
   /**
@@ -211,7 +378,7 @@ ${pager("/alerts", { ...q }, list)}
 <p class="muted">Alerts opened between the two days (UTC, both included); resolved ones unless another status is chosen.</p>
 ${filterForm("/history", { ...q, status }, ["resolved", "acknowledged", "firing"], range)}
 ${errorBox(error)}
-${alertTable(list.items, names, "No alerts in this range match.", status === "resolved")}
+${alertTable(list.items, names, { emptyText: "No alerts in this range match.", resolvedColumn: status === "resolved" })}
 ${pager("/history", { ...q, status, from, to }, list)}`;
     return c.html(page({ title: "History", section: "/history", csrf: c.get("csrf") }, body));
   });

@@ -8,6 +8,8 @@ export const CONSOLE_CSS = `
 :root { --fg:#1d2330; --muted:#5b6475; --line:#e3e6ec; --bg:#f5f6f8; --card:#fff; --accent:#2f5bd3;
   --crit:#c62828; --warn:#b26a00; --ok:#2e7d32; --info:#455a64; }
 * { box-sizing: border-box; }
+[hidden] { display:none !important; }
+.visually-hidden { position:absolute; width:1px; height:1px; margin:-1px; overflow:hidden; clip-path:inset(50%); white-space:nowrap; }
 body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
 header.top { display:flex; align-items:center; gap:1.5rem; padding:.6rem 1.5rem; background:#1d2330; color:#fff; }
@@ -42,6 +44,10 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.silenced, .badge.active { background:#f3e5f5; color:#7b1fa2; } .badge.pending { background:#e8eefc; color:var(--accent); }
 .muted { color:var(--muted); } .small { font-size:12px; }
 .mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
+form.bulk { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:.8rem; } form.bulk > * { min-width:0; max-width:100%; }
+form.bulk .note { flex:1 1 18rem; } form.bulk .note input { width:100%; }
+th.select, td.select { width:1%; padding-right:0; }
+label.tick { display:inline-flex; align-items:center; margin:0; cursor:pointer; } label.tick input { width:1.05rem; height:1.05rem; margin:0; padding:0; }
 form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:1rem; } form.filters > * { min-width:0; max-width:100%; }
 label { display:block; font-size:12px; color:var(--muted); margin-bottom:.2rem; }
 input, select, textarea { font:inherit; padding:.4rem .5rem; border:1px solid #c9cfd9; border-radius:6px; background:#fff; color:var(--fg); }
@@ -86,6 +92,15 @@ td[data-label] .label { display:none; }
   table.alerts td[data-label] { order:2; color:var(--muted); font-size:12.5px; }
   table.alerts td[data-label] .label { display:inline; }
   table.alerts td.num { text-align:left; }
+  table.alerts td.select { width:auto; align-self:center; }
+  table.alerts td.select:empty { display:none; }
+  /* The checkbox keeps its place but takes taps from a thumb-sized square around it. */
+  table.alerts label.tick { padding:.5rem; margin:-.5rem 0 -.5rem -.5rem; }
+  /* Without its header row, "select all" heads the list as a row of its own, in words. */
+  table.alerts thead:has(label.tick:not([hidden])) { display:block; }
+  table.alerts thead th:not(.select) { display:none; }
+  table.alerts thead th.select { width:auto; padding:0; border:0; background:none; }
+  table.alerts th.select .visually-hidden { position:static; width:auto; height:auto; margin:0 0 0 .5rem; overflow:visible; clip-path:none; }
   table.stack thead { display:none; }
   table.stack tr { display:block; padding:.5rem .8rem; border-bottom:1px solid var(--line); }
   table.stack tr:last-child { border-bottom:0; }
@@ -98,7 +113,7 @@ td[data-label] .label { display:none; }
 
 export const CONSOLE_JS = `
 "use strict";
-// Copy buttons, confirmations, local times, auto-refresh of the live regions, and charts.
+// Copy buttons, confirmations, local times, "select all", auto-refresh of the live regions, and charts.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
@@ -116,9 +131,33 @@ function localTimes(root) {
   }
 }
 localTimes(document);
+// "Select all" in a table's header ticks or clears every box of its rows. Shown only with this
+// script, and only while the table has a row to tick.
+function selectAll(root) {
+  for (const all of root.querySelectorAll("[data-select-all]")) {
+    const boxes = [...all.closest("table").querySelectorAll("tbody input[type=checkbox]")];
+    const ticked = boxes.filter((box) => box.checked).length;
+    all.closest("label").hidden = boxes.length === 0;
+    all.checked = boxes.length > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+}
+selectAll(document);
+document.addEventListener("change", (event) => {
+  const table = event.target.closest("table");
+  if (!table || !table.querySelector("[data-select-all]")) return;
+  if (event.target.matches("[data-select-all]")) {
+    for (const box of table.querySelectorAll("tbody input[type=checkbox]")) box.checked = event.target.checked;
+  }
+  selectAll(table);
+});
+// A checkbox across a refresh: the row's by its name and value, the header's "select all" by itself.
+const tickKey = (box) => (box.matches("[data-select-all]") ? "select all" : box.name + "=" + box.value);
 const refresh = Number(document.body.dataset.refresh || 0);
 if (refresh > 0) {
   // Regions marked data-live are replaced by their fresh copies; forms outside them keep their input.
+  // A box ticked in a region is ticked in its fresh copy (same name and value: the alerts ticked to
+  // acknowledge), and keeps the focus; a box whose row left the list goes with it.
   setInterval(async () => {
     if (document.hidden) return;
     try {
@@ -127,7 +166,17 @@ if (refresh > 0) {
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
       for (const live of document.querySelectorAll("[data-live][id]")) {
         const fresh = doc.getElementById(live.id);
-        if (fresh) { live.replaceWith(document.adoptNode(fresh)); localTimes(fresh); }
+        if (!fresh) continue;
+        const ticked = new Set([...live.querySelectorAll("input[type=checkbox][name]:checked")].map(tickKey));
+        const active = document.activeElement;
+        const focused = live.contains(active) && active.matches("input[type=checkbox]") ? tickKey(active) : undefined;
+        live.replaceWith(document.adoptNode(fresh));
+        for (const box of fresh.querySelectorAll("input[type=checkbox][name]")) {
+          if (ticked.has(tickKey(box))) box.checked = true;
+        }
+        localTimes(fresh);
+        selectAll(fresh);
+        for (const box of fresh.querySelectorAll("input[type=checkbox]")) if (tickKey(box) === focused) box.focus();
       }
     } catch (e) { /* the next tick tries again */ }
   }, refresh * 1000);
