@@ -133,33 +133,42 @@ export function createApp({
   pages.route("/", createSilencePages(deps));
   pages.route("/", createKeyPages(deps));
   pages.route("/", createUserPages(deps));
-  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page."), 404));
+  // Signed in: error pages keep the menu, so a mistyped address or a deleted record is one click
+  // from anywhere else.
+  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page.", c.get("csrf")), 404));
   pages.onError((error, c) => {
     if (error instanceof ApiError && error.status === 404) {
       return c.html(
-        errorPage("Not found", String((error.body as { detail?: string })?.detail ?? "Not found")),
+        errorPage(
+          "Not found",
+          String((error.body as { detail?: string })?.detail ?? "Not found"),
+          c.get("csrf"),
+        ),
         404,
       );
     }
     if (error instanceof ApiError) {
       c.get("logger").warn({ status: error.status, body: error.body }, "an API refused a console request");
-      return c.html(errorPage("Request failed", error.message), 502);
+      return c.html(errorPage("Request failed", error.message, c.get("csrf")), 502);
     }
     if (error instanceof Error && error.message.startsWith("cannot reach")) {
       c.get("logger").error({ err: error }, "an API is unreachable");
-      return c.html(errorPage("Service unavailable", error.message), 502);
+      return c.html(errorPage("Service unavailable", error.message, c.get("csrf")), 502);
     }
     c.get("logger").error({ err: error, path: c.req.path }, "unhandled console error");
-    return c.html(errorPage("Something went wrong", "The error was logged. Try again in a moment."), 500);
+    return c.html(
+      errorPage("Something went wrong", "The error was logged. Try again in a moment.", c.get("csrf")),
+      500,
+    );
   });
   app.route("/", pages);
   return app;
 }
 
-/** A page for errors: a title and a sentence, never a stack. */
-export function errorPage(title: string, detail: string) {
+/** A page for errors: a title and a sentence, never a stack; with the menu when signed in (`csrf`). */
+export function errorPage(title: string, detail: string, csrf?: string) {
   return page(
-    { title },
+    { title, csrf },
     html`<div class="card"><h1>${title}</h1><p>${detail}</p><p><a href="/alerts">Back to the console</a></p></div>`,
   );
 }

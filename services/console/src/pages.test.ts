@@ -448,7 +448,23 @@ describe("console pages", () => {
     const { cookie } = await signIn(app);
     const res = await app.request("/alerts/99", { headers: { cookie } });
     expect(res.status).toBe(404);
-    expect(await res.text()).toContain("Alert not found");
+    const body = await res.text();
+    expect(body).toContain("Alert not found");
+    // Signed in, an error page keeps the menu and the sign-out form.
+    expect(body).toContain('<a href="/keys" class="">Keys</a>');
+    expect(body).toContain('action="/sign-out"');
+    const nowhere = await app.request("/no/such/page", { headers: { cookie } });
+    expect(nowhere.status).toBe(404);
+    const nowhereBody = await nowhere.text();
+    expect(nowhereBody).toContain("There is no such page.");
+    expect(nowhereBody).toContain('action="/sign-out"');
+  });
+
+  it("keeps error pages without the menu when nobody is signed in", async () => {
+    const { app } = withHostileAlert();
+    const res = await app.request("/alerts/acknowledge", { method: "POST" });
+    expect(res.status).toBe(401);
+    expect(await res.text()).not.toContain('action="/sign-out"');
   });
 
   it("serves its script, stylesheet and Chart.js without a session", async () => {
