@@ -1548,7 +1548,10 @@ describe("acknowledging several alerts from the list", () => {
     const t = build({
       alerts: {
         counts,
-        listActive: async () => ({ items, nextCursor: "c2" }),
+        listActive: async (filter: { type?: string } = {}) => ({
+          items: items.filter((a) => filter.type === undefined || a.type === filter.type),
+          nextCursor: "c2",
+        }),
         history: async () => ({ items, nextCursor: null }),
         acknowledgeMany: async (body: { ids: number[] }) => {
           t.calls.push(["acknowledgeMany", body]);
@@ -1579,11 +1582,14 @@ describe("acknowledging several alerts from the list", () => {
     );
     const form = text.slice(text.indexOf('<form id="acknowledge-selected"'), text.indexOf('<div id="live"'));
     expect(form).toContain(
-      '<form id="acknowledge-selected" class="bulk" method="post" action="/alerts/acknowledge?severity=critical&amp;apiKeyId=3"><input type="hidden" name="_csrf"',
+      '<form id="acknowledge-selected" class="bulk" method="post" action="/alerts/acknowledge?severity=critical&amp;apiKeyId=3" data-joined-by-boxes><input type="hidden" name="_csrf"',
     );
     expect(form).toContain('<input id="bulk-note" name="note" maxlength="2000" value=""');
     expect(form).toContain('<input id="bulk-by" name="by" maxlength="200" value="">');
     expect(form).toContain('<button type="submit">Acknowledge selected</button>');
+    // A list with nothing firing hides the form until a refresh brings a row to tick.
+    const quiet = (await t.get("/alerts?type=usage_spike")).text;
+    expect(quiet).toContain("data-joined-by-boxes hidden>");
     // No checkbox elsewhere: not in the history, nor in a list of acknowledged alerts.
     for (const path of ["/history", "/alerts?status=acknowledged"]) {
       const other = (await t.get(path)).text;

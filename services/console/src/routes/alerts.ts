@@ -128,8 +128,14 @@ const ACKNOWLEDGE_FORM = "acknowledge-selected";
  * live while an operator picks alerts (new ones appear, resolved ones leave) instead of pausing
  * on what it showed when the first box was ticked.
  */
-function acknowledgeForm(csrf: string, filters: ListFilters, values: { note?: string; by?: string }) {
-  return html`<form id="${ACKNOWLEDGE_FORM}" class="bulk" method="post" action="${withParams("/alerts/acknowledge", filters)}">${csrfField(csrf)}
+function acknowledgeForm(
+  csrf: string,
+  filters: ListFilters,
+  values: { note?: string; by?: string },
+  shown: boolean,
+) {
+  // Hidden while no row can be ticked (the script shows it when a refresh brings one).
+  return html`<form id="${ACKNOWLEDGE_FORM}" class="bulk" method="post" action="${withParams("/alerts/acknowledge", filters)}" data-joined-by-boxes${shown ? "" : " hidden"}>${csrfField(csrf)}
 <div class="note"><label for="bulk-note">Note for the selected alerts (optional)</label><input id="bulk-note" name="note" maxlength="2000" value="${values.note ?? ""}" placeholder="What you found, what you did"></div>
 <div><label for="bulk-by">Your name (optional)</label><input id="bulk-by" name="by" maxlength="200" value="${values.by ?? ""}"></div>
 <div><button type="submit">Acknowledge selected</button></div>
@@ -246,7 +252,16 @@ ${stat("", counts.silenced, "silenced", "/silences")}
 </div>
 ${filterForm("/alerts", q, ["firing", "acknowledged"])}
 ${errorBox(error)}
-${selection ? acknowledgeForm(csrf, filters, opts.values ?? {}) : ""}
+${
+  selection
+    ? acknowledgeForm(
+        csrf,
+        filters,
+        opts.values ?? {},
+        list.items.some((a) => a.status === "firing"),
+      )
+    : ""
+}
 <div id="live" data-live>
 ${alertTable(list.items, names, { emptyText: "No active alerts match.", selection })}
 ${pager("/alerts", { ...filters, cursor: q.cursor }, list)}

@@ -143,6 +143,12 @@ function selectAll(root) {
   }
 }
 selectAll(document);
+// A form whose checkboxes sit in a table elsewhere (by their form attribute) shows only while it has one.
+function joinedForms() {
+  for (const form of document.querySelectorAll("form[data-joined-by-boxes]")) {
+    form.hidden = !document.querySelector('input[type=checkbox][form="' + form.id + '"]');
+  }
+}
 document.addEventListener("change", (event) => {
   const table = event.target.closest("table");
   if (!table || !table.querySelector("[data-select-all]")) return;
@@ -176,6 +182,7 @@ if (refresh > 0) {
         }
         localTimes(fresh);
         selectAll(fresh);
+        joinedForms();
         for (const box of fresh.querySelectorAll("input[type=checkbox]")) if (tickKey(box) === focused) box.focus();
       }
     } catch (e) { /* the next tick tries again */ }
