@@ -682,16 +682,32 @@ describe("settings", () => {
     expect((await api("PUT", "/settings", DEFAULT_ALERT_SETTINGS)).status).toBe(200);
   });
 
-  it("lets one of two first saves made from the defaults through and refuses the other (409)", async () => {
+  /** Runs `test` with no settings saved (the defaults in force), then puts the saved ones back. */
+  async function beforeAnySave(test: () => Promise<void>) {
     const saved = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
     await prisma.alertSettings.deleteMany();
+    try {
+      await test();
+    } finally {
+      await prisma.alertSettings.update({
+        where: { id: 1 },
+        data: {
+          alertThresholds: saved.alertThresholds as object,
+          repeatIntervalSeconds: saved.repeatIntervalSeconds,
+          escalation: saved.escalation as object,
+        },
+      });
+    }
+  }
+
+  it("lets one of two first saves made from the defaults through and refuses the other (409)", async () => {
     const waitingOnLocks = async () =>
       (
         await prisma.$queryRaw<{ n: number }[]>`
           SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE datname = current_database() AND wait_event_type = 'Lock'`
       )[0]?.n ?? 0;
-    try {
+    await beforeAnySave(async () => {
       // Both saves are held at the table until each has started, so they overlap for certain.
       const saves = await prisma.$transaction(
         async (tx) => {
@@ -716,35 +732,15 @@ describe("settings", () => {
       expect(statuses).toEqual([200, 409]);
       const winner = a?.status === 200 ? a : b;
       expect((await api("GET", "/settings")).body).toEqual(winner?.body);
-    } finally {
-      await prisma.alertSettings.update({
-        where: { id: 1 },
-        data: {
-          alertThresholds: saved.alertThresholds as object,
-          repeatIntervalSeconds: saved.repeatIntervalSeconds,
-          escalation: saved.escalation as object,
-        },
-      });
-    }
+    });
   });
 
   it("saves the defaults' document the first time, with the updatedAt of never saved", async () => {
-    const saved = await prisma.alertSettings.findUniqueOrThrow({ where: { id: 1 } });
-    await prisma.alertSettings.deleteMany();
-    try {
+    await beforeAnySave(async () => {
       const first = await api("PUT", "/settings", { ...DEFAULT_ALERT_SETTINGS, updatedAt: null });
       expect(first.status).toBe(200);
       expect(first.body.updatedAt).toEqual(ISO);
-    } finally {
-      await prisma.alertSettings.update({
-        where: { id: 1 },
-        data: {
-          alertThresholds: saved.alertThresholds as object,
-          repeatIntervalSeconds: saved.repeatIntervalSeconds,
-          escalation: saved.escalation as object,
-        },
-      });
-    }
+    });
   });
 
   it("refuses invalid settings with 400 listing every field, and keeps the saved ones", async () => {
