@@ -653,6 +653,53 @@ describe("the operator console in a browser", () => {
     }
   });
 
+  it("takes and shows a key's expiry in the browser's own time zone, and keeps it in UTC", async () => {
+    const context = await browser.browser.newContext({
+      viewport: { width: 1360, height: 900 },
+      locale: "en-GB",
+      timezoneId: "Asia/Tokyo",
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${consoleUrl}/sign-in`);
+      await page.fill("#token", ADMIN_TOKEN);
+      await Promise.all([page.waitForURL(`${consoleUrl}/alerts`), page.click("button[type=submit]")]);
+      await page.goto(`${consoleUrl}/keys`);
+      expect(await page.textContent("label[for=k-expires]")).toBe("Expires (Asia/Tokyo; optional)");
+      await page.fill("#k-name", "expires in Tokyo");
+      await page.fill("#k-expires", "2031-01-15T09:00");
+      await page.click("#create-key button[type=submit]");
+      await page.waitForSelector("#plaintext-key");
+      const keyId = Number((await page.getAttribute("#new-key a", "href"))?.split("/").pop());
+      const key = () =>
+        stack.admin<{ expiresAt: string | null; name: string }>("keys", "GET", `/api/v1/keys/${keyId}`);
+      // 09:00 in Tokyo (UTC+9) is midnight UTC.
+      expect((await key()).expiresAt).toBe("2031-01-15T00:00:00.000Z");
+
+      await page.goto(`${consoleUrl}/keys/${keyId}`);
+      expect(await page.inputValue("#k-expires")).toBe("2031-01-15T09:00");
+      // Saved without touching it, the expiry stays as it was.
+      await page.fill("#k-name", "expires in Tokyo, renamed");
+      await Promise.all([
+        page.waitForURL(/done=saved/),
+        page.click(`form[action$='/keys/${keyId}'] button[type=submit]`),
+      ]);
+      expect(await key()).toMatchObject({
+        name: "expires in Tokyo, renamed",
+        expiresAt: "2031-01-15T00:00:00.000Z",
+      });
+      await page.fill("#k-expires", "2031-01-16T08:30");
+      await Promise.all([
+        page.waitForURL(/done=saved/),
+        page.click(`form[action$='/keys/${keyId}'] button[type=submit]`),
+      ]);
+      expect((await key()).expiresAt).toBe("2031-01-15T23:30:00.000Z");
+      expect(await page.inputValue("#k-expires")).toBe("2031-01-16T08:30");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("shows alert text containing <script> as text", async () => {
     const { page } = browser;
     const user = await stack.keys.createUser({ email: `xss-${Date.now()}@example.com`, name: "X" });

@@ -1346,7 +1346,11 @@ describe("users pages", () => {
       '<input id="k-minute" name="minute" type="number" min="1" value="99999999" placeholder="default"><div class="error" data-field="rateLimits.minute">must be at most 1000000</div>',
     );
     expect(res.text).toContain(
-      '<input id="k-expires" name="expiresAt" type="datetime-local" value="2020-01-01T00:00"><div class="error" data-field="expiresAt">must be in the future</div>',
+      '<input id="k-expires" name="expiresAt" type="datetime-local" value="2020-01-01T00:00" data-utc><div class="error" data-field="expiresAt">must be in the future</div>',
+    );
+    // UTC as sent; the script names the browser's zone in the label and shows its time.
+    expect(res.text).toContain(
+      '<label for="k-expires">Expires (<span data-time-zone>UTC</span>; optional)</label>',
     );
     expect(res.text).toContain('<input id="k-name" name="name" value="big" required>');
     expect(res.text).not.toContain('id="plaintext-key"');

@@ -218,7 +218,7 @@ export function newKeyInput(
 export function newKeyFields(v: Record<string, string>, errors: Record<string, string[]>) {
   return html`<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}" required>${fieldError(errors, "name")}</div>
 <div class="field"><label for="k-desc">Description (optional)</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(errors, "description")}</div>
-${expiryField(v.expiresAt ?? "", errors, "Expires (UTC, optional)")}
+${expiryField(v.expiresAt ?? "", errors, "optional")}
 ${limitFields(v, errors)}
 ${fieldError(errors, "(body)")}`;
 }
@@ -234,8 +234,13 @@ function expiryFromForm(text: string): string | null {
   return text;
 }
 
-function expiryField(value: string, errors: Record<string, string[]>, label: string) {
-  return html`<div class="field"><label for="k-expires">${label}</label><input id="k-expires" name="expiresAt" type="datetime-local" value="${value}">${fieldError(errors, "expiresAt")}</div>`;
+/**
+ * The expiry as the form sends it: UTC, to the minute. The console script shows it in the
+ * browser's own time zone (naming the zone in the label) and turns it back into UTC as the form
+ * is sent, so an operator types their own time; without the script it stays UTC and says so.
+ */
+function expiryField(value: string, errors: Record<string, string[]>, hint: string) {
+  return html`<div class="field"><label for="k-expires">Expires (<span data-time-zone>UTC</span>; ${hint})</label><input id="k-expires" name="expiresAt" type="datetime-local" value="${value}" data-utc>${fieldError(errors, "expiresAt")}</div>`;
 }
 
 function limitFields(v: Record<string, string>, errors: Record<string, string[]>, placeholder = "default") {
@@ -306,7 +311,7 @@ ${
 <form method="post" action="/keys/${key.id}">${csrfField(csrf)}
 <div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
 <div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
-${expiryField(expiryInput(key.expiresAt), errors, "Expires (UTC; blank: never)")}
+${expiryField(expiryInput(key.expiresAt), errors, "blank: never")}
 <input type="hidden" name="expiresWas" value="${expiryInput(key.expiresAt)}">
 ${limitFields(
   Object.fromEntries(Object.entries(key.rateLimits).map(([k, n]) => [k, String(n)])),

@@ -131,6 +131,24 @@ function localTimes(root) {
   }
 }
 localTimes(document);
+// Date-time fields marked data-utc hold UTC (what the server reads and writes): shown and typed in
+// the browser's time zone, named in their label, and turned back into UTC as their form is sent.
+const pad = (n) => String(n).padStart(2, "0");
+const localField = (d) =>
+  d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time";
+for (const input of document.querySelectorAll("input[type=datetime-local][data-utc]")) {
+  const utc = new Date(input.value + ":00Z");
+  if (input.value && !Number.isNaN(utc.getTime())) input.value = localField(utc);
+  for (const label of input.labels) for (const name of label.querySelectorAll("[data-time-zone]")) name.textContent = zone;
+}
+document.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) return;
+  for (const input of event.target.querySelectorAll("input[type=datetime-local][data-utc]")) {
+    const local = new Date(input.value);
+    if (input.value && !Number.isNaN(local.getTime())) input.value = local.toISOString().slice(0, 16);
+  }
+});
 // "Select all" in a table's header ticks or clears every box of its rows. Shown only with this
 // script, and only while the table has a row to tick.
 function selectAll(root) {
