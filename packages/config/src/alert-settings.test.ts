@@ -16,6 +16,7 @@ describe("alert settings", () => {
       rate_limit_approaching: { warning: 0.8 },
     });
     expect(DEFAULT_ALERT_SETTINGS.repeatIntervalSeconds).toBe(3600);
+    expect(DEFAULT_ALERT_SETTINGS.groupIntervalSeconds).toBe(300);
     expect(DEFAULT_ALERT_SETTINGS.escalation).toEqual({ enabled: false, afterSeconds: 900, channelIds: [] });
   });
 
@@ -39,6 +40,10 @@ describe("alert settings", () => {
       false,
     );
     expect(alertSettingsSchema.safeParse({ repeatIntervalSeconds: 0 }).success).toBe(false);
+    // 0 turns grouping off; a day is the longest hold.
+    expect(alertSettingsSchema.safeParse({ groupIntervalSeconds: 0 }).success).toBe(true);
+    expect(alertSettingsSchema.safeParse({ groupIntervalSeconds: -1 }).success).toBe(false);
+    expect(alertSettingsSchema.safeParse({ groupIntervalSeconds: 86_401 }).success).toBe(false);
   });
 
   it("has no threshold overrides by default", () => {

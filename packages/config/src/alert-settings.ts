@@ -181,6 +181,13 @@ export const alertSettingsSchema = z
     alertThresholds: alertThresholdsSchema.default(alertThresholdsSchema.parse({})),
     /** Reminder interval while an alert fires unacknowledged. */
     repeatIntervalSeconds: seconds(3600),
+    /**
+     * An alert that opens less than this long after the last notification about an alert of its
+     * type and endpoint is held back, and the alerts held go together, one message per channel,
+     * once the interval is over (reminders falling due together go as one message too); 0: every
+     * alert is notified on its own at once.
+     */
+    groupIntervalSeconds: z.number().int().min(0).max(86_400).default(300),
     escalation: escalationSchema.default(escalationSchema.parse({})),
   })
   .strict();

@@ -20,6 +20,7 @@ export {
   dlqRecordSchema,
   type KeyChange,
   keyChangeSchema,
+  MAX_GROUPED_ALERTS,
   type NotificationJob,
   notificationJobSchema,
   type UsageEvent,

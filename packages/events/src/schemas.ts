@@ -99,7 +99,30 @@ export const alertSignalSchema = z.object({
 });
 export type AlertSignal = z.infer<typeof alertSignalSchema>;
 
-/** One delivery job for one channel target. Keyed by alert id. */
+/** An alert as a notification job carries it. */
+const jobAlertSchema = z.object({
+  id: id.nullable(),
+  fingerprint: z.string(),
+  type: z.enum(alertTypes),
+  severity: z.enum(alertSeverities),
+  status: z.enum(["firing", "acknowledged", "resolved"]),
+  message: z.string(),
+  apiKeyId: id.nullable(),
+  /** The key's name when the job was made (absent: no key, a deleted key, or an older job). */
+  apiKeyName: z.string().max(200).optional(),
+  endpoint: z.string().nullable(),
+  clientIp: z.string().nullable(),
+  observedValue: z.number(),
+  threshold: z.number(),
+  occurrences: z.number().int().nonnegative(),
+  firstSeenAt: isoTime,
+  lastSeenAt: isoTime,
+});
+
+/** The most alerts one grouped message names besides its first. */
+export const MAX_GROUPED_ALERTS = 99;
+
+/** One delivery job for one channel target. Keyed by alert id (the first alert's, when grouped). */
 export const notificationJobSchema = z.object({
   /** Stable across retries; sent as X-Delivery-Id so receivers can deduplicate. */
   deliveryId: z.uuid(),
@@ -109,24 +132,17 @@ export const notificationJobSchema = z.object({
   attempt: z.number().int().positive(),
   /** Optional link for the message: the alert in the alerts service (its API or console). */
   alertUrl: z.url().max(2048).optional(),
-  alert: z.object({
-    id: id.nullable(),
-    fingerprint: z.string(),
-    type: z.enum(alertTypes),
-    severity: z.enum(alertSeverities),
-    status: z.enum(["firing", "acknowledged", "resolved"]),
-    message: z.string(),
-    apiKeyId: id.nullable(),
-    /** The key's name when the job was made (absent: no key, a deleted key, or an older job). */
-    apiKeyName: z.string().max(200).optional(),
-    endpoint: z.string().nullable(),
-    clientIp: z.string().nullable(),
-    observedValue: z.number(),
-    threshold: z.number(),
-    occurrences: z.number().int().nonnegative(),
-    firstSeenAt: isoTime,
-    lastSeenAt: isoTime,
-  }),
+  alert: jobAlertSchema,
+  /**
+   * More alerts of the same type and endpoint told of in the same message, for the same reason,
+   * each with its own link: alerts that opened (or fell due a reminder) close together and were
+   * held back to go as one message per channel. Absent: the message is about `alert` alone.
+   */
+  others: z
+    .array(jobAlertSchema.extend({ alertUrl: z.url().max(2048).optional() }))
+    .min(1)
+    .max(MAX_GROUPED_ALERTS)
+    .optional(),
 });
 export type NotificationJob = z.infer<typeof notificationJobSchema>;
 

@@ -27,6 +27,7 @@ const alert = (severity: "warning" | "critical"): Alert => ({
   ackNote: null,
   resolvedAt: null,
   lastNotifiedAt: null,
+  heldUntil: null,
   escalatedAt: null,
   criticalAt: null,
   createdAt: new Date(),

@@ -44,7 +44,13 @@ export function createAlertLog(logger: Logger): AlertLog {
   return {
     firing: (alert, silenceId) => {
       const { extra, note } = silenced(silenceId);
-      atSeverity(alert, extra, `alert firing${note}: ${alert.message}`);
+      const heldUntil = alert.heldUntil?.toISOString();
+      const held = heldUntil === undefined ? "" : ` (held for its group until ${heldUntil})`;
+      atSeverity(
+        alert,
+        { ...extra, ...(heldUntil && { heldUntil }) },
+        `alert firing${note}${held}: ${alert.message}`,
+      );
     },
     escalated: (alert, from, silenceId) => {
       const { extra, note } = silenced(silenceId);

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Alert, NotificationChannel, Prisma } from "@apimon/db";
 import { type NotificationJob, topics } from "@apimon/events";
 import { writeOutbox } from "@apimon/outbox";
-import { notificationJob } from "./domain/jobs";
+import { groupMessages } from "./domain/grouping";
+import { type JobAlertSource, notificationJob } from "./domain/jobs";
 
 /** The transaction a change is written in; its notification jobs commit or roll back with it. */
 export type Tx = Prisma.TransactionClient;
@@ -36,26 +37,59 @@ export async function notifyChannels(
   reason: JobReason,
   consoleUrl: string,
 ): Promise<number[]> {
-  if (channels.length === 0) return [];
-  // Named as it is now: a key renamed since the alert opened is called by its new name.
-  const key =
-    alert.apiKeyId === null
-      ? null
-      : await tx.apiKey.findUnique({ where: { id: alert.apiKeyId }, select: { name: true } });
+  const notified = await notifyGroup(tx, [alert], channels, reason, consoleUrl);
+  return notified.get(alert.id) ?? [];
+}
+
+/**
+ * One message per channel about a group of alerts of one type and endpoint (`alerts`, in id
+ * order): each channel is told of the alerts it takes (`takes`; default: every one), the first
+ * as the job's alert and the rest as its others. Returns, per alert id, the channels told of it.
+ */
+export async function notifyGroup(
+  tx: Tx,
+  alerts: readonly Alert[],
+  channels: readonly NotificationChannel[],
+  reason: JobReason,
+  consoleUrl: string,
+  takes?: (channel: NotificationChannel, alert: Alert) => boolean,
+): Promise<Map<number, number[]>> {
+  const notified = new Map<number, number[]>(alerts.map((a) => [a.id, []]));
+  const messages = groupMessages(alerts, channels, takes);
+  if (messages.length === 0) return notified;
+  // Named as they are now: a key renamed since the alert opened is called by its new name.
+  const keyIds = [...new Set(alerts.flatMap((a) => (a.apiKeyId === null ? [] : [a.apiKeyId])))];
+  const names = new Map(
+    keyIds.length === 0
+      ? []
+      : (await tx.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true } })).map(
+          (k) => [k.id, k.name],
+        ),
+  );
+  const source = (alert: Alert): JobAlertSource => {
+    const apiKeyName = alert.apiKeyId === null ? undefined : names.get(alert.apiKeyId);
+    return {
+      alert,
+      ...(apiKeyName !== undefined && { apiKeyName }),
+      alertUrl: alertUrl(consoleUrl, alert.id),
+    };
+  };
   await enqueueJobs(
     tx,
-    channels.map((channel) =>
+    messages.map(({ channel, alerts: [first, ...others] }) =>
       notificationJob({
         deliveryId: randomUUID(),
         reason,
         channel,
-        alert,
-        ...(key && { apiKeyName: key.name }),
-        alertUrl: alertUrl(consoleUrl, alert.id),
+        ...source(first as Alert),
+        others: others.map(source),
       }),
     ),
   );
-  return channels.map((c) => c.id);
+  for (const { channel, alerts: told } of messages) {
+    for (const alert of told) notified.get(alert.id)?.push(channel.id);
+  }
+  return notified;
 }
 
 /** The channels that may receive anything: every enabled one, in id order. */

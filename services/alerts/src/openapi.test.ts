@@ -28,6 +28,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(body?.properties ?? {})).toEqual([
       "alertThresholds",
       "repeatIntervalSeconds",
+      "groupIntervalSeconds",
       "escalation",
       "updatedAt",
     ]);

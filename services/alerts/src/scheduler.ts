@@ -2,8 +2,8 @@ import type { AlertSettings } from "@apimon/config";
 import type { Alert, PrismaClient } from "@apimon/db";
 import { counter, createPeriodicTask, type Logger, type Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
+import { groupAlerts, takesSeverity } from "./domain/grouping";
 import {
-  channelsFor,
   escalationChannels,
   escalationCutoff,
   isEscalationDue,
@@ -11,7 +11,7 @@ import {
   reminderCutoff,
 } from "./domain/routing";
 import { silencedAt } from "./domain/silences";
-import { enabledChannels, notifyChannels } from "./notifications";
+import { enabledChannels, notifyChannels, notifyGroup } from "./notifications";
 import { readSettings } from "./settings";
 
 /** A batch of up to `batchSize` alerts, a few statements each, in one transaction. */
@@ -55,6 +55,10 @@ export interface SchedulerDeps {
  *   gets a reminder on every channel that routes its severity; acknowledging stops them;
  * - a firing alert never notified (it opened under a silence) is notified once no silence
  *   matches it (a `released` event);
+ * - a firing alert held back for its group (another alert of its type and endpoint was notified
+ *   less than the group interval ago) is notified once the hold is over (a `grouped` event);
+ * - the alerts of one type and endpoint due in one pass go in one message per channel, first
+ *   notifications and reminders each in their own;
  * - an alert an active silence matches gets neither, until the silence is over;
  * - a critical alert still firing unacknowledged `escalation.afterSeconds` after it became
  *   critical goes, once, to the escalation channels.
@@ -84,43 +88,59 @@ export function createScheduler({
     ["kind"],
   );
 
-  async function remind(now: Date, repeatIntervalSeconds: number): Promise<number> {
+  async function remind(
+    now: Date,
+    {
+      repeatIntervalSeconds,
+      groupIntervalSeconds,
+    }: Pick<AlertSettings, "repeatIntervalSeconds" | "groupIntervalSeconds">,
+  ): Promise<number> {
     const cutoff = reminderCutoff(now, repeatIntervalSeconds);
+    const groupingOff = groupIntervalSeconds === 0;
     let total = 0;
     for (;;) {
       const { locked, reminded } = await prisma.$transaction(async (tx) => {
         const due = await tx.$queryRaw<{ id: number }[]>`
           SELECT id FROM alerts
-          WHERE status = 'firing' AND (last_notified_at IS NULL OR last_notified_at <= ${cutoff})
+          WHERE status = 'firing'
+            AND ((last_notified_at IS NULL AND (held_until IS NULL OR held_until <= ${now} OR ${groupingOff}))
+                 OR last_notified_at <= ${cutoff})
             AND NOT ${silencedAt(now)}
           ORDER BY id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
         if (due.length === 0) return { locked: 0, reminded: 0 };
-        const alerts = await tx.alert.findMany({
-          where: { id: { in: due.map((d) => d.id) } },
-          orderBy: { id: "asc" },
-        });
+        const alerts = (
+          await tx.alert.findMany({ where: { id: { in: due.map((d) => d.id) } }, orderBy: { id: "asc" } })
+        ).filter((alert) => isReminderDue(alert, now, repeatIntervalSeconds, groupIntervalSeconds));
         const channels = await enabledChannels(tx);
-        let count = 0;
-        for (const alert of alerts) {
-          if (!isReminderDue(alert, now, repeatIntervalSeconds)) continue;
-          const released = alert.lastNotifiedAt === null;
-          const routed = channelsFor(alert.severity, channels);
-          const reason = released ? "firing" : "reminder";
-          const channelIds = await notifyChannels(tx, alert, routed, reason, consoleUrl);
-          await tx.alert.update({ where: { id: alert.id }, data: { lastNotifiedAt: now } });
-          await tx.alertEvent.create({
-            data: {
-              alertId: alert.id,
-              kind: released ? "released" : "reminded",
-              severity: alert.severity,
-              channelIds,
-              occurredAt: now,
-            },
-          });
-          count++;
+        // Never notified: their first notification ("firing"); else a reminder. Each kind goes
+        // in one message per group and channel, unless grouping is off.
+        for (const released of [true, false]) {
+          const ofKind = alerts.filter((alert) => (alert.lastNotifiedAt === null) === released);
+          const groups = groupingOff ? ofKind.map((alert) => [alert]) : groupAlerts(ofKind);
+          for (const group of groups) {
+            const told = await notifyGroup(
+              tx,
+              group,
+              channels,
+              released ? "firing" : "reminder",
+              consoleUrl,
+              takesSeverity,
+            );
+            const ids = group.map((alert) => alert.id);
+            await tx.alert.updateMany({ where: { id: { in: ids } }, data: { lastNotifiedAt: now } });
+            await tx.alertEvent.createMany({
+              data: group.map((alert) => ({
+                alertId: alert.id,
+                kind: !released ? "reminded" : alert.heldUntil !== null ? "grouped" : "released",
+                severity: alert.severity,
+                channelIds: told.get(alert.id) ?? [],
+                occurredAt: now,
+              })),
+            });
+          }
         }
-        return { locked: due.length, reminded: count };
+        return { locked: due.length, reminded: alerts.length };
       }, TRANSACTION);
       if (reminded > 0) onJobsQueued?.();
       total += reminded;
@@ -178,7 +198,7 @@ export function createScheduler({
   async function runOnce(): Promise<SchedulerRun> {
     const now = clock();
     const { settings } = await readSettings(prisma, log);
-    const reminders = await remind(now, settings.repeatIntervalSeconds);
+    const reminders = await remind(now, settings);
     const escalations = await escalate(now, settings.escalation);
     if (reminders > 0) sent.inc({ kind: "reminder" }, reminders);
     if (escalations > 0) sent.inc({ kind: "escalation" }, escalations);

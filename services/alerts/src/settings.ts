@@ -21,6 +21,7 @@ export async function readSettings(db: Db, logger?: Logger): Promise<EffectiveSe
   const parsed = alertSettingsSchema.safeParse({
     alertThresholds: row.alertThresholds,
     repeatIntervalSeconds: row.repeatIntervalSeconds,
+    groupIntervalSeconds: row.groupIntervalSeconds,
     escalation: row.escalation,
   });
   if (!parsed.success) {
@@ -38,6 +39,7 @@ export async function writeSettings(db: Db, settings: AlertSettings): Promise<Ef
   const data = {
     alertThresholds: settings.alertThresholds as unknown as Prisma.InputJsonObject,
     repeatIntervalSeconds: settings.repeatIntervalSeconds,
+    groupIntervalSeconds: settings.groupIntervalSeconds,
     escalation: settings.escalation as unknown as Prisma.InputJsonObject,
   };
   const row = await db.alertSettings.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });

@@ -3,12 +3,14 @@ import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
 import { counter } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
+import { groupHoldUntil } from "./domain/grouping";
 import { nameKeyInMessage } from "./domain/key-names";
 import { decideSignal, type SignalDecision } from "./domain/lifecycle";
 import { channelsFor } from "./domain/routing";
 import type { Severity } from "./domain/severity";
 import { activeSilences, silenceFor } from "./domain/silences";
 import { enabledChannels, notifyChannels, type Tx } from "./notifications";
+import { readSettings } from "./settings";
 
 export interface SignalOutcome {
   decision: SignalDecision;
@@ -20,6 +22,8 @@ export interface SignalOutcome {
   channelIds: number[];
   /** The active silence that held back the notifications, if one matched. */
   silenceId?: number;
+  /** An opened alert held back for its group (type and endpoint) until then. */
+  heldUntil?: Date;
 }
 
 /** Where a signal came from: its Kafka message, for exactly-once application. */
@@ -51,6 +55,12 @@ export interface SignalProcessorDeps {
 
 /** Concurrent openers of one fingerprint: the loser re-reads the winner's alert. Twice suffices. */
 const MAX_ROUNDS = 3;
+
+/**
+ * The first key of the advisory lock that one group's openers take (the second is the group's
+ * hash), so that of two alerts of one group opening at once the second sees the first notified.
+ */
+const GROUP_LOCK_CLASS = 7_301;
 
 /**
  * Applies alert signals to the alerts table, each exactly once: the consumer's position is
@@ -87,23 +97,42 @@ export function createSignalProcessor({
     tx: Tx,
     signal: AlertSignal,
     now: Date,
-    silenced: boolean,
+    held: { silenced: boolean; until: Date | null },
   ): Promise<number | undefined> {
     const observedAt = new Date(signal.observedAt);
     const criticalAt = signal.severity === "critical" ? now : null;
-    // Never notified while silenced: null is how the scheduler knows to notify it once unsilenced.
-    const notifiedAt = silenced ? null : now;
+    // Never notified while held back: null is how the scheduler knows to notify it later.
+    const notifiedAt = held.silenced || held.until !== null ? null : now;
     const rows = await tx.$queryRaw<{ id: number }[]>`
       INSERT INTO alerts (fingerprint, type, severity, status, api_key_id, endpoint, client_ip, message,
                           observed_value, threshold, occurrences, first_seen_at, last_seen_at,
-                          last_notified_at, critical_at, created_at, updated_at)
+                          last_notified_at, held_until, critical_at, created_at, updated_at)
       VALUES (${signal.fingerprint}, ${signal.type}::alert_type, ${signal.severity}::alert_severity,
               'firing', ${signal.scope.apiKeyId ?? null}::integer, ${signal.scope.endpoint ?? null},
               ${signal.scope.clientIp ?? null}, ${signal.message}, ${signal.observedValue}, ${signal.threshold},
-              ${signal.occurrences ?? 1}, ${observedAt}, ${observedAt}, ${notifiedAt}::timestamptz, ${criticalAt}, ${now}, ${now})
+              ${signal.occurrences ?? 1}, ${observedAt}, ${observedAt}, ${notifiedAt}::timestamptz, ${held.until}::timestamptz, ${criticalAt}, ${now}, ${now})
       ON CONFLICT (fingerprint) WHERE status <> 'resolved' DO NOTHING
       RETURNING id`;
     return rows[0]?.id;
+  }
+
+  /**
+   * Until when an alert of `signal`'s group (type and endpoint) opening now is held back: while
+   * another alert of the group was notified less than the group interval ago. Takes the group's
+   * lock first, so that two alerts of one group opening at once do not both go out alone.
+   */
+  async function groupHold(tx: Tx, signal: AlertSignal, now: Date): Promise<Date | null> {
+    const { groupIntervalSeconds } = (await readSettings(tx, logger)).settings;
+    if (groupIntervalSeconds === 0) return null;
+    const endpoint = signal.scope.endpoint ?? null;
+    await tx.$executeRaw`
+      SELECT pg_advisory_xact_lock(${GROUP_LOCK_CLASS}::integer, hashtext(${`${signal.type} ${endpoint ?? ""}`}))`;
+    const since = new Date(now.getTime() - groupIntervalSeconds * 1000);
+    const [row] = await tx.$queryRaw<{ at: Date | null }[]>`
+      SELECT max(last_notified_at) AS at FROM alerts
+      WHERE type = ${signal.type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
+        AND last_notified_at > ${since}`;
+    return groupHoldUntil(row?.at ?? null, now, groupIntervalSeconds);
   }
 
   /**
@@ -200,7 +229,12 @@ export function createSignalProcessor({
           return { decision, alert: open, channelIds: [] };
 
         case "open": {
-          const id = await insertIfAbsent(tx, signal, now, silence !== undefined);
+          // A silenced alert waits for its silence anyway; the group matters once it is over.
+          const heldUntil = silence === undefined ? await groupHold(tx, signal, now) : null;
+          const id = await insertIfAbsent(tx, signal, now, {
+            silenced: silence !== undefined,
+            until: heldUntil,
+          });
           // Another transaction opened this fingerprint meanwhile (and has committed: ON CONFLICT
           // waited for it). Go round again: the signal now applies to that alert.
           if (id === undefined) continue;
@@ -211,8 +245,9 @@ export function createSignalProcessor({
             "firing",
             { kind: "opened", observedValue: alert.observedValue, occurredAt: alert.firstSeenAt },
             silence,
+            silence !== undefined || heldUntil !== null,
           );
-          return { decision, alert, channelIds, silenceId };
+          return { decision, alert, channelIds, silenceId, ...(heldUntil !== null && { heldUntil }) };
         }
 
         case "update": {

@@ -38,6 +38,11 @@ const alertShape = {
   resolvedAt: time.nullable(),
   lastNotifiedAt: time.nullable(),
   escalatedAt: time.nullable().describe("When the escalation policy took the alert"),
+  heldUntil: time
+    .nullable()
+    .describe(
+      "Held back because an alert of its type and endpoint was notified less than the group interval ago: it is notified then, together with the others held (null: not held)",
+    ),
   silencedBy: int
     .nullable()
     .describe("The active silence holding back this open alert's notifications (the oldest if several)"),
@@ -50,9 +55,19 @@ export const timelineEventSchema = z
   .object({
     id: int,
     kind: z
-      .enum(["opened", "escalated", "acknowledged", "resolved", "reminded", "escalation_policy", "released"])
+      .enum([
+        "opened",
+        "escalated",
+        "acknowledged",
+        "resolved",
+        "reminded",
+        "escalation_policy",
+        "released",
+        "grouped",
+      ])
       .describe(
-        "`released`: a silence ended while the alert fired, never notified, and it was notified then",
+        "`released`: a silence ended while the alert fired, never notified, and it was notified then; " +
+          "`grouped`: held back for its group (type and endpoint), it was notified in one message with the others held",
       ),
     at: time,
     severity: severity.nullable().describe("The alert's severity after the event"),
@@ -67,7 +82,10 @@ export const timelineEventSchema = z
 const deliveryShape = {
   id: int,
   deliveryId: z.string().describe("The attempt's id (sent as X-Delivery-Id)"),
-  alertId: int.nullable().describe("null for a test message"),
+  alertId: int.nullable().describe("null for a test message; the first alert of a grouped message"),
+  otherAlertIds: z
+    .array(int)
+    .describe("The other alerts a grouped message named (empty: it was about one alert)"),
   channelId: int,
   attempt: int,
   status: z.enum(["pending", "succeeded", "failed", "retrying"]),
@@ -214,6 +232,8 @@ export function alertView(alert: Alert, silencedBy: number | null): z.output<typ
     acknowledgementNote: alert.ackNote,
     resolvedAt: iso(alert.resolvedAt),
     lastNotifiedAt: iso(alert.lastNotifiedAt),
+    // Only while it waits: once notified, acknowledged or resolved, nothing is held any more.
+    heldUntil: alert.status === "firing" && alert.lastNotifiedAt === null ? iso(alert.heldUntil) : null,
     escalatedAt: iso(alert.escalatedAt),
     silencedBy,
     createdAt: alert.createdAt.toISOString(),
@@ -240,6 +260,7 @@ export function deliveryView(delivery: NotificationDelivery): z.output<typeof de
     id: Number(delivery.id),
     deliveryId: delivery.deliveryId,
     alertId: delivery.alertId,
+    otherAlertIds: delivery.otherAlertIds,
     channelId: delivery.channelId,
     attempt: delivery.attempt,
     status: delivery.status,

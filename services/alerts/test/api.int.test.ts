@@ -174,6 +174,7 @@ describe("alerts", () => {
       acknowledgementNote: null,
       resolvedAt: null,
       lastNotifiedAt: "2026-11-26T10:00:00.000Z",
+      heldUntil: null,
       escalatedAt: null,
       silencedBy: null,
       createdAt: "2026-11-26T10:00:00.000Z",
@@ -315,6 +316,7 @@ describe("alerts", () => {
       acknowledgementNote: null,
       resolvedAt: "2026-11-27T09:05:00.000Z",
       lastNotifiedAt: "2026-11-27T09:00:00.000Z",
+      heldUntil: null,
       escalatedAt: null,
       silencedBy: null,
       createdAt: "2026-11-27T09:00:00.000Z",
@@ -632,6 +634,7 @@ describe("settings", () => {
         error_rate: { warning: 0.02, critical: 0.2, windowSeconds: 300, minRequests: 20 },
       },
       repeatIntervalSeconds: 900,
+      groupIntervalSeconds: 300,
       escalation: { enabled: true, afterSeconds: 600, channelIds: [channel.id] },
       updatedAt: ISO,
     };
@@ -751,6 +754,7 @@ describe("settings", () => {
         error_rate: { warning: 5, critical: 10 },
       },
       repeatIntervalSeconds: 0,
+      groupIntervalSeconds: -1,
       escalation: { enabled: "yes" },
       colour: "red",
     });
@@ -762,12 +766,14 @@ describe("settings", () => {
       "alertThresholds.response_time",
       "colour",
       "escalation.enabled",
+      "groupIntervalSeconds",
       "repeatIntervalSeconds",
     ]);
     expect(res.body.errors).toEqual(
       expect.arrayContaining([
         { field: "alertThresholds.error_rate.warning", message: "must be at most 1" },
         { field: "escalation.enabled", message: "must be true or false" },
+        { field: "groupIntervalSeconds", message: "must be at least 0" },
         { field: "colour", message: "is not a known field" },
       ]),
     );

@@ -1,5 +1,5 @@
 import { createPrismaClient, type PrismaClient } from "@apimon/db";
-import type { AlertSignal, NotificationJob } from "@apimon/events";
+import { type AlertSignal, type NotificationJob, notificationJobSchema } from "@apimon/events";
 import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
 import { buildApp, call, capturingLogger, outboxJobs, processorOn, schedulerOn } from "./support";
 
@@ -24,6 +24,7 @@ async function newJobs(): Promise<[string, number | null, number][]> {
 }
 
 let fingerprints = 0;
+/** Fires a new alert, alone in its group (an endpoint of its own). */
 async function fire(severity: AlertSignal["severity"]): Promise<number> {
   fingerprints += 1;
   const outcome = await processorOn(prisma, clock).apply({
@@ -31,7 +32,7 @@ async function fire(severity: AlertSignal["severity"]): Promise<number> {
     type: "error_rate",
     severity,
     state: "firing",
-    scope: { apiKeyId: fingerprints },
+    scope: { apiKeyId: fingerprints, endpoint: `/things/${fingerprints}` },
     observedValue: 0.2,
     threshold: severity === "critical" ? 0.1 : 0.05,
     message: "Error rate 20 %",
@@ -182,7 +183,7 @@ describe("the escalation policy", () => {
       type: "error_rate",
       severity: "critical",
       state: "firing",
-      scope: { apiKeyId: fingerprints },
+      scope: { apiKeyId: fingerprints, endpoint: `/things/${fingerprints}` },
       observedValue: 0.3,
       threshold: 0.1,
       message: "Error rate 30 %",
@@ -203,5 +204,188 @@ describe("the escalation policy", () => {
     await fire("critical");
     advance(86_400 * 2);
     expect((await schedulerOn(prisma, clock, logger).runOnce()).escalations).toBe(0);
+  });
+});
+
+describe("grouping", () => {
+  /** Opens an alert of `key` on `endpoint` (a slow endpoint, one alert per key). */
+  async function slow(key: number, severity: AlertSignal["severity"], endpoint = "GET /users/:id") {
+    const outcome = await processorOn(prisma, clock).apply({
+      fingerprint: `response_time:key=${key}:endpoint=${endpoint}`,
+      type: "response_time",
+      severity,
+      state: "firing",
+      scope: { apiKeyId: key, endpoint },
+      observedValue: severity === "critical" ? 6 : 2.5,
+      threshold: severity === "critical" ? 5 : 2,
+      message: `Response time on ${endpoint}`,
+      observedAt: now.toISOString(),
+    });
+    return { id: outcome.alert?.id as number, heldUntil: outcome.heldUntil };
+  }
+
+  /** Jobs queued since the last call, as [reason, channel id, alert id, the others' ids]. */
+  async function newMessages(): Promise<[string, number, number | null, number[]][]> {
+    return (await jobsSince()).map((job) => {
+      notificationJobSchema.parse(job);
+      return [job.reason, job.channel.id, job.alert.id, (job.others ?? []).map((o) => o.id as number)];
+    });
+  }
+
+  const kinds = async (id: number) =>
+    (await prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "asc" } })).map((e) => [
+      e.kind,
+      e.channelIds,
+    ]);
+
+  it("holds the alerts of one type and endpoint opened within the interval, then sends them in one message per channel", async () => {
+    const t0 = now;
+    const first = await slow(101, "critical");
+    expect(first.heldUntil).toBeUndefined();
+    expect(await newMessages()).toEqual([
+      ["firing", channels.mail, first.id, []],
+      ["firing", channels.pager, first.id, []],
+      ["firing", channels.escalation, first.id, []],
+    ]);
+
+    advance(60);
+    const second = await slow(102, "warning");
+    advance(60);
+    const third = await slow(103, "critical");
+    // Another endpoint is another group: notified at once.
+    const elsewhere = await slow(104, "warning", "GET /orders/:id");
+    expect(second.heldUntil).toEqual(new Date(t0.getTime() + 300_000));
+    expect(third.heldUntil).toEqual(new Date(t0.getTime() + 300_000));
+    expect(await newMessages()).toEqual([["firing", channels.mail, elsewhere.id, []]]);
+    const held = await call(app, "GET", `/api/v1/alerts/${second.id}`);
+    expect(held.body).toMatchObject({ heldUntil: "2026-11-27T12:05:00.000Z", lastNotifiedAt: null });
+
+    const scheduler = schedulerOn(prisma, clock, logger);
+    advance(179); // 1 s before the hold is over
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await newMessages()).toEqual([]);
+    advance(1);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
+    // Each channel hears of the alerts of a severity it takes, in one message.
+    expect(await newMessages()).toEqual([
+      ["firing", channels.mail, second.id, [third.id]],
+      ["firing", channels.pager, third.id, []],
+      ["firing", channels.escalation, third.id, []],
+    ]);
+    expect(await kinds(second.id)).toEqual([
+      ["opened", []],
+      ["grouped", [channels.mail]],
+    ]);
+    expect(await kinds(third.id)).toEqual([
+      ["opened", []],
+      ["grouped", [channels.mail, channels.pager, channels.escalation]],
+    ]);
+    const released = await call(app, "GET", `/api/v1/alerts/${second.id}`);
+    expect(released.body).toMatchObject({ heldUntil: null, lastNotifiedAt: "2026-11-27T12:05:00.000Z" });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+
+    // The group was last notified now: the next alert waits for the next interval.
+    advance(1);
+    const fourth = await slow(105, "warning");
+    expect(fourth.heldUntil).toEqual(new Date(t0.getTime() + 600_000));
+    expect(await newMessages()).toEqual([]);
+  });
+
+  it("sends the reminders of one group falling due together as one message per channel", async () => {
+    const a = await slow(201, "warning");
+    const b = await slow(202, "warning");
+    const c = await slow(203, "warning");
+    const scheduler = schedulerOn(prisma, clock, logger);
+    advance(300);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
+    await newMessages();
+    // a was notified at 12:00, b and c at 12:05: their reminders fall due an hour after each.
+    advance(3300);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await newMessages()).toEqual([["reminder", channels.mail, a.id, []]]);
+    advance(300);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
+    expect(await newMessages()).toEqual([["reminder", channels.mail, b.id, [c.id]]]);
+    expect((await kinds(c.id)).map(([kind]) => kind)).toEqual(["opened", "grouped", "reminded"]);
+  });
+
+  it("notifies every alert on its own at once with a group interval of 0, held ones included", async () => {
+    const first = await slow(301, "warning");
+    const held = await slow(302, "warning");
+    expect(held.heldUntil).toBeDefined();
+    const put = await call(app, "PUT", "/api/v1/alerts/settings", { groupIntervalSeconds: 0 });
+    expect(put.status).toBe(200);
+    const third = await slow(303, "warning");
+    expect(third.heldUntil).toBeUndefined();
+    expect(await newMessages()).toEqual([
+      ["firing", channels.mail, first.id, []],
+      ["firing", channels.mail, third.id, []],
+    ]);
+    // The alert held before the change goes at the next pass, alone.
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await newMessages()).toEqual([["firing", channels.mail, held.id, []]]);
+    advance(3600);
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 3, escalations: 0 });
+    expect((await newMessages()).map(([reason, , id, others]) => [reason, id, others])).toEqual([
+      ["reminder", first.id, []],
+      ["reminder", held.id, []],
+      ["reminder", third.id, []],
+    ]);
+  });
+
+  it("neither notifies an alert held for its group that is acknowledged or resolved meanwhile", async () => {
+    await slow(401, "warning");
+    const acknowledged = await slow(402, "warning");
+    const resolved = await slow(403, "warning");
+    await newMessages();
+    expect((await call(app, "POST", `/api/v1/alerts/${acknowledged.id}/acknowledge`)).status).toBe(200);
+    await processorOn(prisma, clock).apply({
+      fingerprint: "response_time:key=403:endpoint=GET /users/:id",
+      type: "response_time",
+      severity: "warning",
+      state: "resolved",
+      scope: { apiKeyId: 403, endpoint: "GET /users/:id" },
+      observedValue: 0.4,
+      threshold: 2,
+      message: "Response time back to normal",
+      observedAt: new Date(now.getTime() + 1000).toISOString(),
+    });
+    advance(300);
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    // Nobody heard of them, so nobody hears of their acknowledgement or resolution either.
+    expect(await newMessages()).toEqual([]);
+    const views = await Promise.all(
+      [acknowledged.id, resolved.id].map((id) => call(app, "GET", `/api/v1/alerts/${id}`)),
+    );
+    expect(views.map((v) => v.body.heldUntil)).toEqual([null, null]);
+  });
+
+  it("holds the second of two alerts of one group opening at the same moment on two replicas", async () => {
+    const other = createPrismaClient({ connectionString: db.url });
+    try {
+      const signal = (key: number): AlertSignal => ({
+        fingerprint: `response_time:key=${key}:endpoint=GET /race`,
+        type: "response_time",
+        severity: "warning",
+        state: "firing",
+        scope: { apiKeyId: key, endpoint: "GET /race" },
+        observedValue: 2.5,
+        threshold: 2,
+        message: "Response time on GET /race",
+        observedAt: now.toISOString(),
+      });
+      for (let round = 0; round < 5; round++) {
+        await prisma.alert.deleteMany();
+        await newMessages();
+        const outcomes = await Promise.all([
+          processorOn(prisma, clock).apply(signal(500 + round * 2)),
+          processorOn(other, clock).apply(signal(501 + round * 2)),
+        ]);
+        expect(outcomes.filter((o) => o.heldUntil === undefined)).toHaveLength(1);
+        expect(await newMessages()).toHaveLength(1);
+      }
+    } finally {
+      await other.$disconnect();
+    }
   });
 });

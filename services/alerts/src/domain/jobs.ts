@@ -40,22 +40,44 @@ export interface JobChannel {
   target: string;
 }
 
-/** One job for one channel. `deliveryId` is the job's idempotency key (the notifier's X-Delivery-Id). */
-export function notificationJob({
-  deliveryId,
-  reason,
-  channel,
-  alert,
-  apiKeyName,
-  alertUrl,
-}: {
-  deliveryId: string;
-  reason: Exclude<NotificationJob["reason"], "test">;
-  channel: JobChannel;
+/** An alert as a job names it: the first alert of the job, or one of the others. */
+export interface JobAlertSource {
   alert: AlertSnapshotSource;
   /** The name of the alert's key, for the notification's subject line. */
   apiKeyName?: string;
   alertUrl?: string;
+}
+
+function jobAlert({ alert, apiKeyName }: JobAlertSource): NotificationJob["alert"] {
+  return {
+    id: alert.id,
+    fingerprint: alert.fingerprint,
+    type: alert.type,
+    severity: alert.severity,
+    status: alert.status,
+    message: alert.message,
+    ...alertObservation(alert),
+    ...(apiKeyName !== undefined && { apiKeyName }),
+    firstSeenAt: alert.firstSeenAt.toISOString(),
+    lastSeenAt: alert.lastSeenAt.toISOString(),
+  };
+}
+
+/**
+ * One job for one channel, about `alert` and, grouped in the same message, `others` (alerts of
+ * its type and endpoint). `deliveryId` is the job's idempotency key (the notifier's X-Delivery-Id).
+ */
+export function notificationJob({
+  deliveryId,
+  reason,
+  channel,
+  others = [],
+  ...first
+}: JobAlertSource & {
+  deliveryId: string;
+  reason: Exclude<NotificationJob["reason"], "test">;
+  channel: JobChannel;
+  others?: readonly JobAlertSource[];
 }): NotificationJob {
   return {
     deliveryId,
@@ -63,19 +85,14 @@ export function notificationJob({
     channel: { id: channel.id, type: channel.type },
     target: channel.target,
     attempt: 1,
-    ...(alertUrl !== undefined && { alertUrl }),
-    alert: {
-      id: alert.id,
-      fingerprint: alert.fingerprint,
-      type: alert.type,
-      severity: alert.severity,
-      status: alert.status,
-      message: alert.message,
-      ...alertObservation(alert),
-      ...(apiKeyName !== undefined && { apiKeyName }),
-      firstSeenAt: alert.firstSeenAt.toISOString(),
-      lastSeenAt: alert.lastSeenAt.toISOString(),
-    },
+    ...(first.alertUrl !== undefined && { alertUrl: first.alertUrl }),
+    alert: jobAlert(first),
+    ...(others.length > 0 && {
+      others: others.map((other) => ({
+        ...jobAlert(other),
+        ...(other.alertUrl !== undefined && { alertUrl: other.alertUrl }),
+      })),
+    }),
   };
 }
 

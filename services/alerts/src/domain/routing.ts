@@ -1,4 +1,5 @@
 import type { AlertSettings } from "@apimon/config";
+import { isHoldOver } from "./grouping";
 import { isAtLeast, type Severity } from "./severity";
 
 /** What routing needs of a notification channel. */
@@ -33,16 +34,18 @@ export function reminderCutoff(now: Date, repeatIntervalSeconds: number): Date {
 
 /**
  * Whether an alert is due a reminder: firing (not acknowledged) and quiet for the repeat
- * interval, or never notified (it opened silenced), which is then due at once. Silences are the
- * caller's to check.
+ * interval, or never notified (it opened silenced, or held back for its group), which is then
+ * due at once, or once its group's hold is over. Silences are the caller's to check.
  */
 export function isReminderDue(
-  alert: { status: string; lastNotifiedAt: Date | null },
+  alert: { status: string; lastNotifiedAt: Date | null; heldUntil?: Date | null },
   now: Date,
   repeatIntervalSeconds: number,
+  groupIntervalSeconds = 0,
 ): boolean {
   if (alert.status !== "firing") return false;
-  return alert.lastNotifiedAt === null || alert.lastNotifiedAt <= reminderCutoff(now, repeatIntervalSeconds);
+  if (alert.lastNotifiedAt === null) return isHoldOver(alert.heldUntil ?? null, now, groupIntervalSeconds);
+  return alert.lastNotifiedAt <= reminderCutoff(now, repeatIntervalSeconds);
 }
 
 /** Critical since at or before this instant: due to the escalation policy. */

@@ -135,8 +135,9 @@ export function createAlertRoutes({
     if (!alert) throw notFound("Alert not found");
     const [events, deliveries, silencedBy] = await Promise.all([
       prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "desc" }, take: DETAIL_LIMIT }),
+      // With the grouped messages that named it after another alert.
       prisma.notificationDelivery.findMany({
-        where: { alertId: id },
+        where: { OR: [{ alertId: id }, { otherAlertIds: { has: id } }] },
         orderBy: { id: "desc" },
         take: DETAIL_LIMIT,
       }),

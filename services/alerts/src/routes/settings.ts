@@ -106,7 +106,11 @@ export function createSettingsRoutes({
         return writeSettings(tx, settings);
       });
       c.get("logger").info(
-        { repeatIntervalSeconds: settings.repeatIntervalSeconds, escalation: settings.escalation },
+        {
+          repeatIntervalSeconds: settings.repeatIntervalSeconds,
+          groupIntervalSeconds: settings.groupIntervalSeconds,
+          escalation: settings.escalation,
+        },
         "alert settings updated",
       );
       return c.json(settingsView(saved.settings, saved.updatedAt));
