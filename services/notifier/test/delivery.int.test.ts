@@ -315,6 +315,29 @@ describe("notifier deliveries", () => {
     expect(Math.floor(Date.parse(body.sentAt) / 1000)).toBe(Number(timestamp));
   });
 
+  it("delivers a grouped message once, its webhook naming every alert, its row the others too", async () => {
+    const [second, third] = [await newAlert(), await newAlert()];
+    const base = await job("webhook", receiver.url("/hook/grouped"));
+    const others = [second, third].map((id) => ({
+      ...base.alert,
+      id,
+      apiKeyId: 8,
+      apiKeyName: "search",
+      alertUrl: `${PUBLIC_URL}/alerts/${id}`,
+    }));
+    const grouped = { ...base, others };
+    await publish(grouped);
+    const row = await waitForFinal(grouped.deliveryId, "the grouped webhook");
+    expect(row).toMatchObject({ alert_id: base.alert.id, status: "succeeded" });
+    const [stored] = await db.prisma.$queryRaw<{ other_alert_ids: number[] }[]>`
+      SELECT other_alert_ids FROM notification_deliveries WHERE delivery_id = ${grouped.deliveryId}::uuid`;
+    expect(stored?.other_alert_ids).toEqual([second, third]);
+    const requests = receiver.requests("/hook/grouped");
+    expect(requests).toHaveLength(1);
+    const body = JSON.parse(requests[0]?.body ?? "");
+    expect(body).toMatchObject({ reason: "firing", alert: { id: base.alert.id }, others });
+  });
+
   it("delivers once after 500, 500, 200, logging three attempts", async () => {
     receiver.script("/hook/flaky", [{ status: 500 }, { status: 500 }, { status: 200 }]);
     const hook = await job("webhook", receiver.url("/hook/flaky"));

@@ -7,6 +7,8 @@ export interface AttemptRow {
   /** The job's deliveryId on the final attempt's row, a derived id on the others. */
   deliveryId: string;
   alertId: number | null;
+  /** The other alerts a grouped message names (the job's others). */
+  otherAlertIds?: readonly number[];
   channelId: number;
   attempt: number;
   status: AttemptStatus;
@@ -61,14 +63,15 @@ export function createDeliveryLog({ prisma }: { prisma: PrismaClient }): Deliver
       // logs each attempt once; only a "pending" placeholder under the job's id is completed.
       const written = await prisma.$executeRaw`
         INSERT INTO notification_deliveries
-          (delivery_id, alert_id, channel_id, attempt, status, response_code, error, latency_ms)
+          (delivery_id, alert_id, other_alert_ids, channel_id, attempt, status, response_code, error, latency_ms)
         SELECT ${row.deliveryId}::uuid,
                (SELECT a.id FROM alerts a WHERE a.id = ${row.alertId}::int),
+               ${[...(row.otherAlertIds ?? [])]}::int[],
                c.id, ${row.attempt}::int, ${row.status}::delivery_status,
                ${row.responseCode}::int, ${error}::text, ${row.latencyMs}::int
         FROM notification_channels c WHERE c.id = ${row.channelId}::int
         ON CONFLICT (delivery_id) DO UPDATE SET
-          alert_id = EXCLUDED.alert_id, attempt = EXCLUDED.attempt, status = EXCLUDED.status,
+          alert_id = EXCLUDED.alert_id, other_alert_ids = EXCLUDED.other_alert_ids, attempt = EXCLUDED.attempt, status = EXCLUDED.status,
           response_code = EXCLUDED.response_code, error = EXCLUDED.error,
           latency_ms = EXCLUDED.latency_ms, created_at = now()
         WHERE notification_deliveries.status = 'pending'`;

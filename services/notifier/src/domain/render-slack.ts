@@ -1,7 +1,13 @@
 import {
+  type AlertGroup,
+  alertGroup,
   alertHeading,
   formatMeasure,
+  groupRowLine,
+  groupRows,
+  groupSentence,
   type JobAlert,
+  mostSevere,
   type NotificationReason,
   type RenderInput,
   reasonSentence,
@@ -39,9 +45,28 @@ function severityEmoji(reason: NotificationReason, alert: JobAlert): string {
   return alert.severity === "critical" ? ":rotating_light:" : ":warning:";
 }
 
-/** Slack caps header text at 150 characters and section text at 3000. */
+/** Slack's caps: blocks in one message, characters in a header's text and in a section's. */
+const MAX_BLOCKS = 50;
+const MAX_HEADER_TEXT = 150;
+const MAX_SECTION_TEXT = 3000;
+
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function headerBlock(reason: NotificationReason, alert: JobAlert, subject: string): SlackBlock {
+  return {
+    type: "header",
+    text: {
+      type: "plain_text",
+      text: clip(`${severityEmoji(reason, alert)} ${subject}`, MAX_HEADER_TEXT),
+      emoji: true,
+    },
+  };
+}
+
+function mrkdwnSection(text: string): SlackBlock {
+  return { type: "section", text: { type: "mrkdwn", text: clip(text, MAX_SECTION_TEXT) } };
 }
 
 function field(label: string, value: string): TextObject {
@@ -50,21 +75,13 @@ function field(label: string, value: string): TextObject {
 
 /** The Slack message for one notification: a header with the severity, the facts, a link. */
 export function renderSlack(input: RenderInput): SlackMessage {
+  const group = alertGroup(input);
+  if (group) return renderGroupSlack(input, group);
   const { reason, alert } = input;
   const { subject, link } = alertHeading(input);
   const blocks: SlackBlock[] = [
-    {
-      type: "header",
-      text: {
-        type: "plain_text",
-        text: clip(`${severityEmoji(reason, alert)} ${subject}`, 150),
-        emoji: true,
-      },
-    },
-    {
-      type: "section",
-      text: { type: "mrkdwn", text: clip(`${reasonSentence(reason)}\n${escapeMrkdwn(alert.message)}`, 3000) },
-    },
+    headerBlock(reason, alert, subject),
+    mrkdwnSection(`${reasonSentence(reason)}\n${escapeMrkdwn(alert.message)}`),
     {
       type: "section",
       fields: [
@@ -94,4 +111,35 @@ export function renderSlack(input: RenderInput): SlackMessage {
   }
   // Slack renders the fallback text as mrkdwn too (in notifications and in clients without blocks).
   return { text: link ? `${escapeMrkdwn(subject)} – ${link}` : escapeMrkdwn(subject), blocks };
+}
+
+/**
+ * The Slack message for a grouped notification: a header with the highest severity, the sentence,
+ * then one section per alert with its link. Past Slack's cap on blocks the rest are only counted,
+ * with a link to the console's list of them.
+ */
+function renderGroupSlack(input: RenderInput, group: AlertGroup): SlackMessage {
+  const { reason, publicUrl } = input;
+  const { subject, link } = alertHeading(input);
+  const blocks: SlackBlock[] = [
+    headerBlock(reason, mostSevere(group), subject),
+    mrkdwnSection(escapeMrkdwn(groupSentence(reason, group))),
+  ];
+  const rows = groupRows(group, publicUrl).map((row) =>
+    mrkdwnSection(`${row.link ? `<${row.link}|#${row.alert.id}> ` : ""}${escapeMrkdwn(groupRowLine(row))}`),
+  );
+  const room = MAX_BLOCKS - blocks.length;
+  if (rows.length <= room) {
+    blocks.push(...rows);
+  } else {
+    // The last block's room goes to the count of the alerts left out.
+    const shown = rows.slice(0, room - 1);
+    const seeConsole = link ? `<${link}|see the console>` : "see the console";
+    blocks.push(...shown, {
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `…and ${rows.length - shown.length} more: ${seeConsole}` }],
+    });
+  }
+  // Slack renders the fallback text as mrkdwn too (in notifications and in clients without blocks).
+  return { text: escapeMrkdwn(subject), blocks };
 }

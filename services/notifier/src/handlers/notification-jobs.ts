@@ -118,6 +118,7 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
       channelType,
       reason: job.reason,
     });
+    const otherAlertIds = (job.others ?? []).flatMap((other) => (other.id === null ? [] : [other.id]));
     const progress = await deliveries.progress(job.deliveryId, maxAttempts);
     if (progress.final) {
       metrics.job(channelType, "duplicate");
@@ -138,6 +139,7 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
         await deliveries.record({
           deliveryId: job.deliveryId,
           alertId: job.alert.id,
+          otherAlertIds,
           channelId: channel.id,
           attempt,
           status: "failed",
@@ -171,6 +173,7 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
       await deliveries.record({
         deliveryId: final ? job.deliveryId : attemptDeliveryId(job.deliveryId, attempt),
         alertId: job.alert.id,
+        otherAlertIds,
         channelId: channel.id,
         attempt,
         status: result.ok ? "succeeded" : final ? "failed" : "retrying",

@@ -49,7 +49,7 @@ export function createEmailSender({
       const to = recipients(job.target);
       if (to.length === 0)
         return { ok: false, retriable: false, responseCode: null, error: "no recipient address" };
-      const content = renderEmail({ reason: job.reason, alert: job.alert, publicUrl });
+      const content = renderEmail({ reason: job.reason, alert: job.alert, others: job.others, publicUrl });
       try {
         const info = await transport.sendMail({
           from,

@@ -80,6 +80,59 @@ describe("webhook sender", () => {
     ).toBe(true);
   });
 
+  it("carries the grouped alerts in `others`, as the job has them, under the signature", async () => {
+    const { http, requests } = scriptedHttp([{ status: 204, headers: {}, body: "" }]);
+    const first = makeJob().alert;
+    const others = [
+      {
+        ...first,
+        id: 13,
+        apiKeyId: 8,
+        apiKeyName: "billing",
+        alertUrl: "http://console.example.com/alerts/13",
+      },
+      { ...first, id: 14, apiKeyId: 9, severity: "warning" as const },
+    ];
+    const job = { ...makeJob({ others }), alertUrl: "http://console.example.com/alerts/12" };
+    await createWebhookSender({ http, clock: () => now }).send({ job, channel: webhookChannel, signal });
+    const body = requests[0]?.body ?? "";
+    expect(JSON.parse(body)).toEqual({
+      deliveryId: job.deliveryId,
+      reason: "firing",
+      alert: job.alert,
+      alertUrl: "http://console.example.com/alerts/12",
+      others,
+      sentAt: "2026-11-27T12:00:05.000Z",
+    });
+    expect(Object.keys(JSON.parse(body))).toEqual([
+      "deliveryId",
+      "reason",
+      "alert",
+      "alertUrl",
+      "others",
+      "sentAt",
+    ]);
+    expect(
+      verifyWebhookSignature({
+        secret: "whsec-unit",
+        timestamp: requests[0]?.headers["x-timestamp"] ?? "",
+        body,
+        signature: requests[0]?.headers["x-signature"] ?? "",
+        now,
+      }),
+    ).toBe(true);
+  });
+
+  it("sends no `others` for a job about one alert", async () => {
+    const { http, requests } = scriptedHttp([{ status: 204, headers: {}, body: "" }]);
+    await createWebhookSender({ http, clock: () => now }).send({
+      job: makeJob(),
+      channel: webhookChannel,
+      signal,
+    });
+    expect(JSON.parse(requests[0]?.body ?? "")).not.toHaveProperty("others");
+  });
+
   it("sends no signature for a channel without a secret", async () => {
     const { http, requests } = scriptedHttp([{ status: 200, headers: {}, body: "" }]);
     await createWebhookSender({ http }).send({
@@ -123,6 +176,21 @@ describe("Slack sender", () => {
     const payload = JSON.parse(requests[0]?.body ?? "") as { text: string; blocks: Array<{ type: string }> };
     expect(payload.text).toBe("[CRITICAL] response_time on key 7 /users/:id – http://alerts/alerts/12");
     expect(payload.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "context", "section"]);
+  });
+
+  it("posts one message for a grouped job: a row per alert", async () => {
+    const { http, requests } = scriptedHttp([{ status: 200, headers: {}, body: "ok" }]);
+    const others = [{ ...job.alert, id: 13, apiKeyId: 8 }];
+    await createSlackSender({ http, publicUrl: "http://alerts" }).send({
+      job: { ...job, others },
+      channel: slackChannel,
+      signal,
+    });
+    expect(requests).toHaveLength(1);
+    const payload = JSON.parse(requests[0]?.body ?? "") as { text: string; blocks: Array<{ type: string }> };
+    expect(payload.text).toBe("[CRITICAL] 2 response_time alerts on /users/:id");
+    expect(payload.blocks.map((b) => b.type)).toEqual(["header", "section", "section", "section"]);
+    expect(requests[0]?.body).toContain("<http://alerts/alerts/13|#13> key 8: critical");
   });
 
   it("keeps Slack's Retry-After on 429 and gives up on 404 (webhook removed)", async () => {
@@ -192,6 +260,27 @@ describe("email sender", () => {
     });
     expect(sent[0]?.text).toContain("Details: http://alerts/alerts/12");
     expect(sent[0]?.html).toContain('<a href="http://alerts/alerts/12">');
+  });
+
+  it("sends one message for a grouped job, naming every alert", async () => {
+    const { transport, sent } = fakeTransport((mail) => ({
+      accepted: mail.to,
+      rejected: [],
+      response: "250 Ok",
+    }));
+    const sender = createEmailSender({ transport, from: "a@b.c", publicUrl: "http://alerts" });
+    const others = [
+      { ...job.alert, id: 13, apiKeyId: 8, severity: "warning" as const },
+      { ...job.alert, id: 14, apiKeyId: 9 },
+    ];
+    await sender.send({ job: { ...job, reason: "reminder", others }, channel: emailChannel, signal });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toBe("[CRITICAL] 3 response_time alerts on /users/:id (reminder)");
+    expect(sent[0]?.text).toContain("3 response_time alerts on /users/:id are still open (reminder).");
+    for (const id of [12, 13, 14]) {
+      expect(sent[0]?.text).toContain(` – http://alerts/alerts/${id}\n`);
+      expect(sent[0]?.html).toContain(`<a href="http://alerts/alerts/${id}">`);
+    }
   });
 
   it("treats SMTP 5xx as permanent, 4xx and connection failures as retriable", async () => {

@@ -29,9 +29,9 @@ function toFetchResponse(url: string, answer: HttpAnswer): FetchResponse {
 }
 
 /**
- * Slack channel: posts Block Kit blocks (header with the severity, the alert's facts, a link)
- * with @slack/webhook's IncomingWebhook. Its own retries are off: ours honour Retry-After and
- * record every attempt.
+ * Slack channel: posts Block Kit blocks (header with the severity, the alert's facts, a link; for
+ * a grouped notification, one row per alert) with @slack/webhook's IncomingWebhook. Its own
+ * retries are off: ours honour Retry-After and record every attempt.
  */
 export function createSlackSender({
   http,
@@ -58,7 +58,7 @@ export function createSlackSender({
           return toFetchResponse(String(url), answer);
         },
       });
-      const message = renderSlack({ reason: job.reason, alert: job.alert, publicUrl });
+      const message = renderSlack({ reason: job.reason, alert: job.alert, others: job.others, publicUrl });
       try {
         await webhook.send({ text: message.text, blocks: message.blocks as never });
       } catch (error) {

@@ -4,9 +4,12 @@ import { signWebhook } from "../domain/signature";
 import { type ChannelSender, requestFailure } from "./sender";
 
 /**
- * Webhook channel: a JSON POST of `{deliveryId, reason, alert, sentAt}` with X-Delivery-Id
- * (the job's deliveryId, the same on every retry), X-Timestamp (unix seconds) and, when the
- * channel has a secret, X-Signature = `sha256=` + hex HMAC-SHA-256(secret, `${timestamp}.${body}`).
+ * Webhook channel: a JSON POST of `{deliveryId, reason, alert, alertUrl?, others?, sentAt}` with
+ * X-Delivery-Id (the job's deliveryId, the same on every retry), X-Timestamp (unix seconds) and,
+ * when the channel has a secret, X-Signature = `sha256=` + hex HMAC-SHA-256(secret, `${timestamp}.${body}`).
+ * `others`, as the job carries it, lists the alerts of the same type and endpoint told of in the
+ * same notification as `alert` (each with its own alertUrl); absent, the notification is about
+ * `alert` alone.
  */
 export function createWebhookSender({
   http,
@@ -25,6 +28,8 @@ export function createWebhookSender({
         alert: job.alert,
         // The alert's console page, as the alerts service named it.
         ...(job.alertUrl !== undefined && { alertUrl: job.alertUrl }),
+        // The alerts told of with `alert` in the same message, each with its own alertUrl.
+        ...(job.others !== undefined && { others: job.others }),
         sentAt: sentAt.toISOString(),
       });
       const headers: Record<string, string> = {
