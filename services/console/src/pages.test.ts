@@ -279,10 +279,29 @@ const hostile: AlertView = {
   resolvedAt: null,
   lastNotifiedAt: null,
   escalatedAt: null,
+  heldUntil: null,
   silencedBy: null,
   createdAt: "2026-12-01T10:00:00.000Z",
   updatedAt: "2026-12-01T10:00:00.000Z",
 };
+
+/** A delivery that succeeded on channel 4. */
+const delivery = (
+  over: Partial<AlertDetailView["deliveries"][number]>,
+): AlertDetailView["deliveries"][number] => ({
+  id: 1,
+  deliveryId: "d-1",
+  alertId: 7,
+  otherAlertIds: [],
+  channelId: 4,
+  attempt: 1,
+  status: "succeeded",
+  responseCode: 200,
+  error: null,
+  latencyMs: 12,
+  createdAt: NOW.toISOString(),
+  ...over,
+});
 
 /** The console whose one alert carries markup in its message; it records acknowledgements. */
 function withHostileAlert() {
@@ -1460,20 +1479,7 @@ describe("alerts page", () => {
           silenceId: null,
         },
       ],
-      deliveries: [
-        {
-          id: 1,
-          deliveryId: "d-1",
-          alertId: 8,
-          channelId: 4,
-          attempt: 1,
-          status: "succeeded",
-          responseCode: 200,
-          error: null,
-          latencyMs: 12,
-          createdAt: NOW.toISOString(),
-        },
-      ],
+      deliveries: [delivery({ alertId: 8 })],
     };
     const t = build({ alerts: { get: async () => withChannels } as unknown as Partial<AlertsClient> });
     const { text } = await t.get("/alerts/8");
@@ -2069,5 +2075,78 @@ describe("silenced alerts", () => {
     expect(res.text).toContain(
       '<dt>Silenced</dt><dd id="silenced-by">by <a href="/silences#silence-3">silence #3</a>. Not notified while it lasts.</dd>',
     );
+  });
+});
+
+describe("alerts held for their group", () => {
+  const counts = async () => ({ total: 2, bySeverity: {}, byStatus: {}, byType: {} });
+
+  it("marks a held alert in the list and says until when on its page", async () => {
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async () => ({
+          items: [
+            { ...hostile, id: 1, heldUntil: "2026-12-03T12:05:00.000Z" },
+            { ...hostile, id: 2 },
+          ],
+          nextCursor: null,
+        }),
+        get: async () => ({
+          ...hostile,
+          heldUntil: "2026-12-03T12:05:00.000Z",
+          timeline: [],
+          deliveries: [],
+        }),
+      } as unknown as Partial<AlertsClient>,
+    });
+    const { text } = await t.get("/alerts");
+    const row = (id: number) => text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+    expect(row(1)).toContain(
+      '<span class="badge held" title="Not notified yet: held back to go with the others of its type and endpoint">held</span>',
+    );
+    expect(row(2)).not.toContain("held");
+    const page = (await t.get("/alerts/7")).text;
+    expect(page).toContain(
+      '<dt>Held</dt><dd id="held-until">until <time datetime="2026-12-03T12:05:00.000Z">2026-12-03 12:05:00 UTC</time>: an alert of its type and endpoint was notified shortly before',
+    );
+  });
+
+  it("names the grouped notification in the timeline and the message it went in among the deliveries", async () => {
+    const grouped: AlertDetailView = {
+      ...hostile,
+      timeline: [
+        {
+          id: 1,
+          at: NOW.toISOString(),
+          kind: "grouped",
+          severity: "critical",
+          observedValue: null,
+          by: null,
+          note: null,
+          channelIds: [4],
+          silenceId: null,
+        },
+      ],
+      deliveries: [delivery({ alertId: 5, otherAlertIds: [6, 7], responseCode: 250 })],
+    };
+    const t = build({ alerts: { get: async () => grouped } as unknown as Partial<AlertsClient> });
+    const { text } = await t.get("/alerts/7");
+    expect(text).toContain(
+      '<td data-label="Event">notified with the others of its type and endpoint held back</td>',
+    );
+    expect(text).toContain(
+      '<span class="muted small">(one message about 3 alerts, <a href="/alerts/5">#5</a> first)</span>',
+    );
+    expect(text).not.toContain("No notification was sent");
+  });
+
+  it("takes the group interval from the settings form", () => {
+    const form: Record<string, unknown> = {};
+    for (const g of SETTINGS_GROUPS) for (const f of g.fields) form[f.path] = "7";
+    form.groupIntervalSeconds = "0";
+    const { document, errors } = settingsFromForm(form);
+    expect(errors).toEqual([]);
+    expect(document).toMatchObject({ groupIntervalSeconds: 0 });
   });
 });

@@ -108,7 +108,7 @@ function alertTable(
 <td><a href="/alerts/${a.id}">${a.id}</a></td>
 <td>${badge(a.severity)}</td>
 <td>${typeLabel(a.type)}</td>
-<td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}</td>
+<td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}${a.heldUntil === null ? "" : html` <span class="badge held" title="Not notified yet: held back to go with the others of its type and endpoint">held</span>`}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
 <td data-label><span class="label">key </span>${namedLink("/keys", a.apiKeyId, names)}</td>
 <td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
@@ -433,6 +433,15 @@ function silencedFact(id: number, silence: SilenceView | undefined) {
   }. Not notified while it lasts.</dd>`;
 }
 
+/** A delivery of a message about several alerts says so, and which alert it came first under. */
+function groupedNote(d: AlertDetailView["deliveries"][number], alertId: number) {
+  if (d.otherAlertIds.length === 0) return "";
+  const count = d.otherAlertIds.length + 1;
+  return d.alertId === alertId || d.alertId === null
+    ? html` <span class="muted small">(one message about ${count} alerts)</span>`
+    : html` <span class="muted small">(one message about ${count} alerts, <a href="/alerts/${d.alertId}">#${d.alertId}</a> first)</span>`;
+}
+
 function detail(a: AlertDetailView, names: AlertContext, csrf: string, notice?: string, error?: string) {
   const ackForm =
     a.status === "firing"
@@ -461,6 +470,7 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 <dt>Escalated</dt><dd>${time(a.escalatedAt)}</dd>
 <dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
 ${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
+${a.heldUntil === null ? "" : html`<dt>Held</dt><dd id="held-until">until ${time(a.heldUntil)}: an alert of its type and endpoint was notified shortly before, so it goes then, in one message with the others opened meanwhile.</dd>`}
 </dl>
 <div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div></div>
 ${ackForm}
@@ -489,7 +499,7 @@ ${
 <tbody>${a.deliveries.map(
         (
           d,
-        ) => html`<tr><td data-label="When">${time(d.createdAt)}</td><td data-label="Channel">${namedLink("/channels", d.channelId, names.channels)}</td><td class="num" data-label="Attempt">${d.attempt}</td>
+        ) => html`<tr><td data-label="When">${time(d.createdAt)}</td><td data-label="Channel">${namedLink("/channels", d.channelId, names.channels)}${groupedNote(d, a.id)}</td><td class="num" data-label="Attempt">${d.attempt}</td>
 <td data-label="Result">${badge(d.status)}</td><td class="num" data-label="HTTP">${d.responseCode ?? ""}</td><td class="num" data-label="Latency">${d.latencyMs === null ? "" : `${d.latencyMs} ms`}</td><td class="message" data-label="Error">${d.error ?? ""}</td></tr>`,
       )}</tbody></table></div>`
 }`;

@@ -67,9 +67,14 @@ export const SETTINGS_GROUPS: { title: string; path?: string; fields: NumberFiel
     ],
   },
   {
-    title: "Reminders and escalation",
+    title: "Reminders, grouping and escalation",
     fields: [
       n("repeatIntervalSeconds", "Reminder interval while unacknowledged (seconds)", "1"),
+      n(
+        "groupIntervalSeconds",
+        "Hold alerts of one type and endpoint, to send together, for (seconds; 0: each at once)",
+        "1",
+      ),
       n("escalation.afterSeconds", "Escalate critical alerts unacknowledged after (seconds)", "1"),
     ],
   },

@@ -41,7 +41,7 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge.firing { background:#fdecea; color:var(--crit); } .badge.acknowledged { background:#e8eefc; color:var(--accent); }
 .badge.resolved, .badge.succeeded, .badge.on { background:#e7f4e8; color:var(--ok); }
 .badge.failed, .badge.off, .badge.expired { background:#eceff1; color:var(--info); }
-.badge.silenced, .badge.active { background:#f3e5f5; color:#7b1fa2; } .badge.pending { background:#e8eefc; color:var(--accent); }
+.badge.silenced, .badge.active { background:#f3e5f5; color:#7b1fa2; } .badge.held { background:#eef2f7; color:#475569; } .badge.pending { background:#e8eefc; color:var(--accent); }
 .muted { color:var(--muted); } .small { font-size:12px; }
 .mono, code { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }
 form.bulk { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; margin-bottom:.8rem; } form.bulk > * { min-width:0; max-width:100%; }

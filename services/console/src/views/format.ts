@@ -12,6 +12,7 @@ export const typeLabel = (value: string): string => TYPE_LABELS[value] ?? value;
 const EVENT_LABELS: Record<string, string> = {
   escalation_policy: "escalation policy",
   released: "released: its silence ended",
+  grouped: "notified with the others of its type and endpoint held back",
 };
 
 /** A timeline event's kind as words ("released" → "released: its silence ended"). */
