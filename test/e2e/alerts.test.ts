@@ -94,7 +94,14 @@ const alertsFor = async (apiKeyId: number) =>
   (await stack.admin<{ items: AlertView[] }>("alerts", "GET", `/api/v1/alerts?apiKeyId=${apiKeyId}`)).items;
 
 const webhookBodies = () =>
-  http.requests("/hook").map((r) => JSON.parse(r.body) as { reason: string; alert: { id: number | null } });
+  http.requests("/hook").map(
+    (r) =>
+      JSON.parse(r.body) as {
+        reason: string;
+        alert: { id: number | null };
+        others?: { id: number | null }[];
+      },
+  );
 
 describe("alerts end to end", () => {
   it("raises, deduplicates, escalates, reminds, acknowledges and resolves a response-time alert", async () => {
@@ -410,6 +417,107 @@ describe("alerts end to end", () => {
       new RegExp(
         `slower than the warning threshold of 2 s set for key "[^"]+" \\(ak_[^,]+, #${lenient.id}\\)$`,
       ),
+    );
+  });
+
+  it("tells of alerts of one endpoint opening close together in one message per channel", async () => {
+    const settings = {
+      alertThresholds: { quietPeriodSeconds: 120, response_time: { warning: 1, critical: 3 } },
+      repeatIntervalSeconds: 3600,
+      escalation: { enabled: false },
+    };
+    // Let out whatever the earlier tests' alerts left held (grouping off), then group for 8 s, and
+    // wait until the slow endpoint's last notification is older than that: the first alert of
+    // this test is then told of at once.
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", { ...settings, groupIntervalSeconds: 0 });
+    await waitFor(
+      async () =>
+        (
+          await stack.admin<{ items: { heldUntil: string | null }[] }>("alerts", "GET", "/api/v1/alerts")
+        ).items.every((a) => a.heldUntil === null),
+      { timeoutMs: 10_000, what: "no alert held" },
+    );
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", { ...settings, groupIntervalSeconds: 8 });
+    await new Promise((r) => setTimeout(r, 8500));
+
+    const [first, second, third] = [await stack.newKey(), await stack.newKey(), await stack.newKey()];
+    const slowCall = async (key: string) => {
+      const res = await fetch(`${stack.url("edge")}/api/slow?ms=1200`, { headers: { "x-api-key": key } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    await slowCall(first.key);
+    await waitFor(async () => (await alertsFor(first.id)).length === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the first key's alert",
+    });
+    const [a] = await alertsFor(first.id);
+    if (!a) throw new Error("no alert");
+    const mailsBefore = smtp.messages.length;
+    await Promise.all([slowCall(second.key), slowCall(third.key)]);
+    await waitFor(
+      async () => (await alertsFor(second.id)).length + (await alertsFor(third.id)).length === 2,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: "the two other keys' alerts",
+      },
+    );
+    const [b] = await alertsFor(second.id);
+    const [c] = await alertsFor(third.id);
+    if (!b || !c) throw new Error("no alert");
+    const held = await stack.admin<{ heldUntil: string | null }>("alerts", "GET", `/api/v1/alerts/${b.id}`);
+    expect(held.heldUntil).not.toBeNull();
+
+    const ids = [a.id, b.id, c.id];
+    const bodies = () =>
+      webhookBodies().filter((body) =>
+        [body.alert, ...(body.others ?? [])].some((x) => ids.includes(x.id as number)),
+      );
+    await waitFor(() => bodies().length >= 2, { timeoutMs: 30_000, what: "the grouped webhook" });
+    await new Promise((r) => setTimeout(r, 1500)); // a third one would have landed by now
+    const [lower, higher] = b.id < c.id ? [b.id, c.id] : [c.id, b.id];
+    expect(
+      bodies().map((body) => [body.reason, body.alert.id, (body.others ?? []).map((o) => o.id)]),
+    ).toEqual([
+      ["firing", a.id, []],
+      ["firing", lower, [higher]],
+    ]);
+    // One email about the two, by their number, type and endpoint.
+    await waitFor(
+      () => smtp.messages.slice(mailsBefore).some((m) => m.raw.includes("2 response_time alerts")),
+      {
+        timeoutMs: 30_000,
+        what: "the grouped email",
+      },
+    );
+    // Each email channel gets one (the earlier tests made two).
+    const grouped = smtp.messages.slice(mailsBefore).filter((m) => m.raw.includes("response_time alerts"));
+    const recipients = grouped.map((m) => m.to.join(","));
+    expect(recipients).toContain("ops@example.com");
+    expect(new Set(recipients).size).toBe(grouped.length);
+    for (const mail of grouped)
+      expect(mail.raw).toMatch(/\[WARNING\] 2 response_time alerts on [^\r\n]*\/api\/slow/);
+    const detail = await stack.admin<{ timeline: { kind: string }[] }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/${b.id}`,
+    );
+    expect(detail.timeline.map((e) => e.kind)).toEqual(["opened", "grouped"]);
+    // The alert named second lists the message's deliveries, which are kept under the first.
+    await waitFor(
+      async () =>
+        (
+          await stack.admin<{ deliveries: { alertId: number; otherAlertIds: number[]; status: string }[] }>(
+            "alerts",
+            "GET",
+            `/api/v1/alerts/${higher}`,
+          )
+        ).deliveries.some(
+          (d) => d.alertId === lower && d.otherAlertIds.includes(higher) && d.status === "succeeded",
+        ),
+      { timeoutMs: 30_000, what: "the grouped message's deliveries on the second alert's page" },
     );
   });
 });
