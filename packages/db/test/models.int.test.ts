@@ -237,6 +237,8 @@ describe("database models through the Prisma client", () => {
           id: 1,
           alertThresholds: thresholds,
           repeatIntervalSeconds: 600,
+          // A row written before grouping existed groups by the default.
+          groupIntervalSeconds: 300,
           escalation,
           updatedAt: expect.any(Date),
         },

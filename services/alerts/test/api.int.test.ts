@@ -284,6 +284,7 @@ describe("alerts", () => {
     const delivery = {
       deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abc",
       alertId: ids.brute,
+      otherAlertIds: [],
       channelId: channel.id,
       attempt: 1,
       status: "failed" as const,
@@ -291,8 +292,21 @@ describe("alerts", () => {
       error: "HTTP 503",
       latencyMs: 40,
     };
+    // A message about several alerts, kept under the first: each alert it named lists it.
+    const grouped = {
+      ...delivery,
+      deliveryId: "0190f5c4-7a8b-7c3d-9e0f-123456789abd",
+      alertId: ids.slow,
+      otherAlertIds: [ids.brute],
+      status: "succeeded" as const,
+      responseCode: 200,
+      error: null,
+    };
     await prisma.notificationDelivery.create({
       data: { ...delivery, createdAt: new Date("2026-11-27T09:00:01.000Z") },
+    });
+    await prisma.notificationDelivery.create({
+      data: { ...grouped, createdAt: new Date("2026-11-27T09:00:02.000Z") },
     });
     const res = await api("GET", `/${ids.brute}`);
     expect(res.status).toBe(200);
@@ -357,7 +371,10 @@ describe("alerts", () => {
           silenceId: null,
         },
       ],
-      deliveries: [{ id: expect.any(Number), ...delivery, createdAt: "2026-11-27T09:00:01.000Z" }],
+      deliveries: [
+        { id: expect.any(Number), ...delivery, createdAt: "2026-11-27T09:00:01.000Z" },
+        { id: expect.any(Number), ...grouped, createdAt: "2026-11-27T09:00:02.000Z" },
+      ],
     });
     await prisma.notificationChannel.delete({ where: { id: channel.id } });
   });
@@ -1029,6 +1046,7 @@ describe("channel tests through the notifier", () => {
       error: null,
       latencyMs: 12,
       createdAt: ISO,
+      otherAlertIds: [],
     };
     expect(res.body).toEqual({ ...record, attempts: [record] });
     const job = (await prisma.outbox.findFirstOrThrow({ orderBy: { id: "desc" } }))
