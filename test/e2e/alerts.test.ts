@@ -420,9 +420,10 @@ describe("alerts end to end", () => {
     );
   });
 
-  it("tells of alerts of one endpoint opening close together in one message per channel", async () => {
+  it("tells of alerts of one endpoint opening, then resolving, close together in one message per channel", async () => {
+    // Quiet for 20 s, they resolve after the held ones were told (8 s after the first).
     const settings = {
-      alertThresholds: { quietPeriodSeconds: 120, response_time: { warning: 1, critical: 3 } },
+      alertThresholds: { quietPeriodSeconds: 20, response_time: { warning: 1, critical: 3 } },
       repeatIntervalSeconds: 3600,
       escalation: { enabled: false },
     };
@@ -486,14 +487,17 @@ describe("alerts end to end", () => {
     ]);
     // One email about the two, by their number, type and endpoint.
     await waitFor(
-      () => smtp.messages.slice(mailsBefore).some((m) => m.raw.includes("2 response_time alerts")),
+      () => smtp.messages.slice(mailsBefore).some((m) => m.raw.includes("[WARNING] 2 response_time alerts")),
       {
         timeoutMs: 30_000,
         what: "the grouped email",
       },
     );
     // Each email channel gets one (the earlier tests made two).
-    const grouped = smtp.messages.slice(mailsBefore).filter((m) => m.raw.includes("response_time alerts"));
+    // (The earlier tests' alerts resolving meanwhile may send a grouped resolution: not this.)
+    const grouped = smtp.messages
+      .slice(mailsBefore)
+      .filter((m) => m.raw.includes("[WARNING] 2 response_time alerts"));
     const recipients = grouped.map((m) => m.to.join(","));
     expect(recipients).toContain("ops@example.com");
     expect(new Set(recipients).size).toBe(grouped.length);
@@ -519,5 +523,13 @@ describe("alerts end to end", () => {
         ),
       { timeoutMs: 30_000, what: "the grouped message's deliveries on the second alert's page" },
     );
+
+    // Their resolutions: each told once, and not one message each.
+    const resolutions = () => bodies().filter((body) => body.reason === "resolved");
+    const told = () => resolutions().flatMap((body) => [body.alert, ...(body.others ?? [])].map((x) => x.id));
+    await waitFor(() => told().length >= 3, { timeoutMs: 60_000, what: "the three resolutions" });
+    await new Promise((r) => setTimeout(r, 1500)); // another would have landed by now
+    expect([...told()].sort((x, y) => (x as number) - (y as number))).toEqual([...ids].sort((x, y) => x - y));
+    expect(resolutions().length).toBeLessThan(3);
   });
 });

@@ -28,6 +28,7 @@ const alert = (severity: "warning" | "critical"): Alert => ({
   resolvedAt: null,
   lastNotifiedAt: null,
   heldUntil: null,
+  resolutionNotifiedAt: null,
   escalatedAt: null,
   criticalAt: null,
   createdAt: new Date(),
@@ -86,6 +87,23 @@ describe("the alert log (spec: warnings at level WARNING, critical alerts at lev
         from: "warning",
         msg: "alert escalated from warning to critical (silenced by #4): Response time 2.5 s above 2 s",
       }),
+    ]);
+  });
+
+  it("says when an alert's notification is held for its group, opening or resolving", () => {
+    const { lines, log } = capture();
+    const heldUntil = new Date("2026-12-06T12:05:00.000Z");
+    log.firing({ ...alert("warning"), heldUntil });
+    log.resolved({ ...alert("warning"), status: "resolved", heldUntil });
+    expect(lines.map((l) => [l.heldUntil, l.msg])).toEqual([
+      [
+        "2026-12-06T12:05:00.000Z",
+        "alert firing (held for its group until 2026-12-06T12:05:00.000Z): Response time 2.5 s above 2 s",
+      ],
+      [
+        "2026-12-06T12:05:00.000Z",
+        "alert resolved (told with its group at 2026-12-06T12:05:00.000Z): Response time 2.5 s above 2 s",
+      ],
     ]);
   });
 });

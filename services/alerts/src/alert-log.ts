@@ -67,6 +67,13 @@ export function createAlertLog(logger: Logger): AlertLog {
         { ...fields(alert), acknowledgedBy: alert.acknowledgedBy },
         `alert acknowledged: ${alert.message}`,
       ),
-    resolved: (alert) => log.info(fields(alert), `alert resolved: ${alert.message}`),
+    resolved: (alert) => {
+      const heldUntil = alert.heldUntil?.toISOString();
+      const held = heldUntil === undefined ? "" : ` (told with its group at ${heldUntil})`;
+      log.info(
+        { ...fields(alert), ...(heldUntil && { heldUntil }) },
+        `alert resolved${held}: ${alert.message}`,
+      );
+    },
   };
 }

@@ -18,10 +18,12 @@ import { readSettings } from "./settings";
 const TRANSACTION = { timeout: 30_000, maxWait: 10_000 };
 
 export interface SchedulerRun {
-  /** Alerts reminded about. */
+  /** Alerts reminded about, or notified for the first time (after a silence, or held for their group). */
   reminders: number;
   /** Alerts the escalation policy sent to its channels. */
   escalations: number;
+  /** Resolutions told, held back for their group until now. */
+  resolutions: number;
 }
 
 export interface Scheduler {
@@ -59,6 +61,8 @@ export interface SchedulerDeps {
  *   less than the group interval ago) is notified once the hold is over (a `grouped` event);
  * - the alerts of one type and endpoint due in one pass go in one message per channel, first
  *   notifications and reminders each in their own;
+ * - resolutions held back for their group go, once the hold is over, in one message per group
+ *   and channel (a `grouped` event);
  * - an alert an active silence matches gets neither, until the silence is over;
  * - a critical alert still firing unacknowledged `escalation.afterSeconds` after it became
  *   critical goes, once, to the escalation channels.
@@ -84,7 +88,7 @@ export function createScheduler({
   const sent = counter(
     registry,
     "alerts_scheduled_notifications_total",
-    "Alerts reminded about or escalated by the scheduler, by kind (reminder, escalation)",
+    "Alerts reminded about, escalated or told resolved by the scheduler, by kind (reminder, escalation, resolution)",
     ["kind"],
   );
 
@@ -128,7 +132,10 @@ export function createScheduler({
               takesSeverity,
             );
             const ids = group.map((alert) => alert.id);
-            await tx.alert.updateMany({ where: { id: { in: ids } }, data: { lastNotifiedAt: now } });
+            await tx.alert.updateMany({
+              where: { id: { in: ids } },
+              data: { lastNotifiedAt: now, heldUntil: null },
+            });
             await tx.alertEvent.createMany({
               data: group.map((alert) => ({
                 alertId: alert.id,
@@ -146,6 +153,48 @@ export function createScheduler({
       total += reminded;
       // A full batch that was all handled may have more behind it; anything else ends the pass.
       if (locked < batchSize || reminded < locked) return total;
+    }
+  }
+
+  /** Tells the resolutions held back for their group whose hold is over, one message per group and channel. */
+  async function resolveHeld(now: Date, groupIntervalSeconds: number): Promise<number> {
+    const groupingOff = groupIntervalSeconds === 0;
+    let total = 0;
+    for (;;) {
+      const told = await prisma.$transaction(async (tx) => {
+        const due = await tx.$queryRaw<{ id: number }[]>`
+          SELECT id FROM alerts
+          WHERE held_until IS NOT NULL AND status = 'resolved' AND resolution_notified_at IS NULL
+            AND (held_until <= ${now} OR ${groupingOff})
+          ORDER BY id LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED`;
+        if (due.length === 0) return 0;
+        const alerts = await tx.alert.findMany({
+          where: { id: { in: due.map((d) => d.id) } },
+          orderBy: { id: "asc" },
+        });
+        const channels = await enabledChannels(tx);
+        for (const group of groupingOff ? alerts.map((alert) => [alert]) : groupAlerts(alerts)) {
+          const notified = await notifyGroup(tx, group, channels, "resolved", consoleUrl, takesSeverity);
+          await tx.alert.updateMany({
+            where: { id: { in: group.map((alert) => alert.id) } },
+            data: { resolutionNotifiedAt: now, heldUntil: null },
+          });
+          await tx.alertEvent.createMany({
+            data: group.map((alert) => ({
+              alertId: alert.id,
+              kind: "grouped" as const,
+              severity: alert.severity,
+              channelIds: notified.get(alert.id) ?? [],
+              occurredAt: now,
+            })),
+          });
+        }
+        return alerts.length;
+      }, TRANSACTION);
+      if (told > 0) onJobsQueued?.();
+      total += told;
+      if (told < batchSize) return total;
     }
   }
 
@@ -200,10 +249,14 @@ export function createScheduler({
     const { settings } = await readSettings(prisma, log);
     const reminders = await remind(now, settings);
     const escalations = await escalate(now, settings.escalation);
+    const resolutions = await resolveHeld(now, settings.groupIntervalSeconds);
     if (reminders > 0) sent.inc({ kind: "reminder" }, reminders);
     if (escalations > 0) sent.inc({ kind: "escalation" }, escalations);
-    if (reminders + escalations > 0) log.info({ reminders, escalations }, "scheduled notifications queued");
-    return { reminders, escalations };
+    if (resolutions > 0) sent.inc({ kind: "resolution" }, resolutions);
+    if (reminders + escalations + resolutions > 0) {
+      log.info({ reminders, escalations, resolutions }, "scheduled notifications queued");
+    }
+    return { reminders, escalations, resolutions };
   }
 
   const task = createPeriodicTask({

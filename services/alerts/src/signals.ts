@@ -22,7 +22,7 @@ export interface SignalOutcome {
   channelIds: number[];
   /** The active silence that held back the notifications, if one matched. */
   silenceId?: number;
-  /** An opened alert held back for its group (type and endpoint) until then. */
+  /** An opened or resolved alert whose notification is held back for its group until then. */
   heldUntil?: Date;
 }
 
@@ -117,21 +117,34 @@ export function createSignalProcessor({
   }
 
   /**
-   * Until when an alert of `signal`'s group (type and endpoint) opening now is held back: while
-   * another alert of the group was notified less than the group interval ago. Takes the group's
-   * lock first, so that two alerts of one group opening at once do not both go out alone.
+   * Until when an alert of a group (type and endpoint) is held back: while the group was told of
+   * less than the group interval ago. For an opening alert, while another alert of the group was
+   * notified (its latest `last_notified_at`); for a resolution, while another resolution of the
+   * group was told (`resolution_notified_at`). Takes the group's lock first, so that two alerts
+   * of one group opening (or resolving) at once do not both go out alone.
    */
-  async function groupHold(tx: Tx, signal: AlertSignal, now: Date): Promise<Date | null> {
+  async function groupHold(
+    tx: Tx,
+    group: { type: AlertSignal["type"]; endpoint: string | null },
+    told: "opening" | "resolution",
+    now: Date,
+  ): Promise<Date | null> {
     const { groupIntervalSeconds } = (await readSettings(tx, logger)).settings;
     if (groupIntervalSeconds === 0) return null;
-    const endpoint = signal.scope.endpoint ?? null;
+    const { type, endpoint } = group;
     await tx.$executeRaw`
-      SELECT pg_advisory_xact_lock(${GROUP_LOCK_CLASS}::integer, hashtext(${`${signal.type} ${endpoint ?? ""}`}))`;
+      SELECT pg_advisory_xact_lock(${GROUP_LOCK_CLASS}::integer, hashtext(${`${type} ${endpoint ?? ""}`}))`;
     const since = new Date(now.getTime() - groupIntervalSeconds * 1000);
-    const [row] = await tx.$queryRaw<{ at: Date | null }[]>`
-      SELECT max(last_notified_at) AS at FROM alerts
-      WHERE type = ${signal.type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
-        AND last_notified_at > ${since}`;
+    const [row] =
+      told === "opening"
+        ? await tx.$queryRaw<{ at: Date | null }[]>`
+            SELECT max(last_notified_at) AS at FROM alerts
+            WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
+              AND last_notified_at > ${since}`
+        : await tx.$queryRaw<{ at: Date | null }[]>`
+            SELECT max(resolution_notified_at) AS at FROM alerts
+            WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
+              AND resolution_notified_at > ${since}`;
     return groupHoldUntil(row?.at ?? null, now, groupIntervalSeconds);
   }
 
@@ -230,7 +243,15 @@ export function createSignalProcessor({
 
         case "open": {
           // A silenced alert waits for its silence anyway; the group matters once it is over.
-          const heldUntil = silence === undefined ? await groupHold(tx, signal, now) : null;
+          const heldUntil =
+            silence === undefined
+              ? await groupHold(
+                  tx,
+                  { type: signal.type, endpoint: signal.scope.endpoint ?? null },
+                  "opening",
+                  now,
+                )
+              : null;
           const id = await insertIfAbsent(tx, signal, now, {
             silenced: silence !== undefined,
             until: heldUntil,
@@ -283,24 +304,30 @@ export function createSignalProcessor({
 
         case "resolve": {
           const current = open as Alert;
+          // Nobody heard of an alert never notified (silenced all along, or held for its group):
+          // nothing to resolve for them. A resolution told shortly after another of its group is
+          // held, to go with the others resolving meanwhile.
+          const heard = silence === undefined && current.lastNotifiedAt !== null;
+          const heldUntil = heard ? await groupHold(tx, current, "resolution", now) : null;
           const alert = await tx.alert.update({
             where: { id: current.id },
             data: {
               status: "resolved",
               resolvedAt: decision.resolvedAt,
               ...(decision.occurrences !== undefined && { occurrences: decision.occurrences }),
+              heldUntil,
+              ...(heard && heldUntil === null && { resolutionNotifiedAt: now }),
             },
           });
-          // Nobody heard of an alert never notified (silenced all along): nothing to resolve for them.
           const channelIds = await notifyAndRecord(
             tx,
             alert,
             "resolved",
             { kind: "resolved", observedValue: signal.observedValue, occurredAt: decision.resolvedAt },
             silence,
-            silence !== undefined || current.lastNotifiedAt === null,
+            !heard || heldUntil !== null,
           );
-          return { decision, alert, channelIds, silenceId };
+          return { decision, alert, channelIds, silenceId, ...(heldUntil !== null && { heldUntil }) };
         }
       }
     }

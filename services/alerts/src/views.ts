@@ -41,7 +41,7 @@ const alertShape = {
   heldUntil: time
     .nullable()
     .describe(
-      "Held back because an alert of its type and endpoint was notified less than the group interval ago: it is notified then, together with the others held (null: not held)",
+      "Its notification (firing: its first; resolved: its resolution) is held back because its type and endpoint were told of less than the group interval ago: it goes then, together with the others held (null: not held)",
     ),
   silencedBy: int
     .nullable()
@@ -232,8 +232,12 @@ export function alertView(alert: Alert, silencedBy: number | null): z.output<typ
     acknowledgementNote: alert.ackNote,
     resolvedAt: iso(alert.resolvedAt),
     lastNotifiedAt: iso(alert.lastNotifiedAt),
-    // Only while it waits: once notified, acknowledged or resolved, nothing is held any more.
-    heldUntil: alert.status === "firing" && alert.lastNotifiedAt === null ? iso(alert.heldUntil) : null,
+    // Only while it waits: a first notification nobody needs once acknowledged is never sent.
+    heldUntil:
+      (alert.status === "firing" && alert.lastNotifiedAt === null) ||
+      (alert.status === "resolved" && alert.resolutionNotifiedAt === null)
+        ? iso(alert.heldUntil)
+        : null,
     escalatedAt: iso(alert.escalatedAt),
     silencedBy,
     createdAt: alert.createdAt.toISOString(),

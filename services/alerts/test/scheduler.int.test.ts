@@ -78,20 +78,20 @@ describe("reminders", () => {
     const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(599);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
     expect(await newJobs()).toEqual([["reminder", id, channels.mail]]);
     // Nothing more until the next interval.
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
     advance(600);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
     expect(await newJobs()).toEqual([["reminder", id, channels.mail]]);
 
     const ack = await call(app, "POST", `/api/v1/alerts/${id}/acknowledge`, { by: "ada" });
     expect(ack.status).toBe(200);
     advance(6000);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
     expect(await newJobs()).toEqual([]);
 
     const timeline = await prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "asc" } });
@@ -147,12 +147,12 @@ describe("the escalation policy", () => {
     const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(899);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 1 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 1, resolutions: 0 });
     expect(await newJobs()).toEqual([["escalated", critical, channels.escalation]]);
     advance(900);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
 
     const alert = await prisma.alert.findUniqueOrThrow({ where: { id: critical } });
     expect(alert.escalatedAt).toEqual(new Date("2026-11-27T12:15:00.000Z"));
@@ -232,6 +232,34 @@ describe("grouping", () => {
     });
   }
 
+  /** Resolves the alert of `key` on GET /users/:id. */
+  const resolve = (key: number) =>
+    processorOn(prisma, clock).apply({
+      fingerprint: `response_time:key=${key}:endpoint=GET /users/:id`,
+      type: "response_time",
+      severity: "warning",
+      state: "resolved",
+      scope: { apiKeyId: key, endpoint: "GET /users/:id" },
+      observedValue: 0.4,
+      threshold: 2,
+      message: "Response time back to normal",
+      observedAt: now.toISOString(),
+    });
+
+  /** Three warnings of `keys` on GET /users/:id, all told of: the first at once, two held, then sent. */
+  async function toldStorm(keys: [number, number, number]) {
+    const [a, b, c] = [
+      await slow(keys[0], "warning"),
+      await slow(keys[1], "warning"),
+      await slow(keys[2], "warning"),
+    ];
+    const scheduler = schedulerOn(prisma, clock, logger);
+    advance(300);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
+    await newMessages();
+    return { a, b, c, scheduler };
+  }
+
   const kinds = async (id: number) =>
     (await prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "asc" } })).map((e) => [
       e.kind,
@@ -262,10 +290,10 @@ describe("grouping", () => {
 
     const scheduler = schedulerOn(prisma, clock, logger);
     advance(179); // 1 s before the hold is over
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
     expect(await newMessages()).toEqual([]);
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
     // Each channel hears of the alerts of a severity it takes, in one message.
     expect(await newMessages()).toEqual([
       ["firing", channels.mail, second.id, [third.id]],
@@ -282,7 +310,7 @@ describe("grouping", () => {
     ]);
     const released = await call(app, "GET", `/api/v1/alerts/${second.id}`);
     expect(released.body).toMatchObject({ heldUntil: null, lastNotifiedAt: "2026-11-27T12:05:00.000Z" });
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
 
     // The group was last notified now: the next alert waits for the next interval.
     advance(1);
@@ -292,19 +320,13 @@ describe("grouping", () => {
   });
 
   it("sends the reminders of one group falling due together as one message per channel", async () => {
-    const a = await slow(201, "warning");
-    const b = await slow(202, "warning");
-    const c = await slow(203, "warning");
-    const scheduler = schedulerOn(prisma, clock, logger);
-    advance(300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
-    await newMessages();
+    const { a, b, c, scheduler } = await toldStorm([201, 202, 203]);
     // a was notified at 12:00, b and c at 12:05: their reminders fall due an hour after each.
     advance(3300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
     expect(await newMessages()).toEqual([["reminder", channels.mail, a.id, []]]);
     advance(300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
     expect(await newMessages()).toEqual([["reminder", channels.mail, b.id, [c.id]]]);
     expect((await kinds(c.id)).map(([kind]) => kind)).toEqual(["opened", "grouped", "reminded"]);
   });
@@ -322,15 +344,47 @@ describe("grouping", () => {
       ["firing", channels.mail, third.id, []],
     ]);
     // The alert held before the change goes at the next pass, alone.
-    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 1, escalations: 0 });
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({
+      reminders: 1,
+      escalations: 0,
+      resolutions: 0,
+    });
     expect(await newMessages()).toEqual([["firing", channels.mail, held.id, []]]);
     advance(3600);
-    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 3, escalations: 0 });
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({
+      reminders: 3,
+      escalations: 0,
+      resolutions: 0,
+    });
     expect((await newMessages()).map(([reason, , id, others]) => [reason, id, others])).toEqual([
       ["reminder", first.id, []],
       ["reminder", held.id, []],
       ["reminder", third.id, []],
     ]);
+  });
+
+  it("tells the resolutions of one group resolving close together in one message per channel", async () => {
+    const { a, b, c, scheduler } = await toldStorm([601, 602, 603]);
+
+    // The first resolution of the group is told at once; the next ones wait for it.
+    advance(60);
+    await resolve(601);
+    advance(10);
+    expect((await resolve(602)).heldUntil).toEqual(new Date(now.getTime() + 290_000));
+    advance(10);
+    await resolve(603);
+    expect(await newMessages()).toEqual([["resolved", channels.mail, a.id, []]]);
+    const held = await call(app, "GET", `/api/v1/alerts/${b.id}`);
+    expect(held.body).toMatchObject({ status: "resolved", heldUntil: "2026-11-27T12:11:00.000Z" });
+
+    advance(279);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    advance(1);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 2 });
+    expect(await newMessages()).toEqual([["resolved", channels.mail, b.id, [c.id]]]);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect((await kinds(c.id)).map(([kind]) => kind)).toEqual(["opened", "grouped", "resolved", "grouped"]);
+    expect((await call(app, "GET", `/api/v1/alerts/${c.id}`)).body.heldUntil).toBeNull();
   });
 
   it("neither notifies an alert held for its group that is acknowledged or resolved meanwhile", async () => {
@@ -339,19 +393,14 @@ describe("grouping", () => {
     const resolved = await slow(403, "warning");
     await newMessages();
     expect((await call(app, "POST", `/api/v1/alerts/${acknowledged.id}/acknowledge`)).status).toBe(200);
-    await processorOn(prisma, clock).apply({
-      fingerprint: "response_time:key=403:endpoint=GET /users/:id",
-      type: "response_time",
-      severity: "warning",
-      state: "resolved",
-      scope: { apiKeyId: 403, endpoint: "GET /users/:id" },
-      observedValue: 0.4,
-      threshold: 2,
-      message: "Response time back to normal",
-      observedAt: new Date(now.getTime() + 1000).toISOString(),
+    advance(1);
+    await resolve(403);
+    advance(299);
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({
+      reminders: 0,
+      escalations: 0,
+      resolutions: 0,
     });
-    advance(300);
-    expect(await schedulerOn(prisma, clock, logger).runOnce()).toEqual({ reminders: 0, escalations: 0 });
     // Nobody heard of them, so nobody hears of their acknowledgement or resolution either.
     expect(await newMessages()).toEqual([]);
     const views = await Promise.all(

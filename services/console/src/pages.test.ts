@@ -2112,6 +2112,23 @@ describe("alerts held for their group", () => {
     );
   });
 
+  it("says a resolved alert's resolution waits for its group", async () => {
+    const t = build({
+      alerts: {
+        get: async () => ({
+          ...hostile,
+          status: "resolved",
+          heldUntil: "2026-12-03T12:05:00.000Z",
+          timeline: [],
+          deliveries: [],
+        }),
+      } as unknown as Partial<AlertsClient>,
+    });
+    expect((await t.get("/alerts/7")).text).toContain(
+      "2026-12-03 12:05:00 UTC</time>: another resolution of its type and endpoint was told shortly before, so its resolution goes then",
+    );
+  });
+
   it("names the grouped notification in the timeline and the message it went in among the deliveries", async () => {
     const grouped: AlertDetailView = {
       ...hostile,

@@ -433,6 +433,15 @@ function silencedFact(id: number, silence: SilenceView | undefined) {
   }. Not notified while it lasts.</dd>`;
 }
 
+/** Why and until when an alert's notification (its first, or its resolution's) waits for its group. */
+function heldFact(until: string, resolution: boolean) {
+  return html`<dt>Held</dt><dd id="held-until">until ${time(until)}: ${
+    resolution
+      ? "another resolution of its type and endpoint was told shortly before, so its resolution goes then, in one message with the others resolving meanwhile."
+      : "an alert of its type and endpoint was notified shortly before, so it goes then, in one message with the others opened meanwhile."
+  }</dd>`;
+}
+
 /** A delivery of a message about several alerts says so, and which alert it came first under. */
 function groupedNote(d: AlertDetailView["deliveries"][number], alertId: number) {
   if (d.otherAlertIds.length === 0) return "";
@@ -470,7 +479,7 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 <dt>Escalated</dt><dd>${time(a.escalatedAt)}</dd>
 <dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
 ${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
-${a.heldUntil === null ? "" : html`<dt>Held</dt><dd id="held-until">until ${time(a.heldUntil)}: an alert of its type and endpoint was notified shortly before, so it goes then, in one message with the others opened meanwhile.</dd>`}
+${a.heldUntil === null ? "" : heldFact(a.heldUntil, a.status === "resolved")}
 </dl>
 <div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div></div>
 ${ackForm}
