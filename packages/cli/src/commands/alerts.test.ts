@@ -2,7 +2,8 @@ import type { AlertDetailView, AlertFilters, AlertReportView, AlertView } from "
 import type { Acknowledged, AlertsApi } from "../alerts-api";
 import { UsageError } from "../args";
 import { apimonMain } from "../main";
-import { ALERTS_USAGE, runAlerts } from "./alerts";
+import { table } from "../output";
+import { ALERTS_USAGE, DELIVERY_COLUMNS, runAlerts } from "./alerts";
 
 const NO_TYPES = {
   response_time: 0,
@@ -52,10 +53,19 @@ describe("alerts CLI key names", () => {
 });
 
 describe("alerts CLI list", () => {
-  it("says which silence holds an alert back beside its status", async () => {
+  it("says which silence, or its group, holds an alert back beside its status", async () => {
     const rows = [
       { id: 1, type: "error_rate", severity: "critical", status: "firing", apiKeyId: null, silencedBy: 8 },
       { id: 2, type: "error_rate", severity: "critical", status: "firing", apiKeyId: null, silencedBy: null },
+      {
+        id: 3,
+        type: "error_rate",
+        severity: "warning",
+        status: "firing",
+        apiKeyId: null,
+        silencedBy: null,
+        heldUntil: "2026-12-06T12:05:00.000Z",
+      },
     ] as AlertView[];
     const api = { listAlerts: async () => ({ items: rows, nextCursor: null }) } as unknown as AlertsApi;
     const result = await runAlerts(api, ["list"], async () => new Map());
@@ -63,7 +73,36 @@ describe("alerts CLI list", () => {
       .text()
       .split("\n")
       .map((line) => line.split(/ {2,}/)[3]);
-    expect(statusColumn).toEqual(["STATUS", "firing, silenced #8", "firing"]);
+    expect(statusColumn).toEqual([
+      "STATUS",
+      "firing, silenced #8",
+      "firing",
+      "firing, held until 2026-12-06T12:05:00.000Z",
+    ]);
+  });
+});
+
+describe("alerts CLI deliveries", () => {
+  it("names the first alert of a message about several and counts the others", () => {
+    const delivery = {
+      id: 1,
+      deliveryId: "d-1",
+      channelId: 4,
+      attempt: 1,
+      status: "succeeded",
+      responseCode: 200,
+      latencyMs: 12,
+      createdAt: "2026-12-06T12:05:00.000Z",
+      error: null,
+    } as const;
+    const text = table(
+      [
+        { ...delivery, alertId: 5, otherAlertIds: [6, 7] },
+        { ...delivery, alertId: 9, otherAlertIds: [] },
+      ],
+      DELIVERY_COLUMNS,
+    );
+    expect(text.split("\n").map((line) => line.split(/ {2,}/).at(-1))).toEqual(["MESSAGE", "#5 +2", "-"]);
   });
 });
 

@@ -27,11 +27,17 @@ export const keyLabel = (names: ReadonlyMap<number, string>, id: number | null) 
   return name === undefined ? id : `${name} #${id}`;
 };
 
+/** `firing`, `firing, silenced #8`, `firing, held until 2026-12-06T12:05:00.000Z` (waiting for its group). */
+function alertStatus(a: AlertRow): string {
+  if (a.silencedBy) return `${a.status}, silenced #${a.silencedBy}`;
+  return a.heldUntil ? `${a.status}, held until ${a.heldUntil}` : a.status;
+}
+
 const alertColumns = (names: ReadonlyMap<number, string>): Column<AlertRow>[] => [
   { header: "ID", value: (a) => a.id },
   { header: "TYPE", value: (a) => a.type },
   { header: "SEVERITY", value: (a) => a.severity },
-  { header: "STATUS", value: (a) => (a.silencedBy ? `${a.status}, silenced #${a.silencedBy}` : a.status) },
+  { header: "STATUS", value: alertStatus },
   { header: "KEY", value: (a) => keyLabel(names, a.apiKeyId) },
   { header: "ENDPOINT", value: (a) => a.endpoint },
   { header: "SEEN", value: (a) => a.occurrences },
@@ -47,6 +53,11 @@ export const DELIVERY_COLUMNS: Column<DeliveryRow>[] = [
   { header: "MS", value: (d) => d.latencyMs },
   { header: "AT", value: (d) => d.createdAt },
   { header: "ERROR", value: (d) => d.error },
+  // A message about several alerts is kept under its first: `#5 +2` names it and counts the others.
+  {
+    header: "MESSAGE",
+    value: (d) => (d.otherAlertIds.length === 0 ? null : `#${d.alertId} +${d.otherAlertIds.length}`),
+  },
 ];
 
 const TIMELINE_COLUMNS: Column<AlertDetail["timeline"][number]>[] = [
