@@ -72,7 +72,7 @@ export const SETTINGS_GROUPS: { title: string; path?: string; fields: NumberFiel
       n("repeatIntervalSeconds", "Reminder interval while unacknowledged (seconds)", "1"),
       n(
         "groupIntervalSeconds",
-        "Hold alerts of one type and endpoint, to send together, for (seconds; 0: each at once)",
+        "Send alerts of one type and endpoint together, every (seconds; 0: off)",
         "1",
       ),
       n("escalation.afterSeconds", "Escalate critical alerts unacknowledged after (seconds)", "1"),
