@@ -2110,6 +2110,9 @@ describe("alerts held for their group", () => {
     expect(page).toContain(
       '<dt>Held</dt><dd id="held-until">until <time datetime="2026-12-03T12:05:00.000Z">2026-12-03 12:05:00 UTC</time>: an alert of its type and endpoint was notified shortly before',
     );
+    expect(page).toContain(
+      '<div class="card muted" id="no-deliveries">Not notified yet: it waits to go with the others of its type and endpoint (see Held above).</div>',
+    );
   });
 
   it("says a resolved alert's resolution waits for its group", async () => {
@@ -2153,7 +2156,7 @@ describe("alerts held for their group", () => {
       '<td data-label="Event">notified with the others of its type and endpoint held back</td>',
     );
     expect(text).toContain(
-      '<span class="muted small">(one message about 3 alerts, <a href="/alerts/5">#5</a> first)</span>',
+      '<span class="muted small">(one message about 3 alerts, alert <a href="/alerts/5">#5</a> first)</span>',
     );
     expect(text).not.toContain("No notification was sent");
   });

@@ -448,7 +448,7 @@ function groupedNote(d: AlertDetailView["deliveries"][number], alertId: number) 
   const count = d.otherAlertIds.length + 1;
   return d.alertId === alertId || d.alertId === null
     ? html` <span class="muted small">(one message about ${count} alerts)</span>`
-    : html` <span class="muted small">(one message about ${count} alerts, <a href="/alerts/${d.alertId}">#${d.alertId}</a> first)</span>`;
+    : html` <span class="muted small">(one message about ${count} alerts, alert <a href="/alerts/${d.alertId}">#${d.alertId}</a> first)</span>`;
 }
 
 function detail(a: AlertDetailView, names: AlertContext, csrf: string, notice?: string, error?: string) {
@@ -499,11 +499,15 @@ ${ackForm}
 <h2>Deliveries</h2>
 ${
   a.deliveries.length === 0
-    ? html`<div class="card muted" id="no-deliveries">No notification was sent for this alert (${
-        a.timeline.some((e) => e.silenceId !== null)
-          ? "a silence held it back"
-          : "no channel matched, or none is configured"
-      }).</div>`
+    ? html`<div class="card muted" id="no-deliveries">${
+        a.heldUntil !== null
+          ? "Not notified yet: it waits to go with the others of its type and endpoint (see Held above)."
+          : html`No notification was sent for this alert (${
+              a.timeline.some((e) => e.silenceId !== null)
+                ? "a silence held it back"
+                : "no channel matched, or none is configured"
+            }).`
+      }</div>`
     : html`<div class="table"><table class="stack"><thead><tr><th>When</th><th>Channel</th><th class="num">Attempt</th><th>Result</th><th class="num">HTTP</th><th class="num">Latency</th><th>Error</th></tr></thead>
 <tbody>${a.deliveries.map(
         (
