@@ -528,6 +528,7 @@ describe("apimon CLI", () => {
 
   it("sets, lists, replaces and removes threshold overrides, keeping the rest of the settings", async () => {
     type Override = { endpoint?: string; apiKeyId?: number };
+    const key = String((await stack.newKey()).id);
     const before = await json<{ repeatIntervalSeconds: number; alertThresholds: { overrides: Override[] } }>([
       "settings",
       "get",
@@ -547,13 +548,13 @@ describe("apimon CLI", () => {
       ...before.alertThresholds.overrides,
       { endpoint: "GET /api/export", response_time: { warning: 5, critical: 10 }, note: "exports take long" },
     ]);
-    const keyed = await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "0.3,0.6"]);
-    expect(keyed.stdout).toMatch(/^added override \d+ \(any endpoint, key 901\)$/m);
+    const keyed = await apimon(["settings", "override", "set", "--key", key, "--error-rate", "0.3,0.6"]);
+    expect(keyed.stdout).toMatch(new RegExp(`^added override \\d+ \\(any endpoint, key ${key}\\)$`, "m"));
     const listed = rows((await apimon(["settings", "overrides"])).stdout);
     expect(listed[0]).toEqual(["#", "ENDPOINT", "KEY", "RESPONSE TIME W/C (S)", "ERROR RATE W/C", "NOTE"]);
     expect(listed.slice(-2).map((r) => r.slice(1))).toEqual([
       ["GET /api/export", "any", "5/10", "-", "exports take long"],
-      ["any", "901", "-", "0.3/0.6", "-"],
+      ["any", expect.stringMatching(new RegExp(`^\\S+ #${key}$`)), "-", "0.3/0.6", "-"],
     ]);
     const replaced = await apimon([
       "settings",
@@ -569,7 +570,7 @@ describe("apimon CLI", () => {
     // Ranges and the endpoint's form are the service's to judge; it names the override's field.
     const index = before.alertThresholds.overrides.length;
     expect(
-      failure(await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "0.6,0.3"])),
+      failure(await apimon(["settings", "override", "set", "--key", key, "--error-rate", "0.6,0.3"])),
     ).toEqual({
       code: 1,
       message: `apimon settings: the alerts service answered 400: Invalid body (alertThresholds.overrides.${index + 1}.error_rate: critical must be at least warning)`,
@@ -584,13 +585,20 @@ describe("apimon CLI", () => {
       ),
     );
     expect(
-      failure(await apimon(["settings", "override", "set", "--key", "901", "--error-rate", "30%"])).code,
+      failure(await apimon(["settings", "override", "set", "--key", key, "--error-rate", "30%"])).code,
     ).toBe(2);
-
-    await json(["settings", "override", "remove", "--key", "901"]);
-    expect(failure(await apimon(["settings", "override", "remove", "--key", "901"]))).toEqual({
+    // A key that does not exist is refused, not kept to match nothing.
+    expect(
+      failure(await apimon(["settings", "override", "set", "--key", "999999", "--error-rate", "0.3,0.6"])),
+    ).toEqual({
       code: 1,
-      message: "apimon settings: no override for any endpoint, key 901 (see 'apimon settings overrides')",
+      message: `apimon settings: the alerts service answered 400: Invalid body (alertThresholds.overrides.${index + 2}.apiKeyId: no API key with id 999999)`,
+    });
+
+    await json(["settings", "override", "remove", "--key", key]);
+    expect(failure(await apimon(["settings", "override", "remove", "--key", key]))).toEqual({
+      code: 1,
+      message: `apimon settings: no override for any endpoint, key ${key} (see 'apimon settings overrides')`,
     });
     const after = await json<{ repeatIntervalSeconds: number; alertThresholds: { overrides: Override[] } }>([
       "settings",

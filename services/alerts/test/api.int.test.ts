@@ -803,13 +803,17 @@ describe("settings", () => {
   });
 
   it("keeps threshold overrides per endpoint and key, and refuses bad ones naming the override's field", async () => {
+    const user = await prisma.user.create({ data: { email: "overrides@example.com", name: "Overrides" } });
+    const key = await prisma.apiKey.create({
+      data: { userId: user.id, name: "batch", keyHash: "overrides-key-hash", keyPrefix: "ak_Overr123" },
+    });
     const overrides = [
       {
         endpoint: "GET /api/reports/:id/export",
         response_time: { warning: 5, critical: 10 },
         note: "slow by design",
       },
-      { apiKeyId: 12, error_rate: { warning: 0.3, critical: 0.6 } },
+      { apiKeyId: key.id, error_rate: { warning: 0.3, critical: 0.6 } },
     ];
     const res = await api("PUT", "/settings", { alertThresholds: { overrides } });
     expect(res.status).toBe(200);
@@ -823,7 +827,7 @@ describe("settings", () => {
         overrides: [
           ...overrides,
           { endpoint: "reports", response_time: { warning: 1, critical: 2 } },
-          { apiKeyId: 12, error_rate: { warning: 0.1, critical: 0.2 } },
+          { apiKeyId: key.id, error_rate: { warning: 0.1, critical: 0.2 } },
           { endpoint: "/a", response_time: { warning: 4, critical: 2 } },
         ],
       },
@@ -841,6 +845,25 @@ describe("settings", () => {
       },
     ]);
     expect((await api("GET", "/settings")).body.alertThresholds.overrides).toEqual(overrides);
+
+    // A key that does not exist is refused (a mistyped id would match nothing) ...
+    const unknown = await api("PUT", "/settings", {
+      alertThresholds: {
+        overrides: [...overrides, { apiKeyId: 424_242, response_time: { warning: 3, critical: 6 } }],
+      },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors).toEqual([
+      { field: "alertThresholds.overrides.2.apiKeyId", message: "no API key with id 424242" },
+    ]);
+    // ... but one the saved overrides named may be deleted since: the rest can still be saved.
+    await prisma.apiKey.delete({ where: { id: key.id } });
+    const after = await api("PUT", "/settings", {
+      repeatIntervalSeconds: 1800,
+      alertThresholds: { overrides },
+    });
+    expect(after.status).toBe(200);
+    expect(after.body.alertThresholds.overrides).toEqual(overrides);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { AlertSettings } from "@apimon/config";
 import type { PrismaClient } from "@apimon/db";
 import {
   type AppEnv,
@@ -12,6 +13,7 @@ import {
   readJson,
 } from "@apimon/http";
 import type { Logger } from "@apimon/observability";
+import type { Tx } from "../notifications";
 import { putSettingsSchema } from "../schemas";
 import { readSettings, writeSettings } from "../settings";
 import { settingsSchema, settingsView } from "../views";
@@ -28,6 +30,29 @@ const SETTINGS_WRITE_LOCK_KEY = 72_707_400n;
  * every omitted field taking its default, and takes what GET answered: its `updatedAt` guards
  * against overwriting a change saved in between.
  */
+/**
+ * The overrides naming a key that does not exist. An override may only name a key that exists, so that a mistyped id is refused rather than kept
+ * and never matched. A key already named by the saved overrides stays allowed after it is
+ * deleted, so that the settings can still be saved; its override matches nothing any more.
+ */
+async function unknownOverrideKeys(
+  tx: Tx,
+  overrides: AlertSettings["alertThresholds"]["overrides"],
+): Promise<{ field: string; message: string }[]> {
+  const named = [...new Set(overrides.flatMap((o) => (o.apiKeyId === undefined ? [] : [o.apiKeyId])))];
+  if (named.length === 0) return [];
+  const { settings: saved } = await readSettings(tx);
+  const known = new Set([
+    ...saved.alertThresholds.overrides.flatMap((o) => (o.apiKeyId === undefined ? [] : [o.apiKeyId])),
+    ...(await tx.apiKey.findMany({ where: { id: { in: named } }, select: { id: true } })).map((k) => k.id),
+  ]);
+  return overrides.flatMap((o, i) =>
+    o.apiKeyId === undefined || known.has(o.apiKeyId)
+      ? []
+      : [{ field: `alertThresholds.overrides.${i}.apiKeyId`, message: `no API key with id ${o.apiKeyId}` }],
+  );
+}
+
 export function createSettingsRoutes({
   prisma,
   logger,
@@ -61,13 +86,14 @@ export function createSettingsRoutes({
       description:
         "Thresholds keep the spec's `alert_thresholds` shape; every omitted field takes its default. " +
         "`alertThresholds.overrides` sets response_time and error_rate thresholds for particular endpoints " +
-        "and keys. The anomaly detector applies new thresholds without a restart. Escalation channels must exist.",
+        "and keys. The anomaly detector applies new thresholds without a restart. Escalation channels must exist, and so " +
+        "must a key an override names (one the saved overrides named already may have been deleted since).",
       tags,
       request: { body: jsonBody(putSettingsSchema) },
       responses: {
         200: jsonResponse(settingsSchema, "The saved settings"),
         ...adminErrorResponses({
-          400: "Invalid body, or an escalation channel that does not exist (`errors` lists the fields)",
+          400: "Invalid body, an escalation channel or a newly named override key that does not exist (`errors` lists the fields)",
           409: "The settings were saved since the `updatedAt` given: read them again and redo the change",
           413: BODY_TOO_LARGE,
         }),
@@ -89,6 +115,7 @@ export function createSettingsRoutes({
             );
           }
         }
+        const missing: { field: string; message: string }[] = [];
         const ids = settings.escalation.channelIds;
         if (ids.length > 0) {
           const found = new Set(
@@ -96,13 +123,15 @@ export function createSettingsRoutes({
               (ch) => ch.id,
             ),
           );
-          const missing = ids.flatMap((id, i) =>
+          const unknownChannels = ids.flatMap((id, i) =>
             found.has(id)
               ? []
               : [{ field: `escalation.channelIds.${i}`, message: `no channel with id ${id}` }],
           );
-          if (missing.length > 0) throw badRequest("Invalid body", missing);
+          missing.push(...unknownChannels);
         }
+        missing.push(...(await unknownOverrideKeys(tx, settings.alertThresholds.overrides)));
+        if (missing.length > 0) throw badRequest("Invalid body", missing);
         return writeSettings(tx, settings);
       });
       c.get("logger").info(
