@@ -92,6 +92,13 @@ export function createSignalProcessor({
     "Alert signals applied whose notifications an active silence held back",
   );
 
+  const heldSignals = counter(
+    registry,
+    "alerts_signals_held_total",
+    "Alert signals applied whose notification waits for the alert's group (type and endpoint), by outcome (opened, resolved)",
+    ["outcome"],
+  );
+
   /** Inserts the fingerprint's new alert unless another transaction just did; its id or undefined. */
   async function insertIfAbsent(
     tx: Tx,
@@ -369,6 +376,9 @@ export function createSignalProcessor({
       // Logged after the commit, so a line never announces a change that rolled back.
       const { decision, alert } = outcome;
       if (outcome.silenceId !== undefined && decision.kind !== "ignore") silencedSignals.inc();
+      if (outcome.heldUntil !== undefined) {
+        heldSignals.inc({ outcome: decision.kind === "open" ? "opened" : "resolved" });
+      }
       switch (decision.kind) {
         case "open":
           signals.inc({ outcome: "opened" });

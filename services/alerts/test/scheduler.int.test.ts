@@ -1,5 +1,6 @@
 import { createPrismaClient, type PrismaClient } from "@apimon/db";
 import { type AlertSignal, type NotificationJob, notificationJobSchema } from "@apimon/events";
+import { createMetricsRegistry } from "@apimon/observability";
 import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
 import { buildApp, call, capturingLogger, outboxJobs, processorOn, schedulerOn } from "./support";
 
@@ -208,9 +209,20 @@ describe("the escalation policy", () => {
 });
 
 describe("grouping", () => {
+  let registry = createMetricsRegistry("alerts", { defaultMetrics: false });
+  beforeEach(() => {
+    registry = createMetricsRegistry("alerts", { defaultMetrics: false });
+  });
+  const heldCount = async (outcome: string) =>
+    (await registry.getSingleMetricAsString("alerts_signals_held_total"))
+      .split("\n")
+      .find((line) => line.includes(`outcome="${outcome}"`))
+      ?.split(" ")
+      .at(-1);
+
   /** Opens an alert of `key` on `endpoint` (a slow endpoint, one alert per key). */
   async function slow(key: number, severity: AlertSignal["severity"], endpoint = "GET /users/:id") {
-    const outcome = await processorOn(prisma, clock).apply({
+    const outcome = await processorOn(prisma, clock, logger, registry).apply({
       fingerprint: `response_time:key=${key}:endpoint=${endpoint}`,
       type: "response_time",
       severity,
@@ -234,7 +246,7 @@ describe("grouping", () => {
 
   /** Resolves the alert of `key` on GET /users/:id. */
   const resolve = (key: number) =>
-    processorOn(prisma, clock).apply({
+    processorOn(prisma, clock, logger, registry).apply({
       fingerprint: `response_time:key=${key}:endpoint=GET /users/:id`,
       type: "response_time",
       severity: "warning",
@@ -374,6 +386,8 @@ describe("grouping", () => {
     advance(10);
     await resolve(603);
     expect(await newMessages()).toEqual([["resolved", channels.mail, a.id, []]]);
+    // Counted: the two held at opening, the two held at resolution.
+    expect([await heldCount("opened"), await heldCount("resolved")]).toEqual(["2", "2"]);
     const held = await call(app, "GET", `/api/v1/alerts/${b.id}`);
     expect(held.body).toMatchObject({ status: "resolved", heldUntil: "2026-11-27T12:11:00.000Z" });
 
