@@ -41,16 +41,18 @@ export function createAlertLog(logger: Logger): AlertLog {
     silenceId === undefined
       ? { extra: {}, note: "" }
       : { extra: { silenceId }, note: ` (silenced by #${silenceId})` };
+  // A notification waiting for the alert's group (type and endpoint) is said, with until when.
+  const heldFor = (alert: Alert, words: string) => {
+    const heldUntil = alert.heldUntil?.toISOString();
+    return heldUntil === undefined
+      ? { extra: {}, note: "" }
+      : { extra: { heldUntil }, note: ` (${words} ${heldUntil})` };
+  };
   return {
     firing: (alert, silenceId) => {
       const { extra, note } = silenced(silenceId);
-      const heldUntil = alert.heldUntil?.toISOString();
-      const held = heldUntil === undefined ? "" : ` (held for its group until ${heldUntil})`;
-      atSeverity(
-        alert,
-        { ...extra, ...(heldUntil && { heldUntil }) },
-        `alert firing${note}${held}: ${alert.message}`,
-      );
+      const held = heldFor(alert, "held for its group until");
+      atSeverity(alert, { ...extra, ...held.extra }, `alert firing${note}${held.note}: ${alert.message}`);
     },
     escalated: (alert, from, silenceId) => {
       const { extra, note } = silenced(silenceId);
@@ -68,12 +70,8 @@ export function createAlertLog(logger: Logger): AlertLog {
         `alert acknowledged: ${alert.message}`,
       ),
     resolved: (alert) => {
-      const heldUntil = alert.heldUntil?.toISOString();
-      const held = heldUntil === undefined ? "" : ` (told with its group at ${heldUntil})`;
-      log.info(
-        { ...fields(alert), ...(heldUntil && { heldUntil }) },
-        `alert resolved${held}: ${alert.message}`,
-      );
+      const held = heldFor(alert, "told with its group at");
+      log.info({ ...fields(alert), ...held.extra }, `alert resolved${held.note}: ${alert.message}`);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AlertSettings } from "@apimon/config";
-import type { Alert, PrismaClient } from "@apimon/db";
+import type { Alert, AlertEventKind, NotificationChannel, Prisma, PrismaClient } from "@apimon/db";
 import { counter, createPeriodicTask, type Logger, type Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
 import { groupAlerts, takesSeverity } from "./domain/grouping";
@@ -11,7 +11,7 @@ import {
   reminderCutoff,
 } from "./domain/routing";
 import { silencedAt } from "./domain/silences";
-import { enabledChannels, notifyChannels, notifyGroup } from "./notifications";
+import { enabledChannels, type JobReason, notifyChannels, notifyGroup, type Tx } from "./notifications";
 import { readSettings } from "./settings";
 
 /** A batch of up to `batchSize` alerts, a few statements each, in one transaction. */
@@ -92,6 +92,37 @@ export function createScheduler({
     ["kind"],
   );
 
+  /**
+   * Tells of `alerts` in one message per group (type and endpoint; each alone when grouping is
+   * off) and channel that takes them, marks them told (`told`; nothing held any more) and records
+   * each one's timeline event, of `kind`, naming its channels.
+   */
+  async function tellInGroups(
+    tx: Tx,
+    alerts: readonly Alert[],
+    { channels, groupingOff, now }: { channels: NotificationChannel[]; groupingOff: boolean; now: Date },
+    reason: JobReason,
+    told: Prisma.AlertUpdateManyMutationInput,
+    kind: (alert: Alert) => AlertEventKind,
+  ): Promise<void> {
+    for (const group of groupingOff ? alerts.map((alert) => [alert]) : groupAlerts(alerts)) {
+      const notified = await notifyGroup(tx, group, channels, reason, consoleUrl, takesSeverity);
+      await tx.alert.updateMany({
+        where: { id: { in: group.map((alert) => alert.id) } },
+        data: { ...told, heldUntil: null },
+      });
+      await tx.alertEvent.createMany({
+        data: group.map((alert) => ({
+          alertId: alert.id,
+          kind: kind(alert),
+          severity: alert.severity,
+          channelIds: notified.get(alert.id) ?? [],
+          occurredAt: now,
+        })),
+      });
+    }
+  }
+
   async function remind(
     now: Date,
     {
@@ -120,32 +151,14 @@ export function createScheduler({
         // Never notified: their first notification ("firing"); else a reminder. Each kind goes
         // in one message per group and channel, unless grouping is off.
         for (const released of [true, false]) {
-          const ofKind = alerts.filter((alert) => (alert.lastNotifiedAt === null) === released);
-          const groups = groupingOff ? ofKind.map((alert) => [alert]) : groupAlerts(ofKind);
-          for (const group of groups) {
-            const told = await notifyGroup(
-              tx,
-              group,
-              channels,
-              released ? "firing" : "reminder",
-              consoleUrl,
-              takesSeverity,
-            );
-            const ids = group.map((alert) => alert.id);
-            await tx.alert.updateMany({
-              where: { id: { in: ids } },
-              data: { lastNotifiedAt: now, heldUntil: null },
-            });
-            await tx.alertEvent.createMany({
-              data: group.map((alert) => ({
-                alertId: alert.id,
-                kind: !released ? "reminded" : alert.heldUntil !== null ? "grouped" : "released",
-                severity: alert.severity,
-                channelIds: told.get(alert.id) ?? [],
-                occurredAt: now,
-              })),
-            });
-          }
+          await tellInGroups(
+            tx,
+            alerts.filter((alert) => (alert.lastNotifiedAt === null) === released),
+            { channels, groupingOff, now },
+            released ? "firing" : "reminder",
+            { lastNotifiedAt: now },
+            (alert) => (!released ? "reminded" : alert.heldUntil !== null ? "grouped" : "released"),
+          );
         }
         return { locked: due.length, reminded: alerts.length };
       }, TRANSACTION);
@@ -174,22 +187,14 @@ export function createScheduler({
           orderBy: { id: "asc" },
         });
         const channels = await enabledChannels(tx);
-        for (const group of groupingOff ? alerts.map((alert) => [alert]) : groupAlerts(alerts)) {
-          const notified = await notifyGroup(tx, group, channels, "resolved", consoleUrl, takesSeverity);
-          await tx.alert.updateMany({
-            where: { id: { in: group.map((alert) => alert.id) } },
-            data: { resolutionNotifiedAt: now, heldUntil: null },
-          });
-          await tx.alertEvent.createMany({
-            data: group.map((alert) => ({
-              alertId: alert.id,
-              kind: "grouped" as const,
-              severity: alert.severity,
-              channelIds: notified.get(alert.id) ?? [],
-              occurredAt: now,
-            })),
-          });
-        }
+        await tellInGroups(
+          tx,
+          alerts,
+          { channels, groupingOff, now },
+          "resolved",
+          { resolutionNotifiedAt: now },
+          () => "grouped",
+        );
         return alerts.length;
       }, TRANSACTION);
       if (told > 0) onJobsQueued?.();

@@ -1,4 +1,4 @@
-import type { Alert, PrismaClient, Silence } from "@apimon/db";
+import { type Alert, Prisma, type PrismaClient, type Silence } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
 import { counter } from "@apimon/observability";
@@ -142,16 +142,10 @@ export function createSignalProcessor({
     await tx.$executeRaw`
       SELECT pg_advisory_xact_lock(${GROUP_LOCK_CLASS}::integer, hashtext(${`${type} ${endpoint ?? ""}`}))`;
     const since = new Date(now.getTime() - groupIntervalSeconds * 1000);
-    const [row] =
-      told === "opening"
-        ? await tx.$queryRaw<{ at: Date | null }[]>`
-            SELECT max(last_notified_at) AS at FROM alerts
-            WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
-              AND last_notified_at > ${since}`
-        : await tx.$queryRaw<{ at: Date | null }[]>`
-            SELECT max(resolution_notified_at) AS at FROM alerts
-            WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint}
-              AND resolution_notified_at > ${since}`;
+    const column = Prisma.raw(told === "opening" ? "last_notified_at" : "resolution_notified_at");
+    const [row] = await tx.$queryRaw<{ at: Date | null }[]>`
+      SELECT max(${column}) AS at FROM alerts
+      WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint} AND ${column} > ${since}`;
     return groupHoldUntil(row?.at ?? null, now, groupIntervalSeconds);
   }
 

@@ -1981,24 +1981,32 @@ describe("silences page", () => {
   });
 });
 
-describe("silenced alerts", () => {
-  const counts = async () => ({ total: 2, bySeverity: {}, byStatus: {}, byType: {} });
+/**
+ * The console whose active alerts are `first` (id 1) and a plain one (id 2); `row(id)` is that
+ * alert's row of the alerts list.
+ */
+async function alertsListOf(first: Partial<AlertView>, alerts: Partial<AlertsClient> = {}) {
+  const t = build({
+    alerts: {
+      counts: async () => ({ total: 2, bySeverity: {}, byStatus: {}, byType: {} }),
+      listActive: async () => ({
+        items: [
+          { ...hostile, id: 1, ...first },
+          { ...hostile, id: 2 },
+        ],
+        nextCursor: null,
+      }),
+      ...alerts,
+    } as unknown as Partial<AlertsClient>,
+  });
+  const { text } = await t.get("/alerts");
+  const row = (id: number) => text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+  return { t, row };
+}
 
+describe("silenced alerts", () => {
   it("marks the alerts a silence holds back in the list", async () => {
-    const t = build({
-      alerts: {
-        counts,
-        listActive: async () => ({
-          items: [
-            { ...hostile, id: 1, silencedBy: 3 },
-            { ...hostile, id: 2 },
-          ],
-          nextCursor: null,
-        }),
-      } as unknown as Partial<AlertsClient>,
-    });
-    const { text } = await t.get("/alerts");
-    const row = (id: number) => text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+    const { row } = await alertsListOf({ silencedBy: 3 });
     expect(row(1)).toContain(
       '<td><span class="badge firing">firing</span> <span class="badge silenced" title="Not notified: held back by silence #3">silenced</span></td>',
     );
@@ -2079,29 +2087,11 @@ describe("silenced alerts", () => {
 });
 
 describe("alerts held for their group", () => {
-  const counts = async () => ({ total: 2, bySeverity: {}, byStatus: {}, byType: {} });
-
   it("marks a held alert in the list and says until when on its page", async () => {
-    const t = build({
-      alerts: {
-        counts,
-        listActive: async () => ({
-          items: [
-            { ...hostile, id: 1, heldUntil: "2026-12-03T12:05:00.000Z" },
-            { ...hostile, id: 2 },
-          ],
-          nextCursor: null,
-        }),
-        get: async () => ({
-          ...hostile,
-          heldUntil: "2026-12-03T12:05:00.000Z",
-          timeline: [],
-          deliveries: [],
-        }),
-      } as unknown as Partial<AlertsClient>,
-    });
-    const { text } = await t.get("/alerts");
-    const row = (id: number) => text.slice(text.indexOf(`data-alert-id="${id}"`)).split("</tr>")[0];
+    const heldUntil = "2026-12-03T12:05:00.000Z";
+    const { t, row } = await alertsListOf({ heldUntil }, {
+      get: async () => ({ ...hostile, heldUntil, timeline: [], deliveries: [] }),
+    } as unknown as Partial<AlertsClient>);
     expect(row(1)).toContain(
       '<span class="badge held" title="Not notified yet: held back to go with the others of its type and endpoint">held</span>',
     );

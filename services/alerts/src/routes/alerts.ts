@@ -20,6 +20,7 @@ import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
 import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
+import type { Tx } from "../notifications";
 import {
   acknowledgeManySchema,
   acknowledgeSchema,
@@ -77,7 +78,7 @@ export function createAlertRoutes({
    * each with its timeline event. Acknowledging twice is harmless: the first acknowledgement stands.
    */
   async function acknowledgeLocked(
-    tx: Prisma.TransactionClient,
+    tx: Tx,
     rows: readonly { id: number; status: string }[],
     body: { by?: string; note?: string },
     now: Date,

@@ -17,6 +17,7 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
+import type { Tx } from "../notifications";
 import {
   checkSilenceRange,
   createSilenceSchema,
@@ -35,7 +36,7 @@ export interface SilenceRoutesDeps {
 }
 
 /** The silence, its row locked until the transaction ends (changes to one are serialised). */
-async function lockedSilence(tx: Prisma.TransactionClient, id: number): Promise<Silence> {
+async function lockedSilence(tx: Tx, id: number): Promise<Silence> {
   const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM silences WHERE id = ${id} FOR UPDATE`;
   if (!row) throw notFound("Silence not found");
   return tx.silence.findUniqueOrThrow({ where: { id } });
