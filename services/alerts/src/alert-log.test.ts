@@ -28,6 +28,7 @@ const alert = (severity: "warning" | "critical"): Alert => ({
   resolvedAt: null,
   lastNotifiedAt: null,
   heldUntil: null,
+  riseNotifiedAt: null,
   resolutionNotifiedAt: null,
   escalatedAt: null,
   criticalAt: null,

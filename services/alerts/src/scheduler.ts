@@ -1,8 +1,14 @@
 import type { AlertSettings } from "@apimon/config";
-import type { Alert, AlertEventKind, NotificationChannel, Prisma, PrismaClient } from "@apimon/db";
+import {
+  type Alert,
+  type AlertEventKind,
+  type NotificationChannel,
+  Prisma,
+  type PrismaClient,
+} from "@apimon/db";
 import { counter, createPeriodicTask, type Logger, type Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
-import { groupAlerts, takesSeverity } from "./domain/grouping";
+import { groupAlerts, groupsInLockOrder, takesSeverity } from "./domain/grouping";
 import {
   escalationChannels,
   escalationCutoff,
@@ -11,7 +17,8 @@ import {
   reminderCutoff,
 } from "./domain/routing";
 import { silencedAt } from "./domain/silences";
-import { enabledChannels, type JobReason, notifyChannels, notifyGroup, type Tx } from "./notifications";
+import { groupLastTold } from "./groups";
+import { enabledChannels, type JobReason, notifyGroup, type Tx } from "./notifications";
 import { readSettings } from "./settings";
 
 /** A batch of up to `batchSize` alerts, a few statements each, in one transaction. */
@@ -24,6 +31,8 @@ export interface SchedulerRun {
   escalations: number;
   /** Resolutions told, held back for their group until now. */
   resolutions: number;
+  /** Rises in severity told, held back for their group until now. */
+  rises: number;
 }
 
 export interface Scheduler {
@@ -88,7 +97,7 @@ export function createScheduler({
   const sent = counter(
     registry,
     "alerts_scheduled_notifications_total",
-    "Alerts reminded about, escalated or told resolved by the scheduler, by kind (reminder, escalation, resolution)",
+    "Alerts reminded about, escalated or told risen in severity or resolved by the scheduler, by kind (reminder, escalation, rise, resolution)",
     ["kind"],
   );
 
@@ -169,15 +178,54 @@ export function createScheduler({
     }
   }
 
-  /** Tells the resolutions held back for their group whose hold is over, one message per group and channel. */
-  async function resolveHeld(now: Date, groupIntervalSeconds: number): Promise<number> {
+  /**
+   * The news held back for its group that the scheduler tells once the hold is over: which held
+   * alerts it is about (an open alert people heard of holds a rise in severity; a resolved one its
+   * resolution), the reason it goes with and what marks it told.
+   */
+  const HELD_NEWS = {
+    rise: {
+      // Held rises wait for a silence like any other news; a resolution told meanwhile replaces them.
+      where: (now: Date) =>
+        Prisma.sql`status <> 'resolved' AND last_notified_at IS NOT NULL AND NOT ${silencedAt(now)}`,
+      reason: "escalated",
+      told: (now: Date): Prisma.AlertUpdateManyMutationInput => ({
+        lastNotifiedAt: now,
+        riseNotifiedAt: now,
+      }),
+    },
+    resolution: {
+      // Silences are not looked at again: the resolution was decided while none matched.
+      where: () => Prisma.sql`status = 'resolved' AND resolution_notified_at IS NULL`,
+      reason: "resolved",
+      told: (now: Date): Prisma.AlertUpdateManyMutationInput => ({ resolutionNotifiedAt: now }),
+    },
+  } as const satisfies Record<
+    string,
+    {
+      where: (now: Date) => Prisma.Sql;
+      reason: JobReason;
+      told: (now: Date) => Prisma.AlertUpdateManyMutationInput;
+    }
+  >;
+
+  /**
+   * Tells the rises in severity or the resolutions held back for their group whose hold is over,
+   * one message per group and channel.
+   */
+  async function tellHeld(
+    now: Date,
+    news: keyof typeof HELD_NEWS,
+    groupIntervalSeconds: number,
+  ): Promise<number> {
     const groupingOff = groupIntervalSeconds === 0;
+    const { where, reason, told } = HELD_NEWS[news];
     let total = 0;
     for (;;) {
-      const told = await prisma.$transaction(async (tx) => {
+      const count = await prisma.$transaction(async (tx) => {
         const due = await tx.$queryRaw<{ id: number }[]>`
           SELECT id FROM alerts
-          WHERE held_until IS NOT NULL AND status = 'resolved' AND resolution_notified_at IS NULL
+          WHERE held_until IS NOT NULL AND ${where(now)}
             AND (held_until <= ${now} OR ${groupingOff})
           ORDER BY id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
@@ -187,25 +235,30 @@ export function createScheduler({
           orderBy: { id: "asc" },
         });
         const channels = await enabledChannels(tx);
-        await tellInGroups(
-          tx,
-          alerts,
-          { channels, groupingOff, now },
-          "resolved",
-          { resolutionNotifiedAt: now },
-          () => "grouped",
-        );
+        await tellInGroups(tx, alerts, { channels, groupingOff, now }, reason, told(now), () => "grouped");
         return alerts.length;
       }, TRANSACTION);
-      if (told > 0) onJobsQueued?.();
-      total += told;
-      if (told < batchSize) return total;
+      if (count > 0) onJobsQueued?.();
+      total += count;
+      if (count < batchSize) return total;
     }
   }
 
-  async function escalate(now: Date, policy: AlertSettings["escalation"]): Promise<number> {
+  /**
+   * The escalation policy: each critical alert firing unacknowledged `afterSeconds` goes to the
+   * policy's channels once. Those of one group (type and endpoint) due in one pass go in one
+   * message per channel; a group the policy took an alert of less than the group interval ago
+   * waits until the interval is over, its alerts falling due meanwhile then going together.
+   */
+  async function escalate(
+    now: Date,
+    policy: AlertSettings["escalation"],
+    groupIntervalSeconds: number,
+  ): Promise<number> {
     if (!policy.enabled || policy.channelIds.length === 0) return 0;
     const cutoff = escalationCutoff(now, policy.afterSeconds);
+    const groupingOff = groupIntervalSeconds === 0;
+    const since = new Date(now.getTime() - groupIntervalSeconds * 1000);
     let total = 0;
     for (;;) {
       const { locked, escalated } = await prisma.$transaction(async (tx) => {
@@ -218,27 +271,41 @@ export function createScheduler({
           SELECT id FROM alerts
           WHERE status = 'firing' AND severity = 'critical' AND escalated_at IS NULL
             AND critical_at <= ${cutoff} AND NOT ${silencedAt(now)}
+            AND (${groupingOff} OR NOT EXISTS (
+              SELECT 1 FROM alerts g
+              WHERE g.type = alerts.type AND g.endpoint IS NOT DISTINCT FROM alerts.endpoint
+                AND g.escalated_at > ${since}))
           ORDER BY id LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED`;
         if (due.length === 0) return { locked: 0, escalated: done };
-        const alerts = await tx.alert.findMany({
-          where: { id: { in: due.map((d) => d.id) } },
-          orderBy: { id: "asc" },
-        });
-        for (const alert of alerts) {
-          if (!isEscalationDue(alert, now, policy)) continue;
-          const channelIds = await notifyChannels(tx, alert, channels, "escalated", consoleUrl);
-          const updated = await tx.alert.update({ where: { id: alert.id }, data: { escalatedAt: now } });
-          await tx.alertEvent.create({
-            data: {
-              alertId: alert.id,
-              kind: "escalation_policy",
-              severity: alert.severity,
-              channelIds,
-              occurredAt: now,
-            },
+        const alerts = (
+          await tx.alert.findMany({ where: { id: { in: due.map((d) => d.id) } }, orderBy: { id: "asc" } })
+        ).filter((alert) => isEscalationDue(alert, now, policy));
+        // Groups are locked in one order by every replica, so that two never wait on each other.
+        const groups = groupingOff ? alerts.map((alert) => [alert]) : groupsInLockOrder(alerts);
+        for (const group of groups) {
+          // Another replica may have taken an alert of the group since the query above: then
+          // this pass leaves the group to the next interval.
+          if (!groupingOff && (await groupLastTold(tx, group[0] as Alert, "escalation", since)) !== null) {
+            continue;
+          }
+          const notified = await notifyGroup(tx, group, channels, "escalated", consoleUrl);
+          await tx.alert.updateMany({
+            where: { id: { in: group.map((alert) => alert.id) } },
+            data: { escalatedAt: now },
           });
-          done.push({ alert: updated, channelIds });
+          await tx.alertEvent.createMany({
+            data: group.map((alert) => ({
+              alertId: alert.id,
+              kind: "escalation_policy" as const,
+              severity: alert.severity,
+              channelIds: notified.get(alert.id) ?? [],
+              occurredAt: now,
+            })),
+          });
+          for (const alert of group) {
+            done.push({ alert: { ...alert, escalatedAt: now }, channelIds: notified.get(alert.id) ?? [] });
+          }
         }
         return { locked: due.length, escalated: done };
       }, TRANSACTION);
@@ -253,15 +320,17 @@ export function createScheduler({
     const now = clock();
     const { settings } = await readSettings(prisma, log);
     const reminders = await remind(now, settings);
-    const escalations = await escalate(now, settings.escalation);
-    const resolutions = await resolveHeld(now, settings.groupIntervalSeconds);
+    const escalations = await escalate(now, settings.escalation, settings.groupIntervalSeconds);
+    const rises = await tellHeld(now, "rise", settings.groupIntervalSeconds);
+    const resolutions = await tellHeld(now, "resolution", settings.groupIntervalSeconds);
     if (reminders > 0) sent.inc({ kind: "reminder" }, reminders);
     if (escalations > 0) sent.inc({ kind: "escalation" }, escalations);
+    if (rises > 0) sent.inc({ kind: "rise" }, rises);
     if (resolutions > 0) sent.inc({ kind: "resolution" }, resolutions);
-    if (reminders + escalations + resolutions > 0) {
-      log.info({ reminders, escalations, resolutions }, "scheduled notifications queued");
+    if (reminders + escalations + rises + resolutions > 0) {
+      log.info({ reminders, escalations, rises, resolutions }, "scheduled notifications queued");
     }
-    return { reminders, escalations, resolutions };
+    return { reminders, escalations, resolutions, rises };
   }
 
   const task = createPeriodicTask({

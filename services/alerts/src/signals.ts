@@ -1,4 +1,4 @@
-import { type Alert, Prisma, type PrismaClient, type Silence } from "@apimon/db";
+import type { Alert, PrismaClient, Silence } from "@apimon/db";
 import type { AlertSignal } from "@apimon/events";
 import type { Logger, Registry } from "@apimon/observability";
 import { counter } from "@apimon/observability";
@@ -9,6 +9,7 @@ import { decideSignal, type SignalDecision } from "./domain/lifecycle";
 import { channelsFor } from "./domain/routing";
 import type { Severity } from "./domain/severity";
 import { activeSilences, silenceFor } from "./domain/silences";
+import { type AlertGroup, type GroupNews, groupLastTold } from "./groups";
 import { enabledChannels, notifyChannels, type Tx } from "./notifications";
 import { readSettings } from "./settings";
 
@@ -22,7 +23,7 @@ export interface SignalOutcome {
   channelIds: number[];
   /** The active silence that held back the notifications, if one matched. */
   silenceId?: number;
-  /** An opened or resolved alert whose notification is held back for its group until then. */
+  /** An alert opened, risen in severity or resolved whose notification is held back for its group until then. */
   heldUntil?: Date;
 }
 
@@ -53,14 +54,16 @@ export interface SignalProcessorDeps {
   clock?: () => Date;
 }
 
+/** How `alerts_signals_held_total` names what was held, by the signal's decision. */
+const HELD_OUTCOMES = {
+  open: "opened",
+  update: "escalated",
+  resolve: "resolved",
+  ignore: "ignored",
+} as const;
+
 /** Concurrent openers of one fingerprint: the loser re-reads the winner's alert. Twice suffices. */
 const MAX_ROUNDS = 3;
-
-/**
- * The first key of the advisory lock that one group's openers take (the second is the group's
- * hash), so that of two alerts of one group opening at once the second sees the first notified.
- */
-const GROUP_LOCK_CLASS = 7_301;
 
 /**
  * Applies alert signals to the alerts table, each exactly once: the consumer's position is
@@ -95,7 +98,7 @@ export function createSignalProcessor({
   const heldSignals = counter(
     registry,
     "alerts_signals_held_total",
-    "Alert signals applied whose notification waits for the alert's group (type and endpoint), by outcome (opened, resolved)",
+    "Alert signals applied whose notification waits for the alert's group (type and endpoint), by outcome (opened, escalated, resolved)",
     ["outcome"],
   );
 
@@ -124,29 +127,22 @@ export function createSignalProcessor({
   }
 
   /**
-   * Until when an alert of a group (type and endpoint) is held back: while the group was told of
-   * less than the group interval ago. For an opening alert, while another alert of the group was
-   * notified (its latest `last_notified_at`); for a resolution, while another resolution of the
-   * group was told (`resolution_notified_at`). Takes the group's lock first, so that two alerts
-   * of one group opening (or resolving) at once do not both go out alone.
+   * Until when news of an alert is held back for its group (type and endpoint): while the group
+   * was told of news of that kind less than the group interval ago. An opening alert waits while
+   * another alert of the group was notified (its latest `last_notified_at`), a rise in severity
+   * while another rise was told, a resolution while another resolution was. The group's lock
+   * makes two alerts of one group told of at once come out as one told and one held.
    */
   async function groupHold(
     tx: Tx,
-    group: { type: AlertSignal["type"]; endpoint: string | null },
-    told: "opening" | "resolution",
+    group: AlertGroup,
+    news: Exclude<GroupNews, "escalation">,
     now: Date,
   ): Promise<Date | null> {
     const { groupIntervalSeconds } = (await readSettings(tx, logger)).settings;
     if (groupIntervalSeconds === 0) return null;
-    const { type, endpoint } = group;
-    await tx.$executeRaw`
-      SELECT pg_advisory_xact_lock(${GROUP_LOCK_CLASS}::integer, hashtext(${`${type} ${endpoint ?? ""}`}))`;
     const since = new Date(now.getTime() - groupIntervalSeconds * 1000);
-    const column = Prisma.raw(told === "opening" ? "last_notified_at" : "resolution_notified_at");
-    const [row] = await tx.$queryRaw<{ at: Date | null }[]>`
-      SELECT max(${column}) AS at FROM alerts
-      WHERE type = ${type}::alert_type AND endpoint IS NOT DISTINCT FROM ${endpoint} AND ${column} > ${since}`;
-    return groupHoldUntil(row?.at ?? null, now, groupIntervalSeconds);
+    return groupHoldUntil(await groupLastTold(tx, group, news, since), now, groupIntervalSeconds);
   }
 
   /**
@@ -275,14 +271,24 @@ export function createSignalProcessor({
         case "update": {
           const current = open as Alert;
           const { update, escalated } = decision;
-          // Never notified (it opened silenced): the scheduler tells of it, at its new severity.
-          const held = silence !== undefined || current.lastNotifiedAt === null;
+          // Never notified (it opened silenced, or is held for its group): the scheduler tells
+          // of it, at its new severity. A rise of an alert people heard of, less than the group
+          // interval after another rise of its group was told, is held to go with the others
+          // rising meanwhile; one already held stays held until then.
+          const heard = current.lastNotifiedAt !== null;
+          const alreadyHeld = heard ? current.heldUntil : null;
+          const riseHeldUntil =
+            escalated && silence === undefined && heard
+              ? (alreadyHeld ?? (await groupHold(tx, current, "rise", now)))
+              : null;
+          const held = silence !== undefined || !heard || riseHeldUntil !== null;
           const alert = await tx.alert.update({
             where: { id: current.id },
             data: {
               ...update,
               ...(escalated && {
-                ...(!held && { lastNotifiedAt: now }),
+                ...(!held && { lastNotifiedAt: now, riseNotifiedAt: now }),
+                ...(riseHeldUntil !== null && { heldUntil: riseHeldUntil }),
                 ...(update.severity === "critical" && current.criticalAt === null && { criticalAt: now }),
               }),
             },
@@ -300,7 +306,14 @@ export function createSignalProcessor({
             silence,
             held,
           );
-          return { decision, alert, previousSeverity: current.severity, channelIds, silenceId };
+          return {
+            decision,
+            alert,
+            previousSeverity: current.severity,
+            channelIds,
+            silenceId,
+            ...(riseHeldUntil !== null && alreadyHeld === null && { heldUntil: riseHeldUntil }),
+          };
         }
 
         case "resolve": {
@@ -371,7 +384,7 @@ export function createSignalProcessor({
       const { decision, alert } = outcome;
       if (outcome.silenceId !== undefined && decision.kind !== "ignore") silencedSignals.inc();
       if (outcome.heldUntil !== undefined) {
-        heldSignals.inc({ outcome: decision.kind === "open" ? "opened" : "resolved" });
+        heldSignals.inc({ outcome: HELD_OUTCOMES[decision.kind] });
       }
       switch (decision.kind) {
         case "open":

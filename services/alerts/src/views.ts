@@ -41,7 +41,7 @@ const alertShape = {
   heldUntil: time
     .nullable()
     .describe(
-      "Its notification (firing: its first; resolved: its resolution) is held back because its type and endpoint were told of less than the group interval ago: it goes then, together with the others held (null: not held)",
+      "Its notification is held back because its type and endpoint were told of the same news less than the group interval ago: it goes then, together with the others held (null: not held). Not notified yet (lastNotifiedAt null): its first notification; open and notified before: its rise in severity; resolved: its resolution",
     ),
   silencedBy: int
     .nullable()
@@ -232,12 +232,16 @@ export function alertView(alert: Alert, silencedBy: number | null): z.output<typ
     acknowledgementNote: alert.ackNote,
     resolvedAt: iso(alert.resolvedAt),
     lastNotifiedAt: iso(alert.lastNotifiedAt),
-    // Only while it waits: a first notification nobody needs once acknowledged is never sent.
+    // Only while it waits: a first notification nobody needs once acknowledged is never sent,
+    // while a rise in severity goes even to an acknowledged alert.
     heldUntil:
-      (alert.status === "firing" && alert.lastNotifiedAt === null) ||
-      (alert.status === "resolved" && alert.resolutionNotifiedAt === null)
-        ? iso(alert.heldUntil)
-        : null,
+      alert.status === "resolved"
+        ? alert.resolutionNotifiedAt === null
+          ? iso(alert.heldUntil)
+          : null
+        : alert.status === "firing" || alert.lastNotifiedAt !== null
+          ? iso(alert.heldUntil)
+          : null,
     escalatedAt: iso(alert.escalatedAt),
     silencedBy,
     createdAt: alert.createdAt.toISOString(),

@@ -1,7 +1,9 @@
 import { createPrismaClient, type PrismaClient } from "@apimon/db";
 import { type AlertSignal, type NotificationJob, notificationJobSchema } from "@apimon/events";
 import { createMetricsRegistry } from "@apimon/observability";
-import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
+import { createTestDatabase, type TestDatabase, testLogger } from "@apimon/testkit";
+import { createAlertLog } from "../src/alert-log";
+import { createScheduler } from "../src/scheduler";
 import { buildApp, call, capturingLogger, outboxJobs, processorOn, schedulerOn } from "./support";
 
 // Reminders and the escalation policy on Postgres, with a clock the test moves. Jobs are read
@@ -79,20 +81,20 @@ describe("reminders", () => {
     const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(599);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["reminder", id, channels.mail]]);
     // Nothing more until the next interval.
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     advance(600);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["reminder", id, channels.mail]]);
 
     const ack = await call(app, "POST", `/api/v1/alerts/${id}/acknowledge`, { by: "ada" });
     expect(ack.status).toBe(200);
     advance(6000);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([]);
 
     const timeline = await prisma.alertEvent.findMany({ where: { alertId: id }, orderBy: { id: "asc" } });
@@ -148,12 +150,12 @@ describe("the escalation policy", () => {
     const scheduler = schedulerOn(prisma, clock, logger);
 
     advance(899);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 1, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 1, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["escalated", critical, channels.escalation]]);
     advance(900);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
 
     const alert = await prisma.alert.findUniqueOrThrow({ where: { id: critical } });
     expect(alert.escalatedAt).toEqual(new Date("2026-11-27T12:15:00.000Z"));
@@ -267,7 +269,7 @@ describe("grouping", () => {
     ];
     const scheduler = schedulerOn(prisma, clock, logger);
     advance(300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0, rises: 0 });
     await newMessages();
     return { a, b, c, scheduler };
   }
@@ -302,10 +304,10 @@ describe("grouping", () => {
 
     const scheduler = schedulerOn(prisma, clock, logger);
     advance(179); // 1 s before the hold is over
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newMessages()).toEqual([]);
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0, rises: 0 });
     // Each channel hears of the alerts of a severity it takes, in one message.
     expect(await newMessages()).toEqual([
       ["firing", channels.mail, second.id, [third.id]],
@@ -322,7 +324,7 @@ describe("grouping", () => {
     ]);
     const released = await call(app, "GET", `/api/v1/alerts/${second.id}`);
     expect(released.body).toMatchObject({ heldUntil: null, lastNotifiedAt: "2026-11-27T12:05:00.000Z" });
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
 
     // The group was last notified now: the next alert waits for the next interval.
     advance(1);
@@ -335,10 +337,10 @@ describe("grouping", () => {
     const { a, b, c, scheduler } = await toldStorm([201, 202, 203]);
     // a was notified at 12:00, b and c at 12:05: their reminders fall due an hour after each.
     advance(3300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newMessages()).toEqual([["reminder", channels.mail, a.id, []]]);
     advance(300);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 2, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newMessages()).toEqual([["reminder", channels.mail, b.id, [c.id]]]);
     expect((await kinds(c.id)).map(([kind]) => kind)).toEqual(["opened", "grouped", "reminded"]);
   });
@@ -360,6 +362,7 @@ describe("grouping", () => {
       reminders: 1,
       escalations: 0,
       resolutions: 0,
+      rises: 0,
     });
     expect(await newMessages()).toEqual([["firing", channels.mail, held.id, []]]);
     advance(3600);
@@ -367,6 +370,7 @@ describe("grouping", () => {
       reminders: 3,
       escalations: 0,
       resolutions: 0,
+      rises: 0,
     });
     expect((await newMessages()).map(([reason, , id, others]) => [reason, id, others])).toEqual([
       ["reminder", first.id, []],
@@ -392,13 +396,184 @@ describe("grouping", () => {
     expect(held.body).toMatchObject({ status: "resolved", heldUntil: "2026-11-27T12:11:00.000Z" });
 
     advance(279);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 2 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 2, rises: 0 });
     expect(await newMessages()).toEqual([["resolved", channels.mail, b.id, [c.id]]]);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect((await kinds(c.id)).map(([kind]) => kind)).toEqual(["opened", "grouped", "resolved", "grouped"]);
     expect((await call(app, "GET", `/api/v1/alerts/${c.id}`)).body.heldUntil).toBeNull();
+  });
+
+  it("tells the rises in severity of one group close together in one message per channel", async () => {
+    const { a, b, c, scheduler } = await toldStorm([701, 702, 703]);
+
+    // The first rise of the group is told at once, to every channel of its new severity.
+    advance(60);
+    expect((await slow(701, "critical")).heldUntil).toBeUndefined();
+    expect(await newMessages()).toEqual([
+      ["escalated", channels.mail, a.id, []],
+      ["escalated", channels.pager, a.id, []],
+      ["escalated", channels.escalation, a.id, []],
+    ]);
+    // The next ones wait for it; an acknowledged alert's rise too, since it is news.
+    advance(10);
+    expect((await slow(702, "critical")).heldUntil).toEqual(new Date(now.getTime() + 290_000));
+    expect((await call(app, "POST", `/api/v1/alerts/${c.id}/acknowledge`)).status).toBe(200);
+    advance(10);
+    expect((await slow(703, "critical")).heldUntil).toEqual(new Date(now.getTime() + 280_000));
+    // A second signal of a held alert keeps it held, counted once.
+    expect((await slow(703, "critical")).heldUntil).toBeUndefined();
+    expect(await newMessages()).toEqual([]);
+    expect(await heldCount("escalated")).toBe("2");
+    const held = await call(app, "GET", `/api/v1/alerts/${c.id}`);
+    expect(held.body).toMatchObject({
+      status: "acknowledged",
+      severity: "critical",
+      heldUntil: "2026-11-27T12:11:00.000Z",
+      lastNotifiedAt: "2026-11-27T12:05:00.000Z",
+    });
+
+    advance(279);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
+    advance(1);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 2 });
+    expect(await newMessages()).toEqual([
+      ["escalated", channels.mail, b.id, [c.id]],
+      ["escalated", channels.pager, b.id, [c.id]],
+      ["escalated", channels.escalation, b.id, [c.id]],
+    ]);
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
+    expect(await kinds(b.id)).toEqual([
+      ["opened", []],
+      ["grouped", [channels.mail]],
+      ["escalated", []],
+      ["grouped", [channels.mail, channels.pager, channels.escalation]],
+    ]);
+    const told = await prisma.alert.findUniqueOrThrow({ where: { id: b.id } });
+    expect(told).toMatchObject({
+      heldUntil: null,
+      lastNotifiedAt: new Date("2026-11-27T12:11:00.000Z"),
+      riseNotifiedAt: new Date("2026-11-27T12:11:00.000Z"),
+    });
+    expect((await call(app, "GET", `/api/v1/alerts/${c.id}`)).body.heldUntil).toBeNull();
+  });
+
+  it("tells the resolution, not the rise, of an alert whose rise was held when it resolves", async () => {
+    const { a, b } = await toldStorm([751, 752, 753]);
+    await slow(751, "critical");
+    advance(10);
+    expect((await slow(752, "critical")).heldUntil).toBeDefined();
+    await newMessages();
+    advance(10);
+    await processorOn(prisma, clock, logger, registry).apply({
+      fingerprint: "response_time:key=752:endpoint=GET /users/:id",
+      type: "response_time",
+      severity: "critical",
+      state: "resolved",
+      scope: { apiKeyId: 752, endpoint: "GET /users/:id" },
+      observedValue: 0.4,
+      threshold: 5,
+      message: "Response time back to normal",
+      observedAt: now.toISOString(),
+    });
+    // The group's first resolution: told at once, to the channels of its severity.
+    expect(await newMessages()).toEqual([
+      ["resolved", channels.mail, b.id, []],
+      ["resolved", channels.pager, b.id, []],
+      ["resolved", channels.escalation, b.id, []],
+    ]);
+    advance(600);
+    expect(await schedulerOn(prisma, clock, logger).runOnce()).toMatchObject({ rises: 0, resolutions: 0 });
+    expect(await newMessages()).toEqual([]);
+    expect((await prisma.alert.findUniqueOrThrow({ where: { id: a.id } })).riseNotifiedAt).not.toBeNull();
+  });
+
+  it("sends the escalation policy's alerts of one group together, and holds those due within the interval", async () => {
+    const put = await call(app, "PUT", "/api/v1/alerts/settings", {
+      escalation: { enabled: true, afterSeconds: 600, channelIds: [channels.escalation] },
+    });
+    expect(put.status).toBe(200);
+    const a = await slow(801, "critical");
+    advance(60);
+    const b = await slow(802, "critical");
+    advance(60);
+    const c = await slow(803, "critical");
+    const scheduler = schedulerOn(prisma, clock, logger);
+    advance(180);
+    expect(await scheduler.runOnce()).toMatchObject({ reminders: 2, escalations: 0 });
+    await newMessages();
+
+    // 12:10: a has been critical for 600 s.
+    advance(300);
+    expect(await scheduler.runOnce()).toMatchObject({ escalations: 1 });
+    expect(await newMessages()).toEqual([["escalated", channels.escalation, a.id, []]]);
+    // b falls due at 12:11 and c at 12:12, within the interval of a's: they wait for 12:15.
+    advance(120);
+    expect(await scheduler.runOnce()).toMatchObject({ escalations: 0 });
+    advance(179);
+    expect(await scheduler.runOnce()).toMatchObject({ escalations: 0 });
+    expect(await newMessages()).toEqual([]);
+    advance(1);
+    expect(await scheduler.runOnce()).toMatchObject({ escalations: 2 });
+    expect(await newMessages()).toEqual([["escalated", channels.escalation, b.id, [c.id]]]);
+    expect(await kinds(c.id)).toEqual([
+      ["opened", []],
+      ["grouped", [channels.mail, channels.pager, channels.escalation]],
+      ["escalation_policy", [channels.escalation]],
+    ]);
+    expect((await prisma.alert.findUniqueOrThrow({ where: { id: c.id } })).escalatedAt).toEqual(
+      new Date("2026-11-27T12:15:00.000Z"),
+    );
+    advance(3600);
+    expect(await scheduler.runOnce()).toMatchObject({ escalations: 0 });
+  });
+
+  it("escalates a group once when two replicas' schedulers take its alerts at the same moment", async () => {
+    await call(app, "PUT", "/api/v1/alerts/settings", {
+      repeatIntervalSeconds: 86_400,
+      escalation: { enabled: true, afterSeconds: 600, channelIds: [channels.escalation] },
+    });
+    const other = createPrismaClient({ connectionString: db.url });
+    // One alert per transaction: each replica locks a different alert of the group.
+    const replica = (client: PrismaClient) =>
+      createScheduler({
+        prisma: client,
+        logger: testLogger(),
+        alertLog: createAlertLog(logger),
+        consoleUrl: "http://console.test",
+        intervalMs: 60_000,
+        clock,
+        batchSize: 1,
+      });
+    try {
+      for (let round = 0; round < 5; round++) {
+        await prisma.alert.deleteMany();
+        const ids: number[] = [];
+        for (const key of [900, 901, 902]) {
+          ids.push((await slow(key + round * 3, "critical", `GET /race/${round}`)).id);
+        }
+        advance(300);
+        await replica(prisma).runOnce(); // the two held openings
+        await newMessages();
+        advance(300);
+        await Promise.all([replica(prisma).runOnce(), replica(other).runOnce()]);
+        expect(await newMessages()).toHaveLength(1);
+        // The others go an interval later, one batch at a time; each alert is escalated once.
+        for (let pass = 0; pass < 3; pass++) {
+          advance(300);
+          await Promise.all([replica(prisma).runOnce(), replica(other).runOnce()]);
+        }
+        const events = await prisma.alertEvent.findMany({
+          where: { alertId: { in: ids }, kind: "escalation_policy" },
+          select: { alertId: true },
+        });
+        expect(events.map((e) => e.alertId).sort()).toEqual([...ids].sort());
+        await newMessages();
+      }
+    } finally {
+      await other.$disconnect();
+    }
   });
 
   it("neither notifies an alert held for its group that is acknowledged or resolved meanwhile", async () => {
@@ -414,6 +589,7 @@ describe("grouping", () => {
       reminders: 0,
       escalations: 0,
       resolutions: 0,
+      rises: 0,
     });
     // Nobody heard of them, so nobody hears of their acknowledgement or resolution either.
     expect(await newMessages()).toEqual([]);

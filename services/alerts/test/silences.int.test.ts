@@ -224,10 +224,10 @@ describe("changing a silence", () => {
     const alertId = await apply(signal(1, "warning"));
     await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, { endsAt: inSeconds(3600) });
     advance(600);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     await call(app, "PATCH", `/api/v1/alerts/silences/${id}`, { endsAt: inSeconds(1) });
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["firing", alertId, "warning"]]);
   });
 });
@@ -281,15 +281,15 @@ describe("a silenced alert", () => {
     const alertId = await apply(signal(1, "warning"));
     advance(300);
     await apply(signal(1, "critical"));
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([]);
 
     advance(300); // the silence's end
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["firing", alertId, "critical"]]);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     advance(3600);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([["reminder", alertId, "critical"]]);
     expect(await timeline(alertId)).toEqual([
       ["opened", 0, expect.any(Number)],
@@ -305,7 +305,7 @@ describe("a silenced alert", () => {
     advance(60);
     // Over, but the scheduler has not told of the alert yet.
     await apply(signal(1, "warning", "resolved"));
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([]);
     expect(await timeline(alertId)).toEqual([
       ["opened", 0, id],
@@ -320,7 +320,7 @@ describe("a silenced alert", () => {
       200,
     );
     advance(7200);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([]);
   });
 
@@ -334,12 +334,12 @@ describe("a silenced alert", () => {
     expect(await newJobs()).toEqual([["firing", alertId, "critical"]]);
     const id = await silence({ type: "error_rate", endpoint: "GET /orders", endsAt: inSeconds(86_400) });
     advance(1200);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([]);
 
     expect((await call(app, "DELETE", `/api/v1/alerts/silences/${id}`)).status).toBe(200);
     advance(1);
-    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 1, resolutions: 0 });
+    expect(await scheduler.runOnce()).toEqual({ reminders: 1, escalations: 1, resolutions: 0, rises: 0 });
     expect(await newJobs()).toEqual([
       ["reminder", alertId, "critical"],
       ["escalated", alertId, "critical"],

@@ -1,5 +1,12 @@
 import { MAX_GROUPED_ALERTS, notificationJobSchema } from "@apimon/events";
-import { groupAlerts, groupHoldUntil, groupMessages, isHoldOver, takesSeverity } from "./grouping";
+import {
+  groupAlerts,
+  groupHoldUntil,
+  groupMessages,
+  groupsInLockOrder,
+  isHoldOver,
+  takesSeverity,
+} from "./grouping";
 import { notificationJob } from "./jobs";
 import { isReminderDue } from "./routing";
 
@@ -51,6 +58,18 @@ describe("groups", () => {
       alert(6, { endpoint: null }),
     ];
     expect(groupAlerts(alerts).map((g) => g.map((a) => a.id))).toEqual([[1, 4], [2], [3], [5, 6]]);
+  });
+
+  it("orders groups by name for locking, whatever order their alerts came in", () => {
+    const alerts = [
+      alert(1, { endpoint: "GET /orders/:id" }),
+      alert(2, { type: "error_rate" }),
+      alert(3),
+      alert(4, { endpoint: "GET /orders/:id" }),
+    ];
+    const order = (list: typeof alerts) => groupsInLockOrder(list).map((g) => g.map((a) => a.id));
+    expect(order(alerts)).toEqual([[2], [1, 4], [3]]);
+    expect(order([...alerts].reverse())).toEqual([[2], [4, 1], [3]]);
   });
 
   it("makes one message per channel of the alerts it takes", () => {

@@ -37,16 +37,30 @@ export function isHoldOver(heldUntil: Date | null, now: Date, groupIntervalSecon
   return heldUntil === null || heldUntil <= now || groupIntervalSeconds <= 0;
 }
 
+/** The name of an alert's group: its type and endpoint. */
+export function groupKey(alert: Pick<GroupableAlert, "type" | "endpoint">): string {
+  return `${alert.type} ${alert.endpoint ?? ""}`;
+}
+
 /** The alerts of `alerts` in groups of one type and endpoint, each in the order given. */
 export function groupAlerts<A extends GroupableAlert>(alerts: readonly A[]): A[][] {
   const groups = new Map<string, A[]>();
   for (const alert of alerts) {
-    const key = `${alert.type} ${alert.endpoint ?? ""}`;
+    const key = groupKey(alert);
     const group = groups.get(key);
     if (group) group.push(alert);
     else groups.set(key, [alert]);
   }
   return [...groups.values()];
+}
+
+/**
+ * The groups of `alerts`, ordered by name: whoever locks several groups in one transaction locks
+ * them in this order, so that two such transactions never wait on each other.
+ */
+export function groupsInLockOrder<A extends GroupableAlert>(alerts: readonly A[]): A[][] {
+  const byName = (g: readonly A[]) => groupKey(g[0] as A);
+  return groupAlerts(alerts).sort((x, y) => (byName(x) < byName(y) ? -1 : byName(x) > byName(y) ? 1 : 0));
 }
 
 /** One message to one channel: its first alert and the others it names. */
