@@ -91,15 +91,20 @@ describe("the alert log (spec: warnings at level WARNING, critical alerts at lev
     ]);
   });
 
-  it("says when an alert's notification is held for its group, opening or resolving", () => {
+  it("says when an alert's notification is held for its group, opening, rising or resolving", () => {
     const { lines, log } = capture();
     const heldUntil = new Date("2026-12-06T12:05:00.000Z");
     log.firing({ ...alert("warning"), heldUntil });
+    log.escalated({ ...alert("critical"), heldUntil }, "warning");
     log.resolved({ ...alert("warning"), status: "resolved", heldUntil });
     expect(lines.map((l) => [l.heldUntil, l.msg])).toEqual([
       [
         "2026-12-06T12:05:00.000Z",
         "alert firing (held for its group until 2026-12-06T12:05:00.000Z): Response time 2.5 s above 2 s",
+      ],
+      [
+        "2026-12-06T12:05:00.000Z",
+        "alert escalated from warning to critical (held for its group until 2026-12-06T12:05:00.000Z): Response time 2.5 s above 2 s",
       ],
       [
         "2026-12-06T12:05:00.000Z",

@@ -56,10 +56,11 @@ export function createAlertLog(logger: Logger): AlertLog {
     },
     escalated: (alert, from, silenceId) => {
       const { extra, note } = silenced(silenceId);
+      const held = heldFor(alert, "held for its group until");
       atSeverity(
         alert,
-        { from, ...extra },
-        `alert escalated from ${from} to ${alert.severity}${note}: ${alert.message}`,
+        { from, ...extra, ...held.extra },
+        `alert escalated from ${from} to ${alert.severity}${note}${held.note}: ${alert.message}`,
       );
     },
     escalationPolicy: (alert, channelIds) =>

@@ -40,7 +40,7 @@ export interface Scheduler {
   start(): void;
   /** Lets the run in flight finish, then stops. */
   stop(): Promise<void>;
-  /** One pass: reminders, then the escalation policy (tests call it with their own clock). */
+  /** One pass: reminders, the escalation policy, then held rises and resolutions (tests call it with their own clock). */
   runOnce(): Promise<SchedulerRun>;
   /** Running, and fewer than three passes in a row have failed. */
   isHealthy(): boolean;
@@ -70,11 +70,12 @@ export interface SchedulerDeps {
  *   less than the group interval ago) is notified once the hold is over (a `grouped` event);
  * - the alerts of one type and endpoint due in one pass go in one message per channel, first
  *   notifications and reminders each in their own;
- * - resolutions held back for their group go, once the hold is over, in one message per group
- *   and channel (a `grouped` event);
+ * - rises in severity and resolutions held back for their group go, once the hold is over, in
+ *   one message per group and channel (a `grouped` event);
  * - an alert an active silence matches gets neither, until the silence is over;
  * - a critical alert still firing unacknowledged `escalation.afterSeconds` after it became
- *   critical goes, once, to the escalation channels.
+ *   critical goes, once, to the escalation channels, with the others of its group due then; a
+ *   group the policy took less than the group interval ago waits for the interval.
  * Safe with several replicas: each pass locks the due alerts with FOR UPDATE SKIP LOCKED and
  * moves them out of the due set (last_notified_at, escalated_at) in the same transaction as
  * their jobs, so another replica either skips them or no longer finds them due.

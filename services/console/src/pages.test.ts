@@ -2122,6 +2122,20 @@ describe("alerts held for their group", () => {
     );
   });
 
+  it("says an alert's rise in severity waits for its group, in the list and on its page", async () => {
+    const heldUntil = "2026-12-03T12:05:00.000Z";
+    const rising = { heldUntil, status: "acknowledged" as const, lastNotifiedAt: "2026-12-03T11:58:00.000Z" };
+    const { t, row } = await alertsListOf(rising, {
+      get: async () => ({ ...hostile, ...rising, timeline: [], deliveries: [] }),
+    } as unknown as Partial<AlertsClient>);
+    expect(row(1)).toContain(
+      '<span class="badge held" title="Its rise in severity is held back to go with the others of its type and endpoint">held</span>',
+    );
+    expect((await t.get("/alerts/7")).text).toContain(
+      "2026-12-03 12:05:00 UTC</time>: another alert of its type and endpoint rose in severity shortly before, so its rise to critical goes then, in one message with the others rising meanwhile.",
+    );
+  });
+
   it("names the grouped notification in the timeline and the message it went in among the deliveries", async () => {
     const grouped: AlertDetailView = {
       ...hostile,

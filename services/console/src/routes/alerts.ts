@@ -108,7 +108,7 @@ function alertTable(
 <td><a href="/alerts/${a.id}">${a.id}</a></td>
 <td>${badge(a.severity)}</td>
 <td>${typeLabel(a.type)}</td>
-<td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}${a.heldUntil === null ? "" : html` <span class="badge held" title="Not notified yet: held back to go with the others of its type and endpoint">held</span>`}</td>
+<td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}${a.heldUntil === null ? "" : html` <span class="badge held" title="${HELD_TITLES[heldNews(a)]}">held</span>`}</td>
 <td class="message"><a href="/alerts/${a.id}">${a.message}</a>${a.endpoint ? html`<div class="muted small mono">${a.endpoint}</div>` : ""}</td>
 <td data-label><span class="label">key </span>${namedLink("/keys", a.apiKeyId, names)}</td>
 <td class="num" data-label><span class="label">count </span>${a.occurrences}</td>
@@ -433,13 +433,31 @@ function silencedFact(id: number, silence: SilenceView | undefined) {
   }. Not notified while it lasts.</dd>`;
 }
 
-/** Why and until when an alert's notification (its first, or its resolution's) waits for its group. */
-function heldFact(until: string, resolution: boolean) {
-  return html`<dt>Held</dt><dd id="held-until">until ${time(until)}: ${
-    resolution
-      ? "another resolution of its type and endpoint was told shortly before, so its resolution goes then, in one message with the others resolving meanwhile."
-      : "an alert of its type and endpoint was notified shortly before, so it goes then, in one message with the others opened meanwhile."
-  }</dd>`;
+/**
+ * What news of a held alert waits for its group: its first notification (never notified), its
+ * rise in severity (open and notified before) or its resolution.
+ */
+function heldNews(a: Pick<AlertView, "status" | "lastNotifiedAt">): "opening" | "rise" | "resolution" {
+  if (a.status === "resolved") return "resolution";
+  return a.lastNotifiedAt === null ? "opening" : "rise";
+}
+
+const HELD_TITLES = {
+  opening: "Not notified yet: held back to go with the others of its type and endpoint",
+  rise: "Its rise in severity is held back to go with the others of its type and endpoint",
+  resolution: "Its resolution is held back to go with the others of its type and endpoint",
+} as const;
+
+/** Why and until when an alert's notification waits for its group. */
+function heldFact(a: AlertView & { heldUntil: string }) {
+  const why = {
+    opening:
+      "an alert of its type and endpoint was notified shortly before, so it goes then, in one message with the others opened meanwhile.",
+    rise: `another alert of its type and endpoint rose in severity shortly before, so its rise to ${a.severity} goes then, in one message with the others rising meanwhile.`,
+    resolution:
+      "another resolution of its type and endpoint was told shortly before, so its resolution goes then, in one message with the others resolving meanwhile.",
+  }[heldNews(a)];
+  return html`<dt>Held</dt><dd id="held-until">until ${time(a.heldUntil)}: ${why}</dd>`;
 }
 
 /** A delivery of a message about several alerts says so, and which alert it came first under. */
@@ -479,7 +497,7 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 <dt>Escalated</dt><dd>${time(a.escalatedAt)}</dd>
 <dt>Resolved</dt><dd>${time(a.resolvedAt)}</dd>
 ${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
-${a.heldUntil === null ? "" : heldFact(a.heldUntil, a.status === "resolved")}
+${a.heldUntil === null ? "" : heldFact({ ...a, heldUntil: a.heldUntil })}
 </dl>
 <div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div></div>
 ${ackForm}
