@@ -420,14 +420,15 @@ describe("alerts end to end", () => {
     );
   });
 
-  it("tells of alerts of one endpoint opening, then resolving, close together in one message per channel", async () => {
-    // Quiet for 20 s, they resolve after the held ones were told (8 s after the first).
+  it("tells of alerts of one endpoint opening, rising, then resolving, close together in one message per channel", async () => {
+    // Quiet for 40 s, they resolve after their openings and rises were told (each 12 s after
+    // the group's first).
     const settings = {
-      alertThresholds: { quietPeriodSeconds: 20, response_time: { warning: 1, critical: 3 } },
+      alertThresholds: { quietPeriodSeconds: 40, response_time: { warning: 1, critical: 3 } },
       repeatIntervalSeconds: 3600,
       escalation: { enabled: false },
     };
-    // Let out whatever the earlier tests' alerts left held (grouping off), then group for 8 s, and
+    // Let out whatever the earlier tests' alerts left held (grouping off), then group for 12 s, and
     // wait until the slow endpoint's last notification is older than that: the first alert of
     // this test is then told of at once.
     await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", { ...settings, groupIntervalSeconds: 0 });
@@ -438,12 +439,12 @@ describe("alerts end to end", () => {
         ).items.every((a) => a.heldUntil === null),
       { timeoutMs: 10_000, what: "no alert held" },
     );
-    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", { ...settings, groupIntervalSeconds: 8 });
-    await new Promise((r) => setTimeout(r, 8500));
+    await stack.admin("alerts", "PUT", "/api/v1/alerts/settings", { ...settings, groupIntervalSeconds: 12 });
+    await new Promise((r) => setTimeout(r, 12_500));
 
     const [first, second, third] = [await stack.newKey(), await stack.newKey(), await stack.newKey()];
-    const slowCall = async (key: string) => {
-      const res = await fetch(`${stack.url("edge")}/api/slow?ms=1200`, { headers: { "x-api-key": key } });
+    const slowCall = async (key: string, ms = 1200) => {
+      const res = await fetch(`${stack.url("edge")}/api/slow?ms=${ms}`, { headers: { "x-api-key": key } });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     };
@@ -524,6 +525,48 @@ describe("alerts end to end", () => {
       { timeoutMs: 30_000, what: "the grouped message's deliveries on the second alert's page" },
     );
 
+    // They rise to critical: the first rise is told at once, the two after it in one message.
+    const critical = async (id: number) =>
+      (await stack.admin<{ severity: string }>("alerts", "GET", `/api/v1/alerts/${id}`)).severity ===
+      "critical";
+    const mailsBeforeRise = smtp.messages.length;
+    await slowCall(first.key, 3200);
+    await waitFor(() => critical(a.id), { timeoutMs: 30_000, intervalMs: 100, what: "the first rise" });
+    await Promise.all([slowCall(second.key, 3200), slowCall(third.key, 3200)]);
+    await waitFor(async () => (await critical(b.id)) && (await critical(c.id)), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the two other rises",
+    });
+    const risen = await stack.admin<{ heldUntil: string | null; lastNotifiedAt: string | null }>(
+      "alerts",
+      "GET",
+      `/api/v1/alerts/${c.id}`,
+    );
+    expect(risen.heldUntil).not.toBeNull();
+    expect(risen.lastNotifiedAt).not.toBeNull();
+    const rises = () => bodies().filter((body) => body.reason === "escalated");
+    await waitFor(() => rises().length >= 2, { timeoutMs: 30_000, what: "the grouped rise" });
+    await new Promise((r) => setTimeout(r, 1500)); // a third one would have landed by now
+    expect(rises().map((body) => [body.alert.id, (body.others ?? []).map((o) => o.id)])).toEqual([
+      [a.id, []],
+      [lower, [higher]],
+    ]);
+    await waitFor(
+      () =>
+        smtp.messages
+          .slice(mailsBeforeRise)
+          .some((m) =>
+            /\[CRITICAL\] 2 response_time alerts on [^\r\n]*\/api\/slow \(escalated\)/.test(m.raw),
+          ),
+      { timeoutMs: 30_000, what: "the grouped rise's email" },
+    );
+    expect(
+      (
+        await stack.admin<{ timeline: { kind: string }[] }>("alerts", "GET", `/api/v1/alerts/${c.id}`)
+      ).timeline.map((e) => e.kind),
+    ).toEqual(["opened", "grouped", "escalated", "grouped"]);
+
     // Their resolutions: each told once, and not one message each.
     const resolutions = () => bodies().filter((body) => body.reason === "resolved");
     const told = () => resolutions().flatMap((body) => [body.alert, ...(body.others ?? [])].map((x) => x.id));
@@ -531,5 +574,5 @@ describe("alerts end to end", () => {
     await new Promise((r) => setTimeout(r, 1500)); // another would have landed by now
     expect([...told()].sort((x, y) => (x as number) - (y as number))).toEqual([...ids].sort((x, y) => x - y));
     expect(resolutions().length).toBeLessThan(3);
-  });
+  }, 150_000);
 });
