@@ -165,8 +165,8 @@ export function createSignalProcessor({
 
   /**
    * Queues the alert's notifications to the enabled channels of its severity, unless `held`
-   * (a silence, or an alert nobody was told about), and records the timeline event that names
-   * them; answers those channels' ids.
+   * (a silence, its group, or an alert nobody was told about), and records the timeline event
+   * that names them, or until when its group holds it; answers those channels' ids.
    */
   async function notifyAndRecord(
     tx: Tx,
@@ -191,6 +191,8 @@ export function createSignalProcessor({
         severity: alert.severity,
         channelIds,
         silenceId: silence?.id ?? null,
+        // Held, and not by a silence: by its group, until the alert's hold is over.
+        heldUntil: held && silence === undefined ? alert.heldUntil : null,
         ...event,
       },
     });

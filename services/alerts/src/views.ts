@@ -76,6 +76,11 @@ export const timelineEventSchema = z
     note: z.string().nullable(),
     channelIds: z.array(int).describe("Channels notified by this event"),
     silenceId: int.nullable().describe("The silence that held back this event's notifications"),
+    heldUntil: time
+      .nullable()
+      .describe(
+        "Held back for the alert's group (type and endpoint) until then: its news went in the group's message, the alert's next `grouped` event",
+      ),
   })
   .meta({ id: "TimelineEvent" });
 
@@ -260,6 +265,7 @@ export function timelineEventView(event: AlertEvent): z.output<typeof timelineEv
     note: event.note,
     channelIds: event.channelIds,
     silenceId: event.silenceId,
+    heldUntil: iso(event.heldUntil),
   };
 }
 

@@ -346,6 +346,7 @@ describe("alerts", () => {
           note: null,
           channelIds: [],
           silenceId: null,
+          heldUntil: null,
         },
         {
           id: expect.any(Number),
@@ -357,6 +358,7 @@ describe("alerts", () => {
           note: null,
           channelIds: [],
           silenceId: null,
+          heldUntil: null,
         },
         {
           id: expect.any(Number),
@@ -369,6 +371,7 @@ describe("alerts", () => {
           // No channel existed yet.
           channelIds: [],
           silenceId: null,
+          heldUntil: null,
         },
       ],
       deliveries: [
@@ -400,6 +403,7 @@ describe("alerts", () => {
       note: "deploy rolled back",
       channelIds: [],
       silenceId: null,
+      heldUntil: null,
     });
     setNow("2026-11-27T12:05:00.000Z");
     const again = await api("POST", `/${ids.errors}/acknowledge`);

@@ -301,6 +301,9 @@ describe("grouping", () => {
     expect(await newMessages()).toEqual([["firing", channels.mail, elsewhere.id, []]]);
     const held = await call(app, "GET", `/api/v1/alerts/${second.id}`);
     expect(held.body).toMatchObject({ heldUntil: "2026-11-27T12:05:00.000Z", lastNotifiedAt: null });
+    expect(held.body.timeline).toMatchObject([
+      { kind: "opened", channelIds: [], silenceId: null, heldUntil: "2026-11-27T12:05:00.000Z" },
+    ]);
 
     const scheduler = schedulerOn(prisma, clock, logger);
     advance(179); // 1 s before the hold is over
@@ -394,6 +397,15 @@ describe("grouping", () => {
     expect([await heldCount("opened"), await heldCount("resolved")]).toEqual(["2", "2"]);
     const held = await call(app, "GET", `/api/v1/alerts/${b.id}`);
     expect(held.body).toMatchObject({ status: "resolved", heldUntil: "2026-11-27T12:11:00.000Z" });
+    expect(held.body.timeline.at(-1)).toMatchObject({
+      kind: "resolved",
+      heldUntil: "2026-11-27T12:11:00.000Z",
+    });
+    // The first resolution went at once: nothing held.
+    expect((await call(app, "GET", `/api/v1/alerts/${a.id}`)).body.timeline.at(-1)).toMatchObject({
+      kind: "resolved",
+      heldUntil: null,
+    });
 
     advance(279);
     expect(await scheduler.runOnce()).toEqual({ reminders: 0, escalations: 0, resolutions: 0, rises: 0 });
@@ -427,6 +439,10 @@ describe("grouping", () => {
     expect(await newMessages()).toEqual([]);
     expect(await heldCount("escalated")).toBe("2");
     const held = await call(app, "GET", `/api/v1/alerts/${c.id}`);
+    expect(held.body.timeline.at(-1)).toMatchObject({
+      kind: "escalated",
+      heldUntil: "2026-11-27T12:11:00.000Z",
+    });
     expect(held.body).toMatchObject({
       status: "acknowledged",
       severity: "critical",

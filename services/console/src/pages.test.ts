@@ -1477,6 +1477,7 @@ describe("alerts page", () => {
           note: null,
           channelIds: [4, 77],
           silenceId: null,
+          heldUntil: null,
         },
       ],
       deliveries: [delivery({ alertId: 8 })],
@@ -2029,6 +2030,7 @@ describe("silenced alerts", () => {
           note: null,
           channelIds: [],
           silenceId: 3,
+          heldUntil: null,
         },
         {
           id: 2,
@@ -2040,6 +2042,7 @@ describe("silenced alerts", () => {
           note: null,
           channelIds: [4],
           silenceId: null,
+          heldUntil: null,
         },
       ],
       deliveries: [],
@@ -2136,6 +2139,29 @@ describe("alerts held for their group", () => {
     );
   });
 
+  it("says in the timeline until when an event was held for its group", async () => {
+    const event = {
+      id: 1,
+      at: NOW.toISOString(),
+      kind: "escalated" as const,
+      severity: "critical" as const,
+      observedValue: 6,
+      by: null,
+      note: null,
+      channelIds: [],
+      silenceId: null,
+      heldUntil: "2026-12-03T12:05:00.000Z",
+    };
+    const t = build({
+      alerts: {
+        get: async () => ({ ...hostile, timeline: [event], deliveries: [] }),
+      } as unknown as Partial<AlertsClient>,
+    });
+    expect((await t.get("/alerts/7")).text).toContain(
+      '<td data-label="Channels"><span class="muted">held for its group until <time datetime="2026-12-03T12:05:00.000Z">2026-12-03 12:05:00 UTC</time></span></td>',
+    );
+  });
+
   it("names the grouped notification in the timeline and the message it went in among the deliveries", async () => {
     const grouped: AlertDetailView = {
       ...hostile,
@@ -2150,6 +2176,7 @@ describe("alerts held for their group", () => {
           note: null,
           channelIds: [4],
           silenceId: null,
+          heldUntil: null,
         },
       ],
       deliveries: [delivery({ alertId: 5, otherAlertIds: [6, 7], responseCode: 250 })],

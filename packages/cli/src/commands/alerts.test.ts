@@ -3,7 +3,7 @@ import type { Acknowledged, AlertsApi } from "../alerts-api";
 import { UsageError } from "../args";
 import { apimonMain } from "../main";
 import { table } from "../output";
-import { ALERTS_USAGE, DELIVERY_COLUMNS, runAlerts } from "./alerts";
+import { ALERTS_USAGE, DELIVERY_COLUMNS, runAlerts, TIMELINE_COLUMNS } from "./alerts";
 
 const NO_TYPES = {
   response_time: 0,
@@ -103,6 +103,35 @@ describe("alerts CLI deliveries", () => {
       DELIVERY_COLUMNS,
     );
     expect(text.split("\n").map((line) => line.split(/ {2,}/).at(-1))).toEqual(["MESSAGE", "#5 +2", "-"]);
+  });
+});
+
+describe("alerts CLI timeline", () => {
+  it("says what held an event's notification back: a silence or the alert's group", () => {
+    const event = {
+      id: 1,
+      kind: "opened",
+      at: "2026-12-06T12:00:00.000Z",
+      severity: "warning",
+      observedValue: 2.5,
+      by: null,
+      note: null,
+      channelIds: [] as number[],
+    } as const;
+    const text = table(
+      [
+        { ...event, silenceId: 3, heldUntil: null },
+        { ...event, silenceId: null, heldUntil: "2026-12-06T12:05:00.000Z" },
+        { ...event, channelIds: [1], silenceId: null, heldUntil: null },
+      ],
+      TIMELINE_COLUMNS,
+    );
+    expect(text.split("\n").map((line) => line.split(/ {2,}/).at(-1))).toEqual([
+      "HELD",
+      "by silence #3",
+      "for its group until 2026-12-06T12:05:00.000Z",
+      "-",
+    ]);
   });
 });
 

@@ -60,12 +60,22 @@ export const DELIVERY_COLUMNS: Column<DeliveryRow>[] = [
   },
 ];
 
-const TIMELINE_COLUMNS: Column<AlertDetail["timeline"][number]>[] = [
+export const TIMELINE_COLUMNS: Column<AlertDetail["timeline"][number]>[] = [
   { header: "AT", value: (e) => e.at },
   { header: "EVENT", value: (e) => e.kind },
   { header: "SEVERITY", value: (e) => e.severity },
   { header: "BY", value: (e) => e.by },
   { header: "NOTE", value: (e) => e.note },
+  // Why an event told nobody: a silence, or its group (until its next `grouped` event).
+  {
+    header: "HELD",
+    value: (e) =>
+      e.silenceId !== null
+        ? `by silence #${e.silenceId}`
+        : e.heldUntil !== null
+          ? `for its group until ${e.heldUntil}`
+          : null,
+  },
 ];
 
 const reportKeyColumns = (

@@ -512,7 +512,7 @@ ${ackForm}
       e.silenceId === null
         ? ""
         : html`${e.channelIds.length > 0 ? "; " : ""}<span>held by ${silenceLink(e.silenceId)}</span>`
-    }</td></tr>`,
+    }${e.heldUntil === null ? "" : html`<span class="muted">held for its group until ${time(e.heldUntil)}</span>`}</td></tr>`,
   )}</tbody></table></div>
 <h2>Deliveries</h2>
 ${

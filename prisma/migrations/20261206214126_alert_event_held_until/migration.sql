@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "alert_events" ADD COLUMN     "held_until" TIMESTAMPTZ(3);
