@@ -699,7 +699,16 @@ describe("edge under a flood of connections", () => {
       });
       const newcomer = await idle(guarded.url, "127.0.0.7");
       await newcomer.ended;
+      // Each refused connection is counted, and its client sees it closed: the close of a filler
+      // refused just before the newcomer may still be on its way here, so wait for the two to agree.
+      await waitFor(
+        async () =>
+          (await refusedConnections(guarded.adminUrl, "edge_full")) ===
+          filling.filter((c) => c.closed()).length + 1,
+        { timeoutMs: 5000, what: "every connection counted as refused to be closed, and no more" },
+      );
       const fillersRefused = filling.filter((c) => c.closed()).length;
+      expect(fillersRefused).toBeGreaterThanOrEqual(1);
       expect(await refusedConnections(guarded.adminUrl, "edge_full")).toBe(fillersRefused + 1);
 
       // The client that was already connected is served: limited in Redis, recorded on Kafka.
