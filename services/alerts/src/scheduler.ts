@@ -103,9 +103,37 @@ export function createScheduler({
   );
 
   /**
+   * Tells of one group of alerts in one message per channel that takes them (`takes`; default:
+   * every one), marks them told (`told`) and records each one's timeline event, of `kind`, naming
+   * its channels; answers, per alert id, those channels.
+   */
+  async function tellGroup(
+    tx: Tx,
+    group: readonly Alert[],
+    { channels, now }: { channels: readonly NotificationChannel[]; now: Date },
+    reason: JobReason,
+    told: Prisma.AlertUpdateManyMutationInput,
+    kind: (alert: Alert) => AlertEventKind,
+    takes?: (channel: NotificationChannel, alert: Alert) => boolean,
+  ): Promise<Map<number, number[]>> {
+    const notified = await notifyGroup(tx, group, channels, reason, consoleUrl, takes);
+    await tx.alert.updateMany({ where: { id: { in: group.map((alert) => alert.id) } }, data: told });
+    await tx.alertEvent.createMany({
+      data: group.map((alert) => ({
+        alertId: alert.id,
+        kind: kind(alert),
+        severity: alert.severity,
+        channelIds: notified.get(alert.id) ?? [],
+        occurredAt: now,
+      })),
+    });
+    return notified;
+  }
+
+  /**
    * Tells of `alerts` in one message per group (type and endpoint; each alone when grouping is
-   * off) and channel that takes them, marks them told (`told`; nothing held any more) and records
-   * each one's timeline event, of `kind`, naming its channels.
+   * off) and channel that takes them by severity, marks them told (`told`; nothing held any
+   * more) and records each one's timeline event, of `kind`, naming its channels.
    */
   async function tellInGroups(
     tx: Tx,
@@ -116,20 +144,15 @@ export function createScheduler({
     kind: (alert: Alert) => AlertEventKind,
   ): Promise<void> {
     for (const group of groupingOff ? alerts.map((alert) => [alert]) : groupAlerts(alerts)) {
-      const notified = await notifyGroup(tx, group, channels, reason, consoleUrl, takesSeverity);
-      await tx.alert.updateMany({
-        where: { id: { in: group.map((alert) => alert.id) } },
-        data: { ...told, heldUntil: null },
-      });
-      await tx.alertEvent.createMany({
-        data: group.map((alert) => ({
-          alertId: alert.id,
-          kind: kind(alert),
-          severity: alert.severity,
-          channelIds: notified.get(alert.id) ?? [],
-          occurredAt: now,
-        })),
-      });
+      await tellGroup(
+        tx,
+        group,
+        { channels, now },
+        reason,
+        { ...told, heldUntil: null },
+        kind,
+        takesSeverity,
+      );
     }
   }
 
@@ -290,20 +313,15 @@ export function createScheduler({
           if (!groupingOff && (await groupLastTold(tx, group[0] as Alert, "escalation", since)) !== null) {
             continue;
           }
-          const notified = await notifyGroup(tx, group, channels, "escalated", consoleUrl);
-          await tx.alert.updateMany({
-            where: { id: { in: group.map((alert) => alert.id) } },
-            data: { escalatedAt: now },
-          });
-          await tx.alertEvent.createMany({
-            data: group.map((alert) => ({
-              alertId: alert.id,
-              kind: "escalation_policy" as const,
-              severity: alert.severity,
-              channelIds: notified.get(alert.id) ?? [],
-              occurredAt: now,
-            })),
-          });
+          // The policy's channels take every alert it sends, whatever their minimum severity.
+          const notified = await tellGroup(
+            tx,
+            group,
+            { channels, now },
+            "escalated",
+            { escalatedAt: now },
+            () => "escalation_policy",
+          );
           for (const alert of group) {
             done.push({ alert: { ...alert, escalatedAt: now }, channelIds: notified.get(alert.id) ?? [] });
           }

@@ -216,6 +216,16 @@ export const reportSchema = z
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
+/**
+ * Whether news held for the alert's group is still to be told: its resolution not told yet, or,
+ * open, its first notification (dropped once acknowledged: nobody needs it) or a rise in severity
+ * (told even to an acknowledged alert).
+ */
+function isWaiting(alert: Alert): boolean {
+  if (alert.status === "resolved") return alert.resolutionNotifiedAt === null;
+  return alert.status === "firing" || alert.lastNotifiedAt !== null;
+}
+
 export function alertView(alert: Alert, silencedBy: number | null): z.output<typeof alertSchema> {
   return {
     id: alert.id,
@@ -237,16 +247,7 @@ export function alertView(alert: Alert, silencedBy: number | null): z.output<typ
     acknowledgementNote: alert.ackNote,
     resolvedAt: iso(alert.resolvedAt),
     lastNotifiedAt: iso(alert.lastNotifiedAt),
-    // Only while it waits: a first notification nobody needs once acknowledged is never sent,
-    // while a rise in severity goes even to an acknowledged alert.
-    heldUntil:
-      alert.status === "resolved"
-        ? alert.resolutionNotifiedAt === null
-          ? iso(alert.heldUntil)
-          : null
-        : alert.status === "firing" || alert.lastNotifiedAt !== null
-          ? iso(alert.heldUntil)
-          : null,
+    heldUntil: isWaiting(alert) ? iso(alert.heldUntil) : null,
     escalatedAt: iso(alert.escalatedAt),
     silencedBy,
     createdAt: alert.createdAt.toISOString(),

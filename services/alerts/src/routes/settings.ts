@@ -23,27 +23,25 @@ const tags = ["Settings"];
 /** The transaction-scoped advisory lock that orders saves of the alert settings. */
 const SETTINGS_WRITE_LOCK_KEY = 72_707_400n;
 
+/** The API keys the overrides name. */
+function overrideKeyIds(overrides: AlertSettings["alertThresholds"]["overrides"]): number[] {
+  return overrides.flatMap((o) => (o.apiKeyId === undefined ? [] : [o.apiKeyId]));
+}
+
 /**
- * `/alerts/settings`: the thresholds (the spec's `alert_thresholds` shape, which the anomaly
- * detector applies live), the reminder interval and the escalation policy. GET answers the
- * settings in force (the defaults while nothing was saved); PUT replaces the whole document,
- * every omitted field taking its default, and takes what GET answered: its `updatedAt` guards
- * against overwriting a change saved in between.
- */
-/**
- * The overrides naming a key that does not exist. An override may only name a key that exists, so that a mistyped id is refused rather than kept
- * and never matched. A key already named by the saved overrides stays allowed after it is
+ * The overrides naming a key that does not exist, so that a mistyped id is refused rather than
+ * kept and never matched. A key already named by the saved overrides stays allowed after it is
  * deleted, so that the settings can still be saved; its override matches nothing any more.
  */
 async function unknownOverrideKeys(
   tx: Tx,
   overrides: AlertSettings["alertThresholds"]["overrides"],
 ): Promise<{ field: string; message: string }[]> {
-  const named = [...new Set(overrides.flatMap((o) => (o.apiKeyId === undefined ? [] : [o.apiKeyId])))];
+  const named = [...new Set(overrideKeyIds(overrides))];
   if (named.length === 0) return [];
   const { settings: saved } = await readSettings(tx);
   const known = new Set([
-    ...saved.alertThresholds.overrides.flatMap((o) => (o.apiKeyId === undefined ? [] : [o.apiKeyId])),
+    ...overrideKeyIds(saved.alertThresholds.overrides),
     ...(await tx.apiKey.findMany({ where: { id: { in: named } }, select: { id: true } })).map((k) => k.id),
   ]);
   return overrides.flatMap((o, i) =>
@@ -53,6 +51,13 @@ async function unknownOverrideKeys(
   );
 }
 
+/**
+ * `/alerts/settings`: the thresholds (the spec's `alert_thresholds` shape, which the anomaly
+ * detector applies live), the reminder interval and the escalation policy. GET answers the
+ * settings in force (the defaults while nothing was saved); PUT replaces the whole document,
+ * every omitted field taking its default, and takes what GET answered: its `updatedAt` guards
+ * against overwriting a change saved in between.
+ */
 export function createSettingsRoutes({
   prisma,
   logger,
