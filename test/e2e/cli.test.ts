@@ -649,17 +649,19 @@ describe("apimon CLI", () => {
       "KEY",
       "ENDPOINT",
       "CLIENT IP",
+      "OPEN ALERTS",
       "STARTS",
       "ENDS",
       "BY",
       "COMMENT",
     ]);
-    expect(table.find((r) => r[0] === String(created.id))?.slice(1, 6)).toEqual([
+    expect(table.find((r) => r[0] === String(created.id))?.slice(1, 7)).toEqual([
       "active",
       "error_rate",
       "901",
       "GET /api/fail",
       "any",
+      "0",
     ]);
     const updated = await json<{ endsAt: string; comment: string }>([
       "silences",

@@ -265,6 +265,8 @@ describe("the operator console in a browser", () => {
     if (!silence) throw new Error("no silence");
     const row = page.locator(`tr[data-silence-id="${silence.id}"]`);
     expect(await row.locator("td.message").textContent()).toBe("Upstream deploy <i>until noon</i>");
+    // The alert it came from, the one open alert it matches.
+    expect(await row.locator('td[data-label="Open alerts"]').textContent()).toBe("1");
     await browser.screenshot("silences");
 
     expect(

@@ -250,7 +250,10 @@ export const createSilenceSchema = z
       .max(MAX_INT, `must be an integer from 1 to ${MAX_INT}`)
       .optional(),
     endpoint: singleLine(512)
-      .describe("As alerts name it: method and normalised route, e.g. `GET /api/users/:id`")
+      .describe(
+        "As alerts name it: method and normalised route, e.g. `GET /api/users/:id`; `*` stands for any run of " +
+          "characters: `GET /api/billing/*`, `* /api/billing/*`",
+      )
       .optional(),
     clientIp: singleLine(64).optional(),
     startsAt: isoDateTime.optional().describe("Default: now"),

@@ -132,13 +132,22 @@ export const silenceSchema = z
     id: int,
     type: z.enum(alertTypes).nullable().describe("null: any type"),
     apiKeyId: int.nullable().describe("null: any key, or none"),
-    endpoint: z.string().nullable().describe("null: any endpoint"),
+    endpoint: z
+      .string()
+      .nullable()
+      .describe("null: any endpoint. `*` stands for any run of characters: `* /api/billing/*`"),
     clientIp: z.string().nullable().describe("null: any client address"),
     comment: z.string(),
     createdBy: z.string().nullable(),
     startsAt: time,
     endsAt: time,
     state: z.enum(silenceStates).describe("At the time of the answer"),
+    openAlertsMatched: int
+      .nullable()
+      .describe(
+        "The open alerts (firing or acknowledged) it matches at the time of the answer, held back by it " +
+          "or by an older silence; for a pending one, those it would hold back if it started now; null once it is over",
+      ),
     createdAt: time,
     updatedAt: time,
   })
@@ -313,7 +322,13 @@ export function channelView(channel: NotificationChannel): z.output<typeof chann
   };
 }
 
-export function silenceView(silence: Silence, now: Date): z.output<typeof silenceSchema> {
+/** `openAlertsMatched`: the count of open alerts each silence not yet over matches, by id. */
+export function silenceView(
+  silence: Silence,
+  now: Date,
+  openAlertsMatched: ReadonlyMap<number, number>,
+): z.output<typeof silenceSchema> {
+  const state = silenceState(silence, now);
   return {
     id: silence.id,
     type: silence.type,
@@ -324,7 +339,8 @@ export function silenceView(silence: Silence, now: Date): z.output<typeof silenc
     createdBy: silence.createdBy,
     startsAt: silence.startsAt.toISOString(),
     endsAt: silence.endsAt.toISOString(),
-    state: silenceState(silence, now),
+    state,
+    openAlertsMatched: state === "expired" ? null : (openAlertsMatched.get(silence.id) ?? 0),
     createdAt: silence.createdAt.toISOString(),
     updatedAt: silence.updatedAt.toISOString(),
   };

@@ -107,6 +107,7 @@ describe("the silences API", () => {
       startsAt: now.toISOString(),
       endsAt: inSeconds(7200),
       state: "active",
+      openAlertsMatched: 0,
       createdAt: ISO,
       updatedAt: ISO,
     });
@@ -344,6 +345,89 @@ describe("a silenced alert", () => {
       ["reminder", alertId, "critical"],
       ["escalated", alertId, "critical"],
     ]);
+  });
+
+  it("matches endpoints by pattern alike when an alert opens, in the lists and in the scheduler's queries", async () => {
+    const endpoints = [
+      "GET /api/billing/invoices",
+      "POST /api/billing/charges",
+      "GET /api/orders",
+      "GET /api/a_b",
+      "GET /api/aXb",
+      "GET /api/100%",
+      "GET /api/1000",
+      "GET /api/back\\slash",
+    ];
+    const onEndpoint = (endpoint: string): AlertSignal => ({
+      ...signal(1, "warning"),
+      fingerprint: `error_rate:key=1:endpoint=${endpoint}`,
+      scope: { apiKeyId: 1, endpoint },
+    });
+    const ids = new Map<string, number>();
+    for (const endpoint of endpoints) ids.set(endpoint, await apply(onEndpoint(endpoint)));
+    await newJobs();
+    // What each matcher holds back: the API's alert view (matched in the service) and the
+    // active counts (matched in SQL, as the scheduler's passes are) must agree.
+    const cases: [string, string[]][] = [
+      ["GET /api/billing/*", ["GET /api/billing/invoices"]],
+      ["* /api/billing/*", ["GET /api/billing/invoices", "POST /api/billing/charges"]],
+      ["GET /api/a_b", ["GET /api/a_b"]],
+      ["GET /api/100%", ["GET /api/100%"]],
+      ["GET /api/10*", ["GET /api/100%", "GET /api/1000"]],
+      ["GET /api/back\\*", ["GET /api/back\\slash"]],
+      ["GET *", endpoints.filter((e) => e.startsWith("GET "))],
+      ["*", endpoints],
+    ];
+    for (const [matcher, held] of cases) {
+      await prisma.silence.deleteMany();
+      const id = await silence({ endpoint: matcher, endsAt: inSeconds(3600) });
+      const silenced: string[] = [];
+      for (const [endpoint, id] of ids) {
+        if ((await call(app, "GET", `/api/v1/alerts/${id}`)).body.silencedBy !== null)
+          silenced.push(endpoint);
+      }
+      expect({ matcher, silenced }).toEqual({ matcher, silenced: held });
+      const counts = await call(app, "GET", "/api/v1/alerts/counts");
+      expect({ matcher, count: counts.body.silenced }).toEqual({ matcher, count: held.length });
+      const shown = (await call(app, "GET", `/api/v1/alerts/silences/${id}`)).body.openAlertsMatched;
+      expect({ matcher, shown }).toEqual({ matcher, shown: held.length });
+    }
+    // A new alert on a matching endpoint is recorded and not notified; one elsewhere is.
+    await prisma.silence.deleteMany();
+    await silence({ endpoint: "* /api/payments/*", endsAt: inSeconds(3600) });
+    const held = await apply(onEndpoint("DELETE /api/payments/:id"));
+    const told = await apply(onEndpoint("DELETE /api/payouts/:id"));
+    expect(await newJobs()).toEqual([["firing", told, "warning"]]);
+    expect(await timeline(held)).toEqual([["opened", 0, expect.any(Number)]]);
+  });
+
+  it("says how many open alerts each silence not yet over matches now, pending or not, held back by it or not", async () => {
+    const first = await apply(signal(1, "warning"));
+    await apply(signal(2, "warning"));
+    await apply(signal(3, "warning"));
+    await call(app, "POST", `/api/v1/alerts/${first}/acknowledge`, {});
+    await apply(signal(4, "warning"));
+    await apply(signal(4, "warning", "resolved"));
+    const everything = await silence({ endsAt: inSeconds(3600) });
+    const pending = await silence({ apiKeyId: 2, startsAt: inSeconds(600), endsAt: inSeconds(3600) });
+    const none = await silence({ endpoint: "POST *", endsAt: inSeconds(3600) });
+    const ended = await silence({ endsAt: inSeconds(3600) });
+    await call(app, "DELETE", `/api/v1/alerts/silences/${ended}`);
+    const listed = async (state?: string) =>
+      Object.fromEntries(
+        (await call(app, "GET", `/api/v1/alerts/silences${state ? `?state=${state}` : ""}`)).body.items.map(
+          (s: { id: number; openAlertsMatched: number | null }) => [s.id, s.openAlertsMatched],
+        ),
+      );
+    // The firing and the acknowledged ones; not the resolved one.
+    expect(await listed()).toEqual({ [everything]: 3, [pending]: 1, [none]: 0 });
+    expect(await listed("expired")).toEqual({ [ended]: null });
+    const created = await call(app, "POST", "/api/v1/alerts/silences", {
+      apiKeyId: 3,
+      comment: "one key",
+      endsAt: inSeconds(60),
+    });
+    expect(created.body.openAlertsMatched).toBe(1);
   });
 
   it("is held only by a silence that has started and matches every matcher it sets", async () => {

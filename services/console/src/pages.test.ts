@@ -81,6 +81,7 @@ const silence = (id: number, fields: Partial<SilenceView>): SilenceView => ({
   startsAt: "2026-12-03T11:00:00.000Z",
   endsAt: "2026-12-03T13:00:00.000Z",
   state: "active",
+  openAlertsMatched: 0,
   createdAt: "2026-12-03T11:00:00.000Z",
   updatedAt: "2026-12-03T11:00:00.000Z",
   ...fields,
@@ -94,13 +95,19 @@ const silences = {
     endpoint: "GET /x",
     comment: '<img src=x onerror="alert(1)"> deploy',
     createdBy: "ada",
+    openAlertsMatched: 4,
   }),
   pending: silence(5, {
     startsAt: "2026-12-04T02:00:00.000Z",
     endsAt: "2026-12-04T04:00:00.000Z",
     state: "pending",
   }),
-  expired: silence(2, { clientIp: "203.0.113.7", endsAt: "2026-12-02T10:00:00.000Z", state: "expired" }),
+  expired: silence(2, {
+    clientIp: "203.0.113.7",
+    endsAt: "2026-12-02T10:00:00.000Z",
+    state: "expired",
+    openAlertsMatched: null,
+  }),
 };
 
 const fieldError = (field: string, message: string) =>
@@ -1825,6 +1832,8 @@ describe("silences page", () => {
     expect(rowOf(text, 3)).toContain(
       '<td data-label="Matches"><span>type <strong>Error rate</strong> · key <a href="/keys/9">billing</a> <span class="muted small">#9</span> · endpoint <span class="mono">GET /x</span> · any client</span></td>',
     );
+    expect(rowOf(text, 3)).toContain('<td class="num" data-label="Open alerts">4</td>');
+    expect(rowOf(text, 5)).toContain('<td class="num" data-label="Open alerts">0</td>');
     expect(rowOf(text, 3)).toContain('<td data-label="By">ada</td>');
     expect(rowOf(text, 3)).toContain(
       '<time datetime="2026-12-03T13:00:00.000Z">2026-12-03 13:00:00 UTC</time>',
@@ -1843,6 +1852,7 @@ describe("silences page", () => {
     expect(rowOf(expired, 2)).toContain('client <span class="mono">203.0.113.7</span>');
     expect(rowOf(expired, 2)).toContain('<span class="badge expired">expired</span>');
     expect(rowOf(expired, 2)).not.toContain("End now");
+    expect(rowOf(expired, 2)).toContain('<td class="num" data-label="Open alerts"></td>');
     expect(t.calls.filter(([name]) => name === "listSilences" || name === "listKeys")).toEqual([
       ["listSilences", { limit: 100 }],
       ["listSilences", { state: "expired", limit: 20 }],
@@ -1865,6 +1875,9 @@ describe("silences page", () => {
     expect(text).toContain('<option value="usage_spike" selected>Usage spike</option>');
     expect(text).toContain('name="apiKeyId" type="number" min="1" value="9"');
     expect(text).toContain('name="endpoint" value="GET /api/users/:id"');
+    expect(text).toContain(
+      '<div class="small muted" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters',
+    );
     expect(text).toContain('name="clientIp" value="10.0.0.1"');
     // Two hours unless another duration is chosen.
     expect(text).toContain('<option value="2h" selected>2 hours</option>');

@@ -17,6 +17,7 @@ const silence = (id: number, fields: Partial<SilenceView> = {}): SilenceView => 
   startsAt: "2026-12-06T09:00:00.000Z",
   endsAt: "2026-12-06T11:00:00.000Z",
   state: "active",
+  openAlertsMatched: 0,
   createdAt: "2026-12-06T09:00:00.000Z",
   updatedAt: "2026-12-06T09:00:00.000Z",
   ...fields,
@@ -29,7 +30,16 @@ function fakeApi() {
     listSilences: async (params: unknown) => {
       calls.push(["listSilences", params]);
       return {
-        items: [silence(4, { type: "error_rate", apiKeyId: 7, endpoint: "GET /api/users/:id" }), silence(3)],
+        items: [
+          silence(4, {
+            type: "error_rate",
+            apiKeyId: 7,
+            endpoint: "GET /api/users/:id",
+            openAlertsMatched: 2,
+          }),
+          silence(3, { endpoint: "* /api/billing/*" }),
+          silence(1, { state: "expired", openAlertsMatched: null }),
+        ],
         nextCursor: null,
       };
     },
@@ -52,23 +62,25 @@ function fakeApi() {
 }
 
 describe("silences CLI", () => {
-  it("lists silences with 'any' for the matchers left out and keys by name", async () => {
+  it("lists silences with 'any' for the matchers left out, keys by name and the open alerts each matches", async () => {
     const { calls, run } = fakeApi();
     const result = await run(["list", "--state", "active"]);
     expect(calls).toEqual([["listSilences", { state: "active", cursor: undefined, limit: undefined }]]);
     const rows = result
       .text()
       .split("\n")
-      .map((line) => line.split(/ {2,}/).slice(0, 6));
+      .map((line) => line.split(/ {2,}/).slice(0, 7));
     expect(rows).toEqual([
-      ["ID", "STATE", "TYPE", "KEY", "ENDPOINT", "CLIENT IP"],
-      ["4", "active", "error_rate", "billing #7", "GET /api/users/:id", "any"],
-      ["3", "active", "any", "any", "any", "any"],
+      ["ID", "STATE", "TYPE", "KEY", "ENDPOINT", "CLIENT IP", "OPEN ALERTS"],
+      ["4", "active", "error_rate", "billing #7", "GET /api/users/:id", "any", "2"],
+      ["3", "active", "any", "any", "* /api/billing/*", "any", "0"],
+      ["1", "expired", "any", "any", "any", "any", "-"],
     ]);
     expect(result.data).toMatchObject({
       items: [
         { id: 4, apiKeyId: 7 },
         { id: 3, apiKeyId: null },
+        { id: 1, apiKeyId: null },
       ],
     });
     await expect(run(["list", "--state", "over"])).rejects.toThrow(

@@ -20,7 +20,8 @@ export const SILENCES_USAGE = `apimon silences <command>
   add [--type T] [--key <key id>] [--endpoint "GET /api/users/:id"] [--ip <client IP>]
       (--for 30m|2h|3d | --until <ISO time>) --comment <text> [--by <name>]
                               no notification about the open alerts it matches (a matcher left out:
-                              any) from now until then, at most 30 days; the alerts are still recorded
+                              any) from now until then, at most 30 days; the alerts are still recorded;
+                              a * in --endpoint stands for any run of characters ("* /api/billing/*")
   update <silence id> [--for 2h | --until <ISO time>] [--comment <text>]
                               a new end (--for: from now) to extend or shorten it, or a new comment
   end <silence id>            ends it now`;
@@ -35,6 +36,7 @@ const silenceColumns = (names: ReadonlyMap<number, string>): Column<SilenceRow>[
   { header: "KEY", value: (s) => any(keyLabel(names, s.apiKeyId)) },
   { header: "ENDPOINT", value: (s) => any(s.endpoint) },
   { header: "CLIENT IP", value: (s) => any(s.clientIp) },
+  { header: "OPEN ALERTS", value: (s) => s.openAlertsMatched ?? "-" },
   { header: "STARTS", value: (s) => s.startsAt },
   { header: "ENDS", value: (s) => s.endsAt },
   { header: "BY", value: (s) => s.createdBy },

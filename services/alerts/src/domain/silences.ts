@@ -4,6 +4,7 @@ import { Prisma, type Silence } from "@apimon/db";
 export interface SilenceMatchers {
   type: string | null;
   apiKeyId: number | null;
+  /** The alert's endpoint, or a pattern of it: see `endpointMatches`. */
   endpoint: string | null;
   clientIp: string | null;
 }
@@ -23,12 +24,43 @@ export function silenceState(silence: { startsAt: Date; endsAt: Date }, now: Dat
   return silence.startsAt <= now ? "active" : "pending";
 }
 
-/** Every matcher that is set equals the alert's field (a silence with none matches every alert). */
+/** The character of an endpoint matcher that stands for any run of characters, none included. */
+export const ENDPOINT_WILDCARD = "*";
+
+/**
+ * Whether a silence's endpoint matcher matches an alert's endpoint: the same text, or, where the
+ * matcher has `*`s, the text with each `*` standing for any run of characters. `GET /api/billing/*`
+ * matches every GET route under /api/billing, `* /api/billing/*` every method's, and
+ * `POST /api/*` every POST route under /api. Case counts, as it does in routes. An alert about
+ * no endpoint (a key's usage spike, failed authentication) matches no endpoint matcher.
+ */
+export function endpointMatches(matcher: string, endpoint: string | null): boolean {
+  if (endpoint === null) return false;
+  const parts = matcher.split(ENDPOINT_WILDCARD);
+  if (parts.length === 1) return matcher === endpoint;
+  const head = parts[0] as string;
+  const tail = parts[parts.length - 1] as string;
+  if (endpoint.length < head.length + tail.length || !endpoint.startsWith(head) || !endpoint.endsWith(tail)) {
+    return false;
+  }
+  // Each part between two wildcards at its first place after the previous one: the leftmost
+  // match leaves the most room for the parts after it.
+  let from = head.length;
+  const until = endpoint.length - tail.length;
+  for (const part of parts.slice(1, -1)) {
+    const at = endpoint.indexOf(part, from);
+    if (at === -1 || at + part.length > until) return false;
+    from = at + part.length;
+  }
+  return true;
+}
+
+/** Every matcher that is set matches the alert's field (a silence with none matches every alert). */
 export function matches(silence: SilenceMatchers, alert: SilenceableAlert): boolean {
   return (
     (silence.type === null || silence.type === alert.type) &&
     (silence.apiKeyId === null || silence.apiKeyId === alert.apiKeyId) &&
-    (silence.endpoint === null || silence.endpoint === alert.endpoint) &&
+    (silence.endpoint === null || endpointMatches(silence.endpoint, alert.endpoint)) &&
     (silence.clientIp === null || silence.clientIp === alert.clientIp)
   );
 }
@@ -54,15 +86,40 @@ export function activeSilences(db: Pick<Prisma.TransactionClient, "silence">, no
 }
 
 /**
+ * SQL that is true when the silence named `s` matches the row of `alerts` named `alerts`: the rule
+ * of `matches`. An endpoint matcher becomes a LIKE pattern: LIKE's own wildcards and escape
+ * character taken literally, each `*` a `%`.
+ */
+const silenceMatchesAlert = Prisma.sql`(s.type IS NULL OR s.type = alerts.type)
+      AND (s.api_key_id IS NULL OR s.api_key_id = alerts.api_key_id)
+      AND (s.endpoint IS NULL OR alerts.endpoint LIKE
+        replace(replace(replace(replace(s.endpoint, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%'))
+      AND (s.client_ip IS NULL OR s.client_ip = alerts.client_ip)`;
+
+/**
  * SQL that is true for a row of `alerts` (named `alerts` in the query) that an active silence
- * matches at `now`: the same rule as `matches`, for queries that must leave silenced alerts out.
+ * matches at `now`, for queries that must leave silenced alerts out.
  */
 export function silencedAt(now: Date): Prisma.Sql {
   return Prisma.sql`EXISTS (
     SELECT 1 FROM silences s
-    WHERE s.starts_at <= ${now} AND s.ends_at > ${now}
-      AND (s.type IS NULL OR s.type = alerts.type)
-      AND (s.api_key_id IS NULL OR s.api_key_id = alerts.api_key_id)
-      AND (s.endpoint IS NULL OR s.endpoint = alerts.endpoint)
-      AND (s.client_ip IS NULL OR s.client_ip = alerts.client_ip))`;
+    WHERE s.starts_at <= ${now} AND s.ends_at > ${now} AND ${silenceMatchesAlert})`;
+}
+
+/**
+ * How many open alerts (firing or acknowledged) each of the silences matches now, whether or not
+ * it has started and whether or not an older silence holds them back too; by silence id, absent
+ * when none.
+ */
+export async function openAlertsMatched(
+  db: Pick<Prisma.TransactionClient, "$queryRaw">,
+  silenceIds: readonly number[],
+): Promise<Map<number, number>> {
+  if (silenceIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<{ id: number; count: number }[]>`
+    SELECT s.id, count(*)::int AS count
+    FROM silences s JOIN alerts ON alerts.status IN ('firing', 'acknowledged') AND ${silenceMatchesAlert}
+    WHERE s.id = ANY(${[...silenceIds]}::int[])
+    GROUP BY s.id`;
+  return new Map(rows.map((row) => [row.id, row.count]));
 }

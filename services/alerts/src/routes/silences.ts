@@ -17,6 +17,7 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
+import { openAlertsMatched, silenceState } from "../domain/silences";
 import type { Tx } from "../notifications";
 import {
   checkSilenceRange,
@@ -42,6 +43,13 @@ async function lockedSilence(tx: Tx, id: number): Promise<Silence> {
   return tx.silence.findUniqueOrThrow({ where: { id } });
 }
 
+/** The silences as the API gives them, each not yet over with the open alerts it matches. */
+async function silenceViews(prisma: PrismaClient, silences: Silence[], now: Date) {
+  const current = silences.filter((s) => silenceState(s, now) !== "expired").map((s) => s.id);
+  const matched = await openAlertsMatched(prisma, current);
+  return silences.map((s) => silenceView(s, now, matched));
+}
+
 /**
  * `/alerts/silences`: matchers and a time range that hold back the notifications of the open
  * alerts they match (opening, escalation, reminders, the escalation policy, resolution). The
@@ -62,7 +70,9 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
       description:
         "Each matcher left out matches any value; a silence with none holds back every alert's notifications " +
         `(a maintenance window). It lasts from \`startsAt\` (default now) to \`endsAt\`, at most ${MAX_SILENCE_DAYS} days. ` +
-        "`endpoint` is written as alerts give it, e.g. `GET /api/users/:id`.",
+        "`endpoint` is written as alerts give it, e.g. `GET /api/users/:id`; a `*` in it stands for any run of " +
+        "characters: `GET /api/billing/*` matches every GET route under /api/billing, `* /api/billing/*` every " +
+        "method's. The answer's `openAlertsMatched` says how many open alerts it matches now.",
       tags,
       request: { body: jsonBody(createSilenceSchema) },
       responses: {
@@ -94,7 +104,8 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         { silenceId: silence.id, startsAt: silence.startsAt, endsAt: silence.endsAt },
         "silence created",
       );
-      return c.json(silenceView(silence, now), 201);
+      const [view] = await silenceViews(prisma, [silence], now);
+      return c.json(view, 201);
     },
   );
 
@@ -125,7 +136,7 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         take: query.limit + 1,
       });
       const page = toPage(rows, query.limit);
-      return c.json({ items: page.items.map((s) => silenceView(s, now)), nextCursor: page.nextCursor });
+      return c.json({ items: await silenceViews(prisma, page.items, now), nextCursor: page.nextCursor });
     },
   );
 
@@ -142,7 +153,8 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
     async (c) => {
       const silence = await prisma.silence.findUnique({ where: { id: pathId(c) } });
       if (!silence) throw notFound("Silence not found");
-      return c.json(silenceView(silence, clock()));
+      const [view] = await silenceViews(prisma, [silence], clock());
+      return c.json(view);
     },
   );
 
@@ -185,7 +197,8 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         { silenceId: id, changed: Object.keys(body), endsAt: silence.endsAt },
         "silence updated",
       );
-      return c.json(silenceView(silence, now));
+      const [view] = await silenceViews(prisma, [silence], now);
+      return c.json(view);
     },
   );
 
@@ -217,7 +230,8 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
         };
       });
       if (ended.changed) c.get("logger").info({ silenceId: id }, "silence ended");
-      return c.json(silenceView(ended.silence, now));
+      const [view] = await silenceViews(prisma, [ended.silence], now);
+      return c.json(view);
     },
   );
 

@@ -70,11 +70,11 @@ function silenceTable(
   emptyText: string,
 ) {
   if (silences.length === 0) return html`<div class="card muted">${emptyText}</div>`;
-  return html`<div class="table"><table class="stack silences"><thead><tr><th>#</th><th>Matches</th><th>Comment</th><th>By</th><th>Starts</th><th>Ends</th><th>State</th><th></th></tr></thead>
+  return html`<div class="table"><table class="stack silences"><thead><tr><th>#</th><th>Matches</th><th title="The open alerts (firing or acknowledged) it matches now">Open alerts</th><th>Comment</th><th>By</th><th>Starts</th><th>Ends</th><th>State</th><th></th></tr></thead>
 <tbody>${silences.map(
     (
       s,
-    ) => html`<tr id="silence-${s.id}" data-silence-id="${s.id}"><td data-label="#">${s.id}</td><td data-label="Matches">${matchers(s, names)}</td>
+    ) => html`<tr id="silence-${s.id}" data-silence-id="${s.id}"><td data-label="#">${s.id}</td><td data-label="Matches">${matchers(s, names)}</td><td class="num" data-label="Open alerts">${s.openAlertsMatched ?? ""}</td>
 <td class="message" data-label="Comment">${s.comment}</td><td data-label="By">${s.createdBy ?? ""}</td>
 <td data-label="Starts">${time(s.startsAt)}</td><td data-label="Ends">${time(s.endsAt)}</td><td data-label="State">${badge(s.state)}</td>
 <td>${
@@ -95,7 +95,7 @@ function createForm(csrf: string, values: FormValues, errors: Record<string, str
     (t) => html`<option value="${t}" ${t === values.type ? "selected" : ""}>${typeLabel(t)}</option>`,
   )}</select>${fieldError(errors, "type")}</div>
 <div class="field"><label for="s-key">API key id</label><input id="s-key" name="apiKeyId" type="number" min="1" value="${values.apiKeyId ?? ""}" placeholder="any">${fieldError(errors, "apiKeyId")}</div>
-<div class="field"><label for="s-endpoint">Endpoint</label><input id="s-endpoint" name="endpoint" value="${values.endpoint ?? ""}" maxlength="512" placeholder="any, or e.g. GET /api/users/:id">${fieldError(errors, "endpoint")}</div>
+<div class="field"><label for="s-endpoint">Endpoint</label><input id="s-endpoint" name="endpoint" value="${values.endpoint ?? ""}" maxlength="512" placeholder="any, or e.g. GET /api/users/:id" aria-describedby="s-endpoint-help"><div class="small muted" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters: <span class="mono">* /api/billing/*</span></div>${fieldError(errors, "endpoint")}</div>
 <div class="field"><label for="s-ip">Client IP</label><input id="s-ip" name="clientIp" value="${values.clientIp ?? ""}" maxlength="64" placeholder="any">${fieldError(errors, "clientIp")}</div>
 <div class="field"><label for="s-duration">For</label><select id="s-duration" name="duration">${Object.entries(
     SILENCE_DURATIONS,
