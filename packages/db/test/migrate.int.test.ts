@@ -353,6 +353,31 @@ describe("migration runner", () => {
     }
   });
 
+  it("migrates a second schema of the same database, whose search indexes use the one pg_trgm", async () => {
+    const db = await emptyDatabase();
+    expect((await migrate({ connectionString: db.url, schema: "tenant_a" })).applied).toEqual(ALL);
+    expect((await migrate({ connectionString: db.url, schema: "tenant_b" })).applied).toEqual(ALL);
+
+    const prisma = createPrismaClient({ connectionString: db.url, schema: "tenant_b" });
+    try {
+      await prisma.user.create({ data: { email: "ada@example.com", name: "Ada Lovelace" } });
+      const found = await prisma.user.findMany({
+        where: { name: { contains: "LOVEL", mode: "insensitive" } },
+      });
+      expect(found.map((u) => u.email)).toEqual(["ada@example.com"]);
+    } finally {
+      await prisma.$disconnect();
+    }
+    // The planner can answer the search from tenant_b's trigram index (told not to scan the table).
+    const plan = await withClient(db.url, async (c) => {
+      await c.query("SET search_path TO tenant_b");
+      await c.query("SET enable_seqscan TO off");
+      const { rows } = await c.query("EXPLAIN SELECT id FROM users WHERE name ILIKE '%lovel%'");
+      return rows.map((row: { "QUERY PLAN": string }) => row["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toContain("Bitmap Index Scan on users_name_trgm_idx");
+  });
+
   it("reads DATABASE_URL, DATABASE_SCHEMA and MIGRATIONS_DIR in the CLI", async () => {
     const db = await emptyDatabase();
     const env = { DATABASE_URL: db.url, DATABASE_SCHEMA: "cli", MIGRATIONS_DIR, LOG_LEVEL: "silent" };
