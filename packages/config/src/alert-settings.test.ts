@@ -164,5 +164,38 @@ describe("threshold overrides", () => {
       // Paths are matched whole: a prefix is another endpoint.
       expect(at(8, "GET", "/export/2").responseTimeSetFor).toBeUndefined();
     });
+
+    it("matches patterns after the exact endpoints of their scope, the most literal one first", () => {
+      const at = resolve([
+        { endpoint: "/api/reports/*", response_time: rt(5) },
+        { endpoint: "GET /api/reports/*/export", response_time: rt(20) },
+        { endpoint: "/api/reports/:id", response_time: rt(3) },
+        { apiKeyId: 7, endpoint: "/api/*", error_rate: { warning: 0.4, critical: 0.8 } },
+        { apiKeyId: 7, response_time: rt(9), error_rate: { warning: 0.6, critical: 0.9 } },
+        { endpoint: "/api/*", error_rate: { warning: 0.2, critical: 0.3 } },
+      ]);
+      expect(at(8, "GET", "/api/reports/:id/summary")).toMatchObject({
+        response_time: rt(5),
+        responseTimeSetFor: "/api/reports/*",
+        errorRateSetFor: "/api/*",
+      });
+      // The longer pattern wins, for its method only; the exact path beats both.
+      expect(at(8, "GET", "/api/reports/:id/export").responseTimeSetFor).toBe("GET /api/reports/*/export");
+      expect(at(8, "POST", "/api/reports/:id/export").responseTimeSetFor).toBe("/api/reports/*");
+      expect(at(8, "GET", "/api/reports/:id").responseTimeSetFor).toBe("/api/reports/:id");
+      // The key's pattern beats the endpoint's for the rule it sets; the key alone comes last.
+      expect(at(7, "GET", "/api/reports/:id/summary")).toMatchObject({
+        response_time: rt(5),
+        error_rate: { warning: 0.4, critical: 0.8 },
+        errorRateSetFor: "key 7, /api/*",
+      });
+      expect(at(7, "GET", "/health")).toMatchObject({
+        responseTimeSetFor: "key 7",
+        errorRateSetFor: "key 7",
+      });
+      expect(at(8, "GET", "/health").responseTimeSetFor).toBeUndefined();
+      // A pattern is not read as a path of its own: `/api/*` is not the endpoint "/api/*" alone.
+      expect(at(8, "GET", "/apix").errorRateSetFor).toBeUndefined();
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   RATE_LIMIT_APPROACHING_RATIO,
   UNAUTHORIZED_ACCESS_THRESHOLD,
 } from "./defaults";
+import { ENDPOINT_WILDCARD, endpointMatches } from "./endpoints";
 
 /**
  * The alert settings contract between the alerts API (which writes the single `alert_settings`
@@ -39,7 +40,8 @@ const thresholdPair = (max?: number) => {
 
 /**
  * An endpoint as alerts name it, `GET /api/users/:id`, or a path alone, `/api/users/:id`, for
- * every method. Paths are the edge's normalised ones (ids replaced by `:id`).
+ * every method. Paths are the edge's normalised ones (ids replaced by `:id`). A `*` in the path
+ * stands for any run of characters (`endpointMatches`): `/api/reports/*`.
  */
 export const ENDPOINT_PATTERN = /^(?:[A-Z]{1,16} )?\/[^\s]*$/;
 
@@ -101,9 +103,10 @@ const overridesSchema = z
   .default([])
   .describe(
     "response_time and error_rate thresholds of particular endpoints (`GET /api/export`, or `/api/export` " +
-      "for every method), API keys, or a key's endpoint, in place of the global ones. For each rule the most " +
-      "specific override that sets it applies: the key's method and path, the key's path, the method and path, " +
-      "the path, the key.",
+      "for every method; a `*` in the path stands for any run of characters: `/api/reports/*`), API keys, or " +
+      "a key's endpoint, in place of the global ones. For each rule the most specific override that sets it " +
+      "applies: the key's method and path, the key's path, the key's patterns, the method and path, the path, " +
+      "the patterns, the key; of two patterns, the one with more literal characters.",
   );
 
 export const alertThresholdsSchema = z
@@ -215,25 +218,48 @@ export function describeOverrideScope(o: Pick<ThresholdOverride, "endpoint" | "a
   return o.endpoint === undefined ? `key ${o.apiKeyId}` : `key ${o.apiKeyId}, ${o.endpoint}`;
 }
 
+/** The overrides whose endpoint is a pattern, most specific first: the most literal characters. */
+function patternOverrides(overrides: readonly ThresholdOverride[]) {
+  const literal = (o: ThresholdOverride) => (o.endpoint ?? "").replaceAll(ENDPOINT_WILDCARD, "").length;
+  return overrides
+    .filter((o) => o.endpoint?.includes(ENDPOINT_WILDCARD))
+    .sort((a, b) => literal(b) - literal(a));
+}
+
 /**
  * Resolves the thresholds of one key's endpoint. For each rule the most specific override that
- * sets it wins: the key's method and path, the key's path (any method), the method and path,
- * the path, the key; else the global thresholds. An endpoint's own nature (an export is slow for
- * everyone) is more specific than a key's, so it comes before the key alone.
+ * sets it wins: the key's method and path, the key's path (any method), the key's patterns, the
+ * method and path, the path, the patterns, the key; else the global thresholds. An endpoint's own
+ * nature (an export is slow for everyone) is more specific than a key's, so it comes before the
+ * key alone. A pattern (`/api/reports/*`, `GET /api/reports/*`) comes after the exact endpoints
+ * of its scope; of two patterns that match, the one with more literal characters wins, then the
+ * one listed first.
  */
 export function endpointThresholdResolver(
   t: AlertThresholdSettings,
 ): (apiKeyId: number, method: string, path: string) => EndpointThresholds {
-  const byScope = new Map(t.overrides.map((o) => [scopeKey(o.apiKeyId, o.endpoint), o]));
+  const patterns = patternOverrides(t.overrides);
+  const byScope = new Map(
+    t.overrides.filter((o) => !patterns.includes(o)).map((o) => [scopeKey(o.apiKeyId, o.endpoint), o]),
+  );
   const global: EndpointThresholds = { response_time: t.response_time, error_rate: t.error_rate };
-  if (byScope.size === 0) return () => global;
+  if (t.overrides.length === 0) return () => global;
   return (apiKeyId, method, path) => {
     const label = `${method} ${path}`;
+    // A pattern of a path alone is matched against the path, one with a method against both.
+    const matching = (key: number | undefined) =>
+      patterns.filter(
+        (o) =>
+          o.apiKeyId === key &&
+          endpointMatches(o.endpoint as string, o.endpoint?.startsWith("/") ? path : label),
+      );
     const candidates = [
       byScope.get(scopeKey(apiKeyId, label)),
       byScope.get(scopeKey(apiKeyId, path)),
+      ...matching(apiKeyId),
       byScope.get(scopeKey(undefined, label)),
       byScope.get(scopeKey(undefined, path)),
+      ...matching(undefined),
       byScope.get(scopeKey(apiKeyId, undefined)),
     ];
     const rt = candidates.find((o) => o?.response_time !== undefined);

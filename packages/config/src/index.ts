@@ -40,6 +40,7 @@ export {
   UNAUTHORIZED_ACCESS_THRESHOLD,
   WINDOW_SECONDS,
 } from "./defaults";
+export { ENDPOINT_WILDCARD, endpointMatches } from "./endpoints";
 export { ConfigError, type Env, type EnvShape, envTypes, isPlaceholderSecret, parseEnv } from "./env";
 export { validationMessage } from "./messages";
 export { parseServiceEnv, type ServiceEnvOptions, type ServiceSettings } from "./service";

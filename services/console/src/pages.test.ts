@@ -691,7 +691,9 @@ describe("settings overrides", () => {
   it("lists each override as an editable row, names its key, and explains the order of precedence", async () => {
     const { text } = await saving().get("/settings");
     expect(text).toContain("Overrides for particular endpoints and keys");
-    expect(text).toContain("key + method + path, key + path, method + path, path, key");
+    expect(text).toContain(
+      "key + method + path, key + path, the key's patterns, method + path, path, patterns, key",
+    );
     expect(text).toContain("window and minimum requests stay the global ones");
     expect(text).toContain(`name="${row(0, "endpoint")}" value="GET /api/export"`);
     expect(text).toContain(`name="${row(0, "response_time.critical")}" value="10"`);

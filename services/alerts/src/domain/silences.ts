@@ -1,10 +1,11 @@
+import { endpointMatches } from "@apimon/config";
 import { Prisma, type Silence } from "@apimon/db";
 
 /** What a silence matches on; null matches any value. */
 export interface SilenceMatchers {
   type: string | null;
   apiKeyId: number | null;
-  /** The alert's endpoint, or a pattern of it: see `endpointMatches`. */
+  /** The alert's endpoint, or a pattern of it (`endpointMatches`). */
   endpoint: string | null;
   clientIp: string | null;
 }
@@ -22,37 +23,6 @@ export type SilenceState = "pending" | "active" | "expired";
 export function silenceState(silence: { startsAt: Date; endsAt: Date }, now: Date): SilenceState {
   if (silence.endsAt <= now) return "expired";
   return silence.startsAt <= now ? "active" : "pending";
-}
-
-/** The character of an endpoint matcher that stands for any run of characters, none included. */
-export const ENDPOINT_WILDCARD = "*";
-
-/**
- * Whether a silence's endpoint matcher matches an alert's endpoint: the same text, or, where the
- * matcher has `*`s, the text with each `*` standing for any run of characters. `GET /api/billing/*`
- * matches every GET route under /api/billing, `* /api/billing/*` every method's, and
- * `POST /api/*` every POST route under /api. Case counts, as it does in routes. An alert about
- * no endpoint (a key's usage spike, failed authentication) matches no endpoint matcher.
- */
-export function endpointMatches(matcher: string, endpoint: string | null): boolean {
-  if (endpoint === null) return false;
-  const parts = matcher.split(ENDPOINT_WILDCARD);
-  if (parts.length === 1) return matcher === endpoint;
-  const head = parts[0] as string;
-  const tail = parts[parts.length - 1] as string;
-  if (endpoint.length < head.length + tail.length || !endpoint.startsWith(head) || !endpoint.endsWith(tail)) {
-    return false;
-  }
-  // Each part between two wildcards at its first place after the previous one: the leftmost
-  // match leaves the most room for the parts after it.
-  let from = head.length;
-  const until = endpoint.length - tail.length;
-  for (const part of parts.slice(1, -1)) {
-    const at = endpoint.indexOf(part, from);
-    if (at === -1 || at + part.length > until) return false;
-    from = at + part.length;
-  }
-  return true;
 }
 
 /** Every matcher that is set matches the alert's field (a silence with none matches every alert). */

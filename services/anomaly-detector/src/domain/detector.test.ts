@@ -278,6 +278,25 @@ describe("anomaly detector rules over event streams", () => {
       "firing critical error_rate:key=2:endpoint=GET /b",
     ]);
   });
+  it("judges every endpoint a pattern override matches by its thresholds", () => {
+    const d = setup({ overrides: [{ endpoint: "/reports/*", response_time: { warning: 5, critical: 10 } }] });
+    const slow = (at: number, endpoint: string) => usage(at, { responseTimeMs: 6000, endpoint });
+    expect(
+      d.usage([slow(T0, "/reports/:id/export"), slow(T0 + 1, "/reports/daily"), slow(T0 + 2, "/report")]),
+    ).toEqual([
+      "firing warning response_time:key=1:endpoint=GET /reports/:id/export",
+      "firing warning response_time:key=1:endpoint=GET /reports/daily",
+      "firing critical response_time:key=1:endpoint=GET /report",
+    ]);
+    const [signal] = d.detector.applyUsage(
+      0,
+      offered([usage(T0 + 3, { responseTimeMs: 11_000, endpoint: "/reports/daily" })]),
+    );
+    expect(signal?.message).toBe(
+      "key 1, GET /reports/daily: a request took 11 s, slower than the critical threshold of 10 s set for /reports/*",
+    );
+  });
+
   it("skips offsets it already applied, so a redelivered batch counts once", () => {
     const d = setup();
     const batch = offered(Array.from({ length: 10 }, (_, i) => usage(T0 + i, { statusCode: 500 })));
