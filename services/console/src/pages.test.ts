@@ -694,6 +694,9 @@ describe("settings overrides", () => {
     expect(text).toContain(
       "key + method + path, key + path, the key's patterns, method + path, path, patterns, key",
     );
+    expect(text).toContain(
+      'a <span class="mono">*</span> in the path stands for any run of characters (<span class="mono">/api/reports/*</span>)',
+    );
     expect(text).toContain("window and minimum requests stay the global ones");
     expect(text).toContain(`name="${row(0, "endpoint")}" value="GET /api/export"`);
     expect(text).toContain(`name="${row(0, "response_time.critical")}" value="10"`);
@@ -1878,7 +1881,7 @@ describe("silences page", () => {
     expect(text).toContain('name="apiKeyId" type="number" min="1" value="9"');
     expect(text).toContain('name="endpoint" value="GET /api/users/:id"');
     expect(text).toContain(
-      '<div class="small muted" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters',
+      '<div class="small muted hint" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters',
     );
     expect(text).toContain('name="clientIp" value="10.0.0.1"');
     // Two hours unless another duration is chosen.

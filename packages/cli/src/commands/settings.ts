@@ -12,13 +12,14 @@ export const SETTINGS_USAGE = `apimon settings <command>
                                    and keys, in place of the global ones
   override set [--endpoint "GET /api/users/:id" | "/api/users/:id"] [--key <key id>]
                [--response-time W,C] [--error-rate W,C] [--note <text>]
-                                   adds the override for that endpoint (a path alone: every method) and
-                                   key, or replaces it; --response-time in seconds, --error-rate in
-                                   shares of 5xx (0.2 = 20 %); a rule left out is not overridden
+                                   adds the override for that endpoint (a path alone: every method; a *
+                                   in the path: any run of characters, "/api/reports/*") and key, or
+                                   replaces it; --response-time in seconds, --error-rate in shares of
+                                   5xx (0.2 = 20 %); a rule left out is not overridden
   override remove [--endpoint E] [--key <key id>]
                                    removes the override for exactly that endpoint and key
   For each rule the most specific override that sets it wins: key + method + path, key + path,
-  method + path, path, key; else the global thresholds.`;
+  the key's patterns, method + path, path, patterns, key; else the global thresholds.`;
 
 /** The settings document of `--file` (`-` reads stdin), parsed as JSON. */
 function readDocument(path: string): unknown {

@@ -342,8 +342,8 @@ function overridesSection(
   focusRow: number | undefined,
 ) {
   return html`<h2 id="overrides">Overrides for particular endpoints and keys</h2>
-<p class="muted small">Response-time and error-rate thresholds for one endpoint, one API key or one key's endpoint, in place of the global ones. An endpoint may be a method and a path or a path alone, for every method; a <span class="mono">*</span> in the path stands for any run of characters (<span class="mono">/api/reports/*</span>). For each rule the most specific override that sets it wins: key + method + path, key + path, the key's patterns, method + path, path, patterns, key; else the global thresholds above. The error rate's window and minimum requests stay the global ones.</p>
-<p class="muted small">An endpoint is a method and a path as alerts give it (<span class="mono">GET /api/users/:id</span>) or a path alone, for every method. A rule left blank is not overridden; a row left empty is ignored.</p>
+<p class="muted small">Response-time and error-rate thresholds for one endpoint, one API key or one key's endpoint, in place of the global ones. For each rule the most specific override that sets it wins: key + method + path, key + path, the key's patterns, method + path, path, patterns, key; else the global thresholds above. The error rate's window and minimum requests stay the global ones.</p>
+<p class="muted small">An endpoint is a method and a path as alerts give it (<span class="mono">GET /api/users/:id</span>) or a path alone, for every method; a <span class="mono">*</span> in the path stands for any run of characters (<span class="mono">/api/reports/*</span>). A rule left blank is not overridden; a row left empty is ignored.</p>
 ${fieldError(errors, OVERRIDES)}
 <div class="table"><table class="stack overrides">
 <thead><tr><th rowspan="2">#</th><th rowspan="2">Endpoint</th><th rowspan="2">API key id</th><th colspan="2">Response time (s)</th><th colspan="2">Error rate (share)</th><th rowspan="2">Note</th><th rowspan="2"></th></tr>

@@ -95,7 +95,7 @@ function createForm(csrf: string, values: FormValues, errors: Record<string, str
     (t) => html`<option value="${t}" ${t === values.type ? "selected" : ""}>${typeLabel(t)}</option>`,
   )}</select>${fieldError(errors, "type")}</div>
 <div class="field"><label for="s-key">API key id</label><input id="s-key" name="apiKeyId" type="number" min="1" value="${values.apiKeyId ?? ""}" placeholder="any">${fieldError(errors, "apiKeyId")}</div>
-<div class="field"><label for="s-endpoint">Endpoint</label><input id="s-endpoint" name="endpoint" value="${values.endpoint ?? ""}" maxlength="512" placeholder="any, or e.g. GET /api/users/:id" aria-describedby="s-endpoint-help"><div class="small muted" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters: <span class="mono">* /api/billing/*</span></div>${fieldError(errors, "endpoint")}</div>
+<div class="field"><label for="s-endpoint">Endpoint</label><input id="s-endpoint" name="endpoint" value="${values.endpoint ?? ""}" maxlength="512" placeholder="any, or e.g. GET /api/users/:id" aria-describedby="s-endpoint-help"><div class="small muted hint" id="s-endpoint-help"><span class="mono">*</span> stands for any run of characters: <span class="mono">* /api/billing/*</span></div>${fieldError(errors, "endpoint")}</div>
 <div class="field"><label for="s-ip">Client IP</label><input id="s-ip" name="clientIp" value="${values.clientIp ?? ""}" maxlength="64" placeholder="any">${fieldError(errors, "clientIp")}</div>
 <div class="field"><label for="s-duration">For</label><select id="s-duration" name="duration">${Object.entries(
     SILENCE_DURATIONS,
