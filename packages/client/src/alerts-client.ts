@@ -47,6 +47,8 @@ export interface AlertFilters {
   severity?: string;
   status?: string;
   apiKeyId?: number;
+  /** An endpoint as alerts name it; a `*` stands for any run of characters. */
+  endpoint?: string;
   from?: string;
   to?: string;
   cursor?: string;

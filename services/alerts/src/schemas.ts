@@ -43,6 +43,12 @@ const filters = {
   type: z.enum(alertTypes, `must be one of ${alertTypes.join(", ")}`).optional(),
   severity: z.enum(alertSeverities, `must be one of ${alertSeverities.join(", ")}`).optional(),
   apiKeyId: idString.optional(),
+  endpoint: singleLine(512)
+    .describe(
+      "The alerts about this endpoint, `GET /api/users/:id`; a `*` stands for any run of characters: " +
+        "`* /api/billing/*`",
+    )
+    .optional(),
 };
 
 const rangeChecks = (q: { from?: Date; to?: Date }, ctx: z.RefinementCtx) => {

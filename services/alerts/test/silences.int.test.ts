@@ -347,7 +347,7 @@ describe("a silenced alert", () => {
     ]);
   });
 
-  it("matches endpoints by pattern alike when an alert opens, in the lists and in the scheduler's queries", async () => {
+  it("matches endpoints by pattern alike when an alert opens, in the lists, their filter and the scheduler's queries", async () => {
     const endpoints = [
       "GET /api/billing/invoices",
       "POST /api/billing/charges",
@@ -374,6 +374,7 @@ describe("a silenced alert", () => {
       ["GET /api/a_b", ["GET /api/a_b"]],
       ["GET /api/100%", ["GET /api/100%"]],
       ["GET /api/10*", ["GET /api/100%", "GET /api/1000"]],
+      ["GET /api/1*0", ["GET /api/1000"]],
       ["GET /api/back\\*", ["GET /api/back\\slash"]],
       ["GET *", endpoints.filter((e) => e.startsWith("GET "))],
       ["*", endpoints],
@@ -391,6 +392,12 @@ describe("a silenced alert", () => {
       expect({ matcher, count: counts.body.silenced }).toEqual({ matcher, count: held.length });
       const shown = (await call(app, "GET", `/api/v1/alerts/silences/${id}`)).body.openAlertsMatched;
       expect({ matcher, shown }).toEqual({ matcher, shown: held.length });
+      // The alert lists' endpoint filter takes the same matchers, with the same meaning.
+      for (const list of ["/api/v1/alerts", "/api/v1/alerts/history"]) {
+        const listed = await call(app, "GET", `${list}?endpoint=${encodeURIComponent(matcher)}`);
+        const endpoints = listed.body.items.map((a: { endpoint: string }) => a.endpoint).sort();
+        expect({ matcher, list, endpoints }).toEqual({ matcher, list, endpoints: [...held].sort() });
+      }
     }
     // A new alert on a matching endpoint is recorded and not notified; one elsewhere is.
     await prisma.silence.deleteMany();

@@ -1425,6 +1425,23 @@ describe("alerts page", () => {
     expect(second.text).toContain('href="/alerts?severity=critical&amp;apiKeyId=9">« First page</a>');
   });
 
+  it("filters by endpoint or a pattern of them, keeping it in the form and across pages", async () => {
+    const asked: unknown[] = [];
+    const t = build({
+      alerts: {
+        counts,
+        listActive: async (filters: unknown) => {
+          asked.push(filters);
+          return { items: [], nextCursor: "c2" };
+        },
+      } as Partial<AlertsClient>,
+    });
+    const { text } = await t.get("/alerts?endpoint=*+%2Fapi%2Fbilling%2F*");
+    expect(text).toContain('<input id="f-endpoint" name="endpoint" maxlength="512" value="* /api/billing/*"');
+    expect(text).toContain('href="/alerts?endpoint=*+%2Fapi%2Fbilling%2F*&amp;cursor=c2" rel="next"');
+    expect(asked).toEqual([expect.objectContaining({ endpoint: "* /api/billing/*" })]);
+  });
+
   it("names each alert's key with one call to the keys API, and shows ids when it cannot answer", async () => {
     const alert = (id: number, apiKeyId: number | null): AlertView => ({
       ...hostile,

@@ -338,9 +338,18 @@ describe("alerts CLI acknowledgement", () => {
       stored(9, { severity: "critical", apiKeyId: 7, status: "resolved" }),
       stored(10, { severity: "critical", apiKeyId: 7 }),
     ]);
-    const argv = ["ack", "--firing", "--type", "response_time", "--severity", "critical", "--api-key", "7"];
+    const argv = [
+      ...["ack", "--firing", "--type", "response_time", "--severity", "critical", "--api-key", "7"],
+      ...["--endpoint", "* /api/*"],
+    ];
     const result = await run([...argv, "--note", "one upstream"]);
-    const filter = { type: "response_time", severity: "critical", apiKeyId: 7, status: "firing" };
+    const filter = {
+      type: "response_time",
+      severity: "critical",
+      apiKeyId: 7,
+      endpoint: "* /api/*",
+      status: "firing",
+    };
     expect(calls).toEqual([
       ["listAlerts", { ...filter, cursor: undefined }],
       ["listAlerts", { ...filter, cursor: "2" }],
@@ -362,6 +371,7 @@ describe("alerts CLI acknowledgement", () => {
     [["ack", "--firing", "--severity", "loud"], "--severity must be one of warning, critical (got 'loud')"],
     [["ack", "3", "4", "--type", "error_rate"], "--type selects alerts only with --firing"],
     [["ack", "3", "--api-key", "7"], "--api-key selects alerts only with --firing"],
+    [["ack", "3", "--endpoint", "GET /a"], "--endpoint selects alerts only with --firing"],
     [["ack"], "give one or more alert ids, or --firing"],
     [["ack", "--note", "x"], "give one or more alert ids, or --firing"],
     [["ack", "abc"], "the alert id must be a whole number of at least 1 (got 'abc')"],

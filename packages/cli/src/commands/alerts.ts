@@ -5,14 +5,16 @@ import { type Column, pageResult, type Result, record, recordResult, sections, t
 
 export const ALERTS_USAGE = `apimon alerts <command>
   list [--type T] [--severity warning|critical] [--status firing|acknowledged|resolved] [--api-key <id>]
-       [--limit N] [--cursor C | --all]      (without --status: the open ones, firing or acknowledged)
+       [--endpoint "GET /api/users/:id" | "* /api/billing/*"]
+       [--limit N] [--cursor C | --all]      (without --status: the open ones, firing or acknowledged;
+                                             a * in --endpoint stands for any run of characters)
   show <alert id>
   ack <alert id> [--note <text>]             acknowledges it and shows the alert (a resolved one is
                                              refused: exit 1)
   ack <alert id> <alert id>… [--note <text>]
        says which were acknowledged now, already acknowledged, resolved meanwhile (nothing to
        acknowledge, not an error) or not found (exit 1 after the output)
-  ack --firing [--type T] [--severity warning|critical] [--api-key <id>] [--note <text>]
+  ack --firing [--type T] [--severity warning|critical] [--api-key <id>] [--endpoint E] [--note <text>]
        every firing alert the filters select, answered as above
   counts
   report [--from <ISO time>] [--to <ISO time>]`;
@@ -116,6 +118,7 @@ const OPTIONS = {
   severity: { type: "string" },
   status: { type: "string" },
   "api-key": { type: "string" },
+  endpoint: { type: "string" },
   note: { type: "string" },
   firing: { type: "boolean" },
   from: { type: "string" },
@@ -125,7 +128,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
 
 /** The flags that select alerts, as `list` and `ack --firing` take them. */
-const FILTER_FLAGS = ["type", "severity", "api-key"] as const;
+const FILTER_FLAGS = ["type", "severity", "api-key", "endpoint"] as const;
 
 /** Those flags as the filter of a list of alerts. */
 function alertFilter(values: Values) {
@@ -134,6 +137,7 @@ function alertFilter(values: Values) {
     type: values.type,
     severity: oneOf(values.severity, "--severity", ["warning", "critical"] as const),
     apiKeyId: wholeNumber(values["api-key"], "--api-key", 1),
+    endpoint: values.endpoint,
   };
 }
 

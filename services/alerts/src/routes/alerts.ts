@@ -19,7 +19,7 @@ import {
 import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
-import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
+import { activeSilences, endpointFilter, silencedAt, silenceFor } from "../domain/silences";
 import type { Tx } from "../notifications";
 import {
   acknowledgeManySchema,
@@ -108,10 +108,13 @@ export function createAlertRoutes({
     return alerts;
   }
 
-  const filtered = (query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId">) => ({
+  const filtered = (
+    query: Pick<Prisma.AlertWhereInput, "type" | "severity" | "apiKeyId"> & { endpoint?: string },
+  ) => ({
     type: query.type,
     severity: query.severity,
     apiKeyId: query.apiKeyId,
+    ...(query.endpoint !== undefined && { endpoint: endpointFilter(query.endpoint) }),
   });
 
   /** A page of the alerts `where` selects, newest first. */

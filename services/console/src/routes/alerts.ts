@@ -34,6 +34,7 @@ interface ListQuery {
   severity?: string;
   status?: string;
   apiKeyId?: string;
+  endpoint?: string;
   cursor?: string;
 }
 
@@ -45,13 +46,14 @@ function apiFilters(q: ListQuery): AlertFilters {
     severity: q.severity || undefined,
     status: q.status || undefined,
     apiKeyId: id !== undefined && Number.isInteger(id) && id > 0 ? id : undefined,
+    endpoint: q.endpoint?.trim() || undefined,
     cursor: q.cursor || undefined,
     limit: PAGE_SIZE,
   };
 }
 
 /** The list's filters: what paging and an acknowledgement of several alerts carry along. */
-const FILTERS = ["type", "severity", "status", "apiKeyId"] as const;
+const FILTERS = ["type", "severity", "status", "apiKeyId", "endpoint"] as const;
 type ListFilters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 const listFilters = (q: ListFilters): ListFilters =>
@@ -70,6 +72,7 @@ ${select("type", "Type", alertTypes, q.type)}
 ${select("severity", "Severity", alertSeverities, q.severity)}
 ${select("status", "Status", statuses, q.status)}
 <div><label for="f-key">API key id</label><input id="f-key" name="apiKeyId" type="number" min="1" value="${q.apiKeyId ?? ""}" placeholder="any"></div>
+<div><label for="f-endpoint">Endpoint</label><input id="f-endpoint" name="endpoint" maxlength="512" value="${q.endpoint ?? ""}" placeholder="any, or * /api/billing/*" title="An endpoint as alerts name it, GET /api/users/:id; a * stands for any run of characters"></div>
 <div><button type="submit">Filter</button> <a class="button secondary" href="${action}">Clear</a></div>
 </form>`;
 }
