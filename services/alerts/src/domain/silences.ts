@@ -1,4 +1,4 @@
-import { ENDPOINT_WILDCARD, endpointMatches } from "@apimon/config";
+import { endpointMatches } from "@apimon/config";
 import { Prisma, type Silence } from "@apimon/db";
 
 /** What a silence matches on; null matches any value. */
@@ -23,22 +23,6 @@ export type SilenceState = "pending" | "active" | "expired";
 export function silenceState(silence: { startsAt: Date; endsAt: Date }, now: Date): SilenceState {
   if (silence.endsAt <= now) return "expired";
   return silence.startsAt <= now ? "active" : "pending";
-}
-
-/** LIKE's wildcards and escape character, taken literally. */
-const escapeLike = (text: string) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`);
-
-/**
- * The Prisma filter of the endpoints an endpoint matcher matches (`endpointMatches`): the same
- * text, or for a pattern, LIKE with its literal parts escaped and each `*` a `%`. Prisma's
- * `startsWith` hands its value to LIKE with a `%` after it, and `endsWith` (the pattern's last
- * part) takes that `%` back: both together match what the pattern does.
- */
-export function endpointFilter(matcher: string): Prisma.StringNullableFilter<"Alert"> {
-  const parts = matcher.split(ENDPOINT_WILDCARD);
-  if (parts.length === 1) return { equals: matcher };
-  const last = parts[parts.length - 1] as string;
-  return { startsWith: parts.map(escapeLike).join("%"), ...(last !== "" && { endsWith: escapeLike(last) }) };
 }
 
 /** Every matcher that is set matches the alert's field (a silence with none matches every alert). */

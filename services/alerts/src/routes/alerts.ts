@@ -19,7 +19,8 @@ import {
 import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
-import { activeSilences, endpointFilter, silencedAt, silenceFor } from "../domain/silences";
+import { endpointFilter } from "../domain/endpoints";
+import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
 import type { Tx } from "../notifications";
 import {
   acknowledgeManySchema,
