@@ -4,6 +4,7 @@ import { type NotificationJob, topics } from "@apimon/events";
 import { writeOutbox } from "@apimon/outbox";
 import { groupMessages } from "./domain/grouping";
 import { type JobAlertSource, notificationJob } from "./domain/jobs";
+import { takesScope } from "./domain/routing";
 
 /** The transaction a change is written in; its notification jobs commit or roll back with it. */
 export type Tx = Prisma.TransactionClient;
@@ -43,8 +44,8 @@ export async function notifyChannels(
 
 /**
  * One message per channel about a group of alerts of one type and endpoint (`alerts`, in id
- * order): each channel is told of the alerts it takes (`takes`; default: every one), the first
- * as the job's alert and the rest as its others. Returns, per alert id, the channels told of it.
+ * order): each channel is told of the alerts it takes (`takes`; default: every one) among those of
+ * its types and endpoints (`takesScope`), the first as the job's alert and the rest as its others. Returns, per alert id, the channels told of it.
  */
 export async function notifyGroup(
   tx: Tx,
@@ -55,7 +56,13 @@ export async function notifyGroup(
   takes?: (channel: NotificationChannel, alert: Alert) => boolean,
 ): Promise<Map<number, number[]>> {
   const notified = new Map<number, number[]>(alerts.map((a) => [a.id, []]));
-  const messages = groupMessages(alerts, channels, takes);
+  // Whatever else decides who hears of what, a channel hears only of the types and endpoints it
+  // is for.
+  const messages = groupMessages(
+    alerts,
+    channels,
+    (channel, alert) => takesScope(channel, alert) && (takes === undefined || takes(channel, alert)),
+  );
   if (messages.length === 0) return notified;
   // Named as they are now: a key renamed since the alert opened is called by its new name.
   const keyIds = [...new Set(alerts.flatMap((a) => (a.apiKeyId === null ? [] : [a.apiKeyId])))];

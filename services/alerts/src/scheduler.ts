@@ -8,6 +8,7 @@ import {
 } from "@apimon/db";
 import { counter, createPeriodicTask, type Logger, type Registry } from "@apimon/observability";
 import type { AlertLog } from "./alert-log";
+import { channelTakesAlertScope } from "./domain/endpoints";
 import { groupAlerts, groupsInLockOrder, takesSeverity } from "./domain/grouping";
 import {
   escalationChannels,
@@ -289,12 +290,16 @@ export function createScheduler({
         const done: { alert: Alert; channelIds: number[] }[] = [];
         const channels = escalationChannels(policy, await enabledChannels(tx));
         // Without an enabled channel there is nowhere to escalate to: leave the alerts
-        // unescalated, so that they go out once a channel is enabled.
+        // unescalated, so that they go out once a channel is enabled. Likewise an alert none of
+        // the policy's channels is for (by type and endpoint) stays unescalated.
         if (channels.length === 0) return { locked: 0, escalated: done };
         const due = await tx.$queryRaw<{ id: number }[]>`
           SELECT id FROM alerts
           WHERE status = 'firing' AND severity = 'critical' AND escalated_at IS NULL
             AND critical_at <= ${cutoff} AND NOT ${silencedAt(now)}
+            AND EXISTS (
+              SELECT 1 FROM notification_channels c
+              WHERE c.id = ANY(${channels.map((c) => c.id)}::int[]) AND ${channelTakesAlertScope})
             AND (${groupingOff} OR NOT EXISTS (
               SELECT 1 FROM alerts g
               WHERE g.type = alerts.type AND g.endpoint IS NOT DISTINCT FROM alerts.endpoint

@@ -125,6 +125,9 @@ export const acknowledgeManySchema = acknowledgeSchema
 export const channelTypes = ["email", "slack", "webhook"] as const;
 export type ChannelType = (typeof channelTypes)[number];
 
+/** At most this many endpoint matchers a channel: a team's part of the API, not a route list. */
+export const MAX_CHANNEL_ENDPOINTS = 20;
+
 const channelFields = {
   name: singleLine(NAME_MAX),
   type: z.enum(channelTypes, "must be email, slack or webhook"),
@@ -139,6 +142,19 @@ const channelFields = {
     .meta({ pattern: SINGLE_LINE.source })
     .nullable(),
   minSeverity: z.enum(alertSeverities, "must be warning or critical"),
+  alertTypes: z
+    .array(z.enum(alertTypes, `must be one of ${alertTypes.join(", ")}`))
+    .refine((types) => new Set(types).size === types.length, "must not name a type twice")
+    .describe("The alert types it hears about; empty (the default): every type"),
+  endpoints: z
+    .array(singleLine(512))
+    .max(MAX_CHANNEL_ENDPOINTS, `may hold at most ${MAX_CHANNEL_ENDPOINTS} endpoints`)
+    .refine((endpoints) => new Set(endpoints).size === endpoints.length, "must not name an endpoint twice")
+    .describe(
+      "The endpoints of the alerts it hears about, as alerts name them or with `*` for any run of " +
+        "characters (`* /api/billing/*`); empty (the default): every alert. An alert about no endpoint " +
+        "(a usage spike, failed authentication) goes only to channels without endpoints",
+    ),
   enabled: z.boolean(),
 };
 
@@ -149,6 +165,8 @@ export const createChannelSchema = z
     target: channelFields.target,
     secret: channelFields.secret.optional(),
     minSeverity: channelFields.minSeverity.optional(),
+    alertTypes: channelFields.alertTypes.optional(),
+    endpoints: channelFields.endpoints.optional(),
     enabled: channelFields.enabled.optional(),
   })
   .strict();
@@ -160,11 +178,14 @@ export const updateChannelSchema = z
     target: channelFields.target.optional(),
     secret: channelFields.secret.optional(),
     minSeverity: channelFields.minSeverity.optional(),
+    alertTypes: channelFields.alertTypes.optional(),
+    endpoints: channelFields.endpoints.optional(),
     enabled: channelFields.enabled.optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, {
-    message: "must change at least one of name, type, target, secret, minSeverity, enabled",
+    message:
+      "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, enabled",
   });
 
 export type CreateChannelBody = z.output<typeof createChannelSchema>;

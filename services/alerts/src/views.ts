@@ -121,6 +121,12 @@ export const channelSchema = z
     target: z.string(),
     hasSecret: z.boolean().describe("The secret itself is never answered"),
     minSeverity: severity,
+    alertTypes: z.array(z.enum(alertTypes)).describe("The alert types it hears about; empty: every type"),
+    endpoints: z
+      .array(z.string())
+      .describe(
+        "Endpoint matchers of the alerts it hears about (`*`: any run of characters); empty: every alert",
+      ),
     enabled: z.boolean(),
     createdAt: time,
     updatedAt: time,
@@ -316,6 +322,8 @@ export function channelView(channel: NotificationChannel): z.output<typeof chann
     target: channel.target,
     hasSecret: channel.secret !== null,
     minSeverity: channel.minSeverity,
+    alertTypes: channel.alertTypes,
+    endpoints: channel.endpoints,
     enabled: channel.enabled,
     createdAt: channel.createdAt.toISOString(),
     updatedAt: channel.updatedAt.toISOString(),

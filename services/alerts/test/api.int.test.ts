@@ -892,6 +892,8 @@ describe("channels", () => {
       target: "https://hooks.example.com/apimon",
       hasSecret: true,
       minSeverity: "critical",
+      alertTypes: [],
+      endpoints: [],
       enabled: true,
       createdAt: ISO,
       updatedAt: ISO,
@@ -973,7 +975,8 @@ describe("channels", () => {
       invalidRequest("body", [
         {
           field: "(body)",
-          message: "must change at least one of name, type, target, secret, minSeverity, enabled",
+          message:
+            "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, enabled",
         },
       ]),
     );

@@ -1,5 +1,5 @@
 import { ENDPOINT_WILDCARD } from "@apimon/config";
-import type { Prisma } from "@apimon/db";
+import { Prisma } from "@apimon/db";
 
 /** LIKE's wildcards and escape character, taken literally. */
 const escapeLike = (text: string) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`);
@@ -16,3 +16,19 @@ export function endpointFilter(matcher: string): Prisma.StringNullableFilter<"Al
   const last = parts[parts.length - 1] as string;
   return { startsWith: parts.map(escapeLike).join("%"), ...(last !== "" && { endsWith: escapeLike(last) }) };
 }
+
+/**
+ * SQL: the LIKE pattern of the endpoint matcher `matcher` (a column) holds, for matchers stored in
+ * the database: LIKE's own wildcards and escape character taken literally, each `*` a `%`.
+ */
+export function likePattern(matcher: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`replace(replace(replace(replace(${matcher}, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%')`;
+}
+
+/**
+ * SQL that is true when the notification channel named `c` is for the row of `alerts` named
+ * `alerts` by type and endpoint: the rule of `takesScope`.
+ */
+export const channelTakesAlertScope = Prisma.sql`(coalesce(cardinality(c.alert_types), 0) = 0 OR alerts.type = ANY(c.alert_types))
+  AND (coalesce(cardinality(c.endpoints), 0) = 0 OR EXISTS (
+    SELECT 1 FROM unnest(c.endpoints) AS m(matcher) WHERE alerts.endpoint LIKE ${likePattern(Prisma.raw("m.matcher"))}))`;

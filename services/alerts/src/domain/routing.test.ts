@@ -1,7 +1,7 @@
 import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import { notificationJobSchema } from "@apimon/events";
 import { notificationJob, testJob } from "./jobs";
-import { channelsFor, escalationChannels, isEscalationDue, isReminderDue } from "./routing";
+import { channelsFor, escalationChannels, isEscalationDue, isReminderDue, takesScope } from "./routing";
 
 const channels = [
   { id: 1, minSeverity: "warning" as const, enabled: true },
@@ -24,6 +24,30 @@ describe("notification routing", () => {
     const policy = { enabled: true, afterSeconds: 900, channelIds: [2, 3] };
     expect(escalationChannels(policy, channels).map((c) => c.id)).toEqual([2]);
     expect(escalationChannels({ ...policy, enabled: false }, channels)).toEqual([]);
+  });
+});
+
+describe("a channel's types and endpoints", () => {
+  const any = { alertTypes: [], endpoints: [] };
+  const slow = { type: "response_time", endpoint: "GET /api/billing/invoices" };
+  const spike = { type: "usage_spike", endpoint: null };
+
+  it("take every alert when both are empty", () => {
+    expect(takesScope(any, slow)).toBe(true);
+    expect(takesScope(any, spike)).toBe(true);
+  });
+
+  it("take an alert of one of the types and of an endpoint one of the matchers matches", () => {
+    const billing = { alertTypes: [], endpoints: ["GET /api/orders", "* /api/billing/*"] };
+    expect(takesScope(billing, slow)).toBe(true);
+    expect(takesScope(billing, { ...slow, endpoint: "GET /api/billingx" })).toBe(false);
+    expect(takesScope({ ...billing, alertTypes: ["error_rate"] }, slow)).toBe(false);
+    expect(takesScope({ ...billing, alertTypes: ["error_rate", "response_time"] }, slow)).toBe(true);
+    expect(takesScope({ ...any, alertTypes: ["usage_spike"] }, spike)).toBe(true);
+  });
+
+  it("leave an alert about no endpoint to the channels without endpoints", () => {
+    expect(takesScope({ ...any, endpoints: ["*"] }, spike)).toBe(false);
   });
 });
 

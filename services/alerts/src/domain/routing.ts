@@ -1,4 +1,4 @@
-import type { AlertSettings } from "@apimon/config";
+import { type AlertSettings, endpointMatches } from "@apimon/config";
 import { isHoldOver } from "./grouping";
 import { isAtLeast, type Severity } from "./severity";
 
@@ -12,6 +12,29 @@ export interface RoutableChannel {
 /** Channels that hear about an alert of `severity` (firing, escalation, resolution, reminders). */
 export function channelsFor<C extends RoutableChannel>(severity: Severity, channels: readonly C[]): C[] {
   return channels.filter((c) => c.enabled && isAtLeast(severity, c.minSeverity));
+}
+
+/** What a channel hears about beyond severity: alert types and endpoint matchers; empty: any. */
+export interface ScopedChannel {
+  alertTypes: readonly string[];
+  endpoints: readonly string[];
+}
+
+/**
+ * Whether a channel hears about an alert of this type and endpoint: of one of its types, and
+ * about an endpoint one of its matchers matches (`endpointMatches`, as silences match), each list
+ * left empty taking any. An alert about no endpoint (a usage spike, failed authentication) goes
+ * only to channels without endpoint matchers.
+ */
+export function takesScope(
+  channel: ScopedChannel,
+  alert: { type: string; endpoint: string | null },
+): boolean {
+  return (
+    (channel.alertTypes.length === 0 || channel.alertTypes.includes(alert.type)) &&
+    (channel.endpoints.length === 0 ||
+      channel.endpoints.some((matcher) => endpointMatches(matcher, alert.endpoint)))
+  );
 }
 
 /**

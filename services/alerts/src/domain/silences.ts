@@ -1,5 +1,6 @@
 import { endpointMatches } from "@apimon/config";
 import { Prisma, type Silence } from "@apimon/db";
+import { likePattern } from "./endpoints";
 
 /** What a silence matches on; null matches any value. */
 export interface SilenceMatchers {
@@ -57,13 +58,11 @@ export function activeSilences(db: Pick<Prisma.TransactionClient, "silence">, no
 
 /**
  * SQL that is true when the silence named `s` matches the row of `alerts` named `alerts`: the rule
- * of `matches`. An endpoint matcher becomes a LIKE pattern: LIKE's own wildcards and escape
- * character taken literally, each `*` a `%`.
+ * of `matches`.
  */
 const silenceMatchesAlert = Prisma.sql`(s.type IS NULL OR s.type = alerts.type)
       AND (s.api_key_id IS NULL OR s.api_key_id = alerts.api_key_id)
-      AND (s.endpoint IS NULL OR alerts.endpoint LIKE
-        replace(replace(replace(replace(s.endpoint, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '*', '%'))
+      AND (s.endpoint IS NULL OR alerts.endpoint LIKE ${likePattern(Prisma.raw("s.endpoint"))})
       AND (s.client_ip IS NULL OR s.client_ip = alerts.client_ip)`;
 
 /**

@@ -84,6 +84,8 @@ export function createChannelRoutes({
       description:
         "Email targets are comma-separated address lists; slack and webhook targets are http(s) URLs. " +
         "Only webhook channels take a `secret` (for signing). `minSeverity` defaults to warning. " +
+        "`alertTypes` and `endpoints` narrow what it hears about (a team's channel: `* /api/billing/*`); " +
+        "left empty, it hears about every alert of its severity, as the escalation policy's channels do. " +
         "Names are unique; without one, a channel is named after its type and target.",
       tags,
       request: { body: jsonBody(createChannelSchema) },
@@ -106,6 +108,8 @@ export function createChannelRoutes({
           target,
           secret: body.secret ?? null,
           minSeverity: body.minSeverity ?? "warning",
+          alertTypes: body.alertTypes ?? [],
+          endpoints: body.endpoints ?? [],
           enabled: body.enabled ?? true,
         },
       });
@@ -192,6 +196,8 @@ export function createChannelRoutes({
             target,
             secret: body.secret,
             minSeverity: body.minSeverity,
+            alertTypes: body.alertTypes,
+            endpoints: body.endpoints,
             enabled: body.enabled,
           },
         });

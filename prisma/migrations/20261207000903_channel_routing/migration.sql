@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "notification_channels" ADD COLUMN     "alert_types" "alert_type"[] DEFAULT ARRAY[]::"alert_type"[],
+ADD COLUMN     "endpoints" TEXT[] DEFAULT ARRAY[]::TEXT[];
