@@ -461,16 +461,23 @@ describe("apimon CLI", () => {
       receiver.url("/cli-hook"),
       "--name",
       "cli hook",
+      ...["--alert-type", "error_rate", "--endpoint", "* /api/billing/*", "--endpoint", "GET /x"],
     ]);
     const listed = rows((await apimon(["channels", "list"])).stdout);
-    expect(listed[0]).toEqual(["ID", "NAME", "TYPE", "TARGET", "MIN SEVERITY", "ENABLED"]);
+    expect(listed[0]).toEqual(["ID", "NAME", "TYPE", "TARGET", "MIN SEVERITY", "FOR", "ENABLED"]);
     expect(listed.find((r) => r[0] === String(channel.id))?.slice(1)).toEqual([
       "cli hook",
       "webhook",
       receiver.url("/cli-hook"),
       "warning",
+      "error_rate · * /api/billing/*, GET /x",
       "yes",
     ]);
+    // Back to every alert.
+    expect(await json(["channels", "scope", String(channel.id)])).toMatchObject({
+      alertTypes: [],
+      endpoints: [],
+    });
     const tested = await json<{ status: string; channelId: number; attempts: unknown[] }>([
       "channels",
       "test",

@@ -56,6 +56,8 @@ function channel(id: number, type: ChannelView["type"], target: string): Channel
     target,
     hasSecret: false,
     minSeverity: "critical",
+    alertTypes: [],
+    endpoints: [],
     enabled: true,
     createdAt: at,
     updatedAt: at,

@@ -32,6 +32,8 @@ const channel: ChannelView = {
   target: "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXXabcd",
   hasSecret: false,
   minSeverity: "warning",
+  alertTypes: [],
+  endpoints: [],
   enabled: true,
   createdAt: NOW.toISOString(),
   updatedAt: NOW.toISOString(),
@@ -574,8 +576,80 @@ describe("channels pages", () => {
     ).toBe("/channels?done=saved");
     expect(t.calls).toContainEqual([
       "updateChannel",
-      [4, { name: "ops", minSeverity: "critical", enabled: true, secret: null }],
+      [
+        4,
+        { name: "ops", minSeverity: "critical", enabled: true, secret: null, alertTypes: [], endpoints: [] },
+      ],
     ]);
+  });
+
+  it("narrows a channel to alert types and endpoints, one a line, and shows what each is for", async () => {
+    const scoped = {
+      ...channel,
+      id: 5,
+      name: "billing",
+      alertTypes: ["error_rate"],
+      endpoints: ["* /api/billing/*", "GET /x"],
+    } as ChannelView;
+    const t = build({
+      alerts: {
+        listChannels: async () => ({ items: [channel, scoped], nextCursor: null }),
+        getChannel: async () => scoped,
+        createChannel: async (input) => {
+          t.calls.push(["createChannel", input]);
+          return scoped;
+        },
+      },
+    });
+    const list = (await t.get("/channels")).text;
+    expect(list).toContain('<td data-label="For">every alert</td>');
+    expect(list).toContain(
+      '<td data-label="For"><span>Error rate · <span class="mono">* /api/billing/*</span>, <span class="mono">GET /x</span></span></td>',
+    );
+    const edit = (await t.get("/channels/5")).text;
+    expect(edit).toContain('<input type="checkbox" name="alertTypes" value="error_rate" checked> Error rate');
+    expect(edit).toContain('<input type="checkbox" name="alertTypes" value="usage_spike" > Usage spike');
+    expect(edit).toContain("* /api/billing/*\nGET /x</textarea>");
+    await t.post("/channels", {
+      name: "billing",
+      type: "email",
+      target: "b@example.com",
+      minSeverity: "warning",
+      alertTypes: ["error_rate", "response_time"],
+      endpoints: " * /api/billing/*\r\n\r\nGET /x \n",
+    });
+    expect(t.calls).toContainEqual([
+      "createChannel",
+      expect.objectContaining({
+        alertTypes: ["error_rate", "response_time"],
+        endpoints: ["* /api/billing/*", "GET /x"],
+      }),
+    ]);
+  });
+
+  it("shows the API's refusal of an endpoint by the endpoints, keeping what was typed", async () => {
+    const t = build({
+      alerts: {
+        createChannel: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid body",
+            errors: [{ field: "endpoints.1", message: "must not contain control characters" }],
+          });
+        },
+      },
+    });
+    const res = await t.post("/channels", {
+      type: "email",
+      target: "b@example.com",
+      alertTypes: "error_rate",
+      endpoints: "GET /a\nGET /b",
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="error" data-field="endpoints">must not contain control characters</div>',
+    );
+    expect(res.text).toContain("GET /a\nGET /b</textarea>");
+    expect(res.text).toContain('value="error_rate" checked');
   });
 
   it("shows every attempt of a failed test delivery with its code and error", async () => {

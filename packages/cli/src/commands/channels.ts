@@ -3,10 +3,17 @@ import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError } fro
 import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
 import { DELIVERY_COLUMNS } from "./alerts";
 
+type ChannelScope = Pick<ChannelRow, "alertTypes" | "endpoints">;
+
 export const CHANNELS_USAGE = `apimon channels <command>
   list [--limit N] [--cursor C | --all]
   test <channel id>           sends a test notification and shows every delivery attempt
   create --type email|slack|webhook --target <addresses or URL> --name <name> [--secret S] [--min-severity warning|critical]
+         [--alert-type T]… [--endpoint E]…
+                              a channel for some alerts only: of those types, about those endpoints
+                              ("* /api/billing/*": a * stands for any run of characters); none: every alert
+  scope <channel id> [--alert-type T]… [--endpoint E]…
+                              what it is for from now on (none given: every alert)
   enable <channel id> | disable <channel id>
   delete <channel id>`;
 
@@ -16,6 +23,7 @@ const CHANNEL_COLUMNS: Column<ChannelRow>[] = [
   { header: "TYPE", value: (c) => c.type },
   { header: "TARGET", value: (c) => c.target },
   { header: "MIN SEVERITY", value: (c) => c.minSeverity },
+  { header: "FOR", value: (c) => scopeText(c) },
   { header: "ENABLED", value: (c) => (c.enabled ? "yes" : "no") },
 ];
 
@@ -26,7 +34,23 @@ const OPTIONS = {
   name: { type: "string" },
   secret: { type: "string" },
   "min-severity": { type: "string" },
+  "alert-type": { type: "string", multiple: true },
+  endpoint: { type: "string", multiple: true },
 } as const;
+
+/** What a channel hears about beyond severity, in a line: "any", or its types and endpoints. */
+function scopeText(c: Pick<ChannelRow, "alertTypes" | "endpoints">): string {
+  if (c.alertTypes.length === 0 && c.endpoints.length === 0) return "any";
+  return [c.alertTypes.join(",") || "any type", c.endpoints.join(", ") || "any endpoint"].join(" · ");
+}
+
+/** The channel's types and endpoints from the flags; the types are the service's to judge. */
+function scopeFlags(values: { "alert-type"?: string[]; endpoint?: string[] }) {
+  return {
+    alertTypes: (values["alert-type"] ?? []) as ChannelScope["alertTypes"],
+    endpoints: values.endpoint ?? [],
+  };
+}
 
 export async function runChannels(api: AlertsApi, argv: string[]): Promise<Result> {
   const { positionals, values } = parse(argv, OPTIONS);
@@ -58,8 +82,11 @@ export async function runChannels(api: AlertsApi, argv: string[]): Promise<Resul
           ...(values["min-severity"] !== undefined && {
             minSeverity: oneOf(values["min-severity"], "--min-severity", ["warning", "critical"] as const),
           }),
+          ...scopeFlags(values),
         }),
       );
+    case "scope":
+      return recordResult(await api.updateChannel(id(), scopeFlags(values)));
     case "enable":
       return recordResult(await api.updateChannel(id(), { enabled: true }));
     case "disable":

@@ -5,9 +5,11 @@ import {
   type CreateChannelInput,
   type TestDeliveryView,
 } from "@apimon/client";
+import { alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
+import { typeLabel } from "../views/format";
 import { badge, csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
 
 /**
@@ -39,7 +41,66 @@ const severitySelect = (current: string) =>
     (s) => html`<option value="${s}" ${s === current ? "selected" : ""}>${s} and above</option>`,
   )}</select>`;
 
-function createForm(csrf: string, values: Record<string, string>, errors: Record<string, string[]>) {
+/** What a channel is for beyond severity, as its form holds it: types ticked, endpoints one a line. */
+interface ScopeValues {
+  alertTypes: readonly string[];
+  endpoints: string;
+}
+
+const scopeOf = (ch: Pick<ChannelView, "alertTypes" | "endpoints">): ScopeValues => ({
+  alertTypes: ch.alertTypes,
+  endpoints: ch.endpoints.join("\n"),
+});
+
+/** The form's scope fields as the API takes them. */
+function scopeFromForm(
+  form: Record<string, unknown>,
+): ScopeValues & { input: { alertTypes: string[]; endpoints: string[] } } {
+  const ticked = form.alertTypes;
+  const types = (Array.isArray(ticked) ? ticked : [ticked]).filter((t): t is string => typeof t === "string");
+  const endpoints = typeof form.endpoints === "string" ? form.endpoints : "";
+  const lines = endpoints
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return { alertTypes: types, endpoints, input: { alertTypes: types, endpoints: lines } };
+}
+
+/** The API's errors about a list or one of its items (`endpoints`, `endpoints.2`), under the list's name. */
+function listErrors(errors: Record<string, string[]>, name: string): Record<string, string[]> {
+  const own = Object.entries(errors)
+    .filter(([field]) => field === name || field.startsWith(`${name}.`))
+    .flatMap(([, messages]) => messages);
+  return own.length === 0 ? {} : { [name]: own };
+}
+
+/** The fields that narrow a channel to some alert types and endpoints. */
+function scopeFields(values: ScopeValues, errors: Record<string, string[]>) {
+  return html`<fieldset class="field scope"><legend>Alert types (none ticked: every type)</legend>${alertTypes.map(
+    (t) =>
+      html`<label><input type="checkbox" name="alertTypes" value="${t}" ${values.alertTypes.includes(t) ? "checked" : ""}> ${typeLabel(t)}</label> `,
+  )}${fieldError(listErrors(errors, "alertTypes"), "alertTypes")}</fieldset>
+<div class="field"><label for="ch-endpoints">Endpoints, one a line (blank: every alert)</label><textarea id="ch-endpoints" name="endpoints" rows="3" placeholder="* /api/billing/*" aria-describedby="ch-endpoints-help">${values.endpoints}</textarea>
+<div class="small muted hint" id="ch-endpoints-help">As alerts name them, <span class="mono">GET /api/users/:id</span>; a <span class="mono">*</span> stands for any run of characters. Alerts about no endpoint (usage spikes, failed authentication) go only to channels without endpoints.</div>${fieldError(listErrors(errors, "endpoints"), "endpoints")}</div>`;
+}
+
+/** What a channel hears about beyond severity, in a line: "every alert", or its types and endpoints. */
+export function scopeText(ch: Pick<ChannelView, "alertTypes" | "endpoints">): Html | string {
+  if (ch.alertTypes.length === 0 && ch.endpoints.length === 0) return "every alert";
+  const types = ch.alertTypes.length === 0 ? "every type" : ch.alertTypes.map(typeLabel).join(", ");
+  const endpoints =
+    ch.endpoints.length === 0
+      ? html`every endpoint`
+      : html`${ch.endpoints.map((e, i) => html`${i > 0 ? ", " : ""}<span class="mono">${e}</span>`)}`;
+  return html`<span>${types} · ${endpoints}</span>`;
+}
+
+function createForm(
+  csrf: string,
+  values: Record<string, string>,
+  errors: Record<string, string[]>,
+  scope: ScopeValues = { alertTypes: [], endpoints: "" },
+) {
   const type = values.type ?? "webhook";
   return html`<div class="card"><h2>New channel</h2>
 <form method="post" action="/channels" id="create-channel">${csrfField(csrf)}
@@ -56,6 +117,7 @@ function createForm(csrf: string, values: Record<string, string>, errors: Record
 <div class="field"><label for="ch-secret">Signing secret (webhook only, 16+ characters)</label><input id="ch-secret" name="secret" type="password" autocomplete="off">${fieldError(errors, "secret")}</div>
 <div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? "warning")}${fieldError(errors, "minSeverity")}</div>
 </div>
+${scopeFields(scope, errors)}
 <button type="submit">Create channel</button>
 </form></div>`;
 }
@@ -88,6 +150,7 @@ function listPage(
   opts: {
     notice?: string;
     values?: Record<string, string>;
+    scope?: ScopeValues;
     errors?: Record<string, string[]>;
     test?: Html | string;
   },
@@ -100,13 +163,13 @@ ${opts.test ?? ""}
 ${
   channels.length === 0
     ? html`<div class="card muted">No channels yet: alerts are only shown here until one is created.</div>`
-    : html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Secret</th><th>Min severity</th><th>State</th><th></th></tr></thead>
+    : html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Secret</th><th>Min severity</th><th>For</th><th>State</th><th></th></tr></thead>
 <tbody>${channels.map(
         (
           ch,
         ) => html`<tr data-channel-id="${ch.id}"><td data-label="Name"><a href="/channels/${ch.id}">${ch.name}</a></td><td data-label="Type">${ch.type}</td>
 <td class="mono" data-label="Target">${maskTarget(ch)}</td><td data-label="Secret">${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
-<td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
+<td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="For">${scopeText(ch)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
 <td><div class="actions">
 <form method="post" action="/channels/${ch.id}/test">${csrfField(csrf)}<button type="submit" class="secondary">Test</button></form>
 <form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(csrf)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
@@ -115,7 +178,7 @@ ${
 </div></td></tr>`,
       )}</tbody></table></div>`
 }
-${createForm(csrf, opts.values ?? {}, opts.errors ?? {})}`,
+${createForm(csrf, opts.values ?? {}, opts.errors ?? {}, opts.scope)}`,
   );
 }
 
@@ -124,6 +187,7 @@ function editPage(
   ch: ChannelView,
   errors: Record<string, string[]> = {},
   values: Record<string, string> = {},
+  scope: ScopeValues = scopeOf(ch),
 ) {
   return page(
     { title: ch.name, section: "/channels", csrf },
@@ -143,6 +207,7 @@ ${
 <div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? ch.minSeverity)}</div>
 <div class="field"><label><input type="checkbox" name="enabled" ${ch.enabled ? "checked" : ""}> Enabled</label></div>
 </div>
+${scopeFields(scope, errors)}
 <button type="submit">Save</button></form></div>
 <p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)}</p>`,
   );
@@ -160,11 +225,12 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
   });
 
   routes.post("/channels", async (c) => {
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody({ all: true });
     const values = Object.fromEntries(
       ["name", "type", "target", "minSeverity"].map((k) => [k, field(form, k)]),
     );
     const secret = typeof form.secret === "string" && form.secret !== "" ? form.secret : undefined;
+    const scope = scopeFromForm(form);
     const input: CreateChannelInput = {
       ...(values.name && { name: values.name }),
       type: values.type as CreateChannelInput["type"],
@@ -172,13 +238,15 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       target: values.target as string,
       minSeverity: values.minSeverity as CreateChannelInput["minSeverity"],
       ...(secret !== undefined && { secret }),
+      // Types are the API's to judge: it names a wrong one.
+      ...(scope.input as Pick<CreateChannelInput, "alertTypes" | "endpoints">),
     };
     try {
       await alerts.createChannel(input);
     } catch (err) {
       // A refusal without field errors is a name another channel has (409).
       const errors = refusal(err, "name", [400, 409]).byField;
-      return c.html(listPage(c.get("csrf"), await all(), { values, errors }), 400);
+      return c.html(listPage(c.get("csrf"), await all(), { values, scope, errors }), 400);
     }
     return c.redirect("/channels?done=created", 303);
   });
@@ -190,12 +258,14 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
   routes.post("/channels/:id{[0-9]+}", async (c) => {
     const channelId = id(c.req.param("id"));
     const current = await alerts.getChannel(channelId);
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody({ all: true });
+    const scope = scopeFromForm(form);
     const values = Object.fromEntries(["name", "target", "minSeverity"].map((k) => [k, field(form, k)]));
     const patch: ChannelInput = {
       name: values.name || current.name,
       minSeverity: values.minSeverity as ChannelInput["minSeverity"],
       enabled: form.enabled === "on",
+      ...(scope.input as Pick<ChannelInput, "alertTypes" | "endpoints">),
       // A blank target keeps the stored one (a Slack URL is never shown, so it cannot be resent).
       ...(values.target && { target: values.target }),
       ...(form.removeSecret === "on"
@@ -206,7 +276,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       await alerts.updateChannel(channelId, patch);
     } catch (err) {
       const errors = refusal(err, "name", [400, 409]).byField;
-      return c.html(editPage(c.get("csrf"), current, errors, values), 400);
+      return c.html(editPage(c.get("csrf"), current, errors, values, scope), 400);
     }
     return c.redirect("/channels?done=saved", 303);
   });
