@@ -646,7 +646,7 @@ describe("channels pages", () => {
     });
     expect(res.status).toBe(400);
     expect(res.text).toContain(
-      '<div class="error" data-field="endpoints">must not contain control characters</div>',
+      '<div class="error" data-field="endpoints">endpoint 2: must not contain control characters</div>',
     );
     expect(res.text).toContain("GET /a\nGET /b</textarea>");
     expect(res.text).toContain('value="error_rate" checked');

@@ -66,11 +66,16 @@ function scopeFromForm(
   return { alertTypes: types, endpoints, input: { alertTypes: types, endpoints: lines } };
 }
 
-/** The API's errors about a list or one of its items (`endpoints`, `endpoints.2`), under the list's name. */
-function listErrors(errors: Record<string, string[]>, name: string): Record<string, string[]> {
-  const own = Object.entries(errors)
-    .filter(([field]) => field === name || field.startsWith(`${name}.`))
-    .flatMap(([, messages]) => messages);
+/**
+ * The API's errors about a list (`endpoints`) or one of its items (`endpoints.2`, then said as
+ * "endpoint 3: …"), under the list's name.
+ */
+function listErrors(errors: Record<string, string[]>, name: string, item: string): Record<string, string[]> {
+  const own = Object.entries(errors).flatMap(([field, messages]) => {
+    if (field === name) return messages;
+    const index = field.startsWith(`${name}.`) ? Number(field.slice(name.length + 1)) : Number.NaN;
+    return Number.isInteger(index) ? messages.map((m) => `${item} ${index + 1}: ${m}`) : [];
+  });
   return own.length === 0 ? {} : { [name]: own };
 }
 
@@ -79,9 +84,9 @@ function scopeFields(values: ScopeValues, errors: Record<string, string[]>) {
   return html`<fieldset class="field scope"><legend>Alert types (none ticked: every type)</legend>${alertTypes.map(
     (t) =>
       html`<label><input type="checkbox" name="alertTypes" value="${t}" ${values.alertTypes.includes(t) ? "checked" : ""}> ${typeLabel(t)}</label> `,
-  )}${fieldError(listErrors(errors, "alertTypes"), "alertTypes")}</fieldset>
+  )}${fieldError(listErrors(errors, "alertTypes", "type"), "alertTypes")}</fieldset>
 <div class="field"><label for="ch-endpoints">Endpoints, one a line (blank: every alert)</label><textarea id="ch-endpoints" name="endpoints" rows="3" placeholder="* /api/billing/*" aria-describedby="ch-endpoints-help">${values.endpoints}</textarea>
-<div class="small muted hint" id="ch-endpoints-help">As alerts name them, <span class="mono">GET /api/users/:id</span>; a <span class="mono">*</span> stands for any run of characters. Alerts about no endpoint (usage spikes, failed authentication) go only to channels without endpoints.</div>${fieldError(listErrors(errors, "endpoints"), "endpoints")}</div>`;
+<div class="small muted hint" id="ch-endpoints-help">As alerts name them, <span class="mono">GET /api/users/:id</span>; a <span class="mono">*</span> stands for any run of characters. Alerts about no endpoint (usage spikes, failed authentication) go only to channels without endpoints.</div>${fieldError(listErrors(errors, "endpoints", "endpoint"), "endpoints")}</div>`;
 }
 
 /** What a channel hears about beyond severity, in a line: "every alert", or its types and endpoints. */

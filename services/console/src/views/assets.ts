@@ -52,7 +52,7 @@ form.filters { display:flex; gap:.6rem; align-items:flex-end; flex-wrap:wrap; ma
 label { display:block; font-size:12px; color:var(--muted); margin-bottom:.2rem; }
 input, select, textarea { font:inherit; padding:.4rem .5rem; border:1px solid #c9cfd9; border-radius:6px; background:#fff; color:var(--fg); }
 input, select, textarea { max-width:100%; }
-.hint .mono { white-space:nowrap; } input[type=number] { width:8rem; } input.wide { width:100%; } table.silences button { white-space:nowrap; } textarea { width:100%; min-height:4rem; }
+.hint .mono { white-space:nowrap; } fieldset.scope label { display:inline-block; margin-right:1.2rem; } input[type=number] { width:8rem; } input.wide { width:100%; } table.silences button { white-space:nowrap; } textarea { width:100%; min-height:4rem; }
 button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }
