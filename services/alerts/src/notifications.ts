@@ -45,7 +45,8 @@ export async function notifyChannels(
 /**
  * One message per channel about a group of alerts of one type and endpoint (`alerts`, in id
  * order): each channel is told of the alerts it takes (`takes`; default: every one) among those of
- * its types and endpoints (`takesScope`), the first as the job's alert and the rest as its others. Returns, per alert id, the channels told of it.
+ * its types and endpoints (`takesScope`), the first as the job's alert and the rest as its others.
+ * Returns, per alert id, the channels told of it.
  */
 export async function notifyGroup(
   tx: Tx,

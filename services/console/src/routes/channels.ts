@@ -90,7 +90,7 @@ function scopeFields(values: ScopeValues, errors: Record<string, string[]>) {
 }
 
 /** What a channel hears about beyond severity, in a line: "every alert", or its types and endpoints. */
-export function scopeText(ch: Pick<ChannelView, "alertTypes" | "endpoints">): Html | string {
+function scopeText(ch: Pick<ChannelView, "alertTypes" | "endpoints">): Html | string {
   if (ch.alertTypes.length === 0 && ch.endpoints.length === 0) return "every alert";
   const types = ch.alertTypes.length === 0 ? "every type" : ch.alertTypes.map(typeLabel).join(", ");
   const endpoints =
