@@ -685,6 +685,26 @@ describe("channels pages", () => {
 });
 
 describe("settings page", () => {
+  it("says which escalation channels are for some alerts only", async () => {
+    const billing = {
+      ...channel,
+      id: 5,
+      name: "billing",
+      alertTypes: ["error_rate"],
+      endpoints: ["* /api/billing/*"],
+    };
+    const t = build({
+      alerts: {
+        listChannels: async () => ({ items: [channel, billing], nextCursor: null }),
+      } as Partial<AlertsClient>,
+    });
+    const { text } = await t.get("/settings");
+    expect(text).toContain(
+      'value="5" > billing (slack) <span class="muted small">for Error rate, * /api/billing/* only</span></label>',
+    );
+    expect(text).toContain('value="4" > ops slack (slack)</label>');
+  });
+
   it("turns the form into the whole settings document", () => {
     const form: Record<string, unknown> = {};
     for (const g of SETTINGS_GROUPS) for (const f of g.fields) form[f.path] = "7";

@@ -4,6 +4,7 @@ import type { FieldError } from "@apimon/http";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal } from "../context";
+import { typeLabel } from "../views/format";
 import { csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
 
 interface NumberField {
@@ -14,6 +15,12 @@ interface NumberField {
 
 const n = (path: string, label: string, step = "any"): NumberField => ({ path, label, step });
 const T = "alertThresholds";
+
+/** A channel that is for some alerts only: the policy sends it only those (none, it leaves unescalated). */
+const scopeNote = (ch: ChannelView) =>
+  ch.alertTypes.length === 0 && ch.endpoints.length === 0
+    ? ""
+    : html` <span class="muted small">for ${[...ch.alertTypes.map(typeLabel), ...ch.endpoints].join(", ")} only</span>`;
 
 /** Every number of the settings document, grouped as the form shows them. */
 export const SETTINGS_GROUPS: { title: string; path?: string; fields: NumberField[] }[] = [
@@ -388,7 +395,7 @@ ${
 ${channels.length === 0 ? html`<div class="muted small">No channels yet: <a href="/channels">create one</a>.</div>` : ""}
 ${channels.map(
   (ch) =>
-    html`<label><input type="checkbox" name="escalation.channelIds" value="${ch.id}" ${chosen.has(ch.id) ? "checked" : ""}> ${ch.name} (${ch.type})</label>`,
+    html`<label><input type="checkbox" name="escalation.channelIds" value="${ch.id}" ${chosen.has(ch.id) ? "checked" : ""}> ${ch.name} (${ch.type})${scopeNote(ch)}</label>`,
 )}
 ${Object.entries(errors)
   .filter(([k]) => k.startsWith("escalation.channelIds"))
