@@ -25,6 +25,7 @@ export {
   type User,
 } from "./generated/client";
 export { type DbErrorMessages, describeDbError } from "./http-errors";
+export { escapeLike } from "./like";
 export {
   DEFAULT_MIGRATIONS_DIR,
   MIGRATION_ADVISORY_LOCK_KEY,

@@ -2,6 +2,7 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
+import { escapeLike } from "@apimon/db";
 import { idListString, idString, intString, MAX_INT, MAX_PAGE_SIZE, paginationQuery } from "@apimon/http";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
@@ -53,7 +54,7 @@ const search = z
   .max(NAME_MAX)
   .regex(SINGLE_LINE, "must not contain control characters")
   .meta({ pattern: SINGLE_LINE.source })
-  .transform((text) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`));
+  .transform(escapeLike);
 
 export const listUsersQuerySchema = z
   .object({

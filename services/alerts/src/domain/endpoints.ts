@@ -1,8 +1,5 @@
 import { ENDPOINT_WILDCARD } from "@apimon/config";
-import { Prisma } from "@apimon/db";
-
-/** LIKE's wildcards and escape character, taken literally. */
-const escapeLike = (text: string) => text.replaceAll(/[\\%_]/g, (c) => `\\${c}`);
+import { escapeLike, Prisma } from "@apimon/db";
 
 /**
  * The Prisma filter of the endpoints an endpoint matcher matches (`endpointMatches`): the same

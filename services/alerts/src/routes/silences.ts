@@ -17,7 +17,7 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
-import { openAlertsMatched, silenceState } from "../domain/silences";
+import { openAlertsMatched } from "../domain/silences";
 import type { Tx } from "../notifications";
 import {
   checkSilenceRange,
@@ -45,8 +45,10 @@ async function lockedSilence(tx: Tx, id: number): Promise<Silence> {
 
 /** The silences as the API gives them, each not yet over with the open alerts it matches. */
 async function silenceViews(prisma: PrismaClient, silences: Silence[], now: Date) {
-  const current = silences.filter((s) => silenceState(s, now) !== "expired").map((s) => s.id);
-  const matched = await openAlertsMatched(prisma, current);
+  const matched = await openAlertsMatched(
+    prisma,
+    silences.map((s) => s.id),
+  );
   return silences.map((s) => silenceView(s, now, matched));
 }
 
