@@ -39,7 +39,7 @@ const OPTIONS = {
 } as const;
 
 /** What a channel hears about beyond severity, in a line: "any", or its types and endpoints. */
-function scopeText(c: Pick<ChannelRow, "alertTypes" | "endpoints">): string {
+function scopeText(c: ChannelScope): string {
   if (c.alertTypes.length === 0 && c.endpoints.length === 0) return "any";
   return [c.alertTypes.join(",") || "any type", c.endpoints.join(", ") || "any endpoint"].join(" · ");
 }
