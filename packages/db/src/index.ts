@@ -1,5 +1,15 @@
 // @apimon/db: the Prisma client (generated from prisma/schema.prisma by `pnpm db:generate`),
 // the migration runner and database error classification.
+export {
+  type AuditActorFields,
+  type AuditChanges,
+  type AuditEntry,
+  type AuditTargetType,
+  type AuditValue,
+  auditChanges,
+  auditValue,
+  recordAudit,
+} from "./audit";
 export { createPrismaClient, type PrismaClientOptions } from "./client";
 export { createDatabase, dropDatabase, withDatabaseName } from "./databases";
 export { isRetriableDbError, isRowDataError, shouldRetryDbError } from "./errors";
@@ -13,6 +23,7 @@ export {
   AlertType,
   type ApiKey,
   type ApiUsage,
+  type AuditEvent,
   type ConsumerOffset,
   DeliveryStatus,
   type NotificationChannel,

@@ -1,6 +1,7 @@
 import type { HealthOptions } from "@apimon/observability";
 import type { Hono } from "hono";
 import { type AppEnv, createHealthApp, type HttpAppOptions } from "./app";
+import { auditActorOf } from "./audit-actor";
 import { requireAdminToken } from "./auth";
 import { createDocsRoutes } from "./docs";
 import { createGuessLimit } from "./guess-limit";
@@ -60,6 +61,10 @@ export function createAdminApiApp({
       trustedProxyHops,
     }),
   );
+  api.use(async (c, next) => {
+    c.set("auditActor", auditActorOf(c, trustedProxyHops));
+    await next();
+  });
   routes(api);
   // Database errors become HTTP errors in this one place; rethrown, they reach the shared
   // handler of createHttpApp, which renders every error as {"detail": ...}.

@@ -11,11 +11,14 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
+import type { AuditActor } from "./audit-actor";
 import { HttpError } from "./errors";
 
 export interface AppVariables {
   requestId: string;
   logger: Logger;
+  /** Who is calling, on an admin API's routes (set once the admin token has been checked). */
+  auditActor?: AuditActor;
 }
 export type AppEnv = { Variables: AppVariables };
 

@@ -1,5 +1,12 @@
 export { type AdminApiAppOptions, createAdminApiApp } from "./admin-api-app";
 export { type AppEnv, type AppVariables, createHealthApp, createHttpApp, type HttpAppOptions } from "./app";
+export {
+  type AuditActor,
+  auditActor,
+  auditActorOf,
+  OPERATOR_ADDRESS_HEADER,
+  SOURCE_HEADER,
+} from "./audit-actor";
 export { bearerToken, requireAdminToken, tokenMatches } from "./auth";
 export { clientAddress, forwardedClientIp } from "./client-address";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";

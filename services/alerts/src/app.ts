@@ -5,6 +5,7 @@ import type { Hono } from "hono";
 import type { AlertLog } from "./alert-log";
 import { toHttpError } from "./errors";
 import { createAlertRoutes } from "./routes/alerts";
+import { createAuditRoutes } from "./routes/audit";
 import { createChannelRoutes } from "./routes/channels";
 import { createReportRoutes } from "./routes/report";
 import { createSettingsRoutes } from "./routes/settings";
@@ -89,6 +90,7 @@ export function createApp({
       api.route("/alerts/report", createReportRoutes({ prisma, clock }));
       api.route("/alerts/silences", createSilenceRoutes({ prisma, clock }));
       api.route("/alerts", createAlertRoutes({ prisma, alertLog, clock, registry }));
+      api.route("/audit", createAuditRoutes({ prisma }));
     },
     // Database errors as this API's HTTP errors (errors.ts).
     toHttpError,

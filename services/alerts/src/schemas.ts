@@ -253,6 +253,33 @@ export const putSettingsSchema = alertSettingsSchema
   })
   .transform(({ updatedAt, ...settings }) => ({ settings, basedOn: updatedAt }));
 
+export const auditTargetTypes = ["user", "key", "settings", "channel", "silence"] as const;
+export const auditSources = ["console", "cli", "api"] as const;
+
+/** `GET /audit`: the changes admins made, newest first. */
+export const auditQuerySchema = z
+  .object({
+    ...paginationQuery,
+    targetType: z.enum(auditTargetTypes, `must be one of ${auditTargetTypes.join(", ")}`).optional(),
+    targetId: idString
+      .optional()
+      .describe("With `targetType`: the changes of that user, key, channel or silence"),
+    action: z
+      .string()
+      .regex(/^[a-z]+\.[a-z_]+$/, "must be an action such as key.created")
+      .optional()
+      .describe("One action, such as `key.deactivated`"),
+    source: z.enum(auditSources, `must be one of ${auditSources.join(", ")}`).optional(),
+    from: isoDateTime.optional(),
+    to: isoDateTime.optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    rangeChecks(q, ctx);
+    if (q.targetId !== undefined && q.targetType === undefined)
+      ctx.addIssue({ code: "custom", path: ["targetId"], message: "needs targetType" });
+  });
+
 export const silenceStates = ["active", "pending", "expired"] as const;
 
 /** `GET /alerts/silences`: by default the silences not yet over (active and pending). */

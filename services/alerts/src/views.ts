@@ -1,9 +1,16 @@
 import { type AlertSettings, alertSettingsSchema } from "@apimon/config";
-import type { Alert, AlertEvent, NotificationChannel, NotificationDelivery, Silence } from "@apimon/db";
+import type {
+  Alert,
+  AlertEvent,
+  AuditEvent,
+  NotificationChannel,
+  NotificationDelivery,
+  Silence,
+} from "@apimon/db";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { z } from "zod";
 import { silenceState } from "./domain/silences";
-import { channelTypes, silenceStates } from "./schemas";
+import { auditSources, auditTargetTypes, channelTypes, silenceStates } from "./schemas";
 
 // What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret. Each shape is
 // a schema: the OpenAPI document and the generated client are made from it, and the view
@@ -158,6 +165,48 @@ export const silenceSchema = z
     updatedAt: time,
   })
   .meta({ id: "Silence" });
+
+const auditValue: z.ZodType<unknown> = z.unknown();
+
+export const auditEventSchema = z
+  .object({
+    id: int,
+    occurredAt: time,
+    action: z.string().describe("`<target>.<verb>`: `key.created`, `channel.updated`, `silence.ended`, ..."),
+    targetType: z.enum(auditTargetTypes),
+    targetId: int.nullable().describe("The user, key, channel or silence; null for the settings"),
+    summary: z.string().describe("One line for people"),
+    changes: z
+      .record(z.string(), z.object({ from: auditValue, to: auditValue }))
+      .nullable()
+      .describe(
+        "The fields changed, each from and to (null before a creation, after a deletion); never a secret",
+      ),
+    source: z.enum(auditSources).describe("As the caller says: the console, the CLI, or any other client"),
+    clientAddress: z
+      .string()
+      .nullable()
+      .describe("The operator's address: the browser's for the console, the caller's otherwise"),
+    userAgent: z.string().nullable(),
+    requestId: z.string().nullable().describe("The change's request, as the service's logs name it"),
+  })
+  .meta({ id: "AuditEvent" });
+
+export function auditEventView(row: AuditEvent): z.output<typeof auditEventSchema> {
+  return {
+    id: row.id,
+    occurredAt: row.occurredAt.toISOString(),
+    action: row.action,
+    targetType: row.targetType as (typeof auditTargetTypes)[number],
+    targetId: row.targetId,
+    summary: row.summary,
+    changes: (row.changes ?? null) as z.output<typeof auditEventSchema>["changes"],
+    source: row.source as (typeof auditSources)[number],
+    clientAddress: row.clientAddress,
+    userAgent: row.userAgent,
+    requestId: row.requestId,
+  };
+}
 
 export const activeCountsSchema = z
   .object({
