@@ -10,7 +10,7 @@ async function actorOf(headers: Record<string, string>, hops = 0, peer = "10.0.0
     return c.json(auditActorOf(c, hops));
   });
   const response = await app.request("/", { headers }, { incoming: { socket: { remoteAddress: peer } } });
-  return response.json();
+  return (await response.json()) as AuditActor;
 }
 
 describe("the actor of an admin request", () => {

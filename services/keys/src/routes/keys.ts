@@ -1,7 +1,8 @@
-import type { Prisma, PrismaClient } from "@apimon/db";
+import { type ApiKey, type Prisma, type PrismaClient, recordAudit } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   badRequest,
   conflict,
@@ -21,6 +22,7 @@ import {
 import { displayPrefix, generateApiKey, hashApiKey } from "@apimon/key-registry";
 import type { Context } from "hono";
 import { z } from "zod";
+import { keyCreated, keyDeleted, keyRotated, keyUpdated } from "../domain/audit-entries";
 import { expiryAfterRotation, isKeyUsable, type RateLimits } from "../domain/key-policy";
 import { changeKeys, enqueueKeyState, enqueueKeyTombstone, type Tx } from "../outbox";
 import {
@@ -54,9 +56,20 @@ function usableAt(now: Date): Prisma.ApiKeyWhereInput {
 }
 
 /**
+ * The key's row, locked until the transaction ends: a concurrent change waits, so that what the
+ * key was before this one (for the checks and the audit row) cannot go stale. Null when there is
+ * no such key.
+ */
+async function lockedKey(tx: Tx, id: number): Promise<ApiKey | null> {
+  const locked = await tx.$queryRaw<{ id: number }[]>`select id from api_keys where id = ${id} for update`;
+  return locked.length === 0 ? null : tx.apiKey.findUnique({ where: { id } });
+}
+
+/**
  * `/keys`: create, list, read, update, rotate and delete API keys. Every change writes the
  * key's new state (or a tombstone) to the outbox in the same transaction, so the registry
- * topic that the edge reads can neither miss a change nor announce one that rolled back.
+ * topic that the edge reads can neither miss a change nor announce one that rolled back; its
+ * audit row is written in that transaction too.
  */
 export function createKeyRoutes({
   prisma,
@@ -120,6 +133,7 @@ export function createKeyRoutes({
           },
         });
         await enqueueKeyState(tx, created);
+        await recordAudit(tx, auditActor(c), keyCreated(created));
         return created;
       });
       c.get("logger").info({ keyId: key.id, userId: key.userId, prefix: key.keyPrefix }, "api key created");
@@ -215,6 +229,8 @@ export function createKeyRoutes({
       const expiresAt = body.expiresAt === undefined ? undefined : futureExpiry(body.expiresAt);
       // undefined leaves a column as it is; null (description, a window's limit) clears it.
       const key = await change(async (tx) => {
+        const before = await lockedKey(tx, id);
+        if (!before) throw notFound("API key not found");
         const updated = await tx.apiKey.update({
           where: { id },
           data: {
@@ -228,6 +244,9 @@ export function createKeyRoutes({
           },
         });
         await enqueueKeyState(tx, updated);
+        // Setting the values the key already had changes nothing, and leaves no audit row.
+        const entry = keyUpdated(before, updated);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
         return updated;
       });
       c.get("logger").info({ keyId: key.id, changed: Object.keys(body) }, "api key updated");
@@ -270,8 +289,7 @@ export function createKeyRoutes({
         // relay relies on it).
         await tx.$queryRaw`
           select u.id from users u join api_keys k on k.user_id = u.id where k.id = ${id} for key share of u`;
-        await tx.$queryRaw`select id from api_keys where id = ${id} for update`;
-        const old = await tx.apiKey.findUnique({ where: { id } });
+        const old = await lockedKey(tx, id);
         if (!old) throw notFound("API key not found");
         if (!isKeyUsable(old, now)) throw conflict("API key is inactive or expired and cannot be rotated");
         // The successor keeps the key's policy (name, limits, expiry); only the secret changes.
@@ -296,6 +314,9 @@ export function createKeyRoutes({
         });
         await enqueueKeyState(tx, successor);
         await enqueueKeyState(tx, retiring);
+        const actor = auditActor(c);
+        await recordAudit(tx, actor, keyRotated(old, retiring, successor, grace));
+        await recordAudit(tx, actor, keyCreated(successor, old.id));
         return successor;
       });
       c.get("logger").info(
@@ -326,6 +347,7 @@ export function createKeyRoutes({
       await change(async (tx) => {
         const deleted = await tx.apiKey.delete({ where: { id } });
         await enqueueKeyTombstone(tx, deleted.keyHash);
+        await recordAudit(tx, auditActor(c), keyDeleted(deleted));
       });
       c.get("logger").info({ keyId: id }, "api key deleted");
       return c.body(null, 204);

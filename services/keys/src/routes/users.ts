@@ -1,7 +1,8 @@
-import type { Prisma, PrismaClient } from "@apimon/db";
+import { type Prisma, type PrismaClient, recordAudit, type User } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   deleteResponses,
   describeListRoute,
@@ -15,7 +16,8 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
-import { changeKeys, enqueueKeyTombstone } from "../outbox";
+import { keyDeleted, userCreated, userDeleted, userUpdated } from "../domain/audit-entries";
+import { changeKeys, enqueueKeyTombstone, type Tx } from "../outbox";
 import { createUserSchema, idParamSchema, listUsersQuerySchema, updateUserSchema } from "../schemas";
 import { userSchema, userView } from "../views";
 
@@ -26,6 +28,15 @@ export interface UserRoutesDeps {
 }
 
 const tags = ["Users"];
+
+/**
+ * The user's row, locked until the transaction ends, so that what it was before a change (for
+ * the audit row) cannot go stale under a concurrent one. Null when there is no such user.
+ */
+async function lockedUser(tx: Tx, id: number): Promise<User | null> {
+  const locked = await tx.$queryRaw<{ id: number }[]>`select id from users where id = ${id} for update`;
+  return locked.length === 0 ? null : tx.user.findUnique({ where: { id } });
+}
 
 /** `/users`: the owners of API keys. */
 export function createUserRoutes({
@@ -55,7 +66,11 @@ export function createUserRoutes({
     async (c) => {
       const body = await readJson(c, createUserSchema);
       // A duplicate email fails on users_email_key: 409, mapped with the other database errors.
-      const user = await prisma.user.create({ data: body });
+      const user = await prisma.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: body });
+        await recordAudit(tx, auditActor(c), userCreated(created));
+        return created;
+      });
       c.get("logger").info({ userId: user.id }, "user created");
       return c.json(userView(user), 201);
     },
@@ -138,8 +153,16 @@ export function createUserRoutes({
     async (c) => {
       const id = pathId(c);
       const body = await readJson(c, updateUserSchema);
-      // A missing user is P2025 (404), an email another user has users_email_key (409).
-      const user = await prisma.user.update({ where: { id }, data: body });
+      // An email another user has fails on users_email_key (409).
+      const user = await prisma.$transaction(async (tx) => {
+        const before = await lockedUser(tx, id);
+        if (!before) throw notFound("User not found");
+        const updated = await tx.user.update({ where: { id }, data: body });
+        // Setting the values the user already had changes nothing, and leaves no audit row.
+        const entry = userUpdated(before, updated);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
+        return updated;
+      });
       c.get("logger").info({ userId: id, changed: Object.keys(body) }, "user updated");
       return c.json(userView(user));
     },
@@ -164,13 +187,26 @@ export function createUserRoutes({
         // The user first, then their keys, the order in which creating or rotating a key takes
         // them: a key made meanwhile either committed before this lock (and is deleted below,
         // with its tombstone) or waits for it and then finds no user.
-        const users = await tx.$queryRaw<{ id: number }[]>`select id from users where id = ${id} for update`;
-        if (users.length === 0) throw notFound("User not found");
-        const keys = await tx.$queryRaw<{ id: number; key_hash: string }[]>`
-          select id, key_hash from api_keys where user_id = ${id} order by id for update`;
+        const user = await lockedUser(tx, id);
+        if (!user) throw notFound("User not found");
+        const keys = await tx.$queryRaw<{ id: number; key_hash: string; key_prefix: string; name: string }[]>`
+          select id, key_hash, key_prefix, name from api_keys where user_id = ${id} order by id for update`;
         for (const key of keys) await enqueueKeyTombstone(tx, key.key_hash);
-        // The keys go with the user (on delete cascade).
+        // The keys go with the user (on delete cascade). Each gets its own audit row, so that a
+        // key's history ends with its deletion.
         await tx.user.delete({ where: { id } });
+        const actor = auditActor(c);
+        await recordAudit(tx, actor, userDeleted(user, keys.length));
+        for (const key of keys) {
+          await recordAudit(
+            tx,
+            actor,
+            keyDeleted(
+              { id: key.id, name: key.name, keyPrefix: key.key_prefix, userId: id },
+              { withUser: true },
+            ),
+          );
+        }
         return keys.map((key) => key.id);
       });
       c.get("logger").info({ userId: id, keyIds }, "user deleted with their keys");
