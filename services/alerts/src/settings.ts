@@ -10,6 +10,19 @@ export interface EffectiveSettings {
 
 type Db = Pick<PrismaClient, "alertSettings"> | Prisma.TransactionClient;
 
+/** The transaction-scoped advisory lock that orders changes of the alert settings. */
+const SETTINGS_WRITE_LOCK_KEY = 72_707_400n;
+
+/**
+ * Makes changes of the settings take turns until each commits: two saves based on one version
+ * cannot both pass the version check, and a change made by reading and rewriting them (a deleted
+ * channel leaving the escalation policy) neither undoes a save nor records a stale "from" in the
+ * audit log. A row lock would not do: before the first save there is no row.
+ */
+export async function lockSettings(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETTINGS_WRITE_LOCK_KEY})`;
+}
+
 /**
  * Reads the single alert_settings row. No row means the defaults. A row that no longer parses
  * (written by another version, or by hand) is logged and replaced by the defaults, rather than

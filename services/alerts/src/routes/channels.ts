@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { NotificationDelivery, PrismaClient } from "@apimon/db";
+import {
+  type NotificationChannel,
+  type NotificationDelivery,
+  type PrismaClient,
+  recordAudit,
+} from "@apimon/db";
 import { attemptDeliveryId } from "@apimon/events";
 import {
   type AppEnv,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   badRequest,
   deleteResponses,
@@ -23,8 +29,14 @@ import {
 } from "@apimon/http";
 import type { Context } from "hono";
 import { z } from "zod";
+import {
+  channelCreated,
+  channelDeleted,
+  channelUpdated,
+  escalationChannelRemoved,
+} from "../domain/audit-entries";
 import { testJob } from "../domain/jobs";
-import { enqueueJobs } from "../notifications";
+import { enqueueJobs, type Tx } from "../notifications";
 import {
   checkChannelTarget,
   createChannelSchema,
@@ -32,7 +44,7 @@ import {
   NAME_MAX,
   updateChannelSchema,
 } from "../schemas";
-import { readSettings, writeSettings } from "../settings";
+import { lockSettings, readSettings, writeSettings } from "../settings";
 import { channelSchema, channelView, deliveryView, testDeliverySchema } from "../views";
 
 const tags = ["Notification channels"];
@@ -52,6 +64,14 @@ export interface ChannelRoutesDeps {
 const listQuerySchema = z.object(paginationQuery).strict();
 
 const FINAL: ReadonlySet<NotificationDelivery["status"]> = new Set(["succeeded", "failed"]);
+
+/** The channel, its row locked until the transaction ends (changes to one are serialised). */
+async function lockedChannel(tx: Tx, id: number): Promise<NotificationChannel> {
+  const [row] = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM notification_channels WHERE id = ${id} FOR UPDATE`;
+  if (!row) throw notFound("Channel not found");
+  return tx.notificationChannel.findUniqueOrThrow({ where: { id } });
+}
 
 /**
  * `/alerts/channels`: notification channels (email, slack, webhook) with a minimum severity,
@@ -101,17 +121,21 @@ export function createChannelRoutes({
     async (c) => {
       const body = await readJson(c, createChannelSchema);
       const target = checkedTarget(body);
-      const channel = await prisma.notificationChannel.create({
-        data: {
-          name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
-          type: body.type,
-          target,
-          secret: body.secret ?? null,
-          minSeverity: body.minSeverity ?? "warning",
-          alertTypes: body.alertTypes ?? [],
-          endpoints: body.endpoints ?? [],
-          enabled: body.enabled ?? true,
-        },
+      const channel = await prisma.$transaction(async (tx) => {
+        const created = await tx.notificationChannel.create({
+          data: {
+            name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
+            type: body.type,
+            target,
+            secret: body.secret ?? null,
+            minSeverity: body.minSeverity ?? "warning",
+            alertTypes: body.alertTypes ?? [],
+            endpoints: body.endpoints ?? [],
+            enabled: body.enabled ?? true,
+          },
+        });
+        await recordAudit(tx, auditActor(c), channelCreated(created));
+        return created;
       });
       c.get("logger").info({ channelId: channel.id, type: channel.type }, "notification channel created");
       return c.json(channelView(channel), 201);
@@ -179,8 +203,8 @@ export function createChannelRoutes({
       const id = pathId(c);
       const body = await readJson(c, updateChannelSchema);
       const channel = await prisma.$transaction(async (tx) => {
-        const current = await tx.notificationChannel.findUnique({ where: { id } });
-        if (!current) throw notFound("Channel not found");
+        // Locked, so that the audit log's "from" is what this change replaced.
+        const current = await lockedChannel(tx, id);
         const type = body.type ?? current.type;
         // A new type re-checks the stored target and secret, so no change can leave a bad pair.
         const target = checkedTarget({
@@ -188,7 +212,7 @@ export function createChannelRoutes({
           target: body.target ?? current.target,
           secret: body.secret === undefined ? current.secret : body.secret,
         });
-        return tx.notificationChannel.update({
+        const updated = await tx.notificationChannel.update({
           where: { id },
           data: {
             name: body.name,
@@ -201,6 +225,10 @@ export function createChannelRoutes({
             enabled: body.enabled,
           },
         });
+        // A change to what it already was is not a change: no audit row (see domain/audit-entries.ts).
+        const entry = channelUpdated(current, updated);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
+        return updated;
       });
       c.get("logger").info({ channelId: id, changed: Object.keys(body) }, "notification channel updated");
       return c.json(channelView(channel));
@@ -222,17 +250,24 @@ export function createChannelRoutes({
     async (c) => {
       const id = pathId(c);
       await prisma.$transaction(async (tx) => {
-        await tx.notificationChannel.delete({ where: { id } });
-        // An escalation policy naming a deleted channel would only confuse whoever reads it.
+        const deleted = await tx.notificationChannel.delete({ where: { id } });
+        const actor = auditActor(c);
+        await recordAudit(tx, actor, channelDeleted(deleted));
+        // An escalation policy naming a deleted channel would only confuse whoever reads it. That
+        // is a change of the settings too, with its own row, so that their history is complete.
+        await lockSettings(tx);
         const { settings, updatedAt } = await readSettings(tx);
         if (updatedAt !== null && settings.escalation.channelIds.includes(id)) {
-          await writeSettings(tx, {
+          const after = {
             ...settings,
             escalation: {
               ...settings.escalation,
               channelIds: settings.escalation.channelIds.filter((x) => x !== id),
             },
-          });
+          };
+          await writeSettings(tx, after);
+          const entry = escalationChannelRemoved(settings, after, deleted);
+          if (entry) await recordAudit(tx, actor, entry);
         }
       });
       c.get("logger").info({ channelId: id }, "notification channel deleted");

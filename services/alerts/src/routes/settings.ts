@@ -1,8 +1,9 @@
 import type { AlertSettings } from "@apimon/config";
-import type { PrismaClient } from "@apimon/db";
+import { type PrismaClient, recordAudit } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   badRequest,
   conflict,
@@ -13,15 +14,13 @@ import {
   readJson,
 } from "@apimon/http";
 import type { Logger } from "@apimon/observability";
+import { settingsUpdated } from "../domain/audit-entries";
 import type { Tx } from "../notifications";
 import { putSettingsSchema } from "../schemas";
-import { readSettings, writeSettings } from "../settings";
+import { lockSettings, readSettings, writeSettings } from "../settings";
 import { settingsSchema, settingsView } from "../views";
 
 const tags = ["Settings"];
-
-/** The transaction-scoped advisory lock that orders saves of the alert settings. */
-const SETTINGS_WRITE_LOCK_KEY = 72_707_400n;
 
 /** The API keys the overrides name. */
 function overrideKeyIds(overrides: AlertSettings["alertThresholds"]["overrides"]): number[] {
@@ -30,16 +29,16 @@ function overrideKeyIds(overrides: AlertSettings["alertThresholds"]["overrides"]
 
 /**
  * The overrides naming a key that does not exist, so that a mistyped id is refused rather than
- * kept and never matched. A key already named by the saved overrides stays allowed after it is
+ * kept and never matched. A key already named by the `saved` overrides stays allowed after it is
  * deleted, so that the settings can still be saved; its override matches nothing any more.
  */
 async function unknownOverrideKeys(
   tx: Tx,
   overrides: AlertSettings["alertThresholds"]["overrides"],
+  saved: AlertSettings,
 ): Promise<{ field: string; message: string }[]> {
   const named = [...new Set(overrideKeyIds(overrides))];
   if (named.length === 0) return [];
-  const { settings: saved } = await readSettings(tx);
   const known = new Set([
     ...overrideKeyIds(saved.alertThresholds.overrides),
     ...(await tx.apiKey.findMany({ where: { id: { in: named } }, select: { id: true } })).map((k) => k.id),
@@ -108,8 +107,8 @@ export function createSettingsRoutes({
       const { settings, basedOn } = await readJson(c, putSettingsSchema);
       const saved = await prisma.$transaction(async (tx) => {
         // Saves take turns until each commits, so two PUTs based on the same version cannot both
-        // pass the check below. A row lock would not do: before the first save there is no row.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SETTINGS_WRITE_LOCK_KEY})`;
+        // pass the check below.
+        await lockSettings(tx);
         if (basedOn !== undefined) {
           const [row] = await tx.$queryRaw<{ updated_at: Date }[]>`
             SELECT updated_at FROM alert_settings WHERE id = 1`;
@@ -135,9 +134,15 @@ export function createSettingsRoutes({
           );
           missing.push(...unknownChannels);
         }
-        missing.push(...(await unknownOverrideKeys(tx, settings.alertThresholds.overrides)));
+        // Read under the lock, so that the audit log's "from" is what this save replaced.
+        const { settings: before } = await readSettings(tx);
+        missing.push(...(await unknownOverrideKeys(tx, settings.alertThresholds.overrides, before)));
         if (missing.length > 0) throw badRequest("Invalid body", missing);
-        return writeSettings(tx, settings);
+        const written = await writeSettings(tx, settings);
+        // A save that changed nothing is not a change: no audit row (see domain/audit-entries.ts).
+        const entry = settingsUpdated(before, settings);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
+        return written;
       });
       c.get("logger").info(
         {

@@ -1,7 +1,8 @@
-import type { Prisma, PrismaClient, Silence } from "@apimon/db";
+import { type Prisma, type PrismaClient, recordAudit, type Silence } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   badRequest,
   conflict,
@@ -17,6 +18,7 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
+import { silenceCreated, silenceEnded, silenceUpdated } from "../domain/audit-entries";
 import { openAlertsMatched } from "../domain/silences";
 import type { Tx } from "../notifications";
 import {
@@ -90,17 +92,21 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
       const now = clock();
       const errors = checkSilenceRange(body, now);
       if (errors.length > 0) throw badRequest("Invalid body", errors);
-      const silence = await prisma.silence.create({
-        data: {
-          type: body.type ?? null,
-          apiKeyId: body.apiKeyId ?? null,
-          endpoint: body.endpoint ?? null,
-          clientIp: body.clientIp ?? null,
-          comment: body.comment,
-          createdBy: body.createdBy ?? null,
-          startsAt: body.startsAt ?? now,
-          endsAt: body.endsAt,
-        },
+      const silence = await prisma.$transaction(async (tx) => {
+        const created = await tx.silence.create({
+          data: {
+            type: body.type ?? null,
+            apiKeyId: body.apiKeyId ?? null,
+            endpoint: body.endpoint ?? null,
+            clientIp: body.clientIp ?? null,
+            comment: body.comment,
+            createdBy: body.createdBy ?? null,
+            startsAt: body.startsAt ?? now,
+            endsAt: body.endsAt,
+          },
+        });
+        await recordAudit(tx, auditActor(c), silenceCreated(created, now));
+        return created;
       });
       c.get("logger").info(
         { silenceId: silence.id, startsAt: silence.startsAt, endsAt: silence.endsAt },
@@ -193,7 +199,14 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
           const errors = checkSilenceRange({ startsAt: current.startsAt, endsAt: body.endsAt }, now);
           if (errors.length > 0) throw badRequest("Invalid body", errors);
         }
-        return tx.silence.update({ where: { id }, data: { endsAt: body.endsAt, comment: body.comment } });
+        const updated = await tx.silence.update({
+          where: { id },
+          data: { endsAt: body.endsAt, comment: body.comment },
+        });
+        // A change to what it already was is not a change: no audit row (see domain/audit-entries.ts).
+        const entry = silenceUpdated(current, updated);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
+        return updated;
       });
       c.get("logger").info(
         { silenceId: id, changed: Object.keys(body), endsAt: silence.endsAt },
@@ -223,13 +236,12 @@ export function createSilenceRoutes({ prisma, clock }: SilenceRoutesDeps): OpenA
       const ended = await prisma.$transaction(async (tx) => {
         const current = await lockedSilence(tx, id);
         if (current.endsAt <= now) return { silence: current, changed: false };
-        return {
-          silence: await tx.silence.update({
-            where: { id },
-            data: { endsAt: now, ...(current.startsAt > now && { startsAt: now }) },
-          }),
-          changed: true,
-        };
+        const silence = await tx.silence.update({
+          where: { id },
+          data: { endsAt: now, ...(current.startsAt > now && { startsAt: now }) },
+        });
+        await recordAudit(tx, auditActor(c), silenceEnded(current, silence));
+        return { silence, changed: true };
       });
       if (ended.changed) c.get("logger").info({ silenceId: id }, "silence ended");
       const [view] = await silenceViews(prisma, [ended.silence], now);
