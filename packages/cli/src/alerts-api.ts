@@ -4,6 +4,7 @@ import type {
   AlertFilters,
   AlertsClient,
   AlertView,
+  AuditEventView,
   ChannelView,
   DeliveryView,
   SilenceView,
@@ -15,6 +16,8 @@ export type DeliveryRow = DeliveryView;
 export type ChannelRow = ChannelView;
 export type AlertFilter = AlertFilters;
 export type SilenceRow = SilenceView;
+/** One change an admin made, as the audit log records it. */
+export type AuditRow = AuditEventView;
 /** What became of each id of one acknowledgement of several alerts, each list ascending. */
 export type Acknowledged = Awaited<ReturnType<AlertsClient["acknowledgeMany"]>>;
 
@@ -39,4 +42,5 @@ export type AlertsApi = Pick<
   | "createSilence"
   | "updateSilence"
   | "endSilence"
+  | "listAudit"
 >;

@@ -6,6 +6,7 @@ import { createKafka } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
 import { UsageError } from "./args";
 import { ALERTS_USAGE, runAlerts } from "./commands/alerts";
+import { AUDIT_USAGE, runAudit } from "./commands/audit";
 import { CHANNELS_USAGE, runChannels } from "./commands/channels";
 import { DLQ_USAGE, runDlq } from "./commands/dlq";
 import { KEYS_USAGE, runKeys } from "./commands/keys";
@@ -15,7 +16,7 @@ import { loadApiConfig, loadKafkaConfig } from "./config";
 import { keyNamesFrom } from "./key-names";
 import type { Result } from "./output";
 
-export const USAGE = `usage: apimon <keys|alerts|silences|channels|settings|dlq|seed> <command> [options] [--json]
+export const USAGE = `usage: apimon <keys|alerts|silences|channels|settings|audit|dlq|seed> <command> [options] [--json]
 
 ${KEYS_USAGE}
 
@@ -26,6 +27,8 @@ ${SILENCES_USAGE}
 ${CHANNELS_USAGE}
 
 ${SETTINGS_USAGE}
+
+${AUDIT_USAGE}
 
 ${DLQ_USAGE}
 
@@ -45,6 +48,7 @@ const GROUP_USAGE: Record<string, string> = {
   silences: SILENCES_USAGE,
   channels: CHANNELS_USAGE,
   settings: SETTINGS_USAGE,
+  audit: AUDIT_USAGE,
   dlq: DLQ_USAGE,
 };
 
@@ -55,6 +59,7 @@ const SERVICE: Record<string, string> = {
   silences: "alerts",
   channels: "alerts",
   settings: "alerts",
+  audit: "alerts",
 };
 
 export interface Io {
@@ -100,6 +105,12 @@ function kafkaError(error: unknown, config: { brokers: string[]; topicPrefix: st
   return error;
 }
 
+/**
+ * What every call to the APIs says about its caller: the CLI (the services' audit log records a
+ * change's source from this header, `SOURCE_HEADER` of @apimon/http).
+ */
+const cliHeaders = () => ({ "x-apimon-source": "cli" });
+
 async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promise<Result | string> {
   if (group === "dlq") {
     const config = loadKafkaConfig(env);
@@ -115,9 +126,11 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
     });
   }
   const config = loadApiConfig(env);
-  const keys = createKeysClient({ baseUrl: config.keysUrl, adminToken: config.adminToken });
+  const api = { adminToken: config.adminToken, headers: cliHeaders };
+  const keys = createKeysClient({ baseUrl: config.keysUrl, ...api });
   if (group === "keys") return runKeys(keys, argv);
-  const alerts = createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken });
+  const alerts = createAlertsClient({ baseUrl: config.alertsUrl, ...api });
+  if (group === "audit") return runAudit(alerts, argv);
   if (group === "seed") {
     const seed = await seedDemo({
       keys,
@@ -132,7 +145,7 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
     // the table its names, not the operator a minute and a half of retries.
     const names = createKeysClient({
       baseUrl: config.keysUrl,
-      adminToken: config.adminToken,
+      ...api,
       timeoutMs: 2000,
       retries: 0,
     });

@@ -31,11 +31,14 @@ export type SilenceView = Schemas["Silence"];
 export type CreateSilenceInput = Body<"/api/v1/alerts/silences", "post">;
 /** `PATCH /api/v1/alerts/silences/{id}`: a new `endsAt` or `comment`. */
 export type SilenceInput = Body<"/api/v1/alerts/silences/{id}", "patch">;
+/** One change an admin made through the keys or alerts API, as the audit log records it. */
+export type AuditEventView = Schemas["AuditEvent"];
 /** `PUT /api/v1/alerts/settings`: the whole document, as `getSettings` answers it. */
 export type SettingsInput = Body<"/api/v1/alerts/settings", "put">;
 
 type ActiveQuery = NonNullable<paths["/api/v1/alerts"]["get"]["parameters"]["query"]>;
 type HistoryQuery = NonNullable<paths["/api/v1/alerts/history"]["get"]["parameters"]["query"]>;
+type AuditQuery = NonNullable<paths["/api/v1/audit"]["get"]["parameters"]["query"]>;
 
 /**
  * Which alerts to list. Without `from`, `to` or `status: "resolved"`, the active ones (firing or
@@ -49,6 +52,20 @@ export interface AlertFilters {
   apiKeyId?: number;
   /** An endpoint as alerts name it; a `*` stands for any run of characters. */
   endpoint?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** Which changes of the audit log to list, newest first. */
+export interface AuditFilters {
+  // Plain strings, as for alerts: a value the API does not know is the API's to refuse.
+  targetType?: string;
+  /** With `targetType`: that user's, key's, channel's or silence's changes. */
+  targetId?: number;
+  action?: string;
+  source?: string;
   from?: string;
   to?: string;
   cursor?: string;
@@ -127,6 +144,9 @@ export function createAlertsClient(options: ApiClientOptions) {
       unwrap(api.PATCH("/api/v1/alerts/silences/{id}", { ...byId(id), body: patch })),
     /** Ends the silence now (one already over is answered unchanged). */
     endSilence: (id: number) => unwrap(api.DELETE("/api/v1/alerts/silences/{id}", byId(id))),
+    /** The changes admins made through the keys and alerts APIs, newest first. */
+    listAudit: (filter: AuditFilters = {}) =>
+      unwrap(api.GET("/api/v1/audit", { params: { query: filter as AuditQuery } })),
   };
 }
 

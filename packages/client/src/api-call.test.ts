@@ -105,6 +105,30 @@ describe("API client calls", () => {
     expect(attempts).toHaveLength(3);
   });
 
+  it("adds the caller's headers, asked for at each call and kept across its retries, never over the admin token", async () => {
+    const sent: Record<string, string | null>[] = [];
+    let calls = 0;
+    const client = createTypedClient<Paths>({
+      service: "things",
+      baseUrl: "http://things.test",
+      adminToken: "token",
+      sleep: async () => {},
+      headers: () => ({ "x-caller": `call ${++calls}`, authorization: "Bearer forged" }),
+      fetch: async (_url, init) => {
+        const headers = new Headers(init.headers);
+        sent.push({ caller: headers.get("x-caller"), auth: headers.get("authorization") });
+        return sent.length === 1 ? json(503, { detail: "Try again" }) : json(200, { ok: true });
+      },
+    });
+    await unwrap(client.GET("/things"));
+    await unwrap(client.GET("/things"));
+    expect(sent).toEqual([
+      { caller: "call 1", auth: "Bearer token" },
+      { caller: "call 1", auth: "Bearer token" },
+      { caller: "call 2", auth: "Bearer token" },
+    ]);
+  });
+
   it("abandons an attempt that outlives its timeout", async () => {
     const client = createTypedClient<Paths>({
       service: "things",

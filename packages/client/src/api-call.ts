@@ -21,6 +21,11 @@ export class ApiError extends Error {
 export interface ApiClientOptions {
   baseUrl: string;
   adminToken: string;
+  /**
+   * Headers added to every request, asked for anew at each call (not each retry): what the caller
+   * says about itself, such as who made a change.
+   */
+  headers?: () => Record<string, string>;
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** How long one attempt may take before it is abandoned (default 30 s). */
   timeoutMs?: number;
@@ -55,6 +60,7 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 export function createApiFetch({
   service,
   adminToken,
+  headers: extraHeaders,
   fetch: doFetch = (input, init) => fetch(input, init),
   timeoutMs = 30_000,
   retries = 2,
@@ -65,6 +71,7 @@ export function createApiFetch({
   return async function apiFetch(request: Request): Promise<Response> {
     const body = request.body === null ? undefined : await request.text();
     const headers = new Headers(request.headers);
+    for (const [name, value] of Object.entries(extraHeaders?.() ?? {})) headers.set(name, value);
     headers.set("authorization", `Bearer ${adminToken}`);
     const origin = new URL(request.url).origin;
     for (let attempt = 0; ; attempt++) {

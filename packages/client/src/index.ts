@@ -5,6 +5,8 @@ export {
   type AlertReportView,
   type AlertsClient,
   type AlertView,
+  type AuditEventView,
+  type AuditFilters,
   type ChannelInput,
   type ChannelView,
   type CreateChannelInput,

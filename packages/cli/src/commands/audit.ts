@@ -1,0 +1,75 @@
+import type { AuditFilters } from "@apimon/client";
+import type { AlertsApi, AuditRow } from "../alerts-api";
+import { durationMs, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError } from "../args";
+import { allPages, type Column, pageResult, type Result } from "../output";
+
+export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silence:5|settings] [--action key.deactivated]
+             [--source console|cli|api] [--since <ISO time>|30m|2h|7d] [--limit N] [--cursor C | --all]
+                              what admins changed through the keys and alerts APIs (users, keys,
+                              alert settings, channels, silences), newest first: when, the action,
+                              what it was done to, from where (console, CLI or another client of
+                              the API, and the operator's address); --target key (no id): any key's`;
+
+/** The kinds of target, as the audit log names them; all but the settings have an id. */
+const TARGET_TYPES = ["user", "key", "channel", "silence", "settings"] as const;
+const TARGET_HELP = "key:<id>, user:<id>, channel:<id>, silence:<id>, settings, or a kind alone";
+
+const AUDIT_COLUMNS: Column<AuditRow>[] = [
+  { header: "WHEN", value: (e) => e.occurredAt },
+  { header: "ACTION", value: (e) => e.action },
+  { header: "TARGET", value: (e) => (e.targetId === null ? e.targetType : `${e.targetType}:${e.targetId}`) },
+  { header: "SOURCE", value: (e) => e.source },
+  { header: "ADDRESS", value: (e) => e.clientAddress },
+  { header: "SUMMARY", value: (e) => e.summary },
+];
+
+const OPTIONS = {
+  ...PAGE_OPTIONS,
+  target: { type: "string" },
+  action: { type: "string" },
+  source: { type: "string" },
+  since: { type: "string" },
+} as const;
+
+/** `key:42` as the log's target type and id; `key` alone is any key, `settings` has no id. */
+function target(value: string | undefined): Pick<AuditFilters, "targetType" | "targetId"> {
+  if (value === undefined) return {};
+  const match = /^([a-z]+)(?::(\d{1,10}))?$/.exec(value);
+  const type = match?.[1] as (typeof TARGET_TYPES)[number] | undefined;
+  if (!match || type === undefined || !TARGET_TYPES.includes(type) || (type === "settings" && match[2]))
+    throw new UsageError(`--target must be ${TARGET_HELP} (got '${value}')`);
+  return { targetType: type, ...(match[2] !== undefined && { targetId: Number(match[2]) }) };
+}
+
+/** `--since`: an ISO time, or a length of time back from now (`2h`). */
+function since(value: string | undefined, now: Date): string | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+[mhd]$/.test(value)) return new Date(now.getTime() - durationMs(value, "--since")).toISOString();
+  const at = Date.parse(value);
+  if (Number.isNaN(at))
+    throw new UsageError(`--since must be an ISO time or a length of time, e.g. 2h or 7d (got '${value}')`);
+  return new Date(at).toISOString();
+}
+
+/** `apimon audit`: a page of the audit log (`--all`: every page) as a table. */
+export async function runAudit(
+  api: Pick<AlertsApi, "listAudit">,
+  argv: string[],
+  { clock = () => new Date() }: { clock?: () => Date } = {},
+): Promise<Result> {
+  const { positionals, values } = parse(argv, OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const { limit, cursor, all } = pageArgs(values);
+  const filter: AuditFilters = {
+    ...target(values.target),
+    // The action's form is the service's to judge: it says what one looks like.
+    action: values.action,
+    source: oneOf(values.source, "--source", ["console", "cli", "api"] as const),
+    from: since(values.since, clock()),
+    limit,
+  };
+  const page = all
+    ? await allPages((c) => api.listAudit({ ...filter, cursor: c }))
+    : await api.listAudit({ ...filter, cursor });
+  return pageResult(page, AUDIT_COLUMNS);
+}
