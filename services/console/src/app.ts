@@ -1,10 +1,12 @@
 import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
-import { type AppEnv, createGuessLimit, createHttpApp, tokenMatches } from "@apimon/http";
+import { type AppEnv, clientAddress, createGuessLimit, createHttpApp, tokenMatches } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { html } from "hono/html";
 import type { ConsoleEnv, PageDeps } from "./context";
+import type { OperatorScope } from "./operator-scope";
+import { createActivityPages } from "./routes/activity";
 import { createAlertPages } from "./routes/alerts";
 import { createAuthRoutes } from "./routes/auth";
 import { createChannelPages } from "./routes/channels";
@@ -31,6 +33,8 @@ export interface AppDeps {
   alerts: AlertsClient;
   keys: KeysClient;
   sessions: SessionManager;
+  /** The scope the API clients' `headers` read: each request runs in it with its browser's address. */
+  operator: OperatorScope;
   /** Chart.js's browser build, served at /assets/chart.umd.min.js. */
   chartJs: string;
   config: {
@@ -53,6 +57,7 @@ export function createApp({
   alerts,
   keys,
   sessions,
+  operator,
   chartJs,
   config,
   checks = {},
@@ -70,6 +75,9 @@ export function createApp({
     c.header("X-Frame-Options", "DENY");
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
+  // The APIs record a change as the console's, from the browser's address as this console sees it
+  // (behind its own proxies as the outermost one saw it), not from the console's.
+  app.use((c, next) => operator.run(clientAddress(c, config.trustedProxyHops ?? 0), next));
 
   const asset = (body: string, type: string) => (c: Context) =>
     c.body(body, 200, { "Content-Type": type, "Cache-Control": "public, max-age=3600" });
@@ -133,6 +141,7 @@ export function createApp({
   pages.route("/", createSilencePages(deps));
   pages.route("/", createKeyPages(deps));
   pages.route("/", createUserPages(deps));
+  pages.route("/", createActivityPages(deps));
   // Signed in: error pages keep the menu, so a mistyped address or a deleted record is one click
   // from anywhere else.
   pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page.", c.get("csrf")), 404));

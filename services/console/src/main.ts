@@ -3,6 +3,7 @@ import { runService } from "@apimon/http";
 import type { ReadinessCheck } from "@apimon/observability";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
+import { createOperatorScope } from "./operator-scope";
 import { createSessionManager, sessionSecret } from "./session";
 import { loadChartJs } from "./views/assets";
 
@@ -18,26 +19,31 @@ function upstreamReady(name: string, baseUrl: string): ReadinessCheck {
   };
 }
 
-runService("console", loadConfig, ({ config, logger, registry, isShuttingDown }) => ({
-  app: createApp({
-    logger,
-    registry,
-    alerts: createAlertsClient({ baseUrl: config.alertsUrl, adminToken: config.adminToken }),
-    keys: createKeysClient({ baseUrl: config.keysUrl, adminToken: config.adminToken }),
-    sessions: createSessionManager({
-      secret: sessionSecret(config.sessionSecret, config.adminToken),
-      ttlSeconds: config.sessionTtlSeconds,
+runService("console", loadConfig, ({ config, logger, registry, isShuttingDown }) => {
+  const operator = createOperatorScope();
+  const api = { adminToken: config.adminToken, headers: operator.headers };
+  return {
+    app: createApp({
+      logger,
+      registry,
+      alerts: createAlertsClient({ baseUrl: config.alertsUrl, ...api }),
+      keys: createKeysClient({ baseUrl: config.keysUrl, ...api }),
+      operator,
+      sessions: createSessionManager({
+        secret: sessionSecret(config.sessionSecret, config.adminToken),
+        ttlSeconds: config.sessionTtlSeconds,
+      }),
+      chartJs: loadChartJs(),
+      config,
+      checks: {
+        alerts: upstreamReady("alerts", config.alertsUrl),
+        keys: upstreamReady("keys", config.keysUrl),
+      },
+      isShuttingDown,
     }),
-    chartJs: loadChartJs(),
-    config,
-    checks: {
-      alerts: upstreamReady("alerts", config.alertsUrl),
-      keys: upstreamReady("keys", config.keysUrl),
+    started: {
+      message: "console listening",
+      fields: { alertsUrl: config.alertsUrl, keysUrl: config.keysUrl, publicUrl: config.publicUrl },
     },
-    isShuttingDown,
-  }),
-  started: {
-    message: "console listening",
-    fields: { alertsUrl: config.alertsUrl, keysUrl: config.keysUrl, publicUrl: config.publicUrl },
-  },
-}));
+  };
+});

@@ -5,7 +5,10 @@ import {
   type AlertView,
   ApiError,
   type ApiKeyView,
+  type AuditEventView,
   type ChannelView,
+  createAlertsClient,
+  createKeysClient,
   type KeysClient,
   type KeyUsageView,
   type SilenceView,
@@ -15,6 +18,7 @@ import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type ThresholdOverride } fr
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { emptyUsageSummary } from "@apimon/testkit";
 import { createApp } from "./app";
+import { createOperatorScope } from "./operator-scope";
 import { maskTarget } from "./routes/channels";
 import { SETTINGS_GROUPS, settingsFromForm } from "./routes/settings";
 import { createSessionManager } from "./session";
@@ -112,8 +116,87 @@ const silences = {
   }),
 };
 
+const auditEvent = (id: number, fields: Partial<AuditEventView>): AuditEventView => ({
+  id,
+  occurredAt: "2026-12-03T11:30:00.000Z",
+  action: "key.updated",
+  targetType: "key",
+  targetId: 9,
+  summary: "Key billing updated",
+  changes: null,
+  source: "console",
+  clientAddress: "198.51.100.7",
+  userAgent: "Mozilla/5.0 (X11; Linux x86_64)",
+  requestId: "req-42",
+  ...fields,
+});
+
+/** The audit log the fake alerts API has, newest first: a change of each kind of target. */
+const auditEvents: AuditEventView[] = [
+  auditEvent(42, {
+    occurredAt: "2026-12-03T11:58:00.000Z",
+    action: "key.deactivated",
+    summary: "Key billing deactivated",
+    changes: { isActive: { from: true, to: false } },
+  }),
+  auditEvent(41, {
+    occurredAt: "2026-12-03T11:40:00.000Z",
+    action: "channel.updated",
+    targetType: "channel",
+    targetId: 4,
+    summary: "Channel ops slack updated",
+    changes: {
+      minSeverity: { from: "warning", to: "critical" },
+      endpoints: { from: [], to: ["* /api/billing/*"] },
+    },
+    source: "cli",
+    clientAddress: "10.0.0.5",
+    userAgent: null,
+    requestId: null,
+  }),
+  auditEvent(40, {
+    action: "settings.updated",
+    targetType: "settings",
+    targetId: null,
+    summary: "Alert settings saved",
+    changes: { "alertThresholds.response_time.warning": { from: 2, to: 1.5 } },
+    source: "api",
+    clientAddress: null,
+  }),
+  auditEvent(39, {
+    action: "silence.created",
+    targetType: "silence",
+    targetId: 3,
+    summary: "Silence #3 created",
+    changes: { endsAt: { from: null, to: "2026-12-03T13:00:00.000Z" } },
+  }),
+  auditEvent(38, {
+    action: "user.created",
+    targetType: "user",
+    targetId: 2,
+    summary: "User Ada created",
+  }),
+];
+
 const fieldError = (field: string, message: string) =>
   new ApiError(400, { detail: "Invalid body", errors: [{ field, message }] });
+
+/** The console's dependencies but its API clients and operator scope, `config` added to. */
+const appDeps = (config: { trustedProxyHops?: number } = {}) => ({
+  logger: createLogger({ service: "console-test", level: "silent" }),
+  registry: createMetricsRegistry("console-test", { defaultMetrics: false }),
+  sessions: createSessionManager({ secret: "p".repeat(40), ttlSeconds: 3600 }),
+  chartJs: "",
+  config: {
+    adminToken: ADMIN_TOKEN,
+    sessionTtlSeconds: 3600,
+    secureCookie: false,
+    refreshSeconds: 15,
+    ...config,
+  },
+  isShuttingDown: () => false,
+  clock: () => NOW,
+});
 
 function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysClient> } = {}) {
   const calls: [string, unknown][] = [];
@@ -193,6 +276,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     createSilence: record("createSilence", silences.active),
     updateSilence: record("updateSilence", silences.active),
     endSilence: record("endSilence", { ...silences.active, state: "expired" }),
+    listAudit: record("listAudit", { items: auditEvents, nextCursor: null }),
     ...overrides.alerts,
   } as unknown as AlertsClient;
   const keys = {
@@ -219,17 +303,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     usageSummary: record("usageSummary", emptyUsageSummary("", "")),
     ...overrides.keys,
   } as unknown as KeysClient;
-  const app = createApp({
-    logger: createLogger({ service: "console-test", level: "silent" }),
-    registry: createMetricsRegistry("console-test", { defaultMetrics: false }),
-    alerts,
-    keys,
-    sessions: createSessionManager({ secret: "p".repeat(40), ttlSeconds: 3600 }),
-    chartJs: "",
-    config: { adminToken: ADMIN_TOKEN, sessionTtlSeconds: 3600, secureCookie: false, refreshSeconds: 15 },
-    isShuttingDown: () => false,
-    clock: () => NOW,
-  });
+  const app = createApp({ ...appDeps(), alerts, keys, operator: createOperatorScope() });
   let session: { cookie: string; csrf: string } | undefined;
   async function signedIn() {
     if (session) return session;
@@ -2328,5 +2402,327 @@ describe("alerts held for their group", () => {
     const { document, errors } = settingsFromForm(form);
     expect(errors).toEqual([]);
     expect(document).toMatchObject({ groupIntervalSeconds: 0 });
+  });
+});
+
+describe("activity page", () => {
+  /** The row of one change of the page. */
+  const rowOf = (text: string, id: number) =>
+    text.slice(text.indexOf(`<tr data-audit-id="${id}">`)).split("</tr>")[0] as string;
+
+  it("lists the changes newest first: when, what was changed, the target linked, the source and the address", async () => {
+    const t = build();
+    const res = await t.get("/activity");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<a href="/activity" class="active">Activity</a>');
+    expect([...res.text.matchAll(/<tr data-audit-id="(\d+)">/g)].map(([, id]) => Number(id))).toEqual([
+      42, 41, 40, 39, 38,
+    ]);
+    expect(t.calls).toEqual([
+      [
+        "listAudit",
+        {
+          targetType: undefined,
+          targetId: undefined,
+          action: undefined,
+          source: undefined,
+          cursor: undefined,
+          limit: 50,
+        },
+      ],
+    ]);
+    const deactivated = rowOf(res.text, 42);
+    expect(deactivated).toContain(
+      '<td data-label="When"><time datetime="2026-12-03T11:58:00.000Z">2026-12-03 11:58:00 UTC</time></td>',
+    );
+    expect(deactivated).toContain(
+      '<span class="message">Key billing deactivated</span> <a class="muted small mono" href="/activity?action=key.deactivated" title="Only key.deactivated">key.deactivated</a>',
+    );
+    expect(deactivated).toContain(
+      '<ul class="changes"><li><span class="mono">isActive</span>: <span>true</span> → <span>false</span></li></ul>',
+    );
+    expect(deactivated).toContain(
+      '<td data-label="Target"><span><a href="/keys/9">key #9</a> <a class="muted small" href="/activity?targetType=key&amp;targetId=9" title="Only the changes of key #9">its changes</a></span></td>',
+    );
+    expect(deactivated).toContain(
+      '<td data-label="Source" title="Mozilla/5.0 (X11; Linux x86_64) · request req-42">console</td>',
+    );
+    expect(deactivated).toContain('<td class="mono" data-label="Address">198.51.100.7</td>');
+    // Each kind of target leads to where the console shows it; the settings have no id.
+    expect(rowOf(res.text, 41)).toContain('<a href="/channels/4">channel #4</a>');
+    expect(rowOf(res.text, 41)).toContain('<td data-label="Source" title="">CLI</td>');
+    expect(rowOf(res.text, 40)).toContain(
+      '<td data-label="Target"><a href="/settings">alert settings</a></td>',
+    );
+    expect(rowOf(res.text, 40)).toContain('<td class="mono" data-label="Address"></td>');
+    expect(rowOf(res.text, 39)).toContain('<a href="/silences#silence-3">silence #3</a>');
+    expect(rowOf(res.text, 38)).toContain('<a href="/users/2">user #2</a>');
+    expect(rowOf(res.text, 38)).not.toContain('class="changes"');
+  });
+
+  it("shows each change as field: from → to, none as —, times as times, lists by their items, objects by the parts that changed, and folds a long list", async () => {
+    const changes = {
+      name: { from: "billing", to: "billing-v2" },
+      description: { from: null, to: "" },
+      expiresAt: { from: null, to: "2027-01-31T18:30:00.000Z" },
+      alertTypes: { from: ["error_rate", "response_time"], to: [] },
+      rateLimits: { from: { minute: 100, hour: 1000 }, to: { minute: 50, hour: 1000, day: 900 } },
+      "alertThresholds.overrides[GET /x]": {
+        from: null,
+        to: { endpoint: "GET /x", response_time: { warning: 1 } },
+      },
+      note: { from: "x".repeat(100), to: null },
+    };
+    const t = build({
+      alerts: { listAudit: async () => ({ items: [auditEvent(7, { changes })], nextCursor: null }) },
+    });
+    const row = rowOf((await t.get("/activity")).text, 7);
+    expect(row).toContain(
+      '<ul class="changes"><li><span class="mono">name</span>: <span>billing</span> → <span>billing-v2</span></li>' +
+        '<li><span class="mono">description</span>: <span class="muted">—</span> → <span>&quot;&quot;</span></li>' +
+        '<li><span class="mono">expiresAt</span>: <span class="muted">—</span> → <time datetime="2027-01-31T18:30:00.000Z">2027-01-31 18:30:00 UTC</time></li>' +
+        '<li><span class="mono">alertTypes</span>: <span>error_rate, response_time</span> → <span>none</span></li></ul>',
+    );
+    expect(row).toContain(
+      '<details class="changes"><summary>4 more fields</summary><ul class="changes">' +
+        '<li><span class="mono">rateLimits.minute</span>: <span>100</span> → <span>50</span></li>' +
+        '<li><span class="mono">rateLimits.day</span>: <span class="muted">—</span> → <span>900</span></li>' +
+        '<li><span class="mono">alertThresholds.overrides[GET /x]</span>: <span class="muted">—</span> → <span>{&quot;endpoint&quot;:&quot;GET /x&quot;,&quot;response_time&quot;:{&quot;warning&quot;:1}}</span></li>' +
+        `<li><span class="mono">note</span>: <span title="${"x".repeat(100)}">${"x".repeat(79)}…</span> → <span class="muted">—</span></li></ul></details>`,
+    );
+  });
+
+  it("shows a hostile summary, field and value as text", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async () => ({
+          items: [
+            auditEvent(7, {
+              summary: '<script>alert("x")</script> renamed',
+              changes: { "<b>name</b>": { from: "<img src=x onerror=alert(1)>", to: "ok" } },
+              userAgent: '"><script>alert(2)</script>',
+            }),
+          ],
+          nextCursor: null,
+        }),
+      },
+    });
+    const text = (await t.get("/activity")).text;
+    expect(text).not.toContain("<script>alert");
+    expect(text).not.toContain("<img src=x");
+    expect(text).not.toContain("<b>name</b>");
+    expect(text).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; renamed");
+    expect(text).toContain(
+      '<span class="mono">&lt;b&gt;name&lt;/b&gt;</span>: <span>&lt;img src=x onerror=alert(1)&gt;</span>',
+    );
+  });
+
+  it("asks the API for the filters of the URL, keeps them in the form, the action links and the pager, and pages back to the first", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async (filter: unknown) => {
+          t.calls.push(["listAudit", filter]);
+          return { items: auditEvents.slice(0, 2), nextCursor: "40" };
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const first = (await t.get("/activity?targetType=channel&action=+channel.updated+&source=cli")).text;
+    expect(t.calls).toEqual([
+      [
+        "listAudit",
+        {
+          targetType: "channel",
+          targetId: undefined,
+          action: "channel.updated",
+          source: "cli",
+          cursor: undefined,
+          limit: 50,
+        },
+      ],
+    ]);
+    expect(first).toContain('<option value="channel" selected>Channel</option>');
+    expect(first).toContain('<option value="cli" selected>CLI</option>');
+    expect(first).toContain('name="action" maxlength="100" value=" channel.updated "');
+    expect(first).toContain(
+      'href="/activity?targetType=channel&amp;action=key.deactivated&amp;source=cli" title="Only key.deactivated"',
+    );
+    expect(first).toContain(
+      '<a class="button secondary" href="/activity?targetType=channel&amp;action=+channel.updated+&amp;source=cli&amp;cursor=40" rel="next">Next page »</a>',
+    );
+    expect(first).toContain("2 shown, 50 per page");
+    expect(first).not.toContain("First page");
+    const next = (await t.get("/activity?targetType=channel&source=cli&cursor=40")).text;
+    expect(t.calls[1]).toEqual([
+      "listAudit",
+      expect.objectContaining({ targetType: "channel", source: "cli", cursor: "40" }),
+    ]);
+    expect(next).toContain(
+      '<a class="button secondary" href="/activity?targetType=channel&amp;source=cli">« First page</a>',
+    );
+  });
+
+  it("shows one record's changes from the link on its page, keeping it as the target until let go", async () => {
+    const t = build();
+    expect((await t.get("/keys/9")).text).toContain(
+      '<dt>Changes</dt><dd><a href="/activity?targetType=key&amp;targetId=9" id="key-changes">',
+    );
+    expect((await t.get("/users/2")).text).toContain(
+      '<dt>Changes</dt><dd><a href="/activity?targetType=user&amp;targetId=2" id="user-changes">',
+    );
+    expect((await t.get("/channels/4")).text).toContain(
+      '<a href="/activity?targetType=channel&amp;targetId=4" id="channel-changes">changes</a>',
+    );
+    expect((await t.get("/settings")).text).toContain(
+      '<a href="/activity?targetType=settings" id="settings-changes">Changes</a>',
+    );
+
+    t.calls.length = 0;
+    const text = (await t.get("/activity?targetType=key&targetId=9&source=console")).text;
+    expect(t.calls).toEqual([
+      [
+        "listAudit",
+        {
+          targetType: "key",
+          targetId: 9,
+          action: undefined,
+          source: "console",
+          cursor: undefined,
+          limit: 50,
+        },
+      ],
+    ]);
+    expect(text).toContain(
+      '<input type="hidden" name="targetType" value="key"><input type="hidden" name="targetId" value="9">',
+    );
+    expect(text).toContain(
+      '<div class="target"><a href="/keys/9">key #9</a> · <a href="/activity?source=console">every target</a></div>',
+    );
+    expect(text).not.toContain('id="f-target"');
+    // The record the list is about needs no link to its own changes; another one keeps it.
+    expect(rowOf(text, 42)).toContain('<td data-label="Target"><a href="/keys/9">key #9</a></td>');
+    expect(rowOf(text, 41)).toContain("its changes");
+  });
+
+  it.each([
+    [
+      "/activity",
+      "No changes recorded yet: changes to users, keys, alert settings, channels and silences appear here as they are made.",
+    ],
+    ["/activity?source=api", "No changes match these filters."],
+    ["/activity?targetType=silence&targetId=5", "No changes of silence #5 match."],
+  ])("says so when %s has no changes", async (path, said) => {
+    const t = build({ alerts: { listAudit: async () => ({ items: [], nextCursor: null }) } });
+    const res = await t.get(path);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(`<div class="card muted" id="no-activity">${said}</div>`);
+    expect(res.text).not.toContain("<table");
+  });
+
+  it("shows the API's refusal of a filter above the form's values instead of a list", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async () => {
+          throw fieldError("action", "must be an action such as key.created");
+        },
+      },
+    });
+    const res = await t.get("/activity?action=Deleted");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(
+      '<div class="alert-box" role="alert">action: must be an action such as key.created</div>',
+    );
+    expect(res.text).toContain('value="Deleted"');
+    expect(res.text).not.toContain('id="no-activity"');
+    expect(res.text).not.toContain("per page");
+  });
+
+  it("answers 502 with the reason when the alerts API cannot be reached", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async () => {
+          throw new Error("cannot reach the alerts service at http://127.0.0.1:8081: ECONNREFUSED");
+        },
+      },
+    });
+    const res = await t.get("/activity");
+    expect(res.status).toBe(502);
+    expect(res.text).toContain("<h1>Service unavailable</h1>");
+    expect(res.text).toContain("cannot reach the alerts service at http://127.0.0.1:8081: ECONNREFUSED");
+    // The menu stays, Activity among it.
+    expect(res.text).toContain('<a href="/activity" class="">Activity</a>');
+  });
+});
+
+describe("calls to the APIs", () => {
+  /** The console over real API clients whose fetch records what each call says about its caller. */
+  function overRecordingFetch() {
+    const sent: { call: string; source: string | null; address: string | null; auth: string | null }[] = [];
+    const fetch = async (url: string, init: RequestInit) => {
+      const headers = new Headers(init.headers);
+      sent.push({
+        call: `${init.method} ${new URL(url).pathname}`,
+        source: headers.get("x-apimon-source"),
+        address: headers.get("x-apimon-operator-address"),
+        auth: headers.get("authorization"),
+      });
+      // Later than the other request's own call, so that the two requests' calls interleave.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const body = url.includes("/api/v1/audit") ? { items: [], nextCursor: null } : key;
+      return new Response(JSON.stringify(body), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    };
+    const operator = createOperatorScope();
+    const api = { adminToken: ADMIN_TOKEN, headers: operator.headers, fetch };
+    const alerts = createAlertsClient({ baseUrl: "http://alerts.test", ...api });
+    const app = createApp({
+      ...appDeps({ trustedProxyHops: 1 }),
+      alerts,
+      keys: createKeysClient({ baseUrl: "http://keys.test", ...api }),
+      operator,
+    });
+    return { app, alerts, sent };
+  }
+
+  it("says each call is the console's, for the address of the browser the request came from as the console's proxy saw it", async () => {
+    const { app, alerts, sent } = overRecordingFetch();
+    const signIn = await app.request("/sign-in", form({ token: ADMIN_TOKEN }));
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const page = await (await app.request("/activity", { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+    sent.length = 0;
+
+    // Two operators at once: each call carries its own request's browser. The entry the client
+    // wrote itself (left of the proxy's) is not taken.
+    const [listed, deactivated] = await Promise.all([
+      app.request("/activity", { headers: { cookie, "x-forwarded-for": "203.0.113.50, 198.51.100.7" } }),
+      app.request("/keys/9/deactivate", {
+        ...form({ _csrf: csrf }),
+        headers: { ...form({}).headers, cookie, "x-forwarded-for": "2001:db8::44" },
+      }),
+    ]);
+    expect([listed.status, deactivated.status]).toEqual([200, 303]);
+    expect(sent.sort((a, b) => a.call.localeCompare(b.call))).toEqual([
+      {
+        call: "GET /api/v1/audit",
+        source: "console",
+        address: "198.51.100.7",
+        auth: `Bearer ${ADMIN_TOKEN}`,
+      },
+      {
+        call: "PATCH /api/v1/keys/9",
+        source: "console",
+        address: "2001:db8::44",
+        auth: `Bearer ${ADMIN_TOKEN}`,
+      },
+    ]);
+
+    // Outside a request (or with no address to give) the console still names itself, and no browser.
+    sent.length = 0;
+    await alerts.listAudit();
+    expect(sent).toEqual([
+      { call: "GET /api/v1/audit", source: "console", address: null, auth: `Bearer ${ADMIN_TOKEN}` },
+    ]);
   });
 });

@@ -19,6 +19,7 @@ import {
   namedLink,
   noticeBox,
   page,
+  pager,
   time,
   withParams,
 } from "../views/layout";
@@ -191,16 +192,6 @@ function selectedIds(values: readonly unknown[]): { ids: number[] } | { error: s
   return { ids: [...new Set(ids)].sort((a, b) => a - b) };
 }
 
-function pager(path: string, q: ListQuery & Record<string, string | undefined>, result: Page<AlertView>) {
-  const first = q.cursor
-    ? html`<a class="button secondary" href="${withParams(path, { ...q, cursor: undefined })}">« First page</a>`
-    : "";
-  const next = result.nextCursor
-    ? html`<a class="button secondary" href="${withParams(path, { ...q, cursor: result.nextCursor })}" rel="next">Next page »</a>`
-    : "";
-  return html`<div class="pager">${first}${next}<span class="muted small">${result.items.length} shown, ${PAGE_SIZE} per page</span></div>`;
-}
-
 const NOTICES: Record<string, string> = { acknowledged: "Alert acknowledged." };
 
 /** Alerts, alert detail with acknowledgement, and history. */
@@ -267,7 +258,7 @@ ${
 }
 <div id="live" data-live>
 ${alertTable(list.items, names, { emptyText: "No active alerts match.", selection })}
-${pager("/alerts", { ...filters, cursor: q.cursor }, list)}
+${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
 <p class="muted small">${opts.refresh ? `Refreshes every ${refreshSeconds} s · updated ` : "Updated "}${time(clock().toISOString())}</p>
 </div>`;
     return page(
@@ -397,7 +388,7 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list)}
 ${filterForm("/history", { ...q, status }, ["resolved", "acknowledged", "firing"], range)}
 ${errorBox(error)}
 ${alertTable(list.items, names, { emptyText: "No alerts in this range match.", resolvedColumn: status === "resolved" })}
-${pager("/history", { ...q, status, from, to }, list)}`;
+${pager("/history", { ...q, status, from, to }, list, PAGE_SIZE)}`;
     return c.html(page({ title: "History", section: "/history", csrf: c.get("csrf") }, body));
   });
 

@@ -11,6 +11,7 @@ import { html } from "hono/html";
 import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import { typeLabel } from "../views/format";
 import { badge, csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
+import { changesOf } from "./activity";
 
 /**
  * A channel's target as the console shows it. A Slack incoming-webhook URL is a credential (its
@@ -214,7 +215,7 @@ ${
 </div>
 ${scopeFields(scope, errors)}
 <button type="submit">Save</button></form></div>
-<p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)}</p>`,
+<p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)} · <a href="${changesOf("channel", ch.id)}" id="channel-changes">changes</a></p>`,
   );
 }
 

@@ -16,6 +16,7 @@ import {
   time,
   withParams,
 } from "../views/layout";
+import { changesOf } from "./activity";
 
 /** The usage ranges offered, with the bucket size that keeps each chart readable. */
 export const USAGE_RANGES = {
@@ -295,6 +296,7 @@ ${usageCharts(usage, range)}
 <dt>Calls</dt><dd>${key.usageCount ?? 0}</dd><dt>Last used</dt><dd>${time(key.lastUsed)}</dd>
 <dt>Created</dt><dd>${time(key.createdAt)}</dd><dt>Expires</dt><dd>${time(key.expiresAt)}</dd>
 <dt>Alerts</dt><dd><a href="/alerts?apiKeyId=${key.id}">active</a> · <a href="/history?apiKeyId=${key.id}">history</a></dd>
+<dt>Changes</dt><dd><a href="${changesOf("key", key.id)}" id="key-changes">who changed this key, and when</a></dd>
 ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotatedFromId}">#${key.rotatedFromId}</a></dd>` : ""}
 </dl>
 <div class="actions spaced">

@@ -6,6 +6,7 @@ import { html } from "hono/html";
 import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal } from "../context";
 import { typeLabel } from "../views/format";
 import { csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
+import { changesOf } from "./activity";
 
 interface NumberField {
   path: string;
@@ -406,7 +407,7 @@ ${Object.entries(errors)
 )}
 </div>
 ${overridesSection(rows, errors, names, focusRow)}
-<p><button type="submit">Save settings</button> <span class="muted small">Last saved: ${updatedAt ? time(updatedAt) : "never (the defaults apply)"}. Saved settings apply live.</span></p>
+<p><button type="submit">Save settings</button> <span class="muted small">Last saved: ${updatedAt ? time(updatedAt) : "never (the defaults apply)"}. Saved settings apply live. <a href="${changesOf("settings")}" id="settings-changes">Changes</a></span></p>
 </form>`;
 }
 

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
 import { csrfField, errorBox, fieldError, noticeBox, page, time, withParams } from "../views/layout";
+import { changesOf } from "./activity";
 import { KEYS_PER_PAGE, keysTable, newKeyFields, newKeyInput, newKeyValues, plaintextCard } from "./keys";
 
 /** Users a page of the users list shows; as many as a page of the keys list. */
@@ -101,6 +102,7 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
 <dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">in the keys list</a>)</dd>
 <dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
+<dt>Changes</dt><dd><a href="${changesOf("user", user.id)}" id="user-changes">who changed this user, and when</a></dd>
 </dl>
 <div class="actions spaced">
 <form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>

@@ -66,6 +66,8 @@ legend { font-weight:600; padding:0 .3rem; }
 .alert-box { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fdecea; border:1px solid #f5c2bd; }
 .secret { display:flex; gap:.5rem; align-items:center; } .secret code { padding:.4rem .6rem; background:#f0f2f6; border-radius:6px; word-break:break-all; }
 .pager { display:flex; gap:.6rem; align-items:center; }
+ul.changes { list-style:none; margin:.3rem 0 0; padding:0; font-size:12.5px; color:var(--muted); } ul.changes li { overflow-wrap:anywhere; }
+details.changes summary { cursor:pointer; font-size:12px; color:var(--accent); } form.filters .target { padding:.45rem 0; }
 .spaced { margin-top:.8rem; }
 .actions { display:flex; gap:.4rem; flex-wrap:wrap; } .actions form { margin:0; }
 .chart { position:relative; height:240px; }

@@ -16,6 +16,7 @@ export const NAV = [
   ["/channels", "Channels"],
   ["/silences", "Silences"],
   ["/settings", "Settings"],
+  ["/activity", "Activity"],
 ] as const;
 
 export interface PageOptions {
@@ -75,6 +76,25 @@ export function time(iso: string | null | undefined): Html | string {
 export function withParams(path: string, params: Record<string, string | undefined>): string {
   const entries = Object.entries(params).filter((e): e is [string, string] => !!e[1]);
   return entries.length ? `${path}?${new URLSearchParams(entries)}` : path;
+}
+
+/**
+ * The links of a cursor-paged list: back to the first page (from a later one) and on to the next,
+ * keeping the list's `params` (their `cursor` is the page shown); and how many are shown.
+ */
+export function pager(
+  path: string,
+  params: Record<string, string | undefined>,
+  list: { items: readonly unknown[]; nextCursor: string | null },
+  perPage: number,
+): Html {
+  const first = params.cursor
+    ? html`<a class="button secondary" href="${withParams(path, { ...params, cursor: undefined })}">« First page</a>`
+    : "";
+  const next = list.nextCursor
+    ? html`<a class="button secondary" href="${withParams(path, { ...params, cursor: list.nextCursor })}" rel="next">Next page »</a>`
+    : "";
+  return html`<div class="pager">${first}${next}<span class="muted small">${list.items.length} shown, ${perPage} per page</span></div>`;
 }
 
 /**
