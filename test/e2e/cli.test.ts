@@ -217,6 +217,45 @@ describe("apimon CLI", () => {
     });
   });
 
+  it("shows what it changed in the audit log, as done by the CLI, and a key's history from creation to deletion", async () => {
+    const user = await json<{ id: number }>([
+      "keys",
+      "create-user",
+      "--email",
+      `audit-${Date.now()}@example.com`,
+      "--name",
+      "Audited",
+    ]);
+    const key = await json<Key>(["keys", "create", "--user", String(user.id), "--name", "audited key"]);
+    await json(["keys", "deactivate", String(key.id)]);
+    expect((await apimon(["keys", "delete", String(key.id)])).code).toBe(0);
+
+    interface AuditRow {
+      action: string;
+      targetType: string;
+      targetId: number | null;
+      source: string;
+      clientAddress: string | null;
+      summary: string;
+      changes: Record<string, { from: unknown; to: unknown }> | null;
+    }
+    const history = await json<{ items: AuditRow[] }>(["audit", "--target", `key:${key.id}`]);
+    expect(history.items.map((row) => row.action)).toEqual(["key.deleted", "key.deactivated", "key.created"]);
+    for (const row of history.items) {
+      expect(row).toMatchObject({ targetType: "key", targetId: key.id, source: "cli" });
+      expect(row.clientAddress).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    }
+    expect(history.items[1]?.changes).toEqual({ isActive: { from: true, to: false } });
+    expect(JSON.stringify(history.items)).not.toContain(key.key ?? "no key");
+
+    const table = rows((await apimon(["audit", "--target", `user:${user.id}`])).stdout);
+    expect(table[0]).toEqual(["WHEN", "ACTION", "TARGET", "SOURCE", "ADDRESS", "SUMMARY"]);
+    expect(table.slice(1).map((cells) => [cells[1], cells[2], cells[3]])).toEqual([
+      ["user.created", `user:${user.id}`, "cli"],
+    ]);
+    expect(failure(await apimon(["audit", "--target", "door:1"])).code).toBe(2);
+  });
+
   it("runs as a process for every command group, with --json output and error exits", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const [keys, alerts, channels, settings, dlq, silences, usage, refused, down] = await Promise.all([

@@ -505,6 +505,27 @@ describe("the operator console in a browser", () => {
     }
   });
 
+  it("shows on the Activity page a user it created, as the console's from the browser's address", async () => {
+    const { page } = browser;
+    await page.goto(`${consoleUrl}/users`);
+    await page.fill("#u-name", "Audited User");
+    await page.fill("#u-email", `audited-${Date.now()}@example.com`);
+    await Promise.all([page.waitForURL(/\/users\/\d+\?done=user$/), page.click("#create-user button")]);
+    const userId = Number(new URL(page.url()).pathname.split("/").pop());
+    // The user's page links to the user's changes.
+    await Promise.all([page.waitForURL(/\/activity\?/), page.click("#user-changes")]);
+    expect(new URL(page.url()).searchParams.get("targetId")).toBe(String(userId));
+    const rows = page.locator("tr[data-audit-id]");
+    expect(await rows.count()).toBe(1);
+    const cells = await rows.first().locator("td").allTextContents();
+    expect(cells[1]).toContain("user.created");
+    expect(cells[1]).toContain("Audited User");
+    expect(cells[3]).toMatch(/console/i);
+    // The browser's address as the console saw it: this test's browser runs on this machine.
+    expect(cells[4]).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    await browser.screenshot("activity");
+  });
+
   it("with more than 100 users, keeps the last one selected on their keys list, creates a key for them on their page, and finds users by search", async () => {
     const { page } = browser;
     const run = Date.now();
@@ -624,6 +645,7 @@ describe("the operator console in a browser", () => {
         "/silences",
         "/settings",
         `/alerts/${state.alertId}`,
+        "/activity",
       ]) {
         await page.goto(`${consoleUrl}${path}`);
         const overflow = await page.evaluate(
