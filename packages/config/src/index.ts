@@ -14,6 +14,14 @@ export {
   thresholdOverrideSchema,
 } from "./alert-settings";
 export {
+  type AuditAction,
+  type AuditSource,
+  type AuditTargetType,
+  auditActions,
+  auditSources,
+  auditTargetTypes,
+} from "./audit";
+export {
   adminEnv,
   databaseConfig,
   databaseEnv,

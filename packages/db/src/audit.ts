@@ -1,7 +1,5 @@
+import type { AuditAction, AuditTargetType } from "@apimon/config";
 import type { Prisma } from "./generated/client";
-
-/** What an audit row is about. */
-export type AuditTargetType = "user" | "key" | "settings" | "channel" | "silence";
 
 /** A field's value before and after a change (null before a creation and after a deletion). */
 export type AuditChanges = Record<string, { from: AuditValue; to: AuditValue }>;
@@ -16,7 +14,7 @@ export interface AuditActorFields {
 }
 
 export interface AuditEntry {
-  action: `${AuditTargetType}.${string}`;
+  action: AuditAction;
   targetType: AuditTargetType;
   targetId?: number | null;
   summary: string;

@@ -4,7 +4,6 @@ export {
   type AuditActorFields,
   type AuditChanges,
   type AuditEntry,
-  type AuditTargetType,
   type AuditValue,
   auditChanges,
   auditValue,

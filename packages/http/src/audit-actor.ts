@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import type { AuditSource } from "@apimon/config";
 import type { Context } from "hono";
 import type { AppEnv } from "./app";
 import { clientAddress } from "./client-address";
@@ -6,7 +7,7 @@ import { clientAddress } from "./client-address";
 /** Who made a change through an admin API, as the audit log records it. */
 export interface AuditActor {
   /** What the caller says it is: the console, the CLI, or any other client of the API. */
-  source: "console" | "cli" | "api";
+  source: AuditSource;
   /** The operator's address: the browser's as the console reports it, otherwise the caller's. */
   clientAddress: string | null;
   userAgent: string | null;

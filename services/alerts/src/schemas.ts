@@ -1,7 +1,7 @@
 // Every input of the API, validated before anything touches the database. Objects are strict
 // (an unknown field is a 400 naming it), strings are bounded and free of NUL (Postgres text
 // cannot hold it), ids are bounded by the integer columns they name.
-import { alertSettingsSchema } from "@apimon/config";
+import { alertSettingsSchema, auditActions, auditSources, auditTargetTypes } from "@apimon/config";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { type FieldError, idString, MAX_INT, paginationQuery } from "@apimon/http";
 import { z } from "zod";
@@ -253,9 +253,6 @@ export const putSettingsSchema = alertSettingsSchema
   })
   .transform(({ updatedAt, ...settings }) => ({ settings, basedOn: updatedAt }));
 
-export const auditTargetTypes = ["user", "key", "settings", "channel", "silence"] as const;
-export const auditSources = ["console", "cli", "api"] as const;
-
 /** `GET /audit`: the changes admins made, newest first. */
 export const auditQuerySchema = z
   .object({
@@ -265,8 +262,7 @@ export const auditQuerySchema = z
       .optional()
       .describe("With `targetType`: the changes of that user, key, channel or silence"),
     action: z
-      .string()
-      .regex(/^[a-z]+\.[a-z_]+$/, "must be an action such as key.created")
+      .enum(auditActions, `must be one of ${auditActions.join(", ")}`)
       .optional()
       .describe("One action, such as `key.deactivated`"),
     source: z.enum(auditSources, `must be one of ${auditSources.join(", ")}`).optional(),

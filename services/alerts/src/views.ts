@@ -1,4 +1,12 @@
-import { type AlertSettings, alertSettingsSchema } from "@apimon/config";
+import {
+  type AlertSettings,
+  type AuditSource,
+  type AuditTargetType,
+  alertSettingsSchema,
+  auditActions,
+  auditSources,
+  auditTargetTypes,
+} from "@apimon/config";
 import type {
   Alert,
   AlertEvent,
@@ -10,7 +18,7 @@ import type {
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { z } from "zod";
 import { silenceState } from "./domain/silences";
-import { auditSources, auditTargetTypes, channelTypes, silenceStates } from "./schemas";
+import { channelTypes, silenceStates } from "./schemas";
 
 // What the API answers: camelCase, ISO-8601 UTC times, never a channel's secret. Each shape is
 // a schema: the OpenAPI document and the generated client are made from it, and the view
@@ -172,7 +180,9 @@ export const auditEventSchema = z
   .object({
     id: int,
     occurredAt: time,
-    action: z.string().describe("`<target>.<verb>`: `key.created`, `channel.updated`, `silence.ended`, ..."),
+    // Text, not the enum: in a rolling upgrade the keys service may write an action this service
+    // does not know yet, and the log must still list it.
+    action: z.string().describe(`\`<target>.<verb>\`: one of ${auditActions.join(", ")}`),
     targetType: z.enum(auditTargetTypes),
     targetId: int.nullable().describe("The user, key, channel or silence; null for the settings"),
     summary: z.string().describe("One line for people"),
@@ -197,11 +207,11 @@ export function auditEventView(row: AuditEvent): z.output<typeof auditEventSchem
     id: row.id,
     occurredAt: row.occurredAt.toISOString(),
     action: row.action,
-    targetType: row.targetType as (typeof auditTargetTypes)[number],
+    targetType: row.targetType as AuditTargetType,
     targetId: row.targetId,
     summary: row.summary,
     changes: (row.changes ?? null) as z.output<typeof auditEventSchema>["changes"],
-    source: row.source as (typeof auditSources)[number],
+    source: row.source as AuditSource,
     clientAddress: row.clientAddress,
     userAgent: row.userAgent,
     requestId: row.requestId,

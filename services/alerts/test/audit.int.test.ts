@@ -1,4 +1,4 @@
-import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
+import { auditActions, DEFAULT_ALERT_SETTINGS } from "@apimon/config";
 import type { AuditEvent, PrismaClient } from "@apimon/db";
 import { encodeCursor } from "@apimon/http";
 import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
@@ -666,7 +666,8 @@ describe("GET /api/v1/audit", () => {
     const refusals: [string, unknown][] = [
       ["?targetType=alert", invalid("targetType", "must be one of user, key, settings, channel, silence")],
       ["?targetId=3", invalid("targetId", "needs targetType")],
-      ["?action=Channel-Created", invalid("action", "must be an action such as key.created")],
+      ["?action=Channel-Created", invalid("action", `must be one of ${auditActions.join(", ")}`)],
+      ["?action=key.exploded", invalid("action", `must be one of ${auditActions.join(", ")}`)],
       [`?from=${hour(3)}&to=${hour(1)}`, invalid("from", "must be before to")],
     ];
     for (const [query, body] of refusals) {

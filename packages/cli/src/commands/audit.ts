@@ -1,4 +1,5 @@
 import type { AuditFilters } from "@apimon/client";
+import { type AuditTargetType, auditSources, auditTargetTypes } from "@apimon/config";
 import type { AlertsApi, AuditRow } from "../alerts-api";
 import { durationMs, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError } from "../args";
 import { allPages, type Column, pageResult, type Result } from "../output";
@@ -10,8 +11,6 @@ export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silen
                               what it was done to, from where (console, CLI or another client of
                               the API, and the operator's address); --target key (no id): any key's`;
 
-/** The kinds of target, as the audit log names them; all but the settings have an id. */
-const TARGET_TYPES = ["user", "key", "channel", "silence", "settings"] as const;
 const TARGET_HELP = "key:<id>, user:<id>, channel:<id>, silence:<id>, settings, or a kind alone";
 
 const AUDIT_COLUMNS: Column<AuditRow>[] = [
@@ -35,8 +34,9 @@ const OPTIONS = {
 function target(value: string | undefined): Pick<AuditFilters, "targetType" | "targetId"> {
   if (value === undefined) return {};
   const match = /^([a-z]+)(?::(\d{1,10}))?$/.exec(value);
-  const type = match?.[1] as (typeof TARGET_TYPES)[number] | undefined;
-  if (!match || type === undefined || !TARGET_TYPES.includes(type) || (type === "settings" && match[2]))
+  // All but the settings have an id.
+  const type = match?.[1] as AuditTargetType | undefined;
+  if (!match || type === undefined || !auditTargetTypes.includes(type) || (type === "settings" && match[2]))
     throw new UsageError(`--target must be ${TARGET_HELP} (got '${value}')`);
   return { targetType: type, ...(match[2] !== undefined && { targetId: Number(match[2]) }) };
 }
@@ -64,7 +64,7 @@ export async function runAudit(
     ...target(values.target),
     // The action's form is the service's to judge: it says what one looks like.
     action: values.action,
-    source: oneOf(values.source, "--source", ["console", "cli", "api"] as const),
+    source: oneOf(values.source, "--source", auditSources),
     from: since(values.since, clock()),
     limit,
   };

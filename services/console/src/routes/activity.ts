@@ -1,4 +1,5 @@
 import type { AuditEventView, AuditFilters, Page } from "@apimon/client";
+import { auditActions } from "@apimon/config";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, type PageDeps, refusal } from "../context";
@@ -162,7 +163,14 @@ function filterForm(q: ActivityQuery) {
       )}</select></div>`;
   return html`<form class="filters" method="get" action="/activity">
 ${targetField}
-<div><label for="f-action">Action</label><input id="f-action" name="action" maxlength="100" value="${q.action ?? ""}" placeholder="e.g. key.deactivated"></div>
+<div><label for="f-action">Action</label><select id="f-action" name="action"><option value="">any</option>${TARGET_TYPES.map(
+    (t) =>
+      html`<optgroup label="${TARGETS[t].label}">${auditActions
+        .filter((a) => a.startsWith(`${t}.`))
+        .map(
+          (a) => html`<option value="${a}" ${a === q.action?.trim() ? "selected" : ""}>${a}</option>`,
+        )}</optgroup>`,
+  )}</select></div>
 <div><label for="f-source">Source</label><select id="f-source" name="source"><option value="">any</option>${SOURCE_VALUES.map(
     (s) => html`<option value="${s}" ${s === q.source ? "selected" : ""}>${SOURCES[s]}</option>`,
   )}</select></div>

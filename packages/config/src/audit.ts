@@ -1,0 +1,33 @@
+// The audit log's vocabulary, shared by the services that write it, the API that lists it and
+// the console and CLI that read it.
+
+/** What a change is about. */
+export const auditTargetTypes = ["user", "key", "settings", "channel", "silence"] as const;
+export type AuditTargetType = (typeof auditTargetTypes)[number];
+
+/** Who asked, as the caller says: the console, the CLI, or any other client of the API. */
+export const auditSources = ["console", "cli", "api"] as const;
+export type AuditSource = (typeof auditSources)[number];
+
+/** Every change the audit log records, `<target>.<verb>`. */
+export const auditActions = [
+  "user.created",
+  "user.updated",
+  "user.deleted",
+  "key.created",
+  "key.updated",
+  "key.deactivated",
+  "key.reactivated",
+  "key.rotated",
+  "key.deleted",
+  "settings.updated",
+  "channel.created",
+  "channel.updated",
+  "channel.enabled",
+  "channel.disabled",
+  "channel.deleted",
+  "silence.created",
+  "silence.updated",
+  "silence.ended",
+] as const satisfies readonly `${AuditTargetType}.${string}`[];
+export type AuditAction = (typeof auditActions)[number];
