@@ -58,6 +58,7 @@ function channel(id: number, type: ChannelView["type"], target: string): Channel
     minSeverity: "critical",
     alertTypes: [],
     endpoints: [],
+    userIds: [],
     enabled: true,
     createdAt: at,
     updatedAt: at,

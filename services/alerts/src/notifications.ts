@@ -42,11 +42,28 @@ export async function notifyChannels(
   return notified.get(alert.id) ?? [];
 }
 
+/** An alert's key as it is now: its name and its owner. */
+interface KeyNow {
+  name: string;
+  userId: number;
+}
+
+/** The keys of `alerts` as they are now, by id, in one query; a deleted key is missing. */
+async function keysNow(tx: Tx, alerts: readonly Alert[]): Promise<Map<number, KeyNow>> {
+  const keyIds = [...new Set(alerts.flatMap((a) => (a.apiKeyId === null ? [] : [a.apiKeyId])))];
+  if (keyIds.length === 0) return new Map();
+  const keys = await tx.apiKey.findMany({
+    where: { id: { in: keyIds } },
+    select: { id: true, name: true, userId: true },
+  });
+  return new Map(keys.map(({ id, ...key }) => [id, key]));
+}
+
 /**
  * One message per channel about a group of alerts of one type and endpoint (`alerts`, in id
  * order): each channel is told of the alerts it takes (`takes`; default: every one) among those of
- * its types and endpoints (`takesScope`), the first as the job's alert and the rest as its others.
- * Returns, per alert id, the channels told of it.
+ * its types, endpoints and users (`takesScope`), the first as the job's alert and the rest as its
+ * others. Returns, per alert id, the channels told of it.
  */
 export async function notifyGroup(
   tx: Tx,
@@ -57,25 +74,27 @@ export async function notifyGroup(
   takes?: (channel: NotificationChannel, alert: Alert) => boolean,
 ): Promise<Map<number, number[]>> {
   const notified = new Map<number, number[]>(alerts.map((a) => [a.id, []]));
-  // Whatever else decides who hears of what, a channel hears only of the types and endpoints it
-  // is for.
+  if (channels.length === 0) return notified;
+  // Owned and named as the keys are now: a key rotated since the alert opened is still its
+  // user's (the rotation keeps the owner), and one renamed is called by its new name.
+  const keys = await keysNow(tx, alerts);
+  const keyOf = (alert: Alert) => (alert.apiKeyId === null ? undefined : keys.get(alert.apiKeyId));
+  // Whatever else decides who hears of what, a channel hears only of the types, endpoints and
+  // users it is for.
   const messages = groupMessages(
     alerts,
     channels,
-    (channel, alert) => takesScope(channel, alert) && (takes === undefined || takes(channel, alert)),
+    (channel, alert) =>
+      takesScope(channel, {
+        type: alert.type,
+        endpoint: alert.endpoint,
+        userId: keyOf(alert)?.userId ?? null,
+      }) &&
+      (takes === undefined || takes(channel, alert)),
   );
   if (messages.length === 0) return notified;
-  // Named as they are now: a key renamed since the alert opened is called by its new name.
-  const keyIds = [...new Set(alerts.flatMap((a) => (a.apiKeyId === null ? [] : [a.apiKeyId])))];
-  const names = new Map(
-    keyIds.length === 0
-      ? []
-      : (await tx.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true } })).map(
-          (k) => [k.id, k.name],
-        ),
-  );
   const source = (alert: Alert): JobAlertSource => {
-    const apiKeyName = alert.apiKeyId === null ? undefined : names.get(alert.apiKeyId);
+    const apiKeyName = keyOf(alert)?.name;
     return {
       alert,
       ...(apiKeyName !== undefined && { apiKeyName }),

@@ -127,6 +127,8 @@ export type ChannelType = (typeof channelTypes)[number];
 
 /** At most this many endpoint matchers a channel: a team's part of the API, not a route list. */
 export const MAX_CHANNEL_ENDPOINTS = 20;
+/** At most this many users a channel: a customer's channel, or an account team's few customers. */
+export const MAX_CHANNEL_USERS = 50;
 
 const channelFields = {
   name: singleLine(NAME_MAX),
@@ -155,6 +157,15 @@ const channelFields = {
         "characters (`* /api/billing/*`); empty (the default): every alert. An alert about no endpoint " +
         "(a usage spike, failed authentication) goes only to channels without endpoints",
     ),
+  userIds: z
+    .array(z.number().int("must be a user id").min(1, "must be a user id").max(MAX_INT, "must be a user id"))
+    .max(MAX_CHANNEL_USERS, `may hold at most ${MAX_CHANNEL_USERS} users`)
+    .refine((ids) => new Set(ids).size === ids.length, "must not name a user twice")
+    .describe(
+      "The users (customers) whose keys' alerts it hears about: an alert goes to it when its key belongs " +
+        "to one of them; empty (the default): every alert. An alert about no key, or a key deleted since, " +
+        "goes only to channels without users. Each must be a user that exists",
+    ),
   enabled: z.boolean(),
 };
 
@@ -167,6 +178,7 @@ export const createChannelSchema = z
     minSeverity: channelFields.minSeverity.optional(),
     alertTypes: channelFields.alertTypes.optional(),
     endpoints: channelFields.endpoints.optional(),
+    userIds: channelFields.userIds.optional(),
     enabled: channelFields.enabled.optional(),
   })
   .strict();
@@ -180,12 +192,13 @@ export const updateChannelSchema = z
     minSeverity: channelFields.minSeverity.optional(),
     alertTypes: channelFields.alertTypes.optional(),
     endpoints: channelFields.endpoints.optional(),
+    userIds: channelFields.userIds.optional(),
     enabled: channelFields.enabled.optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, {
     message:
-      "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, enabled",
+      "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, userIds, enabled",
   });
 
 export type CreateChannelBody = z.output<typeof createChannelSchema>;

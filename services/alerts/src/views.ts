@@ -142,6 +142,9 @@ export const channelSchema = z
       .describe(
         "Endpoint matchers of the alerts it hears about (`*`: any run of characters); empty: every alert",
       ),
+    userIds: z
+      .array(int)
+      .describe("The users whose keys' alerts it hears about (the key's owner); empty: every alert"),
     enabled: z.boolean(),
     createdAt: time,
     updatedAt: time,
@@ -383,6 +386,7 @@ export function channelView(channel: NotificationChannel): z.output<typeof chann
     minSeverity: channel.minSeverity,
     alertTypes: channel.alertTypes,
     endpoints: channel.endpoints,
+    userIds: channel.userIds,
     enabled: channel.enabled,
     createdAt: channel.createdAt.toISOString(),
     updatedAt: channel.updatedAt.toISOString(),

@@ -894,6 +894,7 @@ describe("channels", () => {
       minSeverity: "critical",
       alertTypes: [],
       endpoints: [],
+      userIds: [],
       enabled: true,
       createdAt: ISO,
       updatedAt: ISO,
@@ -976,7 +977,7 @@ describe("channels", () => {
         {
           field: "(body)",
           message:
-            "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, enabled",
+            "must change at least one of name, type, target, secret, minSeverity, alertTypes, endpoints, userIds, enabled",
         },
       ]),
     );

@@ -14,6 +14,8 @@ const now = new Date("2026-12-06T12:00:00.000Z");
 const clock = () => now;
 const inHours = (hours: number) => new Date(now.getTime() + hours * 3_600_000).toISOString();
 let app: ReturnType<typeof buildApp>;
+/** Customers a channel is for. */
+let customers: [number, number];
 
 const HIDDEN = "(hidden)";
 const WEBHOOK = "https://hooks.example.com/in?token=wh-token-1a2b3c";
@@ -60,6 +62,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   prisma = db.prisma;
   app = buildApp(prisma, { clock });
+  const customer = async (name: string) =>
+    (await prisma.user.create({ data: { email: `${name}-audit@example.com`, name } })).id;
+  customers = [await customer("ann"), await customer("ben")];
 });
 
 afterAll(async () => {
@@ -76,6 +81,7 @@ describe("the audit log of notification channels", () => {
       target: WEBHOOK,
       secret: SECRET,
       endpoints: ["* /api/billing/*"],
+      userIds: [customers[0]],
     });
     expect(res.status).toBe(201);
     id = res.body.id;
@@ -83,7 +89,7 @@ describe("the audit log of notification channels", () => {
       action: "channel.created",
       targetType: "channel",
       targetId: id,
-      summary: 'created webhook channel "billing-team" for warning and above (on * /api/billing/*)',
+      summary: `created webhook channel "billing-team" for warning and above (on * /api/billing/* of user ${customers[0]})`,
       changes: {
         name: { from: null, to: "billing-team" },
         type: { from: null, to: "webhook" },
@@ -92,6 +98,7 @@ describe("the audit log of notification channels", () => {
         minSeverity: { from: null, to: "warning" },
         alertTypes: { from: null, to: [] },
         endpoints: { from: null, to: ["* /api/billing/*"] },
+        userIds: { from: null, to: [customers[0]] },
         enabled: { from: null, to: true },
       },
     });
@@ -129,6 +136,16 @@ describe("the audit log of notification channels", () => {
       targetId: id,
       summary: `changed the signing secret of webhook channel ${id} ("billing")`,
       changes: { secret: { from: HIDDEN, to: null } },
+    });
+
+    const widened = await api("PATCH", `/channels/${id}`, { userIds: customers });
+    expect(widened.status).toBe(200);
+    await expectOneRow(widened, {
+      action: "channel.updated",
+      targetType: "channel",
+      targetId: id,
+      summary: `changed the users of webhook channel ${id} ("billing")`,
+      changes: { userIds: { from: [customers[0]], to: customers } },
     });
   });
 
@@ -194,6 +211,7 @@ describe("the audit log of notification channels", () => {
           minSeverity: { from: "critical", to: null },
           alertTypes: { from: [], to: null },
           endpoints: { from: ["* /api/billing/*"], to: null },
+          userIds: { from: customers, to: null },
           enabled: { from: true, to: null },
         },
       }),
@@ -216,6 +234,7 @@ describe("the audit log of notification channels", () => {
       ["POST", "/channels", { name: "mail", type: "email", target: "other@example.com" }, 409],
       ["PATCH", `/channels/${mail.body.id}`, { type: "webhook", target: "ops@example.com" }, 400],
       ["PATCH", `/channels/${mail.body.id}`, {}, 400],
+      ["PATCH", `/channels/${mail.body.id}`, { userIds: [424242] }, 400],
       ["PATCH", "/channels/424242", { enabled: false }, 404],
       ["DELETE", "/channels/424242", undefined, 404],
     ];

@@ -38,6 +38,7 @@ const channel: ChannelView = {
   minSeverity: "warning",
   alertTypes: [],
   endpoints: [],
+  userIds: [],
   enabled: true,
   createdAt: NOW.toISOString(),
   updatedAt: NOW.toISOString(),

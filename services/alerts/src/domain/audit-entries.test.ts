@@ -23,6 +23,7 @@ const channel: AuditedChannel = {
   minSeverity: "warning",
   alertTypes: [],
   endpoints: [],
+  userIds: [],
   enabled: true,
 };
 
@@ -41,6 +42,7 @@ describe("audit entries of channels", () => {
         minSeverity: { from: null, to: "warning" },
         alertTypes: { from: null, to: [] },
         endpoints: { from: null, to: [] },
+        userIds: { from: null, to: [] },
         enabled: { from: null, to: true },
       },
     });
@@ -54,6 +56,32 @@ describe("audit entries of channels", () => {
     expect(channelCreated({ ...channel, endpoints: ["GET /a", "GET /b"] }).summary).toBe(
       'created webhook channel "billing-team" for warning and above (on 2 endpoints)',
     );
+  });
+
+  it("say whose alerts a customer's channel is for: its users, counted when many", () => {
+    expect(channelCreated({ ...channel, userIds: [3] }).summary).toBe(
+      'created webhook channel "billing-team" for warning and above (of user 3)',
+    );
+    const narrowed = { ...channel, alertTypes: ["error_rate" as const], endpoints: ["* /api/billing/*"] };
+    expect(channelCreated({ ...narrowed, userIds: [3, 7] })).toMatchObject({
+      summary:
+        'created webhook channel "billing-team" for warning and above (error_rate alerts on * /api/billing/* of users 3 and 7)',
+      changes: expect.objectContaining({ userIds: { from: null, to: [3, 7] } }),
+    });
+    expect(channelCreated({ ...channel, userIds: [1, 2, 3, 4, 5, 6] }).summary).toBe(
+      'created webhook channel "billing-team" for warning and above (of 6 users)',
+    );
+  });
+
+  it("record a change of users as such", () => {
+    expect(channelUpdated({ ...channel, userIds: [3] }, { ...channel, userIds: [3, 7] })).toEqual({
+      action: "channel.updated",
+      targetType: "channel",
+      targetId: 4,
+      summary: 'changed the users of webhook channel 4 ("billing-team")',
+      changes: { userIds: { from: [3], to: [3, 7] } },
+    });
+    expect(channelUpdated({ ...channel, userIds: [3, 7] }, { ...channel, userIds: [3, 7] })).toBeNull();
   });
 
   it("name enabling and disabling as such, and other changes by the fields changed", () => {

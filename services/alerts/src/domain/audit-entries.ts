@@ -109,7 +109,16 @@ export function settingsUpdated(before: AlertSettings, after: AlertSettings): Au
 
 export type AuditedChannel = Pick<
   NotificationChannel,
-  "id" | "name" | "type" | "target" | "secret" | "minSeverity" | "alertTypes" | "endpoints" | "enabled"
+  | "id"
+  | "name"
+  | "type"
+  | "target"
+  | "secret"
+  | "minSeverity"
+  | "alertTypes"
+  | "endpoints"
+  | "userIds"
+  | "enabled"
 >;
 
 const CHANNEL_FIELDS = [
@@ -120,6 +129,7 @@ const CHANNEL_FIELDS = [
   "minSeverity",
   "alertTypes",
   "endpoints",
+  "userIds",
   "enabled",
 ] as const;
 const CHANNEL_FIELD_NAMES: Record<(typeof CHANNEL_FIELDS)[number], string> = {
@@ -130,6 +140,7 @@ const CHANNEL_FIELD_NAMES: Record<(typeof CHANNEL_FIELDS)[number], string> = {
   minSeverity: "minimum severity",
   alertTypes: "alert types",
   endpoints: "endpoints",
+  userIds: "users",
   enabled: "enabled",
 };
 
@@ -176,12 +187,21 @@ function channelLabel(channel: AuditedChannel, targets: readonly string[] = [cha
   return `${channel.type} channel ${channel.id} (${quoted(nameWithoutTarget(channel.name, targets), 200)})`;
 }
 
-/** `warning and above`, `critical and above (error_rate alerts on * /api/billing/*)`. */
+/** Most users a summary names one by one; more are counted. */
+const LISTED_USERS = 5;
+
+/**
+ * `warning and above`, `critical and above (error_rate alerts on * /api/billing/* of users 3 and 7)`.
+ */
 function channelScope(channel: AuditedChannel): string {
+  const users = channel.userIds;
   const narrowed = [
     ...(channel.alertTypes.length > 0 ? [`${channel.alertTypes.join(", ")} alerts`] : []),
     ...(channel.endpoints.length === 1 ? [`on ${channel.endpoints[0]}`] : []),
     ...(channel.endpoints.length > 1 ? [`on ${channel.endpoints.length} endpoints`] : []),
+    ...(users.length === 1 ? [`of user ${users[0]}`] : []),
+    ...(users.length > 1 && users.length <= LISTED_USERS ? [`of users ${listed(users.map(String))}`] : []),
+    ...(users.length > LISTED_USERS ? [`of ${users.length} users`] : []),
   ];
   const severity = `${channel.minSeverity} and above`;
   return narrowed.length === 0 ? severity : `${severity} (${narrowed.join(" ")})`;

@@ -24,8 +24,12 @@ export function likePattern(matcher: Prisma.Sql): Prisma.Sql {
 
 /**
  * SQL that is true when the notification channel named `c` is for the row of `alerts` named
- * `alerts` by type and endpoint: the rule of `takesScope`.
+ * `alerts` by type, endpoint and the owner of its key as the key is now: the rule of `takesScope`.
+ * An alert about no key, or about a key deleted since, finds no key row, so it is only for
+ * channels without users.
  */
 export const channelTakesAlertScope = Prisma.sql`(coalesce(cardinality(c.alert_types), 0) = 0 OR alerts.type = ANY(c.alert_types))
   AND (coalesce(cardinality(c.endpoints), 0) = 0 OR EXISTS (
-    SELECT 1 FROM unnest(c.endpoints) AS m(matcher) WHERE alerts.endpoint LIKE ${likePattern(Prisma.raw("m.matcher"))}))`;
+    SELECT 1 FROM unnest(c.endpoints) AS m(matcher) WHERE alerts.endpoint LIKE ${likePattern(Prisma.raw("m.matcher"))}))
+  AND (coalesce(cardinality(c.user_ids), 0) = 0 OR EXISTS (
+    SELECT 1 FROM api_keys k WHERE k.id = alerts.api_key_id AND k.user_id = ANY(c.user_ids)))`;

@@ -27,18 +27,18 @@ describe("notification routing", () => {
   });
 });
 
-describe("a channel's types and endpoints", () => {
-  const any = { alertTypes: [], endpoints: [] };
-  const slow = { type: "response_time", endpoint: "GET /api/billing/invoices" };
-  const spike = { type: "usage_spike", endpoint: null };
+describe("a channel's types, endpoints and users", () => {
+  const any = { alertTypes: [], endpoints: [], userIds: [] };
+  const slow = { type: "response_time", endpoint: "GET /api/billing/invoices", userId: 3 };
+  const spike = { type: "usage_spike", endpoint: null, userId: 3 };
 
-  it("take every alert when both are empty", () => {
+  it("take every alert when all are empty", () => {
     expect(takesScope(any, slow)).toBe(true);
     expect(takesScope(any, spike)).toBe(true);
   });
 
   it("take an alert of one of the types and of an endpoint one of the matchers matches", () => {
-    const billing = { alertTypes: [], endpoints: ["GET /api/orders", "* /api/billing/*"] };
+    const billing = { ...any, endpoints: ["GET /api/orders", "* /api/billing/*"] };
     expect(takesScope(billing, slow)).toBe(true);
     expect(takesScope(billing, { ...slow, endpoint: "GET /api/billingx" })).toBe(false);
     expect(takesScope({ ...billing, alertTypes: ["error_rate"] }, slow)).toBe(false);
@@ -48,6 +48,28 @@ describe("a channel's types and endpoints", () => {
 
   it("leave an alert about no endpoint to the channels without endpoints", () => {
     expect(takesScope({ ...any, endpoints: ["*"] }, spike)).toBe(false);
+  });
+
+  it("take an alert on a key of one of the users", () => {
+    const customers = { ...any, userIds: [3, 7] };
+    expect(takesScope(customers, slow)).toBe(true);
+    expect(takesScope(customers, { ...slow, userId: 7 })).toBe(true);
+    expect(takesScope(customers, { ...slow, userId: 4 })).toBe(false);
+    expect(takesScope({ ...any, userIds: [4] }, slow)).toBe(false);
+  });
+
+  it("leave an alert about no key, or a key deleted since, to the channels without users", () => {
+    const unowned = { ...spike, userId: null };
+    expect(takesScope({ ...any, userIds: [3] }, unowned)).toBe(false);
+    expect(takesScope(any, unowned)).toBe(true);
+  });
+
+  it("take an alert only when types, endpoints and users all do", () => {
+    const narrow = { alertTypes: ["response_time"], endpoints: ["* /api/billing/*"], userIds: [3] };
+    expect(takesScope(narrow, slow)).toBe(true);
+    expect(takesScope(narrow, { ...slow, userId: 7 })).toBe(false);
+    expect(takesScope(narrow, { ...slow, type: "error_rate" })).toBe(false);
+    expect(takesScope(narrow, { ...slow, endpoint: "GET /api/orders" })).toBe(false);
   });
 });
 

@@ -14,26 +14,38 @@ export function channelsFor<C extends RoutableChannel>(severity: Severity, chann
   return channels.filter((c) => c.enabled && isAtLeast(severity, c.minSeverity));
 }
 
-/** What a channel hears about beyond severity: alert types and endpoint matchers; empty: any. */
+/**
+ * What a channel hears about beyond severity: alert types, endpoint matchers and users (the owners
+ * of the alerts' keys); each left empty: any.
+ */
 export interface ScopedChannel {
   alertTypes: readonly string[];
   endpoints: readonly string[];
+  userIds: readonly number[];
+}
+
+/** What `takesScope` looks at in an alert; `userId` is its key's owner as the key is now. */
+export interface ScopedAlert {
+  type: string;
+  endpoint: string | null;
+  /** Null for an alert about no key, or about a key deleted since. */
+  userId: number | null;
 }
 
 /**
- * Whether a channel hears about an alert of this type and endpoint: of one of its types, and
- * about an endpoint one of its matchers matches (`endpointMatches`, as silences match), each list
- * left empty taking any. An alert about no endpoint (a usage spike, failed authentication) goes
- * only to channels without endpoint matchers.
+ * Whether a channel hears about an alert of this type, endpoint and owner: of one of its types,
+ * about an endpoint one of its matchers matches (`endpointMatches`, as silences match), and on a
+ * key of one of its users, each list left empty taking any. An alert about no endpoint (a usage
+ * spike, failed authentication) goes only to channels without endpoint matchers; one about no
+ * key, or a key deleted since, only to channels without users. Users rather than keys: a
+ * rotation issues a new key id, and a customer's channel must go on hearing of the new key.
  */
-export function takesScope(
-  channel: ScopedChannel,
-  alert: { type: string; endpoint: string | null },
-): boolean {
+export function takesScope(channel: ScopedChannel, alert: ScopedAlert): boolean {
   return (
     (channel.alertTypes.length === 0 || channel.alertTypes.includes(alert.type)) &&
     (channel.endpoints.length === 0 ||
-      channel.endpoints.some((matcher) => endpointMatches(matcher, alert.endpoint)))
+      channel.endpoints.some((matcher) => endpointMatches(matcher, alert.endpoint))) &&
+    (channel.userIds.length === 0 || (alert.userId !== null && channel.userIds.includes(alert.userId)))
   );
 }
 

@@ -15,6 +15,7 @@ import {
   deleteResponses,
   describeListRoute,
   describeRoute,
+  type FieldError,
   HttpError,
   INVALID_PATH,
   jsonBody,
@@ -74,6 +75,27 @@ async function lockedChannel(tx: Tx, id: number): Promise<NotificationChannel> {
 }
 
 /**
+ * The users `userIds` names that do not exist, each named by its place (`userIds.2`), so that a
+ * mistyped id is refused rather than kept and never matched. A user the channel holds already
+ * (`held`) stays allowed after it is deleted, so that the channel can still be edited; it just
+ * matches nothing any more.
+ */
+async function unknownUsers(
+  tx: Tx,
+  userIds: readonly number[],
+  held: readonly number[] = [],
+): Promise<FieldError[]> {
+  const named = userIds.filter((id) => !held.includes(id));
+  if (named.length === 0) return [];
+  const found = new Set(
+    (await tx.user.findMany({ where: { id: { in: named } }, select: { id: true } })).map((u) => u.id),
+  );
+  return userIds.flatMap((id, i) =>
+    held.includes(id) || found.has(id) ? [] : [{ field: `userIds.${i}`, message: `no user with id ${id}` }],
+  );
+}
+
+/**
  * `/alerts/channels`: notification channels (email, slack, webhook) with a minimum severity,
  * and `POST /:id/test`, which sends a test message through the notifier and answers with the
  * notifier's delivery record.
@@ -89,9 +111,15 @@ export function createChannelRoutes({
   const routes = new OpenAPIHono<AppEnv>();
   const pathId = (c: Context) => parseOr400(idParamSchema, c.req.param(), "path").id;
 
-  function checkedTarget(channel: Parameters<typeof checkChannelTarget>[0]): string {
+  /** The channel's normalised target, or a 400 listing its problems and any `others` found. */
+  function checkedTarget(
+    channel: Parameters<typeof checkChannelTarget>[0],
+    others: FieldError[] = [],
+  ): string {
     const checked = checkChannelTarget(channel);
-    if ("errors" in checked) throw badRequest("Invalid body", checked.errors);
+    if ("errors" in checked || others.length > 0) {
+      throw badRequest("Invalid body", [...("errors" in checked ? checked.errors : []), ...others]);
+    }
     return checked.target;
   }
 
@@ -104,15 +132,17 @@ export function createChannelRoutes({
       description:
         "Email targets are comma-separated address lists; slack and webhook targets are http(s) URLs. " +
         "Only webhook channels take a `secret` (for signing). `minSeverity` defaults to warning. " +
-        "`alertTypes` and `endpoints` narrow what it hears about (a team's channel: `* /api/billing/*`); " +
-        "left empty, it hears about every alert of its severity, as the escalation policy's channels do. " +
+        "`alertTypes`, `endpoints` and `userIds` narrow what it hears about (a team's channel: `* /api/billing/*`; " +
+        "a customer's: the alerts on the keys of those users, whichever key they rotate to), all of them holding " +
+        "at once; left empty, it hears about every alert of its severity, as the escalation policy's channels do. " +
+        "Each of `userIds` must be a user that exists. " +
         "Names are unique; without one, a channel is named after its type and target.",
       tags,
       request: { body: jsonBody(createChannelSchema) },
       responses: {
         201: jsonResponse(channelSchema, "Created"),
         ...adminErrorResponses({
-          400: "Invalid body, or a target or secret that does not fit the type (`errors` lists the fields)",
+          400: "Invalid body, a target or secret that does not fit the type, or a user that does not exist (`errors` lists the fields)",
           409: "Another channel has this name",
           413: BODY_TOO_LARGE,
         }),
@@ -120,8 +150,8 @@ export function createChannelRoutes({
     },
     async (c) => {
       const body = await readJson(c, createChannelSchema);
-      const target = checkedTarget(body);
       const channel = await prisma.$transaction(async (tx) => {
+        const target = checkedTarget(body, await unknownUsers(tx, body.userIds ?? []));
         const created = await tx.notificationChannel.create({
           data: {
             name: body.name ?? `${body.type} ${target}`.slice(0, NAME_MAX),
@@ -131,6 +161,7 @@ export function createChannelRoutes({
             minSeverity: body.minSeverity ?? "warning",
             alertTypes: body.alertTypes ?? [],
             endpoints: body.endpoints ?? [],
+            userIds: body.userIds ?? [],
             enabled: body.enabled ?? true,
           },
         });
@@ -186,13 +217,15 @@ export function createChannelRoutes({
       method: "patch",
       path: "/{id}",
       summary: "Update a notification channel",
-      description: "`secret: null` removes the secret. A new type re-checks the target.",
+      description:
+        "`secret: null` removes the secret. A new type re-checks the target. `userIds` replaces the users: each " +
+        "must exist, except one the channel holds already, which may have been deleted since (it matches nothing).",
       tags,
       request: { params: idParamSchema, body: jsonBody(updateChannelSchema) },
       responses: {
         200: jsonResponse(channelSchema, "The updated channel"),
         ...adminErrorResponses({
-          400: "Invalid path or body, or a target or secret that does not fit the type (`errors` lists the fields)",
+          400: "Invalid path or body, a target or secret that does not fit the type, or a newly named user that does not exist (`errors` lists the fields)",
           404: "Channel not found",
           409: "Another channel has this name",
           413: BODY_TOO_LARGE,
@@ -207,11 +240,14 @@ export function createChannelRoutes({
         const current = await lockedChannel(tx, id);
         const type = body.type ?? current.type;
         // A new type re-checks the stored target and secret, so no change can leave a bad pair.
-        const target = checkedTarget({
-          type,
-          target: body.target ?? current.target,
-          secret: body.secret === undefined ? current.secret : body.secret,
-        });
+        const target = checkedTarget(
+          {
+            type,
+            target: body.target ?? current.target,
+            secret: body.secret === undefined ? current.secret : body.secret,
+          },
+          await unknownUsers(tx, body.userIds ?? [], current.userIds),
+        );
         const updated = await tx.notificationChannel.update({
           where: { id },
           data: {
@@ -222,6 +258,7 @@ export function createChannelRoutes({
             minSeverity: body.minSeverity,
             alertTypes: body.alertTypes,
             endpoints: body.endpoints,
+            userIds: body.userIds,
             enabled: body.enabled,
           },
         });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "notification_channels" ADD COLUMN     "user_ids" INTEGER[] DEFAULT ARRAY[]::INTEGER[];
