@@ -45,6 +45,11 @@ export function usersByIds(keys: KeysClient, ids: readonly number[]): Promise<Us
   return recordsWithin(keys.listUsers({ ids: wanted, limit: wanted.length }).then((page) => page.items));
 }
 
+/** The names of these users by id, as usersByIds finds them: a user it leaves out shows by id. */
+export async function userNames(keys: KeysClient, ids: readonly number[]): Promise<Map<number, string>> {
+  return new Map((await usersByIds(keys, ids)).map((user) => [user.id, user.name]));
+}
+
 /** The records' names by id; none when `records` fails or takes longer than NAMES_WAIT_MS. */
 async function namesWithin(records: Promise<{ id: number; name: string }[]>): Promise<Map<number, string>> {
   return new Map((await recordsWithin(records)).map((record) => [record.id, record.name]));

@@ -19,7 +19,7 @@ import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { emptyUsageSummary } from "@apimon/testkit";
 import { createApp } from "./app";
 import { createOperatorScope } from "./operator-scope";
-import { maskTarget } from "./routes/channels";
+import { maskTarget, userIdsFromText } from "./routes/channels";
 import { SETTINGS_GROUPS, settingsFromForm } from "./routes/settings";
 import { createSessionManager } from "./session";
 
@@ -653,7 +653,15 @@ describe("channels pages", () => {
       "updateChannel",
       [
         4,
-        { name: "ops", minSeverity: "critical", enabled: true, secret: null, alertTypes: [], endpoints: [] },
+        {
+          name: "ops",
+          minSeverity: "critical",
+          enabled: true,
+          secret: null,
+          alertTypes: [],
+          endpoints: [],
+          userIds: [],
+        },
       ],
     ]);
   });
@@ -756,6 +764,168 @@ describe("channels pages", () => {
       ["updateChannel", [4, { enabled: false }]],
       ["deleteChannel", 4],
     ]);
+  });
+});
+
+describe("channels for some customers", () => {
+  const acme: UserView = {
+    id: 3,
+    email: "ops@acme.example",
+    name: "Acme Corp",
+    createdAt: NOW.toISOString(),
+  };
+  const forAcme = { ...channel, id: 5, name: "acme", userIds: [3, 12] } as ChannelView;
+  const billing = {
+    ...channel,
+    id: 6,
+    name: "billing",
+    alertTypes: ["error_rate"],
+    userIds: [3],
+  } as ChannelView;
+
+  /** The console with the two channels above; the keys API knows Acme Corp (#3), not #12. */
+  function withCustomers(alerts: Partial<AlertsClient> = {}) {
+    const t = build({
+      alerts: {
+        listChannels: async () => ({ items: [channel, forAcme, billing], nextCursor: null }),
+        getChannel: async () => forAcme,
+        ...alerts,
+      } as Partial<AlertsClient>,
+      keys: {
+        listUsers: async (params: { ids?: number[] }) => {
+          t.calls.push(["listUsers", params]);
+          return { items: [acme].filter((u) => params.ids?.includes(u.id)), nextCursor: null };
+        },
+      } as Partial<KeysClient>,
+    });
+    return t;
+  }
+
+  const refusedWith = (errors: { field: string; message: string }[]) => async () => {
+    throw new ApiError(400, { detail: "Invalid body", errors });
+  };
+
+  it("reads user ids separated by commas, spaces or lines, with or without #, each once, and says where a word is not one", () => {
+    expect(userIdsFromText(" #3,7\r\n 7  12,, # 40 ")).toEqual({
+      ids: [3, 7, 12, 40],
+      places: [0, 1, 3, 4],
+      errors: [],
+    });
+    expect(userIdsFromText("")).toEqual({ ids: [], places: [], errors: [] });
+    expect(userIdsFromText("3, acme, 4.5").errors).toEqual([
+      "user 2: “acme” is not a user id",
+      "user 3: “4.5” is not a user id",
+    ]);
+  });
+
+  it("names the users of each channel in the For column with one call to the keys API, the id of one it does not know", async () => {
+    const t = withCustomers();
+    await t.get("/alerts"); // signed in: that loads the channels page once for its CSRF token
+    t.calls.length = 0;
+    const list = (await t.get("/channels")).text;
+    expect(list).toContain('<td data-label="For">every alert</td>');
+    expect(list).toContain(
+      '<td data-label="For"><span><a href="/users/3">Acme Corp</a> <span class="muted small">#3</span>, <a href="/users/12">#12</a></span></td>',
+    );
+    expect(list).toContain(
+      '<td data-label="For"><span>Error rate · every endpoint · <a href="/users/3">Acme Corp</a> <span class="muted small">#3</span></span></td>',
+    );
+    expect(t.calls.filter(([name]) => name === "listUsers")).toEqual([
+      ["listUsers", { ids: [3, 12], limit: 2 }],
+    ]);
+  });
+
+  it("shows the ids alone when the keys API cannot name the users", async () => {
+    const t = build({
+      alerts: { listChannels: async () => ({ items: [forAcme], nextCursor: null }) } as Partial<AlertsClient>,
+      keys: {
+        listUsers: async () => {
+          throw new ApiError(503, { detail: "Service unavailable" });
+        },
+      } as Partial<KeysClient>,
+    });
+    const list = (await t.get("/channels")).text;
+    expect(list).toContain(
+      '<td data-label="For"><span><a href="/users/3">#3</a>, <a href="/users/12">#12</a></span></td>',
+    );
+  });
+
+  it("shows a channel's users in its form, named beside the field, and saves the ids typed", async () => {
+    const t = withCustomers();
+    const edit = (await t.get("/channels/5")).text;
+    expect(edit).toContain('<input id="ch-users" name="userIds" value="3, 12"');
+    expect(edit).toContain(
+      '<div class="small" id="ch-users-names"><a href="/users/3">Acme Corp</a> <span class="muted small">#3</span>, <a href="/users/12">#12</a></div>',
+    );
+    expect(edit).toContain("hears only of alerts about these users' keys");
+
+    expect((await t.post("/channels/5", { name: "acme", userIds: "#3, 7\n12 7" })).location).toBe(
+      "/channels?done=saved",
+    );
+    expect(t.calls).toContainEqual(["updateChannel", [5, expect.objectContaining({ userIds: [3, 7, 12] })]]);
+    await t.post("/channels", { type: "email", target: "acme@example.com", userIds: " 3 " });
+    expect(t.calls).toContainEqual(["createChannel", expect.objectContaining({ userIds: [3] })]);
+    await t.post("/channels/5", { name: "acme", userIds: "" });
+    expect(t.calls).toContainEqual(["updateChannel", [5, expect.objectContaining({ userIds: [] })]]);
+  });
+
+  it("refuses a word that is not a user id at its place, without calling the API, keeping what was typed", async () => {
+    const t = withCustomers();
+    for (const path of ["/channels", "/channels/5"]) {
+      const res = await t.post(path, { type: "email", target: "a@example.com", userIds: "3, acme" });
+      expect(res.status).toBe(400);
+      expect(res.text).toContain(
+        '<div class="error" data-field="userIds">user 2: “acme” is not a user id</div>',
+      );
+      expect(res.text).toContain('name="userIds" value="3, acme"');
+    }
+    expect(t.calls.filter(([name]) => name === "createChannel" || name === "updateChannel")).toEqual([]);
+  });
+
+  it("shows the API's refusal of a user by the place it was typed (a repeat dropped before it), or of the whole list, keeping what was typed", async () => {
+    const t = withCustomers({
+      createChannel: refusedWith([{ field: "userIds.1", message: "no user with id 12" }]),
+      updateChannel: refusedWith([{ field: "userIds", message: "may hold at most 50 users" }]),
+    });
+    const created = await t.post("/channels", {
+      type: "email",
+      target: "a@example.com",
+      userIds: "3, 3, #12",
+    });
+    expect(created.status).toBe(400);
+    expect(t.calls).toContainEqual(["listUsers", { ids: [3, 12], limit: 2 }]);
+    expect(created.text).toContain(
+      '<div class="error" data-field="userIds">user 3: no user with id 12</div>',
+    );
+    expect(created.text).toContain('name="userIds" value="3, 3, #12"');
+    const edited = await t.post("/channels/5", { name: "acme", userIds: "3 4" });
+    expect(edited.status).toBe(400);
+    expect(edited.text).toContain('<div class="error" data-field="userIds">may hold at most 50 users</div>');
+    expect(edited.text).toContain('name="userIds" value="3 4"');
+  });
+
+  it("names the users of an escalation channel that is for some customers only", async () => {
+    const t = withCustomers();
+    const { text } = await t.get("/settings");
+    expect(text).toContain(
+      'value="5" > acme (slack) <span class="muted small">for Acme Corp #3, #12 only</span></label>',
+    );
+    expect(text).toContain(
+      'value="6" > billing (slack) <span class="muted small">for Error rate, Acme Corp #3 only</span></label>',
+    );
+  });
+
+  it("links a user's page to a new channel for them, the form filled in with the user", async () => {
+    const t = withCustomers();
+    const user = (await t.get("/users/2")).text;
+    expect(user).toContain(
+      '<a href="/channels?userId=2#create-channel" id="user-channel">Create a channel for this user</a>',
+    );
+    const form = (await t.get("/channels?userId=3")).text;
+    expect(form).toContain('<input id="ch-users" name="userIds" value="3"');
+    expect(form).toContain('<div class="small" id="ch-users-names"><a href="/users/3">Acme Corp</a>');
+    // Anything else in the link leaves the field empty.
+    expect((await t.get("/channels?userId=x")).text).toContain('name="userIds" value=""');
   });
 });
 

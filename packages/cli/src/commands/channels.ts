@@ -1,19 +1,20 @@
 import type { AlertsApi, ChannelRow } from "../alerts-api";
-import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError } from "../args";
+import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
 import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
 import { DELIVERY_COLUMNS } from "./alerts";
 
-type ChannelScope = Pick<ChannelRow, "alertTypes" | "endpoints">;
+type ChannelScope = Pick<ChannelRow, "alertTypes" | "endpoints" | "userIds">;
 
 export const CHANNELS_USAGE = `apimon channels <command>
   list [--limit N] [--cursor C | --all]
   test <channel id>           sends a test notification and shows every delivery attempt
   create --type email|slack|webhook --target <addresses or URL> --name <name> [--secret S] [--min-severity warning|critical]
-         [--alert-type T]… [--endpoint E]…
+         [--alert-type T]… [--endpoint E]… [--user <user id>]…
                               a channel for some alerts only: of those types, about those endpoints
-                              ("* /api/billing/*": a * stands for any run of characters); none: every alert
-  scope <channel id> [--alert-type T]… [--endpoint E]…
-                              what it is for from now on (none given: every alert)
+                              ("* /api/billing/*": a * stands for any run of characters), about the keys
+                              of those users (customers; keys they get later too); none: every alert
+  scope <channel id> [--alert-type T]… [--endpoint E]… [--user <user id>]…
+                              what it is for from now on, replacing all three (none given: every alert)
   enable <channel id> | disable <channel id>
   delete <channel id>`;
 
@@ -36,19 +37,29 @@ const OPTIONS = {
   "min-severity": { type: "string" },
   "alert-type": { type: "string", multiple: true },
   endpoint: { type: "string", multiple: true },
+  user: { type: "string", multiple: true },
 } as const;
 
-/** What a channel hears about beyond severity, in a line: "any", or its types and endpoints. */
+/**
+ * What a channel hears about beyond severity, in a line: "any", or its types and endpoints, then
+ * its users (`users 3, 7`).
+ */
 function scopeText(c: ChannelScope): string {
-  if (c.alertTypes.length === 0 && c.endpoints.length === 0) return "any";
-  return [c.alertTypes.join(",") || "any type", c.endpoints.join(", ") || "any endpoint"].join(" · ");
+  const alerts =
+    c.alertTypes.length === 0 && c.endpoints.length === 0
+      ? []
+      : [c.alertTypes.join(",") || "any type", c.endpoints.join(", ") || "any endpoint"];
+  const users = c.userIds.length === 0 ? [] : [`users ${c.userIds.join(", ")}`];
+  return [...alerts, ...users].join(" · ") || "any";
 }
 
-/** The channel's types and endpoints from the flags; the types are the service's to judge. */
-function scopeFlags(values: { "alert-type"?: string[]; endpoint?: string[] }) {
+/** The channel's types, endpoints and users from the flags; the types are the service's to judge. */
+function scopeFlags(values: { "alert-type"?: string[]; endpoint?: string[]; user?: string[] }) {
   return {
     alertTypes: (values["alert-type"] ?? []) as ChannelScope["alertTypes"],
     endpoints: values.endpoint ?? [],
+    // Whether each is a user is the service's to say; a repeat is the same user.
+    userIds: [...new Set((values.user ?? []).map((id) => required(wholeNumber(id, "--user", 1), "--user")))],
   };
 }
 

@@ -17,6 +17,7 @@ import {
   errorBox,
   type Html,
   namedLink,
+  namedLinks,
   noticeBox,
   page,
   pager,
@@ -502,7 +503,7 @@ ${ackForm}
       e,
     ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Event">${eventLabel(e.kind)}</td><td data-label="Severity">${e.severity ? badge(e.severity) : ""}</td>
 <td class="num" data-label="Value">${e.observedValue === null ? "" : formatValue(a.type, e.observedValue)}</td><td data-label="By">${e.by ?? ""}</td><td class="message" data-label="Note">${e.note ?? ""}</td>
-<td data-label="Channels">${e.channelIds.map((id, i) => html`${i > 0 ? ", " : ""}${namedLink("/channels", id, names.channels)}`)}${
+<td data-label="Channels">${namedLinks("/channels", e.channelIds, names.channels)}${
       e.silenceId === null
         ? ""
         : html`${e.channelIds.length > 0 ? "; " : ""}<span>held by ${silenceLink(e.silenceId)}</span>`

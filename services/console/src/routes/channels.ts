@@ -8,9 +8,19 @@ import {
 import { alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal } from "../context";
+import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal, userNames } from "../context";
 import { typeLabel } from "../views/format";
-import { badge, csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
+import {
+  badge,
+  csrfField,
+  errorBox,
+  fieldError,
+  type Html,
+  namedLinks,
+  noticeBox,
+  page,
+  time,
+} from "../views/layout";
 import { changesOf } from "./activity";
 
 /**
@@ -42,21 +52,59 @@ const severitySelect = (current: string) =>
     (s) => html`<option value="${s}" ${s === current ? "selected" : ""}>${s} and above</option>`,
   )}</select>`;
 
-/** What a channel is for beyond severity, as its form holds it: types ticked, endpoints one a line. */
+/** What a channel is for beyond severity, as its form holds it: types ticked, endpoints one a line, user ids. */
 interface ScopeValues {
   alertTypes: readonly string[];
   endpoints: string;
+  userIds: string;
 }
 
-const scopeOf = (ch: Pick<ChannelView, "alertTypes" | "endpoints">): ScopeValues => ({
+type Scope = Pick<ChannelView, "alertTypes" | "endpoints" | "userIds">;
+
+const NO_SCOPE: ScopeValues = { alertTypes: [], endpoints: "", userIds: "" };
+
+const scopeOf = (ch: Scope): ScopeValues => ({
   alertTypes: ch.alertTypes,
   endpoints: ch.endpoints.join("\n"),
+  userIds: ch.userIds.join(", "),
 });
 
-/** The form's scope fields as the API takes them. */
-function scopeFromForm(
-  form: Record<string, unknown>,
-): ScopeValues & { input: { alertTypes: string[]; endpoints: string[] } } {
+/** User ids as a channel's form reads them, and where each was typed. */
+interface TypedUserIds {
+  ids: number[];
+  /** The place among the words typed of each id: the API names an id by its place in `ids`. */
+  places: number[];
+  /** A word that is not a user id, by its place. */
+  errors: string[];
+}
+
+/**
+ * The user ids typed into a channel's form: separated by commas, spaces or lines, each with or
+ * without the `#` the console shows ids with; an id typed twice counts once.
+ */
+export function userIdsFromText(text: string): TypedUserIds {
+  const typed: TypedUserIds = { ids: [], places: [], errors: [] };
+  const words = text
+    .split(/[\s,;]+/)
+    .map((word) => word.replace(/^#+/, ""))
+    .filter(Boolean);
+  words.forEach((word, place) => {
+    const id = Number(word);
+    if (!/^\d+$/.test(word) || !Number.isSafeInteger(id)) {
+      typed.errors.push(`user ${place + 1}: “${word}” is not a user id`);
+    } else if (!typed.ids.includes(id)) {
+      typed.ids.push(id);
+      typed.places.push(place);
+    }
+  });
+  return typed;
+}
+
+/** The form's scope fields as the API takes them, and the user ids it cannot send. */
+function scopeFromForm(form: Record<string, unknown>): ScopeValues & {
+  input: { alertTypes: string[]; endpoints: string[]; userIds: number[] };
+  errors: Record<string, string[]>;
+} {
   const ticked = form.alertTypes;
   const types = (Array.isArray(ticked) ? ticked : [ticked]).filter((t): t is string => typeof t === "string");
   const endpoints = typeof form.endpoints === "string" ? form.endpoints : "";
@@ -64,48 +112,93 @@ function scopeFromForm(
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter(Boolean);
-  return { alertTypes: types, endpoints, input: { alertTypes: types, endpoints: lines } };
+  const userIds = typeof form.userIds === "string" ? form.userIds : "";
+  const users = userIdsFromText(userIds);
+  return {
+    alertTypes: types,
+    endpoints,
+    userIds,
+    input: { alertTypes: types, endpoints: lines, userIds: users.ids },
+    errors: users.errors.length === 0 ? {} : { userIds: users.errors },
+  };
 }
 
 /**
  * The API's errors about a list (`endpoints`) or one of its items (`endpoints.2`, then said as
- * "endpoint 3: …"), under the list's name.
+ * "endpoint 3: …", `item` naming it by its index), under the list's name.
  */
-function listErrors(errors: Record<string, string[]>, name: string, item: string): Record<string, string[]> {
+function listErrors(
+  errors: Record<string, string[]>,
+  name: string,
+  item: (index: number) => string,
+): Record<string, string[]> {
   const own = Object.entries(errors).flatMap(([field, messages]) => {
     if (field === name) return messages;
     const index = field.startsWith(`${name}.`) ? Number(field.slice(name.length + 1)) : Number.NaN;
-    return Number.isInteger(index) ? messages.map((m) => `${item} ${index + 1}: ${m}`) : [];
+    return Number.isInteger(index) ? messages.map((m) => `${item(index)}: ${m}`) : [];
   });
   return own.length === 0 ? {} : { [name]: own };
 }
 
-/** The fields that narrow a channel to some alert types and endpoints. */
-function scopeFields(values: ScopeValues, errors: Record<string, string[]>) {
+/** The ids of the users a form shows (typed or saved) and the channels listed, to be named. */
+function usersShown(channels: readonly Scope[], scope?: ScopeValues): number[] {
+  return [...(scope ? userIdsFromText(scope.userIds).ids : []), ...channels.flatMap((ch) => ch.userIds)];
+}
+
+/** The field for the users whose keys' alerts the channel hears about, naming those it holds. */
+function usersField(value: string, errors: Record<string, string[]>, names: ReadonlyMap<number, string>) {
+  const typed = userIdsFromText(value);
+  // The API names a refused id by its place in the list sent: said as the place it was typed.
+  const item = (index: number) => `user ${(typed.places[index] ?? index) + 1}`;
+  const named = typed.ids.some((id) => names.has(id));
+  return html`<div class="field"><label for="ch-users">Customers (user ids; blank: every alert)</label><input id="ch-users" name="userIds" value="${value}" size="40" placeholder="3, 7" autocomplete="off" aria-describedby="ch-users-help">
+${named ? html`<div class="small" id="ch-users-names">${namedLinks("/users", typed.ids, names)}</div>` : ""}
+<div class="small muted hint" id="ch-users-help">User ids as the users page shows them, separated by commas or spaces. The channel then hears only of alerts about these users' keys, keys they get later included (a rotated key's successor too); alerts about no key (failed authentication) go only to channels without users.</div>${fieldError(listErrors(errors, "userIds", item), "userIds")}</div>`;
+}
+
+/** The fields that narrow a channel to some alert types, endpoints and users. */
+function scopeFields(
+  values: ScopeValues,
+  errors: Record<string, string[]>,
+  names: ReadonlyMap<number, string>,
+) {
   return html`<fieldset class="field scope"><legend>Alert types (none ticked: every type)</legend>${alertTypes.map(
     (t) =>
       html`<label><input type="checkbox" name="alertTypes" value="${t}" ${values.alertTypes.includes(t) ? "checked" : ""}> ${typeLabel(t)}</label> `,
-  )}${fieldError(listErrors(errors, "alertTypes", "type"), "alertTypes")}</fieldset>
+  )}${fieldError(
+    listErrors(errors, "alertTypes", (i) => `type ${i + 1}`),
+    "alertTypes",
+  )}</fieldset>
 <div class="field"><label for="ch-endpoints">Endpoints, one a line (blank: every alert)</label><textarea id="ch-endpoints" name="endpoints" rows="3" placeholder="* /api/billing/*" aria-describedby="ch-endpoints-help">${values.endpoints}</textarea>
-<div class="small muted hint" id="ch-endpoints-help">As alerts name them, <span class="mono">GET /api/users/:id</span>; a <span class="mono">*</span> stands for any run of characters. Alerts about no endpoint (usage spikes, failed authentication) go only to channels without endpoints.</div>${fieldError(listErrors(errors, "endpoints", "endpoint"), "endpoints")}</div>`;
+<div class="small muted hint" id="ch-endpoints-help">As alerts name them, <span class="mono">GET /api/users/:id</span>; a <span class="mono">*</span> stands for any run of characters. Alerts about no endpoint (usage spikes, failed authentication) go only to channels without endpoints.</div>${fieldError(
+    listErrors(errors, "endpoints", (i) => `endpoint ${i + 1}`),
+    "endpoints",
+  )}</div>
+${usersField(values.userIds, errors, names)}`;
 }
 
-/** What a channel hears about beyond severity, in a line: "every alert", or its types and endpoints. */
-function scopeText(ch: Pick<ChannelView, "alertTypes" | "endpoints">): Html | string {
-  if (ch.alertTypes.length === 0 && ch.endpoints.length === 0) return "every alert";
+/**
+ * What a channel hears about beyond severity, in a line: "every alert", or its types and
+ * endpoints, then its users by name.
+ */
+function scopeText(ch: Scope, names: ReadonlyMap<number, string>): Html | string {
+  const alerts = ch.alertTypes.length > 0 || ch.endpoints.length > 0;
+  if (!alerts && ch.userIds.length === 0) return "every alert";
   const types = ch.alertTypes.length === 0 ? "every type" : ch.alertTypes.map(typeLabel).join(", ");
   const endpoints =
     ch.endpoints.length === 0
       ? html`every endpoint`
       : html`${ch.endpoints.map((e, i) => html`${i > 0 ? ", " : ""}<span class="mono">${e}</span>`)}`;
-  return html`<span>${types} · ${endpoints}</span>`;
+  const which = alerts ? html`${types} · ${endpoints}` : "";
+  return html`<span>${which}${alerts && ch.userIds.length > 0 ? " · " : ""}${namedLinks("/users", ch.userIds, names)}</span>`;
 }
 
 function createForm(
   csrf: string,
   values: Record<string, string>,
   errors: Record<string, string[]>,
-  scope: ScopeValues = { alertTypes: [], endpoints: "" },
+  scope: ScopeValues,
+  names: ReadonlyMap<number, string>,
 ) {
   const type = values.type ?? "webhook";
   return html`<div class="card"><h2>New channel</h2>
@@ -123,7 +216,7 @@ function createForm(
 <div class="field"><label for="ch-secret">Signing secret (webhook only, 16+ characters)</label><input id="ch-secret" name="secret" type="password" autocomplete="off">${fieldError(errors, "secret")}</div>
 <div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? "warning")}${fieldError(errors, "minSeverity")}</div>
 </div>
-${scopeFields(scope, errors)}
+${scopeFields(scope, errors, names)}
 <button type="submit">Create channel</button>
 </form></div>`;
 }
@@ -150,16 +243,21 @@ ${
 }</div>`;
 }
 
+/** What the channels page shows besides the channels: a notice, a test's result, the form's values and errors. */
+interface ListOptions {
+  notice?: string;
+  values?: Record<string, string>;
+  scope?: ScopeValues;
+  errors?: Record<string, string[]>;
+  test?: Html | string;
+}
+
+/** The channels, and the form for a new one; `names`: of the users they and the form show. */
 function listPage(
   csrf: string,
   channels: ChannelView[],
-  opts: {
-    notice?: string;
-    values?: Record<string, string>;
-    scope?: ScopeValues;
-    errors?: Record<string, string[]>;
-    test?: Html | string;
-  },
+  names: ReadonlyMap<number, string>,
+  opts: ListOptions,
 ) {
   return page(
     { title: "Channels", section: "/channels", csrf },
@@ -175,7 +273,7 @@ ${
           ch,
         ) => html`<tr data-channel-id="${ch.id}"><td data-label="Name"><a href="/channels/${ch.id}">${ch.name}</a></td><td data-label="Type">${ch.type}</td>
 <td class="mono" data-label="Target">${maskTarget(ch)}</td><td data-label="Secret">${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
-<td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="For">${scopeText(ch)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
+<td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="For">${scopeText(ch, names)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
 <td><div class="actions">
 <form method="post" action="/channels/${ch.id}/test">${csrfField(csrf)}<button type="submit" class="secondary">Test</button></form>
 <form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(csrf)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
@@ -184,13 +282,14 @@ ${
 </div></td></tr>`,
       )}</tbody></table></div>`
 }
-${createForm(csrf, opts.values ?? {}, opts.errors ?? {}, opts.scope)}`,
+${createForm(csrf, opts.values ?? {}, opts.errors ?? {}, opts.scope ?? NO_SCOPE, names)}`,
   );
 }
 
 function editPage(
   csrf: string,
   ch: ChannelView,
+  names: ReadonlyMap<number, string>,
   errors: Record<string, string[]> = {},
   values: Record<string, string> = {},
   scope: ScopeValues = scopeOf(ch),
@@ -213,21 +312,29 @@ ${
 <div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? ch.minSeverity)}</div>
 <div class="field"><label><input type="checkbox" name="enabled" ${ch.enabled ? "checked" : ""}> Enabled</label></div>
 </div>
-${scopeFields(scope, errors)}
+${scopeFields(scope, errors, names)}
 <button type="submit">Save</button></form></div>
 <p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)} · <a href="${changesOf("channel", ch.id)}" id="channel-changes">changes</a></p>`,
   );
 }
 
 /** Notification channels: list, create, edit, enable/disable, delete and test. */
-export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
+export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
   const all = async () => (await alerts.listChannels({ limit: 100 })).items;
   const id = (param: string) => Number(param);
+  /** The channels page, its users named: those of the channels and those the form holds. */
+  const list = async (csrf: string, opts: ListOptions) => {
+    const channels = await all();
+    return listPage(csrf, channels, await userNames(keys, usersShown(channels, opts.scope)), opts);
+  };
 
   routes.get("/channels", async (c) => {
     const notice = NOTICES[c.req.query("done") ?? ""];
-    return c.html(listPage(c.get("csrf"), await all(), { notice }));
+    // A user's page links here to make a channel for them (`?userId=3`).
+    const userId = c.req.query("userId") ?? "";
+    const scope = /^\d{1,10}$/.test(userId) ? { ...NO_SCOPE, userIds: userId } : undefined;
+    return c.html(await list(c.get("csrf"), { notice, scope }));
   });
 
   routes.post("/channels", async (c) => {
@@ -237,6 +344,8 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     );
     const secret = typeof form.secret === "string" && form.secret !== "" ? form.secret : undefined;
     const scope = scopeFromForm(form);
+    if (Object.keys(scope.errors).length > 0)
+      return c.html(await list(c.get("csrf"), { values, scope, errors: scope.errors }), 400);
     const input: CreateChannelInput = {
       ...(values.name && { name: values.name }),
       type: values.type as CreateChannelInput["type"],
@@ -245,21 +354,22 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       minSeverity: values.minSeverity as CreateChannelInput["minSeverity"],
       ...(secret !== undefined && { secret }),
       // Types are the API's to judge: it names a wrong one.
-      ...(scope.input as Pick<CreateChannelInput, "alertTypes" | "endpoints">),
+      ...(scope.input as Pick<CreateChannelInput, "alertTypes" | "endpoints" | "userIds">),
     };
     try {
       await alerts.createChannel(input);
     } catch (err) {
       // A refusal without field errors is a name another channel has (409).
       const errors = refusal(err, "name", [400, 409]).byField;
-      return c.html(listPage(c.get("csrf"), await all(), { values, scope, errors }), 400);
+      return c.html(await list(c.get("csrf"), { values, scope, errors }), 400);
     }
     return c.redirect("/channels?done=created", 303);
   });
 
-  routes.get("/channels/:id{[0-9]+}", async (c) =>
-    c.html(editPage(c.get("csrf"), await alerts.getChannel(id(c.req.param("id"))))),
-  );
+  routes.get("/channels/:id{[0-9]+}", async (c) => {
+    const channel = await alerts.getChannel(id(c.req.param("id")));
+    return c.html(editPage(c.get("csrf"), channel, await userNames(keys, channel.userIds)));
+  });
 
   routes.post("/channels/:id{[0-9]+}", async (c) => {
     const channelId = id(c.req.param("id"));
@@ -267,11 +377,17 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     const form = await c.req.parseBody({ all: true });
     const scope = scopeFromForm(form);
     const values = Object.fromEntries(["name", "target", "minSeverity"].map((k) => [k, field(form, k)]));
+    const refused = async (errors: Record<string, string[]>) =>
+      c.html(
+        editPage(c.get("csrf"), current, await userNames(keys, usersShown([], scope)), errors, values, scope),
+        400,
+      );
+    if (Object.keys(scope.errors).length > 0) return refused(scope.errors);
     const patch: ChannelInput = {
       name: values.name || current.name,
       minSeverity: values.minSeverity as ChannelInput["minSeverity"],
       enabled: form.enabled === "on",
-      ...(scope.input as Pick<ChannelInput, "alertTypes" | "endpoints">),
+      ...(scope.input as Pick<ChannelInput, "alertTypes" | "endpoints" | "userIds">),
       // A blank target keeps the stored one (a Slack URL is never shown, so it cannot be resent).
       ...(values.target && { target: values.target }),
       ...(form.removeSecret === "on"
@@ -281,8 +397,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     try {
       await alerts.updateChannel(channelId, patch);
     } catch (err) {
-      const errors = refusal(err, "name", [400, 409]).byField;
-      return c.html(editPage(c.get("csrf"), current, errors, values, scope), 400);
+      return refused(refusal(err, "name", [400, 409]).byField);
     }
     return c.redirect("/channels?done=saved", 303);
   });
@@ -309,7 +424,7 @@ export function createChannelPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
       if (!(err instanceof ApiError)) throw err;
       error = apiDetail(err);
     }
-    return c.html(listPage(c.get("csrf"), await all(), { test: testResult(channel, delivery, error) }));
+    return c.html(await list(c.get("csrf"), { test: testResult(channel, delivery, error) }));
   });
 
   return routes;

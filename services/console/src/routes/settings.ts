@@ -3,8 +3,8 @@ import { describeOverrideScope, type ThresholdOverride } from "@apimon/config";
 import type { FieldError } from "@apimon/http";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal } from "../context";
-import { typeLabel } from "../views/format";
+import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal, userNames } from "../context";
+import { nameWithId, typeLabel } from "../views/format";
 import { csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
 import { changesOf } from "./activity";
 
@@ -17,11 +17,18 @@ interface NumberField {
 const n = (path: string, label: string, step = "any"): NumberField => ({ path, label, step });
 const T = "alertThresholds";
 
-/** A channel that is for some alerts only: the policy sends it only those (none, it leaves unescalated). */
-const scopeNote = (ch: ChannelView) =>
-  ch.alertTypes.length === 0 && ch.endpoints.length === 0
-    ? ""
-    : html` <span class="muted small">for ${[...ch.alertTypes.map(typeLabel), ...ch.endpoints].join(", ")} only</span>`;
+/**
+ * A channel that is for some alerts only: the policy sends it only those (none, it leaves
+ * unescalated). Its users by name with their id, `users` naming them.
+ */
+function scopeNote(ch: ChannelView, users: ReadonlyMap<number, string>) {
+  const scope = [
+    ...ch.alertTypes.map(typeLabel),
+    ...ch.endpoints,
+    ...ch.userIds.map((id) => nameWithId(id, users)),
+  ];
+  return scope.length === 0 ? "" : html` <span class="muted small">for ${scope.join(", ")} only</span>`;
+}
 
 /** Every number of the settings document, grouped as the form shows them. */
 export const SETTINGS_GROUPS: { title: string; path?: string; fields: NumberField[] }[] = [
@@ -367,6 +374,8 @@ interface FormView {
   errors: Record<string, string[]>;
   updatedAt: string | null;
   names: ReadonlyMap<number, string>;
+  /** The names of the users the channels are for. */
+  users: ReadonlyMap<number, string>;
   /** The row whose first threshold takes the focus (the one a link asked for). */
   focusRow?: number;
   /** The `updatedAt` of the settings the form was filled from (null: the defaults). */
@@ -375,7 +384,7 @@ interface FormView {
 
 function settingsForm(
   csrf: string,
-  { values, rows, channels, errors, updatedAt, names, focusRow, basedOn }: FormView,
+  { values, rows, channels, errors, updatedAt, names, users, focusRow, basedOn }: FormView,
 ) {
   const enabled = get(values, "escalation.enabled") === true;
   const chosen = new Set((get(values, "escalation.channelIds") as number[] | undefined) ?? []);
@@ -396,7 +405,7 @@ ${
 ${channels.length === 0 ? html`<div class="muted small">No channels yet: <a href="/channels">create one</a>.</div>` : ""}
 ${channels.map(
   (ch) =>
-    html`<label><input type="checkbox" name="escalation.channelIds" value="${ch.id}" ${chosen.has(ch.id) ? "checked" : ""}> ${ch.name} (${ch.type})${scopeNote(ch)}</label>`,
+    html`<label><input type="checkbox" name="escalation.channelIds" value="${ch.id}" ${chosen.has(ch.id) ? "checked" : ""}> ${ch.name} (${ch.type})${scopeNote(ch, users)}</label>`,
 )}
 ${Object.entries(errors)
   .filter(([k]) => k.startsWith("escalation.channelIds"))
@@ -420,6 +429,11 @@ const keyIds = (rows: OverrideRow[]) =>
 export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
   const channels = async () => (await alerts.listChannels({ limit: 100 })).items;
+  const channelUsers = (list: ChannelView[]) =>
+    userNames(
+      keys,
+      list.flatMap((ch) => ch.userIds),
+    );
 
   routes.get("/settings", async (c) => {
     const [settings, list] = await Promise.all([alerts.getSettings(), channels()]);
@@ -438,7 +452,7 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
         : existing >= 0
           ? `Override ${existing + 1} is the one for ${describeOverrideScope(saved[existing] as ThresholdOverride)}: change it there.`
           : undefined;
-    const names = await keyNames(keys, keyIds(rows));
+    const [names, users] = await Promise.all([keyNames(keys, keyIds(rows)), channelUsers(list)]);
     const focusRow = !asked ? undefined : existing >= 0 ? existing : saved.length;
     return c.html(
       page(
@@ -450,6 +464,7 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
           errors: {},
           updatedAt: settings.updatedAt,
           names,
+          users,
           focusRow,
           basedOn: settings.updatedAt,
         })}`,
@@ -483,6 +498,7 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
       channels(),
       keyNames(keys, keyIds(shown)),
     ]);
+    const users = await channelUsers(list);
     const grouped = groupErrors(failure);
     return c.html(
       page(
@@ -500,6 +516,7 @@ ${settingsForm(c.get("csrf"), {
   errors: grouped,
   updatedAt: current.updatedAt,
   names,
+  users,
   // Still the version this form was loaded with: saving again is refused until it is reloaded.
   basedOn: typeof document.updatedAt === "string" ? document.updatedAt : null,
 })}`,

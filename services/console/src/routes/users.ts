@@ -102,6 +102,7 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
 <dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">in the keys list</a>)</dd>
 <dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
+<dt>Alerts</dt><dd><a href="/channels?userId=${user.id}#create-channel" id="user-channel">Create a channel for this user</a>: it hears only of alerts about their keys</dd>
 <dt>Changes</dt><dd><a href="${changesOf("user", user.id)}" id="user-changes">who changed this user, and when</a></dd>
 </dl>
 <div class="actions spaced">

@@ -9,6 +9,12 @@ const TYPE_LABELS: Record<string, string> = {
 /** A type or other enum value as words ("response_time" → "Response time"). */
 export const typeLabel = (value: string): string => TYPE_LABELS[value] ?? value;
 
+/** A record by its name with its id (`Acme Corp #3`), as text; its id alone when the name is not known. */
+export function nameWithId(id: number, names: ReadonlyMap<number, string>): string {
+  const name = names.get(id);
+  return name === undefined ? `#${id}` : `${name} #${id}`;
+}
+
 const EVENT_LABELS: Record<string, string> = {
   escalation_policy: "escalation policy",
   released: "released: its silence ended",

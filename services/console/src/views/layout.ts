@@ -109,6 +109,13 @@ export function namedLink(base: string, id: number | null, names: ReadonlyMap<nu
     : html`<a href="${base}/${id}">${name}</a> <span class="muted small">#${id}</span>`;
 }
 
+/** Records by name with their ids, comma-separated, each linked as namedLink links it. */
+export const namedLinks = (
+  base: string,
+  ids: readonly number[],
+  names: ReadonlyMap<number, string>,
+): Html[] => ids.map((id, i) => html`${i > 0 ? ", " : ""}${namedLink(base, id, names)}`);
+
 export const badge = (value: string) => html`<span class="badge ${value}">${value}</span>`;
 
 /** The field's error messages, shown next to it. */
