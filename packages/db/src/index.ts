@@ -36,6 +36,7 @@ export {
 } from "./generated/client";
 export { type DbErrorMessages, describeDbError } from "./http-errors";
 export { escapeLike } from "./like";
+export { type LockableTable, lockRowForUpdate } from "./locks";
 export {
   DEFAULT_MIGRATIONS_DIR,
   MIGRATION_ADVISORY_LOCK_KEY,

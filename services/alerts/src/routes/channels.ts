@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  lockRowForUpdate,
   type NotificationChannel,
   type NotificationDelivery,
   type PrismaClient,
@@ -68,9 +69,7 @@ const FINAL: ReadonlySet<NotificationDelivery["status"]> = new Set(["succeeded",
 
 /** The channel, its row locked until the transaction ends (changes to one are serialised). */
 async function lockedChannel(tx: Tx, id: number): Promise<NotificationChannel> {
-  const [row] = await tx.$queryRaw<{ id: number }[]>`
-    SELECT id FROM notification_channels WHERE id = ${id} FOR UPDATE`;
-  if (!row) throw notFound("Channel not found");
+  if (!(await lockRowForUpdate(tx, "notification_channels", id))) throw notFound("Channel not found");
   return tx.notificationChannel.findUniqueOrThrow({ where: { id } });
 }
 

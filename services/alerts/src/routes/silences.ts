@@ -1,4 +1,4 @@
-import { type Prisma, type PrismaClient, recordAudit, type Silence } from "@apimon/db";
+import { lockRowForUpdate, type Prisma, type PrismaClient, recordAudit, type Silence } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
@@ -40,8 +40,7 @@ export interface SilenceRoutesDeps {
 
 /** The silence, its row locked until the transaction ends (changes to one are serialised). */
 async function lockedSilence(tx: Tx, id: number): Promise<Silence> {
-  const [row] = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM silences WHERE id = ${id} FOR UPDATE`;
-  if (!row) throw notFound("Silence not found");
+  if (!(await lockRowForUpdate(tx, "silences", id))) throw notFound("Silence not found");
   return tx.silence.findUniqueOrThrow({ where: { id } });
 }
 

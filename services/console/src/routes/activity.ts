@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, type PageDeps, refusal } from "../context";
 import { errorBox, type Html, page, pager, time, withParams } from "../views/layout";
+import { silenceHref } from "./silences";
 
 /** Changes per page of the activity list. */
 export const ACTIVITY_PAGE_SIZE = 50;
@@ -22,8 +23,7 @@ const TARGETS: Record<
   key: { label: "API key", noun: "key", href: at("/keys/") },
   settings: { label: "Alert settings", noun: "alert settings", href: () => "/settings" },
   channel: { label: "Channel", noun: "channel", href: at("/channels/") },
-  // A silence has no page of its own: its row on the silences page.
-  silence: { label: "Silence", noun: "silence", href: at("/silences#silence-") },
+  silence: { label: "Silence", noun: "silence", href: (id) => (id === null ? undefined : silenceHref(id)) },
 };
 const TARGET_TYPES = Object.keys(TARGETS) as TargetType[];
 

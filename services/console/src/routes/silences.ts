@@ -49,7 +49,9 @@ const NOTICES: Record<string, string> = {
 const EXTEND_MS = HOUR_MS;
 
 /** The link to a silence's row on the silences page. */
-export const silenceLink = (id: number) => html`<a href="/silences#silence-${id}">silence #${id}</a>`;
+/** Where a silence is shown: its row on the silences page (a silence has no page of its own). */
+export const silenceHref = (id: number) => `/silences#silence-${id}`;
+export const silenceLink = (id: number) => html`<a href="${silenceHref(id)}">silence #${id}</a>`;
 
 /** What a silence matches, one matcher after the other: "type Error rate · any key · …". */
 function matchers(s: SilenceView, names: ReadonlyMap<number, string>): Html {

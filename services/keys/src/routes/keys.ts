@@ -1,4 +1,4 @@
-import { type ApiKey, type Prisma, type PrismaClient, recordAudit } from "@apimon/db";
+import { type ApiKey, lockRowForUpdate, type Prisma, type PrismaClient, recordAudit } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
@@ -61,8 +61,7 @@ function usableAt(now: Date): Prisma.ApiKeyWhereInput {
  * no such key.
  */
 async function lockedKey(tx: Tx, id: number): Promise<ApiKey | null> {
-  const locked = await tx.$queryRaw<{ id: number }[]>`select id from api_keys where id = ${id} for update`;
-  return locked.length === 0 ? null : tx.apiKey.findUnique({ where: { id } });
+  return (await lockRowForUpdate(tx, "api_keys", id)) ? tx.apiKey.findUnique({ where: { id } }) : null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Prisma, type PrismaClient, recordAudit, type User } from "@apimon/db";
+import { lockRowForUpdate, type Prisma, type PrismaClient, recordAudit, type User } from "@apimon/db";
 import {
   type AppEnv,
   adminErrorResponses,
@@ -34,8 +34,7 @@ const tags = ["Users"];
  * the audit row) cannot go stale under a concurrent one. Null when there is no such user.
  */
 async function lockedUser(tx: Tx, id: number): Promise<User | null> {
-  const locked = await tx.$queryRaw<{ id: number }[]>`select id from users where id = ${id} for update`;
-  return locked.length === 0 ? null : tx.user.findUnique({ where: { id } });
+  return (await lockRowForUpdate(tx, "users", id)) ? tx.user.findUnique({ where: { id } }) : null;
 }
 
 /** `/users`: the owners of API keys. */
