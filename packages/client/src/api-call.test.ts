@@ -129,6 +129,24 @@ describe("API client calls", () => {
     ]);
   });
 
+  it("asks a token given as a function at each call, so that one client serves many operators", async () => {
+    const sent: (string | null)[] = [];
+    let current = "apimon_op_first";
+    const client = createTypedClient<Paths>({
+      service: "things",
+      baseUrl: "http://things.test",
+      adminToken: () => current,
+      fetch: async (_url, init) => {
+        sent.push(new Headers(init.headers).get("authorization"));
+        return json(200, { ok: true });
+      },
+    });
+    await unwrap(client.GET("/things"));
+    current = "apimon_op_second";
+    await unwrap(client.GET("/things"));
+    expect(sent).toEqual(["Bearer apimon_op_first", "Bearer apimon_op_second"]);
+  });
+
   it("abandons an attempt that outlives its timeout", async () => {
     const client = createTypedClient<Paths>({
       service: "things",

@@ -20,7 +20,11 @@ export class ApiError extends Error {
 
 export interface ApiClientOptions {
   baseUrl: string;
-  adminToken: string;
+  /**
+   * The admin token or an operator's, or where to find it at each call (the console: the token
+   * of the operator whose page is being made).
+   */
+  adminToken: string | (() => string);
   /**
    * Headers added to every request, asked for anew at each call (not each retry): what the caller
    * says about itself, such as who made a change.
@@ -72,7 +76,7 @@ export function createApiFetch({
     const body = request.body === null ? undefined : await request.text();
     const headers = new Headers(request.headers);
     for (const [name, value] of Object.entries(extraHeaders?.() ?? {})) headers.set(name, value);
-    headers.set("authorization", `Bearer ${adminToken}`);
+    headers.set("authorization", `Bearer ${typeof adminToken === "function" ? adminToken() : adminToken}`);
     const origin = new URL(request.url).origin;
     for (let attempt = 0; ; attempt++) {
       const backoff = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** attempt);

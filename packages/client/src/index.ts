@@ -21,9 +21,13 @@ export {
 export { type ApiClientOptions, ApiError } from "./api-call";
 export {
   type ApiKeyView,
+  type CallerView,
+  type CreateOperatorInput,
   createKeysClient,
   type KeysClient,
   type KeyUsageView,
+  type NewOperatorView,
+  type OperatorView,
   type Page,
   type UsageSummaryView,
   type UserView,

@@ -17,6 +17,19 @@ export type NewApiKeyView = Schemas["NewApiKey"];
 /** A rotation's successor, with the plaintext `key`. */
 export type RotatedApiKeyView = Schemas["RotatedApiKey"];
 export type UserView = Schemas["User"];
+/** An operator: someone with an admin API token of their own. */
+export type OperatorView = Schemas["Operator"];
+/** A new operator, with its `token` (the only answer that carries it). */
+export type NewOperatorView = Schemas["NewOperator"];
+/** Whose token a request carries (`GET /api/v1/operators/me`). */
+export type CallerView = Schemas["Caller"];
+export type CreateOperatorInput = Body<"/api/v1/operators", "post">;
+export interface ListOperatorsParams {
+  /** true: only revoked operators; false: only those whose token works. */
+  revoked?: boolean;
+  cursor?: string;
+  limit?: number;
+}
 /** `GET /api/v1/keys/:id/usage`: a key's requests per minute, hour or day. */
 export type KeyUsageView = Schemas["KeyUsage"];
 /** `GET /api/v1/usage/summary`. */
@@ -59,6 +72,17 @@ export function createKeysClient(options: ApiClientOptions) {
     unwrap(
       api.GET("/api/v1/users", {
         params: { query: { ...rest, ids: ids === undefined ? undefined : ids.join(",") } },
+      }),
+    );
+  const listOperators = ({ revoked, ...rest }: ListOperatorsParams = {}) =>
+    unwrap(
+      api.GET("/api/v1/operators", {
+        params: {
+          query: {
+            ...rest,
+            revoked: revoked === undefined ? undefined : (String(revoked) as "true" | "false"),
+          },
+        },
       }),
     );
   const listKeys = (params: ListKeysParams = {}) =>
@@ -104,6 +128,17 @@ export function createKeysClient(options: ApiClientOptions) {
       ),
     usageSummary: (params: SummaryQuery = {}) =>
       unwrap(api.GET("/api/v1/usage/summary", { params: { query: params } })),
+    /** Whose token the client sends: an operator, or null for the admin token. */
+    whoAmI: () => unwrap(api.GET("/api/v1/operators/me")),
+    createOperator: (input: CreateOperatorInput) => unwrap(api.POST("/api/v1/operators", { body: input })),
+    listOperators,
+    /** Every operator matching the filter, page by page. */
+    iterateOperators: (params: Omit<ListOperatorsParams, "cursor"> = {}) =>
+      paginate((cursor) => listOperators({ ...params, cursor })),
+    getOperator: (id: number) => unwrap(api.GET("/api/v1/operators/{id}", { params: { path: { id } } })),
+    /** The token stops working at once; the operator stays listed. */
+    revokeOperator: (id: number) =>
+      unwrap(api.POST("/api/v1/operators/{id}/revoke", { params: { path: { id } } })),
   };
 }
 

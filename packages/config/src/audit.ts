@@ -2,7 +2,7 @@
 // the console and CLI that read it.
 
 /** What a change is about. */
-export const auditTargetTypes = ["user", "key", "settings", "channel", "silence"] as const;
+export const auditTargetTypes = ["user", "key", "settings", "channel", "silence", "operator"] as const;
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 
 /** Who asked, as the caller says: the console, the CLI, or any other client of the API. */
@@ -29,5 +29,14 @@ export const auditActions = [
   "silence.created",
   "silence.updated",
   "silence.ended",
+  "operator.created",
+  "operator.revoked",
 ] as const satisfies readonly `${AuditTargetType}.${string}`[];
 export type AuditAction = (typeof auditActions)[number];
+
+/**
+ * What an operator's token may do: `admin` everything the admin token may, `viewer` only read
+ * (GET and HEAD).
+ */
+export const operatorRoles = ["admin", "viewer"] as const;
+export type OperatorRole = (typeof operatorRoles)[number];

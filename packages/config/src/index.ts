@@ -20,6 +20,8 @@ export {
   auditActions,
   auditSources,
   auditTargetTypes,
+  type OperatorRole,
+  operatorRoles,
 } from "./audit";
 export {
   adminEnv,

@@ -11,6 +11,8 @@ export interface AuditActorFields {
   clientAddress: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** The operator whose token made the change; null for the admin token. */
+  operator: { id: number; name: string } | null;
 }
 
 export interface AuditEntry {
@@ -73,6 +75,8 @@ export async function recordAudit(
       clientAddress: actor.clientAddress,
       userAgent: actor.userAgent,
       requestId: actor.requestId,
+      operatorId: actor.operator?.id ?? null,
+      operatorName: actor.operator?.name ?? null,
     },
   });
 }

@@ -28,6 +28,7 @@ export {
   type NotificationChannel,
   NotificationChannelType,
   type NotificationDelivery,
+  type Operator,
   type Outbox,
   Prisma,
   PrismaClient,
@@ -50,4 +51,11 @@ export {
   resolveSchema,
 } from "./migrate";
 export { runMigrateCli } from "./migrate-cli";
+export {
+  createOperatorDirectory,
+  newOperatorToken,
+  OPERATOR_TOKEN_PREFIX,
+  type OperatorIdentity,
+  operatorTokenHash,
+} from "./operators";
 export { databaseReadiness } from "./readiness";

@@ -1,7 +1,7 @@
 import { Prisma } from "./generated/client";
 
 /** The tables whose rows an admin change locks before reading them. */
-export type LockableTable = "users" | "api_keys" | "notification_channels" | "silences";
+export type LockableTable = "users" | "api_keys" | "notification_channels" | "silences" | "operators";
 
 /**
  * Locks the row of `table` with this id until the transaction ends, so that concurrent changes

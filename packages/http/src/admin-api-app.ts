@@ -2,7 +2,7 @@ import type { HealthOptions } from "@apimon/observability";
 import type { Hono } from "hono";
 import { type AppEnv, createHealthApp, type HttpAppOptions } from "./app";
 import { auditActorOf } from "./audit-actor";
-import { requireAdminToken } from "./auth";
+import { type OperatorDirectory, requireAdminToken } from "./auth";
 import { createDocsRoutes } from "./docs";
 import { createGuessLimit } from "./guess-limit";
 import {
@@ -17,6 +17,8 @@ export type AdminApiAppOptions = HttpAppOptions &
   HealthOptions &
   ApiDocumentOptions & {
     adminToken: string;
+    /** The operators' tokens, admitted beside the admin token (createOperatorDirectory of @apimon/db). */
+    operators?: OperatorDirectory;
     /** Proxies of yours in front of the API (ADMIN_TRUSTED_PROXY_HOPS); 0 by default. */
     trustedProxyHops?: number;
     /** What /readyz checks, as the document tells it. */
@@ -36,6 +38,7 @@ export type AdminApiAppOptions = HttpAppOptions &
  */
 export function createAdminApiApp({
   adminToken,
+  operators,
   trustedProxyHops = 0,
   readiness,
   routes,
@@ -57,6 +60,7 @@ export function createAdminApiApp({
   const api = new OpenAPIHono<AppEnv>();
   api.use(
     requireAdminToken(adminToken, {
+      operators,
       guesses: createGuessLimit({ registry: options.registry }),
       trustedProxyHops,
     }),

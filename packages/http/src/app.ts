@@ -12,6 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import type { AuditActor } from "./audit-actor";
+import type { Operator } from "./auth";
 import { HttpError } from "./errors";
 
 export interface AppVariables {
@@ -19,6 +20,8 @@ export interface AppVariables {
   logger: Logger;
   /** Who is calling, on an admin API's routes (set once the admin token has been checked). */
   auditActor?: AuditActor;
+  /** The operator whose token the request carries; null for the admin token (set with the actor). */
+  operator?: Operator | null;
 }
 export type AppEnv = { Variables: AppVariables };
 

@@ -27,6 +27,7 @@ describe("the actor of an admin request", () => {
       clientAddress: "203.0.113.7",
       userAgent: "curl/8.5",
       requestId: "req-1",
+      operator: null,
     });
     expect((await actorOf({ "x-apimon-operator-address": "2001:db8::1" })).clientAddress).toBe("2001:db8::1");
     expect((await actorOf({ "x-apimon-operator-address": "<script>" })).clientAddress).toBe("10.0.0.9");
@@ -48,6 +49,17 @@ describe("the actor of an admin request", () => {
       clientAddress: null,
       userAgent: null,
       requestId: null,
+      operator: null,
     });
+  });
+
+  it("names the operator whose token the request carries, which the caller cannot claim otherwise", async () => {
+    const app = new Hono<AppEnv>();
+    app.get("/", (c) => {
+      c.set("operator", { id: 3, name: "alice", role: "admin" });
+      return c.json(auditActor(c));
+    });
+    const response = await app.request("/", { headers: { "x-apimon-operator": "mallory" } });
+    expect(((await response.json()) as AuditActor).operator).toEqual({ id: 3, name: "alice" });
   });
 });

@@ -12,6 +12,8 @@ export interface AuditActor {
   clientAddress: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** The operator whose token made the change; null for the admin token. */
+  operator: { id: number; name: string } | null;
 }
 
 /** Sent by the console and the CLI: `console` or `cli`. */
@@ -21,18 +23,25 @@ export const OPERATOR_ADDRESS_HEADER = "x-apimon-operator-address";
 const MAX_USER_AGENT = 200;
 
 /**
- * The actor of a request that passed the admin token. Only a holder of the token gets here, and
- * it may say anything about itself: the source and the operator's address are its word, kept
+ * The actor of a request that passed the admin token, or an operator's. The operator is known
+ * from the token; the rest is the caller's word: the source and the operator's address are kept
  * only when well formed (an unknown source is `api`, an operator address that is not an IP
  * address is replaced by the caller's own).
  */
 export function auditActorOf(c: Context<AppEnv>, trustedProxyHops = 0): AuditActor {
   const claimed = c.req.header(SOURCE_HEADER)?.trim().toLowerCase();
   const source = claimed === "console" || claimed === "cli" ? claimed : "api";
-  const operator = c.req.header(OPERATOR_ADDRESS_HEADER)?.trim();
-  const address = operator && isIP(operator) !== 0 ? operator : clientAddress(c, trustedProxyHops);
+  const browser = c.req.header(OPERATOR_ADDRESS_HEADER)?.trim();
+  const address = browser && isIP(browser) !== 0 ? browser : clientAddress(c, trustedProxyHops);
   const userAgent = c.req.header("user-agent")?.slice(0, MAX_USER_AGENT) || null;
-  return { source, clientAddress: address ?? null, userAgent, requestId: c.get("requestId") ?? null };
+  const caller = c.get("operator");
+  return {
+    source,
+    clientAddress: address ?? null,
+    userAgent,
+    requestId: c.get("requestId") ?? null,
+    operator: caller ? { id: caller.id, name: caller.name } : null,
+  };
 }
 
 /** The actor the admin API app worked out for this request (or one worked out now, outside it). */

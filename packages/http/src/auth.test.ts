@@ -1,7 +1,7 @@
 import { createLogger } from "@apimon/observability";
 import { getFrom } from "@apimon/testkit";
 import { createHttpApp } from "./app";
-import { bearerToken, requireAdminToken, tokenMatches } from "./auth";
+import { bearerToken, type Operator, requireAdminToken, tokenMatches } from "./auth";
 import { createGuessLimit } from "./guess-limit";
 import { startServer } from "./server";
 
@@ -47,6 +47,60 @@ describe("admin authentication middleware", () => {
     const res = await app.request("/admin/thing", { headers });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe("Bearer");
+    expect(await res.json()).toEqual({ detail: "Not authenticated" });
+  });
+});
+
+describe("operators' tokens", () => {
+  const operators = new Map<string, Operator>([
+    ["apimon_op_alice", { id: 3, name: "alice", role: "admin" }],
+    ["apimon_op_victor", { id: 4, name: "victor", role: "viewer" }],
+  ]);
+  const asked: string[] = [];
+  const app = createHttpApp({ logger: createLogger({ service: "test", level: "silent" }) });
+  app.use(
+    "/admin/*",
+    requireAdminToken("s3cret-admin-token", {
+      operators: {
+        find: async (token) => {
+          asked.push(token);
+          return operators.get(token) ?? null;
+        },
+      },
+    }),
+  );
+  app.on(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"], "/admin/thing", (c) =>
+    c.json({ operator: c.get("operator") }),
+  );
+  const call = (method: string, token: string) =>
+    app.request("/admin/thing", { method, headers: { authorization: `Bearer ${token}` } });
+
+  beforeEach(() => {
+    asked.length = 0;
+  });
+
+  it("admits an operator's token and keeps who it is; the admin token is no operator and asks no directory", async () => {
+    const res = await call("POST", "apimon_op_alice");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ operator: { id: 3, name: "alice", role: "admin" } });
+    expect(await (await call("DELETE", "s3cret-admin-token")).json()).toEqual({ operator: null });
+    expect(asked).toEqual(["apimon_op_alice"]);
+  });
+
+  it("lets a viewer read and refuses any change with 403 naming it", async () => {
+    for (const method of ["GET", "HEAD"]) expect((await call(method, "apimon_op_victor")).status).toBe(200);
+    for (const method of ["POST", "PATCH", "PUT", "DELETE"]) {
+      const res = await call(method, "apimon_op_victor");
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({
+        detail: 'Operator "victor" is a viewer: its token may read, not change anything',
+      });
+    }
+  });
+
+  it("answers 401 to a token the directory does not know (unknown or revoked)", async () => {
+    const res = await call("GET", "apimon_op_mallory");
+    expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ detail: "Not authenticated" });
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { OperatorRole } from "@apimon/config";
 import { clientSource } from "@apimon/events";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app";
@@ -21,19 +22,40 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** An operator: someone with a token of their own (see the operators API of the keys service). */
+export interface Operator {
+  id: number;
+  name: string;
+  role: OperatorRole;
+}
+
+/** Finds the operator a token belongs to: null for a token that is no operator's, or revoked. */
+export interface OperatorDirectory {
+  find(token: string): Promise<Operator | null>;
+}
+
+/** The methods a viewer's token may use. */
+const READS = new Set(["GET", "HEAD"]);
+
 /**
- * Admits only requests carrying `Authorization: Bearer <adminToken>`; others get 401 `Not
- * authenticated`. A client source that presented `guesses`' share of wrong tokens this minute gets
- * 429 with Retry-After, whatever it presents, until the minute ends. A request without a token
- * (a probe, a misconfigured client) does not count.
+ * Admits only requests carrying `Authorization: Bearer <token>` where the token is the admin
+ * token or an operator's (when `operators` is given); others get 401 `Not authenticated`. A
+ * viewer's token gets 403 for anything but a read. The caller is kept as the request's
+ * `operator`: the operator, or null for the admin token.
+ *
+ * A client source that presented `guesses`' share of wrong tokens this minute gets 429 with
+ * Retry-After, whatever it presents, until the minute ends. A request without a token (a probe,
+ * a misconfigured client) does not count.
  */
 export function requireAdminToken(
   adminToken: string,
   {
+    operators,
     guesses = createGuessLimit(),
     trustedProxyHops = 0,
     now = Date.now,
   }: {
+    operators?: OperatorDirectory;
     guesses?: GuessLimit;
     /** Proxies of yours in front: the client is then the one the outermost saw. */
     trustedProxyHops?: number;
@@ -47,7 +69,11 @@ export function requireAdminToken(
       return c.json({ detail: tooManyGuessesDetail(wait) }, 429, { "Retry-After": String(wait) });
     }
     const token = bearerToken(c.req.header("authorization"));
-    if (token === undefined || !tokenMatches(adminToken, token)) {
+    const operator =
+      token === undefined || tokenMatches(adminToken, token)
+        ? null
+        : ((await operators?.find(token)) ?? undefined);
+    if (token === undefined || operator === undefined) {
       if (token !== undefined && guesses.failed(address, now())) {
         c.get("logger").warn(
           { clientIp: address === undefined ? null : clientSource(address) },
@@ -56,6 +82,13 @@ export function requireAdminToken(
       }
       return c.json({ detail: "Not authenticated" }, 401, { "WWW-Authenticate": "Bearer" });
     }
+    if (operator !== null && operator.role === "viewer" && !READS.has(c.req.method)) {
+      return c.json(
+        { detail: `Operator "${operator.name}" is a viewer: its token may read, not change anything` },
+        403,
+      );
+    }
+    c.set("operator", operator);
     return next();
   };
 }

@@ -65,6 +65,9 @@ export function adminErrorResponses(own: Record<number, string>): Responses {
   });
 }
 
+/** What a change's 403 means: the operators API hands out read-only tokens. */
+export const VIEWER_REFUSED = "The token is a viewer's, which may only read";
+
 export const INVALID_QUERY = "Invalid query (`errors` lists the fields)";
 export const INVALID_PATH = "Invalid path (`errors` lists the fields)";
 
@@ -111,7 +114,12 @@ export function describeRoute<E extends Env>(
   route: RouteConfig,
   handler: Handler<E>,
 ) {
-  router.openAPIRegistry.registerPath(route);
+  // Behind the admin token, a change may also meet a viewer's token.
+  const responses =
+    route.method !== "get" && route.method !== "head" && "401" in route.responses
+      ? { ...errorResponses({ 403: VIEWER_REFUSED }), ...route.responses }
+      : route.responses;
+  router.openAPIRegistry.registerPath({ ...route, responses });
   router.on(route.method.toUpperCase(), honoPath(route.path), handler);
 }
 

@@ -1,4 +1,4 @@
-import { databaseReadiness, type PrismaClient } from "@apimon/db";
+import { createOperatorDirectory, databaseReadiness, type PrismaClient } from "@apimon/db";
 import { type AppEnv, createAdminApiApp, describeRoute } from "@apimon/http";
 import type { Logger, ReadinessCheck, Registry } from "@apimon/observability";
 import type { Hono } from "hono";
@@ -54,6 +54,9 @@ export function createApp({
     ...base,
     checks: { database: databaseReadiness(prisma, logger), ...checks },
     adminToken: config.adminToken,
+    operators: createOperatorDirectory(prisma, {
+      onTouchFailed: (error) => logger.warn({ err: error }, "could not note an operator token's use"),
+    }),
     trustedProxyHops: config.trustedProxyHops,
     readiness: "database, signal consumer, outbox relay and scheduler",
     // The operator console is its own service; old bookmarks of this one lead there.
@@ -98,7 +101,8 @@ export function createApp({
     description:
       "Alert lifecycle (dedup per fingerprint, escalation in place, resolution, acknowledgement), " +
       "notification channels and routing, silences, settings and reports. Admin endpoints take " +
-      '`Authorization: Bearer <ADMIN_TOKEN>`. Errors are `{"detail": ...}`; validation errors add ' +
+      "`Authorization: Bearer <ADMIN_TOKEN>` or an operator's token (a viewer's may only read). " +
+      'Errors are `{"detail": ...}`; validation errors add ' +
       "`errors: [{field, message}]`. Lists are newest first (channels: by id) and paginated with an opaque cursor.",
   });
 }

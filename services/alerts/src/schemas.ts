@@ -279,6 +279,7 @@ export const auditQuerySchema = z
       .optional()
       .describe("One action, such as `key.deactivated`"),
     source: z.enum(auditSources, `must be one of ${auditSources.join(", ")}`).optional(),
+    operatorId: idString.optional().describe("The changes made with that operator's token"),
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
   })

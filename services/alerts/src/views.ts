@@ -202,6 +202,10 @@ export const auditEventSchema = z
       .describe("The operator's address: the browser's for the console, the caller's otherwise"),
     userAgent: z.string().nullable(),
     requestId: z.string().nullable().describe("The change's request, as the service's logs name it"),
+    operator: z
+      .object({ id: int, name: z.string() })
+      .nullable()
+      .describe("The operator whose token made the change, named as it was then; null for the admin token"),
   })
   .meta({ id: "AuditEvent" });
 
@@ -218,6 +222,8 @@ export function auditEventView(row: AuditEvent): z.output<typeof auditEventSchem
     clientAddress: row.clientAddress,
     userAgent: row.userAgent,
     requestId: row.requestId,
+    operator:
+      row.operatorId === null ? null : { id: row.operatorId, name: row.operatorName ?? `#${row.operatorId}` },
   };
 }
 

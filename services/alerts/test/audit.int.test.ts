@@ -1,5 +1,5 @@
 import { auditActions, DEFAULT_ALERT_SETTINGS } from "@apimon/config";
-import type { AuditEvent, PrismaClient } from "@apimon/db";
+import { type AuditEvent, newOperatorToken, type PrismaClient } from "@apimon/db";
 import { encodeCursor } from "@apimon/http";
 import { createTestDatabase, type TestDatabase } from "@apimon/testkit";
 import { ADMIN_TOKEN, type Answer, auth, buildApp, CONSOLE_URL, call } from "./support";
@@ -47,6 +47,8 @@ function row(res: Answer, fields: Partial<AuditEvent>): AuditEvent {
     clientAddress: null,
     userAgent: null,
     requestId: res.headers.get("x-request-id"),
+    operatorId: null,
+    operatorName: null,
     ...fields,
   } as AuditEvent;
 }
@@ -636,6 +638,7 @@ describe("GET /api/v1/audit", () => {
       clientAddress: null,
       userAgent: null,
       requestId: disabled.requestId,
+      operator: null,
     });
   });
 
@@ -683,7 +686,10 @@ describe("GET /api/v1/audit", () => {
       errors: [{ field, message }],
     });
     const refusals: [string, unknown][] = [
-      ["?targetType=alert", invalid("targetType", "must be one of user, key, settings, channel, silence")],
+      [
+        "?targetType=alert",
+        invalid("targetType", "must be one of user, key, settings, channel, silence, operator"),
+      ],
       ["?targetId=3", invalid("targetId", "needs targetType")],
       ["?action=Channel-Created", invalid("action", `must be one of ${auditActions.join(", ")}`)],
       ["?action=key.exploded", invalid("action", `must be one of ${auditActions.join(", ")}`)],
@@ -703,5 +709,63 @@ describe("GET /api/v1/audit", () => {
       expect(res.headers.get("www-authenticate")).toBe("Bearer");
       expect(res.body).toEqual({ detail: "Not authenticated" });
     }
+  });
+});
+
+describe("changes made with an operator's token", () => {
+  /** An operator made straight in the table, as the keys service makes them. */
+  async function operator(name: string, role: "admin" | "viewer") {
+    const { token, tokenHash, tokenPrefix } = newOperatorToken();
+    const row = await prisma.operator.create({ data: { name, role, tokenHash, tokenPrefix } });
+    return { id: row.id, token, headers: { authorization: `Bearer ${token}` } };
+  }
+  const silence = { endsAt: inHours(1), comment: "maintenance" };
+
+  it("name the operator in their rows, which the audit API answers and filters by", async () => {
+    const olga = await operator("olga", "admin");
+    await newRows();
+    const made = await call(app, "POST", "/api/v1/alerts/silences", silence, olga.headers);
+    expect(made.status).toBe(201);
+    const [row] = await newRows();
+    expect(row).toMatchObject({ action: "silence.created", operatorId: olga.id, operatorName: "olga" });
+
+    await call(app, "POST", "/api/v1/alerts/silences", silence);
+    const mine = await call(app, "GET", `/api/v1/audit?operatorId=${olga.id}`);
+    expect(mine.body.items).toHaveLength(1);
+    expect(mine.body.items[0]).toMatchObject({ id: row?.id, operator: { id: olga.id, name: "olga" } });
+    const latest = await call(app, "GET", "/api/v1/audit?limit=1");
+    expect(latest.body.items[0].operator).toBeNull();
+  });
+
+  it("of a viewer read the alerts API and change nothing", async () => {
+    const vera = await operator("vera", "viewer");
+    await newRows();
+    for (const path of [
+      "/api/v1/alerts",
+      "/api/v1/audit",
+      "/api/v1/alerts/channels",
+      "/api/v1/alerts/settings",
+    ]) {
+      expect([path, (await call(app, "GET", path, undefined, vera.headers)).status]).toEqual([path, 200]);
+    }
+    const refused = await call(app, "POST", "/api/v1/alerts/silences", silence, vera.headers);
+    expect({ status: refused.status, body: refused.body }).toEqual({
+      status: 403,
+      body: { detail: 'Operator "vera" is a viewer: its token may read, not change anything' },
+    });
+    const put = await call(app, "PUT", "/api/v1/alerts/settings", DEFAULT_ALERT_SETTINGS, vera.headers);
+    expect(put.status).toBe(403);
+    expect(await newRows()).toEqual([]);
+  });
+
+  it("stop working on this service too once revoked", async () => {
+    const rita = await operator("rita", "admin");
+    expect((await call(app, "GET", "/api/v1/audit", undefined, rita.headers)).status).toBe(200);
+    await prisma.operator.update({ where: { id: rita.id }, data: { revokedAt: new Date() } });
+    const after = await call(app, "GET", "/api/v1/audit", undefined, rita.headers);
+    expect({ status: after.status, body: after.body }).toEqual({
+      status: 401,
+      body: { detail: "Not authenticated" },
+    });
   });
 });

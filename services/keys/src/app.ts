@@ -1,10 +1,11 @@
-import { databaseReadiness, type PrismaClient } from "@apimon/db";
+import { createOperatorDirectory, databaseReadiness, type PrismaClient } from "@apimon/db";
 import { type AppEnv, createAdminApiApp } from "@apimon/http";
 import type { Logger, ReadinessCheck, Registry } from "@apimon/observability";
 import type { Hono } from "hono";
 import type { RateLimits } from "./domain/key-policy";
 import { toHttpError } from "./errors";
 import { createKeyRoutes } from "./routes/keys";
+import { createOperatorRoutes } from "./routes/operators";
 import { createUsageRoutes } from "./routes/usage";
 import { createUserRoutes } from "./routes/users";
 import { createUsageQueries } from "./usage-queries";
@@ -50,9 +51,13 @@ export function createApp({
     ...base,
     checks: { database: databaseReadiness(prisma, base.logger), ...checks },
     adminToken: config.adminToken,
+    operators: createOperatorDirectory(prisma, {
+      onTouchFailed: (error) => base.logger.warn({ err: error }, "could not note an operator token's use"),
+    }),
     trustedProxyHops: config.trustedProxyHops,
     readiness: "database, outbox relay",
     routes: (api) => {
+      api.route("/operators", createOperatorRoutes({ prisma }));
       api.route("/users", createUserRoutes({ prisma, onKeyChangesQueued }));
       api.route(
         "/keys",
@@ -71,7 +76,8 @@ export function createApp({
     toHttpError,
     title: "apimon keys service",
     description:
-      "Control plane for users and API keys. Admin endpoints take `Authorization: Bearer <ADMIN_TOKEN>`. " +
+      "Control plane for users, API keys and operators. Admin endpoints take `Authorization: Bearer <ADMIN_TOKEN>` " +
+      "or an operator's token (a viewer's may only read). " +
       'Errors are `{"detail": ...}`; validation errors add `errors: [{field, message}]`. ' +
       "Lists are ordered by id and paginated with an opaque cursor.",
   });

@@ -2,6 +2,7 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
+import { operatorRoles } from "@apimon/config";
 import { escapeLike } from "@apimon/db";
 import { idListString, idString, intString, MAX_INT, MAX_PAGE_SIZE, paginationQuery } from "@apimon/http";
 import { z } from "zod";
@@ -77,6 +78,24 @@ export const listKeysQuerySchema = z
   .strict();
 
 export const createUserSchema = z.object({ email, name }).strict();
+
+/** `POST /operators`: a name for people, and what the token may do (admin by default). */
+export const createOperatorSchema = z
+  .object({
+    name,
+    role: z.enum(operatorRoles, `must be one of ${operatorRoles.join(", ")}`).default("admin"),
+  })
+  .strict();
+
+export const listOperatorsQuerySchema = z
+  .object({
+    ...paginationQuery,
+    revoked: z
+      .enum(["true", "false"], "must be true or false")
+      .optional()
+      .describe("`true`: only revoked operators; `false`: only those whose token works; all when left out"),
+  })
+  .strict();
 
 export const updateUserSchema = z
   .object({ email: email.optional(), name: name.optional() })

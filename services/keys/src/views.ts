@@ -1,4 +1,5 @@
-import type { ApiKey, User } from "@apimon/db";
+import { operatorRoles } from "@apimon/config";
+import type { ApiKey, Operator, User } from "@apimon/db";
 import { KEY_STATES } from "@apimon/key-registry";
 import { z } from "zod";
 import { effectiveRateLimits, keyState, type RateLimits } from "./domain/key-policy";
@@ -15,6 +16,46 @@ const count = z.number().int().min(0);
 export const userSchema = z
   .object({ id: z.number().int(), email: z.string(), name: z.string(), createdAt: time })
   .meta({ id: "User" });
+
+export const operatorSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    role: z.enum(operatorRoles).describe("admin: everything the admin token may do; viewer: reads only"),
+    tokenPrefix: z.string().describe("The token's first characters, for recognising it"),
+    createdAt: time,
+    lastUsedAt: time.nullable().describe("When the token was last presented (to the minute)"),
+    revokedAt: time.nullable().describe("When the token stopped working; null while it works"),
+  })
+  .meta({ id: "Operator" });
+
+export const newOperatorSchema = operatorSchema
+  .extend({
+    token: z.string().describe("The operator's token. Shown only in this response; hand it over now."),
+  })
+  .meta({ id: "NewOperator" });
+
+export function operatorView(row: Operator): z.output<typeof operatorSchema> {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as z.output<typeof operatorSchema>["role"],
+    tokenPrefix: row.tokenPrefix,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export const callerSchema = z
+  .object({
+    operator: operatorSchema
+      .pick({ id: true, name: true, role: true })
+      .nullable()
+      .describe("The operator whose token this is; null for the admin token"),
+    role: z.enum(operatorRoles).describe("What the token may do (the admin token: admin)"),
+  })
+  .meta({ id: "Caller" });
 
 export const rateLimitsSchema = z
   .object({ minute: z.number().int(), hour: z.number().int(), day: z.number().int() })

@@ -64,7 +64,14 @@ async function send(method: string, path: string, body?: unknown, headers: Recor
 
 /** The actor of a request made with none of the actor headers, as its audit row records it. */
 function byApi(sent: Sent) {
-  return { source: "api", clientAddress: null, userAgent: null, requestId: sent.requestId };
+  return {
+    source: "api",
+    clientAddress: null,
+    userAgent: null,
+    requestId: sent.requestId,
+    operatorId: null,
+    operatorName: null,
+  };
 }
 
 let userCount = 0;

@@ -17,7 +17,7 @@ export function createAuditRoutes({ prisma }: { prisma: PrismaClient }): OpenAPI
       summary: "List the audit log",
       description:
         "The changes made through the keys and alerts APIs, newest first: users and API keys, alert " +
-        "settings, notification channels and silences. `targetType` with `targetId` gives one thing's " +
+        "settings, notification channels, silences and operators. `targetType` with `targetId` gives one thing's " +
         "changes (`targetType=key&targetId=42`); `from` and `to` bound `occurredAt`.",
       tags: ["Audit"],
       query: auditQuerySchema,
@@ -30,6 +30,7 @@ export function createAuditRoutes({ prisma }: { prisma: PrismaClient }): OpenAPI
         ...(query.targetId !== undefined && { targetId: query.targetId }),
         ...(query.action !== undefined && { action: query.action }),
         ...(query.source !== undefined && { source: query.source }),
+        ...(query.operatorId !== undefined && { operatorId: query.operatorId }),
         ...((query.from !== undefined || query.to !== undefined) && {
           occurredAt: {
             ...(query.from !== undefined && { gte: query.from }),

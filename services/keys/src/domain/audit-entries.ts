@@ -1,7 +1,7 @@
 // The audit rows of this service's changes: what each one says about a user or a key. A key's
 // rows name it by its display prefix, which is not secret; no field list below holds keyHash,
 // and the plaintext key never reaches this module.
-import { type ApiKey, type AuditEntry, auditChanges, type User } from "@apimon/db";
+import { type ApiKey, type AuditEntry, auditChanges, type Operator, type User } from "@apimon/db";
 
 /** What a key's creation sets; a field left unset (null: no description, the default limit, never expires) is not listed. */
 const KEY_CREATED_FIELDS = [
@@ -157,5 +157,31 @@ export function keyDeleted(key: KeyIdentity, { withUser = false } = {}): AuditEn
     targetId: key.id,
     summary: `deleted key ${keyLabel(key)} ${how}`,
     changes: auditChanges(key, null, KEY_DELETED_FIELDS),
+  };
+}
+
+type OperatorIdentity = Pick<Operator, "id" | "name" | "role" | "tokenPrefix">;
+
+function operatorLabel(operator: OperatorIdentity): string {
+  return `operator ${operator.id} ${JSON.stringify(operator.name)} (${operator.role}, ${operator.tokenPrefix}…)`;
+}
+
+/** A new operator: its name and role; the token is never in the log, its hash neither. */
+export function operatorCreated(operator: OperatorIdentity): AuditEntry {
+  return {
+    action: "operator.created",
+    targetType: "operator",
+    targetId: operator.id,
+    summary: `created ${operatorLabel(operator)}`,
+    changes: auditChanges(null, operator, ["name", "role", "tokenPrefix"]),
+  };
+}
+
+export function operatorRevoked(operator: OperatorIdentity): AuditEntry {
+  return {
+    action: "operator.revoked",
+    targetType: "operator",
+    targetId: operator.id,
+    summary: `revoked the token of ${operatorLabel(operator)}`,
   };
 }
