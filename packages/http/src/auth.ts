@@ -89,6 +89,8 @@ export function requireAdminToken(
       );
     }
     c.set("operator", operator);
+    // The service's log lines of this request name the operator, as its audit row does.
+    if (operator !== null) c.set("logger", c.get("logger").child({ operatorId: operator.id }));
     return next();
   };
 }

@@ -168,6 +168,9 @@ describe("an operator's token", () => {
     for (const row of [userRow, bobRow]) {
       expect(row).toMatchObject({ operatorId: alice.id, operatorName: "alice the admin", source: "api" });
     }
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ msg: "user created", userId: user.body.id, operatorId: alice.id }),
+    );
   });
 
   it("of a viewer reads everything and changes nothing: 403 naming it, and no row", async () => {
