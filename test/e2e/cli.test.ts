@@ -238,22 +238,128 @@ describe("apimon CLI", () => {
       clientAddress: string | null;
       summary: string;
       changes: Record<string, { from: unknown; to: unknown }> | null;
+      operator: { id: number; name: string } | null;
     }
     const history = await json<{ items: AuditRow[] }>(["audit", "--target", `key:${key.id}`]);
     expect(history.items.map((row) => row.action)).toEqual(["key.deleted", "key.deactivated", "key.created"]);
     for (const row of history.items) {
-      expect(row).toMatchObject({ targetType: "key", targetId: key.id, source: "cli" });
+      expect(row).toMatchObject({ targetType: "key", targetId: key.id, source: "cli", operator: null });
       expect(row.clientAddress).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
     }
     expect(history.items[1]?.changes).toEqual({ isActive: { from: true, to: false } });
     expect(JSON.stringify(history.items)).not.toContain(key.key ?? "no key");
 
     const table = rows((await apimon(["audit", "--target", `user:${user.id}`])).stdout);
-    expect(table[0]).toEqual(["WHEN", "ACTION", "TARGET", "SOURCE", "ADDRESS", "SUMMARY"]);
-    expect(table.slice(1).map((cells) => [cells[1], cells[2], cells[3]])).toEqual([
-      ["user.created", `user:${user.id}`, "cli"],
+    expect(table[0]).toEqual(["WHEN", "ACTION", "TARGET", "BY", "SOURCE", "ADDRESS", "SUMMARY"]);
+    expect(table.slice(1).map((cells) => cells.slice(1, 5))).toEqual([
+      ["user.created", `user:${user.id}`, "admin token", "cli"],
     ]);
     expect(failure(await apimon(["audit", "--target", "door:1"])).code).toBe(2);
+  });
+
+  it("makes operators whose tokens it runs with: a viewer may read but not change, a revoked token is refused, and the audit log names who did what", async () => {
+    interface AuditRow {
+      action: string;
+      targetId: number | null;
+      operator: { id: number; name: string } | null;
+    }
+    const user = await json<{ id: number }>([
+      "keys",
+      "create-user",
+      "--email",
+      `operators-${Date.now()}@example.com`,
+      "--name",
+      "Operators",
+    ]);
+    const key = await json<Key>(["keys", "create", "--user", String(user.id), "--name", "operated key"]);
+
+    // The token is in the text output once, with the warning to keep it.
+    const created = await apimon(["operators", "create", "ci-viewer", "--role", "viewer"]);
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(created.stdout).toMatch(/^role +viewer$/m);
+    expect(created.stdout).toContain("\nStore the token now; it is not shown again");
+    const viewerId = Number(created.stdout.match(/^id +(\d+)$/m)?.[1]);
+    const token = created.stdout.match(/^token +(\S+)$/m)?.[1] ?? "";
+    expect(token).toMatch(/^apimon_op_/);
+    const asViewer = { ADMIN_TOKEN: token };
+
+    expect(await apimon(["whoami"], asViewer)).toEqual({
+      code: 0,
+      stdout: `operator ${viewerId} "ci-viewer" (viewer)\n`,
+      stderr: "",
+    });
+    expect(await apimon(["whoami"])).toEqual({ code: 0, stdout: "admin token (admin)\n", stderr: "" });
+    expect((await apimon(["keys", "get", String(key.id)], asViewer)).code).toBe(0);
+    const refusal = 'answered 403: Operator "ci-viewer" is a viewer: its token may read, not change anything';
+    expect(failure(await apimon(["keys", "deactivate", String(key.id)], asViewer))).toEqual({
+      code: 1,
+      message: `apimon keys: the keys service ${refusal}`,
+    });
+    expect(failure(await apimon(["silences", "add", "--for", "1h", "--comment", "x"], asViewer))).toEqual({
+      code: 1,
+      message: `apimon silences: the alerts service ${refusal}`,
+    });
+    expect((await json<Key>(["keys", "get", String(key.id)])).isActive).toBe(true);
+
+    // Lists show the token's prefix, never the token.
+    const listed = await apimon(["operators", "list", "--active", "--all"]);
+    const table = rows(listed.stdout);
+    expect(table[0]).toEqual(["ID", "NAME", "ROLE", "TOKEN", "CREATED", "LAST USED", "REVOKED"]);
+    expect(table.find((cells) => cells[0] === String(viewerId))?.slice(1, 4)).toEqual([
+      "ci-viewer",
+      "viewer",
+      `${token.slice(0, "apimon_op_".length + 4)}…`,
+    ]);
+    expect(listed.stdout).not.toContain(token);
+
+    const revoked = await json<{ id: number; revokedAt: string | null }>([
+      "operators",
+      "revoke",
+      String(viewerId),
+    ]);
+    expect(revoked).toMatchObject({ id: viewerId, revokedAt: expect.any(String) });
+    expect(failure(await apimon(["whoami"], asViewer))).toEqual({
+      code: 1,
+      message: "apimon whoami: the keys service answered 401: Not authenticated; check ADMIN_TOKEN",
+    });
+    expect(failure(await apimon(["audit"], asViewer))).toEqual({
+      code: 1,
+      message: "apimon audit: the alerts service answered 401: Not authenticated; check ADMIN_TOKEN",
+    });
+    const ids = async (args: string[]) =>
+      (await json<{ items: { id: number }[] }>(["operators", "list", "--all", ...args])).items.map(
+        (o) => o.id,
+      );
+    expect(await ids(["--revoked"])).toContain(viewerId);
+    expect(await ids(["--active"])).not.toContain(viewerId);
+
+    const made = await json<{ items: AuditRow[] }>(["audit", "--target", `operator:${viewerId}`]);
+    expect(made.items.map((row) => [row.action, row.targetId, row.operator])).toEqual([
+      ["operator.revoked", viewerId, null],
+      ["operator.created", viewerId, null],
+    ]);
+
+    // A change made with an admin operator's token is theirs in the log.
+    const admin = await apimon(["operators", "create", "ci-admin", "--json"]);
+    const adminOperator = JSON.parse(admin.stdout) as { id: number; role: string; token: string };
+    expect(adminOperator.role).toBe("admin");
+    const asAdmin = { ADMIN_TOKEN: adminOperator.token };
+    expect((await apimon(["keys", "deactivate", String(key.id)], asAdmin)).code).toBe(0);
+    const history = rows((await apimon(["audit", "--target", `key:${key.id}`])).stdout);
+    expect(history.slice(1).map((cells) => [cells[1], cells[3]])).toEqual([
+      ["key.deactivated", `ci-admin #${adminOperator.id}`],
+      ["key.created", "admin token"],
+    ]);
+    const theirs = await json<{ items: AuditRow[] }>(["audit", "--operator", String(adminOperator.id)]);
+    expect(theirs.items.map((row) => [row.action, row.targetId, row.operator])).toEqual([
+      ["key.deactivated", key.id, { id: adminOperator.id, name: "ci-admin" }],
+    ]);
+    expect(failure(await apimon(["operators", "create", "x", "--role", "owner"]))).toEqual({
+      code: 2,
+      message:
+        "apimon operators: --role must be one of admin, viewer (got 'owner') (see 'apimon operators --help')",
+    });
+    await json(["operators", "revoke", String(adminOperator.id)]);
   });
 
   it("runs as a process for every command group, with --json output and error exits", async () => {

@@ -10,13 +10,14 @@ import { AUDIT_USAGE, runAudit } from "./commands/audit";
 import { CHANNELS_USAGE, runChannels } from "./commands/channels";
 import { DLQ_USAGE, runDlq } from "./commands/dlq";
 import { KEYS_USAGE, runKeys } from "./commands/keys";
+import { OPERATORS_USAGE, runOperators, runWhoAmI, WHOAMI_USAGE } from "./commands/operators";
 import { runSettings, SETTINGS_USAGE } from "./commands/settings";
 import { runSilences, SILENCES_USAGE } from "./commands/silences";
 import { loadApiConfig, loadKafkaConfig } from "./config";
 import { keyNamesFrom } from "./key-names";
 import type { Result } from "./output";
 
-export const USAGE = `usage: apimon <keys|alerts|silences|channels|settings|audit|dlq|seed> <command> [options] [--json]
+export const USAGE = `usage: apimon <keys|alerts|silences|channels|settings|audit|operators|whoami|dlq|seed> <command> [options] [--json]
 
 ${KEYS_USAGE}
 
@@ -30,6 +31,10 @@ ${SETTINGS_USAGE}
 
 ${AUDIT_USAGE}
 
+${OPERATORS_USAGE}
+
+${WHOAMI_USAGE}
+
 ${DLQ_USAGE}
 
 apimon seed                  makes sure the demo user and an email channel exist, creates a demo key, prints it
@@ -37,7 +42,7 @@ apimon seed                  makes sure the demo user and an email channel exist
 Lists print a table (--json: the API's JSON). Exit codes: 0 done, 1 the service refused or could
 not be reached, or part of the work could not be done (said on stderr after the output), 2 wrong
 usage or configuration.
-environment: ADMIN_TOKEN (required for the APIs), KEYS_URL (http://127.0.0.1:${DEFAULT_PORTS.keys}),
+environment: ADMIN_TOKEN (required for the APIs: the admin token or an operator's), KEYS_URL (http://127.0.0.1:${DEFAULT_PORTS.keys}),
   ALERTS_URL (http://127.0.0.1:${DEFAULT_PORTS.alerts}); dlq: KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the
   other KAFKA_* variables of the services; seed: SEED_USER_EMAIL, SEED_ALERT_EMAIL, EDGE_PUBLIC_URL,
   CONSOLE_PUBLIC_URL, ALERTS_PUBLIC_URL, MAIL_PUBLIC_URL`;
@@ -49,6 +54,8 @@ const GROUP_USAGE: Record<string, string> = {
   channels: CHANNELS_USAGE,
   settings: SETTINGS_USAGE,
   audit: AUDIT_USAGE,
+  operators: OPERATORS_USAGE,
+  whoami: WHOAMI_USAGE,
   dlq: DLQ_USAGE,
 };
 
@@ -60,6 +67,8 @@ const SERVICE: Record<string, string> = {
   channels: "alerts",
   settings: "alerts",
   audit: "alerts",
+  operators: "keys",
+  whoami: "keys",
 };
 
 export interface Io {
@@ -129,6 +138,8 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
   const api = { adminToken: config.adminToken, headers: cliHeaders };
   const keys = createKeysClient({ baseUrl: config.keysUrl, ...api });
   if (group === "keys") return runKeys(keys, argv);
+  if (group === "operators") return runOperators(keys, argv);
+  if (group === "whoami") return runWhoAmI(keys, argv);
   const alerts = createAlertsClient({ baseUrl: config.alertsUrl, ...api });
   if (group === "audit") return runAudit(alerts, argv);
   if (group === "seed") {

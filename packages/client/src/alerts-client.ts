@@ -62,10 +62,12 @@ export interface AlertFilters {
 export interface AuditFilters {
   // Plain strings, as for alerts: a value the API does not know is the API's to refuse.
   targetType?: string;
-  /** With `targetType`: that user's, key's, channel's or silence's changes. */
+  /** With `targetType`: that user's, key's, channel's, silence's or operator's changes. */
   targetId?: number;
   action?: string;
   source?: string;
+  /** The changes made with that operator's token. */
+  operatorId?: number;
   from?: string;
   to?: string;
   cursor?: string;

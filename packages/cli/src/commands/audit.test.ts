@@ -18,6 +18,7 @@ const event = (id: number, fields: Partial<AuditEventView> = {}): AuditEventView
   clientAddress: "198.51.100.7",
   userAgent: "Mozilla/5.0",
   requestId: "req-1",
+  operator: null,
   ...fields,
 });
 
@@ -52,6 +53,7 @@ function fakeApi() {
                 summary: "Silence #5 created: deploy of billing",
                 source: "cli",
                 clientAddress: "2001:db8::7",
+                operator: { id: 3, name: "alice" },
               }),
             ],
             nextCursor: "41",
@@ -65,18 +67,19 @@ function fakeApi() {
 const rows = (text: string) => text.split("\n").map((line) => line.split(/ {2,}/));
 
 describe("audit CLI", () => {
-  it("lists the changes newest first: when, action, target, source, address and summary, and how to go on", async () => {
+  it("lists the changes newest first: when, action, target, by whom, source, address and summary, and how to go on", async () => {
     const { calls, run } = fakeApi();
     const result = await run([]);
     expect(calls).toEqual([
       { action: undefined, source: undefined, from: undefined, limit: undefined, cursor: undefined },
     ]);
     expect(rows(result.text())).toEqual([
-      ["WHEN", "ACTION", "TARGET", "SOURCE", "ADDRESS", "SUMMARY"],
+      ["WHEN", "ACTION", "TARGET", "BY", "SOURCE", "ADDRESS", "SUMMARY"],
       [
         "2026-12-06T09:30:00.000Z",
         "key.deactivated",
         "key:42",
+        "admin token",
         "console",
         "198.51.100.7",
         "Key billing deactivated",
@@ -85,6 +88,7 @@ describe("audit CLI", () => {
         "2026-12-06T09:30:00.000Z",
         "silence.created",
         "silence:5",
+        "alice #3",
         "cli",
         "2001:db8::7",
         "Silence #5 created: deploy of billing",
@@ -92,9 +96,46 @@ describe("audit CLI", () => {
       ["(more: --cursor 41)"],
     ]);
     expect(result.data).toMatchObject({
-      items: [{ id: 42, changes: { isActive: { from: true, to: false } } }, { id: 41 }],
+      items: [
+        { id: 42, changes: { isActive: { from: true, to: false } }, operator: null },
+        { id: 41, operator: { id: 3, name: "alice" } },
+      ],
       nextCursor: "41",
     });
+  });
+
+  it("asks for the changes of one operator's token, and for those done to an operator", async () => {
+    const { calls, run } = fakeApi();
+    await run(["--operator", "3"]);
+    await run(["--target", "operator:3", "--action", "operator.revoked"]);
+    await run(["--target", "operator"]);
+    expect(calls).toEqual([
+      {
+        operatorId: 3,
+        action: undefined,
+        source: undefined,
+        from: undefined,
+        limit: undefined,
+        cursor: undefined,
+      },
+      {
+        targetType: "operator",
+        targetId: 3,
+        action: "operator.revoked",
+        source: undefined,
+        from: undefined,
+        limit: undefined,
+        cursor: undefined,
+      },
+      {
+        targetType: "operator",
+        action: undefined,
+        source: undefined,
+        from: undefined,
+        limit: undefined,
+        cursor: undefined,
+      },
+    ]);
   });
 
   it("asks for one target, an action, a source and a start, and reads every page with --all", async () => {
@@ -148,16 +189,24 @@ describe("audit CLI", () => {
         cursor: "41",
       },
     ]);
-    expect(rows(all.text()).map((row) => row[2])).toEqual(["TARGET", "key:42", "silence:5", "settings"]);
+    expect(rows(all.text()).map((row) => [row[2], row[3]])).toEqual([
+      ["TARGET", "BY"],
+      ["key:42", "admin token"],
+      ["silence:5", "alice #3"],
+      ["settings", "admin token"],
+    ]);
   });
 
   it.each([
     [
       ["--target", "keys:42"],
-      "--target must be key:<id>, user:<id>, channel:<id>, silence:<id>, settings, or a kind alone (got 'keys:42')",
+      "--target must be user:<id>, key:<id>, settings, channel:<id>, silence:<id>, operator:<id>, or a kind alone (got 'keys:42')",
     ],
     [["--target", "settings:1"], "--target must be"],
     [["--target", "key:abc"], "--target must be"],
+    [["--operator", "alice"], "--operator must be a whole number of at least 1 (got 'alice')"],
+    [["--operator", "0"], "--operator must be a whole number of at least 1 (got '0')"],
+    [["--operator"], "--operator needs a value"],
     [["--source", "browser"], "--source must be one of console, cli, api (got 'browser')"],
     [
       ["--since", "yesterday"],
@@ -213,6 +262,22 @@ describe("the CLI's calls to the APIs", () => {
       { url: "http://keys.test/api/v1/keys/9", source: "cli", auth: "Bearer admin-token-0123456789" },
     ]);
     expect(JSON.parse(out[0] as string)).toEqual({ items: [event(42)], nextCursor: null });
+  });
+
+  it("send the operator filter, and print each change's operator as the API gives it with --json", async () => {
+    const urls: string[] = [];
+    const changes = [event(42, { targetType: "operator", targetId: 3, operator: { id: 3, name: "alice" } })];
+    jest.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      urls.push(String(input));
+      return new Response(JSON.stringify({ items: changes, nextCursor: null }), { status: 200 });
+    });
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    expect(await apimonMain(["audit", "--target", "operator:3", "--operator", "3", "--json"], env, io)).toBe(
+      0,
+    );
+    expect(urls).toEqual(["http://alerts.test/api/v1/audit?targetType=operator&targetId=3&operatorId=3"]);
+    expect(JSON.parse(out[0] as string)).toEqual({ items: changes, nextCursor: null });
   });
 
   it("lists the audit command's options on --help and in the CLI's usage", async () => {

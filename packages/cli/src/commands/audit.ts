@@ -1,22 +1,32 @@
 import type { AuditFilters } from "@apimon/client";
 import { type AuditTargetType, auditSources, auditTargetTypes } from "@apimon/config";
 import type { AlertsApi, AuditRow } from "../alerts-api";
-import { durationMs, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError } from "../args";
+import { durationMs, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
 import { allPages, type Column, pageResult, type Result } from "../output";
 
-export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silence:5|settings] [--action key.deactivated]
-             [--source console|cli|api] [--since <ISO time>|30m|2h|7d] [--limit N] [--cursor C | --all]
+export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silence:5|operator:3|settings] [--action key.deactivated]
+             [--operator <operator id>] [--source console|cli|api] [--since <ISO time>|30m|2h|7d]
+             [--limit N] [--cursor C | --all]
                               what admins changed through the keys and alerts APIs (users, keys,
-                              alert settings, channels, silences), newest first: when, the action,
-                              what it was done to, from where (console, CLI or another client of
-                              the API, and the operator's address); --target key (no id): any key's`;
+                              alert settings, channels, silences, operators), newest first: when, the
+                              action, what it was done to, by whom (an operator, or the admin token),
+                              from where (console, CLI or another client of the API, and the
+                              address it came from); --target key (no id): any key's; --operator:
+                              the changes made with that operator's token`;
 
-const TARGET_HELP = "key:<id>, user:<id>, channel:<id>, silence:<id>, settings, or a kind alone";
+/** Every kind of target the log knows, as `--target` takes it: all but the settings have an id. */
+const TARGET_HELP = `${auditTargetTypes.map((type) => (type === "settings" ? type : `${type}:<id>`)).join(", ")}, or a kind alone`;
+
+/** Who made a change: the operator as named then (`alice #3`), or the admin token. */
+function changedBy(e: AuditRow): string {
+  return e.operator === null ? "admin token" : `${e.operator.name} #${e.operator.id}`;
+}
 
 const AUDIT_COLUMNS: Column<AuditRow>[] = [
   { header: "WHEN", value: (e) => e.occurredAt },
   { header: "ACTION", value: (e) => e.action },
   { header: "TARGET", value: (e) => (e.targetId === null ? e.targetType : `${e.targetType}:${e.targetId}`) },
+  { header: "BY", value: changedBy },
   { header: "SOURCE", value: (e) => e.source },
   { header: "ADDRESS", value: (e) => e.clientAddress },
   { header: "SUMMARY", value: (e) => e.summary },
@@ -28,6 +38,7 @@ const OPTIONS = {
   action: { type: "string" },
   source: { type: "string" },
   since: { type: "string" },
+  operator: { type: "string" },
 } as const;
 
 /** `key:42` as the log's target type and id; `key` alone is any key, `settings` has no id. */
@@ -65,6 +76,7 @@ export async function runAudit(
     // The action's form is the service's to judge: it says what one looks like.
     action: values.action,
     source: oneOf(values.source, "--source", auditSources),
+    operatorId: wholeNumber(values.operator, "--operator", 1),
     from: since(values.since, clock()),
     limit,
   };
