@@ -2,8 +2,10 @@
 // the whole product started from each service's main.ts on real Kafka, Postgres and Redis. One
 // stack and one browser for the whole file: the steps build on each other as an operator's
 // session would. Each step saves a screenshot under .runtime/screenshots/.
+
+import * as path from "node:path";
 import { type HttpReceiver, startHttpReceiver, waitFor } from "@apimon/testkit";
-import { type BrowserSession, openBrowser } from "./lib/browser";
+import { type BrowserSession, openBrowser, SCREENSHOT_DIR } from "./lib/browser";
 import { ADMIN_TOKEN, ALL_SERVICES, type FullStack, startFullStack } from "./lib/full-stack";
 
 interface AlertView {
@@ -66,7 +68,7 @@ describe("the operator console in a browser", () => {
     expect(new URL(page.url()).pathname).toBe("/sign-in");
     await page.fill("#token", "not-the-admin-token-at-all");
     await page.click("button[type=submit]");
-    await page.waitForSelector("text=That is not the admin token.");
+    await page.waitForSelector("text=That is not the admin token or a working operator token.");
     await browser.screenshot("sign-in");
     await page.fill("#token", ADMIN_TOKEN);
     await Promise.all([page.waitForURL(`${consoleUrl}/alerts`), page.click("button[type=submit]")]);
@@ -520,9 +522,11 @@ describe("the operator console in a browser", () => {
     const cells = await rows.first().locator("td").allTextContents();
     expect(cells[1]).toContain("user.created");
     expect(cells[1]).toContain("Audited User");
-    expect(cells[3]).toMatch(/console/i);
+    // Signed in with the admin token: no operator to name.
+    expect(cells[3]).toBe("admin token");
+    expect(cells[4]).toMatch(/console/i);
     // The browser's address as the console saw it: this test's browser runs on this machine.
-    expect(cells[4]).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    expect(cells[5]).toMatch(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
     await browser.screenshot("activity");
   });
 
@@ -628,6 +632,133 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("usage");
   });
 
+  it("signs in with a viewer's token: says who, is read-only, shows the API's refusal of a change, and a revoked token ends the session", async () => {
+    const viewer = await stack.keys.createOperator({ name: `viewer-${Date.now()}`, role: "viewer" });
+    expect(viewer.token).toMatch(/^apimon_op_/);
+    const context = await browser.browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const page = await context.newPage();
+    const shot = (name: string) =>
+      page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+    try {
+      await page.goto(`${consoleUrl}/sign-in`);
+      await page.fill("#token", viewer.token);
+      await Promise.all([page.waitForURL(`${consoleUrl}/alerts`), page.click("button[type=submit]")]);
+      expect(await page.textContent("#signed-in-as")).toBe(`${viewer.name} · viewer`);
+      await expect(page.locator("#read-only").isVisible()).resolves.toBe(true);
+      // The session holds the token encrypted: the cookie never shows it.
+      const [cookie] = await context.cookies(consoleUrl);
+      expect(cookie?.value).not.toContain(viewer.token);
+      expect(Buffer.from(cookie?.value.split(".")[0] ?? "", "base64url").toString("latin1")).not.toContain(
+        viewer.token,
+      );
+
+      // Reads work; a change is refused by the keys API, and the page says why.
+      await page.goto(`${consoleUrl}/keys/${state.keyId}`);
+      await page.waitForSelector("h1:has-text('key-')");
+      await Promise.all([
+        page.waitForSelector("h1:has-text('Not allowed')"),
+        page.click(`form[action='/keys/${state.keyId}/deactivate'] button`),
+      ]);
+      expect(await page.textContent("main")).toContain(
+        `Operator "${viewer.name}" is a viewer: its token may read, not change anything`,
+      );
+      await shot("viewer-refused");
+      expect(
+        (await stack.admin<{ isActive: boolean }>("keys", "GET", `/api/v1/keys/${state.keyId}`)).isActive,
+      ).toBe(true);
+
+      // Revoked meanwhile: the next page ends the session, says why, and the cookie is gone.
+      await stack.keys.revokeOperator(viewer.id);
+      await page.goto(`${consoleUrl}/users`);
+      expect(new URL(page.url()).pathname).toBe("/sign-in");
+      await page.waitForSelector("text=Your token no longer works; it may have been revoked. Sign in again.");
+      expect(await context.cookies(consoleUrl)).toEqual([]);
+      await shot("sign-in-token-revoked");
+      // Signing in with it again is refused like any wrong token.
+      await page.fill("#token", viewer.token);
+      await page.click("button[type=submit]");
+      await page.waitForSelector("text=That is not the admin token or a working operator token.");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("creates an operator on the Operators page, its token shown once, and revokes it there; the Activity page says who did it", async () => {
+    const { page } = browser;
+    const name = `ops-${Date.now()}`;
+    await page.goto(`${consoleUrl}/operators`);
+    expect(await page.textContent("#signed-in-as")).toBe("admin token");
+    await page.fill("#op-name", name);
+    await page.selectOption("#op-role", "admin");
+    await page.click("#create-operator button[type=submit]");
+    await page.waitForSelector("#operator-token");
+    const token = (await page.textContent("#operator-token")) ?? "";
+    expect(token).toMatch(/^apimon_op_/);
+    expect(await page.textContent("#new-operator")).toContain("shown once");
+    await browser.screenshot("operator-created");
+    const row = page.locator("#active-operators tr", { hasText: name });
+    const id = Number(await row.getAttribute("data-operator-id"));
+    expect(await row.getAttribute("id")).toBe(`operator-${id}`);
+
+    // The token works, as that operator; the page shows it no more.
+    const me = await fetch(`${stack.url("keys")}/api/v1/operators/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await me.json()).toEqual({ operator: { id, name, role: "admin" }, role: "admin" });
+    await page.goto(`${consoleUrl}/operators`);
+    expect(await page.locator("#operator-token").count()).toBe(0);
+    expect(await page.textContent("main")).not.toContain(token);
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await Promise.all([
+      page.waitForURL(/done=revoked/),
+      page.locator(`#operator-${id} button`, { hasText: "Revoke" }).click(),
+    ]);
+    expect(await page.locator(`#revoked-operators #operator-${id}`).count()).toBe(1);
+    expect(
+      (
+        await fetch(`${stack.url("keys")}/api/v1/operators/me`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(401);
+    await browser.screenshot("operators");
+
+    // Its changes: made and revoked with the admin token, through the console.
+    await page.goto(`${consoleUrl}/activity?targetType=operator&targetId=${id}`);
+    const rows = page.locator("tr[data-audit-id]");
+    expect(await rows.count()).toBe(2);
+    const newest = await rows.first().locator("td").allTextContents();
+    expect(newest[1]).toContain("operator.revoked");
+    expect(newest[2]).toContain(`operator #${id}`);
+    expect(newest[3]).toBe("admin token");
+    await Promise.all([
+      page.waitForURL(/\/operators#operator-/),
+      page.click(`tr[data-audit-id] a[href="/operators#operator-${id}"] >> nth=0`),
+    ]);
+  });
+
+  it("names the operator who made a change on the Activity page, and filters by them", async () => {
+    const { page } = browser;
+    const bob = await stack.keys.createOperator({ name: `bob-${Date.now()}`, role: "admin" });
+    const res = await fetch(`${stack.url("keys")}/api/v1/users`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Made by Bob", email: `bob-made-${Date.now()}@example.com` }),
+    });
+    expect(res.status).toBe(201);
+    await page.goto(`${consoleUrl}/activity`);
+    await page.selectOption("#f-operator", String(bob.id));
+    await Promise.all([page.waitForURL(/operatorId=/), page.click("form.filters button[type=submit]")]);
+    const rows = page.locator("tr[data-audit-id]");
+    expect(await rows.count()).toBe(1);
+    const cells = await rows.first().locator("td").allTextContents();
+    expect(cells[1]).toContain("user.created");
+    expect(cells[3]).toBe(`${bob.name} #${bob.id}`);
+    expect(await page.inputValue("#f-operator")).toBe(String(bob.id));
+    await browser.screenshot("activity-by-operator");
+  });
+
   it("fits a phone's screen: no page or table scrolls sideways, and an alert's message spans the list", async () => {
     const { page } = browser;
     await page.setViewportSize({ width: 390, height: 844 });
@@ -646,6 +777,7 @@ describe("the operator console in a browser", () => {
         "/settings",
         `/alerts/${state.alertId}`,
         "/activity",
+        "/operators",
       ]) {
         await page.goto(`${consoleUrl}${path}`);
         const overflow = await page.evaluate(
@@ -793,6 +925,8 @@ describe("the operator console in a browser", () => {
       `/users/${state.userId}`,
       "/usage",
       "/silences",
+      "/activity",
+      "/operators",
     ];
     for (const path of paths) {
       const res = await fetch(`${consoleUrl}${path}`, { redirect: "manual" });
@@ -809,6 +943,8 @@ describe("the operator console in a browser", () => {
       "/users",
       "/silences",
       "/silences/1/end",
+      "/operators",
+      "/operators/1/revoke",
     ]) {
       const res = await fetch(`${consoleUrl}${path}`, {
         method: "POST",

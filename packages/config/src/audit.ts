@@ -40,3 +40,9 @@ export type AuditAction = (typeof auditActions)[number];
  */
 export const operatorRoles = ["admin", "viewer"] as const;
 export type OperatorRole = (typeof operatorRoles)[number];
+
+/**
+ * How every operator token starts, so that a leaked one is recognisable (and scannable), and a
+ * token that does not start so is no operator's without asking the database.
+ */
+export const OPERATOR_TOKEN_PREFIX = "apimon_op_";

@@ -20,6 +20,7 @@ export {
   auditActions,
   auditSources,
   auditTargetTypes,
+  OPERATOR_TOKEN_PREFIX,
   type OperatorRole,
   operatorRoles,
 } from "./audit";

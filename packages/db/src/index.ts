@@ -54,7 +54,6 @@ export { runMigrateCli } from "./migrate-cli";
 export {
   createOperatorDirectory,
   newOperatorToken,
-  OPERATOR_TOKEN_PREFIX,
   type OperatorIdentity,
   operatorTokenHash,
 } from "./operators";

@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { OperatorRole } from "@apimon/config";
+import { OPERATOR_TOKEN_PREFIX, type OperatorRole } from "@apimon/config";
 import type { PrismaClient } from "./generated/client";
 
-/** Every operator token starts with this, so that a leaked one is recognisable (and scannable). */
-export const OPERATOR_TOKEN_PREFIX = "apimon_op_";
 /** How much of a token lists show: the prefix and four characters of the random part. */
 const SHOWN = OPERATOR_TOKEN_PREFIX.length + 4;
 /** last_used_at moves at most this often, so that reads do not each write a row. */

@@ -1,23 +1,31 @@
 import { type AlertsClient, ApiError, type KeysClient } from "@apimon/client";
-import { type AppEnv, clientAddress, createGuessLimit, createHttpApp, tokenMatches } from "@apimon/http";
+import {
+  ADMIN_TOKEN_GUESSES_PER_MINUTE,
+  type AppEnv,
+  clientAddress,
+  createGuessLimit,
+  createHttpApp,
+  tokenMatches,
+} from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
 import { type Context, Hono } from "hono";
-import { getCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import { html } from "hono/html";
-import type { ConsoleEnv, PageDeps } from "./context";
+import { apiDetail, type ConsoleEnv, type PageDeps } from "./context";
 import type { OperatorScope } from "./operator-scope";
 import { createActivityPages } from "./routes/activity";
 import { createAlertPages } from "./routes/alerts";
 import { createAuthRoutes } from "./routes/auth";
 import { createChannelPages } from "./routes/channels";
 import { createKeyPages } from "./routes/keys";
+import { createOperatorPages } from "./routes/operators";
 import { createReportPages } from "./routes/reports";
 import { createSettingsPages } from "./routes/settings";
 import { createSilencePages } from "./routes/silences";
 import { createUserPages } from "./routes/users";
 import { SESSION_COOKIE, type SessionManager } from "./session";
 import { CONSOLE_CSS, CONSOLE_JS } from "./views/assets";
-import { page } from "./views/layout";
+import { page, type SignedIn } from "./views/layout";
 
 /** Forms are small; a larger body is refused before it is read. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -33,7 +41,10 @@ export interface AppDeps {
   alerts: AlertsClient;
   keys: KeysClient;
   sessions: SessionManager;
-  /** The scope the API clients' `headers` read: each request runs in it with its browser's address. */
+  /**
+   * The scope the API clients' `headers` and `adminToken` read: each request runs in it with its
+   * browser's address, and with the signed-in token once its session is read.
+   */
   operator: OperatorScope;
   /** Chart.js's browser build, served at /assets/chart.umd.min.js. */
   chartJs: string;
@@ -89,8 +100,21 @@ export function createApp({
     "/",
     createAuthRoutes({
       sessions,
-      verify: (token) => tokenMatches(config.adminToken, token),
+      // Asked with the token presented, so that the keys API judges it: an unknown or revoked
+      // operator token is refused there, as it would be on every later call.
+      identify: (token) =>
+        operator.withToken(token, async () => {
+          try {
+            const { operator: who } = await keys.whoAmI();
+            return { operator: who && { id: who.id, name: who.name, role: who.role } };
+          } catch (err) {
+            if (err instanceof ApiError && err.status === 401) return undefined;
+            throw err;
+          }
+        }),
+      isAdminToken: (token) => tokenMatches(config.adminToken, token),
       guesses: createGuessLimit({ registry }),
+      relayedGuesses: createGuessLimit({ perMinute: Math.floor(ADMIN_TOKEN_GUESSES_PER_MINUTE / 2) }),
       trustedProxyHops: config.trustedProxyHops ?? 0,
       now: () => clock().getTime(),
       ttlSeconds: config.sessionTtlSeconds,
@@ -110,8 +134,9 @@ export function createApp({
       return c.html(errorPage("Not signed in", "Your session has ended. Sign in again."), 401);
     }
     c.set("session", session);
-    c.set("csrf", sessions.csrfToken(session));
-    return next();
+    c.set("signedIn", { csrf: sessions.csrfToken(session), operator: session.operator });
+    // The rest of the request calls the APIs with the signed-in token, not the console's.
+    return operator.withToken(session.token, next);
   });
   // Every state change is a POST carrying the session's CSRF token (SameSite=Strict is the
   // first line; the token also covers browsers that ignore SameSite).
@@ -142,31 +167,53 @@ export function createApp({
   pages.route("/", createKeyPages(deps));
   pages.route("/", createUserPages(deps));
   pages.route("/", createActivityPages(deps));
+  pages.route("/", createOperatorPages(deps));
   // Signed in: error pages keep the menu, so a mistyped address or a deleted record is one click
   // from anywhere else.
-  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page.", c.get("csrf")), 404));
+  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page.", c.get("signedIn")), 404));
   pages.onError((error, c) => {
+    // The APIs no longer take the session's token (revoked since sign-in, or the admin token
+    // changed): the session ends here rather than failing every page.
+    if (error instanceof ApiError && error.status === 401) {
+      const session = c.get("session");
+      if (session) sessions.revoke(session);
+      deleteCookie(c, SESSION_COOKIE, { path: "/", secure: config.secureCookie });
+      c.get("logger").warn(
+        { operatorId: session?.operator?.id ?? null },
+        "an API refused the session's token: signed out",
+      );
+      const url = new URL(c.req.url);
+      const next = c.req.method === "GET" ? url.pathname + url.search : undefined;
+      return c.redirect(
+        `/sign-in?ended=token${next === undefined ? "" : `&next=${encodeURIComponent(next)}`}`,
+        303,
+      );
+    }
+    // A viewer's token asked for a change: the API's reason, as a page of its own.
+    if (error instanceof ApiError && error.status === 403) {
+      return c.html(errorPage("Not allowed", apiDetail(error), c.get("signedIn")), 403);
+    }
     if (error instanceof ApiError && error.status === 404) {
       return c.html(
         errorPage(
           "Not found",
           String((error.body as { detail?: string })?.detail ?? "Not found"),
-          c.get("csrf"),
+          c.get("signedIn"),
         ),
         404,
       );
     }
     if (error instanceof ApiError) {
       c.get("logger").warn({ status: error.status, body: error.body }, "an API refused a console request");
-      return c.html(errorPage("Request failed", error.message, c.get("csrf")), 502);
+      return c.html(errorPage("Request failed", error.message, c.get("signedIn")), 502);
     }
     if (error instanceof Error && error.message.startsWith("cannot reach")) {
       c.get("logger").error({ err: error }, "an API is unreachable");
-      return c.html(errorPage("Service unavailable", error.message, c.get("csrf")), 502);
+      return c.html(errorPage("Service unavailable", error.message, c.get("signedIn")), 502);
     }
     c.get("logger").error({ err: error, path: c.req.path }, "unhandled console error");
     return c.html(
-      errorPage("Something went wrong", "The error was logged. Try again in a moment.", c.get("csrf")),
+      errorPage("Something went wrong", "The error was logged. Try again in a moment.", c.get("signedIn")),
       500,
     );
   });
@@ -174,10 +221,10 @@ export function createApp({
   return app;
 }
 
-/** A page for errors: a title and a sentence, never a stack; with the menu when signed in (`csrf`). */
-export function errorPage(title: string, detail: string, csrf?: string) {
+/** A page for errors: a title and a sentence, never a stack; with the menu when signed in. */
+export function errorPage(title: string, detail: string, signedIn?: SignedIn) {
   return page(
-    { title, csrf },
+    { title, signedIn },
     html`<div class="card"><h1>${title}</h1><p>${detail}</p><p><a href="/alerts">Back to the console</a></p></div>`,
   );
 }

@@ -7,7 +7,10 @@ export function loadConfig(env = process.env) {
     {
       /** Where people reach the console; an https URL makes the session cookie Secure. */
       CONSOLE_PUBLIC_URL: envTypes.url(`http://localhost:${DEFAULT_PORTS.console}`),
-      /** Signs session cookies and CSRF tokens; by default derived from the admin token. */
+      /**
+       * Signs session cookies and CSRF tokens, and a key derived from it encrypts the token each
+       * session holds; by default derived from the admin token.
+       */
       CONSOLE_SESSION_SECRET: envTypes.secret(32).optional(),
       /** How long a sign-in lasts. */
       CONSOLE_SESSION_TTL_SECONDS: envTypes.positiveInt(8 * 3600),

@@ -1,9 +1,16 @@
-import { type AlertsClient, ApiError, type KeysClient, type UserView } from "@apimon/client";
+import {
+  type AlertsClient,
+  ApiError,
+  type KeysClient,
+  type OperatorView,
+  type UserView,
+} from "@apimon/client";
 import { type AppVariables, MAX_PAGE_SIZE } from "@apimon/http";
 import type { Session, SessionManager } from "./session";
+import type { SignedIn } from "./views/layout";
 
-/** What every signed-in request carries: its session and the CSRF token its forms embed. */
-export type ConsoleEnv = { Variables: AppVariables & { session: Session; csrf: string } };
+/** What every signed-in request carries: its session, and what its pages show of it (the CSRF token, who). */
+export type ConsoleEnv = { Variables: AppVariables & { session: Session; signedIn: SignedIn } };
 
 /** What the page routers need. */
 export interface PageDeps {
@@ -48,6 +55,11 @@ export function usersByIds(keys: KeysClient, ids: readonly number[]): Promise<Us
 /** The names of these users by id, as usersByIds finds them: a user it leaves out shows by id. */
 export async function userNames(keys: KeysClient, ids: readonly number[]): Promise<Map<number, string>> {
   return new Map((await usersByIds(keys, ids)).map((user) => [user.id, user.name]));
+}
+
+/** The first MAX_PAGE_SIZE operators, revoked ones included; none when the keys API does not answer within NAMES_WAIT_MS. */
+export function operatorChoices(keys: KeysClient): Promise<OperatorView[]> {
+  return recordsWithin(keys.listOperators({ limit: MAX_PAGE_SIZE }).then((page) => page.items));
 }
 
 /** The records' names by id; none when `records` fails or takes longer than NAMES_WAIT_MS. */

@@ -21,7 +21,9 @@ function upstreamReady(name: string, baseUrl: string): ReadinessCheck {
 
 runService("console", loadConfig, ({ config, logger, registry, isShuttingDown }) => {
   const operator = createOperatorScope();
-  const api = { adminToken: config.adminToken, headers: operator.headers };
+  // Each call carries the token of whoever signed in to the page it is made for; the console's
+  // own token only outside any request.
+  const api = { adminToken: () => operator.token() ?? config.adminToken, headers: operator.headers };
   return {
     app: createApp({
       logger,

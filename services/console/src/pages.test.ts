@@ -11,6 +11,7 @@ import {
   createKeysClient,
   type KeysClient,
   type KeyUsageView,
+  type OperatorView,
   type SilenceView,
   type UserView,
 } from "@apimon/client";
@@ -129,6 +130,7 @@ const auditEvent = (id: number, fields: Partial<AuditEventView>): AuditEventView
   clientAddress: "198.51.100.7",
   userAgent: "Mozilla/5.0 (X11; Linux x86_64)",
   requestId: "req-42",
+  operator: null,
   ...fields,
 });
 
@@ -199,8 +201,36 @@ const appDeps = (config: { trustedProxyHops?: number } = {}) => ({
   clock: () => NOW,
 });
 
-function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysClient> } = {}) {
+/** Operators' tokens the fake keys API knows, and whose each is. */
+const ALICE_TOKEN = "apimon_op_alice-viewer-token-0123456789";
+const BOB_TOKEN = "apimon_op_bob-admin-token-0123456789abc";
+const operatorView = (id: number, fields: Partial<OperatorView>): OperatorView => ({
+  id,
+  name: `operator-${id}`,
+  role: "admin",
+  tokenPrefix: `apimon_op_${id}abc`,
+  createdAt: "2026-12-01T09:00:00.000Z",
+  lastUsedAt: null,
+  revokedAt: null,
+  ...fields,
+});
+const alice = operatorView(3, { name: "alice", role: "viewer", lastUsedAt: "2026-12-03T11:59:00.000Z" });
+const bob = operatorView(5, { name: "bob", role: "admin" });
+const carol = operatorView(6, { name: "carol", role: "viewer", revokedAt: "2026-12-02T08:00:00.000Z" });
+const CALLERS: Record<string, { operator: Pick<OperatorView, "id" | "name" | "role"> | null }> = {
+  [ADMIN_TOKEN]: { operator: null },
+  [ALICE_TOKEN]: { operator: { id: 3, name: "alice", role: "viewer" } },
+  [BOB_TOKEN]: { operator: { id: 5, name: "bob", role: "admin" } },
+};
+const notAuthenticated = () => new ApiError(401, { detail: "Not authenticated" });
+const VIEWER_REFUSAL = 'Operator "alice" is a viewer: its token may read, not change anything';
+
+function build(
+  overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysClient> } = {},
+  { token = ADMIN_TOKEN }: { token?: string } = {},
+) {
   const calls: [string, unknown][] = [];
+  const operator = createOperatorScope();
   const record =
     <T>(name: string, answer: T) =>
     async (...args: unknown[]) => {
@@ -302,16 +332,28 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
     deleteUser: record("deleteUser", undefined),
     deleteKey: record("deleteKey", undefined),
     usageSummary: record("usageSummary", emptyUsageSummary("", "")),
+    // Answers as the keys API does for the token the call carries.
+    whoAmI: async () => {
+      const caller = CALLERS[operator.token() ?? ""];
+      if (!caller) throw notAuthenticated();
+      return { ...caller, role: caller.operator?.role ?? "admin" };
+    },
+    listOperators: async () => ({ items: [alice, bob, carol], nextCursor: null }),
+    createOperator: record("createOperator", {
+      ...operatorView(7, { name: "dave", role: "viewer", tokenPrefix: "apimon_op_Dv7x" }),
+      token: "apimon_op_Dv7xNEWTOKENPLAINTEXT",
+    }),
+    revokeOperator: record("revokeOperator", { ...bob, revokedAt: NOW.toISOString() }),
     ...overrides.keys,
   } as unknown as KeysClient;
-  const app = createApp({ ...appDeps(), alerts, keys, operator: createOperatorScope() });
+  const app = createApp({ ...appDeps(), alerts, keys, operator });
   let session: { cookie: string; csrf: string } | undefined;
   async function signedIn() {
     if (session) return session;
     const res = await app.request("/sign-in", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+      body: new URLSearchParams({ token }).toString(),
     });
     const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
     const page = await (await app.request("/channels", { headers: { cookie } })).text();
@@ -321,6 +363,7 @@ function build(overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysC
   return {
     app,
     calls,
+    signedIn,
     async get(path: string) {
       const { cookie } = await signedIn();
       const res = await app.request(path, { headers: { cookie } });
@@ -443,7 +486,7 @@ describe("console sign-in and session", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("set-cookie")).toBeNull();
     const body = await res.text();
-    expect(body).toContain("That is not the admin token.");
+    expect(body).toContain("That is not the admin token or a working operator token.");
     expect(body).not.toMatch(/at .*\.ts:\d+/);
   });
 
@@ -524,6 +567,277 @@ describe("console sign-in and session", () => {
     expect(out.status).toBe(303);
     expect(out.headers.get("set-cookie")).toMatch(/^apimon_session=; Max-Age=0/);
     expect((await app.request("/alerts", { headers: { cookie } })).status).toBe(303);
+  });
+});
+
+describe("signing in as an operator", () => {
+  /** The header's account of who is signed in. */
+  const whoOf = (text: string) => /<span class="who" id="signed-in-as"[^>]*>([^<]*)<\/span>/.exec(text)?.[1];
+
+  it("signs in with an operator's token as the keys API names it, saying who in the header, and a viewer's pages are read-only", async () => {
+    const viewer = build({}, { token: ALICE_TOKEN });
+    const page = await viewer.get("/keys");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      '<span class="who" id="signed-in-as" title="Signed in with operator #3&#39;s token">alice · viewer</span>',
+    );
+    expect(page.text).toContain(
+      `<div class="read-only" id="read-only" role="note">Read-only: you signed in with a viewer's token, so the console shows everything and changes nothing.</div>`,
+    );
+    // The reads stay: the keys are listed.
+    expect(page.text).toContain('<tr data-key-id="9">');
+
+    const admin = await build({}, { token: BOB_TOKEN }).get("/keys");
+    expect(whoOf(admin.text)).toBe("bob · admin");
+    expect(admin.text).not.toContain('id="read-only"');
+    const token = await build().get("/keys");
+    expect(whoOf(token.text)).toBe("admin token");
+    expect(token.text).not.toContain('id="read-only"');
+  });
+
+  it("refuses an operator token the keys API does not take, with the wrong-token message, and one not shaped like one without asking", async () => {
+    let asked = 0;
+    const { app } = build({
+      keys: {
+        whoAmI: async () => {
+          asked++;
+          throw notAuthenticated();
+        },
+      },
+    });
+    for (const token of ["apimon_op_revoked-since-yesterday-0123", "not-a-token-of-any-kind"]) {
+      const res = await app.request("/sign-in", form({ token }));
+      expect(res.status).toBe(401);
+      expect(res.headers.get("set-cookie")).toBeNull();
+      expect(await res.text()).toContain(
+        '<div class="alert-box" role="alert">That is not the admin token or a working operator token.</div>',
+      );
+    }
+    expect(asked).toBe(1);
+  });
+
+  it("says the token cannot be checked when the keys API cannot be reached, with no session", async () => {
+    const { app } = build({
+      keys: {
+        whoAmI: async () => {
+          throw new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED");
+        },
+      },
+    });
+    const res = await app.request("/sign-in", form({ token: ALICE_TOKEN }));
+    expect(res.status).toBe(502);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toContain(
+      '<div class="alert-box" role="alert">The token cannot be checked now: cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED. Try again in a moment.</div>',
+    );
+  });
+
+  it("passes at most 10 wrong operator tokens a minute to the keys API from all browsers together, and still takes the admin token", async () => {
+    let asked = 0;
+    const { app } = build({
+      keys: {
+        whoAmI: async () => {
+          asked++;
+          throw notAuthenticated();
+        },
+      },
+    });
+    const from = (i: number) => ({ incoming: { socket: { remoteAddress: `203.0.113.${i}` } } });
+    for (let i = 0; i < 10; i++) {
+      const res = await app.request("/sign-in", form({ token: `apimon_op_guess-${i}` }), from(i));
+      expect(res.status).toBe(401);
+    }
+    const held = await app.request("/sign-in", form({ token: ALICE_TOKEN }), from(50));
+    expect(held.status).toBe(429);
+    const wait = held.headers.get("retry-after");
+    expect(Number(wait)).toBeGreaterThanOrEqual(1);
+    expect(await held.text()).toContain(
+      `Too many wrong tokens were tried at this console. Try again in ${wait} seconds.`,
+    );
+    expect(asked).toBe(10);
+    // The keys API answers the admin token whatever others guessed.
+    const admin = await build().app.request("/sign-in", form({ token: ADMIN_TOKEN }), from(51));
+    expect(admin.status).toBe(303);
+  });
+
+  it("ends the session when an API no longer takes its token: the cookie cleared, sign-in with a notice, the old cookie refused", async () => {
+    let revoked = false;
+    const t = build(
+      {
+        keys: {
+          listKeys: async () => {
+            if (revoked) throw notAuthenticated();
+            return { items: [key], nextCursor: null };
+          },
+        } as unknown as Partial<KeysClient>,
+      },
+      { token: ALICE_TOKEN },
+    );
+    const { cookie } = await t.signedIn();
+    expect((await t.app.request("/keys", { headers: { cookie } })).status).toBe(200);
+    revoked = true;
+    const res = await t.app.request("/keys?search=bill", { headers: { cookie } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/sign-in?ended=token&next=%2Fkeys%3Fsearch%3Dbill");
+    expect(res.headers.get("set-cookie")).toMatch(/^apimon_session=; Max-Age=0; Path=\//);
+    // The cookie a copy of the browser kept opens nothing either.
+    const again = await t.app.request("/keys", { headers: { cookie } });
+    expect(again.headers.get("location")).toBe("/sign-in?next=%2Fkeys");
+    const signIn = await t.app.request("/sign-in?ended=token&next=%2Fkeys%3Fsearch%3Dbill");
+    const text = await signIn.text();
+    expect(text).toContain(
+      '<div class="notice" role="status">Your token no longer works; it may have been revoked. Sign in again.</div>',
+    );
+    expect(text).toContain('<input type="hidden" name="next" value="/keys?search=bill">');
+    expect(await (await t.app.request("/sign-in?ended=toString")).text()).not.toContain('class="notice"');
+
+    // A form sent meanwhile ends it the same way, without a page to go back to.
+    const bobs = build(
+      {
+        keys: {
+          updateKey: async () => {
+            throw notAuthenticated();
+          },
+        },
+      },
+      { token: BOB_TOKEN },
+    );
+    const sent = await bobs.post("/keys/9/deactivate", {});
+    expect(sent.status).toBe(303);
+    expect(sent.location).toBe("/sign-in?ended=token");
+  });
+
+  it("shows the API's refusal of a viewer's change on a page of its own with the menu, 403, not a failure", async () => {
+    const t = build(
+      {
+        keys: {
+          updateKey: async () => {
+            throw new ApiError(403, { detail: VIEWER_REFUSAL });
+          },
+        },
+      },
+      { token: ALICE_TOKEN },
+    );
+    const res = await t.post("/keys/9/deactivate", {});
+    expect(res.status).toBe(403);
+    expect(res.text).toContain(
+      "<h1>Not allowed</h1><p>Operator &quot;alice&quot; is a viewer: its token may read, not change anything</p>",
+    );
+    expect(res.text).toContain('<a href="/operators" class="">Operators</a>');
+    expect(res.text).toContain("alice · viewer");
+  });
+});
+
+describe("operators page", () => {
+  const rowOf = (text: string, id: number) =>
+    text.slice(text.indexOf(`<tr id="operator-${id}"`)).split("</tr>")[0] as string;
+
+  it("lists the active operators with a revoke button each, and the revoked apart, each row anchored and linked to its changes", async () => {
+    const t = build();
+    const res = await t.get("/operators");
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<a href="/operators" class="active">Operators</a>');
+    const active = res.text.slice(res.text.indexOf("<h2>Active</h2>"), res.text.indexOf("<h2>Revoked</h2>"));
+    const revoked = res.text.slice(res.text.indexOf("<h2>Revoked</h2>"));
+    expect([...active.matchAll(/<tr id="operator-(\d+)"/g)].map(([, id]) => Number(id))).toEqual([3, 5]);
+    expect([...revoked.matchAll(/<tr id="operator-(\d+)"/g)].map(([, id]) => Number(id))).toEqual([6]);
+
+    const row = rowOf(res.text, 3);
+    expect(row).toContain('<tr id="operator-3" data-operator-id="3" class="">');
+    expect(row).toContain('<td data-label="Name">alice</td><td data-label="Role">viewer</td>');
+    expect(row).toContain('<td class="mono" data-label="Token">apimon_op_3abc…</td>');
+    expect(row).toContain(
+      '<td data-label="Created"><time datetime="2026-12-01T09:00:00.000Z">2026-12-01 09:00:00 UTC</time></td>',
+    );
+    expect(row).toContain(
+      '<td data-label="Last used"><time datetime="2026-12-03T11:59:00.000Z">2026-12-03 11:59:00 UTC</time></td>',
+    );
+    expect(row).toContain('<a class="button secondary" href="/activity?operatorId=3"');
+    expect(row).toContain('<a class="button secondary" href="/activity?targetType=operator&amp;targetId=3"');
+    expect(row).toContain(
+      '<form method="post" action="/operators/3/revoke" data-confirm="Revoke alice&#39;s token? It stops working at once, in the console and the APIs; alice stays listed.">',
+    );
+    const gone = rowOf(res.text, 6);
+    expect(gone).toContain('class="revoked"');
+    expect(gone).toContain(
+      '<span class="badge revoked">revoked</span> <time datetime="2026-12-02T08:00:00.000Z">',
+    );
+    expect(gone).not.toContain("/revoke");
+    expect(res.text).toContain('<form method="post" action="/operators" id="create-operator">');
+  });
+
+  it("creates an operator and shows its token once, on the answer to the form, never in a URL", async () => {
+    const t = build();
+    const res = await t.post("/operators", { name: " dave ", role: "viewer" });
+    expect(res.status).toBe(200);
+    expect(t.calls).toEqual([["createOperator", { name: "dave", role: "viewer" }]]);
+    expect(res.text).toContain('<div class="notice" role="status">Operator dave created.</div>');
+    expect(res.text).toContain("<h2>The new token (shown once)</h2>");
+    expect(res.text).toContain(
+      "Copy it now and hand it to dave: only its hash is stored, it cannot be shown again.",
+    );
+    expect(res.text).toContain(
+      '<div class="secret"><code id="operator-token">apimon_op_Dv7xNEWTOKENPLAINTEXT</code><button type="button" data-copy="operator-token">Copy</button></div>',
+    );
+    const again = await t.get("/operators");
+    expect(again.text).not.toContain("NEWTOKENPLAINTEXT");
+  });
+
+  it("shows the API's refusal next to the field, keeping what was typed", async () => {
+    const t = build({
+      keys: {
+        createOperator: async () => {
+          throw fieldError("name", "must be at most 100 characters");
+        },
+      },
+    });
+    const res = await t.post("/operators", { name: "x".repeat(101), role: "admin" });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      `<input id="op-name" name="name" value="${"x".repeat(101)}" required placeholder="alice, deploy-bot"><div class="error" data-field="name">must be at most 100 characters</div>`,
+    );
+    expect(res.text).toContain(
+      '<option value="admin" selected>admin: everything the admin token may do, operators included</option>',
+    );
+    expect(res.text).not.toContain('id="operator-token"');
+  });
+
+  it("revokes an operator with the session's CSRF token, and refuses without it", async () => {
+    const t = build();
+    const { cookie } = await t.signedIn();
+    const forged = await t.app.request("/operators/5/revoke", {
+      ...form({}),
+      headers: { ...form({}).headers, cookie },
+    });
+    expect(forged.status).toBe(403);
+    expect(t.calls).toEqual([]);
+    const res = await t.post("/operators/5/revoke", {});
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/operators?done=revoked#operator-5");
+    expect(t.calls).toEqual([["revokeOperator", 5]]);
+    expect((await t.get("/operators?done=revoked")).text).toContain(
+      '<div class="notice" role="status">Token revoked: it no longer works, in the console or the APIs.</div>',
+    );
+  });
+
+  it("shows a viewer every operator without the forms that change them, and an admin operator their own row", async () => {
+    const viewer = await build({}, { token: ALICE_TOKEN }).get("/operators");
+    expect(viewer.text).toContain('<tr id="operator-5"');
+    expect(viewer.text).not.toContain('id="create-operator"');
+    expect(viewer.text).not.toContain("/revoke");
+    expect(viewer.text).toContain("Only an admin adds or revokes operators.");
+    const own = await build({}, { token: BOB_TOKEN }).get("/operators");
+    expect(rowOf(own.text, 5)).toContain('bob <span class="muted small">(you)</span>');
+    expect(rowOf(own.text, 5)).toContain('data-confirm="Revoke your own token? You are signed out at once."');
+  });
+
+  it("shows a hostile operator name as text", async () => {
+    const hostileOp = operatorView(8, { name: '<img src=x onerror="alert(1)">' });
+    const res = await build({
+      keys: { listOperators: async () => ({ items: [hostileOp], nextCursor: null }) },
+    }).get("/operators");
+    expect(res.text).not.toContain("<img src=x");
+    expect(res.text).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
   });
 });
 
@@ -2631,6 +2945,87 @@ describe("activity page", () => {
     expect(rowOf(res.text, 38)).not.toContain('class="changes"');
   });
 
+  it("names who made each change, linked to their row on the operators page, or the admin token; and links an operator target there", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async () => ({
+          items: [
+            auditEvent(51, { operator: { id: 3, name: "alice" } }),
+            auditEvent(50, {
+              action: "operator.revoked",
+              targetType: "operator",
+              targetId: 6,
+              summary: "Operator carol revoked",
+              operator: { id: 5, name: "<b>bob</b>" },
+            }),
+            auditEvent(49, { operator: null }),
+          ],
+          nextCursor: null,
+        }),
+      },
+    });
+    const text = (await t.get("/activity?source=console")).text;
+    expect(text).toContain("<th>Target</th><th>By</th><th>Source</th>");
+    expect(rowOf(text, 51)).toContain(
+      `<td data-label="By"><span><a href="/operators#operator-3">alice #3</a> <a class="muted small" href="/activity?source=console&amp;operatorId=3" title="Only the changes made with alice's token">theirs</a></span></td>`,
+    );
+    expect(rowOf(text, 50)).toContain('<a href="/operators#operator-5">&lt;b&gt;bob&lt;/b&gt; #5</a>');
+    expect(rowOf(text, 50)).toContain(
+      '<td data-label="Target"><span><a href="/operators#operator-6">operator #6</a> <a class="muted small" href="/activity?targetType=operator&amp;targetId=6"',
+    );
+    expect(rowOf(text, 49)).toContain('<td data-label="By"><span class="muted">admin token</span></td>');
+    expect(text).toContain('<option value="operator" >Operator</option>');
+    expect(text).toContain(
+      '<optgroup label="Operator"><option value="operator.created" >operator.created</option><option value="operator.revoked" >operator.revoked</option></optgroup>',
+    );
+  });
+
+  it("filters by the operator chosen, keeping it in the form, the action links and across pages", async () => {
+    const t = build({
+      alerts: {
+        listAudit: async (filter: unknown) => {
+          t.calls.push(["listAudit", filter]);
+          return {
+            items: [auditEvent(51, { operator: { id: 3, name: "alice" } })],
+            nextCursor: "51",
+          };
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const text = (await t.get("/activity?operatorId=3&action=key.updated")).text;
+    expect(t.calls).toEqual([
+      [
+        "listAudit",
+        {
+          targetType: undefined,
+          targetId: undefined,
+          action: "key.updated",
+          source: undefined,
+          operatorId: 3,
+          cursor: undefined,
+          limit: 50,
+        },
+      ],
+    ]);
+    expect(text).toContain(
+      '<select id="f-operator" name="operatorId"><option value="">anyone</option><option value="3" selected>alice #3</option><option value="5" >bob #5</option><option value="6" >carol #6 (revoked)</option></select>',
+    );
+    // The list is theirs already: no link to it again.
+    expect(rowOf(text, 51)).toContain(
+      '<td data-label="By"><span><a href="/operators#operator-3">alice #3</a></span></td>',
+    );
+    expect(text).toContain('href="/activity?action=key.updated&amp;operatorId=3&amp;cursor=51" rel="next"');
+    expect(rowOf(text, 51)).toContain(
+      'href="/activity?action=key.updated&amp;operatorId=3" title="Only key.updated"',
+    );
+
+    // One the select does not hold stays chosen by its id; the keys API's silence leaves the ids.
+    const unlisted = build({ keys: { listOperators: async () => Promise.reject(new Error("down")) } });
+    expect((await unlisted.get("/activity?operatorId=12")).text).toContain(
+      '<option value="">anyone</option><option value="12" selected>#12</option></select>',
+    );
+  });
+
   it("shows each change as field: from → to, none as —, times as times, lists by their items, objects by the parts that changed, and folds a long list", async () => {
     const changes = {
       name: { from: "billing", to: "billing-v2" },
@@ -2778,7 +3173,7 @@ describe("activity page", () => {
   it.each([
     [
       "/activity",
-      "No changes recorded yet: changes to users, keys, alert settings, channels and silences appear here as they are made.",
+      "No changes recorded yet: changes to users, keys, alert settings, channels, silences and operators appear here as they are made.",
     ],
     ["/activity?source=api", "No changes match these filters."],
     ["/activity?targetType=silence&targetId=5", "No changes of silence #5 match."],
@@ -2830,47 +3225,56 @@ describe("calls to the APIs", () => {
     const sent: { call: string; source: string | null; address: string | null; auth: string | null }[] = [];
     const fetch = async (url: string, init: RequestInit) => {
       const headers = new Headers(init.headers);
+      const auth = headers.get("authorization");
+      const call = `${init.method} ${new URL(url).pathname}`;
+      const json = (body: unknown, status = 200) =>
+        new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
       sent.push({
-        call: `${init.method} ${new URL(url).pathname}`,
+        call,
         source: headers.get("x-apimon-source"),
         address: headers.get("x-apimon-operator-address"),
-        auth: headers.get("authorization"),
+        auth,
       });
+      if (call === "GET /api/v1/operators/me") {
+        const caller = CALLERS[auth?.replace(/^Bearer /, "") ?? ""];
+        if (!caller) return json({ detail: "Not authenticated" }, 401);
+        return json({ ...caller, role: caller.operator?.role ?? "admin" });
+      }
       // Later than the other request's own call, so that the two requests' calls interleave.
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const body = url.includes("/api/v1/audit") ? { items: [], nextCursor: null } : key;
-      return new Response(JSON.stringify(body), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      });
+      const list = ["/api/v1/audit", "/api/v1/operators"].includes(new URL(url).pathname);
+      return json(list ? { items: [], nextCursor: null } : key);
     };
     const operator = createOperatorScope();
-    const api = { adminToken: ADMIN_TOKEN, headers: operator.headers, fetch };
+    const api = { adminToken: () => operator.token() ?? ADMIN_TOKEN, headers: operator.headers, fetch };
     const alerts = createAlertsClient({ baseUrl: "http://alerts.test", ...api });
-    const app = createApp({
-      ...appDeps({ trustedProxyHops: 1 }),
-      alerts,
-      keys: createKeysClient({ baseUrl: "http://keys.test", ...api }),
-      operator,
-    });
-    return { app, alerts, sent };
+    const keys = createKeysClient({ baseUrl: "http://keys.test", ...api });
+    const app = createApp({ ...appDeps({ trustedProxyHops: 1 }), alerts, keys, operator });
+    /** A session signed in with `token`, and its CSRF token. */
+    const sessionOf = async (token: string) => {
+      const signIn = await app.request("/sign-in", form({ token }));
+      const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const page = await (await app.request("/keys/9", { headers: { cookie } })).text();
+      return { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string };
+    };
+    return { app, alerts, sent, sessionOf };
   }
 
-  it("says each call is the console's, for the address of the browser the request came from as the console's proxy saw it", async () => {
-    const { app, alerts, sent } = overRecordingFetch();
-    const signIn = await app.request("/sign-in", form({ token: ADMIN_TOKEN }));
-    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
-    const page = await (await app.request("/activity", { headers: { cookie } })).text();
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] as string;
+  it("makes each call with the token of whoever signed in to its page, for the address of their browser as the console's proxy saw it", async () => {
+    const { app, alerts, sent, sessionOf } = overRecordingFetch();
+    const admin = await sessionOf(ADMIN_TOKEN);
+    const bobs = await sessionOf(BOB_TOKEN);
     sent.length = 0;
 
-    // Two operators at once: each call carries its own request's browser. The entry the client
-    // wrote itself (left of the proxy's) is not taken.
+    // Two operators at once: each call carries its own request's token and browser. The entry the
+    // client wrote itself (left of the proxy's) is not taken.
     const [listed, deactivated] = await Promise.all([
-      app.request("/activity", { headers: { cookie, "x-forwarded-for": "203.0.113.50, 198.51.100.7" } }),
+      app.request("/activity", {
+        headers: { cookie: admin.cookie, "x-forwarded-for": "203.0.113.50, 198.51.100.7" },
+      }),
       app.request("/keys/9/deactivate", {
-        ...form({ _csrf: csrf }),
-        headers: { ...form({}).headers, cookie, "x-forwarded-for": "2001:db8::44" },
+        ...form({ _csrf: bobs.csrf }),
+        headers: { ...form({}).headers, cookie: bobs.cookie, "x-forwarded-for": "2001:db8::44" },
       }),
     ]);
     expect([listed.status, deactivated.status]).toEqual([200, 303]);
@@ -2882,18 +3286,50 @@ describe("calls to the APIs", () => {
         auth: `Bearer ${ADMIN_TOKEN}`,
       },
       {
+        call: "GET /api/v1/operators",
+        source: "console",
+        address: "198.51.100.7",
+        auth: `Bearer ${ADMIN_TOKEN}`,
+      },
+      {
         call: "PATCH /api/v1/keys/9",
         source: "console",
         address: "2001:db8::44",
-        auth: `Bearer ${ADMIN_TOKEN}`,
+        auth: `Bearer ${BOB_TOKEN}`,
       },
     ]);
 
-    // Outside a request (or with no address to give) the console still names itself, and no browser.
+    // Outside a request (or with no address to give) the console still names itself, and no
+    // browser, with its own token.
     sent.length = 0;
     await alerts.listAudit();
     expect(sent).toEqual([
       { call: "GET /api/v1/audit", source: "console", address: null, auth: `Bearer ${ADMIN_TOKEN}` },
+    ]);
+  });
+
+  it("verifies a sign-in by asking the keys API with the token presented, not the console's own", async () => {
+    const { app, sent } = overRecordingFetch();
+    const signIn = await app.request("/sign-in", form({ token: BOB_TOKEN }), {
+      incoming: { socket: { remoteAddress: "198.51.100.7" } },
+    });
+    expect(signIn.status).toBe(303);
+    const wrong = await app.request("/sign-in", form({ token: "apimon_op_revoked-or-never-made-0000" }));
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+    expect(sent).toEqual([
+      {
+        call: "GET /api/v1/operators/me",
+        source: "console",
+        address: "198.51.100.7",
+        auth: `Bearer ${BOB_TOKEN}`,
+      },
+      {
+        call: "GET /api/v1/operators/me",
+        source: "console",
+        address: null,
+        auth: "Bearer apimon_op_revoked-or-never-made-0000",
+      },
     ]);
   });
 });

@@ -1,8 +1,8 @@
-import type { AuditEventView, AuditFilters, Page } from "@apimon/client";
+import type { AuditEventView, AuditFilters, OperatorView, Page } from "@apimon/client";
 import { auditActions } from "@apimon/config";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { type ConsoleEnv, type PageDeps, refusal } from "../context";
+import { type ConsoleEnv, operatorChoices, type PageDeps, refusal } from "../context";
 import { errorBox, type Html, page, pager, time, withParams } from "../views/layout";
 import { silenceHref } from "./silences";
 
@@ -14,6 +14,9 @@ type Source = AuditEventView["source"];
 
 const at = (path: string) => (id: number | null) => (id === null ? undefined : `${path}${id}`);
 
+/** An operator's row on the operators page. */
+export const operatorHref = (id: number) => `/operators#operator-${id}`;
+
 /** What each kind of target is called, and where the console shows one (settings have no id). */
 const TARGETS: Record<
   TargetType,
@@ -24,6 +27,11 @@ const TARGETS: Record<
   settings: { label: "Alert settings", noun: "alert settings", href: () => "/settings" },
   channel: { label: "Channel", noun: "channel", href: at("/channels/") },
   silence: { label: "Silence", noun: "silence", href: (id) => (id === null ? undefined : silenceHref(id)) },
+  operator: {
+    label: "Operator",
+    noun: "operator",
+    href: (id) => (id === null ? undefined : operatorHref(id)),
+  },
 };
 const TARGET_TYPES = Object.keys(TARGETS) as TargetType[];
 
@@ -36,9 +44,11 @@ interface ActivityQuery {
   targetId?: string;
   action?: string;
   source?: string;
+  /** The changes made with that operator's token. */
+  operatorId?: string;
   cursor?: string;
 }
-const FILTERS = ["targetType", "targetId", "action", "source"] as const;
+const FILTERS = ["targetType", "targetId", "action", "source", "operatorId"] as const;
 
 /** The filters of the URL, without its cursor: what paging and the action links carry along. */
 const listFilters = (q: ActivityQuery): Record<string, string | undefined> =>
@@ -55,6 +65,7 @@ function apiFilters(q: ActivityQuery): AuditFilters {
     targetId: idOf(q.targetId),
     action: q.action?.trim() || undefined,
     source: q.source || undefined,
+    operatorId: idOf(q.operatorId),
     cursor: q.cursor || undefined,
     limit: ACTIVITY_PAGE_SIZE,
   };
@@ -138,25 +149,53 @@ function targetCell(e: AuditEventView, q: ActivityQuery): Html {
   return html`<span>${targetLink(e.targetType, e.targetId)} <a class="muted small" href="${changesOf(e.targetType, e.targetId)}" title="Only the changes of ${TARGETS[e.targetType].noun} #${e.targetId}">its changes</a></span>`;
 }
 
+/**
+ * Who made a change: the operator (named as they were then) linked to their row, and to the
+ * changes they made unless the list shows only those already; or the admin token.
+ */
+function byCell(e: AuditEventView, q: ActivityQuery): Html {
+  if (e.operator === null) return html`<span class="muted">admin token</span>`;
+  const { id, name } = e.operator;
+  const theirs =
+    idOf(q.operatorId) === id
+      ? ""
+      : html` <a class="muted small" href="${withParams("/activity", { ...listFilters(q), operatorId: String(id) })}" title="Only the changes made with ${name}'s token">theirs</a>`;
+  return html`<span><a href="${operatorHref(id)}">${name} #${id}</a>${theirs}</span>`;
+}
+
 function activityTable(items: AuditEventView[], q: ActivityQuery, emptyText: string) {
   if (items.length === 0) return html`<div class="card muted" id="no-activity">${emptyText}</div>`;
   const filters = listFilters(q);
-  return html`<div class="table"><table class="stack activity"><thead><tr><th>When</th><th>What</th><th>Target</th><th>Source</th><th>Address</th></tr></thead>
+  return html`<div class="table"><table class="stack activity"><thead><tr><th>When</th><th>What</th><th>Target</th><th>By</th><th>Source</th><th>Address</th></tr></thead>
 <tbody>${items.map(
     (e) => html`<tr data-audit-id="${e.id}"><td data-label="When">${time(e.occurredAt)}</td>
 <td data-label="What"><div><span class="message">${e.summary}</span> <a class="muted small mono" href="${withParams("/activity", { ...filters, action: e.action })}" title="Only ${e.action}">${e.action}</a>${changeLines(e.changes)}</div></td>
 <td data-label="Target">${targetCell(e, q)}</td>
+<td data-label="By">${byCell(e, q)}</td>
 <td data-label="Source" title="${[e.userAgent, e.requestId && `request ${e.requestId}`].filter(Boolean).join(" · ")}">${SOURCES[e.source] ?? e.source}</td>
 <td class="mono" data-label="Address">${e.clientAddress ?? ""}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
-function filterForm(q: ActivityQuery) {
+/**
+ * The operator select's options, the one filtered by marked. One the list does not hold (beyond
+ * the first page, or the keys API did not answer) stays selected as `#id`.
+ */
+function operatorOptions(operators: readonly OperatorView[], selected: string | undefined) {
+  const unlisted =
+    selected !== undefined && selected !== "" && !operators.some((op) => String(op.id) === selected);
+  return html`${unlisted ? html`<option value="${selected}" selected>#${selected}</option>` : ""}${operators.map(
+    (op) =>
+      html`<option value="${op.id}" ${String(op.id) === selected ? "selected" : ""}>${op.name} #${op.id}${op.revokedAt === null ? "" : " (revoked)"}</option>`,
+  )}`;
+}
+
+function filterForm(q: ActivityQuery, operators: readonly OperatorView[]) {
   const target = targetOf(q);
   // A record's page links here for its changes alone: the target stays until it is let go.
   const targetField = target
     ? html`<div><label>Target</label><input type="hidden" name="targetType" value="${target.type}"><input type="hidden" name="targetId" value="${target.id}">
-<div class="target">${targetLink(target.type, target.id)} · <a href="${withParams("/activity", { action: q.action, source: q.source })}">every target</a></div></div>`
+<div class="target">${targetLink(target.type, target.id)} · <a href="${withParams("/activity", { action: q.action, source: q.source, operatorId: q.operatorId })}">every target</a></div></div>`
     : html`<div><label for="f-target">Target</label><select id="f-target" name="targetType"><option value="">any</option>${TARGET_TYPES.map(
         (t) =>
           html`<option value="${t}" ${t === q.targetType ? "selected" : ""}>${TARGETS[t].label}</option>`,
@@ -174,6 +213,7 @@ ${targetField}
 <div><label for="f-source">Source</label><select id="f-source" name="source"><option value="">any</option>${SOURCE_VALUES.map(
     (s) => html`<option value="${s}" ${s === q.source ? "selected" : ""}>${SOURCES[s]}</option>`,
   )}</select></div>
+<div><label for="f-operator">By</label><select id="f-operator" name="operatorId"><option value="">anyone</option>${operatorOptions(operators, q.operatorId)}</select></div>
 <div><button type="submit">Filter</button> <a class="button secondary" href="/activity">Clear</a></div>
 </form>`;
 }
@@ -183,17 +223,19 @@ function emptyText(q: ActivityQuery): string {
   if (target) return `No changes of ${TARGETS[target.type].noun} #${target.id} match.`;
   return FILTERS.some((name) => q[name])
     ? "No changes match these filters."
-    : "No changes recorded yet: changes to users, keys, alert settings, channels and silences appear here as they are made.";
+    : "No changes recorded yet: changes to users, keys, alert settings, channels, silences and operators appear here as they are made.";
 }
 
 /** Activity: the audit log of the changes admins made, newest first, with filters and paging. */
-export function createActivityPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
+export function createActivityPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv> {
   const routes = new Hono<ConsoleEnv>();
 
   routes.get("/activity", async (c) => {
     const q: ActivityQuery = c.req.query();
     let list: Page<AuditEventView> = { items: [], nextCursor: null };
     let error: string | undefined;
+    // Asked at once: the select's operators are a courtesy that never holds up the list.
+    const operators = operatorChoices(keys);
     try {
       list = await alerts.listAudit(apiFilters(q));
     } catch (err) {
@@ -202,11 +244,11 @@ export function createActivityPages({ alerts }: PageDeps): Hono<ConsoleEnv> {
     }
     const params = { ...listFilters(q), cursor: q.cursor };
     const body = html`<h1>Activity</h1>
-<p class="muted">What admins changed through the console, the CLI and the APIs, newest first: users, API keys, alert settings, notification channels and silences. Acknowledgements are on each alert's timeline.</p>
-${filterForm(q)}
+<p class="muted">What admins changed through the console, the CLI and the APIs, newest first: users, API keys, alert settings, notification channels, silences and operators, each by the operator whose token made it or the admin token. Acknowledgements are on each alert's timeline.</p>
+${filterForm(q, await operators)}
 ${errorBox(error)}
 ${error ? "" : html`${activityTable(list.items, q, emptyText(q))}${pager("/activity", params, list, ACTIVITY_PAGE_SIZE)}`}`;
-    return c.html(page({ title: "Activity", section: "/activity", csrf: c.get("csrf") }, body));
+    return c.html(page({ title: "Activity", section: "/activity", signedIn: c.get("signedIn") }, body));
   });
 
   return routes;

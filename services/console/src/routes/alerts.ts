@@ -21,6 +21,7 @@ import {
   noticeBox,
   page,
   pager,
+  type SignedIn,
   time,
   withParams,
 } from "../views/layout";
@@ -134,13 +135,13 @@ const ACKNOWLEDGE_FORM = "acknowledge-selected";
  * on what it showed when the first box was ticked.
  */
 function acknowledgeForm(
-  csrf: string,
+  signedIn: SignedIn,
   filters: ListFilters,
   values: { note?: string; by?: string },
   shown: boolean,
 ) {
   // Hidden while no row can be ticked (the script shows it when a refresh brings one).
-  return html`<form id="${ACKNOWLEDGE_FORM}" class="bulk" method="post" action="${withParams("/alerts/acknowledge", filters)}" data-joined-by-boxes${shown ? "" : " hidden"}>${csrfField(csrf)}
+  return html`<form id="${ACKNOWLEDGE_FORM}" class="bulk" method="post" action="${withParams("/alerts/acknowledge", filters)}" data-joined-by-boxes${shown ? "" : " hidden"}>${csrfField(signedIn)}
 <div class="note"><label for="bulk-note">Note for the selected alerts (optional)</label><input id="bulk-note" name="note" maxlength="2000" value="${values.note ?? ""}" placeholder="What you found, what you did"></div>
 <div><label for="bulk-by">Your name (optional)</label><input id="bulk-by" name="by" maxlength="200" value="${values.by ?? ""}"></div>
 <div><button type="submit">Acknowledge selected</button></div>
@@ -204,7 +205,7 @@ export function createAlertPages({ alerts, keys, refreshSeconds, clock }: PageDe
    * was typed and ticked, without the refresh: its address is the form's, not the list's.
    */
   async function listPage(
-    csrf: string,
+    signedIn: SignedIn,
     q: ListQuery,
     opts: {
       notice?: string;
@@ -250,7 +251,7 @@ ${errorBox(error)}
 ${
   selection
     ? acknowledgeForm(
-        csrf,
+        signedIn,
         filters,
         opts.values ?? {},
         list.items.some((a) => a.status === "firing"),
@@ -266,7 +267,7 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
       {
         title: "Alerts",
         section: "/alerts",
-        csrf,
+        signedIn,
         refreshSeconds: opts.refresh ? refreshSeconds : undefined,
       },
       body,
@@ -275,7 +276,7 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
 
   routes.get("/alerts", async (c) => {
     const q: ListQuery & Record<string, string> = c.req.query();
-    return c.html(await listPage(c.get("csrf"), q, { notice: acknowledgedNotice(q), refresh: true }));
+    return c.html(await listPage(c.get("signedIn"), q, { notice: acknowledgedNotice(q), refresh: true }));
   });
 
   routes.post("/alerts/acknowledge", async (c) => {
@@ -307,7 +308,7 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
     const values = { note: typeof form.note === "string" ? form.note : "", by };
     const kept = new Set(ticked.filter((v): v is string => typeof v === "string"));
     return c.html(
-      await listPage(c.get("csrf"), filters, { error, values, ticked: kept, refresh: false }),
+      await listPage(c.get("signedIn"), filters, { error, values, ticked: kept, refresh: false }),
       400,
     );
   });
@@ -331,8 +332,8 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
     const notice = NOTICES[c.req.query("done") ?? ""];
     return c.html(
       page(
-        { title: `Alert ${alert.id}`, section: "/alerts", csrf: c.get("csrf") },
-        detail(alert, await contextFor(alert), c.get("csrf"), notice),
+        { title: `Alert ${alert.id}`, section: "/alerts", signedIn: c.get("signedIn") },
+        detail(alert, await contextFor(alert), c.get("signedIn"), notice),
       ),
     );
   });
@@ -349,8 +350,8 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
       const alert = await alerts.get(id);
       return c.html(
         page(
-          { title: `Alert ${id}`, section: "/alerts", csrf: c.get("csrf") },
-          detail(alert, await contextFor(alert), c.get("csrf"), undefined, message),
+          { title: `Alert ${id}`, section: "/alerts", signedIn: c.get("signedIn") },
+          detail(alert, await contextFor(alert), c.get("signedIn"), undefined, message),
         ),
         400,
       );
@@ -390,7 +391,7 @@ ${filterForm("/history", { ...q, status }, ["resolved", "acknowledged", "firing"
 ${errorBox(error)}
 ${alertTable(list.items, names, { emptyText: "No alerts in this range match.", resolvedColumn: status === "resolved" })}
 ${pager("/history", { ...q, status, from, to }, list, PAGE_SIZE)}`;
-    return c.html(page({ title: "History", section: "/history", csrf: c.get("csrf") }, body));
+    return c.html(page({ title: "History", section: "/history", signedIn: c.get("signedIn") }, body));
   });
 
   return routes;
@@ -464,12 +465,18 @@ function groupedNote(d: AlertDetailView["deliveries"][number], alertId: number) 
     : html` <span class="muted small">(one message about ${count} alerts, alert <a href="/alerts/${d.alertId}">#${d.alertId}</a> first)</span>`;
 }
 
-function detail(a: AlertDetailView, names: AlertContext, csrf: string, notice?: string, error?: string) {
+function detail(
+  a: AlertDetailView,
+  names: AlertContext,
+  signedIn: SignedIn,
+  notice?: string,
+  error?: string,
+) {
   const ackForm =
     a.status === "firing"
       ? html`<div class="card"><h2>Acknowledge</h2>
 ${errorBox(error)}
-<form method="post" action="/alerts/${a.id}/acknowledge">${csrfField(csrf)}
+<form method="post" action="/alerts/${a.id}/acknowledge">${csrfField(signedIn)}
 <div class="grid"><div class="field"><label for="ack-by">Your name (optional)</label><input id="ack-by" name="by" maxlength="200"></div></div>
 <div class="field"><label for="ack-note">Note (optional)</label><textarea id="ack-note" name="note" maxlength="2000" placeholder="What you found, what you did"></textarea></div>
 <button type="submit">Acknowledge</button>

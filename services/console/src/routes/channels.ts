@@ -19,6 +19,7 @@ import {
   namedLinks,
   noticeBox,
   page,
+  type SignedIn,
   time,
 } from "../views/layout";
 import { changesOf } from "./activity";
@@ -194,7 +195,7 @@ function scopeText(ch: Scope, names: ReadonlyMap<number, string>): Html | string
 }
 
 function createForm(
-  csrf: string,
+  signedIn: SignedIn,
   values: Record<string, string>,
   errors: Record<string, string[]>,
   scope: ScopeValues,
@@ -202,7 +203,7 @@ function createForm(
 ) {
   const type = values.type ?? "webhook";
   return html`<div class="card"><h2>New channel</h2>
-<form method="post" action="/channels" id="create-channel">${csrfField(csrf)}
+<form method="post" action="/channels" id="create-channel">${csrfField(signedIn)}
 <div class="grid">
 <div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ""}" maxlength="200" placeholder="on-call webhook">${fieldError(errors, "name")}</div>
 <div class="field"><label for="ch-type">Type</label><select id="ch-type" name="type">${[
@@ -254,13 +255,13 @@ interface ListOptions {
 
 /** The channels, and the form for a new one; `names`: of the users they and the form show. */
 function listPage(
-  csrf: string,
+  signedIn: SignedIn,
   channels: ChannelView[],
   names: ReadonlyMap<number, string>,
   opts: ListOptions,
 ) {
   return page(
-    { title: "Channels", section: "/channels", csrf },
+    { title: "Channels", section: "/channels", signedIn },
     html`<h1>Notification channels</h1>
 ${noticeBox(opts.notice)}
 ${opts.test ?? ""}
@@ -275,19 +276,19 @@ ${
 <td class="mono" data-label="Target">${maskTarget(ch)}</td><td data-label="Secret">${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
 <td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="For">${scopeText(ch, names)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
 <td><div class="actions">
-<form method="post" action="/channels/${ch.id}/test">${csrfField(csrf)}<button type="submit" class="secondary">Test</button></form>
-<form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(csrf)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
+<form method="post" action="/channels/${ch.id}/test">${csrfField(signedIn)}<button type="submit" class="secondary">Test</button></form>
+<form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(signedIn)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
 <a class="button secondary" href="/channels/${ch.id}">Edit</a>
-<form method="post" action="/channels/${ch.id}/delete" data-confirm="Delete this channel?">${csrfField(csrf)}<button type="submit" class="danger">Delete</button></form>
+<form method="post" action="/channels/${ch.id}/delete" data-confirm="Delete this channel?">${csrfField(signedIn)}<button type="submit" class="danger">Delete</button></form>
 </div></td></tr>`,
       )}</tbody></table></div>`
 }
-${createForm(csrf, opts.values ?? {}, opts.errors ?? {}, opts.scope ?? NO_SCOPE, names)}`,
+${createForm(signedIn, opts.values ?? {}, opts.errors ?? {}, opts.scope ?? NO_SCOPE, names)}`,
   );
 }
 
 function editPage(
-  csrf: string,
+  signedIn: SignedIn,
   ch: ChannelView,
   names: ReadonlyMap<number, string>,
   errors: Record<string, string[]> = {},
@@ -295,9 +296,9 @@ function editPage(
   scope: ScopeValues = scopeOf(ch),
 ) {
   return page(
-    { title: ch.name, section: "/channels", csrf },
+    { title: ch.name, section: "/channels", signedIn },
     html`<p><a href="/channels">« Channels</a></p><h1>${ch.name} ${badge(ch.enabled ? "on" : "off")}</h1>
-<div class="card"><form method="post" action="/channels/${ch.id}">${csrfField(csrf)}
+<div class="card"><form method="post" action="/channels/${ch.id}">${csrfField(signedIn)}
 <div class="grid">
 <div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ch.name}" maxlength="200">${fieldError(errors, "name")}</div>
 <div class="field"><label>Type</label><div>${ch.type}</div></div>
@@ -324,9 +325,9 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
   const all = async () => (await alerts.listChannels({ limit: 100 })).items;
   const id = (param: string) => Number(param);
   /** The channels page, its users named: those of the channels and those the form holds. */
-  const list = async (csrf: string, opts: ListOptions) => {
+  const list = async (signedIn: SignedIn, opts: ListOptions) => {
     const channels = await all();
-    return listPage(csrf, channels, await userNames(keys, usersShown(channels, opts.scope)), opts);
+    return listPage(signedIn, channels, await userNames(keys, usersShown(channels, opts.scope)), opts);
   };
 
   routes.get("/channels", async (c) => {
@@ -334,7 +335,7 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
     // A user's page links here to make a channel for them (`?userId=3`).
     const userId = c.req.query("userId") ?? "";
     const scope = /^\d{1,10}$/.test(userId) ? { ...NO_SCOPE, userIds: userId } : undefined;
-    return c.html(await list(c.get("csrf"), { notice, scope }));
+    return c.html(await list(c.get("signedIn"), { notice, scope }));
   });
 
   routes.post("/channels", async (c) => {
@@ -345,7 +346,7 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
     const secret = typeof form.secret === "string" && form.secret !== "" ? form.secret : undefined;
     const scope = scopeFromForm(form);
     if (Object.keys(scope.errors).length > 0)
-      return c.html(await list(c.get("csrf"), { values, scope, errors: scope.errors }), 400);
+      return c.html(await list(c.get("signedIn"), { values, scope, errors: scope.errors }), 400);
     const input: CreateChannelInput = {
       ...(values.name && { name: values.name }),
       type: values.type as CreateChannelInput["type"],
@@ -361,14 +362,14 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
     } catch (err) {
       // A refusal without field errors is a name another channel has (409).
       const errors = refusal(err, "name", [400, 409]).byField;
-      return c.html(await list(c.get("csrf"), { values, scope, errors }), 400);
+      return c.html(await list(c.get("signedIn"), { values, scope, errors }), 400);
     }
     return c.redirect("/channels?done=created", 303);
   });
 
   routes.get("/channels/:id{[0-9]+}", async (c) => {
     const channel = await alerts.getChannel(id(c.req.param("id")));
-    return c.html(editPage(c.get("csrf"), channel, await userNames(keys, channel.userIds)));
+    return c.html(editPage(c.get("signedIn"), channel, await userNames(keys, channel.userIds)));
   });
 
   routes.post("/channels/:id{[0-9]+}", async (c) => {
@@ -379,7 +380,14 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
     const values = Object.fromEntries(["name", "target", "minSeverity"].map((k) => [k, field(form, k)]));
     const refused = async (errors: Record<string, string[]>) =>
       c.html(
-        editPage(c.get("csrf"), current, await userNames(keys, usersShown([], scope)), errors, values, scope),
+        editPage(
+          c.get("signedIn"),
+          current,
+          await userNames(keys, usersShown([], scope)),
+          errors,
+          values,
+          scope,
+        ),
         400,
       );
     if (Object.keys(scope.errors).length > 0) return refused(scope.errors);
@@ -424,7 +432,7 @@ export function createChannelPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv>
       if (!(err instanceof ApiError)) throw err;
       error = apiDetail(err);
     }
-    return c.html(await list(c.get("csrf"), { test: testResult(channel, delivery, error) }));
+    return c.html(await list(c.get("signedIn"), { test: testResult(channel, delivery, error) }));
   });
 
   return routes;

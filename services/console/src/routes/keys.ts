@@ -13,6 +13,7 @@ import {
   type Html,
   noticeBox,
   page,
+  type SignedIn,
   time,
   withParams,
 } from "../views/layout";
@@ -99,7 +100,7 @@ const KEY_BADGES = { active: "on", deactivated: "off", expired: "expired" } as c
 const keyBadge = (key: Pick<ApiKeyView, "state">) => badge(KEY_BADGES[key.state]);
 
 /** Keys in a table with their state, limits and use; each row deactivates or activates its key. */
-export function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
+export function keysTable(signedIn: SignedIn, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
   if (keys.length === 0) return html`<div class="card muted">No keys yet.</div>`;
   return html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
 <tbody>${keys.map(
@@ -109,7 +110,7 @@ export function keysTable(csrf: string, keys: ApiKeyView[], userName: ReadonlyMa
 <td data-label="User"><a href="/users/${k.userId}">${userName.get(k.userId) ?? `#${k.userId}`}</a></td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
 <td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
 <td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
-<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
+<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(signedIn)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -154,7 +155,7 @@ interface KeysPageData {
 }
 
 function keysPage(
-  csrf: string,
+  signedIn: SignedIn,
   data: KeysPageData,
   opts: {
     notice?: string;
@@ -166,7 +167,7 @@ function keysPage(
   const v = opts.values ?? {};
   const keyErrors = opts.keyErrors ?? {};
   return page(
-    { title: "Keys", section: "/keys", csrf },
+    { title: "Keys", section: "/keys", signedIn },
     html`<h1>API keys</h1>
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
@@ -176,12 +177,12 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <div><button type="submit">Show</button></div></form>
 ${data.moreUsers ? moreUsersNote() : ""}
 ${errorBox(data.error)}
-${data.error ? "" : keysTable(csrf, data.keys, data.userNames)}
+${data.error ? "" : keysTable(signedIn, data.keys, data.userNames)}
 <div class="pager">${data.cursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search })}">« First page</a>` : ""}
 ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>New key</h2>
-<form method="post" action="/keys" id="create-key">${csrfField(csrf)}
+<form method="post" action="/keys" id="create-key">${csrfField(signedIn)}
 <div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${userOptions(data.users, v.userId ?? data.userId)}</select>${fieldError(keyErrors, "userId")}${data.moreUsers ? moreUsersNote() : ""}</div>
 ${newKeyFields(v, keyErrors)}
 <button type="submit">Create key</button></form></div>
@@ -274,14 +275,14 @@ interface KeyPageData {
 }
 
 function keyPage(
-  csrf: string,
+  signedIn: SignedIn,
   { key, usage, owner }: KeyPageData,
   range: UsageRange,
   opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
 ) {
   const errors = opts.errors ?? {};
   return page(
-    { title: key.name, section: "/keys", csrf, charts: true },
+    { title: key.name, section: "/keys", signedIn, charts: true },
     html`<p><a href="/keys">« Keys</a></p>
 <h1>${key.name} <span class="mono muted">${key.prefix}</span> ${keyBadge(key)}</h1>
 ${noticeBox(opts.notice)}
@@ -303,14 +304,14 @@ ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotated
 ${
   // The keys service rotates only a key the edge accepts.
   key.state === "active"
-    ? html`<form method="post" action="/keys/${key.id}/rotate" data-confirm="Rotate this key? The old key keeps working for the grace period.">${csrfField(csrf)}<button type="submit" class="secondary">Rotate</button></form>`
+    ? html`<form method="post" action="/keys/${key.id}/rotate" data-confirm="Rotate this key? The old key keeps working for the grace period.">${csrfField(signedIn)}<button type="submit" class="secondary">Rotate</button></form>`
     : ""
 }
-<form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(csrf)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
-<form method="post" action="/keys/${key.id}/delete" data-confirm="Delete the key ${key.name}? The edge refuses it from now on. This cannot be undone; its recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete</button></form>
+<form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(signedIn)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
+<form method="post" action="/keys/${key.id}/delete" data-confirm="Delete the key ${key.name}? The edge refuses it from now on. This cannot be undone; its recorded usage stays.">${csrfField(signedIn)}<button type="submit" class="danger">Delete</button></form>
 </div></div>
 <div class="card"><h2>Edit</h2>
-<form method="post" action="/keys/${key.id}">${csrfField(csrf)}
+<form method="post" action="/keys/${key.id}">${csrfField(signedIn)}
 <div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
 <div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
 ${expiryField(expiryInput(key.expiresAt), errors, "blank: never")}
@@ -395,7 +396,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     const notice = KEY_NOTICES[c.req.query("done") ?? ""];
     return c.html(
       keysPage(
-        c.get("csrf"),
+        c.get("signedIn"),
         await listData(
           { userId: c.req.query("userId"), search: c.req.query("search") },
           c.req.query("cursor"),
@@ -415,7 +416,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       const keyErrors = refusal(err, "userId", [400, 404]).byField;
       // The list as it was before the form was sent; the form keeps the user it names.
       return c.html(
-        keysPage(c.get("csrf"), await listData({}, undefined, values.userId), { keyErrors, values }),
+        keysPage(c.get("signedIn"), await listData({}, undefined, values.userId), { keyErrors, values }),
         400,
       );
     }
@@ -423,7 +424,11 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     // form keeps its user, so that the next key goes to the same one unless changed.
     const data = await listData({}, undefined, values.userId);
     return c.html(
-      keysPage(c.get("csrf"), data, { created, notice: "Key created.", values: { userId: values.userId } }),
+      keysPage(c.get("signedIn"), data, {
+        created,
+        notice: "Key created.",
+        values: { userId: values.userId },
+      }),
     );
   });
 
@@ -431,7 +436,9 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     const id = Number(c.req.param("id"));
     const range = rangeOf(c.req.query("range"));
     const data = await keyPageData(id, range);
-    return c.html(keyPage(c.get("csrf"), data, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }));
+    return c.html(
+      keyPage(c.get("signedIn"), data, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }),
+    );
   });
 
   routes.post("/keys/:id{[0-9]+}", async (c) => {
@@ -450,7 +457,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
     } catch (err) {
       const errors = refusal(err, "(body)").byField;
       const data = await keyPageData(id, "24h");
-      return c.html(keyPage(c.get("csrf"), data, "24h", { errors }), 400);
+      return c.html(keyPage(c.get("signedIn"), data, "24h", { errors }), 400);
     }
     return c.redirect(`/keys/${id}?done=saved`, 303);
   });
@@ -471,7 +478,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
   routes.post("/keys/:id{[0-9]+}/rotate", async (c) => {
     const created = await keys.rotateKey(Number(c.req.param("id")));
     return c.html(
-      keyPage(c.get("csrf"), await keyPageData(created.id, "24h", created), "24h", {
+      keyPage(c.get("signedIn"), await keyPageData(created.id, "24h", created), "24h", {
         created,
         notice: "Key rotated: the old key keeps working for the grace period.",
       }),

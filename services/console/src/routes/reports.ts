@@ -90,7 +90,9 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
               html`<tr><td class="mono" data-label="Endpoint">${e.endpoint}</td><td class="num" data-label="Alerts">${e.count}</td><td class="num" data-label="Response time">${e.responseTime}</td><td class="num" data-label="Error rate">${e.errorRate}</td><td class="num" data-label="Self-resolved">${e.resolvedUnacknowledged}</td><td><a href="/settings?${new URLSearchParams({ endpoint: e.endpoint })}#overrides">Set thresholds</a></td></tr>`,
           )}</tbody></table></div>`
     }</div>`;
-    return c.html(page({ title: "Reports", section: "/reports", csrf: c.get("csrf"), charts: true }, body));
+    return c.html(
+      page({ title: "Reports", section: "/reports", signedIn: c.get("signedIn"), charts: true }, body),
+    );
   });
 
   routes.get("/usage", async (c) => {
@@ -140,7 +142,7 @@ ${stat(`${(summary.errorRate * 100).toFixed(2)} %`, "error rate")}
           )}</tbody></table>`
     }</div>
 </div>`;
-    return c.html(page({ title: "Usage", section: "/usage", csrf: c.get("csrf") }, body));
+    return c.html(page({ title: "Usage", section: "/usage", signedIn: c.get("signedIn") }, body));
   });
 
   return routes;

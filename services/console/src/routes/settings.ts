@@ -5,7 +5,16 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal, userNames } from "../context";
 import { nameWithId, typeLabel } from "../views/format";
-import { csrfField, errorBox, fieldError, type Html, noticeBox, page, time } from "../views/layout";
+import {
+  csrfField,
+  errorBox,
+  fieldError,
+  type Html,
+  noticeBox,
+  page,
+  type SignedIn,
+  time,
+} from "../views/layout";
 import { changesOf } from "./activity";
 
 interface NumberField {
@@ -383,12 +392,12 @@ interface FormView {
 }
 
 function settingsForm(
-  csrf: string,
+  signedIn: SignedIn,
   { values, rows, channels, errors, updatedAt, names, users, focusRow, basedOn }: FormView,
 ) {
   const enabled = get(values, "escalation.enabled") === true;
   const chosen = new Set((get(values, "escalation.channelIds") as number[] | undefined) ?? []);
-  return html`<form method="post" action="/settings" novalidate>${csrfField(csrf)}
+  return html`<form method="post" action="/settings" novalidate>${csrfField(signedIn)}
 <input type="hidden" name="${BASED_ON}" value="${basedOn ?? ""}">
 <div class="grid">
 ${SETTINGS_GROUPS.map(
@@ -456,8 +465,8 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
     const focusRow = !asked ? undefined : existing >= 0 ? existing : saved.length;
     return c.html(
       page(
-        { title: "Settings", section: "/settings", csrf: c.get("csrf") },
-        html`<h1>Alert settings</h1>${noticeBox(notice)}${settingsForm(c.get("csrf"), {
+        { title: "Settings", section: "/settings", signedIn: c.get("signedIn") },
+        html`<h1>Alert settings</h1>${noticeBox(notice)}${settingsForm(c.get("signedIn"), {
           values: settings,
           rows,
           channels: list,
@@ -502,14 +511,14 @@ export function createSettingsPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
     const grouped = groupErrors(failure);
     return c.html(
       page(
-        { title: "Settings", section: "/settings", csrf: c.get("csrf") },
+        { title: "Settings", section: "/settings", signedIn: c.get("signedIn") },
         html`<h1>Alert settings</h1>${
           overtaken
             ? html`<div class="alert-box" role="alert" id="settings-overtaken">Nothing was saved: someone saved the settings${current.updatedAt ? html` at ${time(current.updatedAt)}` : ""}, after this page was loaded, and saving these would undo their change. <a href="/settings">Load the settings in force</a> and make your change there (your values are below, to copy from).</div>`
             : errorBox("Nothing was saved: correct the fields marked below.")
         }
 ${fieldError(grouped, "(body)")}
-${settingsForm(c.get("csrf"), {
+${settingsForm(c.get("signedIn"), {
   values: typed,
   rows: shown,
   channels: list,

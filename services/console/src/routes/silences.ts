@@ -14,6 +14,7 @@ import {
   namedLink,
   noticeBox,
   page,
+  type SignedIn,
   time,
 } from "../views/layout";
 
@@ -66,7 +67,7 @@ function matchers(s: SilenceView, names: ReadonlyMap<number, string>): Html {
 }
 
 function silenceTable(
-  csrf: string,
+  signedIn: SignedIn,
   silences: SilenceView[],
   names: ReadonlyMap<number, string>,
   emptyText: string,
@@ -82,16 +83,16 @@ function silenceTable(
 <td>${
       s.state === "expired"
         ? ""
-        : html`<div class="actions"><form method="post" action="/silences/${s.id}/extend">${csrfField(csrf)}<button type="submit" class="secondary" title="Extend by an hour">+1 h</button></form><form method="post" action="/silences/${s.id}/end" data-confirm="End silence #${s.id} now? Notifications about the alerts it matches resume.">${csrfField(csrf)}<button type="submit" class="danger">End now</button></form></div>`
+        : html`<div class="actions"><form method="post" action="/silences/${s.id}/extend">${csrfField(signedIn)}<button type="submit" class="secondary" title="Extend by an hour">+1 h</button></form><form method="post" action="/silences/${s.id}/end" data-confirm="End silence #${s.id} now? Notifications about the alerts it matches resume.">${csrfField(signedIn)}<button type="submit" class="danger">End now</button></form></div>`
     }</td></tr>`,
   )}</tbody></table></div>`;
 }
 
-function createForm(csrf: string, values: FormValues, errors: Record<string, string[]>) {
+function createForm(signedIn: SignedIn, values: FormValues, errors: Record<string, string[]>) {
   const duration = values.duration ?? DEFAULT_DURATION;
   return html`<div class="card"><h2>New silence</h2>
 <p class="muted small">Alerts it matches are recorded and listed as usual; no notification is sent about them while it lasts. A matcher left blank matches anything.</p>
-<form method="post" action="/silences" id="create-silence">${csrfField(csrf)}
+<form method="post" action="/silences" id="create-silence">${csrfField(signedIn)}
 <div class="grid">
 <div class="field"><label for="s-type">Type</label><select id="s-type" name="type"><option value="">any</option>${alertTypes.map(
     (t) => html`<option value="${t}" ${t === values.type ? "selected" : ""}>${typeLabel(t)}</option>`,
@@ -146,7 +147,7 @@ export function createSilencePages({ alerts, keys, clock }: PageDeps): Hono<Cons
   const routes = new Hono<ConsoleEnv>();
 
   async function listPage(
-    csrf: string,
+    signedIn: SignedIn,
     opts: { notice?: string; error?: string; values?: FormValues; errors?: Record<string, string[]> },
   ) {
     const [current, expired] = await Promise.all([
@@ -158,15 +159,15 @@ export function createSilencePages({ alerts, keys, clock }: PageDeps): Hono<Cons
       [...current.items, ...expired.items].map((s) => s.apiKeyId),
     );
     return page(
-      { title: "Silences", section: "/silences", csrf },
+      { title: "Silences", section: "/silences", signedIn },
       html`<h1>Silences</h1>
 ${noticeBox(opts.notice)}${errorBox(opts.error)}
 <h2>Active and pending</h2>
-${silenceTable(csrf, current.items, names, "No silence is active or pending: every alert is notified.")}
+${silenceTable(signedIn, current.items, names, "No silence is active or pending: every alert is notified.")}
 ${current.nextCursor ? html`<p class="muted small">The newest ${current.items.length} are shown.</p>` : ""}
-${createForm(csrf, opts.values ?? {}, opts.errors ?? {})}
+${createForm(signedIn, opts.values ?? {}, opts.errors ?? {})}
 <h2>Recently expired</h2>
-${silenceTable(csrf, expired.items, names, "No silence has expired yet.")}`,
+${silenceTable(signedIn, expired.items, names, "No silence has expired yet.")}`,
     );
   }
 
@@ -179,7 +180,7 @@ ${silenceTable(csrf, expired.items, names, "No silence has expired yet.")}`,
       endpoint: q.endpoint,
       clientIp: q.clientIp,
     };
-    return c.html(await listPage(c.get("csrf"), { notice: NOTICES[q.done ?? ""], values }));
+    return c.html(await listPage(c.get("signedIn"), { notice: NOTICES[q.done ?? ""], values }));
   });
 
   routes.post("/silences", async (c) => {
@@ -195,7 +196,7 @@ ${silenceTable(csrf, expired.items, names, "No silence has expired yet.")}`,
         failure = refusal(err, "(body)").list;
       }
     }
-    return c.html(await listPage(c.get("csrf"), { values, errors: groupErrors(failure) }), 400);
+    return c.html(await listPage(c.get("signedIn"), { values, errors: groupErrors(failure) }), 400);
   });
 
   routes.post("/silences/:id{[0-9]+}/extend", async (c) => {
@@ -209,7 +210,7 @@ ${silenceTable(csrf, expired.items, names, "No silence has expired yet.")}`,
       // Over meanwhile (409), or past the longest a silence may last (400): said above the list.
       const { text } = refusal(err, "endsAt", [400, 409]);
       return c.html(
-        await listPage(c.get("csrf"), { error: `Silence #${id} was not extended: ${text}` }),
+        await listPage(c.get("signedIn"), { error: `Silence #${id} was not extended: ${text}` }),
         400,
       );
     }

@@ -2,7 +2,16 @@ import type { ApiKeyView, UserView } from "@apimon/client";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, field, type PageDeps, refusal } from "../context";
-import { csrfField, errorBox, fieldError, noticeBox, page, time, withParams } from "../views/layout";
+import {
+  csrfField,
+  errorBox,
+  fieldError,
+  noticeBox,
+  page,
+  type SignedIn,
+  time,
+  withParams,
+} from "../views/layout";
 import { changesOf } from "./activity";
 import { KEYS_PER_PAGE, keysTable, newKeyFields, newKeyInput, newKeyValues, plaintextCard } from "./keys";
 
@@ -37,14 +46,14 @@ function usersTable(data: UsersPageData) {
 
 /** The users, found by name or email and paged with the API's cursor; a form to add one. */
 function usersPage(
-  csrf: string,
+  signedIn: SignedIn,
   data: UsersPageData,
   opts: { notice?: string; errors?: Record<string, string[]>; values?: Record<string, string> } = {},
 ) {
   const errors = opts.errors ?? {};
   const v = opts.values ?? {};
   return page(
-    { title: "Users", section: "/users", csrf },
+    { title: "Users", section: "/users", signedIn },
     html`<h1>Users</h1>
 ${noticeBox(opts.notice)}
 <form class="filters" method="get" action="/users">
@@ -56,7 +65,7 @@ ${data.error ? "" : usersTable(data)}
 ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/users", { search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
 <div class="card"><h2>Add user</h2>
-<form method="post" action="/users" id="create-user">${csrfField(csrf)}
+<form method="post" action="/users" id="create-user">${csrfField(signedIn)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? ""}" required>${fieldError(errors, "name")}</div>
 <div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? ""}" required>${fieldError(errors, "email")}</div>
 <button type="submit">Add user</button></form></div>
@@ -76,7 +85,7 @@ interface UserPageData {
 
 /** A user's page: who they are, a form to change that, a new key for them, their keys, and deleting them. */
 function userPage(
-  csrf: string,
+  signedIn: SignedIn,
   { user, keys, more }: UserPageData,
   opts: {
     notice?: string;
@@ -92,7 +101,7 @@ function userPage(
   const count = more ? `${keys.length}+` : String(keys.length);
   const keysWord = keys.length === 1 && !more ? "key" : "keys";
   return page(
-    { title: user.name, section: "/users", csrf },
+    { title: user.name, section: "/users", signedIn },
     html`<p><a href="/users">« Users</a></p>
 <h1>${user.name} <span class="muted">${user.email}</span></h1>
 ${noticeBox(opts.notice)}
@@ -106,20 +115,20 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <dt>Changes</dt><dd><a href="${changesOf("user", user.id)}" id="user-changes">who changed this user, and when</a></dd>
 </dl>
 <div class="actions spaced">
-<form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(csrf)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>
+<form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(signedIn)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>
 </div></div>
 <div class="card"><h2>Edit</h2>
-<form method="post" action="/users/${user.id}" id="edit-user">${csrfField(csrf)}
+<form method="post" action="/users/${user.id}" id="edit-user">${csrfField(signedIn)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? user.name}" required>${fieldError(errors, "name")}</div>
 <div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? user.email}" required>${fieldError(errors, "email")}</div>
 <button type="submit">Save</button></form></div>
 <div class="card"><h2>New key for ${user.name}</h2>
-<form method="post" action="/users/${user.id}/keys" id="create-key">${csrfField(csrf)}
+<form method="post" action="/users/${user.id}/keys" id="create-key">${csrfField(signedIn)}
 ${newKeyFields(opts.keyValues ?? {}, opts.keyErrors ?? {})}
 <button type="submit">Create key</button></form></div>
 </div>
 <h2>Keys</h2>
-${keysTable(csrf, keys, new Map([[user.id, user.name]]))}
+${keysTable(signedIn, keys, new Map([[user.id, user.name]]))}
 ${more ? html`<p><a href="/keys?userId=${user.id}">All of ${user.name}'s keys »</a></p>` : ""}`,
   );
 }
@@ -154,7 +163,7 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
 
   routes.get("/users", async (c) => {
     const data = await usersData({ search: c.req.query("search"), cursor: c.req.query("cursor") });
-    return c.html(usersPage(c.get("csrf"), data, { notice: USER_NOTICES[c.req.query("done") ?? ""] }));
+    return c.html(usersPage(c.get("signedIn"), data, { notice: USER_NOTICES[c.req.query("done") ?? ""] }));
   });
 
   routes.post("/users", async (c) => {
@@ -165,7 +174,7 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
       user = await keys.createUser(values);
     } catch (err) {
       const errors = refusal(err, "email", [400, 409]).byField;
-      return c.html(usersPage(c.get("csrf"), await usersData(), { errors, values }), 400);
+      return c.html(usersPage(c.get("signedIn"), await usersData(), { errors, values }), 400);
     }
     // Their page: where their first key is made.
     return c.redirect(`/users/${user.id}?done=user`, 303);
@@ -173,7 +182,7 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
 
   routes.get("/users/:id{[0-9]+}", async (c) => {
     const data = await userPageData(Number(c.req.param("id")));
-    return c.html(userPage(c.get("csrf"), data, { notice: USER_NOTICES[c.req.query("done") ?? ""] }));
+    return c.html(userPage(c.get("signedIn"), data, { notice: USER_NOTICES[c.req.query("done") ?? ""] }));
   });
 
   routes.post("/users/:id{[0-9]+}", async (c) => {
@@ -184,7 +193,7 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
       await keys.updateUser(id, values);
     } catch (err) {
       const errors = refusal(err, "email", [400, 409]).byField;
-      return c.html(userPage(c.get("csrf"), await userPageData(id), { errors, values }), 400);
+      return c.html(userPage(c.get("signedIn"), await userPageData(id), { errors, values }), 400);
     }
     return c.redirect(`/users/${id}?done=user-saved`, 303);
   });
@@ -199,10 +208,10 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
     } catch (err) {
       // A user deleted meanwhile is a 404: the page cannot be shown, its error page says why.
       const keyErrors = refusal(err, "(body)").byField;
-      return c.html(userPage(c.get("csrf"), await userPageData(id), { keyErrors, keyValues }), 400);
+      return c.html(userPage(c.get("signedIn"), await userPageData(id), { keyErrors, keyValues }), 400);
     }
     // Rendered, not redirected: the plaintext must not travel in a URL or be shown twice.
-    return c.html(userPage(c.get("csrf"), await userPageData(id), { created, notice: "Key created." }));
+    return c.html(userPage(c.get("signedIn"), await userPageData(id), { created, notice: "Key created." }));
   });
 
   routes.post("/users/:id{[0-9]+}/delete", async (c) => {

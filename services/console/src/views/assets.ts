@@ -57,6 +57,9 @@ button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }
 header.top button { background:transparent; border-color:#59627a; color:#c9d1e3; padding:.3rem .7rem; }
+header.top .who { color:#c9d1e3; font-size:12.5px; white-space:nowrap; }
+.read-only { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fff4e0; border:1px solid #f3d7a6; }
+tr.revoked td { color:var(--muted); } .badge.revoked { background:#eceff1; color:var(--info); }
 .field { margin-bottom:.8rem; }
 .field .error, .error { color:var(--crit); font-size:12.5px; margin-top:.2rem; }
 .grid { display:grid; grid-template-columns:repeat(auto-fit,minmax(260px,1fr)); gap:1rem; }
@@ -188,6 +191,8 @@ if (refresh > 0) {
     if (document.hidden) return;
     try {
       const res = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
+      // The session ended (signed out elsewhere, or its token revoked): the page says so at sign-in.
+      if (res.redirected && new URL(res.url).pathname === "/sign-in") { location.assign(res.url); return; }
       if (!res.ok || res.redirected) return;
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
       for (const live of document.querySelectorAll("[data-live][id]")) {

@@ -1,5 +1,6 @@
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import type { SessionOperator } from "../session";
 
 // Server-rendered pages. Every interpolation in html`` is escaped unless it is itself html``
 // (or raw(), used only for JSON made safe by safeJson); nothing the APIs answer becomes markup.
@@ -17,14 +18,29 @@ export const NAV = [
   ["/silences", "Silences"],
   ["/settings", "Settings"],
   ["/activity", "Activity"],
+  ["/operators", "Operators"],
 ] as const;
+
+/** What a signed-in page knows of its session: the CSRF token its forms carry, and who signed in. */
+export interface SignedIn {
+  csrf: string;
+  /** The operator whose token the session holds, or null for the admin token. */
+  operator: SessionOperator | null;
+}
+
+/** Whether the signed-in token may change anything (the APIs refuse a viewer's changes). */
+export const mayChange = (signedIn: SignedIn): boolean => signedIn.operator?.role !== "viewer";
+
+/** Who signed in, as the header says it: "alice · viewer", or "admin token". */
+export const signedInAs = ({ operator }: SignedIn): string =>
+  operator === null ? "admin token" : `${operator.name} · ${operator.role}`;
 
 export interface PageOptions {
   title: string;
   /** The nav entry to highlight. */
   section?: string;
-  /** The CSRF token for forms (sign-out included); absent on the sign-in page. */
-  csrf?: string;
+  /** The session's CSRF token for forms (sign-out included) and who signed in; absent on the sign-in page. */
+  signedIn?: SignedIn;
   /** Seconds between refreshes of the element with id "live". */
   refreshSeconds?: number;
   /** Load Chart.js. */
@@ -32,7 +48,7 @@ export interface PageOptions {
 }
 
 export function page(options: PageOptions, body: Html): Html {
-  const { title, section, csrf, refreshSeconds, charts } = options;
+  const { title, section, signedIn, refreshSeconds, charts } = options;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -44,15 +60,17 @@ export function page(options: PageOptions, body: Html): Html {
 </head>
 <body data-refresh="${refreshSeconds ?? 0}">
 ${
-  csrf === undefined
+  signedIn === undefined
     ? ""
     : html`<header class="top">
   <a class="brand" href="/alerts">apimon</a>
   <nav>${NAV.map(([href, label]) => html`<a href="${href}" class="${section === href ? "active" : ""}">${label}</a>`)}</nav>
-  <form method="post" action="/sign-out">${csrfField(csrf)}<button type="submit">Sign out</button></form>
+  <span class="who" id="signed-in-as" title="Signed in with ${signedIn.operator === null ? "the admin token" : `operator #${signedIn.operator.id}'s token`}">${signedInAs(signedIn)}</span>
+  <form method="post" action="/sign-out">${csrfField(signedIn)}<button type="submit">Sign out</button></form>
 </header>`
 }
 <main>
+${signedIn && !mayChange(signedIn) ? html`<div class="read-only" id="read-only" role="note">Read-only: you signed in with a viewer's token, so the console shows everything and changes nothing.</div>` : ""}
 ${body}
 </main>
 ${charts ? html`<script src="/assets/chart.umd.min.js"></script>` : ""}
@@ -61,7 +79,7 @@ ${charts ? html`<script src="/assets/chart.umd.min.js"></script>` : ""}
 </html>`;
 }
 
-export const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}">`;
+export const csrfField = ({ csrf }: SignedIn) => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
 /** An ISO time as UTC text; the browser script rewrites it to local time. */
 export function time(iso: string | null | undefined): Html | string {
