@@ -340,7 +340,7 @@ describe("apimon CLI", () => {
     ]);
 
     // A change made with an admin operator's token is theirs in the log.
-    const admin = await apimon(["operators", "create", "ci-admin", "--json"]);
+    const admin = await apimon(["operators", "create", "ci-admin", "--role", "admin", "--json"]);
     const adminOperator = JSON.parse(admin.stdout) as { id: number; role: string; token: string };
     expect(adminOperator.role).toBe("admin");
     const asAdmin = { ADMIN_TOKEN: adminOperator.token };

@@ -5,8 +5,11 @@ import { z } from "zod";
 export function loadApiConfig(env: NodeJS.ProcessEnv) {
   const raw = parseEnv(
     {
-      // Only sent, never checked here: the services judge it (and answer 401).
-      ADMIN_TOKEN: z.string({ error: "is not set" }),
+      // The services judge it (and answer 401); here only that it can go in an HTTP header at all,
+      // so that a token pasted with its neighbouring line is a usage error, not a fetch failure.
+      ADMIN_TOKEN: z
+        .string({ error: "is not set" })
+        .regex(/^[\x21-\x7e]+$/, "must be one word of printable ASCII (no spaces or line breaks)"),
       KEYS_URL: envTypes.url(`http://127.0.0.1:${DEFAULT_PORTS.keys}`),
       ALERTS_URL: envTypes.url(`http://127.0.0.1:${DEFAULT_PORTS.alerts}`),
     },

@@ -79,11 +79,11 @@ export const listKeysQuerySchema = z
 
 export const createUserSchema = z.object({ email, name }).strict();
 
-/** `POST /operators`: a name for people, and what the token may do (admin by default). */
+/** `POST /operators`: a name for people, and what the token may do (a viewer's reads, unless asked for more). */
 export const createOperatorSchema = z
   .object({
     name,
-    role: z.enum(operatorRoles, `must be one of ${operatorRoles.join(", ")}`).default("admin"),
+    role: z.enum(operatorRoles, `must be one of ${operatorRoles.join(", ")}`).default("viewer"),
   })
   .strict();
 

@@ -57,8 +57,8 @@ async function send(token: string, method: string, path: string, body?: unknown)
 
 const asAdmin = (method: string, path: string, body?: unknown) => send(ADMIN_TOKEN, method, path, body);
 
-async function makeOperator(name: string, role?: "admin" | "viewer") {
-  const res = await asAdmin("POST", "/operators", role === undefined ? { name } : { name, role });
+async function makeOperator(name: string, role: "admin" | "viewer" = "admin") {
+  const res = await asAdmin("POST", "/operators", { name, role });
   expect(res.status).toBe(201);
   return res.body as { id: number; name: string; role: string; token: string; tokenPrefix: string };
 }
@@ -76,7 +76,7 @@ const newUser = () => ({ email: `operated${++userCount}@example.com`, name: `Use
 
 describe("making an operator", () => {
   it("answers the token once, keeps only its hash, and writes the audit row without it", async () => {
-    const res = await asAdmin("POST", "/operators", { name: "  Alice Ops  " });
+    const res = await asAdmin("POST", "/operators", { name: "  Alice Ops  ", role: "admin" });
     expect(res.status).toBe(201);
     const { token } = res.body;
     expect(token).toMatch(/^apimon_op_[A-Za-z0-9_-]{43}$/);
@@ -116,6 +116,13 @@ describe("making an operator", () => {
     const everything = JSON.stringify(await database().prisma.auditEvent.findMany());
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(row.tokenHash);
+  });
+
+  it("makes a viewer unless asked for an admin: a token can do no more than it was made for", async () => {
+    const res = await asAdmin("POST", "/operators", { name: "no role given" });
+    expect(res.status).toBe(201);
+    expect(res.body.role).toBe("viewer");
+    expect((await send(res.body.token, "POST", "/users", newUser())).status).toBe(403);
   });
 
   it("refuses a body it cannot take, naming the fields, and makes nothing", async () => {

@@ -254,6 +254,22 @@ describe("the CLI's operator commands", () => {
     expect(globalThis.fetch).not.toHaveBeenCalled();
   });
 
+  it("refuses a token pasted with more than itself as configuration (exit 2), before any call", async () => {
+    jest.spyOn(globalThis, "fetch");
+    for (const ADMIN_TOKEN of [`${TOKEN}\ntoken  ${TOKEN}`, `${TOKEN} x`, "apimon_op_é"]) {
+      const err: string[] = [];
+      const code = await apimonMain(
+        ["whoami"],
+        { ...env, ADMIN_TOKEN },
+        { out: () => {}, err: (t) => err.push(t) },
+      );
+      expect(code).toBe(2);
+      expect(err.join("\n")).toContain("ADMIN_TOKEN must be one word of printable ASCII");
+      expect(err.join("\n")).not.toContain(TOKEN);
+    }
+    expect(globalThis.fetch).not.toHaveBeenCalled();
+  });
+
   it("lists the operator commands and whoami on --help and in the CLI's usage", async () => {
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };

@@ -9,8 +9,8 @@ export const OPERATORS_USAGE = `apimon operators <command>
                               APIs; --revoked: only those whose token was revoked, --active: the rest
   get <operator id>
   create <name> [--role ${operatorRoles.join("|")}]
-                              a new operator and its token, shown this once; admin (the default) may do
-                              everything the admin token may, viewer may only read
+                              a new operator and its token, shown this once; viewer (the default) may
+                              only read, admin may do everything the admin token may
   revoke <operator id>        the token stops working at once; the operator stays listed`;
 
 export const WHOAMI_USAGE = `apimon whoami                 whose token ADMIN_TOKEN is (an operator's, or the admin token) and what it may do`;

@@ -60,8 +60,8 @@ export function createOperatorRoutes({ prisma }: { prisma: PrismaClient }): Open
       path: "/",
       summary: "Make an operator and its token",
       description:
-        "The answer's `token` is the only time the token is shown. `role`: `admin` (the default) may do " +
-        "everything the admin token may, operators included; `viewer` may only read.",
+        "The answer's `token` is the only time the token is shown. `role`: `viewer` (the default) may only " +
+        "read; `admin` may do everything the admin token may, operators included.",
       tags,
       request: { body: jsonBody(createOperatorSchema) },
       responses: {
