@@ -207,11 +207,14 @@ export function createOutboxRelay({
   let failures = 0;
   let lastUnroutable = 0;
 
-  /** Forgets held keys now and then, so their rows are read and validated again. */
+  /**
+   * Forgets held keys now and then, so their rows are read and validated again. The gauge keeps
+   * its value until the next batch has looked: a row still invalid is still holding its key back,
+   * and a gauge that dipped to 0 at each recheck would make an alert on it flap.
+   */
   function recheckHolds(): void {
     if (held.size === 0 || clock() - holdsClearedAt < holdRecheckMs) return;
     held.clear();
-    heldKeys.set(0);
     holdsClearedAt = clock();
   }
 
@@ -232,7 +235,11 @@ export function createOutboxRelay({
         const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`
           SELECT pg_try_advisory_xact_lock(${OUTBOX_RELAY_LOCK_KEY}) AS locked`;
         leader.set(lock?.locked ? 1 : 0);
-        if (!lock?.locked) return outcome;
+        if (!lock?.locked) {
+          // Another replica relays: this one holds back nothing of its own.
+          heldKeys.set(held.size);
+          return outcome;
+        }
 
         // Served by the partial index on id WHERE published_at IS NULL.
         const raw = await tx.$queryRaw<RawRow[]>`
