@@ -652,12 +652,22 @@ describe("the operator console in a browser", () => {
         viewer.token,
       );
 
-      // Reads work; a change is refused by the keys API, and the page says why.
+      // Reads work, and the page offers no change: no form posts anything but sign-out.
       await page.goto(`${consoleUrl}/keys/${state.keyId}`);
       await page.waitForSelector("h1:has-text('key-')");
+      expect(await page.locator("form[method=post]:not([action='/sign-out'])").count()).toBe(0);
+      // A change sent anyway, as a form made by hand with the page's CSRF token (the sign-out
+      // form's), is refused by the keys API, and the page says why.
       await Promise.all([
         page.waitForSelector("h1:has-text('Not allowed')"),
-        page.click(`form[action='/keys/${state.keyId}/deactivate'] button`),
+        page.evaluate(`(() => {
+          const form = document.createElement("form");
+          form.method = "post";
+          form.action = "/keys/${state.keyId}/deactivate";
+          form.append(document.querySelector("input[name=_csrf]").cloneNode());
+          document.body.append(form);
+          form.submit();
+        })()`),
       ]);
       expect(await page.textContent("main")).toContain(
         `Operator "${viewer.name}" is a viewer: its token may read, not change anything`,

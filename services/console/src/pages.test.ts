@@ -685,11 +685,15 @@ describe("signing in as an operator", () => {
     expect(again.headers.get("location")).toBe("/sign-in?next=%2Fkeys");
     const signIn = await t.app.request("/sign-in?ended=token&next=%2Fkeys%3Fsearch%3Dbill");
     const text = await signIn.text();
+    // A warning, not a success: the green notice is for changes made.
     expect(text).toContain(
-      '<div class="notice" role="status">Your token no longer works; it may have been revoked. Sign in again.</div>',
+      '<div class="warning-box" role="status">Your token no longer works; it may have been revoked. Sign in again.</div>',
     );
+    expect(text).not.toContain('class="notice"');
     expect(text).toContain('<input type="hidden" name="next" value="/keys?search=bill">');
-    expect(await (await t.app.request("/sign-in?ended=toString")).text()).not.toContain('class="notice"');
+    expect(await (await t.app.request("/sign-in?ended=toString")).text()).not.toContain(
+      'class="warning-box"',
+    );
 
     // A form sent meanwhile ends it the same way, without a page to go back to.
     const bobs = build(
@@ -838,6 +842,149 @@ describe("operators page", () => {
     }).get("/operators");
     expect(res.text).not.toContain("<img src=x");
     expect(res.text).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+  });
+});
+
+describe("a viewer's pages", () => {
+  /** The console with a firing response-time alert (#7, about an endpoint), signed in with `token`. */
+  const withAlert = (token: string) =>
+    build(
+      {
+        alerts: {
+          counts: async () => ({
+            total: 1,
+            bySeverity: { critical: 1 },
+            byStatus: { firing: 1 },
+            byType: {},
+            silenced: 0,
+          }),
+          listActive: async () => ({ items: [hostile], nextCursor: null }),
+          get: async () => ({ ...hostile, timeline: [], deliveries: [] }),
+        } as unknown as Partial<AlertsClient>,
+      },
+      { token },
+    );
+
+  /** The actions of a page's forms that post something, in page order, the header's sign-out left out. */
+  const postForms = (text: string) =>
+    [...text.matchAll(/<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]*)"/g)]
+      .map(([, action]) => action)
+      .filter((action) => action !== "/sign-out");
+
+  /** Each page, the forms an admin has on it, and something both see on it. */
+  const pages: [path: string, adminForms: string[], read: string][] = [
+    ["/alerts", ["/alerts/acknowledge"], '<tr data-alert-id="7">'],
+    ["/alerts/7", ["/alerts/7/acknowledge"], '<p class="message" id="alert-message">'],
+    ["/history", [], "<h1>History</h1>"],
+    ["/reports", [], "GET /api/reports/:id/export"],
+    ["/keys", ["/keys/9/deactivate", "/keys"], '<tr data-key-id="9">'],
+    [
+      "/keys/9",
+      ["/keys/9/rotate", "/keys/9/deactivate", "/keys/9/delete", "/keys/9"],
+      '<canvas data-chart="chart-traffic"',
+    ],
+    ["/users", ["/users"], '<tr data-user-id="2">'],
+    [
+      "/users/2",
+      ["/users/2/delete", "/users/2", "/users/2/keys", "/keys/9/deactivate"],
+      '<tr data-key-id="9">',
+    ],
+    ["/usage", [], "<h1>Usage across the stack</h1>"],
+    [
+      "/channels",
+      ["/channels/4/test", "/channels/4/disable", "/channels/4/delete", "/channels"],
+      '<tr data-channel-id="4">',
+    ],
+    ["/channels/4", ["/channels/4"], 'id="channel-changes"'],
+    [
+      "/silences",
+      ["/silences/5/extend", "/silences/5/end", "/silences/3/extend", "/silences/3/end", "/silences"],
+      '<tr id="silence-3" data-silence-id="3">',
+    ],
+    ["/settings", ["/settings"], 'id="settings-changes"'],
+    ["/activity", [], 'data-audit-id="42"'],
+    ["/operators", ["/operators", "/operators/3/revoke", "/operators/5/revoke"], '<tr id="operator-5"'],
+  ];
+
+  it.each(pages)(
+    "shows a viewer %s without a form that changes something, and an admin with them",
+    async (path, adminForms, read) => {
+      const viewer = await withAlert(ALICE_TOKEN).get(path);
+      expect(viewer.status).toBe(200);
+      expect(postForms(viewer.text)).toEqual([]);
+      expect(viewer.text).toContain(read);
+      // Signing out is no change: it stays, with the session's CSRF token.
+      expect(viewer.text).toMatch(
+        /<form method="post" action="\/sign-out"><input type="hidden" name="_csrf" value="[^"]+">/,
+      );
+      const admin = await withAlert(ADMIN_TOKEN).get(path);
+      expect(admin.status).toBe(200);
+      expect(postForms(admin.text)).toEqual(adminForms);
+      expect(admin.text).toContain(read);
+    },
+  );
+
+  it("shows a viewer the alerts without the checkboxes that pick some to acknowledge", async () => {
+    const viewer = (await withAlert(ALICE_TOKEN).get("/alerts")).text;
+    expect(viewer).not.toContain('name="ids"');
+    expect(viewer).not.toContain("data-select-all");
+    expect(viewer).not.toContain('id="acknowledge-selected"');
+    const admin = (await withAlert(ADMIN_TOKEN).get("/alerts")).text;
+    expect(admin).toContain('<input type="checkbox" name="ids" value="7" form="acknowledge-selected" >');
+  });
+
+  it("leaves out the links that only open a form filled in for a change: silence, thresholds, a user's channel", async () => {
+    const links = ['id="silence-like-this"', 'id="thresholds-for-endpoint"'];
+    const viewerAlert = (await withAlert(ALICE_TOKEN).get("/alerts/7")).text;
+    const adminAlert = (await withAlert(ADMIN_TOKEN).get("/alerts/7")).text;
+    for (const link of links) {
+      expect(viewerAlert).not.toContain(link);
+      expect(adminAlert).toContain(link);
+    }
+    expect((await withAlert(ALICE_TOKEN).get("/users/2")).text).not.toContain('id="user-channel"');
+    expect((await withAlert(ADMIN_TOKEN).get("/users/2")).text).toContain('id="user-channel"');
+    const thresholds =
+      '<a href="/settings?endpoint=GET+%2Fapi%2Freports%2F%3Aid%2Fexport#overrides">Set thresholds</a>';
+    expect((await withAlert(ALICE_TOKEN).get("/reports")).text).not.toContain(thresholds);
+    expect((await withAlert(ADMIN_TOKEN).get("/reports")).text).toContain(thresholds);
+  });
+
+  it("shows a viewer every setting and saved override in disabled fields, with no submit and no row for a new override", async () => {
+    const viewer = build(
+      { alerts: { getSettings: async () => withOverrides(savedOverrides) } as Partial<AlertsClient> },
+      { token: ALICE_TOKEN },
+    );
+    const { text } = await viewer.get("/settings");
+    expect(text).toContain('<fieldset class="read-only-form" disabled>');
+    expect(text).toContain(
+      `name="alertThresholds.response_time.warning" type="number" step="any" value="${DEFAULT_ALERT_SETTINGS.alertThresholds.response_time.warning}"`,
+    );
+    expect(text).toContain('value="GET /api/export"');
+    expect(text).toContain('<tr data-override-row="1">');
+    expect(text).not.toContain('<tr data-override-row="2">');
+    expect(text).not.toContain("Save settings");
+    expect(text.match(/<button type="submit"/g)).toHaveLength(1);
+    expect(text.match(/name="_csrf"/g)).toHaveLength(1);
+    // No override saved: the section says so rather than show an empty table.
+    const none = await build({}, { token: ALICE_TOKEN }).get("/settings");
+    expect(none.text).toContain(
+      '<p class="muted" id="no-overrides">None: the global thresholds above apply to every endpoint and key.</p>',
+    );
+    const admin = await build().get("/settings");
+    expect(admin.text).toContain('<form method="post" action="/settings" novalidate>');
+    expect(admin.text).toContain('<button type="submit">Save settings</button>');
+    expect(admin.text).not.toContain("read-only-form");
+  });
+
+  it("shows a viewer a channel's fields disabled, its target masked as the list masks it, and no Save", async () => {
+    const { text } = await build({}, { token: ALICE_TOKEN }).get("/channels/4");
+    expect(text).toContain('<fieldset class="read-only-form" disabled>');
+    expect(text).toContain('<input id="ch-target" name="target" value="https://hooks.slack.com/…abcd"');
+    expect(text).not.toContain(">Save</button>");
+    expect(text).not.toContain("XXXXsecretXXXX");
+    const list = await build({}, { token: ALICE_TOKEN }).get("/channels");
+    expect(list.text).toContain('<a class="button secondary" href="/channels/4">View</a>');
+    expect(list.text).not.toContain('id="create-channel"');
   });
 });
 

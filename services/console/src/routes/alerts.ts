@@ -16,6 +16,7 @@ import {
   csrfField,
   errorBox,
   type Html,
+  mayChange,
   namedLink,
   namedLinks,
   noticeBox,
@@ -230,9 +231,10 @@ export function createAlertPages({ alerts, keys, refreshSeconds, clock }: PageDe
         list.items.map((a) => a.apiKeyId),
       ),
     ]);
-    // A list of acknowledged alerts has nothing to acknowledge.
+    // A list of acknowledged alerts has nothing to acknowledge, and a viewer acknowledges nothing:
+    // no checkboxes, whose only use is the acknowledgement of several.
     const selection =
-      filters.status === "acknowledged"
+      filters.status === "acknowledged" || !mayChange(signedIn)
         ? undefined
         : { form: ACKNOWLEDGE_FORM, ticked: opts.ticked ?? new Set<string>() };
     const stat = (cls: string, n: number, label: string, href: string) =>
@@ -473,7 +475,7 @@ function detail(
   error?: string,
 ) {
   const ackForm =
-    a.status === "firing"
+    a.status === "firing" && mayChange(signedIn)
       ? html`<div class="card"><h2>Acknowledge</h2>
 ${errorBox(error)}
 <form method="post" action="/alerts/${a.id}/acknowledge">${csrfField(signedIn)}
@@ -501,7 +503,12 @@ ${a.acknowledgementNote ? html`<dt>Note</dt><dd class="message" id="ack-note-tex
 ${a.silencedBy === null ? "" : silencedFact(a.silencedBy, names.silence)}
 ${a.heldUntil === null ? "" : heldFact({ ...a, heldUntil: a.heldUntil })}
 </dl>
-<div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div></div>
+${
+  // Both open a form filled in for this alert, which a viewer could not send.
+  mayChange(signedIn)
+    ? html`<div class="actions spaced"><a class="button secondary" href="${silenceLikeThis(a)}" id="silence-like-this">Silence alerts like this</a>${thresholdsLink(a)}</div>`
+    : ""
+}</div>
 ${ackForm}
 <h2>Timeline</h2>
 <div class="table"><table class="stack"><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { html } from "hono/html";
 import { SESSION_COOKIE, type SessionManager, type SessionOperator } from "../session";
-import { errorBox, noticeBox, page } from "../views/layout";
+import { errorBox, page, warningBox } from "../views/layout";
 
 export interface AuthDeps {
   sessions: SessionManager;
@@ -47,12 +47,13 @@ export function safeNext(next: string | undefined): string {
 
 const WRONG_TOKEN = "That is not the admin token or a working operator token.";
 
-function signInPage(next: string, { error, notice }: { error?: string; notice?: string } = {}) {
+/** The sign-in page; `warning` says why the last session ended. */
+function signInPage(next: string, { error, warning }: { error?: string; warning?: string } = {}) {
   return page(
     { title: "Sign in" },
     html`<div class="signin card">
 <h1>apimon console</h1>
-${noticeBox(notice)}
+${warningBox(warning)}
 ${errorBox(error)}
 <form method="post" action="/sign-in">
   <input type="hidden" name="next" value="${next}">
@@ -83,10 +84,10 @@ export function createAuthRoutes({
     const next = safeNext(c.req.query("next"));
     if (sessions.read(getCookie(c, SESSION_COOKIE))) return c.redirect(next, 303);
     const ended = c.req.query("ended") ?? "";
-    const notice = Object.hasOwn(SESSION_ENDINGS, ended)
+    const warning = Object.hasOwn(SESSION_ENDINGS, ended)
       ? SESSION_ENDINGS[ended as keyof typeof SESSION_ENDINGS]
       : undefined;
-    return c.html(signInPage(next, { notice }));
+    return c.html(signInPage(next, { warning }));
   });
 
   routes.post("/sign-in", async (c) => {

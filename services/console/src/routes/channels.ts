@@ -12,10 +12,12 @@ import { apiDetail, type ConsoleEnv, field, type PageDeps, refusal, userNames } 
 import { typeLabel } from "../views/format";
 import {
   badge,
+  changeForm,
   csrfField,
   errorBox,
   fieldError,
   type Html,
+  mayChange,
   namedLinks,
   noticeBox,
   page,
@@ -253,6 +255,21 @@ interface ListOptions {
   test?: Html | string;
 }
 
+/**
+ * A channel's buttons: Test, Enable or Disable, Edit and Delete; a viewer's only opens its page.
+ * Test is a change too: it sends a notification.
+ */
+function channelActions(signedIn: SignedIn, ch: ChannelView) {
+  if (!mayChange(signedIn))
+    return html`<div class="actions"><a class="button secondary" href="/channels/${ch.id}">View</a></div>`;
+  return html`<div class="actions">
+<form method="post" action="/channels/${ch.id}/test">${csrfField(signedIn)}<button type="submit" class="secondary">Test</button></form>
+<form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(signedIn)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
+<a class="button secondary" href="/channels/${ch.id}">Edit</a>
+<form method="post" action="/channels/${ch.id}/delete" data-confirm="Delete this channel?">${csrfField(signedIn)}<button type="submit" class="danger">Delete</button></form>
+</div>`;
+}
+
 /** The channels, and the form for a new one; `names`: of the users they and the form show. */
 function listPage(
   signedIn: SignedIn,
@@ -275,18 +292,14 @@ ${
         ) => html`<tr data-channel-id="${ch.id}"><td data-label="Name"><a href="/channels/${ch.id}">${ch.name}</a></td><td data-label="Type">${ch.type}</td>
 <td class="mono" data-label="Target">${maskTarget(ch)}</td><td data-label="Secret">${ch.type === "webhook" ? (ch.hasSecret ? "set" : "none") : "—"}</td>
 <td data-label="Min severity">${badge(ch.minSeverity)}</td><td data-label="For">${scopeText(ch, names)}</td><td data-label="State">${badge(ch.enabled ? "on" : "off")}</td>
-<td><div class="actions">
-<form method="post" action="/channels/${ch.id}/test">${csrfField(signedIn)}<button type="submit" class="secondary">Test</button></form>
-<form method="post" action="/channels/${ch.id}/${ch.enabled ? "disable" : "enable"}">${csrfField(signedIn)}<button type="submit" class="secondary">${ch.enabled ? "Disable" : "Enable"}</button></form>
-<a class="button secondary" href="/channels/${ch.id}">Edit</a>
-<form method="post" action="/channels/${ch.id}/delete" data-confirm="Delete this channel?">${csrfField(signedIn)}<button type="submit" class="danger">Delete</button></form>
-</div></td></tr>`,
+<td>${channelActions(signedIn, ch)}</td></tr>`,
       )}</tbody></table></div>`
 }
-${createForm(signedIn, opts.values ?? {}, opts.errors ?? {}, opts.scope ?? NO_SCOPE, names)}`,
+${mayChange(signedIn) ? createForm(signedIn, opts.values ?? {}, opts.errors ?? {}, opts.scope ?? NO_SCOPE, names) : ""}`,
   );
 }
 
+/** A channel's page: the form that changes it, or for a viewer the same fields, disabled. */
 function editPage(
   signedIn: SignedIn,
   ch: ChannelView,
@@ -295,26 +308,36 @@ function editPage(
   values: Record<string, string> = {},
   scope: ScopeValues = scopeOf(ch),
 ) {
+  const canChange = mayChange(signedIn);
+  // What the target field holds: a Slack URL never (it is a credential; blank keeps it), and for a
+  // viewer, who cannot change it, the target masked as the list shows it.
+  const target = values.target ?? (canChange ? (ch.type === "slack" ? "" : ch.target) : maskTarget(ch));
   return page(
     { title: ch.name, section: "/channels", signedIn },
     html`<p><a href="/channels">« Channels</a></p><h1>${ch.name} ${badge(ch.enabled ? "on" : "off")}</h1>
-<div class="card"><form method="post" action="/channels/${ch.id}">${csrfField(signedIn)}
+<div class="card">${changeForm(
+      signedIn,
+      `/channels/${ch.id}`,
+      html`
 <div class="grid">
 <div class="field"><label for="ch-name">Name</label><input id="ch-name" name="name" value="${values.name ?? ch.name}" maxlength="200">${fieldError(errors, "name")}</div>
 <div class="field"><label>Type</label><div>${ch.type}</div></div>
 <div class="field"><label for="ch-target">Target</label>
-<input id="ch-target" name="target" value="${values.target ?? (ch.type === "slack" ? "" : ch.target)}" size="40" placeholder="${ch.type === "slack" ? `unchanged: ${maskTarget(ch)}` : ""}">${fieldError(errors, "target")}</div>
+<input id="ch-target" name="target" value="${target}" size="40" placeholder="${ch.type === "slack" ? `unchanged: ${maskTarget(ch)}` : ""}">${fieldError(errors, "target")}</div>
 ${
   ch.type === "webhook"
-    ? html`<div class="field"><label for="ch-secret">Signing secret</label><input id="ch-secret" name="secret" type="password" autocomplete="off" placeholder="${ch.hasSecret ? "unchanged (set)" : "none"}">
+    ? canChange
+      ? html`<div class="field"><label for="ch-secret">Signing secret</label><input id="ch-secret" name="secret" type="password" autocomplete="off" placeholder="${ch.hasSecret ? "unchanged (set)" : "none"}">
 <label><input type="checkbox" name="removeSecret"> remove the secret</label>${fieldError(errors, "secret")}</div>`
+      : html`<div class="field"><label>Signing secret</label><div>${ch.hasSecret ? "set" : "none"}</div></div>`
     : ""
 }
 <div class="field"><label for="ch-sev">Minimum severity</label>${severitySelect(values.minSeverity ?? ch.minSeverity)}</div>
 <div class="field"><label><input type="checkbox" name="enabled" ${ch.enabled ? "checked" : ""}> Enabled</label></div>
 </div>
 ${scopeFields(scope, errors, names)}
-<button type="submit">Save</button></form></div>
+${canChange ? html`<button type="submit">Save</button>` : ""}`,
+    )}</div>
 <p class="muted small">Created ${time(ch.createdAt)} · updated ${time(ch.updatedAt)} · <a href="${changesOf("channel", ch.id)}" id="channel-changes">changes</a></p>`,
   );
 }

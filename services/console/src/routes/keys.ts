@@ -11,6 +11,7 @@ import {
   errorBox,
   fieldError,
   type Html,
+  mayChange,
   noticeBox,
   page,
   type SignedIn,
@@ -99,7 +100,7 @@ export function plaintextCard(key: ApiKeyView) {
 const KEY_BADGES = { active: "on", deactivated: "off", expired: "expired" } as const;
 const keyBadge = (key: Pick<ApiKeyView, "state">) => badge(KEY_BADGES[key.state]);
 
-/** Keys in a table with their state, limits and use; each row deactivates or activates its key. */
+/** Keys in a table with their state, limits and use; for those who may change them, each row deactivates or activates its key. */
 export function keysTable(signedIn: SignedIn, keys: ApiKeyView[], userName: ReadonlyMap<number, string>) {
   if (keys.length === 0) return html`<div class="card muted">No keys yet.</div>`;
   return html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Prefix</th><th>User</th><th>State</th><th class="num">Limits min/h/day</th><th class="num">Calls</th><th>Last used</th><th></th></tr></thead>
@@ -110,7 +111,7 @@ export function keysTable(signedIn: SignedIn, keys: ApiKeyView[], userName: Read
 <td data-label="User"><a href="/users/${k.userId}">${userName.get(k.userId) ?? `#${k.userId}`}</a></td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
 <td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
 <td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
-<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(signedIn)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form></div></td></tr>`,
+${mayChange(signedIn) ? html`<form method="post" action="/keys/${k.id}/${k.isActive ? "deactivate" : "activate"}">${csrfField(signedIn)}<button class="secondary" type="submit">${k.isActive ? "Deactivate" : "Activate"}</button></form>` : ""}</div></td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -181,16 +182,24 @@ ${data.error ? "" : keysTable(signedIn, data.keys, data.userNames)}
 <div class="pager">${data.cursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search })}">« First page</a>` : ""}
 ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/keys", { userId: data.userId, search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
 <div class="grid">
-<div class="card"><h2>New key</h2>
+${
+  mayChange(signedIn)
+    ? html`<div class="card"><h2>New key</h2>
 <form method="post" action="/keys" id="create-key">${csrfField(signedIn)}
 <div class="field"><label for="k-user">User</label><select id="k-user" name="userId">${userOptions(data.users, v.userId ?? data.userId)}</select>${fieldError(keyErrors, "userId")}${data.moreUsers ? moreUsersNote() : ""}</div>
 ${newKeyFields(v, keyErrors)}
-<button type="submit">Create key</button></form></div>
+<button type="submit">Create key</button></form></div>`
+    : ""
+}
 <div class="card"><h2>Users</h2>
 <form method="get" action="/users" id="find-user">
 <div class="field"><label for="u-search">Name or email</label><input id="u-search" name="search" placeholder="ada, @example.com"></div>
 <button type="submit" class="secondary">Find user</button></form>
-<p class="muted">A user's page lists their keys, creates one for them, and shows their usage. <a href="/users">All users; add a user »</a></p></div>
+${
+  mayChange(signedIn)
+    ? html`<p class="muted">A user's page lists their keys, creates one for them, and shows their usage. <a href="/users">All users; add a user »</a></p>`
+    : html`<p class="muted">A user's page lists their keys and shows their usage. <a href="/users">All users »</a></p>`
+}</div>
 </div>`,
   );
 }
@@ -281,6 +290,7 @@ function keyPage(
   opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
 ) {
   const errors = opts.errors ?? {};
+  const canChange = mayChange(signedIn);
   return page(
     { title: key.name, section: "/keys", signedIn, charts: true },
     html`<p><a href="/keys">« Keys</a></p>
@@ -300,7 +310,18 @@ ${usageCharts(usage, range)}
 <dt>Changes</dt><dd><a href="${changesOf("key", key.id)}" id="key-changes">who changed this key, and when</a></dd>
 ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotatedFromId}">#${key.rotatedFromId}</a></dd>` : ""}
 </dl>
-<div class="actions spaced">
+${canChange ? keyActions(signedIn, key) : ""}</div>
+${
+  // The facts above show every value the form holds: a viewer needs no disabled copy of them.
+  canChange ? editCard(signedIn, key, errors) : ""
+}
+</div>`,
+  );
+}
+
+/** Rotate, deactivate or activate, and delete: a key's buttons. */
+function keyActions(signedIn: SignedIn, key: ApiKeyView) {
+  return html`<div class="actions spaced">
 ${
   // The keys service rotates only a key the edge accepts.
   key.state === "active"
@@ -309,8 +330,12 @@ ${
 }
 <form method="post" action="/keys/${key.id}/${key.isActive ? "deactivate" : "activate"}">${csrfField(signedIn)}<button type="submit" class="${key.isActive ? "danger" : "secondary"}">${key.isActive ? "Deactivate" : "Activate"}</button></form>
 <form method="post" action="/keys/${key.id}/delete" data-confirm="Delete the key ${key.name}? The edge refuses it from now on. This cannot be undone; its recorded usage stays.">${csrfField(signedIn)}<button type="submit" class="danger">Delete</button></form>
-</div></div>
-<div class="card"><h2>Edit</h2>
+</div>`;
+}
+
+/** The form that changes a key's name, description, expiry and limits. */
+function editCard(signedIn: SignedIn, key: ApiKeyView, errors: Record<string, string[]>) {
+  return html`<div class="card"><h2>Edit</h2>
 <form method="post" action="/keys/${key.id}">${csrfField(signedIn)}
 <div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
 <div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
@@ -323,9 +348,7 @@ ${limitFields(
 )}
 <p class="muted small">Blank resets a window to the default limit.</p>
 ${fieldError(errors, "(body)")}
-<button type="submit">Save</button></form></div>
-</div>`,
-  );
+<button type="submit">Save</button></form></div>`;
 }
 
 const KEY_NOTICES: Record<string, string> = {

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { type ConsoleEnv, keyNames, type PageDeps } from "../context";
 import { typeLabel } from "../views/format";
-import { chart, duration, namedLink, page } from "../views/layout";
+import { chart, duration, mayChange, namedLink, page } from "../views/layout";
 import { rangeOf, rangeTabs, USAGE_RANGES } from "./keys";
 
 const DAY_MS = 86_400_000;
@@ -30,6 +30,11 @@ export function createReportPages({ alerts, keys, clock }: PageDeps): Hono<Conso
       topKeys.map((k) => k.apiKeyId),
     );
     const labels = report.byDay.map((d) => d.day.slice(5));
+    // The link opens the settings form with the endpoint's override filled in: no use to a viewer.
+    const setThresholds = (endpoint: string) =>
+      mayChange(c.get("signedIn"))
+        ? html`<a href="/settings?${new URLSearchParams({ endpoint })}#overrides">Set thresholds</a>`
+        : "";
     const stat = (n: string | number, label: string, cls = "") =>
       html`<div class="stat ${cls}"><div class="n">${n}</div><div class="l">${label}</div></div>`;
     const body = html`<h1>Reports</h1>
@@ -87,7 +92,7 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
         ? html`<p class="muted">None.</p>`
         : html`<div class="table"><table class="stack"><thead><tr><th>Endpoint</th><th class="num">Alerts</th><th class="num">Response time</th><th class="num">Error rate</th><th class="num">Resolved unacknowledged</th><th></th></tr></thead><tbody>${report.byEndpoint.map(
             (e) =>
-              html`<tr><td class="mono" data-label="Endpoint">${e.endpoint}</td><td class="num" data-label="Alerts">${e.count}</td><td class="num" data-label="Response time">${e.responseTime}</td><td class="num" data-label="Error rate">${e.errorRate}</td><td class="num" data-label="Self-resolved">${e.resolvedUnacknowledged}</td><td><a href="/settings?${new URLSearchParams({ endpoint: e.endpoint })}#overrides">Set thresholds</a></td></tr>`,
+              html`<tr><td class="mono" data-label="Endpoint">${e.endpoint}</td><td class="num" data-label="Alerts">${e.count}</td><td class="num" data-label="Response time">${e.responseTime}</td><td class="num" data-label="Error rate">${e.errorRate}</td><td class="num" data-label="Self-resolved">${e.resolvedUnacknowledged}</td><td>${setThresholds(e.endpoint)}</td></tr>`,
           )}</tbody></table></div>`
     }</div>`;
     return c.html(

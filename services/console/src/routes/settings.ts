@@ -6,10 +6,11 @@ import { html } from "hono/html";
 import { type ConsoleEnv, field, groupErrors, keyNames, type PageDeps, refusal, userNames } from "../context";
 import { nameWithId, typeLabel } from "../views/format";
 import {
-  csrfField,
+  changeForm,
   errorBox,
   fieldError,
   type Html,
+  mayChange,
   noticeBox,
   page,
   type SignedIn,
@@ -359,12 +360,17 @@ ${RULE_FIELDS.map((f) => html`<td data-label="${OVERRIDE_LABELS[f]}"><div>${thre
 </tr>`;
 }
 
+/** The overrides table; `withNewRow`: its last row is the one for a new override. */
 function overridesSection(
   rows: OverrideRow[],
   errors: Record<string, string[]>,
   names: ReadonlyMap<number, string>,
   focusRow: number | undefined,
+  withNewRow: boolean,
 ) {
+  if (rows.length === 0)
+    return html`<h2 id="overrides">Overrides for particular endpoints and keys</h2>
+<p class="muted" id="no-overrides">None: the global thresholds above apply to every endpoint and key.</p>`;
   return html`<h2 id="overrides">Overrides for particular endpoints and keys</h2>
 <p class="muted small">Response-time and error-rate thresholds for one endpoint, one API key or one key's endpoint, in place of the global ones. For each rule the most specific override that sets it wins: key + method + path, key + path, the key's patterns, method + path, path, patterns, key; else the global thresholds above. The error rate's window and minimum requests stay the global ones.</p>
 <p class="muted small">An endpoint is a method and a path as alerts give it (<span class="mono">GET /api/users/:id</span>) or a path alone, for every method; a <span class="mono">*</span> in the path stands for any run of characters (<span class="mono">/api/reports/*</span>). A rule left blank is not overridden; a row left empty is ignored.</p>
@@ -372,7 +378,7 @@ ${fieldError(errors, OVERRIDES)}
 <div class="table"><table class="stack overrides">
 <thead><tr><th rowspan="2">#</th><th rowspan="2">Endpoint</th><th rowspan="2">API key id</th><th colspan="2">Response time (s)</th><th colspan="2">Error rate (share)</th><th rowspan="2">Note</th><th rowspan="2"></th></tr>
 <tr><th>warning</th><th>critical</th><th>warning</th><th>critical</th></tr></thead>
-<tbody>${rows.map((row, i) => overrideRowHtml(row, i === rows.length - 1, errors, names, row.index === focusRow))}</tbody></table></div>`;
+<tbody>${rows.map((row, i) => overrideRowHtml(row, withNewRow && i === rows.length - 1, errors, names, row.index === focusRow))}</tbody></table></div>`;
 }
 
 interface FormView {
@@ -391,13 +397,15 @@ interface FormView {
   basedOn: string | null;
 }
 
+/** The settings as one form; a viewer sees the same fields disabled, without the row for a new override. */
 function settingsForm(
   signedIn: SignedIn,
   { values, rows, channels, errors, updatedAt, names, users, focusRow, basedOn }: FormView,
 ) {
   const enabled = get(values, "escalation.enabled") === true;
   const chosen = new Set((get(values, "escalation.channelIds") as number[] | undefined) ?? []);
-  return html`<form method="post" action="/settings" novalidate>${csrfField(signedIn)}
+  const canChange = mayChange(signedIn);
+  const content = html`
 <input type="hidden" name="${BASED_ON}" value="${basedOn ?? ""}">
 <div class="grid">
 ${SETTINGS_GROUPS.map(
@@ -424,9 +432,10 @@ ${Object.entries(errors)
 </fieldset>`,
 )}
 </div>
-${overridesSection(rows, errors, names, focusRow)}
-<p><button type="submit">Save settings</button> <span class="muted small">Last saved: ${updatedAt ? time(updatedAt) : "never (the defaults apply)"}. Saved settings apply live. <a href="${changesOf("settings")}" id="settings-changes">Changes</a></span></p>
-</form>`;
+${overridesSection(canChange ? rows : rows.slice(0, -1), errors, names, focusRow, canChange)}
+<p>${canChange ? html`<button type="submit">Save settings</button> ` : ""}<span class="muted small">Last saved: ${updatedAt ? time(updatedAt) : "never (the defaults apply)"}. Saved settings apply live. <a href="${changesOf("settings")}" id="settings-changes">Changes</a></span></p>
+`;
+  return changeForm(signedIn, "/settings", content, { novalidate: true });
 }
 
 const nextIndex = (rows: OverrideRow[]) => rows.reduce((max, r) => Math.max(max, r.index + 1), 0);

@@ -11,6 +11,7 @@ import {
   errorBox,
   fieldError,
   type Html,
+  mayChange,
   namedLink,
   noticeBox,
   page,
@@ -81,7 +82,7 @@ function silenceTable(
 <td class="message" data-label="Comment">${s.comment}</td><td data-label="By">${s.createdBy ?? ""}</td>
 <td data-label="Starts">${time(s.startsAt)}</td><td data-label="Ends">${time(s.endsAt)}</td><td data-label="State">${badge(s.state)}</td>
 <td>${
-      s.state === "expired"
+      s.state === "expired" || !mayChange(signedIn)
         ? ""
         : html`<div class="actions"><form method="post" action="/silences/${s.id}/extend">${csrfField(signedIn)}<button type="submit" class="secondary" title="Extend by an hour">+1 h</button></form><form method="post" action="/silences/${s.id}/end" data-confirm="End silence #${s.id} now? Notifications about the alerts it matches resume.">${csrfField(signedIn)}<button type="submit" class="danger">End now</button></form></div>`
     }</td></tr>`,
@@ -165,7 +166,7 @@ ${noticeBox(opts.notice)}${errorBox(opts.error)}
 <h2>Active and pending</h2>
 ${silenceTable(signedIn, current.items, names, "No silence is active or pending: every alert is notified.")}
 ${current.nextCursor ? html`<p class="muted small">The newest ${current.items.length} are shown.</p>` : ""}
-${createForm(signedIn, opts.values ?? {}, opts.errors ?? {})}
+${mayChange(signedIn) ? createForm(signedIn, opts.values ?? {}, opts.errors ?? {}) : ""}
 <h2>Recently expired</h2>
 ${silenceTable(signedIn, expired.items, names, "No silence has expired yet.")}`,
     );

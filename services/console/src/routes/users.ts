@@ -6,6 +6,7 @@ import {
   csrfField,
   errorBox,
   fieldError,
+  mayChange,
   noticeBox,
   page,
   type SignedIn,
@@ -63,7 +64,10 @@ ${errorBox(data.error)}
 ${data.error ? "" : usersTable(data)}
 <div class="pager">${data.cursor ? html`<a class="button secondary" href="${withParams("/users", { search: data.search })}">« First page</a>` : ""}
 ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/users", { search: data.search, cursor: data.nextCursor })}">Next page »</a>` : ""}</div>
-<div class="grid">
+${
+  // The card beside the form says what a user's page changes: a viewer has neither.
+  mayChange(signedIn)
+    ? html`<div class="grid">
 <div class="card"><h2>Add user</h2>
 <form method="post" action="/users" id="create-user">${csrfField(signedIn)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? ""}" required>${fieldError(errors, "name")}</div>
@@ -71,7 +75,9 @@ ${data.nextCursor ? html`<a class="button secondary" href="${withParams("/users"
 <button type="submit">Add user</button></form></div>
 <div class="card"><h2>Keys of a user</h2>
 <p class="muted">A user's page lists their keys and creates one for them, with the plaintext shown once; it also changes their name or email, shows their usage, and deletes them with their keys.</p></div>
-</div>`,
+</div>`
+    : ""
+}`,
   );
 }
 
@@ -100,6 +106,7 @@ function userPage(
   const v = opts.values ?? {};
   const count = more ? `${keys.length}+` : String(keys.length);
   const keysWord = keys.length === 1 && !more ? "key" : "keys";
+  const canChange = mayChange(signedIn);
   return page(
     { title: user.name, section: "/users", signedIn },
     html`<p><a href="/users">« Users</a></p>
@@ -111,13 +118,25 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
 <dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">in the keys list</a>)</dd>
 <dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
-<dt>Alerts</dt><dd><a href="/channels?userId=${user.id}#create-channel" id="user-channel">Create a channel for this user</a>: it hears only of alerts about their keys</dd>
+${
+  // The link opens the channels form filled in for this user, which a viewer could not send.
+  canChange
+    ? html`<dt>Alerts</dt><dd><a href="/channels?userId=${user.id}#create-channel" id="user-channel">Create a channel for this user</a>: it hears only of alerts about their keys</dd>`
+    : ""
+}
 <dt>Changes</dt><dd><a href="${changesOf("user", user.id)}" id="user-changes">who changed this user, and when</a></dd>
 </dl>
-<div class="actions spaced">
+${
+  canChange
+    ? html`<div class="actions spaced">
 <form method="post" action="/users/${user.id}/delete" data-confirm="Delete ${user.name} and their ${count} ${keysWord}? The edge refuses ${keysWord === "key" ? "it" : "them"} from now on. This cannot be undone; their recorded usage stays.">${csrfField(signedIn)}<button type="submit" class="danger">Delete user and ${keysWord}</button></form>
-</div></div>
-<div class="card"><h2>Edit</h2>
+</div>`
+    : ""
+}</div>
+${
+  // The facts above show the name and email the edit form holds.
+  canChange
+    ? html`<div class="card"><h2>Edit</h2>
 <form method="post" action="/users/${user.id}" id="edit-user">${csrfField(signedIn)}
 <div class="field"><label for="u-name">Name</label><input id="u-name" name="name" value="${v.name ?? user.name}" required>${fieldError(errors, "name")}</div>
 <div class="field"><label for="u-email">Email</label><input id="u-email" name="email" type="email" value="${v.email ?? user.email}" required>${fieldError(errors, "email")}</div>
@@ -125,7 +144,9 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <div class="card"><h2>New key for ${user.name}</h2>
 <form method="post" action="/users/${user.id}/keys" id="create-key">${csrfField(signedIn)}
 ${newKeyFields(opts.keyValues ?? {}, opts.keyErrors ?? {})}
-<button type="submit">Create key</button></form></div>
+<button type="submit">Create key</button></form></div>`
+    : ""
+}
 </div>
 <h2>Keys</h2>
 ${keysTable(signedIn, keys, new Map([[user.id, user.name]]))}

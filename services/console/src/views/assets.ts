@@ -58,13 +58,14 @@ button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }
 header.top button { background:transparent; border-color:#59627a; color:#c9d1e3; padding:.3rem .7rem; }
 header.top .who { color:#c9d1e3; font-size:12.5px; white-space:nowrap; }
-.read-only { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fff4e0; border:1px solid #f3d7a6; }
+.read-only, .warning-box { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fff4e0; border:1px solid #f3d7a6; }
 tr.revoked td { color:var(--muted); } .badge.revoked { background:#eceff1; color:var(--info); }
 .field { margin-bottom:.8rem; }
 .field .error, .error { color:var(--crit); font-size:12.5px; margin-top:.2rem; }
 .grid { display:grid; grid-template-columns:repeat(auto-fit,minmax(260px,1fr)); gap:1rem; }
 fieldset { border:1px solid var(--line); border-radius:10px; padding:.6rem 1rem .2rem; margin:0 0 1rem; background:var(--card); }
 legend { font-weight:600; padding:0 .3rem; }
+fieldset.read-only-form { border:0; padding:0; margin:0; background:none; min-width:0; }
 .notice { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#e7f4e8; border:1px solid #b9dfbc; }
 .alert-box { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fdecea; border:1px solid #f5c2bd; }
 .secret { display:flex; gap:.5rem; align-items:center; } .secret code { padding:.4rem .6rem; background:#f0f2f6; border-radius:6px; word-break:break-all; }

@@ -81,6 +81,22 @@ ${charts ? html`<script src="/assets/chart.umd.min.js"></script>` : ""}
 
 export const csrfField = ({ csrf }: SignedIn) => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
+/**
+ * A form that changes something, posted to `action`. A viewer gets its fields in a disabled
+ * fieldset instead: the values still read where the form lays them out, and there is nothing to
+ * send (no form, no CSRF token; `content` leaves its submit button out for a viewer).
+ */
+export function changeForm(
+  signedIn: SignedIn,
+  action: string,
+  content: Html,
+  { novalidate = false }: { novalidate?: boolean } = {},
+): Html {
+  return mayChange(signedIn)
+    ? html`<form method="post" action="${action}"${novalidate ? " novalidate" : ""}>${csrfField(signedIn)}${content}</form>`
+    : html`<fieldset class="read-only-form" disabled>${content}</fieldset>`;
+}
+
 /** An ISO time as UTC text; the browser script rewrites it to local time. */
 export function time(iso: string | null | undefined): Html | string {
   if (!iso) return "—";
@@ -142,8 +158,14 @@ export function fieldError(errors: Record<string, string[]>, field: string): Htm
   return messages?.length ? html`<div class="error" data-field="${field}">${messages.join("; ")}</div>` : "";
 }
 
+/** A change that was made, said in green. */
 export function noticeBox(text: string | undefined): Html | string {
   return text ? html`<div class="notice" role="status">${text}</div>` : "";
+}
+
+/** Something to heed that is no failure of the request (a session that ended), said in amber. */
+export function warningBox(text: string | undefined): Html | string {
+  return text ? html`<div class="warning-box" role="status">${text}</div>` : "";
 }
 
 export function errorBox(text: string | undefined): Html | string {
