@@ -24,6 +24,7 @@ export {
   type OperatorRole,
   operatorRoles,
 } from "./audit";
+export { maskChannelTarget } from "./channels";
 export {
   adminEnv,
   databaseConfig,

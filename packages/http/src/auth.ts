@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { OperatorRole } from "@apimon/config";
 import { clientSource } from "@apimon/events";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app";
 import { clientAddress } from "./client-address";
 import { createGuessLimit, type GuessLimit, tooManyGuessesDetail } from "./guess-limit";
@@ -32,6 +32,11 @@ export interface Operator {
 /** Finds the operator a token belongs to: null for a token that is no operator's, or revoked. */
 export interface OperatorDirectory {
   find(token: string): Promise<Operator | null>;
+}
+
+/** Whether the request carries a viewer's token: answers may hold nothing a viewer should not. */
+export function readsOnly(c: Context<AppEnv>): boolean {
+  return c.get("operator")?.role === "viewer";
 }
 
 /** The methods a viewer's token may use. */

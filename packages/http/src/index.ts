@@ -7,7 +7,14 @@ export {
   OPERATOR_ADDRESS_HEADER,
   SOURCE_HEADER,
 } from "./audit-actor";
-export { bearerToken, type Operator, type OperatorDirectory, requireAdminToken, tokenMatches } from "./auth";
+export {
+  bearerToken,
+  type Operator,
+  type OperatorDirectory,
+  readsOnly,
+  requireAdminToken,
+  tokenMatches,
+} from "./auth";
 export { clientAddress, forwardedClientIp } from "./client-address";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";

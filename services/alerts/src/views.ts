@@ -6,6 +6,7 @@ import {
   auditActions,
   auditSources,
   auditTargetTypes,
+  maskChannelTarget,
 } from "@apimon/config";
 import type {
   Alert,
@@ -133,7 +134,11 @@ export const channelSchema = z
     id: int,
     name: z.string(),
     type: z.enum(channelTypes),
-    target: z.string(),
+    target: z
+      .string()
+      .describe(
+        "Where it sends. To a viewer's token masked: a Slack URL's host and last characters, a webhook URL without its query string",
+      ),
     hasSecret: z.boolean().describe("The secret itself is never answered"),
     minSeverity: severity,
     alertTypes: z.array(z.enum(alertTypes)).describe("The alert types it hears about; empty: every type"),
@@ -382,12 +387,21 @@ export function alertDetailView(
   };
 }
 
-export function channelView(channel: NotificationChannel): z.output<typeof channelSchema> {
+/**
+ * A channel as the API answers it. `masked` (a viewer's token): the target without its
+ * credentials, in the name too where it holds the target (a channel created without a name is
+ * named `<type> <target>`).
+ */
+export function channelView(
+  channel: NotificationChannel,
+  { masked = false }: { masked?: boolean } = {},
+): z.output<typeof channelSchema> {
+  const shown = (target: string) => (masked ? maskChannelTarget(channel.type, target) : target);
   return {
     id: channel.id,
-    name: channel.name,
+    name: masked ? channel.name.replaceAll(channel.target, shown(channel.target)) : channel.name,
     type: channel.type,
-    target: channel.target,
+    target: shown(channel.target),
     hasSecret: channel.secret !== null,
     minSeverity: channel.minSeverity,
     alertTypes: channel.alertTypes,

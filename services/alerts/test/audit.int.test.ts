@@ -758,6 +758,32 @@ describe("changes made with an operator's token", () => {
     expect(await newRows()).toEqual([]);
   });
 
+  it("of a viewer see channels without their credentials, and the admin token sees them whole", async () => {
+    const vera = await operator("vera the reader", "viewer");
+    const named = await call(app, "POST", "/api/v1/alerts/channels", {
+      name: "ops",
+      type: "slack",
+      target: SLACK,
+    });
+    const unnamed = await call(app, "POST", "/api/v1/alerts/channels", { type: "webhook", target: WEBHOOK });
+    expect([named.status, unnamed.status]).toEqual([201, 201]);
+
+    const one = await call(app, "GET", `/api/v1/alerts/channels/${named.body.id}`, undefined, vera.headers);
+    expect(one.body).toMatchObject({ name: "ops", target: `https://hooks.slack.com/…${SLACK.slice(-4)}` });
+    const listed = await call(app, "GET", "/api/v1/alerts/channels?limit=100", undefined, vera.headers);
+    const hook = listed.body.items.find((ch: { id: number }) => ch.id === unnamed.body.id);
+    expect(hook).toMatchObject({
+      name: "webhook https://hooks.example.com/in?…",
+      target: "https://hooks.example.com/in?…",
+    });
+    const answered = JSON.stringify([one.body, listed.body]);
+    // Email addresses are where mail goes, not credentials: a viewer sees them.
+    for (const value of HIDDEN_VALUES.filter((v) => v !== EMAILS)) expect(answered).not.toContain(value);
+
+    const whole = await call(app, "GET", `/api/v1/alerts/channels/${unnamed.body.id}`);
+    expect(whole.body).toMatchObject({ name: `webhook ${WEBHOOK}`, target: WEBHOOK });
+  });
+
   it("stop working on this service too once revoked", async () => {
     const rita = await operator("rita", "admin");
     expect((await call(app, "GET", "/api/v1/audit", undefined, rita.headers)).status).toBe(200);

@@ -27,6 +27,7 @@ import {
   parseOr400,
   readJson,
   readResponses,
+  readsOnly,
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
@@ -189,7 +190,11 @@ export function createChannelRoutes({
         take: query.limit + 1,
       });
       const page = toPage(rows, query.limit);
-      return c.json({ items: page.items.map(channelView), nextCursor: page.nextCursor });
+      const masked = readsOnly(c);
+      return c.json({
+        items: page.items.map((row) => channelView(row, { masked })),
+        nextCursor: page.nextCursor,
+      });
     },
   );
 
@@ -206,7 +211,7 @@ export function createChannelRoutes({
     async (c) => {
       const channel = await prisma.notificationChannel.findUnique({ where: { id: pathId(c) } });
       if (!channel) throw notFound("Channel not found");
-      return c.json(channelView(channel));
+      return c.json(channelView(channel, { masked: readsOnly(c) }));
     },
   );
 

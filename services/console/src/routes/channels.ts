@@ -5,6 +5,7 @@ import {
   type CreateChannelInput,
   type TestDeliveryView,
 } from "@apimon/client";
+import { maskChannelTarget } from "@apimon/config";
 import { alertTypes } from "@apimon/events";
 import { Hono } from "hono";
 import { html } from "hono/html";
@@ -26,20 +27,9 @@ import {
 } from "../views/layout";
 import { changesOf } from "./activity";
 
-/**
- * A channel's target as the console shows it. A Slack incoming-webhook URL is a credential (its
- * path is the secret), so only its host and last characters are shown; a webhook URL loses its
- * query string and credentials, which may carry tokens.
- */
+/** A channel's target as the console shows it: masked as the alerts API masks it for a viewer. */
 export function maskTarget(channel: Pick<ChannelView, "type" | "target">): string {
-  if (channel.type === "email") return channel.target;
-  try {
-    const url = new URL(channel.target);
-    if (channel.type === "slack") return `${url.protocol}//${url.host}/…${channel.target.slice(-4)}`;
-    return `${url.protocol}//${url.host}${url.pathname}${url.search ? "?…" : ""}`;
-  } catch {
-    return "(invalid URL)";
-  }
+  return maskChannelTarget(channel.type, channel.target);
 }
 
 const NOTICES: Record<string, string> = {

@@ -1,0 +1,16 @@
+/**
+ * A notification channel's target as it is shown to someone who may see that the channel exists
+ * but not hold its credentials (a viewer's token, a page on screen). A Slack incoming-webhook URL
+ * is a credential (its path is the secret), so only its host and last characters are kept; a
+ * webhook URL loses its query string and user info, which may carry tokens; email addresses stay.
+ */
+export function maskChannelTarget(type: string, target: string): string {
+  if (type === "email") return target;
+  try {
+    const url = new URL(target);
+    if (type === "slack") return `${url.protocol}//${url.host}/…${target.slice(-4)}`;
+    return `${url.protocol}//${url.host}${url.pathname}${url.search ? "?…" : ""}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
