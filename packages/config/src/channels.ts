@@ -14,3 +14,15 @@ export function maskChannelTarget(type: string, target: string): string {
     return "(invalid URL)";
   }
 }
+
+/** An http(s) URL anywhere in a text, up to the next space. */
+export const URL_TEXT = /\bhttps?:\/\/\S*/gi;
+
+/**
+ * A channel's name as {@link maskChannelTarget} shows its target: every URL in it masked. A
+ * channel made without a name is named after its type and target (cut to the name's length, so
+ * perhaps the start of a long target only), and keeps that name when its target changes.
+ */
+export function maskChannelName(type: string, name: string): string {
+  return type === "email" ? name : name.replace(URL_TEXT, (url) => maskChannelTarget(type, url));
+}

@@ -24,7 +24,7 @@ export {
   type OperatorRole,
   operatorRoles,
 } from "./audit";
-export { maskChannelTarget } from "./channels";
+export { maskChannelName, maskChannelTarget, URL_TEXT } from "./channels";
 export {
   adminEnv,
   databaseConfig,

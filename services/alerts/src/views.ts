@@ -6,6 +6,7 @@ import {
   auditActions,
   auditSources,
   auditTargetTypes,
+  maskChannelName,
   maskChannelTarget,
 } from "@apimon/config";
 import type {
@@ -389,19 +390,18 @@ export function alertDetailView(
 
 /**
  * A channel as the API answers it. `masked` (a viewer's token): the target without its
- * credentials, in the name too where it holds the target (a channel created without a name is
- * named `<type> <target>`).
+ * credentials, and every URL in the name too (a channel created without a name is named
+ * `<type> <target>`).
  */
 export function channelView(
   channel: NotificationChannel,
   { masked = false }: { masked?: boolean } = {},
 ): z.output<typeof channelSchema> {
-  const shown = (target: string) => (masked ? maskChannelTarget(channel.type, target) : target);
   return {
     id: channel.id,
-    name: masked ? channel.name.replaceAll(channel.target, shown(channel.target)) : channel.name,
+    name: masked ? maskChannelName(channel.type, channel.name) : channel.name,
     type: channel.type,
-    target: shown(channel.target),
+    target: masked ? maskChannelTarget(channel.type, channel.target) : channel.target,
     hasSecret: channel.secret !== null,
     minSeverity: channel.minSeverity,
     alertTypes: channel.alertTypes,

@@ -776,12 +776,25 @@ describe("changes made with an operator's token", () => {
       name: "webhook https://hooks.example.com/in?…",
       target: "https://hooks.example.com/in?…",
     });
-    const answered = JSON.stringify([one.body, listed.body]);
+    // Its target changed since: the name still holds the old URL, masked as well.
+    const moved = await call(app, "PATCH", `/api/v1/alerts/channels/${unnamed.body.id}`, {
+      target: WEBHOOK_2,
+    });
+    expect(moved.status).toBe(200);
+    const renamedView = await call(
+      app,
+      "GET",
+      `/api/v1/alerts/channels/${unnamed.body.id}`,
+      undefined,
+      vera.headers,
+    );
+    expect(renamedView.body).toMatchObject({ name: "webhook https://hooks.example.com/in?…" });
+    const answered = JSON.stringify([one.body, listed.body, renamedView.body]);
     // Email addresses are where mail goes, not credentials: a viewer sees them.
     for (const value of HIDDEN_VALUES.filter((v) => v !== EMAILS)) expect(answered).not.toContain(value);
 
     const whole = await call(app, "GET", `/api/v1/alerts/channels/${unnamed.body.id}`);
-    expect(whole.body).toMatchObject({ name: `webhook ${WEBHOOK}`, target: WEBHOOK });
+    expect(whole.body).toMatchObject({ name: `webhook ${WEBHOOK}`, target: WEBHOOK_2 });
   });
 
   it("stop working on this service too once revoked", async () => {

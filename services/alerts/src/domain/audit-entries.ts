@@ -3,6 +3,7 @@ import {
   type AlertThresholdSettings,
   describeOverrideScope,
   type ThresholdOverride,
+  URL_TEXT,
 } from "@apimon/config";
 import {
   type AuditChanges,
@@ -144,7 +145,6 @@ const CHANNEL_FIELD_NAMES: Record<(typeof CHANNEL_FIELDS)[number], string> = {
   enabled: "enabled",
 };
 
-const URL_TEXT = /\bhttps?:\/\/\S*/gi;
 const EMAIL_LIST_TEXT = /[^\s,@]+@[^\s,]*(?:,[^\s,@]+@[^\s,]*)*/g;
 
 /**
