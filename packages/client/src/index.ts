@@ -30,6 +30,7 @@ export {
   type OperatorView,
   type Page,
   type UsageSummaryView,
+  type UsageView,
   type UserView,
 } from "./keys-client";
 export { type DemoSeed, seedDemo, seedReport } from "./seed";

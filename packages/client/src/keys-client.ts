@@ -32,6 +32,8 @@ export interface ListOperatorsParams {
 }
 /** `GET /api/v1/keys/:id/usage`: a key's requests per minute, hour or day. */
 export type KeyUsageView = Schemas["KeyUsage"];
+/** `GET /api/v1/usage`: every key's, or one user's keys', requests per minute, hour or day. */
+export type UsageView = Schemas["Usage"];
 /** `GET /api/v1/usage/summary`. */
 export type UsageSummaryView = Schemas["UsageSummary"];
 export type { Page };
@@ -58,6 +60,7 @@ export interface ListUsersParams {
   limit?: number;
 }
 type UsageQuery = NonNullable<paths["/api/v1/keys/{id}/usage"]["get"]["parameters"]["query"]>;
+type ManyKeysUsageQuery = NonNullable<paths["/api/v1/usage"]["get"]["parameters"]["query"]>;
 type SummaryQuery = NonNullable<paths["/api/v1/usage/summary"]["get"]["parameters"]["query"]>;
 
 /** A client of the keys service's admin API, typed by the service's own route schemas. */
@@ -126,6 +129,8 @@ export function createKeysClient(options: ApiClientOptions) {
           params: { path: { id }, query: params as UsageQuery },
         }),
       ),
+    usage: (params: { from?: string; to?: string; granularity?: string; userId?: number } = {}) =>
+      unwrap(api.GET("/api/v1/usage", { params: { query: params as ManyKeysUsageQuery } })),
     usageSummary: (params: SummaryQuery = {}) =>
       unwrap(api.GET("/api/v1/usage/summary", { params: { query: params } })),
     /** Whose token the client sends: an operator, or null for the admin token. */

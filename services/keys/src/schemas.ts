@@ -152,6 +152,9 @@ export const keyUsageQuerySchema = z
   })
   .strict();
 
+/** `GET /usage`: the buckets of every key, or of one user's keys. */
+export const usageQuerySchema = keyUsageQuerySchema.extend({ userId: idString.optional() }).strict();
+
 export const MAX_SUMMARY_LIMIT = 100;
 export const DEFAULT_SUMMARY_LIMIT = 10;
 

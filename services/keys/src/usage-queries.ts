@@ -3,8 +3,9 @@ import { type BucketRow, type Granularity, secondsToMs } from "./domain/usage-ra
 
 // The usage queries, over api_usage (one row per request; response_time in seconds). Errors are
 // responses with status >= 500; clientErrors those from 400 to 499 (429s included). The
-// per-key query is a range scan of the (api_key_id, created_at) index; the summary reads every
-// request of its span (at most 31 days), in the time partitions that span touches.
+// per-key query is a range scan of the (api_key_id, created_at) index; the queries over many keys
+// (the buckets of a user's or every key, the summary) read every request of their span (at most
+// 31 days), in the time partitions that span touches.
 
 const STEP: Record<Granularity, string> = { minute: "1 minute", hour: "1 hour", day: "1 day" };
 
@@ -23,8 +24,14 @@ export interface SummaryFigures {
 }
 
 export interface UsageQueries {
-  /** A key's requests per bucket in [from, to); only buckets with requests. */
-  keyBuckets(keyId: number, range: { from: Date; to: Date; granularity: Granularity }): Promise<BucketRow[]>;
+  /**
+   * Requests per bucket in [from, to), of one key, of one user's keys or of every key; only
+   * buckets with requests.
+   */
+  buckets(
+    of: { keyId: number } | { userId?: number },
+    range: { from: Date; to: Date; granularity: Granularity },
+  ): Promise<BucketRow[]>;
   /** Totals and the busiest keys and endpoints in [from, to), optionally of one user's keys. */
   summary(range: { from: Date; to: Date; userId?: number; limit: number }): Promise<SummaryFigures>;
 }
@@ -33,7 +40,13 @@ const num = (value: bigint | number | null): number => (value === null ? 0 : Num
 
 export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQueries {
   return {
-    async keyBuckets(keyId, { from, to, granularity }) {
+    async buckets(of, { from, to, granularity }) {
+      const whose =
+        "keyId" in of
+          ? Prisma.sql`api_key_id = ${of.keyId} and`
+          : of.userId === undefined
+            ? Prisma.empty
+            : Prisma.sql`user_id = ${of.userId} and`;
       const rows = await prisma.$queryRaw<
         {
           start: Date;
@@ -53,8 +66,7 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
                percentile_cont(0.5) within group (order by response_time) as p50,
                percentile_cont(0.95) within group (order by response_time) as p95
         from api_usage
-        where api_key_id = ${keyId}
-          and created_at >= ${from.toISOString()}::timestamptz
+        where ${whose} created_at >= ${from.toISOString()}::timestamptz
           and created_at < ${to.toISOString()}::timestamptz
         group by 1
         order by 1`;

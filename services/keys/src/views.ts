@@ -103,25 +103,39 @@ const responseTimeMs = (what: string) =>
     .nullable()
     .describe(`${what} response time in milliseconds (interpolated, percentile_cont); null without requests`);
 
+const usageBuckets = z.array(
+  z
+    .object({
+      start: time,
+      requests: count,
+      errors: count,
+      clientErrors: count,
+      rateLimited: count.describe("Requests the edge refused with 429"),
+      p50ResponseTimeMs: responseTimeMs("Median"),
+      p95ResponseTimeMs: responseTimeMs("95th percentile"),
+    })
+    .meta({ id: "UsageBucket" }),
+);
+
 export const keyUsageSchema = z
   .object({
     keyId: z.number().int(),
     from: time,
     to: time,
     granularity: z.enum(GRANULARITIES),
-    buckets: z.array(
-      z.object({
-        start: time,
-        requests: count,
-        errors: count,
-        clientErrors: count,
-        rateLimited: count.describe("Requests the edge refused with 429"),
-        p50ResponseTimeMs: responseTimeMs("Median"),
-        p95ResponseTimeMs: responseTimeMs("95th percentile"),
-      }),
-    ),
+    buckets: usageBuckets,
   })
   .meta({ id: "KeyUsage", description: ERROR_DEFINITION });
+
+export const usageSchema = z
+  .object({
+    from: time,
+    to: time,
+    granularity: z.enum(GRANULARITIES),
+    userId: z.number().int().optional().describe("Present when the query named a user"),
+    buckets: usageBuckets,
+  })
+  .meta({ id: "Usage", description: ERROR_DEFINITION });
 
 export const usageSummarySchema = z
   .object({

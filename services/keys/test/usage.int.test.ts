@@ -248,6 +248,114 @@ describe("GET /api/v1/keys/:id/usage", () => {
   });
 });
 
+describe("GET /api/v1/usage", () => {
+  const range = "from=2026-01-15T10:00:00Z&to=2026-01-15T13:00:00Z";
+
+  it("answers every key's requests per bucket, a deleted key's included", async () => {
+    expect(await get(`/api/v1/usage?${range}&granularity=hour`)).toEqual({
+      status: 200,
+      body: {
+        from: "2026-01-15T10:00:00.000Z",
+        to: "2026-01-15T13:00:00.000Z",
+        granularity: "hour",
+        buckets: [
+          {
+            start: "2026-01-15T10:00:00.000Z",
+            // Key A's five, key B's two and the deleted key's one.
+            requests: 8,
+            errors: 3,
+            clientErrors: 1,
+            rateLimited: 1,
+            // Of 1, 10, 20, 40, 100, 200, 200 and 300 ms.
+            p50ResponseTimeMs: 70,
+            p95ResponseTimeMs: 265,
+          },
+          emptyUsageBucket("2026-01-15T11:00:00.000Z"),
+          {
+            start: "2026-01-15T12:00:00.000Z",
+            requests: 2,
+            errors: 0,
+            clientErrors: 0,
+            rateLimited: 0,
+            p50ResponseTimeMs: 60,
+            p95ResponseTimeMs: 69,
+          },
+        ],
+      },
+    });
+  });
+
+  it("narrows to one user's keys, and a user without requests has empty buckets", async () => {
+    expect((await get(`/api/v1/usage?${range}&granularity=hour&userId=${userB}`)).body).toEqual({
+      from: "2026-01-15T10:00:00.000Z",
+      to: "2026-01-15T13:00:00.000Z",
+      granularity: "hour",
+      userId: userB,
+      buckets: [
+        {
+          start: "2026-01-15T10:00:00.000Z",
+          requests: 3,
+          errors: 1,
+          clientErrors: 0,
+          rateLimited: 0,
+          p50ResponseTimeMs: 200,
+          p95ResponseTimeMs: 290,
+        },
+        emptyUsageBucket("2026-01-15T11:00:00.000Z"),
+        emptyUsageBucket("2026-01-15T12:00:00.000Z"),
+      ],
+    });
+    const nobody = await get(`/api/v1/usage?${range}&userId=2147483647`);
+    expect(nobody.status).toBe(200);
+    expect(nobody.body.buckets).toEqual([
+      emptyUsageBucket("2026-01-15T10:00:00.000Z"),
+      emptyUsageBucket("2026-01-15T11:00:00.000Z"),
+      emptyUsageBucket("2026-01-15T12:00:00.000Z"),
+    ]);
+  });
+
+  it("defaults to the last 24 hourly buckets up to the current hour", async () => {
+    const res = await get("/api/v1/usage");
+    expect(res.body).toMatchObject({
+      from: "2026-01-14T13:00:00.000Z",
+      to: "2026-01-15T13:00:00.000Z",
+      granularity: "hour",
+    });
+    const buckets = res.body.buckets as { start: string; requests: number }[];
+    expect(buckets).toHaveLength(24);
+    expect(buckets.filter((b) => b.requests > 0).map((b) => [b.start, b.requests])).toEqual([
+      ["2026-01-15T09:00:00.000Z", 1],
+      ["2026-01-15T10:00:00.000Z", 8],
+      ["2026-01-15T12:00:00.000Z", 2],
+    ]);
+  });
+
+  it("answers 400 listing the bad query fields, for more than 31 days and for too many buckets", async () => {
+    expect(await get("/api/v1/usage?granularity=week&userId=0&keyId=1")).toEqual(
+      invalidRequest("query", [
+        { field: "granularity", message: "must be minute, hour or day" },
+        { field: "userId", message: "must be an integer from 1 to 2147483647" },
+        { field: "keyId", message: "is not a known field" },
+      ]),
+    );
+    expect(
+      await get("/api/v1/usage?from=2025-01-01T00:00:00Z&to=2025-03-01T00:00:00Z&granularity=day"),
+    ).toEqual(invalidRequest("query", [{ field: "from", message: "the range must not exceed 31 days" }]));
+    expect(
+      await get("/api/v1/usage?from=2025-01-01T00:00:00Z&to=2025-01-03T00:00:00Z&granularity=minute"),
+    ).toEqual(
+      invalidRequest("query", [
+        {
+          field: "granularity",
+          message:
+            "the range holds 2880 minute buckets, at most 1500 are allowed: narrow from/to or choose a coarser granularity",
+        },
+      ]),
+    );
+    expect(await get("/api/v1/usage", {})).toEqual({ status: 401, body: { detail: "Not authenticated" } });
+  });
+});
+
 describe("GET /api/v1/usage/summary", () => {
   const range = "from=2026-01-15T10:00:00Z&to=2026-01-15T13:00:00Z";
 

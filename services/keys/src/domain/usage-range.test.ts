@@ -1,5 +1,12 @@
 import { emptyUsageBucket } from "@apimon/testkit";
-import { bucketRange, fillBuckets, MAX_BUCKETS, secondsToMs, summaryRange } from "./usage-range";
+import {
+  bucketRange,
+  fillBuckets,
+  MAX_BUCKETS,
+  manyKeysBucketRange,
+  secondsToMs,
+  summaryRange,
+} from "./usage-range";
 
 const now = new Date("2026-03-10T15:42:17.123Z");
 
@@ -77,6 +84,28 @@ describe("summary ranges", () => {
       ok: false,
       errors: [{ field: "from", message: "the range must not exceed 31 days" }],
     });
+  });
+});
+
+describe("ranges of buckets over many keys", () => {
+  it("are the per-key buckets, up to 31 days after rounding out", () => {
+    const to = "2026-03-10T00:00:00Z";
+    expect(manyKeysBucketRange({ granularity: "hour" }, now)).toEqual(
+      bucketRange({ granularity: "hour" }, now),
+    );
+    expect(manyKeysBucketRange({ from: "2026-02-07T00:00:00Z", to, granularity: "day" }, now)).toMatchObject({
+      ok: true,
+      value: { granularity: "day", starts: { length: 31 } },
+    });
+    // 31 days asked for, 32 once `from` is rounded down to its day.
+    expect(manyKeysBucketRange({ from: "2026-02-06T23:00:00Z", to, granularity: "day" }, now)).toEqual({
+      ok: false,
+      errors: [{ field: "from", message: "the range must not exceed 31 days" }],
+    });
+    // Too many buckets is said as for one key.
+    expect(manyKeysBucketRange({ from: "2026-03-08T00:00:00Z", to, granularity: "minute" }, now)).toEqual(
+      bucketRange({ from: "2026-03-08T00:00:00Z", to, granularity: "minute" }, now),
+    );
   });
 });
 

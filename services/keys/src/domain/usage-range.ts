@@ -66,6 +66,21 @@ export function bucketRange(
   };
 }
 
+/**
+ * The buckets of a usage query over many keys (the whole stack, or one user's): as
+ * {@link bucketRange}, and like the summary, which reads every request of its span, at most 31 days.
+ */
+export function manyKeysBucketRange(
+  query: { from?: string; to?: string; granularity: Granularity },
+  now: Date,
+): RangeResult<BucketRange> {
+  const range = bucketRange(query, now);
+  if (range.ok && range.value.to.getTime() - range.value.from.getTime() > MAX_SUMMARY_SPAN_MS) {
+    return { ok: false, errors: [{ field: "from", message: "the range must not exceed 31 days" }] };
+  }
+  return range;
+}
+
 /** The span of the summary: `to` defaults to now, `from` to 24 hours before `to`; at most 31 days. */
 export function summaryRange(
   query: { from?: string; to?: string },

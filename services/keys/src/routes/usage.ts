@@ -10,10 +10,16 @@ import {
   parseOr400,
   readQuery,
 } from "@apimon/http";
-import { bucketRange, fillBuckets, MAX_BUCKETS, summaryRange } from "../domain/usage-range";
-import { idParamSchema, keyUsageQuerySchema, usageSummaryQuerySchema } from "../schemas";
+import {
+  bucketRange,
+  fillBuckets,
+  MAX_BUCKETS,
+  manyKeysBucketRange,
+  summaryRange,
+} from "../domain/usage-range";
+import { idParamSchema, keyUsageQuerySchema, usageQuerySchema, usageSummaryQuerySchema } from "../schemas";
 import type { UsageQueries } from "../usage-queries";
-import { keyUsageSchema, usageSummarySchema } from "../views";
+import { keyUsageSchema, usageSchema, usageSummarySchema } from "../views";
 
 export interface UsageRoutesDeps {
   prisma: PrismaClient;
@@ -22,8 +28,9 @@ export interface UsageRoutesDeps {
 }
 
 /**
- * Usage reports from api_usage: `/keys/:id/usage` (a key's requests, errors and response times
- * per minute, hour or day) and `/usage/summary` (totals, busiest keys and endpoints).
+ * Usage reports from api_usage: `/keys/:id/usage` and `/usage` (the requests, errors and response
+ * times of a key, of a user's keys or of every key, per minute, hour or day) and `/usage/summary`
+ * (totals, busiest keys and endpoints).
  */
 export function createUsageRoutes({ prisma, queries, clock }: UsageRoutesDeps): OpenAPIHono<AppEnv> {
   const routes = new OpenAPIHono<AppEnv>();
@@ -57,12 +64,47 @@ export function createUsageRoutes({ prisma, queries, clock }: UsageRoutesDeps): 
       const key = await prisma.apiKey.findUnique({ where: { id }, select: { id: true } });
       if (!key) throw notFound("API key not found");
       const { from, to, granularity, starts } = range.value;
-      const rows = await queries.keyBuckets(id, { from, to, granularity });
+      const rows = await queries.buckets({ keyId: id }, { from, to, granularity });
       return c.json({
         keyId: id,
         from: from.toISOString(),
         to: to.toISOString(),
         granularity,
+        buckets: fillBuckets(starts, rows),
+      });
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "get",
+      path: "/usage",
+      summary: "Usage of every key, or of one user's keys, per minute, hour or day",
+      description:
+        "The buckets of `/keys/{id}/usage` over every key's requests, or over the keys of `userId` " +
+        "(deleted keys' recorded requests included). Like the summary it reads every request of " +
+        `its range, so the range, once rounded out to whole buckets, is at most 31 days; at most ${MAX_BUCKETS} buckets.`,
+      tags: ["Usage"],
+      request: { query: usageQuerySchema },
+      responses: {
+        200: jsonResponse(usageSchema, "The usage"),
+        ...adminErrorResponses({
+          400: `Invalid query, \`from\` not before \`to\`, a range over 31 days, or more than ${MAX_BUCKETS} buckets`,
+        }),
+      },
+    },
+    async (c) => {
+      const query = readQuery(c, usageQuerySchema);
+      const range = manyKeysBucketRange(query, clock());
+      if (!range.ok) throw badRequest("Invalid query", range.errors);
+      const { from, to, granularity, starts } = range.value;
+      const rows = await queries.buckets({ userId: query.userId }, { from, to, granularity });
+      return c.json({
+        from: from.toISOString(),
+        to: to.toISOString(),
+        granularity,
+        ...(query.userId !== undefined && { userId: query.userId }),
         buckets: fillBuckets(starts, rows),
       });
     },
