@@ -2,6 +2,7 @@
 // the real broker: every command group, tables and --json, and its error exits. Most runs call
 // its main function in this process (a node process takes seconds to start on a loaded
 // machine); one test runs every command group as a process of its own.
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -257,6 +258,119 @@ describe("apimon CLI", () => {
     expect(failure(await apimon(["audit", "--target", "door:1"])).code).toBe(2);
   });
 
+  it("shows the requests per bucket of every key, of one user's keys and of one key", async () => {
+    const newUser = (name: string) =>
+      json<{ id: number }>([
+        "keys",
+        "create-user",
+        "--email",
+        `${name}-${Date.now()}@example.com`,
+        "--name",
+        name,
+      ]);
+    const ann = await newUser("ann");
+    const bob = await newUser("bob");
+    const annKey = await json<Key>(["keys", "create", "--user", String(ann.id), "--name", "ann's"]);
+    const bobKey = await json<Key>(["keys", "create", "--user", String(bob.id), "--name", "bob's"]);
+    // The requests as the usage recorder writes them; this stack has no edge to send them through
+    // (usage-pipeline.test.ts covers that path).
+    const recorded = [
+      { at: "2026-01-15T10:05:00Z", key: annKey, status: 200, seconds: 0.01 },
+      { at: "2026-01-15T10:20:00Z", key: annKey, status: 500, seconds: 0.03 },
+      { at: "2026-01-15T10:40:00Z", key: bobKey, status: 404, seconds: 0.02 },
+      { at: "2026-01-15T11:10:00Z", key: annKey, status: 429, seconds: 0.001, rateLimited: true },
+    ];
+    await stack.db.prisma.apiUsage.createMany({
+      data: recorded.map((r) => ({
+        eventId: randomUUID(),
+        userId: r.key.userId,
+        apiKeyId: r.key.id,
+        endpoint: "/api/users/:id",
+        method: "GET",
+        statusCode: r.status,
+        responseTime: r.seconds,
+        rateLimited: r.rateLimited ?? false,
+        createdAt: new Date(r.at),
+      })),
+    });
+    const range = ["--from", "2026-01-15T10:00:00Z", "--to", "2026-01-15T12:00:00Z"];
+    const answerRange = {
+      from: "2026-01-15T10:00:00.000Z",
+      to: "2026-01-15T12:00:00.000Z",
+      granularity: "hour",
+    };
+    const bucket = (start: string, figures: Partial<Record<string, number | null>>) => ({
+      start,
+      requests: 0,
+      errors: 0,
+      clientErrors: 0,
+      rateLimited: 0,
+      p50ResponseTimeMs: null,
+      p95ResponseTimeMs: null,
+      ...figures,
+    });
+    const limited = bucket("2026-01-15T11:00:00.000Z", {
+      requests: 1,
+      clientErrors: 1,
+      rateLimited: 1,
+      p50ResponseTimeMs: 1,
+      p95ResponseTimeMs: 1,
+    });
+
+    const everyKey = await apimon(["keys", "usage", ...range]);
+    expect({ code: everyKey.code, stderr: everyKey.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(rows(everyKey.stdout)).toEqual([
+      ["every key, 2026-01-15T10:00:00.000Z to 2026-01-15T12:00:00.000Z by hour"],
+      ["START", "REQUESTS", "5XX", "4XX", "LIMITED", "P50 MS", "P95 MS"],
+      ["2026-01-15T10:00:00.000Z", "3", "1", "1", "0", "20", "29"],
+      ["2026-01-15T11:00:00.000Z", "1", "0", "1", "1", "1", "1"],
+    ]);
+    expect(await json(["keys", "usage", "--user", String(ann.id), ...range])).toEqual({
+      ...answerRange,
+      userId: ann.id,
+      buckets: [
+        bucket("2026-01-15T10:00:00.000Z", {
+          requests: 2,
+          errors: 1,
+          p50ResponseTimeMs: 20,
+          p95ResponseTimeMs: 29,
+        }),
+        limited,
+      ],
+    });
+    const bobs = await apimon(["keys", "usage", "--user", String(bob.id), ...range]);
+    expect(bobs.stdout.split("\n")[0]).toBe(
+      `user ${bob.id}'s keys, 2026-01-15T10:00:00.000Z to 2026-01-15T12:00:00.000Z by hour`,
+    );
+    expect(await json(["keys", "usage", String(bobKey.id), ...range])).toEqual({
+      keyId: bobKey.id,
+      ...answerRange,
+      buckets: [
+        bucket("2026-01-15T10:00:00.000Z", {
+          requests: 1,
+          clientErrors: 1,
+          p50ResponseTimeMs: 20,
+          p95ResponseTimeMs: 20,
+        }),
+        bucket("2026-01-15T11:00:00.000Z", {}),
+      ],
+    });
+
+    expect(failure(await apimon(["keys", "usage", String(annKey.id), "--user", String(ann.id)]))).toEqual({
+      code: 2,
+      message: "apimon keys: a key id and --user do not go together (see 'apimon keys --help')",
+    });
+    expect(
+      failure(
+        await apimon(["keys", "usage", "--from", "2026-01-01T00:00:00Z", "--to", "2026-02-10T00:00:00Z"]),
+      ),
+    ).toEqual({
+      code: 1,
+      message:
+        "apimon keys: the keys service answered 400: Invalid query (from: the range must not exceed 31 days)",
+    });
+  });
+
   it("makes operators whose tokens it runs with: a viewer may read but not change, a revoked token is refused, and the audit log names who did what", async () => {
     interface AuditRow {
       action: string;
@@ -364,20 +478,30 @@ describe("apimon CLI", () => {
 
   it("runs as a process for every command group, with --json output and error exits", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const [keys, alerts, channels, settings, dlq, silences, usage, refused, down] = await Promise.all([
-      apimonProcess(["keys", "users", "--json"]),
-      apimonProcess(["alerts", "list", "--json"]),
-      apimonProcess(["channels", "list", "--json"]),
-      apimonProcess(["settings", "get", "--json"]),
-      apimonProcess(["dlq", "list", "--json"]),
-      apimonProcess(["silences", "list", "--json"]),
-      apimonProcess(["keys", "limits", "12"]),
-      apimonProcess(["keys", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }),
-      apimonProcess(["alerts", "list"], { ALERTS_URL: closed }),
-    ]);
-    for (const run of [keys, alerts, channels, settings, dlq, silences])
+    const [keys, allUsage, alerts, channels, settings, dlq, silences, usage, refused, down] =
+      await Promise.all([
+        apimonProcess(["keys", "users", "--json"]),
+        apimonProcess(["keys", "usage", "--granularity", "day", "--json"]),
+        apimonProcess(["alerts", "list", "--json"]),
+        apimonProcess(["channels", "list", "--json"]),
+        apimonProcess(["settings", "get", "--json"]),
+        apimonProcess(["dlq", "list", "--json"]),
+        apimonProcess(["silences", "list", "--json"]),
+        apimonProcess(["keys", "limits", "12"]),
+        apimonProcess(["keys", "list"], { ADMIN_TOKEN: "not-the-admin-token-0123" }),
+        apimonProcess(["alerts", "list"], { ALERTS_URL: closed }),
+      ]);
+    for (const run of [keys, allUsage, alerts, channels, settings, dlq, silences])
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(JSON.parse(keys.stdout)).toMatchObject({ items: expect.any(Array), nextCursor: null });
+    // By day, the default range (24 hours up to the end of the current bucket) is today.
+    const byDay = JSON.parse(allUsage.stdout);
+    expect(byDay).toEqual({
+      from: expect.stringMatching(/T00:00:00\.000Z$/),
+      to: expect.stringMatching(/T00:00:00\.000Z$/),
+      granularity: "day",
+      buckets: [expect.objectContaining({ start: byDay.from })],
+    });
     expect(JSON.parse(alerts.stdout)).toMatchObject({ items: expect.any(Array) });
     expect(JSON.parse(channels.stdout)).toMatchObject({ items: expect.any(Array) });
     expect(JSON.parse(settings.stdout)).toMatchObject({ repeatIntervalSeconds: expect.any(Number) });

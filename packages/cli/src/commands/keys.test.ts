@@ -123,6 +123,101 @@ describe("keys CLI", () => {
     await expect(runKeysCommand(client, ["summary", "--limit", "many"])).rejects.toThrow(UsageError);
   });
 
+  it("asks for every key's usage, or one user's keys', with the same options", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["usage"]);
+    await runKeysCommand(client, ["usage", "--from", "2026-01-01T00:00:00Z", "--granularity", "minute"]);
+    await runKeysCommand(client, ["usage", "--user", "4", "--to", "2026-01-02T00:00:00Z"]);
+    expect(requests.map((r) => [r.method, r.url])).toEqual([
+      ["GET", "http://keys.test/api/v1/usage"],
+      ["GET", "http://keys.test/api/v1/usage?from=2026-01-01T00%3A00%3A00Z&granularity=minute"],
+      ["GET", "http://keys.test/api/v1/usage?to=2026-01-02T00%3A00%3A00Z&userId=4"],
+    ]);
+  });
+
+  it("refuses a key id together with --user, and a --user that is not an id, before calling the API", async () => {
+    const { client, requests } = recordingClient();
+    await expect(runKeysCommand(client, ["usage", "12", "--user", "4"])).rejects.toThrow(
+      new UsageError("a key id and --user do not go together"),
+    );
+    await expect(runKeysCommand(client, ["usage", "--user", "ann"])).rejects.toThrow(
+      new UsageError("--user must be a whole number of at least 1 (got 'ann')"),
+    );
+    await expect(runKeysCommand(client, ["usage", "--user", "0"])).rejects.toThrow(
+      new UsageError("--user must be a whole number of at least 1 (got '0')"),
+    );
+    await expect(runKeysCommand(client, ["usage", "--user"])).rejects.toThrow(
+      new UsageError("--user needs a value"),
+    );
+    await expect(runKeysCommand(client, ["usage", "twelve"])).rejects.toThrow(
+      new UsageError("the key id must be a whole number of at least 1 (got 'twelve')"),
+    );
+    expect(requests).toEqual([]);
+  });
+
+  describe("usage output", () => {
+    const buckets = [
+      {
+        start: "2026-12-05T10:00:00.000Z",
+        requests: 30,
+        errors: 1,
+        clientErrors: 2,
+        rateLimited: 1,
+        p50ResponseTimeMs: 12.5,
+        p95ResponseTimeMs: 44.775,
+      },
+      {
+        start: "2026-12-05T11:00:00.000Z",
+        requests: 0,
+        errors: 0,
+        clientErrors: 0,
+        rateLimited: 0,
+        p50ResponseTimeMs: null,
+        p95ResponseTimeMs: null,
+      },
+    ];
+    const range = { from: "2026-12-05T10:00:00.000Z", to: "2026-12-05T12:00:00.000Z", granularity: "hour" };
+    const table = [
+      "START                     REQUESTS  5XX  4XX  LIMITED  P50 MS  P95 MS",
+      "2026-12-05T10:00:00.000Z  30        1    2    1        12.5    44.775",
+      "2026-12-05T11:00:00.000Z  0         0    0    0        -       -",
+    ];
+    /** A keys API that answers every request with `body`. */
+    const answering = (body: unknown) =>
+      createKeysClient({
+        baseUrl: "http://keys.test",
+        adminToken: "admin-token-0123456789",
+        fetch: async () => new Response(JSON.stringify(body), { status: 200 }),
+      });
+
+    it("says it covers every key, then lists the buckets; --json is the API's answer", async () => {
+      const usage = { ...range, buckets };
+      const result = await runKeys(answering(usage), ["usage"]);
+      expect(result.data).toEqual(usage);
+      expect(result.text()).toBe(
+        ["every key, 2026-12-05T10:00:00.000Z to 2026-12-05T12:00:00.000Z by hour", ...table].join("\n"),
+      );
+    });
+
+    it("says it covers one user's keys", async () => {
+      const usage = { ...range, userId: 4, buckets };
+      const result = await runKeys(answering(usage), ["usage", "--user", "4"]);
+      expect(result.data).toEqual(usage);
+      expect(result.text()).toBe(
+        ["user 4's keys, 2026-12-05T10:00:00.000Z to 2026-12-05T12:00:00.000Z by hour", ...table].join("\n"),
+      );
+    });
+
+    it("says it covers one key", async () => {
+      const usage = { keyId: 12, ...range, buckets };
+      const result = await runKeys(answering(usage), ["usage", "12"]);
+      expect(result.data).toEqual(usage);
+      expect(result.text()).toBe(
+        ["key 12, 2026-12-05T10:00:00.000Z to 2026-12-05T12:00:00.000Z by hour", ...table].join("\n"),
+      );
+    });
+  });
+
   it("shows the summary's totals with the error rate in percent, and its top keys and endpoints as tables", async () => {
     const summary = {
       from: "2026-12-05T00:00:00.000Z",

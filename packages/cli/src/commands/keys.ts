@@ -1,4 +1,11 @@
-import type { ApiKeyView, KeysClient, KeyUsageView, UsageSummaryView, UserView } from "@apimon/client";
+import type {
+  ApiKeyView,
+  KeysClient,
+  KeyUsageView,
+  UsageSummaryView,
+  UsageView,
+  UserView,
+} from "@apimon/client";
 import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
 import {
   allPages,
@@ -21,7 +28,9 @@ export const KEYS_USAGE = `apimon keys <command>
   limits <key id> [--minute N|default] [--hour N|default] [--day N|default]
   expire <key id> --at <ISO time>|never
   delete <key id>
-  usage <key id> [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
+  usage [<key id> | --user <id>] [--from <ISO time>] [--to <ISO time>] [--granularity minute|hour|day]
+        the requests of one key, of one user's keys or (neither given) of every key, per bucket;
+        --from defaults to 24 hours before --to, --to to now; without a key id at most 31 days
   summary [--from <ISO time>] [--to <ISO time>] [--user <id>] [--limit N]
   users [--search <name or email part>] [--limit N] [--cursor C | --all]
   create-user --email <email> --name <name>
@@ -49,7 +58,7 @@ const USER_COLUMNS: Column<UserView>[] = [
   { header: "CREATED", value: (u) => u.createdAt },
 ];
 
-const USAGE_COLUMNS: Column<KeyUsageView["buckets"][number]>[] = [
+const USAGE_COLUMNS: Column<UsageView["buckets"][number]>[] = [
   { header: "START", value: (b) => b.start },
   { header: "REQUESTS", value: (b) => b.requests },
   { header: "5XX", value: (b) => b.errors },
@@ -73,6 +82,15 @@ const TOP_ENDPOINT_COLUMNS: Column<UsageSummaryView["topEndpoints"][number]>[] =
   { header: "5XX", value: (e) => e.errors },
   { header: "P95 MS", value: (e) => e.p95ResponseTimeMs },
 ];
+
+/** What the buckets cover (`every key`, `key 3`), its range and granularity; then the buckets. */
+function usageResult(usage: UsageView | KeyUsageView, covers: string): Result {
+  return {
+    data: usage,
+    text: () =>
+      `${covers}, ${usage.from} to ${usage.to} by ${usage.granularity}\n${table(usage.buckets, USAGE_COLUMNS)}`,
+  };
+}
 
 /** The totals as fields, the error rate as a percentage; then the busiest keys and endpoints. */
 function summaryResult(summary: UsageSummaryView): Result {
@@ -187,17 +205,18 @@ export async function runKeys(client: KeysClient, argv: string[]): Promise<Resul
       return recordResult({ deleted: keyId });
     }
     case "usage": {
+      const keyId = wholeNumber(positionals[1], "the key id", 1);
+      const user = wholeNumber(values.user, "--user", 1);
+      if (keyId !== undefined && user !== undefined)
+        throw new UsageError("a key id and --user do not go together");
       // The service checks the times and the granularity, and says what is wrong.
-      const usage = await client.keyUsage(id(), {
-        from: values.from,
-        to: values.to,
-        granularity: values.granularity,
-      });
-      return {
-        data: usage,
-        text: () =>
-          `key ${usage.keyId}, ${usage.from} to ${usage.to} by ${usage.granularity}\n${table(usage.buckets, USAGE_COLUMNS)}`,
-      };
+      const range = { from: values.from, to: values.to, granularity: values.granularity };
+      if (keyId !== undefined) {
+        const usage = await client.keyUsage(keyId, range);
+        return usageResult(usage, `key ${usage.keyId}`);
+      }
+      const usage = await client.usage({ ...range, userId: user });
+      return usageResult(usage, usage.userId === undefined ? "every key" : `user ${usage.userId}'s keys`);
     }
     case "summary":
       return summaryResult(
