@@ -30,6 +30,7 @@ export const auditActions = [
   "silence.updated",
   "silence.ended",
   "operator.created",
+  "operator.updated",
   "operator.revoked",
 ] as const satisfies readonly `${AuditTargetType}.${string}`[];
 export type AuditAction = (typeof auditActions)[number];

@@ -3123,7 +3123,7 @@ describe("activity page", () => {
     expect(rowOf(text, 49)).toContain('<td data-label="By"><span class="muted">admin token</span></td>');
     expect(text).toContain('<option value="operator" >Operator</option>');
     expect(text).toContain(
-      '<optgroup label="Operator"><option value="operator.created" >operator.created</option><option value="operator.revoked" >operator.revoked</option></optgroup>',
+      '<optgroup label="Operator"><option value="operator.created" >operator.created</option><option value="operator.updated" >operator.updated</option><option value="operator.revoked" >operator.revoked</option></optgroup>',
     );
   });
 

@@ -79,13 +79,16 @@ export const listKeysQuerySchema = z
 
 export const createUserSchema = z.object({ email, name }).strict();
 
+const operatorRole = z.enum(operatorRoles, `must be one of ${operatorRoles.join(", ")}`);
+
 /** `POST /operators`: a name for people, and what the token may do (a viewer's reads, unless asked for more). */
-export const createOperatorSchema = z
-  .object({
-    name,
-    role: z.enum(operatorRoles, `must be one of ${operatorRoles.join(", ")}`).default("viewer"),
-  })
-  .strict();
+export const createOperatorSchema = z.object({ name, role: operatorRole.default("viewer") }).strict();
+
+/** `PATCH /operators/:id`: another name, or another role for the same token. */
+export const updateOperatorSchema = z
+  .object({ name: name.optional(), role: operatorRole.optional() })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "must change at least one of name, role" });
 
 export const listOperatorsQuerySchema = z
   .object({

@@ -243,6 +243,91 @@ describe("an operator's token", () => {
   });
 });
 
+describe("changing an operator", () => {
+  it("renames it and changes its role, which its same token has from the next request", async () => {
+    const erin = await makeOperator("erin", "viewer");
+    const refused = await send(erin.token, "POST", "/users", newUser());
+    expect(refused.status).toBe(403);
+
+    const promoted = await asAdmin("PATCH", `/operators/${erin.id}`, { role: "admin", name: "Erin Ops" });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body).toMatchObject({ id: erin.id, name: "Erin Ops", role: "admin", revokedAt: null });
+    expect((await send(erin.token, "GET", "/operators/me")).body).toMatchObject({
+      operator: { id: erin.id, name: "Erin Ops", role: "admin" },
+      role: "admin",
+    });
+    const made = await send(erin.token, "POST", "/users", newUser());
+    expect(made.status).toBe(201);
+    expect((await auditRows("user", made.body.id))[0]).toMatchObject({ operatorName: "Erin Ops" });
+
+    // It may demote itself; its next change is then refused.
+    const demoted = await send(erin.token, "PATCH", `/operators/${erin.id}`, { role: "viewer" });
+    expect(demoted.body).toMatchObject({ role: "viewer" });
+    expect((await send(erin.token, "POST", "/users", newUser())).body).toEqual({
+      detail: 'Operator "Erin Ops" is a viewer: its token may read, not change anything',
+    });
+
+    const rows = await auditRows("operator", erin.id);
+    expect(rows.map((row) => [row.action, row.summary, row.changes, row.operatorName])).toEqual([
+      ["operator.created", expect.any(String), expect.any(Object), null],
+      [
+        "operator.updated",
+        `updated operator ${erin.id} "erin" (viewer, ${erin.tokenPrefix}…): name, role, now admin`,
+        { name: { from: "erin", to: "Erin Ops" }, role: { from: "viewer", to: "admin" } },
+        null,
+      ],
+      [
+        "operator.updated",
+        `updated operator ${erin.id} "Erin Ops" (admin, ${erin.tokenPrefix}…): role, now viewer`,
+        { role: { from: "admin", to: "viewer" } },
+        "Erin Ops",
+      ],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(erin.token);
+  });
+
+  it("writes no row when nothing changes, and refuses a bad body, a viewer, a revoked or unknown operator", async () => {
+    const fay = await makeOperator("fay", "viewer");
+    const same = await asAdmin("PATCH", `/operators/${fay.id}`, { name: "fay", role: "viewer" });
+    expect(same.status).toBe(200);
+    expect((await auditRows("operator", fay.id)).map((row) => row.action)).toEqual(["operator.created"]);
+
+    for (const [body, errors] of [
+      [{}, [{ field: "(body)", message: "must change at least one of name, role" }]],
+      [{ role: "owner" }, [{ field: "role", message: "must be one of admin, viewer" }]],
+      [
+        { name: "", token: "x" },
+        [
+          { field: "name", message: expect.any(String) },
+          { field: "token", message: "is not a known field" },
+        ],
+      ],
+    ] as const) {
+      const res = await asAdmin("PATCH", `/operators/${fay.id}`, body);
+      expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 400, errors });
+    }
+    const byViewer = await send(fay.token, "PATCH", `/operators/${fay.id}`, { role: "admin" });
+    expect(byViewer.status).toBe(403);
+
+    await asAdmin("POST", `/operators/${fay.id}/revoke`);
+    expect(await asAdmin("PATCH", `/operators/${fay.id}`, { role: "admin" })).toMatchObject({
+      status: 409,
+      body: { detail: "Operator's token is revoked: make a new operator instead" },
+    });
+    expect(await asAdmin("PATCH", "/operators/2147483647", { role: "admin" })).toMatchObject({
+      status: 404,
+      body: { detail: "Operator not found" },
+    });
+    expect((await database().prisma.operator.findUniqueOrThrow({ where: { id: fay.id } })).role).toBe(
+      "viewer",
+    );
+    expect((await auditRows("operator", fay.id)).map((row) => row.action)).toEqual([
+      "operator.created",
+      "operator.revoked",
+    ]);
+  });
+});
+
 describe("listing and revoking operators", () => {
   it("lists by id without any token, and filters by revoked", async () => {
     const erin = await makeOperator("erin");

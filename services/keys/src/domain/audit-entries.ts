@@ -177,6 +177,21 @@ export function operatorCreated(operator: OperatorIdentity): AuditEntry {
   };
 }
 
+/** An operator renamed or given another role; null when nothing changed. */
+export function operatorUpdated(before: OperatorIdentity, after: OperatorIdentity): AuditEntry | null {
+  const changes = auditChanges(before, after, ["name", "role"]);
+  const changed = Object.keys(changes);
+  if (changed.length === 0) return null;
+  const role = changes.role ? `, now ${after.role}` : "";
+  return {
+    action: "operator.updated",
+    targetType: "operator",
+    targetId: after.id,
+    summary: `updated ${operatorLabel(before)}: ${changed.join(", ")}${role}`,
+    changes,
+  };
+}
+
 export function operatorRevoked(operator: OperatorIdentity): AuditEntry {
   return {
     action: "operator.revoked",

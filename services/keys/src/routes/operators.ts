@@ -4,6 +4,7 @@ import {
   adminErrorResponses,
   auditActor,
   BODY_TOO_LARGE,
+  conflict,
   describeListRoute,
   describeRoute,
   jsonBody,
@@ -16,8 +17,13 @@ import {
   toPage,
 } from "@apimon/http";
 import type { Context } from "hono";
-import { operatorCreated, operatorRevoked } from "../domain/audit-entries";
-import { createOperatorSchema, idParamSchema, listOperatorsQuerySchema } from "../schemas";
+import { operatorCreated, operatorRevoked, operatorUpdated } from "../domain/audit-entries";
+import {
+  createOperatorSchema,
+  idParamSchema,
+  listOperatorsQuerySchema,
+  updateOperatorSchema,
+} from "../schemas";
 import { callerSchema, newOperatorSchema, operatorSchema, operatorView } from "../views";
 
 const tags = ["Operators"];
@@ -117,6 +123,49 @@ export function createOperatorRoutes({ prisma }: { prisma: PrismaClient }): Open
     async (c) => {
       const operator = await prisma.operator.findUnique({ where: { id: pathId(c) } });
       if (!operator) throw notFound("Operator not found");
+      return c.json(operatorView(operator));
+    },
+  );
+
+  describeRoute(
+    routes,
+    {
+      method: "patch",
+      path: "/{id}",
+      summary: "Rename an operator or change its role",
+      description:
+        "The token stays the same; a new role holds from its next request, on both services. " +
+        "A revoked operator cannot be changed (409).",
+      tags,
+      request: { params: idParamSchema, body: jsonBody(updateOperatorSchema) },
+      responses: {
+        200: jsonResponse(operatorSchema, "The operator, changed"),
+        ...adminErrorResponses({
+          400: "Invalid path or body (`errors` lists the fields)",
+          404: "Operator not found",
+          409: "The operator's token is revoked",
+          413: BODY_TOO_LARGE,
+        }),
+      },
+    },
+    async (c) => {
+      const id = pathId(c);
+      const body = await readJson(c, updateOperatorSchema);
+      const operator = await prisma.$transaction(async (tx) => {
+        if (!(await lockRowForUpdate(tx, "operators", id))) throw notFound("Operator not found");
+        const before = await tx.operator.findUniqueOrThrow({ where: { id } });
+        if (before.revokedAt !== null)
+          throw conflict("Operator's token is revoked: make a new operator instead");
+        const updated = await tx.operator.update({ where: { id }, data: body });
+        // Setting the values it already had changes nothing, and leaves no audit row.
+        const entry = operatorUpdated(before, updated);
+        if (entry) await recordAudit(tx, auditActor(c), entry);
+        return updated;
+      });
+      c.get("logger").info(
+        { operatorId: id, changed: Object.keys(body), role: operator.role },
+        "operator updated",
+      );
       return c.json(operatorView(operator));
     },
   );
