@@ -54,12 +54,31 @@ const slowCall = async (key: string, ms: number, endpoint = "/api/slow") => {
   expect(res.status).toBe(200);
 };
 
+/**
+ * What Chart.js holds for the page's two usage charts, each summed over its datasets: proof that
+ * they were drawn with data.
+ */
+const usageChartSums = async () =>
+  (await browser.page.evaluate(`(() => {
+    const sum = (id) => Chart.getChart(document.querySelector('canvas[data-chart="' + id + '"]'))
+      .data.datasets.flatMap((d) => d.data).reduce((a, v) => a + (v ?? 0), 0);
+    return { traffic: sum("chart-traffic"), latency: sum("chart-latency") };
+  })()`)) as { traffic: number; latency: number };
+
 describe("the operator console in a browser", () => {
-  const state: { alertId: number; keyId: number; plaintext: string; userId: number } = {
+  const state: {
+    alertId: number;
+    keyId: number;
+    plaintext: string;
+    userId: number;
+    /** The user the console made a key for and sent traffic with. */
+    trafficUserId: number;
+  } = {
     alertId: 0,
     keyId: 0,
     plaintext: "",
     userId: 0,
+    trafficUserId: 0,
   };
 
   it("sends an unauthenticated visitor to sign-in, refuses a wrong token, and signs in with the admin token", async () => {
@@ -460,6 +479,7 @@ describe("the operator console in a browser", () => {
     // Adding a user opens their page.
     await Promise.all([page.waitForURL(/\/users\/\d+\?done=user$/), page.click("#create-user button")]);
     const userId = new URL(page.url()).pathname.split("/").pop() ?? "";
+    state.trafficUserId = Number(userId);
     await page.goto(`${consoleUrl}/keys`);
     await page.selectOption("#k-user", userId);
     await page.fill("#k-name", "console-made key");
@@ -492,12 +512,7 @@ describe("the operator console in a browser", () => {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: "the key's usage to be recorded and counted" },
     );
-    // What Chart.js holds for each canvas: proof that the charts were drawn with data.
-    const drawn = (await page.evaluate(`(() => {
-      const sum = (id) => Chart.getChart(document.querySelector('canvas[data-chart="' + id + '"]'))
-        .data.datasets.flatMap((d) => d.data).reduce((a, v) => a + (v ?? 0), 0);
-      return { traffic: sum("chart-traffic"), latency: sum("chart-latency") };
-    })()`)) as { traffic: number; latency: number };
+    const drawn = await usageChartSums();
     expect(drawn.traffic).toBeGreaterThanOrEqual(17);
     expect(drawn.latency).toBeGreaterThan(0);
     await browser.screenshot("key-usage");
@@ -562,9 +577,14 @@ describe("the operator console in a browser", () => {
     await expect(page.locator(".more-users a[href='/users']").first().isVisible()).resolves.toBe(true);
     await browser.screenshot("keys-many-users");
 
-    // Their page's own form: no user to choose.
+    // Their page's own form: no user to choose, and its three limits on one line.
     await page.goto(`${consoleUrl}/users/${last.id}`);
     expect(await page.locator("#create-key [name=userId]").count()).toBe(0);
+    const tops = await page
+      .locator("#create-key input[type=number]")
+      .evaluateAll((inputs) => inputs.map((input) => input.getBoundingClientRect().top));
+    expect(tops).toHaveLength(3);
+    expect(new Set(tops).size).toBe(1);
     await page.fill("#k-name", "last customer's key");
     await page.fill("#k-day", "5000");
     await Promise.all([
@@ -618,7 +638,7 @@ describe("the operator console in a browser", () => {
     await page.waitForSelector("h1:has-text('Last Customer')");
   });
 
-  it("shows history, reports and the stack-wide usage summary", async () => {
+  it("shows history, reports, and the usage of the whole stack and of one user with its charts", async () => {
     const { page } = browser;
     await page.goto(`${consoleUrl}/history?status=acknowledged`);
     await page.waitForSelector(`tr[data-alert-id="${state.alertId}"]`);
@@ -629,7 +649,19 @@ describe("the operator console in a browser", () => {
     await browser.screenshot("reports");
     await page.goto(`${consoleUrl}/usage?range=1h`);
     expect(await page.textContent("main")).toContain("console-made key");
+    // Every key's traffic over the hour: the console-made key's 17 calls at least.
+    const everyKey = await usageChartSums();
+    expect(everyKey.traffic).toBeGreaterThanOrEqual(17);
+    expect(everyKey.latency).toBeGreaterThan(0);
     await browser.screenshot("usage");
+    // One user's: only their key's calls, charted over the week.
+    await page.goto(`${consoleUrl}/usage?userId=${state.trafficUserId}&range=7d`);
+    await page.waitForSelector('h1:has-text("Usage of Console User\'s keys")');
+    const user = await usageChartSums();
+    expect(user.traffic).toBe(Number(await page.textContent(".cards .stat .n")));
+    expect(user.traffic).toBeGreaterThanOrEqual(17);
+    expect(user.latency).toBeGreaterThan(0);
+    await browser.screenshot("usage-of-user");
   });
 
   it("signs in with a viewer's token: says who, is read-only, shows the API's refusal of a change, and a revoked token ends the session", async () => {

@@ -13,11 +13,12 @@ import {
   type KeyUsageView,
   type OperatorView,
   type SilenceView,
+  type UsageView,
   type UserView,
 } from "@apimon/client";
 import { type AlertSettings, DEFAULT_ALERT_SETTINGS, type ThresholdOverride } from "@apimon/config";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
-import { emptyUsageSummary } from "@apimon/testkit";
+import { emptyUsageBucket, emptyUsageSummary } from "@apimon/testkit";
 import { createApp } from "./app";
 import { createOperatorScope } from "./operator-scope";
 import { maskTarget, userIdsFromText } from "./routes/channels";
@@ -74,6 +75,34 @@ const usage: KeyUsageView = {
       rateLimited: 1,
       p50ResponseTimeMs: 12,
       p95ResponseTimeMs: 80,
+    },
+  ],
+};
+
+/** Every key's usage, as the keys API answers it: an hour per minute, of which two minutes had traffic. */
+const stackUsage: UsageView = {
+  from: "2026-12-03T11:00:00.000Z",
+  to: "2026-12-03T12:00:00.000Z",
+  granularity: "minute",
+  buckets: [
+    emptyUsageBucket("2026-12-03T11:57:00.000Z"),
+    {
+      start: "2026-12-03T11:58:00.000Z",
+      requests: 40,
+      errors: 4,
+      clientErrors: 6,
+      rateLimited: 5,
+      p50ResponseTimeMs: 20,
+      p95ResponseTimeMs: 310,
+    },
+    {
+      start: "2026-12-03T11:59:00.000Z",
+      requests: 7,
+      errors: 0,
+      clientErrors: 1,
+      rateLimited: 0,
+      p50ResponseTimeMs: 15.5,
+      p95ResponseTimeMs: 90,
     },
   ],
 };
@@ -332,6 +361,7 @@ function build(
     deleteUser: record("deleteUser", undefined),
     deleteKey: record("deleteKey", undefined),
     usageSummary: record("usageSummary", emptyUsageSummary("", "")),
+    usage: record("usage", stackUsage),
     // Answers as the keys API does for the token the call carries.
     whoAmI: async () => {
       const caller = CALLERS[operator.token() ?? ""];
@@ -1930,6 +1960,76 @@ describe("keys pages", () => {
       { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
       { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
     ]);
+  });
+
+  it("charts every key's usage per minute over an hour, between the totals and the busiest keys", async () => {
+    const t = build();
+    const page = (await t.get("/usage?range=1h")).text;
+    expect(page).toContain('<script src="/assets/chart.umd.min.js"></script>');
+    // Succeeded = requests - 5xx - 4xx; the other 4xx leave the 429s out.
+    expect(page).toContain(
+      '<script type="application/json" id="chart-traffic">{"type":"bar","stacked":true,"labels":["11:57","11:58","11:59"],"yTitle":"requests","datasets":[' +
+        '{"label":"succeeded","data":[0,30,6],"color":"#2f5bd3"},{"label":"other 4xx","data":[0,1,1],"color":"#b26a00"},' +
+        '{"label":"429 rate limited","data":[0,5,0],"color":"#7b1fa2"},{"label":"5xx errors","data":[0,4,0],"color":"#c62828"}]}</script>',
+    );
+    // A minute without requests has no response time: a gap in the lines, not a zero.
+    expect(page).toContain(
+      '<script type="application/json" id="chart-latency">{"type":"line","labels":["11:57","11:58","11:59"],"yTitle":"ms","datasets":[' +
+        '{"label":"p50","data":[null,20,15.5],"color":"#2e7d32"},{"label":"p95","data":[null,310,90],"color":"#c62828"}]}</script>',
+    );
+    // The charts come between the totals and the busiest keys and endpoints.
+    const at = [
+      '<div class="cards">',
+      "<h2>Requests by outcome</h2>",
+      "<h2>Response time (p50 / p95)</h2>",
+      "<h2>Busiest keys</h2>",
+    ].map((text) => page.indexOf(text));
+    expect(at).not.toContain(-1);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    // Asked for alongside the summary, over the same range.
+    expect(t.calls.filter(([name]) => name === "usage" || name === "usageSummary")).toEqual([
+      [
+        "usageSummary",
+        { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
+      ],
+      [
+        "usage",
+        { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute", userId: undefined },
+      ],
+    ]);
+  });
+
+  it("charts one user's keys' usage per hour over a day or a week", async () => {
+    const t = build();
+    const page = (await t.get("/usage?userId=2&range=7d")).text;
+    expect(page).toContain("<h1>Usage of Ada's keys</h1>");
+    expect(page).toContain('<canvas data-chart="chart-traffic" aria-label="Requests by outcome"></canvas>');
+    expect(page).toContain(
+      '<canvas data-chart="chart-latency" aria-label="Response time (p50 / p95)"></canvas>',
+    );
+    // A week's labels carry the day.
+    expect(page).toContain('"labels":["12-03 11:57","12-03 11:58","12-03 11:59"]');
+    await t.get("/usage?userId=2");
+    expect(t.calls.filter(([name]) => name === "usage").map(([, query]) => query)).toEqual([
+      { from: "2026-11-26T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour", userId: 2 },
+      { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour", userId: 2 },
+    ]);
+  });
+
+  it("shows a range without traffic: empty charts and no busiest keys", async () => {
+    const hours = Array.from({ length: 24 }, (_, i) =>
+      emptyUsageBucket(new Date(Date.parse("2026-12-02T12:00:00.000Z") + i * 3_600_000).toISOString()),
+    );
+    // Zeros in every bucket, as the keys API answers a quiet range; and no buckets at all.
+    for (const buckets of [hours, []]) {
+      const t = build({ keys: { usage: async () => ({ ...stackUsage, granularity: "hour", buckets }) } });
+      const res = await t.get("/usage");
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<canvas data-chart="chart-traffic"');
+      expect(res.text).toContain('<canvas data-chart="chart-latency"');
+      expect(res.text).toContain(`{"label":"succeeded","data":[${buckets.map(() => 0).join(",")}]`);
+      expect(res.text).toContain('<h2>Busiest keys</h2><p class="muted">No traffic in this range.</p>');
+    }
   });
 
   it("charts a key's usage per minute over an hour, per hour over a day or a week", async () => {

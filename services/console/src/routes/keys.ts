@@ -42,9 +42,12 @@ export function rangeTabs(path: string, current: UsageRange, params: Record<stri
 const bucketLabel = (iso: string, range: UsageRange) =>
   range === "7d" ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 
-/** The two charts of a key's usage: traffic by outcome, and latency percentiles. */
-export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
-  const labels = usage.buckets.map((b) => bucketLabel(b.start, range));
+/** One bucket of a usage answer: a key's, a user's keys' or every key's. */
+type UsageBucket = KeyUsageView["buckets"][number];
+
+/** The two usage charts over the buckets: traffic by outcome, and latency percentiles. */
+export function usageCharts(buckets: readonly UsageBucket[], range: UsageRange): Html {
+  const labels = buckets.map((b) => bucketLabel(b.start, range));
   const traffic: ChartSpec = {
     type: "bar",
     stacked: true,
@@ -53,16 +56,16 @@ export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
     datasets: [
       {
         label: "succeeded",
-        data: usage.buckets.map((b) => b.requests - b.errors - b.clientErrors),
+        data: buckets.map((b) => b.requests - b.errors - b.clientErrors),
         color: "#2f5bd3",
       },
       {
         label: "other 4xx",
-        data: usage.buckets.map((b) => b.clientErrors - b.rateLimited),
+        data: buckets.map((b) => b.clientErrors - b.rateLimited),
         color: "#b26a00",
       },
-      { label: "429 rate limited", data: usage.buckets.map((b) => b.rateLimited), color: "#7b1fa2" },
-      { label: "5xx errors", data: usage.buckets.map((b) => b.errors), color: "#c62828" },
+      { label: "429 rate limited", data: buckets.map((b) => b.rateLimited), color: "#7b1fa2" },
+      { label: "5xx errors", data: buckets.map((b) => b.errors), color: "#c62828" },
     ],
   };
   const latency: ChartSpec = {
@@ -70,10 +73,15 @@ export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
     labels,
     yTitle: "ms",
     datasets: [
-      { label: "p50", data: usage.buckets.map((b) => b.p50ResponseTimeMs), color: "#2e7d32" },
-      { label: "p95", data: usage.buckets.map((b) => b.p95ResponseTimeMs), color: "#c62828" },
+      { label: "p50", data: buckets.map((b) => b.p50ResponseTimeMs), color: "#2e7d32" },
+      { label: "p95", data: buckets.map((b) => b.p95ResponseTimeMs), color: "#c62828" },
     ],
   };
+  return html`<div class="grid">${chart("chart-traffic", "Requests by outcome", traffic)}${chart("chart-latency", "Response time (p50 / p95)", latency)}</div>`;
+}
+
+/** A key's usage: its totals over the range, then the two charts. */
+function keyUsageSection(usage: KeyUsageView, range: UsageRange): Html {
   const sum = (k: "requests" | "errors" | "rateLimited" | "clientErrors") =>
     usage.buckets.reduce((a, b) => a + b[k], 0);
   const requests = sum("requests");
@@ -83,7 +91,7 @@ export function usageCharts(usage: KeyUsageView, range: UsageRange): Html {
 <div class="stat warning"><div class="n">${sum("rateLimited")}</div><div class="l">429 rate limited</div></div>
 <div class="stat"><div class="n">${requests === 0 ? "—" : `${((sum("errors") / requests) * 100).toFixed(1)} %`}</div><div class="l">error rate</div></div>
 </div>
-<div class="grid">${chart("chart-traffic", "Requests by outcome", traffic)}${chart("chart-latency", "Response time (p50 / p95)", latency)}</div>`;
+${usageCharts(usage.buckets, range)}`;
 }
 
 const limitsText = (k: ApiKeyView) => `${k.rateLimits.minute} / ${k.rateLimits.hour} / ${k.rateLimits.day}`;
@@ -255,7 +263,7 @@ function expiryField(value: string, errors: Record<string, string[]>, hint: stri
 }
 
 function limitFields(v: Record<string, string>, errors: Record<string, string[]>, placeholder = "default") {
-  return html`<div class="actions">${(["minute", "hour", "day"] as const).map(
+  return html`<div class="limits">${(["minute", "hour", "day"] as const).map(
     (w) =>
       html`<div class="field"><label for="k-${w}">Per ${w}</label><input id="k-${w}" name="${w}" type="number" min="1" value="${v[w] ?? ""}" placeholder="${placeholder}">${fieldError(errors, `rateLimits.${w}`)}</div>`,
   )}</div>`;
@@ -298,7 +306,7 @@ function keyPage(
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
 ${rangeTabs(`/keys/${key.id}`, range)}
-${usageCharts(usage, range)}
+${keyUsageSection(usage, range)}
 <div class="grid">
 <div class="card"><h2>Key</h2><dl class="facts">
 <dt>Id</dt><dd>${key.id}</dd><dt>User</dt><dd><a href="/users/${key.userId}">${owner ? `${owner.name} (${owner.email})` : `#${key.userId}`}</a></dd>

@@ -4,7 +4,7 @@ import { html } from "hono/html";
 import { type ConsoleEnv, keyNames, type PageDeps } from "../context";
 import { typeLabel } from "../views/format";
 import { chart, duration, mayChange, namedLink, page } from "../views/layout";
-import { rangeOf, rangeTabs, USAGE_RANGES } from "./keys";
+import { rangeOf, rangeTabs, USAGE_RANGES, usageCharts } from "./keys";
 
 const DAY_MS = 86_400_000;
 const SEVERITY_COLORS: Record<string, string> = { warning: "#b26a00", critical: "#c62828" };
@@ -106,13 +106,12 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
     // One user's traffic, or the whole stack's.
     const userParam = c.req.query("userId") ?? "";
     const userId = /^[1-9]\d{0,9}$/.test(userParam) ? Number(userParam) : undefined;
-    const [summary, user] = await Promise.all([
-      keys.usageSummary({
-        from: new Date(now - USAGE_RANGES[range].ms).toISOString(),
-        to: new Date(now).toISOString(),
-        limit: 20,
-        userId,
-      }),
+    const { ms, granularity } = USAGE_RANGES[range];
+    const from = new Date(now - ms).toISOString();
+    const to = new Date(now).toISOString();
+    const [summary, usage, user] = await Promise.all([
+      keys.usageSummary({ from, to, limit: 20, userId }),
+      keys.usage({ from, to, granularity, userId }),
       userId === undefined ? undefined : keys.getUser(userId),
     ]);
     const stat = (n: string | number, label: string, cls = "") =>
@@ -129,6 +128,7 @@ ${stat(summary.errors, "5xx errors", "critical")}
 ${stat(summary.clientErrors, "4xx (429s included)", "warning")}
 ${stat(`${(summary.errorRate * 100).toFixed(2)} %`, "error rate")}
 </div>
+${usageCharts(usage.buckets, range)}
 <div class="grid">
 <div class="card"><h2>Busiest keys</h2>${
       summary.topKeys.length === 0
@@ -147,7 +147,9 @@ ${stat(`${(summary.errorRate * 100).toFixed(2)} %`, "error rate")}
           )}</tbody></table>`
     }</div>
 </div>`;
-    return c.html(page({ title: "Usage", section: "/usage", signedIn: c.get("signedIn") }, body));
+    return c.html(
+      page({ title: "Usage", section: "/usage", signedIn: c.get("signedIn"), charts: true }, body),
+    );
   });
 
   return routes;

@@ -75,6 +75,9 @@ details.changes summary { cursor:pointer; font-size:12px; color:var(--accent); }
 .spaced { margin-top:.8rem; }
 .actions { display:flex; gap:.4rem; flex-wrap:wrap; } .actions form { margin:0; }
 .chart { position:relative; height:240px; }
+/* A key's three limits share one line: in a narrow card (a third of the page, or a phone) the
+   fields narrow together rather than leave "Per day" alone on a second line. */
+.limits { display:flex; gap:.4rem; } .limits .field { flex:0 1 8rem; min-width:0; } .limits input[type=number] { width:100%; }
 dl.facts { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:.3rem 1rem; margin:0; } dl.facts dt { color:var(--muted); }
 dl.facts dd { margin:0; overflow-wrap:anywhere; }
 .signin { max-width:380px; margin:10vh auto; }
