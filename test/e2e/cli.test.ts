@@ -10,6 +10,7 @@ import { apimonMain } from "@apimon/cli";
 import { type AlertSignal, type DlqRecord, dlqTopic, topics } from "@apimon/events";
 import { createBatchingProducer, topicName } from "@apimon/kafka";
 import {
+  emptyUsageBucket,
   freePort,
   type HttpReceiver,
   spawnTsx,
@@ -300,13 +301,7 @@ describe("apimon CLI", () => {
       granularity: "hour",
     };
     const bucket = (start: string, figures: Partial<Record<string, number | null>>) => ({
-      start,
-      requests: 0,
-      errors: 0,
-      clientErrors: 0,
-      rateLimited: 0,
-      p50ResponseTimeMs: null,
-      p95ResponseTimeMs: null,
+      ...emptyUsageBucket(start),
       ...figures,
     });
     const limited = bucket("2026-01-15T11:00:00.000Z", {
@@ -474,6 +469,90 @@ describe("apimon CLI", () => {
         "apimon operators: --role must be one of admin, viewer (got 'owner') (see 'apimon operators --help')",
     });
     await json(["operators", "revoke", String(adminOperator.id)]);
+  });
+
+  it("promotes a viewer with operators update: its same token may then change what it was refused, and a rename shows in operators get", async () => {
+    const user = await json<{ id: number }>([
+      "keys",
+      "create-user",
+      "--email",
+      `promoted-${Date.now()}@example.com`,
+      "--name",
+      "Promoted",
+    ]);
+    const key = await json<Key>(["keys", "create", "--user", String(user.id), "--name", "promoted key"]);
+    const viewer = await json<{ id: number; token: string }>(["operators", "create", "ci-reader"]);
+    const asViewer = { ADMIN_TOKEN: viewer.token };
+    expect(failure(await apimon(["keys", "deactivate", String(key.id)], asViewer))).toEqual({
+      code: 1,
+      message:
+        'apimon keys: the keys service answered 403: Operator "ci-reader" is a viewer: its token may read, not change anything',
+    });
+
+    const updated = await apimon([
+      "operators",
+      "update",
+      String(viewer.id),
+      "--role",
+      "admin",
+      "--name",
+      "CI Deployer",
+    ]);
+    expect({ code: updated.code, stderr: updated.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(rows(updated.stdout).slice(0, 3)).toEqual([
+      ["id", String(viewer.id)],
+      ["name", "CI Deployer"],
+      ["role", "admin"],
+    ]);
+    expect(updated.stdout).not.toContain(viewer.token);
+
+    // The same token, now an admin's, from its next request.
+    expect(await apimon(["whoami"], asViewer)).toEqual({
+      code: 0,
+      stdout: `operator ${viewer.id} "CI Deployer" (admin)\n`,
+      stderr: "",
+    });
+    expect((await apimon(["keys", "deactivate", String(key.id)], asViewer)).code).toBe(0);
+    expect((await json<Key>(["keys", "get", String(key.id)])).isActive).toBe(false);
+    expect((await apimon(["keys", "activate", String(key.id)], asViewer)).code).toBe(0);
+    expect((await json<Key>(["keys", "get", String(key.id)])).isActive).toBe(true);
+
+    const shown = rows((await apimon(["operators", "get", String(viewer.id)])).stdout);
+    expect(shown.filter(([field]) => field === "name" || field === "role")).toEqual([
+      ["name", "CI Deployer"],
+      ["role", "admin"],
+    ]);
+    const history = await json<{ items: { action: string; operator: { name: string } | null }[] }>([
+      "audit",
+      "--target",
+      `key:${key.id}`,
+    ]);
+    expect(history.items.map((row) => [row.action, row.operator?.name ?? null])).toEqual([
+      ["key.reactivated", "CI Deployer"],
+      ["key.deactivated", "CI Deployer"],
+      ["key.created", null],
+    ]);
+    const changes = await json<{ items: { action: string }[] }>([
+      "audit",
+      "--target",
+      `operator:${viewer.id}`,
+    ]);
+    expect(changes.items.map((row) => row.action)).toEqual(["operator.updated", "operator.created"]);
+
+    expect(failure(await apimon(["operators", "update", String(viewer.id)]))).toEqual({
+      code: 2,
+      message: "apimon operators: give at least one of --name, --role (see 'apimon operators --help')",
+    });
+    expect(failure(await apimon(["operators", "update", "2147483647", "--role", "viewer"]))).toEqual({
+      code: 1,
+      message: "apimon operators: the keys service answered 404: Operator not found",
+    });
+    await json(["operators", "revoke", String(viewer.id)]);
+    expect(failure(await apimon(["operators", "update", String(viewer.id), "--role", "viewer"]))).toEqual({
+      code: 1,
+      message:
+        "apimon operators: the keys service answered 409: Operator's token is revoked: make a new operator instead",
+    });
   });
 
   it("runs as a process for every command group, with --json output and error exits", async () => {

@@ -29,6 +29,7 @@ export {
   type NewOperatorView,
   type OperatorView,
   type Page,
+  type UpdateOperatorInput,
   type UsageSummaryView,
   type UsageView,
   type UserView,

@@ -24,6 +24,8 @@ export type NewOperatorView = Schemas["NewOperator"];
 /** Whose token a request carries (`GET /api/v1/operators/me`). */
 export type CallerView = Schemas["Caller"];
 export type CreateOperatorInput = Body<"/api/v1/operators", "post">;
+/** Another name, another role, or both (at least one). */
+export type UpdateOperatorInput = Body<"/api/v1/operators/{id}", "patch">;
 export interface ListOperatorsParams {
   /** true: only revoked operators; false: only those whose token works. */
   revoked?: boolean;
@@ -141,6 +143,9 @@ export function createKeysClient(options: ApiClientOptions) {
     iterateOperators: (params: Omit<ListOperatorsParams, "cursor"> = {}) =>
       paginate((cursor) => listOperators({ ...params, cursor })),
     getOperator: (id: number) => unwrap(api.GET("/api/v1/operators/{id}", { params: { path: { id } } })),
+    /** The token stays the same; a new role holds from its next request. A revoked operator: 409. */
+    updateOperator: (id: number, patch: UpdateOperatorInput) =>
+      unwrap(api.PATCH("/api/v1/operators/{id}", { params: { path: { id } }, body: patch })),
     /** The token stops working at once; the operator stays listed. */
     revokeOperator: (id: number) =>
       unwrap(api.POST("/api/v1/operators/{id}/revoke", { params: { path: { id } } })),

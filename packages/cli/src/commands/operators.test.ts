@@ -18,7 +18,8 @@ const TOKEN = "apimon_op_Xy12secretsecretsecretsecretsecretsecre";
 
 /**
  * A fake keys API that records requests and answers the operators API's shapes: two operators
- * over two pages, a caller who is a viewer, and 404 for operator 404.
+ * over two pages, a caller who is a viewer, 404 for operator 404, and 409 for a change to
+ * operator 409 (whose token is revoked).
  */
 function recordingClient() {
   const requests: { method: string; url: string; body?: unknown; auth: string | null }[] = [];
@@ -66,6 +67,9 @@ function recordingClient() {
       if (revoked && method === "POST")
         return answer(200, operator(Number(revoked[1]), { revokedAt: "2026-12-06T10:00:00.000Z" }));
       const one = /^\/api\/v1\/operators\/(\d+)$/.exec(url.pathname);
+      if (one?.[1] === "409" && method === "PATCH")
+        return answer(409, { detail: "Operator's token is revoked: make a new operator instead" });
+      if (one && method === "PATCH") return answer(200, operator(Number(one[1]), body));
       if (one) return answer(200, operator(Number(one[1])));
       return answer(500, { detail: "unexpected request" });
     },
@@ -153,11 +157,42 @@ describe("operators CLI", () => {
     ]);
   });
 
+  it("renames an operator or changes its role, sending only what was asked, and shows it changed", async () => {
+    const { client, requests } = recordingClient();
+    await runOperators(client, ["update", "4", "--name", "Deploy Bot"]);
+    await runOperators(client, ["update", "4", "--role", "viewer"]);
+    const result = await runOperators(client, ["update", "4", "--role", "admin", "--name", "-ops-"]);
+    expect(requests.map((r) => [r.method, r.url, r.body])).toEqual([
+      ["PATCH", "http://keys.test/api/v1/operators/4", { name: "Deploy Bot" }],
+      ["PATCH", "http://keys.test/api/v1/operators/4", { role: "viewer" }],
+      ["PATCH", "http://keys.test/api/v1/operators/4", { name: "-ops-", role: "admin" }],
+    ]);
+    expect(result.data).toEqual(operator(4, { name: "-ops-", role: "admin" }));
+    expect(result.text()).toBe(
+      [
+        "id           4",
+        "name         -ops-",
+        "role         admin",
+        "tokenPrefix  apimon_op_Xy12",
+        "createdAt    2026-12-06T09:00:00.000Z",
+        "lastUsedAt   -",
+        "revokedAt    -",
+      ].join("\n"),
+    );
+  });
+
   it.each([
     [["create"], "the operator's name is required"],
     [["create", "Ann", "Lee"], "unexpected argument 'Lee' (quote a name that has spaces)"],
     [["create", "ann", "--role", "owner"], "--role must be one of admin, viewer (got 'owner')"],
     [["create", "ann", "--role"], "--role needs a value"],
+    [["create", "ann", "--name", "bob"], "give the name as the argument (create <name>), not --name"],
+    [["update"], "the operator id is required"],
+    [["update", "x1", "--role", "admin"], "the operator id must be a whole number of at least 1 (got 'x1')"],
+    [["update", "4"], "give at least one of --name, --role"],
+    [["update", "4", "--role", "owner"], "--role must be one of admin, viewer (got 'owner')"],
+    [["update", "4", "--name"], "--name needs a value"],
+    [["update", "4", "--name", "Ann", "Lee"], "unexpected argument 'Lee' (quote a name that has spaces)"],
     [["revoke"], "the operator id is required"],
     [["revoke", "abc"], "the operator id must be a whole number of at least 1 (got 'abc')"],
     [["get", "0"], "the operator id must be a whole number of at least 1 (got '0')"],
@@ -176,6 +211,12 @@ describe("operators CLI", () => {
   it("surfaces the API's error detail", async () => {
     const { client } = recordingClient();
     await expect(runOperators(client, ["revoke", "404"])).rejects.toThrow("HTTP 404: Operator not found");
+    await expect(runOperators(client, ["update", "404", "--role", "admin"])).rejects.toThrow(
+      "HTTP 404: Operator not found",
+    );
+    await expect(runOperators(client, ["update", "409", "--name", "x"])).rejects.toThrow(
+      "HTTP 409: Operator's token is revoked: make a new operator instead",
+    );
   });
 });
 
@@ -226,6 +267,36 @@ describe("the CLI's operator commands", () => {
     ).toEqual({ code: 1, out: [], err: [`apimon operators: the keys service answered 403: ${detail}`] });
   });
 
+  it("prints a refused update as the service's detail, and exits with 1", async () => {
+    const detail = (status: number, text: string) => () =>
+      new Response(JSON.stringify({ detail: text }), { status });
+    expect(
+      await cli(
+        ["operators", "update", "7", "--role", "admin"],
+        detail(409, "Operator's token is revoked: make a new operator instead"),
+      ),
+    ).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        "apimon operators: the keys service answered 409: Operator's token is revoked: make a new operator instead",
+      ],
+    });
+    expect(await cli(["operators", "update", "8", "--name", "x"], detail(404, "Operator not found"))).toEqual(
+      { code: 1, out: [], err: ["apimon operators: the keys service answered 404: Operator not found"] },
+    );
+  });
+
+  it("prints an updated operator as the API's JSON with --json", async () => {
+    const changed = operator(7, { name: "Erin Ops", role: "admin" });
+    const run = await cli(
+      ["operators", "update", "7", "--role", "admin", "--json"],
+      () => new Response(JSON.stringify(changed), { status: 200 }),
+    );
+    expect({ code: run.code, err: run.err }).toEqual({ code: 0, err: [] });
+    expect(JSON.parse(run.out[0] as string)).toEqual(changed);
+  });
+
   it("prints a revoked token's refusal with the hint to check ADMIN_TOKEN", async () => {
     const refused = () => new Response(JSON.stringify({ detail: "Not authenticated" }), { status: 401 });
     expect(await cli(["whoami"], refused)).toEqual({
@@ -250,6 +321,11 @@ describe("the CLI's operator commands", () => {
       err: [
         "apimon operators: --role must be one of admin, viewer (got 'owner') (see 'apimon operators --help')",
       ],
+    });
+    expect(await cli(["operators", "update", "7"], () => new Response("{}"))).toEqual({
+      code: 2,
+      out: [],
+      err: ["apimon operators: give at least one of --name, --role (see 'apimon operators --help')"],
     });
     expect(globalThis.fetch).not.toHaveBeenCalled();
   });

@@ -11,6 +11,9 @@ export const OPERATORS_USAGE = `apimon operators <command>
   create <name> [--role ${operatorRoles.join("|")}]
                               a new operator and its token, shown this once; viewer (the default) may
                               only read, admin may do everything the admin token may
+  update <operator id> [--name <name>] [--role ${operatorRoles.join("|")}]
+                              rename an operator or change its role (at least one); its token stays
+                              the same and has the new role from its next request
   revoke <operator id>        the token stops working at once; the operator stays listed`;
 
 export const WHOAMI_USAGE = `apimon whoami                 whose token ADMIN_TOKEN is (an operator's, or the admin token) and what it may do`;
@@ -18,7 +21,7 @@ export const WHOAMI_USAGE = `apimon whoami                 whose token ADMIN_TOK
 /** The keys service's calls the operator commands make. */
 export type OperatorsApi = Pick<
   KeysClient,
-  "whoAmI" | "listOperators" | "getOperator" | "createOperator" | "revokeOperator"
+  "whoAmI" | "listOperators" | "getOperator" | "createOperator" | "updateOperator" | "revokeOperator"
 >;
 
 const OPERATOR_COLUMNS: Column<OperatorView>[] = [
@@ -37,6 +40,7 @@ const OPTIONS = {
   revoked: { type: "boolean" },
   active: { type: "boolean" },
   role: { type: "string" },
+  name: { type: "string" },
 } as const;
 
 /** A new operator: its token is shown this once, so the text says to keep it now. */
@@ -76,9 +80,27 @@ export async function runOperators(client: OperatorsApi, argv: string[]): Promis
       // `create Ann Lee` unquoted would otherwise make an operator called "Ann".
       if (positionals.length > 2)
         throw new UsageError(`unexpected argument '${positionals[2]}' (quote a name that has spaces)`);
+      // `update`'s --name would otherwise be taken here and dropped without a word.
+      if (values.name !== undefined)
+        throw new UsageError("give the name as the argument (create <name>), not --name");
       const role = oneOf(values.role, "--role", operatorRoles);
       // The name's length and characters are the service's to judge.
       return issued(await client.createOperator({ name, ...(role !== undefined && { role }) }));
+    }
+    case "update": {
+      const operator = id();
+      // `update 3 --name Ann Lee` unquoted would otherwise rename it "Ann".
+      if (positionals.length > 2)
+        throw new UsageError(`unexpected argument '${positionals[2]}' (quote a name that has spaces)`);
+      const role = oneOf(values.role, "--role", operatorRoles);
+      if (values.name === undefined && role === undefined)
+        throw new UsageError("give at least one of --name, --role");
+      return recordResult(
+        await client.updateOperator(operator, {
+          ...(values.name !== undefined && { name: values.name }),
+          ...(role !== undefined && { role }),
+        }),
+      );
     }
     case "revoke":
       return recordResult(await client.revokeOperator(id()));
