@@ -26,3 +26,19 @@ export const URL_TEXT = /\bhttps?:\/\/\S*/gi;
 export function maskChannelName(type: string, name: string): string {
   return type === "email" ? name : name.replace(URL_TEXT, (url) => maskChannelTarget(type, url));
 }
+
+/**
+ * A text that may quote a notification target, such as a delivery's error, as a viewer may read
+ * it: every URL cut to its scheme and host. The channel's type is not known from the text, and a
+ * Slack URL's path is its secret, so no path is kept.
+ */
+export function maskUrlsInText(text: string): string {
+  return text.replace(URL_TEXT, (url) => {
+    try {
+      const { protocol, host } = new URL(url);
+      return `${protocol}//${host}/…`;
+    } catch {
+      return "(URL)";
+    }
+  });
+}

@@ -24,7 +24,7 @@ export {
   type OperatorRole,
   operatorRoles,
 } from "./audit";
-export { maskChannelName, maskChannelTarget, URL_TEXT } from "./channels";
+export { maskChannelName, maskChannelTarget, maskUrlsInText, URL_TEXT } from "./channels";
 export {
   adminEnv,
   databaseConfig,

@@ -8,6 +8,7 @@ import {
   auditTargetTypes,
   maskChannelName,
   maskChannelTarget,
+  maskUrlsInText,
 } from "@apimon/config";
 import type {
   Alert,
@@ -359,7 +360,14 @@ export function timelineEventView(event: AlertEvent): z.output<typeof timelineEv
   };
 }
 
-export function deliveryView(delivery: NotificationDelivery): z.output<typeof deliverySchema> {
+/**
+ * A delivery attempt as the API answers it. `masked` (a viewer's token): its error without the
+ * path or query of any URL it quotes, which may be a channel's credential.
+ */
+export function deliveryView(
+  delivery: NotificationDelivery,
+  { masked = false }: { masked?: boolean } = {},
+): z.output<typeof deliverySchema> {
   return {
     id: Number(delivery.id),
     deliveryId: delivery.deliveryId,
@@ -369,7 +377,7 @@ export function deliveryView(delivery: NotificationDelivery): z.output<typeof de
     attempt: delivery.attempt,
     status: delivery.status,
     responseCode: delivery.responseCode,
-    error: delivery.error,
+    error: masked && delivery.error !== null ? maskUrlsInText(delivery.error) : delivery.error,
     latencyMs: delivery.latencyMs,
     createdAt: delivery.createdAt.toISOString(),
   };
@@ -380,11 +388,12 @@ export function alertDetailView(
   silencedBy: number | null,
   events: AlertEvent[],
   deliveries: NotificationDelivery[],
+  { masked = false }: { masked?: boolean } = {},
 ): z.output<typeof alertDetailSchema> {
   return {
     ...alertView(alert, silencedBy),
     timeline: events.map(timelineEventView),
-    deliveries: deliveries.map(deliveryView),
+    deliveries: deliveries.map((d) => deliveryView(d, { masked })),
   };
 }
 

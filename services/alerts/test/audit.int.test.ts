@@ -797,6 +797,45 @@ describe("changes made with an operator's token", () => {
     expect(whole.body).toMatchObject({ name: `webhook ${WEBHOOK}`, target: WEBHOOK_2 });
   });
 
+  it("of a viewer read an alert's deliveries without a URL's path or query in their errors", async () => {
+    const vera = await operator("vera the on-call", "viewer");
+    const channel = await prisma.notificationChannel.create({
+      data: { name: "hook", type: "webhook", target: WEBHOOK },
+    });
+    const alert = await prisma.alert.create({
+      data: {
+        fingerprint: `delivery-errors-${Date.now()}`,
+        type: "error_rate",
+        severity: "warning",
+        status: "firing",
+        message: "errors",
+        observedValue: 0.2,
+        threshold: 0.1,
+        firstSeenAt: new Date(),
+        lastSeenAt: new Date(),
+      },
+    });
+    const error = `POST ${WEBHOOK} refused; Slack at ${SLACK} answered HTTP 404`;
+    await prisma.notificationDelivery.create({
+      data: {
+        deliveryId: "0190f5c4-7a8b-7c3d-9e0f-0000000000aa",
+        alertId: alert.id,
+        channelId: channel.id,
+        attempt: 1,
+        status: "failed",
+        error,
+      },
+    });
+    const seen = await call(app, "GET", `/api/v1/alerts/${alert.id}`, undefined, vera.headers);
+    expect(seen.body.deliveries.map((d: { error: string }) => d.error)).toEqual([
+      "POST https://hooks.example.com/… refused; Slack at https://hooks.slack.com/… answered HTTP 404",
+    ]);
+    expect(JSON.stringify(seen.body)).not.toContain("token");
+
+    const whole = await call(app, "GET", `/api/v1/alerts/${alert.id}`);
+    expect(whole.body.deliveries[0].error).toBe(error);
+  });
+
   it("stop working on this service too once revoked", async () => {
     const rita = await operator("rita", "admin");
     expect((await call(app, "GET", "/api/v1/audit", undefined, rita.headers)).status).toBe(200);

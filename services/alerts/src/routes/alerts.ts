@@ -14,6 +14,7 @@ import {
   readJson,
   readOptionalJson,
   readResponses,
+  readsOnly,
   toPage,
 } from "@apimon/http";
 import { counter, type Registry } from "@apimon/observability";
@@ -135,7 +136,7 @@ export function createAlertRoutes({
     return { items: page.items.map((a) => alertView(a, silencedBy(a))), nextCursor: page.nextCursor };
   }
 
-  async function detail(id: number) {
+  async function detail(id: number, { masked = false } = {}) {
     const alert = await prisma.alert.findUnique({ where: { id } });
     if (!alert) throw notFound("Alert not found");
     const [events, deliveries, silencedBy] = await Promise.all([
@@ -148,7 +149,7 @@ export function createAlertRoutes({
       }),
       silencer(),
     ]);
-    return alertDetailView(alert, silencedBy(alert), events.reverse(), deliveries.reverse());
+    return alertDetailView(alert, silencedBy(alert), events.reverse(), deliveries.reverse(), { masked });
   }
 
   describeListRoute(
@@ -233,7 +234,7 @@ export function createAlertRoutes({
       request: { params: idParamSchema },
       responses: readResponses(alertDetailSchema, "The alert", "Alert not found"),
     },
-    async (c) => c.json(await detail(pathId(c))),
+    async (c) => c.json(await detail(pathId(c), { masked: readsOnly(c) })),
   );
 
   describeRoute(

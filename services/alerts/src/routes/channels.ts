@@ -373,7 +373,7 @@ export function createChannelRoutes({
             where: { deliveryId: { in: [...earlier, deliveryId] } },
             orderBy: { attempt: "asc" },
           });
-          return c.json({ ...deliveryView(last), attempts: attempts.map(deliveryView) });
+          return c.json({ ...deliveryView(last), attempts: attempts.map((a) => deliveryView(a)) });
         }
         if (Date.now() >= deadline) break;
         await new Promise((resolve) =>
