@@ -780,6 +780,59 @@ describe("the operator console in a browser", () => {
     ]);
   });
 
+  it("promotes a signed-in viewer to admin and renames them on the Operators page: their next page has the forms and says so, without signing in again", async () => {
+    const { page } = browser;
+    const viewer = await stack.keys.createOperator({ name: `promoted-${Date.now()}`, role: "viewer" });
+    const context = await browser.browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const theirs = await context.newPage();
+    const changeForms = "main form[method=post]";
+    try {
+      await theirs.goto(`${consoleUrl}/sign-in`);
+      await theirs.fill("#token", viewer.token);
+      await Promise.all([theirs.waitForURL(`${consoleUrl}/alerts`), theirs.click("button[type=submit]")]);
+      await theirs.goto(`${consoleUrl}/keys/${state.keyId}`);
+      expect(await theirs.textContent("#signed-in-as")).toBe(`${viewer.name} · viewer`);
+      expect(await theirs.locator(changeForms).count()).toBe(0);
+
+      // The admin (the main browser, signed in with the admin token) changes their role, then their name.
+      await page.goto(`${consoleUrl}/operators`);
+      const row = page.locator(`#active-operators #operator-${viewer.id}`);
+      expect(await row.locator("select[name=role]").inputValue()).toBe("viewer");
+      await row.locator("select[name=role]").selectOption("admin");
+      await Promise.all([
+        page.waitForURL(/done=role/),
+        row.locator("button", { hasText: "Change role" }).click(),
+      ]);
+      expect(await page.textContent(".notice")).toContain("Role changed");
+      expect(await row.locator("select[name=role]").inputValue()).toBe("admin");
+      const renamed = `${viewer.name}-lead`;
+      await row.locator("summary", { hasText: "Rename" }).click();
+      await row.locator("input[name=name]").fill(renamed);
+      await browser.screenshot("operators-rename");
+      await Promise.all([
+        page.waitForURL(/done=renamed/),
+        row.locator("button", { hasText: "Save name" }).click(),
+      ]);
+      expect(await row.locator("td[data-label=Name]").textContent()).toBe(renamed);
+      await browser.screenshot("operators-role-changed");
+      expect(await stack.keys.getOperator(viewer.id)).toMatchObject({ name: renamed, role: "admin" });
+
+      // Their next page, in the same session: an admin's, under the new name.
+      await theirs.goto(`${consoleUrl}/keys/${state.keyId}`);
+      expect(await theirs.textContent("#signed-in-as")).toBe(`${renamed} · admin`);
+      expect(await theirs.locator("#read-only").count()).toBe(0);
+      expect(await theirs.locator(changeForms).count()).toBeGreaterThan(0);
+      await theirs.screenshot({ path: path.join(SCREENSHOT_DIR, "operator-promoted.png"), fullPage: true });
+
+      // The Activity page has both changes, made with the admin token through the console.
+      await page.goto(`${consoleUrl}/activity?targetType=operator&targetId=${viewer.id}`);
+      const actions = await page.locator("tr[data-audit-id] td:nth-child(2)").allTextContents();
+      expect(actions.filter((text) => text.includes("operator.updated"))).toHaveLength(2);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("names the operator who made a change on the Activity page, and filters by them", async () => {
     const { page } = browser;
     const bob = await stack.keys.createOperator({ name: `bob-${Date.now()}`, role: "admin" });
@@ -831,6 +884,15 @@ describe("the operator console in a browser", () => {
         );
         expect({ path, overflow, tableOverflow }).toEqual({ path, overflow: 0, tableOverflow: 0 });
       }
+      // An operator's row with its role form, and its rename form open, stays within the screen.
+      await page.goto(`${consoleUrl}/operators`);
+      await page.locator("#active-operators details.rename summary").first().click();
+      await expect(
+        page.evaluate(
+          "Math.max(document.documentElement.scrollWidth - document.documentElement.clientWidth, ...[...document.querySelectorAll('.table')].map((box) => box.scrollWidth - box.clientWidth))",
+        ),
+      ).resolves.toBe(0);
+      await browser.screenshot("phone-operators");
       // A stacked row names each value, as the hidden header did.
       await page.goto(`${consoleUrl}/keys`);
       await expect(

@@ -23,7 +23,7 @@ import { createReportPages } from "./routes/reports";
 import { createSettingsPages } from "./routes/settings";
 import { createSilencePages } from "./routes/silences";
 import { createUserPages } from "./routes/users";
-import { SESSION_COOKIE, type SessionManager } from "./session";
+import { SESSION_COOKIE, type SessionManager, type SessionOperator } from "./session";
 import { CONSOLE_CSS, CONSOLE_JS } from "./views/assets";
 import { page, type SignedIn } from "./views/layout";
 
@@ -59,6 +59,8 @@ export interface AppDeps {
   checks?: Record<string, ReadinessCheck>;
   isShuttingDown: () => boolean;
   clock?: () => Date;
+  /** How long a page waits for the keys API to say who signed in before it goes on without. */
+  identityWaitMs?: number;
 }
 
 /** The operator console: server-rendered pages over the alerts and keys APIs, behind a session. */
@@ -73,6 +75,7 @@ export function createApp({
   config,
   checks = {},
   isShuttingDown,
+  identityWaitMs = 2_000,
   clock = () => new Date(),
 }: AppDeps): Hono<AppEnv> {
   const app = createHttpApp({ logger, registry, maxBodyBytes: MAX_BODY_BYTES });
@@ -96,6 +99,12 @@ export function createApp({
   app.get("/assets/console.js", asset(CONSOLE_JS, "text/javascript; charset=utf-8"));
   app.get("/assets/chart.umd.min.js", asset(chartJs, "text/javascript; charset=utf-8"));
 
+  /** Whose the token of the current scope is, as the keys API answers now; null for the admin token. */
+  const caller = async (): Promise<SessionOperator | null> => {
+    const { operator: who } = await keys.whoAmI();
+    return who && { id: who.id, name: who.name, role: who.role };
+  };
+
   app.route(
     "/",
     createAuthRoutes({
@@ -105,8 +114,7 @@ export function createApp({
       identify: (token) =>
         operator.withToken(token, async () => {
           try {
-            const { operator: who } = await keys.whoAmI();
-            return { operator: who && { id: who.id, name: who.name, role: who.role } };
+            return { operator: await caller() };
           } catch (err) {
             if (err instanceof ApiError && err.status === 401) return undefined;
             throw err;
@@ -153,6 +161,31 @@ export function createApp({
         ),
         403,
       );
+    }
+    return next();
+  });
+  // An operator's name and role as the keys API knows them now, not as the session noted them at
+  // sign-in: an admin may have changed them since, and each page draws its forms by the role. The
+  // APIs stay the guard; this keeps the pages from offering what they would refuse, or hiding
+  // what they would allow. A 401 here ends the session as any API's does (onError below). A keys
+  // API that is down or slow must not take the alerts pages with it, so after an error or
+  // identityWaitMs the page goes on with the name and role of sign-in: at worst it offers a form
+  // the API then refuses. The admin token has no one to look up.
+  pages.use(async (c, next) => {
+    if (c.get("session").operator === null) return next();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), identityWaitMs);
+    });
+    try {
+      const now = await Promise.race([caller(), late]);
+      if (now === "late") c.get("logger").warn("the keys API did not say who signed in in time");
+      else c.set("signedIn", { ...c.get("signedIn"), operator: now });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) throw err;
+      c.get("logger").warn({ err }, "the keys API could not say who signed in");
+    } finally {
+      clearTimeout(timer);
     }
     return next();
   });

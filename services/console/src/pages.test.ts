@@ -215,6 +215,7 @@ const fieldError = (field: string, message: string) =>
 
 /** The console's dependencies but its API clients and operator scope, `config` added to. */
 const appDeps = (config: { trustedProxyHops?: number } = {}) => ({
+  identityWaitMs: 50,
   logger: createLogger({ service: "console-test", level: "silent" }),
   registry: createMetricsRegistry("console-test", { defaultMetrics: false }),
   sessions: createSessionManager({ secret: "p".repeat(40), ttlSeconds: 3600 }),
@@ -373,6 +374,7 @@ function build(
       ...operatorView(7, { name: "dave", role: "viewer", tokenPrefix: "apimon_op_Dv7x" }),
       token: "apimon_op_Dv7xNEWTOKENPLAINTEXT",
     }),
+    updateOperator: record("updateOperator", { ...alice, role: "admin" }),
     revokeOperator: record("revokeOperator", { ...bob, revokedAt: NOW.toISOString() }),
     ...overrides.keys,
   } as unknown as KeysClient;
@@ -762,11 +764,141 @@ describe("signing in as an operator", () => {
   });
 });
 
+describe("an operator's pages after their role changed", () => {
+  const whoOf = (text: string) => /<span class="who" id="signed-in-as"[^>]*>([^<]*)<\/span>/.exec(text)?.[1];
+  const DEACTIVATE = '<form method="post" action="/keys/9/deactivate"';
+  const ALICE_AS_VIEWER = { operator: { id: 3, name: "alice", role: "viewer" }, role: "viewer" } as const;
+
+  /**
+   * The console signed in with `token`, whose keys API answers who it is from `now` at each call
+   * (an admin may change it between pages), counting the calls.
+   */
+  function withCaller(token: string, now: { id: number; name: string; role: "admin" | "viewer" } | null) {
+    const asked = { count: 0 };
+    const t = build(
+      {
+        keys: {
+          whoAmI: async () => {
+            asked.count++;
+            return now === null
+              ? { operator: null, role: "admin" }
+              : { operator: { ...now }, role: now.role };
+          },
+        },
+      },
+      { token },
+    );
+    return { ...t, asked };
+  }
+
+  it("draws each page by the name and role the keys API answers now: a viewer made admin gets the forms, without signing in again", async () => {
+    const now = { id: 3, name: "alice", role: "viewer" as "admin" | "viewer" };
+    const t = withCaller(ALICE_TOKEN, now);
+    const before = await t.get("/keys");
+    expect(whoOf(before.text)).toBe("alice · viewer");
+    expect(before.text).toContain('id="read-only"');
+    expect(before.text).not.toContain(DEACTIVATE);
+
+    Object.assign(now, { name: "alice.b", role: "admin" });
+    const after = await t.get("/keys");
+    expect(after.status).toBe(200);
+    expect(whoOf(after.text)).toBe("alice.b · admin");
+    expect(after.text).not.toContain('id="read-only"');
+    expect(after.text).toContain(DEACTIVATE);
+  });
+
+  it("leaves the forms out for an admin made viewer, from their next page", async () => {
+    const now = { id: 5, name: "bob", role: "admin" as "admin" | "viewer" };
+    const t = withCaller(BOB_TOKEN, now);
+    expect((await t.get("/keys")).text).toContain(DEACTIVATE);
+    now.role = "viewer";
+    const page = await t.get("/keys");
+    expect(whoOf(page.text)).toBe("bob · viewer");
+    expect(page.text).toContain('id="read-only"');
+    expect(page.text).not.toContain(DEACTIVATE);
+    expect(page.text).toContain('<tr data-key-id="9">');
+  });
+
+  it("asks the keys API once per page of an operator's session, and never for assets, sign-in or the admin token's pages", async () => {
+    const alices = withCaller(ALICE_TOKEN, { id: 3, name: "alice", role: "viewer" });
+    const { cookie } = await alices.signedIn();
+    // One at sign-in, one for the page the helper read the CSRF token from.
+    expect(alices.asked.count).toBe(2);
+    await alices.get("/keys");
+    await alices.post("/keys/9/deactivate", {});
+    expect(alices.asked.count).toBe(4);
+    for (const path of ["/assets/console.css", "/assets/console.js", "/sign-in", "/healthz"]) {
+      await alices.app.request(path, { headers: { cookie } });
+    }
+    expect(alices.asked.count).toBe(4);
+
+    const admin = withCaller(ADMIN_TOKEN, null);
+    await admin.get("/keys");
+    await admin.get("/operators");
+    await admin.post("/keys/9/deactivate", {});
+    // Only the sign-in asked: the admin token has no operator to look up.
+    expect(admin.asked.count).toBe(1);
+    expect(whoOf((await admin.get("/keys")).text)).toBe("admin token");
+  });
+
+  it("ends the session when the keys API no longer takes the token at a page's look-up, as an API's 401 does", async () => {
+    let revoked = false;
+    const t = build(
+      {
+        keys: {
+          whoAmI: async () => {
+            if (revoked) throw notAuthenticated();
+            return ALICE_AS_VIEWER;
+          },
+        },
+      },
+      { token: ALICE_TOKEN },
+    );
+    const { cookie } = await t.signedIn();
+    revoked = true;
+    const res = await t.app.request("/keys?search=bill", { headers: { cookie } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/sign-in?ended=token&next=%2Fkeys%3Fsearch%3Dbill");
+    expect(res.headers.get("set-cookie")).toMatch(/^apimon_session=; Max-Age=0; Path=\//);
+    expect(t.calls).toEqual([]);
+    const again = await t.app.request("/keys", { headers: { cookie } });
+    expect(again.headers.get("location")).toBe("/sign-in?next=%2Fkeys");
+  });
+
+  it("goes on with the name and role of sign-in while the keys API cannot say, or is slow to say, who the token is", async () => {
+    let keysApi: "up" | "down" | "slow" = "up";
+    const t = build(
+      {
+        keys: {
+          whoAmI: async () => {
+            if (keysApi === "down")
+              throw new Error("cannot reach the keys service at http://127.0.0.1:8082: ECONNREFUSED");
+            // Slower than the page waits (50 ms in these tests).
+            if (keysApi === "slow") await new Promise((resolve) => setTimeout(resolve, 500));
+            return ALICE_AS_VIEWER;
+          },
+        },
+      },
+      { token: ALICE_TOKEN },
+    );
+    await t.signedIn();
+    for (const state of ["down", "slow"] as const) {
+      keysApi = state;
+      // The channels page is the alerts API's: it works without the keys service.
+      const res = await t.get("/channels");
+      expect([state, res.status, whoOf(res.text)]).toEqual([state, 200, "alice · viewer"]);
+      expect(res.text).toContain('id="read-only"');
+    }
+    keysApi = "up";
+    expect((await t.get("/channels")).status).toBe(200);
+  });
+});
+
 describe("operators page", () => {
   const rowOf = (text: string, id: number) =>
     text.slice(text.indexOf(`<tr id="operator-${id}"`)).split("</tr>")[0] as string;
 
-  it("lists the active operators with a revoke button each, and the revoked apart, each row anchored and linked to its changes", async () => {
+  it("lists the active operators with forms to change the role, rename and revoke each, and the revoked apart, each row anchored and linked to its changes", async () => {
     const t = build();
     const res = await t.get("/operators");
     expect(res.status).toBe(200);
@@ -778,7 +910,18 @@ describe("operators page", () => {
 
     const row = rowOf(res.text, 3);
     expect(row).toContain('<tr id="operator-3" data-operator-id="3" class="">');
-    expect(row).toContain('<td data-label="Name">alice</td><td data-label="Role">viewer</td>');
+    expect(row).toContain(
+      '<td data-label="Name">alice</td><td data-label="Role"><form method="post" action="/operators/3/role" class="inline role"><input type="hidden" name="_csrf"',
+    );
+    expect(row).toContain(
+      '<label class="visually-hidden" for="role-3">Role of alice</label><select id="role-3" name="role"><option value="admin" >admin</option><option value="viewer" selected>viewer</option></select><button type="submit" class="secondary">Change role</button></form></td>',
+    );
+    expect(row).toContain(
+      '<details class="rename"><summary class="button secondary">Rename</summary><form method="post" action="/operators/3/rename" class="inline">',
+    );
+    expect(row).toContain(
+      '<label class="visually-hidden" for="name-3">New name of alice</label><input id="name-3" name="name" value="alice" required><button type="submit">Save name</button></form></details>',
+    );
     expect(row).toContain('<td class="mono" data-label="Token">apimon_op_3abc…</td>');
     expect(row).toContain(
       '<td data-label="Created"><time datetime="2026-12-01T09:00:00.000Z">2026-12-01 09:00:00 UTC</time></td>',
@@ -797,6 +940,10 @@ describe("operators page", () => {
       '<span class="badge revoked">revoked</span> <time datetime="2026-12-02T08:00:00.000Z">',
     );
     expect(gone).not.toContain("/revoke");
+    // A revoked operator cannot be changed: their role is only said.
+    expect(gone).toContain('<td data-label="Role">viewer</td>');
+    expect(gone).not.toContain("/role");
+    expect(gone).not.toContain("/rename");
     expect(res.text).toContain('<form method="post" action="/operators" id="create-operator">');
   });
 
@@ -854,15 +1001,112 @@ describe("operators page", () => {
     );
   });
 
+  it("changes an operator's role with the session's CSRF token, back at their row with a notice; refuses without the token", async () => {
+    const t = build();
+    const { cookie } = await t.signedIn();
+    const forged = await t.app.request("/operators/3/role", {
+      ...form({ role: "admin" }),
+      headers: { ...form({}).headers, cookie },
+    });
+    expect(forged.status).toBe(403);
+    expect(t.calls).toEqual([]);
+    const res = await t.post("/operators/3/role", { role: "admin" });
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/operators?done=role#operator-3");
+    expect(t.calls).toEqual([["updateOperator", [3, { role: "admin" }]]]);
+    expect((await t.get("/operators?done=role")).text).toContain(
+      `<div class="notice" role="status">Role changed: it holds from the operator&#39;s next request, in the console and the APIs; their token stays the same.</div>`,
+    );
+  });
+
+  it("renames an operator, back at their row with a notice", async () => {
+    const t = build();
+    const res = await t.post("/operators/5/rename", { name: " robert " });
+    expect(res.status).toBe(303);
+    expect(res.location).toBe("/operators?done=renamed#operator-5");
+    expect(t.calls).toEqual([["updateOperator", [5, { name: "robert" }]]]);
+    expect((await t.get("/operators?done=renamed")).text).toContain(
+      '<div class="notice" role="status">Operator renamed: the changes they make from now on carry the new name; earlier ones keep the old.</div>',
+    );
+  });
+
+  it("says above the lists why the keys API refused a change: a token revoked meanwhile (409), a bad value (400)", async () => {
+    const revokedMeanwhile = build({
+      keys: {
+        updateOperator: async () => {
+          throw new ApiError(409, { detail: "Operator's token is revoked: make a new operator instead" });
+        },
+      },
+    });
+    const conflict = await revokedMeanwhile.post("/operators/3/role", { role: "admin" });
+    expect(conflict.status).toBe(400);
+    expect(conflict.text).toContain(
+      `<div class="alert-box" role="alert">alice&#39;s role was not changed: Operator&#39;s token is revoked: make a new operator instead</div>`,
+    );
+    expect(conflict.text).toContain('<tr id="operator-3"');
+
+    const tooLong = build({
+      keys: {
+        updateOperator: async () => {
+          throw fieldError("name", "must be at most 100 characters");
+        },
+      },
+    });
+    const invalid = await tooLong.post("/operators/5/rename", { name: "x".repeat(101) });
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain(
+      '<div class="alert-box" role="alert">bob&#39;s name was not changed: name: must be at most 100 characters</div>',
+    );
+    // An operator the list does not hold is named by id.
+    const unknown = await tooLong.post("/operators/99/rename", { name: "x".repeat(101) });
+    expect(unknown.text).toContain("Operator #99&#39;s name was not changed:");
+  });
+
+  it("takes an admin's change of their own role from their next page: made viewer, the page is read-only", async () => {
+    const bobNow = { id: 5, name: "bob", role: "admin" as "admin" | "viewer" };
+    const t = build(
+      {
+        keys: {
+          whoAmI: async () => ({ operator: { ...bobNow }, role: bobNow.role }),
+          updateOperator: async (id: number, patch: { role: "admin" | "viewer" }) => {
+            expect(id).toBe(5);
+            bobNow.role = patch.role;
+            return { ...bob, ...patch };
+          },
+          listOperators: async () => ({ items: [alice, { ...bob, ...bobNow }], nextCursor: null }),
+        } as unknown as Partial<KeysClient>,
+      },
+      { token: BOB_TOKEN },
+    );
+    const res = await t.post("/operators/5/role", { role: "viewer" });
+    expect(res.location).toBe("/operators?done=role#operator-5");
+    const next = await t.get("/operators?done=role");
+    expect(next.text).toContain("bob · viewer");
+    expect(next.text).toContain('id="read-only"');
+    expect(next.text).not.toContain("/role");
+    expect(next.text).not.toContain('id="create-operator"');
+  });
+
   it("shows a viewer every operator without the forms that change them, and an admin operator their own row", async () => {
     const viewer = await build({}, { token: ALICE_TOKEN }).get("/operators");
     expect(viewer.text).toContain('<tr id="operator-5"');
     expect(viewer.text).not.toContain('id="create-operator"');
     expect(viewer.text).not.toContain("/revoke");
-    expect(viewer.text).toContain("Only an admin adds or revokes operators.");
+    expect(viewer.text).not.toContain("/role");
+    expect(viewer.text).not.toContain("/rename");
+    expect(viewer.text).not.toContain("<select");
+    expect(rowOf(viewer.text, 5)).toContain('<td data-label="Role">admin</td>');
+    expect(viewer.text).toContain("Only an admin adds, changes or revokes operators.");
     const own = await build({}, { token: BOB_TOKEN }).get("/operators");
     expect(rowOf(own.text, 5)).toContain('bob <span class="muted small">(you)</span>');
     expect(rowOf(own.text, 5)).toContain('data-confirm="Revoke your own token? You are signed out at once."');
+    // Making yourself a viewer asks first; changing someone else's role does not.
+    expect(rowOf(own.text, 5)).toContain(
+      '<form method="post" action="/operators/5/role" class="inline role" data-confirm="Make yourself a viewer? From your next page you may only read; another admin can make you an admin again.">',
+    );
+    expect(rowOf(own.text, 3)).toContain(
+      '<form method="post" action="/operators/3/role" class="inline role">',
+    );
   });
 
   it("shows a hostile operator name as text", async () => {
@@ -933,7 +1177,19 @@ describe("a viewer's pages", () => {
     ],
     ["/settings", ["/settings"], 'id="settings-changes"'],
     ["/activity", [], 'data-audit-id="42"'],
-    ["/operators", ["/operators", "/operators/3/revoke", "/operators/5/revoke"], '<tr id="operator-5"'],
+    [
+      "/operators",
+      [
+        "/operators",
+        "/operators/3/role",
+        "/operators/3/rename",
+        "/operators/3/revoke",
+        "/operators/5/role",
+        "/operators/5/rename",
+        "/operators/5/revoke",
+      ],
+      '<tr id="operator-5"',
+    ],
   ];
 
   it.each(pages)(
@@ -3537,6 +3793,13 @@ describe("calls to the APIs", () => {
         source: "console",
         address: "198.51.100.7",
         auth: `Bearer ${ADMIN_TOKEN}`,
+      },
+      // An operator's request first asks whose the token is now (their role may have changed).
+      {
+        call: "GET /api/v1/operators/me",
+        source: "console",
+        address: "2001:db8::44",
+        auth: `Bearer ${BOB_TOKEN}`,
       },
       {
         call: "PATCH /api/v1/keys/9",

@@ -74,6 +74,11 @@ ul.changes { list-style:none; margin:.3rem 0 0; padding:0; font-size:12.5px; col
 details.changes summary { cursor:pointer; font-size:12px; color:var(--accent); } form.filters .target { padding:.45rem 0; }
 .spaced { margin-top:.8rem; }
 .actions { display:flex; gap:.4rem; flex-wrap:wrap; } .actions form { margin:0; }
+/* A change of one field of a row (an operator's role or name): its control and button on one line. */
+form.inline { display:flex; gap:.4rem; align-items:center; flex-wrap:wrap; margin:0; } form.inline input { flex:1 1 10rem; min-width:0; }
+form.inline.role { flex-wrap:nowrap; } form.inline button { white-space:nowrap; }
+details.rename > summary { list-style:none; } details.rename > summary::-webkit-details-marker { display:none; }
+details.rename[open] { order:1; flex-basis:100%; } details.rename[open] > form { margin-top:.4rem; }
 .chart { position:relative; height:240px; }
 /* A key's three limits share one line: in a narrow card (a third of the page, or a phone) the
    fields narrow together rather than leave "Per day" alone on a second line. */
