@@ -61,4 +61,4 @@ export {
   testTopicsForFile,
 } from "./test-topics";
 export { readToEnd, readTopic, type TopicReader } from "./topic-readers";
-export { waitFor } from "./wait";
+export { awayFromMinuteEnd, waitFor } from "./wait";

@@ -24,3 +24,13 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits for the next minute if fewer than `seconds` are left in this one. Rate limits count in
+ * fixed minute windows, so a test that sends a key's whole minute limit and then one more must not
+ * straddle a minute's end, where the count starts again.
+ */
+export async function awayFromMinuteEnd(seconds = 15): Promise<void> {
+  const left = 60 - ((Date.now() / 1000) % 60);
+  if (left < seconds) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+}

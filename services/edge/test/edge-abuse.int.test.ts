@@ -3,7 +3,7 @@
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { freePort, getFrom, waitFor } from "@apimon/testkit";
+import { awayFromMinuteEnd, freePort, getFrom, waitFor } from "@apimon/testkit";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 const MB = 1024 * 1024;
@@ -434,6 +434,8 @@ describe("edge clocks and readiness", () => {
     const skewed = await stack.startEdge(skewedClock(-10 * 60_000));
     try {
       const { key } = await stack.newKey({ minute: 3 });
+      // The edge's clock is ten whole minutes behind: its minutes end when Redis's do.
+      await awayFromMinuteEnd(10);
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
         const res = await fetch(`${skewed.url}/api/users`, { headers: { "x-api-key": key } });

@@ -2,7 +2,15 @@
 // 30 s) and Redis (reached through a TCP proxy that the test cuts). Clients must not notice the
 // first; the second degrades to per-instance limits, or to 503 in closed mode.
 import { topics, type UsageEvent } from "@apimon/events";
-import { createTcpProxy, privateBroker, readToEnd, type TcpProxy, testInfra, waitFor } from "@apimon/testkit";
+import {
+  awayFromMinuteEnd,
+  createTcpProxy,
+  privateBroker,
+  readToEnd,
+  type TcpProxy,
+  testInfra,
+  waitFor,
+} from "@apimon/testkit";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 /** Requests at a steady pace until `stop()`; records every status. */
@@ -177,6 +185,8 @@ describe("edge with Redis unreachable", () => {
     const { key } = await stack.newKey({ minute: 5 });
     const get = (url: string) => fetch(`${url}/api/users`, { headers: { "x-api-key": key } });
 
+    // The fallback counts in fixed minutes too: all seven requests fall in one.
+    await awayFromMinuteEnd(20);
     await redisProxy.interrupt();
 
     // Open mode: the fallback counts this instance's requests from zero, so 5 pass, then 429.

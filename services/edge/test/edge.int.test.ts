@@ -2,7 +2,7 @@
 // service managing keys, Redis counting and Kafka carrying every event.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { freePort, waitFor } from "@apimon/testkit";
+import { awayFromMinuteEnd, freePort, waitFor } from "@apimon/testkit";
 import { type EdgeStack, startEdgeStack } from "./harness";
 
 let stack: EdgeStack;
@@ -36,12 +36,6 @@ const edge = (i = 0) => {
 
 function headersOf(res: Response): Record<string, string> {
   return Object.fromEntries(res.headers.entries());
-}
-
-/** Waits for the next minute if fewer than `seconds` are left in this one (fixed windows). */
-async function awayFromMinuteEnd(seconds = 15): Promise<void> {
-  const left = 60 - ((Date.now() / 1000) % 60);
-  if (left < seconds) await new Promise((r) => setTimeout(r, left * 1000 + 200));
 }
 
 /** A raw request with exactly the header fields given (fetch forbids some, e.g. Connection). */
