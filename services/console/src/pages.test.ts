@@ -257,7 +257,7 @@ const VIEWER_REFUSAL = 'Operator "alice" is a viewer: its token may read, not ch
 
 function build(
   overrides: { alerts?: Partial<AlertsClient>; keys?: Partial<KeysClient> } = {},
-  { token = ADMIN_TOKEN }: { token?: string } = {},
+  { token = ADMIN_TOKEN, now = NOW }: { token?: string; now?: Date } = {},
 ) {
   const calls: [string, unknown][] = [];
   const operator = createOperatorScope();
@@ -378,7 +378,7 @@ function build(
     revokeOperator: record("revokeOperator", { ...bob, revokedAt: NOW.toISOString() }),
     ...overrides.keys,
   } as unknown as KeysClient;
-  const app = createApp({ ...appDeps(), alerts, keys, operator });
+  const app = createApp({ ...appDeps(), alerts, keys, operator, clock: () => now });
   let session: { cookie: string; csrf: string } | undefined;
   async function signedIn() {
     if (session) return session;
@@ -2253,6 +2253,17 @@ describe("keys pages", () => {
         { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute", userId: undefined },
       ],
     ]);
+  });
+
+  it("totals what the charts draw: from the start of the range's first bucket", async () => {
+    const now = new Date("2026-12-03T12:34:56.789Z");
+    const t = build({}, { now });
+    await t.get("/usage?range=1h");
+    await t.get("/usage?range=24h&userId=2");
+    const asked = (name: string) =>
+      t.calls.filter(([call]) => call === name).map(([, q]) => (q as { from: string }).from);
+    expect(asked("usageSummary")).toEqual(["2026-12-03T11:34:00.000Z", "2026-12-02T12:00:00.000Z"]);
+    expect(asked("usage")).toEqual(asked("usageSummary"));
   });
 
   it("charts one user's keys' usage per hour over a day or a week", async () => {

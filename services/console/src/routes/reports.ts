@@ -107,7 +107,10 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
     const userParam = c.req.query("userId") ?? "";
     const userId = /^[1-9]\d{0,9}$/.test(userParam) ? Number(userParam) : undefined;
     const { ms, granularity } = USAGE_RANGES[range];
-    const from = new Date(now - ms).toISOString();
+    // The charts' first bucket starts before now - ms (the API rounds down to whole buckets): the
+    // totals start there too, so that they add up to what the charts draw.
+    const step = granularity === "minute" ? 60_000 : 3_600_000;
+    const from = new Date(Math.floor((now - ms) / step) * step).toISOString();
     const to = new Date(now).toISOString();
     const [summary, usage, user] = await Promise.all([
       keys.usageSummary({ from, to, limit: 20, userId }),

@@ -117,7 +117,7 @@ ${opts.created ? plaintextCard(opts.created) : ""}
 <div class="card"><h2>User</h2><dl class="facts">
 <dt>Id</dt><dd>${user.id}</dd><dt>Email</dt><dd>${user.email}</dd><dt>Created</dt><dd>${time(user.createdAt)}</dd>
 <dt>Keys</dt><dd>${count} (<a href="/keys?userId=${user.id}">in the keys list</a>)</dd>
-<dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests, errors, busiest keys and endpoints</a></dd>
+<dt>Usage</dt><dd><a href="/usage?userId=${user.id}">requests and response times over time, busiest keys and endpoints</a></dd>
 ${
   // The link opens the channels form filled in for this user, which a viewer could not send.
   canChange
