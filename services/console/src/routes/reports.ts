@@ -7,6 +7,11 @@ import { chart, duration, mayChange, namedLink, page } from "../views/layout";
 import { rangeOf, rangeTabs, USAGE_RANGES, usageCharts } from "./keys";
 
 const DAY_MS = 86_400_000;
+/** A usage bucket's length, for each granularity the usage ranges ask for. */
+const BUCKET_MS: Record<(typeof USAGE_RANGES)[keyof typeof USAGE_RANGES]["granularity"], number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+};
 const SEVERITY_COLORS: Record<string, string> = { warning: "#b26a00", critical: "#c62828" };
 const isDay = (v: string | undefined): v is string => /^\d{4}-\d{2}-\d{2}$/.test(v ?? "");
 
@@ -109,7 +114,7 @@ ${chart("chart-by-severity", "Alerts per day by severity", {
     const { ms, granularity } = USAGE_RANGES[range];
     // The charts' first bucket starts before now - ms (the API rounds down to whole buckets): the
     // totals start there too, so that they add up to what the charts draw.
-    const step = granularity === "minute" ? 60_000 : 3_600_000;
+    const step = BUCKET_MS[granularity];
     const from = new Date(Math.floor((now - ms) / step) * step).toISOString();
     const to = new Date(now).toISOString();
     const [summary, usage, user] = await Promise.all([
