@@ -80,3 +80,16 @@ export function emptyUsageSummary(from: string, to: string) {
     topEndpoints: [],
   };
 }
+
+/**
+ * Matches a response time the usage API estimates from its latency histograms (busiest
+ * endpoints, many keys' hourly buckets): within 9.1%, the width of one histogram bucket, of the
+ * exact figure.
+ */
+export function estimateOf(exactMs: number) {
+  return {
+    asymmetricMatch: (actual: unknown) =>
+      typeof actual === "number" && Math.abs(actual - exactMs) <= exactMs * 0.091,
+    toAsymmetricMatcher: () => `estimateOf(${exactMs})`,
+  };
+}

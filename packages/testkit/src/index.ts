@@ -18,6 +18,7 @@ export {
 export {
   emptyUsageBucket,
   emptyUsageSummary,
+  estimateOf,
   makeAlertSignal,
   makeKeyChange,
   makeUsageEvent,

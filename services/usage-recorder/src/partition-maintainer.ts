@@ -32,6 +32,8 @@ export interface MaintenanceResult {
   dropped: string[];
   /** Rows past retention deleted from the default partition. */
   expiredDefaultRows: number;
+  /** Hours past retention deleted from the hourly usage tables (rows of both). */
+  expiredHourlyRows: number;
 }
 
 export interface PartitionMaintainer {
@@ -51,7 +53,7 @@ const literal = (at: Date) => `'${at.toISOString()}'`;
 /**
  * Keeps api_usage's daily partitions: creates yesterday's, today's and `daysAhead` more
  * (`api_usage_pYYYYMMDD`), drops those older than `retentionDays` and deletes expired rows
- * from the DEFAULT partition.
+ * from the DEFAULT partition and the hourly usage tables.
  *
  * Creating a partition for a range that the DEFAULT partition already holds rows of fails in
  * Postgres, so then the rows move: in one transaction the new table is created standalone,
@@ -173,8 +175,21 @@ export function createPartitionMaintainer({
     });
   }
 
+  async function expireHourlyRows(cutoff: Date): Promise<number> {
+    const [endpoints, keys] = await prisma.$transaction([
+      prisma.$executeRawUnsafe(`DELETE FROM usage_hourly_endpoints WHERE hour < ${literal(cutoff)}`),
+      prisma.$executeRawUnsafe(`DELETE FROM usage_hourly_keys WHERE hour < ${literal(cutoff)}`),
+    ]);
+    return endpoints + keys;
+  }
+
   async function run(): Promise<MaintenanceResult> {
-    const result: MaintenanceResult = { created: [], dropped: [], expiredDefaultRows: 0 };
+    const result: MaintenanceResult = {
+      created: [],
+      dropped: [],
+      expiredDefaultRows: 0,
+      expiredHourlyRows: 0,
+    };
     try {
       const plan = planPartitions(clock(), await listPartitions(prisma), { daysAhead, retentionDays });
       for (const partition of plan.create) {
@@ -193,6 +208,10 @@ export function createPartitionMaintainer({
       result.expiredDefaultRows = await expireDefaultRows(plan.cutoff);
       if (result.expiredDefaultRows > 0) {
         log.info({ rows: result.expiredDefaultRows }, "deleted expired rows from the default partition");
+      }
+      result.expiredHourlyRows = await expireHourlyRows(plan.cutoff);
+      if (result.expiredHourlyRows > 0) {
+        log.info({ rows: result.expiredHourlyRows }, "deleted expired rows from the hourly usage tables");
       }
       const present = await listPartitions(prisma);
       partitionsGauge.set(present.filter((n) => parsePartitionName(n) !== undefined).length);

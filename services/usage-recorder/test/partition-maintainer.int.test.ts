@@ -57,11 +57,13 @@ describe("api_usage partition maintenance", () => {
       })),
       dropped: [],
       expiredDefaultRows: 0,
+      expiredHourlyRows: 0,
     });
     expect(await maintainerAt("2026-11-27T23:00:00Z").runOnce()).toEqual({
       created: [],
       dropped: [],
       expiredDefaultRows: 0,
+      expiredHourlyRows: 0,
     });
     expect(await partitions()).toEqual([
       "api_usage_default",
@@ -102,8 +104,15 @@ describe("api_usage partition maintenance", () => {
     ]);
   });
 
-  it("drops partitions past retention and deletes expired rows from the default partition", async () => {
+  it("drops partitions past retention and deletes expired rows from the default partition and the hourly tables", async () => {
     await insertAt("2025-06-01T00:00:00Z");
+    const hours = async () =>
+      (
+        await db.prisma.$queryRaw<{ hour: Date }[]>`
+          SELECT DISTINCT hour FROM usage_hourly_endpoints
+          UNION SELECT DISTINCT hour FROM usage_hourly_keys ORDER BY 1`
+      ).map((r) => r.hour.toISOString());
+    expect(await hours()).toContain("2025-06-01T00:00:00.000Z");
     const result = await maintainerAt("2027-01-01T01:00:00Z", { daysAhead: 0, retentionDays: 27 }).runOnce();
     // The cutoff is 2026-12-05: everything of earlier days goes, the cutoff day stays.
     expect(result.dropped).toEqual([
@@ -116,6 +125,11 @@ describe("api_usage partition maintenance", () => {
     ]);
     expect(result.created.map((c) => c.name)).toEqual(["api_usage_p20261231", "api_usage_p20270101"]);
     expect(result.expiredDefaultRows).toBe(1);
+    // Three hours (2025-06-01 00:00 and the two of 2026-11-27/28 above), each with a row for every
+    // key's requests, one for the user's and one for the key's.
+    expect(result.expiredHourlyRows).toBe(9);
+    expect((await hours()).filter((h) => h < "2026-12-05")).toEqual([]);
+    expect(await hours()).toContain("2026-12-05T12:00:00.000Z");
     expect(await partitions()).toEqual([
       "api_usage_default",
       "api_usage_p20261205",

@@ -24,6 +24,7 @@ import {
 } from "@apimon/testkit";
 import { createUsageRecorder, type UsageRecorder } from "../src/usage-recorder";
 import { eventsWithDuplicates } from "./support/events";
+import { hourlyDrift } from "./support/hourly";
 
 const logger = testLogger("usage-recorder");
 const usage = topics.usageEvents;
@@ -178,6 +179,8 @@ describe("usage recorder", () => {
     expect(await sample(registry, "usage_recorder_write_seconds_count", { outcome: "ok" })).toBeGreaterThan(
       0,
     );
+    // The hourly tables counted each stored request once, redeliveries not again.
+    expect(await hourlyDrift(db.prisma)).toEqual([]);
   }, 120_000);
 
   it("pauses through a Postgres outage mid-stream, commits nothing past unwritten rows, and ends with exactly 10,000 rows", async () => {
@@ -224,6 +227,8 @@ describe("usage recorder", () => {
       what: "every offset committed",
     });
     expect(await rowsOf(events)).toBe(10_000);
+    // A batch cut off mid-statement added nothing to the hourly tables; its retry added it once.
+    expect(await hourlyDrift(db.prisma)).toEqual([]);
   }, 120_000);
 
   it("dead-letters messages that fail the schema and rows the database refuses, and writes the rest", async () => {
@@ -267,5 +272,8 @@ describe("usage recorder", () => {
     expect(dead[1]?.error).toMatch(/^schema usage\.events\.v1: statusCode/);
     expect(dead[2]?.error).toMatch(/^handler error: .*out of range for type integer/s);
     expect(dead[2]?.value).toBe(JSON.stringify(outOfRange));
+    // The refused row's batch failed whole: its other rows were added to the hourly tables
+    // once, when written without it.
+    expect(await hourlyDrift(db.prisma)).toEqual([]);
   });
 });
