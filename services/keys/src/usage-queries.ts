@@ -1,13 +1,19 @@
 import { Prisma, type PrismaClient } from "@apimon/db";
+import { histogramQuantile, type LatencyHistogram } from "./domain/latency-histogram";
 import { type BucketRow, type Granularity, secondsToMs } from "./domain/usage-range";
 
-// The usage queries, over api_usage (one row per request; response_time in seconds). Errors are
-// responses with status >= 500; clientErrors those from 400 to 499 (429s included). The
-// per-key query is a range scan of the (api_key_id, created_at) index; the queries over many keys
-// (the buckets of a user's or every key, the summary) read every request of their span (at most
-// 31 days), in the time partitions that span touches.
+// The usage queries. Errors are responses with status >= 500; clientErrors those from 400 to
+// 499 (429s included).
+//
+// One key's buckets come from api_usage (one row per request; response_time in seconds), a
+// range scan of its (api_key_id, created_at) index, with exact percentiles. Queries over many
+// keys (every key's or one user's buckets by hour or day, the summary) read the hourly tables,
+// which a trigger on api_usage keeps, for the whole hours of their range, and api_usage only for
+// the parts of an hour at its ends; their percentiles come from the tables' latency histograms
+// (see domain/latency-histogram). Many keys' buckets by minute read api_usage.
 
 const STEP: Record<Granularity, string> = { minute: "1 minute", hour: "1 hour", day: "1 day" };
+const HOUR_MS = 3_600_000;
 
 export interface SummaryFigures {
   requests: number;
@@ -37,65 +43,145 @@ export interface UsageQueries {
 }
 
 const num = (value: bigint | number | null): number => (value === null ? 0 : Number(value));
+const at = (date: Date) => Prisma.sql`${date.toISOString()}::timestamptz`;
+
+/**
+ * Where the figures of [from, to) over many keys are: the hourly tables for its whole hours,
+ * api_usage for the rest. `hourly` filters usage_hourly_endpoints (user 0 holds every key's),
+ * `keys` usage_hourly_keys, `raw` api_usage.
+ */
+function sources(userId: number | undefined, from: Date, to: Date) {
+  let firstHour = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
+  let endHour = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
+  // No whole hour inside: all of it from api_usage.
+  if (firstHour >= endHour) firstHour = endHour = to.getTime();
+  const hours = Prisma.sql`hour >= ${at(new Date(firstHour))} and hour < ${at(new Date(endHour))}`;
+  return {
+    hourly: Prisma.sql`user_id = ${userId ?? 0} and ${hours}`,
+    keys: userId === undefined ? hours : Prisma.sql`user_id = ${userId} and ${hours}`,
+    raw: Prisma.sql`${userId === undefined ? Prisma.empty : Prisma.sql`user_id = ${userId} and`}
+      ((created_at >= ${at(from)} and created_at < ${at(new Date(firstHour))})
+        or (created_at >= ${at(new Date(endHour))} and created_at < ${at(to)}))`,
+  };
+}
+
+/** A percentile of a merged histogram, in seconds. */
+const quantile = (latency: LatencyHistogram | null, q: number) =>
+  latency === null ? null : histogramQuantile(latency, q);
+
+/** A bucket's counts as the queries answer them. */
+interface CountsRow {
+  start: Date;
+  requests: bigint | number;
+  errors: bigint | number;
+  client_errors: bigint | number;
+  rate_limited: bigint | number;
+}
+
+const bucketRow = (r: CountsRow, p50Seconds: number | null, p95Seconds: number | null): BucketRow => ({
+  start: r.start,
+  requests: num(r.requests),
+  errors: num(r.errors),
+  clientErrors: num(r.client_errors),
+  rateLimited: num(r.rate_limited),
+  p50Seconds,
+  p95Seconds,
+});
+
+/** date_bin() of a column to the granularity's UTC-aligned buckets. */
+const bin = (granularity: Granularity, column: Prisma.Sql) =>
+  Prisma.sql`date_bin(${STEP[granularity]}::interval, ${column}, timestamptz '2000-01-01 00:00:00+00')`;
 
 export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQueries {
+  /** One key's buckets, or many keys' by minute: every request, exact percentiles. */
+  async function requestBuckets(
+    of: { keyId: number } | { userId?: number },
+    { from, to, granularity }: { from: Date; to: Date; granularity: Granularity },
+  ): Promise<BucketRow[]> {
+    const whose =
+      "keyId" in of
+        ? Prisma.sql`api_key_id = ${of.keyId} and`
+        : of.userId === undefined
+          ? Prisma.empty
+          : Prisma.sql`user_id = ${of.userId} and`;
+    const rows = await prisma.$queryRaw<(CountsRow & { p50: number | null; p95: number | null })[]>`
+      select ${bin(granularity, Prisma.sql`created_at`)} as start,
+             count(*) as requests,
+             count(*) filter (where status_code >= 500) as errors,
+             count(*) filter (where status_code between 400 and 499) as client_errors,
+             count(*) filter (where rate_limited) as rate_limited,
+             percentile_cont(0.5) within group (order by response_time) as p50,
+             percentile_cont(0.95) within group (order by response_time) as p95
+      from api_usage
+      where ${whose} created_at >= ${at(from)} and created_at < ${at(to)}
+      group by 1
+      order by 1`;
+    return rows.map((r) => bucketRow(r, r.p50, r.p95));
+  }
+
+  /** Many keys' buckets by hour or day, from the hourly tables. */
+  async function hourlyBuckets(
+    userId: number | undefined,
+    { from, to, granularity }: { from: Date; to: Date; granularity: Granularity },
+  ): Promise<BucketRow[]> {
+    const where = sources(userId, from, to);
+    const byHour = bin(granularity, Prisma.sql`hour`);
+    const byTime = bin(granularity, Prisma.sql`created_at`);
+    const rows = await prisma.$queryRaw<(CountsRow & { latency: LatencyHistogram | null })[]>`
+      with counts as (
+        select ${byHour} as start, requests, errors, client_errors, rate_limited
+        from usage_hourly_endpoints where ${where.hourly}
+        union all
+        select ${byTime}, 1, (status_code >= 500)::int,
+               (status_code between 400 and 499)::int, rate_limited::int
+        from api_usage where ${where.raw}
+      ), latency as (
+        select ${byHour} as start, h.bucket, h.n::bigint as n
+        from usage_hourly_endpoints, jsonb_each_text(latency) as h(bucket, n) where ${where.hourly}
+        union all
+        select ${byTime}, usage_latency_bucket(response_time)::text, 1
+        from api_usage where ${where.raw}
+      ), merged as (
+        select start, jsonb_object_agg(bucket, n) as latency
+        from (select start, bucket, sum(n) as n from latency group by 1, 2) b
+        group by start
+      )
+      select t.start, t.requests, t.errors, t.client_errors, t.rate_limited, merged.latency
+      from (select start, sum(requests) as requests, sum(errors) as errors,
+                   sum(client_errors) as client_errors, sum(rate_limited) as rate_limited
+            from counts group by start) t
+      left join merged using (start)
+      order by t.start`;
+    return rows.map((r) => bucketRow(r, quantile(r.latency, 0.5), quantile(r.latency, 0.95)));
+  }
+
   return {
-    async buckets(of, { from, to, granularity }) {
-      const whose =
-        "keyId" in of
-          ? Prisma.sql`api_key_id = ${of.keyId} and`
-          : of.userId === undefined
-            ? Prisma.empty
-            : Prisma.sql`user_id = ${of.userId} and`;
-      const rows = await prisma.$queryRaw<
-        {
-          start: Date;
-          requests: bigint;
-          errors: bigint;
-          client_errors: bigint;
-          rate_limited: bigint;
-          p50: number | null;
-          p95: number | null;
-        }[]
-      >`
-        select date_bin(${STEP[granularity]}::interval, created_at, timestamptz '2000-01-01 00:00:00+00') as start,
-               count(*) as requests,
-               count(*) filter (where status_code >= 500) as errors,
-               count(*) filter (where status_code between 400 and 499) as client_errors,
-               count(*) filter (where rate_limited) as rate_limited,
-               percentile_cont(0.5) within group (order by response_time) as p50,
-               percentile_cont(0.95) within group (order by response_time) as p95
-        from api_usage
-        where ${whose} created_at >= ${from.toISOString()}::timestamptz
-          and created_at < ${to.toISOString()}::timestamptz
-        group by 1
-        order by 1`;
-      return rows.map((r) => ({
-        start: r.start,
-        requests: num(r.requests),
-        errors: num(r.errors),
-        clientErrors: num(r.client_errors),
-        rateLimited: num(r.rate_limited),
-        p50Seconds: r.p50,
-        p95Seconds: r.p95,
-      }));
+    buckets(of, range) {
+      return "keyId" in of || range.granularity === "minute"
+        ? requestBuckets(of, range)
+        : hourlyBuckets(of.userId, range);
     },
 
     async summary({ from, to, userId, limit }) {
-      const where = Prisma.sql`created_at >= ${from.toISOString()}::timestamptz
-        and created_at < ${to.toISOString()}::timestamptz
-        ${userId === undefined ? Prisma.empty : Prisma.sql`and user_id = ${userId}`}`;
+      const where = sources(userId, from, to);
       const [totals, keys, endpoints] = await Promise.all([
-        prisma.$queryRaw<{ requests: bigint; errors: bigint; client_errors: bigint }[]>`
-          select count(*) as requests,
-                 count(*) filter (where status_code >= 500) as errors,
-                 count(*) filter (where status_code between 400 and 499) as client_errors
-          from api_usage where ${where}`,
+        prisma.$queryRaw<{ requests: bigint | null; errors: bigint | null; client_errors: bigint | null }[]>`
+          select sum(requests) as requests, sum(errors) as errors, sum(client_errors) as client_errors
+          from (
+            select requests, errors, client_errors from usage_hourly_endpoints where ${where.hourly}
+            union all
+            select 1, (status_code >= 500)::int, (status_code between 400 and 499)::int
+            from api_usage where ${where.raw}
+          ) c`,
         // Deleted keys keep their history: their name is null.
         prisma.$queryRaw<{ key_id: number; name: string | null; requests: bigint; errors: bigint }[]>`
           with top as (
-            select api_key_id, count(*) as requests, count(*) filter (where status_code >= 500) as errors
-            from api_usage where ${where}
+            select api_key_id, sum(requests) as requests, sum(errors) as errors
+            from (
+              select api_key_id, requests, errors from usage_hourly_keys where ${where.keys}
+              union all
+              select api_key_id, 1, (status_code >= 500)::int from api_usage where ${where.raw}
+            ) c
             group by api_key_id
             order by requests desc, api_key_id
             limit ${limit}
@@ -104,15 +190,41 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
           from top left join api_keys k on k.id = top.api_key_id
           order by top.requests desc, top.api_key_id`,
         prisma.$queryRaw<
-          { endpoint: string; method: string; requests: bigint; errors: bigint; p95: number | null }[]
+          {
+            endpoint: string;
+            method: string;
+            requests: bigint;
+            errors: bigint;
+            latency: LatencyHistogram | null;
+          }[]
         >`
-          select endpoint, method, count(*) as requests,
-                 count(*) filter (where status_code >= 500) as errors,
-                 percentile_cont(0.95) within group (order by response_time) as p95
-          from api_usage where ${where}
-          group by endpoint, method
-          order by requests desc, endpoint, method
-          limit ${limit}`,
+          with top as (
+            select endpoint, method, sum(requests) as requests, sum(errors) as errors
+            from (
+              select endpoint, method, requests, errors from usage_hourly_endpoints where ${where.hourly}
+              union all
+              select endpoint, method, 1, (status_code >= 500)::int from api_usage where ${where.raw}
+            ) c
+            group by endpoint, method
+            order by requests desc, endpoint, method
+            limit ${limit}
+          ), latency as (
+            select u.endpoint, u.method, h.bucket, h.n::bigint as n
+            from usage_hourly_endpoints u join top using (endpoint, method),
+                 jsonb_each_text(u.latency) as h(bucket, n)
+            where ${where.hourly}
+            union all
+            select r.endpoint, r.method, usage_latency_bucket(r.response_time)::text, 1
+            from api_usage r join top using (endpoint, method)
+            where ${where.raw}
+          ), merged as (
+            select endpoint, method, jsonb_object_agg(bucket, n) as latency
+            from (select endpoint, method, bucket, sum(n) as n from latency group by 1, 2, 3) b
+            group by endpoint, method
+          )
+          select top.endpoint, top.method, top.requests, top.errors, merged.latency
+          from top left join merged using (endpoint, method)
+          order by top.requests desc, top.endpoint, top.method`,
       ]);
       const total = totals[0];
       return {
@@ -130,7 +242,7 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
           method: e.method,
           requests: num(e.requests),
           errors: num(e.errors),
-          p95ResponseTimeMs: secondsToMs(e.p95),
+          p95ResponseTimeMs: secondsToMs(quantile(e.latency, 0.95)),
         })),
       };
     },

@@ -4,10 +4,12 @@ import {
   createTestDatabase,
   emptyUsageBucket,
   emptyUsageSummary,
+  estimateOf,
   invalidRequest,
   type TestDatabase,
 } from "@apimon/testkit";
 import { createApp } from "../src/app";
+import { latencyBucket } from "../src/domain/latency-histogram";
 
 const ADMIN_TOKEN = "keys-usage-admin-token-0123456789";
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -267,8 +269,8 @@ describe("GET /api/v1/usage", () => {
             clientErrors: 1,
             rateLimited: 1,
             // Of 1, 10, 20, 40, 100, 200, 200 and 300 ms.
-            p50ResponseTimeMs: 70,
-            p95ResponseTimeMs: 265,
+            p50ResponseTimeMs: estimateOf(70),
+            p95ResponseTimeMs: estimateOf(265),
           },
           emptyUsageBucket("2026-01-15T11:00:00.000Z"),
           {
@@ -277,8 +279,8 @@ describe("GET /api/v1/usage", () => {
             errors: 0,
             clientErrors: 0,
             rateLimited: 0,
-            p50ResponseTimeMs: 60,
-            p95ResponseTimeMs: 69,
+            p50ResponseTimeMs: estimateOf(60),
+            p95ResponseTimeMs: estimateOf(69),
           },
         ],
       },
@@ -298,8 +300,8 @@ describe("GET /api/v1/usage", () => {
           errors: 1,
           clientErrors: 0,
           rateLimited: 0,
-          p50ResponseTimeMs: 200,
-          p95ResponseTimeMs: 290,
+          p50ResponseTimeMs: estimateOf(200),
+          p95ResponseTimeMs: estimateOf(290),
         },
         emptyUsageBucket("2026-01-15T11:00:00.000Z"),
         emptyUsageBucket("2026-01-15T12:00:00.000Z"),
@@ -376,10 +378,22 @@ describe("GET /api/v1/usage/summary", () => {
         ],
         topEndpoints: [
           // 1, 10, 40, 50 and 100 ms.
-          { endpoint: "/users/:id", method: "GET", requests: 5, errors: 2, p95ResponseTimeMs: 90 },
+          {
+            endpoint: "/users/:id",
+            method: "GET",
+            requests: 5,
+            errors: 2,
+            p95ResponseTimeMs: estimateOf(90),
+          },
           // 200, 200 and 300 ms.
-          { endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: 290 },
-          { endpoint: "/orders", method: "POST", requests: 2, errors: 0, p95ResponseTimeMs: 67.5 },
+          { endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: estimateOf(290) },
+          {
+            endpoint: "/orders",
+            method: "POST",
+            requests: 2,
+            errors: 0,
+            p95ResponseTimeMs: estimateOf(67.5),
+          },
         ],
       },
     });
@@ -404,8 +418,56 @@ describe("GET /api/v1/usage/summary", () => {
         { keyId: keyB, name: "key-b", requests: 2, errors: 1 },
         { keyId: DELETED_KEY, name: null, requests: 1, errors: 0 },
       ],
-      topEndpoints: [{ endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: 290 }],
+      topEndpoints: [
+        { endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: estimateOf(290) },
+      ],
     });
+  });
+
+  it("adds the requests of the parts of an hour at either end to those of the whole hours between", async () => {
+    // 09:59:59.999 and 12:10 from the ends, the eight of 10:00-11:00 whole.
+    expect(
+      (await get("/api/v1/usage/summary?from=2026-01-15T09:30:00Z&to=2026-01-15T12:15:00Z")).body,
+    ).toEqual({
+      from: "2026-01-15T09:30:00.000Z",
+      to: "2026-01-15T12:15:00.000Z",
+      requests: 10,
+      errors: 3,
+      clientErrors: 1,
+      errorRate: 0.3,
+      topKeys: [
+        { keyId: keyA, name: "key-a", requests: 7, errors: 2 },
+        { keyId: keyB, name: "key-b", requests: 2, errors: 1 },
+        { keyId: DELETED_KEY, name: null, requests: 1, errors: 0 },
+      ],
+      topEndpoints: [
+        // 1, 10, 40, 50, 100 and 500 ms.
+        { endpoint: "/users/:id", method: "GET", requests: 6, errors: 2, p95ResponseTimeMs: estimateOf(400) },
+        { endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: estimateOf(290) },
+        { endpoint: "/orders", method: "POST", requests: 1, errors: 0, p95ResponseTimeMs: estimateOf(20) },
+      ],
+    });
+    // Within one hour: 10:15, 10:20, 10:25, 10:30 and 10:35.
+    expect(
+      (await get("/api/v1/usage/summary?from=2026-01-15T10:12:00Z&to=2026-01-15T10:40:00Z")).body,
+    ).toMatchObject({
+      requests: 5,
+      errors: 1,
+      clientErrors: 1,
+      topKeys: [
+        { keyId: keyA, requests: 3 },
+        { keyId: keyB, requests: 1 },
+        { keyId: DELETED_KEY, requests: 1 },
+      ],
+    });
+    // Across an hour's end without a whole hour: 10:45:30 and 12:10 of key A; one user's.
+    expect(
+      (await get("/api/v1/usage/summary?from=2026-01-15T10:40:00Z&to=2026-01-15T12:15:00Z")).body,
+    ).toMatchObject({ requests: 2, errors: 1, topKeys: [{ keyId: keyA, requests: 2 }] });
+    expect(
+      (await get(`/api/v1/usage/summary?from=2026-01-15T10:15:00Z&to=2026-01-15T12:00:00Z&userId=${userB}`))
+        .body,
+    ).toMatchObject({ requests: 2, errors: 0, topKeys: [{ keyId: keyB }, { keyId: DELETED_KEY }] });
   });
 
   it("defaults to the last 24 hours and answers zeros when nothing happened", async () => {
@@ -431,5 +493,22 @@ describe("GET /api/v1/usage/summary", () => {
     expect(await get("/api/v1/usage/summary?from=2025-01-01T00:00:00Z&to=2025-03-01T00:00:00Z")).toEqual(
       invalidRequest("query", [{ field: "from", message: "the range must not exceed 31 days" }]),
     );
+  });
+});
+
+describe("latency histogram buckets", () => {
+  it("are the same in the database as in the service", async () => {
+    // Every bucket's middle, values either side of 0.1 ms, and times from 1 µs to an hour.
+    const seconds = [
+      0,
+      0.00005,
+      0.0000999,
+      ...Array.from({ length: 200 }, (_, i) => 0.0001 * 2 ** ((i + 0.5) / 8)),
+      ...Array.from({ length: 500 }, (_, i) => 10 ** (-6 + (i * 9.6) / 500)),
+    ];
+    const rows = await db.prisma.$queryRaw<{ bucket: number }[]>`
+      SELECT usage_latency_bucket(s) AS bucket FROM unnest(${seconds}::float8[]) WITH ORDINALITY AS t(s, i)
+      ORDER BY i`;
+    expect(rows.map((r) => r.bucket)).toEqual(seconds.map(latencyBucket));
   });
 });

@@ -16,7 +16,7 @@ export const GRANULARITY_MS: Record<Granularity, number> = {
 export const MAX_BUCKETS = 1500;
 /** Default span of both usage queries when `from` is left out. */
 export const DEFAULT_SPAN_MS = 24 * 3_600_000;
-/** Longest span of the account-wide summary, which reads every request in it. */
+/** Longest span of the usage queries over many keys (the summary's and the buckets'). */
 export const MAX_SUMMARY_SPAN_MS = 31 * 86_400_000;
 
 export type RangeResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
@@ -68,7 +68,7 @@ export function bucketRange(
 
 /**
  * The buckets of a usage query over many keys (the whole stack, or one user's): as
- * {@link bucketRange}, and like the summary, which reads every request of its span, at most 31 days.
+ * {@link bucketRange}, and like the summary at most 31 days.
  */
 export function manyKeysBucketRange(
   query: { from?: string; to?: string; granularity: Granularity },

@@ -83,8 +83,9 @@ export function createUsageRoutes({ prisma, queries, clock }: UsageRoutesDeps): 
       summary: "Usage of every key, or of one user's keys, per minute, hour or day",
       description:
         "The buckets of `/keys/{id}/usage` over every key's requests, or over the keys of `userId` " +
-        "(deleted keys' recorded requests included). Like the summary it reads every request of " +
-        `its range, so the range, once rounded out to whole buckets, is at most 31 days; at most ${MAX_BUCKETS} buckets.`,
+        "(deleted keys' recorded requests included). By hour or day it reads the hourly usage tables, " +
+        "with percentiles estimated from their latency histograms; by minute, the recorded requests. " +
+        `The range, once rounded out to whole buckets, is at most 31 days, and at most ${MAX_BUCKETS} buckets.`,
       tags: ["Usage"],
       request: { query: usageQuerySchema },
       responses: {
