@@ -2242,6 +2242,10 @@ describe("keys pages", () => {
     ].map((text) => page.indexOf(text));
     expect(at).not.toContain(-1);
     expect(at).toEqual([...at].sort((a, b) => a - b));
+    // By minute the charts are exact; the endpoints' p95 is an estimate, and says so.
+    expect(page).toContain(
+      '<p class="muted">The busiest endpoints&#39; p95 is estimated from latency histograms, within 9%.</p>',
+    );
     // Asked for alongside the summary, over the same range.
     expect(t.calls.filter(([name]) => name === "usage" || name === "usageSummary")).toEqual([
       [
@@ -2276,6 +2280,10 @@ describe("keys pages", () => {
     );
     // A week's labels carry the day.
     expect(page).toContain('"labels":["12-03 11:57","12-03 11:58","12-03 11:59"]');
+    // By hour every response time is an estimate.
+    expect(page).toContain(
+      "Response times here are estimated from hourly latency histograms, within 9%; a key&#39;s own page charts exact ones.",
+    );
     await t.get("/usage?userId=2");
     expect(t.calls.filter(([name]) => name === "usage").map(([, query]) => query)).toEqual([
       { from: "2026-11-26T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour", userId: 2 },

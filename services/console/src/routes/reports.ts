@@ -154,7 +154,12 @@ ${usageCharts(usage.buckets, range)}
               html`<tr><td class="mono">${e.method} ${e.endpoint}</td><td class="num">${e.requests}</td><td class="num">${e.errors}</td><td class="num">${e.p95ResponseTimeMs === null ? "—" : `${Math.round(e.p95ResponseTimeMs)} ms`}</td></tr>`,
           )}</tbody></table>`
     }</div>
-</div>`;
+</div>
+<p class="muted">${
+      granularity === "minute"
+        ? "The busiest endpoints' p95 is estimated from latency histograms, within 9%."
+        : "Response times here are estimated from hourly latency histograms, within 9%; a key's own page charts exact ones."
+    }</p>`;
     return c.html(
       page({ title: "Usage", section: "/usage", signedIn: c.get("signedIn"), charts: true }, body),
     );
