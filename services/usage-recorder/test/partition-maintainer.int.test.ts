@@ -2,6 +2,7 @@ import { createPrismaClient } from "@apimon/db";
 import { createMetricsRegistry } from "@apimon/observability";
 import { createTestDatabase, freePort, type TestDatabase, testLogger } from "@apimon/testkit";
 import { createPartitionMaintainer } from "../src/partition-maintainer";
+import { hourlyDrift } from "./support/hourly";
 
 const logger = testLogger("usage-recorder-partitions");
 let db: TestDatabase;
@@ -102,6 +103,8 @@ describe("api_usage partition maintenance", () => {
       ["api_usage_default", 1],
       ["api_usage_p20261205", 3],
     ]);
+    // Moving rows between partitions does not count them again in the hourly tables.
+    expect(await hourlyDrift(db.prisma)).toEqual([]);
   });
 
   it("drops partitions past retention and deletes expired rows from the default partition and the hourly tables", async () => {
