@@ -135,18 +135,30 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
       { child: "api_usage_default", parent: "api_usage" },
       { child: "counted_events_default", parent: "counted_events" },
     ]);
-    // Functions of our own; pg_trgm's belong to the extension, which schema.prisma names.
+    // Functions of our own: the hourly usage tables' trigger and latency buckets. pg_trgm's
+    // belong to the extension, which schema.prisma names.
     expect(
       await query(`
         SELECT proname FROM pg_proc p
          WHERE pronamespace = 'public'::regnamespace
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`),
-    ).toEqual([]);
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+         ORDER BY 1`),
+    ).toEqual([{ proname: "usage_hourly_add" }, { proname: "usage_latency_bucket" }]);
     expect(await query("SELECT extname FROM pg_extension ORDER BY 1")).toEqual([
       { extname: "pg_trgm" },
       { extname: "plpgsql" },
     ]);
-    expect(await query(`SELECT tgname FROM pg_trigger WHERE NOT tgisinternal`)).toEqual([]);
+    expect(
+      await query(`SELECT tgrelid::regclass::text AS "table", tgname FROM pg_trigger WHERE NOT tgisinternal`),
+    ).toEqual([{ table: "api_usage", tgname: "usage_hourly_add" }]);
+    // Index options: the BRIN index summarizes each block range as the next one fills.
+    expect(
+      await query(`
+        SELECT c.relname AS name, c.reloptions AS options FROM pg_class c
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('i', 'I') AND c.reloptions IS NOT NULL
+           AND NOT c.relispartition
+         ORDER BY 1`),
+    ).toEqual([{ name: "api_usage_created_at_idx", options: ["autosummarize=on"] }]);
     expect(
       await query(`SELECT rulename FROM pg_rules WHERE schemaname = 'public'
                    UNION ALL SELECT policyname FROM pg_policies WHERE schemaname = 'public'`),

@@ -1,7 +1,3 @@
--- Inserts wait for this migration, so every request is counted once: either by the backfill
--- below or by the trigger.
-LOCK TABLE "api_usage" IN SHARE ROW EXCLUSIVE MODE;
-
 -- CreateTable
 CREATE TABLE "usage_hourly_endpoints" (
     "user_id" INTEGER NOT NULL,
@@ -44,11 +40,14 @@ AS $$
               ELSE least(199, 1 + floor(8 * ln(seconds * 10000) / ln(2)))::integer END
 $$;
 
+-- The bodies below are E'' strings with \073 for each semicolon: Prisma's driver adapter
+-- (prisma migrate deploy) splits a migration at every semicolon, inside dollar quotes too.
+--
 -- Adds the rows of a usage table (api_usage's columns) to the hourly tables. Rows are locked in
 -- one order, so two writers adding to the same hour wait for each other rather than deadlock.
 CREATE FUNCTION usage_hourly_add() RETURNS trigger
 LANGUAGE plpgsql
-AS $$
+AS E'
 BEGIN
   INSERT INTO usage_hourly_endpoints AS t
     (user_id, hour, endpoint, method, requests, errors, client_errors, rate_limited, latency)
@@ -61,7 +60,7 @@ BEGIN
            count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors,
            count(*) FILTER (WHERE rate_limited) AS rate_limited
     FROM (
-      SELECT user_id, date_trunc('hour', created_at, 'UTC') AS hour, endpoint, method,
+      SELECT user_id, date_trunc(''hour'', created_at, ''UTC'') AS hour, endpoint, method,
              status_code, rate_limited, usage_latency_bucket(response_time) AS bucket
       FROM new_usage
     ) r
@@ -81,49 +80,57 @@ BEGIN
         FROM (SELECT * FROM jsonb_each_text(t.latency) UNION ALL SELECT * FROM jsonb_each_text(excluded.latency)) AS both_(bucket, n)
         GROUP BY bucket
       ) merged
-    );
+    )\073
 
   INSERT INTO usage_hourly_keys AS t (hour, api_key_id, user_id, requests, errors)
-  SELECT date_trunc('hour', created_at, 'UTC'), api_key_id, min(user_id), count(*),
+  SELECT date_trunc(''hour'', created_at, ''UTC''), api_key_id, min(user_id), count(*),
          count(*) FILTER (WHERE status_code >= 500)
   FROM new_usage
   GROUP BY 1, 2
   ORDER BY 1, 2
   ON CONFLICT (hour, api_key_id) DO UPDATE SET
     requests = t.requests + excluded.requests,
-    errors = t.errors + excluded.errors;
-  RETURN NULL;
+    errors = t.errors + excluded.errors\073
+  RETURN NULL\073
 END
-$$;
+';
 
+-- The trigger and the count of the requests already stored, in one statement holding off
+-- inserts, so every request is counted once, by one or the other, whether the runner applies this
+-- migration in a transaction (pnpm db:migrate) or statement by statement (prisma migrate deploy).
 -- A statement trigger sees only the rows the statement inserted (not those ON CONFLICT skipped),
--- all at once.
-CREATE TRIGGER usage_hourly_add AFTER INSERT ON "api_usage"
-  REFERENCING NEW TABLE AS new_usage
-  FOR EACH STATEMENT EXECUTE FUNCTION usage_hourly_add();
+-- all at once, and the stored rows are aggregated as it aggregates them.
+DO E'
+BEGIN
+  LOCK TABLE api_usage IN SHARE ROW EXCLUSIVE MODE\073
 
--- The requests already stored, aggregated as the trigger does each statement's.
-INSERT INTO usage_hourly_endpoints
-  (user_id, hour, endpoint, method, requests, errors, client_errors, rate_limited, latency)
-SELECT user_id, hour, endpoint, method, sum(requests), sum(errors), sum(client_errors),
-       sum(rate_limited), jsonb_object_agg(bucket, requests)
-FROM (
-  SELECT coalesce(user_id, 0) AS user_id, hour, endpoint, method, bucket,
-         count(*) AS requests,
-         count(*) FILTER (WHERE status_code >= 500) AS errors,
-         count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors,
-         count(*) FILTER (WHERE rate_limited) AS rate_limited
+  CREATE TRIGGER usage_hourly_add AFTER INSERT ON api_usage
+    REFERENCING NEW TABLE AS new_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_hourly_add()\073
+
+  INSERT INTO usage_hourly_endpoints
+    (user_id, hour, endpoint, method, requests, errors, client_errors, rate_limited, latency)
+  SELECT user_id, hour, endpoint, method, sum(requests), sum(errors), sum(client_errors),
+         sum(rate_limited), jsonb_object_agg(bucket, requests)
   FROM (
-    SELECT user_id, date_trunc('hour', created_at, 'UTC') AS hour, endpoint, method,
-           status_code, rate_limited, usage_latency_bucket(response_time) AS bucket
-    FROM api_usage
-  ) r
-  GROUP BY GROUPING SETS ((user_id, hour, endpoint, method, bucket), (hour, endpoint, method, bucket))
-) b
-GROUP BY user_id, hour, endpoint, method;
+    SELECT coalesce(user_id, 0) AS user_id, hour, endpoint, method, bucket,
+           count(*) AS requests,
+           count(*) FILTER (WHERE status_code >= 500) AS errors,
+           count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors,
+           count(*) FILTER (WHERE rate_limited) AS rate_limited
+    FROM (
+      SELECT user_id, date_trunc(''hour'', created_at, ''UTC'') AS hour, endpoint, method,
+             status_code, rate_limited, usage_latency_bucket(response_time) AS bucket
+      FROM api_usage
+    ) r
+    GROUP BY GROUPING SETS ((user_id, hour, endpoint, method, bucket), (hour, endpoint, method, bucket))
+  ) b
+  GROUP BY user_id, hour, endpoint, method\073
 
-INSERT INTO usage_hourly_keys (hour, api_key_id, user_id, requests, errors)
-SELECT date_trunc('hour', created_at, 'UTC'), api_key_id, min(user_id), count(*),
-       count(*) FILTER (WHERE status_code >= 500)
-FROM api_usage
-GROUP BY 1, 2;
+  INSERT INTO usage_hourly_keys (hour, api_key_id, user_id, requests, errors)
+  SELECT date_trunc(''hour'', created_at, ''UTC''), api_key_id, min(user_id), count(*),
+         count(*) FILTER (WHERE status_code >= 500)
+  FROM api_usage
+  GROUP BY 1, 2\073
+END
+';
