@@ -287,6 +287,28 @@ describe("GET /api/v1/usage", () => {
     });
   });
 
+  it("answers every key's requests per day from the hourly tables", async () => {
+    expect(
+      (await get("/api/v1/usage?from=2026-01-15T00:00:00Z&to=2026-01-16T00:00:00Z&granularity=day")).body,
+    ).toEqual({
+      from: "2026-01-15T00:00:00.000Z",
+      to: "2026-01-16T00:00:00.000Z",
+      granularity: "day",
+      buckets: [
+        {
+          start: "2026-01-15T00:00:00.000Z",
+          requests: 12,
+          errors: 3,
+          clientErrors: 1,
+          rateLimited: 1,
+          // Of 1, 10, 10, 20, 40, 50, 70, 100, 200, 200, 300 and 500 ms.
+          p50ResponseTimeMs: estimateOf(60),
+          p95ResponseTimeMs: estimateOf(390),
+        },
+      ],
+    });
+  });
+
   it("narrows to one user's keys, and a user without requests has empty buckets", async () => {
     expect((await get(`/api/v1/usage?${range}&granularity=hour&userId=${userB}`)).body).toEqual({
       from: "2026-01-15T10:00:00.000Z",
