@@ -662,6 +662,13 @@ describe("the operator console in a browser", () => {
     expect(user.traffic).toBeGreaterThanOrEqual(17);
     expect(user.latency).toBeGreaterThan(0);
     await browser.screenshot("usage-of-user");
+    // Over 30 days, by day, from the hourly usage tables: the same calls.
+    await page.goto(`${consoleUrl}/usage?userId=${state.trafficUserId}&range=30d`);
+    await page.waitForSelector('a.active:has-text("30d")');
+    const month = await usageChartSums();
+    expect(month.traffic).toBe(user.traffic);
+    expect(Number(await page.textContent(".cards .stat .n"))).toBe(user.traffic);
+    expect(month.latency).toBeGreaterThan(0);
   });
 
   it("signs in with a viewer's token: says who, is read-only, shows the API's refusal of a change, and a revoked token ends the session", async () => {

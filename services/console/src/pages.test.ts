@@ -2307,6 +2307,44 @@ describe("keys pages", () => {
     }
   });
 
+  it("charts 30 days of usage by day across the stack or a user's keys, and not on a key's page", async () => {
+    const days = ["2026-11-03", "2026-11-04"].map((day) => ({
+      ...emptyUsageBucket(`${day}T00:00:00.000Z`),
+      requests: 3,
+    }));
+    const usageAsked: unknown[] = [];
+    const t = build({
+      keys: {
+        usage: async (query) => {
+          usageAsked.push(query);
+          return { ...stackUsage, granularity: "day", buckets: days };
+        },
+      },
+    });
+    const page = (await t.get("/usage?range=30d")).text;
+    expect(page).toContain('<a href="/usage?range=30d" class="active">30d</a>');
+    // A day's bucket is labelled by its date.
+    expect(page).toContain('"labels":["11-03","11-04"]');
+    expect(page).toContain('{"label":"succeeded","data":[3,3]');
+    await t.get("/usage?userId=2&range=30d");
+    // From the start of the day 30 days ago: at most 31 days, as the keys API allows.
+    expect(usageAsked).toEqual([
+      { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), granularity: "day", userId: undefined },
+      { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), granularity: "day", userId: 2 },
+    ]);
+    expect(t.calls.filter(([name]) => name === "usageSummary").map(([, q]) => q)).toEqual([
+      { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
+      { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: 2 },
+    ]);
+    // A key's page reads the key's every request: it offers up to 7 days, and answers 30d with 24 hours.
+    const keyPage = (await t.get("/keys/9?range=30d")).text;
+    expect(keyPage).not.toContain("range=30d");
+    expect(keyPage).toContain('<a href="/keys/9?range=24h" class="active">24h</a>');
+    expect(t.calls.filter(([name]) => name === "keyUsage").map(([, args]) => args)).toEqual([
+      [9, { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour" }],
+    ]);
+  });
+
   it("charts a key's usage per minute over an hour, per hour over a day or a week", async () => {
     const t = build();
     const page = await t.get("/keys/9?range=1h");

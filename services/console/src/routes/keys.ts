@@ -25,22 +25,40 @@ export const USAGE_RANGES = {
   "1h": { ms: 3_600_000, granularity: "minute" },
   "24h": { ms: 86_400_000, granularity: "hour" },
   "7d": { ms: 7 * 86_400_000, granularity: "hour" },
+  "30d": { ms: 30 * 86_400_000, granularity: "day" },
 } as const;
 export type UsageRange = keyof typeof USAGE_RANGES;
 
-export const rangeOf = (value: string | undefined): UsageRange =>
-  value !== undefined && value in USAGE_RANGES ? (value as UsageRange) : "24h";
+const ALL_RANGES = Object.keys(USAGE_RANGES) as UsageRange[];
+/**
+ * The ranges of a key's page: a key's usage is read from its every request (exact percentiles),
+ * so not a month of them; usage over many keys comes from the hourly tables.
+ */
+export const KEY_USAGE_RANGES: readonly UsageRange[] = ["1h", "24h", "7d"];
 
-/** Links to the same page (with the same `params`) over 1 h, 24 h and 7 d. */
-export function rangeTabs(path: string, current: UsageRange, params: Record<string, string> = {}) {
-  return html`<div class="tabs">${Object.keys(USAGE_RANGES).map(
+/** The range asked for, if the page offers it; 24 hours otherwise. */
+export const rangeOf = (value: string | undefined, offered: readonly UsageRange[] = ALL_RANGES): UsageRange =>
+  offered.find((r) => r === value) ?? "24h";
+
+/** Links to the same page (with the same `params`) over each range it offers. */
+export function rangeTabs(
+  path: string,
+  current: UsageRange,
+  params: Record<string, string> = {},
+  offered: readonly UsageRange[] = ALL_RANGES,
+) {
+  return html`<div class="tabs">${offered.map(
     (r) =>
       html`<a href="${withParams(path, { ...params, range: r })}" class="${r === current ? "active" : ""}">${r}</a>`,
   )}</div>`;
 }
 
 const bucketLabel = (iso: string, range: UsageRange) =>
-  range === "7d" ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+  range === "30d"
+    ? iso.slice(5, 10)
+    : range === "7d"
+      ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}`
+      : iso.slice(11, 16);
 
 /** One bucket of a usage answer: a key's, a user's keys' or every key's. */
 type UsageBucket = KeyUsageView["buckets"][number];
@@ -305,7 +323,7 @@ function keyPage(
 <h1>${key.name} <span class="mono muted">${key.prefix}</span> ${keyBadge(key)}</h1>
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
-${rangeTabs(`/keys/${key.id}`, range)}
+${rangeTabs(`/keys/${key.id}`, range, {}, KEY_USAGE_RANGES)}
 ${keyUsageSection(usage, range)}
 <div class="grid">
 <div class="card"><h2>Key</h2><dl class="facts">
@@ -465,7 +483,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
 
   routes.get("/keys/:id{[0-9]+}", async (c) => {
     const id = Number(c.req.param("id"));
-    const range = rangeOf(c.req.query("range"));
+    const range = rangeOf(c.req.query("range"), KEY_USAGE_RANGES);
     const data = await keyPageData(id, range);
     return c.html(
       keyPage(c.get("signedIn"), data, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }),

@@ -11,6 +11,7 @@ const DAY_MS = 86_400_000;
 const BUCKET_MS: Record<(typeof USAGE_RANGES)[keyof typeof USAGE_RANGES]["granularity"], number> = {
   minute: 60_000,
   hour: 3_600_000,
+  day: DAY_MS,
 };
 const SEVERITY_COLORS: Record<string, string> = { warning: "#b26a00", critical: "#c62828" };
 const isDay = (v: string | undefined): v is string => /^\d{4}-\d{2}-\d{2}$/.test(v ?? "");
