@@ -32,7 +32,7 @@ export interface MaintenanceResult {
   dropped: string[];
   /** Rows past retention deleted from the default partition. */
   expiredDefaultRows: number;
-  /** Hours past retention deleted from the hourly usage tables (rows of both). */
+  /** Rows past retention deleted from the hourly usage tables, both tables' together. */
   expiredHourlyRows: number;
 }
 
