@@ -2,7 +2,15 @@
 // the console and CLI that read it.
 
 /** What a change is about. */
-export const auditTargetTypes = ["user", "key", "settings", "channel", "silence", "operator"] as const;
+export const auditTargetTypes = [
+  "user",
+  "key",
+  "settings",
+  "channel",
+  "silence",
+  "operator",
+  "alert",
+] as const;
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 
 /** Who asked, as the caller says: the console, the CLI, or any other client of the API. */
@@ -32,6 +40,7 @@ export const auditActions = [
   "operator.created",
   "operator.updated",
   "operator.revoked",
+  "alert.acknowledged",
 ] as const satisfies readonly `${AuditTargetType}.${string}`[];
 export type AuditAction = (typeof auditActions)[number];
 

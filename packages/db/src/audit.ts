@@ -64,8 +64,18 @@ export async function recordAudit(
   actor: AuditActorFields,
   entry: AuditEntry,
 ): Promise<void> {
-  await tx.auditEvent.create({
-    data: {
+  await recordAudits(tx, actor, [entry]);
+}
+
+/** The audit rows of the changes one request made, in one statement, in its transaction. */
+export async function recordAudits(
+  tx: Prisma.TransactionClient,
+  actor: AuditActorFields,
+  entries: readonly AuditEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.auditEvent.createMany({
+    data: entries.map((entry) => ({
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId ?? null,
@@ -77,6 +87,6 @@ export async function recordAudit(
       requestId: actor.requestId,
       operatorId: actor.operator?.id ?? null,
       operatorName: actor.operator?.name ?? null,
-    },
+    })),
   });
 }

@@ -8,6 +8,7 @@ export {
   auditChanges,
   auditValue,
   recordAudit,
+  recordAudits,
 } from "./audit";
 export { createPrismaClient, type PrismaClientOptions } from "./client";
 export { createDatabase, dropDatabase, withDatabaseName } from "./databases";

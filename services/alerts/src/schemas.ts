@@ -273,7 +273,7 @@ export const auditQuerySchema = z
     targetType: z.enum(auditTargetTypes, `must be one of ${auditTargetTypes.join(", ")}`).optional(),
     targetId: idString
       .optional()
-      .describe("With `targetType`: the changes of that user, key, channel or silence"),
+      .describe("With `targetType`: the changes of that user, key, channel, silence, operator or alert"),
     action: z
       .enum(auditActions, `must be one of ${auditActions.join(", ")}`)
       .optional()

@@ -687,8 +687,8 @@ describe("GET /api/v1/audit", () => {
     });
     const refusals: [string, unknown][] = [
       [
-        "?targetType=alert",
-        invalid("targetType", "must be one of user, key, settings, channel, silence, operator"),
+        "?targetType=alerts",
+        invalid("targetType", "must be one of user, key, settings, channel, silence, operator, alert"),
       ],
       ["?targetId=3", invalid("targetId", "needs targetType")],
       ["?action=Channel-Created", invalid("action", `must be one of ${auditActions.join(", ")}`)],
@@ -735,6 +735,91 @@ describe("changes made with an operator's token", () => {
     expect(mine.body.items[0]).toMatchObject({ id: row?.id, operator: { id: olga.id, name: "olga" } });
     const latest = await call(app, "GET", "/api/v1/audit?limit=1");
     expect(latest.body.items[0].operator).toBeNull();
+  });
+
+  it("name who acknowledged an alert, once, whatever name the request gives", async () => {
+    const olga = await operator("olga the on-call", "admin");
+    const firing = async (
+      type: "response_time" | "error_rate",
+      apiKeyId: number | null,
+      endpoint: string | null,
+    ) =>
+      prisma.alert.create({
+        data: {
+          fingerprint: `ack-${type}-${Math.random()}`,
+          type,
+          severity: "critical",
+          status: "firing",
+          apiKeyId,
+          endpoint,
+          message: "slow",
+          observedValue: 2,
+          threshold: 1,
+        },
+      });
+    const one = await firing("response_time", 7, "GET /users/:id");
+    await newRows();
+    const acked = await call(
+      app,
+      "POST",
+      `/api/v1/alerts/${one.id}/acknowledge`,
+      { by: "someone else", note: "rolling back the deploy" },
+      olga.headers,
+    );
+    expect(acked.status).toBe(200);
+    expect(await newRows()).toEqual([
+      row(acked, {
+        action: "alert.acknowledged",
+        targetType: "alert",
+        targetId: one.id,
+        summary: `acknowledged critical response_time alert ${one.id} (key 7, GET /users/:id) as "someone else": "rolling back the deploy"`,
+        changes: {
+          status: { from: "firing", to: "acknowledged" },
+          acknowledgedBy: { from: null, to: "someone else" },
+          ackNote: { from: null, to: "rolling back the deploy" },
+        },
+        operatorId: olga.id,
+        operatorName: "olga the on-call",
+      }),
+    ]);
+    // Acknowledging it again changes nothing and writes nothing.
+    expect((await call(app, "POST", `/api/v1/alerts/${one.id}/acknowledge`, {}, olga.headers)).status).toBe(
+      200,
+    );
+    expect(await newRows()).toEqual([]);
+
+    // Several at once, with the admin token: a row for each alert acknowledged now, none for the
+    // one acknowledged before, the resolved one or the unknown one.
+    const two = await firing("error_rate", null, null);
+    const resolved = await firing("error_rate", 8, null);
+    await prisma.alert.update({
+      where: { id: resolved.id },
+      data: { status: "resolved", resolvedAt: new Date() },
+    });
+    const many = await call(app, "POST", "/api/v1/alerts/acknowledge", {
+      ids: [one.id, two.id, resolved.id, 999_999],
+    });
+    expect(many.body).toEqual({
+      acknowledged: [two.id],
+      alreadyAcknowledged: [one.id],
+      resolved: [resolved.id],
+      notFound: [999_999],
+    });
+    expect(await newRows()).toEqual([
+      row(many, {
+        action: "alert.acknowledged",
+        targetType: "alert",
+        targetId: two.id,
+        summary: `acknowledged critical error_rate alert ${two.id}`,
+        changes: { status: { from: "firing", to: "acknowledged" } },
+      }),
+    ]);
+    // A resolved alert's refusal writes nothing.
+    expect((await call(app, "POST", `/api/v1/alerts/${resolved.id}/acknowledge`)).status).toBe(409);
+    expect(await newRows()).toEqual([]);
+    // The audit API answers one alert's rows.
+    const its = await call(app, "GET", `/api/v1/audit?targetType=alert&targetId=${one.id}`);
+    expect(its.body.items.map((i: { action: string }) => i.action)).toEqual(["alert.acknowledged"]);
   });
 
   it("of a viewer read the alerts API and change nothing", async () => {

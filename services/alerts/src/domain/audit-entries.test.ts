@@ -1,7 +1,8 @@
 import { DEFAULT_ALERT_SETTINGS } from "@apimon/config";
-import type { Silence } from "@apimon/db";
+import type { Alert, Silence } from "@apimon/db";
 import {
   type AuditedChannel,
+  alertAcknowledged,
   channelCreated,
   channelDeleted,
   channelUpdated,
@@ -302,5 +303,32 @@ describe("audit entries of silences", () => {
     expect(silenceEnded(pending, { ...pending, startsAt: now, endsAt: now }).summary).toBe(
       'ended silence 7 ("deploy of billing") before it started',
     );
+  });
+});
+
+describe("audit entries of alerts", () => {
+  const alert = {
+    id: 5,
+    type: "unauthorized_access",
+    severity: "warning",
+    status: "acknowledged",
+    apiKeyId: null,
+    endpoint: null,
+    clientIp: "203.0.113.9",
+    acknowledgedBy: null,
+    ackNote: `${"a very long note ".repeat(6)}end`,
+  } as unknown as Alert;
+
+  it("name an acknowledged alert by its severity, type, id and scope, with a long note cut", () => {
+    expect(alertAcknowledged(alert)).toEqual({
+      action: "alert.acknowledged",
+      targetType: "alert",
+      targetId: 5,
+      summary: `acknowledged warning unauthorized_access alert 5 (from 203.0.113.9): "${"a very long note ".repeat(6).slice(0, 59)}…"`,
+      changes: {
+        status: { from: "firing", to: "acknowledged" },
+        ackNote: { from: null, to: alert.ackNote },
+      },
+    });
   });
 });

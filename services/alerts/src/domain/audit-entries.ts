@@ -6,6 +6,7 @@ import {
   URL_TEXT,
 } from "@apimon/config";
 import {
+  type Alert,
   type AuditChanges,
   type AuditEntry,
   auditChanges,
@@ -336,5 +337,41 @@ export function silenceEnded(before: Silence, after: Silence): AuditEntry {
     targetId: after.id,
     summary: `ended ${silenceLabel(after)} ${pending ? "before it started" : "early"}`,
     changes: auditChanges(before, after, SILENCE_FIELDS),
+  };
+}
+
+// Alerts
+
+const ACKNOWLEDGED_FIELDS = [
+  "status",
+  "acknowledgedBy",
+  "ackNote",
+] as const satisfies readonly (keyof Alert)[];
+
+/** What an alert is about, as a summary names it: "critical response_time alert 42 (key 7, GET /users/:id)". */
+function alertLabel(alert: Alert): string {
+  const scope = [
+    ...(alert.apiKeyId === null ? [] : [`key ${alert.apiKeyId}`]),
+    ...(alert.endpoint === null ? [] : [alert.endpoint]),
+    ...(alert.clientIp === null ? [] : [`from ${alert.clientIp}`]),
+  ];
+  return `${alert.severity} ${alert.type} alert ${alert.id}${scope.length === 0 ? "" : ` (${scope.join(", ")})`}`;
+}
+
+/**
+ * A firing alert acknowledged: its reminders and escalation stop. `by` is the name the request
+ * gave, which the log keeps beside the operator whose token made the request.
+ */
+export function alertAcknowledged(alert: Alert): AuditEntry {
+  const as = alert.acknowledgedBy === null ? "" : ` as ${quoted(alert.acknowledgedBy)}`;
+  const note = alert.ackNote === null ? "" : `: ${quoted(alert.ackNote)}`;
+  return {
+    action: "alert.acknowledged",
+    targetType: "alert",
+    targetId: alert.id,
+    summary: `acknowledged ${alertLabel(alert)}${as}${note}`,
+    changes: auditChanges({ ...alert, status: "firing", acknowledgedBy: null, ackNote: null }, alert, [
+      ...ACKNOWLEDGED_FIELDS,
+    ]),
   };
 }

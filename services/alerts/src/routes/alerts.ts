@@ -1,7 +1,9 @@
-import type { Alert, Prisma, PrismaClient } from "@apimon/db";
+import { type Alert, type Prisma, type PrismaClient, recordAudits } from "@apimon/db";
 import {
   type AppEnv,
+  type AuditActor,
   adminErrorResponses,
+  auditActor,
   BODY_TOO_LARGE,
   conflict,
   describeListRoute,
@@ -20,6 +22,7 @@ import {
 import { counter, type Registry } from "@apimon/observability";
 import type { Context } from "hono";
 import type { AlertLog } from "../alert-log";
+import { alertAcknowledged } from "../domain/audit-entries";
 import { endpointFilter } from "../domain/endpoints";
 import { activeSilences, silencedAt, silenceFor } from "../domain/silences";
 import type { Tx } from "../notifications";
@@ -84,6 +87,7 @@ export function createAlertRoutes({
     rows: readonly { id: number; status: string }[],
     body: { by?: string; note?: string },
     now: Date,
+    actor: AuditActor,
   ): Promise<Alert[]> {
     const ids = rows.filter((r) => r.status === "firing").map((r) => r.id);
     if (ids.length === 0) return [];
@@ -107,6 +111,7 @@ export function createAlertRoutes({
         occurredAt: now,
       })),
     });
+    await recordAudits(tx, actor, alerts.map(alertAcknowledged));
     return alerts;
   }
 
@@ -267,7 +272,7 @@ export function createAlertRoutes({
         // of these, and each row is ordered against its signals and the scheduler as above.
         const rows = await tx.$queryRaw<{ id: number; status: string }[]>`
           SELECT id, status::text AS status FROM alerts WHERE id = ANY(${wanted}::int[]) ORDER BY id FOR UPDATE`;
-        return { rows, changed: await acknowledgeLocked(tx, rows, body, now) };
+        return { rows, changed: await acknowledgeLocked(tx, rows, body, now, auditActor(c)) };
       });
       for (const alert of changed) {
         acknowledged.inc();
@@ -316,7 +321,7 @@ export function createAlertRoutes({
         SELECT id, status::text AS status FROM alerts WHERE id = ${id} FOR UPDATE`;
         if (!row) throw notFound("Alert not found");
         if (row.status === "resolved") throw conflict("Alert is resolved and cannot be acknowledged");
-        return acknowledgeLocked(tx, [row], body, now);
+        return acknowledgeLocked(tx, [row], body, now, auditActor(c));
       });
       for (const alert of changed) {
         acknowledged.inc();

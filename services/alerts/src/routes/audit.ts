@@ -17,7 +17,7 @@ export function createAuditRoutes({ prisma }: { prisma: PrismaClient }): OpenAPI
       summary: "List the audit log",
       description:
         "The changes made through the keys and alerts APIs, newest first: users and API keys, alert " +
-        "settings, notification channels, silences and operators. `targetType` with `targetId` gives one thing's " +
+        "settings, notification channels, silences, operators and alerts acknowledged. `targetType` with `targetId` gives one thing's " +
         "changes (`targetType=key&targetId=42`); `from` and `to` bound `occurredAt`.",
       tags: ["Audit"],
       query: auditQuerySchema,
