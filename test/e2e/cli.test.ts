@@ -712,6 +712,15 @@ describe("apimon CLI", () => {
     expect(shown.stdout).toMatch(/^status +acknowledged$/m);
     expect(shown.stdout).toMatch(/^acknowledgementNote +looking into it$/m);
     expect(shown.stdout).toContain("\ntimeline\n");
+    // The audit log has it too, as done through the CLI.
+    const logged = await json<{ items: { action: string; source: string; targetId: number }[] }>([
+      "audit",
+      "--target",
+      `alert:${id}`,
+    ]);
+    expect(logged.items.map((row) => [row.action, row.source, row.targetId])).toEqual([
+      ["alert.acknowledged", "cli", Number(id)],
+    ]);
     const open = await json<{ items: unknown[] }>(["alerts", "list", "--status", "acknowledged"]);
     expect(open.items).toHaveLength(1);
     expect(await json(["alerts", "counts"])).toMatchObject({ total: 3 });

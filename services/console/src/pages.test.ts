@@ -3455,6 +3455,22 @@ describe("activity page", () => {
   const rowOf = (text: string, id: number) =>
     text.slice(text.indexOf(`<tr data-audit-id="${id}">`)).split("</tr>")[0] as string;
 
+  it("lists acknowledgements with the alert linked, and offers alerts as a target to filter by", async () => {
+    const acknowledged = auditEvent(43, {
+      action: "alert.acknowledged",
+      targetType: "alert",
+      targetId: 17,
+      summary: 'acknowledged critical response_time alert 17 (key 9, GET /users/:id) as "ann"',
+      changes: { status: { from: "firing", to: "acknowledged" } },
+    });
+    const t = build({ alerts: { listAudit: async () => ({ items: [acknowledged], nextCursor: null }) } });
+    const text = (await t.get("/activity")).text;
+    expect(rowOf(text, 43)).toContain(
+      '<td data-label="Target"><span><a href="/alerts/17">alert #17</a> <a class="muted small" href="/activity?targetType=alert&amp;targetId=17" title="Only the changes of alert #17">its changes</a></span></td>',
+    );
+    expect(text).toContain('<option value="alert" >Alert</option>');
+  });
+
   it("lists the changes newest first: when, what was changed, the target linked, the source and the address", async () => {
     const t = build();
     const res = await t.get("/activity");

@@ -104,6 +104,22 @@ describe("audit CLI", () => {
     });
   });
 
+  it("asks for one alert's acknowledgements", async () => {
+    const { calls, run } = fakeApi();
+    await run(["--target", "alert:17", "--action", "alert.acknowledged"]);
+    expect(calls).toEqual([
+      {
+        targetType: "alert",
+        targetId: 17,
+        action: "alert.acknowledged",
+        source: undefined,
+        from: undefined,
+        limit: undefined,
+        cursor: undefined,
+      },
+    ]);
+  });
+
   it("asks for the changes of one operator's token, and for those done to an operator", async () => {
     const { calls, run } = fakeApi();
     await run(["--operator", "3"]);
@@ -200,7 +216,7 @@ describe("audit CLI", () => {
   it.each([
     [
       ["--target", "keys:42"],
-      "--target must be user:<id>, key:<id>, settings, channel:<id>, silence:<id>, operator:<id>, or a kind alone (got 'keys:42')",
+      "--target must be user:<id>, key:<id>, settings, channel:<id>, silence:<id>, operator:<id>, alert:<id>, or a kind alone (got 'keys:42')",
     ],
     [["--target", "settings:1"], "--target must be"],
     [["--target", "key:abc"], "--target must be"],

@@ -4,15 +4,15 @@ import type { AlertsApi, AuditRow } from "../alerts-api";
 import { durationMs, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
 import { allPages, type Column, pageResult, type Result } from "../output";
 
-export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silence:5|operator:3|settings] [--action key.deactivated]
+export const AUDIT_USAGE = `apimon audit [--target key:42|user:3|channel:2|silence:5|operator:3|alert:17|settings] [--action key.deactivated]
              [--operator <operator id>] [--source console|cli|api] [--since <ISO time>|30m|2h|7d]
              [--limit N] [--cursor C | --all]
                               what admins changed through the keys and alerts APIs (users, keys,
-                              alert settings, channels, silences, operators), newest first: when, the
-                              action, what it was done to, by whom (an operator, or the admin token),
-                              from where (console, CLI or another client of the API, and the
-                              address it came from); --target key (no id): any key's; --operator:
-                              the changes made with that operator's token`;
+                              alert settings, channels, silences, operators, alerts acknowledged),
+                              newest first: when, the action, what it was done to, by whom (an
+                              operator, or the admin token), from where (console, CLI or another
+                              client of the API, and the address it came from); --target key (no
+                              id): any key's; --operator: the changes made with that operator's token`;
 
 /** Every kind of target the log knows, as `--target` takes it: all but the settings have an id. */
 const TARGET_HELP = `${auditTargetTypes.map((type) => (type === "settings" ? type : `${type}:<id>`)).join(", ")}, or a kind alone`;

@@ -32,6 +32,7 @@ const TARGETS: Record<
     noun: "operator",
     href: (id) => (id === null ? undefined : operatorHref(id)),
   },
+  alert: { label: "Alert", noun: "alert", href: at("/alerts/") },
 };
 const TARGET_TYPES = Object.keys(TARGETS) as TargetType[];
 
@@ -244,7 +245,7 @@ export function createActivityPages({ alerts, keys }: PageDeps): Hono<ConsoleEnv
     }
     const params = { ...listFilters(q), cursor: q.cursor };
     const body = html`<h1>Activity</h1>
-<p class="muted">What admins changed through the console, the CLI and the APIs, newest first: users, API keys, alert settings, notification channels, silences and operators, each by the operator whose token made it or the admin token. Acknowledgements are on each alert's timeline.</p>
+<p class="muted">What admins changed through the console, the CLI and the APIs, newest first: users, API keys, alert settings, notification channels, silences, operators and the alerts they acknowledged, each by the operator whose token made it or the admin token.</p>
 ${filterForm(q, await operators)}
 ${errorBox(error)}
 ${error ? "" : html`${activityTable(list.items, q, emptyText(q))}${pager("/activity", params, list, ACTIVITY_PAGE_SIZE)}`}`;
