@@ -3320,6 +3320,31 @@ describe("silenced alerts", () => {
     expect(text).toContain("No notification was sent for this alert (a silence held it back).");
   });
 
+  it("links an acknowledged alert to the audit log, which names who acknowledged it", async () => {
+    const acknowledgement = {
+      at: NOW.toISOString(),
+      kind: "acknowledged",
+      severity: "critical",
+      observedValue: null,
+      by: "ann",
+      note: "on it",
+      channelIds: [],
+      silenceId: null,
+      heldUntil: null,
+    };
+    const withTimeline = (timeline: unknown[]) =>
+      build({
+        alerts: {
+          get: async () => ({ ...hostile, timeline, deliveries: [] }),
+        } as unknown as Partial<AlertsClient>,
+      });
+    const acknowledged = (await withTimeline([acknowledgement]).get(`/alerts/${hostile.id}`)).text;
+    expect(acknowledged).toContain(
+      `<a href="/activity?targetType=alert&amp;targetId=${hostile.id}" id="alert-changes">the audit log</a>`,
+    );
+    expect((await withTimeline([]).get(`/alerts/${hostile.id}`)).text).not.toContain("alert-changes");
+  });
+
   it("still names the silence by its id when it cannot be read", async () => {
     const t = build({
       alerts: {

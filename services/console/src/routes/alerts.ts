@@ -26,6 +26,7 @@ import {
   time,
   withParams,
 } from "../views/layout";
+import { changesOf } from "./activity";
 import { silenceLink } from "./silences";
 
 /** Alerts per page of the lists. */
@@ -510,7 +511,11 @@ ${
     : ""
 }</div>
 ${ackForm}
-<h2>Timeline</h2>
+<h2>Timeline</h2>${
+    a.timeline.some((e) => e.kind === "acknowledged")
+      ? html`<p class="muted small">"By" is the name the acknowledgement gave; <a href="${changesOf("alert", a.id)}" id="alert-changes">the audit log</a> also names the operator whose token sent it.</p>`
+      : ""
+  }
 <div class="table"><table class="stack"><thead><tr><th>When</th><th>Event</th><th>Severity</th><th class="num">Value</th><th>By</th><th>Note</th><th>Channels</th></tr></thead>
 <tbody>${a.timeline.map(
     (
