@@ -359,8 +359,8 @@ function alertLabel(alert: Alert): string {
 }
 
 /**
- * A firing alert acknowledged: its reminders and escalation stop. `by` is the name the request
- * gave, which the log keeps beside the operator whose token made the request.
+ * A firing alert acknowledged: its reminders and escalation stop. `acknowledgedBy` is the name the
+ * request gave, which the log keeps beside the operator whose token made the request.
  */
 export function alertAcknowledged(alert: Alert): AuditEntry {
   const as = alert.acknowledgedBy === null ? "" : ` as ${quoted(alert.acknowledgedBy)}`;
@@ -370,8 +370,10 @@ export function alertAcknowledged(alert: Alert): AuditEntry {
     targetType: "alert",
     targetId: alert.id,
     summary: `acknowledged ${alertLabel(alert)}${as}${note}`,
-    changes: auditChanges({ ...alert, status: "firing", acknowledgedBy: null, ackNote: null }, alert, [
-      ...ACKNOWLEDGED_FIELDS,
-    ]),
+    changes: auditChanges(
+      { ...alert, status: "firing", acknowledgedBy: null, ackNote: null },
+      alert,
+      ACKNOWLEDGED_FIELDS,
+    ),
   };
 }

@@ -54,6 +54,7 @@ export function histogramQuantile(histogram: LatencyHistogram, q: number): numbe
       }
       before += count;
     }
+    // Not reached: every rank asked for is below the total.
     return bucketBounds((buckets.at(-1) as readonly [number, number])[0])[1];
   };
   const rank = Math.min(Math.max(q, 0), 1) * (total - 1);
