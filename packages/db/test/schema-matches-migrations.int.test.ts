@@ -135,7 +135,8 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
       { child: "api_usage_default", parent: "api_usage" },
       { child: "counted_events_default", parent: "counted_events" },
     ]);
-    // Functions of our own: the hourly usage tables' trigger and latency buckets. pg_trgm's
+    // Functions of our own: the hourly usage tables' trigger, latency buckets and the merge of
+    // two histograms. pg_trgm's
     // belong to the extension, which schema.prisma names.
     expect(
       await query(`
@@ -143,7 +144,11 @@ describe("prisma/migrations and prisma/schema.prisma", () => {
          WHERE pronamespace = 'public'::regnamespace
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
          ORDER BY 1`),
-    ).toEqual([{ proname: "usage_hourly_add" }, { proname: "usage_latency_bucket" }]);
+    ).toEqual([
+      { proname: "usage_hourly_add" },
+      { proname: "usage_latency_bucket" },
+      { proname: "usage_latency_merge" },
+    ]);
     expect(await query("SELECT extname FROM pg_extension ORDER BY 1")).toEqual([
       { extname: "pg_trgm" },
       { extname: "plpgsql" },

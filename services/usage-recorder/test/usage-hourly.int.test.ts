@@ -107,12 +107,41 @@ describe("hourly usage tables", () => {
     ]);
     expect(
       await db.prisma.$queryRaw`
-        SELECT hour, api_key_id, user_id, requests::int, errors::int FROM usage_hourly_keys
+        SELECT hour, api_key_id, user_id, requests::int, errors::int, client_errors::int,
+               rate_limited::int, latency
+        FROM usage_hourly_keys
         WHERE hour >= '2026-03-01' AND hour < '2026-03-02' ORDER BY hour, api_key_id`,
     ).toEqual([
-      { hour: new Date("2026-03-01T10:00:00Z"), api_key_id: 11, user_id: 1, requests: 2, errors: 1 },
-      { hour: new Date("2026-03-01T10:00:00Z"), api_key_id: 21, user_id: 2, requests: 2, errors: 0 },
-      { hour: new Date("2026-03-01T11:00:00Z"), api_key_id: 12, user_id: 1, requests: 1, errors: 0 },
+      {
+        hour: new Date("2026-03-01T10:00:00Z"),
+        api_key_id: 11,
+        user_id: 1,
+        requests: 2,
+        errors: 1,
+        client_errors: 0,
+        rate_limited: 0,
+        latency: { "0": 1, "27": 1 },
+      },
+      {
+        hour: new Date("2026-03-01T10:00:00Z"),
+        api_key_id: 21,
+        user_id: 2,
+        requests: 2,
+        errors: 0,
+        client_errors: 2,
+        rate_limited: 1,
+        latency: { "27": 1, "91": 1 },
+      },
+      {
+        hour: new Date("2026-03-01T11:00:00Z"),
+        api_key_id: 12,
+        user_id: 1,
+        requests: 1,
+        errors: 0,
+        client_errors: 0,
+        rate_limited: 0,
+        latency: { "54": 1 },
+      },
     ]);
 
     // A later batch adds to the same hour's rows, histograms merged bucket by bucket.
@@ -122,6 +151,11 @@ describe("hourly usage tables", () => {
       requests: 3,
       latency: { "0": 1, "27": 2 },
     });
+    expect(
+      await db.prisma.$queryRaw`
+        SELECT requests::int, latency FROM usage_hourly_keys
+        WHERE hour = '2026-03-01T10:00:00Z' AND api_key_id = 11`,
+    ).toEqual([{ requests: 3, latency: { "0": 1, "27": 2 } }]);
     expect(await hourlyDrift(db.prisma)).toEqual([]);
   });
 
@@ -155,42 +189,47 @@ describe("hourly usage tables", () => {
     expect(await hourlyDrift(db.prisma)).toEqual([]);
   });
 
-  it("start from the requests already stored when the migration that makes them runs", async () => {
-    const migrations = path.join(repoRoot, "prisma", "migrations");
-    const names = (await readdir(migrations)).sort();
-    const own = names.find((name) => name.endsWith("_usage_hourly"));
-    expect(own).toBeDefined();
-    const before = await mkdtemp(path.join(tmpdir(), "apimon-migrations-"));
-    const older = await createTestDatabase({ migrate: false });
-    try {
-      for (const name of names.filter((n) => n < (own as string) || n === "migration_lock.toml")) {
-        await cp(path.join(migrations, name), path.join(before, name), { recursive: true });
-      }
-      await migrate({ connectionString: older.url, migrationsDir: before });
-      await createUsageWriter({ prisma: older.prisma }).write(
-        Array.from({ length: 50 }, (_, i) =>
-          row(new Date(Date.UTC(2026, 4, 1, i % 4, i)).toISOString(), {
-            userId: 1 + (i % 2),
-            apiKeyId: 1 + (i % 5),
-            responseTimeMs: i * 3,
-            statusCode: i % 10 === 0 ? 502 : 200,
-          }),
-        ),
-      );
-      expect(await older.prisma.$queryRaw`SELECT to_regclass('usage_hourly_endpoints')::text AS t`).toEqual([
-        { t: null },
-      ]);
+  // The migration that makes the tables, and the one that gives a key's hours their 4xx, 429s and
+  // latency histogram.
+  it.each(["_usage_hourly", "_usage_hourly_key_latency"])(
+    "start from the requests already stored when the migration ending in %s runs",
+    async (suffix) => {
+      const migrations = path.join(repoRoot, "prisma", "migrations");
+      const names = (await readdir(migrations)).sort();
+      const own = names.find((name) => name.endsWith(suffix));
+      expect(own).toBeDefined();
+      const before = await mkdtemp(path.join(tmpdir(), "apimon-migrations-"));
+      const older = await createTestDatabase({ migrate: false });
+      try {
+        for (const name of names.filter((n) => n < (own as string) || n === "migration_lock.toml")) {
+          await cp(path.join(migrations, name), path.join(before, name), { recursive: true });
+        }
+        await migrate({ connectionString: older.url, migrationsDir: before });
+        await createUsageWriter({ prisma: older.prisma }).write(
+          Array.from({ length: 50 }, (_, i) =>
+            row(new Date(Date.UTC(2026, 4, 1, i % 4, i)).toISOString(), {
+              userId: 1 + (i % 2),
+              apiKeyId: 1 + (i % 5),
+              responseTimeMs: i * 3,
+              statusCode: i % 10 === 0 ? 502 : i % 7 === 0 ? 429 : 200,
+            }),
+          ),
+        );
+        const tablesBefore = await older.prisma.$queryRaw<{ t: string | null }[]>`
+        SELECT to_regclass('usage_hourly_endpoints')::text AS t`;
+        expect(tablesBefore).toEqual([{ t: suffix === "_usage_hourly" ? null : "usage_hourly_endpoints" }]);
 
-      expect((await migrate({ connectionString: older.url })).applied).toEqual(
-        names.filter((n) => n >= (own as string) && n !== "migration_lock.toml"),
-      );
-      const [sum] = await older.prisma.$queryRaw<{ requests: number }[]>`
+        expect((await migrate({ connectionString: older.url })).applied).toEqual(
+          names.filter((n) => n >= (own as string) && n !== "migration_lock.toml"),
+        );
+        const [sum] = await older.prisma.$queryRaw<{ requests: number }[]>`
         SELECT sum(requests)::int AS requests FROM usage_hourly_endpoints WHERE user_id = 0`;
-      expect(sum).toEqual({ requests: 50 });
-      expect(await hourlyDrift(older.prisma)).toEqual([]);
-    } finally {
-      await rm(before, { recursive: true, force: true });
-      await older.drop();
-    }
-  });
+        expect(sum).toEqual({ requests: 50 });
+        expect(await hourlyDrift(older.prisma)).toEqual([]);
+      } finally {
+        await rm(before, { recursive: true, force: true });
+        await older.drop();
+      }
+    },
+  );
 });
