@@ -5,12 +5,12 @@ import { type BucketRow, type Granularity, secondsToMs } from "./domain/usage-ra
 // The usage queries. Errors are responses with status >= 500; clientErrors those from 400 to
 // 499 (429s included).
 //
-// One key's buckets come from api_usage (one row per request; response_time in seconds), a
-// range scan of its (api_key_id, created_at) index, with exact percentiles. Queries over many
-// keys (every key's or one user's buckets by hour or day, the summary) read the hourly tables,
-// which a trigger on api_usage keeps, for the whole hours of their range, and api_usage only for
-// the parts of an hour at its ends; their percentiles come from the tables' latency histograms
-// (see domain/latency-histogram). Many keys' buckets by minute read api_usage.
+// Buckets by hour or day (of one key, one user's keys or every key) and the summary read the
+// hourly tables, which a trigger on api_usage keeps, for the whole hours of their range, and
+// api_usage (one row per request; response_time in seconds) only for the parts of an hour at its
+// ends; their percentiles come from the tables' latency histograms (see domain/latency-histogram).
+// Buckets by minute read api_usage, with exact percentiles: one key's through its
+// (api_key_id, created_at) index.
 
 const STEP: Record<Granularity, string> = { minute: "1 minute", hour: "1 hour", day: "1 day" };
 const HOUR_MS = 3_600_000;
@@ -34,10 +34,7 @@ export interface UsageQueries {
    * Requests per bucket in [from, to), of one key, of one user's keys or of every key; only
    * buckets with requests.
    */
-  buckets(
-    of: { keyId: number } | { userId?: number },
-    range: { from: Date; to: Date; granularity: Granularity },
-  ): Promise<BucketRow[]>;
+  buckets(of: Whose, range: { from: Date; to: Date; granularity: Granularity }): Promise<BucketRow[]>;
   /** Totals and the busiest keys and endpoints in [from, to), optionally of one user's keys. */
   summary(range: { from: Date; to: Date; userId?: number; limit: number }): Promise<SummaryFigures>;
 }
@@ -45,21 +42,39 @@ export interface UsageQueries {
 const num = (value: bigint | number | null): number => (value === null ? 0 : Number(value));
 const at = (date: Date) => Prisma.sql`${date.toISOString()}::timestamptz`;
 
+/** Whose requests a query counts: one key's, one user's keys' or (neither) every key's. */
+export type Whose = { keyId: number } | { userId?: number };
+
 /**
- * Where the figures of [from, to) over many keys are: the hourly tables for its whole hours,
- * api_usage for the rest. `hourly` filters usage_hourly_endpoints (user 0 holds every key's),
- * `keys` usage_hourly_keys, `raw` api_usage.
+ * Where the figures of [from, to) are: the hourly tables for its whole hours, api_usage for the
+ * rest. `hourly` filters usage_hourly_endpoints (user 0 holds every key's), `keys`
+ * usage_hourly_keys, `counts` is the table and filter of the hours' counts and histograms (a key's
+ * hours or the endpoints'), `raw` filters api_usage.
  */
-function sources(userId: number | undefined, from: Date, to: Date) {
+function sources(whose: Whose, from: Date, to: Date) {
   let firstHour = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
   let endHour = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
   // No whole hour inside: all of it from api_usage.
   if (firstHour >= endHour) firstHour = endHour = to.getTime();
   const hours = Prisma.sql`hour >= ${at(new Date(firstHour))} and hour < ${at(new Date(endHour))}`;
+  const keyId = "keyId" in whose ? whose.keyId : undefined;
+  const userId = "userId" in whose ? whose.userId : undefined;
+  const owner =
+    keyId !== undefined
+      ? Prisma.sql`api_key_id = ${keyId} and`
+      : userId !== undefined
+        ? Prisma.sql`user_id = ${userId} and`
+        : Prisma.empty;
+  const hourly = Prisma.sql`user_id = ${userId ?? 0} and ${hours}`;
+  const keys = Prisma.sql`${owner} ${hours}`;
   return {
-    hourly: Prisma.sql`user_id = ${userId ?? 0} and ${hours}`,
-    keys: userId === undefined ? hours : Prisma.sql`user_id = ${userId} and ${hours}`,
-    raw: Prisma.sql`${userId === undefined ? Prisma.empty : Prisma.sql`user_id = ${userId} and`}
+    hourly,
+    keys,
+    counts:
+      keyId !== undefined
+        ? Prisma.sql`usage_hourly_keys where ${keys}`
+        : Prisma.sql`usage_hourly_endpoints where ${hourly}`,
+    raw: Prisma.sql`${owner}
       ((created_at >= ${at(from)} and created_at < ${at(new Date(firstHour))})
         or (created_at >= ${at(new Date(endHour))} and created_at < ${at(to)}))`,
   };
@@ -93,9 +108,9 @@ const bin = (granularity: Granularity, column: Prisma.Sql) =>
   Prisma.sql`date_bin(${STEP[granularity]}::interval, ${column}, timestamptz '2000-01-01 00:00:00+00')`;
 
 export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQueries {
-  /** One key's buckets, or many keys' by minute: every request, exact percentiles. */
+  /** Buckets by minute: every request, exact percentiles. */
   async function requestBuckets(
-    of: { keyId: number } | { userId?: number },
+    of: Whose,
     { from, to, granularity }: { from: Date; to: Date; granularity: Granularity },
   ): Promise<BucketRow[]> {
     const whose =
@@ -119,25 +134,25 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
     return rows.map((r) => bucketRow(r, r.p50, r.p95));
   }
 
-  /** Many keys' buckets by hour or day, from the hourly tables. */
+  /** Buckets by hour or day, from the hourly tables. */
   async function hourlyBuckets(
-    userId: number | undefined,
+    of: Whose,
     { from, to, granularity }: { from: Date; to: Date; granularity: Granularity },
   ): Promise<BucketRow[]> {
-    const where = sources(userId, from, to);
+    const where = sources(of, from, to);
     const byHour = bin(granularity, Prisma.sql`hour`);
     const byTime = bin(granularity, Prisma.sql`created_at`);
     const rows = await prisma.$queryRaw<(CountsRow & { latency: LatencyHistogram | null })[]>`
       with counts as (
         select ${byHour} as start, requests, errors, client_errors, rate_limited
-        from usage_hourly_endpoints where ${where.hourly}
+        from ${where.counts}
         union all
         select ${byTime}, 1, (status_code >= 500)::int,
                (status_code between 400 and 499)::int, rate_limited::int
         from api_usage where ${where.raw}
       ), latency as (
         select ${byHour} as start, h.bucket, h.n::bigint as n
-        from usage_hourly_endpoints, jsonb_each_text(latency) as h(bucket, n) where ${where.hourly}
+        from (select hour, latency from ${where.counts}) u, jsonb_each_text(u.latency) as h(bucket, n)
         union all
         select ${byTime}, usage_latency_bucket(response_time)::text, 1
         from api_usage where ${where.raw}
@@ -157,13 +172,11 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
 
   return {
     buckets(of, range) {
-      return "keyId" in of || range.granularity === "minute"
-        ? requestBuckets(of, range)
-        : hourlyBuckets(of.userId, range);
+      return range.granularity === "minute" ? requestBuckets(of, range) : hourlyBuckets(of, range);
     },
 
     async summary({ from, to, userId, limit }) {
-      const where = sources(userId, from, to);
+      const where = sources({ userId }, from, to);
       const [totals, keys, endpoints] = await Promise.all([
         prisma.$queryRaw<{ requests: bigint | null; errors: bigint | null; client_errors: bigint | null }[]>`
           select sum(requests) as requests, sum(errors) as errors, sum(client_errors) as client_errors

@@ -125,7 +125,10 @@ export const keyUsageSchema = z
     granularity: z.enum(GRANULARITIES),
     buckets: usageBuckets,
   })
-  .meta({ id: "KeyUsage", description: `${ERROR_DEFINITION}. ${EXACT}` });
+  .meta({
+    id: "KeyUsage",
+    description: `${ERROR_DEFINITION}. By minute: ${EXACT} By hour or day, percentiles are ${ESTIMATED}.`,
+  });
 
 export const usageSchema = z
   .object({

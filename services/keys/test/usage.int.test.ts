@@ -143,9 +143,10 @@ describe("GET /api/v1/keys/:id/usage", () => {
           errors: 2,
           clientErrors: 1,
           rateLimited: 1,
-          // Of 1, 10, 20, 40 and 100 ms: the median, and 40 + 0.8 × (100 - 40) interpolated.
-          p50ResponseTimeMs: 20,
-          p95ResponseTimeMs: 88,
+          // Of 1, 10, 20, 40 and 100 ms: the median, and 40 + 0.8 × (100 - 40) interpolated;
+          // estimated from the hour's latency histogram.
+          p50ResponseTimeMs: estimateOf(20),
+          p95ResponseTimeMs: estimateOf(88),
         },
         emptyUsageBucket("2026-01-15T11:00:00.000Z"),
         {
@@ -154,8 +155,8 @@ describe("GET /api/v1/keys/:id/usage", () => {
           errors: 0,
           clientErrors: 0,
           rateLimited: 0,
-          p50ResponseTimeMs: 60,
-          p95ResponseTimeMs: 69,
+          p50ResponseTimeMs: estimateOf(60),
+          p95ResponseTimeMs: estimateOf(69),
         },
       ]),
     );
@@ -207,6 +208,69 @@ describe("GET /api/v1/keys/:id/usage", () => {
         { start: "2026-01-15T00:00:00.000Z", requests: 9, errors: 2 },
       ],
     });
+  });
+
+  it("answers a key's days from its hourly figures, not its user's other keys'", async () => {
+    const sibling = await db.prisma.apiKey.create({
+      data: { userId: userA, name: "key-a2", keyHash: "key-a2", keyPrefix: "ak_test" },
+    });
+    await insertUsage([
+      { at: "2026-01-10T08:00:00Z", key: keyA, user: userA, seconds: 0.01 },
+      { at: "2026-01-10T08:30:00Z", key: keyA, user: userA, status: 404, seconds: 0.03 },
+      {
+        at: "2026-01-10T23:59:59.999Z",
+        key: keyA,
+        user: userA,
+        status: 429,
+        seconds: 0.001,
+        rateLimited: true,
+      },
+      { at: "2026-01-10T09:00:00Z", key: sibling.id, user: userA, status: 500, seconds: 2 },
+      { at: "2026-01-11T00:00:00Z", key: sibling.id, user: userA, seconds: 2 },
+    ]);
+    const res = await get(
+      `/api/v1/keys/${keyA}/usage?from=2025-12-16T00:00:00Z&to=2026-01-16T00:00:00Z&granularity=day`,
+    );
+    expect(res.status).toBe(200);
+    const buckets = res.body.buckets as { start: string; requests: number }[];
+    expect(buckets).toHaveLength(31);
+    expect(buckets.filter((b) => b.requests > 0)).toEqual([
+      {
+        start: "2026-01-10T00:00:00.000Z",
+        requests: 3,
+        errors: 0,
+        clientErrors: 2,
+        rateLimited: 1,
+        // Of 1, 10 and 30 ms.
+        p50ResponseTimeMs: estimateOf(10),
+        p95ResponseTimeMs: estimateOf(28),
+      },
+      {
+        start: "2026-01-15T00:00:00.000Z",
+        requests: 9,
+        errors: 2,
+        clientErrors: 1,
+        rateLimited: 1,
+        // Of 1, 10, 10, 20, 40, 50, 70, 100 and 500 ms.
+        p50ResponseTimeMs: estimateOf(40),
+        p95ResponseTimeMs: estimateOf(340),
+      },
+    ]);
+    // By minute, the requests themselves: exact.
+    const minutes = await get(
+      `/api/v1/keys/${keyA}/usage?from=2026-01-10T08:00:00Z&to=2026-01-10T08:31:00Z&granularity=minute`,
+    );
+    expect((minutes.body.buckets as { requests: number }[]).filter((b) => b.requests > 0)).toEqual([
+      expect.objectContaining({ requests: 1, p50ResponseTimeMs: 10, p95ResponseTimeMs: 10 }),
+      expect.objectContaining({ requests: 1, clientErrors: 1, p50ResponseTimeMs: 30 }),
+    ]);
+    // The days come from the key's hourly figures, which do not go back to the requests: with the
+    // requests themselves gone, they stay.
+    await db.prisma.$executeRaw`delete from api_usage where created_at < '2026-01-11'`;
+    const again = await get(
+      `/api/v1/keys/${keyA}/usage?from=2026-01-10T00:00:00Z&to=2026-01-11T00:00:00Z&granularity=day`,
+    );
+    expect(again.body.buckets).toEqual([expect.objectContaining({ requests: 3, clientErrors: 2 })]);
   });
 
   it("answers 400 listing the bad query fields", async () => {

@@ -42,8 +42,9 @@ export function createUsageRoutes({ prisma, queries, clock }: UsageRoutesDeps): 
       path: "/keys/{id}/usage",
       summary: "A key's usage per minute, hour or day",
       description:
-        "Requests, errors and response-time percentiles per bucket, from the recorded requests " +
-        "(api_usage). Buckets are aligned to UTC: `from` is rounded down and `to` up to the " +
+        "Requests, errors and response-time percentiles per bucket: by hour or day from the hourly " +
+        "usage tables, with percentiles estimated from their latency histograms; by minute from the " +
+        "recorded requests (api_usage). Buckets are aligned to UTC: `from` is rounded down and `to` up to the " +
         "granularity, and the answer gives the range it covers. Every bucket of the range is " +
         `listed, empty ones with zeros; at most ${MAX_BUCKETS} buckets. \`from\` defaults to \`to\` minus 24 hours, \`to\` to now.`,
       tags: ["Usage"],
