@@ -2282,7 +2282,7 @@ describe("keys pages", () => {
     expect(page).toContain('"labels":["12-03 11:57","12-03 11:58","12-03 11:59"]');
     // By hour every response time is an estimate.
     expect(page).toContain(
-      "Response times here are estimated from hourly latency histograms, within 9%; a key&#39;s own page charts exact ones.",
+      "Response times here are estimated from hourly latency histograms, within 9%; over 1h they are exact.",
     );
     await t.get("/usage?userId=2");
     expect(t.calls.filter(([name]) => name === "usage").map(([, query]) => query)).toEqual([
@@ -2307,7 +2307,7 @@ describe("keys pages", () => {
     }
   });
 
-  it("charts 30 days of usage by day across the stack or a user's keys, and not on a key's page", async () => {
+  it("charts 30 days of usage by day across the stack, a user's keys or one key", async () => {
     const days = ["2026-11-03", "2026-11-04"].map((day) => ({
       ...emptyUsageBucket(`${day}T00:00:00.000Z`),
       requests: 3,
@@ -2336,12 +2336,14 @@ describe("keys pages", () => {
       { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: undefined },
       { from: "2026-11-03T00:00:00.000Z", to: NOW.toISOString(), limit: 20, userId: 2 },
     ]);
-    // A key's page reads the key's every request: it offers up to 7 days, and answers 30d with 24 hours.
+    // A key's page: the keys API rounds the start down to the day.
     const keyPage = (await t.get("/keys/9?range=30d")).text;
-    expect(keyPage).not.toContain("range=30d");
-    expect(keyPage).toContain('<a href="/keys/9?range=24h" class="active">24h</a>');
+    expect(keyPage).toContain('<a href="/keys/9?range=30d" class="active">30d</a>');
+    expect(keyPage).toContain(
+      '<p class="muted">Response times here are estimated from hourly latency histograms, within 9%; over 1h they are exact.</p>',
+    );
     expect(t.calls.filter(([name]) => name === "keyUsage").map(([, args]) => args)).toEqual([
-      [9, { from: "2026-12-02T12:00:00.000Z", to: NOW.toISOString(), granularity: "hour" }],
+      [9, { from: "2026-11-03T12:00:00.000Z", to: NOW.toISOString(), granularity: "day" }],
     ]);
   });
 
@@ -2357,6 +2359,8 @@ describe("keys pages", () => {
     expect(page.text).toContain(
       '<dt>Alerts</dt><dd><a href="/alerts?apiKeyId=9">active</a> · <a href="/history?apiKeyId=9">history</a></dd>',
     );
+    // By minute the keys service reads every request: exact response times.
+    expect(page.text).not.toContain("estimated from hourly latency histograms");
     await t.get("/keys/9?range=7d");
     expect(t.calls.filter(([name]) => name === "keyUsage").map(([, args]) => args)).toEqual([
       [9, { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute" }],

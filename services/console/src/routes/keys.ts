@@ -30,24 +30,21 @@ export const USAGE_RANGES = {
 export type UsageRange = keyof typeof USAGE_RANGES;
 
 const ALL_RANGES = Object.keys(USAGE_RANGES) as UsageRange[];
+
 /**
- * The ranges of a key's page: a key's usage is read from its every request (exact percentiles),
- * so not a month of them; usage over many keys comes from the hourly tables.
+ * What the response-time chart's figures are: by minute the keys service reads every request,
+ * by hour or day its hourly latency histograms.
  */
-export const KEY_USAGE_RANGES: readonly UsageRange[] = ["1h", "24h", "7d"];
+export const ESTIMATED_RESPONSE_TIMES =
+  "Response times here are estimated from hourly latency histograms, within 9%; over 1h they are exact.";
 
-/** The range asked for, if the page offers it; 24 hours otherwise. */
-export const rangeOf = (value: string | undefined, offered: readonly UsageRange[] = ALL_RANGES): UsageRange =>
-  offered.find((r) => r === value) ?? "24h";
+/** The range asked for, if there is one of that name; 24 hours otherwise. */
+export const rangeOf = (value: string | undefined): UsageRange =>
+  ALL_RANGES.find((r) => r === value) ?? "24h";
 
-/** Links to the same page (with the same `params`) over each range it offers. */
-export function rangeTabs(
-  path: string,
-  current: UsageRange,
-  params: Record<string, string> = {},
-  offered: readonly UsageRange[] = ALL_RANGES,
-) {
-  return html`<div class="tabs">${offered.map(
+/** Links to the same page (with the same `params`) over each range. */
+export function rangeTabs(path: string, current: UsageRange, params: Record<string, string> = {}) {
+  return html`<div class="tabs">${ALL_RANGES.map(
     (r) =>
       html`<a href="${withParams(path, { ...params, range: r })}" class="${r === current ? "active" : ""}">${r}</a>`,
   )}</div>`;
@@ -109,7 +106,8 @@ function keyUsageSection(usage: KeyUsageView, range: UsageRange): Html {
 <div class="stat warning"><div class="n">${sum("rateLimited")}</div><div class="l">429 rate limited</div></div>
 <div class="stat"><div class="n">${requests === 0 ? "—" : `${((sum("errors") / requests) * 100).toFixed(1)} %`}</div><div class="l">error rate</div></div>
 </div>
-${usageCharts(usage.buckets, range)}`;
+${usageCharts(usage.buckets, range)}
+${USAGE_RANGES[range].granularity === "minute" ? "" : html`<p class="muted">${ESTIMATED_RESPONSE_TIMES}</p>`}`;
 }
 
 const limitsText = (k: ApiKeyView) => `${k.rateLimits.minute} / ${k.rateLimits.hour} / ${k.rateLimits.day}`;
@@ -323,7 +321,7 @@ function keyPage(
 <h1>${key.name} <span class="mono muted">${key.prefix}</span> ${keyBadge(key)}</h1>
 ${noticeBox(opts.notice)}
 ${opts.created ? plaintextCard(opts.created) : ""}
-${rangeTabs(`/keys/${key.id}`, range, {}, KEY_USAGE_RANGES)}
+${rangeTabs(`/keys/${key.id}`, range)}
 ${keyUsageSection(usage, range)}
 <div class="grid">
 <div class="card"><h2>Key</h2><dl class="facts">
@@ -483,7 +481,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
 
   routes.get("/keys/:id{[0-9]+}", async (c) => {
     const id = Number(c.req.param("id"));
-    const range = rangeOf(c.req.query("range"), KEY_USAGE_RANGES);
+    const range = rangeOf(c.req.query("range"));
     const data = await keyPageData(id, range);
     return c.html(
       keyPage(c.get("signedIn"), data, range, { notice: KEY_NOTICES[c.req.query("done") ?? ""] }),

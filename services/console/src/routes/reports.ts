@@ -4,7 +4,7 @@ import { html } from "hono/html";
 import { type ConsoleEnv, keyNames, type PageDeps } from "../context";
 import { typeLabel } from "../views/format";
 import { chart, duration, mayChange, namedLink, page } from "../views/layout";
-import { rangeOf, rangeTabs, USAGE_RANGES, usageCharts } from "./keys";
+import { ESTIMATED_RESPONSE_TIMES, rangeOf, rangeTabs, USAGE_RANGES, usageCharts } from "./keys";
 
 const DAY_MS = 86_400_000;
 /** A usage bucket's length, for each granularity the usage ranges ask for. */
@@ -159,7 +159,7 @@ ${usageCharts(usage.buckets, range)}
 <p class="muted">${
       granularity === "minute"
         ? "The busiest endpoints' p95 is estimated from latency histograms, within 9%."
-        : "Response times here are estimated from hourly latency histograms, within 9%; a key's own page charts exact ones."
+        : ESTIMATED_RESPONSE_TIMES
     }</p>`;
     return c.html(
       page({ title: "Usage", section: "/usage", signedIn: c.get("signedIn"), charts: true }, body),
