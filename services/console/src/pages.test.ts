@@ -2242,9 +2242,9 @@ describe("keys pages", () => {
     ].map((text) => page.indexOf(text));
     expect(at).not.toContain(-1);
     expect(at).toEqual([...at].sort((a, b) => a - b));
-    // By minute the charts are exact; the endpoints' p95 is an estimate, and says so.
+    // By minute the charts are exact; the keys' and endpoints' p95 is an estimate, and says so.
     expect(page).toContain(
-      '<p class="muted">The busiest endpoints&#39; p95 is estimated from latency histograms, within 9%.</p>',
+      '<p class="muted">The busiest keys&#39; and endpoints&#39; p95 is estimated from latency histograms, within 9%.</p>',
     );
     // Asked for alongside the summary, over the same range.
     expect(t.calls.filter(([name]) => name === "usage" || name === "usageSummary")).toEqual([
@@ -2257,6 +2257,29 @@ describe("keys pages", () => {
         { from: "2026-12-03T11:00:00.000Z", to: NOW.toISOString(), granularity: "minute", userId: undefined },
       ],
     ]);
+  });
+
+  it("lists the busiest keys with their p95, linked to their pages over the same range", async () => {
+    const t = build({
+      keys: {
+        usageSummary: async () => ({
+          ...emptyUsageSummary("", ""),
+          requests: 12,
+          topKeys: [
+            { keyId: 9, name: "billing", requests: 10, errors: 2, p95ResponseTimeMs: 310.4 },
+            { keyId: 4, name: null, requests: 2, errors: 0, p95ResponseTimeMs: null },
+          ],
+        }),
+      },
+    });
+    const page = (await t.get("/usage?range=7d")).text;
+    expect(page).toContain(
+      '<tr><td><a href="/keys/9?range=7d">billing</a></td><td class="num">10</td><td class="num">2</td><td class="num">310 ms</td></tr>',
+    );
+    // A deleted key is named by its id.
+    expect(page).toContain(
+      '<tr><td><a href="/keys/4?range=7d">#4</a></td><td class="num">2</td><td class="num">0</td><td class="num">—</td></tr>',
+    );
   });
 
   it("totals what the charts draw: from the start of the range's first bucket", async () => {

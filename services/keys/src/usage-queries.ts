@@ -19,7 +19,13 @@ export interface SummaryFigures {
   requests: number;
   errors: number;
   clientErrors: number;
-  topKeys: { keyId: number; name: string | null; requests: number; errors: number }[];
+  topKeys: {
+    keyId: number;
+    name: string | null;
+    requests: number;
+    errors: number;
+    p95ResponseTimeMs: number | null;
+  }[];
   topEndpoints: {
     endpoint: string;
     method: string;
@@ -187,7 +193,15 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
             from api_usage where ${where.raw}
           ) c`,
         // Deleted keys keep their history: their name is null.
-        prisma.$queryRaw<{ key_id: number; name: string | null; requests: bigint; errors: bigint }[]>`
+        prisma.$queryRaw<
+          {
+            key_id: number;
+            name: string | null;
+            requests: bigint;
+            errors: bigint;
+            latency: LatencyHistogram | null;
+          }[]
+        >`
           with top as (
             select api_key_id, sum(requests) as requests, sum(errors) as errors
             from (
@@ -198,9 +212,22 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
             group by api_key_id
             order by requests desc, api_key_id
             limit ${limit}
+          ), latency as (
+            select u.api_key_id, h.bucket, h.n::bigint as n
+            from usage_hourly_keys u join top using (api_key_id),
+                 jsonb_each_text(u.latency) as h(bucket, n)
+            where ${where.keys}
+            union all
+            select r.api_key_id, usage_latency_bucket(r.response_time)::text, 1
+            from api_usage r join top using (api_key_id)
+            where ${where.raw}
+          ), merged as (
+            select api_key_id, jsonb_object_agg(bucket, n) as latency
+            from (select api_key_id, bucket, sum(n) as n from latency group by 1, 2) b
+            group by api_key_id
           )
-          select top.api_key_id as key_id, k.name, top.requests, top.errors
-          from top left join api_keys k on k.id = top.api_key_id
+          select top.api_key_id as key_id, k.name, top.requests, top.errors, merged.latency
+          from top left join merged using (api_key_id) left join api_keys k on k.id = top.api_key_id
           order by top.requests desc, top.api_key_id`,
         prisma.$queryRaw<
           {
@@ -249,6 +276,7 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
           name: k.name,
           requests: num(k.requests),
           errors: num(k.errors),
+          p95ResponseTimeMs: secondsToMs(quantile(k.latency, 0.95)),
         })),
         topEndpoints: endpoints.map((e) => ({
           endpoint: e.endpoint,

@@ -153,7 +153,13 @@ export const usageSummarySchema = z
     clientErrors: count,
     errorRate: z.number().min(0).max(1),
     topKeys: z.array(
-      z.object({ keyId: z.number().int(), name: z.string().nullable(), requests: count, errors: count }),
+      z.object({
+        keyId: z.number().int(),
+        name: z.string().nullable(),
+        requests: count,
+        errors: count,
+        p95ResponseTimeMs: responseTimeMs("95th percentile"),
+      }),
     ),
     topEndpoints: z.array(
       z.object({
@@ -167,7 +173,7 @@ export const usageSummarySchema = z
   })
   .meta({
     id: "UsageSummary",
-    description: `${ERROR_DEFINITION}. The endpoints' percentiles are ${ESTIMATED}.`,
+    description: `${ERROR_DEFINITION}. The keys' and endpoints' percentiles are ${ESTIMATED}.`,
   });
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());

@@ -458,9 +458,10 @@ describe("GET /api/v1/usage/summary", () => {
         clientErrors: 1,
         errorRate: 0.3,
         topKeys: [
-          { keyId: keyA, name: "key-a", requests: 7, errors: 2 },
-          { keyId: keyB, name: "key-b", requests: 2, errors: 1 },
-          { keyId: DELETED_KEY, name: null, requests: 1, errors: 0 },
+          // 1, 10, 20, 40, 50, 70 and 100 ms: 70 + 0.7 × (100 - 70).
+          { keyId: keyA, name: "key-a", requests: 7, errors: 2, p95ResponseTimeMs: estimateOf(91) },
+          { keyId: keyB, name: "key-b", requests: 2, errors: 1, p95ResponseTimeMs: estimateOf(295) },
+          { keyId: DELETED_KEY, name: null, requests: 1, errors: 0, p95ResponseTimeMs: estimateOf(200) },
         ],
         topEndpoints: [
           // 1, 10, 40, 50 and 100 ms.
@@ -501,8 +502,8 @@ describe("GET /api/v1/usage/summary", () => {
       clientErrors: 0,
       errorRate: 1 / 3,
       topKeys: [
-        { keyId: keyB, name: "key-b", requests: 2, errors: 1 },
-        { keyId: DELETED_KEY, name: null, requests: 1, errors: 0 },
+        { keyId: keyB, name: "key-b", requests: 2, errors: 1, p95ResponseTimeMs: estimateOf(295) },
+        { keyId: DELETED_KEY, name: null, requests: 1, errors: 0, p95ResponseTimeMs: estimateOf(200) },
       ],
       topEndpoints: [
         { endpoint: "/b", method: "GET", requests: 3, errors: 1, p95ResponseTimeMs: estimateOf(290) },
@@ -522,9 +523,10 @@ describe("GET /api/v1/usage/summary", () => {
       clientErrors: 1,
       errorRate: 0.3,
       topKeys: [
-        { keyId: keyA, name: "key-a", requests: 7, errors: 2 },
-        { keyId: keyB, name: "key-b", requests: 2, errors: 1 },
-        { keyId: DELETED_KEY, name: null, requests: 1, errors: 0 },
+        // 1, 10, 20, 40, 50, 100 and 500 ms, the first and last from the part-hours.
+        { keyId: keyA, name: "key-a", requests: 7, errors: 2, p95ResponseTimeMs: estimateOf(380) },
+        { keyId: keyB, name: "key-b", requests: 2, errors: 1, p95ResponseTimeMs: estimateOf(295) },
+        { keyId: DELETED_KEY, name: null, requests: 1, errors: 0, p95ResponseTimeMs: estimateOf(200) },
       ],
       topEndpoints: [
         // 1, 10, 40, 50, 100 and 500 ms.

@@ -73,6 +73,7 @@ const TOP_KEY_COLUMNS: Column<UsageSummaryView["topKeys"][number]>[] = [
   { header: "NAME", value: (k) => k.name },
   { header: "REQUESTS", value: (k) => k.requests },
   { header: "5XX", value: (k) => k.errors },
+  { header: "P95 MS", value: (k) => k.p95ResponseTimeMs },
 ];
 
 const TOP_ENDPOINT_COLUMNS: Column<UsageSummaryView["topEndpoints"][number]>[] = [

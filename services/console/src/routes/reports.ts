@@ -13,6 +13,9 @@ const BUCKET_MS: Record<(typeof USAGE_RANGES)[keyof typeof USAGE_RANGES]["granul
   hour: 3_600_000,
   day: DAY_MS,
 };
+/** A response time in whole milliseconds, or a dash without requests. */
+const millis = (value: number | null) => (value === null ? "—" : `${Math.round(value)} ms`);
+
 const SEVERITY_COLORS: Record<string, string> = { warning: "#b26a00", critical: "#c62828" };
 const isDay = (v: string | undefined): v is string => /^\d{4}-\d{2}-\d{2}$/.test(v ?? "");
 
@@ -142,9 +145,9 @@ ${usageCharts(usage.buckets, range)}
 <div class="card"><h2>Busiest keys</h2>${
       summary.topKeys.length === 0
         ? html`<p class="muted">No traffic in this range.</p>`
-        : html`<table><thead><tr><th>Key</th><th class="num">Requests</th><th class="num">5xx</th></tr></thead><tbody>${summary.topKeys.map(
+        : html`<table><thead><tr><th>Key</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topKeys.map(
             (k) =>
-              html`<tr><td><a href="/keys/${k.keyId}?range=${range}">${k.name ?? `#${k.keyId}`}</a></td><td class="num">${k.requests}</td><td class="num">${k.errors}</td></tr>`,
+              html`<tr><td><a href="/keys/${k.keyId}?range=${range}">${k.name ?? `#${k.keyId}`}</a></td><td class="num">${k.requests}</td><td class="num">${k.errors}</td><td class="num">${millis(k.p95ResponseTimeMs)}</td></tr>`,
           )}</tbody></table>`
     }</div>
 <div class="card"><h2>Busiest endpoints</h2>${
@@ -152,13 +155,13 @@ ${usageCharts(usage.buckets, range)}
         ? html`<p class="muted">No traffic in this range.</p>`
         : html`<table><thead><tr><th>Endpoint</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topEndpoints.map(
             (e) =>
-              html`<tr><td class="mono">${e.method} ${e.endpoint}</td><td class="num">${e.requests}</td><td class="num">${e.errors}</td><td class="num">${e.p95ResponseTimeMs === null ? "—" : `${Math.round(e.p95ResponseTimeMs)} ms`}</td></tr>`,
+              html`<tr><td class="mono">${e.method} ${e.endpoint}</td><td class="num">${e.requests}</td><td class="num">${e.errors}</td><td class="num">${millis(e.p95ResponseTimeMs)}</td></tr>`,
           )}</tbody></table>`
     }</div>
 </div>
 <p class="muted">${
       granularity === "minute"
-        ? "The busiest endpoints' p95 is estimated from latency histograms, within 9%."
+        ? "The busiest keys' and endpoints' p95 is estimated from latency histograms, within 9%."
         : ESTIMATED_RESPONSE_TIMES
     }</p>`;
     return c.html(
