@@ -59,12 +59,14 @@ describe("api_usage partition maintenance", () => {
       dropped: [],
       expiredDefaultRows: 0,
       expiredHourlyRows: 0,
+      summarizedRanges: 0,
     });
     expect(await maintainerAt("2026-11-27T23:00:00Z").runOnce()).toEqual({
       created: [],
       dropped: [],
       expiredDefaultRows: 0,
       expiredHourlyRows: 0,
+      summarizedRanges: 0,
     });
     expect(await partitions()).toEqual([
       "api_usage_default",
@@ -164,6 +166,26 @@ describe("api_usage partition maintenance", () => {
         "api_usage_p20270212",
       ]),
     );
+  });
+
+  it("summarizes the block ranges of the BRIN index that autovacuum has not", async () => {
+    const maintainer = maintainerAt("2027-03-10T00:30:00Z", { daysAhead: 0, retentionDays: 60 });
+    await maintainer.runOnce();
+    // Autovacuum kept away from the day's partition: only maintenance summarizes its ranges.
+    await db.prisma.$executeRawUnsafe("ALTER TABLE api_usage_p20270310 SET (autovacuum_enabled = off)");
+    const [index] = await db.prisma.$queryRaw<{ name: string }[]>`
+      SELECT i.indexrelid::regclass::text AS name FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+      WHERE i.indrelid = 'api_usage_p20270310'::regclass AND am.amname = 'brin'`;
+    await db.prisma.$executeRawUnsafe(`ALTER INDEX ${index?.name} SET (autosummarize = off)`);
+    // About 3 MB of rows: a few ranges of 128 pages.
+    await db.prisma.$executeRaw`
+      INSERT INTO api_usage (event_id, user_id, api_key_id, endpoint, method, status_code, response_time, created_at)
+      SELECT gen_random_uuid(), 1, 1, '/x', 'GET', 200, 0.01,
+             timestamptz '2027-03-10T01:00:00Z' + i * interval '1 millisecond'
+      FROM generate_series(1, 30000) AS i`;
+    expect((await maintainer.runOnce()).summarizedRanges).toBeGreaterThan(1);
+    expect((await maintainer.runOnce()).summarizedRanges).toBe(0);
   });
 
   it("starts even while the database is unreachable, counting the failed run", async () => {
