@@ -196,10 +196,17 @@ if (refresh > 0) {
   // Regions marked data-live are replaced by their fresh copies; forms outside them keep their input.
   // A box ticked in a region is ticked in its fresh copy (same name and value: the alerts ticked to
   // acknowledge), and keeps the focus; a box whose row left the list goes with it.
+  // A form sent (signing out, acknowledging) takes the page elsewhere: a refresh answered after it
+  // must not replace that navigation, as a refresh that finds the session ended would.
+  // A page the browser brings back from its history (Back) refreshes again.
+  let leaving = false;
+  document.addEventListener("submit", (event) => { if (!event.defaultPrevented) leaving = true; });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) leaving = false; });
   setInterval(async () => {
-    if (document.hidden) return;
+    if (document.hidden || leaving) return;
     try {
       const res = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
+      if (leaving) return;
       // The session ended (signed out elsewhere, or its token revoked): the page says so at sign-in.
       if (res.redirected && new URL(res.url).pathname === "/sign-in") { location.assign(res.url); return; }
       if (!res.ok || res.redirected) return;
