@@ -40,13 +40,45 @@ function attachDashValues(argv: string[], options: Options): string[] {
   return out;
 }
 
-/** Parses a command's arguments strictly; unknown flags and missing values are usage errors. */
-export function parse<O extends Options>(
-  argv: string[],
-  options: O,
-): ReturnType<
+/**
+ * Which options each subcommand of a group takes, by its name on the command line (`get`, or
+ * `override set` for a subcommand of a subcommand); `--json` and `--help` go with every one.
+ */
+export type CommandOptions<O extends Options> = Readonly<Record<string, readonly (keyof O & string)[]>>;
+
+/** The entry of `commands` the positionals name: their first two words, else their first. */
+function commandOf(positionals: string[], commands: CommandOptions<Options>): string | undefined {
+  const [first, second] = positionals;
+  // Own keys only: `apimon keys constructor` names no subcommand.
+  if (second !== undefined && Object.hasOwn(commands, `${first} ${second}`)) return `${first} ${second}`;
+  return first !== undefined && Object.hasOwn(commands, first) ? first : undefined;
+}
+
+/**
+ * Refuses an option that the subcommand does not read: the group parses every subcommand with one
+ * set of options, so another subcommand's option would otherwise be accepted and ignored.
+ */
+function checkCommandOptions(
+  positionals: string[],
+  given: readonly string[],
+  commands: CommandOptions<Options>,
+): void {
+  const command = commandOf(positionals, commands);
+  // An unknown subcommand, or none, is the caller's to name.
+  if (command === undefined) return;
+  const takes: readonly string[] = commands[command] ?? [];
+  const stray = given.find((name) => !Object.hasOwn(COMMON, name) && !takes.includes(name));
+  if (stray === undefined) return;
+  const what = takes.length === 0 ? "no options" : takes.map((name) => `--${name}`).join(", ");
+  throw new UsageError(`--${stray} does not go with '${command}' (it takes ${what})`);
+}
+
+type Parsed<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof COMMON & O }>
-> {
+>;
+
+/** node's parseArgs, strict, with the common flags; its errors as usage errors. */
+function parseStrictly<O extends Options>(argv: string[], options: O): Parsed<O> {
   const all = { ...COMMON, ...options };
   const args = attachDashValues(argv, all);
   try {
@@ -60,6 +92,20 @@ export function parse<O extends Options>(
     // node's own hint about '--' after the first sentence would only confuse here.
     throw new UsageError((error as Error).message.split(/\n|\. To specify/)[0]);
   }
+}
+
+/**
+ * Parses a command's arguments strictly; unknown flags and missing values are usage errors, and
+ * so, when `commands` is given, is an option its subcommand does not take.
+ */
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+  commands?: NoInfer<CommandOptions<O>>,
+): Parsed<O> {
+  const parsed = parseStrictly(argv, options);
+  if (commands !== undefined) checkCommandOptions(parsed.positionals, Object.keys(parsed.values), commands);
+  return parsed;
 }
 
 /** A whole number ≥ min from a flag or argument; undefined when not given. */
@@ -89,6 +135,13 @@ export const PAGE_OPTIONS = {
   cursor: { type: "string" },
   all: { type: "boolean" },
 } as const satisfies Options;
+
+/** Their names, for the commands that page in a group's `CommandOptions`. */
+export const PAGE_FLAGS = [
+  "limit",
+  "cursor",
+  "all",
+] as const satisfies readonly (keyof typeof PAGE_OPTIONS)[];
 
 export function pageArgs(values: { limit?: string; cursor?: string; all?: boolean }) {
   const limit = wholeNumber(values.limit, "--limit", 1);

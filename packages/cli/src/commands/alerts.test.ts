@@ -367,7 +367,14 @@ describe("alerts CLI acknowledgement", () => {
   it.each([
     [["ack", "--firing", "3"], "--firing and alert ids do not go together"],
     [["ack", "3", "4", "--firing", "--type", "error_rate"], "--firing and alert ids do not go together"],
-    [["ack", "--firing", "--status", "acknowledged"], "--firing and --status do not go together"],
+    [
+      ["ack", "--firing", "--status", "acknowledged"],
+      "--status does not go with 'ack' (it takes --firing, --type, --severity, --api-key, --endpoint, --note)",
+    ],
+    [
+      ["ack", "3", "--status", "resolved"],
+      "--status does not go with 'ack' (it takes --firing, --type, --severity, --api-key, --endpoint, --note)",
+    ],
     [["ack", "--firing", "--severity", "loud"], "--severity must be one of warning, critical (got 'loud')"],
     [["ack", "3", "4", "--type", "error_rate"], "--type selects alerts only with --firing"],
     [["ack", "3", "--api-key", "7"], "--api-key selects alerts only with --firing"],
@@ -379,6 +386,24 @@ describe("alerts CLI acknowledgement", () => {
     [["ack", "0", "3"], "an alert id must be a whole number of at least 1 (got '0')"],
   ])("refuses %j without calling the service: %s", async (argv, message) => {
     const { calls, run } = acknowledgingApi([stored(3), stored(4)]);
+    await expect(run(argv)).rejects.toThrow(new UsageError(message));
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    [
+      ["list", "--note", "x"],
+      "--note does not go with 'list' (it takes --type, --severity, --status, --api-key, --endpoint, --limit, --cursor, --all)",
+    ],
+    [
+      ["ack", "3", "--limit", "5"],
+      "--limit does not go with 'ack' (it takes --firing, --type, --severity, --api-key, --endpoint, --note)",
+    ],
+    [["show", "3", "--note", "x"], "--note does not go with 'show' (it takes no options)"],
+    [["counts", "--from", "2026-12-01T00:00:00Z"], "--from does not go with 'counts' (it takes no options)"],
+    [["report", "--api-key", "7"], "--api-key does not go with 'report' (it takes --from, --to)"],
+  ])("refuses %j, an option of another command, without calling the service: %s", async (argv, message) => {
+    const { calls, run } = acknowledgingApi([stored(3)]);
     await expect(run(argv)).rejects.toThrow(new UsageError(message));
     expect(calls).toEqual([]);
   });

@@ -1,6 +1,16 @@
 import type { AlertReportView } from "@apimon/client";
 import type { Acknowledged, AlertDetail, AlertRow, AlertsApi, DeliveryRow } from "../alerts-api";
-import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, UsageError, wholeNumber } from "../args";
+import {
+  type CommandOptions,
+  idArg,
+  oneOf,
+  PAGE_FLAGS,
+  PAGE_OPTIONS,
+  pageArgs,
+  parse,
+  UsageError,
+  wholeNumber,
+} from "../args";
 import { type Column, pageResult, type Result, record, recordResult, sections, table } from "../output";
 
 export const ALERTS_USAGE = `apimon alerts <command>
@@ -130,6 +140,18 @@ type Values = ReturnType<typeof parse<typeof OPTIONS>>["values"];
 /** The flags that select alerts, as `list` and `ack --firing` take them. */
 const FILTER_FLAGS = ["type", "severity", "api-key", "endpoint"] as const;
 
+/**
+ * What each command reads; any other option given to it is refused rather than ignored. `ack`
+ * takes no --status: `--firing` is the status it acknowledges.
+ */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: ["type", "severity", "status", "api-key", "endpoint", ...PAGE_FLAGS],
+  show: [],
+  ack: ["firing", ...FILTER_FLAGS, "note"],
+  counts: [],
+  report: ["from", "to"],
+};
+
 /** Those flags as the filter of a list of alerts. */
 function alertFilter(values: Values) {
   return {
@@ -197,7 +219,6 @@ function acknowledgedResult(answer: Acknowledged): Result {
 async function acknowledge(api: AlertsApi, args: string[], values: Values): Promise<Result> {
   if (values.firing) {
     if (args.length > 0) throw new UsageError("--firing and alert ids do not go together");
-    if (values.status !== undefined) throw new UsageError("--firing and --status do not go together");
     const filter = { ...alertFilter(values), status: "firing" };
     // Listed to the end before any is acknowledged, so the list the cursor walks does not change
     // under it.
@@ -257,7 +278,7 @@ export async function runAlerts(
   argv: string[],
   keyNames: KeyNames = noNames,
 ): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const namesOf = (ids: readonly (number | null)[]) =>
     keyNames([...new Set(ids.filter((id): id is number => id !== null))]);
   const [command] = positionals;

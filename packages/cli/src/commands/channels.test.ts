@@ -112,6 +112,20 @@ describe("channels CLI", () => {
     [["scope", "4", "--user", "0"], "--user must be a whole number of at least 1 (got '0')"],
     [["scope", "4", "--user"], "--user needs a value"],
     [["scope", "--user", "3"], "the channel id is required"],
+    [
+      ["scope", "4", "--name", "acme"],
+      "--name does not go with 'scope' (it takes --alert-type, --endpoint, --user)",
+    ],
+    [["list", "--user", "3"], "--user does not go with 'list' (it takes --limit, --cursor, --all)"],
+    [["test", "4", "--type", "email"], "--type does not go with 'test' (it takes no options)"],
+    [
+      ["enable", "4", "--min-severity", "critical"],
+      "--min-severity does not go with 'enable' (it takes no options)",
+    ],
+    [
+      ["create", "--type", "email", "--target", "a@example.com", "--name", "a", "--limit", "5"],
+      "--limit does not go with 'create' (it takes --type, --target, --name, --secret, --min-severity, --alert-type, --endpoint, --user)",
+    ],
   ])("refuses %j without calling the service: %s", async (argv, message) => {
     const { calls, run } = fakeApi();
     await expect(run(argv)).rejects.toThrow(UsageError);

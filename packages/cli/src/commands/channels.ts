@@ -1,5 +1,16 @@
 import type { AlertsApi, ChannelRow } from "../alerts-api";
-import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
+import {
+  type CommandOptions,
+  idArg,
+  oneOf,
+  PAGE_FLAGS,
+  PAGE_OPTIONS,
+  pageArgs,
+  parse,
+  required,
+  UsageError,
+  wholeNumber,
+} from "../args";
 import { allPages, type Column, pageResult, type Result, record, recordResult, table } from "../output";
 import { DELIVERY_COLUMNS } from "./alerts";
 
@@ -40,6 +51,20 @@ const OPTIONS = {
   user: { type: "string", multiple: true },
 } as const;
 
+/** The flags that say what a channel is for, as `create` and `scope` take them. */
+const SCOPE_FLAGS = ["alert-type", "endpoint", "user"] as const;
+
+/** What each command reads; any other option given to it is refused rather than ignored. */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: [...PAGE_FLAGS],
+  test: [],
+  create: ["type", "target", "name", "secret", "min-severity", ...SCOPE_FLAGS],
+  scope: [...SCOPE_FLAGS],
+  enable: [],
+  disable: [],
+  delete: [],
+};
+
 /**
  * What a channel hears about beyond severity, in a line: "any", or its types and endpoints, then
  * its users (`users 3, 7`).
@@ -64,7 +89,7 @@ function scopeFlags(values: { "alert-type"?: string[]; endpoint?: string[]; user
 }
 
 export async function runChannels(api: AlertsApi, argv: string[]): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
   const id = () => idArg(positionals, 1, "the channel id");
   switch (command) {

@@ -7,7 +7,7 @@ import {
   summarizeDeadLetters,
 } from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
-import { parse, UsageError, wholeNumber } from "../args";
+import { type CommandOptions, parse, UsageError, wholeNumber } from "../args";
 import { type Column, type Result, table } from "../output";
 
 export const DLQ_USAGE = `apimon dlq <command>
@@ -41,6 +41,14 @@ const LETTER_COLUMNS: Column<DeadLetter>[] = [
   { header: "ERROR", value: (l) => l.record.error },
 ];
 
+const OPTIONS = { limit: { type: "string" } } as const;
+
+/** What each command reads; any other option given to it is refused rather than ignored. */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: ["limit"],
+  replay: ["limit"],
+};
+
 export interface DlqDeps {
   kafka: KafkaClient;
   logger: Logger;
@@ -48,7 +56,7 @@ export interface DlqDeps {
 }
 
 export async function runDlq({ kafka, logger, prefix }: DlqDeps, argv: string[]): Promise<Result> {
-  const { positionals, values } = parse(argv, { limit: { type: "string" } });
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command, topic] = positionals;
   const limit = wholeNumber(values.limit, "--limit", 1);
   switch (command) {

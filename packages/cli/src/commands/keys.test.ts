@@ -1,5 +1,6 @@
 import { createKeysClient, type KeysClient } from "@apimon/client";
 import { UsageError } from "../args";
+import { apimonMain } from "../main";
 import { runKeys } from "./keys";
 
 /** What a command answers, as `--json` prints it. */
@@ -269,6 +270,76 @@ describe("keys CLI", () => {
     await expect(runKeysCommand(client, ["frobnicate"])).rejects.toThrow("unknown keys command 'frobnicate'");
     await expect(runKeysCommand(client, ["list", "--colour", "red"])).rejects.toThrow(/Unknown option/);
     expect(requests).toEqual([]);
+  });
+
+  it.each([
+    [["get", "5", "--user", "3"], "--user does not go with 'get' (it takes no options)"],
+    [["rotate", "5", "--hour", "10"], "--hour does not go with 'rotate' (it takes --grace)"],
+    [["delete", "5", "--grace", "60"], "--grace does not go with 'delete' (it takes no options)"],
+    [["expire", "5", "--at", "never", "--name", "x"], "--name does not go with 'expire' (it takes --at)"],
+    [
+      ["limits", "5", "--minute", "5", "--at", "never"],
+      "--at does not go with 'limits' (it takes --minute, --hour, --day)",
+    ],
+    [
+      ["list", "--email", "a@example.com"],
+      "--email does not go with 'list' (it takes --user, --active, --search, --limit, --cursor, --all)",
+    ],
+    [
+      ["users", "--user", "3"],
+      "--user does not go with 'users' (it takes --search, --limit, --cursor, --all)",
+    ],
+    [
+      ["summary", "--cursor", "c1"],
+      "--cursor does not go with 'summary' (it takes --from, --to, --user, --limit)",
+    ],
+    [
+      ["usage", "12", "--limit", "5"],
+      "--limit does not go with 'usage' (it takes --user, --from, --to, --granularity)",
+    ],
+    [
+      ["create", "--user", "7", "--name", "billing", "--grace", "60"],
+      "--grace does not go with 'create' (it takes --user, --name, --description, --minute, --hour, --day, --expires-at)",
+    ],
+    [
+      ["create-user", "--email", "a@example.com", "--name", "A", "--user", "3"],
+      "--user does not go with 'create-user' (it takes --email, --name)",
+    ],
+    [
+      ["update-user", "4", "--search", "a"],
+      "--search does not go with 'update-user' (it takes --email, --name)",
+    ],
+    [["delete-user", "4", "--name", "x"], "--name does not go with 'delete-user' (it takes no options)"],
+  ])("refuses %j, an option of another command, before calling the API: %s", async (argv, message) => {
+    const { client, requests } = recordingClient();
+    await expect(runKeysCommand(client, argv)).rejects.toThrow(new UsageError(message));
+    expect(requests).toEqual([]);
+  });
+
+  it("takes --json and --help with any command", async () => {
+    const { client, requests } = recordingClient();
+    await runKeysCommand(client, ["get", "5", "--json"]);
+    await runKeysCommand(client, ["rotate", "5", "--grace", "60", "--json", "-h"]);
+    expect(requests.map((r) => [r.method, r.url])).toEqual([
+      ["GET", "http://keys.test/api/v1/keys/5"],
+      ["POST", "http://keys.test/api/v1/keys/5/rotate"],
+    ]);
+  });
+
+  it("exits with 2 and says which options the command takes, without calling the API", async () => {
+    const fetch = jest.spyOn(globalThis, "fetch");
+    try {
+      const err: string[] = [];
+      const io = { out: () => undefined, err: (t: string) => err.push(t) };
+      const env = { ADMIN_TOKEN: "admin-token-0123456789", KEYS_URL: "http://127.0.0.1:9" };
+      expect(await apimonMain(["keys", "rotate", "5", "--hour", "10"], env, io)).toBe(2);
+      expect(err).toEqual([
+        "apimon keys: --hour does not go with 'rotate' (it takes --grace) (see 'apimon keys --help')",
+      ]);
+      expect(fetch).not.toHaveBeenCalled();
+    } finally {
+      fetch.mockRestore();
+    }
   });
 
   it("surfaces the API's error detail", async () => {

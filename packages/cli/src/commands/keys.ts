@@ -6,7 +6,18 @@ import type {
   UsageView,
   UserView,
 } from "@apimon/client";
-import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError, wholeNumber } from "../args";
+import {
+  type CommandOptions,
+  idArg,
+  oneOf,
+  PAGE_FLAGS,
+  PAGE_OPTIONS,
+  pageArgs,
+  parse,
+  required,
+  UsageError,
+  wholeNumber,
+} from "../args";
 import {
   allPages,
   type Column,
@@ -125,6 +136,26 @@ const OPTIONS = {
   granularity: { type: "string" },
 } as const;
 
+/** What each command reads; any other option given to it is refused rather than ignored. */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: ["user", "active", "search", ...PAGE_FLAGS],
+  get: [],
+  create: ["user", "name", "description", "minute", "hour", "day", "expires-at"],
+  rotate: ["grace"],
+  deactivate: [],
+  activate: [],
+  limits: ["minute", "hour", "day"],
+  expire: ["at"],
+  delete: [],
+  usage: ["user", "from", "to", "granularity"],
+  // A summary has a length (its top lists), not pages.
+  summary: ["from", "to", "user", "limit"],
+  users: ["search", ...PAGE_FLAGS],
+  "create-user": ["email", "name"],
+  "update-user": ["email", "name"],
+  "delete-user": [],
+};
+
 /** A key that was just issued: its plaintext is shown this once, so it leads. */
 function issued(key: ApiKeyView): Result {
   return {
@@ -140,7 +171,7 @@ function limitValue(value: string | undefined, what: string): number | null | un
 }
 
 export async function runKeys(client: KeysClient, argv: string[]): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
   const id = () => idArg(positionals, 1, "the key id");
   const userId = () => idArg(positionals, 1, "the user id");

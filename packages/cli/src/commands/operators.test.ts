@@ -186,7 +186,17 @@ describe("operators CLI", () => {
     [["create", "Ann", "Lee"], "unexpected argument 'Lee' (quote a name that has spaces)"],
     [["create", "ann", "--role", "owner"], "--role must be one of admin, viewer (got 'owner')"],
     [["create", "ann", "--role"], "--role needs a value"],
-    [["create", "ann", "--name", "bob"], "give the name as the argument (create <name>), not --name"],
+    [["create", "ann", "--name", "bob"], "--name does not go with 'create' (it takes --role)"],
+    [["get", "4", "--role", "admin"], "--role does not go with 'get' (it takes no options)"],
+    [["revoke", "4", "--name", "x"], "--name does not go with 'revoke' (it takes no options)"],
+    [
+      ["list", "--role", "viewer"],
+      "--role does not go with 'list' (it takes --revoked, --active, --limit, --cursor, --all)",
+    ],
+    [
+      ["update", "4", "--role", "admin", "--all"],
+      "--all does not go with 'update' (it takes --name, --role)",
+    ],
     [["update"], "the operator id is required"],
     [["update", "x1", "--role", "admin"], "the operator id must be a whole number of at least 1 (got 'x1')"],
     [["update", "4"], "give at least one of --name, --role"],

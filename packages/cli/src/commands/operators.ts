@@ -1,6 +1,16 @@
 import type { CallerView, KeysClient, NewOperatorView, OperatorView } from "@apimon/client";
 import { operatorRoles } from "@apimon/config";
-import { idArg, oneOf, PAGE_OPTIONS, pageArgs, parse, required, UsageError } from "../args";
+import {
+  type CommandOptions,
+  idArg,
+  oneOf,
+  PAGE_FLAGS,
+  PAGE_OPTIONS,
+  pageArgs,
+  parse,
+  required,
+  UsageError,
+} from "../args";
 import { allPages, type Column, pageResult, type Result, record, recordResult } from "../output";
 
 export const OPERATORS_USAGE = `apimon operators <command>
@@ -43,6 +53,18 @@ const OPTIONS = {
   name: { type: "string" },
 } as const;
 
+/**
+ * What each command reads; any other option given to it is refused rather than ignored. `create`
+ * takes its name as the argument, so `update`'s --name is refused there.
+ */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: ["revoked", "active", ...PAGE_FLAGS],
+  get: [],
+  create: ["role"],
+  update: ["name", "role"],
+  revoke: [],
+};
+
 /** A new operator: its token is shown this once, so the text says to keep it now. */
 function issued(operator: NewOperatorView): Result {
   return {
@@ -61,7 +83,7 @@ function revokedFilter(values: { revoked?: boolean; active?: boolean }): boolean
 
 /** `apimon operators …`: the operators and their tokens. */
 export async function runOperators(client: OperatorsApi, argv: string[]): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
   const id = () => idArg(positionals, 1, "the operator id");
   switch (command) {
@@ -80,9 +102,6 @@ export async function runOperators(client: OperatorsApi, argv: string[]): Promis
       // `create Ann Lee` unquoted would otherwise make an operator called "Ann".
       if (positionals.length > 2)
         throw new UsageError(`unexpected argument '${positionals[2]}' (quote a name that has spaces)`);
-      // `update`'s --name would otherwise be taken here and dropped without a word.
-      if (values.name !== undefined)
-        throw new UsageError("give the name as the argument (create <name>), not --name");
       const role = oneOf(values.role, "--role", operatorRoles);
       // The name's length and characters are the service's to judge.
       return issued(await client.createOperator({ name, ...(role !== undefined && { role }) }));

@@ -139,6 +139,17 @@ describe("settings overrides CLI", () => {
     [["override", "remove"], "give --endpoint, --key or both"],
     [["override"], "an override command is required: set or remove"],
     [["override", "add", "--key", "7"], "unknown override command 'add'"],
+    [["get", "--key", "7"], "--key does not go with 'get' (it takes no options)"],
+    [["set", "--file", "settings.json", "--note", "x"], "--note does not go with 'set' (it takes --file)"],
+    [["overrides", "--endpoint", "/x"], "--endpoint does not go with 'overrides' (it takes no options)"],
+    [
+      ["override", "remove", "--key", "7", "--error-rate", "0.2,0.5"],
+      "--error-rate does not go with 'override remove' (it takes --endpoint, --key)",
+    ],
+    [
+      ["override", "set", "--key", "7", "--error-rate", "0.2,0.5", "--file", "x.json"],
+      "--file does not go with 'override set' (it takes --endpoint, --key, --response-time, --error-rate, --note)",
+    ],
   ])("refuses %j without calling the service: %s", async (argv, message) => {
     const { calls, run } = fakeApi();
     await expect(run(argv)).rejects.toThrow(UsageError);

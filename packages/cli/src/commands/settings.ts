@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ThresholdOverride } from "@apimon/config";
 import type { AlertsApi } from "../alerts-api";
-import { parse, required, UsageError, wholeNumber } from "../args";
+import { type CommandOptions, parse, required, UsageError, wholeNumber } from "../args";
 import { type Column, type Result, recordResult, table } from "../output";
 import { type KeyNames, keyLabel, noNames } from "./alerts";
 
@@ -46,6 +46,18 @@ const OPTIONS = {
   "error-rate": { type: "string" },
   note: { type: "string" },
 } as const;
+
+/**
+ * What each command reads; any other option given to it is refused rather than ignored. `override`
+ * has two commands of its own, each with its options.
+ */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  get: [],
+  set: ["file"],
+  overrides: [],
+  "override set": ["endpoint", "key", "response-time", "error-rate", "note"],
+  "override remove": ["endpoint", "key"],
+};
 
 type Scope = Pick<ThresholdOverride, "endpoint" | "apiKeyId">;
 type Pair = { warning: number; critical: number };
@@ -121,7 +133,7 @@ export async function runSettings(
   argv: string[],
   { keyNames = noNames }: SettingsDeps = {},
 ): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command, sub] = positionals;
   /** Reads the settings, changes their overrides and writes the whole document back. */
   const changeOverrides = async (change: (overrides: ThresholdOverride[]) => string) => {

@@ -147,6 +147,16 @@ describe("silences CLI", () => {
     [["update", "3"], "give --for, --until or --comment"],
     [["update", "--for", "1h"], "the silence id is required"],
     [["mute"], "unknown silences command 'mute'"],
+    [["end", "3", "--comment", "done"], "--comment does not go with 'end' (it takes no options)"],
+    [
+      ["update", "3", "--for", "1h", "--key", "7"],
+      "--key does not go with 'update' (it takes --for, --until, --comment)",
+    ],
+    [["list", "--for", "1h"], "--for does not go with 'list' (it takes --state, --limit, --cursor, --all)"],
+    [
+      ["add", "--for", "1h", "--comment", "x", "--state", "active"],
+      "--state does not go with 'add' (it takes --type, --key, --endpoint, --ip, --for, --until, --comment, --by)",
+    ],
   ])("refuses %j without calling the service: %s", async (argv, message) => {
     const { calls, run } = fakeApi();
     await expect(run(argv)).rejects.toThrow(UsageError);

@@ -1,9 +1,11 @@
 import type { CreateSilenceInput } from "@apimon/client";
 import type { AlertsApi, SilenceRow } from "../alerts-api";
 import {
+  type CommandOptions,
   durationMs,
   idArg,
   oneOf,
+  PAGE_FLAGS,
   PAGE_OPTIONS,
   pageArgs,
   parse,
@@ -56,6 +58,14 @@ const OPTIONS = {
   by: { type: "string" },
 } as const;
 
+/** What each command reads; any other option given to it is refused rather than ignored. */
+const COMMANDS: CommandOptions<typeof OPTIONS> = {
+  list: ["state", ...PAGE_FLAGS],
+  add: ["type", "key", "endpoint", "ip", "for", "until", "comment", "by"],
+  update: ["for", "until", "comment"],
+  end: [],
+};
+
 /** When a new silence ends: `--for` from now, or `--until` as the time it names. */
 function endsAt(values: { for?: string; until?: string }, now: Date): string {
   if (values.for !== undefined && values.until !== undefined)
@@ -80,7 +90,7 @@ export async function runSilences(
   argv: string[],
   { keyNames = noNames, clock = () => new Date() }: SilencesDeps = {},
 ): Promise<Result> {
-  const { positionals, values } = parse(argv, OPTIONS);
+  const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
   switch (command) {
     case "list": {
