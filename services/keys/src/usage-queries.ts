@@ -51,6 +51,14 @@ const at = (date: Date) => Prisma.sql`${date.toISOString()}::timestamptz`;
 /** Whose requests a query counts: one key's, one user's keys' or (neither) every key's. */
 export type Whose = { keyId: number } | { userId?: number };
 
+/** The condition on api_usage's (or usage_hourly_keys') rows of `whose`, with its `and`. */
+const ownedBy = (whose: Whose) =>
+  "keyId" in whose
+    ? Prisma.sql`api_key_id = ${whose.keyId} and`
+    : whose.userId === undefined
+      ? Prisma.empty
+      : Prisma.sql`user_id = ${whose.userId} and`;
+
 /**
  * Where the figures of [from, to) are: the hourly tables for its whole hours, api_usage for the
  * rest. `hourly` filters usage_hourly_endpoints (user 0 holds every key's), `keys`
@@ -63,21 +71,14 @@ function sources(whose: Whose, from: Date, to: Date) {
   // No whole hour inside: all of it from api_usage.
   if (firstHour >= endHour) firstHour = endHour = to.getTime();
   const hours = Prisma.sql`hour >= ${at(new Date(firstHour))} and hour < ${at(new Date(endHour))}`;
-  const keyId = "keyId" in whose ? whose.keyId : undefined;
-  const userId = "userId" in whose ? whose.userId : undefined;
-  const owner =
-    keyId !== undefined
-      ? Prisma.sql`api_key_id = ${keyId} and`
-      : userId !== undefined
-        ? Prisma.sql`user_id = ${userId} and`
-        : Prisma.empty;
-  const hourly = Prisma.sql`user_id = ${userId ?? 0} and ${hours}`;
+  const owner = ownedBy(whose);
+  const hourly = Prisma.sql`user_id = ${"userId" in whose ? (whose.userId ?? 0) : 0} and ${hours}`;
   const keys = Prisma.sql`${owner} ${hours}`;
   return {
     hourly,
     keys,
     counts:
-      keyId !== undefined
+      "keyId" in whose
         ? Prisma.sql`usage_hourly_keys where ${keys}`
         : Prisma.sql`usage_hourly_endpoints where ${hourly}`,
     raw: Prisma.sql`${owner}
@@ -119,12 +120,6 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
     of: Whose,
     { from, to, granularity }: { from: Date; to: Date; granularity: Granularity },
   ): Promise<BucketRow[]> {
-    const whose =
-      "keyId" in of
-        ? Prisma.sql`api_key_id = ${of.keyId} and`
-        : of.userId === undefined
-          ? Prisma.empty
-          : Prisma.sql`user_id = ${of.userId} and`;
     const rows = await prisma.$queryRaw<(CountsRow & { p50: number | null; p95: number | null })[]>`
       select ${bin(granularity, Prisma.sql`created_at`)} as start,
              count(*) as requests,
@@ -134,7 +129,7 @@ export function createUsageQueries({ prisma }: { prisma: PrismaClient }): UsageQ
              percentile_cont(0.5) within group (order by response_time) as p50,
              percentile_cont(0.95) within group (order by response_time) as p95
       from api_usage
-      where ${whose} created_at >= ${at(from)} and created_at < ${at(to)}
+      where ${ownedBy(of)} created_at >= ${at(from)} and created_at < ${at(to)}
       group by 1
       order by 1`;
     return rows.map((r) => bucketRow(r, r.p50, r.p95));
