@@ -137,11 +137,7 @@ export const PAGE_OPTIONS = {
 } as const satisfies Options;
 
 /** Their names, for the commands that page in a group's `CommandOptions`. */
-export const PAGE_FLAGS = [
-  "limit",
-  "cursor",
-  "all",
-] as const satisfies readonly (keyof typeof PAGE_OPTIONS)[];
+export const PAGE_FLAGS = Object.keys(PAGE_OPTIONS) as readonly (keyof typeof PAGE_OPTIONS)[];
 
 export function pageArgs(values: { limit?: string; cursor?: string; all?: boolean }) {
   const limit = wholeNumber(values.limit, "--limit", 1);

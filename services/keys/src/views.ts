@@ -103,6 +103,9 @@ const EXACT = "Percentiles interpolate between the recorded response times, as P
 const ESTIMATED =
   "estimated from latency histograms (buckets 9.05% wide): within 9.1% of percentile_cont's figure, or 0.1 ms below 0.1 ms";
 
+/** What a usage answer's buckets hold, and which of their percentiles are exact. */
+const BUCKETS = `${ERROR_DEFINITION}. By minute: ${EXACT} By hour or day, percentiles are ${ESTIMATED}.`;
+
 const usageBuckets = z.array(
   z
     .object({
@@ -127,7 +130,7 @@ export const keyUsageSchema = z
   })
   .meta({
     id: "KeyUsage",
-    description: `${ERROR_DEFINITION}. By minute: ${EXACT} By hour or day, percentiles are ${ESTIMATED}.`,
+    description: BUCKETS,
   });
 
 export const usageSchema = z
@@ -140,7 +143,7 @@ export const usageSchema = z
   })
   .meta({
     id: "Usage",
-    description: `${ERROR_DEFINITION}. By minute: ${EXACT} By hour or day, percentiles are ${ESTIMATED}.`,
+    description: BUCKETS,
   });
 
 export const usageSummarySchema = z
