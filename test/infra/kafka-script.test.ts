@@ -173,3 +173,74 @@ describe("deploy/kafka/kafka.sh", () => {
     expect(r.stdout).toMatch(/not running/);
   });
 });
+
+describe("deploy/kafka/kafka.sh class data sharing", () => {
+  let runtimeDir: string;
+  let cacheDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  const run = (cmd: string): RunResult => {
+    const r = spawnSync("bash", [SCRIPT, cmd], { env, encoding: "utf8", timeout: STEP_TIMEOUT_MS - 5_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  /** The running broker's JVM flags and the files it has mapped. */
+  const broker = () => {
+    const pid = Number(fs.readFileSync(path.join(runtimeDir, "kafka.pid"), "utf8").trim());
+    return {
+      args: fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"),
+      maps: fs.readFileSync(`/proc/${pid}/maps`, "utf8"),
+    };
+  };
+  const archives = () => fs.readdirSync(cacheDir).filter((f) => f.endsWith(".jsa"));
+
+  beforeAll(async () => {
+    ({ runtimeDir, env } = await privateBrokerEnv("kafka-cds"));
+    // A cache of its own holding the same jars (linked, not fetched again), so the test sees the
+    // first start without an archive whatever other brokers of this machine left.
+    const version = /KAFKA_VERSION="\$\{KAFKA_VERSION:-([^}]+)\}"/.exec(fs.readFileSync(SCRIPT, "utf8"))?.[1];
+    const libs =
+      process.env.KAFKA_LIBS_DIR ??
+      path.join(
+        process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"),
+        "apimon",
+        `kafka-${version}`,
+        "libs",
+      );
+    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-kafka-cache-"));
+    fs.mkdirSync(path.join(cacheDir, "libs"));
+    for (const file of fs.readdirSync(libs)) {
+      const [from, to] = [path.join(libs, file), path.join(cacheDir, "libs", file)];
+      try {
+        fs.linkSync(from, to);
+      } catch {
+        fs.copyFileSync(from, to);
+      }
+    }
+    env = { ...env, KAFKA_LIBS_DIR: path.join(cacheDir, "libs") };
+  });
+
+  afterAll(() => {
+    if (runtimeDir) run("stop");
+    for (const dir of [runtimeDir, cacheDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a broker stopped cleanly leaves its classes for the next start, which maps them", () => {
+    expectOk(run("start"), "first start");
+    const dump = path.join(fs.realpathSync(runtimeDir), "classes.jsa");
+    expect(broker().args).toContain(`-XX:ArchiveClassesAtExit=${dump}`);
+    expect(broker().args.some((a) => a.startsWith("-XX:SharedArchiveFile="))).toBe(false);
+    expectOk(run("stop"), "first stop");
+    expect(archives()).toHaveLength(1);
+    expect(fs.existsSync(dump)).toBe(false);
+
+    const archive = path.join(fs.realpathSync(cacheDir), archives()[0] ?? "");
+    expectOk(run("start"), "second start");
+    const second = broker();
+    expect(second.args).toContain(`-XX:SharedArchiveFile=${archive}`);
+    expect(second.args.some((a) => a.startsWith("-XX:ArchiveClassesAtExit="))).toBe(false);
+    // The JVM took its classes from the archive rather than refusing it and loading them anew.
+    expect(second.maps).toContain(archive);
+    expectOk(run("stop"), "second stop");
+    expect(archives()).toHaveLength(1);
+  });
+});
