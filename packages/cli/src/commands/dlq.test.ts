@@ -16,6 +16,7 @@ describe("dlq CLI", () => {
     [["replay", "usage.events.v1", "--limit", "0"], "--limit must be a whole number of at least 1 (got '0')"],
     [["replay", "usage.events.v1", "--note", "x"], "Unknown option '--note'"],
     [["purge", "--limit", "5"], "unknown dlq command 'purge'"],
+    [["list", "--limit", "5"], "--limit goes with a topic: apimon dlq list <topic> --limit N"],
   ])("refuses %j before reaching Kafka: %s", async (argv, message) => {
     await expect(runDlq(noKafka, argv)).rejects.toThrow(new UsageError(message));
   });

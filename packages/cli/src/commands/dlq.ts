@@ -62,6 +62,9 @@ export async function runDlq({ kafka, logger, prefix }: DlqDeps, argv: string[])
   switch (command) {
     case "list": {
       if (topic === undefined) {
+        // The summary is one row per topic; a limit there would be silently meaningless.
+        if (limit !== undefined)
+          throw new UsageError("--limit goes with a topic: apimon dlq list <topic> --limit N");
         const summary = (await summarizeDeadLetters(kafka, SOURCES, prefix)).map((s) => ({
           ...s,
           written: Number(s.written),
