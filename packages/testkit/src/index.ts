@@ -29,7 +29,7 @@ export { type KeyAdmin, type KeyRateLimits, keyMaker, waitForEdgeKeys } from "./
 export { testLogger } from "./logger";
 export { metricValue } from "./metrics";
 export { uniqueName, uniqueTopicPrefix } from "./names";
-export { repoRoot, spawnTsx, stopAllSpawned, type TsxProcess } from "./process";
+export { repoRoot, spawnTsx, stopAllSpawned, TSX_NODE_ARGS, type TsxProcess } from "./process";
 export { seededRandom } from "./random";
 export {
   type HttpReceiver,

@@ -28,6 +28,7 @@ import {
   readToEnd,
   type TestDatabase,
   type TestTopics,
+  TSX_NODE_ARGS,
   testInfra,
   testLogger,
   uniqueName,
@@ -384,7 +385,7 @@ describe("outbox relay", () => {
       // process, which a SIGKILL of the CLI would leave running.
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", path.join(__dirname, "relay-crash-child.ts")],
+        [...TSX_NODE_ARGS, path.join(__dirname, "relay-crash-child.ts")],
         {
           cwd: repo,
           env: {
