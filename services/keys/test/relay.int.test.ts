@@ -267,6 +267,31 @@ describe("outbox relay", () => {
     expect(await unpublishedRows()).toBe(0);
   });
 
+  it("finds an empty outbox with one count, without a transaction or the lock, and publishes what is written next", async () => {
+    const prefix = await freshTopic(kafka);
+    let transactions = 0;
+    const counting = new Proxy(prisma, {
+      get(target, property, receiver) {
+        if (property !== "$transaction") return Reflect.get(target, property, receiver);
+        return (...args: Parameters<typeof prisma.$transaction>) => {
+          transactions++;
+          return (target.$transaction as (...a: unknown[]) => unknown)(...args);
+        };
+      },
+    });
+    const { relay: idle, registry } = relay(kafka, prefix, { prisma: counting });
+    for (let i = 0; i < 3; i++) expect(await idle.runOnce()).toBe(0);
+    expect(transactions).toBe(0);
+    expect(await metricValue(registry, "outbox_relay_unpublished")).toBe(0);
+
+    const keys = await createKeys(2);
+    await writeChanges(keys, 1, new Map());
+    expect(await idle.runOnce()).toBe(2);
+    expect(transactions).toBe(1);
+    expect(await unpublishedRows()).toBe(0);
+    expect((await readTopic(kafka, prefix)).total).toBe(2);
+  });
+
   it("leaves rows of unknown topics alone, and holds back only the key of an invalid row until it is fixed", async () => {
     const prefix = await freshTopic(kafka);
     const [good, bad] = await createKeys(2);
