@@ -116,7 +116,6 @@ export async function startEdgeStack({
       DATABASE_URL: db.url,
       KEYS_PORT: String(keysPort),
       ADMIN_TOKEN,
-      OUTBOX_POLL_MS: "20",
     }),
   );
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;

@@ -134,7 +134,6 @@ export async function startFullStack({
     CONSOLE_PUBLIC_URL: ports.has("console") ? url("console") : "http://127.0.0.1:8087",
     USAGE_SPOOL_DIR: spoolDir,
     RATE_LIMIT_REDIS_PREFIX: `${uniqueName("rl")}:`,
-    OUTBOX_POLL_MS: "20",
     EDGE_ADMIN_PORT: new URL(edgeAdminUrl).port,
   };
 
