@@ -56,6 +56,7 @@ describe("kafka.sh cluster", () => {
       KAFKA_CLUSTER_PORTS: ports.slice(0, 3).join(","),
       KAFKA_CLUSTER_CONTROLLER_PORTS: ports.slice(3).join(","),
       KAFKA_CLUSTER_HEAP_OPTS: "-Xms128m -Xmx384m",
+      KAFKA_JVM_OPTS: "-XX:TieredStopAtLevel=1", // as a private test broker's (testkit)
       KAFKA_START_TIMEOUT: "240",
     };
     brokers = ports.slice(0, 3).map((p) => `127.0.0.1:${p}`);
