@@ -206,6 +206,8 @@ export function createOutboxRelay({
   let nextPruneAt = clock();
   let failures = 0;
   let lastUnroutable = 0;
+  /** Rows the last count found for this relay to publish; undefined before it, or if it failed. */
+  let backlog: number | undefined;
 
   /**
    * Forgets held keys now and then, so their rows are read and validated again. The gauge keeps
@@ -351,13 +353,16 @@ export function createOutboxRelay({
   async function runOnce(): Promise<number> {
     recheckHolds();
     let count = 0;
-    let idle = false;
+    let batched = false;
     try {
       // Most polls find nothing to publish. One count (over the partial index of unpublished
-      // rows) says so; a batch would take a transaction and the lock to find it out, which at
-      // the default poll kept an idle service busy for a few percent of a core.
-      idle = (await refreshBacklog()) === 0;
-      if (!idle) {
+      // rows) says so, where a batch takes a transaction and the lock to find it out: at the
+      // default poll that kept an idle service busy for a few percent of a core. While rows
+      // drain, the count after each batch has said there are more, and the next batch starts
+      // without counting again.
+      if (backlog === undefined || backlog === 0) backlog = await refreshBacklog();
+      if (backlog > 0) {
+        batched = true;
         const outcome = await publishBatch();
         // Counted once the marks are committed.
         for (const [topic, n] of outcome.marked) {
@@ -374,16 +379,17 @@ export function createOutboxRelay({
         { err: error, kind, failures },
         "outbox batch failed; retrying from the oldest unpublished row",
       );
-      await refreshBacklog().catch(() => {});
+      backlog = await refreshBacklog().catch(() => undefined);
       throw error;
     }
     if (failures > 0) log.info({ failures }, "outbox relay recovered");
     failures = 0;
     publishedSinceLog += count;
-    if (!idle) {
-      await refreshBacklog().catch((error: unknown) =>
-        log.warn({ err: error }, "could not count the backlog"),
-      );
+    if (batched) {
+      backlog = await refreshBacklog().catch((error: unknown) => {
+        log.warn({ err: error }, "could not count the backlog");
+        return undefined;
+      });
     }
     if (count === 0) {
       if (publishedSinceLog > 0) log.info({ rows: publishedSinceLog }, "outbox drained");

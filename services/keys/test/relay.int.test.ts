@@ -367,10 +367,23 @@ describe("outbox relay", () => {
         timeoutMs: 60_000,
         what: `${cutAt} rows`,
       });
-      // Every other connection to the test database, the relay's included (it shares this pool).
-      await prisma.$queryRaw`
-        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+      // Every other connection to the test database, the relay's included (it shares this pool),
+      // once the relay's batch holds its transaction open (waiting for Kafka's acks): a cut
+      // between two batches would fail nothing.
+      await waitFor(
+        async () => {
+          const [cut] = await prisma.$queryRaw<{ n: number }[]>`
+            WITH cut AS (
+              SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND EXISTS (
+                  SELECT 1 FROM pg_stat_activity
+                  WHERE datname = current_database() AND state = 'idle in transaction'))
+            SELECT count(*)::int AS n FROM cut`;
+          return (cut?.n ?? 0) > 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 1, what: "the relay inside a batch" },
+      );
     }
     await everyRowMarked();
     const { perKey, total } = await readTopic(kafka, prefix);
