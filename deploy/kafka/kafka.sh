@@ -176,7 +176,7 @@ java_cmd() {
 # loaded into an archive (-XX:ArchiveClassesAtExit) next to the jars; every later JVM maps them
 # from there instead (-XX:SharedArchiveFile), which takes a third off a start's CPU. The archive
 # is named after the java binary and the jars, so another JDK or a fresh fetch makes a new one;
-# a JVM that cannot use an archive says so and loads its classes as usual.
+# a JVM that cannot use an archive loads its classes as usual.
 # ---------------------------------------------------------------------------------------------
 
 class_archive() {
