@@ -46,6 +46,9 @@ export function reportProblems(problems: string[], out: (line?: string) => void)
 
 /** Runs a bench's main: exits with the code it returns (0 for none), or reports why it failed and exits 1. */
 export function runBench(name: string, main: () => Promise<unknown>): void {
+  // Figures move with the runtime as much as with the code (the edge's instructions a request
+  // differ by a third between two Node lines): every run says which one it measured.
+  process.stdout.write(`${name}: node ${process.version}, which every process it starts runs too\n`);
   main().then(
     (code) => process.exit(typeof code === "number" ? code : 0),
     (error: unknown) => {
