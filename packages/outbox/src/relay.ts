@@ -360,7 +360,7 @@ export function createOutboxRelay({
       // default poll that kept an idle service busy for a few percent of a core. While rows
       // drain, the count after each batch has said there are more, and the next batch starts
       // without counting again.
-      if (backlog === undefined || backlog === 0) backlog = await refreshBacklog();
+      if (!backlog) backlog = await refreshBacklog();
       if (backlog > 0) {
         batched = true;
         const outcome = await publishBatch();
