@@ -12,10 +12,15 @@ export interface RunningServer {
 /** Listens on `port` (0 picks a free one) and resolves once the socket is bound. */
 export function startServer(
   app: { fetch: (request: Request) => Response | Promise<Response> },
-  { port, hostname = "0.0.0.0" }: { port: number; hostname?: string },
+  {
+    port,
+    hostname = "0.0.0.0",
+    configure,
+  }: { port: number; hostname?: string; configure?: (server: Server) => void },
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname }) as Server;
+    configure?.(server);
     server.once("error", reject);
     server.once("listening", () => {
       server.off("error", reject);

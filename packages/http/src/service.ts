@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import { ConfigError } from "@apimon/config";
 import { createLogger, createMetricsRegistry, type Logger, type Registry } from "@apimon/observability";
 import { createShutdown, type RunningServer, type ShutdownStep, startServer } from "./server";
@@ -25,6 +26,8 @@ export interface ServiceParts {
   app?: { fetch: (request: Request) => Response | Promise<Response> };
   /** Starts the service's server itself instead (the edge's admin port). */
   listen?: () => Promise<RunningServer>;
+  /** Called with the app's node server before it listens (an 'upgrade' listener). */
+  configureServer?: (server: Server) => void;
   /**
    * Close the server after the other steps rather than first: a probe port that must keep
    * answering while the traffic port drains.
@@ -72,7 +75,11 @@ async function startService<C extends ServiceConfig>(
   if (!app && !listen) throw new Error(`${name}: the service has neither an app nor a server`);
   const server = listen
     ? await listen()
-    : await startServer(app as NonNullable<typeof app>, { port: config.port, hostname: config.host });
+    : await startServer(app as NonNullable<typeof app>, {
+        port: config.port,
+        hostname: config.host,
+        configure: parts.configureServer,
+      });
   const closeServer: ShutdownStep = { name: "close server", run: () => server.close() };
   const failReadiness: ShutdownStep = {
     name: "fail readiness",
