@@ -90,6 +90,8 @@ export function loadConfig(env = process.env) {
       EDGE_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().nonnegative().optional(),
       /** Requests of one API key in flight at once; more get 429. */
       EDGE_MAX_INFLIGHT_PER_KEY: envTypes.positiveInt(32),
+      /** WebSockets of one API key open at once (handshakes included); more get 429. */
+      EDGE_MAX_WEBSOCKETS_PER_KEY: envTypes.positiveInt(32),
       /** Largest request body; a larger one gets 413 without the rest being read. */
       EDGE_MAX_BODY_BYTES: envTypes.positiveInt(10 * 1024 * 1024),
       /** Failed authentications per client IP and minute; beyond it 429 before the key is hashed. */
@@ -145,6 +147,7 @@ export function loadConfig(env = process.env) {
     exchangeTimeoutMs: raw.EDGE_EXCHANGE_TIMEOUT_MS,
     connections: connectionLimits(raw),
     maxInflightPerKey: raw.EDGE_MAX_INFLIGHT_PER_KEY,
+    maxWebSocketsPerKey: raw.EDGE_MAX_WEBSOCKETS_PER_KEY,
     maxBodyBytes: raw.EDGE_MAX_BODY_BYTES,
     authFailuresPerMinute: raw.EDGE_AUTH_FAILURES_PER_MINUTE,
     corsOrigins: raw.EDGE_CORS_ORIGINS,

@@ -31,12 +31,13 @@ describe("limitConnections on a real server", () => {
   let server: Server;
   let port: number;
   let registry: Registry;
+  let caps: ReturnType<typeof limitConnections>;
   const sockets: net.Socket[] = [];
 
   const start = async (limits: { maxConnections: number; maxPerSource: number }) => {
     registry = new Registry();
     server = createServer((_req, res) => res.end("ok"));
-    limitConnections(server, limits, {
+    caps = limitConnections(server, limits, {
       logger: createLogger({ service: "test", level: "silent" }),
       registry,
     });
@@ -109,5 +110,19 @@ describe("limitConnections on a real server", () => {
     await held[0]?.closed;
     await openConnections(3);
     expect(await answers("127.0.0.9")).toBe(true);
+  });
+
+  it("gives a place of the cap to each descriptor held beyond the client connections (open WebSockets)", async () => {
+    await start({ maxConnections: 4, maxPerSource: 0 });
+    await connect("127.0.0.1");
+    caps.holdDescriptors(2);
+    expect(await answers("127.0.0.2")).toBe(true);
+    await openConnections(1);
+    await connect("127.0.0.3");
+    // 2 connections + 2 held descriptors: full.
+    expect(await answers("127.0.0.4")).toBe(false);
+    expect(await refused("edge_full")).toBe(1);
+    caps.holdDescriptors(1);
+    expect(await answers("127.0.0.4")).toBe(true);
   });
 });

@@ -60,7 +60,7 @@ export function limitConnections(
   server: Server,
   { maxConnections, maxPerSource }: ConnectionLimits,
   { logger, registry, clock = Date.now }: { logger: Logger; registry?: Registry; clock?: () => number },
-): void {
+): { holdDescriptors(count: number): void } {
   const log = logger.child({ component: "connections" });
   const refused = counter(
     registry,
@@ -121,4 +121,14 @@ export function limitConnections(
       else bySource.set(source, left);
     });
   });
+  return {
+    /**
+     * Descriptors the edge holds beyond its client connections and the reserve, one per open
+     * WebSocket (its upstream connection): each takes a client connection's place, so that
+     * tunnels cannot use up what Kafka, Redis and the upstream pool need.
+     */
+    holdDescriptors(count) {
+      server.maxConnections = Math.max(1, maxConnections - count);
+    },
+  };
 }

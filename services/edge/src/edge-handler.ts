@@ -1,10 +1,12 @@
 // The hot path (DESIGN.md § Edge request path): authenticate the key against the in-memory
 // registry, one limiter decision, proxy, and hand the usage event over without awaiting Kafka.
 // Plain node request/response objects: no body is ever buffered and nothing but the limiter is
-// awaited before the upstream sees the request.
-import type { IncomingMessage, ServerResponse } from "node:http";
+// awaited before the upstream sees the request. A WebSocket handshake passes the same checks and
+// one limiter decision, then becomes a tunnel to the upstream.
+import { type IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { type AuthFailure, newEventId, type UsageEvent } from "@apimon/events";
+import type { Duplex } from "node:stream";
+import { type AuthFailure, type KeyChange, newEventId, type UsageEvent } from "@apimon/events";
 import { forwardedClientIp } from "@apimon/http";
 import { displayPrefix, hashApiKey, type LookupResult } from "@apimon/key-registry";
 import { hotCounter, hotHistogram, type Logger, type Registry } from "@apimon/observability";
@@ -25,6 +27,7 @@ import {
   sendJsonErrorAndClose,
   type UpstreamProxy,
 } from "./proxy/upstream-proxy";
+import { sendSocketJsonError, type Tunnel, type WebSocketTunnels } from "./proxy/websocket-tunnel";
 import { createUsageEventBuilder } from "./usage/usage-event";
 
 /** The spec's error bodies, exactly. */
@@ -76,6 +79,10 @@ export interface EdgeHandlerDeps {
   isLoaded?: () => boolean;
   /** Requests of one key in flight at once; the next gets 429 until one finishes. */
   maxInflightPerKey?: number;
+  /** Where WebSocket handshakes go once admitted; without it they are refused with 501. */
+  tunnels?: WebSocketTunnels;
+  /** WebSockets of one key open at once, handshakes included; the next gets 429. */
+  maxWebSocketsPerKey?: number;
   /** A declared Content-Length above this gets 413 before anything else happens. */
   maxBodyBytes?: number;
   /** Proxies in front of the edge: the client IP is the N-th X-Forwarded-For entry from the right. */
@@ -86,6 +93,25 @@ export interface EdgeHandlerDeps {
 }
 
 type IdentityHeaderName = (typeof IDENTITY_HEADERS)[keyof typeof IDENTITY_HEADERS];
+
+export const WEBSOCKETS_UNAVAILABLE_DETAIL = "WebSocket upgrades are not available on this edge";
+
+/** The data plane: HTTP requests, WebSocket handshakes and the tunnels they open. */
+export interface EdgeHandler {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** A WebSocket handshake, on the socket node's HTTP parser has let go. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Cuts the tunnels whose key is no longer active (deactivated, expired or gone); returns how many. */
+  closeRevokedTunnels(): number;
+}
+
+/** Where a refusal is written: a response, or the socket of a WebSocket handshake. */
+type Peer = ServerResponse | Duplex;
+
+function replyJson(peer: Peer, status: number, detail: string, headers?: Record<string, string>): void {
+  if (peer instanceof ServerResponse) sendJsonError(peer, status, detail, headers);
+  else sendSocketJsonError(peer, status, detail, headers);
+}
 
 /**
  * Names spelled out, not computed from IDENTITY_HEADERS (the type holds them equal): V8 builds a
@@ -134,9 +160,7 @@ export function refusalSummaryEvent(
   };
 }
 
-export function createEdgeHandler(
-  deps: EdgeHandlerDeps,
-): (req: IncomingMessage, res: ServerResponse) => void {
+export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
   const {
     lookup,
     keyHashSecret,
@@ -152,6 +176,8 @@ export function createEdgeHandler(
     corsOrigins = [],
     trustedProxyHops = 0,
     maxInflightPerKey = 32,
+    tunnels,
+    maxWebSocketsPerKey = 32,
     maxBodyBytes = Number.POSITIVE_INFINITY,
     logger,
     registry,
@@ -171,6 +197,11 @@ export function createEdgeHandler(
   const inflightDetail = `Too many concurrent requests for this API key: at most ${maxInflightPerKey} in flight`;
   /** API key id → requests of that key in flight; keys with none are absent. */
   const inflight = new Map<number, number>();
+  const webSocketsDetail = `Too many open WebSockets for this API key: at most ${maxWebSocketsPerKey}`;
+  /** API key id → its WebSockets open or opening; keys with none are absent. */
+  const webSockets = new Map<number, number>();
+  /** Every open tunnel with the hash of the key that opened it, checked by closeRevokedTunnels. */
+  const openTunnels = new Set<{ keyHash: string; tunnel: Tunnel }>();
   const usageEvent = createUsageEventBuilder({ normaliseEndpoint, instanceId });
 
   const requests = hotCounter(
@@ -224,14 +255,14 @@ export function createEdgeHandler(
 
   function refuseAuth(
     req: IncomingMessage,
-    res: ServerResponse,
+    peer: Peer,
     reason: keyof typeof AUTH_ERRORS,
     clientIp: string,
     key: string | undefined,
     apiKeyId?: number,
   ): void {
     const { status, detail } = AUTH_ERRORS[reason];
-    sendJsonError(res, status, detail);
+    replyJson(peer, status, detail);
     authFailureLimit?.failed(clientIp, clock());
     requests.inc(String(status), `auth_${reason}`);
     const path = req.url ?? "/";
@@ -247,50 +278,78 @@ export function createEdgeHandler(
     });
   }
 
+  /**
+   * What every request passes before its key is looked at: its target, its declared size, a
+   * loaded key table and its address' failed authentications. Returns the client's IP, or
+   * undefined once a refusal has been answered.
+   */
+  function screen(req: IncomingMessage, peer: Peer, startedAt: number): string | undefined {
+    if (!isForwardableTarget(req.url)) {
+      replyJson(peer, 400, INVALID_TARGET_DETAIL);
+      requests.inc("400", "invalid_target");
+      return undefined;
+    }
+    const declaredLength = req.headers["content-length"];
+    if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
+      if (peer instanceof ServerResponse) sendJsonErrorAndClose(req, peer, 413, BODY_TOO_LARGE_DETAIL);
+      else sendSocketJsonError(peer, 413, BODY_TOO_LARGE_DETAIL);
+      requests.inc("413", "too_large");
+      return undefined;
+    }
+    if (!isLoaded()) {
+      replyJson(peer, 503, STARTING_DETAIL, { "Retry-After": "1" });
+      requests.inc("503", "starting");
+      return undefined;
+    }
+    const clientIp = clientIpOf(req, trustedProxyHops);
+    if (authFailureLimit?.refuses(clientIp, startedAt, req.url ?? "/", req.method ?? "GET")) {
+      replyJson(peer, 429, AUTH_THROTTLED_DETAIL, {
+        "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),
+      });
+      requests.inc("429", "auth_throttled");
+      return undefined;
+    }
+    return clientIp;
+  }
+
+  /** The presented key when it is active; otherwise undefined, the refusal answered and recorded. */
+  function authenticate(req: IncomingMessage, peer: Peer, clientIp: string): KeyChange | undefined {
+    const key = presentedKey(req);
+    if (key === undefined) {
+      refuseAuth(req, peer, "missing", clientIp, undefined);
+      return undefined;
+    }
+    const found = key.length > MAX_KEY_LENGTH ? undefined : lookup(keyHash(key));
+    if (found === undefined || found.status === "unknown") {
+      refuseAuth(req, peer, "invalid", clientIp, key);
+      return undefined;
+    }
+    if (found.status === "inactive") {
+      refuseAuth(req, peer, "inactive", clientIp, key, found.key.id);
+      return undefined;
+    }
+    return found.key;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     const startedAt = clock();
     if (corsEnabled && applyCors(req, res)) return;
-    if (!isForwardableTarget(req.url)) {
-      sendJsonError(res, 400, INVALID_TARGET_DETAIL);
-      requests.inc("400", "invalid_target");
-      return;
-    }
-    const declaredLength = req.headers["content-length"];
-    if (declaredLength !== undefined && Number(declaredLength) > maxBodyBytes) {
-      sendJsonErrorAndClose(req, res, 413, BODY_TOO_LARGE_DETAIL);
-      requests.inc("413", "too_large");
-      return;
-    }
-    if (!isLoaded()) {
-      sendJsonError(res, 503, STARTING_DETAIL, { "Retry-After": "1" });
-      requests.inc("503", "starting");
-      return;
-    }
-    const clientIp = clientIpOf(req, trustedProxyHops);
-    if (authFailureLimit?.refuses(clientIp, startedAt, req.url ?? "/", req.method ?? "GET")) {
-      sendJsonError(res, 429, AUTH_THROTTLED_DETAIL, {
-        "Retry-After": String(Math.max(1, Math.ceil((60_000 - (startedAt % 60_000)) / 1000))),
-      });
-      requests.inc("429", "auth_throttled");
-      return;
-    }
-    const key = presentedKey(req);
-    if (key === undefined) return refuseAuth(req, res, "missing", clientIp, undefined);
-    if (key.length > MAX_KEY_LENGTH) return refuseAuth(req, res, "invalid", clientIp, key);
+    const clientIp = screen(req, res, startedAt);
+    if (clientIp === undefined) return;
+    const key = authenticate(req, res, clientIp);
+    if (key === undefined) return;
+    const { id: apiKeyId, userId } = key;
 
-    const found = lookup(keyHash(key));
-    if (found.status === "unknown") return refuseAuth(req, res, "invalid", clientIp, key);
-    if (found.status === "inactive") return refuseAuth(req, res, "inactive", clientIp, key, found.key.id);
-    const { id: apiKeyId, userId } = found.key;
-
-    const limits = effectiveLimits(defaults, found.key.rateLimits);
+    const limits = effectiveLimits(defaults, key.rateLimits);
     // The slot is taken before the limiter is awaited, so that requests arriving together see
     // each other. A request over the cap is refused uncounted, like one the limiter refuses: it
     // asks the limiter for the windows only, to answer with them.
     const running = inflight.get(apiKeyId) ?? 0;
-    if (running >= maxInflightPerKey)
-      return refuseOverCap(req, res, apiKeyId, userId, limits, startedAt, startedMs, clientIp);
+    if (running >= maxInflightPerKey) {
+      const refusal = { detail: inflightDetail, outcome: "inflight_limited" } as const;
+      return refuseOverCap(req, res, refusal, apiKeyId, userId, limits, startedAt, startedMs, clientIp);
+    }
     inflight.set(apiKeyId, running + 1);
     try {
       const decideStart = performance.now();
@@ -325,7 +384,7 @@ export function createEdgeHandler(
   /** Answers a request the limiter denied (429) or could not decide (503). */
   function refuseDenied(
     req: IncomingMessage,
-    res: ServerResponse,
+    peer: Peer,
     apiKeyId: number,
     userId: number,
     decision: Decision,
@@ -335,8 +394,8 @@ export function createEdgeHandler(
     clientIp: string,
   ): void {
     const status = decision.unavailable ? 503 : 429;
-    sendJsonError(
-      res,
+    replyJson(
+      peer,
       status,
       decision.unavailable ? LIMITER_UNAVAILABLE_DETAIL : deniedDetail(decision),
       headers,
@@ -345,9 +404,11 @@ export function createEdgeHandler(
     recordUsage(usageEvent(req, apiKeyId, userId, decision, status, startedAt, startedMs, clientIp));
   }
 
+  /** Answers a request over one of its key's caps on things held at once (429, uncounted). */
   async function refuseOverCap(
     req: IncomingMessage,
-    res: ServerResponse,
+    peer: Peer,
+    refusal: { detail: string; outcome: "inflight_limited" | "websocket_limited" },
     apiKeyId: number,
     userId: number,
     limits: Limits,
@@ -359,20 +420,108 @@ export function createEdgeHandler(
     const headers = rateLimitHeaders(decision);
     // Out of quota as well: the limit's answer says how long to wait, which is the longer story.
     if (!decision.allowed) {
-      return refuseDenied(req, res, apiKeyId, userId, decision, headers, startedAt, startedMs, clientIp);
+      return refuseDenied(req, peer, apiKeyId, userId, decision, headers, startedAt, startedMs, clientIp);
     }
     headers["Retry-After"] = "1";
-    sendJsonError(res, 429, inflightDetail, headers);
-    requests.inc("429", "inflight_limited");
+    replyJson(peer, 429, refusal.detail, headers);
+    requests.inc("429", refusal.outcome);
     const event = usageEvent(req, apiKeyId, userId, decision, 429, startedAt, startedMs, clientIp);
     event.rateLimited = true;
     recordUsage(event);
   }
 
-  return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log.error({ err: error }, "edge request failed");
-      sendJsonError(res, 500, "Internal server error");
-    });
+  function releaseWebSocket(apiKeyId: number): void {
+    const left = (webSockets.get(apiKeyId) ?? 1) - 1;
+    if (left === 0) webSockets.delete(apiKeyId);
+    else webSockets.set(apiKeyId, left);
+  }
+
+  /**
+   * A WebSocket handshake: the same checks as a request and one limiter decision (the WebSocket
+   * is one call), then the tunnel. The usage event is the handshake's: its status is the
+   * upstream's answer, 101 when the tunnel opened, and its response time the handshake's.
+   */
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const startedMs = performance.now();
+    const startedAt = clock();
+    socket.on("error", () => {});
+    if (!tunnels) {
+      sendSocketJsonError(socket, 501, WEBSOCKETS_UNAVAILABLE_DETAIL);
+      requests.inc("501", "websocket_unavailable");
+      return;
+    }
+    const clientIp = screen(req, socket, startedAt);
+    if (clientIp === undefined) return;
+    const key = authenticate(req, socket, clientIp);
+    if (key === undefined) return;
+    const { id: apiKeyId, userId } = key;
+    const limits = effectiveLimits(defaults, key.rateLimits);
+    const held = webSockets.get(apiKeyId) ?? 0;
+    if (held >= maxWebSocketsPerKey) {
+      const refusal = { detail: webSocketsDetail, outcome: "websocket_limited" } as const;
+      return refuseOverCap(req, socket, refusal, apiKeyId, userId, limits, startedAt, startedMs, clientIp);
+    }
+    webSockets.set(apiKeyId, held + 1);
+    let opened = false;
+    try {
+      const decideStart = performance.now();
+      const decision = await limiter.check(String(apiKeyId), limits);
+      limiterSeconds.observe((performance.now() - decideStart) / 1000);
+      const headers = rateLimitHeaders(decision);
+      if (!decision.allowed) {
+        return refuseDenied(req, socket, apiKeyId, userId, decision, headers, startedAt, startedMs, clientIp);
+      }
+      const outcome = await tunnels.open(req, socket, head, {
+        clientIp,
+        requestHeaders: identityHeaders(apiKeyId, userId),
+        responseHeaders: headers,
+      });
+      if (outcome.kind === "unreachable" || outcome.kind === "timeout") {
+        log.warn(
+          { err: outcome.error, outcome: outcome.kind, apiKeyId },
+          "upstream WebSocket handshake failed",
+        );
+      }
+      requests.inc(String(outcome.statusCode), outcome.kind === "upgraded" ? "websocket" : outcome.kind);
+      recordUsage(
+        usageEvent(req, apiKeyId, userId, decision, outcome.statusCode, startedAt, startedMs, clientIp),
+      );
+      if (outcome.kind === "upgraded") {
+        opened = true;
+        const watched = { keyHash: keyHash(presentedKey(req) as string), tunnel: outcome.tunnel };
+        openTunnels.add(watched);
+        void outcome.tunnel.closed.then(() => {
+          openTunnels.delete(watched);
+          releaseWebSocket(apiKeyId);
+        });
+      }
+    } finally {
+      if (!opened) releaseWebSocket(apiKeyId);
+    }
+  }
+
+  return {
+    request(req, res) {
+      handle(req, res).catch((error: unknown) => {
+        log.error({ err: error }, "edge request failed");
+        sendJsonError(res, 500, "Internal server error");
+      });
+    },
+    upgrade(req, socket, head) {
+      upgrade(req, socket, head).catch((error: unknown) => {
+        log.error({ err: error }, "edge WebSocket handshake failed");
+        sendSocketJsonError(socket, 500, "Internal server error");
+      });
+    },
+    closeRevokedTunnels() {
+      let closed = 0;
+      for (const { keyHash: hash, tunnel } of openTunnels) {
+        if (lookup(hash).status === "active") continue;
+        tunnel.close();
+        closed += 1;
+      }
+      if (closed > 0) log.info({ closed }, "closed WebSockets whose API key is no longer active");
+      return closed;
+    },
   };
 }

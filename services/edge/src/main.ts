@@ -30,6 +30,9 @@ runService("edge", loadConfig, (context) => {
       }),
     closeServerLast: true,
     stop: [
+      // node's close() waits for every connection, a WebSocket's too: they are cut first, and
+      // handshakes from here on get 503.
+      { name: "close WebSockets", run: () => plane.tunnels.closeAll() },
       { name: "close data-plane server", run: () => server?.close() },
       { name: "close upstream pool", run: () => plane.proxy.close() },
       { name: "report refused authentications", run: () => plane.stopReporting() },
@@ -46,7 +49,8 @@ runService("edge", loadConfig, (context) => {
         port: config.port,
         host,
         exchangeTimeoutMs,
-        configure: (client) => limitConnections(client, config.connections, { logger, registry }),
+        configure: (client) =>
+          plane.countTunnelsAgainst(limitConnections(client, config.connections, { logger, registry })),
       });
       const upstream = redactUrl(config.upstream.url);
       logger.info(

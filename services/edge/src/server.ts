@@ -3,12 +3,32 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
+import { isWebSocketUpgrade, sendSocketJsonError } from "./proxy/websocket-tunnel";
 
 /** The one path the client port answers itself; /readyz and /metrics there are the upstream's. */
 export const LIVENESS_PATH = "/healthz";
 const LIVENESS_BODY = JSON.stringify({ status: "ok" });
 
 const INVALID_TARGET_BODY = JSON.stringify({ detail: "Invalid request target" });
+
+/**
+ * Whether this node lets the server choose which upgrade requests become 'upgrade' events
+ * (`shouldUpgradeCallback`, node 24.9). Without it, every request with an Upgrade field would
+ * leave the request listener once an 'upgrade' listener exists, HTTP/2 cleartext upgrades
+ * (`Upgrade: h2c`, which the edge answers as plain HTTP/1.1) included.
+ */
+export function nodeChoosesUpgrades(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 24 || (major === 24 && minor >= 9);
+}
+
+export const WEBSOCKETS_NEED_NODE_DETAIL = "WebSocket upgrades need Node.js 24.9 or later at the edge";
+
+/** What the client port hands on: requests, and WebSocket handshakes with their socket. */
+export interface DataPlane {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
 
 export interface EdgeServer {
   readonly server: Server;
@@ -53,21 +73,26 @@ export function startAdminServer(
 
 /**
  * The client port: a bare /healthz for load balancers, everything else to the data-plane
- * handler on node's own objects (no fetch Request/Response on the hot path).
+ * handler on node's own objects (no fetch Request/Response on the hot path). WebSocket
+ * handshakes go to the data plane's `upgrade`; any other Upgrade field is ignored, and the
+ * request answered as HTTP/1.1.
  */
 export function startEdgeServer(
-  dataPlane: (req: IncomingMessage, res: ServerResponse) => void,
+  dataPlane: DataPlane,
   {
     port,
     host,
     exchangeTimeoutMs,
     configure,
+    webSockets = nodeChoosesUpgrades(),
   }: {
     port: number;
     host: string;
     exchangeTimeoutMs: number;
     /** Called with the server before it listens (connection caps). */
     configure?: (server: Server) => void;
+    /** False on a node that cannot pick out WebSocket upgrades: they are answered 501. */
+    webSockets?: boolean;
   },
 ): Promise<EdgeServer> {
   const server = createServer(
@@ -81,6 +106,8 @@ export function startEdgeServer(
       requestTimeout: exchangeTimeoutMs + 1000,
       headersTimeout: Math.min(10_000, exchangeTimeoutMs + 1000),
       connectionsCheckingInterval: 1000,
+      // Only WebSocket handshakes leave the request listener (node 24.9 and later).
+      ...(webSockets ? { shouldUpgradeCallback: isWebSocketUpgrade } : {}),
     },
     (req, res) => {
       if (isLiveness(req)) {
@@ -88,9 +115,24 @@ export function startEdgeServer(
         res.end(req.method === "HEAD" ? undefined : LIVENESS_BODY);
         return;
       }
-      dataPlane(req, res);
+      if (!webSockets && isWebSocketUpgrade(req)) {
+        // Forwarded as a plain request, the handshake would reach the upstream without its
+        // Upgrade field and the client would get an answer it cannot use.
+        res.writeHead(501, { "content-type": "application/json" });
+        res.end(JSON.stringify({ detail: WEBSOCKETS_NEED_NODE_DETAIL }));
+        return;
+      }
+      dataPlane.request(req, res);
     },
   );
+  if (webSockets) {
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // An Upgrade this edge does not tunnel can only arrive here on a node without
+      // shouldUpgradeCallback, where webSockets is false: answered, never dropped.
+      if (!isWebSocketUpgrade(req)) return sendSocketJsonError(socket, 400, "Unsupported upgrade");
+      dataPlane.upgrade(req, socket, head);
+    });
+  }
   // CONNECT asks for a tunnel, which the edge never opens; node hands it to this event, not to
   // the request listener, and would drop the connection without an answer.
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => {

@@ -1,7 +1,7 @@
 import type { ServiceContext } from "@apimon/http";
 import { type BatchingProducer, createBatchingProducer, createKafka } from "@apimon/kafka";
 import { createKeyRegistry, type KeyRegistry } from "@apimon/key-registry";
-import { createPeriodicTask, type ReadinessCheck } from "@apimon/observability";
+import { createPeriodicTask, gauge, type ReadinessCheck } from "@apimon/observability";
 import { createPipelinedRedis, pingRedis } from "@apimon/redis";
 import type { Config } from "./config";
 import { createAuthFailureLimit } from "./domain/auth-failure-limit";
@@ -10,6 +10,7 @@ import { createMemoryLimiter } from "./limiter/memory-limiter";
 import { createRedisLimiter } from "./limiter/redis-limiter";
 import { createResilientLimiter } from "./limiter/resilient-limiter";
 import { createUpstreamProxy } from "./proxy/upstream-proxy";
+import { createWebSocketTunnels } from "./proxy/websocket-tunnel";
 import { createAuthFailureRecorder } from "./usage/auth-failures";
 import { createEndpointNormaliser } from "./usage/endpoint";
 import { openUsageSpool } from "./usage/spool";
@@ -130,8 +131,9 @@ export function createLimiting({ config, logger, registry }: Context) {
 }
 
 /**
- * The data plane: the upstream proxy and the handler in front of it, with refused
- * authentications reported once their minute has ended (one event per IP and minute).
+ * The data plane: the upstream proxy, the WebSocket tunnels and the handler in front of them,
+ * with refused authentications reported once their minute has ended (one event per IP and
+ * minute) and the tunnels of keys no longer active cut every second.
  */
 export function createDataPlane(
   { config, logger, registry }: Context,
@@ -155,6 +157,17 @@ export function createDataPlane(
     exchangeTimeoutMs: config.exchangeTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     trustForwardedProto: config.trustedProxyHops > 0,
+  });
+  const openWebSockets = gauge(registry, "edge_websockets_open", "WebSockets open through the edge");
+  let holdDescriptors = (_count: number) => {};
+  const tunnels = createWebSocketTunnels({
+    upstreamUrl: config.upstream.url,
+    timeoutMs: config.upstream.timeoutMs,
+    trustForwardedProto: config.trustedProxyHops > 0,
+    onCountChange: (open) => {
+      openWebSockets.set(open);
+      holdDescriptors(open);
+    },
   });
   const recordAuthFailure = createAuthFailureRecorder({ producer: authProducer, logger, registry });
   const normaliseEndpoint = createEndpointNormaliser({ patterns: config.endpointPatterns });
@@ -185,15 +198,33 @@ export function createDataPlane(
     isLoaded: () => keys.isLoaded(),
     trustedProxyHops: config.trustedProxyHops,
     maxInflightPerKey: config.maxInflightPerKey,
+    tunnels,
+    maxWebSocketsPerKey: config.maxWebSocketsPerKey,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     registry,
   });
+  // A deactivation or an expiry reaches a WebSocket within a second of reaching the key table.
+  const revoked = createPeriodicTask({
+    name: "revoked WebSockets",
+    logger,
+    intervalMs: 1000,
+    run: () => void handler.closeRevokedTunnels(),
+  });
   return {
     handler,
     proxy,
-    startReporting: () => summaries.start(),
+    tunnels,
+    /** Each open WebSocket's upstream connection takes the place of a client connection. */
+    countTunnelsAgainst(limits: { holdDescriptors(count: number): void }) {
+      holdDescriptors = (count) => limits.holdDescriptors(count);
+    },
+    async startReporting() {
+      await summaries.start();
+      await revoked.start();
+    },
     async stopReporting() {
+      await revoked.stop();
       await summaries.stop();
       // The current minute too: its refusals would otherwise go unreported.
       reportEnded(Date.now() + 60_000);

@@ -217,6 +217,7 @@ export function sendJsonErrorAndClose(
 const CLOSE_GRACE_MS = 1000;
 
 export const UPSTREAM_TIMEOUT_DETAIL = "Upstream timed out";
+export const UPSTREAM_UNAVAILABLE_DETAIL = "Upstream unavailable";
 export const UPSTREAM_BUSY_DETAIL = "Upstream busy";
 export const BODY_TOO_LARGE_DETAIL = "Request body too large";
 
@@ -475,7 +476,7 @@ export function createUpstreamProxy({
           sendJsonError(res, 504, UPSTREAM_TIMEOUT_DETAIL, responseHeaders);
           return { kind: "timeout", statusCode: 504, error: err };
         }
-        sendJsonError(res, 502, "Upstream unavailable", responseHeaders);
+        sendJsonError(res, 502, UPSTREAM_UNAVAILABLE_DETAIL, responseHeaders);
         return { kind: "unreachable", statusCode: 502, error: err };
       } finally {
         clearTimeout(deadline);

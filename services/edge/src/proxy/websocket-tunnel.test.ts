@@ -1,0 +1,182 @@
+// The tunnels over real loopback sockets: an upstream WebSocket server and a front server of the
+// test's own, nothing else.
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { waitFor } from "@apimon/testkit";
+import WebSocket, { WebSocketServer } from "ws";
+import {
+  createWebSocketTunnels,
+  isWebSocketUpgrade,
+  responseHead,
+  type TunnelOutcome,
+  type WebSocketTunnels,
+} from "./websocket-tunnel";
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+describe("isWebSocketUpgrade", () => {
+  const req = (method: string, upgrade?: string) =>
+    ({ method, headers: upgrade === undefined ? {} : { upgrade } }) as http.IncomingMessage;
+
+  it("is a GET with Upgrade: websocket, in any case", () => {
+    expect(isWebSocketUpgrade(req("GET", "websocket"))).toBe(true);
+    expect(isWebSocketUpgrade(req("GET", "WebSocket"))).toBe(true);
+    expect(isWebSocketUpgrade(req("POST", "websocket"))).toBe(false);
+    expect(isWebSocketUpgrade(req("GET", "h2c"))).toBe(false);
+    expect(isWebSocketUpgrade(req("GET"))).toBe(false);
+  });
+});
+
+describe("responseHead", () => {
+  it("writes the status line and every value of a repeated field", () => {
+    expect(responseHead(429, ["Retry-After", "3", "set-cookie", ["a=1", "b=2"]])).toBe(
+      "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n\r\n",
+    );
+  });
+});
+
+describe("WebSocket tunnels", () => {
+  let upstream: http.Server;
+  let upstreamSockets: WebSocketServer;
+  let front: http.Server;
+  let frontPort: number;
+  let tunnels: WebSocketTunnels;
+  let outcomes: Promise<TunnelOutcome>[];
+  const counts: number[] = [];
+  /** Upgrade sockets the upstream never answered: a server's close waits for them. */
+  const hung: Duplex[] = [];
+
+  beforeEach(async () => {
+    upstream = http.createServer((_req, res) => res.end());
+    upstreamSockets = new WebSocketServer({ noServer: true });
+    upstreamSockets.on("connection", (ws, req) => {
+      ws.send(`hello ${req.headers["x-apimon-key-id"]}`);
+      ws.on("message", (data) => ws.send(data, { binary: false }));
+    });
+    upstream.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (req.url === "/hang") return void hung.push(socket); // never answers
+      upstreamSockets.handleUpgrade(req, socket, head, (ws) => upstreamSockets.emit("connection", ws, req));
+    });
+    const upstreamPort = await listen(upstream);
+    counts.length = 0;
+    tunnels = createWebSocketTunnels({
+      upstreamUrl: `http://127.0.0.1:${upstreamPort}`,
+      timeoutMs: 300,
+      onCountChange: (n) => counts.push(n),
+    });
+    outcomes = [];
+    front = http.createServer((_req, res) => res.end());
+    front.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      outcomes.push(
+        tunnels.open(req, socket, head, {
+          clientIp: "127.0.0.1",
+          requestHeaders: { "x-apimon-key-id": "7" },
+          responseHeaders: { "X-RateLimit-Minute-Remaining": "41" },
+        }),
+      );
+    });
+    frontPort = await listen(front);
+  });
+
+  afterEach(async () => {
+    tunnels.closeAll();
+    for (const ws of upstreamSockets.clients) ws.terminate();
+    for (const socket of hung.splice(0)) socket.destroy();
+    upstream.closeAllConnections();
+    front.closeAllConnections();
+    await Promise.all([
+      new Promise((resolve) => upstream.close(resolve)),
+      new Promise((resolve) => front.close(resolve)),
+    ]);
+  });
+
+  /** Opens a client WebSocket through the front; resolves once open with the 101's fields and the first message. */
+  const open = (path = "/") =>
+    new Promise<{ ws: WebSocket; headers: http.IncomingHttpHeaders; first: string; closed: Promise<void> }>(
+      (resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${frontPort}${path}`);
+        let headers: http.IncomingHttpHeaders = {};
+        const closed = new Promise<void>((done) => ws.once("close", () => done()));
+        ws.once("upgrade", (res) => {
+          headers = res.headers;
+        });
+        ws.once("message", (data) => resolve({ ws, headers, first: String(data), closed }));
+        ws.once("error", reject);
+      },
+    );
+
+  /** The answer to a handshake the tunnel refuses. */
+  const refusal = (path = "/") =>
+    new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${frontPort}${path}`);
+      ws.once("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      });
+      ws.once("open", () => reject(new Error("opened")));
+      ws.once("error", () => {});
+    });
+
+  it("joins the client to the upstream: its handshake fields and the edge's, then messages both ways", async () => {
+    const { ws, headers, first, closed } = await open();
+    expect(headers["sec-websocket-accept"]).toBeDefined();
+    expect(headers["x-ratelimit-minute-remaining"]).toBe("41");
+    expect(first).toBe("hello 7");
+    ws.send("ping");
+    const echoed = await new Promise((resolve) => ws.once("message", (d) => resolve(String(d))));
+    expect(echoed).toBe("ping");
+    expect(await outcomes[0]).toMatchObject({ kind: "upgraded", statusCode: 101 });
+    expect(tunnels.size()).toBe(1);
+    ws.close();
+    await closed;
+    await waitFor(() => tunnels.size() === 0, { what: "the tunnel to close" });
+    expect(counts).toEqual([1, 0]);
+  });
+
+  it("closes the client's side when the upstream goes away mid-tunnel", async () => {
+    const { closed } = await open();
+    const outcome = await outcomes[0];
+    if (outcome?.kind !== "upgraded") throw new Error("not upgraded");
+    for (const ws of upstreamSockets.clients) ws.terminate();
+    await closed;
+    await outcome.tunnel.closed;
+    expect(tunnels.size()).toBe(0);
+  });
+
+  it("answers 504 with the edge's fields when the upstream does not answer the handshake in time", async () => {
+    const answer = await refusal("/hang");
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.body)).toEqual({ detail: "Upstream timed out" });
+    expect(answer.headers["x-ratelimit-minute-remaining"]).toBe("41");
+    expect(await outcomes[0]).toMatchObject({ kind: "timeout", statusCode: 504 });
+  });
+
+  it("answers 502 when the upstream cannot be reached", async () => {
+    await new Promise((resolve) => upstream.close(resolve));
+    const answer = await refusal();
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body)).toEqual({ detail: "Upstream unavailable" });
+    expect(await outcomes[0]).toMatchObject({ kind: "unreachable", statusCode: 502 });
+    upstream = http.createServer();
+    await listen(upstream);
+  });
+
+  it("cuts every tunnel on closeAll and answers later handshakes 503", async () => {
+    const a = await open();
+    const b = await open();
+    tunnels.closeAll();
+    await Promise.all([a.closed, b.closed]);
+    const later = await refusal();
+    expect(later.status).toBe(503);
+    expect(JSON.parse(later.body)).toEqual({ detail: "Edge stopping" });
+    expect(later.headers["retry-after"]).toBe("1");
+  });
+});

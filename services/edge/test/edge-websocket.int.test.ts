@@ -1,0 +1,300 @@
+// WebSockets through the edge, end to end: real edge processes in front of the demo upstream's
+// echo socket, keys from the keys service, Redis counting, Kafka carrying the events.
+import * as http from "node:http";
+import { awayFromMinuteEnd, freePort, waitFor } from "@apimon/testkit";
+import WebSocket from "ws";
+import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
+
+let stack: EdgeStack;
+
+beforeAll(async () => {
+  stack = await startEdgeStack({
+    label: "edge-ws",
+    // A short exchange deadline: a WebSocket must outlive it. A generous Redis deadline keeps a
+    // loaded machine's decisions global (the fallback is tested in edge-outages).
+    edgeEnv: {
+      EDGE_EXCHANGE_TIMEOUT_MS: "2000",
+      EDGE_MAX_WEBSOCKETS_PER_KEY: "2",
+      RATE_LIMIT_TIMEOUT_MS: "1000",
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const edge = () => {
+  const e = stack.edges[0];
+  if (!e) throw new Error("no edge");
+  return e;
+};
+
+const wsUrl = (e: EdgeProcess, path = "/api/ws/echo") => `${e.url.replace("http:", "ws:")}${path}`;
+
+interface Opened {
+  kind: "open";
+  socket: WebSocket;
+  /** The 101's header fields. */
+  headers: http.IncomingHttpHeaders;
+  /** The upstream's first message: the handshake as it received it. */
+  seen: { path: string; headers: Record<string, string> };
+  /** The next message, as text. */
+  next(): Promise<string>;
+  closed: Promise<number>;
+}
+
+interface Refused {
+  kind: "refused";
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Opens a WebSocket through the edge; a refused handshake resolves with the answer instead. */
+function connect(url: string, headers: Record<string, string> = {}): Promise<Opened | Refused> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    const queue: string[] = [];
+    const waiting: Array<(text: string) => void> = [];
+    let upgradeHeaders: http.IncomingHttpHeaders = {};
+    const closed = new Promise<number>((done) => socket.once("close", (code) => done(code)));
+    socket.on("upgrade", (res) => {
+      upgradeHeaders = res.headers;
+    });
+    socket.on("message", (data, isBinary) => {
+      const text = isBinary ? `binary:${Buffer.from(data as Buffer).toString("hex")}` : String(data);
+      const taker = waiting.shift();
+      if (taker) taker(text);
+      else queue.push(text);
+    });
+    const next = () =>
+      new Promise<string>((take) => {
+        const queued = queue.shift();
+        if (queued !== undefined) take(queued);
+        else waiting.push(take);
+      });
+    socket.once("open", async () => {
+      const seen = JSON.parse(await next());
+      resolve({ kind: "open", socket, headers: upgradeHeaders, seen, next, closed });
+    });
+    socket.once("unexpected-response", (_req, res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () =>
+        resolve({ kind: "refused", status: res.statusCode ?? 0, headers: res.headers, body }),
+      );
+    });
+    socket.once("error", reject);
+  });
+}
+
+async function opened(url: string, headers: Record<string, string>): Promise<Opened> {
+  const result = await connect(url, headers);
+  if (result.kind !== "open") throw new Error(`expected 101, got ${result.status}: ${result.body}`);
+  return result;
+}
+
+async function refused(url: string, headers: Record<string, string> = {}): Promise<Refused> {
+  const result = await connect(url, headers);
+  if (result.kind !== "refused") {
+    result.socket.close();
+    throw new Error("expected the handshake to be refused, it was accepted");
+  }
+  return result;
+}
+
+async function openWebSockets(e: EdgeProcess): Promise<number> {
+  const text = await (await fetch(`${e.adminUrl}/metrics`)).text();
+  return Number(/^edge_websockets_open(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+function minuteRemaining(e: EdgeProcess, key: string): Promise<string | null> {
+  return fetch(`${e.url}/api/users`, { headers: { "x-api-key": key } }).then((res) =>
+    res.headers.get("x-ratelimit-minute-remaining"),
+  );
+}
+
+const eventsOf = (apiKeyId: number) =>
+  [...stack.usage.values()]
+    .flatMap((seen) => seen.slice(0, 1))
+    .filter((event) => event.apiKeyId === apiKeyId);
+
+describe("WebSockets through the edge", () => {
+  it("opens with a valid key: 101 with the rate-limit fields, messages both ways, one call counted and recorded", async () => {
+    await awayFromMinuteEnd(10);
+    const { key, id } = await stack.newKey({ minute: 5 });
+    const ws = await opened(wsUrl(edge()), { "X-API-Key": key });
+
+    expect(ws.headers["x-ratelimit-minute-limit"]).toBe("5");
+    expect(ws.headers["x-ratelimit-minute-remaining"]).toBe("4");
+    expect(ws.headers.ratelimit).toBe(`"minute";r=4;t=${ws.headers["x-ratelimit-minute-reset"]}`);
+    expect(ws.headers["sec-websocket-accept"]).toBeDefined();
+    // The upstream got the identity fields and the client's address, never the key.
+    expect(ws.seen.path).toBe("/api/ws/echo");
+    expect(ws.seen.headers["x-apimon-key-id"]).toBe(String(id));
+    expect(ws.seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(ws.seen.headers["x-api-key"]).toBeUndefined();
+
+    ws.socket.send("hello through the edge");
+    expect(await ws.next()).toBe("hello through the edge");
+    ws.socket.send(Buffer.from([0, 1, 2, 255]));
+    expect(await ws.next()).toBe("binary:000102ff");
+    for (let i = 0; i < 20; i++) ws.socket.send(`message ${i}`);
+    for (let i = 0; i < 20; i++) expect(await ws.next()).toBe(`message ${i}`);
+
+    // Messages are not calls: the handshake was the only one.
+    expect(await minuteRemaining(edge(), key)).toBe("3");
+    await waitFor(() => eventsOf(id).length === 2, {
+      what: "the handshake's and the request's usage events",
+    });
+    const handshake = eventsOf(id).find((event) => event.statusCode === 101);
+    expect(handshake).toMatchObject({ endpoint: "/api/ws/echo", method: "GET", rateLimited: false });
+
+    expect(await openWebSockets(edge())).toBe(1);
+    ws.socket.close(1000);
+    expect(await ws.closed).toBe(1000);
+    await waitFor(async () => (await openWebSockets(edge())) === 0, { what: "the tunnel to close" });
+  });
+
+  it("refuses a handshake without a key or with an unknown key (401, JSON) and records the failures", async () => {
+    const missing = await refused(wsUrl(edge()));
+    expect(missing.status).toBe(401);
+    expect(missing.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(missing.body)).toEqual({ detail: "Missing API key" });
+    const unknown = await refused(wsUrl(edge()), { "X-API-Key": "ak_websocketunknown0123456789" });
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.body)).toEqual({ detail: "Invalid API key" });
+    await waitFor(
+      () =>
+        stack.authFailures.some((f) => f.reason === "missing" && f.endpoint === "/api/ws/echo") &&
+        stack.authFailures.some((f) => f.reason === "invalid" && f.keyPrefix === "ak_websocke"),
+      { what: "both auth failure events" },
+    );
+  });
+
+  it("answers 429 with Retry-After once the key's limit is used up", async () => {
+    await awayFromMinuteEnd(10);
+    const { key, id } = await stack.newKey({ minute: 1 });
+    expect(await minuteRemaining(edge(), key)).toBe("0");
+    const denied = await refused(wsUrl(edge()), { "X-API-Key": key });
+    expect(denied.status).toBe(429);
+    expect(JSON.parse(denied.body).detail).toMatch(
+      /^Rate limit exceeded for minute\. Try again in \d+ seconds$/,
+    );
+    expect(Number(denied.headers["retry-after"])).toBeGreaterThan(0);
+    expect(denied.headers["x-ratelimit-minute-remaining"]).toBe("0");
+    await waitFor(() => eventsOf(id).some((event) => event.statusCode === 429 && event.rateLimited), {
+      what: "the refused handshake's usage event",
+    });
+  });
+
+  it("relays the upstream's refusal of an upgrade, and answers 502 when the upstream is unreachable", async () => {
+    const { key, id } = await stack.newKey();
+    const notFound = await refused(wsUrl(edge(), "/api/ws/nowhere"), { "X-API-Key": key });
+    expect(notFound.status).toBe(404);
+    expect(JSON.parse(notFound.body)).toEqual({ detail: "Not found" });
+    expect(notFound.headers["x-ratelimit-minute-remaining"]).toBe("99");
+    await waitFor(() => eventsOf(id).some((event) => event.statusCode === 404), {
+      what: "the 404's usage event",
+    });
+
+    const lost = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${await freePort()}` });
+    try {
+      const unreachable = await refused(wsUrl(lost), { "X-API-Key": key });
+      expect(unreachable.status).toBe(502);
+      expect(JSON.parse(unreachable.body)).toEqual({ detail: "Upstream unavailable" });
+      expect(unreachable.headers["x-ratelimit-minute-limit"]).toBe("100");
+    } finally {
+      await stack.stopEdge(lost);
+    }
+  });
+
+  it("holds a key to EDGE_MAX_WEBSOCKETS_PER_KEY open at once (429, uncounted) and frees a place when one closes", async () => {
+    await awayFromMinuteEnd(10);
+    const { key } = await stack.newKey();
+    const first = await opened(wsUrl(edge()), { "X-API-Key": key });
+    const second = await opened(wsUrl(edge()), { "X-API-Key": key });
+    const third = await refused(wsUrl(edge()), { "X-API-Key": key });
+    expect(third.status).toBe(429);
+    expect(JSON.parse(third.body)).toEqual({
+      detail: "Too many open WebSockets for this API key: at most 2",
+    });
+    expect(third.headers["retry-after"]).toBe("1");
+    // Refused over the cap: no quota used (two handshakes so far).
+    expect(third.headers["x-ratelimit-minute-remaining"]).toBe("98");
+    // Plain requests of the key are not held back by its WebSockets.
+    expect(await minuteRemaining(edge(), key)).toBe("97");
+
+    first.socket.close();
+    await first.closed;
+    await waitFor(async () => (await connect(wsUrl(edge()), { "X-API-Key": key })).kind === "open", {
+      what: "a place to free up",
+    });
+    second.socket.close();
+  });
+
+  it("cuts a key's open WebSocket within seconds of its deactivation", async () => {
+    const { key, id } = await stack.newKey();
+    const ws = await opened(wsUrl(edge()), { "X-API-Key": key });
+    const since = Date.now();
+    await stack.keys.updateKey(id, { isActive: false });
+    await ws.closed;
+    const afterMs = Date.now() - since;
+    process.stdout.write(`deactivation → WebSocket closed after ${afterMs} ms\n`);
+    expect(afterMs).toBeLessThan(10_000);
+    const again = await refused(wsUrl(edge()), { "X-API-Key": key });
+    expect(again.status).toBe(403);
+    expect(JSON.parse(again.body)).toEqual({ detail: "API key is inactive" });
+  });
+
+  it("keeps a WebSocket open past the exchange deadline and the request timeouts", async () => {
+    const { key } = await stack.newKey();
+    const ws = await opened(wsUrl(edge()), { "X-API-Key": key });
+    // EDGE_EXCHANGE_TIMEOUT_MS is 2 s here, node's requestTimeout 3 s.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    ws.socket.send("still here");
+    expect(await ws.next()).toBe("still here");
+    ws.socket.close();
+    await ws.closed;
+  });
+
+  it("answers any other Upgrade (h2c) as plain HTTP/1.1", async () => {
+    const { key } = await stack.newKey();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${edge().url}/api/users`, {
+        agent: false,
+        headers: {
+          "X-API-Key": key,
+          Connection: "Upgrade, HTTP2-Settings",
+          Upgrade: "h2c",
+          "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA",
+        },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("upgrade", () => reject(new Error("the edge switched protocols")));
+      req.on("error", reject);
+      req.end();
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).items).toHaveLength(3);
+  });
+
+  it("cuts open WebSockets on a graceful shutdown, which then completes", async () => {
+    const extra = await stack.startEdge();
+    const { key } = await stack.newKey();
+    const ws = await opened(wsUrl(extra), { "X-API-Key": key });
+    const exit = stack.stopEdge(extra);
+    await ws.closed;
+    expect(await exit).toBe(0);
+  });
+});
