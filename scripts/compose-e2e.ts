@@ -5,16 +5,19 @@
 // Starts dockerd when no engine answers (as root), makes sure the base images exist (pulled, or
 // built by deploy/offline/build.sh when no registry answers; --rebuild-base rebuilds them),
 // `docker-compose build`, `up -d`, waits for every healthcheck and job, then: the edge refuses a
-// missing key; a key made through the keys API works through the edge with the spec's headers;
-// settings from the environment reach the services; the call is a row in api_usage; a slow
-// call raises an alert and an email naming the key reaches the mail catcher; restarting each
-// application service loses nothing; `down` then `up` keeps the data; `down -v` removes it. Each step prints its time; the first failure ends the run (exit 1) after
-// printing the stack's state, and the stack is removed with `down -v` unless --keep.
+// missing key; a key made through the keys API works through the edge with the spec's headers,
+// and opens a WebSocket to the demo upstream's echo; settings from the environment reach the
+// services; the call is a row in api_usage; a slow call raises an alert and an email naming the
+// key reaches the mail catcher; restarting each application service loses nothing; `down` then
+// `up` keeps the data; `down -v` removes it. Each step prints its time; the first failure ends
+// the run (exit 1) after printing the stack's state, and the stack is removed with `down -v`
+// unless --keep.
 import { type SpawnSyncOptions, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
+import WebSocket from "ws";
 
 const repo = join(__dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -286,6 +289,47 @@ async function callThroughEdge(key: string, path = "/api/users") {
   return http(`${EDGE}${path}`, { headers: { "x-api-key": key } });
 }
 
+/** Opens a WebSocket with the key, sends `text` and returns what came back, then closes it. */
+function webSocketEcho(
+  url: string,
+  key: string,
+  text: string,
+): Promise<{ minuteLimit: unknown; seenKeyId: unknown; echo: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers: { "X-API-Key": key } });
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`no echo from ${url} within 30 s`));
+    }, 30_000);
+    let minuteLimit: unknown;
+    let seenKeyId: unknown;
+    socket.once("upgrade", (res) => {
+      minuteLimit = res.headers["x-ratelimit-minute-limit"];
+    });
+    socket.once("unexpected-response", (_req, res) => {
+      clearTimeout(timer);
+      reject(new Error(`the handshake got ${res.statusCode}, not 101`));
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on("message", (data) => {
+      if (seenKeyId === undefined) {
+        // The demo upstream's first message: the handshake as it received it.
+        seenKeyId = (JSON.parse(String(data)) as { headers: Record<string, string> }).headers[
+          "x-apimon-key-id"
+        ];
+        socket.send(text);
+        return;
+      }
+      clearTimeout(timer);
+      socket.close(1000);
+      resolve({ minuteLimit, seenKeyId, echo: String(data) });
+    });
+  });
+}
+
 async function checkStillThere(state: Checked, label: string) {
   // The key table is rebuilt from keys.changes.v1 after a restart: the same key still works.
   const res = await waitFor(`the edge to accept the key again (${label})`, 120_000, async () => {
@@ -382,6 +426,20 @@ async function main() {
     );
     return { keyId, key, alertId: 0, rows: 0 } as Checked;
   });
+
+  await step(
+    "a WebSocket through the edge: 101 with the rate-limit fields, the upstream's echo",
+    async () => {
+      const opened = await webSocketEcho(
+        `${EDGE.replace("http:", "ws:")}/api/ws/echo`,
+        state.key,
+        "compose e2e",
+      );
+      expectEqual("101's X-RateLimit-Minute-Limit", opened.minuteLimit, "120");
+      expectEqual("the upstream's X-Apimon-Key-Id", opened.seenKeyId, String(state.keyId));
+      expectEqual("the echo", opened.echo, "compose e2e");
+    },
+  );
 
   await step("a setting from the environment reaches the edge (EDGE_CORS_ORIGINS)", async () => {
     const res = await http(`${EDGE}/api/users`, {

@@ -3,11 +3,18 @@
 import * as http from "node:http";
 import { awayFromMinuteEnd, freePort, waitFor } from "@apimon/testkit";
 import WebSocket from "ws";
+import { nodeChoosesUpgrades } from "../src/server";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 let stack: EdgeStack;
 
 beforeAll(async () => {
+  if (!nodeChoosesUpgrades()) {
+    throw new Error(
+      `WebSockets through the edge need Node.js 24.9 or later; these tests run on ${process.version}. ` +
+        "bash .ci/run runs them on the images' Node.js line.",
+    );
+  }
   stack = await startEdgeStack({
     label: "edge-ws",
     // A short exchange deadline: a WebSocket must outlive it. A generous Redis deadline keeps a
