@@ -11,7 +11,13 @@ describe("edge config", () => {
       rateLimits: { defaults: { minute: 100, hour: 1000, day: 10_000 }, timeoutMs: 50 },
       spool: { maxBytes: 256 * 1024 * 1024 },
       usageLingerMs: 100,
+      maxInflightPerKey: 32,
+      maxWebSocketsPerKey: 32,
     });
+    expect(loadConfig({ ...required, EDGE_MAX_WEBSOCKETS_PER_KEY: "5" }).maxWebSocketsPerKey).toBe(5);
+    expect(refusedVariables(() => loadConfig({ ...required, EDGE_MAX_WEBSOCKETS_PER_KEY: "0" }))).toEqual([
+      "EDGE_MAX_WEBSOCKETS_PER_KEY",
+    ]);
   });
 
   it("caps client connections by the open-files limit, a tenth per IP unless behind proxies", () => {

@@ -79,8 +79,8 @@ export interface EdgeHandlerDeps {
   isLoaded?: () => boolean;
   /** Requests of one key in flight at once; the next gets 429 until one finishes. */
   maxInflightPerKey?: number;
-  /** Where WebSocket handshakes go once admitted; without it they are refused with 501. */
-  tunnels?: WebSocketTunnels;
+  /** Where WebSocket handshakes go once admitted. */
+  tunnels: WebSocketTunnels;
   /** WebSockets of one key open at once, handshakes included; the next gets 429. */
   maxWebSocketsPerKey?: number;
   /** A declared Content-Length above this gets 413 before anything else happens. */
@@ -93,8 +93,6 @@ export interface EdgeHandlerDeps {
 }
 
 type IdentityHeaderName = (typeof IDENTITY_HEADERS)[keyof typeof IDENTITY_HEADERS];
-
-export const WEBSOCKETS_UNAVAILABLE_DETAIL = "WebSocket upgrades are not available on this edge";
 
 /** The data plane: HTTP requests, WebSocket handshakes and the tunnels they open. */
 export interface EdgeHandler {
@@ -445,11 +443,6 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
     const startedMs = performance.now();
     const startedAt = clock();
     socket.on("error", () => {});
-    if (!tunnels) {
-      sendSocketJsonError(socket, 501, WEBSOCKETS_UNAVAILABLE_DETAIL);
-      requests.inc("501", "websocket_unavailable");
-      return;
-    }
     const clientIp = screen(req, socket, startedAt);
     if (clientIp === undefined) return;
     const key = authenticate(req, socket, clientIp);
