@@ -2,6 +2,7 @@
 // test's own, nothing else.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import { waitFor } from "@apimon/testkit";
 import WebSocket, { WebSocketServer } from "ws";
@@ -59,7 +60,12 @@ describe("WebSocket tunnels", () => {
       ws.on("message", (data) => ws.send(data, { binary: false }));
     });
     upstream.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (req.url === "/hang") return void hung.push(socket); // never answers
+      if (req.url === "/hang") {
+        // Never answers; reads, so that the edge's side ending shows as 'end'.
+        hung.push(socket);
+        socket.resume();
+        return;
+      }
       upstreamSockets.handleUpgrade(req, socket, head, (ws) => upstreamSockets.emit("connection", ws, req));
     });
     const upstreamPort = await listen(upstream);
@@ -157,6 +163,20 @@ describe("WebSocket tunnels", () => {
     expect(JSON.parse(answer.body)).toEqual({ detail: "Upstream timed out" });
     expect(answer.headers["x-ratelimit-minute-remaining"]).toBe("41");
     expect(await outcomes[0]).toMatchObject({ kind: "timeout", statusCode: 504 });
+  });
+
+  it("gives up the upstream's handshake when the client goes away before it is answered", async () => {
+    const client = net.connect({ host: "127.0.0.1", port: frontPort });
+    client.on("error", () => {});
+    client.write(
+      "GET /hang HTTP/1.1\r\nHost: edge\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    await waitFor(() => hung.length === 1, { what: "the handshake to reach the upstream" });
+    const upstreamEnded = new Promise((resolve) => hung[0]?.once("end", resolve));
+    client.destroy();
+    expect(await outcomes[0]).toMatchObject({ kind: "aborted", statusCode: 499 });
+    await upstreamEnded;
   });
 
   it("answers 502 when the upstream cannot be reached", async () => {

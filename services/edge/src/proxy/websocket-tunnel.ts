@@ -23,6 +23,9 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 
 export const EDGE_STOPPING_DETAIL = "Edge stopping";
 
+/** What a client may send after its handshake before the upstream has answered it. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 /** How long a refused client's socket stays open for it to read the answer. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -185,11 +188,17 @@ export function createWebSocketTunnels({
       return new Promise<TunnelOutcome>((resolve) => {
         let settled = false;
         let timedOut = false;
+        /** Stops watching the client for the handshake (before its socket is joined or answered). */
+        const detach = () => {
+          socket.off("close", onClientClose);
+          socket.off("end", onClientClose);
+          socket.off("data", onEarly);
+        };
         const settle = (outcome: TunnelOutcome) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          socket.off("close", onClientClose);
+          detach();
           resolve(outcome);
         };
         const upstream = transport.request({
@@ -203,8 +212,21 @@ export function createWebSocketTunnels({
         });
         const onClientClose = () => {
           upstream.destroy();
+          socket.destroy();
           settle({ kind: "aborted", statusCode: 499 });
         };
+        // The socket is read from now on: a client that hangs up is noticed (its end arrives only
+        // through reading), and what it sends before the upstream's answer is kept for the
+        // upstream, within a bound.
+        const early: Buffer[] = head.length > 0 ? [head] : [];
+        let earlyBytes = head.length;
+        const onEarly = (chunk: Buffer) => {
+          early.push(chunk);
+          earlyBytes += chunk.length;
+          if (earlyBytes > MAX_EARLY_BYTES) onClientClose();
+        };
+        socket.on("data", onEarly);
+        socket.once("end", onClientClose);
         socket.once("close", onClientClose);
         const timer = setTimeout(() => {
           timedOut = true;
@@ -222,7 +244,8 @@ export function createWebSocketTunnels({
           for (const name of Object.keys(responseHeaders)) fields.push(name, responseHeaders[name] as string);
           socket.write(responseHead(101, fields));
           if (upstreamHead.length > 0) socket.write(upstreamHead);
-          if (head.length > 0) upstreamSocket.write(head);
+          for (const chunk of early) upstreamSocket.write(chunk);
+          detach();
           const tunnel = join(socket, upstreamSocket);
           track(tunnel);
           settle({ kind: "upgraded", statusCode: 101, tunnel });
