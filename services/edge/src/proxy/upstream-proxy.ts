@@ -116,6 +116,16 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
 
 const isOwnProperty = Object.prototype.hasOwnProperty;
 
+/**
+ * The scheme the client used, for X-Forwarded-Proto: the connection's own, or behind proxies the
+ * edge trusts the one they forwarded.
+ */
+export function clientProto(req: IncomingMessage, trustForwardedProto: boolean): "http" | "https" {
+  const forwarded = trustForwardedProto ? req.headers["x-forwarded-proto"] : undefined;
+  if (forwarded === "https" || forwarded === "http") return forwarded;
+  return (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+}
+
 /** The headers sent upstream: hop-by-hop and edge-owned fields removed, forwarding fields added. */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
@@ -409,13 +419,7 @@ export function createUpstreamProxy({
       const chunked = req.headers["transfer-encoding"] !== undefined;
       const hasBody =
         chunked || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-      const forwardedProto = trustForwardedProto ? req.headers["x-forwarded-proto"] : undefined;
-      const proto =
-        forwardedProto === "https" || forwardedProto === "http"
-          ? forwardedProto
-          : (req.socket as { encrypted?: boolean }).encrypted
-            ? "https"
-            : "http";
+      const proto = clientProto(req, trustForwardedProto);
       const abort = new ExchangeAbort();
       // The client hung up: stop talking to the upstream too.
       const onClientClose = () => {

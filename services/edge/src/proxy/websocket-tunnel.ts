@@ -9,6 +9,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Duplex } from "node:stream";
 import {
+  clientProto,
   clientResponseHeaders,
   UPSTREAM_TIMEOUT_DETAIL,
   UPSTREAM_UNAVAILABLE_DETAIL,
@@ -175,13 +176,7 @@ export function createWebSocketTunnels({
         sendSocketJsonError(socket, 503, EDGE_STOPPING_DETAIL, { ...responseHeaders, "Retry-After": "1" });
         return Promise.resolve({ kind: "stopping", statusCode: 503 });
       }
-      const forwardedProto = trustForwardedProto ? req.headers["x-forwarded-proto"] : undefined;
-      const proto =
-        forwardedProto === "https" || forwardedProto === "http"
-          ? forwardedProto
-          : (req.socket as { encrypted?: boolean }).encrypted
-            ? "https"
-            : "http";
+      const proto = clientProto(req, trustForwardedProto);
       const headers = upstreamRequestHeaders(req.headers, { clientIp, proto, extra: requestHeaders });
       headers.push("host", base.host, "connection", "Upgrade", "upgrade", "websocket");
 
