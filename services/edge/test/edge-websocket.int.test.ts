@@ -1,8 +1,14 @@
 // WebSockets through the edge, end to end: real edge processes in front of the demo upstream's
 // echo socket, keys from the keys service, Redis counting, Kafka carrying the events.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { awayFromMinuteEnd, freePort, waitFor } from "@apimon/testkit";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import { nodeChoosesUpgrades } from "../src/server";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
@@ -267,6 +273,47 @@ describe("WebSockets through the edge", () => {
     expect(await ws.next()).toBe("still here");
     ws.socket.close();
     await ws.closed;
+  });
+
+  it("reaches an https upstream, trusting the CA named by NODE_EXTRA_CA_CERTS", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "apimon-ws-tls-"));
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        .concat(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .concat(["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")]),
+      { stdio: "ignore" },
+    );
+    const server = https.createServer({
+      key: fs.readFileSync(path.join(dir, "key.pem")),
+      cert: fs.readFileSync(path.join(dir, "cert.pem")),
+    });
+    const sockets = new WebSocketServer({ server });
+    sockets.on("connection", (ws, req) => {
+      ws.send(JSON.stringify({ path: req.url, headers: req.headers }));
+      ws.on("message", (data) => ws.send(data, { binary: false }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const tlsEdge = await stack.startEdge({
+      UPSTREAM_URL: `https://127.0.0.1:${port}/v1`,
+      NODE_EXTRA_CA_CERTS: path.join(dir, "cert.pem"),
+    });
+    try {
+      const { key, id } = await stack.newKey();
+      const ws = await opened(wsUrl(tlsEdge), { "X-API-Key": key });
+      expect(ws.seen.path).toBe("/v1/api/ws/echo");
+      expect(ws.seen.headers["x-apimon-key-id"]).toBe(String(id));
+      ws.socket.send("over TLS");
+      expect(await ws.next()).toBe("over TLS");
+      ws.socket.close();
+      await ws.closed;
+    } finally {
+      await stack.stopEdge(tlsEdge);
+      for (const client of sockets.clients) client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers any other Upgrade (h2c) as plain HTTP/1.1", async () => {

@@ -200,3 +200,40 @@ describe("WebSocket tunnels", () => {
     expect(later.headers["retry-after"]).toBe("1");
   });
 });
+
+describe("a WebSocket tunnel to an upstream named by an IPv6 address", () => {
+  it("connects to the address without the URL's brackets", async () => {
+    const upstream = http.createServer();
+    const sockets = new WebSocketServer({ server: upstream });
+    sockets.on("connection", (ws) => ws.send("hello over IPv6"));
+    await new Promise<void>((resolve) => upstream.listen(0, "::1", resolve));
+    const tunnels = createWebSocketTunnels({
+      upstreamUrl: `http://[::1]:${(upstream.address() as AddressInfo).port}`,
+    });
+    const front = http.createServer();
+    const outcomes: Promise<TunnelOutcome>[] = [];
+    front.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      outcomes.push(
+        tunnels.open(req, socket, head, { clientIp: "::1", requestHeaders: {}, responseHeaders: {} }),
+      );
+    });
+    const frontPort = await listen(front);
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${frontPort}/`);
+      const first = await new Promise<string>((resolve, reject) => {
+        ws.once("message", (data) => resolve(String(data)));
+        ws.once("error", reject);
+      });
+      expect(first).toBe("hello over IPv6");
+      expect(await outcomes[0]).toMatchObject({ kind: "upgraded" });
+      ws.close();
+    } finally {
+      tunnels.closeAll();
+      for (const client of sockets.clients) client.terminate();
+      await Promise.all([
+        new Promise((resolve) => upstream.close(resolve)),
+        new Promise((resolve) => front.close(resolve)),
+      ]);
+    }
+  });
+});

@@ -7,6 +7,7 @@
 import type { IncomingMessage, OutgoingHttpHeader } from "node:http";
 import * as http from "node:http";
 import * as https from "node:https";
+import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import {
   clientProto,
@@ -155,6 +156,8 @@ export function createWebSocketTunnels({
   const base = new URL(upstreamUrl);
   const basePath = base.pathname.replace(/\/+$/, "");
   const secure = base.protocol === "https:";
+  /** The URL's host without an IPv6 address' brackets, as a connection wants it. */
+  const host = base.hostname.replace(/^\[(.*)\]$/, "$1");
   const transport = secure ? https : http;
   const open = new Set<Tunnel>();
   let stopping = false;
@@ -197,13 +200,14 @@ export function createWebSocketTunnels({
           resolve(outcome);
         };
         const upstream = transport.request({
-          host: base.hostname,
+          host,
           port: base.port || (secure ? 443 : 80),
           path: basePath + (req.url ?? "/"),
           method: "GET",
           headers,
           agent: false,
-          ...(secure ? { servername: base.hostname } : {}),
+          // SNI names a host, never an address (RFC 6066).
+          ...(secure && isIP(host) === 0 ? { servername: host } : {}),
         });
         const onClientClose = () => {
           upstream.destroy();
