@@ -27,7 +27,7 @@ import {
   sendJsonErrorAndClose,
   type UpstreamProxy,
 } from "./proxy/upstream-proxy";
-import { sendSocketJsonError, type Tunnel, type WebSocketTunnels } from "./proxy/websocket-tunnel";
+import { sendSocketJsonError, type WebSocketTunnels } from "./proxy/websocket-tunnel";
 import { createUsageEventBuilder } from "./usage/usage-event";
 
 /** The spec's error bodies, exactly. */
@@ -105,6 +105,13 @@ export interface EdgeHandler {
 
 /** Where a refusal is written: a response, or the socket of a WebSocket handshake. */
 type Peer = ServerResponse | Duplex;
+
+/** Gives back one of a key's places in `held` (in-flight requests, open WebSockets). */
+function releasePlace(held: Map<number, number>, apiKeyId: number): void {
+  const left = (held.get(apiKeyId) ?? 1) - 1;
+  if (left === 0) held.delete(apiKeyId);
+  else held.set(apiKeyId, left);
+}
 
 function replyJson(peer: Peer, status: number, detail: string, headers?: Record<string, string>): void {
   if (peer instanceof ServerResponse) sendJsonError(peer, status, detail, headers);
@@ -198,8 +205,6 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
   const webSocketsDetail = `Too many open WebSockets for this API key: at most ${maxWebSocketsPerKey}`;
   /** API key id → its WebSockets open or opening; keys with none are absent. */
   const webSockets = new Map<number, number>();
-  /** Every open tunnel with the hash of the key that opened it, checked by closeRevokedTunnels. */
-  const openTunnels = new Set<{ keyHash: string; tunnel: Tunnel }>();
   const usageEvent = createUsageEventBuilder({ normaliseEndpoint, instanceId });
 
   const requests = hotCounter(
@@ -373,9 +378,7 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
         usageEvent(req, apiKeyId, userId, decision, outcome.statusCode, startedAt, startedMs, clientIp),
       );
     } finally {
-      const left = (inflight.get(apiKeyId) ?? 1) - 1;
-      if (left === 0) inflight.delete(apiKeyId);
-      else inflight.set(apiKeyId, left);
+      releasePlace(inflight, apiKeyId);
     }
   }
 
@@ -428,12 +431,6 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
     recordUsage(event);
   }
 
-  function releaseWebSocket(apiKeyId: number): void {
-    const left = (webSockets.get(apiKeyId) ?? 1) - 1;
-    if (left === 0) webSockets.delete(apiKeyId);
-    else webSockets.set(apiKeyId, left);
-  }
-
   /**
    * A WebSocket handshake: the same checks as a request and one limiter decision (the WebSocket
    * is one call), then the tunnel. The usage event is the handshake's: its status is the
@@ -468,6 +465,7 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
         clientIp,
         requestHeaders: identityHeaders(apiKeyId, userId),
         responseHeaders: headers,
+        keyHash: keyHash(presentedKey(req) as string),
       });
       if (outcome.kind === "unreachable" || outcome.kind === "timeout") {
         log.warn(
@@ -481,15 +479,10 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
       );
       if (outcome.kind === "upgraded") {
         opened = true;
-        const watched = { keyHash: keyHash(presentedKey(req) as string), tunnel: outcome.tunnel };
-        openTunnels.add(watched);
-        void outcome.tunnel.closed.then(() => {
-          openTunnels.delete(watched);
-          releaseWebSocket(apiKeyId);
-        });
+        void outcome.tunnel.closed.then(() => releasePlace(webSockets, apiKeyId));
       }
     } finally {
-      if (!opened) releaseWebSocket(apiKeyId);
+      if (!opened) releasePlace(webSockets, apiKeyId);
     }
   }
 
@@ -507,12 +500,7 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
       });
     },
     closeRevokedTunnels() {
-      let closed = 0;
-      for (const { keyHash: hash, tunnel } of openTunnels) {
-        if (lookup(hash).status === "active") continue;
-        tunnel.close();
-        closed += 1;
-      }
+      const closed = tunnels.closeWhere((keyHash) => lookup(keyHash).status !== "active");
       if (closed > 0) log.info({ closed }, "closed WebSockets whose API key is no longer active");
       return closed;
     },

@@ -3,13 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
+import { INVALID_TARGET_DETAIL } from "./edge-handler";
 import { isWebSocketUpgrade, sendSocketJsonError } from "./proxy/websocket-tunnel";
 
 /** The one path the client port answers itself; /readyz and /metrics there are the upstream's. */
 export const LIVENESS_PATH = "/healthz";
 const LIVENESS_BODY = JSON.stringify({ status: "ok" });
-
-const INVALID_TARGET_BODY = JSON.stringify({ detail: "Invalid request target" });
 
 /**
  * Whether this node lets the server choose which upgrade requests become 'upgrade' events
@@ -137,9 +136,7 @@ export function startEdgeServer(
   // the request listener, and would drop the connection without an answer.
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
     socket.on("error", () => {});
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${INVALID_TARGET_BODY.length}\r\nConnection: close\r\n\r\n${INVALID_TARGET_BODY}`,
-    );
+    sendSocketJsonError(socket, 400, INVALID_TARGET_DETAIL);
   });
   // Keep-alive sockets would hold close() open for their whole idle timeout; clients of a proxy
   // reuse connections heavily, so keep them a little longer than node's 5 s default.

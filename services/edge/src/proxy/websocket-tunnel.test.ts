@@ -83,6 +83,7 @@ describe("WebSocket tunnels", () => {
           clientIp: "127.0.0.1",
           requestHeaders: { "x-apimon-key-id": "7" },
           responseHeaders: { "X-RateLimit-Minute-Remaining": "41" },
+          keyHash: "key-7",
         }),
       );
     });
@@ -189,6 +190,15 @@ describe("WebSocket tunnels", () => {
     await listen(upstream);
   });
 
+  it("cuts only the tunnels of the key hashes closeWhere says yes to", async () => {
+    const { closed } = await open();
+    expect(tunnels.closeWhere((keyHash) => keyHash === "another key")).toBe(0);
+    expect(tunnels.size()).toBe(1);
+    expect(tunnels.closeWhere((keyHash) => keyHash === "key-7")).toBe(1);
+    await closed;
+    await waitFor(() => tunnels.size() === 0, { what: "the tunnel to close" });
+  });
+
   it("cuts every tunnel on closeAll and answers later handshakes 503", async () => {
     const a = await open();
     const b = await open();
@@ -214,7 +224,12 @@ describe("a WebSocket tunnel to an upstream named by an IPv6 address", () => {
     const outcomes: Promise<TunnelOutcome>[] = [];
     front.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       outcomes.push(
-        tunnels.open(req, socket, head, { clientIp: "::1", requestHeaders: {}, responseHeaders: {} }),
+        tunnels.open(req, socket, head, {
+          clientIp: "::1",
+          requestHeaders: {},
+          responseHeaders: {},
+          keyHash: "key-6",
+        }),
       );
     });
     const frontPort = await listen(front);

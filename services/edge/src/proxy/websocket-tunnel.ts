@@ -92,6 +92,8 @@ export interface TunnelRequest {
   requestHeaders: Record<string, string>;
   /** Added to the answer sent to the client, 101 included, e.g. rate-limit fields. */
   responseHeaders: Record<string, string>;
+  /** The hash of the key that opens it, which closeWhere is asked about. */
+  keyHash: string;
 }
 
 export interface WebSocketTunnels {
@@ -99,6 +101,8 @@ export interface WebSocketTunnels {
   open(req: IncomingMessage, socket: Duplex, head: Buffer, request: TunnelRequest): Promise<TunnelOutcome>;
   /** Tunnels open now. */
   size(): number;
+  /** Cuts the open tunnels whose key hash `revoked` says yes to; returns how many. */
+  closeWhere(revoked: (keyHash: string) => boolean): number;
   /** Cuts every open tunnel; handshakes after this get 503 (the edge is stopping). */
   closeAll(): void;
 }
@@ -122,29 +126,19 @@ class HandshakeTimeoutError extends Error {
 }
 
 function join(client: Duplex, upstream: Duplex): Tunnel {
-  let closedResolve: () => void = () => {};
-  const closed = new Promise<void>((resolve) => {
-    closedResolve = resolve;
-  });
   const close = () => {
     client.destroy();
     upstream.destroy();
   };
-  let open = 2;
-  const onClose = () => {
-    // One side gone: the other has nobody to talk to.
-    close();
-    open -= 1;
-    if (open === 0) closedResolve();
-  };
-  for (const socket of [client, upstream]) {
+  const sides = [client, upstream].map((socket) => {
     socket.on("error", () => {});
-    socket.once("close", onClose);
     (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  }
+    // One side gone: the other has nobody to talk to.
+    return new Promise<void>((resolve) => socket.once("close", () => resolve(close())));
+  });
   client.pipe(upstream);
   upstream.pipe(client);
-  return { close, closed };
+  return { close, closed: Promise.all(sides).then(() => undefined) };
 }
 
 export function createWebSocketTunnels({
@@ -159,11 +153,12 @@ export function createWebSocketTunnels({
   /** The URL's host without an IPv6 address' brackets, as a connection wants it. */
   const host = base.hostname.replace(/^\[(.*)\]$/, "$1");
   const transport = secure ? https : http;
-  const open = new Set<Tunnel>();
+  /** Every open tunnel, with the hash of the key that opened it. */
+  const open = new Map<Tunnel, string>();
   let stopping = false;
 
-  function track(tunnel: Tunnel): void {
-    open.add(tunnel);
+  function track(tunnel: Tunnel, keyHash: string): void {
+    open.set(tunnel, keyHash);
     onCountChange?.(open.size);
     void tunnel.closed.then(() => {
       open.delete(tunnel);
@@ -172,7 +167,7 @@ export function createWebSocketTunnels({
   }
 
   return {
-    open(req, socket, head, { clientIp, requestHeaders, responseHeaders }) {
+    open(req, socket, head, { clientIp, requestHeaders, responseHeaders, keyHash }) {
       socket.on("error", () => {});
       if (socket.destroyed) return Promise.resolve({ kind: "aborted", statusCode: 499 });
       if (stopping) {
@@ -246,7 +241,7 @@ export function createWebSocketTunnels({
           for (const chunk of early) upstreamSocket.write(chunk);
           detach();
           const tunnel = join(socket, upstreamSocket);
-          track(tunnel);
+          track(tunnel, keyHash);
           settle({ kind: "upgraded", statusCode: 101, tunnel });
         });
 
@@ -275,9 +270,18 @@ export function createWebSocketTunnels({
       });
     },
     size: () => open.size,
+    closeWhere(revoked) {
+      let closed = 0;
+      for (const [tunnel, keyHash] of open) {
+        if (!revoked(keyHash)) continue;
+        tunnel.close();
+        closed += 1;
+      }
+      return closed;
+    },
     closeAll() {
       stopping = true;
-      for (const tunnel of open) tunnel.close();
+      for (const tunnel of open.keys()) tunnel.close();
     },
   };
 }
