@@ -27,7 +27,7 @@ import {
   sendJsonErrorAndClose,
   type UpstreamProxy,
 } from "./proxy/upstream-proxy";
-import { sendSocketJsonError, type WebSocketTunnels } from "./proxy/websocket-tunnel";
+import { keyProtocolOf, sendSocketJsonError, type WebSocketTunnels } from "./proxy/websocket-tunnel";
 import { createUsageEventBuilder } from "./usage/usage-event";
 
 /** The spec's error bodies, exactly. */
@@ -316,8 +316,12 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
   }
 
   /** The presented key when it is active; otherwise undefined, the refusal answered and recorded. */
-  function authenticate(req: IncomingMessage, peer: Peer, clientIp: string): KeyChange | undefined {
-    const key = presentedKey(req);
+  function authenticate(
+    req: IncomingMessage,
+    peer: Peer,
+    clientIp: string,
+    key: string | undefined,
+  ): KeyChange | undefined {
     if (key === undefined) {
       refuseAuth(req, peer, "missing", clientIp, undefined);
       return undefined;
@@ -340,7 +344,7 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
     if (corsEnabled && applyCors(req, res)) return;
     const clientIp = screen(req, res, startedAt);
     if (clientIp === undefined) return;
-    const key = authenticate(req, res, clientIp);
+    const key = authenticate(req, res, clientIp, presentedKey(req));
     if (key === undefined) return;
     const { id: apiKeyId, userId } = key;
 
@@ -442,7 +446,10 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
     socket.on("error", () => {});
     const clientIp = screen(req, socket, startedAt);
     if (clientIp === undefined) return;
-    const key = authenticate(req, socket, clientIp);
+    // X-API-Key, or for a browser, which cannot set it, the key's subprotocol entry.
+    const keyProtocol = keyProtocolOf(req);
+    const presented = presentedKey(req) ?? keyProtocol?.key;
+    const key = authenticate(req, socket, clientIp, presented);
     if (key === undefined) return;
     const { id: apiKeyId, userId } = key;
     const limits = effectiveLimits(defaults, key.rateLimits);
@@ -465,7 +472,10 @@ export function createEdgeHandler(deps: EdgeHandlerDeps): EdgeHandler {
         clientIp,
         requestHeaders: identityHeaders(apiKeyId, userId),
         responseHeaders: headers,
-        keyHash: keyHash(presentedKey(req) as string),
+        keyHash: keyHash(presented as string),
+        ...(keyProtocol !== undefined && presented === keyProtocol.key
+          ? { keyProtocol: keyProtocol.entry }
+          : {}),
       });
       if (outcome.kind === "unreachable" || outcome.kind === "timeout") {
         log.warn(

@@ -7,12 +7,14 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { awayFromMinuteEnd, freePort, waitFor } from "@apimon/testkit";
+import { awayFromMinuteEnd, freePort, launchChromium, waitFor } from "@apimon/testkit";
+import type { Browser } from "playwright-core";
 import WebSocket, { WebSocketServer } from "ws";
 import { nodeChoosesUpgrades } from "../src/server";
 import { type EdgeProcess, type EdgeStack, startEdgeStack } from "./harness";
 
 let stack: EdgeStack;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!nodeChoosesUpgrades()) {
@@ -34,6 +36,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await browser?.close();
   await stack?.stop();
 });
 
@@ -65,9 +68,13 @@ interface Refused {
 }
 
 /** Opens a WebSocket through the edge; a refused handshake resolves with the answer instead. */
-function connect(url: string, headers: Record<string, string> = {}): Promise<Opened | Refused> {
+function connect(
+  url: string,
+  headers: Record<string, string> = {},
+  protocols: string[] = [],
+): Promise<Opened | Refused> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers });
+    const socket = new WebSocket(url, protocols, { headers });
     const queue: string[] = [];
     const waiting: Array<(text: string) => void> = [];
     let upgradeHeaders: http.IncomingHttpHeaders = {};
@@ -105,14 +112,22 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Ope
   });
 }
 
-async function opened(url: string, headers: Record<string, string>): Promise<Opened> {
-  const result = await connect(url, headers);
+async function opened(
+  url: string,
+  headers: Record<string, string>,
+  protocols: string[] = [],
+): Promise<Opened> {
+  const result = await connect(url, headers, protocols);
   if (result.kind !== "open") throw new Error(`expected 101, got ${result.status}: ${result.body}`);
   return result;
 }
 
-async function refused(url: string, headers: Record<string, string> = {}): Promise<Refused> {
-  const result = await connect(url, headers);
+async function refused(
+  url: string,
+  headers: Record<string, string> = {},
+  protocols: string[] = [],
+): Promise<Refused> {
+  const result = await connect(url, headers, protocols);
   if (result.kind !== "refused") {
     result.socket.close();
     throw new Error("expected the handshake to be refused, it was accepted");
@@ -187,6 +202,79 @@ describe("WebSockets through the edge", () => {
         stack.authFailures.some((f) => f.reason === "invalid" && f.keyPrefix === "ak_websocke"),
       { what: "both auth failure events" },
     );
+  });
+
+  it("takes the key from an x-api-key. subprotocol, which the upstream never sees", async () => {
+    await awayFromMinuteEnd(10);
+    const { key, id } = await stack.newKey({ minute: 5 });
+    const alone = await opened(wsUrl(edge()), {}, [`x-api-key.${key}`]);
+    // The upstream chose no subprotocol: the edge answers with the key's, as a browser requires.
+    expect(alone.headers["sec-websocket-protocol"]).toBe(`x-api-key.${key}`);
+    expect(alone.headers["x-ratelimit-minute-remaining"]).toBe("4");
+    expect(alone.seen.headers["x-apimon-key-id"]).toBe(String(id));
+    expect(alone.seen.headers["sec-websocket-protocol"]).toBeUndefined();
+    expect(JSON.stringify(alone.seen)).not.toContain(key);
+
+    const withChat = await opened(wsUrl(edge()), {}, ["chat", `x-api-key.${key}`]);
+    expect(withChat.seen.headers["sec-websocket-protocol"]).toBe("chat");
+    expect(withChat.headers["sec-websocket-protocol"]).toBe("chat");
+    expect(withChat.headers["x-ratelimit-minute-remaining"]).toBe("3");
+    for (const ws of [alone, withChat]) ws.socket.close(1000);
+
+    const unknown = await refused(wsUrl(edge()), {}, ["x-api-key.ak_protocolunknown0123456789"]);
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.body)).toEqual({ detail: "Invalid API key" });
+    await waitFor(
+      () =>
+        eventsOf(id).filter((event) => event.statusCode === 101).length === 2 &&
+        stack.authFailures.some((f) => f.reason === "invalid" && f.keyPrefix === "ak_protocol"),
+      { what: "two handshakes' usage events and the auth failure" },
+    );
+  });
+
+  it("serves a browser, which can only present its key as a subprotocol: chromium's WebSocket through the edge", async () => {
+    const { key, id } = await stack.newKey();
+    browser ??= await launchChromium();
+    const tab = await browser.newPage();
+    try {
+      const talk = (protocol: string) =>
+        tab.evaluate(
+          ({ url, protocol }) =>
+            new Promise<{ opened: boolean; protocol: string; messages: string[] }>((resolve) => {
+              // The browser's own WebSocket: this file's `WebSocket` is ws, which the page lacks.
+              const Browsers = (globalThis as unknown as { WebSocket: typeof WebSocket }).WebSocket;
+              const ws = new Browsers(url, [protocol]);
+              const messages: string[] = [];
+              ws.onopen = () => ws.send("hello from chromium");
+              ws.onmessage = (message) => {
+                messages.push(String(message.data));
+                if (messages.length === 2) ws.close(1000);
+              };
+              ws.onclose = () => resolve({ opened: messages.length > 0, protocol: ws.protocol, messages });
+            }),
+          { url: wsUrl(edge()), protocol },
+        );
+      const answer = await talk(`x-api-key.${key}`);
+      expect(answer.opened).toBe(true);
+      expect(answer.protocol).toBe(`x-api-key.${key}`);
+      const seen = JSON.parse(answer.messages[0] as string);
+      expect(seen.headers["x-apimon-key-id"]).toBe(String(id));
+      expect(seen.headers.origin).toBeDefined();
+      expect(JSON.stringify(seen)).not.toContain(key);
+      expect(answer.messages[1]).toBe("hello from chromium");
+
+      // A browser cannot read a refused handshake's answer: it sees the WebSocket fail.
+      const wrong = await talk("x-api-key.ak_chromiumunknown0123456789");
+      expect(wrong).toEqual({ opened: false, protocol: "", messages: [] });
+      await waitFor(
+        () =>
+          eventsOf(id).some((event) => event.statusCode === 101) &&
+          stack.authFailures.some((f) => f.reason === "invalid" && f.keyPrefix === "ak_chromium"),
+        { what: "the browser's handshake recorded, and its refusal" },
+      );
+    } finally {
+      await tab.close();
+    }
   });
 
   it("answers 429 with Retry-After once the key's limit is used up", async () => {

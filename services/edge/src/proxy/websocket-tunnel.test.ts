@@ -9,9 +9,11 @@ import WebSocket, { WebSocketServer } from "ws";
 import {
   createWebSocketTunnels,
   isWebSocketUpgrade,
+  keyProtocolOf,
   responseHead,
   type TunnelOutcome,
   type WebSocketTunnels,
+  withoutKeyProtocols,
 } from "./websocket-tunnel";
 
 function listen(server: http.Server): Promise<number> {
@@ -30,6 +32,45 @@ describe("isWebSocketUpgrade", () => {
     expect(isWebSocketUpgrade(req("POST", "websocket"))).toBe(false);
     expect(isWebSocketUpgrade(req("GET", "h2c"))).toBe(false);
     expect(isWebSocketUpgrade(req("GET"))).toBe(false);
+  });
+});
+
+describe("a key presented as a subprotocol", () => {
+  const req = (protocols?: string) =>
+    ({
+      headers: protocols === undefined ? {} : { "sec-websocket-protocol": protocols },
+    }) as http.IncomingMessage;
+
+  it("is the first entry that starts with x-api-key.", () => {
+    expect(keyProtocolOf(req("chat, x-api-key.ak_one,x-api-key.ak_two"))).toEqual({
+      entry: "x-api-key.ak_one",
+      key: "ak_one",
+    });
+    expect(keyProtocolOf(req("X-Api-Key.ak_one"))).toEqual({ entry: "X-Api-Key.ak_one", key: "ak_one" });
+    expect(keyProtocolOf(req("chat, x-api-key."))).toBeUndefined();
+    expect(keyProtocolOf(req("chat"))).toBeUndefined();
+    expect(keyProtocolOf(req())).toBeUndefined();
+  });
+
+  it("never reaches the upstream: its entries are taken out, and the field when nothing is left", () => {
+    const fields = () => [
+      "accept",
+      "*/*",
+      "sec-websocket-protocol",
+      "placeholder",
+      "x-forwarded-for",
+      "1.2.3.4",
+    ];
+    expect(withoutKeyProtocols(req("chat, x-api-key.ak_one, superchat, x-api-key.ak_two"), fields())).toEqual(
+      ["accept", "*/*", "sec-websocket-protocol", "chat, superchat", "x-forwarded-for", "1.2.3.4"],
+    );
+    expect(withoutKeyProtocols(req("x-api-key.ak_one"), fields())).toEqual([
+      "accept",
+      "*/*",
+      "x-forwarded-for",
+      "1.2.3.4",
+    ]);
+    expect(withoutKeyProtocols(req(), ["accept", "*/*"])).toEqual(["accept", "*/*"]);
   });
 });
 
@@ -56,7 +97,8 @@ describe("WebSocket tunnels", () => {
     upstream = http.createServer((_req, res) => res.end());
     upstreamSockets = new WebSocketServer({ noServer: true });
     upstreamSockets.on("connection", (ws, req) => {
-      ws.send(`hello ${req.headers["x-apimon-key-id"]}`);
+      if (req.url === "/protocols") ws.send(`offered ${req.headers["sec-websocket-protocol"] ?? "none"}`);
+      else ws.send(`hello ${req.headers["x-apimon-key-id"]}`);
       ws.on("message", (data) => ws.send(data, { binary: false }));
     });
     upstream.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -84,6 +126,7 @@ describe("WebSocket tunnels", () => {
           requestHeaders: { "x-apimon-key-id": "7" },
           responseHeaders: { "X-RateLimit-Minute-Remaining": "41" },
           keyHash: "key-7",
+          ...(keyProtocolOf(req) ? { keyProtocol: keyProtocolOf(req)?.entry } : {}),
         }),
       );
     });
@@ -103,10 +146,10 @@ describe("WebSocket tunnels", () => {
   });
 
   /** Opens a client WebSocket through the front; resolves once open with the 101's fields and the first message. */
-  const open = (path = "/") =>
+  const open = (path = "/", protocols: string[] = []) =>
     new Promise<{ ws: WebSocket; headers: http.IncomingHttpHeaders; first: string; closed: Promise<void> }>(
       (resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${frontPort}${path}`);
+        const ws = new WebSocket(`ws://127.0.0.1:${frontPort}${path}`, protocols);
         let headers: http.IncomingHttpHeaders = {};
         const closed = new Promise<void>((done) => ws.once("close", () => done()));
         ws.once("upgrade", (res) => {
@@ -146,6 +189,22 @@ describe("WebSocket tunnels", () => {
     await closed;
     await waitFor(() => tunnels.size() === 0, { what: "the tunnel to close" });
     expect(counts).toEqual([1, 0]);
+  });
+
+  it("answers with the key's subprotocol entry when the upstream chooses none, and the upstream's choice otherwise", async () => {
+    const alone = await open("/protocols", ["x-api-key.ak_secret"]);
+    expect(alone.first).toBe("offered none");
+    expect(alone.headers["sec-websocket-protocol"]).toBe("x-api-key.ak_secret");
+    expect(alone.ws.protocol).toBe("x-api-key.ak_secret");
+
+    // The upstream (ws' default) takes the first subprotocol it is offered.
+    const withChat = await open("/protocols", ["x-api-key.ak_secret", "chat", "superchat"]);
+    expect(withChat.first).toBe("offered chat, superchat");
+    expect(withChat.headers["sec-websocket-protocol"]).toBe("chat");
+    expect(withChat.ws.protocol).toBe("chat");
+    alone.ws.close();
+    withChat.ws.close();
+    await Promise.all([alone.closed, withChat.closed]);
   });
 
   it("closes the client's side when the upstream goes away mid-tunnel", async () => {

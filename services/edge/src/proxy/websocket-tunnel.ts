@@ -25,6 +25,44 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 
 export const EDGE_STOPPING_DETAIL = "Edge stopping";
 
+/**
+ * A browser's `WebSocket` cannot set header fields, only subprotocols: it may present its key as
+ * the subprotocol `x-api-key.<key>` (an API key is base64url, so it is a valid protocol token).
+ */
+export const KEY_PROTOCOL_PREFIX = "x-api-key.";
+
+/** The `Sec-WebSocket-Protocol` entries of a handshake, in the client's order. */
+function offeredProtocols(req: IncomingMessage): string[] {
+  const value = req.headers["sec-websocket-protocol"];
+  if (value === undefined) return [];
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+}
+
+const isKeyProtocol = (entry: string) =>
+  entry.length > KEY_PROTOCOL_PREFIX.length && entry.toLowerCase().startsWith(KEY_PROTOCOL_PREFIX);
+
+/** The first subprotocol entry that carries a key, if the client offered one. */
+export function keyProtocolOf(req: IncomingMessage): { entry: string; key: string } | undefined {
+  const entry = offeredProtocols(req).find(isKeyProtocol);
+  return entry === undefined ? undefined : { entry, key: entry.slice(KEY_PROTOCOL_PREFIX.length) };
+}
+
+/**
+ * The handshake's fields for the upstream without any subprotocol entry that carries a key: the
+ * upstream never sees a key, however it was presented. The field goes when nothing is left in it.
+ */
+export function withoutKeyProtocols(req: IncomingMessage, fields: string[]): string[] {
+  const at = fields.indexOf("sec-websocket-protocol");
+  if (at === -1) return fields;
+  const rest = offeredProtocols(req).filter((entry) => !isKeyProtocol(entry));
+  if (rest.length > 0) fields[at + 1] = rest.join(", ");
+  else fields.splice(at, 2);
+  return fields;
+}
+
 /** What a client may send after its handshake before the upstream has answered it. */
 const MAX_EARLY_BYTES = 64 * 1024;
 
@@ -94,6 +132,12 @@ export interface TunnelRequest {
   responseHeaders: Record<string, string>;
   /** The hash of the key that opens it, which closeWhere is asked about. */
   keyHash: string;
+  /**
+   * The subprotocol entry the key came in, if it came that way. A browser fails a WebSocket whose
+   * 101 names none of the subprotocols it offered, so when the upstream chooses none the edge
+   * answers with this one, the only entry it can vouch for.
+   */
+  keyProtocol?: string;
 }
 
 export interface WebSocketTunnels {
@@ -167,7 +211,7 @@ export function createWebSocketTunnels({
   }
 
   return {
-    open(req, socket, head, { clientIp, requestHeaders, responseHeaders, keyHash }) {
+    open(req, socket, head, { clientIp, requestHeaders, responseHeaders, keyHash, keyProtocol }) {
       socket.on("error", () => {});
       if (socket.destroyed) return Promise.resolve({ kind: "aborted", statusCode: 499 });
       if (stopping) {
@@ -175,7 +219,10 @@ export function createWebSocketTunnels({
         return Promise.resolve({ kind: "stopping", statusCode: 503 });
       }
       const proto = clientProto(req, trustForwardedProto);
-      const headers = upstreamRequestHeaders(req.headers, { clientIp, proto, extra: requestHeaders });
+      const headers = withoutKeyProtocols(
+        req,
+        upstreamRequestHeaders(req.headers, { clientIp, proto, extra: requestHeaders }),
+      );
       headers.push("host", base.host, "connection", "Upgrade", "upgrade", "websocket");
 
       return new Promise<TunnelOutcome>((resolve) => {
@@ -235,6 +282,9 @@ export function createWebSocketTunnels({
           // The upstream's handshake fields as it sent them (Sec-WebSocket-Accept, the chosen
           // subprotocol and extensions), then the edge's.
           const fields: string[] = [...answer.rawHeaders];
+          if (keyProtocol !== undefined && answer.headers["sec-websocket-protocol"] === undefined) {
+            fields.push("Sec-WebSocket-Protocol", keyProtocol);
+          }
           for (const name of Object.keys(responseHeaders)) fields.push(name, responseHeaders[name] as string);
           socket.write(responseHead(101, fields));
           if (upstreamHead.length > 0) socket.write(upstreamHead);
