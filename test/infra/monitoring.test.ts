@@ -164,6 +164,8 @@ describe("monitoring profile", () => {
     for (const topic of [
       /requests per second/i,
       /latency/i,
+      /websockets/i,
+      /connections refused/i,
       /429/,
       /by key/i,
       /fallback/i,
