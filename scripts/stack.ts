@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createKeysClient, seedDemo } from "@apimon/client";
 import { secureBrokerAccess } from "@apimon/kafka";
+import { keepDemoKey, keptDemoKey } from "./lib/demo-key";
 import { infraConfig, infraDown, infraUp, kafkaRuntimeDir, repoDir } from "./lib/infra";
 import { servicePorts, services } from "./lib/services";
 
@@ -27,6 +28,8 @@ function entryCommand(entry: string): [string, string[]] {
   return [join(repoDir, "node_modules", ".bin", "tsx"), [join(repoDir, source)]];
 }
 const out = (line: string) => process.stdout.write(`${line}\n`);
+/** The demo key each database was given, printed again by the next start. */
+const demoKeyFile = join(repoDir, ".runtime", "demo-keys.json");
 
 function prefixLines(name: string, color: number, child: ChildProcess): void {
   const tag = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(18)}\x1b[0m|` : `${name.padEnd(18)}|`;
@@ -206,13 +209,21 @@ async function main(): Promise<void> {
   for (const service of services)
     out(`stack:   ${service.name.padEnd(18)} http://127.0.0.1:${service.port()}`);
   try {
+    const database = env.DATABASE_URL as string;
     const demo = await seedDemo({
       keys: createKeysClient({
         baseUrl: `http://127.0.0.1:${env.KEYS_PORT ?? 8082}`,
         adminToken: env.ADMIN_TOKEN as string,
       }),
+      kept: keptDemoKey(demoKeyFile, database),
     });
-    out(`stack: demo user ${demo.email} (id ${demo.userId}); demo API key (shown once): ${demo.key}`);
+    if (!demo.reused) keepDemoKey(demoKeyFile, database, demo);
+    out(
+      `stack: demo user ${demo.email} (id ${demo.userId}); demo API key: ${demo.key} ` +
+        (demo.reused
+          ? `(key id ${demo.keyId}, kept from an earlier start in .runtime/demo-keys.json)`
+          : `(key id ${demo.keyId}, new; kept in .runtime/demo-keys.json for the next start)`),
+    );
     out(
       `stack: try it:  curl -i -H "X-API-Key: ${demo.key}" http://127.0.0.1:${env.EDGE_PORT ?? 8080}/api/users`,
     );

@@ -255,7 +255,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     );
 
     // The printed demo key works once the edge's key table holds it (keys → keys.changes.v1 → edge).
-    const demo = stack.output().match(/demo API key \(shown once\): (ak_[\w-]+)/)?.[1] as string;
+    const demo = stack.output().match(/demo API key: (ak_[\w-]+)/)?.[1] as string;
     expect(demo).toBeDefined();
     await edgeKnowsAKey(ports.EDGE_ADMIN_PORT as string, 30_000);
     const answer = await fetch(`http://127.0.0.1:${ports.EDGE_PORT}/api/users`, {

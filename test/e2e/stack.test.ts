@@ -2,6 +2,7 @@
 // database, topics under a fresh prefix, services up and ready, and everything stopped on SIGTERM
 // (a second one included).
 import { createServer } from "node:net";
+import { join } from "node:path";
 import {
   createTestDatabase,
   spawnTsx,
@@ -10,6 +11,8 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
+import { keptDemoKey } from "../../scripts/lib/demo-key";
+import { repoDir } from "../../scripts/lib/infra";
 import { edgeKnowsAKey, freeStackPorts } from "./lib/stack-run";
 
 let db: TestDatabase;
@@ -58,8 +61,13 @@ describe("pnpm start (scripts/stack.ts)", () => {
     // The demo user and a demo key were seeded, and the printed key is a real one.
     const demo = stack
       .output()
-      .match(/demo user demo@example\.com \(id (\d+)\); demo API key \(shown once\): (ak_[\w-]+)/);
+      .match(/demo user demo@example\.com \(id (\d+)\); demo API key: (ak_[\w-]+) \(key id (\d+), new;/);
     expect(demo).not.toBeNull();
+    // Kept for this database, so that the next start prints it again instead of adding a key.
+    expect(keptDemoKey(join(repoDir, ".runtime", "demo-keys.json"), db.url)).toEqual({
+      keyId: Number(demo?.[3]),
+      key: demo?.[2],
+    });
     const keys = await db.prisma.apiKey.findMany({ where: { userId: Number(demo?.[1]) } });
     expect(keys).toHaveLength(1);
     expect(keys[0]?.keyPrefix).toBe(demo?.[2]?.slice(0, 11));

@@ -3,7 +3,13 @@ import type { KeysClient } from "./keys-client";
 import { seedDemo, seedReport } from "./seed";
 
 /** In-memory keys and alerts APIs with the paging the real ones have. */
-function fakeApis(existing: { users?: Array<{ id: number; email: string }>; channels?: ChannelView[] } = {}) {
+function fakeApis(
+  existing: {
+    users?: Array<{ id: number; email: string }>;
+    channels?: ChannelView[];
+    stored?: Array<{ id: number; userId: number; prefix: string; state: string }>;
+  } = {},
+) {
   const users = (existing.users ?? []).map((u) => ({
     ...u,
     name: "x",
@@ -22,6 +28,11 @@ function fakeApis(existing: { users?: Array<{ id: number; email: string }>; chan
       const user = { id: users.length + 1, email, name, createdAt: "2026-01-01T00:00:00.000Z" };
       users.push(user);
       return user;
+    },
+    getKey: async (id: number) => {
+      const found = existing.stored?.find((k) => k.id === id);
+      if (!found) throw new Error("404 Not found");
+      return found;
     },
     createKey: async ({ userId, name }: { userId: number; name: string }) => {
       keys.push(name);
@@ -76,6 +87,7 @@ describe("demo seed", () => {
       userId: 1,
       key: "ak_demo1",
       keyId: 41,
+      reused: false,
       channel: {
         id: 1,
         enabled: true,
@@ -121,6 +133,31 @@ describe("demo seed", () => {
     const seed = await seedDemo({ keys: apis.keysClient, alerts: apis.alertsClient, now });
     expect(seed.channel).toEqual(renamed);
     expect(apis.channels).toHaveLength(2);
+  });
+
+  it("gives back the key it is handed when that key is still the demo user's and active, and adds none", async () => {
+    const apis = fakeApis({
+      users: [{ id: 1, email: "demo@example.com" }],
+      stored: [{ id: 7, userId: 1, prefix: "ak_Kept1234", state: "active" }],
+    });
+    const seed = await seedDemo({ keys: apis.keysClient, now, kept: { keyId: 7, key: "ak_Kept1234rest" } });
+    expect(seed).toMatchObject({ userId: 1, key: "ak_Kept1234rest", keyId: 7, reused: true });
+    expect(apis.keys).toEqual([]);
+  });
+
+  it("adds a key when the one it is handed is gone, deactivated, another user's or another key of that id", async () => {
+    const stored = [
+      { id: 7, userId: 1, prefix: "ak_Kept1234", state: "deactivated" },
+      { id: 8, userId: 2, prefix: "ak_Kept1234", state: "active" },
+      { id: 9, userId: 1, prefix: "ak_Other123", state: "active" },
+      { id: 10, userId: 1, prefix: "ak_Kept1234", state: "expired" },
+    ];
+    for (const keyId of [6, 7, 8, 9, 10]) {
+      const apis = fakeApis({ users: [{ id: 1, email: "demo@example.com" }], stored });
+      const seed = await seedDemo({ keys: apis.keysClient, now, kept: { keyId, key: "ak_Kept1234rest" } });
+      expect(seed).toMatchObject({ key: "ak_demo1", keyId: 41, reused: false });
+      expect(apis.keys).toHaveLength(1);
+    }
   });
 
   it("skips the channel when no alerts client is given", async () => {

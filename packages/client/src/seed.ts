@@ -5,9 +5,11 @@ import type { KeysClient } from "./keys-client";
 export interface DemoSeed {
   email: string;
   userId: number;
-  /** A fresh key; its plaintext exists only here (the service keeps a hash). */
+  /** The key's plaintext: it exists only here, or where the caller kept it (the service keeps a hash). */
   key: string;
   keyId: number;
+  /** The key the caller kept was still the demo user's and active, so no key was added. */
+  reused: boolean;
   /** The email channel to the demo inbox, when an alerts client was given. */
   channel?: ChannelView;
 }
@@ -18,21 +20,48 @@ const MAX_PAGES = 100;
 const DEMO_CHANNEL_NAME = "Demo inbox (mail catcher)";
 
 /**
- * Makes sure the demo user exists, gives it a fresh API key and, with an alerts client, makes
- * sure an email channel to `channelEmail` exists. Safe to run again: the user and the channel are
- * found, not duplicated; each run adds one key (a key's plaintext cannot be shown twice).
+ * Whether a key the caller kept is still the demo user's, and accepted by the edge: the stored
+ * key of that id carries the plaintext's display prefix (a database reset reuses ids), belongs
+ * to the user and is active.
+ */
+async function stillUsable(
+  keys: KeysClient,
+  kept: { keyId: number; key: string },
+  userId: number,
+): Promise<boolean> {
+  try {
+    const stored = await keys.getKey(kept.keyId);
+    return (
+      stored.userId === userId &&
+      stored.state === "active" &&
+      stored.prefix.length > 0 &&
+      kept.key.startsWith(stored.prefix)
+    );
+  } catch {
+    // Gone (404) or not readable: a new key is the answer either way.
+    return false;
+  }
+}
+
+/**
+ * Makes sure the demo user exists and has an API key and, with an alerts client, makes sure an
+ * email channel to `channelEmail` exists. Safe to run again: the user and the channel are found,
+ * not duplicated. A key's plaintext cannot be read back, so a run adds a key unless it is given
+ * one it kept (`kept`) that is still the user's and active.
  */
 export async function seedDemo({
   keys,
   alerts,
   email = "demo@example.com",
   channelEmail = "alerts@example.com",
+  kept,
   now = () => new Date(),
 }: {
   keys: KeysClient;
   alerts?: AlertsClient;
   email?: string;
   channelEmail?: string;
+  kept?: { keyId: number; key: string };
   now?: () => Date;
 }): Promise<DemoSeed> {
   let userId: number | undefined;
@@ -43,8 +72,13 @@ export async function seedDemo({
     cursor = users.nextCursor;
   }
   userId ??= (await keys.createUser({ email, name: "Demo user" })).id;
-  const created = await keys.createKey({ userId, name: `demo ${now().toISOString()}` });
-  const seed: DemoSeed = { email, userId, key: created.key as string, keyId: created.id };
+  let seed: DemoSeed;
+  if (kept !== undefined && (await stillUsable(keys, kept, userId))) {
+    seed = { email, userId, key: kept.key, keyId: kept.keyId, reused: true };
+  } else {
+    const created = await keys.createKey({ userId, name: `demo ${now().toISOString()}` });
+    seed = { email, userId, key: created.key as string, keyId: created.id, reused: false };
+  }
   if (!alerts) return seed;
 
   // An email channel to the inbox, else the demo channel by its name (channel names are unique;
