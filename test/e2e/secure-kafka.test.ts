@@ -26,7 +26,7 @@ import {
   waitFor,
 } from "@apimon/testkit";
 import { type FullStack, KEY_HASH_SECRET, startFullStack } from "./lib/full-stack";
-import { edgeKnowsAKey, freeStackPorts } from "./lib/stack-run";
+import { edgeKnowsAKey, freeStackPorts, ownUsageJournal } from "./lib/stack-run";
 
 jest.setTimeout(240_000);
 
@@ -210,6 +210,7 @@ describe("the stack over SASL_SSL", () => {
 describe("pnpm start --secure (scripts/stack.ts)", () => {
   let db: TestDatabase;
   let stack: TsxProcess | undefined;
+  const journal = ownUsageJournal("secure-stack");
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -219,6 +220,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
     // SIGTERM: the stack stops the services it started (a SIGKILL would orphan them).
     await stack?.stop("SIGTERM");
     await db?.drop();
+    journal.remove();
   });
 
   it("runs every service on the secure broker, each as its own user, and carries a call through the pipeline", async () => {
@@ -235,6 +237,7 @@ describe("pnpm start --secure (scripts/stack.ts)", () => {
         ...broker.env,
         KAFKA_BROKERS: brokers.join(","),
         KAFKA_TOPIC_PREFIX: prefix,
+        USAGE_SPOOL_DIR: journal.USAGE_SPOOL_DIR,
         STACK_FROM_SOURCE: "1",
         // Nine services compiled from source at once on a shared machine: time to get ready.
         STACK_READY_TIMEOUT_MS: "300000",

@@ -13,9 +13,10 @@ import {
 } from "@apimon/testkit";
 import { keptDemoKey } from "../../scripts/lib/demo-key";
 import { repoDir } from "../../scripts/lib/infra";
-import { edgeKnowsAKey, freeStackPorts } from "./lib/stack-run";
+import { edgeKnowsAKey, freeStackPorts, ownUsageJournal } from "./lib/stack-run";
 
 let db: TestDatabase;
+const journal = ownUsageJournal("stack");
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
@@ -23,6 +24,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db.drop();
+  journal.remove();
 });
 
 describe("pnpm start (scripts/stack.ts)", () => {
@@ -36,6 +38,7 @@ describe("pnpm start (scripts/stack.ts)", () => {
     const stack = spawnTsx("scripts/stack.ts", {
       ...process.env,
       ...ports,
+      USAGE_SPOOL_DIR: journal.USAGE_SPOOL_DIR,
       STACK_FROM_SOURCE: "1",
       DATABASE_URL: db.url,
       KAFKA_TOPIC_PREFIX: prefix,

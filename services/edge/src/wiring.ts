@@ -1,5 +1,6 @@
+import { topics } from "@apimon/events";
 import type { ServiceContext } from "@apimon/http";
-import { type BatchingProducer, createBatchingProducer, createKafka } from "@apimon/kafka";
+import { type BatchingProducer, createBatchingProducer, createKafka, topicName } from "@apimon/kafka";
 import { createKeyRegistry, type KeyRegistry } from "@apimon/key-registry";
 import { createPeriodicTask, gauge, type ReadinessCheck } from "@apimon/observability";
 import { createPipelinedRedis, pingRedis } from "@apimon/redis";
@@ -42,7 +43,13 @@ export function createUsagePipeline({ config, logger, registry }: Context) {
     // The publisher gathers the events (below): each chunk it hands over is sent at once.
     lingerMs: 0,
   });
-  const spool = openUsageSpool({ dir: config.spool.dir, maxBytes: config.spool.maxBytes, logger, registry });
+  const spool = openUsageSpool({
+    dir: config.spool.dir,
+    topic: topicName(topics.usageEvents, config.kafka.topicPrefix),
+    maxBytes: config.spool.maxBytes,
+    logger,
+    registry,
+  });
   // Nobody waits for a usage event, and a produce request costs the edge far more CPU than an
   // event in it (`pnpm bench:edge-usage`): the events of `usageLingerMs` go out together.
   const usage = createUsagePublisher({

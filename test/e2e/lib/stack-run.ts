@@ -1,4 +1,7 @@
 // Helpers of the tests that run `pnpm start`'s runner (scripts/stack.ts) itself.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort, waitFor } from "@apimon/testkit";
 import { servicePorts } from "../../../scripts/lib/services";
 
@@ -7,6 +10,15 @@ export async function freeStackPorts(): Promise<Record<string, string>> {
   const ports: Record<string, string> = {};
   for (const { port } of servicePorts()) ports[port.variable] = String(await freePort());
   return ports;
+}
+
+/**
+ * A usage journal of the test's own, as USAGE_SPOOL_DIR: the default, .runtime/edge-spool, is
+ * the checkout's, where `pnpm start` would find what the test's edge left and replay it.
+ */
+export function ownUsageJournal(label: string): { USAGE_SPOOL_DIR: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `apimon-${label}-journal-`));
+  return { USAGE_SPOOL_DIR: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { UsageEvent } from "@apimon/events";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
-import { makeUsageEvent, metricValue, testLogger } from "@apimon/testkit";
+import { captureLogger, makeUsageEvent, metricValue, testLogger } from "@apimon/testkit";
 import { openUsageSpool, type UsageSpoolOptions } from "./spool";
 
 const logger = testLogger("spool-test");
@@ -189,6 +189,67 @@ describe("usage spool", () => {
     await expect(spool.drain(async () => {})).rejects.toThrow("already being drained");
     release();
     await expect(draining).resolves.toBe(3);
+    spool.close();
+  });
+});
+
+describe("usage journals per topic", () => {
+  const segmentsIn = (sub: string) =>
+    fs.existsSync(path.join(dir, sub))
+      ? fs.readdirSync(path.join(dir, sub)).filter((f) => f.endsWith(".jsonl"))
+      : [];
+
+  it("keeps each topic's events apart: an edge publishing to another topic never replays them", async () => {
+    const first = open({ topic: "a_usage.events.v1" });
+    const written = events(3);
+    first.append(written);
+    first.close();
+    expect(segmentsIn("a_usage.events.v1")).toHaveLength(1);
+
+    const captured = captureLogger();
+    const other = openUsageSpool({ dir, registry, topic: "b_usage.events.v1", logger: captured.logger });
+    expect(other.depth()).toBe(0);
+    expect(await collect(other)).toEqual([]);
+    other.close();
+    expect(captured.lines).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        topic: "a_usage.events.v1",
+        segments: 1,
+        msg: expect.stringContaining("a topic this edge does not publish to"),
+      }),
+    );
+
+    const again = open({ topic: "a_usage.events.v1" });
+    expect(again.depth()).toBe(3);
+    expect(ids(await collect(again))).toEqual(ids(written));
+    again.close();
+  });
+
+  it("moves a journal written outside any topic's directory into the topic's, in order", async () => {
+    const legacy = open();
+    const written = events(5);
+    legacy.append(written.slice(0, 2));
+    legacy.append(written.slice(2));
+    legacy.close();
+    expect(segmentFiles()).not.toEqual([]);
+
+    const spool = open({ topic: "usage.events.v1" });
+    expect(segmentFiles()).toEqual([]);
+    expect(spool.depth()).toBe(5);
+    expect(ids(await collect(spool))).toEqual(ids(written));
+    spool.close();
+  });
+
+  it("leaves segments outside any topic's directory alone when the topic's journal has some already", () => {
+    const topical = open({ topic: "usage.events.v1" });
+    topical.append(events(2));
+    topical.close();
+    fs.writeFileSync(path.join(dir, "seg-0000000000000001.jsonl"), `${JSON.stringify(makeUsageEvent())}\n`);
+
+    const spool = open({ topic: "usage.events.v1" });
+    expect(spool.depth()).toBe(2);
+    expect(segmentFiles()).toEqual(["seg-0000000000000001.jsonl"]);
     spool.close();
   });
 });

@@ -49,6 +49,12 @@ export interface UsageSpool {
 
 export interface UsageSpoolOptions {
   dir: string;
+  /**
+   * The topic the events are for. The journal is then kept in `dir/<topic>`, so that an edge
+   * publishing to another topic (another topic prefix: another stack) never replays them into
+   * its own; journals of other topics under `dir` are left alone and reported.
+   */
+  topic?: string;
   logger: Logger;
   registry?: Registry;
   /** Upper bound of all segments together, in bytes. */
@@ -73,8 +79,58 @@ interface Segment {
 const SEGMENT = /^seg-(\d{16})\.jsonl$/;
 const segmentName = (seq: number) => `seg-${String(seq).padStart(16, "0")}.jsonl`;
 
+/** Segment files directly in `dir` and their bytes. */
+function segmentFiles(dir: string): { names: string[]; bytes: number } {
+  const names = fs
+    .readdirSync(dir)
+    .filter((name) => SEGMENT.test(name))
+    .sort();
+  let bytes = 0;
+  for (const name of names) bytes += fs.statSync(path.join(dir, name)).size;
+  return { names, bytes };
+}
+
+/**
+ * Readies `root/<topic>` as the journal of `topic`. Segments directly in `root` were written
+ * before journals were kept per topic, by an edge that published to this topic as far as anyone
+ * can tell: they move in when the topic's journal is empty. Journals of other topics stay, each
+ * reported once.
+ */
+function topicJournal(root: string, topic: string, log: Logger): string {
+  const dir = path.join(root, topic);
+  fs.mkdirSync(dir, { recursive: true });
+  const legacy = segmentFiles(root);
+  if (legacy.names.length > 0) {
+    if (segmentFiles(dir).names.length === 0) {
+      for (const name of legacy.names) fs.renameSync(path.join(root, name), path.join(dir, name));
+      log.info({ segments: legacy.names.length, dir }, "moved the usage journal into its topic's directory");
+    } else {
+      log.warn(
+        { segments: legacy.names.length, dir: root },
+        "segments outside any topic's directory, beside a journal of this topic; left where they are",
+      );
+    }
+  }
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === topic) continue;
+    const other = segmentFiles(path.join(root, entry.name));
+    if (other.names.length === 0) continue;
+    log.warn(
+      {
+        topic: entry.name,
+        segments: other.names.length,
+        bytes: other.bytes,
+        dir: path.join(root, entry.name),
+      },
+      "the usage journal holds events for a topic this edge does not publish to; they stay until an edge publishing to that topic starts on this directory",
+    );
+  }
+  return dir;
+}
+
 export function openUsageSpool({
-  dir,
+  dir: root,
+  topic,
   logger,
   registry,
   maxBytes = 256 * 1024 * 1024,
@@ -82,6 +138,8 @@ export function openUsageSpool({
   fsyncIntervalMs = 1000,
   write = (fd, data) => fs.writeSync(fd, data),
 }: UsageSpoolOptions): UsageSpool {
+  const dir =
+    topic === undefined ? root : topicJournal(root, topic, logger.child({ component: "usage-spool" }));
   const log = logger.child({ component: "usage-spool", dir });
   const refused = counter(registry, "edge_usage_spool_refused_total", "Usage events refused by a full spool");
   const corrupt = counter(
