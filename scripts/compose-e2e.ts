@@ -377,6 +377,14 @@ async function main() {
     expectEqual("demo key status", res.status, 200);
   });
 
+  await step("the seed job, run again, prints the same demo key instead of adding one", async () => {
+    const again = compose("run", "--rm", "seed");
+    const key = /demo API key:\s+(ak_[A-Za-z0-9_-]+)/.exec(again)?.[1];
+    expectEqual("the key of the second seed", key, seedKey);
+    if (!again.includes("the one an earlier seed kept"))
+      fail(`the second seed did not say it kept the key:\n${again}`);
+  });
+
   await step("the console serves its sign-in page", async () => {
     const res = await http(`${CONSOLE}/sign-in`);
     expectEqual("status", res.status, 200);

@@ -9,9 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createKeysClient, seedDemo } from "@apimon/client";
+import { createKeysClient, keepDemoKey, keptDemoKey, seedDemo } from "@apimon/client";
 import { secureBrokerAccess } from "@apimon/kafka";
-import { keepDemoKey, keptDemoKey } from "./lib/demo-key";
 import { infraConfig, infraDown, infraUp, kafkaRuntimeDir, repoDir } from "./lib/infra";
 import { servicePorts, services } from "./lib/services";
 

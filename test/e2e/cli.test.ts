@@ -1147,4 +1147,32 @@ describe("apimon CLI", () => {
       new RegExp(`^apimon keys: cannot reach the keys service at ${closed}: `),
     );
   });
+
+  // Last: the seed adds an email channel, which the tests above do not expect.
+  it("seeds a demo key, and with SEED_KEY_FILE prints the same key again until it is deactivated", async () => {
+    const env = { SEED_USER_EMAIL: `seed-${randomUUID()}@example.com` };
+    const keyOf = (run: Run) =>
+      /^demo API key: +(ak_[\w-]+) +\(key id (\d+); (.+)\)$/m.exec(run.stdout)?.slice(1);
+
+    const plain = [await apimon(["seed"], env), await apimon(["seed"], env)].map(keyOf);
+    expect(plain[0]?.[2]).toBe("shown only here, stored as a hash");
+    expect(plain[1]?.[0]).not.toBe(plain[0]?.[0]);
+
+    const file = path.join(tmp, "seed", "demo-keys.json");
+    const kept = { ...env, SEED_KEY_FILE: file };
+    const first = keyOf(await apimon(["seed"], kept));
+    expect(first?.[2]).toBe(`stored as a hash, and kept in ${file} for the next seed`);
+    const again = keyOf(await apimon(["seed"], kept));
+    expect(again).toEqual([first?.[0], first?.[1], `the one an earlier seed kept in ${file}`]);
+    const userId = /^demo user: +\S+ \(id (\d+)\)$/m.exec((await apimon(["seed"], kept)).stdout)?.[1];
+    const listed = await json<{ items: unknown[] }>(["keys", "list", "--user", String(userId)]);
+    expect(listed.items).toHaveLength(3);
+
+    // A key that no longer works is not given out again.
+    expect((await apimon(["keys", "deactivate", String(first?.[1])])).code).toBe(0);
+    const replaced = keyOf(await apimon(["seed"], kept));
+    expect(replaced?.[0]).not.toBe(first?.[0]);
+    expect(replaced?.[2]).toBe(`stored as a hash, and kept in ${file} for the next seed`);
+    expect(keyOf(await apimon(["seed"], kept))?.[0]).toBe(replaced?.[0]);
+  });
 });

@@ -3,6 +3,7 @@
 // (a second one included).
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { keptDemoKey } from "@apimon/client";
 import {
   createTestDatabase,
   spawnTsx,
@@ -11,7 +12,6 @@ import {
   uniqueTopicPrefix,
   waitFor,
 } from "@apimon/testkit";
-import { keptDemoKey } from "../../scripts/lib/demo-key";
 import { repoDir } from "../../scripts/lib/infra";
 import { edgeKnowsAKey, freeStackPorts, ownUsageJournal } from "./lib/stack-run";
 

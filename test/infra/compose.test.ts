@@ -15,6 +15,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
   restart?: string;
+  volumes?: unknown[];
 }
 
 /**
@@ -77,6 +78,9 @@ describe("docker-compose.yml", () => {
     expect(seed?.depends_on?.alerts?.condition).toBe("service_healthy");
     expect(seed?.restart).toBe("no");
     expect(seed?.environment?.ADMIN_TOKEN).toBe(parsed.services.keys?.environment?.ADMIN_TOKEN);
+    // The demo key is kept in a volume of the seed's, so that every `up` prints the same one.
+    expect(seed?.environment?.SEED_KEY_FILE).toBe("/var/lib/apimon/demo-keys.json");
+    expect(JSON.stringify(seed?.volumes)).toContain("/var/lib/apimon");
     // Without .env the placeholders stay, and the services refuse them (APIMON_INSECURE_DEV is off).
     const keys = servicesWith("").keys;
     expect(keys?.environment?.ADMIN_TOKEN).toMatch(/^change-me/);

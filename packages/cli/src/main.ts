@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // `apimon`: the operator CLI over the keys and alerts APIs and the dead-letter topics.
-import { createAlertsClient, createKeysClient, seedDemo, seedReport } from "@apimon/client";
+import {
+  createAlertsClient,
+  createKeysClient,
+  keepDemoKey,
+  keptDemoKey,
+  seedDemo,
+  seedReport,
+} from "@apimon/client";
 import { ConfigError, DEFAULT_PORTS } from "@apimon/config";
 import { createKafka } from "@apimon/kafka";
 import { createLogger } from "@apimon/observability";
@@ -38,14 +45,15 @@ ${WHOAMI_USAGE}
 ${DLQ_USAGE}
 
 apimon seed                  makes sure the demo user and an email channel exist, creates a demo key, prints it
+                             (with SEED_KEY_FILE: keeps the key there, and prints it again next time)
 
 Lists print a table (--json: the API's JSON). Exit codes: 0 done, 1 the service refused or could
 not be reached, or part of the work could not be done (said on stderr after the output), 2 wrong
 usage or configuration.
 environment: ADMIN_TOKEN (required for the APIs: the admin token or an operator's), KEYS_URL (http://127.0.0.1:${DEFAULT_PORTS.keys}),
   ALERTS_URL (http://127.0.0.1:${DEFAULT_PORTS.alerts}); dlq: KAFKA_BROKERS (127.0.0.1:9092), KAFKA_TOPIC_PREFIX and the
-  other KAFKA_* variables of the services; seed: SEED_USER_EMAIL, SEED_ALERT_EMAIL, EDGE_PUBLIC_URL,
-  CONSOLE_PUBLIC_URL, ALERTS_PUBLIC_URL, MAIL_PUBLIC_URL`;
+  other KAFKA_* variables of the services; seed: SEED_USER_EMAIL, SEED_ALERT_EMAIL, SEED_KEY_FILE,
+  EDGE_PUBLIC_URL, CONSOLE_PUBLIC_URL, ALERTS_PUBLIC_URL, MAIL_PUBLIC_URL`;
 
 const GROUP_USAGE: Record<string, string> = {
   keys: KEYS_USAGE,
@@ -143,13 +151,18 @@ async function run(group: string, argv: string[], env: NodeJS.ProcessEnv): Promi
   const alerts = createAlertsClient({ baseUrl: config.alertsUrl, ...api });
   if (group === "audit") return runAudit(alerts, argv);
   if (group === "seed") {
+    // With SEED_KEY_FILE, the key this seed prints is kept there and printed again by the next
+    // seed against the same keys service, instead of a new key each time.
+    const keyFile = env.SEED_KEY_FILE || undefined;
     const seed = await seedDemo({
       keys,
       alerts,
       email: env.SEED_USER_EMAIL || undefined,
       channelEmail: env.SEED_ALERT_EMAIL || undefined,
+      ...(keyFile ? { kept: keptDemoKey(keyFile, config.keysUrl) } : {}),
     });
-    return seedReport(seed, env).join("\n");
+    if (keyFile && !seed.reused) keepDemoKey(keyFile, config.keysUrl, seed);
+    return seedReport(seed, { ...env, SEED_KEY_FILE: keyFile }).join("\n");
   }
   if (group === "alerts" || group === "silences" || group === "settings") {
     // Names for the key columns: one attempt of 2 s, so that a keys service that is away costs

@@ -19,6 +19,7 @@ export {
   type TestDeliveryView,
 } from "./alerts-client";
 export { type ApiClientOptions, ApiError } from "./api-call";
+export { type KeptDemoKey, keepDemoKey, keptDemoKey } from "./demo-key-store";
 export {
   type ApiKeyView,
   type CallerView,

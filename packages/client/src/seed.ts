@@ -102,13 +102,14 @@ export async function seedDemo({
   return seed;
 }
 
-/** The lines `apimon seed` prints: the key once, then where to use it and where to look. */
+/** The lines `apimon seed` prints: the key, then where to use it and where to look. */
 export function seedReport(
   seed: {
     email: string;
     userId: number;
     key: string;
     keyId: number;
+    reused?: boolean;
     channel?: { id: number; target: string };
   },
   env: NodeJS.ProcessEnv,
@@ -117,7 +118,11 @@ export function seedReport(
   const alerts = env.ALERTS_PUBLIC_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.alerts}`;
   const lines = [
     `demo user:      ${seed.email} (id ${seed.userId})`,
-    `demo API key:   ${seed.key}   (key id ${seed.keyId}; shown only here, stored as a hash)`,
+    seed.reused
+      ? `demo API key:   ${seed.key}   (key id ${seed.keyId}; the one an earlier seed kept in ${env.SEED_KEY_FILE})`
+      : env.SEED_KEY_FILE
+        ? `demo API key:   ${seed.key}   (key id ${seed.keyId}; stored as a hash, and kept in ${env.SEED_KEY_FILE} for the next seed)`
+        : `demo API key:   ${seed.key}   (key id ${seed.keyId}; shown only here, stored as a hash)`,
     `try it:         curl -i -H "X-API-Key: ${seed.key}" ${edge}/api/users`,
     `a slow call:    curl -i -H "X-API-Key: ${seed.key}" "${edge}/api/slow?ms=1500"   (raises a response-time alert)`,
   ];

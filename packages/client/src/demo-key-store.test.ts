@@ -1,8 +1,8 @@
-// The demo key `pnpm start` keeps in the checkout: one per database, readable by its owner only.
+// The demo key a seed keeps: one per database or keys service, readable by its owner only.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keepDemoKey, keptDemoKey } from "../../scripts/lib/demo-key";
+import { keepDemoKey, keptDemoKey } from "./demo-key-store";
 
 let dir: string;
 let file: string;
@@ -34,7 +34,7 @@ describe("the kept demo key", () => {
     });
   });
 
-  it("remembers the latest eight databases", () => {
+  it("remembers the latest eight places", () => {
     for (let i = 1; i <= 10; i++)
       keepDemoKey(file, `postgresql://127.0.0.1/db${i}`, { keyId: i, key: `ak_${i}` });
     expect(keptDemoKey(file, "postgresql://127.0.0.1/db1")).toBeUndefined();

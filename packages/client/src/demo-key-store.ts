@@ -1,6 +1,6 @@
-// The demo key `pnpm start` prints, kept in the checkout so that the next start prints the same
-// key instead of adding another: a key's plaintext cannot be read back from the keys service.
-// Kept per database (its URL without a password), as the key lives there.
+// The demo key a seed printed, kept in a file so that the next seed prints the same key instead of
+// adding another: a key's plaintext cannot be read back from the keys service. Kept per place the
+// key lives (a database or a keys service URL, without a password).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { redactUrl } from "@apimon/config";
@@ -10,8 +10,8 @@ export interface KeptDemoKey {
   key: string;
 }
 
-/** Databases remembered at once; test runs each make a database of their own. */
-const MAX_DATABASES = 8;
+/** Places remembered at once; test runs each make a database of their own. */
+const MAX_PLACES = 8;
 
 type Store = Record<string, KeptDemoKey>;
 
@@ -31,19 +31,19 @@ function isKept(value: unknown): value is KeptDemoKey {
   return Number.isInteger(kept?.keyId) && typeof kept?.key === "string" && kept.key.startsWith("ak_");
 }
 
-/** The demo key kept for this database, if any. */
-export function keptDemoKey(file: string, databaseUrl: string): KeptDemoKey | undefined {
-  const kept = read(file)[redactUrl(databaseUrl)];
+/** The demo key kept for this place, if any. */
+export function keptDemoKey(file: string, place: string): KeptDemoKey | undefined {
+  const kept = read(file)[redactUrl(place)];
   return isKept(kept) ? { keyId: kept.keyId, key: kept.key } : undefined;
 }
 
-/** Keeps the demo key of this database (readable by this user only), the latest databases first. */
-export function keepDemoKey(file: string, databaseUrl: string, kept: KeptDemoKey): void {
-  const database = redactUrl(databaseUrl);
-  const others = Object.entries(read(file)).filter(([name]) => name !== database);
+/** Keeps the demo key of this place (readable by this user only), the latest places first. */
+export function keepDemoKey(file: string, place: string, kept: KeptDemoKey): void {
+  const name = redactUrl(place);
+  const others = Object.entries(read(file)).filter(([other]) => other !== name);
   const store: Store = Object.fromEntries([
-    [database, { keyId: kept.keyId, key: kept.key }],
-    ...others.slice(0, MAX_DATABASES - 1),
+    [name, { keyId: kept.keyId, key: kept.key }],
+    ...others.slice(0, MAX_PLACES - 1),
   ]);
   mkdirSync(dirname(file), { recursive: true });
   // Written beside and renamed: two starts at once leave one whole file, never a torn one.
