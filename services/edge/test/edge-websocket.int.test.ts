@@ -338,6 +338,35 @@ describe("WebSockets through the edge", () => {
     second.socket.close();
   });
 
+  it("has the kernel probe both connections of a WebSocket, so that a peer that vanished is cut", async () => {
+    // An upstream of this test's own, so that the tunnel's is the only connection to it.
+    const upstream = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    upstream.on("connection", (ws, req) => ws.send(JSON.stringify({ path: req.url, headers: req.headers })));
+    await new Promise((resolve) => upstream.once("listening", resolve));
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+    const own = await stack.startEdge({ UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}` });
+    try {
+      const { key } = await stack.newKey();
+      const ws = await opened(wsUrl(own), { "X-API-Key": key });
+      // The edge's two sockets, as the kernel sees them: timer:(keepalive,…) once probing is on.
+      const established = (filter: string) =>
+        execFileSync("ss", ["-tnoH", "state", "established", filter], { encoding: "utf8" });
+      const probed = (text: string) => text.match(/timer:\(keepalive,/g)?.length ?? 0;
+      const clients = () => established(`( sport = :${new URL(own.url).port} )`);
+      // The client's side: the tunnel's connection is probed, the harness' plain HTTP ones are not.
+      expect(probed(clients())).toBe(1);
+      const toUpstream = established(`( dport = :${upstreamPort} )`);
+      expect(toUpstream.trim().split("\n")).toHaveLength(1);
+      expect(probed(toUpstream)).toBe(1);
+      ws.socket.close(1000);
+      await ws.closed;
+      await waitFor(() => probed(clients()) === 0, { what: "the tunnel's connection to go" });
+    } finally {
+      await stack.stopEdge(own);
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
+
   it("cuts a key's open WebSocket within seconds of its deactivation", async () => {
     const { key, id } = await stack.newKey();
     const ws = await opened(wsUrl(edge()), { "X-API-Key": key });

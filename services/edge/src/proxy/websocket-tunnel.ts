@@ -7,7 +7,7 @@
 import type { IncomingMessage, OutgoingHttpHeader } from "node:http";
 import * as http from "node:http";
 import * as https from "node:https";
-import { isIP } from "node:net";
+import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import {
   clientProto,
@@ -68,6 +68,14 @@ const MAX_EARLY_BYTES = 64 * 1024;
 
 /** How long a refused client's socket stays open for it to read the answer. */
 const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Idle time after which the kernel probes a tunnel's connections. A WebSocket has no deadline,
+ * so a peer that vanished without closing (a phone that lost its network, a machine switched
+ * off) would otherwise hold its tunnel, and a place of its key's cap, until the edge restarts:
+ * node (libuv 1.49 and later) probes every second after this, ten times, then cuts the connection.
+ */
+export const TUNNEL_KEEPALIVE_MS = 30_000;
 
 /** A status line and header block; `fields` is a flat [name, value, …] list, values may repeat. */
 export function responseHead(statusCode: number, fields: readonly OutgoingHttpHeader[]): string {
@@ -176,7 +184,9 @@ function join(client: Duplex, upstream: Duplex): Tunnel {
   };
   const sides = [client, upstream].map((socket) => {
     socket.on("error", () => {});
-    (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    const tcp = socket as Partial<Pick<Socket, "setNoDelay" | "setKeepAlive">>;
+    tcp.setNoDelay?.(true);
+    tcp.setKeepAlive?.(true, TUNNEL_KEEPALIVE_MS);
     // One side gone: the other has nobody to talk to.
     return new Promise<void>((resolve) => socket.once("close", () => resolve(close())));
   });
