@@ -71,6 +71,17 @@ describe("a key presented as a subprotocol", () => {
       "1.2.3.4",
     ]);
     expect(withoutKeyProtocols(req(), ["accept", "*/*"])).toEqual(["accept", "*/*"]);
+    // Only names are looked at: a value that reads like the field's name is another field's.
+    expect(
+      withoutKeyProtocols(req("x-api-key.ak_one"), [
+        "x-note",
+        "sec-websocket-protocol",
+        "accept",
+        "*/*",
+        "sec-websocket-protocol",
+        "placeholder",
+      ]),
+    ).toEqual(["x-note", "sec-websocket-protocol", "accept", "*/*"]);
   });
 });
 

@@ -55,8 +55,9 @@ export function keyProtocolOf(req: IncomingMessage): { entry: string; key: strin
  * upstream never sees a key, however it was presented. The field goes when nothing is left in it.
  */
 export function withoutKeyProtocols(req: IncomingMessage, fields: string[]): string[] {
-  const at = fields.indexOf("sec-websocket-protocol");
-  if (at === -1) return fields;
+  let at = 0;
+  while (at < fields.length && fields[at] !== "sec-websocket-protocol") at += 2;
+  if (at >= fields.length) return fields;
   const rest = offeredProtocols(req).filter((entry) => !isKeyProtocol(entry));
   if (rest.length > 0) fields[at + 1] = rest.join(", ");
   else fields.splice(at, 2);
