@@ -137,7 +137,7 @@ describe("WebSocket tunnels", () => {
           requestHeaders: { "x-apimon-key-id": "7" },
           responseHeaders: { "X-RateLimit-Minute-Remaining": "41" },
           keyHash: "key-7",
-          ...(keyProtocolOf(req) ? { keyProtocol: keyProtocolOf(req)?.entry } : {}),
+          keyProtocol: keyProtocolOf(req)?.entry,
         }),
       );
     });
