@@ -1,10 +1,11 @@
+import { connect } from "node:net";
 import { createLogger, createMetricsRegistry } from "@apimon/observability";
 import { captureLogger } from "@apimon/testkit";
 import { z } from "zod";
 import { createHttpApp } from "./app";
 import { conflict } from "./errors";
 import { createShutdown, startServer } from "./server";
-import { readJson, readQuery } from "./validation";
+import { readJson, readOptionalJson, readQuery } from "./validation";
 
 function setup() {
   const { logger, lines } = captureLogger();
@@ -16,6 +17,9 @@ function setup() {
     })
     .strict();
   app.post("/things", async (c) => c.json(await readJson(c, body), 201));
+  app.post("/notes", async (c) =>
+    c.json(await readOptionalJson(c, z.object({ note: z.string().max(10).optional() }).strict())),
+  );
   app.get("/things", (c) => c.json(readQuery(c, z.object({ limit: z.coerce.number().int().max(100) }))));
   app.get("/codes", (c) =>
     c.json(
@@ -157,6 +161,44 @@ describe("server lifecycle", () => {
     expect(res.status).toBe(409);
     await server.close();
     await expect(fetch(`http://127.0.0.1:${server.port}/conflict`)).rejects.toThrow();
+  });
+
+  it("reads an optional body left out the way curl -X POST leaves it out: no Content-Length, no Transfer-Encoding", async () => {
+    const server = await startServer(setup().app, { port: 0, hostname: "127.0.0.1" });
+    try {
+      const raw = (head: string, body = "") =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(server.port, "127.0.0.1");
+          let answer = "";
+          socket.setEncoding("utf8");
+          socket.on("data", (chunk) => {
+            answer += chunk;
+          });
+          socket.on("end", () => resolve(answer));
+          socket.on("error", reject);
+          socket.end(`POST /notes HTTP/1.1\r\nHost: t\r\nConnection: close\r\n${head}\r\n${body}`);
+        });
+      const status = (answer: string) => answer.slice(9, 12);
+      const body = (answer: string) => answer.slice(answer.indexOf("\r\n\r\n") + 4);
+
+      const bare = await raw("");
+      expect([status(bare), body(bare)]).toEqual(["200", "{}"]);
+      const typed = await raw("Content-Type: application/json\r\n");
+      expect([status(typed), body(typed)]).toEqual(["200", "{}"]);
+      const zero = await raw("Content-Length: 0\r\n");
+      expect([status(zero), body(zero)]).toEqual(["200", "{}"]);
+      const given = await raw("Content-Type: application/json\r\nContent-Length: 13\r\n", '{"note":"hi"}');
+      expect([status(given), body(given)]).toEqual(["200", '{"note":"hi"}']);
+      const chunked = await raw(
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+        '11\r\n{"note":"chunks"}\r\n0\r\n\r\n',
+      );
+      expect([status(chunked), body(chunked)]).toEqual(["200", '{"note":"chunks"}']);
+      const untyped = await raw("Content-Length: 13\r\n", '{"note":"hi"}');
+      expect(status(untyped)).toBe("400");
+    } finally {
+      await server.close();
+    }
   });
 
   it("runs shutdown steps in order once, even when one fails, and exits non-zero", async () => {

@@ -84,8 +84,17 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
   return parseOr400(schema, c.req.query(), "query");
 }
 
-/** Like readJson, for a body whose fields are all optional: it may be left out entirely (no body, or Content-Length: 0). */
+/**
+ * Like readJson, for a body whose fields are all optional: it may be left out entirely. A request
+ * has no body when it says so (Content-Length: 0) or frames none: without Content-Length and
+ * Transfer-Encoding an HTTP/1.1 request ends at its header (RFC 9112, 6.3), which is what
+ * `curl -X POST` sends.
+ */
 export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const empty = c.req.raw.body === null || c.req.header("content-length") === "0";
+  const length = c.req.header("content-length");
+  const empty =
+    c.req.raw.body === null ||
+    length === "0" ||
+    (length === undefined && c.req.header("transfer-encoding") === undefined);
   return empty ? parseOr400(schema, {}, "body") : readJson(c, schema);
 }
