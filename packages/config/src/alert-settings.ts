@@ -5,6 +5,7 @@ import {
   UNAUTHORIZED_ACCESS_THRESHOLD,
 } from "./defaults";
 import { ENDPOINT_WILDCARD, endpointMatches } from "./endpoints";
+import { FREE_TEXT, MAX_INT, SINGLE_LINE } from "./input";
 
 /**
  * The alert settings contract between the alerts API (which writes the single `alert_settings`
@@ -13,11 +14,13 @@ import { ENDPOINT_WILDCARD, endpointMatches } from "./endpoints";
  * `alertThresholds` keeps the spec's `alert_thresholds` shape (response_time / error_rate /
  * usage_spike with warning and critical, in the spec's units) and extends it with the knobs each
  * rule needs (windows, minimum samples) and two more rules. Every field has the spec's default,
- * so `{}` or a partial document parses to a complete one.
+ * so `{}` or a partial document parses to a complete one. Every object is strict: a misspelt
+ * field (`windowSecond`) is refused, not dropped while its default silently applies.
  */
 const pair = (warning: number, critical: number) =>
   z
     .object({ warning: z.number().positive(), critical: z.number().positive() })
+    .strict()
     .refine((t) => t.critical >= t.warning, { message: "critical must be at least warning" })
     .default({ warning, critical });
 
@@ -59,14 +62,22 @@ export const thresholdOverrideSchema = z
         ENDPOINT_PATTERN,
         "must be a path, or a method and a path, as alerts give it: GET /api/users/:id",
       )
+      .regex(SINGLE_LINE, "must not contain control characters")
       .optional(),
-    apiKeyId: z.number().int().positive().optional(),
+    apiKeyId: z.number().int().positive().max(MAX_INT).optional(),
     /** Seconds per request. */
     response_time: thresholdPair().optional(),
     /** Share of 5xx responses (0..1); the window and minimum requests stay the global ones. */
     error_rate: thresholdPair(1).optional(),
     /** Why this endpoint or key is different, for whoever reads the settings next. */
-    note: z.string().trim().max(200).optional(),
+    note: z
+      .string()
+      .trim()
+      .max(200)
+      .regex(FREE_TEXT, "must not contain control characters other than tabs and line breaks")
+      // The document's generator writes a regex's flags into the pattern; the source is the pattern.
+      .meta({ pattern: FREE_TEXT.source })
+      .optional(),
   })
   .strict()
   .refine((o) => o.endpoint !== undefined || o.apiKeyId !== undefined, {
@@ -124,6 +135,7 @@ export const alertThresholdsSchema = z
         windowSeconds: seconds(300),
         minRequests: z.number().int().min(1).default(20),
       })
+      .strict()
       .refine((t) => t.critical >= t.warning, { message: "critical must be at least warning" })
       .default({
         warning: DEFAULT_ALERT_THRESHOLDS.error_rate.warning,
@@ -143,6 +155,7 @@ export const alertThresholdsSchema = z
         /** Below this many requests per window in the baseline, no spike is reported. */
         minBaselineRequests: z.number().int().min(1).default(10),
       })
+      .strict()
       .refine((t) => t.critical >= t.warning, { message: "critical must be at least warning" })
       .default({
         warning: DEFAULT_ALERT_THRESHOLDS.usage_spike.warning,
@@ -154,10 +167,12 @@ export const alertThresholdsSchema = z
     /** More than `critical` failed authentications per window from one IP or against one key. */
     unauthorized_access: z
       .object({ critical: z.number().int().min(1), windowSeconds: seconds(3600) })
+      .strict()
       .default({ critical: UNAUTHORIZED_ACCESS_THRESHOLD, windowSeconds: 3600 }),
     /** Share (0..1) of any rate-limit window used. */
     rate_limit_approaching: z
       .object({ warning: z.number().positive().max(1) })
+      .strict()
       .default({ warning: RATE_LIMIT_APPROACHING_RATIO }),
     /** A condition must hold for this many consecutive evaluations before it fires (damping). */
     consecutiveEvaluations: z.number().int().min(1).max(100).default(1),
@@ -175,7 +190,7 @@ export const escalationSchema = z
     enabled: z.boolean().default(false),
     /** A critical alert still unacknowledged after this long goes to the escalation channels. */
     afterSeconds: seconds(900),
-    channelIds: z.array(z.number().int().positive()).max(50).default([]),
+    channelIds: z.array(z.number().int().positive().max(MAX_INT)).max(50).default([]),
   })
   .strict();
 

@@ -54,5 +54,6 @@ export {
 } from "./defaults";
 export { ENDPOINT_WILDCARD, endpointMatches } from "./endpoints";
 export { ConfigError, type Env, type EnvShape, envTypes, isPlaceholderSecret, parseEnv } from "./env";
+export { FREE_TEXT, MAX_INT, SINGLE_LINE } from "./input";
 export { validationMessage } from "./messages";
 export { parseServiceEnv, type ServiceEnvOptions, type ServiceSettings } from "./service";

@@ -1,7 +1,7 @@
+import { MAX_INT } from "@apimon/config";
 import { z } from "zod";
 
-/** Largest value of a Postgres `integer` (ids, limits): anything larger cannot name a row. */
-export const MAX_INT = 2_147_483_647;
+export { MAX_INT };
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;

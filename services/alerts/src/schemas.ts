@@ -1,7 +1,14 @@
 // Every input of the API, validated before anything touches the database. Objects are strict
 // (an unknown field is a 400 naming it), strings are bounded and free of NUL (Postgres text
 // cannot hold it), ids are bounded by the integer columns they name.
-import { alertSettingsSchema, auditActions, auditSources, auditTargetTypes } from "@apimon/config";
+import {
+  alertSettingsSchema,
+  auditActions,
+  auditSources,
+  auditTargetTypes,
+  FREE_TEXT,
+  SINGLE_LINE,
+} from "@apimon/config";
 import { alertSeverities, alertTypes } from "@apimon/events";
 import { type FieldError, idString, MAX_INT, paginationQuery } from "@apimon/http";
 import { z } from "zod";
@@ -17,11 +24,6 @@ export const DEFAULT_REPORT_DAYS = 30;
 /** Longest silence: one forgotten about must not hide alerts for good. */
 export const MAX_SILENCE_DAYS = 30;
 export const COMMENT_MAX = 500;
-
-/** A single line: no control characters at all. */
-const SINGLE_LINE = /^[^\p{Cc}]*$/u;
-/** Free text: tabs and line breaks, but no other control characters. */
-const FREE_TEXT = /^(?:[^\p{Cc}]|[\t\n\r])*$/u;
 
 const singleLine = (max: number) =>
   z
@@ -134,7 +136,13 @@ const channelFields = {
   name: singleLine(NAME_MAX),
   type: z.enum(channelTypes, "must be email, slack or webhook"),
   /** Email: a comma-separated address list. Slack and webhook: an http(s) URL. Checked by type. */
-  target: z.string().trim().min(1, "must not be empty").max(TARGET_MAX),
+  target: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(TARGET_MAX)
+    .regex(SINGLE_LINE, "must not contain control characters")
+    .meta({ pattern: SINGLE_LINE.source }),
   /** Webhook signing secret (HMAC); null removes it. Never answered back. */
   secret: z
     .string()

@@ -947,6 +947,52 @@ describe("channels", () => {
     await api("DELETE", `/channels/${mail.body.id}`);
   });
 
+  it("refuses what Postgres could not store or look up, and misspelt fields, with 400 rather than 500", async () => {
+    const before = (await api("GET", "/settings")).body;
+    const override = { response_time: { warning: 5, critical: 9 } };
+    expect(
+      await api("PUT", "/settings", {
+        alertThresholds: {
+          overrides: [
+            { ...override, apiKeyId: 2_147_483_648 },
+            { ...override, endpoint: "/a\u0000b" },
+            { ...override, endpoint: "/c", note: "nul\u0000" },
+          ],
+        },
+        escalation: { channelIds: [2_147_483_648] },
+      }),
+    ).toMatchObject(
+      invalidRequest("body", [
+        { field: "alertThresholds.overrides.0.apiKeyId", message: "must be at most 2147483647" },
+        { field: "alertThresholds.overrides.1.endpoint", message: "must not contain control characters" },
+        {
+          field: "alertThresholds.overrides.2.note",
+          message: "must not contain control characters other than tabs and line breaks",
+        },
+        { field: "escalation.channelIds.0", message: "must be at most 2147483647" },
+      ]),
+    );
+    // A field misspelt inside any rule is named, not dropped while its default applies.
+    const misspelt = await api("PUT", "/settings", {
+      alertThresholds: {
+        response_time: { warning: 1, critical: 2, warn: 1 },
+        error_rate: { warning: 0.05, critical: 0.1, windowSecond: 600 },
+        usage_spike: { warning: 2, critical: 3, minBaseline: 5 },
+        unauthorized_access: { critical: 5, window: 60 },
+        rate_limit_approaching: { warning: 0.8, critical: 0.9 },
+      },
+    });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.errors).toEqual([
+      { field: "alertThresholds.response_time.warn", message: "is not a known field" },
+      { field: "alertThresholds.error_rate.windowSecond", message: "is not a known field" },
+      { field: "alertThresholds.usage_spike.minBaseline", message: "is not a known field" },
+      { field: "alertThresholds.unauthorized_access.window", message: "is not a known field" },
+      { field: "alertThresholds.rate_limit_approaching.critical", message: "is not a known field" },
+    ]);
+    expect((await api("GET", "/settings")).body).toEqual(before);
+  });
+
   it("refuses invalid channels with 400 naming the fields", async () => {
     expect(await api("POST", "/channels", { type: "pager", target: "", extra: 1 })).toMatchObject(
       invalidRequest("body", [
@@ -967,7 +1013,16 @@ describe("channels", () => {
     ).toMatchObject(
       invalidRequest("body", [{ field: "secret", message: "only webhook channels take a signing secret" }]),
     );
+    for (const type of ["webhook", "slack"])
+      expect(await api("POST", "/channels", { type, target: "http://127.0.0.1:9/a\u0000b" })).toMatchObject(
+        invalidRequest("body", [{ field: "target", message: "must not contain control characters" }]),
+      );
     const mail = await api("POST", "/channels", { type: "email", target: "ops@example.com" });
+    expect(
+      await api("PATCH", `/channels/${mail.body.id}`, { target: "ops@example.com\u0000" }),
+    ).toMatchObject(
+      invalidRequest("body", [{ field: "target", message: "must not contain control characters" }]),
+    );
     // Changing only the type re-checks the stored target.
     expect(await api("PATCH", `/channels/${mail.body.id}`, { type: "webhook" })).toMatchObject(
       invalidRequest("body", [{ field: "target", message: "must be an http(s) URL for a webhook channel" }]),

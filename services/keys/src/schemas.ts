@@ -2,7 +2,7 @@
 // (an unknown field is a 400 naming it: a typo must not be silently ignored), strings are
 // bounded, and numbers that reach an `integer` column are bounded by it, so that no input can
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
-import { operatorRoles } from "@apimon/config";
+import { FREE_TEXT, operatorRoles, SINGLE_LINE } from "@apimon/config";
 import { escapeLike } from "@apimon/db";
 import { idListString, idString, intString, MAX_INT, MAX_PAGE_SIZE, paginationQuery } from "@apimon/http";
 import { z } from "zod";
@@ -12,11 +12,6 @@ import { GRANULARITIES } from "./domain/usage-range";
 export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
 export const EMAIL_MAX = 320;
-
-/** A single line: no control characters at all. */
-const SINGLE_LINE = /^[^\p{Cc}]*$/u;
-/** Free text: tabs and line breaks, but no other control characters. */
-const FREE_TEXT = /^(?:[^\p{Cc}]|[\t\n\r])*$/u;
 
 const id = z.number().int().positive().max(MAX_INT);
 const name = z
