@@ -64,12 +64,12 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what 
   return result.data;
 }
 
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+const NOT_JSON = "Expected a JSON body (Content-Type: application/json)";
+
 /** Reads and validates a JSON body; malformed JSON and schema failures are 400s, never 500s. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    throw badRequest("Expected a JSON body (Content-Type: application/json)");
-  }
+  if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw badRequest(NOT_JSON);
   let body: unknown;
   try {
     body = await c.req.json();
@@ -85,16 +85,20 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<
 }
 
 /**
- * Like readJson, for a body whose fields are all optional: it may be left out entirely. A request
- * has no body when it says so (Content-Length: 0) or frames none: without Content-Length and
- * Transfer-Encoding an HTTP/1.1 request ends at its header (RFC 9112, 6.3), which is what
- * `curl -X POST` sends.
+ * Like readJson, for a body whose fields are all optional: it may be left out entirely. Left out
+ * means no bytes, however the request says so: Content-Length: 0, or no framing at all, which is
+ * what `curl -X POST` sends (an HTTP/1.1 request without Content-Length and Transfer-Encoding ends
+ * at its header, RFC 9112, 6.3), and then it needs no content type either.
  */
 export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const length = c.req.header("content-length");
-  const empty =
-    c.req.raw.body === null ||
-    length === "0" ||
-    (length === undefined && c.req.header("transfer-encoding") === undefined);
-  return empty ? parseOr400(schema, {}, "body") : readJson(c, schema);
+  const text = c.req.raw.body === null ? "" : await c.req.text();
+  if (text === "") return parseOr400(schema, {}, "body");
+  if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw badRequest(NOT_JSON);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest("Malformed JSON body");
+  }
+  return parseOr400(schema, body, "body");
 }
