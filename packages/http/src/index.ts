@@ -16,6 +16,7 @@ export {
   tokenMatches,
 } from "./auth";
 export { clientAddress, forwardedClientIp } from "./client-address";
+export { dateTimeString, EARLIEST_DATE_TIME_MS, LATEST_DATE_TIME_MS } from "./date-time";
 export { createDocsRoutes, DOCS_CONTENT_SECURITY_POLICY } from "./docs";
 export { badRequest, conflict, type FieldError, HttpError, notFound, unauthorized } from "./errors";
 export {

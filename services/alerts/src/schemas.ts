@@ -10,7 +10,7 @@ import {
   SINGLE_LINE,
 } from "@apimon/config";
 import { alertSeverities, alertTypes } from "@apimon/events";
-import { type FieldError, idString, MAX_INT, paginationQuery } from "@apimon/http";
+import { dateTimeString, type FieldError, idString, MAX_INT, paginationQuery } from "@apimon/http";
 import { z } from "zod";
 
 export const NAME_MAX = 200;
@@ -35,9 +35,7 @@ const singleLine = (max: number) =>
     // The document's generator writes a regex's flags into the pattern; the source is the pattern.
     .meta({ pattern: SINGLE_LINE.source });
 
-const isoDateTime = z.iso
-  .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
-  .transform((value) => new Date(value));
+const isoDateTime = dateTimeString().transform((value) => new Date(value));
 
 export const idParamSchema = z.object({ id: idString });
 

@@ -489,6 +489,36 @@ describe("alerts", () => {
     expect(await api("GET", "/report?from=2026-12-01T00:00:00Z")).toMatchObject(
       invalidRequest("query", [{ field: "from", message: "must be before to" }]),
     );
+    // From alone: the range runs to now, which must be at most 366 days later.
+    expect(await api("GET", "/report?from=2020-01-01T00:00:00Z")).toMatchObject(
+      invalidRequest("query", [{ field: "from", message: "the range may span at most 366 days" }]),
+    );
+  });
+
+  it("refuses date-times Postgres cannot read (year 0, past 9999) with 400, not 500", async () => {
+    const outside = { message: "must lie between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z" };
+    for (const path of ["/history", "/report"])
+      for (const [param, value] of [
+        ["from", "0000-01-01T00:00:00Z"],
+        ["to", "0000-01-01T00:00:00Z"],
+        ["from", "1969-12-31T23:59:59Z"],
+        ["to", "9999-12-31T23:59:59Z"],
+      ] as const)
+        expect(await api("GET", `${path}?${param}=${value}`)).toMatchObject(
+          invalidRequest("query", [{ field: param, ...outside }]),
+        );
+    expect(
+      await api("POST", "/silences", {
+        startsAt: "0000-01-01T00:00:00Z",
+        endsAt: "9999-06-01T00:00:00Z",
+        comment: "far",
+      }),
+    ).toMatchObject(
+      invalidRequest("body", [
+        { field: "startsAt", ...outside },
+        { field: "endsAt", ...outside },
+      ]),
+    );
   });
 
   it("reports the endpoints with most alerts, and how many resolved before anyone acknowledged them", async () => {

@@ -694,6 +694,10 @@ describe("GET /api/v1/audit", () => {
       ["?action=Channel-Created", invalid("action", `must be one of ${auditActions.join(", ")}`)],
       ["?action=key.exploded", invalid("action", `must be one of ${auditActions.join(", ")}`)],
       [`?from=${hour(3)}&to=${hour(1)}`, invalid("from", "must be before to")],
+      [
+        "?from=0000-01-01T00:00:00Z",
+        invalid("from", "must lie between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z"),
+      ],
     ];
     for (const [query, body] of refusals) {
       const res = await audit(query);

@@ -4,7 +4,15 @@
 // make Postgres fail with a 500. Postgres text cannot hold NUL, hence the control-character rules.
 import { FREE_TEXT, operatorRoles, SINGLE_LINE } from "@apimon/config";
 import { escapeLike } from "@apimon/db";
-import { idListString, idString, intString, MAX_INT, MAX_PAGE_SIZE, paginationQuery } from "@apimon/http";
+import {
+  dateTimeString,
+  idListString,
+  idString,
+  intString,
+  MAX_INT,
+  MAX_PAGE_SIZE,
+  paginationQuery,
+} from "@apimon/http";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/key-policy";
 import { GRANULARITIES } from "./domain/usage-range";
@@ -139,7 +147,7 @@ export const rotateKeySchema = z
   .strict();
 
 /** A point in time in a query string; ISO-8601 with a zone (`Z` or an offset). */
-const queryTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a time zone" });
+const queryTime = dateTimeString("must be an ISO-8601 date-time with a time zone");
 
 /** `GET /keys/:id/usage`; the range itself (order, number of buckets) is checked by the handler. */
 export const keyUsageQuerySchema = z

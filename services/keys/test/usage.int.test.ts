@@ -302,6 +302,20 @@ describe("GET /api/v1/keys/:id/usage", () => {
     );
   });
 
+  it("refuses date-times Postgres cannot read (year 0, past 9999) with 400, not 500", async () => {
+    const outside = "must lie between 1970-01-01T00:00:00Z and 9999-01-01T00:00:00Z";
+    for (const path of [`/api/v1/keys/${keyA}/usage`, "/api/v1/usage", "/api/v1/usage/summary"])
+      for (const [param, value] of [
+        ["from", "0000-01-01T00:00:00Z"],
+        ["to", "0001-01-01T00:00:00Z"],
+        ["to", "9999-12-31T23:59:59Z"],
+      ] as const)
+        expect([path, await get(`${path}?${param}=${value}`)]).toEqual([
+          path,
+          invalidRequest("query", [{ field: param, message: outside }]),
+        ]);
+  });
+
   it("answers 404 for an unknown key and 401 without the admin token", async () => {
     expect(await get(`/api/v1/keys/${DELETED_KEY}/usage`)).toEqual({
       status: 404,

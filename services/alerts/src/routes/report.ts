@@ -55,7 +55,7 @@ export function createReportRoutes({
       responses: {
         200: jsonResponse(reportSchema, "The report"),
         ...adminErrorResponses({
-          400: "Invalid query, or `from` not before `to` (`errors` lists the fields)",
+          400: `Invalid query, \`from\` not before \`to\`, or a range of more than ${MAX_RANGE_DAYS} days (\`errors\` lists the fields)`,
         }),
       },
     },
@@ -66,6 +66,12 @@ export function createReportRoutes({
       if (from >= to) {
         // Only one end given, on the wrong side of the other's default.
         throw badRequest("Invalid query", [{ field: "from", message: "must be before to" }]);
+      }
+      if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+        // `from` alone, longer ago than that (the query's checks cover both ends given).
+        throw badRequest("Invalid query", [
+          { field: "from", message: `the range may span at most ${MAX_RANGE_DAYS} days` },
+        ]);
       }
       const [byType, bySeverity, byStatus, byKey, byEndpoint, byDay, durations] = await Promise.all([
         prisma.$queryRaw<{ key: string; count: number }[]>`
