@@ -469,10 +469,17 @@ describe("notifier deliveries", () => {
       channel: { id: channelIds.webhook, type: "webhook" },
       target: receiver.url("/hook/marker"),
     });
+    // A test message is how one checks a channel before enabling it: it goes out.
+    const test = makeJob({ ...disabled, deliveryId: randomUUID(), reason: "test" });
     await publish(disabled);
     await publish(deleted);
+    await publish(test);
     await publish(marker);
     await waitForFinal(marker.deliveryId, "the marker after the cancelled jobs");
+    expect(await waitForFinal(test.deliveryId, "the disabled channel's test")).toMatchObject({
+      status: "succeeded",
+      response_code: 200,
+    });
     expect(await rowsOf(disabled.deliveryId)).toEqual([
       expect.objectContaining({
         delivery_id: disabled.deliveryId,
@@ -483,7 +490,7 @@ describe("notifier deliveries", () => {
     ]);
     // notification_deliveries.channel_id references the channel: a deleted one can have no row.
     expect(await rowsOf(deleted.deliveryId)).toEqual([]);
-    expect(receiver.requests("/hook/disabled")).toEqual([]);
+    expect(receiver.requests("/hook/disabled").map((r) => JSON.parse(r.body).reason)).toEqual(["test"]);
     expect(receiver.requests("/hook/deleted")).toEqual([]);
     const dropped = await registry.getSingleMetric("notifier_deliveries_total")?.get();
     expect(dropped?.values).toContainEqual(

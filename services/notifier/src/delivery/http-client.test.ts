@@ -1,6 +1,8 @@
 import type { LookupAddress } from "node:dns";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createTargetPolicy } from "../domain/target-policy";
-import { assertTargetAllowed, guardedLookup, TargetRefusedError } from "./http-client";
+import { assertTargetAllowed, createHttpClient, guardedLookup, TargetRefusedError } from "./http-client";
 
 /** A resolver with fixed answers, so no test depends on real DNS. */
 function fakeLookup(table: Record<string, LookupAddress[]>) {
@@ -91,5 +93,63 @@ describe("socket lookup guard", () => {
         done();
       });
     });
+  });
+});
+
+describe("answers", () => {
+  let server: Server;
+  let base: string;
+  const client = createHttpClient({ policy: createTargetPolicy({ allowPrivate: true }), timeoutMs: 500 });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      if (req.url === "/cut") {
+        // The status and part of the promised body, then the connection goes.
+        res.writeHead(200, { "content-length": "1000" });
+        res.write("accepted");
+        setTimeout(() => res.socket?.destroy(), 20);
+      } else if (req.url === "/trickle") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("a");
+        const timer = setInterval(() => res.write("a"), 100);
+        res.on("close", () => clearInterval(timer));
+      } else if (req.url === "/huge") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        const chunk = "b".repeat(64 * 1024);
+        let sent = 0;
+        const more = () => {
+          while (sent < 2000 && res.write(chunk)) sent++;
+          if (sent < 2000) res.once("drain", more);
+          else res.end();
+        };
+        more();
+      } else {
+        res.writeHead(503).end("busy");
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const post = (path: string) => client.post(`${base}${path}`, { headers: {}, body: "{}" });
+
+  it("keeps a 2xx whose body is cut short or still arriving at the deadline: the receiver took it", async () => {
+    await expect(post("/cut")).resolves.toMatchObject({ status: 200, body: "accepted" });
+    const trickled = await post("/trickle");
+    expect(trickled.status).toBe(200);
+    expect(trickled.body).toMatch(/^a+$/);
+  });
+
+  it("reads only the first kilobytes of a huge body, and the status of an error", async () => {
+    const huge = await post("/huge");
+    expect(huge.status).toBe(200);
+    expect(huge.body).toBe("b".repeat(4096));
+    await expect(post("/busy")).resolves.toMatchObject({ status: 503, body: "busy" });
   });
 });

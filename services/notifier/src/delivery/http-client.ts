@@ -107,19 +107,31 @@ export function guardedLookup(policy: TargetPolicy, lookup: LookupFn = dnsLookup
   };
 }
 
+/**
+ * The body's first few kilobytes. The status decides the outcome, so once it has arrived nothing
+ * about the body may turn the answer into an error: a receiver that answered 200 and then closed
+ * the connection, or trickles its body past the deadline, has taken the notification, and a
+ * retry would deliver it again. Reading stops at the cap (the rest is never downloaded).
+ */
 async function readCapped(body: AsyncIterable<Buffer>): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    if (size < MAX_BODY_BYTES) chunks.push(chunk);
-    size += chunk.length;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_BODY_BYTES) break; // leaving the loop destroys the body
+    }
+  } catch {
+    // Cut short or too slow: what was read is all there is.
   }
   return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString("utf8");
 }
 
 /**
  * An undici keep-alive agent whose connections obey the policy, with one deadline
- * (`timeoutMs`) for the whole request: connect, headers and body.
+ * (`timeoutMs`) for the whole request: connect, headers and body (a body still arriving at the
+ * deadline is cut there, the answer kept).
  */
 export function createHttpClient({
   policy,

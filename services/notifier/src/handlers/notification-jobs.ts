@@ -135,7 +135,8 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
         log.warn("channel no longer exists; delivery dropped without retry");
         return;
       }
-      if (!channel.enabled) {
+      // A test is how one checks a channel before enabling it: it goes out regardless.
+      if (!channel.enabled && job.reason !== "test") {
         await deliveries.record({
           deliveryId: job.deliveryId,
           alertId: job.alert.id,
