@@ -1,6 +1,7 @@
 // Every input of the API, validated before anything touches the database. Objects are strict
 // (an unknown field is a 400 naming it), strings are bounded and free of NUL (Postgres text
 // cannot hold it), ids are bounded by the integer columns they name.
+import { isIP } from "node:net";
 import {
   alertSettingsSchema,
   auditActions,
@@ -325,7 +326,12 @@ export const createSilenceSchema = z
           "characters: `GET /api/billing/*`, `* /api/billing/*`",
       )
       .optional(),
-    clientIp: singleLine(64).optional(),
+    clientIp: singleLine(64)
+      .refine(
+        (ip) => isIP(ip) !== 0,
+        "must be an IP address, as failed-authentication alerts name the client",
+      )
+      .optional(),
     startsAt: isoDateTime.optional().describe("Default: now"),
     endsAt: isoDateTime,
     comment: singleLine(COMMENT_MAX).describe("Why: shown wherever the silence is"),

@@ -134,6 +134,14 @@ describe("the silences API", () => {
     expect(
       (await refused({ endsAt: inSeconds(60), comment: "" })).map((e: { field: string }) => e.field),
     ).toEqual(["comment"]);
+    // A matcher no alert can carry would silence nothing, without a word.
+    for (const clientIp of ["hello world", "999.1.1.1", "10.0.0.1/24"])
+      expect(await refused({ endsAt: inSeconds(60), clientIp })).toEqual([
+        {
+          field: "clientIp",
+          message: "must be an IP address, as failed-authentication alerts name the client",
+        },
+      ]);
     expect(await prisma.silence.count()).toBe(0);
   });
 
