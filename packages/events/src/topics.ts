@@ -84,7 +84,9 @@ export const topics = {
   notifications: defineTopic({
     name: "notifications.v1",
     schema: notificationJobSchema,
-    key: (j) => String(j.alert.id ?? j.deliveryId),
+    // An alert's messages to one channel stay in order (firing before resolved); its channels
+    // are independent, so one channel's failing target does not hold back the others'.
+    key: (j) => (j.alert.id === null ? j.deliveryId : `${j.alert.id}:${j.channel.id}`),
     partitions: 6,
     cleanupPolicy: "delete",
     retentionMs: 7 * DAY_MS,

@@ -38,6 +38,7 @@ export {
   ProducerQueueFullError,
   RetriableError,
 } from "./errors";
+export { partitionOf } from "./partition";
 export {
   type BatchingProducer,
   type BatchingProducerOptions,

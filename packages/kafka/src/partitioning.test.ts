@@ -4,6 +4,8 @@
 // partition the Java client picks for its key, or one key's events would be split over two
 // partitions between producers, and order per key would be lost.
 
+import { partitionOf } from "./partition";
+
 type Message = { key?: string | Buffer | null; value: string; partition?: number };
 type PartitionMetadata = { partitionId: number; leader: number };
 type Partitioner = (args: {
@@ -88,6 +90,11 @@ describe("kafkajs default partitioning", () => {
     expect(
       partitioner({ topic: "t", partitionMetadata, message: { key: "k", value: "v", partition: 4 } }),
     ).toBe(4);
+  });
+
+  it("names the partition a key goes to, as the producers pick it", () => {
+    for (const key of ["1", "42", "user-7", "é€😀", "17:3"])
+      expect(partitionOf(key, 6)).toBe((javaMurmur2(Buffer.from(key)) & 0x7fffffff) % 6);
   });
 
   it("spreads keyless messages over the partitions that have a leader", () => {

@@ -20,7 +20,7 @@ export function alertUrl(consoleUrl: string, alertId: number): string {
  * Writes notification jobs to the outbox in the caller's transaction: they reach
  * notifications.v1 if and only if the change commits (the relay publishes them, at least once).
  * The caller must hold the alert's row lock, so that one alert's jobs commit in id order and
- * the relay keeps them in order on the topic (they are keyed by alert id).
+ * the relay keeps them in order on the topic (they are keyed by alert and channel).
  */
 export async function enqueueJobs(tx: Tx, jobs: NotificationJob[]): Promise<void> {
   await writeOutbox(

@@ -54,6 +54,12 @@ export function loadConfig(env = process.env) {
       NOTIFIER_CONCURRENCY: envTypes.positiveInt(8),
       /** Partitions each channel type's consumer works on at once. */
       NOTIFIER_PARTITIONS_CONCURRENCY: envTypes.positiveInt(3),
+      /**
+       * Consumers of each channel type's group in this process. Each fetches on its own, so a
+       * delivery stuck in its retries holds back only the partitions of its consumer; as many as
+       * notifications.v1 has partitions, each holds back one.
+       */
+      NOTIFIER_CONSUMERS_PER_TYPE: z.coerce.number().int().min(1).max(64).default(6),
       SMTP_URL: envTypes.url("smtp://localhost:1025"),
       NOTIFIER_EMAIL_FROM: z.string().min(3).default("apimon <alerts@apimon.local>"),
       /** The operator console: alert links in messages point to its alert pages. */
@@ -76,6 +82,7 @@ export function loadConfig(env = process.env) {
     channelCacheMs: raw.NOTIFIER_CHANNEL_CACHE_MS,
     concurrency: raw.NOTIFIER_CONCURRENCY,
     partitionsConcurrency: raw.NOTIFIER_PARTITIONS_CONCURRENCY,
+    consumersPerType: raw.NOTIFIER_CONSUMERS_PER_TYPE,
     smtpUrl: raw.SMTP_URL,
     emailFrom: raw.NOTIFIER_EMAIL_FROM,
     consolePublicUrl: raw.CONSOLE_PUBLIC_URL,

@@ -25,6 +25,8 @@ export interface NotifierSettings {
   backoff: BackoffPolicy;
   concurrency: number;
   partitionsConcurrency: number;
+  /** Consumers in each channel type's group; see NOTIFIER_CONSUMERS_PER_TYPE. */
+  consumersPerType: number;
   channelCacheMs: number;
   maxBatchSize?: number;
 }
@@ -49,7 +51,12 @@ export interface Notifier {
   groupIds(): string[];
 }
 
-/** One consumer group per channel type on notifications.v1, so one channel's trouble is its own. */
+/**
+ * One consumer group per channel type on notifications.v1, so one channel type's trouble is its
+ * own; and several consumers in each group, because kafkajs fetches again from a broker only once
+ * every batch of its last fetch is handled: with a single consumer, one job waiting out its
+ * retries against a target that hangs would hold back every partition of its type.
+ */
 export function createNotifier({
   kafka,
   prisma,
@@ -63,7 +70,7 @@ export function createNotifier({
   const metrics = createNotifierMetrics(registry);
   const channels = createChannelDirectory({ prisma, ttlMs: settings.channelCacheMs });
   const deliveries = createDeliveryLog({ prisma });
-  const runners = new Map<ChannelType, { groupId: string; runner: ConsumerRunner }>();
+  const groups = new Map<ChannelType, { groupId: string; runners: ConsumerRunner[] }>();
 
   for (const channelType of settings.channelTypes) {
     const groupId = `${settings.groupPrefix}-${channelType}`;
@@ -79,41 +86,47 @@ export function createNotifier({
       concurrency: settings.concurrency,
       stopSignal: stopping.signal,
     });
-    const runner = createConsumerRunner({
-      kafka,
-      groupId,
-      logger: logger.child({ channelType }),
-      topicPrefix: settings.topicPrefix,
-      subscriptions: [subscription(topics.notifications, handler)],
-      isRetriable: shouldRetryDbError,
-      retry: { initialMs: 200, maxMs: 5000 },
-      // Small slices: a slice is committed only when all its jobs are done.
-      maxBatchSize: settings.maxBatchSize ?? 50,
-      partitionsConsumedConcurrently: settings.partitionsConcurrency,
-      registry,
-    });
-    runners.set(channelType, { groupId, runner });
+    const runners = Array.from({ length: settings.consumersPerType }, (_, consumer) =>
+      createConsumerRunner({
+        kafka,
+        groupId,
+        logger: logger.child({ channelType, consumer }),
+        topicPrefix: settings.topicPrefix,
+        subscriptions: [subscription(topics.notifications, handler)],
+        isRetriable: shouldRetryDbError,
+        retry: { initialMs: 200, maxMs: 5000 },
+        // Small slices: a slice is committed only when all its jobs are done.
+        maxBatchSize: settings.maxBatchSize ?? 50,
+        partitionsConsumedConcurrently: settings.partitionsConcurrency,
+        registry,
+      }),
+    );
+    groups.set(channelType, { groupId, runners });
   }
+  const allRunners = () => [...groups.values()].flatMap((group) => group.runners);
 
   return {
     async start() {
-      await Promise.all([...runners.values()].map(({ runner }) => runner.start()));
+      await Promise.all(allRunners().map((runner) => runner.start()));
     },
     async stop() {
       // stop() marks each runner stopped before its first await, so the handlers' interrupted
       // slices are left uncommitted instead of being retried.
-      const stopped = [...runners.values()].map(({ runner }) => runner.stop());
+      const stopped = allRunners().map((runner) => runner.stop());
       stopping.abort(new Error("notifier stopping"));
       await Promise.all(stopped);
     },
     checks() {
       return Object.fromEntries(
-        [...runners].map(([type, { runner }]) => [
+        [...groups].map(([type, { runners }]) => [
           `${type}Consumer`,
-          () => (runner.isHealthy() ? { ok: true } : { ok: false, detail: "not in its consumer group" }),
+          () =>
+            runners.every((runner) => runner.isHealthy())
+              ? { ok: true }
+              : { ok: false, detail: "not in its consumer group" },
         ]),
       );
     },
-    groupIds: () => [...runners.values()].map((r) => r.groupId),
+    groupIds: () => [...groups.values()].map((group) => group.groupId),
   };
 }

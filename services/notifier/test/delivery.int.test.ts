@@ -1,6 +1,12 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { attemptDeliveryId, type DlqRecord, dlqTopic, type NotificationJob, topics } from "@apimon/events";
-import { type BatchingProducer, createBatchingProducer, type KafkaClient, topicName } from "@apimon/kafka";
+import {
+  type BatchingProducer,
+  createBatchingProducer,
+  type KafkaClient,
+  partitionOf,
+  topicName,
+} from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
 import {
   createTestDatabase,
@@ -186,6 +192,7 @@ function buildNotifier({
       backoff: { baseMs: 20, capMs: 2000 },
       concurrency: 4,
       partitionsConcurrency: 3,
+      consumersPerType: 6,
       channelCacheMs: 0,
       ...settings,
     },
@@ -392,11 +399,50 @@ describe("notifier deliveries", () => {
     expect(dead[0]).toMatchObject({
       sourceTopic: topicName(topics.notifications, prefix),
       consumerGroup: expect.stringMatching(/-webhook$/),
-      key: String(hook.alert.id),
+      key: `${hook.alert.id}:${hook.channel.id}`,
       valueEncoding: "utf8",
       error: "delivery failed after 3 attempt(s): HTTP 500: upstream exploded",
     });
     expect(JSON.parse(dead[0]?.value ?? "")).toEqual(hook);
+  });
+
+  it("goes on delivering an alert's other channels and other partitions while one target hangs", async () => {
+    const release = receiver.hold("/hook/stuck");
+    try {
+      const stuckChannel = await newChannel("webhook", receiver.url("/hook/stuck"));
+      const stuck = await job("webhook", receiver.url("/hook/stuck"), {
+        channel: { id: stuckChannel, type: "webhook" },
+      });
+      // The same alert's message to a healthy channel: published with it, in the same slice.
+      const sibling = makeJob({
+        ...stuck,
+        deliveryId: randomUUID(),
+        channel: { id: channelIds.webhook, type: "webhook" },
+        target: receiver.url("/hook"),
+      });
+      const { partitions } = topics.notifications;
+      const held = partitionOf(topics.notifications.key(stuck), partitions);
+      await publish(stuck, sibling);
+      await waitFor(() => receiver.requests("/hook/stuck").length === 1, {
+        timeoutMs: 15_000,
+        what: "the hanging target to be reached",
+      });
+      // Jobs published while that delivery hangs, on the other partitions.
+      const later: NotificationJob[] = [];
+      while (later.length < 5) {
+        const next = await job("webhook", receiver.url("/hook"));
+        if (partitionOf(topics.notifications.key(next), partitions) !== held) later.push(next);
+      }
+      await publish(...later);
+      for (const delivered of [sibling, ...later])
+        expect(await waitForFinal(delivered.deliveryId, "a delivery beside the hanging one")).toMatchObject({
+          status: "succeeded",
+          attempt: 1,
+        });
+      expect(await finalRow(stuck.deliveryId)).toBeUndefined();
+    } finally {
+      release();
+    }
   });
 
   it("waits as long as a 429's Retry-After asks before trying again", async () => {

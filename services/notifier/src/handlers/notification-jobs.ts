@@ -18,8 +18,9 @@ import type { ChannelSender, ChannelType } from "../senders/sender";
 // is committed only after every job of the slice has finished (delivered or given up), which
 // keeps at-least-once without a delay topic. The price is that a failing job holds back the jobs
 // behind it in its partition for at most the sum of its backoffs (about a minute with the
-// defaults); jobs in the same slice with other keys go on concurrently, and the runner consumes
-// several partitions at once. Jobs with the same key (alert) stay in order.
+// defaults); jobs in the same slice with other keys go on concurrently, and the notifier runs
+// several consumers per type so that other partitions go on too. Jobs with the same key (one
+// alert's messages to one channel) stay in order.
 
 export interface JobHandlerOptions {
   channelType: ChannelType;
