@@ -5,6 +5,9 @@ import { fetchEndOffsets } from "./admin";
 import { fetchCommittedOffsets, type ReplayRange, replayPartitions } from "./replay";
 import { topicName } from "./topics";
 
+/** The header a replayed dead letter carries: where it was replayed from (`<dlq>/<partition>/<offset>`). */
+export const REPLAYED_FROM_HEADER = "apimon-replayed-from";
+
 /**
  * The consumer group whose committed offsets on a dead-letter topic mark what was replayed.
  * Nothing consumes as this group: the replay commits its offsets in the same transaction as
@@ -174,7 +177,7 @@ export async function replayDeadLetters({
               partition: record.partition,
               key: record.key,
               value: record.value === null ? null : Buffer.from(record.value, record.valueEncoding),
-              headers: { ...record.headers, "apimon-replayed-from": `${dlqName}/${partition}/${offset}` },
+              headers: { ...record.headers, [REPLAYED_FROM_HEADER]: `${dlqName}/${partition}/${offset}` },
             })),
           });
         }

@@ -26,6 +26,7 @@ export {
   type DeadLetterReplay,
   type DeadLetterSummary,
   deadLetterReplayGroup,
+  REPLAYED_FROM_HEADER,
   readDeadLetters,
   replayDeadLetters,
   summarizeDeadLetters,

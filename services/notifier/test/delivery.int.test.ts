@@ -5,6 +5,7 @@ import {
   createBatchingProducer,
   type KafkaClient,
   partitionOf,
+  replayDeadLetters,
   topicName,
 } from "@apimon/kafka";
 import { createMetricsRegistry, type Registry } from "@apimon/observability";
@@ -404,6 +405,26 @@ describe("notifier deliveries", () => {
       error: "delivery failed after 3 attempt(s): HTTP 500: upstream exploded",
     });
     expect(JSON.parse(dead[0]?.value ?? "")).toEqual(hook);
+
+    // The receiver is back: an operator replays the dead letter (apimon dlq replay) and the
+    // notification goes out, under its own delivery id, after the attempts already made.
+    receiver.script("/hook/down", [{ status: 200, body: "ok" }]);
+    expect(await replayDeadLetters({ kafka, logger, source: topics.notifications, prefix })).toMatchObject({
+      replayed: 1,
+    });
+    await waitFor(async () => (await finalRow(hook.deliveryId))?.status === "succeeded", {
+      timeoutMs: 30_000,
+      what: "the replayed delivery",
+    });
+    expect((await rowsOf(hook.deliveryId)).map((r) => [r.attempt, r.status])).toEqual([
+      [1, "retrying"],
+      [2, "retrying"],
+      [3, "failed"],
+      [4, "succeeded"],
+    ]);
+    const delivered = receiver.requests("/hook/down");
+    expect(delivered).toHaveLength(4);
+    expect(delivered[3]?.headers["x-delivery-id"]).toBe(hook.deliveryId);
   });
 
   it("goes on delivering an alert's other channels and other partitions while one target hangs", async () => {

@@ -30,6 +30,11 @@ export interface DeliveryLog {
   progress(deliveryId: string, maxAttempts: number): Promise<JobProgress>;
   /** Writes an attempt's row once; false when it was there already or the channel is gone. */
   record(row: AttemptRow): Promise<boolean>;
+  /**
+   * Makes a failed delivery's final row (attempt `attempt`) an earlier attempt's, under its
+   * derived id and still `failed`, so that the job can be delivered again: a dead letter replayed.
+   */
+  reopen(deliveryId: string, attempt: number): Promise<void>;
 }
 
 const MAX_ERROR_LENGTH = 2000;
@@ -76,6 +81,12 @@ export function createDeliveryLog({ prisma }: { prisma: PrismaClient }): Deliver
           latency_ms = EXCLUDED.latency_ms, created_at = now()
         WHERE notification_deliveries.status = 'pending'`;
       return written > 0;
+    },
+
+    async reopen(deliveryId, attempt) {
+      await prisma.$executeRaw`
+        UPDATE notification_deliveries SET delivery_id = ${attemptDeliveryId(deliveryId, attempt)}::uuid
+        WHERE delivery_id = ${deliveryId}::uuid AND status = 'failed'`;
     },
   };
 }

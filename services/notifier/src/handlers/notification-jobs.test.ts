@@ -34,6 +34,10 @@ function memoryLog(): DeliveryLog & { rows: AttemptRow[] } {
       rows.push(row);
       return true;
     },
+    async reopen(deliveryId, attempt) {
+      const final = rows.find((r) => r.deliveryId === deliveryId && r.status === "failed");
+      if (final) final.deliveryId = attemptDeliveryId(deliveryId, attempt);
+    },
   };
 }
 
@@ -114,6 +118,29 @@ describe("notification job handling", () => {
     expect(deliveries.rows[2]).toMatchObject({ deliveryId: job.deliveryId, attempt: 3, error: "HTTP 500" });
     expect(dead).toEqual([{ offset: "41", error: "delivery failed after 3 attempt(s): HTTP 500" }]);
     expect(outcomes).toEqual(["failed"]);
+  });
+
+  it("delivers a failed job again when its dead letter is replayed, and never one that succeeded", async () => {
+    const job = makeJob();
+    const { handler, deliveries, dead, outcomes } = setup([http500, http500, http500, http500, ok]);
+    await handler([message(job, "41")], context);
+    // Redelivered as it was (a rebalance): done already.
+    await handler([message(job, "42")], context);
+    const replayed = {
+      ...message(job, "43"),
+      headers: { "apimon-replayed-from": "notifications.v1.dlq/0/7" },
+    };
+    await handler([replayed], context);
+    expect(deliveries.rows.map((r) => [r.deliveryId, r.attempt, r.status])).toEqual([
+      [attemptDeliveryId(job.deliveryId, 1), 1, "retrying"],
+      [attemptDeliveryId(job.deliveryId, 2), 2, "retrying"],
+      [attemptDeliveryId(job.deliveryId, 3), 3, "failed"],
+      [attemptDeliveryId(job.deliveryId, 4), 4, "retrying"],
+      [job.deliveryId, 5, "succeeded"],
+    ]);
+    await handler([{ ...replayed, offset: "44" }], context);
+    expect(outcomes).toEqual(["failed", "duplicate", "succeeded", "duplicate"]);
+    expect(dead).toHaveLength(1);
   });
 
   it("gives up at once on a permanent failure", async () => {

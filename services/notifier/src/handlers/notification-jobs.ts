@@ -1,7 +1,13 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { shouldRetryDbError } from "@apimon/db";
 import { attemptDeliveryId, type NotificationJob } from "@apimon/events";
-import { type BatchHandler, type ConsumedMessage, isMarkedRetriable, RetriableError } from "@apimon/kafka";
+import {
+  type BatchHandler,
+  type ConsumedMessage,
+  isMarkedRetriable,
+  REPLAYED_FROM_HEADER,
+  RetriableError,
+} from "@apimon/kafka";
 import type { Logger } from "@apimon/observability";
 import type { ChannelDirectory } from "../delivery/channel-directory";
 import type { DeadLetters } from "../delivery/dead-letters";
@@ -121,7 +127,18 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
     });
     const otherAlertIds = (job.others ?? []).flatMap((other) => (other.id === null ? [] : [other.id]));
     const progress = await deliveries.progress(job.deliveryId, maxAttempts);
-    if (progress.final) {
+    // The last attempt this run may make: the job's budget, or, for a dead letter an operator
+    // replayed (`apimon dlq replay`), a fresh budget after the attempts already made.
+    let lastAllowed = maxAttempts;
+    const replayedFrom = message.headers[REPLAYED_FROM_HEADER];
+    if (progress.final === "failed" && replayedFrom !== undefined) {
+      await deliveries.reopen(job.deliveryId, progress.lastAttempt);
+      lastAllowed = progress.lastAttempt + maxAttempts;
+      log.info(
+        { replayedFrom, attempts: progress.lastAttempt },
+        "failed delivery replayed; delivering it again",
+      );
+    } else if (progress.final) {
       metrics.job(channelType, "duplicate");
       log.info({ status: progress.final }, "delivery already finished; redelivered job skipped");
       return;
@@ -161,7 +178,7 @@ export function createNotificationJobHandler(options: JobHandlerOptions): BatchH
       if (signal.aborted) throw interrupted(signal);
       metrics.attempt(channelType, attemptOutcome(result), latencyMs);
 
-      const final = result.ok || !result.retriable || attempt >= maxAttempts;
+      const final = result.ok || !result.retriable || attempt >= lastAllowed;
       if (!result.ok && final) {
         // Before the failed row: if the process dies in between, the rerun tries once more and
         // dead-letters again, rather than finding the job done and never dead-lettering it.
