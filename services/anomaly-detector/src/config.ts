@@ -2,6 +2,7 @@ import { DEFAULT_PORTS, envTypes, parseServiceEnv } from "@apimon/config";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITIONS_CONCURRENTLY } from "./detector-service";
 import { DEFAULT_MAX_TRACKED_IPS } from "./domain/auth-state";
 import { DEFAULT_UPDATE_INTERVAL_MS } from "./domain/detector";
+import { DEFAULT_MAX_TRACKED_ENDPOINTS } from "./domain/usage-state";
 
 /** The anomaly detector's settings (the alert thresholds themselves live in Postgres). */
 export function loadConfig(env = process.env) {
@@ -26,6 +27,8 @@ export function loadConfig(env = process.env) {
       DETECTOR_PARTITIONS_CONCURRENTLY: envTypes.positiveInt(DEFAULT_PARTITIONS_CONCURRENTLY),
       /** Client IPs with auth failures tracked per partition; past it the least recently failing are dropped. */
       DETECTOR_MAX_TRACKED_IPS: envTypes.positiveInt(DEFAULT_MAX_TRACKED_IPS),
+      /** Endpoints (of every key) tracked per usage partition; past it the least recently called are dropped. */
+      DETECTOR_MAX_TRACKED_ENDPOINTS: envTypes.positiveInt(DEFAULT_MAX_TRACKED_ENDPOINTS),
     },
     env,
   );
@@ -37,6 +40,7 @@ export function loadConfig(env = process.env) {
     maxBatchSize: raw.DETECTOR_MAX_BATCH_SIZE,
     partitionsConcurrently: raw.DETECTOR_PARTITIONS_CONCURRENTLY,
     maxTrackedIps: raw.DETECTOR_MAX_TRACKED_IPS,
+    maxTrackedEndpoints: raw.DETECTOR_MAX_TRACKED_ENDPOINTS,
   };
 }
 

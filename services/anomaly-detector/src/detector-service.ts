@@ -8,7 +8,7 @@ import {
   type KafkaClient,
   subscription,
 } from "@apimon/kafka";
-import { createPeriodicTask, Gauge, type Logger, type Registry } from "@apimon/observability";
+import { Counter, createPeriodicTask, Gauge, type Logger, type Registry } from "@apimon/observability";
 import { createDetector, type Detector } from "./domain/detector";
 import { handleAuthFailures } from "./handlers/auth-failures";
 import { handleUsageEvents } from "./handlers/usage-events";
@@ -41,6 +41,7 @@ export interface DetectorServiceDeps {
   tickMs: number;
   /** Client IPs whose auth failures are tracked per partition; the least recently failing go first. */
   maxTrackedIps?: number;
+  maxTrackedEndpoints?: number;
   /** How often at most a firing condition reports its count of matches and latest value. */
   updateIntervalMs?: number;
   /** The clock of quiet-period resolution (windows use the events' own occurredAt). */
@@ -74,11 +75,18 @@ export function createDetectorService({
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   partitionsConsumedConcurrently = DEFAULT_PARTITIONS_CONCURRENTLY,
   maxTrackedIps,
+  maxTrackedEndpoints,
   updateIntervalMs,
   onProgress,
 }: DetectorServiceDeps): DetectorService {
   const log = logger.child({ component: "detector" });
-  const detector = createDetector({ thresholds: settings.current, clock, maxTrackedIps, updateIntervalMs });
+  const detector = createDetector({
+    thresholds: settings.current,
+    clock,
+    maxTrackedIps,
+    maxTrackedEndpoints,
+    updateIntervalMs,
+  });
   const signals = createSignalQueue({ producer, logger: log, registry });
   const rebuilder = createStateRebuilder({
     kafka,
@@ -134,9 +142,27 @@ export function createDetectorService({
         this.set(detector.keyCount());
       },
     });
+    new Gauge({
+      name: "detector_endpoints",
+      help: "Endpoints (of every key) with usage state in memory",
+      registers: [registry],
+      collect() {
+        this.set(detector.endpointCounts().tracked);
+      },
+    });
+    new Counter({
+      name: "detector_endpoints_evicted_total",
+      help: "Endpoints forgotten to keep under DETECTOR_MAX_TRACKED_ENDPOINTS per partition",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(detector.endpointCounts().evicted);
+      },
+    });
   }
 
   let lastSweep = 0;
+  let evictedSeen = 0;
 
   async function tick(): Promise<void> {
     const now = clock();
@@ -144,6 +170,16 @@ export function createDetectorService({
     if (now - lastSweep >= SWEEP_EVERY_MS) {
       detector.sweep(now);
       lastSweep = now;
+      const { tracked, evicted } = detector.endpointCounts();
+      if (evicted > evictedSeen) {
+        log.warn(
+          { evicted: evicted - evictedSeen, tracked },
+          "more endpoints than DETECTOR_MAX_TRACKED_ENDPOINTS per partition: the least recently called " +
+            "were forgotten, with their error-rate windows. Paths that carry names (/api/users/alice) " +
+            "become one endpoint with EDGE_ENDPOINT_PATTERNS",
+        );
+        evictedSeen = evicted;
+      }
     }
     try {
       await signals.flush();

@@ -13,7 +13,14 @@ runService("anomaly-detector", loadConfig, ({ config, logger, registry, isShutti
   const producer = createBatchingProducer({ kafka, logger, registry, topicPrefix: config.kafka.topicPrefix });
   const store = createPrismaSettingsStore(prisma);
   const settings = createSettingsSource({ store, logger, pollMs: config.settingsPollMs, registry });
-  const { tickMs, maxBatchSize, maxTrackedIps, partitionsConcurrently, updateIntervalMs } = config;
+  const {
+    tickMs,
+    maxBatchSize,
+    maxTrackedIps,
+    maxTrackedEndpoints,
+    partitionsConcurrently,
+    updateIntervalMs,
+  } = config;
   const service = createDetectorService({
     kafka,
     producer,
@@ -25,6 +32,7 @@ runService("anomaly-detector", loadConfig, ({ config, logger, registry, isShutti
     tickMs,
     maxBatchSize,
     maxTrackedIps,
+    maxTrackedEndpoints,
     updateIntervalMs,
     partitionsConsumedConcurrently: partitionsConcurrently,
   });

@@ -58,6 +58,8 @@ describe("anomaly detector process", () => {
       );
       expect(metrics).toContain("kafka_consumer_messages_total");
       expect(metrics).toContain('detector_conditions{state="firing"');
+      expect(metrics).toMatch(/^detector_endpoints\{[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^detector_endpoints_evicted_total\{[^}]*\} 0$/m);
 
       expect(await detector.stop("SIGTERM")).toBe(0);
       const out = detector.output();

@@ -360,3 +360,33 @@ describe("anomaly detector rules over event streams", () => {
     expect(d.detector.keyCount()).toBe(0);
   });
 });
+
+describe("endpoints tracked per partition", () => {
+  it("stays within its bound, forgetting the least recently called without a condition", () => {
+    const detector = createDetector({
+      thresholds: () => alertThresholdsSchema.parse({}),
+      maxTrackedEndpoints: 20,
+    });
+    const apply = (events: UsageEvent[]) => detector.applyUsage(0, offered(events)).map(brief);
+    // A slow request opens a condition on the first endpoint: it is never the one forgotten.
+    expect(apply([usage(T0, { endpoint: "/api/users/slow", responseTimeMs: 2500 })])).toEqual([
+      expect.stringMatching(/^firing critical response_time/),
+    ]);
+    // Names in paths: a new endpoint with every request, five hundred of them.
+    const named = Array.from({ length: 500 }, (_, i) =>
+      usage(T0 + 1 + i, { endpoint: `/api/users/name${i}` }),
+    );
+    expect(apply(named)).toEqual([]);
+    const { tracked, evicted } = detector.endpointCounts();
+    expect(tracked).toBeLessThanOrEqual(20);
+    expect(tracked + evicted).toBe(501);
+    // The condition's endpoint is still known: its next slow request is the same alert, not a new one.
+    expect(apply([usage(T0 + 600, { endpoint: "/api/users/slow", responseTimeMs: 2600 })])).toEqual([]);
+    expect(detector.conditions()).toHaveLength(1);
+    // A slow request on an endpoint never seen before still fires, however full the table is.
+    expect(apply([usage(T0 + 700, { endpoint: "/api/users/new", responseTimeMs: 2500 })])).toEqual([
+      expect.stringMatching(/^firing critical response_time.*new/),
+    ]);
+    expect(detector.endpointCounts().tracked).toBeLessThanOrEqual(20);
+  });
+});

@@ -37,6 +37,8 @@ export interface Detector {
   conditions(): Condition[];
   /** Keys with usage state. */
   keyCount(): number;
+  /** Endpoints with usage state, and how many were forgotten to make room. */
+  endpointCounts(): { tracked: number; evicted: number };
   usagePartition(partition: number): UsagePartitionState | undefined;
 }
 
@@ -49,6 +51,8 @@ export interface DetectorOptions {
   clock?: () => number;
   /** Client IPs whose auth failures are tracked per partition (least recently failing dropped). */
   maxTrackedIps?: number;
+  /** Endpoints tracked per usage partition, over all keys (least recently called dropped). */
+  maxTrackedEndpoints?: number;
   /** How often at most a firing condition reports its count of matches and latest value. */
   updateIntervalMs?: number;
 }
@@ -70,9 +74,12 @@ export function createDetector({
   thresholds,
   clock = Date.now,
   maxTrackedIps,
+  maxTrackedEndpoints,
   updateIntervalMs = DEFAULT_UPDATE_INTERVAL_MS,
 }: DetectorOptions): Detector {
   const usage = new Map<number, UsagePartitionState>();
+  /** Endpoints evicted by the partitions' states dropped since (a counter must not go down). */
+  let evictedBefore = 0;
   const auth = new AuthFailureState(maxTrackedIps);
   const authPartitions = new Set<number>();
   const applied: Record<StreamKind, Map<number, number>> = { usage: new Map(), auth: new Map() };
@@ -106,7 +113,7 @@ export function createDetector({
   function usageState(partition: number): UsagePartitionState {
     let state = usage.get(partition);
     if (state === undefined) {
-      state = new UsagePartitionState();
+      state = new UsagePartitionState(maxTrackedEndpoints);
       usage.set(partition, state);
     }
     return state;
@@ -208,8 +215,10 @@ export function createDetector({
       for (const p of rebuilding[kind]) held.add(p);
       for (const p of held) {
         if (owned.has(p)) continue;
-        if (kind === "usage") usage.delete(p);
-        else {
+        if (kind === "usage") {
+          evictedBefore += usage.get(p)?.evicted ?? 0;
+          usage.delete(p);
+        } else {
           auth.dropPartition(p);
           authPartitions.delete(p);
         }
@@ -234,6 +243,15 @@ export function createDetector({
       let n = 0;
       for (const state of usage.values()) n += state.keyCount();
       return n;
+    },
+    endpointCounts() {
+      let tracked = 0;
+      let evicted = evictedBefore;
+      for (const state of usage.values()) {
+        tracked += state.endpointCount();
+        evicted += state.evicted;
+      }
+      return { tracked, evicted };
     },
     usagePartition(partition) {
       return usage.get(partition);

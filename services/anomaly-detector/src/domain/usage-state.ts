@@ -24,6 +24,8 @@ interface EndpointState {
   requests: SlidingCounter;
   responseTime?: Condition;
   errorRate?: Condition;
+  /** occurredAt of its latest event: the least recent go first when the table is full. */
+  lastSeen: number;
 }
 
 interface KeyState {
@@ -61,10 +63,26 @@ export function ruleSettings(thresholds: AlertThresholdSettings, updateIntervalM
  * and the response_time and error_rate conditions; per key the spike baseline and the
  * usage_spike and rate_limit_approaching conditions.
  */
+/** Endpoints (of all keys) tracked per partition unless the detector is told otherwise. */
+export const DEFAULT_MAX_TRACKED_ENDPOINTS = 20_000;
+
 export class UsagePartitionState {
   private readonly keys = new Map<number, KeyState>();
   /** Conditions that fire or are on their way to (damping); the tick looks only at these. */
   private readonly active = new Set<Condition>();
+  /** Endpoints tracked over all keys. */
+  private endpoints = 0;
+  /** Endpoints forgotten to make room, since the state was made. */
+  evicted = 0;
+
+  /**
+   * `maxEndpoints` bounds the per-endpoint table (about a kilobyte each): a client calling paths
+   * with a name in them (`/api/users/alice`, which the edge cannot tell from a route) would
+   * otherwise grow it with every new name for as long as the error-rate window lasts. Past it,
+   * the least recently called endpoints without an open condition are forgotten, a tenth of the
+   * table at a time; a forgotten endpoint that is called again starts its window from zero.
+   */
+  constructor(private readonly maxEndpoints = DEFAULT_MAX_TRACKED_ENDPOINTS) {}
 
   /** Applies one event at its occurredAt; pushes the signals it causes onto `out`. */
   apply(event: UsageEvent, s: RuleSettings, out: AlertSignal[]): void {
@@ -78,14 +96,19 @@ export class UsagePartitionState {
     const label = `${event.method} ${event.endpoint}`;
     let endpoint = key.endpoints.get(label);
     if (endpoint === undefined) {
+      if (this.endpoints >= this.maxEndpoints) this.evictLeastRecent();
       endpoint = {
         label,
         method: event.method,
         path: event.endpoint,
         subject: `key ${key.id}, ${label}`,
         requests: new SlidingCounter(t.error_rate.windowSeconds * 1000, bucketMs(t.error_rate.windowSeconds)),
+        lastSeen: at,
       };
       key.endpoints.set(label, endpoint);
+      this.endpoints++;
+    } else if (at > endpoint.lastSeen) {
+      endpoint.lastSeen = at;
     }
 
     if (endpoint.thresholds?.of !== s) {
@@ -192,8 +215,10 @@ export class UsagePartitionState {
           endpoint.responseTime = undefined;
         if (endpoint.errorRate && this.forgettable(endpoint.errorRate, nowMs, s))
           endpoint.errorRate = undefined;
-        if (endpoint.requests.isEmpty() && !endpoint.responseTime && !endpoint.errorRate)
+        if (endpoint.requests.isEmpty() && !endpoint.responseTime && !endpoint.errorRate) {
           key.endpoints.delete(label);
+          this.endpoints--;
+        }
       }
       if (key.usageSpike && this.forgettable(key.usageSpike, nowMs, s)) key.usageSpike = undefined;
       for (const window of RATE_LIMIT_WINDOWS) {
@@ -219,6 +244,25 @@ export class UsagePartitionState {
 
   keyCount(): number {
     return this.keys.size;
+  }
+
+  /** Endpoints tracked, over all keys. */
+  endpointCount(): number {
+    return this.endpoints;
+  }
+
+  /** Forgets the least recently called tenth of the table, sparing endpoints with a condition. */
+  private evictLeastRecent(): void {
+    const candidates: { key: KeyState; endpoint: EndpointState }[] = [];
+    for (const key of this.keys.values())
+      for (const endpoint of key.endpoints.values())
+        if (!endpoint.responseTime && !endpoint.errorRate) candidates.push({ key, endpoint });
+    candidates.sort((a, b) => a.endpoint.lastSeen - b.endpoint.lastSeen);
+    for (const { key, endpoint } of candidates.slice(0, Math.max(1, Math.ceil(this.maxEndpoints / 10)))) {
+      key.endpoints.delete(endpoint.label);
+      this.endpoints--;
+      this.evicted++;
+    }
   }
 
   /** The spike baseline of a key, for inspection. */
