@@ -5,6 +5,7 @@ import {
   clientAddress,
   createGuessLimit,
   createHttpApp,
+  MAX_INT,
   tokenMatches,
 } from "@apimon/http";
 import { createHealthRoutes, type Logger, type ReadinessCheck, type Registry } from "@apimon/observability";
@@ -190,6 +191,17 @@ export function createApp({
     return next();
   });
 
+  /** The page for an address that names nothing. */
+  const notFound = (c: Context<ConsoleEnv>) =>
+    c.html(errorPage("Not found", "There is no such page.", c.get("signedIn")), 404);
+  // A record's id in the path (/keys/12, /alerts/7/acknowledge) that no record can have, 0 or
+  // beyond a Postgres integer, names nothing: the APIs would refuse the path as invalid (400),
+  // which is no failure of theirs to report, so it is not asked for.
+  pages.use("/:section/:id{[0-9]+}/*", async (c, next) => {
+    const id = Number(c.req.param("id"));
+    return id >= 1 && id <= MAX_INT ? next() : notFound(c);
+  });
+
   const deps: PageDeps = { alerts, keys, sessions, refreshSeconds: config.refreshSeconds, clock };
   pages.get("/", (c) => c.redirect("/alerts", 302));
   pages.route("/", createAlertPages(deps));
@@ -203,7 +215,7 @@ export function createApp({
   pages.route("/", createOperatorPages(deps));
   // Signed in: error pages keep the menu, so a mistyped address or a deleted record is one click
   // from anywhere else.
-  pages.all("*", (c) => c.html(errorPage("Not found", "There is no such page.", c.get("signedIn")), 404));
+  pages.all("*", notFound);
   pages.onError((error, c) => {
     // The APIs no longer take the session's token (revoked since sign-in, or the admin token
     // changed): the session ends here rather than failing every page.

@@ -494,6 +494,10 @@ const form = (fields: Record<string, string>) => ({
   body: new URLSearchParams(fields).toString(),
 });
 
+/** The header's account of who is signed in, as its text reads. */
+const whoOf = (text: string) =>
+  /<span class="who" id="signed-in-as"[^>]*>(.*?)<\/span>\s*<form/s.exec(text)?.[1]?.replace(/<[^>]+>/g, "");
+
 async function signIn(app: ReturnType<typeof build>["app"]) {
   const res = await app.request("/sign-in", form({ token: ADMIN_TOKEN, next: "/alerts" }));
   const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
@@ -603,16 +607,14 @@ describe("console sign-in and session", () => {
 });
 
 describe("signing in as an operator", () => {
-  /** The header's account of who is signed in. */
-  const whoOf = (text: string) => /<span class="who" id="signed-in-as"[^>]*>([^<]*)<\/span>/.exec(text)?.[1];
-
   it("signs in with an operator's token as the keys API names it, saying who in the header, and a viewer's pages are read-only", async () => {
     const viewer = build({}, { token: ALICE_TOKEN });
     const page = await viewer.get("/keys");
     expect(page.status).toBe(200);
     expect(page.text).toContain(
-      '<span class="who" id="signed-in-as" title="Signed in with operator #3&#39;s token">alice · viewer</span>',
+      '<span class="who" id="signed-in-as" title="Signed in with operator #3&#39;s token"><span class="who-name" title="alice">alice</span><span class="who-role"> · viewer</span></span>',
     );
+    expect(whoOf(page.text)).toBe("alice · viewer");
     expect(page.text).toContain(
       `<div class="read-only" id="read-only" role="note">Read-only: you signed in with a viewer's token, so the console shows everything and changes nothing.</div>`,
     );
@@ -760,12 +762,11 @@ describe("signing in as an operator", () => {
       "<h1>Not allowed</h1><p>Operator &quot;alice&quot; is a viewer: its token may read, not change anything</p>",
     );
     expect(res.text).toContain('<a href="/operators" class="">Operators</a>');
-    expect(res.text).toContain("alice · viewer");
+    expect(whoOf(res.text)).toBe("alice · viewer");
   });
 });
 
 describe("an operator's pages after their role changed", () => {
-  const whoOf = (text: string) => /<span class="who" id="signed-in-as"[^>]*>([^<]*)<\/span>/.exec(text)?.[1];
   const DEACTIVATE = '<form method="post" action="/keys/9/deactivate"';
   const ALICE_AS_VIEWER = { operator: { id: 3, name: "alice", role: "viewer" }, role: "viewer" } as const;
 
@@ -922,7 +923,7 @@ describe("operators page", () => {
     expect(row).toContain(
       '<label class="visually-hidden" for="name-3">New name of alice</label><input id="name-3" name="name" value="alice" required><button type="submit">Save name</button></form></details>',
     );
-    expect(row).toContain('<td class="mono" data-label="Token">apimon_op_3abc…</td>');
+    expect(row).toContain('<td class="mono whole" data-label="Token">apimon_op_3abc…</td>');
     expect(row).toContain(
       '<td data-label="Created"><time datetime="2026-12-01T09:00:00.000Z">2026-12-01 09:00:00 UTC</time></td>',
     );
@@ -1081,7 +1082,7 @@ describe("operators page", () => {
     const res = await t.post("/operators/5/role", { role: "viewer" });
     expect(res.location).toBe("/operators?done=role#operator-5");
     const next = await t.get("/operators?done=role");
-    expect(next.text).toContain("bob · viewer");
+    expect(whoOf(next.text)).toBe("bob · viewer");
     expect(next.text).toContain('id="read-only"');
     expect(next.text).not.toContain("/role");
     expect(next.text).not.toContain('id="create-operator"');
@@ -1116,6 +1117,41 @@ describe("operators page", () => {
     }).get("/operators");
     expect(res.text).not.toContain("<img src=x");
     expect(res.text).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+  });
+
+  it("ends a long name in the header with an ellipsis, the role in sight, and wraps it in the list with (you) and the badges flowing beside it", async () => {
+    const long = `Maximiliana-Alexandrovna-Konstantinopolskaya-${"x".repeat(120)}`;
+    const t = build(
+      {
+        keys: {
+          whoAmI: async () => ({ operator: { id: 5, name: long, role: "admin" }, role: "admin" }),
+          listOperators: async () => ({ items: [alice, { ...bob, name: long }, carol], nextCursor: null }),
+        } as unknown as Partial<KeysClient>,
+      },
+      { token: BOB_TOKEN },
+    );
+    const page = (await t.get("/operators")).text;
+    expect(page).toContain(
+      `<span class="who" id="signed-in-as" title="Signed in with operator #5&#39;s token"><span class="who-name" title="${long}">${long}</span><span class="who-role"> · admin</span></span>`,
+    );
+    expect(page).toContain(`<td data-label="Name">${long} <span class="muted small">(you)</span></td>`);
+    const css = await (await t.app.request("/assets/console.css")).text();
+    // The name alone shrinks, to an ellipsis; the role keeps its room.
+    expect(css).toContain(
+      "header.top .who { display:flex; min-width:0; max-width:24rem; color:#c9d1e3; font-size:12.5px; white-space:nowrap; }",
+    );
+    expect(css).toContain(
+      "header.top .who-name { min-width:0; overflow:hidden; text-overflow:ellipsis; } header.top .who-role { flex:none; white-space:pre; }",
+    );
+    // On a phone it takes the room between the brand and Sign out rather than a line of its own.
+    expect(css).toContain("header.top .who { flex:1 1 0; justify-content:flex-end; }");
+    // A stacked cell's value flows as text beside its floated label: not flex items, each of which
+    // a long word would squeeze to a letter a line ("(you)") or stretch to the row's height (a badge).
+    expect(css).toContain(
+      "table.stack td { display:block; border:0; padding:.15rem 0; text-align:left; overflow-wrap:anywhere; }",
+    );
+    expect(css).toContain("table.stack td[data-label]::before { content:attr(data-label); float:left;");
+    expect(css).not.toContain("table.stack td { display:flex");
   });
 });
 
@@ -1308,6 +1344,43 @@ describe("console pages", () => {
     const nowhereBody = await nowhere.text();
     expect(nowhereBody).toContain("There is no such page.");
     expect(nowhereBody).toContain('action="/sign-out"');
+  });
+
+  it("answers an id no record can have (0, or beyond a Postgres integer) with the 404 page, without asking the APIs", async () => {
+    // The APIs refuse such a path as invalid, which is no failure of theirs to report.
+    const invalidPath = async () => {
+      throw new ApiError(400, {
+        detail: "Invalid path",
+        errors: [{ field: "id", message: "must be an integer from 1 to 2147483647" }],
+      });
+    };
+    const t = build({
+      alerts: { get: invalidPath, getChannel: invalidPath } as unknown as Partial<AlertsClient>,
+      keys: {
+        getKey: invalidPath,
+        getUser: invalidPath,
+        keyUsage: invalidPath,
+      } as unknown as Partial<KeysClient>,
+    });
+    for (const path of [
+      "/alerts/0",
+      "/alerts/99999999999",
+      "/keys/99999999999",
+      "/keys/2147483648",
+      "/users/99999999999999999",
+      "/channels/0",
+    ]) {
+      const res = await t.get(path);
+      expect([path, res.status]).toEqual([path, 404]);
+      expect(res.text).toContain("<h1>Not found</h1><p>There is no such page.</p>");
+      expect(res.text).toContain('action="/sign-out"');
+    }
+    for (const path of ["/keys/0", "/keys/99999999999/rotate", "/alerts/0/acknowledge", "/users/0/delete"]) {
+      expect([path, (await t.post(path, { name: "x" })).status]).toEqual([path, 404]);
+    }
+    expect(t.calls).toEqual([]);
+    // The largest id there can be is still asked for.
+    expect((await build().get("/keys/2147483647")).status).toBe(200);
   });
 
   it("keeps error pages without the menu when nobody is signed in", async () => {
@@ -2203,6 +2276,61 @@ describe("keys pages", () => {
     expect(res.text).toContain('data-field="expiresAt">must be in the future');
   });
 
+  it("keeps what was typed in a key's refused edit form, the API's reasons under it, not the stored values", async () => {
+    const t = build({
+      keys: {
+        getKey: async () => ({ ...key, description: "stored", expiresAt: "2030-01-31T18:30:00.000Z" }),
+        updateKey: async () => {
+          throw new ApiError(400, {
+            detail: "Invalid body",
+            errors: [
+              { field: "name", message: "must not be empty" },
+              { field: "rateLimits.minute", message: "must be at least 1" },
+              { field: "expiresAt", message: "must be in the future" },
+            ],
+          });
+        },
+      } as unknown as Partial<KeysClient>,
+    });
+    const res = await t.post("/keys/9", {
+      name: "",
+      description: 'typed <b>"here"</b>',
+      expiresAt: "2020-01-01T00:00",
+      expiresWas: "2030-01-31T18:30",
+      minute: "0",
+      hour: "",
+      day: "5",
+    });
+    expect(res.status).toBe(400);
+    const form = res.text.slice(res.text.indexOf("<h2>Edit</h2>"));
+    expect(form).toContain(
+      '<input id="k-name" name="name" value=""><div class="error" data-field="name">must not be empty</div>',
+    );
+    expect(form).toContain(
+      '<input id="k-desc" name="description" value="typed &lt;b&gt;&quot;here&quot;&lt;/b&gt;">',
+    );
+    expect(form).toContain(
+      '<input id="k-expires" name="expiresAt" type="datetime-local" value="2020-01-01T00:00" data-utc><div class="error" data-field="expiresAt">must be in the future</div>',
+    );
+    // The stored expiry stays what the next save compares with, so the typed one is sent again.
+    expect(form).toContain('<input type="hidden" name="expiresWas" value="2030-01-31T18:30">');
+    expect(form).toContain(
+      '<input id="k-minute" name="minute" type="number" min="1" value="0" placeholder="default"><div class="error" data-field="rateLimits.minute">must be at least 1</div>',
+    );
+    expect(form).toContain(
+      '<input id="k-hour" name="hour" type="number" min="1" value="" placeholder="default">',
+    );
+    expect(form).toContain(
+      '<input id="k-day" name="day" type="number" min="1" value="5" placeholder="default">',
+    );
+    // A key's page not sent shows the stored values.
+    const stored = (await t.get("/keys/9")).text;
+    expect(stored).toContain('<input id="k-name" name="name" value="billing">');
+    expect(stored).toContain(
+      '<input id="k-minute" name="minute" type="number" min="1" value="100" placeholder="default">',
+    );
+  });
+
   it("shows one user's usage from their page, over the range asked for", async () => {
     const t = build();
     expect((await t.get("/users/2")).text).toContain('<a href="/usage?userId=2">');
@@ -2274,12 +2402,58 @@ describe("keys pages", () => {
     });
     const page = (await t.get("/usage?range=7d")).text;
     expect(page).toContain(
-      '<tr><td><a href="/keys/9?range=7d">billing</a></td><td class="num">10</td><td class="num">2</td><td class="num">310 ms</td></tr>',
+      '<tr><td data-label="Key"><a href="/keys/9?range=7d">billing</a></td><td class="num" data-label="Requests">10</td><td class="num" data-label="5xx">2</td><td class="num" data-label="p95">310 ms</td></tr>',
     );
     // A deleted key is named by its id.
     expect(page).toContain(
-      '<tr><td><a href="/keys/4?range=7d">#4</a></td><td class="num">2</td><td class="num">0</td><td class="num">—</td></tr>',
+      '<tr><td data-label="Key"><a href="/keys/4?range=7d">#4</a></td><td class="num" data-label="Requests">2</td><td class="num" data-label="5xx">0</td><td class="num" data-label="p95">—</td></tr>',
     );
+  });
+
+  it("shows the busiest keys and endpoints as the other tables of records: a block of labelled values a row on a phone", async () => {
+    const t = build({
+      keys: {
+        usageSummary: async () => ({
+          ...emptyUsageSummary("", ""),
+          requests: 12,
+          topKeys: [{ keyId: 9, name: "billing", requests: 12, errors: 1, p95ResponseTimeMs: 80 }],
+          topEndpoints: [
+            {
+              method: "GET",
+              endpoint: "/api/reports/:id/export",
+              requests: 12,
+              errors: 1,
+              p95ResponseTimeMs: 80,
+            },
+          ],
+        }),
+      },
+    });
+    const page = (await t.get("/usage")).text;
+    expect(page).toContain(
+      '<h2>Busiest keys</h2><div class="table"><table class="stack"><thead><tr><th>Key</th>',
+    );
+    expect(page).toContain(
+      '<h2>Busiest endpoints</h2><div class="table"><table class="stack"><thead><tr><th>Endpoint</th>',
+    );
+    expect(page).toContain(
+      '<tr><td class="mono" data-label="Endpoint">GET /api/reports/:id/export</td><td class="num" data-label="Requests">12</td><td class="num" data-label="5xx">1</td><td class="num" data-label="p95">80 ms</td></tr>',
+    );
+  });
+
+  it("labels every total in words that read the same upper-cased, as the stylesheet shows them: no 429s to read as 4295", async () => {
+    const t = build();
+    const css = await (await t.app.request("/assets/console.css")).text();
+    expect(css).toContain(".stat .l { color:var(--muted); font-size:12px; text-transform:uppercase;");
+    for (const path of ["/usage", "/usage?userId=2", "/keys/9", "/reports"]) {
+      const labels = [...(await t.get(path)).text.matchAll(/<div class="l">([^<]*)<\/div>/g)].map(
+        (m) => m[1],
+      );
+      expect(labels.length).toBeGreaterThan(0);
+      // A digit then an s upper-cased is a digit then an S, which reads as a 5.
+      expect([path, labels.filter((label) => /\ds/i.test(label ?? ""))]).toEqual([path, []]);
+    }
+    expect((await t.get("/usage")).text).toContain('<div class="l">4xx errors, rate limits included</div>');
   });
 
   it("totals what the charts draw: from the start of the range's first bucket", async () => {
@@ -2523,11 +2697,31 @@ describe("users pages", () => {
     const rows = [...page.matchAll(/<tr data-user-id="(\d+)">/g)].map(([, id]) => Number(id));
     expect(rows).toEqual([11, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119]);
     expect(page).toContain(
-      '<tr data-user-id="110"><td data-label="#"><a href="/users/110">110</a></td><td data-label="Name"><a href="/users/110">Customer 110</a></td><td data-label="Email">customer-110@example.com</td>',
+      '<tr data-user-id="110"><td class="whole" data-label="#"><a href="/users/110">110</a></td><td data-label="Name"><a href="/users/110">Customer 110</a></td><td data-label="Email">customer-110@example.com</td>',
     );
     expect(page).not.toContain("Next page");
     expect((await t.get("/users?search=nobody")).text).toContain(
       "No user has “nobody” in their name or email.",
+    );
+  });
+
+  it("wraps a long unbroken email anywhere rather than widen the list past the page, ids and times kept whole", async () => {
+    const email = `${"a".repeat(300)}@example.com`;
+    const t = build({
+      keys: {
+        listUsers: async () => ({
+          items: [{ id: 10, email, name: "x", createdAt: NOW.toISOString() }],
+          nextCursor: null,
+        }),
+      },
+    });
+    expect((await t.get("/users")).text).toContain(
+      `<tr data-user-id="10"><td class="whole" data-label="#"><a href="/users/10">10</a></td><td data-label="Name"><a href="/users/10">x</a></td><td data-label="Email">${email}</td>`,
+    );
+    const css = await (await t.app.request("/assets/console.css")).text();
+    // Every table's cells, not the users list's alone: names, endpoints, notes are the APIs' text too.
+    expect(css).toContain(
+      "td { overflow-wrap:anywhere; } td.num, td.whole, td time { overflow-wrap:normal; }",
     );
   });
 
@@ -2786,6 +2980,35 @@ describe("alerts page", () => {
     expect(res.status).toBe(400);
     expect(res.text).toContain(
       '<div class="alert-box" role="alert">Alert is resolved and cannot be acknowledged</div>',
+    );
+  });
+
+  it("keeps the name and note typed in a refused acknowledgement, as text", async () => {
+    const t = build({
+      alerts: {
+        get: async () => ({ ...hostile, timeline: [], deliveries: [] }),
+        acknowledge: async () => {
+          throw fieldError("note", "must be at most 2000 characters");
+        },
+      } as unknown as Partial<AlertsClient>,
+    });
+    const res = await t.post("/alerts/7/acknowledge", {
+      by: 'ada "<b>"',
+      note: "restarted </textarea><b>x</b>\nline 2",
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '<div class="alert-box" role="alert">note: must be at most 2000 characters</div>',
+    );
+    expect(res.text).toContain(
+      '<input id="ack-by" name="by" maxlength="200" value="ada &quot;&lt;b&gt;&quot;">',
+    );
+    expect(res.text).toContain(
+      'placeholder="What you found, what you did">restarted &lt;/textarea&gt;&lt;b&gt;x&lt;/b&gt;\nline 2</textarea>',
+    );
+    // Not sent, the form is empty.
+    expect((await t.get("/alerts/7")).text).toContain(
+      '<input id="ack-by" name="by" maxlength="200" value=""></div></div>\n<div class="field"><label for="ack-note">Note (optional)</label><textarea id="ack-note" name="note" maxlength="2000" placeholder="What you found, what you did"></textarea>',
     );
   });
 
@@ -3560,14 +3783,14 @@ describe("activity page", () => {
     expect(deactivated).toContain(
       '<td data-label="Source" title="Mozilla/5.0 (X11; Linux x86_64) · request req-42">console</td>',
     );
-    expect(deactivated).toContain('<td class="mono" data-label="Address">198.51.100.7</td>');
+    expect(deactivated).toContain('<td class="mono whole" data-label="Address">198.51.100.7</td>');
     // Each kind of target leads to where the console shows it; the settings have no id.
     expect(rowOf(res.text, 41)).toContain('<a href="/channels/4">channel #4</a>');
     expect(rowOf(res.text, 41)).toContain('<td data-label="Source" title="">CLI</td>');
     expect(rowOf(res.text, 40)).toContain(
       '<td data-label="Target"><a href="/settings">alert settings</a></td>',
     );
-    expect(rowOf(res.text, 40)).toContain('<td class="mono" data-label="Address"></td>');
+    expect(rowOf(res.text, 40)).toContain('<td class="mono whole" data-label="Address"></td>');
     expect(rowOf(res.text, 39)).toContain('<a href="/silences#silence-3">silence #3</a>');
     expect(rowOf(res.text, 38)).toContain('<a href="/users/2">user #2</a>');
     expect(rowOf(res.text, 38)).not.toContain('class="changes"');

@@ -174,7 +174,7 @@ function activityTable(items: AuditEventView[], q: ActivityQuery, emptyText: str
 <td data-label="Target">${targetCell(e, q)}</td>
 <td data-label="By">${byCell(e, q)}</td>
 <td data-label="Source" title="${[e.userAgent, e.requestId && `request ${e.requestId}`].filter(Boolean).join(" · ")}">${SOURCES[e.source] ?? e.source}</td>
-<td class="mono" data-label="Address">${e.clientAddress ?? ""}</td></tr>`,
+<td class="mono whole" data-label="Address">${e.clientAddress ?? ""}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

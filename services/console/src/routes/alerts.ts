@@ -113,7 +113,7 @@ function alertTable(
 <thead><tr>${selectAll}<th>#</th><th>Severity</th><th>Type</th><th>Status</th><th>Message</th><th>Key</th><th class="num">Count</th><th>${resolvedColumn ? "Resolved" : "Last seen"}</th></tr></thead>
 <tbody>${items.map(
     (a) => html`<tr data-alert-id="${a.id}">${selectCell(a)}
-<td><a href="/alerts/${a.id}">${a.id}</a></td>
+<td class="whole"><a href="/alerts/${a.id}">${a.id}</a></td>
 <td>${badge(a.severity)}</td>
 <td>${typeLabel(a.type)}</td>
 <td>${badge(a.status)}${a.silencedBy === null ? "" : html` <span class="badge silenced" title="Not notified: held back by silence #${a.silencedBy}">silenced</span>`}${a.heldUntil === null ? "" : html` <span class="badge held" title="${HELD_TITLES[heldNews(a)]}">held</span>`}</td>
@@ -336,7 +336,7 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
     return c.html(
       page(
         { title: `Alert ${alert.id}`, section: "/alerts", signedIn: c.get("signedIn") },
-        detail(alert, await contextFor(alert), c.get("signedIn"), notice),
+        detail(alert, await contextFor(alert), c.get("signedIn"), { notice }),
       ),
     );
   });
@@ -351,10 +351,12 @@ ${pager("/alerts", { ...filters, cursor: q.cursor }, list, PAGE_SIZE)}
     } catch (err) {
       const message = refusal(err, "alert", [400, 409]).text;
       const alert = await alerts.get(id);
+      // The form keeps the name and note typed, as the list's acknowledgement of several does.
+      const values = { by, note: typeof form.note === "string" ? form.note : "" };
       return c.html(
         page(
           { title: `Alert ${id}`, section: "/alerts", signedIn: c.get("signedIn") },
-          detail(alert, await contextFor(alert), c.get("signedIn"), undefined, message),
+          detail(alert, await contextFor(alert), c.get("signedIn"), { error: message, values }),
         ),
         400,
       );
@@ -472,16 +474,24 @@ function detail(
   a: AlertDetailView,
   names: AlertContext,
   signedIn: SignedIn,
-  notice?: string,
-  error?: string,
+  {
+    notice,
+    error,
+    values = {},
+  }: {
+    notice?: string;
+    /** Why the acknowledgement was refused; its form then keeps `values`, the name and note typed. */
+    error?: string;
+    values?: { by?: string; note?: string };
+  } = {},
 ) {
   const ackForm =
     a.status === "firing" && mayChange(signedIn)
       ? html`<div class="card"><h2>Acknowledge</h2>
 ${errorBox(error)}
 <form method="post" action="/alerts/${a.id}/acknowledge">${csrfField(signedIn)}
-<div class="grid"><div class="field"><label for="ack-by">Your name (optional)</label><input id="ack-by" name="by" maxlength="200"></div></div>
-<div class="field"><label for="ack-note">Note (optional)</label><textarea id="ack-note" name="note" maxlength="2000" placeholder="What you found, what you did"></textarea></div>
+<div class="grid"><div class="field"><label for="ack-by">Your name (optional)</label><input id="ack-by" name="by" maxlength="200" value="${values.by ?? ""}"></div></div>
+<div class="field"><label for="ack-note">Note (optional)</label><textarea id="ack-note" name="note" maxlength="2000" placeholder="What you found, what you did">${values.note ?? ""}</textarea></div>
 <button type="submit">Acknowledge</button>
 </form></div>`
       : errorBox(error);

@@ -131,7 +131,7 @@ export function keysTable(signedIn: SignedIn, keys: ApiKeyView[], userName: Read
 <tbody>${keys.map(
     (
       k,
-    ) => html`<tr data-key-id="${k.id}"><td data-label="#"><a href="/keys/${k.id}">${k.id}</a></td><td data-label="Name"><a href="/keys/${k.id}">${k.name}</a></td><td class="mono" data-label="Prefix">${k.prefix}</td>
+    ) => html`<tr data-key-id="${k.id}"><td class="whole" data-label="#"><a href="/keys/${k.id}">${k.id}</a></td><td data-label="Name"><a href="/keys/${k.id}">${k.name}</a></td><td class="mono whole" data-label="Prefix">${k.prefix}</td>
 <td data-label="User"><a href="/users/${k.userId}">${userName.get(k.userId) ?? `#${k.userId}`}</a></td><td data-label="State">${keyBadge(k)}</td><td class="num" data-label="Limits min/h/day">${limitsText(k)}</td>
 <td class="num" data-label="Calls">${k.usageCount ?? 0}</td><td data-label="Last used">${time(k.lastUsed)}</td>
 <td><div class="actions"><a class="button secondary" href="/keys/${k.id}">Usage</a>
@@ -228,11 +228,26 @@ ${
   );
 }
 
-/** The new-key form's fields besides its user, as typed: the form keeps them when the API refuses it. */
-const NEW_KEY_FIELDS = ["name", "description", "expiresAt", "minute", "hour", "day"] as const;
+/**
+ * A key form's fields besides its user (the new-key form's and a key's edit form's), as typed:
+ * the form keeps them when the API refuses it.
+ */
+const KEY_FORM_FIELDS = ["name", "description", "expiresAt", "minute", "hour", "day"] as const;
 
-export function newKeyValues(form: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(NEW_KEY_FIELDS.map((k) => [k, field(form, k)]));
+export function keyFormValues(form: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(KEY_FORM_FIELDS.map((k) => [k, field(form, k)]));
+}
+
+/** A key's stored values as its edit form's fields show them. */
+function storedKeyValues(key: ApiKeyView): Record<string, string> {
+  return {
+    name: key.name,
+    description: key.description ?? "",
+    expiresAt: expiryInput(key.expiresAt),
+    minute: String(key.rateLimits.minute),
+    hour: String(key.rateLimits.hour),
+    day: String(key.rateLimits.day),
+  };
 }
 
 /** The key the new-key form's values describe, for `userId`, as the keys API takes it. */
@@ -311,7 +326,13 @@ function keyPage(
   signedIn: SignedIn,
   { key, usage, owner }: KeyPageData,
   range: UsageRange,
-  opts: { notice?: string; created?: ApiKeyView; errors?: Record<string, string[]> } = {},
+  opts: {
+    notice?: string;
+    created?: ApiKeyView;
+    errors?: Record<string, string[]>;
+    /** The edit form's fields as typed, when the API refused them; the stored values otherwise. */
+    values?: Record<string, string>;
+  } = {},
 ) {
   const errors = opts.errors ?? {};
   const canChange = mayChange(signedIn);
@@ -337,7 +358,7 @@ ${key.rotatedFromId ? html`<dt>Rotated from</dt><dd><a href="/keys/${key.rotated
 ${canChange ? keyActions(signedIn, key) : ""}</div>
 ${
   // The facts above show every value the form holds: a viewer needs no disabled copy of them.
-  canChange ? editCard(signedIn, key, errors) : ""
+  canChange ? editCard(signedIn, key, opts.values ?? storedKeyValues(key), errors) : ""
 }
 </div>`,
   );
@@ -357,19 +378,23 @@ ${
 </div>`;
 }
 
-/** The form that changes a key's name, description, expiry and limits. */
-function editCard(signedIn: SignedIn, key: ApiKeyView, errors: Record<string, string[]>) {
+/**
+ * The form that changes a key's name, description, expiry and limits, its fields holding `v`.
+ * Its expiry is sent only when it differs from the stored one (`expiresWas`), typed or not.
+ */
+function editCard(
+  signedIn: SignedIn,
+  key: ApiKeyView,
+  v: Record<string, string>,
+  errors: Record<string, string[]>,
+) {
   return html`<div class="card"><h2>Edit</h2>
 <form method="post" action="/keys/${key.id}">${csrfField(signedIn)}
-<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${key.name}">${fieldError(errors, "name")}</div>
-<div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${key.description ?? ""}">${fieldError(errors, "description")}</div>
-${expiryField(expiryInput(key.expiresAt), errors, "blank: never")}
+<div class="field"><label for="k-name">Name</label><input id="k-name" name="name" value="${v.name ?? ""}">${fieldError(errors, "name")}</div>
+<div class="field"><label for="k-desc">Description</label><input id="k-desc" name="description" value="${v.description ?? ""}">${fieldError(errors, "description")}</div>
+${expiryField(v.expiresAt ?? "", errors, "blank: never")}
 <input type="hidden" name="expiresWas" value="${expiryInput(key.expiresAt)}">
-${limitFields(
-  Object.fromEntries(Object.entries(key.rateLimits).map(([k, n]) => [k, String(n)])),
-  errors,
-  "default",
-)}
+${limitFields(v, errors, "default")}
 <p class="muted small">Blank resets a window to the default limit.</p>
 ${fieldError(errors, "(body)")}
 <button type="submit">Save</button></form></div>`;
@@ -455,7 +480,7 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
 
   routes.post("/keys", async (c) => {
     const form = await c.req.parseBody();
-    const values = { userId: field(form, "userId"), ...newKeyValues(form) };
+    const values = { userId: field(form, "userId"), ...keyFormValues(form) };
     let created: ApiKeyView;
     try {
       created = await keys.createKey(newKeyInput(Number(values.userId), values));
@@ -503,8 +528,9 @@ export function createKeyPages({ keys, clock }: PageDeps): Hono<ConsoleEnv> {
       });
     } catch (err) {
       const errors = refusal(err, "(body)").byField;
+      // The form keeps what was typed, under the API's reasons, as every other form does.
       const data = await keyPageData(id, "24h");
-      return c.html(keyPage(c.get("signedIn"), data, "24h", { errors }), 400);
+      return c.html(keyPage(c.get("signedIn"), data, "24h", { errors, values: keyFormValues(form) }), 400);
     }
     return c.redirect(`/keys/${id}?done=saved`, 303);
   });

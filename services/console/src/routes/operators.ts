@@ -70,9 +70,9 @@ function operatorRow(signedIn: SignedIn, op: OperatorView) {
           : `Revoke ${op.name}'s token? It stops working at once, in the console and the APIs; ${op.name} stays listed.`
       }">${csrfField(signedIn)}<button type="submit" class="danger">Revoke</button></form>`
     : "";
-  return html`<tr id="operator-${op.id}" data-operator-id="${op.id}" class="${op.revokedAt === null ? "" : "revoked"}"><td data-label="#">${op.id}</td>
+  return html`<tr id="operator-${op.id}" data-operator-id="${op.id}" class="${op.revokedAt === null ? "" : "revoked"}"><td class="whole" data-label="#">${op.id}</td>
 <td data-label="Name">${op.name}${yourself ? html` <span class="muted small">(you)</span>` : ""}</td><td data-label="Role">${changeable ? roleForm(signedIn, op, yourself) : op.role}</td>
-<td class="mono" data-label="Token">${op.tokenPrefix}…</td><td data-label="Created">${time(op.createdAt)}</td><td data-label="Last used">${time(op.lastUsedAt)}</td>
+<td class="mono whole" data-label="Token">${op.tokenPrefix}…</td><td data-label="Created">${time(op.createdAt)}</td><td data-label="Last used">${time(op.lastUsedAt)}</td>
 <td data-label="State">${op.revokedAt === null ? badge("on") : html`${badge("revoked")} ${time(op.revokedAt)}`}</td>
 <td><div class="actions"><a class="button secondary" href="${changesBy(op.id)}" title="The changes made with ${op.name}'s token">Changes made</a>
 <a class="button secondary" href="${changesOf("operator", op.id)}" title="When ${op.name} was created, changed and revoked">History</a>${changeable ? renameForm(signedIn, op) : ""}${revoke}</div></td></tr>`;

@@ -137,7 +137,10 @@ ${rangeTabs("/usage", range, user ? { userId: String(user.id) } : {})}
 <div class="cards">
 ${stat(summary.requests, "requests")}
 ${stat(summary.errors, "5xx errors", "critical")}
-${stat(summary.clientErrors, "4xx (429s included)", "warning")}
+${
+  // In words that read the same upper-cased, as labels are shown: "429s" would read "429S".
+  stat(summary.clientErrors, "4xx errors, rate limits included", "warning")
+}
 ${stat(`${(summary.errorRate * 100).toFixed(2)} %`, "error rate")}
 </div>
 ${usageCharts(usage.buckets, range)}
@@ -145,18 +148,18 @@ ${usageCharts(usage.buckets, range)}
 <div class="card"><h2>Busiest keys</h2>${
       summary.topKeys.length === 0
         ? html`<p class="muted">No traffic in this range.</p>`
-        : html`<table><thead><tr><th>Key</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topKeys.map(
+        : html`<div class="table"><table class="stack"><thead><tr><th>Key</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topKeys.map(
             (k) =>
-              html`<tr><td><a href="/keys/${k.keyId}?range=${range}">${k.name ?? `#${k.keyId}`}</a></td><td class="num">${k.requests}</td><td class="num">${k.errors}</td><td class="num">${millis(k.p95ResponseTimeMs)}</td></tr>`,
-          )}</tbody></table>`
+              html`<tr><td data-label="Key"><a href="/keys/${k.keyId}?range=${range}">${k.name ?? `#${k.keyId}`}</a></td><td class="num" data-label="Requests">${k.requests}</td><td class="num" data-label="5xx">${k.errors}</td><td class="num" data-label="p95">${millis(k.p95ResponseTimeMs)}</td></tr>`,
+          )}</tbody></table></div>`
     }</div>
 <div class="card"><h2>Busiest endpoints</h2>${
       summary.topEndpoints.length === 0
         ? html`<p class="muted">No traffic in this range.</p>`
-        : html`<table><thead><tr><th>Endpoint</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topEndpoints.map(
+        : html`<div class="table"><table class="stack"><thead><tr><th>Endpoint</th><th class="num">Requests</th><th class="num">5xx</th><th class="num">p95</th></tr></thead><tbody>${summary.topEndpoints.map(
             (e) =>
-              html`<tr><td class="mono">${e.method} ${e.endpoint}</td><td class="num">${e.requests}</td><td class="num">${e.errors}</td><td class="num">${millis(e.p95ResponseTimeMs)}</td></tr>`,
-          )}</tbody></table>`
+              html`<tr><td class="mono" data-label="Endpoint">${e.method} ${e.endpoint}</td><td class="num" data-label="Requests">${e.requests}</td><td class="num" data-label="5xx">${e.errors}</td><td class="num" data-label="p95">${millis(e.p95ResponseTimeMs)}</td></tr>`,
+          )}</tbody></table></div>`
     }</div>
 </div>
 <p class="muted">${

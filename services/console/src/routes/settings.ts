@@ -351,7 +351,7 @@ function overrideRowHtml(
   // refused form could not show what was typed; and their size keeps the nine columns on one screen.
   // Each cell's content is one element: a phone's stacked table lays out a cell's children side by side.
   return html`<tr data-override-row="${row.index}">
-<td data-label="#">${fresh ? html`<span class="muted">new</span>` : row.index + 1}</td>
+<td class="whole" data-label="#">${fresh ? html`<span class="muted">new</span>` : row.index + 1}</td>
 <td data-label="${OVERRIDE_LABELS.endpoint}"><div>${input("endpoint", html`size="22" maxlength="512" placeholder="${fresh ? "e.g. GET /api/users/:id" : "any"}"`)}${fieldError(errors, name("endpoint"))}${otherRowErrors(errors, row.index)}</div></td>
 <td data-label="${OVERRIDE_LABELS.apiKeyId}"><div>${input("apiKeyId", html`inputmode="numeric" size="7" placeholder="any"`)}${keyName === undefined ? "" : html`<div class="muted small"><a href="/keys/${keyId}">${keyName}</a></div>`}${fieldError(errors, name("apiKeyId"))}</div></td>
 ${RULE_FIELDS.map((f) => html`<td data-label="${OVERRIDE_LABELS[f]}"><div>${threshold(f)}</div></td>`)}

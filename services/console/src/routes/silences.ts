@@ -78,7 +78,7 @@ function silenceTable(
 <tbody>${silences.map(
     (
       s,
-    ) => html`<tr id="silence-${s.id}" data-silence-id="${s.id}"><td data-label="#">${s.id}</td><td data-label="Matches">${matchers(s, names)}</td><td class="num" data-label="Open alerts">${s.openAlertsMatched ?? ""}</td>
+    ) => html`<tr id="silence-${s.id}" data-silence-id="${s.id}"><td class="whole" data-label="#">${s.id}</td><td data-label="Matches">${matchers(s, names)}</td><td class="num" data-label="Open alerts">${s.openAlertsMatched ?? ""}</td>
 <td class="message" data-label="Comment">${s.comment}</td><td data-label="By">${s.createdBy ?? ""}</td>
 <td data-label="Starts">${time(s.startsAt)}</td><td data-label="Ends">${time(s.endsAt)}</td><td data-label="State">${badge(s.state)}</td>
 <td>${

@@ -14,7 +14,7 @@ import {
   withParams,
 } from "../views/layout";
 import { changesOf } from "./activity";
-import { KEYS_PER_PAGE, keysTable, newKeyFields, newKeyInput, newKeyValues, plaintextCard } from "./keys";
+import { KEYS_PER_PAGE, keyFormValues, keysTable, newKeyFields, newKeyInput, plaintextCard } from "./keys";
 
 /** Users a page of the users list shows; as many as a page of the keys list. */
 const USERS_PER_PAGE = 50;
@@ -41,7 +41,7 @@ function usersTable(data: UsersPageData) {
   }
   return html`<div class="table"><table class="stack"><thead><tr><th>#</th><th>Name</th><th>Email</th><th>Created</th></tr></thead><tbody>${data.users.map(
     (u) =>
-      html`<tr data-user-id="${u.id}"><td data-label="#"><a href="/users/${u.id}">${u.id}</a></td><td data-label="Name"><a href="/users/${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
+      html`<tr data-user-id="${u.id}"><td class="whole" data-label="#"><a href="/users/${u.id}">${u.id}</a></td><td data-label="Name"><a href="/users/${u.id}">${u.name}</a></td><td data-label="Email">${u.email}</td><td data-label="Created">${time(u.createdAt)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -222,7 +222,7 @@ export function createUserPages({ keys }: PageDeps): Hono<ConsoleEnv> {
   // The key is for the user of the page: the form has no user to choose.
   routes.post("/users/:id{[0-9]+}/keys", async (c) => {
     const id = Number(c.req.param("id"));
-    const keyValues = newKeyValues(await c.req.parseBody());
+    const keyValues = keyFormValues(await c.req.parseBody());
     let created: ApiKeyView;
     try {
       created = await keys.createKey(newKeyInput(id, keyValues));

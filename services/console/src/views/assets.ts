@@ -35,6 +35,11 @@ th, td { text-align:left; padding:.5rem .7rem; border-bottom:1px solid var(--lin
 th { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); background:#fafbfc; }
 tr:last-child td { border-bottom:0; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+/* Text the APIs hold (an email, a name, an endpoint) may be one long word: it wraps anywhere rather
+   than widen its table past the page. Numbers, times and the short values a machine made (ids, key
+   prefixes, addresses: td.whole) keep their words whole, or a long word beside them would squeeze
+   them to a letter a line. */
+td { overflow-wrap:anywhere; } td.num, td.whole, td time { overflow-wrap:normal; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:12px; font-weight:600; border:1px solid transparent; white-space:nowrap; }
 .badge.critical { background:#fdecea; color:var(--crit); border-color:#f5c2bd; }
 .badge.warning { background:#fff4e0; color:var(--warn); border-color:#f3d7a6; }
@@ -57,7 +62,9 @@ button, .button { font:inherit; padding:.42rem .9rem; border-radius:6px; border:
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
 button.danger { background:#fff; color:var(--crit); border-color:#e3a19b; }
 header.top button { background:transparent; border-color:#59627a; color:#c9d1e3; padding:.3rem .7rem; }
-header.top .who { color:#c9d1e3; font-size:12.5px; white-space:nowrap; }
+/* Who signed in: a long operator name ends in an ellipsis (whole in its title), the role stays. */
+header.top .who { display:flex; min-width:0; max-width:24rem; color:#c9d1e3; font-size:12.5px; white-space:nowrap; }
+header.top .who-name { min-width:0; overflow:hidden; text-overflow:ellipsis; } header.top .who-role { flex:none; white-space:pre; }
 .read-only, .warning-box { padding:.6rem .9rem; border-radius:8px; margin-bottom:1rem; background:#fff4e0; border:1px solid #f3d7a6; }
 tr.revoked td { color:var(--muted); } .badge.revoked { background:#eceff1; color:var(--info); }
 .field { margin-bottom:.8rem; }
@@ -95,7 +102,8 @@ td[data-label] .label { display:none; }
    per alert, its message across the whole width, so it reads without scrolling sideways. */
 @media (max-width: 640px) {
   header.top { flex-wrap:wrap; gap:.4rem 1rem; padding:.5rem 1rem; }
-  header.top .brand { flex:1; }
+  /* Who signed in takes the room between the brand and Sign out, however long the name. */
+  header.top .who { flex:1 1 0; justify-content:flex-end; }
   header.top nav { order:3; flex-basis:100%; }
   main { padding:1rem 1rem 2rem; }
   table.alerts thead { display:none; }
@@ -118,9 +126,11 @@ td[data-label] .label { display:none; }
   table.stack thead { display:none; }
   table.stack tr { display:block; padding:.5rem .8rem; border-bottom:1px solid var(--line); }
   table.stack tr:last-child { border-bottom:0; }
-  table.stack td { display:flex; gap:.75rem; border:0; padding:.15rem 0; text-align:left; overflow-wrap:anywhere; }
-  table.stack td::before { content:attr(data-label); flex:0 0 6.5rem; color:var(--muted); font-size:12.5px; }
-  table.stack td:not([data-label])::before { content:none; }
+  /* A value flows as text beside its label (a name and "(you)", a badge and a time, on one line
+     as far as they fit), the label floated into the cell's left padding. */
+  table.stack td { display:block; border:0; padding:.15rem 0; text-align:left; overflow-wrap:anywhere; }
+  table.stack td[data-label] { display:flow-root; padding-left:7.25rem; }
+  table.stack td[data-label]::before { content:attr(data-label); float:left; width:6.5rem; margin-left:-7.25rem; color:var(--muted); font-size:12.5px; line-height:calc(14px * 1.45); }
   table.stack td:empty { display:none; }
 }
 `;

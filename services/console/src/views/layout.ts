@@ -35,6 +35,17 @@ export const mayChange = (signedIn: SignedIn): boolean => signedIn.operator?.rol
 export const signedInAs = ({ operator }: SignedIn): string =>
   operator === null ? "admin token" : `${operator.name} · ${operator.role}`;
 
+/**
+ * The header's words for who signed in, as signedInAs says them: an operator's name in a box of
+ * its own, which a long name overflows with an ellipsis (the whole of it in its title) while the
+ * role stays in sight.
+ */
+function whoSignedIn(signedIn: SignedIn): Html | string {
+  const { operator } = signedIn;
+  if (operator === null) return signedInAs(signedIn);
+  return html`<span class="who-name" title="${operator.name}">${operator.name}</span><span class="who-role"> · ${operator.role}</span>`;
+}
+
 export interface PageOptions {
   title: string;
   /** The nav entry to highlight. */
@@ -65,7 +76,7 @@ ${
     : html`<header class="top">
   <a class="brand" href="/alerts">apimon</a>
   <nav>${NAV.map(([href, label]) => html`<a href="${href}" class="${section === href ? "active" : ""}">${label}</a>`)}</nav>
-  <span class="who" id="signed-in-as" title="Signed in with ${signedIn.operator === null ? "the admin token" : `operator #${signedIn.operator.id}'s token`}">${signedInAs(signedIn)}</span>
+  <span class="who" id="signed-in-as" title="Signed in with ${signedIn.operator === null ? "the admin token" : `operator #${signedIn.operator.id}'s token`}">${whoSignedIn(signedIn)}</span>
   <form method="post" action="/sign-out">${csrfField(signedIn)}<button type="submit">Sign out</button></form>
 </header>`
 }
