@@ -104,7 +104,12 @@ export const timelineEventSchema = z
 
 const deliveryShape = {
   id: int,
-  deliveryId: z.string().describe("The attempt's id (sent as X-Delivery-Id)"),
+  deliveryId: z
+    .string()
+    .describe(
+      "The delivery's id, sent as X-Delivery-Id on every attempt, on its final row (pending, succeeded, " +
+        "failed); an earlier attempt's row (retrying, or failed before a replay) has an id derived from it",
+    ),
   alertId: int.nullable().describe("null for a test message; the first alert of a grouped message"),
   otherAlertIds: z
     .array(int)
