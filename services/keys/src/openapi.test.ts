@@ -21,7 +21,7 @@ describe("OpenAPI document", () => {
     expect(create.content["application/json"].schema).toEqual({
       type: "object",
       properties: {
-        email: expect.objectContaining({ type: "string", format: "email", maxLength: 320 }),
+        email: expect.objectContaining({ type: "string", format: "email", maxLength: 254 }),
         name: expect.objectContaining({ type: "string", minLength: 1, maxLength: 200 }),
       },
       required: ["email", "name"],

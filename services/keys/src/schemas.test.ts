@@ -39,7 +39,7 @@ describe("user input", () => {
 
   it("bounds strings and refuses control characters (Postgres text cannot hold NUL)", () => {
     expect(problems(createUserSchema, { email: `ada@${"b".repeat(320)}.com`, name: "x" })).toEqual([
-      { field: "email", message: "must be at most 320 characters" },
+      { field: "email", message: "must be at most 254 characters" },
     ]);
     expect(problems(createUserSchema, { email: "a@example.com", name: "x".repeat(201) })).toEqual([
       { field: "name", message: "must be at most 200 characters" },

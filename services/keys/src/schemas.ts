@@ -19,7 +19,10 @@ import { GRANULARITIES } from "./domain/usage-range";
 
 export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
-export const EMAIL_MAX = 320;
+/** The longest address mail can carry (RFC 5321: a path of 256 octets, its brackets included). */
+export const EMAIL_MAX = 254;
+/** The longest local part, before the `@` (RFC 5321, 4.5.3.1.1). */
+const EMAIL_LOCAL_MAX = 64;
 
 const id = z.number().int().positive().max(MAX_INT);
 const name = z
@@ -39,6 +42,10 @@ const description = z
 const email = z
   .email("must be a valid email address")
   .max(EMAIL_MAX, `must be at most ${EMAIL_MAX} characters`)
+  .refine(
+    (address) => address.lastIndexOf("@") <= EMAIL_LOCAL_MAX,
+    `must have at most ${EMAIL_LOCAL_MAX} characters before the @`,
+  )
   .toLowerCase();
 const rateLimit = z.number().int().positive().max(MAX_INT);
 /** When the edge stops accepting a key; null for never. A time must lie in the future (the handler checks it against the service's clock). */

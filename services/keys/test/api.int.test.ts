@@ -169,6 +169,15 @@ describe("users", () => {
         { field: "role", message: "is not a known field" },
       ],
     });
+    // Addresses no mail server takes: a local part past 64 characters, or past 254 in all.
+    expect(
+      await call("POST", "/api/v1/users", { email: `${"l".repeat(65)}@example.com`, name: "Long" }),
+    ).toMatchObject(
+      invalidRequest("body", [{ field: "email", message: "must have at most 64 characters before the @" }]),
+    );
+    expect(
+      await call("POST", "/api/v1/users", { email: `l@${"d".repeat(250)}.com`, name: "Long" }),
+    ).toMatchObject(invalidRequest("body", [{ field: "email", message: "must be at most 254 characters" }]));
   });
 
   it("finds users by a part of their name or email, in any case, page by page", async () => {
