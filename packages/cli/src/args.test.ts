@@ -1,4 +1,12 @@
-import { type CommandOptions, PAGE_FLAGS, PAGE_OPTIONS, parse, UsageError } from "./args";
+import {
+  type CommandOptions,
+  durationMs,
+  PAGE_FLAGS,
+  PAGE_OPTIONS,
+  parse,
+  soleIdArg,
+  UsageError,
+} from "./args";
 
 const OPTIONS = {
   ...PAGE_OPTIONS,
@@ -121,5 +129,23 @@ describe("parse with the options of each subcommand", () => {
     expect(commands.get).toEqual(["usre"]);
     // @ts-expect-error: nor in a table given to parse itself, which must not widen the options to fit.
     expect(parse(["get"], OPTIONS, { get: ["usre"] }).positionals).toEqual(["get"]);
+  });
+});
+
+describe("ids and durations", () => {
+  it("takes the id of a command that acts on one, and refuses another after it", () => {
+    expect(soleIdArg(["deactivate", "38"], 1, "the key id")).toBe(38);
+    expect(() => soleIdArg(["deactivate", "38", "39"], 1, "the key id")).toThrow(
+      new UsageError("unexpected argument '39': one key id at a time"),
+    );
+    expect(() => soleIdArg(["deactivate"], 1, "the key id")).toThrow("the key id is required");
+  });
+
+  it("takes durations up to a hundred years, and names the flag past that", () => {
+    expect(durationMs("36500d", "--for")).toBe(36_500 * 86_400_000);
+    expect(() => durationMs("36501d", "--for")).toThrow(
+      new UsageError("--for must be at most 36500d (got '36501d')"),
+    );
+    expect(() => durationMs("999999999999d", "--since")).toThrow("--since must be at most 36500d");
   });
 });

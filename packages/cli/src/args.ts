@@ -129,6 +129,17 @@ export function idArg(positionals: string[], index: number, what: string): numbe
   return required(wholeNumber(positionals[index], what, 1), what);
 }
 
+/**
+ * The id of `<command> <id>` when nothing may follow it: another argument is refused, not
+ * ignored, or `keys deactivate 38 39` would deactivate key 38 alone and say nothing of 39.
+ */
+export function soleIdArg(positionals: string[], index: number, what: string): number {
+  const extra = positionals[index + 1];
+  if (extra !== undefined)
+    throw new UsageError(`unexpected argument '${extra}': ${what.replace(/^the /, "one ")} at a time`);
+  return idArg(positionals, index, what);
+}
+
 /** `--limit N --cursor C --all`, shared by every list. */
 export const PAGE_OPTIONS = {
   limit: { type: "string" },
@@ -170,5 +181,10 @@ export function durationMs(value: string, what: string): number {
       `${what} must be a whole number of minutes, hours or days, e.g. 30m, 2h or 3d (got '${value}')`,
     );
   }
-  return amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+  const ms = amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+  // Longer means nothing here, and past about 270,000 years it is no date at all.
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${what} must be at most 36500d (got '${value}')`);
+  return ms;
 }
+
+const MAX_DURATION_MS = 36_500 * 86_400_000;

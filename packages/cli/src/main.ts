@@ -206,7 +206,8 @@ export async function apimonMain(argv: string[], env: NodeJS.ProcessEnv = proces
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`apimon ${group}: ${error.message} (see 'apimon ${group} --help')`);
+      // One line, as every failure: a message quoted from elsewhere (JSON.parse's) may hold more.
+      io.err(`apimon ${group}: ${error.message.split("\n")[0]} (see 'apimon ${group} --help')`);
       return 2;
     }
     if (error instanceof ConfigError) {

@@ -1,5 +1,5 @@
 import { durationMs, pageArgs, parse, UsageError, wholeNumber } from "./args";
-import { pageResult, record, table } from "./output";
+import { displayWidth, pageResult, record, table } from "./output";
 
 describe("CLI output", () => {
   it("pads table columns to their widest cell and shows missing values as '-'", () => {
@@ -16,6 +16,25 @@ describe("CLI output", () => {
       ["ID  NAME     EXPIRES", "1   billing  -", "12  a        2026-01-01T00:00:00.000Z"].join("\n"),
     );
     expect(table([], columns)).toBe("(none)");
+  });
+
+  it("lines columns up by the width a terminal draws, and never cuts an emoji in half", () => {
+    const rows = [
+      { name: "ключ-测试-🚀", id: 1 },
+      { name: "plain", id: 22 },
+    ];
+    const lines = table(rows, [
+      { header: "NAME", value: (r) => r.name },
+      { header: "ID", value: (r) => r.id },
+    ]).split("\n");
+    // "ключ-" 5 + "测试" 4 + "-" 1 + "🚀" 2: twelve columns, so ID starts at column 14 on every line.
+    expect(lines.map((line) => displayWidth(line.slice(0, line.lastIndexOf(" ") + 1)))).toEqual([14, 14, 14]);
+    expect(displayWidth("Zoë")).toBe(3);
+    expect(displayWidth("e\u0301")).toBe(1);
+    const long = `${"a".repeat(58)}🚀🚀`;
+    const cut = table([{ n: long }], [{ header: "N", value: (r) => r.n }]).split("\n")[1] as string;
+    expect(cut).toBe(`${"a".repeat(58)}…`);
+    expect(cut).not.toContain("\uFFFD");
   });
 
   it("cuts long cells in tables but never in a record, whose nested fields get dotted names", () => {

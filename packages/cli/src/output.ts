@@ -17,24 +17,47 @@ export interface Column<T> {
 /** Widest a table cell gets before it is cut with "…" (`--json` shows everything). */
 const MAX_CELL = 60;
 
+/** Marks and joiners that draw nothing of their own. */
+const ZERO_WIDTH = /^[\p{M}\u200B-\u200F\u2060\uFE00-\uFE0F]$/u;
+/** What a terminal draws two columns wide: East Asian wide and full-width characters, emoji. */
+const DOUBLE_WIDTH =
+  /^[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}\p{Emoji_Presentation}]$/u;
+
+/** The columns a terminal gives `text`: names in Chinese or with emoji take two a character. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += ZERO_WIDTH.test(char) ? 0 : DOUBLE_WIDTH.test(char) ? 2 : 1;
+  return width;
+}
+
+/** `text` padded with spaces to `width` columns. */
+const padTo = (text: string, width: number) => text + " ".repeat(Math.max(0, width - displayWidth(text)));
+
 function cell(value: unknown, max = MAX_CELL): string {
   let text: string;
   if (value === null || value === undefined || value === "") text = "-";
   else if (typeof value === "object") text = JSON.stringify(value);
   else text = String(value);
   text = text.replace(/\s+/g, " ");
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (displayWidth(text) <= max) return text;
+  // Cut by characters, not UTF-16 units, so that an emoji is not split in half.
+  let cut = "";
+  for (const char of text) {
+    if (displayWidth(cut + char) > max - 1) break;
+    cut += char;
+  }
+  return `${cut}…`;
 }
 
 /** Rows under a header, columns padded to their widest cell. */
 export function table<T>(rows: T[], columns: Column<T>[]): string {
   if (rows.length === 0) return "(none)";
   const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => cell(c.value(r))))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((line) => (line[i] ?? "").length)));
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => displayWidth(line[i] ?? ""))));
   return cells
     .map((line) =>
       line
-        .map((text, i) => (i === line.length - 1 ? text : text.padEnd(widths[i] ?? 0)))
+        .map((text, i) => (i === line.length - 1 ? text : padTo(text, widths[i] ?? 0)))
         .join("  ")
         .trimEnd(),
     )

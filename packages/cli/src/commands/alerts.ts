@@ -8,6 +8,7 @@ import {
   PAGE_OPTIONS,
   pageArgs,
   parse,
+  soleIdArg,
   UsageError,
   wholeNumber,
 } from "../args";
@@ -282,7 +283,7 @@ export async function runAlerts(
   const namesOf = (ids: readonly (number | null)[]) =>
     keyNames([...new Set(ids.filter((id): id is number => id !== null))]);
   const [command] = positionals;
-  const id = () => idArg(positionals, 1, "the alert id");
+  const id = () => soleIdArg(positionals, 1, "the alert id");
   switch (command) {
     case "list": {
       const { limit, cursor, all } = pageArgs(values);

@@ -44,6 +44,23 @@ function fakeApi() {
       calls.push(["updateChannel", [id, patch]]);
       return channel(id, patch);
     },
+    testChannel: async (id: number) => {
+      calls.push(["testChannel", id]);
+      const attempt = (n: number, status: string) => ({
+        id: n,
+        deliveryId: `d${n}`,
+        alertId: null,
+        otherAlertIds: [],
+        channelId: id,
+        attempt: n,
+        status,
+        responseCode: null,
+        error: "connect ECONNREFUSED 127.0.0.1:9",
+        latencyMs: 3,
+        createdAt: "2026-12-06T09:00:00.000Z",
+      });
+      return { ...attempt(2, "failed"), attempts: [attempt(1, "retrying"), attempt(2, "failed")] };
+    },
   } as unknown as AlertsApi;
   return { calls, run: (argv: string[]) => runChannels(api, argv) };
 }
@@ -130,6 +147,21 @@ describe("channels CLI", () => {
     const { calls, run } = fakeApi();
     await expect(run(argv)).rejects.toThrow(UsageError);
     await expect(run(argv)).rejects.toThrow(message);
+    expect(calls).toEqual([]);
+  });
+
+  it("fails a test whose message was not delivered, so that a script can tell", async () => {
+    const { run } = fakeApi();
+    const result = await run(["test", "36"]);
+    expect(result.failed).toBe("the test message was not delivered: connect ECONNREFUSED 127.0.0.1:9");
+    expect(result.text()).toContain("attempts");
+  });
+
+  it("refuses a second id rather than acting on the first alone", async () => {
+    const { calls, run } = fakeApi();
+    await expect(run(["delete", "4", "5"])).rejects.toThrow(
+      "unexpected argument '5': one channel id at a time",
+    );
     expect(calls).toEqual([]);
   });
 

@@ -1,13 +1,13 @@
 import type { AlertsApi, ChannelRow } from "../alerts-api";
 import {
   type CommandOptions,
-  idArg,
   oneOf,
   PAGE_FLAGS,
   PAGE_OPTIONS,
   pageArgs,
   parse,
   required,
+  soleIdArg,
   UsageError,
   wholeNumber,
 } from "../args";
@@ -91,7 +91,7 @@ function scopeFlags(values: { "alert-type"?: string[]; endpoint?: string[]; user
 export async function runChannels(api: AlertsApi, argv: string[]): Promise<Result> {
   const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
-  const id = () => idArg(positionals, 1, "the channel id");
+  const id = () => soleIdArg(positionals, 1, "the channel id");
   switch (command) {
     case "list": {
       const { limit, cursor, all } = pageArgs(values);
@@ -106,6 +106,10 @@ export async function runChannels(api: AlertsApi, argv: string[]): Promise<Resul
       return {
         data: delivery,
         text: () => `${record(final)}\n\nattempts\n${table(attempts ?? [], DELIVERY_COLUMNS)}`,
+        // A script checking its channels must tell a test that failed from one that went out.
+        ...(delivery.status === "failed" && {
+          failed: `the test message was not delivered: ${delivery.error ?? "no reason recorded"}`,
+        }),
       };
     }
     case "create":

@@ -8,13 +8,13 @@ import type {
 } from "@apimon/client";
 import {
   type CommandOptions,
-  idArg,
   oneOf,
   PAGE_FLAGS,
   PAGE_OPTIONS,
   pageArgs,
   parse,
   required,
+  soleIdArg,
   UsageError,
   wholeNumber,
 } from "../args";
@@ -173,8 +173,8 @@ function limitValue(value: string | undefined, what: string): number | null | un
 export async function runKeys(client: KeysClient, argv: string[]): Promise<Result> {
   const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
-  const id = () => idArg(positionals, 1, "the key id");
-  const userId = () => idArg(positionals, 1, "the user id");
+  const id = () => soleIdArg(positionals, 1, "the key id");
+  const userId = () => soleIdArg(positionals, 1, "the user id");
   switch (command) {
     case "list": {
       const { limit, cursor, all } = pageArgs(values);

@@ -2,13 +2,13 @@ import type { CallerView, KeysClient, NewOperatorView, OperatorView } from "@api
 import { operatorRoles } from "@apimon/config";
 import {
   type CommandOptions,
-  idArg,
   oneOf,
   PAGE_FLAGS,
   PAGE_OPTIONS,
   pageArgs,
   parse,
   required,
+  soleIdArg,
   UsageError,
 } from "../args";
 import { allPages, type Column, pageResult, type Result, record, recordResult } from "../output";
@@ -85,7 +85,7 @@ function revokedFilter(values: { revoked?: boolean; active?: boolean }): boolean
 export async function runOperators(client: OperatorsApi, argv: string[]): Promise<Result> {
   const { positionals, values } = parse(argv, OPTIONS, COMMANDS);
   const [command] = positionals;
-  const id = () => idArg(positionals, 1, "the operator id");
+  const id = () => soleIdArg(positionals, 1, "the operator id");
   switch (command) {
     case "list": {
       const { limit, cursor, all } = pageArgs(values);
@@ -107,10 +107,10 @@ export async function runOperators(client: OperatorsApi, argv: string[]): Promis
       return issued(await client.createOperator({ name, ...(role !== undefined && { role }) }));
     }
     case "update": {
-      const operator = id();
       // `update 3 --name Ann Lee` unquoted would otherwise rename it "Ann".
       if (positionals.length > 2)
         throw new UsageError(`unexpected argument '${positionals[2]}' (quote a name that has spaces)`);
+      const operator = id();
       const role = oneOf(values.role, "--role", operatorRoles);
       if (values.name === undefined && role === undefined)
         throw new UsageError("give at least one of --name, --role");

@@ -3,13 +3,13 @@ import type { AlertsApi, SilenceRow } from "../alerts-api";
 import {
   type CommandOptions,
   durationMs,
-  idArg,
   oneOf,
   PAGE_FLAGS,
   PAGE_OPTIONS,
   pageArgs,
   parse,
   required,
+  soleIdArg,
   UsageError,
   wholeNumber,
 } from "../args";
@@ -116,7 +116,7 @@ export async function runSilences(
         }),
       );
     case "update": {
-      const id = idArg(positionals, 1, "the silence id");
+      const id = soleIdArg(positionals, 1, "the silence id");
       const change = {
         ...((values.for !== undefined || values.until !== undefined) && { endsAt: endsAt(values, clock()) }),
         ...(values.comment !== undefined && { comment: values.comment }),
@@ -125,7 +125,7 @@ export async function runSilences(
       return recordResult(await api.updateSilence(id, change));
     }
     case "end":
-      return recordResult(await api.endSilence(idArg(positionals, 1, "the silence id")));
+      return recordResult(await api.endSilence(soleIdArg(positionals, 1, "the silence id")));
     default:
       throw new UsageError(
         command ? `unknown silences command '${command}'` : "a silences command is required",
