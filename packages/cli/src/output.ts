@@ -17,8 +17,8 @@ export interface Column<T> {
 /** Widest a table cell gets before it is cut with "…" (`--json` shows everything). */
 const MAX_CELL = 60;
 
-/** Marks and joiners that draw nothing of their own. */
-const ZERO_WIDTH = /^[\p{M}\u200B-\u200F\u2060\uFE00-\uFE0F]$/u;
+/** Marks (accents, variation selectors) and format characters (joiners) draw nothing of their own. */
+const ZERO_WIDTH = /^[\p{M}\p{Cf}]$/u;
 /** What a terminal draws two columns wide: East Asian wide and full-width characters, emoji. */
 const DOUBLE_WIDTH =
   /^[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{20000}-\u{3FFFD}\p{Emoji_Presentation}]$/u;
