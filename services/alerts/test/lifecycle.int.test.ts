@@ -64,6 +64,17 @@ const openAlert = async (fingerprint: string) =>
 const jobsOf = (alertId: number) =>
   jobs.filter((j) => j.alert.id === alertId).map((j) => [j.reason, j.channel.id] as [string, number]);
 
+/**
+ * The reasons of one alert's jobs per channel, in arrival order: what the topic keeps in order (an
+ * alert's messages to one channel share a key; its channels do not).
+ */
+const reasonsByChannel = (alertId: number) => {
+  const byChannel: Record<number, string[]> = {};
+  for (const [reason, channel] of jobsOf(alertId))
+    byChannel[channel] = [...(byChannel[channel] ?? []), reason];
+  return byChannel;
+};
+
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = db.prisma;
@@ -160,13 +171,10 @@ describe("alert lifecycle through Kafka", () => {
       status: "resolved",
       resolvedAt: new Date(at(30)),
     });
-    expect(jobsOf(first.id)).toEqual([
-      ["firing", channels.warning],
-      ["escalated", channels.warning],
-      ["escalated", channels.critical],
-      ["resolved", channels.warning],
-      ["resolved", channels.critical],
-    ]);
+    expect(reasonsByChannel(first.id)).toEqual({
+      [channels.warning]: ["firing", "escalated", "resolved"],
+      [channels.critical]: ["escalated", "resolved"],
+    });
 
     // The whole job, as the notifier gets it.
     expect(
@@ -328,7 +336,7 @@ describe("idempotent and race-safe signal handling", () => {
     expect(timeline.map((e) => e.kind)).toEqual(["opened", "escalated", "resolved"]);
     // firing (warning channel), escalated and resolved (both): once each, not once per replica.
     const queued = await prisma.outbox.findMany({
-      where: { topic: topics.notifications.name, messageKey: String(id) },
+      where: { topic: topics.notifications.name, messageKey: { startsWith: `${id}:` } },
       orderBy: { id: "asc" },
     });
     expect(queued.map((row) => (row.payload as NotificationJob).reason)).toEqual([
