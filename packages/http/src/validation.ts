@@ -70,9 +70,13 @@ const NOT_JSON = "Expected a JSON body (Content-Type: application/json)";
 /** Reads and validates a JSON body; malformed JSON and schema failures are 400s, never 500s. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw badRequest(NOT_JSON);
+  return parseJsonBody(await c.req.text(), schema);
+}
+
+function parseJsonBody<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = JSON.parse(text);
   } catch {
     throw badRequest("Malformed JSON body");
   }
@@ -94,11 +98,5 @@ export async function readOptionalJson<S extends z.ZodType>(c: Context, schema: 
   const text = c.req.raw.body === null ? "" : await c.req.text();
   if (text === "") return parseOr400(schema, {}, "body");
   if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) throw badRequest(NOT_JSON);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest("Malformed JSON body");
-  }
-  return parseOr400(schema, body, "body");
+  return parseJsonBody(text, schema);
 }
